@@ -1,0 +1,39 @@
+# `make run` and `make test` do all the set-up on a fresh machine; both go through `make install`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-sqlite typecheck schema migrations bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/casegraph seed-demo
+	$(BIN)/casegraph serve --host 127.0.0.1 --port 8000
+
+# Starts private PostgreSQL and Redis servers on loopback for the run unless the caller (CI)
+# already provides CASEGRAPH_TEST_POSTGRES_URL / CASEGRAPH_TEST_REDIS_URL.
+test: install
+	scripts/with-test-services $(BIN)/python -m pytest
+
+test-sqlite: install
+	CASEGRAPH_TEST_BACKENDS=sqlite $(BIN)/python -m pytest
+
+typecheck: install
+	$(BIN)/mypy
+
+schema: install
+	$(BIN)/casegraph export-schema > schema.graphql
+
+migrations: install
+	$(BIN)/tortoise makemigrations
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache casegraph.sqlite3*

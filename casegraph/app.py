@@ -1,0 +1,161 @@
+"""The ASGI application: GraphQL over HTTP and WebSocket, health and readiness."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from broadcaster import Broadcast
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from tortoise.connection import get_connection
+from tortoise.contrib.starlette import RegisterTortoise
+
+from casegraph.auth import AuthError, TokenVerifier
+from casegraph.clock import Clock, utc_now
+from casegraph.db import tortoise_config
+from casegraph.services.publisher import BroadcastPublisher, NullPublisher, Publisher
+from casegraph.services.users import build_actor, provision
+from casegraph.settings import Settings
+from resolvers.loaders import Loaders
+from schema import build_schema
+from schema.context import Context
+
+log = logging.getLogger("casegraph")
+
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+
+
+@dataclass
+class Runtime:
+    """What the lifespan sets up and requests use; tests may fill it in directly."""
+
+    settings: Settings
+    verifier: TokenVerifier
+    clock: Clock = utc_now
+    publisher: Publisher = field(default_factory=NullPublisher)
+    broadcast: Broadcast | None = None
+
+
+class CaseGraphView(GraphQL[Context, None]):
+    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+        super().__init__(build_schema(production=runtime.settings.production), **kwargs)
+        self.runtime = runtime
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
+        runtime = self.runtime
+        context = Context(clock=runtime.clock, publisher=runtime.publisher, request=request, response=response)
+        if isinstance(request, WebSocket):
+            return context  # authenticated in on_ws_connect, from the connection_init payload
+        try:
+            await self._authenticate(context, request.headers.get("authorization"))
+        except AuthError as error:
+            context.auth_error = str(error)
+        return context
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        header = params.get("Authorization") or params.get("authorization")
+        try:
+            if not isinstance(header, str) or not await self._authenticate(context, header):
+                raise AuthError("Send {'Authorization': 'Bearer <token>'} in connection_init.")
+        except AuthError as error:
+            raise ConnectionRejectionError({"message": str(error)}) from None
+        return None
+
+    async def _authenticate(self, context: Context, header: str | None) -> bool:
+        claims = await self.runtime.verifier.verify(header)
+        if claims is None:
+            return False
+        await provision(claims=claims, now=self.runtime.clock())
+        context.actor = await build_actor(claims)
+        context.loaders = Loaders(context.actor)
+        return True
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def readyz_endpoint(runtime: Runtime) -> Any:
+    async def readyz(request: Request) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            await get_connection("default").execute_query("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        checks["broadcast"] = "ok" if runtime.broadcast is not None or isinstance(runtime.publisher, NullPublisher) else "unavailable"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    return readyz
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    manage_resources: bool = True,
+    runtime: Runtime | None = None,
+) -> Starlette:
+    """Build the application.
+
+    Parameters:
+        settings: configuration; read from the environment when omitted.
+        manage_resources: when True the lifespan opens the database and the broadcast channel;
+            tests that bring their own Tortoise context pass False.
+        runtime: pre-built runtime (tests inject a clock or publisher through it).
+    """
+    settings = settings or Settings.from_env()
+    runtime = runtime or Runtime(settings=settings, verifier=TokenVerifier(settings))
+    if settings.production and settings.uses_dev_secret:
+        raise RuntimeError("CASEGRAPH_JWT_SECRET (or a JWKS URL) must be set in production.")
+    if settings.uses_dev_secret:
+        log.warning("Using the DEVELOPMENT JWT secret: anyone can mint tokens. Set CASEGRAPH_JWT_SECRET.")
+
+    view = CaseGraphView(
+        runtime,
+        graphql_ide=None if settings.production else "graphiql",
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        connection_init_wait_timeout=timedelta(seconds=30),
+        max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        allowed_origins=settings.allowed_origins,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not manage_resources:
+            yield
+            return
+        config = tortoise_config(settings.database_url)
+        async with RegisterTortoise(app, config=config, generate_schemas=False), Broadcast(settings.broadcast_url) as broadcast:
+            runtime.broadcast = broadcast
+            runtime.publisher = BroadcastPublisher(broadcast)
+            yield
+            runtime.broadcast = None
+
+    routes = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz_endpoint(runtime)),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = runtime
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory casegraph.app:create_app_from_env`` (and ``serve``)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app()

@@ -1,0 +1,75 @@
+"""Input rules shared by every action: trimming, blank text, length limits (lifecycle.md)."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from casegraph.domain.errors import validation_failed
+from casegraph.domain.priority import LEVELS
+
+TITLE_LIMIT: Final = 200
+TEXT_LIMIT: Final = 20_000
+CODE_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+EMAIL_PATTERN: Final = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+PHONE_PATTERN: Final = re.compile(r"^[0-9+()./ -]{3,40}$")
+
+
+def clean_text(field: str, value: str | None, *, required: bool, limit: int = TEXT_LIMIT) -> str | None:
+    """Trimmed text, or None when absent and optional; refuses blank-when-required and too long."""
+    if value is None:
+        if required:
+            raise validation_failed(field, f"{field} is required.")
+        return None
+    # Check the raw length first so a huge payload is refused without copying it around.
+    if len(value) > limit + 1000 or len(value.strip()) > limit:
+        raise validation_failed(field, f"{field} must be at most {limit} characters.")
+    trimmed = value.strip()
+    if "\x00" in trimmed:
+        raise validation_failed(field, f"{field} must not contain NUL characters.")
+    if not trimmed:
+        if required:
+            raise validation_failed(field, f"{field} must not be blank.")
+        return None
+    return trimmed
+
+
+def clean_title(value: str | None, *, required: bool, field: str = "title") -> str | None:
+    return clean_text(field, value, required=required, limit=TITLE_LIMIT)
+
+
+def clean_level(field: str, value: int | None) -> int | None:
+    if value is None:
+        return None
+    if value not in LEVELS:
+        raise validation_failed(field, f"{field} must be 1 (high), 2 (medium) or 3 (low).")
+    return value
+
+
+def clean_code(field: str, value: str) -> str:
+    trimmed = value.strip()
+    if not CODE_PATTERN.match(trimmed):
+        raise validation_failed(
+            field, f"{field} must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit."
+        )
+    return trimmed
+
+
+def clean_email(field: str, value: str | None) -> str | None:
+    cleaned = clean_text(field, value, required=False, limit=320)
+    if cleaned is not None and not EMAIL_PATTERN.match(cleaned):
+        raise validation_failed(field, f"{field} is not an e-mail address.")
+    return cleaned
+
+
+def clean_phone(field: str, value: str | None) -> str | None:
+    cleaned = clean_text(field, value, required=False, limit=40)
+    if cleaned is not None and not PHONE_PATTERN.match(cleaned):
+        raise validation_failed(field, f"{field} is not a phone number.")
+    return cleaned
+
+
+def clean_rating(value: int) -> int:
+    if not 1 <= value <= 5:
+        raise validation_failed("rating", "rating must be between 1 and 5.")
+    return value

@@ -1,0 +1,62 @@
+"""Configuration from the environment (and an optional ``.env``), read once at start."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEV_SECRET = "casegraph-development-secret-do-not-use-in-production"
+
+
+def _load_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite://casegraph.sqlite3"
+    broadcast_url: str = "memory://"
+    jwt_secret: str = DEV_SECRET
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    env: str = "development"
+    allowed_origins: tuple[str, ...] = field(default=())
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        return self.jwt_jwks_url is None and self.jwt_secret == DEV_SECRET
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+        env = {**_load_dotenv(dotenv or Path(".env")), **(environ if environ is not None else os.environ)}
+
+        def get(name: str) -> str | None:
+            value = env.get(f"CASEGRAPH_{name}")
+            return value if value else None
+
+        origins = get("ALLOWED_ORIGINS")
+        return cls(
+            database_url=get("DATABASE_URL") or cls.database_url,
+            broadcast_url=get("BROADCAST_URL") or cls.broadcast_url,
+            jwt_secret=get("JWT_SECRET") or DEV_SECRET,
+            jwt_jwks_url=get("JWT_JWKS_URL"),
+            jwt_issuer=get("JWT_ISSUER"),
+            jwt_audience=get("JWT_AUDIENCE"),
+            env=get("ENV") or "development",
+            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins else (),
+        )

@@ -1,0 +1,96 @@
+"""Strawberry declarations only. ``build_schema`` assembles the schema and its guards."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, OperationDefinitionNode, FieldNode
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.types import ExecutionContext
+
+from casegraph.domain.errors import DomainError
+from schema.context import Context, Unauthenticated
+from schema.root import Mutation, Query
+
+log = logging.getLogger("casegraph.graphql")
+
+MAX_DEPTH = 15
+MAX_ALIASES = 100
+UNAUTHENTICATED = "UNAUTHENTICATED"
+
+
+def unauthenticated(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": UNAUTHENTICATED})
+
+
+class AuthenticationGate(SchemaExtension):
+    """Refuses, before execution, operations without a valid token.
+
+    A bad token is refused on any operation; a missing one only when the operation asks for
+    more than introspection (api.md *Authentication*).
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.actor is None:
+            message = context.auth_error
+            if message is None and not _introspection_only(self.execution_context):
+                message = "Authentication required: send 'Authorization: Bearer <token>'."
+            if message is not None:
+                self.execution_context.result = GraphQLExecutionResult(
+                    data=None, errors=[unauthenticated(message)]
+                )
+        yield
+
+
+def _introspection_only(execution_context: ExecutionContext) -> bool:
+    document = execution_context.graphql_document
+    if document is None:
+        return False
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for selection in definition.selection_set.selections:
+                if not isinstance(selection, FieldNode) or not selection.name.value.startswith("__"):
+                    return False
+    return True
+
+
+def should_mask_error(error: GraphQLError) -> bool:
+    """Mask only unexpected failures: refusals, validation and limit errors stay readable."""
+    original = error.original_error
+    if original is None or isinstance(original, (GraphQLError, DomainError)):
+        return False
+    return not isinstance(original, Unauthenticated)
+
+
+class CaseGraphSchema(strawberry.federation.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            original = error.original_error
+            if isinstance(original, Unauthenticated):
+                error.extensions = {**(error.extensions or {}), "code": UNAUTHENTICATED}
+            elif isinstance(original, DomainError):
+                error.extensions = {**(error.extensions or {}), "code": original.code.value}
+            elif original is not None and not isinstance(original, GraphQLError):
+                log.error("unexpected error in %s", error.path, exc_info=original)
+
+
+def build_schema(*, production: bool = False) -> strawberry.federation.Schema:
+    extensions: list[type[SchemaExtension] | object] = [
+        AuthenticationGate,
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaskErrors(should_mask_error=should_mask_error, error_message="Unexpected error."),
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
+    return CaseGraphSchema(query=Query, mutation=Mutation, extensions=extensions)  # type: ignore[arg-type]
