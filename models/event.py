@@ -42,4 +42,4 @@ class CaseEvent(Model):
 
     class Meta:
         table = "case_events"
-        indexes = (("case", "sequence"),)
+        indexes = (("case_id", "sequence"),)

@@ -139,7 +139,7 @@ class Migration(migrations.Migration):
                 ('request_id', fields.CharField(null=True, max_length=64)),
                 ('occurred_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'case_events', 'app': 'models', 'indexes': [Index(fields=['case', 'sequence'])], 'pk_attr': 'sequence', 'table_description': 'One recorded change. The history of a case and the log that feeds subscriptions are one table.'},
+            options={'table': 'case_events', 'app': 'models', 'indexes': [Index(fields=['case_id', 'sequence'])], 'pk_attr': 'sequence', 'table_description': 'One recorded change. The history of a case and the log that feeds subscriptions are one table.'},
             bases=['Model'],
         ),
         ops.CreateModel(

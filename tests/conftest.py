@@ -1,0 +1,177 @@
+"""Shared fixtures: a fresh database per test on each backend, the ASGI app, people and tokens.
+
+Every database test runs on SQLite and on PostgreSQL (``CASEGRAPH_TEST_BACKENDS`` narrows it).
+PostgreSQL comes from ``CASEGRAPH_TEST_POSTGRES_URL`` (``make test`` and CI start a private server
+via ``scripts/with-test-services``); in CI a missing server fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import TortoiseContext
+
+from casegraph.app import Runtime, create_app
+from casegraph.auth import TokenVerifier
+from casegraph.db import tortoise_config
+from casegraph.services.event_log import ensure_counters
+from casegraph.services.users import forget_provisioned
+from casegraph.settings import Settings
+from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, build_world
+
+T = TypeVar("T")
+TEST_SECRET = "test-secret-for-casegraph-tests-only"
+BACKENDS = [b.strip() for b in os.environ.get("CASEGRAPH_TEST_BACKENDS", "sqlite,postgres").split(",") if b.strip()]
+IN_CI = os.environ.get("CI") == "true"
+_pg_database: dict[str, str] = {}
+
+
+def postgres_admin_url() -> str | None:
+    return os.environ.get("CASEGRAPH_TEST_POSTGRES_URL")
+
+
+def require_postgres() -> str:
+    url = postgres_admin_url()
+    if url is None:
+        if IN_CI:
+            pytest.fail("CI must provide CASEGRAPH_TEST_POSTGRES_URL (scripts/with-test-services)")
+        pytest.skip("PostgreSQL not available: run `make test` to start a private test server")
+    return url
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _create_pg_database() -> str:
+    """One database per test session, schema applied by our real migrations."""
+    import asyncpg
+
+    from casegraph.db import migrate
+
+    admin = require_postgres()
+    forget_backend_caches()
+    name = f"casegraph_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    connection = await asyncpg.connect(admin.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    url = _with_database(admin, name)
+    await migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """Created lazily and dropped at the end of the session.
+
+    Its set-up runs on a loop of its own in a worker thread: it is first requested from inside
+    a test's running loop, where ``asyncio.run`` is not allowed.
+    """
+    url = _run_in_thread(_create_pg_database)
+    yield url
+
+    async def drop() -> None:
+        import asyncpg
+
+        admin = postgres_admin_url()
+        assert admin is not None
+        connection = await asyncpg.connect(admin.replace("postgres://", "postgresql://", 1))
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    _run_in_thread(drop)
+
+
+def _run_in_thread(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()
+
+
+TABLES = (
+    "idempotency_records", "surveys", "case_tasks", "work_notes", "comments", "case_events", "cases",
+    "case_types", "group_memberships", "assignment_groups", "users", "counters",
+)
+
+
+def forget_backend_caches() -> None:
+    """Per-process caches that must not carry over from one test database to the next.
+
+    Tortoise caches INSERT statements per (connection name, table), not per dialect, so a
+    PostgreSQL test after a SQLite one would reuse '?' placeholders without this.
+    """
+    EXECUTOR_CACHE.clear()
+    forget_provisioned()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def db(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[TortoiseContext]:
+    """A fresh, migrated-equivalent database for one test, as the current Tortoise context."""
+    forget_backend_caches()
+    if backend == "postgres":
+        url = request.getfixturevalue("pg_database_url")
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url))
+            await ctx.db().execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+            await ensure_counters()
+            yield ctx
+    else:
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config("sqlite://:memory:"))
+            await ctx.generate_schemas(safe=False)
+            await ensure_counters()
+            yield ctx
+    forget_provisioned()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(jwt_secret=TEST_SECRET)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC), step=timedelta(seconds=1))
+
+
+@pytest.fixture
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: FakeClock, publisher: RecordingPublisher) -> Runtime:
+    return Runtime(settings=settings, verifier=TokenVerifier(settings), clock=clock, publisher=publisher)
+
+
+@pytest.fixture
+async def client(db: TortoiseContext, settings: Settings, runtime: Runtime) -> AsyncIterator[GraphQLClient]:
+    """GraphQL over real HTTP semantics against the ASGI app (httpx, no lifespan: db is ours)."""
+    app = create_app(settings, manage_resources=False, runtime=runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield GraphQLClient(http, settings)
+
+
+@pytest.fixture
+async def world(db: TortoiseContext, clock: FakeClock) -> World:
+    """Two groups, staff and constituents, one case type per workflow (see helpers.build_world)."""
+    return await build_world(clock)
