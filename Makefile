@@ -1,5 +1,5 @@
 # `make run` and `make test` do all the set-up on a fresh machine; both go through `make install`.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -21,6 +21,7 @@ run: install
 # Starts private PostgreSQL and Redis servers on loopback for the run unless the caller (CI)
 # already provides CASEGRAPH_TEST_POSTGRES_URL / CASEGRAPH_TEST_REDIS_URL.
 test: install
+	$(BIN)/mypy
 	scripts/with-test-services $(BIN)/python -m pytest
 
 test-sqlite: install

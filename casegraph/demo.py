@@ -81,7 +81,7 @@ Script = list[tuple[str, CaseAction, dict[str, Any]]]
 
 def _scripts(workflow: Workflow, agent: str) -> Iterator[Script]:
     solve = {"resolutionCode": ResolutionCode.SOLVED, "resolutionNotes": "Repaired and verified on site."}
-    take = [(agent, CaseAction.ASSIGN_TO_ME, {})]
+    take: Script = [(agent, CaseAction.ASSIGN_TO_ME, {})]
     if workflow is Workflow.PUBLIC_SERVICE:
         yield []
         yield [("maria", CaseAction.ASSIGN, {"assigneeId": agent})]

@@ -1,4 +1,8 @@
-"""The domain's enums exposed to GraphQL unchanged (names and values fixed by the spec)."""
+"""The domain's enums exposed to GraphQL unchanged (names and values fixed by the spec).
+
+``strawberry.enum`` registers each domain class in place, so the domain never imports strawberry
+and annotations here use the very same classes.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,30 @@ from enum import Enum
 
 import strawberry
 
-from casegraph.domain import enums as domain
+from casegraph.domain.enums import (
+    CaseAction,
+    CaseEventType,
+    CaseStage,
+    CaseStatus,
+    Channel,
+    ErrorCode,
+    ResolutionCode,
+    Role,
+    TaskState,
+    Workflow,
+)
 from casegraph.services.case_queries import OrderField
 
-CaseStage = strawberry.enum(domain.CaseStage, description="The stage of a case's life cycle.")
-CaseStatus = strawberry.enum(domain.CaseStatus, description="The status of a case within its stage.")
-CaseAction = strawberry.enum(domain.CaseAction, description="An action on a case; events name the action that caused them.")
-Role = strawberry.enum(domain.Role, description="A role carried in the bearer token's `roles` claim.")
-Workflow = strawberry.enum(domain.Workflow, description="The life cycle a case type follows.")
-Channel = strawberry.enum(domain.Channel, description="How a case reached the agency.")
-ResolutionCode = strawberry.enum(domain.ResolutionCode, description="Why a case was resolved.")
-CaseEventType = strawberry.enum(domain.CaseEventType, description="What kind of change an event records.")
-ErrorCode = strawberry.enum(domain.ErrorCode, description="Why a mutation was refused.")
-TaskState = strawberry.enum(domain.TaskState, description="Where a case task (work-order line) stands.")
+strawberry.enum(CaseStage, description="The stage of a case's life cycle.")
+strawberry.enum(CaseStatus, description="The status of a case within its stage.")
+strawberry.enum(CaseAction, description="An action on a case; events name the action that caused them.")
+strawberry.enum(Role, description="A role carried in the bearer token's `roles` claim.")
+strawberry.enum(Workflow, description="The life cycle a case type follows.")
+strawberry.enum(Channel, description="How a case reached the agency.")
+strawberry.enum(ResolutionCode, description="Why a case was resolved.")
+strawberry.enum(CaseEventType, description="What kind of change an event records.")
+strawberry.enum(ErrorCode, description="Why a mutation was refused.")
+strawberry.enum(TaskState, description="Where a case task (work-order line) stands.")
 
 
 @strawberry.enum(description="What a case list is sorted by.")
@@ -33,3 +48,9 @@ class CaseOrderField(Enum):
 class OrderDirection(Enum):
     ASC = "ASC"
     DESC = "DESC"
+
+
+__all__ = [
+    "CaseAction", "CaseEventType", "CaseOrderField", "CaseStage", "CaseStatus", "Channel", "ErrorCode",
+    "OrderDirection", "ResolutionCode", "Role", "TaskState", "Workflow",
+]

@@ -4,7 +4,7 @@ relations and computed fields resolve through the request's loaders."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -248,7 +248,7 @@ class CaseEvent:
             to_status=record.to_status,
             version=record.version,
             occurred_at=record.occurred_at,
-            details=record.summary,
+            details=cast(JSON, record.summary),
             _case_id=record.case_id,
             _actor_id=record.actor_id,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
@@ -30,7 +31,7 @@ async def provision(*, claims: Claims, now: datetime) -> None:
     fingerprint = (sorted(r.value for r in claims.roles), claims.name, claims.email, claims.agency)
     if _last_provisioned.get(claims.sub) == fingerprint:
         return
-    values = {
+    values: dict[str, Any] = {
         "roles": fingerprint[0],
         "name": claims.name,
         "email": claims.email,
