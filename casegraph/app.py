@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from broadcaster import Broadcast
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -24,7 +23,8 @@ from tortoise.contrib.starlette import RegisterTortoise
 from casegraph.auth import AuthError, TokenVerifier
 from casegraph.clock import Clock, utc_now
 from casegraph.db import tortoise_config
-from casegraph.services.publisher import BroadcastPublisher, NullPublisher, Publisher
+from casegraph.events.live import LiveEvents
+from casegraph.services.publisher import NullPublisher, Publisher
 from casegraph.services.users import build_actor, provision
 from casegraph.settings import Settings
 from resolvers.loaders import Loaders
@@ -44,7 +44,7 @@ class Runtime:
     verifier: TokenVerifier
     clock: Clock = utc_now
     publisher: Publisher = field(default_factory=NullPublisher)
-    broadcast: Broadcast | None = None
+    live: LiveEvents | None = None
 
 
 class CaseGraphView(GraphQL[Context, None]):
@@ -54,7 +54,9 @@ class CaseGraphView(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         runtime = self.runtime
-        context = Context(clock=runtime.clock, publisher=runtime.publisher, request=request, response=response)
+        context = Context(
+            clock=runtime.clock, publisher=runtime.publisher, live=runtime.live, request=request, response=response
+        )
         if isinstance(request, WebSocket):
             return context  # authenticated in on_ws_connect, from the connection_init payload
         try:
@@ -95,7 +97,12 @@ def readyz_endpoint(runtime: Runtime) -> Any:
             checks["database"] = "ok"
         except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
             checks["database"] = f"unavailable: {type(exc).__name__}"
-        checks["broadcast"] = "ok" if runtime.broadcast is not None or isinstance(runtime.publisher, NullPublisher) else "unavailable"
+        if runtime.live is not None:
+            checks["broadcast"] = "ok" if runtime.live.healthy else "unavailable: reconnecting"
+        elif not isinstance(runtime.publisher, NullPublisher):
+            checks["broadcast"] = "ok"  # a test-injected publisher
+        else:
+            checks["broadcast"] = "unavailable: not started"
         ready = all(value == "ok" for value in checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
@@ -138,11 +145,18 @@ def create_app(
             yield
             return
         config = tortoise_config(settings.database_url)
-        async with RegisterTortoise(app, config=config, generate_schemas=False), Broadcast(settings.broadcast_url) as broadcast:
-            runtime.broadcast = broadcast
-            runtime.publisher = BroadcastPublisher(broadcast)
-            yield
-            runtime.broadcast = None
+        async with RegisterTortoise(app, config=config, generate_schemas=False):
+            live = LiveEvents(settings.broadcast_url)
+            await live.start()
+            runtime.live = live
+            runtime.publisher = live
+            try:
+                yield
+            finally:
+                # Close live feeds first so open subscriptions end and the server can exit.
+                await live.stop()
+                runtime.live = None
+                runtime.publisher = NullPublisher()
 
     routes = [
         Route("/graphql", view, methods=["GET", "POST"]),

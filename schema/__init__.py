@@ -19,7 +19,7 @@ from strawberry.types import ExecutionContext
 
 from casegraph.domain.errors import DomainError
 from schema.context import Context, Unauthenticated
-from schema.root import Mutation, Query
+from schema.root import Mutation, Query, Subscription
 
 log = logging.getLogger("casegraph.graphql")
 
@@ -93,4 +93,4 @@ def build_schema(*, production: bool = False) -> strawberry.federation.Schema:
     ]
     if production:
         extensions.append(DisableIntrospection)
-    return CaseGraphSchema(query=Query, mutation=Mutation, extensions=extensions)  # type: ignore[arg-type]
+    return CaseGraphSchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)  # type: ignore[arg-type]

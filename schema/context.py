@@ -11,6 +11,7 @@ from casegraph.clock import Clock, utc_now
 from casegraph.domain.enums import Role
 from casegraph.domain.errors import DomainError
 from casegraph.domain.relations import Actor
+from casegraph.events.live import LiveEvents
 from casegraph.services.publisher import NullPublisher, Publisher
 from resolvers.loaders import Loaders
 
@@ -27,6 +28,7 @@ class Context:
     auth_error: str | None = None
     clock: Clock = utc_now
     publisher: Publisher = field(default_factory=NullPublisher)
+    live: LiveEvents | None = None
     loaders: Loaders = field(init=False)
     request: Any = None
     response: Any = None

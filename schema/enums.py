@@ -22,6 +22,7 @@ from casegraph.domain.enums import (
     TaskState,
     Workflow,
 )
+from casegraph.events.feed import QueueScope
 from casegraph.services.case_queries import OrderField
 
 strawberry.enum(CaseStage, description="The stage of a case's life cycle.")
@@ -34,6 +35,7 @@ strawberry.enum(ResolutionCode, description="Why a case was resolved.")
 strawberry.enum(CaseEventType, description="What kind of change an event records.")
 strawberry.enum(ErrorCode, description="Why a mutation was refused.")
 strawberry.enum(TaskState, description="Where a case task (work-order line) stands.")
+strawberry.enum(QueueScope, description="Which cases a queue feed follows: my groups' or those assigned to me.")
 
 
 @strawberry.enum(description="What a case list is sorted by.")
@@ -52,5 +54,5 @@ class OrderDirection(Enum):
 
 __all__ = [
     "CaseAction", "CaseEventType", "CaseOrderField", "CaseStage", "CaseStatus", "Channel", "ErrorCode",
-    "OrderDirection", "ResolutionCode", "Role", "TaskState", "Workflow",
+    "OrderDirection", "QueueScope", "ResolutionCode", "Role", "TaskState", "Workflow",
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import strawberry
 
 from casegraph.domain.enums import CaseAction as A
 from casegraph.domain.enums import TaskState
-from resolvers import admin, queries
+from resolvers import admin, queries, subscriptions
 from resolvers.case_actions import run_case_action, run_create_case, run_finish_task
 from schema import inputs as i
 from schema.context import Info
@@ -17,7 +19,8 @@ from schema.payloads import (
     GroupMemberPayload,
     TaskPayload,
 )
-from schema.types import AssignmentGroup, Case, CaseConnection, CaseType, Me
+from schema.enums import QueueScope
+from schema.types import AssignmentGroup, Case, CaseConnection, CaseEvent, CaseType, Me, QueueCounters
 
 
 @strawberry.type
@@ -157,3 +160,34 @@ class Mutation:
     @strawberry.mutation(description="Create a case type (ADMIN).")
     async def create_case_type(self, info: Info, input: i.CreateCaseTypeInput) -> CaseTypePayload:
         return await admin.create_case_type(info, input)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Events the viewer may see (of one case, or of every visible case), in sequence order. "
+        "With `after` (the last event id seen) stored events are replayed first, with no gap or duplicate."
+    )
+    async def case_events(
+        self, info: Info, case_id: strawberry.ID | None = None, after: strawberry.ID | None = None
+    ) -> AsyncGenerator[CaseEvent, None]:
+        async for event in subscriptions.case_events(info, case_id, after):
+            yield event
+
+    @strawberry.subscription(
+        description="A dashboard queue: events of cases of my groups (or one of them), or of cases assigned to me."
+    )
+    async def queue_events(
+        self,
+        info: Info,
+        scope: QueueScope = QueueScope.MY_GROUPS,
+        group_code: str | None = None,
+        after: strawberry.ID | None = None,
+    ) -> AsyncGenerator[CaseEvent, None]:
+        async for event in subscriptions.queue_events(info, scope, group_code, after):
+            yield event
+
+    @strawberry.subscription(description="Live counts of a group's open cases per status; first the current counts.")
+    async def queue_counters(self, info: Info, group_code: str) -> AsyncGenerator[QueueCounters, None]:
+        async for counters in subscriptions.queue_counters(info, group_code):
+            yield counters

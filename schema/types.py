@@ -225,10 +225,12 @@ class CaseEvent:
     details: JSON = strawberry.field(description="A summary of the action's input (never internal text).")
     _case_id: strawberry.Private[str]
     _actor_id: strawberry.Private[str | None]
+    # Subscriptions hand over the case the hub already loaded (and checked visibility of).
+    _case: strawberry.Private[CaseRecord | None] = None
 
     @strawberry.field
     async def case(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
-        record = await info.context.loaders.visible_case_by_id.load(self._case_id)
+        record = self._case or await info.context.loaders.visible_case_by_id.load(self._case_id)
         return Case.from_record(record) if record is not None else None
 
     @strawberry.field(description="Who acted; null for the system (timers, automation).")
@@ -236,7 +238,7 @@ class CaseEvent:
         return await _user(info, self._actor_id)
 
     @classmethod
-    def from_record(cls, record: EventRecord) -> CaseEvent:
+    def from_record(cls, record: EventRecord, case: CaseRecord | None = None) -> CaseEvent:
         return cls(
             id=strawberry.ID(str(record.sequence)),
             sequence=record.sequence,
@@ -251,6 +253,7 @@ class CaseEvent:
             details=cast(JSON, record.summary),
             _case_id=record.case_id,
             _actor_id=record.actor_id,
+            _case=case,
         )
 
 
@@ -441,3 +444,17 @@ class Me(User):
         rows = await GroupRow.filter(id__in=sorted(actor.group_ids)).order_by("code")
         return [AssignmentGroup.from_row(row) for row in rows]
 
+
+
+@strawberry.type(description="How many open cases of a group are in one status.")
+class StatusCount:
+    status: CaseStatus
+    count: int
+
+
+@strawberry.type(description="Live counters of a group's open cases, as of an event sequence.")
+class QueueCounters:
+    group_code: str
+    total: int
+    by_status: list[StatusCount]
+    as_of_sequence: int = strawberry.field(description="Every event up to this sequence is counted.")

@@ -31,13 +31,12 @@ async def provision(*, claims: Claims, now: datetime) -> None:
     fingerprint = (sorted(r.value for r in claims.roles), claims.name, claims.email, claims.agency)
     if _last_provisioned.get(claims.sub) == fingerprint:
         return
-    values: dict[str, Any] = {
-        "roles": fingerprint[0],
-        "name": claims.name,
-        "email": claims.email,
-        "agency": claims.agency,
-        "updated_at": now,
-    }
+    # Optional claims refresh the row only when present: a token without `name` must not
+    # erase the name an earlier token (or the identity provider's profile) supplied.
+    values: dict[str, Any] = {"roles": fingerprint[0], "updated_at": now}
+    for column, value in (("name", claims.name), ("email", claims.email), ("agency", claims.agency)):
+        if value is not None:
+            values[column] = value
     updated = await User.filter(id=claims.sub).update(**values)
     if not updated:
         try:
