@@ -6,7 +6,7 @@ log, then serve the hub's queue skipping anything at or below the last sequence 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Final
@@ -84,7 +84,7 @@ def parse_after(after: str | None) -> int | None:
 
 async def feed(
     *, hub: EventHub, actor: Actor, flt: FeedFilter, after: int | None, queue_limit: int | None = None
-) -> AsyncIterator[Delivery]:
+) -> AsyncGenerator[Delivery, None]:
     """Events the actor may see and the filter admits, in sequence order, forever."""
     subscription = Subscription(actor=actor, matches=flt.matches)
     if queue_limit is not None:
