@@ -38,3 +38,6 @@ migrations: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache casegraph.sqlite3*
+
+bench: install
+	$(BIN)/python bench/fanout.py --subscribers 100 1000 5000

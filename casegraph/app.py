@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from cross_web import HTTPException
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
@@ -51,6 +53,16 @@ class CaseGraphView(GraphQL[Context, None]):
     def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
         super().__init__(build_schema(production=runtime.settings.production), **kwargs)
         self.runtime = runtime
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Strawberry turns only JSONDecodeError into a 400; other hostile bodies would be 500s."""
+        try:
+            decoded = json.loads(data)
+        except (ValueError, RecursionError):  # bad UTF-8, absurd nesting, invalid JSON
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(decoded, (dict, list)):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return decoded
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         runtime = self.runtime

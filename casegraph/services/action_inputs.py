@@ -13,7 +13,7 @@ from typing import Any
 
 from casegraph.domain.enums import CaseAction, ResolutionCode, Role
 from casegraph.domain.errors import permission_denied, validation_failed
-from casegraph.domain.lifecycle import Grant
+from casegraph.domain.lifecycle import DRAFT_UPDATE_FIELDS, STAFF_UPDATE_FIELDS, Grant
 from casegraph.domain.priority import derive_priority
 from casegraph.domain.relations import Actor
 from casegraph.domain.validation import (
@@ -28,6 +28,7 @@ from casegraph.services.records import CaseRecord, EventRecord
 from models import CaseTask, CaseType, Comment, GroupMembership, Survey, User, WorkNote
 
 MAX_TASKS_PER_ASSIGNMENT = 50
+ALL_UPDATE_FIELDS = STAFF_UPDATE_FIELDS | DRAFT_UPDATE_FIELDS
 
 
 @dataclass
@@ -94,7 +95,9 @@ async def _assign_to_me(params: Params, grant: Grant, actor: Actor, case: CaseRe
 
 async def _update(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
     given = {name: value for name, value in params.items() if value is not None}
-    allowed = grant.fields or frozenset()
+    # Field limits belong to a grant that covers the current state; outside every such grant
+    # the transition check refuses the update (TRANSITION_NOT_ALLOWED), not the field check.
+    allowed = (grant.fields or frozenset()) if case.state in grant.frm else ALL_UPDATE_FIELDS
     for name in sorted(given):
         if name not in allowed:
             raise permission_denied(f"You may not change {name} of this case.", name)
