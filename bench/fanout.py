@@ -72,7 +72,7 @@ async def setup_world(http: httpx.AsyncClient, agents: int) -> None:
 
 
 async def subscriber(url: str, tok: str, ready: asyncio.Event, arrived: list[float], opened: list[int]) -> None:
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"], max_queue=4, open_timeout=120) as ws:
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"], max_queue=4, open_timeout=120, ping_interval=None) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {tok}"}}))
         await ws.recv()
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": QUERY}}))
