@@ -17,7 +17,6 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from cross_web import HTTPException
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
@@ -55,13 +54,17 @@ class CaseGraphView(GraphQL[Context, None]):
         self.runtime = runtime
 
     def decode_json(self, data: str | bytes) -> object:
-        """Strawberry turns only JSONDecodeError into a 400; other hostile bodies would be 500s."""
+        """Strawberry turns only JSONDecodeError into a 400 (HTTP) or a 4400 close (WebSocket).
+
+        Bad UTF-8, absurd nesting and bodies that are not objects would otherwise be 500s, or
+        crash a WebSocket handler; report them all as JSON errors.
+        """
         try:
             decoded = json.loads(data)
-        except (ValueError, RecursionError):  # bad UTF-8, absurd nesting, invalid JSON
-            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        except (ValueError, RecursionError) as error:
+            raise json.JSONDecodeError(f"not JSON: {type(error).__name__}", "", 0) from None
         if not isinstance(decoded, (dict, list)):
-            raise HTTPException(400, "The request body must be a JSON object.")
+            raise json.JSONDecodeError("a JSON object is required", "", 0)
         return decoded
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
@@ -137,8 +140,9 @@ def create_app(
     """
     settings = settings or Settings.from_env()
     runtime = runtime or Runtime(settings=settings, verifier=TokenVerifier(settings))
-    if settings.production and settings.uses_dev_secret:
-        raise RuntimeError("CASEGRAPH_JWT_SECRET (or a JWKS URL) must be set in production.")
+    problem = settings.production_problem()
+    if problem is not None:
+        raise RuntimeError(problem)
     if settings.uses_dev_secret:
         log.warning("Using the DEVELOPMENT JWT secret: anyone can mint tokens. Set CASEGRAPH_JWT_SECRET.")
 

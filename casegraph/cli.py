@@ -14,8 +14,9 @@ from casegraph.settings import Settings
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    if settings.production and settings.uses_dev_secret:
-        print("refusing to start: CASEGRAPH_ENV=production needs CASEGRAPH_JWT_SECRET or a JWKS URL", file=sys.stderr)
+    problem = settings.production_problem()
+    if problem is not None:
+        print(f"refusing to start: {problem}", file=sys.stderr)
         return 2
     # Schema first, once, before any worker starts: an empty database just works.
     asyncio.run(_migrate(settings.database_url))
@@ -28,7 +29,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
-        ws="websockets",
+        ws="websockets-sansio",
         lifespan="on",
     )
     return 0

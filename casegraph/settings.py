@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEV_SECRET = "casegraph-development-secret-do-not-use-in-production"
+# HS256 keys shorter than the hash output are guessable (RFC 7518, section 3.2).
+MIN_SECRET_BYTES = 32
 
 
 def _load_dotenv(path: Path) -> dict[str, str]:
@@ -40,6 +42,16 @@ class Settings:
     @property
     def uses_dev_secret(self) -> bool:
         return self.jwt_jwks_url is None and self.jwt_secret == DEV_SECRET
+
+    def production_problem(self) -> str | None:
+        """Why this configuration must not serve in production, or None."""
+        if not self.production:
+            return None
+        if self.uses_dev_secret:
+            return "CASEGRAPH_ENV=production needs CASEGRAPH_JWT_SECRET (or CASEGRAPH_JWT_JWKS_URL)."
+        if self.jwt_jwks_url is None and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+            return f"CASEGRAPH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production."
+        return None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:

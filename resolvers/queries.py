@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import strawberry
+
 from casegraph.domain.enums import Role as DomainRole
 from casegraph.domain.errors import DomainError
 from casegraph.services.case_queries import CaseFilter, Ordering, OrderField, list_cases
@@ -29,10 +31,10 @@ async def me(info: Info) -> Me:
     )
 
 
-async def case(info: Info, id: str) -> Case | None:
+async def case(info: Info, id: strawberry.ID) -> Case | None:
     actor = info.context.require_actor()
     try:
-        record = await load_visible_case(actor, id, include_deleted=actor.has(DomainRole.ADMIN))
+        record = await load_visible_case(actor, str(id), include_deleted=actor.has(DomainRole.ADMIN))
     except DomainError:
         return None
     return Case.from_record(record)

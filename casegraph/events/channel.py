@@ -40,6 +40,13 @@ class FixedRedisBackend(RedisBackend):
         await self._pubsub.subscribe(channel)
         self._ready.set()
 
+    async def disconnect(self) -> None:
+        # Cancel first: closing a client that never connected may raise before the stock
+        # disconnect gets to its own cancel.
+        if self._listener is not None:
+            self._listener.cancel()
+        await super().disconnect()
+
     async def healthy(self) -> bool:
         if self._listener is None or self._listener.done():
             return False
@@ -142,8 +149,10 @@ class WakeChannel:
     async def _session(self) -> None:
         backend = make_backend(self._url)
         broadcast = Broadcast(backend=backend)
-        await broadcast.connect()
         try:
+            # Inside the try: a refused connect has already started the backend's listener task,
+            # and the finally below must close it, or every failed retry leaks one.
+            await broadcast.connect()
             async with broadcast.subscribe(CHANNEL) as subscriber:
                 self._broadcast = broadcast
                 self.healthy = True

@@ -19,9 +19,10 @@ from casegraph.services.records import CaseRecord
 from casegraph.services.visibility import load_visible_case
 from models import CaseTask, Survey
 
-# A writer that keeps losing the race re-reads and is judged again; past this, something is
-# hammering the case and the caller is told so instead of spinning.
-MAX_ATTEMPTS: Final = 20
+# A writer that loses the race re-reads and is judged again against the winner's result
+# (lifecycle.md). Each lost race means another writer committed, so this terminates; the bound
+# only guards against a bug turning it into a spin.
+MAX_ATTEMPTS: Final = 1000
 OPEN_TASK_STATES: Final = (TaskState.OPEN, TaskState.IN_PROGRESS)
 
 
@@ -76,6 +77,9 @@ async def perform(
                 on_success=on_success,
             )
         except StaleCase:
+            if request.expected_version is not None:
+                latest = await load_visible_case(actor, request.case_id, include_deleted=include_deleted)
+                raise version_conflict(request.expected_version, latest.version) from None
             continue
         await publisher.published([result.event])
         return result

@@ -18,7 +18,7 @@ from casegraph.services.records import CaseRecord, EventRecord
 from casegraph.services.visibility import load_visible_case
 from models import CaseTask
 
-MAX_ATTEMPTS: Final = 20
+MAX_ATTEMPTS: Final = 1000  # see case_actions.MAX_ATTEMPTS
 TASK_MANAGERS: Final = frozenset({Relation.ASSIGNEE, Relation.MANAGER})
 
 

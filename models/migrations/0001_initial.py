@@ -125,7 +125,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='CaseEvent',
             fields=[
-                ('sequence', fields.BigIntField(primary_key=True, unique=True, db_index=True)),
+                ('sequence', fields.BigIntField(generated=False, primary_key=True, unique=True, db_index=True)),
                 ('case', fields.ForeignKeyField('models.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.RESTRICT)),
                 ('actor', fields.ForeignKeyField('models.User', source_field='actor_id', null=True, db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.RESTRICT)),
                 ('type', fields.CharEnumField(description='CASE_CREATED: CASE_CREATED\nCASE_TRANSITIONED: CASE_TRANSITIONED\nCASE_UPDATED: CASE_UPDATED\nCASE_DELETED: CASE_DELETED\nCASE_RESTORED: CASE_RESTORED\nSLA_WARNING: SLA_WARNING\nSLA_BREACHED: SLA_BREACHED', enum_type=CaseEventType, max_length=32)),

@@ -22,13 +22,13 @@ query Cases($filter: CaseFilterInput, $orderBy: CaseOrderInput, $first: Int, $af
   }
 }
 """
-CASE_QUERY = "query Case($id: String!) { case(id: $id) { id number } }"
+CASE_QUERY = "query Case($id: ID!) { case(id: $id) { id number } }"
 CASE_BY_NUMBER_QUERY = "query CaseByNumber($number: String!) { caseByNumber(number: $number) { id } }"
 ME_QUERY = "query Me { me { id name roles email groups { code } } }"
 CASE_TYPES_QUERY = "query CaseTypes { caseTypes { code name workflow active assignmentGroup { code } } }"
 ASSIGNMENT_GROUPS_QUERY = "query AssignmentGroups { assignmentGroups { code name members { isManager user { id } } } }"
 HISTORY_QUERY = """
-query History($id: String!, $first: Int, $after: String) {
+query History($id: ID!, $first: Int, $after: String) {
   case(id: $id) {
     history(first: $first, after: $after) {
       totalCount
@@ -39,7 +39,7 @@ query History($id: String!, $first: Int, $after: String) {
 }
 """
 INTERNALS_QUERY = """
-query Internals($id: String!) {
+query Internals($id: ID!) {
   case(id: $id) {
     inspectionFindings
     workNotes { body }

@@ -51,11 +51,11 @@ mutation CreateCaseType($input: CreateCaseTypeInput!) {
   createCaseType(input: $input) { caseType { code name workflow autoAssign assignmentGroup { code } } errors { code field } }
 }
 """
-CASE_QUERY = "query Case($id: String!) { case(id: $id) { id status deletedAt survey { rating comment } comments { body } } }"
+CASE_QUERY = "query Case($id: ID!) { case(id: $id) { id status deletedAt survey { rating comment } comments { body } } }"
 CASES_QUERY = """
 query Cases($filter: CaseFilterInput) { cases(filter: $filter, first: 100) { totalCount edges { node { id deletedAt } } } }
 """
-HISTORY_QUERY = "query History($id: String!) { case(id: $id) { history { edges { node { action type version } } } } }"
+HISTORY_QUERY = "query History($id: ID!) { case(id: $id) { history { edges { node { action type version } } } } }"
 ME_QUERY = "query Me { me { id groups { code } } }"
 CASE_TYPES_QUERY = "query CaseTypes { caseTypes { code } }"
 ASSIGNMENT_GROUPS_QUERY = "query AssignmentGroups { assignmentGroups { code } }"

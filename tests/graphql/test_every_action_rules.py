@@ -52,8 +52,8 @@ COMPLETE_TASK_MUTATION = (
 CANCEL_TASK_MUTATION = (
     "mutation CancelTask($input: CancelTaskInput!) { cancelTask(input: $input) { task { id state } errors { code field } } }"
 )
-TASKS_QUERY = "query Tasks($id: String!) { case(id: $id) { tasks { id state } } }"
-HISTORY_QUERY = "query History($id: String!) { case(id: $id) { history { edges { node { sequence version } } } } }"
+TASKS_QUERY = "query Tasks($id: ID!) { case(id: $id) { tasks { id state } } }"
+HISTORY_QUERY = "query History($id: ID!) { case(id: $id) { history { edges { node { sequence version } } } } }"
 
 NOTES = {"resolutionCode": "SOLVED", "resolutionNotes": "Fixed."}
 # One well-formed input per life-cycle mutation (besides caseId).

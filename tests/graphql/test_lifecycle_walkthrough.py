@@ -52,9 +52,9 @@ COMPLETE_TASK_MUTATION = (
 )
 CANCEL_TASK_MUTATION = f"mutation CancelTask($input: CancelTaskInput!) {{ cancelTask(input: $input) {{ {TASK_PAYLOAD} }} }}"
 
-AVAILABLE_ACTIONS_QUERY = "query AvailableActions($id: String!) { case(id: $id) { availableActions } }"
+AVAILABLE_ACTIONS_QUERY = "query AvailableActions($id: ID!) { case(id: $id) { availableActions } }"
 CASE_DETAIL_QUERY = """
-query CaseDetail($id: String!) {
+query CaseDetail($id: ID!) {
   case(id: $id) {
     status stage version reopenCount inspectionFindings
     tasks { id title state assignee { id } }
@@ -64,7 +64,7 @@ query CaseDetail($id: String!) {
 }
 """
 HISTORY_QUERY = f"""
-query History($id: String!) {{
+query History($id: ID!) {{
   case(id: $id) {{ history(first: 100) {{ totalCount edges {{ node {{ {EVENT_FIELDS} }} }} }} }}
 }}
 """

@@ -1,0 +1,183 @@
+"""Generated artifacts stay in step with the code: the committed SDL and the migrations.
+
+``schema.graphql`` is what ``casegraph export-schema`` prints (``make schema`` regenerates it);
+``models/migrations`` describes the models exactly (``make migrations`` would add nothing); and
+``casegraph.db.migrate`` builds a fresh database and is safe to run again (``serve`` runs it at
+every start).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from graphql import GraphQLObjectType, build_schema
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import TortoiseContext
+from tortoise.migrations.autodetector import MigrationAutodetector
+
+from casegraph.db import MIGRATIONS_MODULE, migrate, tortoise_config
+from casegraph.services.users import forget_provisioned
+from models import Counter, User
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SDL_PATH = REPO_ROOT / "schema.graphql"
+MODEL_TABLES = {
+    "users", "assignment_groups", "group_memberships", "case_types", "cases", "case_events", "comments",
+    "work_notes", "case_tasks", "surveys", "idempotency_records", "counters",
+}
+
+# api.md *Operations (names fixed)*.
+QUERIES = {"me", "case", "caseByNumber", "cases", "caseTypes", "assignmentGroups"}
+MUTATIONS = {
+    "createCase", "submitCase", "assignCase", "acceptCase", "assignToMe", "updateCase", "beginReview",
+    "requestInfo", "resumeCase", "requestInspection", "completeInspection", "startWork", "assignWork",
+    "completeWork", "proposeSolution", "acceptSolution", "rejectSolution", "closeCase", "cancelCase",
+    "deleteCase", "submitSurvey", "completeTask", "cancelTask", "createAssignmentGroup", "addGroupMember",
+    "createCaseType", "restoreCase",
+}
+
+
+def export_schema() -> str:
+    """The SDL as the installed console script prints it."""
+    script = Path(sys.executable).with_name("casegraph")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "casegraph.cli"]
+    completed = subprocess.run(
+        [*command, "export-schema"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+@pytest.fixture(autouse=True)
+def fresh_backend_caches() -> Iterator[None]:
+    """Tortoise caches INSERT statements per connection name; these tests open their own databases."""
+    EXECUTOR_CACHE.clear()
+    forget_provisioned()
+    yield
+    EXECUTOR_CACHE.clear()
+    forget_provisioned()
+
+
+# --- the SDL ---------------------------------------------------------------------------------------
+
+
+def test_the_committed_schema_graphql_is_what_export_schema_prints() -> None:
+    # given
+    assert SDL_PATH.is_file(), "schema.graphql is missing: run `make schema`"
+    committed = SDL_PATH.read_text(encoding="utf-8")
+    # when
+    exported = export_schema()
+    # then
+    assert exported == committed, "schema.graphql is stale: run `make schema` and commit the result"
+
+
+def test_the_committed_schema_names_every_operation_of_the_contract() -> None:
+    # when
+    schema = build_schema(SDL_PATH.read_text(encoding="utf-8"))
+    # then
+    query, mutation = schema.query_type, schema.mutation_type
+    assert isinstance(query, GraphQLObjectType) and isinstance(mutation, GraphQLObjectType)
+    assert QUERIES - set(query.fields) == set()
+    assert MUTATIONS - set(mutation.fields) == set()
+
+
+# --- migrations ------------------------------------------------------------------------------------
+
+
+async def test_the_migrations_describe_the_models_exactly() -> None:
+    # given: what `tortoise makemigrations` compares (casegraph.db.TORTOISE_ORM, no database needed)
+    config = tortoise_config("sqlite://:memory:")
+    apps_config = {label: dict(app) for label, app in config["apps"].items()}
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        assert ctx.apps is not None
+        autodetector = MigrationAutodetector(ctx.apps, apps_config)
+        # when
+        writers = await autodetector.changes()
+    # then
+    pending = "\n\n".join(writer.as_string() for writer in writers)
+    assert writers == [], f"the models changed without a migration (run `make migrations`):\n{pending}"
+
+
+def _tables(path: Path) -> dict[str, str]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL ORDER BY name"
+        ).fetchall()
+    connection.close()
+    return {str(name): str(sql) for name, sql in rows}
+
+
+def _columns(path: Path, table: str) -> set[str]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute(f'PRAGMA table_info("{table}")').fetchall()
+    connection.close()
+    return {str(row[1]) for row in rows}
+
+
+def _rows(path: Path, query: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute(query).fetchall()
+    connection.close()
+    return rows
+
+
+@pytest.fixture
+async def generated_schema(tmp_path: Path) -> AsyncIterator[Path]:
+    """A database built straight from the models, to compare the migrated one with."""
+    path = tmp_path / "generated.sqlite3"
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(f"sqlite://{path}"))
+        await ctx.generate_schemas(safe=False)
+    yield path
+
+
+async def test_migrate_builds_a_fresh_sqlite_database_with_every_model_table(
+    tmp_path: Path, generated_schema: Path
+) -> None:
+    # given
+    path = tmp_path / "fresh.sqlite3"
+    # when
+    await migrate(f"sqlite://{path}")
+    # then: every model's table, with the columns the models have
+    tables = {name for name, sql in _tables(path).items() if sql.startswith("CREATE TABLE")}
+    assert MODEL_TABLES <= tables
+    assert tables - MODEL_TABLES <= {"tortoise_migrations", "sqlite_sequence"}
+    for table in sorted(MODEL_TABLES):
+        assert _columns(path, table) == _columns(generated_schema, table), table
+    # and: the counters the event log needs, created up front
+    assert sorted(_rows(path, "SELECT name, value FROM counters")) == [("case_number", 1000), ("event_sequence", 0)]
+    # and: every migration of the package is recorded as applied
+    migration_files = sorted(
+        p.stem for p in (REPO_ROOT / MIGRATIONS_MODULE.replace(".", "/")).glob("[0-9]*.py")
+    )
+    applied = sorted(str(row[0]) for row in _rows(path, "SELECT name FROM tortoise_migrations"))
+    assert applied == migration_files
+
+
+async def test_migrate_again_changes_nothing_and_keeps_the_data(tmp_path: Path) -> None:
+    # given: a migrated database with some data in it
+    path = tmp_path / "twice.sqlite3"
+    url = f"sqlite://{path}"
+    await migrate(url)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url))
+        now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+        await User.create(id="kept", name="Kept", roles=["AGENT"], created_at=now, updated_at=now)
+        await Counter.filter(name="case_number").update(value=1041)
+    schema_before = _tables(path)
+    applied_before = _rows(path, "SELECT * FROM tortoise_migrations ORDER BY name")
+    # when
+    await migrate(url)
+    await migrate(url)
+    # then
+    assert _tables(path) == schema_before
+    assert _rows(path, "SELECT * FROM tortoise_migrations ORDER BY name") == applied_before
+    assert sorted(_rows(path, "SELECT name, value FROM counters")) == [("case_number", 1041), ("event_sequence", 0)]
+    assert _rows(path, "SELECT id, name FROM users") == [("kept", "Kept")]
