@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -119,7 +120,9 @@ def readyz_endpoint(runtime: Runtime) -> Any:
         else:
             checks["broadcast"] = "unavailable: not started"
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        # The pid tells operators (and tests) which worker of `serve --workers N` answered.
+        body = {"ready": ready, "checks": checks, "pid": os.getpid()}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return readyz
 
