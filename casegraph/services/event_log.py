@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -52,24 +53,8 @@ async def append_event(
     request_id: str | None = None,
 ) -> EventRecord:
     """Record one event; must run inside the transaction that changed the case."""
-    sequence = await next_value(EVENT_SEQUENCE)
-    await CaseEvent.create(
-        sequence=sequence,
-        case_id=case_id,
-        actor_id=actor_id,
-        type=event_type,
-        action=action,
-        from_stage=before[0] if before else None,
-        from_status=before[1] if before else None,
-        to_stage=after[0],
-        to_status=after[1],
-        version=version,
-        summary=summary,
-        request_id=request_id,
-        occurred_at=now,
-    )
-    return EventRecord(
-        sequence=sequence,
+    record = EventRecord(
+        sequence=await next_value(EVENT_SEQUENCE),
         case_id=case_id,
         actor_id=actor_id,
         type=event_type,
@@ -82,3 +67,5 @@ async def append_event(
         summary=summary,
         occurred_at=now,
     )
+    await CaseEvent.create(**asdict(record), request_id=request_id)
+    return record
