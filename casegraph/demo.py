@@ -190,6 +190,18 @@ async def _seed() -> None:
                         now=clock.tick(rng.randint(5, 90)),
                         publisher=publisher,
                     )
+    # An auto-assign case type: these land on the least-loaded Roads agent by themselves.
+    await admin.create_case_type(
+        actor=admin_actor, code="GRAFFITI", name="Graffiti removal", workflow=Workflow.PUBLIC_SERVICE,
+        assignment_group_code="ROADS", auto_assign=True, description="Routed automatically.", now=clock.tick(1),
+    )
+    for n in range(4):
+        await create_case(
+            actor=actors[requesters[n % len(requesters)]],
+            new=NewCase(case_type_code="GRAFFITI", title=f"Graffiti at {rng.choice(PLACES)}", impact=3, urgency=2),
+            now=clock.tick(rng.randint(20, 60)),
+            publisher=publisher,
+        )
     # One draft, visible only to its author.
     await create_case(
         actor=actors["alice"],

@@ -23,6 +23,8 @@ class CaseType(Model):
         "models.AssignmentGroup", related_name="case_types", on_delete=fields.RESTRICT
     )
     auto_assign = fields.BooleanField(default=False)
+    # Skills an agent must all have to be routed a case of this type.
+    skills: fields.Field[list[str] | None] = fields.JSONField(null=True)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField()
 

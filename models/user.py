@@ -12,8 +12,11 @@ class User(Model):
     email = fields.CharField(max_length=320, null=True, db_index=True)
     roles: fields.Field[list[str]] = fields.JSONField(default=list)
     agency = fields.CharField(max_length=100, null=True)
-    # Routing (issue 4) skips agents marked unavailable.
+    # Routing skips agents marked unavailable, needs all of a case type's skills (NULL: none),
+    # and breaks ties in favour of whoever has waited longest since their last assignment.
     available = fields.BooleanField(default=True)
+    skills: fields.Field[list[str] | None] = fields.JSONField(null=True)
+    last_assigned_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

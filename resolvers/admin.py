@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from casegraph.domain.errors import DomainError
-from casegraph.services import admin
+from casegraph.services import admin, agents
 from schema.context import Info
 from schema.inputs import (
     AddGroupMemberInput,
     CreateAssignmentGroupInput,
     CreateCaseTypeInput,
     RemoveGroupMemberInput,
+    SetAgentSkillsInput,
+    SetAvailabilityInput,
+    UpdateCaseTypeInput,
 )
-from schema.payloads import AssignmentGroupPayload, CaseTypePayload, GroupMemberPayload, user_errors
-from schema.types import AssignmentGroup, CaseType, GroupMember
+from schema.payloads import AssignmentGroupPayload, CaseTypePayload, GroupMemberPayload, UserPayload, user_errors
+from schema.types import AssignmentGroup, CaseType, GroupMember, User
 from models import AssignmentGroup as GroupRow
 
 
@@ -65,7 +68,46 @@ async def create_case_type(info: Info, input: CreateCaseTypeInput) -> CaseTypePa
             auto_assign=input.auto_assign,
             description=input.description,
             now=info.context.clock(),
+            skills=input.skills or [],
         )
     except DomainError as refusal:
         return CaseTypePayload(errors=user_errors(refusal))
     return CaseTypePayload(case_type=CaseType.from_row(case_type))
+
+
+async def update_case_type(info: Info, input: UpdateCaseTypeInput) -> CaseTypePayload:
+    try:
+        case_type = await admin.update_case_type(
+            actor=info.context.require_actor(),
+            code=input.code,
+            name=input.name,
+            description=input.description,
+            auto_assign=input.auto_assign,
+            skills=input.skills,
+            active=input.active,
+        )
+    except DomainError as refusal:
+        return CaseTypePayload(errors=user_errors(refusal))
+    return CaseTypePayload(case_type=CaseType.from_row(case_type))
+
+
+async def set_availability(info: Info, input: SetAvailabilityInput) -> UserPayload:
+    try:
+        user = await agents.set_availability(
+            actor=info.context.require_actor(),
+            user_id=None if input.user_id is None else str(input.user_id),
+            available=input.available,
+        )
+    except DomainError as refusal:
+        return UserPayload(errors=user_errors(refusal))
+    return UserPayload(user=User.from_row(user))
+
+
+async def set_agent_skills(info: Info, input: SetAgentSkillsInput) -> UserPayload:
+    try:
+        user = await agents.set_skills(
+            actor=info.context.require_actor(), user_id=str(input.user_id), skills=input.skills
+        )
+    except DomainError as refusal:
+        return UserPayload(errors=user_errors(refusal))
+    return UserPayload(user=User.from_row(user))

@@ -15,19 +15,20 @@ from models import User as UserRow
 from schema.context import Info, query_error
 from schema.enums import OrderDirection
 from schema.inputs import CaseFilterInput, CaseOrderInput
-from schema.types import AssignmentGroup, Case, CaseConnection, CaseEdge, CaseType, Me, PageInfo, User
+from schema.types import AssignmentGroup, Case, CaseConnection, CaseEdge, CaseType, Me, PageInfo
 
 
 async def me(info: Info) -> Me:
     actor = info.context.require_actor()
     row = await UserRow.get_or_none(id=actor.user_id)
-    base = User.from_row(row) if row is not None else None
     return Me(
-        id=base.id if base else actor.user_id,  # type: ignore[arg-type]
-        name=actor.name,
+        id=strawberry.ID(actor.user_id),
+        name=actor.name or (row.name if row else None),
         roles=sorted(actor.roles, key=lambda r: r.value),
         agency=actor.agency,
-        _email=actor.email,
+        _email=actor.email or (row.email if row else None),
+        _available=row.available if row else True,
+        _skills=tuple(row.skills or ()) if row else (),
     )
 
 

@@ -198,8 +198,31 @@ class CreateCaseTypeInput:
     name: str
     workflow: Workflow
     assignment_group_code: str
-    auto_assign: bool = False
+    auto_assign: bool = strawberry.field(default=False, description="Route submitted cases to an agent automatically.")
     description: str | None = None
+    skills: list[str] | None = strawberry.field(default=None, description="Skills an agent needs to be routed these.")
+
+
+@strawberry.input(description="Change a case type; omitted fields stay as they are.")
+class UpdateCaseTypeInput:
+    code: str
+    name: str | None = None
+    description: str | None = None
+    auto_assign: bool | None = None
+    skills: list[str] | None = None
+    active: bool | None = None
+
+
+@strawberry.input(description="Mark an agent (default: yourself) available or not for routing.")
+class SetAvailabilityInput:
+    available: bool
+    user_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="Replace an agent's skills (a manager of their group, or ADMIN).")
+class SetAgentSkillsInput:
+    user_id: strawberry.ID
+    skills: list[str]
 
 
 @strawberry.input(description="All given conditions must hold; list conditions match any value.")

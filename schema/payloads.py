@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from casegraph.domain.errors import DomainError
-from schema.types import AssignmentGroup, Case, CaseEvent, CaseTask, CaseType, GroupMember, UserError
+from schema.types import AssignmentGroup, Case, CaseEvent, CaseTask, CaseType, GroupMember, User, UserError
 
 
 def user_errors(error: DomainError) -> list[UserError]:
@@ -43,4 +43,10 @@ class GroupMemberPayload:
 @strawberry.type
 class CaseTypePayload:
     case_type: CaseType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UserPayload:
+    user: User | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

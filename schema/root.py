@@ -18,6 +18,7 @@ from schema.payloads import (
     CaseTypePayload,
     GroupMemberPayload,
     TaskPayload,
+    UserPayload,
 )
 from schema.enums import QueueScope
 from schema.types import AssignmentGroup, Case, CaseConnection, CaseEvent, CaseType, Me, QueueCounters
@@ -160,6 +161,18 @@ class Mutation:
     @strawberry.mutation(description="Create a case type (ADMIN).")
     async def create_case_type(self, info: Info, input: i.CreateCaseTypeInput) -> CaseTypePayload:
         return await admin.create_case_type(info, input)
+
+    @strawberry.mutation(description="Change a case type's name, description, routing or active flag (ADMIN).")
+    async def update_case_type(self, info: Info, input: i.UpdateCaseTypeInput) -> CaseTypePayload:
+        return await admin.update_case_type(info, input)
+
+    @strawberry.mutation(description="Mark an agent available or unavailable for automatic routing.")
+    async def set_availability(self, info: Info, input: i.SetAvailabilityInput) -> UserPayload:
+        return await admin.set_availability(info, input)
+
+    @strawberry.mutation(description="Replace an agent's routing skills (a manager of their group, or ADMIN).")
+    async def set_agent_skills(self, info: Info, input: i.SetAgentSkillsInput) -> UserPayload:
+        return await admin.set_agent_skills(info, input)
 
 
 @strawberry.type

@@ -44,13 +44,24 @@ class User:
     roles: list[Role]
     agency: str | None
     _email: strawberry.Private[str | None]
+    _available: strawberry.Private[bool] = True
+    _skills: strawberry.Private[tuple[str, ...]] = ()
+
+    def _shown_to(self, info: Info) -> bool:
+        viewer = info.context.actor
+        return viewer is not None and (viewer.user_id == self.id or info.context.sees_internal)
 
     @strawberry.field(description="Shown to staff and to the user themselves only.")
     def email(self, info: Info) -> str | None:
-        viewer = info.context.actor
-        if viewer is not None and (viewer.user_id == self.id or info.context.sees_internal):
-            return self._email
-        return None
+        return self._email if self._shown_to(info) else None
+
+    @strawberry.field(description="Available for automatic routing; staff and the user only.")
+    def available(self, info: Info) -> bool | None:
+        return self._available if self._shown_to(info) else None
+
+    @strawberry.field(description="Skills routing matches against case types; staff and the user only.")
+    def skills(self, info: Info) -> list[str] | None:
+        return list(self._skills) if self._shown_to(info) else None
 
     @classmethod
     def from_row(cls, row: UserRow) -> User:
@@ -60,7 +71,10 @@ class User:
                 roles.append(DomainRole(raw))
             except ValueError:
                 continue
-        return cls(id=strawberry.ID(row.id), name=row.name, roles=roles, agency=row.agency, _email=row.email)
+        return cls(
+            id=strawberry.ID(row.id), name=row.name, roles=roles, agency=row.agency, _email=row.email,
+            _available=row.available, _skills=tuple(row.skills or ()),
+        )
 
 
 async def _user(info: Info, user_id: str | None) -> User | None:
@@ -116,6 +130,7 @@ class CaseType:
     description: str | None
     workflow: Workflow
     auto_assign: bool
+    skills: list[str] = strawberry.field(description="Skills an agent needs to be routed cases of this type.")
     active: bool
     _group_id: strawberry.Private[int]
 
@@ -134,6 +149,7 @@ class CaseType:
             description=row.description,
             workflow=row.workflow,
             auto_assign=row.auto_assign,
+            skills=list(row.skills or []),
             active=row.active,
             _group_id=row.assignment_group_id,
         )

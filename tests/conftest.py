@@ -53,21 +53,38 @@ def _with_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-async def _create_pg_database() -> str:
-    """One database per test session, schema applied by our real migrations."""
+async def _create_pg_database_named(name: str) -> str:
+    """An empty database on the test server; returns its URL."""
     import asyncpg
 
-    from casegraph.db import migrate
-
     admin = require_postgres()
-    forget_backend_caches()
-    name = f"casegraph_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     connection = await asyncpg.connect(admin.replace("postgres://", "postgresql://", 1))
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
-    url = _with_database(admin, name)
+    return _with_database(admin, name)
+
+
+async def _drop_pg_database(name: str) -> None:
+    import asyncpg
+
+    admin = postgres_admin_url()
+    assert admin is not None
+    connection = await asyncpg.connect(admin.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def _create_pg_database() -> str:
+    """One database per test session, schema applied by our real migrations."""
+    from casegraph.db import migrate
+
+    require_postgres()
+    forget_backend_caches()
+    url = await _create_pg_database_named(f"casegraph_test_{os.getpid()}_{uuid.uuid4().hex[:6]}")
     await migrate(url)
     return url
 
@@ -82,18 +99,7 @@ def pg_database_url() -> Iterator[str]:
     url = _run_in_thread(_create_pg_database)
     yield url
 
-    async def drop() -> None:
-        import asyncpg
-
-        admin = postgres_admin_url()
-        assert admin is not None
-        connection = await asyncpg.connect(admin.replace("postgres://", "postgresql://", 1))
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-    _run_in_thread(drop)
+    _run_in_thread(lambda: _drop_pg_database(url.rpartition("/")[2]))
 
 
 def _run_in_thread(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -54,6 +54,9 @@ class Plan:
                 )
             for title, assignee in self.tasks:
                 await CaseTask.create(case_id=case.id, title=title, assignee_id=assignee, created_at=now)
+            if self.changes.get("assigned_to_id"):
+                # Manual assignments count for routing's "idle longest" order too.
+                await User.filter(id=self.changes["assigned_to_id"]).update(last_assigned_at=now)
             if self.survey is not None:
                 rating, comment = self.survey
                 await Survey.create(

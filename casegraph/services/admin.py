@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
@@ -11,6 +12,7 @@ from casegraph.domain.enums import Role, Workflow
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.relations import Actor
 from casegraph.domain.validation import clean_code, clean_text, clean_title
+from casegraph.services.agents import clean_skills
 from casegraph.services.users import ensure_user
 from models import AssignmentGroup, CaseType, GroupMembership
 
@@ -68,6 +70,7 @@ async def create_case_type(
     auto_assign: bool,
     description: str | None,
     now: datetime,
+    skills: Sequence[str] = (),
 ) -> CaseType:
     require_admin(actor)
     code = clean_code("code", code)
@@ -82,10 +85,40 @@ async def create_case_type(
             workflow=workflow,
             assignment_group_id=group.id,
             auto_assign=auto_assign,
+            skills=clean_skills("skills", skills),
             created_at=now,
         )
     except IntegrityError:
         raise validation_failed("code", "A case type with that code exists already.") from None
+
+
+async def update_case_type(
+    *,
+    actor: Actor,
+    code: str,
+    name: str | None = None,
+    description: str | None = None,
+    auto_assign: bool | None = None,
+    skills: Sequence[str] | None = None,
+    active: bool | None = None,
+) -> CaseType:
+    """Change a case type's presentation and routing; its workflow and group stay as they are."""
+    require_admin(actor)
+    case_type = await CaseType.get_or_none(code=clean_text("code", code, required=True, limit=64))
+    if case_type is None:
+        raise validation_failed("code", "No case type has that code.")
+    if name is not None:
+        case_type.name = clean_title(name, required=True, field="name") or case_type.name
+    if description is not None:
+        case_type.description = clean_text("description", description, required=False)  # type: ignore[assignment]
+    if auto_assign is not None:
+        case_type.auto_assign = auto_assign
+    if skills is not None:
+        case_type.skills = clean_skills("skills", skills)
+    if active is not None:
+        case_type.active = active
+    await case_type.save()
+    return case_type
 
 
 async def _group(code: str, *, field: str = "groupCode") -> AssignmentGroup:

@@ -16,6 +16,7 @@ from casegraph.services.action_inputs import prepare
 from casegraph.services.case_changes import ActionResult, StaleCase, commit_change
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CaseRecord
+from casegraph.services.routing import route_if_automatic
 from casegraph.services.visibility import load_visible_case
 from models import CaseTask, Survey
 
@@ -82,6 +83,9 @@ async def perform(
                 raise version_conflict(request.expected_version, latest.version) from None
             continue
         await publisher.published([result.event])
+        if request.action is CaseAction.SUBMIT:
+            routed = await route_if_automatic(case=result.case, now=now, publisher=publisher)
+            result = ActionResult(routed, result.event, result.extra)
         return result
     latest = await load_visible_case(actor, request.case_id, include_deleted=include_deleted)
     raise version_conflict(request.expected_version or latest.version - 1, latest.version)

@@ -19,6 +19,7 @@ from casegraph.services.case_changes import ActionResult
 from casegraph.services.event_log import CASE_NUMBER, CASE_NUMBER_START, append_event, next_value
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
+from casegraph.services.routing import route_if_automatic
 from models import Case, CaseType, User
 
 DEFAULT_LEVEL = 3
@@ -104,6 +105,9 @@ async def create_case(
         if on_success is not None:
             await on_success(result)
     await publisher.published([event])
+    if new.submit:
+        routed = await route_if_automatic(case=record, now=now, publisher=publisher)
+        result = ActionResult(routed, event)
     return result
 
 
