@@ -7,6 +7,7 @@ from models.counter import Counter
 from models.event import CaseEvent
 from models.group import AssignmentGroup, GroupMembership
 from models.idempotency import IdempotencyRecord
+from models.notification import Notification
 from models.survey import Survey
 from models.task import CaseTask
 from models.user import User
@@ -21,6 +22,7 @@ __all__ = [
     "Counter",
     "GroupMembership",
     "IdempotencyRecord",
+    "Notification",
     "Survey",
     "User",
     "WorkNote",

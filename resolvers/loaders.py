@@ -6,7 +6,7 @@ Each returns results in key order with None (or an empty list) for misses.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,14 @@ class Loaders:
     comments_by_case: DataLoader[str, list[Comment]] = field(init=False)
     work_notes_by_case: DataLoader[str, list[WorkNote]] = field(init=False)
     members_by_group: DataLoader[int, list[GroupMembership]] = field(init=False)
+
+    extra: dict[str, DataLoader[Any, Any]] = field(init=False, default_factory=dict)
+
+    def loader(self, key: str, factory: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
+        """A feature's own loader, created once per request on first use."""
+        if key not in self.extra:
+            self.extra[key] = factory()
+        return self.extra[key]
 
     def __post_init__(self) -> None:
         self.user_by_id = DataLoader(lambda keys: _by_id(User, keys))

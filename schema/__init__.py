@@ -15,6 +15,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from casegraph.domain.errors import DomainError
@@ -93,4 +94,14 @@ def build_schema(*, production: bool = False) -> strawberry.federation.Schema:
     ]
     if production:
         extensions.append(DisableIntrospection)
-    return CaseGraphSchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)  # type: ignore[arg-type]
+    from schema import features
+
+    def merged(name: str, base: type, extra: list[type]) -> type:
+        return merge_types(name, (base, *extra)) if extra else base
+
+    return CaseGraphSchema(
+        query=merged("Query", Query, features.QUERIES),
+        mutation=merged("Mutation", Mutation, features.MUTATIONS),
+        subscription=merged("Subscription", Subscription, features.SUBSCRIPTIONS),
+        extensions=extensions,  # type: ignore[arg-type]
+    )

@@ -108,7 +108,7 @@ def _run_in_thread(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 TABLES = (
-    "idempotency_records", "surveys", "case_tasks", "work_notes", "comments", "case_events", "cases",
+    "notifications", "idempotency_records", "surveys", "case_tasks", "work_notes", "comments", "case_events", "cases",
     "case_types", "group_memberships", "assignment_groups", "users", "counters",
 )
 

@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SDL_PATH = REPO_ROOT / "schema.graphql"
 MODEL_TABLES = {
     "users", "assignment_groups", "group_memberships", "case_types", "cases", "case_events", "comments",
-    "work_notes", "case_tasks", "surveys", "idempotency_records", "counters",
+    "work_notes", "case_tasks", "surveys", "idempotency_records", "counters", "notifications",
 }
 
 # api.md *Operations (names fixed)*.

@@ -14,6 +14,7 @@ from casegraph.domain.lifecycle import State
 from casegraph.domain.relations import Actor, relations_of
 from casegraph.services.action_inputs import prepare
 from casegraph.services.case_changes import ActionResult, StaleCase, commit_change
+from casegraph.services.extensions import Transition, check_transition
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CaseRecord
 from casegraph.services.routing import route_if_automatic
@@ -62,6 +63,9 @@ async def perform(
             state=case.state,
             grant=grant,
             facts=await _facts(request.action, case),
+        )
+        await check_transition(
+            Transition(case=case, action=request.action, target=target, actor=actor, params=dict(request.params), now=now)
         )
         changes = {**_state_changes(request.action, case, target, actor, now), **plan.changes}
         try:

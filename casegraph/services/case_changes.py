@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 from casegraph.domain.enums import CaseAction, CaseEventType
 from casegraph.domain.lifecycle import State
 from casegraph.services.event_log import append_event
+from casegraph.services.extensions import run_change_hooks
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
 from models import Case
 
@@ -75,6 +76,7 @@ async def commit_change(
         )
         for effect in side_effects:
             await effect(new_case, event)
+        await run_change_hooks(case, new_case, event)
         result = ActionResult(new_case, event)
         if on_success is not None:
             await on_success(result)

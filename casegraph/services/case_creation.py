@@ -17,6 +17,7 @@ from casegraph.domain.validation import clean_email, clean_level, clean_phone, c
 from casegraph.services.action_inputs import usable_case_type
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.event_log import CASE_NUMBER, CASE_NUMBER_START, append_event, next_value
+from casegraph.services.extensions import run_change_hooks
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from casegraph.services.routing import route_if_automatic
@@ -101,6 +102,7 @@ async def create_case(
             summary={"submitted": new.submit, "channel": channel.value},
             now=now,
         )
+        await run_change_hooks(record, record, event)
         result = ActionResult(record, event)
         if on_success is not None:
             await on_success(result)

@@ -1,0 +1,13 @@
+"""Root fields contributed by desk features, merged into the root types by ``build_schema``.
+
+A feature defines its own ``@strawberry.type class XQuery`` / ``XMutation`` (in its own
+``schema/<feature>.py``) and lists them here.
+"""
+
+from __future__ import annotations
+
+from schema.notifications import NotificationMutation, NotificationQuery
+
+QUERIES: list[type] = [NotificationQuery]
+MUTATIONS: list[type] = [NotificationMutation]
+SUBSCRIPTIONS: list[type] = []
