@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -58,6 +58,20 @@ class Case(Model):
     cancel_reason = fields.TextField(null=True)
     reopen_count = fields.IntField(default=0)
     solution_accepted = fields.BooleanField(default=False)
+    # SLA breach flags the case escalated; auto-close skips cases flagged excluded. A database
+    # default is needed for columns added to populated tables (see test_migration_upgrades).
+    escalated = fields.BooleanField(default=False, db_default=False)
+    auto_close_excluded = fields.BooleanField(default=False, db_default=False)
+    # A child case split off a parent; a duplicate points at the case it duplicates.
+    parent: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    duplicate_of: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="duplicates", null=True, on_delete=fields.RESTRICT
+    )
+    service_definition_code = fields.CharField(max_length=64, null=True)
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
     # Partner agency a case was referred to (issue 7); PARTNER accounts see only these.
     referred_agency = fields.CharField(max_length=100, null=True, db_index=True)
     submitted_at = fields.DatetimeField(null=True)
@@ -78,6 +92,8 @@ class Case(Model):
     assigned_to_id: str | None
     inspector_id: str | None
     deleted_by_id: str | None
+    parent_id: Any
+    duplicate_of_id: Any
 
     class Meta:
         table = "cases"

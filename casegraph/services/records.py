@@ -53,6 +53,13 @@ class CaseRecord:
     cancel_reason: str | None
     reopen_count: int
     solution_accepted: bool
+    escalated: bool
+    auto_close_excluded: bool
+    parent_id: str | None
+    duplicate_of_id: str | None
+    service_definition_code: str | None
+    latitude: float | None
+    longitude: float | None
     referred_agency: str | None
     submitted_at: datetime | None
     first_opened_at: datetime | None
@@ -110,7 +117,9 @@ class CaseRecord:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CaseRecord:
         values = {name: row[name] for name in CASE_COLUMNS}
-        values["id"] = str(values["id"])
+        for key in ("id", "parent_id", "duplicate_of_id"):
+            if values[key] is not None:
+                values[key] = str(values[key])
         return cls(**values)
 
 
