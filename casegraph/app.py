@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hmac
 import json
 import logging
 import os
@@ -25,7 +26,10 @@ from tortoise.contrib.starlette import RegisterTortoise
 from casegraph.auth import AuthError, TokenVerifier
 from casegraph.clock import Clock, utc_now
 from casegraph.db import tortoise_config
+from casegraph.domain.enums import ErrorCode
+from casegraph.domain.errors import DomainError
 from casegraph.events.live import LiveEvents
+from casegraph.services.email_intake import receive_email
 from casegraph.services.publisher import NullPublisher, Publisher
 from casegraph.services.users import build_actor, provision
 from casegraph.settings import Settings
@@ -127,6 +131,32 @@ def readyz_endpoint(runtime: Runtime) -> Any:
     return readyz
 
 
+def email_intake_endpoint(runtime: Runtime) -> Any:
+    """POST a raw RFC 822 message with ``X-Casegraph-Intake-Secret``; 404 while intake is off."""
+
+    async def email_intake(request: Request) -> Response:
+        secret = runtime.settings.intake_secret
+        if secret is None:
+            return JSONResponse({"error": {"code": "NOT_FOUND", "message": "E-mail intake is not enabled."}}, 404)
+        given = request.headers.get("x-casegraph-intake-secret", "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return JSONResponse({"error": {"code": "UNAUTHENTICATED", "message": "Wrong intake secret."}}, 401)
+        raw = await request.body()
+        try:
+            result = await receive_email(
+                raw=raw, intake_case_type=runtime.settings.intake_case_type, now=runtime.clock(),
+                publisher=runtime.publisher,
+            )
+        except DomainError as refusal:
+            status = 404 if refusal.code is ErrorCode.NOT_FOUND else 400
+            error = {"code": refusal.code.value, "message": refusal.message, "field": refusal.field}
+            return JSONResponse({"error": error}, status)
+        body = {"action": result.action, "caseId": result.case_id, "number": result.number}
+        return JSONResponse(body, 201 if result.action == "created" else 200)
+
+    return email_intake
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -182,6 +212,7 @@ def create_app(
         WebSocketRoute("/graphql", view),
         Route("/healthz", healthz),
         Route("/readyz", readyz_endpoint(runtime)),
+        Route("/intake/email", email_intake_endpoint(runtime), methods=["POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime

@@ -34,6 +34,8 @@ class Settings:
     jwt_audience: str | None = None
     env: str = "development"
     allowed_origins: tuple[str, ...] = field(default=())
+    intake_secret: str | None = None
+    intake_case_type: str | None = None
 
     @property
     def production(self) -> bool:
@@ -71,4 +73,6 @@ class Settings:
             jwt_audience=get("JWT_AUDIENCE"),
             env=get("ENV") or "development",
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins else (),
+            intake_secret=get("INTAKE_SECRET"),
+            intake_case_type=get("INTAKE_CASE_TYPE"),
         )

@@ -120,7 +120,7 @@ async def run_finish_task(info: Info, operation: str, input: Any, finish_as: Tas
     request = TaskRequest(
         task_id=str(input.task_id),
         finish_as=finish_as,
-        text=input.note if finish_as is TaskState.DONE else input.reason,
+        text=getattr(input, "note", None) if finish_as is TaskState.DONE else getattr(input, "reason", None),
         expected_version=input.expected_version,
     )
 

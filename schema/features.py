@@ -7,7 +7,8 @@ A feature defines its own ``@strawberry.type class XQuery`` / ``XMutation`` (in 
 from __future__ import annotations
 
 from schema.notifications import NotificationMutation, NotificationQuery
+from schema.tasks import TaskMutation, TaskQuery
 
-QUERIES: list[type] = [NotificationQuery]
-MUTATIONS: list[type] = [NotificationMutation]
+QUERIES: list[type] = [TaskQuery, NotificationQuery]
+MUTATIONS: list[type] = [TaskMutation, NotificationMutation]
 SUBSCRIPTIONS: list[type] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from schema.enums import CaseOrderField, CaseStage, CaseStatus, Channel, OrderDirection, ResolutionCode, Workflow
@@ -102,6 +104,7 @@ class StartWorkInput(CaseActionInput):
 class CaseTaskInput:
     title: str
     assignee_id: strawberry.ID | None = None
+    due_at: datetime | None = strawberry.field(default=None, description="When the task is due (with a time zone).")
 
 
 @strawberry.input

@@ -6,10 +6,11 @@ with VALIDATION_FAILED naming the field, whatever state the case is in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from casegraph.domain.enums import CaseAction, ResolutionCode, Role
 from casegraph.domain.errors import permission_denied, validation_failed
@@ -24,6 +25,7 @@ from casegraph.domain.validation import (
     clean_text,
     clean_title,
 )
+from casegraph.services.notifications import NotificationKind, notify
 from casegraph.services.records import CaseRecord, EventRecord
 from models import CaseTask, CaseType, Comment, GroupMembership, Survey, User, WorkNote
 
@@ -39,8 +41,9 @@ class Plan:
     summary: dict[str, Any] = field(default_factory=dict)
     comments: list[str] = field(default_factory=list)
     work_notes: list[str] = field(default_factory=list)
-    tasks: list[tuple[str, str | None]] = field(default_factory=list)
+    tasks: list[tuple[str, str | None, datetime | None]] = field(default_factory=list)
     survey: tuple[int, str | None] | None = None
+    mentions: list[str] = field(default_factory=list)
 
     def side_effects(self, actor_id: str, now: datetime) -> list[Callable[[CaseRecord, EventRecord], Awaitable[None]]]:
         async def write(case: CaseRecord, event: EventRecord) -> None:
@@ -52,11 +55,16 @@ class Plan:
                 await WorkNote.create(
                     case_id=case.id, author_id=actor_id, body=body, event_sequence=event.sequence, created_at=now
                 )
-            for title, assignee in self.tasks:
-                await CaseTask.create(case_id=case.id, title=title, assignee_id=assignee, created_at=now)
+            for title, assignee, due_at in self.tasks:
+                await CaseTask.create(case_id=case.id, title=title, assignee_id=assignee, due_at=due_at, created_at=now)
             if self.changes.get("assigned_to_id"):
                 # Manual assignments count for routing's "idle longest" order too.
                 await User.filter(id=self.changes["assigned_to_id"]).update(last_assigned_at=now)
+            if self.mentions:
+                await notify(
+                    user_ids=self.mentions, case_id=case.id, kind=NotificationKind.MENTION,
+                    text=f"{actor_id} mentioned you on {case.number}.", now=now, event_sequence=event.sequence,
+                )
             if self.survey is not None:
                 rating, comment = self.survey
                 await Survey.create(
@@ -127,6 +135,7 @@ async def _update(params: Params, grant: Grant, actor: Actor, case: CaseRecord) 
         plan.comments.append(_must("comment", clean_text("comment", given["comment"], required=True)))
     if "workNote" in given:
         plan.work_notes.append(_must("workNote", clean_text("workNote", given["workNote"], required=True)))
+    plan.mentions = await mentioned_staff(plan.comments + plan.work_notes, author=actor.user_id)
     plan.changes = {k: v for k, v in plan.changes.items() if getattr(case, k) != v}
     if "impact" in plan.changes or "urgency" in plan.changes:
         plan.changes["priority"] = derive_priority(
@@ -139,8 +148,23 @@ async def _update(params: Params, grant: Grant, actor: Actor, case: CaseRecord) 
         "changed": sorted(plan.changes),
         "comment": bool(plan.comments),
         "workNote": bool(plan.work_notes),
+        "mentions": plan.mentions,
     }
     return plan
+
+
+MENTION: Final = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
+STAFF_ROLE_NAMES: Final = frozenset({Role.AGENT.value, Role.MANAGER.value, Role.FIELD_AGENT.value, Role.ADMIN.value})
+
+
+async def mentioned_staff(texts: list[str], *, author: str) -> list[str]:
+    """Staff user ids @-mentioned in the texts (not the author); each gets a notification."""
+    names = {match.rstrip(".") for text in texts for match in MENTION.findall(text)}
+    names.discard(author)
+    if not names:
+        return []
+    users = await User.filter(id__in=sorted(names)).values("id", "roles")
+    return sorted(str(u["id"]) for u in users if STAFF_ROLE_NAMES & set(u["roles"] or []))
 
 
 async def _request_info(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
@@ -167,13 +191,16 @@ async def _assign_work(params: Params, grant: Grant, actor: Actor, case: CaseRec
         raise validation_failed("tasks", "Give at least one case task.")
     if len(tasks) > MAX_TASKS_PER_ASSIGNMENT:
         raise validation_failed("tasks", f"At most {MAX_TASKS_PER_ASSIGNMENT} tasks at a time.")
-    planned: list[tuple[str, str | None]] = []
+    planned: list[tuple[str, str | None, datetime | None]] = []
     for index, task in enumerate(tasks):
         title = _must(f"tasks.{index}.title", clean_title(task.get("title"), required=True, field=f"tasks.{index}.title"))
         assignee = clean_text(f"tasks.{index}.assigneeId", task.get("assigneeId"), required=False, limit=255)
         if assignee is not None and not await User.exists(id=assignee):
             raise validation_failed(f"tasks.{index}.assigneeId", "The task's assignee is not a known user.")
-        planned.append((title, assignee))
+        due_at = task.get("dueAt")
+        if due_at is not None and (not isinstance(due_at, datetime) or due_at.tzinfo is None):
+            raise validation_failed(f"tasks.{index}.dueAt", "dueAt must be a date-time with a time zone.")
+        planned.append((title, assignee, due_at))
     return Plan(tasks=planned, summary={"tasks": len(planned)})
 
 

@@ -25,9 +25,17 @@ TASK_MANAGERS: Final = frozenset({Relation.ASSIGNEE, Relation.MANAGER})
 @dataclass(frozen=True)
 class TaskRequest:
     task_id: str
-    finish_as: TaskState  # DONE or CANCELLED
+    finish_as: TaskState  # IN_PROGRESS (start), DONE or CANCELLED
     text: str | None
     expected_version: int | None = None
+
+
+# Which states each move leaves from, the action it records, and its text field (required?).
+MOVES: Final[dict[TaskState, tuple[tuple[TaskState, ...], CaseAction, str | None, bool]]] = {
+    TaskState.IN_PROGRESS: ((TaskState.OPEN,), CaseAction.START_TASK, None, False),
+    TaskState.DONE: ((TaskState.OPEN, TaskState.IN_PROGRESS), CaseAction.COMPLETE_TASK, "note", False),
+    TaskState.CANCELLED: ((TaskState.OPEN, TaskState.IN_PROGRESS), CaseAction.CANCEL_TASK, "reason", True),
+}
 
 
 async def finish_task(
@@ -38,10 +46,8 @@ async def finish_task(
     publisher: Publisher,
     on_success: Callable[[ActionResult], Awaitable[None]] | None = None,
 ) -> ActionResult:
-    """Mark a task done or cancelled: its assignee, the case's assigned agent or a manager."""
-    done = request.finish_as is TaskState.DONE
-    action = CaseAction.COMPLETE_TASK if done else CaseAction.CANCEL_TASK
-    field = "note" if done else "reason"
+    """Start, finish or cancel a task: its assignee, the case's assigned agent or a manager."""
+    sources, action, field, text_required = MOVES[request.finish_as]
     for _ in range(MAX_ATTEMPTS):
         task = await _task(request.task_id)
         try:
@@ -51,18 +57,20 @@ async def finish_task(
         relations = relations_of(actor, case.parties())
         if task.assignee_id != actor.user_id and not relations & TASK_MANAGERS:
             raise permission_denied("Only the task's assignee, the case's agent or a manager may do that.")
-        text = clean_text(field, request.text, required=not done)
+        text = clean_text(field, request.text, required=text_required) if field else None
         if request.expected_version is not None and request.expected_version != case.version:
             raise version_conflict(request.expected_version, case.version)
-        if task.state not in (TaskState.OPEN, TaskState.IN_PROGRESS):
-            raise transition_not_allowed(f"The task is already {task.state.value.lower()}.")
+        if task.state not in sources:
+            raise transition_not_allowed(f"The task is {task.state.value.lower().replace('_', ' ')}.")
         if lifecycle.is_terminal(case.status):
             raise transition_not_allowed("The case is closed.")
 
         async def write_task(_: CaseRecord, __: EventRecord, task_id: int = task.id, text: str | None = text) -> None:
-            updated = await CaseTask.filter(id=task_id, state__in=(TaskState.OPEN, TaskState.IN_PROGRESS)).update(
-                state=request.finish_as, note=text, finished_at=now, finished_by_id=actor.user_id
-            )
+            finished = request.finish_as is not TaskState.IN_PROGRESS
+            values: dict[str, object] = {"state": request.finish_as}
+            if finished:
+                values.update(note=text, finished_at=now, finished_by_id=actor.user_id)
+            updated = await CaseTask.filter(id=task_id, state__in=sources).update(**values)
             if updated != 1:
                 raise StaleCase(task_id)
 

@@ -1,0 +1,83 @@
+"""Work orders from the field agent's side, and @-mentions in comments and work notes."""
+
+from __future__ import annotations
+
+from casegraph.domain.enums import CaseStage, CaseStatus
+from casegraph.settings import Settings
+from tests.helpers import GraphQLClient, World, insert_case
+
+ASSIGN_WORK_MUTATION = """
+mutation Work($input: AssignWorkInput!) {
+  assignWork(input: $input) { case { status tasks { id title state dueAt assignee { id } } } errors { code field } }
+}
+"""
+MY_TASKS_QUERY = "query Mine($states: [TaskState!]) { myTasks(states: $states) { id title state dueAt case { number status } } }"
+START_TASK_MUTATION = """
+mutation Start($input: StartTaskInput!) {
+  startTask(input: $input) { task { state } event { action type } errors { code } }
+}
+"""
+COMPLETE_TASK_MUTATION = """
+mutation Done($input: CompleteTaskInput!) { completeTask(input: $input) { task { state note } errors { code } } }
+"""
+UPDATE_CASE_MUTATION = """
+mutation Update($input: UpdateCaseInput!) { updateCase(input: $input) { event { sequence details } errors { code } } }
+"""
+NOTIFICATIONS_QUERY = "{ notifications(unreadOnly: true) { kind text eventSequence case { number } } }"
+MARK_READ_MUTATION = "mutation { markNotificationsRead }"
+
+
+async def test_field_agent_sees_their_tasks_soonest_due_first_and_works_them(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: work assigned with two tasks for finn, one with a due date
+    case = await insert_case(world, state=(CaseStage.PROCESS, CaseStatus.WORK_IN_PROGRESS))
+    assigned = await client.data(ASSIGN_WORK_MUTATION, {"input": {"caseId": case.id, "tasks": [
+        {"title": "Inspect later", "assigneeId": "finn"},
+        {"title": "Patch first", "assigneeId": "finn", "dueAt": "2026-11-05T12:00:00+00:00"},
+        {"title": "Someone else's", "assigneeId": "eli"},
+    ]}}, token=world.token(settings, "agent"))
+    assert assigned["assignWork"]["errors"] == []
+    finn = world.token(settings, "field_agent")
+    # when
+    mine = (await client.data(MY_TASKS_QUERY, token=finn))["myTasks"]
+    started = await client.data(START_TASK_MUTATION, {"input": {"taskId": mine[0]["id"]}}, token=finn)
+    again = await client.data(START_TASK_MUTATION, {"input": {"taskId": mine[0]["id"]}}, token=finn)
+    done = await client.data(COMPLETE_TASK_MUTATION, {"input": {"taskId": mine[0]["id"], "note": "Patched"}}, token=finn)
+    in_progress = (await client.data(MY_TASKS_QUERY, {"states": ["IN_PROGRESS"]}, token=finn))["myTasks"]
+    # then
+    assert [t["title"] for t in mine] == ["Patch first", "Inspect later"]
+    assert mine[0]["dueAt"].startswith("2026-11-05T12:00:00") and mine[0]["case"]["number"] == case.number
+    assert started["startTask"] == {"task": {"state": "IN_PROGRESS"}, "event": {"action": "START_TASK", "type": "CASE_UPDATED"}, "errors": []}
+    assert again["startTask"]["errors"][0]["code"] == "TRANSITION_NOT_ALLOWED"
+    assert done["completeTask"] == {"task": {"state": "DONE", "note": "Patched"}, "errors": []}
+    assert in_progress == []
+
+
+async def test_a_task_due_date_without_time_zone_is_refused(client: GraphQLClient, world: World, settings: Settings) -> None:
+    case = await insert_case(world, state=(CaseStage.PROCESS, CaseStatus.WORK_IN_PROGRESS))
+    refused = await client.data(ASSIGN_WORK_MUTATION, {"input": {"caseId": case.id, "tasks": [
+        {"title": "Patch", "dueAt": "2026-11-05T12:00:00"}]}}, token=world.token(settings, "agent"))
+    assert refused["assignWork"]["errors"] == [{"code": "VALIDATION_FAILED", "field": "tasks.0.dueAt"}]
+
+
+async def test_mentioning_staff_notifies_them_and_is_recorded_on_the_event(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given
+    case = await insert_case(world, state=(CaseStage.INTAKE, CaseStatus.OPEN))
+    # when: dana mentions eli and maria (and herself, and a constituent, and nobody) in a work note
+    updated = await client.data(UPDATE_CASE_MUTATION, {"input": {
+        "caseId": case.id, "workNote": "@eli can you check? cc @maria. @dana @alice @nobody"}},
+        token=world.token(settings, "agent"))
+    event = updated["updateCase"]["event"]
+    eli_inbox = (await client.data(NOTIFICATIONS_QUERY, token=world.token(settings, "other_agent")))["notifications"]
+    alice_inbox = (await client.data(NOTIFICATIONS_QUERY, token=world.token(settings, "requester")))["notifications"]
+    marked = await client.data(MARK_READ_MUTATION, token=world.token(settings, "other_agent"))
+    eli_after = (await client.data(NOTIFICATIONS_QUERY, token=world.token(settings, "other_agent")))["notifications"]
+    # then: only staff other than the author are mentioned, each told once
+    assert event["details"]["mentions"] == ["eli", "maria"]
+    assert eli_inbox == [{"kind": "MENTION", "text": eli_inbox[0]["text"], "eventSequence": event["sequence"],
+                          "case": {"number": case.number}}]
+    assert alice_inbox == []
+    assert marked["markNotificationsRead"] == 1 and eli_after == []

@@ -1,0 +1,132 @@
+"""Inbound e-mail over HTTP: real multipart messages create cases or comment on them."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import httpx
+import pytest
+
+from casegraph.domain.enums import CaseStage, CaseStatus
+from casegraph.settings import Settings
+from models import Case, CaseEvent, Comment, User
+from tests.helpers import GraphQLClient, World, case_row, insert_case
+
+SECRET = "intake-secret-for-tests"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(jwt_secret="test-secret-for-casegraph-tests-only", intake_secret=SECRET, intake_case_type="POTHOLE")
+
+
+def mail(*, sender: str = "Carol Citizen <carol@example.org>", subject: str = "Hole on Main St",
+         text: str = "There is a deep hole.\nPlease fix.", html: bool = True, attachment: bool = True,
+         message_id: str | None = None) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "cases@city.example"
+    message["Subject"] = subject
+    message["Message-ID"] = message_id or make_msgid()
+    message.set_content(text)
+    if html:
+        message.add_alternative(f"<p>{text}</p>", subtype="html")
+    if attachment:
+        message.add_attachment(b"\x89PNG fake", maintype="image", subtype="png", filename="hole.png")
+    return bytes(message)
+
+
+async def post(client: httpx.AsyncClient, raw: bytes, secret: str = SECRET) -> httpx.Response:
+    return await client.post("/intake/email", content=raw, headers={"X-Casegraph-Intake-Secret": secret,
+                                                                      "Content-Type": "message/rfc822"})
+
+
+async def counts() -> tuple[int, int, int, int]:
+    return (await Case.all().count(), await CaseEvent.all().count(), await Comment.all().count(), await User.all().count())
+
+
+async def test_a_mail_from_a_new_address_files_a_case_for_a_new_constituent(client: GraphQLClient, world: World, settings: Settings) -> None:
+    # when
+    response = await post(client.http, mail())
+    # then
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["action"] == "created" and body["number"].startswith("CS")
+    user = await User.get(email="carol@example.org")
+    assert user.roles == ["CONSTITUENT"] and user.name == "Carol Citizen"
+    case = await Case.get(id=body["caseId"])
+    assert case.channel.value == "EMAIL" and case.title == "Hole on Main St"
+    assert case.description is not None and "There is a deep hole." in case.description and "hole.png" in case.description
+    assert case.requester_id == user.id and case.contact_email == "carol@example.org"
+
+
+async def test_a_reply_naming_the_case_answers_an_information_request(client: GraphQLClient, world: World, settings: Settings) -> None:
+    # given: alice (alice@example.org) has a case waiting for her answer
+    case = await insert_case(world, state=(CaseStage.REVIEW, CaseStatus.AWAITING_INFO))
+    # when
+    response = await post(client.http, mail(sender="Alice <ALICE@example.org>", subject=f"Re: [{case.number}] question",
+                                            text="It is by the lamp post.", html=False, attachment=False))
+    # then: a public comment by alice, and the case is back where it was before the question
+    assert response.status_code == 200, response.text
+    assert response.json() == {"action": "commented", "caseId": case.id, "number": case.number}
+    after = await case_row(case.id)
+    assert (after.stage, after.status) == (CaseStage.REVIEW, CaseStatus.OPEN) and after.version == 2
+    comment = await Comment.get(case_id=case.id)
+    assert comment.author_id == "alice" and comment.body == "It is by the lamp post."
+
+
+async def test_redelivery_of_the_same_message_stores_nothing_new(client: GraphQLClient, world: World, settings: Settings) -> None:
+    # given
+    raw = mail(message_id="<same-1@mail.example>")
+    first = await post(client.http, raw)
+    before = await counts()
+    # when
+    second = await post(client.http, raw)
+    # then
+    assert second.status_code == 201 and second.json() == first.json()
+    assert await counts() == before
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"this is not an e-mail at all",
+        b"From: \r\nSubject: no sender\r\n\r\nbody",
+        b"From: a@example.org, b@example.org\r\nSubject: two senders\r\n\r\nbody",
+        b"From: someone@example.org\r\n\r\n",
+        b"From: x@example.org\r\nSubject: big\r\n\r\n" + b"x" * 1_100_000,
+    ],
+    ids=["garbage", "empty-from", "two-senders", "empty", "oversized"],
+)
+async def test_a_malformed_message_is_refused_and_nothing_is_stored(
+    client: GraphQLClient, world: World, settings: Settings, raw: bytes
+) -> None:
+    # given
+    before = await counts()
+    # when
+    response = await post(client.http, raw)
+    # then
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "VALIDATION_FAILED"
+    assert await counts() == before
+
+
+async def test_a_case_number_of_someone_else_is_not_found_and_changes_nothing(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: bob's case
+    case = await insert_case(world, requester="other_constituent")
+    before = await counts()
+    # when: alice writes about it
+    response = await post(client.http, mail(sender="alice@example.org", subject=f"About {case.number}"))
+    # then
+    assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
+    assert await counts() == before
+
+
+async def test_a_wrong_secret_is_refused(client: GraphQLClient, world: World, settings: Settings) -> None:
+    before = await counts()
+    response = await post(client.http, mail(), secret="guess")
+    assert response.status_code == 401
+    assert await counts() == before
