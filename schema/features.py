@@ -7,8 +7,9 @@ A feature defines its own ``@strawberry.type class XQuery`` / ``XMutation`` (in 
 from __future__ import annotations
 
 from schema.notifications import NotificationMutation, NotificationQuery
+from schema.presence import PresenceMutation, PresenceSubscription
 from schema.tasks import TaskMutation, TaskQuery
 
 QUERIES: list[type] = [TaskQuery, NotificationQuery]
-MUTATIONS: list[type] = [TaskMutation, NotificationMutation]
-SUBSCRIPTIONS: list[type] = []
+MUTATIONS: list[type] = [PresenceMutation, TaskMutation, NotificationMutation]
+SUBSCRIPTIONS: list[type] = [PresenceSubscription]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from casegraph.events.channel import WakeChannel
 from casegraph.events.hub import EventHub
+from casegraph.events.presence import SWEEP, PresenceBoard
 from casegraph.services.records import EventRecord
 
 log = logging.getLogger(__name__)
@@ -23,15 +27,45 @@ class LiveEvents:
 
     def __init__(self, broadcast_url: str, *, poll_interval: float = 2.0) -> None:
         self.hub = EventHub(poll_interval=poll_interval)
-        self.channel = WakeChannel(broadcast_url, on_message=self.hub.wake, on_reconnect=self.hub.wake)
+        self.presence = PresenceBoard()
+        self.channel = WakeChannel(broadcast_url, on_message=self._received, on_reconnect=self.hub.wake)
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.hub.start()
         await self.channel.start()
+        self._sweeper = asyncio.create_task(self._sweep(), name="casegraph-presence-sweeper")
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         await self.channel.stop()
         await self.hub.stop()
+
+    async def announce(self, presence: dict[str, Any]) -> None:
+        """Presence goes on this process's board at once and to the others over the channel."""
+        self.presence.apply(presence)
+        try:
+            await self.channel.publish(json.dumps({"presence": presence}))
+        except Exception as error:  # noqa: BLE001 - soft state: the next heartbeat repairs it
+            log.debug("presence broadcast failed: %s", error)
+
+    def _received(self, message: str) -> None:
+        try:
+            decoded = json.loads(message)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict) and isinstance(decoded.get("presence"), dict):
+            self.presence.apply(decoded["presence"])  # our own echo is harmless: same entry
+        else:
+            self.hub.wake()
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP)
+            self.presence.sweep()
 
     @property
     def healthy(self) -> bool:
