@@ -33,6 +33,7 @@ from casegraph.services.email_intake import receive_email
 from casegraph.services.publisher import NullPublisher, Publisher
 from casegraph.services.users import build_actor, provision
 from casegraph.settings import Settings
+from casegraph.sla_scheduler import SlaScheduler
 from resolvers.loaders import Loaders
 from schema import build_schema
 from schema.context import Context
@@ -199,9 +200,12 @@ def create_app(
             await live.start()
             runtime.live = live
             runtime.publisher = live
+            sla = SlaScheduler(interval=settings.sla_interval, clock=runtime.clock, publisher=lambda: runtime.publisher)
+            await sla.start()
             try:
                 yield
             finally:
+                await sla.stop()
                 # Close live feeds first so open subscriptions end and the server can exit.
                 await live.stop()
                 runtime.live = None

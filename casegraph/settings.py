@@ -34,6 +34,8 @@ class Settings:
     jwt_audience: str | None = None
     env: str = "development"
     allowed_origins: tuple[str, ...] = field(default=())
+    # Seconds between SLA evaluator passes (CASEGRAPH_SLA_INTERVAL); 0 turns the evaluator off.
+    sla_interval: float = 30.0
     intake_secret: str | None = None
     intake_case_type: str | None = None
 
@@ -73,6 +75,19 @@ class Settings:
             jwt_audience=get("JWT_AUDIENCE"),
             env=get("ENV") or "development",
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins else (),
+            sla_interval=_seconds("CASEGRAPH_SLA_INTERVAL", get("SLA_INTERVAL"), cls.sla_interval),
             intake_secret=get("INTAKE_SECRET"),
             intake_case_type=get("INTAKE_CASE_TYPE"),
         )
+
+
+def _seconds(name: str, value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}.") from None
+    if not seconds >= 0:
+        raise ValueError(f"{name} must not be negative.")
+    return seconds

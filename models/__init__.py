@@ -7,12 +7,30 @@ from models.counter import Counter
 from models.event import CaseEvent
 from models.group import AssignmentGroup, GroupMembership
 from models.idempotency import IdempotencyRecord
+from models.intake import CaseIntake, CaseTemplate, CaseTypeRequirement, ServiceDefinition
+from models.knowledge import Article, ArticleTerm, CaseArticleLink
 from models.notification import Notification
+from models.playbook import CaseStep, Playbook, PlaybookStep
+from models.sla import CaseAlert, CaseTimer, SlaPolicy, SlaSettings
 from models.survey import Survey
 from models.task import CaseTask
 from models.user import User
 
 __all__ = [
+    "CaseAlert",
+    "CaseTimer",
+    "SlaPolicy",
+    "SlaSettings",
+    "CaseIntake",
+    "CaseStep",
+    "CaseTemplate",
+    "CaseTypeRequirement",
+    "Playbook",
+    "PlaybookStep",
+    "ServiceDefinition",
+    "Article",
+    "ArticleTerm",
+    "CaseArticleLink",
     "AssignmentGroup",
     "Case",
     "CaseEvent",

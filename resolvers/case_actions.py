@@ -101,6 +101,10 @@ async def run_create_case(info: Info, input: Any) -> CasePayload:
         contact_email=input.contact_email,
         contact_phone=input.contact_phone,
         submit=input.submit,
+        service_definition_code=input.service_definition_code,
+        template_code=input.template_code,
+        latitude=input.latitude,
+        longitude=input.longitude,
     )
 
     async def run(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:

@@ -34,6 +34,14 @@ class CreateCaseInput:
     contact_email: str | None = None
     contact_phone: str | None = None
     submit: bool = True
+    service_definition_code: str | None = strawberry.field(
+        default=None, description="File under this service: its case type, template defaults and required fields."
+    )
+    template_code: str | None = strawberry.field(
+        default=None, description="Pre-fill from this template (default: the service's); given inputs win."
+    )
+    latitude: float | None = strawberry.field(default=None, description="Where the issue is (WGS 84), with longitude.")
+    longitude: float | None = None
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
@@ -68,6 +76,8 @@ class UpdateCaseInput(CaseActionInput):
     comment: str | None = strawberry.field(default=None, description="A public comment.")
     work_note: str | None = strawberry.field(default=None, description="An internal work note (staff only).")
     case_type_code: str | None = strawberry.field(default=None, description="Drafts only.")
+    latitude: float | None = strawberry.field(default=None, description="Where the issue is (WGS 84), with longitude.")
+    longitude: float | None = None
 
 
 @strawberry.input

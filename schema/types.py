@@ -4,7 +4,7 @@ relations and computed fields resolve through the request's loaders."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -23,6 +23,13 @@ from models import Survey as SurveyRow
 from models import User as UserRow
 from models import WorkNote as WorkNoteRow
 from schema.context import Info
+
+if TYPE_CHECKING:
+    from schema.case_tree import CaseChildren
+    from casegraph.domain.intake import CaseField
+    from schema.playbooks import CasePlaybook, Playbook
+    from schema.sla import SlaTimer
+    from schema.knowledge import Article
 from schema.enums import (
     CaseAction,
     CaseEventType,
@@ -139,6 +146,18 @@ class CaseType:
         group = await _group(info, self._group_id)
         assert group is not None
         return group
+
+    @strawberry.field(description="Fields every case of this type must have when submitted.")
+    async def required_fields(self, info: Info) -> list[Annotated[CaseField, strawberry.lazy("schema.intake")]]:
+        from schema.intake import required_fields_of_case_type
+
+        return await required_fields_of_case_type(info, int(self.id))
+
+    @strawberry.field(description="The checklist per stage copied onto each submitted case, if any; staff only.")
+    async def playbook(self, info: Info) -> Annotated[Playbook, strawberry.lazy("schema.playbooks")] | None:
+        from schema.playbooks import case_type_playbook
+
+        return await case_type_playbook(info, int(self.id))
 
     @classmethod
     def from_row(cls, row: CaseTypeRow) -> CaseType:
@@ -305,6 +324,8 @@ class Case:
     reopen_count: int
     contact_email: str | None
     contact_phone: str | None
+    latitude: float | None
+    longitude: float | None
     cancel_reason: str | None
     submitted_at: datetime | None
     first_opened_at: datetime | None
@@ -335,6 +356,8 @@ class Case:
             reopen_count=record.reopen_count,
             contact_email=record.contact_email,
             contact_phone=record.contact_phone,
+            latitude=record.latitude,
+            longitude=record.longitude,
             cancel_reason=record.cancel_reason,
             submitted_at=record.submitted_at,
             first_opened_at=record.first_opened_at,
@@ -430,6 +453,60 @@ class Case:
             return []
         rows = await info.context.loaders.work_notes_by_case.load(self._record.id)
         return [Note.from_row(row) for row in rows]
+
+    @strawberry.field(description="The service definition the case was filed under, if any.")
+    def service_definition_code(self) -> str | None:
+        return self._record.service_definition_code
+
+    @strawberry.field(description="The checklist with progress; staff only (null for others or without one).")
+    async def playbook(self, info: Info) -> Annotated[CasePlaybook, strawberry.lazy("schema.playbooks")] | None:
+        from schema.playbooks import case_playbook
+
+        return await case_playbook(info, self._record)
+
+    @strawberry.field(description="The case this one was split off, if the viewer may see it.")
+    async def parent(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
+        from schema.case_tree import case_parent
+
+        return await case_parent(info, self._record)
+
+    @strawberry.field(description="Child cases split off this one and their progress.")
+    async def children(self, info: Info) -> Annotated[CaseChildren, strawberry.lazy("schema.case_tree")]:
+        from schema.case_tree import case_children
+
+        return await case_children(info, self._record)
+
+    @strawberry.field(description="SLA timers (response, resolution): target, elapsed, remaining, paused, breached.")
+    async def sla_timers(self, info: Info) -> list[Annotated[SlaTimer, strawberry.lazy("schema.sla")]]:
+        from schema.sla import case_sla_timers
+
+        return await case_sla_timers(info, self._record)
+
+    @strawberry.field(description="Flagged when an SLA of the case was breached.")
+    def escalated(self) -> bool:
+        return self._record.escalated
+
+    @strawberry.field(description="Excluded from auto-close of resolved cases (setAutoCloseExcluded).")
+    def auto_close_excluded(self) -> bool:
+        return self._record.auto_close_excluded
+
+    @strawberry.field(description="Knowledge articles linked to the case (those the viewer may read), in link order.")
+    async def linked_articles(self, info: Info) -> list[Annotated[Article, strawberry.lazy("schema.knowledge")]]:
+        from schema.knowledge import linked_articles
+
+        return await linked_articles(info, self._record.id)
+
+    @strawberry.field(description="The original case, while this one stands resolved as its duplicate (if visible).")
+    async def duplicate_of(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
+        from schema.duplicates import duplicate_of
+
+        return await duplicate_of(info, self._record)
+
+    @strawberry.field(description="Cases resolved as duplicates of this one that the viewer may see, oldest first.")
+    async def duplicates(self, info: Info) -> list[Annotated[Case, strawberry.lazy("schema.types")]]:
+        from schema.duplicates import duplicates_of
+
+        return await duplicates_of(info, self._record.id)
 
 
 @strawberry.type

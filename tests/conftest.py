@@ -108,6 +108,9 @@ def _run_in_thread(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 TABLES = (
+    "case_steps", "case_intakes", "service_definitions", "case_templates", "playbook_steps", "playbooks",
+    "case_type_requirements", "case_alerts", "case_timers", "sla_policies", "sla_settings",
+    "case_article_links", "kb_article_terms", "kb_articles",
     "notifications", "idempotency_records", "surveys", "case_tasks", "work_notes", "comments", "case_events", "cases",
     "case_types", "group_memberships", "assignment_groups", "users", "counters",
 )

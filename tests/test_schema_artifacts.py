@@ -30,6 +30,9 @@ SDL_PATH = REPO_ROOT / "schema.graphql"
 MODEL_TABLES = {
     "users", "assignment_groups", "group_memberships", "case_types", "cases", "case_events", "comments",
     "work_notes", "case_tasks", "surveys", "idempotency_records", "counters", "notifications",
+    "case_steps", "case_intakes", "service_definitions", "case_templates", "playbook_steps", "playbooks",
+    "case_type_requirements", "case_alerts", "case_timers", "sla_policies", "sla_settings",
+    "case_article_links", "kb_article_terms", "kb_articles",
 }
 
 # api.md *Operations (names fixed)*.
@@ -181,3 +184,11 @@ async def test_migrate_again_changes_nothing_and_keeps_the_data(tmp_path: Path) 
     assert _rows(path, "SELECT * FROM tortoise_migrations ORDER BY name") == applied_before
     assert sorted(_rows(path, "SELECT name, value FROM counters")) == [("case_number", 1041), ("event_sequence", 0)]
     assert _rows(path, "SELECT id, name FROM users") == [("kept", "Kept")]
+
+
+def test_no_migration_carries_a_semicolon_in_generated_descriptions() -> None:
+    """Tortoise copies model docstrings into SQL comments, and its SQLite editor splits on ';'."""
+    for path in sorted((REPO_ROOT / "models" / "migrations").glob("0*.py")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if "table_description" in line or "description=" in line:
+                assert ";" not in line, f"{path.name}: {line.strip()[:120]}"

@@ -128,12 +128,14 @@ R = Relation
 STAFF_OF_CASE: Final = (R.ASSIGNEE, R.MANAGER)
 PS_ONLY: Final = frozenset({Workflow.PUBLIC_SERVICE})
 STAFF_UPDATE_FIELDS: Final = frozenset(
-    {"title", "description", "impact", "urgency", "contactEmail", "contactPhone", "comment", "workNote"}
+    {"title", "description", "impact", "urgency", "contactEmail", "contactPhone", "comment", "workNote",
+     "latitude", "longitude"}
 )
 GROUP_AGENT_UPDATE_FIELDS: Final = frozenset({"comment", "workNote"})
+# api.md: "the requester may change only description, the contact fields and comment".
 REQUESTER_UPDATE_FIELDS: Final = frozenset({"description", "contactEmail", "contactPhone", "comment"})
 DRAFT_UPDATE_FIELDS: Final = frozenset(
-    {"title", "description", "impact", "urgency", "contactEmail", "contactPhone", "caseTypeCode"}
+    {"title", "description", "impact", "urgency", "contactEmail", "contactPhone", "caseTypeCode", "latitude", "longitude"}
 )
 
 RULES: Final[Mapping[CaseAction, Rule]] = {

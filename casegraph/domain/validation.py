@@ -73,3 +73,16 @@ def clean_rating(value: int) -> int:
     if not 1 <= value <= 5:
         raise validation_failed("rating", "rating must be between 1 and 5.")
     return value
+
+
+def clean_location(latitude: float | None, longitude: float | None) -> tuple[float, float] | None:
+    """Both coordinates (WGS 84 degrees) or neither."""
+    if latitude is None and longitude is None:
+        return None
+    if latitude is None or longitude is None:
+        raise validation_failed("latitude" if latitude is None else "longitude", "Give latitude and longitude together.")
+    if not -90.0 <= latitude <= 90.0:
+        raise validation_failed("latitude", "latitude must be between -90 and 90.")
+    if not -180.0 <= longitude <= 180.0:
+        raise validation_failed("longitude", "longitude must be between -180 and 180.")
+    return (latitude, longitude)

@@ -20,6 +20,7 @@ from casegraph.domain.relations import Actor
 from casegraph.domain.validation import (
     clean_email,
     clean_level,
+    clean_location,
     clean_phone,
     clean_rating,
     clean_text,
@@ -124,6 +125,10 @@ async def _update(params: Params, grant: Grant, actor: Actor, case: CaseRecord) 
         plan.changes["contact_email"] = clean_email("contactEmail", given["contactEmail"])
     if "contactPhone" in given:
         plan.changes["contact_phone"] = clean_phone("contactPhone", given["contactPhone"])
+    if "latitude" in given or "longitude" in given:
+        location = clean_location(given.get("latitude"), given.get("longitude"))
+        if location is not None:
+            plan.changes.update(latitude=location[0], longitude=location[1])
     if "caseTypeCode" in given:
         case_type = await _usable_case_type(given["caseTypeCode"], actor)
         plan.changes.update(

@@ -11,13 +11,15 @@ from tortoise.transactions import in_transaction
 
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus, Channel, Role, Workflow
 from casegraph.domain.errors import permission_denied, validation_failed
+from casegraph.domain.intake import IntakeValues
 from casegraph.domain.priority import derive_priority
 from casegraph.domain.relations import Actor
-from casegraph.domain.validation import clean_email, clean_level, clean_phone, clean_text, clean_title
+from casegraph.domain.validation import clean_email, clean_level, clean_location, clean_phone, clean_text, clean_title
 from casegraph.services.action_inputs import usable_case_type
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.event_log import CASE_NUMBER, CASE_NUMBER_START, append_event, next_value
 from casegraph.services.extensions import run_change_hooks
+from casegraph.services.intake import resolve_intake
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from casegraph.services.routing import route_if_automatic
@@ -38,6 +40,10 @@ class NewCase:
     contact_email: str | None = None
     contact_phone: str | None = None
     submit: bool = True
+    service_definition_code: str | None = None
+    template_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 async def create_case(
@@ -52,17 +58,24 @@ async def create_case(
     if not (actor.has(Role.CONSTITUENT) or actor.is_staff):
         raise permission_denied("Only constituents and agents may file cases.")
     requester_id = _requester(actor, new.requester_id)
+    new, intake = await resolve_intake(actor=actor, new=new)
     title = clean_title(new.title, required=new.submit)
     description = clean_text("description", new.description, required=False)
     impact = clean_level("impact", new.impact) or DEFAULT_LEVEL
     urgency = clean_level("urgency", new.urgency) or DEFAULT_LEVEL
     contact_email = clean_email("contactEmail", new.contact_email)
     contact_phone = clean_phone("contactPhone", new.contact_phone)
+    location = clean_location(new.latitude, new.longitude)
     case_type: CaseType | None = None
     if new.case_type_code is not None or new.submit:
         case_type = await usable_case_type(new.case_type_code, actor)
     if requester_id != actor.user_id and not await User.exists(id=requester_id):
         raise validation_failed("requesterId", "The requester is not a known user.")
+    if new.submit and case_type is not None:
+        await intake.require_fields(
+            case_type_id=case_type.id,
+            values=IntakeValues(description, contact_email, contact_phone, has_location=location is not None),
+        )
     stage, status = (CaseStage.INTAKE, CaseStatus.NEW) if new.submit else (CaseStage.DRAFT, CaseStatus.DRAFT)
     channel = new.channel or (Channel.PORTAL if actor.has(Role.CONSTITUENT) else Channel.PHONE)
     async with in_transaction():
@@ -85,12 +98,16 @@ async def create_case(
             author_id=actor.user_id,
             contact_email=contact_email,
             contact_phone=contact_phone,
+            service_definition_code=intake.service_definition_code,
+            latitude=location[0] if location else None,
+            longitude=location[1] if location else None,
             version=1,
             submitted_at=now if new.submit else None,
             created_at=now,
             updated_at=now,
         )
         record = CaseRecord.from_row({name: getattr(case, name) for name in CASE_COLUMNS})
+        await intake.remember(case_id=record.id, now=now)
         event = await append_event(
             case_id=record.id,
             actor_id=actor.user_id,
@@ -99,7 +116,7 @@ async def create_case(
             before=None,
             after=record.state,
             version=1,
-            summary={"submitted": new.submit, "channel": channel.value},
+            summary={"submitted": new.submit, "channel": channel.value, **intake.summary()},
             now=now,
         )
         await run_change_hooks(record, record, event)

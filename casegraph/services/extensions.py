@@ -18,7 +18,12 @@ from datetime import datetime
 from casegraph.domain.enums import CaseAction
 from casegraph.domain.lifecycle import State
 from casegraph.domain.relations import Actor
+from casegraph.services.case_tree import check_children_settled, recheck_children_settled
+from casegraph.services.duplicate_links import forget_duplicate_link
+from casegraph.services.intake import check_required_fields_at_submit
+from casegraph.services.playbooks import check_required_steps, copy_playbook_on_submission
 from casegraph.services.records import CaseRecord, EventRecord
+from casegraph.services.sla_timers import track_sla
 
 
 @dataclass(frozen=True)
@@ -36,8 +41,17 @@ class Transition:
 TransitionCheck = Callable[[Transition], Awaitable[None]]
 ChangeHook = Callable[[CaseRecord, CaseRecord, EventRecord], Awaitable[None]]
 
-TRANSITION_CHECKS: list[TransitionCheck] = []
-CHANGE_HOOKS: list[ChangeHook] = []
+TRANSITION_CHECKS: list[TransitionCheck] = [
+    check_required_fields_at_submit,  # intake: fields the case type/template require
+    check_required_steps,  # playbooks: a stage is not left with required steps open
+    check_children_settled,  # parent cases: not resolved/closed while a child is open
+]
+CHANGE_HOOKS: list[ChangeHook] = [
+    copy_playbook_on_submission,  # playbooks: a submitted case gets its type's checklist
+    recheck_children_settled,  # parent cases: the same rule again, children locked
+    forget_duplicate_link,  # duplicates: a reopened duplicate no longer points at its original
+    track_sla,  # SLAs: timers run, pause and stop with the case; alerts are planned
+]
 
 
 async def check_transition(transition: Transition) -> None:
