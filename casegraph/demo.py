@@ -158,6 +158,7 @@ async def _seed() -> None:
         )
     for user in DEMO_USERS:
         actors[user.sub] = await build_actor(_claims(user))
+    await _seed_desk_configuration(admin_actor, actors, clock)
 
     publisher = NullPublisher()
     requesters = ("alice", "bob", "carmen")
@@ -221,3 +222,36 @@ def print_tokens(settings: Settings) -> None:
         roles = ",".join(r.value for r in user.roles)
         print(f"\n  {user.sub:<7} {roles:<12} {user.name}\n  {token}")
     print()
+
+
+# Resolution targets in minutes per priority (1 critical … 5 planning): (response, resolution).
+DEMO_SLA_TARGETS = {1: (60, 8 * 60), 2: (4 * 60, 2 * 24 * 60), 3: (8 * 60, 5 * 24 * 60), 4: (24 * 60, 10 * 24 * 60),
+                    5: (2 * 24 * 60, 30 * 24 * 60)}
+
+
+async def _seed_desk_configuration(admin_actor: Actor, actors: dict[str, Actor], clock: DemoClock) -> None:
+    """SLA targets, a public service and a published article, so the desk features show."""
+    from casegraph.services.intake import create_service_definition
+    from casegraph.services.knowledge import ArticleDraft, create_article, publish_article
+    from casegraph.services.sla_config import set_sla_policy
+
+    for code in ("POTHOLE", "STREETLIGHT", "BENEFIT_QUESTION", "PAYMENT_ISSUE"):
+        for priority, (response, resolution) in DEMO_SLA_TARGETS.items():
+            await set_sla_policy(actor=admin_actor, case_type_code=code, priority=priority,
+                                 response_minutes=response, resolution_minutes=resolution, now=clock.tick(1))
+    await create_service_definition(
+        actor=admin_actor, code="report-pothole", name="Report a pothole", case_type_code="POTHOLE",
+        description="Tell us where the road is damaged; a crew inspects and repairs it.", now=clock.tick(1),
+    )
+    article = await create_article(
+        actor=actors["dana"],
+        draft=ArticleDraft(
+            title="How potholes are repaired",
+            body="Reported potholes are inspected within two working days. Temporary patches are laid at once; "
+                 "a permanent repair follows within four weeks.",
+            case_type_code="POTHOLE",
+            keywords=["pothole", "road", "repair"],
+        ),
+        now=clock.tick(1),
+    )
+    await publish_article(actor=actors["maria"], article_id=str(article.id), expected_version=None, now=clock.tick(1))
