@@ -12,11 +12,12 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from casegraph.domain.enums import TaskState
+from casegraph.domain.case_tree import SETTLED_STATUSES
+from casegraph.domain.enums import CaseStage, TaskState
 from casegraph.domain.relations import Actor
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from casegraph.services.visibility import visible_cases
-from models import AssignmentGroup, CaseTask, CaseType, Comment, GroupMembership, Survey, User, WorkNote
+from models import AssignmentGroup, Case, CaseStep, CaseTask, CaseType, Comment, GroupMembership, Playbook, Survey, User, WorkNote
 
 
 async def _by_id(model: Any, keys: Sequence[Any], key_field: str = "id") -> list[Any]:
@@ -69,6 +70,23 @@ class Loaders:
         self.work_notes_by_case = DataLoader(lambda keys: _grouped(WorkNote, keys, "id"))
         self.members_by_group = DataLoader(self._members)
 
+    async def open_children_count(self, case_id: str) -> int:
+        """Children of the case not yet resolved, closed or cancelled (deleted ones aside)."""
+        loader = self.loader("open_children_by_case", lambda: DataLoader(_open_children))
+        count: int = await loader.load(case_id)
+        return count
+
+    async def open_required_stages(self, case_id: str) -> frozenset[CaseStage]:
+        """Stages of the case with required playbook steps still open."""
+        loader = self.loader("open_required_stages_by_case", lambda: DataLoader(_open_required_stages))
+        stages: frozenset[CaseStage] = await loader.load(case_id)
+        return stages
+
+    async def playbook_enforced(self, case_type_id: int) -> bool:
+        loader = self.loader("enforced_playbook_by_type", lambda: DataLoader(_enforced_playbooks))
+        enforced: bool = await loader.load(case_type_id)
+        return enforced
+
     async def _visible_cases(self, keys: Sequence[str]) -> list[CaseRecord | None]:
         if self.actor is None:
             return [None for _ in keys]
@@ -96,3 +114,31 @@ class Loaders:
         for row in rows:
             grouped[row.group_id].append(row)
         return [grouped.get(key, []) for key in keys]
+
+
+async def _open_children(keys: Sequence[str]) -> list[int]:
+    parents = await Case.filter(parent_id__in=list(set(keys)), deleted_at__isnull=True).exclude(
+        status__in=list(SETTLED_STATUSES)
+    ).values_list("parent_id", flat=True)
+    counts: dict[str, int] = defaultdict(int)
+    for parent in parents:
+        counts[str(parent)] += 1
+    return [counts.get(key, 0) for key in keys]
+
+
+async def _open_required_stages(keys: Sequence[str]) -> list[frozenset[CaseStage]]:
+    rows = await CaseStep.filter(case_id__in=list(set(keys)), required=True, done_at__isnull=True).values_list(
+        "case_id", "stage"
+    )
+    stages: dict[str, set[CaseStage]] = defaultdict(set)
+    for case_id, stage in rows:
+        stages[str(case_id)].add(CaseStage(stage))
+    return [frozenset(stages.get(key, ())) for key in keys]
+
+
+async def _enforced_playbooks(keys: Sequence[int]) -> list[bool]:
+    rows = await Playbook.filter(case_type_id__in=list(set(keys)), enforce_required_steps=True).values_list(
+        "case_type_id", flat=True
+    )
+    enforced = {int(row) for row in rows}  # type: ignore[call-overload]
+    return [key in enforced for key in keys]

@@ -13,6 +13,7 @@ from casegraph.domain import lifecycle
 from casegraph.domain.enums import Role as DomainRole
 from casegraph.domain.relations import relations_of
 from casegraph.services.case_queries import case_history
+from resolvers.available_actions import available_actions as refined_available_actions
 from casegraph.services.records import CaseRecord, EventRecord
 from models import AssignmentGroup as GroupRow
 from models import CaseTask as TaskRow
@@ -410,9 +411,9 @@ class Case:
         survey_submitted = False
         if record.solution_accepted:
             survey_submitted = await info.context.loaders.survey_by_case.load(record.id) is not None
-        return lifecycle.available_actions(
-            workflow=record.workflow,
-            state=record.state,
+        return await refined_available_actions(
+            loaders=info.context.loaders,
+            record=record,
             relations=relations_of(actor, record.parties()),
             facts=record.facts(open_tasks=open_tasks, survey_submitted=survey_submitted),
         )

@@ -364,3 +364,49 @@ async def test_a_child_case_gets_the_checklist_of_its_own_case_type(
                                   {"id": split["case"]["id"]}, token=token("agent")))["case"]["children"]["cases"][0]["id"]
     child = (await playbook(client, token("agent"), child_id))["playbook"]
     assert [step["title"] for stage in child["stages"] for step in stage["steps"]] == ["Answer by phone"]
+
+
+AVAILABLE_ACTIONS_QUERY = "query Actions($id: ID!) { case(id: $id) { availableActions } }"
+
+
+async def offered(client: GraphQLClient, token: str, case_id: str) -> list[str]:
+    data = await client.data(AVAILABLE_ACTIONS_QUERY, {"id": case_id}, token=token)
+    actions: list[str] = data["case"]["availableActions"]
+    return actions
+
+
+async def test_available_actions_leave_out_stage_moves_held_by_an_open_required_step(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given: an enforced playbook; the case is in INTAKE with "Verify the location" open
+    await set_playbook(client, token("admin"))
+    case_id = await taken_case(client, token)
+    before = await offered(client, token("agent"), case_id)
+    # when: the step is done
+    case = await playbook(client, token("agent"), case_id)
+    await act(client, COMPLETE_STEP_MUTATION, token("agent"), stepId=step_id(case, "Verify the location"))
+    after = await offered(client, token("agent"), case_id)
+    # then: leaving the stage is offered only once the mutation would be accepted
+    assert "BEGIN_REVIEW" not in before and "PROPOSE_SOLUTION" not in before
+    assert {"UPDATE", "REQUEST_INFO"} <= set(before)
+    assert {"BEGIN_REVIEW", "PROPOSE_SOLUTION"} <= set(after)
+
+
+async def test_available_actions_leave_out_resolving_a_parent_with_open_children(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given: a taken case split into one child
+    case_id = await taken_case(client, token)
+    split = await act(client, SPLIT_CASE_MUTATION, token("agent"), caseId=case_id,
+                      children=[{"caseTypeCode": "QUESTION", "title": "Part for the helpdesk"}])
+    assert split["case"]["id"] == case_id
+    blocked = await offered(client, token("agent"), case_id)
+    # when: the child is cancelled by the manager
+    child_id = (await client.data(
+        "query($id: ID!) { case(id: $id) { children { cases { id } } } }", {"id": case_id}, token=token("agent")
+    ))["case"]["children"]["cases"][0]["id"]
+    await act(client, CANCEL_CASE_MUTATION, token("manager"), caseId=child_id, reason="Not needed after all")
+    free = await offered(client, token("agent"), case_id)
+    # then
+    assert "PROPOSE_SOLUTION" not in blocked and "CLOSE" not in blocked and "UPDATE" in blocked
+    assert {"PROPOSE_SOLUTION", "CLOSE"} <= set(free)
