@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 
 import strawberry
@@ -27,6 +28,7 @@ log = logging.getLogger("casegraph.graphql")
 MAX_DEPTH = 15
 MAX_ALIASES = 100
 UNAUTHENTICATED = "UNAUTHENTICATED"
+INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 def unauthenticated(message: str) -> GraphQLError:
@@ -82,7 +84,20 @@ class CaseGraphSchema(strawberry.federation.Schema):
             elif isinstance(original, DomainError):
                 error.extensions = {**(error.extensions or {}), "code": original.code.value}
             elif original is not None and not isinstance(original, GraphQLError):
-                log.error("unexpected error in %s", error.path, exc_info=original)
+                # The client sees only this id (MaskUnexpectedErrors); the log has it with the traceback.
+                error_id = uuid.uuid4().hex[:16]
+                error.extensions = {**(error.extensions or {}), "errorId": error_id}
+                log.error("unexpected error %s in %s", error_id, error.path, exc_info=original)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Strawberry's masking, plus a code and the error id the server log carries too."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        error_id = (error.extensions or {}).get("errorId")
+        masked.extensions = {"code": INTERNAL_ERROR, **({"errorId": error_id} if error_id else {})}
+        return masked
 
 
 def build_schema(*, production: bool = False) -> strawberry.federation.Schema:
@@ -90,7 +105,7 @@ def build_schema(*, production: bool = False) -> strawberry.federation.Schema:
         AuthenticationGate,
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: MaskErrors(should_mask_error=should_mask_error, error_message="Unexpected error."),
+        lambda: MaskUnexpectedErrors(should_mask_error=should_mask_error, error_message="Unexpected error."),
     ]
     if production:
         extensions.append(DisableIntrospection)
