@@ -15,7 +15,7 @@ from typing import Final
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStatus, Relation
 from casegraph.domain.errors import permission_denied, transition_not_allowed, validation_failed, version_conflict
 from casegraph.domain.relations import Actor, relations_of
-from casegraph.services.case_changes import ActionResult, StaleCase, commit_change
+from casegraph.services.case_changes import ActionResult, StaleCase, commit_change, refuse_if_pinned, retries_exhausted
 from casegraph.services.publisher import Publisher
 from casegraph.services.visibility import load_visible_case
 
@@ -58,11 +58,8 @@ async def set_auto_close_excluded(
                 on_success=on_success,
             )
         except StaleCase:
-            if expected_version is not None:
-                latest = await load_visible_case(actor, case_id)
-                raise version_conflict(expected_version, latest.version) from None
+            await refuse_if_pinned(actor=actor, case_id=case_id, expected_version=expected_version)
             continue
         await publisher.published([result.event])
         return result
-    latest = await load_visible_case(actor, case_id)
-    raise version_conflict(expected_version or latest.version - 1, latest.version)
+    raise await retries_exhausted(actor=actor, case_id=case_id, expected_version=expected_version)

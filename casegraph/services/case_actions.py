@@ -13,7 +13,7 @@ from casegraph.domain.errors import version_conflict
 from casegraph.domain.lifecycle import State
 from casegraph.domain.relations import Actor, relations_of
 from casegraph.services.action_inputs import prepare
-from casegraph.services.case_changes import ActionResult, StaleCase, commit_change
+from casegraph.services.case_changes import ActionResult, StaleCase, commit_change, refuse_if_pinned, retries_exhausted
 from casegraph.services.extensions import Transition, check_transition
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CaseRecord
@@ -82,17 +82,19 @@ async def perform(
                 on_success=on_success,
             )
         except StaleCase:
-            if request.expected_version is not None:
-                latest = await load_visible_case(actor, request.case_id, include_deleted=include_deleted)
-                raise version_conflict(request.expected_version, latest.version) from None
+            await refuse_if_pinned(
+                actor=actor, case_id=request.case_id, expected_version=request.expected_version,
+                include_deleted=include_deleted,
+            )
             continue
         await publisher.published([result.event])
         if request.action is CaseAction.SUBMIT:
             routed = await route_if_automatic(case=result.case, now=now, publisher=publisher)
             result = ActionResult(routed, result.event, result.extra)
         return result
-    latest = await load_visible_case(actor, request.case_id, include_deleted=include_deleted)
-    raise version_conflict(request.expected_version or latest.version - 1, latest.version)
+    raise await retries_exhausted(
+        actor=actor, case_id=request.case_id, expected_version=request.expected_version, include_deleted=include_deleted
+    )
 
 
 async def _facts(action: CaseAction, case: CaseRecord) -> lifecycle.Facts:

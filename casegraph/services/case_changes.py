@@ -11,10 +11,13 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from casegraph.domain.enums import CaseAction, CaseEventType
+from casegraph.domain.errors import DomainError, version_conflict
 from casegraph.domain.lifecycle import State
+from casegraph.domain.relations import Actor
 from casegraph.services.event_log import append_event
 from casegraph.services.extensions import run_change_hooks
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
+from casegraph.services.visibility import load_visible_case
 from models import Case
 
 SideEffect = Callable[[CaseRecord, EventRecord], Awaitable[None]]
@@ -29,6 +32,25 @@ class ActionResult:
 
 class StaleCase(Exception):
     """The case moved between our read and our write; nothing was written."""
+
+
+async def refuse_if_pinned(*, actor: Actor, case_id: str, expected_version: int | None, include_deleted: bool = False) -> None:
+    """After a lost race: VERSION_CONFLICT if the caller pinned a version; otherwise return, to retry.
+
+    lifecycle.md: the loser gets VERSION_CONFLICT when it sent expectedVersion, or is judged again
+    against the winner's result.
+    """
+    if expected_version is not None:
+        latest = await load_visible_case(actor, case_id, include_deleted=include_deleted)
+        raise version_conflict(expected_version, latest.version)
+
+
+async def retries_exhausted(
+    *, actor: Actor, case_id: str, expected_version: int | None, include_deleted: bool = False
+) -> DomainError:
+    """The refusal for a writer that kept losing races (a bug or a storm): VERSION_CONFLICT."""
+    latest = await load_visible_case(actor, case_id, include_deleted=include_deleted)
+    return version_conflict(expected_version or latest.version - 1, latest.version)
 
 
 async def commit_change(

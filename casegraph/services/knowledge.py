@@ -46,7 +46,7 @@ from casegraph.domain.relations import Actor, relations_of
 from casegraph.domain.text import term_counts, terms
 from casegraph.domain.validation import TEXT_LIMIT, clean_text, clean_title
 from casegraph.services.case_actions import MAX_ATTEMPTS, ActionRequest, perform
-from casegraph.services.case_changes import ActionResult, StaleCase, commit_change
+from casegraph.services.case_changes import ActionResult, StaleCase, commit_change, refuse_if_pinned, retries_exhausted
 from casegraph.services.case_queries import page_size
 from casegraph.services.extensions import Transition, check_transition
 from casegraph.services.publisher import Publisher
@@ -429,14 +429,11 @@ async def link_article(
                 on_success=on_success,
             )
         except StaleCase:
-            if expected_version is not None:
-                latest = await load_visible_case(actor, case_id)
-                raise version_conflict(expected_version, latest.version) from None
+            await refuse_if_pinned(actor=actor, case_id=case_id, expected_version=expected_version)
             continue
         await publisher.published([result.event])
         return result
-    latest = await load_visible_case(actor, case_id)
-    raise version_conflict(expected_version or latest.version - 1, latest.version)
+    raise await retries_exhausted(actor=actor, case_id=case_id, expected_version=expected_version)
 
 
 async def resolve_with_article(
