@@ -7,7 +7,7 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
@@ -55,8 +56,21 @@ class Runtime:
 
 
 class CaseGraphView(GraphQL[Context, None]):
-    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
-        super().__init__(build_schema(production=runtime.settings.production), **kwargs)
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        extra_extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
+        **kwargs: Any,
+    ) -> None:
+        settings = runtime.settings
+        schema = build_schema(
+            production=settings.production,
+            limits=settings.query_limits,
+            batch_max_operations=settings.batch_max_operations,
+            extra_extensions=extra_extensions,
+        )
+        super().__init__(schema, **kwargs)
         self.runtime = runtime
 
     def decode_json(self, data: str | bytes) -> object:
@@ -158,6 +172,12 @@ def email_intake_endpoint(runtime: Runtime) -> Any:
     return email_intake
 
 
+def schema_extensions(runtime: Runtime) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
+    """The application's own guards and instruments around each operation, in order."""
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = []
+    return extensions
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -182,6 +202,7 @@ def create_app(
 
     view = CaseGraphView(
         runtime,
+        extra_extensions=schema_extensions(runtime),
         graphql_ide=None if settings.production else "graphiql",
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         connection_init_wait_timeout=timedelta(seconds=30),

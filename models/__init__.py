@@ -6,6 +6,7 @@ from models.comment import Comment, WorkNote
 from models.counter import Counter
 from models.event import CaseEvent
 from models.group import AssignmentGroup, GroupMembership
+from models.guard import PersistedQuery, RateLimitBucket
 from models.idempotency import IdempotencyRecord
 from models.intake import CaseIntake, CaseTemplate, CaseTypeRequirement, ServiceDefinition
 from models.knowledge import Article, ArticleTerm, CaseArticleLink
@@ -41,6 +42,8 @@ __all__ = [
     "GroupMembership",
     "IdempotencyRecord",
     "Notification",
+    "PersistedQuery",
+    "RateLimitBucket",
     "Survey",
     "User",
     "WorkNote",

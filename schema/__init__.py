@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -16,17 +16,17 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from casegraph.domain.errors import DomainError
+from casegraph.settings import QueryLimits
 from schema.context import Context, Unauthenticated
 from schema.root import Mutation, Query, Subscription
 
 log = logging.getLogger("casegraph.graphql")
 
-MAX_DEPTH = 15
-MAX_ALIASES = 100
 UNAUTHENTICATED = "UNAUTHENTICATED"
 INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -100,11 +100,24 @@ class MaskUnexpectedErrors(MaskErrors):
         return masked
 
 
-def build_schema(*, production: bool = False) -> strawberry.federation.Schema:
-    extensions: list[type[SchemaExtension] | object] = [
+def build_schema(
+    *,
+    production: bool = False,
+    limits: QueryLimits | None = None,
+    batch_max_operations: int = 0,
+    extra_extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
+) -> strawberry.federation.Schema:
+    """The schema with its guards.
+
+    ``extra_extensions`` come from the application (rate limits, persisted-query allow-list,
+    metrics, tracing); they run after authentication and before the limits.
+    """
+    limits = limits or QueryLimits()
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         AuthenticationGate,
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        *extra_extensions,
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaskUnexpectedErrors(should_mask_error=should_mask_error, error_message="Unexpected error."),
     ]
     if production:
@@ -118,5 +131,8 @@ def build_schema(*, production: bool = False) -> strawberry.federation.Schema:
         query=merged("Query", Query, features.QUERIES),
         mutation=merged("Mutation", Mutation, features.MUTATIONS),
         subscription=merged("Subscription", Subscription, features.SUBSCRIPTIONS),
-        extensions=extensions,  # type: ignore[arg-type]
+        extensions=extensions,
+        config=StrawberryConfig(
+            batching_config={"max_operations": batch_max_operations} if batch_max_operations else None
+        ),
     )

@@ -25,7 +25,7 @@ from casegraph.auth import TokenVerifier
 from casegraph.db import tortoise_config
 from casegraph.services.event_log import ensure_counters
 from casegraph.services.users import forget_provisioned
-from casegraph.settings import Settings
+from casegraph.settings import RateLimits, Settings
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, build_world
 
 T = TypeVar("T")
@@ -111,9 +111,13 @@ TABLES = (
     "case_steps", "case_intakes", "service_definitions", "case_templates", "playbook_steps", "playbooks",
     "case_type_requirements", "case_alerts", "case_timers", "sla_policies", "sla_settings",
     "case_article_links", "kb_article_terms", "kb_articles",
-    "notifications", "idempotency_records", "surveys", "case_tasks", "work_notes", "comments", "case_events", "cases",
+    "notifications", "idempotency_records", "surveys", "case_tasks", "work_notes", "comments", "cases",
     "case_types", "group_memberships", "assignment_groups", "users", "counters",
+    "rate_limit_buckets", "persisted_queries",
 )
+# case_events refuses DELETE (a trigger keeps the audit log append-only); TRUNCATE is not a row
+# change, and emptying the log between tests is exactly what the trigger must not allow elsewhere.
+CLEAR_TABLES_SQL = "TRUNCATE case_events; " + "; ".join(f"DELETE FROM {table}" for table in TABLES)
 
 
 def forget_backend_caches() -> None:
@@ -140,7 +144,7 @@ async def db(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Tort
         async with TortoiseContext() as ctx:
             await ctx.init(config=tortoise_config(url))
             # DELETE, children first: on these tiny tables it is ~40x cheaper than TRUNCATE.
-            await ctx.db().execute_script("; ".join(f"DELETE FROM {table}" for table in TABLES))
+            await ctx.db().execute_script(CLEAR_TABLES_SQL)
             await ensure_counters()
             yield ctx
     else:
@@ -154,7 +158,8 @@ async def db(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Tort
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(jwt_secret=TEST_SECRET)
+    # Rate limits are off here: tests drive many operations quickly; their own tests turn them on.
+    return Settings(jwt_secret=TEST_SECRET, rate_limits=RateLimits.off())
 
 
 @pytest.fixture

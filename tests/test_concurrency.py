@@ -26,7 +26,7 @@ from casegraph.services.event_log import ensure_counters
 from casegraph.services.users import forget_provisioned
 from casegraph.settings import Settings
 from models import CaseEvent, Comment
-from tests.conftest import TABLES, forget_backend_caches
+from tests.conftest import CLEAR_TABLES_SQL, forget_backend_caches
 from tests.helpers import GraphQLClient, RecordingPublisher, World, case_row, event_count, insert_case
 
 CROWD = 20
@@ -77,7 +77,7 @@ async def db(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Tort
         url = request.getfixturevalue("pg_database_url")
         async with TortoiseContext() as ctx:
             await ctx.init(config=tortoise_config(f"{url}?minsize=1&maxsize={POOL_SIZE}"))
-            await ctx.db().execute_script("; ".join(f"DELETE FROM {table}" for table in TABLES))
+            await ctx.db().execute_script(CLEAR_TABLES_SQL)
             await ensure_counters()
             yield ctx
     else:
