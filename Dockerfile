@@ -3,15 +3,15 @@
 FROM python:3.11-slim-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
+RUN python -m venv /opt/casegraph && /opt/casegraph/bin/pip install --no-cache-dir --upgrade pip
+ENV PATH=/opt/casegraph/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY casegraph ./casegraph
 COPY models ./models
 COPY schema ./schema
 COPY resolvers ./resolvers
-RUN python -m venv /opt/casegraph \
-    && /opt/casegraph/bin/pip install --no-cache-dir --upgrade pip \
-    && /opt/casegraph/bin/pip install --no-cache-dir .
+RUN pip install --no-cache-dir .
 
 # Final stage: the virtualenv only, run as an unprivileged user.
 FROM python:3.11-slim-bookworm

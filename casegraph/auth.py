@@ -66,8 +66,9 @@ class TokenVerifier:
 
 def claims_from_payload(payload: dict[str, Any]) -> Claims:
     sub = payload.get("sub")
-    if not isinstance(sub, str) or not sub.strip() or len(sub) > 255:
-        raise AuthError("The token's sub claim must be a non-empty string.")
+    # NUL is refused too: PostgreSQL cannot store it in text, so provisioning would crash (a 500).
+    if not isinstance(sub, str) or not sub.strip() or len(sub) > 255 or "\x00" in sub:
+        raise AuthError("The token's sub claim must be a non-empty string (at most 255 characters, no NUL).")
     raw_roles = payload.get("roles", [])
     if not isinstance(raw_roles, list):
         raise AuthError("The token's roles claim must be a list.")
@@ -87,7 +88,8 @@ def claims_from_payload(payload: dict[str, Any]) -> Claims:
 
 
 def _short(value: Any, limit: int) -> str | None:
-    return value[:limit] if isinstance(value, str) and value else None
+    """An optional text claim, cut to its column; one with NUL (unstorable in PostgreSQL) is ignored."""
+    return value[:limit] if isinstance(value, str) and value and "\x00" not in value else None
 
 
 def issue_token(

@@ -1,37 +1,50 @@
-"""The ``casegraph`` command: serve, migrate, seed-demo, token, export-schema."""
+"""The ``casegraph`` command: serve, migrate, seed-demo, token, export-schema, persisted-queries."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
 from casegraph.domain.enums import Role
+from casegraph.persisted_queries.command_line import add_persisted_queries_command
 from casegraph.settings import Settings
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    problem = settings.production_problem()
+    from casegraph.observability.logs import configure_logging, logging_config
+    from casegraph.observability.tracing import otel_problem
+    from casegraph.observability.worker_metrics import shared_metrics_directory
+
+    problem = settings.production_problem() or (otel_problem() if settings.otel_endpoint else None)
     if problem is not None:
         print(f"refusing to start: {problem}", file=sys.stderr)
         return 2
+    configure_logging(settings)
     # Schema first, once, before any worker starts: an empty database just works.
     asyncio.run(_migrate(settings.database_url))
     if settings.database_url.startswith("sqlite") and args.workers > 1:
         print("note: SQLite with several workers serializes writes through file locks", file=sys.stderr)
-    uvicorn.run(
-        "casegraph.app:create_app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        ws="websockets-sansio",
-        lifespan="on",
-    )
+    with shared_metrics_directory(args.workers):
+        uvicorn.run(
+            "casegraph.app:create_app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            # Client addresses behind a proxy come from CASEGRAPH_TRUSTED_PROXIES (casegraph.client_address),
+            # not from uvicorn, which would believe X-Forwarded-For from any loopback peer.
+            proxy_headers=False,
+            ws="websockets-sansio",
+            lifespan="on",
+            # Workers apply the same logging set-up; requests are logged by casegraph.access.
+            log_config=logging_config(settings),
+            access_log=False,
+        )
     return 0
 
 
@@ -90,7 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="apply migrations, then serve HTTP and WebSocket")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers", type=int, default=int(os.environ.get("CASEGRAPH_WORKERS") or 1),
+        help="server processes (default: CASEGRAPH_WORKERS or 1)",
+    )
     serve.set_defaults(func=_serve)
 
     sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(func=_migrate_cmd)
@@ -108,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.set_defaults(func=_token)
 
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(func=_export_schema)
+    add_persisted_queries_command(sub)
     return parser
 
 

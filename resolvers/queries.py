@@ -77,6 +77,7 @@ async def cases(
             ordering=Ordering(field=OrderField(order.field.value), descending=order.direction is OrderDirection.DESC),
             first=first,
             after=after,
+            max_page=info.context.max_page_size,
         )
     except DomainError as refusal:
         raise query_error(refusal) from None

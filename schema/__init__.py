@@ -9,13 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, OperationDefinitionNode, FieldNode
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaskErrors,
-    MaxAliasesLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import DisableIntrospection, MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -23,6 +17,7 @@ from strawberry.types import ExecutionContext
 from casegraph.domain.errors import DomainError
 from casegraph.settings import QueryLimits
 from schema.context import Context, Unauthenticated
+from schema.limits import QueryLimitsGuard
 from schema.root import Mutation, Query, Subscription
 
 log = logging.getLogger("casegraph.graphql")
@@ -87,7 +82,9 @@ class CaseGraphSchema(strawberry.federation.Schema):
                 # The client sees only this id (MaskUnexpectedErrors); the log has it with the traceback.
                 error_id = uuid.uuid4().hex[:16]
                 error.extensions = {**(error.extensions or {}), "errorId": error_id}
-                log.error("unexpected error %s in %s", error_id, error.path, exc_info=original)
+                log.error(
+                    "unexpected error %s in %s", error_id, error.path, exc_info=original, extra={"error_id": error_id}
+                )
 
 
 class MaskUnexpectedErrors(MaskErrors):
@@ -116,8 +113,7 @@ def build_schema(
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         AuthenticationGate,
         *extra_extensions,
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: QueryLimitsGuard(limits),
         lambda: MaskUnexpectedErrors(should_mask_error=should_mask_error, error_message="Unexpected error."),
     ]
     if production:

@@ -12,6 +12,7 @@ from casegraph.domain.enums import Role
 from casegraph.domain.errors import DomainError
 from casegraph.domain.relations import Actor
 from casegraph.events.live import LiveEvents
+from casegraph.settings import QueryLimits
 from casegraph.services.publisher import NullPublisher, Publisher
 from resolvers.loaders import Loaders
 
@@ -33,6 +34,8 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = None
+    # `first` above this is capped (Settings.query_limits.max_page_size).
+    max_page_size: int = QueryLimits.max_page_size
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.actor)

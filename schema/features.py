@@ -6,17 +6,19 @@ A feature defines its own ``@strawberry.type class XQuery`` / ``XMutation`` (in 
 
 from __future__ import annotations
 
+from schema.analytics import AnalyticsQuery
 from schema.case_tree import CaseTreeMutation
 from schema.duplicates import DuplicatesMutation, DuplicatesQuery
 from schema.intake import IntakeMutation, IntakeQuery
 from schema.knowledge import KnowledgeMutation, KnowledgeQuery
 from schema.notifications import NotificationMutation, NotificationQuery
+from schema.persisted_queries import PersistedQueriesMutation
 from schema.playbooks import PlaybookMutation
 from schema.presence import PresenceMutation, PresenceSubscription
 from schema.sla import SlaMutation, SlaQuery
 from schema.survey_results import SurveyResultsQuery
 from schema.tasks import TaskMutation, TaskQuery
 
-QUERIES: list[type] = [TaskQuery, NotificationQuery, IntakeQuery, KnowledgeQuery, DuplicatesQuery, SurveyResultsQuery, SlaQuery]
-MUTATIONS: list[type] = [PresenceMutation, TaskMutation, NotificationMutation, IntakeMutation, PlaybookMutation, CaseTreeMutation, KnowledgeMutation, DuplicatesMutation, SlaMutation]
+QUERIES: list[type] = [TaskQuery, NotificationQuery, IntakeQuery, KnowledgeQuery, DuplicatesQuery, SurveyResultsQuery, SlaQuery, AnalyticsQuery]
+MUTATIONS: list[type] = [PresenceMutation, TaskMutation, NotificationMutation, IntakeMutation, PlaybookMutation, CaseTreeMutation, KnowledgeMutation, DuplicatesMutation, SlaMutation, PersistedQueriesMutation]
 SUBSCRIPTIONS: list[type] = [PresenceSubscription]

@@ -193,6 +193,7 @@ class KnowledgeQuery:
                 ),
                 first=first,
                 after=after,
+                max_page=info.context.max_page_size,
             )
         except DomainError as refusal:
             raise query_error(refusal) from None

@@ -43,7 +43,7 @@ class NotificationQuery:
         query = NotificationRow.filter(user_id=actor.user_id)
         if unread_only:
             query = query.filter(read_at__isnull=True)
-        rows = await query.order_by("-id").limit(max(0, min(first, 100)))
+        rows = await query.order_by("-id").limit(max(0, min(first, info.context.max_page_size)))
         return [Notification.from_row(row) for row in rows]
 
 

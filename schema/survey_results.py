@@ -106,9 +106,11 @@ class SurveyResults:
         ]
 
     @strawberry.field(description="The surveys themselves, newest first; `first` is capped at 100.")
-    async def surveys(self, first: int | None = None, after: str | None = None) -> SurveyResultConnection:
+    async def surveys(self, info: Info, first: int | None = None, after: str | None = None) -> SurveyResultConnection:
         try:
-            page = await results.survey_page(self._query, first=first, after=after)
+            page = await results.survey_page(
+                self._query, first=first, after=after, max_page=info.context.max_page_size
+            )
         except DomainError as refusal:
             raise query_error(refusal) from None
         return SurveyResultConnection(

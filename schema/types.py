@@ -263,6 +263,7 @@ class CaseEvent:
     _actor_id: strawberry.Private[str | None]
     # Subscriptions hand over the case the hub already loaded (and checked visibility of).
     _case: strawberry.Private[CaseRecord | None] = None
+    _request_id: strawberry.Private[str | None] = None
 
     @strawberry.field
     async def case(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
@@ -272,6 +273,13 @@ class CaseEvent:
     @strawberry.field(description="Who acted; null for the system (timers, automation).")
     async def actor(self, info: Info) -> User | None:
         return await _user(info, self._actor_id)
+
+    @strawberry.field(
+        description="The X-Request-ID of the request that recorded it, to find it in the server logs; "
+        "staff only (null for others, and for events recorded by timers)."
+    )
+    def request_id(self, info: Info) -> str | None:
+        return self._request_id if info.context.sees_internal else None
 
     @classmethod
     def from_record(cls, record: EventRecord, case: CaseRecord | None = None) -> CaseEvent:
@@ -290,6 +298,7 @@ class CaseEvent:
             _case_id=record.case_id,
             _actor_id=record.actor_id,
             _case=case,
+            _request_id=record.request_id,
         )
 
 
@@ -420,7 +429,9 @@ class Case:
 
     @strawberry.field(description="The case's events, oldest first.")
     async def history(self, info: Info, first: int | None = None, after: str | None = None) -> CaseEventConnection:
-        page = await case_history(case_id=self._record.id, first=first, after=after)
+        page = await case_history(
+            case_id=self._record.id, first=first, after=after, max_page=info.context.max_page_size
+        )
         edges = [CaseEventEdge(cursor=c, node=CaseEvent.from_record(r)) for r, c in zip(page.records, page.cursors)]
         return CaseEventConnection(
             edges=edges,

@@ -23,7 +23,7 @@ from casegraph.services.records import CASE_COLUMNS, EVENT_COLUMNS, CaseRecord, 
 from casegraph.services.visibility import visible_cases
 from models import CaseEvent, CaseType, AssignmentGroup
 
-MAX_PAGE: Final = 100
+# Without `first`; `first` itself is capped by the caller's `max_page` (Settings.query_limits).
 DEFAULT_PAGE: Final = 20
 
 
@@ -72,20 +72,20 @@ class Ordering:
     descending: bool = True
 
 
-def page_size(first: int | None) -> int:
+def page_size(first: int | None, *, max_page: int) -> int:
     if first is None:
-        return DEFAULT_PAGE
+        return min(DEFAULT_PAGE, max_page)
     if first < 0:
         raise validation_failed("first", "first must not be negative.")
-    return min(first, MAX_PAGE)
+    return min(first, max_page)
 
 
 async def list_cases(
-    *, actor: Actor, flt: CaseFilter, ordering: Ordering, first: int | None, after: str | None
+    *, actor: Actor, flt: CaseFilter, ordering: Ordering, first: int | None, after: str | None, max_page: int
 ) -> Page:
     if flt.include_deleted and not actor.has(Role.ADMIN):
         raise validation_failed("filter.includeDeleted", "Only an administrator may list deleted cases.")
-    limit = page_size(first)
+    limit = page_size(first, max_page=max_page)
     query = visible_cases(actor, include_deleted=flt.include_deleted).filter(await _filter_q(flt))
     total = await query.count()
     column = ordering.field.value
@@ -107,9 +107,9 @@ async def list_cases(
     )
 
 
-async def case_history(*, case_id: str, first: int | None, after: str | None) -> EventPage:
+async def case_history(*, case_id: str, first: int | None, after: str | None, max_page: int) -> EventPage:
     """Events of one (already authorized) case, oldest first; the cursor is the sequence."""
-    limit = page_size(first)
+    limit = page_size(first, max_page=max_page)
     query = CaseEvent.filter(case_id=case_id)
     total = await query.count()
     if after is not None:

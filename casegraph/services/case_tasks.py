@@ -85,13 +85,26 @@ async def finish_task(
                 summary={"taskId": str(task.id), "title": task.title, "state": request.finish_as.value},
                 now=now,
                 side_effects=[write_task],
-                on_success=on_success,
+                on_success=_with_task(task.id, on_success),
             )
         except StaleCase:
             continue
         await publisher.published([result.event])
         return ActionResult(result.case, result.event, {"task_id": task.id})
     raise transition_not_allowed("The task kept changing; reload it and try again.")
+
+
+def _with_task(
+    task_id: int, on_success: Callable[[ActionResult], Awaitable[None]] | None
+) -> Callable[[ActionResult], Awaitable[None]] | None:
+    """Idempotent replays need the task back, so it goes into the stored result."""
+    if on_success is None:
+        return None
+
+    async def store(result: ActionResult) -> None:
+        await on_success(ActionResult(result.case, result.event, {"task_id": task_id}))
+
+    return store
 
 
 async def _task(task_id: str) -> CaseTask:

@@ -10,6 +10,7 @@ from tortoise.expressions import F
 
 from casegraph.domain.enums import CaseAction, CaseEventType
 from casegraph.domain.lifecycle import State
+from casegraph.observability.request_context import current_request_id
 from casegraph.services.records import EventRecord
 from models import CaseEvent, Counter
 
@@ -52,7 +53,11 @@ async def append_event(
     now: datetime,
     request_id: str | None = None,
 ) -> EventRecord:
-    """Record one event; must run inside the transaction that changed the case."""
+    """Record one event; must run inside the transaction that changed the case.
+
+    ``request_id`` defaults to that of the request being served (none for timers and jobs), so
+    an event can be found in the logs of the request that caused it.
+    """
     record = EventRecord(
         sequence=await next_value(EVENT_SEQUENCE),
         case_id=case_id,
@@ -66,6 +71,7 @@ async def append_event(
         version=version,
         summary=summary,
         occurred_at=now,
+        request_id=request_id if request_id is not None else current_request_id(),
     )
-    await CaseEvent.create(**asdict(record), request_id=request_id)
+    await CaseEvent.create(**asdict(record))
     return record

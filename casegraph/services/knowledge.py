@@ -111,12 +111,14 @@ class ArticlePage:
     total: int
 
 
-async def search_articles(*, actor: Actor, flt: ArticleFilter, first: int | None, after: str | None) -> ArticlePage:
+async def search_articles(
+    *, actor: Actor, flt: ArticleFilter, first: int | None, after: str | None, max_page: int
+) -> ArticlePage:
     """Readable articles matching the filter: ranked by relevance when searching, else newest first.
 
-    Pages are cut by offset (a relevance order has no stable keyset); ``first`` is capped at 100.
+    Pages are cut by offset (a relevance order has no stable keyset); ``first`` is capped at ``max_page``.
     """
-    limit = page_size(first)
+    limit = page_size(first, max_page=max_page)
     offset = _decode_offset(after)
     query = readable_articles(actor)
     if flt.status is not None:

@@ -140,6 +140,8 @@ class EventRecord:
     version: int
     summary: dict[str, Any]
     occurred_at: datetime
+    # The X-Request-ID of the request that recorded it; shown to staff only.
+    request_id: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> EventRecord:

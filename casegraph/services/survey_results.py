@@ -121,9 +121,9 @@ async def breakdown(query: QuerySet[Survey], by: str) -> list[Breakdown]:
     return sorted(found, key=lambda b: (-b.stats.count, str(b.key)))
 
 
-async def survey_page(query: QuerySet[Survey], *, first: int | None, after: str | None) -> SurveyPage:
-    """Newest first, cut by keyset (submitted_at, id)."""
-    limit = page_size(first)
+async def survey_page(query: QuerySet[Survey], *, first: int | None, after: str | None, max_page: int) -> SurveyPage:
+    """Newest first, cut by keyset (submitted_at, id); ``first`` capped at ``max_page``."""
+    limit = page_size(first, max_page=max_page)
     if after is not None:
         when, last_id = _decode(after)
         query = query.filter(Q(submitted_at__lt=when) | Q(submitted_at=when, id__lt=last_id))

@@ -591,7 +591,8 @@ async def test_a_one_megabyte_description_update_is_refused_and_the_old_one_kept
 # --- limits: depth and aliases ----------------------------------------------------------------------
 
 # A chain through the case graph that nests as deep as asked: case → history → edges → node → case…
-CYCLE = ("history", "edges", "node", "case")
+# One item per page, so that depth is the only limit these documents come near (not complexity).
+CYCLE = ("history(first: 1)", "edges", "node", "case")
 
 
 def nested_selection(head: list[str], levels: int) -> str:
@@ -603,7 +604,7 @@ def nested_selection(head: list[str], levels: int) -> str:
 
 
 def deep_cases_query(levels: int) -> str:
-    return "{ " + nested_selection(["cases", "edges", "node"], levels) + " }"
+    return "{ " + nested_selection(["cases(first: 1)", "edges", "node"], levels) + " }"
 
 
 def deep_create_mutation(levels: int) -> str:

@@ -172,7 +172,7 @@ async def test_an_unauthenticated_portal_gets_no_services(client: GraphQLClient,
     # when
     body = await client.execute(SERVICE_DEFINITIONS_QUERY)
     # then
-    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "data" not in body and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_service_definition_and_template_input_is_validated(

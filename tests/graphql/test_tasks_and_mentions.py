@@ -54,6 +54,24 @@ async def test_field_agent_sees_their_tasks_soonest_due_first_and_works_them(
     assert in_progress == []
 
 
+async def test_a_repeated_task_completion_with_its_idempotency_key_replays_the_first_answer(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: a task finished once with an idempotency key
+    case = await insert_case(world, state=(CaseStage.PROCESS, CaseStatus.WORK_IN_PROGRESS))
+    agent = world.token(settings, "agent")
+    assigned = await client.data(ASSIGN_WORK_MUTATION, {"input": {"caseId": case.id, "tasks": [{"title": "Patch"}]}},
+                                 token=agent)
+    task_id = assigned["assignWork"]["case"]["tasks"][0]["id"]
+    done = {"input": {"taskId": task_id, "note": "Patched", "idempotencyKey": "finish-1"}}
+    first = await client.data(COMPLETE_TASK_MUTATION, done, token=agent)
+    # when: the client retries (its answer was lost)
+    again = await client.data(COMPLETE_TASK_MUTATION, done, token=agent)
+    # then: the same answer, not a crash for want of the task in the stored result
+    assert first["completeTask"] == {"task": {"state": "DONE", "note": "Patched"}, "errors": []}
+    assert again == first
+
+
 async def test_a_task_due_date_without_time_zone_is_refused(client: GraphQLClient, world: World, settings: Settings) -> None:
     case = await insert_case(world, state=(CaseStage.PROCESS, CaseStatus.WORK_IN_PROGRESS))
     refused = await client.data(ASSIGN_WORK_MUTATION, {"input": {"caseId": case.id, "tasks": [

@@ -628,6 +628,7 @@ async def ws_connect(
     origin: str | None = None,
     init_payload: dict[str, Any] | None = None,
     timeout: float = 15.0,
+    headers: dict[str, str] | None = None,
 ) -> AsyncIterator[GraphQLWebSocket]:
     """Open, send connection_init with the bearer token, wait for the ack (WsClosed if refused)."""
     payload = init_payload if init_payload is not None else ({"Authorization": f"Bearer {token}"} if token else {})
@@ -635,6 +636,7 @@ async def ws_connect(
         url,
         subprotocols=[Subprotocol(protocol)],
         origin=Origin(origin) if origin is not None else None,
+        additional_headers=headers,
         open_timeout=timeout,
         close_timeout=3,
         max_size=2**22,
