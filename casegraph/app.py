@@ -31,6 +31,7 @@ from casegraph.runtime import Runtime
 from casegraph.services.publisher import NullPublisher
 from casegraph.settings import Settings
 from casegraph.sla_scheduler import SlaScheduler
+from casegraph.web import web_routes
 
 __all__ = ["CaseGraphView", "Runtime", "create_app", "create_app_from_env", "schema_extensions"]
 
@@ -118,6 +119,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz_endpoint(runtime)),
         Route("/intake/email", email_intake_endpoint(runtime), methods=["POST"]),
+        *web_routes(settings),
         Route("/metrics", metrics_endpoint(
             runtime.metrics, token=settings.metrics_token, hub=lambda: runtime.live.hub if runtime.live else None
         )),

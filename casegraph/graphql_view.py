@@ -180,6 +180,7 @@ class CaseGraphView(GraphQL[Context, None]):
             max_page_size=runtime.settings.query_limits.max_page_size,
         )
         if isinstance(request, WebSocket):
+            context.over_websocket = True
             return context  # authenticated in on_ws_connect, from the connection_init payload
         if isinstance(response, Response):
             # create_response only sees the sub-response: it carries the negotiated media type.

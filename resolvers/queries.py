@@ -6,10 +6,13 @@ import strawberry
 
 from casegraph.domain.enums import Role as DomainRole
 from casegraph.domain.errors import DomainError
+from casegraph.domain.validation import lookup_key
 from casegraph.services.case_queries import CaseFilter, Ordering, OrderField, list_cases
+from casegraph.services.column_limits import max_length
 from casegraph.services.visibility import load_visible_case, visible_cases
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from models import AssignmentGroup as GroupRow
+from models import Case as CaseRow
 from models import CaseType as CaseTypeRow
 from models import User as UserRow
 from schema.context import Info, query_error
@@ -43,9 +46,12 @@ async def case(info: Info, id: strawberry.ID) -> Case | None:
 
 async def case_by_number(info: Info, number: str) -> Case | None:
     actor = info.context.require_actor()
-    rows = await visible_cases(actor, include_deleted=actor.has(DomainRole.ADMIN)).filter(
-        number=number.strip().upper()
-    ).values(*CASE_COLUMNS)
+    key = lookup_key(number.strip().upper(), max_length(CaseRow, "number"))
+    if key is None:
+        return None
+    rows = await visible_cases(actor, include_deleted=actor.has(DomainRole.ADMIN)).filter(number=key).values(
+        *CASE_COLUMNS
+    )
     return Case.from_record(CaseRecord.from_row(rows[0])) if rows else None
 
 

@@ -13,6 +13,7 @@ from strawberry.extensions import DisableIntrospection, MaskErrors, SchemaExtens
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from casegraph.domain.errors import DomainError
 from casegraph.settings import QueryLimits
@@ -47,6 +48,32 @@ class AuthenticationGate(SchemaExtension):
                 self.execution_context.result = GraphQLExecutionResult(
                     data=None, errors=[unauthenticated(message)]
                 )
+        yield
+
+
+class SubscriptionsNeedAWebSocket(SchemaExtension):
+    """A subscription sent over plain HTTP is a request error, not a crash.
+
+    Strawberry lets HTTP carry subscriptions for its streaming transports, which casegraph does
+    not offer; executing one as a plain operation would fail inside graphql-core.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        execution_context = self.execution_context
+        context = execution_context.context
+        if (
+            execution_context.result is None
+            and isinstance(context, Context)
+            and not context.over_websocket
+            and execution_context.operation_type is OperationType.SUBSCRIPTION
+        ):
+            execution_context.result = GraphQLExecutionResult(
+                data=None,
+                errors=[GraphQLError(
+                    "Subscriptions run over a WebSocket (graphql-transport-ws) at /graphql, not over HTTP.",
+                    extensions={"code": "BAD_REQUEST"},
+                )],
+            )
         yield
 
 
@@ -112,6 +139,7 @@ def build_schema(
     limits = limits or QueryLimits()
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         AuthenticationGate,
+        SubscriptionsNeedAWebSocket,
         *extra_extensions,
         lambda: QueryLimitsGuard(limits),
         lambda: MaskUnexpectedErrors(should_mask_error=should_mask_error, error_message="Unexpected error."),

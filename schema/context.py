@@ -34,6 +34,8 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = None
+    # Subscriptions only run over a WebSocket; over HTTP they are refused before execution.
+    over_websocket: bool = False
     # `first` above this is capped (Settings.query_limits.max_page_size).
     max_page_size: int = QueryLimits.max_page_size
 

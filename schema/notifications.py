@@ -6,6 +6,8 @@ from datetime import datetime
 
 import strawberry
 
+from casegraph.domain.validation import id_number
+from casegraph.services.column_limits import max_value
 from casegraph.services.notifications import mark_read
 from models import Notification as NotificationRow
 from schema.context import Info
@@ -52,5 +54,7 @@ class NotificationMutation:
     @strawberry.mutation(description="Mark the viewer's notifications read (all unread ones when ids is omitted); returns how many.")
     async def mark_notifications_read(self, info: Info, ids: list[strawberry.ID] | None = None) -> int:
         actor = info.context.require_actor()
-        wanted = None if ids is None else [int(i) for i in ids if str(i).isdigit() and len(str(i)) < 18]
+        # An id no notification can have (not a number, or beyond the column) marks nothing.
+        largest = max_value(NotificationRow, "id")
+        wanted = None if ids is None else [n for n in (id_number(str(i), largest) for i in ids) if n is not None]
         return await mark_read(actor=actor, ids=wanted, now=info.context.clock())

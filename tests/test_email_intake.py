@@ -96,8 +96,9 @@ async def test_redelivery_of_the_same_message_stores_nothing_new(client: GraphQL
         b"From: a@example.org, b@example.org\r\nSubject: two senders\r\n\r\nbody",
         b"From: someone@example.org\r\n\r\n",
         b"From: x@example.org\r\nSubject: big\r\n\r\n" + b"x" * 1_100_000,
+        b"From: " + b"a" * 250 + b"@example.org\r\nSubject: long sender\r\n\r\nbody",
     ],
-    ids=["garbage", "empty-from", "two-senders", "empty", "oversized"],
+    ids=["garbage", "empty-from", "two-senders", "empty", "oversized", "address-too-long-for-a-user-id"],
 )
 async def test_a_malformed_message_is_refused_and_nothing_is_stored(
     client: GraphQLClient, world: World, settings: Settings, raw: bytes
@@ -110,6 +111,15 @@ async def test_a_malformed_message_is_refused_and_nothing_is_stored(
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "VALIDATION_FAILED"
     assert await counts() == before
+
+
+async def test_an_overlong_display_name_is_shortened_not_a_crash(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    response = await post(client.http, mail(sender=f"{'Carol ' * 60}<carol@example.org>"))
+    assert response.status_code == 201, response.text
+    user = await User.get(email="carol@example.org")
+    assert user.name is not None and 0 < len(user.name) <= 200 and user.name.startswith("Carol Carol")
 
 
 async def test_a_case_number_of_someone_else_is_not_found_and_changes_nothing(

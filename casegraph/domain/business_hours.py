@@ -154,7 +154,8 @@ def _hhmm(minute: int) -> str:
 def parse_hhmm(field: str, text: str) -> int:
     """Minutes after midnight of "HH:MM" (00:00 … 24:00)."""
     parts = text.strip().split(":")
-    if len(parts) != 2 or not all(p.isdigit() and len(p) == 2 for p in parts):
+    # ASCII digits only: "²".isdigit() holds, but int("²") fails.
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) == 2 for p in parts):
         raise CalendarError(field, f"{field} must be a time as HH:MM.")
     hours, minutes = int(parts[0]), int(parts[1])
     value = hours * 60 + minutes
@@ -169,7 +170,9 @@ def build_calendar(
     """A validated weekly calendar; raises CalendarError naming the bad part."""
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    # OSError: the tzdata package opens the name as a file ("Europe" is a directory; a long
+    # name is too long for a file name).
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise CalendarError("timezone", "timezone must be an IANA time zone such as Europe/Paris.") from None
     parsed: list[Window] = []
     for index, (weekday, start, end) in enumerate(windows):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Final
 
 from casegraph.domain.errors import validation_failed
@@ -32,6 +33,41 @@ def clean_text(field: str, value: str | None, *, required: bool, limit: int = TE
             raise validation_failed(field, f"{field} must not be blank.")
         return None
     return trimmed
+
+
+def lookup_key(value: str, limit: int) -> str | None:
+    """``value`` as a key to look a stored row up by, or None when no stored key can equal it.
+
+    Longer than its column (``limit``): Tortoise refuses to compare such a value at all; holding
+    NUL: PostgreSQL text cannot hold one, so the driver refuses the query. Either way the lookup
+    cannot match, and the caller answers as it does for an unknown key.
+    """
+    if len(value) > limit or "\x00" in value:
+        return None
+    return value
+
+
+def id_number(value: str, maximum: int) -> int | None:
+    """A numeric id given as text, or None when it cannot be one: not plain ASCII digits
+    (``"²".isdigit()`` holds but ``int("²")`` fails), or above its column's largest value
+    (``maximum``; PostgreSQL refuses to compare an INT column with a larger number)."""
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(maximum)):
+        return None
+    number = int(value)
+    return number if number <= maximum else None
+
+
+def uuid_key(value: str) -> str | None:
+    """A UUID id exactly as we issue them (lower case, with hyphens), or None.
+
+    ``uuid.UUID`` also reads braces, ``urn:uuid:`` and upper case, which SQLite would compare as
+    different text and PostgreSQL partly refuses; ids are opaque, so other spellings match nothing.
+    """
+    try:
+        canonical = str(uuid.UUID(value))
+    except ValueError:
+        return None
+    return value if value == canonical else None
 
 
 def clean_title(value: str | None, *, required: bool, field: str = "title") -> str | None:

@@ -15,7 +15,9 @@ from tortoise.expressions import Q, Subquery
 
 from casegraph.domain.errors import not_found, validation_failed
 from casegraph.domain.relations import Actor
+from casegraph.domain.validation import id_number, lookup_key
 from casegraph.events.hub import Delivery, EventHub, Matcher, Subscription, head_sequence, load_cases, refreshed_actors
+from casegraph.services.column_limits import max_length, max_value
 from casegraph.services.records import EVENT_COLUMNS, CaseRecord, EventRecord
 from casegraph.services.visibility import load_visible_case, visible_cases
 from models import AssignmentGroup, CaseEvent
@@ -68,7 +70,8 @@ def queue_filter(scope: QueueScope, group_id: int | None) -> FeedFilter:
 async def group_id_for(code: str | None, actor: Actor) -> int | None:
     if code is None:
         return None
-    group = await AssignmentGroup.get_or_none(code=code.strip())
+    key = lookup_key(code.strip(), max_length(AssignmentGroup, "code"))
+    group = await AssignmentGroup.get_or_none(code=key) if key is not None else None
     if group is None or group.id not in actor.group_ids:
         raise not_found("Assignment group")
     return group.id
@@ -77,9 +80,10 @@ async def group_id_for(code: str | None, actor: Actor) -> int | None:
 def parse_after(after: str | None) -> int | None:
     if after is None:
         return None
-    if not after.isdigit() or len(after) > 18:
+    sequence = id_number(after, max_value(CaseEvent, "sequence"))
+    if sequence is None:
         raise validation_failed("after", "after must be an event id.")
-    return int(after)
+    return sequence
 
 
 async def feed(

@@ -11,10 +11,11 @@ from tortoise.transactions import in_transaction
 from casegraph.domain.enums import Role, Workflow
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.relations import Actor
-from casegraph.domain.validation import clean_code, clean_text, clean_title
+from casegraph.domain.validation import clean_code, clean_text, clean_title, lookup_key
 from casegraph.services.agents import clean_skills
+from casegraph.services.column_limits import max_length
 from casegraph.services.users import ensure_user
-from models import AssignmentGroup, CaseType, GroupMembership
+from models import AssignmentGroup, CaseType, GroupMembership, User
 
 
 def require_admin(actor: Actor) -> None:
@@ -54,7 +55,8 @@ async def add_group_member(
 async def remove_group_member(*, actor: Actor, group_code: str, user_id: str) -> AssignmentGroup:
     require_admin(actor)
     group = await _group(group_code)
-    removed = await GroupMembership.filter(group_id=group.id, user_id=user_id).delete()
+    member = lookup_key(user_id, max_length(User, "id"))
+    removed = await GroupMembership.filter(group_id=group.id, user_id=member).delete() if member is not None else 0
     if not removed:
         raise validation_failed("userId", "That user is not a member of the group.")
     return group

@@ -8,7 +8,8 @@ from typing import Final
 from casegraph.domain.enums import Role
 from casegraph.domain.errors import not_found, permission_denied, validation_failed
 from casegraph.domain.relations import Actor
-from casegraph.domain.validation import clean_code
+from casegraph.domain.validation import clean_code, lookup_key
+from casegraph.services.column_limits import max_length
 from models import GroupMembership, User
 
 MAX_SKILLS: Final = 20
@@ -22,7 +23,8 @@ def clean_skills(field: str, skills: Sequence[str]) -> list[str]:
 
 async def _managed_agent(actor: Actor, user_id: str, *, self_allowed: bool) -> User:
     """The user, if the actor may manage their routing: themselves, a manager of a group of theirs, ADMIN."""
-    user = await User.get_or_none(id=user_id)
+    key = lookup_key(user_id, max_length(User, "id"))
+    user = await User.get_or_none(id=key) if key is not None else None
     if user is None:
         raise not_found("User")
     if actor.has(Role.ADMIN) or (self_allowed and actor.user_id == user_id):

@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Final
 
@@ -19,12 +19,15 @@ from tortoise.expressions import Q
 from casegraph.domain.enums import CaseStage, CaseStatus, Role
 from casegraph.domain.errors import validation_failed
 from casegraph.domain.relations import Actor
+from casegraph.domain.validation import clean_text, id_number, lookup_key, uuid_key
+from casegraph.services.column_limits import max_length, max_value
 from casegraph.services.records import CASE_COLUMNS, EVENT_COLUMNS, CaseRecord, EventRecord
 from casegraph.services.visibility import visible_cases
-from models import CaseEvent, CaseType, AssignmentGroup
+from models import AssignmentGroup, Case, CaseEvent, CaseType, User
 
 # Without `first`; `first` itself is capped by the caller's `max_page` (Settings.query_limits).
 DEFAULT_PAGE: Final = 20
+TEXT_FILTER_LIMIT: Final = 200
 
 
 class OrderField(str, Enum):
@@ -113,9 +116,10 @@ async def case_history(*, case_id: str, first: int | None, after: str | None, ma
     query = CaseEvent.filter(case_id=case_id)
     total = await query.count()
     if after is not None:
-        if not after.isdigit() or len(after) > 18:
+        sequence = id_number(after, max_value(CaseEvent, "sequence"))
+        if sequence is None:
             raise validation_failed("after", "Not a history cursor.")
-        query = query.filter(sequence__gt=int(after))
+        query = query.filter(sequence__gt=sequence)
     rows = await query.order_by("sequence").limit(limit + 1).values(*EVENT_COLUMNS)
     records = [EventRecord.from_row(row) for row in rows[:limit]]
     return EventPage(
@@ -134,26 +138,41 @@ async def _filter_q(flt: CaseFilter) -> Q:
     if flt.stages:
         parts.append(Q(stage__in=list(flt.stages)))
     if flt.case_type_codes:
-        ids = await CaseType.filter(code__in=list(flt.case_type_codes)).values_list("id", flat=True)
-        parts.append(Q(case_type_id__in=list(ids)) if ids else Q(id__isnull=True))
+        parts.append(await _with_code("case_type_id", CaseType, flt.case_type_codes))
     if flt.assignment_group_codes:
-        ids = await AssignmentGroup.filter(code__in=list(flt.assignment_group_codes)).values_list("id", flat=True)
-        parts.append(Q(assignment_group_id__in=list(ids)) if ids else Q(id__isnull=True))
+        parts.append(await _with_code("assignment_group_id", AssignmentGroup, flt.assignment_group_codes))
     if flt.assigned_to_id is not None:
-        parts.append(Q(assigned_to_id=flt.assigned_to_id))
+        parts.append(_with_user("assigned_to_id", flt.assigned_to_id))
     if flt.unassigned is not None:
         parts.append(Q(assigned_to_id__isnull=flt.unassigned))
     if flt.requester_id is not None:
-        parts.append(Q(requester_id=flt.requester_id))
+        parts.append(_with_user("requester_id", flt.requester_id))
     if flt.priorities:
         parts.append(Q(priority__in=list(flt.priorities)))
-    if flt.text:
-        text = flt.text.strip()
-        if len(text) > 200:
-            raise validation_failed("filter.text", "filter.text must be at most 200 characters.")
-        if text:
-            parts.append(Q(title__icontains=text))
+    text = clean_text("filter.text", flt.text, required=False, limit=TEXT_FILTER_LIMIT)
+    if text is not None:
+        parts.append(Q(title__icontains=text))
     return Q(*parts) if parts else Q()
+
+
+async def _with_code(column: str, model: type[CaseType] | type[AssignmentGroup], codes: tuple[str, ...]) -> Q:
+    """Cases whose ``column`` points at a row with one of ``codes``; codes nothing has match no case."""
+    limit = max_length(model, "code")
+    keys = [key for key in (lookup_key(code, limit) for code in codes) if key is not None]
+    ids = [int(row["id"]) for row in await model.filter(code__in=keys).values("id")] if keys else []
+    condition: dict[str, Any] = {f"{column}__in": ids}
+    return Q(**condition) if ids else _no_case()
+
+
+def _with_user(column: str, user_id: str) -> Q:
+    key = lookup_key(user_id, max_length(User, "id"))
+    condition: dict[str, Any] = {column: key}
+    return Q(**condition) if key is not None else _no_case()
+
+
+def _no_case() -> Q:
+    """Matches no case: what a filter on a code or a user nothing has comes to."""
+    return Q(id__isnull=True)
 
 
 def _encode_cursor(value: Any, case_id: str) -> str:
@@ -162,16 +181,31 @@ def _encode_cursor(value: Any, case_id: str) -> str:
 
 
 def _decode_cursor(cursor: str, order: OrderField) -> tuple[Any, str]:
+    """The sort value and case id of a cursor we issued; anything else (a forged cursor whose
+    values the database could not even compare) is VALIDATION_FAILED."""
     try:
         raw, case_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(case_id, str):
+        if not isinstance(case_id, str) or uuid_key(case_id) is None:
             raise ValueError
         if order in (OrderField.CREATED_AT, OrderField.UPDATED_AT):
-            return datetime.fromisoformat(raw), case_id
-        if order is OrderField.PRIORITY and isinstance(raw, int):
+            return cursor_instant(raw), case_id
+        if order is OrderField.PRIORITY and isinstance(raw, int) and abs(raw) <= max_value(Case, "priority"):
             return raw, case_id
         if order is OrderField.NUMBER and isinstance(raw, str):
+            if lookup_key(raw, max_length(Case, "number")) is None:
+                raise ValueError
             return raw, case_id
         raise ValueError
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError):
         raise validation_failed("after", "Not a cursor of this list and ordering.") from None
+
+
+def cursor_instant(raw: object) -> datetime:
+    """A cursor's time in UTC; ValueError unless it has an offset, as the ones we issue do
+    (OverflowError when it falls outside the years 1 to 9999 in UTC)."""
+    if not isinstance(raw, str):
+        raise ValueError("not a time")
+    when = datetime.fromisoformat(raw)
+    if when.tzinfo is None:
+        raise ValueError("a time without an offset")
+    return when.astimezone(UTC)

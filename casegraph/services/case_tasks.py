@@ -11,8 +11,9 @@ from casegraph.domain import lifecycle
 from casegraph.domain.enums import CaseAction, CaseEventType, Relation, TaskState
 from casegraph.domain.errors import DomainError, not_found, permission_denied, transition_not_allowed, version_conflict
 from casegraph.domain.relations import Actor, relations_of
-from casegraph.domain.validation import clean_text
+from casegraph.domain.validation import clean_text, id_number
 from casegraph.services.case_changes import ActionResult, StaleCase, commit_change
+from casegraph.services.column_limits import max_value
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CaseRecord, EventRecord
 from casegraph.services.visibility import load_visible_case
@@ -108,9 +109,8 @@ def _with_task(
 
 
 async def _task(task_id: str) -> CaseTask:
-    if not task_id.isdigit() or len(task_id) > 18:
-        raise not_found("Task")
-    task = await CaseTask.get_or_none(id=int(task_id))
+    number = id_number(task_id, max_value(CaseTask, "id"))
+    task = await CaseTask.get_or_none(id=number) if number is not None else None
     if task is None:
         raise not_found("Task")
     return task

@@ -26,10 +26,13 @@ from casegraph.domain.validation import TEXT_LIMIT, TITLE_LIMIT
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.case_creation import NewCase, create_case
+from casegraph.services.column_limits import max_length
 from casegraph.services.idempotency import run_idempotent
 from casegraph.services.publisher import Publisher
 from casegraph.services.users import Claims, build_actor, provision
 from models import Case, User
+
+EMAIL_USER_PREFIX: Final = "email:"
 
 MAX_MESSAGE_BYTES: Final = 1_000_000
 CASE_NUMBER: Final = re.compile(r"\bCS\d{7}\b")
@@ -75,12 +78,18 @@ def parse_message(raw: bytes) -> InboundMail:
         raise validation_failed("message", f"Not a readable RFC 822 message ({type(error).__name__}).") from None
     if len(addresses) != 1 or not addresses[0].addr_spec or "@" not in addresses[0].addr_spec:
         raise validation_failed("message", "The message needs exactly one From address.")
+    # The sender becomes a user keyed "email:<address>": the address must fit that key.
+    longest = max_length(User, "id") - len(EMAIL_USER_PREFIX)
+    if len(addresses[0].addr_spec) > longest or "\x00" in addresses[0].addr_spec:
+        raise validation_failed("message", f"The From address must be at most {longest} characters.")
     body = "\n".join(line.rstrip() for line in body.strip().splitlines())
     if not subject and not body:
         raise validation_failed("message", "The message has neither a subject nor a text body.")
     return InboundMail(
         address=addresses[0].addr_spec.lower(),
-        display_name=addresses[0].display_name or None,
+        # A display name is a courtesy: cut to its column, dropped if it holds NUL.
+        display_name=(addresses[0].display_name or "")[: max_length(User, "name")].strip() or None
+        if "\x00" not in (addresses[0].display_name or "") else None,
         subject=subject,
         body=body,
         message_id=message_id,
@@ -139,7 +148,7 @@ async def receive_email(
 async def _constituent_for(mail: InboundMail, now: datetime) -> str:
     """The user with this address, or a new constituent keyed by it."""
     existing = await User.filter(email=mail.address).order_by("created_at").values_list("id", flat=True)
-    user_id = str(existing[0]) if existing else f"email:{mail.address}"
+    user_id = str(existing[0]) if existing else f"{EMAIL_USER_PREFIX}{mail.address}"
     if not existing:
         await provision(
             claims=Claims(sub=user_id, roles=frozenset({Role.CONSTITUENT}), name=mail.display_name, email=mail.address),

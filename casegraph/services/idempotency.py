@@ -25,10 +25,15 @@ from casegraph.services.records import CaseRecord, EventRecord, EVENT_COLUMNS
 from models import CaseEvent, IdempotencyRecord
 
 RETENTION: Final = timedelta(hours=24)
-# A claim with no response after this long belongs to a request that died; it may be taken over.
-ABANDONED_AFTER: Final = timedelta(minutes=2)
+# A claim with no response after this long belongs to a request that died (a crashed or killed
+# server leaves its claims behind); it may be taken over. Mutations take milliseconds, so this
+# is far above a live request's time, and short enough that a client's retry after a crash is
+# answered, not kept waiting for minutes.
+ABANDONED_AFTER: Final = timedelta(seconds=30)
 WAIT_STEP: Final = 0.05
-MAX_WAIT: Final = 60.0
+# Longer than ABANDONED_AFTER: a repeat waits for the first request or, if that one died, runs
+# in its place; it is refused only when the first is somehow still running after all that.
+MAX_WAIT: Final = ABANDONED_AFTER.total_seconds() + 5.0
 
 Runner = Callable[[Callable[[ActionResult], Awaitable[None]]], Awaitable[ActionResult]]
 
@@ -72,9 +77,11 @@ async def _claim(
     """Our new claim row, or the stored response of an earlier request with this key."""
     waited = 0.0
     while True:
+        # The clock moves on while we wait: a claim can become abandoned under our eyes.
+        current = now + timedelta(seconds=waited)
         try:
             return await IdempotencyRecord.create(
-                user_id=user_id, key=key, operation=operation, input_hash=input_hash, created_at=now
+                user_id=user_id, key=key, operation=operation, input_hash=input_hash, created_at=current
             )
         except IntegrityError:
             pass
@@ -88,7 +95,7 @@ async def _claim(
             raise validation_failed("idempotencyKey", "This idempotency key was used for another request.")
         if existing.response is not None:
             return existing.response
-        if existing.created_at < now - ABANDONED_AFTER:
+        if existing.created_at < current - ABANDONED_AFTER:
             await IdempotencyRecord.filter(id=existing.id, response__isnull=True).delete()
             continue
         if waited >= MAX_WAIT:

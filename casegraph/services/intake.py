@@ -22,8 +22,9 @@ from casegraph.domain.enums import CaseAction, Role
 from casegraph.domain.errors import validation_failed
 from casegraph.domain.intake import CaseField, IntakeValues, normalize, require_complete
 from casegraph.domain.relations import Actor
-from casegraph.domain.validation import clean_code, clean_level, clean_text, clean_title
+from casegraph.domain.validation import clean_code, clean_level, clean_text, clean_title, lookup_key
 from casegraph.services.admin import require_admin
+from casegraph.services.column_limits import max_length
 from casegraph.services.records import CaseRecord
 from models import CaseIntake, CaseTemplate, CaseType, CaseTypeRequirement, ServiceDefinition
 
@@ -180,7 +181,10 @@ async def list_service_definitions(*, actor: Actor, include_inactive: bool = Fal
 
 
 async def find_service_definition(*, actor: Actor, code: str) -> ServiceDefinition | None:
-    return await _service_definitions(actor, include_inactive=True).get_or_none(code=code.strip())
+    key = lookup_key(code.strip(), max_length(ServiceDefinition, "code"))
+    if key is None:
+        return None
+    return await _service_definitions(actor, include_inactive=True).get_or_none(code=key)
 
 
 async def list_templates(
@@ -190,7 +194,10 @@ async def list_templates(
     if not (include_inactive and actor.has(Role.ADMIN)):
         query = query.filter(active=True)
     if case_type_code is not None:
-        query = query.filter(case_type__code=case_type_code.strip())
+        key = lookup_key(case_type_code.strip(), max_length(CaseType, "code"))
+        if key is None:
+            return []
+        query = query.filter(case_type__code=key)
     return await query.order_by("name", "code")
 
 

@@ -44,15 +44,16 @@ from casegraph.domain.errors import (
 from casegraph.domain.knowledge import ArticleStatus
 from casegraph.domain.relations import Actor, relations_of
 from casegraph.domain.text import term_counts, terms
-from casegraph.domain.validation import TEXT_LIMIT, clean_text, clean_title
+from casegraph.domain.validation import TEXT_LIMIT, clean_text, clean_title, lookup_key, uuid_key
 from casegraph.services.case_actions import MAX_ATTEMPTS, ActionRequest, perform
 from casegraph.services.case_changes import ActionResult, StaleCase, commit_change, refuse_if_pinned, retries_exhausted
 from casegraph.services.case_queries import page_size
+from casegraph.services.column_limits import max_length
 from casegraph.services.extensions import Transition, check_transition
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CaseRecord, EventRecord
 from casegraph.services.visibility import load_visible_case
-from models import Article, ArticleTerm, CaseArticleLink, CaseType
+from models import Article, ArticleTerm, CaseArticleLink, CaseType, User
 
 MAX_KEYWORDS: Final = 20
 KEYWORD_LIMIT: Final = 50
@@ -84,8 +85,8 @@ def readable_articles(actor: Actor) -> QuerySet[Article]:
 
 
 async def load_article(actor: Actor, article_id: str, *, field: str | None = None) -> Article:
-    """The article if the actor may read it, or NOT_FOUND (also for ids that are not UUIDs)."""
-    if not _is_uuid(article_id):
+    """The article if the actor may read it, or NOT_FOUND (also for ids that are not UUIDs as we issue them)."""
+    if uuid_key(article_id) is None:
         raise DomainError(ErrorCode.NOT_FOUND, "Article not found.", field)
     article = await readable_articles(actor).get_or_none(id=article_id)
     if article is None:
@@ -124,9 +125,11 @@ async def search_articles(
     if flt.status is not None:
         query = query.filter(status=flt.status)
     if flt.author_id is not None:
-        query = query.filter(author_id=flt.author_id)
+        author = lookup_key(flt.author_id, max_length(User, "id"))
+        query = query.filter(author_id=author) if author is not None else query.filter(id__isnull=True)
     if flt.case_type_code is not None:
-        query = query.filter(case_type__code=flt.case_type_code.strip())
+        code = lookup_key(flt.case_type_code.strip(), max_length(CaseType, "code"))
+        query = query.filter(case_type__code=code) if code is not None else query.filter(id__isnull=True)
     search = clean_text("filter.search", flt.search, required=False, limit=SEARCH_LIMIT)
     if search is None:
         total = await query.count()
@@ -515,12 +518,3 @@ def _write_link(article_id: Any, actor_id: str, now: datetime) -> Callable[[Case
         )
 
     return write
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError):
-        return False
-    return True
-

@@ -13,7 +13,9 @@ from casegraph.domain.enums import CaseAction, CaseEventType, CaseStatus
 from casegraph.domain.errors import DomainError, not_found, permission_denied, transition_not_allowed, version_conflict
 from casegraph.domain.playbooks import STEP_KEEPERS
 from casegraph.domain.relations import Actor, relations_of
+from casegraph.domain.validation import id_number
 from casegraph.services.case_changes import ActionResult, StaleCase, commit_change
+from casegraph.services.column_limits import max_value
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CaseRecord, EventRecord
 from casegraph.services.visibility import load_visible_case
@@ -94,9 +96,8 @@ def _with_step(
 
 
 async def _step(step_id: str) -> CaseStep:
-    if not step_id.isdigit() or len(step_id) > 18:
-        raise not_found("Step")
-    step = await CaseStep.get_or_none(id=int(step_id))
+    number = id_number(step_id, max_value(CaseStep, "id"))
+    step = await CaseStep.get_or_none(id=number) if number is not None else None
     if step is None:
         raise not_found("Step")
     return step

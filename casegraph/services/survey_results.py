@@ -25,8 +25,9 @@ from tortoise.queryset import QuerySet
 from casegraph.domain.enums import Role
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.relations import Actor
-from casegraph.domain.validation import clean_text
-from casegraph.services.case_queries import page_size
+from casegraph.domain.validation import clean_text, lookup_key
+from casegraph.services.case_queries import cursor_instant, page_size
+from casegraph.services.column_limits import max_length, max_value
 from models import AssignmentGroup, CaseType, Survey
 
 RATINGS: Final = (1, 2, 3, 4, 5)
@@ -87,16 +88,24 @@ async def scoped_surveys(*, actor: Actor, flt: SurveyFilter) -> QuerySet[Survey]
     if agent_id is not None:
         query = query.filter(case__assigned_to_id=agent_id)
     if flt.case_type_code is not None:
-        ids = await CaseType.filter(code=flt.case_type_code.strip()).values_list("id", flat=True)
-        query = query.filter(case__case_type_id__in=list(ids)) if ids else query.filter(id__isnull=True)
+        ids = await _ids_with_code(CaseType, flt.case_type_code)
+        query = query.filter(case__case_type_id__in=ids) if ids else query.filter(id__isnull=True)
     if flt.group_code is not None:
-        ids = await AssignmentGroup.filter(code=flt.group_code.strip()).values_list("id", flat=True)
-        query = query.filter(case__assignment_group_id__in=list(ids)) if ids else query.filter(id__isnull=True)
+        ids = await _ids_with_code(AssignmentGroup, flt.group_code)
+        query = query.filter(case__assignment_group_id__in=ids) if ids else query.filter(id__isnull=True)
     if flt.submitted_from is not None:
         query = query.filter(submitted_at__gte=flt.submitted_from)
     if flt.submitted_to is not None:
         query = query.filter(submitted_at__lt=flt.submitted_to)
     return query
+
+
+async def _ids_with_code(model: type[CaseType] | type[AssignmentGroup], code: str) -> list[int]:
+    """The id of the row with this code, if any (none for a code no row can have)."""
+    key = lookup_key(code.strip(), max_length(model, "code"))
+    if key is None:
+        return []
+    return [int(row["id"]) for row in await model.filter(code=key).values("id")]
 
 
 async def distribution(query: QuerySet[Survey]) -> dict[int, int]:
@@ -144,8 +153,9 @@ def _encode(when: datetime, survey_id: int) -> str:
 def _decode(cursor: str) -> tuple[datetime, int]:
     try:
         raw, survey_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(survey_id, int) or not isinstance(raw, str):
+        # Only what we issue: the database could not even compare an id beyond its column.
+        if not isinstance(survey_id, int) or not 0 <= survey_id <= max_value(Survey, "id"):
             raise ValueError
-        return datetime.fromisoformat(raw), survey_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return cursor_instant(raw), survey_id
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError):
         raise validation_failed("after", "Not a cursor of this list.") from None

@@ -12,6 +12,7 @@ from tortoise.queryset import QuerySet
 from casegraph.domain.enums import CaseStatus, Role
 from casegraph.domain.errors import not_found
 from casegraph.domain.relations import Actor
+from casegraph.domain.validation import uuid_key
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from models import Case, CaseTask
 
@@ -44,20 +45,10 @@ def visible_cases(actor: Actor, *, include_deleted: bool = False) -> QuerySet[Ca
 
 
 async def load_visible_case(actor: Actor, case_id: str, *, include_deleted: bool = False) -> CaseRecord:
-    """The case as the actor may see it, or NOT_FOUND (also for ids that are not UUIDs)."""
-    if not _is_uuid(case_id):
+    """The case as the actor may see it, or NOT_FOUND (also for ids that are not UUIDs as we issue them)."""
+    if uuid_key(case_id) is None:
         raise not_found()
     rows = await visible_cases(actor, include_deleted=include_deleted).filter(id=case_id).values(*CASE_COLUMNS)
     if not rows:
         raise not_found()
     return CaseRecord.from_row(rows[0])
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError):
-        return False
-    return True

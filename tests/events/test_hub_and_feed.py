@@ -8,8 +8,9 @@ from collections.abc import AsyncGenerator, AsyncIterator
 import pytest
 from tortoise.context import TortoiseContext
 
-from casegraph.domain.enums import CaseAction
-from casegraph.events.feed import case_filter, every_visible_case, feed, queue_filter, QueueScope
+from casegraph.domain.enums import CaseAction, ErrorCode
+from casegraph.domain.errors import DomainError
+from casegraph.events.feed import case_filter, every_visible_case, feed, group_id_for, parse_after, queue_filter, QueueScope
 from casegraph.events.hub import Delivery, EventHub
 from casegraph.events.live import LiveEvents
 from casegraph.services import admin
@@ -167,6 +168,27 @@ async def test_agent_removed_from_group_stops_receiving_its_cases(
     assert not following.done()
     await cancel(following)
     await stream.aclose()
+
+
+async def test_a_group_code_or_event_id_no_row_can_have_is_refused_before_following(world: World) -> None:
+    # given: codes longer than the column or holding NUL (which PostgreSQL text cannot hold), and
+    # event ids that are not ASCII numbers (str.isdigit() holds for "²", int() fails) or too large
+    codes = ["R" * 65, "ROADS\x00"]
+    afters = ["\u00b2", "9" * 20, str(2**63)]
+    # when
+    refusals: list[ErrorCode] = []
+    for code in codes:
+        with pytest.raises(DomainError) as refused:
+            await group_id_for(code, world.actor("agent"))
+        refusals.append(refused.value.code)
+    for after in afters:
+        with pytest.raises(DomainError) as refused:
+            parse_after(after)
+        refusals.append(refused.value.code)
+    # then: as for a group nothing has, and for an event id that is not one
+    assert refusals == [ErrorCode.NOT_FOUND] * 2 + [ErrorCode.VALIDATION_FAILED] * 3
+    assert await group_id_for("ROADS", world.actor("agent")) == world.group_ids["ROADS"]
+    assert parse_after(str(2**63 - 1)) == 2**63 - 1
 
 
 async def test_hub_dispatches_each_event_once_in_order_under_concurrent_writers(

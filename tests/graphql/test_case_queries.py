@@ -3,6 +3,8 @@ single-case lookups, the viewer, reference data, history pages and internal fiel
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -176,6 +178,68 @@ async def test_every_filter_narrows_the_list(client: GraphQLClient, world: World
         assert await visible_ids(client, ada, **filters) == expected, filters
 
 
+async def test_codes_and_user_ids_no_row_can_have_match_no_case(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given: codes longer than their column or holding NUL (which PostgreSQL text cannot hold)
+    pothole = await insert_case(world, assigned_to="agent", requester="requester")
+    ada = token("admin")
+    unmatched: list[dict[str, Any]] = [
+        {"caseTypeCode": ["P" * 65]},
+        {"caseTypeCode": ["POTHOLE\x00"]},
+        {"assignmentGroupCode": ["R" * 65, "ROADS\x00"]},
+        {"assignedToId": "d" * 256},
+        {"assignedToId": "dana\x00"},
+        {"requesterId": "a" * 30_000},
+        {"requesterId": "alice\x00"},
+    ]
+    # when / then: nothing matches, as for a code nothing has; a usable code beside them still counts
+    for filters in unmatched:
+        assert await visible_ids(client, ada, **filters) == set(), filters
+    assert await visible_ids(client, ada, caseTypeCode=["P" * 65, "POTHOLE"]) == {pothole.id}
+
+
+async def test_a_text_filter_with_a_nul_character_is_a_validation_error_naming_it(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given
+    await insert_case(world, title="Pothole on Elm Street")
+    # when
+    body = await client.execute(CASES_QUERY, {"filter": {"text": "Elm\x00"}}, token=token("admin"))
+    # then
+    assert top_level_code(body) == "VALIDATION_FAILED" and body["data"] is None
+    assert body["errors"][0]["extensions"]["field"] == "filter.text"
+
+
+def cursor(*parts: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode()
+
+
+async def test_cursors_we_did_not_issue_are_a_top_level_validation_error(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given: cursors of the right shape whose values the database could not compare
+    case = await insert_case(world)
+    forged = [
+        ("CREATED_AT", cursor("2026-01-01T00:00:00+00:00", "not-a-case-id")),
+        ("CREATED_AT", cursor("2026-01-01T00:00:00+00:00", case.id.upper())),
+        ("CREATED_AT", cursor("2026-01-01T00:00:00", case.id)),
+        ("UPDATED_AT", cursor("9999-12-31T23:59:59-14:00", case.id)),
+        ("NUMBER", cursor("CS" + "9" * 20, case.id)),
+        ("NUMBER", cursor("CS000\x00", case.id)),
+        ("PRIORITY", cursor(2**40, case.id)),
+        ("CREATED_AT", base64.urlsafe_b64encode(b"[" * 100_000).decode()),
+    ]
+    # when
+    bodies = [
+        await client.execute(CASES_QUERY, {"after": after, "orderBy": {"field": field, "direction": "DESC"}},
+                             token=token("admin"))
+        for field, after in forged
+    ]
+    # then
+    assert [top_level_code(body) for body in bodies] == ["VALIDATION_FAILED"] * len(forged)
+
+
 async def test_bad_cursor_or_page_size_is_a_top_level_validation_error(
     client: GraphQLClient, world: World, token: Callable[[str], str]
 ) -> None:
@@ -240,6 +304,31 @@ async def test_lists_and_lookups_show_each_role_only_what_it_may_see(
     assert (await client.data(CASE_BY_NUMBER_QUERY, {"number": "CS9999999"}, token=token("admin")))["caseByNumber"] is None
 
 
+async def test_a_case_number_no_case_can_have_finds_nothing(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given: numbers longer than the column, or holding NUL (which PostgreSQL text cannot hold)
+    case = await insert_case(world)
+    # when
+    found = [(await client.data(CASE_BY_NUMBER_QUERY, {"number": number}, token=token("admin")))["caseByNumber"]
+             for number in (case.number + "0" * 20, "Y" * 30_000, case.number + "\x00")]
+    # then
+    assert found == [None, None, None]
+
+
+async def test_a_case_id_spelled_otherwise_than_we_issue_it_finds_nothing(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given: one case's id in the other spellings uuid.UUID reads (PostgreSQL refuses some of them)
+    case = await insert_case(world)
+    spellings = [case.id.upper(), "{" + case.id + "}", "urn:uuid:" + case.id, case.id.replace("-", "")]
+    # when
+    found = [(await client.data(CASE_QUERY, {"id": spelling}, token=token("admin")))["case"] for spelling in spellings]
+    # then
+    assert found == [None] * len(spellings)
+    assert (await client.data(CASE_QUERY, {"id": case.id}, token=token("admin")))["case"] == {"id": case.id, "number": case.number}
+
+
 async def test_only_admin_may_include_deleted_cases(client: GraphQLClient, world: World, token: Callable[[str], str]) -> None:
     # given
     live = await insert_case(world)
@@ -296,10 +385,11 @@ async def test_history_pages_oldest_first_without_gaps(client: GraphQLClient, wo
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    bad = await client.execute(HISTORY_QUERY, {"id": case.id, "after": "yesterday"}, token=alice)
+    bad = [await client.execute(HISTORY_QUERY, {"id": case.id, "after": after}, token=alice)
+           for after in ("yesterday", "\u00b2", "9" * 20)]
     # then
     assert versions == [1, 2, 3, 4, 5]
-    assert top_level_code(bad) == "VALIDATION_FAILED"
+    assert [top_level_code(body) for body in bad] == ["VALIDATION_FAILED"] * 3
 
 
 async def test_internal_fields_and_others_emails_are_hidden_from_constituents(

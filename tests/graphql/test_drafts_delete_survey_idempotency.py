@@ -4,6 +4,7 @@ cases for whom (lifecycle.md *Actions*, api.md *Operations* and *Idempotency*)."
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -12,7 +13,9 @@ import pytest
 
 from casegraph.domain import lifecycle as lc
 from casegraph.domain.enums import Role
+from casegraph.services.idempotency import ABANDONED_AFTER
 from casegraph.settings import Settings
+from models import IdempotencyRecord
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, case_row, event_count, insert_case
 
 EVENT_FIELDS = "sequence type action version fromStatus toStage toStatus actor { id }"
@@ -339,6 +342,31 @@ async def test_concurrent_repeats_of_a_key_record_exactly_one_event(
     assert len(publisher.events) == 2
 
 
+async def test_a_retry_runs_in_place_of_a_first_request_that_died_once_its_claim_is_abandoned(
+    client: GraphQLClient, world: World, token: Callable[[str], str], clock: FakeClock
+) -> None:
+    # given: a claim with no response, as a server killed mid-request leaves it behind, made
+    # just short of ABANDONED_AFTER ago (the clock stands still: only waiting moves time on)
+    clock.step = timedelta(0)
+    alice = token("requester")
+    fields = {"caseTypeCode": "QUESTION", "title": "Filed twice?"}
+    first = await act(client, CREATE_CASE_MUTATION, alice, idempotencyKey="seen", **fields)
+    seen = await IdempotencyRecord.get(key="seen")
+    await IdempotencyRecord.create(
+        user_id=seen.user_id, key="lost", operation=seen.operation, input_hash=seen.input_hash,
+        created_at=clock.now - ABANDONED_AFTER + timedelta(seconds=0.5),
+    )
+    # when: the client retries with the key of the request that died
+    started = time.monotonic()
+    retried = await attempt(client, CREATE_CASE_MUTATION, alice, idempotencyKey="lost", **fields)
+    waited = time.monotonic() - started
+    # then: it waited out the claim, then ran in its place, once; its response is kept
+    assert retried["errors"] == [] and retried["case"]["id"] != first["case"]["id"]
+    assert 0.4 < waited < 5, waited
+    assert await event_count(retried["case"]["id"]) == 1
+    assert (await IdempotencyRecord.get(key="lost")).response is not None
+
+
 async def test_admin_creates_groups_members_and_case_types(
     client: GraphQLClient, world: World, token: Callable[[str], str], settings: Settings
 ) -> None:
@@ -387,6 +415,26 @@ async def test_only_admin_may_administer_and_codes_must_be_new(
             assert codes(await attempt(client, document, token(who), **fields)) == ["PERMISSION_DENIED"], (who, document)
     groups = (await client.data(ASSIGNMENT_GROUPS_QUERY, token=token("admin")))["assignmentGroups"]
     assert [g["code"] for g in groups] == ["BENEFITS", "ROADS"]
+    assert (await client.data(ME_QUERY, token=token("agent")))["me"]["groups"] == [{"code": "ROADS"}]
+
+
+REMOVE_GROUP_MEMBER_MUTATION = """
+mutation RemoveGroupMember($input: RemoveGroupMemberInput!) {
+  removeGroupMember(input: $input) { assignmentGroup { code } errors { code field } }
+}
+"""
+
+
+async def test_removing_a_user_id_no_user_can_have_is_refused_like_a_non_member(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given: ids longer than the column, or holding NUL (which PostgreSQL text cannot hold)
+    user_ids = ["nobody", world.sub("agent") + "x" * 255, world.sub("agent") + "\x00"]
+    # when
+    payloads = [await attempt(client, REMOVE_GROUP_MEMBER_MUTATION, token("admin"), groupCode="ROADS", userId=user_id)
+                for user_id in user_ids]
+    # then: refused naming the field, and the group keeps its members
+    assert [payload["errors"] for payload in payloads] == [[{"code": "VALIDATION_FAILED", "field": "userId"}]] * 3
     assert (await client.data(ME_QUERY, token=token("agent")))["me"]["groups"] == [{"code": "ROADS"}]
 
 

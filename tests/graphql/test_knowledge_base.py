@@ -245,6 +245,36 @@ async def test_search_combines_with_the_case_type_and_author_filters(
     assert titles(by_eli) == ["Permit draft"]
 
 
+async def test_a_case_type_code_or_author_id_no_row_can_have_matches_no_article(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given: values longer than their column, or holding NUL (which PostgreSQL text cannot hold)
+    await published(client, token, "Permits for roadworks", "Apply early.", caseTypeCode="POTHOLE")
+    unmatched = [{"caseTypeCode": "POTHOLE" + "X" * 60}, {"caseTypeCode": "POTHOLE\x00"},
+                 {"authorId": world.sub("agent") + "x" * 255}, {"authorId": world.sub("agent") + "\x00"}]
+    # when / then: with and without a search, as for a code or author nothing has
+    for flt in unmatched:
+        for search_text in (None, "permit"):
+            listed = await client.data(ARTICLES_QUERY, {"filter": flt | {"search": search_text}}, token=token("agent"))
+            assert listed["articles"]["totalCount"] == 0 and listed["articles"]["edges"] == [], (flt, search_text)
+
+
+async def test_an_article_id_spelled_otherwise_than_we_issue_it_finds_nothing(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given: one article's id in the other spellings uuid.UUID reads (PostgreSQL refuses some of them)
+    article_id = await published(client, token, "Permits for roadworks", "Apply early.")
+    spellings = [article_id.upper(), "{" + article_id + "}", "urn:uuid:" + article_id]
+    # when
+    found = [(await client.data(ARTICLE_QUERY, {"id": spelling}, token=token("agent")))["article"]
+             for spelling in spellings]
+    publishing = [await attempt(client, UNPUBLISH_ARTICLE_MUTATION, token("manager"), articleId=spelling)
+                  for spelling in spellings]
+    # then
+    assert found == [None] * len(spellings)
+    assert [codes(payload) for payload in publishing] == [["NOT_FOUND"]] * len(spellings)
+
+
 async def test_search_pages_through_every_match_once(
     client: GraphQLClient, world: World, token: Callable[[str], str]
 ) -> None:

@@ -240,6 +240,9 @@ async def test_ticking_a_done_step_again_an_unknown_step_or_a_stale_version_is_r
     assert codes(await attempt(client, REOPEN_STEP_MUTATION, dana, stepId=call)) == ["TRANSITION_NOT_ALLOWED"]
     assert codes(await attempt(client, COMPLETE_STEP_MUTATION, dana, stepId="999999")) == ["NOT_FOUND"]
     assert codes(await attempt(client, COMPLETE_STEP_MUTATION, dana, stepId="x")) == ["NOT_FOUND"]
+    # a superscript digit (str.isdigit() holds, int() fails) and a number beyond the INT column
+    assert codes(await attempt(client, COMPLETE_STEP_MUTATION, dana, stepId="\u00b2")) == ["NOT_FOUND"]
+    assert codes(await attempt(client, COMPLETE_STEP_MUTATION, dana, stepId=str(2**31))) == ["NOT_FOUND"]
     assert codes(await attempt(client, COMPLETE_STEP_MUTATION, dana, stepId=call, expectedVersion=2)) == [
         "VERSION_CONFLICT"]
     assert await event_count(case_id) == 3

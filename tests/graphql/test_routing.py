@@ -195,3 +195,19 @@ async def test_only_the_agent_their_manager_or_an_admin_change_routing_settings(
     assert by_agent_for_self["setAgentSkills"]["errors"][0]["code"] == "PERMISSION_DENIED"
     assert type_by_manager["updateCaseType"]["errors"][0]["code"] == "PERMISSION_DENIED"
     assert bad_skill["setAgentSkills"]["errors"][0] == {"code": "VALIDATION_FAILED", "field": "skills"}
+
+
+async def test_a_user_id_no_user_can_have_is_not_found_like_an_unknown_one(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: ids longer than the column, or holding NUL (which PostgreSQL text cannot hold)
+    admin = world.token(settings, "admin")
+    user_ids = ["nobody", "dana" + "x" * 255, "d" * 30_000, "dana\x00"]
+    # when
+    availability = [(await client.data(SET_AVAILABILITY_MUTATION, {"input": {"available": False, "userId": user_id}},
+                                       token=admin))["setAvailability"] for user_id in user_ids]
+    skills = [(await client.data(SET_AGENT_SKILLS_MUTATION, {"input": {"userId": user_id, "skills": ["x"]}},
+                                 token=admin))["setAgentSkills"] for user_id in user_ids]
+    # then
+    assert [payload["errors"][0]["code"] for payload in availability] == ["NOT_FOUND"] * len(user_ids)
+    assert [payload["errors"][0]["code"] for payload in skills] == ["NOT_FOUND"] * len(user_ids)

@@ -168,6 +168,22 @@ async def test_constituents_see_active_public_services_staff_also_internal_ones_
     assert one["serviceDefinition"] is None
 
 
+async def test_a_code_no_service_or_case_type_can_have_finds_nothing(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given: codes longer than their column, or holding NUL (which PostgreSQL text cannot hold)
+    await pothole_service(client, token("admin"))
+    codes = ["REPORT_POTHOLE" + "X" * 60, "Y" * 30_000, "REPORT_POTHOLE\x00"]
+    # when
+    services = [(await client.data(SERVICE_DEFINITION_QUERY, {"code": code}, token=token("admin")))["serviceDefinition"]
+                for code in codes]
+    templates = [(await client.data(CASE_TEMPLATES_QUERY, {"caseTypeCode": code.replace("REPORT_", "")},
+                                    token=token("admin")))["caseTemplates"] for code in codes]
+    # then: as for a code nothing has
+    assert services == [None] * len(codes)
+    assert templates == [[]] * len(codes)
+
+
 async def test_an_unauthenticated_portal_gets_no_services(client: GraphQLClient, world: World) -> None:
     # when
     body = await client.execute(SERVICE_DEFINITIONS_QUERY)

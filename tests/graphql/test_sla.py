@@ -618,8 +618,18 @@ async def test_unusable_business_hours_are_refused_naming_the_field(
     }, select="settings { caseTypeCode }")
     by_agent = await d.mutate("agent", "setSlaSettings", {"caseTypeCode": "QUESTION", "autoCloseEnabled": True},
                               select="settings { caseTypeCode }")
+    # names the time zone package cannot open as a file (a directory; too long for a file name)
+    unopenable_zones = [await d.mutate("admin", "setSlaSettings", {"caseTypeCode": "QUESTION", "businessHours": {
+        "timezone": zone, "windows": [{"weekday": "MONDAY", "start": "09:00", "end": "17:00"}]}},
+        select="settings { caseTypeCode }") for zone in ("Europe", "Z" * 300)]
+    # a superscript digit: str.isdigit() holds, int() fails
+    superscript = await d.mutate("admin", "setSlaSettings", {"caseTypeCode": "QUESTION", "businessHours": {
+        "timezone": "UTC", "windows": [{"weekday": "MONDAY", "start": "09:00", "end": "1\u00b2:00"}]}},
+        select="settings { caseTypeCode }")
     # then
     assert bad_zone["errors"] == [{"code": "VALIDATION_FAILED", "field": "businessHours.timezone"}]
+    assert [z["errors"] for z in unopenable_zones] == [[{"code": "VALIDATION_FAILED", "field": "businessHours.timezone"}]] * 2
+    assert superscript["errors"] == [{"code": "VALIDATION_FAILED", "field": "businessHours.windows.0.end"}]
     assert reversed_window["errors"] == [{"code": "VALIDATION_FAILED", "field": "businessHours.windows.0.end"}]
     assert reminder_late["errors"] == [{"code": "VALIDATION_FAILED", "field": "autoCloseReminderMinutes"}]
     assert by_agent["errors"] == [{"code": "PERMISSION_DENIED", "field": None}]

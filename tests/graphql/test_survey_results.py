@@ -4,6 +4,8 @@ everything, agents only their own cases, others nothing."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -126,6 +128,19 @@ async def test_results_filter_by_case_type_agent_group_and_period(
     assert (empty["count"], empty["averageRating"], distribution(empty)) == (0, None, [0, 0, 0, 0, 0])
 
 
+async def test_a_case_type_or_group_code_no_row_can_have_counts_no_survey(
+    client: GraphQLClient, token: Callable[[str], str], surveyed: dict[str, list[str]]
+) -> None:
+    # given: codes longer than their column, or holding NUL (which PostgreSQL text cannot hold)
+    ada = token("admin")
+    unmatched = [{"caseTypeCode": "POTHOLE" + "X" * 60}, {"caseTypeCode": "POTHOLE\x00"},
+                 {"groupCode": "R" * 30_000}, {"groupCode": "ROADS\x00"}]
+    # when / then: as for a code nothing has
+    for flt in unmatched:
+        found = await results(client, ada, filter=flt)
+        assert (found["count"], found["averageRating"], found["surveys"]["edges"]) == (0, None, []), flt
+
+
 async def test_results_break_down_by_agent_and_by_case_type(
     client: GraphQLClient, world: World, token: Callable[[str], str], surveyed: dict[str, list[str]]
 ) -> None:
@@ -205,9 +220,15 @@ async def test_a_bad_period_or_cursor_is_refused(
         SURVEY_RESULTS_QUERY, {"filter": {"from": "2026-12-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}}, token=ada
     )
     bad_cursor = await client.execute(SURVEY_RESULTS_QUERY, {"after": "nope"}, token=ada)
+    # cursors of the right shape whose values the database could not compare
+    forged = [await client.execute(SURVEY_RESULTS_QUERY, {"after": cursor}, token=ada) for cursor in (
+        base64.urlsafe_b64encode(json.dumps(["2026-11-01T00:00:00+00:00", 2**40]).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps(["2026-11-01T00:00:00", 1]).encode()).decode(),
+    )]
     # then
     assert top_level_code(backwards) == "VALIDATION_FAILED"
     assert top_level_code(bad_cursor) == "VALIDATION_FAILED"
+    assert [top_level_code(body) for body in forged] == ["VALIDATION_FAILED"] * 2
 
 
 async def test_each_case_shows_its_own_survey(

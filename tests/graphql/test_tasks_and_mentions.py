@@ -99,3 +99,34 @@ async def test_mentioning_staff_notifies_them_and_is_recorded_on_the_event(
                           "case": {"number": case.number}}]
     assert alice_inbox == []
     assert marked["markNotificationsRead"] == 1 and eli_after == []
+
+
+async def test_task_ids_no_task_can_have_are_not_found(client: GraphQLClient, world: World, settings: Settings) -> None:
+    # given: a superscript digit (str.isdigit() holds, int() fails) and numbers beyond the INT column
+    case = await insert_case(world, state=(CaseStage.PROCESS, CaseStatus.WORK_IN_PROGRESS))
+    agent = world.token(settings, "agent")
+    await client.data(ASSIGN_WORK_MUTATION, {"input": {"caseId": case.id, "tasks": [{"title": "Patch"}]}}, token=agent)
+    task_ids = ["\u00b2", "99999999999", str(2**31), "9" * 30_000]
+    # when
+    started = [(await client.data(START_TASK_MUTATION, {"input": {"taskId": task_id}}, token=agent))["startTask"]
+               for task_id in task_ids]
+    # then
+    assert [payload["errors"] for payload in started] == [[{"code": "NOT_FOUND"}]] * len(task_ids)
+
+
+MARK_SOME_READ_MUTATION = "mutation Read($ids: [ID!]) { markNotificationsRead(ids: $ids) }"
+
+
+async def test_notification_ids_no_notification_can_have_mark_nothing_read(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: one unread mention for eli
+    case = await insert_case(world, state=(CaseStage.INTAKE, CaseStatus.OPEN))
+    await client.data(UPDATE_CASE_MUTATION, {"input": {"caseId": case.id, "workNote": "@eli please look"}},
+                      token=world.token(settings, "agent"))
+    eli = world.token(settings, "other_agent")
+    # when: ids that are not numbers, or beyond the INT column
+    marked = await client.data(MARK_SOME_READ_MUTATION, {"ids": ["\u00b2", "99999999999", str(2**31), "x"]}, token=eli)
+    # then
+    assert marked["markNotificationsRead"] == 0
+    assert len((await client.data(NOTIFICATIONS_QUERY, token=eli))["notifications"]) == 1
