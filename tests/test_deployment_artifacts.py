@@ -122,3 +122,15 @@ def test_the_image_copies_every_package_the_distribution_includes() -> None:
     included = {pattern.rstrip("*") for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
     copied = {copy.split()[0].removeprefix("./") for copy in dockerfile_stages()[0].all("COPY")}
     assert included <= copied
+
+
+def test_the_distribution_ships_every_front_end_file() -> None:
+    # `pip install .` (the image) must carry the static front ends, not only the Python modules.
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["casegraph.web"]
+    package = REPO_ROOT / "casegraph" / "web"
+    files = [path.relative_to(package) for path in (package / "static").rglob("*") if path.is_file()]
+    assert files
+    unshipped = [str(f) for f in files if not any(f.full_match(p) if hasattr(f, "full_match") else f.match(p)
+                                                   for p in patterns)]
+    assert unshipped == []

@@ -1,0 +1,137 @@
+"""The ASGI application: routes, middleware and the lifespan that opens and closes resources."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+from strawberry.extensions import SchemaExtension
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from tortoise.contrib.starlette import RegisterTortoise
+
+from casegraph.auth import TokenVerifier
+from casegraph.db import tortoise_config
+from casegraph.endpoints import email_intake_endpoint, healthz, readyz_endpoint
+from casegraph.events.live import LiveEvents
+from casegraph.graphql_view import MAX_SUBSCRIPTIONS_PER_CONNECTION, CaseGraphView
+from casegraph.observability.logs import configure_logging
+from casegraph.observability.metrics import forget_this_process
+from casegraph.observability.metrics_endpoint import metrics_endpoint
+from casegraph.observability.middleware import ObservabilityMiddleware
+from casegraph.observability.operations import operation_instruments
+from casegraph.observability.tracing import otlp_tracer_provider, tracing_extension
+from casegraph.persisted_queries.gate import AllowListGate
+from casegraph.persisted_queries.protocol import ALLOWLIST
+from casegraph.rate_limits import ConnectionRateLimit, MutationRateLimit
+from casegraph.runtime import Runtime
+from casegraph.services.publisher import NullPublisher
+from casegraph.settings import Settings
+from casegraph.sla_scheduler import SlaScheduler
+from casegraph.web import web_routes
+
+__all__ = ["CaseGraphView", "Runtime", "create_app", "create_app_from_env", "schema_extensions"]
+
+log = logging.getLogger("casegraph")
+
+
+def schema_extensions(runtime: Runtime) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
+    """The application's own guards and instruments around each operation, in order."""
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = []
+    # Instruments first: their on_operation wraps the others', so they see each final result.
+    if runtime.tracer_provider is not None:
+        extensions.append(tracing_extension(runtime.tracer_provider))
+    extensions.append(operation_instruments(runtime.metrics))
+    if runtime.settings.persisted_queries == ALLOWLIST:
+        extensions.append(lambda: AllowListGate(runtime.persisted_queries))
+    extensions.append(lambda: MutationRateLimit(runtime.rate_limiter))
+    return extensions
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    manage_resources: bool = True,
+    runtime: Runtime | None = None,
+) -> Starlette:
+    """Build the application.
+
+    Parameters:
+        settings: configuration; read from the environment when omitted.
+        manage_resources: when True the lifespan opens the database and the broadcast channel;
+            tests that bring their own Tortoise context pass False.
+        runtime: pre-built runtime (tests inject a clock or publisher through it).
+    """
+    settings = settings or Settings.from_env()
+    runtime = runtime or Runtime(settings=settings, verifier=TokenVerifier(settings))
+    problem = settings.production_problem()
+    if problem is not None:
+        raise RuntimeError(problem)
+    if settings.uses_dev_secret:
+        log.warning("Using the DEVELOPMENT JWT secret: anyone can mint tokens. Set CASEGRAPH_JWT_SECRET.")
+    if settings.otel_endpoint is not None and runtime.tracer_provider is None:
+        # Raises, naming `pip install casegraph[otel]`, when the packages are missing.
+        runtime.tracer_provider = otlp_tracer_provider(settings.otel_endpoint)
+
+    view = CaseGraphView(
+        runtime,
+        extra_extensions=schema_extensions(runtime),
+        graphql_ide=None if settings.production else "graphiql",
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        connection_init_wait_timeout=timedelta(seconds=30),
+        max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        allowed_origins=settings.allowed_origins,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not manage_resources:
+            yield
+            return
+        config = tortoise_config(settings.database_url)
+        async with RegisterTortoise(app, config=config, generate_schemas=False):
+            live = LiveEvents(settings.broadcast_url)
+            await live.start()
+            runtime.live = live
+            runtime.publisher = live
+            sla = SlaScheduler(interval=settings.sla_interval, clock=runtime.clock, publisher=lambda: runtime.publisher)
+            await sla.start()
+            try:
+                yield
+            finally:
+                await sla.stop()
+                # Close live feeds first so open subscriptions end and the server can exit.
+                await live.stop()
+                runtime.live = None
+                runtime.publisher = NullPublisher()
+                # Its Redis connections (if any) belong to this event loop.
+                await runtime.rate_limiter.close()
+                if runtime.tracer_provider is not None:
+                    runtime.tracer_provider.shutdown()  # sends the spans still batched
+                forget_this_process()
+
+    routes = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", ConnectionRateLimit(view, lambda: runtime.rate_limiter, view.websocket_subprotocols)),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz_endpoint(runtime)),
+        Route("/intake/email", email_intake_endpoint(runtime), methods=["POST"]),
+        *web_routes(settings),
+        Route("/metrics", metrics_endpoint(
+            runtime.metrics, token=settings.metrics_token, hub=lambda: runtime.live.hub if runtime.live else None
+        )),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(ObservabilityMiddleware, metrics=runtime.metrics, trusted_proxies=settings.trusted_proxies)
+    app.state.runtime = runtime
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory casegraph.app:create_app_from_env`` (and ``serve``)."""
+    settings = Settings.from_env()
+    configure_logging(settings)
+    return create_app(settings)

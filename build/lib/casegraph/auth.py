@@ -1,0 +1,115 @@
+"""Bearer tokens: HS256 with our secret by default, or an identity provider's JWKS (RS256/ES256)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from typing import Any, Final
+
+import jwt
+
+from casegraph.domain.enums import Role
+from casegraph.services.users import Claims
+from casegraph.settings import Settings
+
+ASYMMETRIC_ALGORITHMS: Final = ["RS256", "ES256"]
+MAX_TOKEN_LENGTH: Final = 8192
+
+
+class AuthError(Exception):
+    """The token is missing, malformed, expired or not ours."""
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._jwks: jwt.PyJWKClient | None = None
+        if settings.jwt_jwks_url:
+            # PyJWKClient caches the key set and refetches when it meets an unknown key id.
+            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300, timeout=5)
+
+    async def verify(self, authorization: str | None) -> Claims | None:
+        """Claims of a valid ``Bearer`` header; None when there is no header; AuthError otherwise."""
+        if authorization is None or not authorization.strip():
+            return None
+        scheme, _, token = authorization.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise AuthError("Use an 'Authorization: Bearer <token>' header.")
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise AuthError("The token is too long.")
+        try:
+            payload = await self._decode(token)
+        except jwt.ExpiredSignatureError:
+            raise AuthError("The token has expired.") from None
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise AuthError(f"The token is not valid: {type(exc).__name__}.") from None
+        return claims_from_payload(payload)
+
+    async def _decode(self, token: str) -> dict[str, Any]:
+        options = {"require": ["sub", "exp"]}
+        settings = self._settings
+        kwargs: dict[str, Any] = {"options": options, "leeway": 30}
+        if settings.jwt_audience:
+            kwargs["audience"] = settings.jwt_audience
+        else:
+            options["verify_aud"] = False  # type: ignore[assignment]
+        if settings.jwt_issuer:
+            kwargs["issuer"] = settings.jwt_issuer
+        if self._jwks is not None:
+            # Fetching the key set is blocking network I/O: keep it off the event loop.
+            signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            return jwt.decode(token, signing_key.key, algorithms=ASYMMETRIC_ALGORITHMS, **kwargs)
+        return jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], **kwargs)
+
+
+def claims_from_payload(payload: dict[str, Any]) -> Claims:
+    sub = payload.get("sub")
+    # NUL is refused too: PostgreSQL cannot store it in text, so provisioning would crash (a 500).
+    if not isinstance(sub, str) or not sub.strip() or len(sub) > 255 or "\x00" in sub:
+        raise AuthError("The token's sub claim must be a non-empty string (at most 255 characters, no NUL).")
+    raw_roles = payload.get("roles", [])
+    if not isinstance(raw_roles, list):
+        raise AuthError("The token's roles claim must be a list.")
+    roles: set[Role] = set()
+    for raw in raw_roles:
+        try:
+            roles.add(Role(raw))
+        except ValueError:
+            continue  # roles of other applications may share the token
+    return Claims(
+        sub=sub,
+        roles=frozenset(roles),
+        name=_short(payload.get("name"), 200),
+        email=_short(payload.get("email"), 320),
+        agency=_short(payload.get("agency"), 100),
+    )
+
+
+def _short(value: Any, limit: int) -> str | None:
+    """An optional text claim, cut to its column; one with NUL (unstorable in PostgreSQL) is ignored."""
+    return value[:limit] if isinstance(value, str) and value and "\x00" not in value else None
+
+
+def issue_token(
+    settings: Settings,
+    *,
+    sub: str,
+    roles: list[Role],
+    name: str | None = None,
+    email: str | None = None,
+    agency: str | None = None,
+    ttl: timedelta = timedelta(days=30),
+) -> str:
+    """A development/testing token signed with the HS256 secret."""
+    now = int(time.time())
+    payload: dict[str, Any] = {"sub": sub, "roles": [r.value for r in roles], "iat": now, "exp": now + int(ttl.total_seconds())}
+    for claim, value in (("name", name), ("email", email), ("agency", agency)):
+        if value:
+            payload[claim] = value
+    if settings.jwt_issuer:
+        payload["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        payload["aud"] = settings.jwt_audience
+    return jwt.encode(payload, settings.jwt_secret, algorithm="HS256")

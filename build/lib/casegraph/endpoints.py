@@ -1,0 +1,69 @@
+"""The plain HTTP endpoints beside GraphQL: liveness, readiness and e-mail intake."""
+
+from __future__ import annotations
+
+import hmac
+import os
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from tortoise.connection import get_connection
+
+from casegraph.domain.enums import ErrorCode
+from casegraph.domain.errors import DomainError
+from casegraph.runtime import Runtime
+from casegraph.services.email_intake import receive_email
+from casegraph.services.publisher import NullPublisher
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def readyz_endpoint(runtime: Runtime) -> Any:
+    async def readyz(request: Request) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            await get_connection("default").execute_query("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        if runtime.live is not None:
+            checks["broadcast"] = "ok" if runtime.live.healthy else "unavailable: reconnecting"
+        elif not isinstance(runtime.publisher, NullPublisher):
+            checks["broadcast"] = "ok"  # a test-injected publisher
+        else:
+            checks["broadcast"] = "unavailable: not started"
+        ready = all(value == "ok" for value in checks.values())
+        # The pid tells operators (and tests) which worker of `serve --workers N` answered.
+        body = {"ready": ready, "checks": checks, "pid": os.getpid()}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    return readyz
+
+
+def email_intake_endpoint(runtime: Runtime) -> Any:
+    """POST a raw RFC 822 message with ``X-Casegraph-Intake-Secret``; 404 while intake is off."""
+
+    async def email_intake(request: Request) -> Response:
+        secret = runtime.settings.intake_secret
+        if secret is None:
+            return JSONResponse({"error": {"code": "NOT_FOUND", "message": "E-mail intake is not enabled."}}, 404)
+        given = request.headers.get("x-casegraph-intake-secret", "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return JSONResponse({"error": {"code": "UNAUTHENTICATED", "message": "Wrong intake secret."}}, 401)
+        raw = await request.body()
+        try:
+            result = await receive_email(
+                raw=raw, intake_case_type=runtime.settings.intake_case_type, now=runtime.clock(),
+                publisher=runtime.publisher,
+            )
+        except DomainError as refusal:
+            status = 404 if refusal.code is ErrorCode.NOT_FOUND else 400
+            error = {"code": refusal.code.value, "message": refusal.message, "field": refusal.field}
+            return JSONResponse({"error": error}, status)
+        body = {"action": result.action, "caseId": result.case_id, "number": result.number}
+        return JSONResponse(body, 201 if result.action == "created" else 200)
+
+    return email_intake

@@ -1,0 +1,83 @@
+"""The live-events machinery of one process: the broadcast link and the hub, started together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from casegraph.events.channel import WakeChannel
+from casegraph.events.hub import EventHub
+from casegraph.events.presence import SWEEP, PresenceBoard
+from casegraph.services.records import EventRecord
+
+log = logging.getLogger(__name__)
+
+
+class LiveEvents:
+    """Post-commit publisher and subscription source.
+
+    Publishing wakes this process's hub directly and tells the other processes through the
+    broadcast channel; a failed broadcast is logged, not raised: the change is committed and in
+    the log, and other processes catch up at their next wake-up, reconnect or poll.
+    """
+
+    def __init__(self, broadcast_url: str, *, poll_interval: float = 2.0) -> None:
+        self.hub = EventHub(poll_interval=poll_interval)
+        self.presence = PresenceBoard()
+        self.channel = WakeChannel(broadcast_url, on_message=self._received, on_reconnect=self.hub.wake)
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.hub.start()
+        await self.channel.start()
+        self._sweeper = asyncio.create_task(self._sweep(), name="casegraph-presence-sweeper")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.channel.stop()
+        await self.hub.stop()
+
+    async def announce(self, presence: dict[str, Any]) -> None:
+        """Presence goes on this process's board at once and to the others over the channel."""
+        self.presence.apply(presence)
+        try:
+            await self.channel.publish(json.dumps({"presence": presence}))
+        except Exception as error:  # noqa: BLE001 - soft state: the next heartbeat repairs it
+            log.debug("presence broadcast failed: %s", error)
+
+    def _received(self, message: str) -> None:
+        try:
+            decoded = json.loads(message)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict) and isinstance(decoded.get("presence"), dict):
+            self.presence.apply(decoded["presence"])  # our own echo is harmless: same entry
+        else:
+            self.hub.wake()
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP)
+            self.presence.sweep()
+
+    @property
+    def healthy(self) -> bool:
+        return self.channel.healthy
+
+    async def published(self, events: Sequence[EventRecord]) -> None:
+        if not events:
+            return
+        self.hub.wake()
+        last = events[-1]
+        message = json.dumps({"case_id": last.case_id, "sequence": last.sequence})
+        try:
+            await self.channel.publish(message)
+        except Exception as error:  # noqa: BLE001 - see the class docstring
+            log.warning("broadcast of event %s failed (%s); peers will catch up from the log", last.sequence, error)

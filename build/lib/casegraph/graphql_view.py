@@ -1,0 +1,215 @@
+"""The GraphQL endpoint: Strawberry's ASGI view with our authentication, HTTP semantics and guards."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import SchemaExtension
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.execution import ExecutionResult, SubscriptionExecutionResult
+
+from casegraph.auth import AuthError
+from casegraph.graphql_http import (
+    APPLICATION_JSON,
+    GRAPHQL_RESPONSE_JSON,
+    HTTP_ERROR_CODES,
+    error_body,
+    is_request_error,
+    negotiate,
+    status_for,
+)
+from casegraph.persisted_queries.protocol import PersistedQueryRefusal, resolve_document
+from casegraph.rate_limits import ConnectionRateLimited, LegacyWSHandler, TransportWSHandler
+from casegraph.runtime import Runtime
+from casegraph.services.users import build_actor, provision
+from resolvers.loaders import Loaders
+from schema import build_schema
+from schema.context import Context
+
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+
+
+class CaseGraphView(GraphQL[Context, None]):
+    # Tell a user over the connection rate limit "retry after N" (1013), not "Forbidden".
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        extra_extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
+        **kwargs: Any,
+    ) -> None:
+        settings = runtime.settings
+        schema = build_schema(
+            production=settings.production,
+            limits=settings.query_limits,
+            batch_max_operations=settings.batch_max_operations,
+            extra_extensions=extra_extensions,
+        )
+        super().__init__(schema, **kwargs)
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """HTTP refusals as GraphQL-shaped JSON with the status the GraphQL-over-HTTP spec asks for."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        media_type = negotiate(request.headers.get("accept"))
+        request.state.media_type = media_type
+        try:
+            response = await self.run(request)
+        except HTTPException as refusal:
+            response = self._refusal_response(refusal, media_type or APPLICATION_JSON)
+        await response(scope, receive, send)
+
+    @staticmethod
+    def _refusal_response(refusal: HTTPException, media_type: str) -> Response:
+        status, headers = refusal.status_code, {"Vary": "Accept"}
+        if isinstance(refusal.__cause__, InvalidOperationTypeError):
+            # A mutation or subscription sent with GET: the method is wrong, not the request.
+            status, headers["Allow"] = 405, "POST"
+        code = HTTP_ERROR_CODES.get(status, "BAD_REQUEST")
+        return JSONResponse(
+            error_body(refusal.reason, code), status, headers=headers, media_type=f"{media_type}; charset=utf-8"
+        )
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if content_type != APPLICATION_JSON:
+                raise HTTPException(415, "POST bodies must be application/json.")
+        return await super().parse_http_body(request)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        # Refused before anything runs: a mutation must not execute and then fail to be answered.
+        if getattr(request.state, "media_type", APPLICATION_JSON) is None:
+            raise HTTPException(406, f"Accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}.")
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        body = await super().process_result(request, result)
+        if is_request_error(result.data is None, result.errors):
+            # The specification: a request that failed before execution has no `data` entry.
+            body.pop("data", None)
+        return body
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        media_type = sub_response.media_type or APPLICATION_JSON
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        response.headers["vary"] = "Accept"
+        if not sub_response.status_code:  # a guard (e.g. the rate limiter) may have chosen one
+            response.status_code = status_for(response_data, media_type)
+        return response
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Persisted queries (``casegraph/persisted_queries``): a hash may stand for the text."""
+        try:
+            query = await resolve_document(
+                mode=self.runtime.settings.persisted_queries,
+                store=self.runtime.persisted_queries,
+                query=request_data.query,
+                extensions=request_data.extensions,
+            )
+        except PersistedQueryRefusal as refusal:
+            if refusal.is_protocol_step:
+                sub_response.status_code = 200
+            return refusal.result()
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, replace(request_data, query=query)
+        )
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a persisted query by hash has no `query` either (that is how CDNs cache APQ).
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Strawberry turns only JSONDecodeError into a 400 (HTTP) or a 4400 close (WebSocket).
+
+        Bad UTF-8, absurd nesting and bodies that are not objects would otherwise be 500s, or
+        crash a WebSocket handler; report them all as JSON errors.
+        """
+        try:
+            decoded = json.loads(data)
+        except (ValueError, RecursionError) as error:
+            raise json.JSONDecodeError(f"not JSON: {type(error).__name__}", "", 0) from None
+        if not isinstance(decoded, (dict, list)):
+            raise json.JSONDecodeError("a JSON object is required", "", 0)
+        return decoded
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
+        runtime = self.runtime
+        context = Context(
+            clock=runtime.clock, publisher=runtime.publisher, live=runtime.live, request=request, response=response,
+            max_page_size=runtime.settings.query_limits.max_page_size,
+        )
+        if isinstance(request, WebSocket):
+            context.over_websocket = True
+            return context  # authenticated in on_ws_connect, from the connection_init payload
+        if isinstance(response, Response):
+            # create_response only sees the sub-response: it carries the negotiated media type.
+            response.media_type = getattr(request.state, "media_type", None) or APPLICATION_JSON
+        try:
+            await self._authenticate(context, request.headers.get("authorization"))
+        except AuthError as error:
+            context.auth_error = str(error)
+        return context
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        header = params.get("Authorization") or params.get("authorization")
+        try:
+            if not isinstance(header, str) or not await self._authenticate(context, header):
+                raise AuthError("Send {'Authorization': 'Bearer <token>'} in connection_init.")
+        except AuthError as error:
+            raise ConnectionRejectionError({"message": str(error)}) from None
+        assert context.actor is not None
+        refusal = await self.runtime.rate_limiter.connection_by(context.actor.user_id)
+        if refusal is not None:
+            raise ConnectionRateLimited(refusal)
+        return None
+
+    async def _authenticate(self, context: Context, header: str | None) -> bool:
+        claims = await self.runtime.verifier.verify(header)
+        if claims is None:
+            return False
+        await provision(claims=claims, now=self.runtime.clock())
+        context.actor = await build_actor(claims)
+        context.loaders = Loaders(context.actor)
+        return True

@@ -1,0 +1,286 @@
+"""Step 2 of every action: validate its own input and plan the change (lifecycle.md).
+
+Runs after authorization and before the version and transition checks, so bad input is refused
+with VALIDATION_FAILED naming the field, whatever state the case is in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from casegraph.domain.enums import CaseAction, ResolutionCode, Role
+from casegraph.domain.errors import permission_denied, validation_failed
+from casegraph.domain.lifecycle import DRAFT_UPDATE_FIELDS, STAFF_UPDATE_FIELDS, Grant
+from casegraph.domain.priority import derive_priority
+from casegraph.domain.relations import Actor
+from casegraph.domain.validation import (
+    clean_email,
+    clean_level,
+    clean_location,
+    clean_phone,
+    clean_rating,
+    clean_text,
+    clean_title,
+)
+from casegraph.services.notifications import NotificationKind, notify
+from casegraph.services.records import CaseRecord, EventRecord
+from models import CaseTask, CaseType, Comment, GroupMembership, Survey, User, WorkNote
+
+MAX_TASKS_PER_ASSIGNMENT = 50
+ALL_UPDATE_FIELDS = STAFF_UPDATE_FIELDS | DRAFT_UPDATE_FIELDS
+
+
+@dataclass
+class Plan:
+    """What an action will write besides the state: case columns, rows beside it, the summary."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    comments: list[str] = field(default_factory=list)
+    work_notes: list[str] = field(default_factory=list)
+    tasks: list[tuple[str, str | None, datetime | None]] = field(default_factory=list)
+    survey: tuple[int, str | None] | None = None
+    mentions: list[str] = field(default_factory=list)
+
+    def side_effects(self, actor_id: str, now: datetime) -> list[Callable[[CaseRecord, EventRecord], Awaitable[None]]]:
+        async def write(case: CaseRecord, event: EventRecord) -> None:
+            for body in self.comments:
+                await Comment.create(
+                    case_id=case.id, author_id=actor_id, body=body, event_sequence=event.sequence, created_at=now
+                )
+            for body in self.work_notes:
+                await WorkNote.create(
+                    case_id=case.id, author_id=actor_id, body=body, event_sequence=event.sequence, created_at=now
+                )
+            for title, assignee, due_at in self.tasks:
+                await CaseTask.create(case_id=case.id, title=title, assignee_id=assignee, due_at=due_at, created_at=now)
+            if self.changes.get("assigned_to_id"):
+                # Manual assignments count for routing's "idle longest" order too.
+                await User.filter(id=self.changes["assigned_to_id"]).update(last_assigned_at=now)
+            if self.mentions:
+                await notify(
+                    user_ids=self.mentions, case_id=case.id, kind=NotificationKind.MENTION,
+                    text=f"{actor_id} mentioned you on {case.number}.", now=now, event_sequence=event.sequence,
+                )
+            if self.survey is not None:
+                rating, comment = self.survey
+                await Survey.create(
+                    case_id=case.id, requester_id=actor_id, rating=rating, comment=comment, submitted_at=now
+                )
+
+        return [write]
+
+
+Params = Mapping[str, Any]
+Preparer = Callable[[Params, Grant, Actor, CaseRecord], Awaitable[Plan]]
+
+
+async def prepare(action: CaseAction, params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    preparer = _PREPARERS.get(action)
+    if preparer is None:
+        return Plan()
+    return await preparer(params, grant, actor, case)
+
+
+def _required(name: str, grant: Grant) -> bool:
+    return name in grant.requires
+
+
+async def _assign(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    assignee = clean_text("assigneeId", params.get("assigneeId"), required=True, limit=255)
+    assert assignee is not None
+    is_member = await GroupMembership.exists(group_id=case.assignment_group_id, user_id=assignee)
+    if not is_member:
+        raise validation_failed("assigneeId", "The assignee must be an agent of the case's assignment group.")
+    if assignee == case.assigned_to_id:
+        raise validation_failed("assigneeId", "The case is already assigned to that agent.")
+    return Plan(changes={"assigned_to_id": assignee}, summary={"assigneeId": assignee})
+
+
+async def _assign_to_me(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    return Plan(changes={"assigned_to_id": actor.user_id}, summary={"assigneeId": actor.user_id})
+
+
+async def _update(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    given = {name: value for name, value in params.items() if value is not None}
+    # Field limits belong to a grant that covers the current state; outside every such grant
+    # the transition check refuses the update (TRANSITION_NOT_ALLOWED), not the field check.
+    allowed = (grant.fields or frozenset()) if case.state in grant.frm else ALL_UPDATE_FIELDS
+    for name in sorted(given):
+        if name not in allowed:
+            raise permission_denied(f"You may not change {name} of this case.", name)
+    plan = Plan()
+    if "title" in given:
+        plan.changes["title"] = clean_title(given["title"], required=True)
+    if "description" in given:
+        plan.changes["description"] = clean_text("description", given["description"], required=False)
+    for name, column in (("impact", "impact"), ("urgency", "urgency")):
+        if name in given:
+            plan.changes[column] = clean_level(name, given[name])
+    if "contactEmail" in given:
+        plan.changes["contact_email"] = clean_email("contactEmail", given["contactEmail"])
+    if "contactPhone" in given:
+        plan.changes["contact_phone"] = clean_phone("contactPhone", given["contactPhone"])
+    if "latitude" in given or "longitude" in given:
+        location = clean_location(given.get("latitude"), given.get("longitude"))
+        if location is not None:
+            plan.changes.update(latitude=location[0], longitude=location[1])
+    if "caseTypeCode" in given:
+        case_type = await _usable_case_type(given["caseTypeCode"], actor)
+        plan.changes.update(
+            case_type_id=case_type.id,
+            workflow=case_type.workflow,
+            assignment_group_id=case_type.assignment_group_id,
+        )
+    if "comment" in given:
+        plan.comments.append(_must("comment", clean_text("comment", given["comment"], required=True)))
+    if "workNote" in given:
+        plan.work_notes.append(_must("workNote", clean_text("workNote", given["workNote"], required=True)))
+    plan.mentions = await mentioned_staff(plan.comments + plan.work_notes, author=actor.user_id)
+    plan.changes = {k: v for k, v in plan.changes.items() if getattr(case, k) != v}
+    if "impact" in plan.changes or "urgency" in plan.changes:
+        plan.changes["priority"] = derive_priority(
+            plan.changes.get("impact", case.impact), plan.changes.get("urgency", case.urgency)
+        )
+    if not plan.changes and not plan.comments and not plan.work_notes:
+        raise validation_failed("input", "Nothing to change: give at least one new value or a comment.")
+    # Summaries are visible to everyone who sees the case: never copy internal text into them.
+    plan.summary = {
+        "changed": sorted(plan.changes),
+        "comment": bool(plan.comments),
+        "workNote": bool(plan.work_notes),
+        "mentions": plan.mentions,
+    }
+    return plan
+
+
+MENTION: Final = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
+STAFF_ROLE_NAMES: Final = frozenset({Role.AGENT.value, Role.MANAGER.value, Role.FIELD_AGENT.value, Role.ADMIN.value})
+
+
+async def mentioned_staff(texts: list[str], *, author: str) -> list[str]:
+    """Staff user ids @-mentioned in the texts (not the author); each gets a notification."""
+    names = {match.rstrip(".") for text in texts for match in MENTION.findall(text)}
+    names.discard(author)
+    if not names:
+        return []
+    users = await User.filter(id__in=sorted(names)).values("id", "roles")
+    return sorted(str(u["id"]) for u in users if STAFF_ROLE_NAMES & set(u["roles"] or []))
+
+
+async def _request_info(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    question = _must("question", clean_text("question", params.get("question"), required=True))
+    return Plan(comments=[question], summary={"question": True})
+
+
+async def _request_inspection(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    inspector = _must("inspectorId", clean_text("inspectorId", params.get("inspectorId"), required=True, limit=255))
+    user = await User.get_or_none(id=inspector)
+    if user is None or Role.FIELD_AGENT.value not in (user.roles or []):
+        raise validation_failed("inspectorId", "The inspector must be a known field agent.")
+    return Plan(changes={"inspector_id": inspector}, summary={"inspectorId": inspector})
+
+
+async def _complete_inspection(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    findings = clean_text("findings", params.get("findings"), required=True)
+    return Plan(changes={"inspection_findings": findings}, summary={"findings": True})
+
+
+async def _assign_work(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    tasks = params.get("tasks") or []
+    if not tasks:
+        raise validation_failed("tasks", "Give at least one case task.")
+    if len(tasks) > MAX_TASKS_PER_ASSIGNMENT:
+        raise validation_failed("tasks", f"At most {MAX_TASKS_PER_ASSIGNMENT} tasks at a time.")
+    planned: list[tuple[str, str | None, datetime | None]] = []
+    for index, task in enumerate(tasks):
+        title = _must(f"tasks.{index}.title", clean_title(task.get("title"), required=True, field=f"tasks.{index}.title"))
+        assignee = clean_text(f"tasks.{index}.assigneeId", task.get("assigneeId"), required=False, limit=255)
+        if assignee is not None and not await User.exists(id=assignee):
+            raise validation_failed(f"tasks.{index}.assigneeId", "The task's assignee is not a known user.")
+        due_at = task.get("dueAt")
+        if due_at is not None and (not isinstance(due_at, datetime) or due_at.tzinfo is None):
+            raise validation_failed(f"tasks.{index}.dueAt", "dueAt must be a date-time with a time zone.")
+        planned.append((title, assignee, due_at))
+    return Plan(tasks=planned, summary={"tasks": len(planned)})
+
+
+async def _propose_solution(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    code = params.get("resolutionCode")
+    if not isinstance(code, ResolutionCode):
+        raise validation_failed("resolutionCode", "resolutionCode is required.")
+    notes = clean_text("resolutionNotes", params.get("resolutionNotes"), required=True)
+    return Plan(
+        changes={"resolution_code": code, "resolution_notes": notes},
+        summary={"resolutionCode": code.value},
+    )
+
+
+async def _reject_solution(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    reason = _must("reason", clean_text("reason", params.get("reason"), required=True))
+    return Plan(
+        changes={"reopen_count": case.reopen_count + 1, "resolution_code": None, "resolution_notes": None},
+        comments=[reason],
+        summary={"reason": True},
+    )
+
+
+async def _close(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    notes = clean_text("resolutionNotes", params.get("resolutionNotes"), required=_required("resolutionNotes", grant))
+    return Plan(changes={"resolution_notes": notes} if notes else {}, summary={"resolutionNotes": bool(notes)})
+
+
+async def _cancel(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    reason = clean_text("reason", params.get("reason"), required=_required("reason", grant))
+    return Plan(
+        changes={"cancel_reason": reason} if reason else {},
+        comments=[reason] if reason else [],
+        summary={"reason": bool(reason)},
+    )
+
+
+async def _submit_survey(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    rating = params.get("rating")
+    if not isinstance(rating, int) or isinstance(rating, bool):
+        raise validation_failed("rating", "rating is required.")
+    comment = clean_text("comment", params.get("comment"), required=False)
+    return Plan(survey=(clean_rating(rating), comment), summary={"rating": rating})
+
+
+async def _usable_case_type(code: Any, actor: Actor) -> CaseType:
+    """An active case type the actor may file under (staff: only their groups' types)."""
+    cleaned = clean_text("caseTypeCode", code, required=True, limit=64)
+    case_type = await CaseType.get_or_none(code=cleaned, active=True)
+    if case_type is None:
+        raise validation_failed("caseTypeCode", "No active case type has that code.")
+    if not actor.has(Role.CONSTITUENT) and case_type.assignment_group_id not in actor.group_ids:
+        raise permission_denied("Staff may create cases only of their own groups' case types.", "caseTypeCode")
+    return case_type
+
+
+def _must(field_name: str, value: str | None) -> str:
+    if value is None:
+        raise validation_failed(field_name, f"{field_name} is required.")
+    return value
+
+
+_PREPARERS: dict[CaseAction, Preparer] = {
+    CaseAction.ASSIGN: _assign,
+    CaseAction.ASSIGN_TO_ME: _assign_to_me,
+    CaseAction.UPDATE: _update,
+    CaseAction.REQUEST_INFO: _request_info,
+    CaseAction.REQUEST_INSPECTION: _request_inspection,
+    CaseAction.COMPLETE_INSPECTION: _complete_inspection,
+    CaseAction.ASSIGN_WORK: _assign_work,
+    CaseAction.PROPOSE_SOLUTION: _propose_solution,
+    CaseAction.REJECT_SOLUTION: _reject_solution,
+    CaseAction.CLOSE: _close,
+    CaseAction.CANCEL: _cancel,
+    CaseAction.SUBMIT_SURVEY: _submit_survey,
+}
+
+usable_case_type = _usable_case_type

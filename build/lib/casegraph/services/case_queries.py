@@ -1,0 +1,211 @@
+"""Reading cases and their history: filtered, ordered, keyset-paginated, visibility applied.
+
+Pages are cut in SQL by keyset (``after`` a cursor holding the sort value and id), so a page
+costs two statements (rows + total count) however deep it is and however long.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, Final
+
+from tortoise.expressions import Q
+
+from casegraph.domain.enums import CaseStage, CaseStatus, Role
+from casegraph.domain.errors import validation_failed
+from casegraph.domain.relations import Actor
+from casegraph.domain.validation import clean_text, id_number, lookup_key, uuid_key
+from casegraph.services.column_limits import max_length, max_value
+from casegraph.services.records import CASE_COLUMNS, EVENT_COLUMNS, CaseRecord, EventRecord
+from casegraph.services.visibility import visible_cases
+from models import AssignmentGroup, Case, CaseEvent, CaseType, User
+
+# Without `first`; `first` itself is capped by the caller's `max_page` (Settings.query_limits).
+DEFAULT_PAGE: Final = 20
+TEXT_FILTER_LIMIT: Final = 200
+
+
+class OrderField(str, Enum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    PRIORITY = "priority"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    statuses: tuple[CaseStatus, ...] = ()
+    stages: tuple[CaseStage, ...] = ()
+    case_type_codes: tuple[str, ...] = ()
+    assignment_group_codes: tuple[str, ...] = ()
+    assigned_to_id: str | None = None
+    unassigned: bool | None = None
+    requester_id: str | None = None
+    priorities: tuple[int, ...] = ()
+    text: str | None = None
+    include_deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[CaseRecord]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    total: int
+
+
+@dataclass(frozen=True)
+class EventPage:
+    records: list[EventRecord]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    total: int
+
+
+@dataclass(frozen=True)
+class Ordering:
+    field: OrderField = OrderField.CREATED_AT
+    descending: bool = True
+
+
+def page_size(first: int | None, *, max_page: int) -> int:
+    if first is None:
+        return min(DEFAULT_PAGE, max_page)
+    if first < 0:
+        raise validation_failed("first", "first must not be negative.")
+    return min(first, max_page)
+
+
+async def list_cases(
+    *, actor: Actor, flt: CaseFilter, ordering: Ordering, first: int | None, after: str | None, max_page: int
+) -> Page:
+    if flt.include_deleted and not actor.has(Role.ADMIN):
+        raise validation_failed("filter.includeDeleted", "Only an administrator may list deleted cases.")
+    limit = page_size(first, max_page=max_page)
+    query = visible_cases(actor, include_deleted=flt.include_deleted).filter(await _filter_q(flt))
+    total = await query.count()
+    column = ordering.field.value
+    if after is not None:
+        value, last_id = _decode_cursor(after, ordering.field)
+        if ordering.descending:
+            query = query.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": last_id}))
+        else:
+            query = query.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": last_id}))
+    sign = "-" if ordering.descending else ""
+    rows = await query.order_by(f"{sign}{column}", f"{sign}id").limit(limit + 1).values(*CASE_COLUMNS)
+    records = [CaseRecord.from_row(row) for row in rows[:limit]]
+    return Page(
+        records=records,
+        cursors=[_encode_cursor(getattr(r, column), r.id) for r in records],
+        has_next=len(rows) > limit,
+        has_previous=after is not None,
+        total=total,
+    )
+
+
+async def case_history(*, case_id: str, first: int | None, after: str | None, max_page: int) -> EventPage:
+    """Events of one (already authorized) case, oldest first; the cursor is the sequence."""
+    limit = page_size(first, max_page=max_page)
+    query = CaseEvent.filter(case_id=case_id)
+    total = await query.count()
+    if after is not None:
+        sequence = id_number(after, max_value(CaseEvent, "sequence"))
+        if sequence is None:
+            raise validation_failed("after", "Not a history cursor.")
+        query = query.filter(sequence__gt=sequence)
+    rows = await query.order_by("sequence").limit(limit + 1).values(*EVENT_COLUMNS)
+    records = [EventRecord.from_row(row) for row in rows[:limit]]
+    return EventPage(
+        records=records,
+        cursors=[str(r.sequence) for r in records],
+        has_next=len(rows) > limit,
+        has_previous=after is not None,
+        total=total,
+    )
+
+
+async def _filter_q(flt: CaseFilter) -> Q:
+    parts: list[Q] = []
+    if flt.statuses:
+        parts.append(Q(status__in=list(flt.statuses)))
+    if flt.stages:
+        parts.append(Q(stage__in=list(flt.stages)))
+    if flt.case_type_codes:
+        parts.append(await _with_code("case_type_id", CaseType, flt.case_type_codes))
+    if flt.assignment_group_codes:
+        parts.append(await _with_code("assignment_group_id", AssignmentGroup, flt.assignment_group_codes))
+    if flt.assigned_to_id is not None:
+        parts.append(_with_user("assigned_to_id", flt.assigned_to_id))
+    if flt.unassigned is not None:
+        parts.append(Q(assigned_to_id__isnull=flt.unassigned))
+    if flt.requester_id is not None:
+        parts.append(_with_user("requester_id", flt.requester_id))
+    if flt.priorities:
+        parts.append(Q(priority__in=list(flt.priorities)))
+    text = clean_text("filter.text", flt.text, required=False, limit=TEXT_FILTER_LIMIT)
+    if text is not None:
+        parts.append(Q(title__icontains=text))
+    return Q(*parts) if parts else Q()
+
+
+async def _with_code(column: str, model: type[CaseType] | type[AssignmentGroup], codes: tuple[str, ...]) -> Q:
+    """Cases whose ``column`` points at a row with one of ``codes``; codes nothing has match no case."""
+    limit = max_length(model, "code")
+    keys = [key for key in (lookup_key(code, limit) for code in codes) if key is not None]
+    ids = [int(row["id"]) for row in await model.filter(code__in=keys).values("id")] if keys else []
+    condition: dict[str, Any] = {f"{column}__in": ids}
+    return Q(**condition) if ids else _no_case()
+
+
+def _with_user(column: str, user_id: str) -> Q:
+    key = lookup_key(user_id, max_length(User, "id"))
+    condition: dict[str, Any] = {column: key}
+    return Q(**condition) if key is not None else _no_case()
+
+
+def _no_case() -> Q:
+    """Matches no case: what a filter on a code or a user nothing has comes to."""
+    return Q(id__isnull=True)
+
+
+def _encode_cursor(value: Any, case_id: str) -> str:
+    raw = value.isoformat() if isinstance(value, datetime) else value
+    return base64.urlsafe_b64encode(json.dumps([raw, case_id]).encode()).decode()
+
+
+def _decode_cursor(cursor: str, order: OrderField) -> tuple[Any, str]:
+    """The sort value and case id of a cursor we issued; anything else (a forged cursor whose
+    values the database could not even compare) is VALIDATION_FAILED."""
+    try:
+        raw, case_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(case_id, str) or uuid_key(case_id) is None:
+            raise ValueError
+        if order in (OrderField.CREATED_AT, OrderField.UPDATED_AT):
+            return cursor_instant(raw), case_id
+        if order is OrderField.PRIORITY and isinstance(raw, int) and abs(raw) <= max_value(Case, "priority"):
+            return raw, case_id
+        if order is OrderField.NUMBER and isinstance(raw, str):
+            if lookup_key(raw, max_length(Case, "number")) is None:
+                raise ValueError
+            return raw, case_id
+        raise ValueError
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError):
+        raise validation_failed("after", "Not a cursor of this list and ordering.") from None
+
+
+def cursor_instant(raw: object) -> datetime:
+    """A cursor's time in UTC; ValueError unless it has an offset, as the ones we issue do
+    (OverflowError when it falls outside the years 1 to 9999 in UTC)."""
+    if not isinstance(raw, str):
+        raise ValueError("not a time")
+    when = datetime.fromisoformat(raw)
+    if when.tzinfo is None:
+        raise ValueError("a time without an offset")
+    return when.astimezone(UTC)

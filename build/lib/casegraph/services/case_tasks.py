@@ -1,0 +1,116 @@
+"""Finishing or cancelling one case task (work-order line); each is a recorded case change."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from casegraph.domain import lifecycle
+from casegraph.domain.enums import CaseAction, CaseEventType, Relation, TaskState
+from casegraph.domain.errors import DomainError, not_found, permission_denied, transition_not_allowed, version_conflict
+from casegraph.domain.relations import Actor, relations_of
+from casegraph.domain.validation import clean_text, id_number
+from casegraph.services.case_changes import ActionResult, StaleCase, commit_change
+from casegraph.services.column_limits import max_value
+from casegraph.services.publisher import Publisher
+from casegraph.services.records import CaseRecord, EventRecord
+from casegraph.services.visibility import load_visible_case
+from models import CaseTask
+
+MAX_ATTEMPTS: Final = 1000  # see case_actions.MAX_ATTEMPTS
+TASK_MANAGERS: Final = frozenset({Relation.ASSIGNEE, Relation.MANAGER})
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    task_id: str
+    finish_as: TaskState  # IN_PROGRESS (start), DONE or CANCELLED
+    text: str | None
+    expected_version: int | None = None
+
+
+# Which states each move leaves from, the action it records, and its text field (required?).
+MOVES: Final[dict[TaskState, tuple[tuple[TaskState, ...], CaseAction, str | None, bool]]] = {
+    TaskState.IN_PROGRESS: ((TaskState.OPEN,), CaseAction.START_TASK, None, False),
+    TaskState.DONE: ((TaskState.OPEN, TaskState.IN_PROGRESS), CaseAction.COMPLETE_TASK, "note", False),
+    TaskState.CANCELLED: ((TaskState.OPEN, TaskState.IN_PROGRESS), CaseAction.CANCEL_TASK, "reason", True),
+}
+
+
+async def finish_task(
+    *,
+    actor: Actor,
+    request: TaskRequest,
+    now: datetime,
+    publisher: Publisher,
+    on_success: Callable[[ActionResult], Awaitable[None]] | None = None,
+) -> ActionResult:
+    """Start, finish or cancel a task: its assignee, the case's assigned agent or a manager."""
+    sources, action, field, text_required = MOVES[request.finish_as]
+    for _ in range(MAX_ATTEMPTS):
+        task = await _task(request.task_id)
+        try:
+            case = await load_visible_case(actor, str(task.case_id), include_deleted=False)
+        except DomainError:
+            raise not_found("Task") from None
+        relations = relations_of(actor, case.parties())
+        if task.assignee_id != actor.user_id and not relations & TASK_MANAGERS:
+            raise permission_denied("Only the task's assignee, the case's agent or a manager may do that.")
+        text = clean_text(field, request.text, required=text_required) if field else None
+        if request.expected_version is not None and request.expected_version != case.version:
+            raise version_conflict(request.expected_version, case.version)
+        if task.state not in sources:
+            raise transition_not_allowed(f"The task is {task.state.value.lower().replace('_', ' ')}.")
+        if lifecycle.is_terminal(case.status):
+            raise transition_not_allowed("The case is closed.")
+
+        async def write_task(_: CaseRecord, __: EventRecord, task_id: int = task.id, text: str | None = text) -> None:
+            finished = request.finish_as is not TaskState.IN_PROGRESS
+            values: dict[str, object] = {"state": request.finish_as}
+            if finished:
+                values.update(note=text, finished_at=now, finished_by_id=actor.user_id)
+            updated = await CaseTask.filter(id=task_id, state__in=sources).update(**values)
+            if updated != 1:
+                raise StaleCase(task_id)
+
+        try:
+            result = await commit_change(
+                case=case,
+                actor_id=actor.user_id,
+                action=action,
+                event_type=CaseEventType.CASE_UPDATED,
+                target=case.state,
+                changes={},
+                summary={"taskId": str(task.id), "title": task.title, "state": request.finish_as.value},
+                now=now,
+                side_effects=[write_task],
+                on_success=_with_task(task.id, on_success),
+            )
+        except StaleCase:
+            continue
+        await publisher.published([result.event])
+        return ActionResult(result.case, result.event, {"task_id": task.id})
+    raise transition_not_allowed("The task kept changing; reload it and try again.")
+
+
+def _with_task(
+    task_id: int, on_success: Callable[[ActionResult], Awaitable[None]] | None
+) -> Callable[[ActionResult], Awaitable[None]] | None:
+    """Idempotent replays need the task back, so it goes into the stored result."""
+    if on_success is None:
+        return None
+
+    async def store(result: ActionResult) -> None:
+        await on_success(ActionResult(result.case, result.event, {"task_id": task_id}))
+
+    return store
+
+
+async def _task(task_id: str) -> CaseTask:
+    number = id_number(task_id, max_value(CaseTask, "id"))
+    task = await CaseTask.get_or_none(id=number) if number is not None else None
+    if task is None:
+        raise not_found("Task")
+    return task

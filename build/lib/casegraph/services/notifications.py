@@ -1,0 +1,45 @@
+"""Telling people about cases: rows per recipient, read over GraphQL, marked read by them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum
+
+from casegraph.domain.relations import Actor
+from models import Notification
+
+
+class NotificationKind(str, Enum):
+    SLA_WARNING = "SLA_WARNING"
+    SLA_BREACHED = "SLA_BREACHED"
+    STAGE_DWELL = "STAGE_DWELL"
+    UNANSWERED_COMMENT = "UNANSWERED_COMMENT"
+    AUTO_CLOSE_REMINDER = "AUTO_CLOSE_REMINDER"
+    MENTION = "MENTION"
+
+
+async def notify(
+    *,
+    user_ids: Iterable[str],
+    case_id: str,
+    kind: NotificationKind,
+    text: str,
+    now: datetime,
+    event_sequence: int | None = None,
+) -> list[str]:
+    """One notification per distinct recipient; call inside the transaction of the causing event."""
+    recipients = sorted(set(user_ids))
+    for user_id in recipients:
+        await Notification.create(
+            user_id=user_id, case_id=case_id, kind=kind.value, text=text, event_sequence=event_sequence, created_at=now
+        )
+    return recipients
+
+
+async def mark_read(*, actor: Actor, ids: Iterable[int] | None, now: datetime) -> int:
+    """Mark the actor's own notifications read (all unread ones when ``ids`` is None)."""
+    query = Notification.filter(user_id=actor.user_id, read_at__isnull=True)
+    if ids is not None:
+        query = query.filter(id__in=list(ids))
+    return await query.update(read_at=now)

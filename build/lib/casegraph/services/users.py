@@ -1,0 +1,75 @@
+"""Users are provisioned from token claims; actors carry their group memberships."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from casegraph.domain.enums import Role
+from casegraph.domain.relations import Actor
+from models import GroupMembership, User
+
+
+@dataclass(frozen=True)
+class Claims:
+    sub: str
+    roles: frozenset[Role]
+    name: str | None = None
+    email: str | None = None
+    agency: str | None = None
+
+
+# Provisioning writes only when the claims changed; this remembers what each process last wrote.
+_last_provisioned: dict[str, tuple[object, ...]] = {}
+
+
+async def provision(*, claims: Claims, now: datetime) -> None:
+    """Create or refresh the user row from the token's claims (api.md *Authentication*)."""
+    fingerprint = (sorted(r.value for r in claims.roles), claims.name, claims.email, claims.agency)
+    if _last_provisioned.get(claims.sub) == fingerprint:
+        return
+    # Optional claims refresh the row only when present: a token without `name` must not
+    # erase the name an earlier token (or the identity provider's profile) supplied.
+    values: dict[str, Any] = {"roles": fingerprint[0], "updated_at": now}
+    for column, value in (("name", claims.name), ("email", claims.email), ("agency", claims.agency)):
+        if value is not None:
+            values[column] = value
+    updated = await User.filter(id=claims.sub).update(**values)
+    if not updated:
+        try:
+            await User.create(id=claims.sub, created_at=now, **values)
+        except IntegrityError:
+            # A concurrent first request created the user; ours only has to refresh it.
+            await User.filter(id=claims.sub).update(**values)
+    _last_provisioned[claims.sub] = fingerprint
+
+
+def forget_provisioned() -> None:
+    """Tests use fresh databases; the per-process cache must not outlive them."""
+    _last_provisioned.clear()
+
+
+async def ensure_user(*, user_id: str, now: datetime) -> None:
+    """A user id not seen yet (named by an administrator) is provisioned empty."""
+    try:
+        await User.get_or_create(id=user_id, defaults={"created_at": now, "updated_at": now, "roles": []})
+    except IntegrityError:
+        pass
+
+
+async def build_actor(claims: Claims) -> Actor:
+    memberships = await GroupMembership.filter(user_id=claims.sub).values_list("group_id", "is_manager")
+    groups = frozenset(int(g) for g, _ in memberships)
+    managed = frozenset(int(g) for g, manager in memberships if manager)
+    return Actor(
+        user_id=claims.sub,
+        roles=claims.roles,
+        group_ids=groups,
+        managed_group_ids=managed,
+        agency=claims.agency,
+        name=claims.name,
+        email=claims.email,
+    )

@@ -1,0 +1,221 @@
+"""Configuration from the environment (and an optional ``.env``), read once at start."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEV_SECRET = "casegraph-development-secret-do-not-use-in-production"
+# HS256 keys shorter than the hash output are guessable (RFC 7518, section 3.2).
+MIN_SECRET_BYTES = 32
+
+
+def _load_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``count`` hits per ``seconds`` (a fixed window), e.g. ``120/60``."""
+
+    count: int
+    seconds: int
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.seconds}"
+
+
+def parse_rate(name: str, value: str | None, default: Rate | None) -> Rate | None:
+    """``N/SECONDS`` (``120/60``), or ``off``; unset keeps the default."""
+    if value is None:
+        return default
+    if value.strip().lower() in {"off", "none", "0"}:
+        return None
+    count, _, seconds = value.partition("/")
+    try:
+        rate = Rate(int(count), int(seconds or "60"))
+    except ValueError:
+        raise ValueError(f"{name} must look like 120/60 (hits per seconds) or off, not {value!r}.") from None
+    if rate.count < 1 or rate.seconds < 1:
+        raise ValueError(f"{name} needs a positive count and window, not {value!r}.")
+    return rate
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """What one GraphQL document may ask for (api.md *Limits*); refused before execution."""
+
+    max_depth: int = 15
+    max_aliases: int = 100
+    max_tokens: int = 5000
+    # Estimated fields resolved: list fields multiply what they select by their page size.
+    max_complexity: int = 20000
+    max_page_size: int = 100
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Per user and per client IP; None turns one limit off. Refusals carry Retry-After."""
+
+    mutations_per_user: Rate | None = Rate(120, 60)
+    mutations_per_ip: Rate | None = Rate(600, 60)
+    connections_per_user: Rate | None = Rate(30, 60)
+    connections_per_ip: Rate | None = Rate(120, 60)
+    # memory (one process), database or redis; None picks redis when the broadcast channel is
+    # Redis, the database when it is PostgreSQL, memory for SQLite.
+    backend: str | None = None
+
+    @classmethod
+    def off(cls) -> RateLimits:
+        return cls(None, None, None, None)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite://casegraph.sqlite3"
+    broadcast_url: str = "memory://"
+    jwt_secret: str = DEV_SECRET
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    env: str = "development"
+    allowed_origins: tuple[str, ...] = field(default=())
+    # Seconds between SLA evaluator passes (CASEGRAPH_SLA_INTERVAL); 0 turns the evaluator off.
+    sla_interval: float = 30.0
+    intake_secret: str | None = None
+    intake_case_type: str | None = None
+    query_limits: QueryLimits = field(default_factory=QueryLimits)
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    # Operations per batched HTTP request; 0 refuses batches (the default).
+    batch_max_operations: int = 0
+    # off, apq (Automatic Persisted Queries: hashes are learnt from clients) or allowlist (only
+    # operations registered with `casegraph persisted-queries register` run).
+    persisted_queries: str = "apq"
+    # Client addresses come from X-Forwarded-For only when the peer is one of these proxies.
+    trusted_proxies: tuple[str, ...] = field(default=())
+    log_format: str = "json"
+    log_level: str = "INFO"
+    # OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces); unset: no tracing.
+    otel_endpoint: str | None = None
+    # When set, GET /metrics needs ``Authorization: Bearer <token>``.
+    metrics_token: str | None = None
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        return self.jwt_jwks_url is None and self.jwt_secret == DEV_SECRET
+
+    def production_problem(self) -> str | None:
+        """Why this configuration must not serve in production, or None."""
+        if not self.production:
+            return None
+        if self.uses_dev_secret:
+            return "CASEGRAPH_ENV=production needs CASEGRAPH_JWT_SECRET (or CASEGRAPH_JWT_JWKS_URL)."
+        if self.jwt_jwks_url is None and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+            return f"CASEGRAPH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production."
+        return None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+        env = {**_load_dotenv(dotenv or Path(".env")), **(environ if environ is not None else os.environ)}
+
+        def get(name: str) -> str | None:
+            value = env.get(f"CASEGRAPH_{name}")
+            return value if value else None
+
+        origins = get("ALLOWED_ORIGINS")
+        proxies = get("TRUSTED_PROXIES")
+        limits = QueryLimits(
+            max_depth=_count("CASEGRAPH_MAX_DEPTH", get("MAX_DEPTH"), QueryLimits.max_depth),
+            max_aliases=_count("CASEGRAPH_MAX_ALIASES", get("MAX_ALIASES"), QueryLimits.max_aliases),
+            max_tokens=_count("CASEGRAPH_MAX_TOKENS", get("MAX_TOKENS"), QueryLimits.max_tokens),
+            max_complexity=_count("CASEGRAPH_MAX_COMPLEXITY", get("MAX_COMPLEXITY"), QueryLimits.max_complexity),
+            max_page_size=_count("CASEGRAPH_MAX_PAGE_SIZE", get("MAX_PAGE_SIZE"), QueryLimits.max_page_size),
+        )
+        defaults = RateLimits()
+        rates = RateLimits(
+            mutations_per_user=parse_rate(
+                "CASEGRAPH_RATE_MUTATIONS_PER_USER", get("RATE_MUTATIONS_PER_USER"), defaults.mutations_per_user
+            ),
+            mutations_per_ip=parse_rate(
+                "CASEGRAPH_RATE_MUTATIONS_PER_IP", get("RATE_MUTATIONS_PER_IP"), defaults.mutations_per_ip
+            ),
+            connections_per_user=parse_rate(
+                "CASEGRAPH_RATE_CONNECTIONS_PER_USER", get("RATE_CONNECTIONS_PER_USER"), defaults.connections_per_user
+            ),
+            connections_per_ip=parse_rate(
+                "CASEGRAPH_RATE_CONNECTIONS_PER_IP", get("RATE_CONNECTIONS_PER_IP"), defaults.connections_per_ip
+            ),
+            backend=_choice("CASEGRAPH_RATE_LIMIT_BACKEND", get("RATE_LIMIT_BACKEND"), ("memory", "database", "redis")),
+        )
+        if (get("RATE_LIMITS") or "").lower() == "off":
+            rates = RateLimits.off()
+        return cls(
+            database_url=get("DATABASE_URL") or cls.database_url,
+            broadcast_url=get("BROADCAST_URL") or cls.broadcast_url,
+            jwt_secret=get("JWT_SECRET") or DEV_SECRET,
+            jwt_jwks_url=get("JWT_JWKS_URL"),
+            jwt_issuer=get("JWT_ISSUER"),
+            jwt_audience=get("JWT_AUDIENCE"),
+            env=get("ENV") or "development",
+            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins else (),
+            sla_interval=_seconds("CASEGRAPH_SLA_INTERVAL", get("SLA_INTERVAL"), cls.sla_interval),
+            intake_secret=get("INTAKE_SECRET"),
+            intake_case_type=get("INTAKE_CASE_TYPE"),
+            query_limits=limits,
+            rate_limits=rates,
+            batch_max_operations=_count("CASEGRAPH_BATCH_MAX_OPERATIONS", get("BATCH_MAX_OPERATIONS"), 0, minimum=0),
+            persisted_queries=_choice(
+                "CASEGRAPH_PERSISTED_QUERIES", get("PERSISTED_QUERIES"), ("off", "apq", "allowlist")
+            ) or "apq",
+            trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()) if proxies else (),
+            log_format=_choice("CASEGRAPH_LOG_FORMAT", get("LOG_FORMAT"), ("json", "text")) or "json",
+            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            otel_endpoint=get("OTEL_ENDPOINT"),
+            metrics_token=get("METRICS_TOKEN"),
+        )
+
+
+def _seconds(name: str, value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}.") from None
+    if not seconds >= 0:
+        raise ValueError(f"{name} must not be negative.")
+    return seconds
+
+
+def _count(name: str, value: str | None, default: int, *, minimum: int = 1) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}.") from None
+    if number < minimum:
+        raise ValueError(f"{name} must be at least {minimum}.")
+    return number
+
+
+def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str | None:
+    if value is None:
+        return None
+    if value.lower() not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value.lower()

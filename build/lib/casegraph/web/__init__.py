@@ -1,0 +1,66 @@
+"""The reference front ends served by casegraph itself: the agent dashboard (``/``) and the
+constituent portal (``/portal``), static files with no build step, talking to ``/graphql``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from casegraph.auth import issue_token
+from casegraph.domain.enums import Role
+from casegraph.settings import Settings
+from models import User
+
+ROLE_NAMES = {role.value for role in Role}
+STATIC = Path(__file__).parent / "static"
+# The pages are tiny and change with each release: let browsers revalidate instead of guessing.
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+def _page(path: str, file_name: str) -> Route:
+    async def page(request: Request) -> Response:
+        return FileResponse(STATIC / file_name, headers=NO_CACHE)
+
+    return Route(path, page)
+
+
+def demo_users_endpoint(settings: Settings) -> Route:
+    """Tokens for the users in the database, so a developer can pick one on the sign-in screen.
+
+    Only while the development secret is in use: anyone can mint those tokens anyway, so this
+    gives nothing away; with a real secret (or in production) the route answers 404.
+    """
+
+    async def demo_users(request: Request) -> Response:
+        if settings.production or not settings.uses_dev_secret:
+            return JSONResponse({"error": {"code": "NOT_FOUND", "message": "Only in development."}}, 404)
+        users = await User.all().order_by("id").values("id", "name", "email", "roles", "agency")
+        body = [
+            {
+                "id": user["id"],
+                "name": user["name"] or user["id"],
+                "roles": user["roles"],
+                "token": issue_token(
+                    settings, sub=user["id"], roles=[Role(r) for r in user["roles"] if r in ROLE_NAMES],
+                    name=user["name"], email=user["email"], agency=user["agency"],
+                ),
+            }
+            for user in users
+        ]
+        return JSONResponse(body, headers=NO_CACHE)
+
+    return Route("/dev/demo-users", demo_users)
+
+
+def web_routes(settings: Settings) -> list[BaseRoute]:
+    return [
+        _page("/", "agent.html"),
+        _page("/portal", "portal.html"),
+        demo_users_endpoint(settings),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]

@@ -1,0 +1,439 @@
+// One request, as its constituent sees it: where it stands, the public conversation, and what
+// they are asked to do now: answer a question (AWAITING_INFO), accept or reject a proposed solution
+// (RESOLVED), rate the service (CLOSED after accepting). What is offered follows the case's
+// `availableActions`, so the portal never shows a button the server would refuse.
+//
+// The detail is redrawn whenever the case changes (live), so text typed into its forms is kept
+// in `drafts` and focus is put back where it was.
+
+import { h, replace } from "../lib/dom.js";
+import { ACCEPT_SOLUTION, ANSWER, CANCEL_CASE, REJECT_SOLUTION, SUBMIT_CASE, SUBMIT_SURVEY } from "./documents.js";
+import { IdempotencyKey, field, formError, submitting } from "./forms.js";
+import { formatTime, happening, progressSteps, resolutionLabel, statusLabel } from "./labels.js";
+
+const RATINGS = [
+  [1, "Very dissatisfied"],
+  [2, "Dissatisfied"],
+  [3, "Neither"],
+  [4, "Satisfied"],
+  [5, "Very satisfied"],
+];
+
+export class CaseDetail {
+  constructor(container, { api, banner, me, onChanged }) {
+    this.container = container;
+    this.api = api;
+    this.banner = banner;
+    this.me = me;
+    this.onChanged = onChanged; // (case) => void: a mutation returned the case's new state
+    this.drafts = new Map(); // "<caseId>:<testid>" -> text typed but not sent
+    this.keys = new Map(); // "<caseId>:<form>" -> IdempotencyKey
+    this.current = null;
+  }
+
+  get caseId() {
+    return this.current?.id ?? null;
+  }
+
+  show(item) {
+    const focused = this._focusedControl();
+    this.current = item;
+    replace(this.container, this._render(item));
+    if (focused) this._restoreFocus(focused);
+  }
+
+  clear() {
+    this.current = null;
+  }
+
+  focusHeading() {
+    this.container.querySelector("#case-detail-title")?.focus();
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  _render(item) {
+    const actions = new Set(item.availableActions ?? []);
+    return h(
+      "article",
+      {
+        class: "panel case-detail",
+        testid: "case-detail",
+        "data-case-id": item.id,
+        "data-status": item.status,
+        "aria-labelledby": "case-detail-title",
+      },
+      h(
+        "header",
+        { class: "case-detail-head" },
+        h("p", { class: "case-number muted", testid: "case-number" }, `Request ${item.number}`),
+        h("h2", { id: "case-detail-title", testid: "case-title", tabIndex: -1 }, item.title || "(no title)"),
+        h(
+          "p",
+          { class: "case-status-line" },
+          "Status: ",
+          h(
+            "span",
+            { class: ["badge", `status-${item.status}`], testid: "case-status", "data-status": item.status },
+            statusLabel(item.status),
+          ),
+        ),
+        h(
+          "p",
+          { class: "muted" },
+          item.caseType?.name ?? "",
+          item.submittedAt ? ` · sent ${formatTime(item.submittedAt)}` : "",
+        ),
+      ),
+      this._progress(item),
+      actions.has("SUBMIT") ? this._draft(item) : null,
+      item.status === "AWAITING_INFO" && actions.has("UPDATE") ? this._infoRequest(item) : null,
+      item.status === "RESOLVED" ? this._solution(item, actions) : null,
+      item.survey ? this._surveyThanks(item.survey) : null,
+      !item.survey && actions.has("SUBMIT_SURVEY") ? this._survey(item) : null,
+      h(
+        "section",
+        { class: "case-description", "aria-labelledby": "description-heading" },
+        h("h3", { id: "description-heading" }, "What you told us"),
+        item.description
+          ? h("p", { class: "pre-wrap", testid: "case-description" }, item.description)
+          : h("p", { class: "empty", testid: "case-description" }, "No description."),
+      ),
+      this._conversation(item, actions),
+      this._timeline(item),
+      actions.has("CANCEL") ? this._withdraw(item) : null,
+    );
+  }
+
+  _draft(item) {
+    const submit = h("button", { type: "submit", class: "primary", testid: "submit-draft" }, "Send this request");
+    const error = formError();
+    const form = h("form", {}, error, h("div", { class: "form-actions" }, submit));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this._act(item, "submit", { form, error, buttons: [submit] }, async (idempotencyKey) => {
+        const input = { caseId: item.id, idempotencyKey };
+        return (await this.api.request(SUBMIT_CASE, { input })).submitCase;
+      });
+    });
+    return h(
+      "section",
+      { class: "callout draft", testid: "draft", "aria-labelledby": "draft-heading" },
+      h("h3", { id: "draft-heading" }, "Not sent yet"),
+      h("p", {}, "This request is a draft: we have not received it. Send it when it is ready."),
+      form,
+    );
+  }
+
+  _withdraw(item) {
+    const reason = this._draftArea(item.id, "cancel-reason", { id: "cancel-reason", name: "reason", rows: 2 });
+    const submit = h("button", { type: "submit", class: "danger", testid: "cancel-case" }, "Withdraw my request");
+    const error = formError();
+    const form = h("form", {}, field("Why? It helps us improve", reason), error, h("div", { class: "form-actions" }, submit));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this._act(item, "cancel", { form, error, buttons: [submit] }, async (idempotencyKey) => {
+        const input = { caseId: item.id, idempotencyKey };
+        if (reason.value.trim()) input.reason = reason.value;
+        return (await this.api.request(CANCEL_CASE, { input })).cancelCase;
+      }, ["cancel-reason"]);
+    });
+    // Folded away: withdrawing is rare and final, so it should not be the first thing offered.
+    return h(
+      "details",
+      {
+        class: "withdraw", testid: "withdraw",
+        open: this.drafts.get(`${item.id}:withdraw-open`) === "yes",
+        onToggle: (event) => this.drafts.set(`${item.id}:withdraw-open`, event.target.open ? "yes" : "no"),
+      },
+      h("summary", {}, "No longer needed? Withdraw this request"),
+      form,
+    );
+  }
+
+  _progress(item) {
+    const steps = progressSteps(item.workflow, item.stage, item.status);
+    const at = steps.findIndex((step) => step.state === "current");
+    const position = at >= 0 ? at + 1 : steps.length;
+    return h(
+      "section",
+      { class: "progress", testid: "case-stage", "data-stage": item.stage, "aria-labelledby": "progress-heading" },
+      h("h3", { id: "progress-heading", class: "visually-hidden" }, "Progress"),
+      h("p", { class: "visually-hidden" }, `Step ${position} of ${steps.length}: ${steps[position - 1].label}`),
+      h(
+        "ol",
+        { class: "progress-steps" },
+        steps.map((step) =>
+          h(
+            "li",
+            {
+              class: ["progress-step", step.state],
+              "data-stage": step.stage,
+              "aria-current": step.state === "current" ? "step" : null,
+            },
+            h("span", { class: "progress-label" }, step.label),
+          ),
+        ),
+      ),
+    );
+  }
+
+  _infoRequest(item) {
+    const question = findQuestion(item, this.me.id);
+    const answer = this._draftArea(item.id, "answer-text", { id: "answer-text", name: "comment", rows: 4 });
+    const submit = h("button", { type: "submit", class: "primary", testid: "answer-submit" }, "Send my answer");
+    const error = formError();
+    const form = h(
+      "form",
+      { class: "answer-form" },
+      field("Your answer", answer, { required: true }),
+      error,
+      h("div", { class: "form-actions" }, submit),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this._act(item, "answer", { form, error, buttons: [submit] }, async (idempotencyKey) => {
+        // A comment from the requester answers the question and resumes the case (UPDATE rule).
+        const input = { caseId: item.id, comment: answer.value, idempotencyKey };
+        return (await this.api.request(ANSWER, { input })).updateCase;
+      }, ["answer-text"]);
+    });
+    return h(
+      "section",
+      { class: "callout info-request", testid: "info-request", "aria-labelledby": "info-request-heading" },
+      h("h3", { id: "info-request-heading" }, "We need more information from you"),
+      question
+        ? h(
+          "blockquote",
+          { class: "question" },
+          h("p", { class: "pre-wrap", testid: "info-question" }, question.body),
+          h("footer", { class: "muted" }, question.author?.name ?? "Staff", " · ", formatTime(question.createdAt)),
+        )
+        : null,
+      h("p", {}, "Work on your request continues once you answer."),
+      form,
+    );
+  }
+
+  _solution(item, actions) {
+    const parts = [
+      h("h3", { id: "solution-heading" }, "Our proposed solution"),
+      h("p", { class: "solution-code", testid: "solution-code", "data-code": item.resolutionCode ?? "" },
+        resolutionLabel(item.resolutionCode)),
+      item.resolutionNotes ? h("p", { class: "pre-wrap", testid: "solution-notes" }, item.resolutionNotes) : null,
+    ];
+    if (actions.has("ACCEPT_SOLUTION")) {
+      const accept = h("button", { type: "submit", class: "primary", testid: "accept-solution" }, "Yes, this solves it");
+      const acceptError = formError();
+      const acceptForm = h("form", { class: "accept-form" }, h("div", { class: "form-actions" }, accept), acceptError);
+      acceptForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this._act(item, "accept", { form: acceptForm, error: acceptError, buttons: [accept] }, async (idempotencyKey) => {
+          const input = { caseId: item.id, idempotencyKey };
+          return (await this.api.request(ACCEPT_SOLUTION, { input })).acceptSolution;
+        });
+      });
+      parts.push(h("p", {}, "Does this solve your problem?"), acceptForm);
+    }
+    if (actions.has("REJECT_SOLUTION")) {
+      const reason = this._draftArea(item.id, "reject-reason", { id: "reject-reason", name: "reason", rows: 3 });
+      const reject = h("button", { type: "submit", class: "danger", testid: "reject-solution" }, "No, it is not solved");
+      const rejectError = formError();
+      const rejectForm = h(
+        "form",
+        { class: "reject-form" },
+        field("If not, tell us what is still wrong", reason, { required: true }),
+        rejectError,
+        h("div", { class: "form-actions" }, reject),
+      );
+      rejectForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this._act(item, "reject", { form: rejectForm, error: rejectError, buttons: [reject] }, async (idempotencyKey) => {
+          const input = { caseId: item.id, reason: reason.value, idempotencyKey };
+          return (await this.api.request(REJECT_SOLUTION, { input })).rejectSolution;
+        }, ["reject-reason"]);
+      });
+      parts.push(rejectForm);
+    }
+    return h("section", { class: "callout solution", testid: "solution", "aria-labelledby": "solution-heading" }, parts);
+  }
+
+  _survey(item) {
+    const radios = RATINGS.map(([value, label]) => {
+      const radio = h("input", {
+        type: "radio", name: "rating", value: String(value), id: `survey-rating-${value}`,
+        testid: `survey-rating-${value}`, required: true,
+        checked: this.drafts.get(`${item.id}:survey-rating`) === String(value),
+        onChange: () => this.drafts.set(`${item.id}:survey-rating`, String(value)),
+      });
+      // The label wraps its radio: the whole chip is the click target, the radio stays visible.
+      return h("label", { class: "rating", for: radio.id }, radio, h("span", { class: "stars" }, String(value)), " ", label);
+    });
+    const comment = this._draftArea(item.id, "survey-comment", { id: "survey-comment", name: "comment", rows: 3 });
+    const submit = h("button", { type: "submit", class: "primary", testid: "survey-submit" }, "Send my rating");
+    const error = formError();
+    const form = h(
+      "form",
+      { class: "survey-form" },
+      h("fieldset", { class: "ratings" }, h("legend", {}, "How satisfied are you with how we handled your request?"), radios),
+      field("Anything you want to tell us?", comment),
+      error,
+      h("div", { class: "form-actions" }, submit),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const rating = Number(form.elements.rating.value);
+      this._act(item, "survey", { form, error, buttons: [submit] }, async (idempotencyKey) => {
+        const input = { caseId: item.id, rating, idempotencyKey };
+        if (comment.value.trim()) input.comment = comment.value;
+        return (await this.api.request(SUBMIT_SURVEY, { input })).submitSurvey;
+      }, ["survey-comment", "survey-rating"]);
+    });
+    return h(
+      "section",
+      { class: "callout survey", testid: "survey", "aria-labelledby": "survey-heading" },
+      h("h3", { id: "survey-heading" }, "Rate our service"),
+      form,
+    );
+  }
+
+  _surveyThanks(survey) {
+    return h(
+      "section",
+      { class: "callout thanks", testid: "survey-thanks", "data-rating": survey.rating, "aria-labelledby": "thanks-heading" },
+      h("h3", { id: "thanks-heading" }, "Thank you for your feedback"),
+      h("p", {}, `You rated our service ${survey.rating} out of 5.`),
+      survey.comment ? h("p", { class: "pre-wrap muted" }, survey.comment) : null,
+    );
+  }
+
+  _conversation(item, actions) {
+    const comments = item.comments ?? [];
+    const list = h(
+      "ol",
+      { class: "plain conversation", testid: "comments" },
+      comments.length
+        ? comments.map((comment) => {
+          const mine = comment.author?.id === this.me.id;
+          return h(
+            "li",
+            { testid: "comment", class: ["comment", mine ? "mine" : "theirs"], "data-comment-id": comment.id },
+            h("p", { class: "comment-meta" }, mine ? "You" : comment.author?.name ?? "Staff", " · ", formatTime(comment.createdAt)),
+            h("p", { class: "pre-wrap comment-body" }, comment.body),
+          );
+        })
+        : h("li", { class: "empty" }, "No messages yet."),
+    );
+    // Outside an information request (which has its own form) the requester may still write.
+    let form = null;
+    if (actions.has("UPDATE") && item.status !== "AWAITING_INFO") {
+      const text = this._draftArea(item.id, "comment-text", { id: "comment-text", name: "comment", rows: 3 });
+      const submit = h("button", { type: "submit", testid: "comment-submit" }, "Send message");
+      const error = formError();
+      form = h("form", { class: "comment-form" }, field("Write to us", text, { required: true }), error,
+        h("div", { class: "form-actions" }, submit));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this._act(item, "comment", { form, error, buttons: [submit] }, async (idempotencyKey) => {
+          const input = { caseId: item.id, comment: text.value, idempotencyKey };
+          return (await this.api.request(ANSWER, { input })).updateCase;
+        }, ["comment-text"]);
+      });
+    }
+    return h(
+      "section",
+      { class: "case-conversation", "aria-labelledby": "conversation-heading" },
+      h("h3", { id: "conversation-heading" }, "Messages"),
+      list,
+      form,
+    );
+  }
+
+  _timeline(item) {
+    const events = (item.history?.edges ?? []).map((edge) => edge.node);
+    const lines = events
+      .map((event) => ({ event, text: happening(event, event.actor?.id === this.me.id) }))
+      .filter((line) => line.text !== null);
+    return h(
+      "section",
+      { class: "case-timeline", "aria-labelledby": "timeline-heading" },
+      h("h3", { id: "timeline-heading" }, "What happened so far"),
+      h(
+        "ol",
+        { class: "plain timeline", testid: "timeline" },
+        lines.map(({ event, text }) =>
+          h(
+            "li",
+            { testid: "timeline-item", "data-action": event.action },
+            h("span", {}, text),
+            h("span", { class: "meta" }, " · ", formatTime(event.occurredAt)),
+          ),
+        ),
+      ),
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  /** A textarea whose text survives redraws (kept in drafts under its test id). */
+  _draftArea(caseId, testid, attrs) {
+    const draftKey = `${caseId}:${testid}`;
+    return h("textarea", {
+      ...attrs,
+      testid,
+      value: this.drafts.get(draftKey) ?? "",
+      onInput: (event) => this.drafts.set(draftKey, event.target.value),
+    });
+  }
+
+  _key(caseId, formName) {
+    const name = `${caseId}:${formName}`;
+    if (!this.keys.has(name)) this.keys.set(name, new IdempotencyKey());
+    return this.keys.get(name);
+  }
+
+  async _act(item, formName, { form, error, buttons }, perform, draftNames = []) {
+    const payload = await submitting({
+      form, errorBox: error, buttons, banner: this.banner, key: this._key(item.id, formName), perform,
+    });
+    if (!payload) return;
+    for (const name of draftNames) this.drafts.delete(`${item.id}:${name}`);
+    this.onChanged(payload.case);
+  }
+
+  _focusedControl() {
+    const active = document.activeElement;
+    if (!active || !this.container.contains(active) || !active.dataset.testid) return null;
+    const selection = "selectionStart" in active ? [active.selectionStart, active.selectionEnd] : null;
+    return { testid: active.dataset.testid, selection };
+  }
+
+  _restoreFocus({ testid, selection }) {
+    const element = this.container.querySelector(`[data-testid="${CSS.escape(testid)}"]`);
+    if (!element) return;
+    element.focus();
+    if (selection && typeof element.setSelectionRange === "function") {
+      try {
+        element.setSelectionRange(selection[0], selection[1]);
+      } catch {
+        // inputs such as type=email do not support a selection
+      }
+    }
+  }
+}
+
+/**
+ * The question of the pending information request: the first staff comment written with or after
+ * the latest REQUEST_INFO event (the question is stored as a public comment in the same step).
+ */
+export function findQuestion(item, myId) {
+  const events = (item.history?.edges ?? []).map((edge) => edge.node);
+  const request = events.filter((event) => event.action === "REQUEST_INFO").at(-1);
+  const staff = (item.comments ?? []).filter((comment) => comment.author?.id !== myId);
+  if (request) {
+    const asked = new Date(request.occurredAt).getTime();
+    const question = staff.find((comment) => new Date(comment.createdAt).getTime() >= asked);
+    if (question) return question;
+  }
+  return staff.at(-1) ?? null;
+}

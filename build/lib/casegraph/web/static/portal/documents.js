@@ -1,0 +1,72 @@
+// The GraphQL operations of the portal, in one place (field names as in schema.graphql).
+
+// What a row of "My requests" shows; subscription events carry the same fields, so a row is
+// brought up to date from the event alone.
+const CASE_SUMMARY = `
+  id number title status stage workflow version updatedAt submittedAt
+  caseType { name }
+`;
+
+const CASE_DETAIL = `
+  ${CASE_SUMMARY}
+  description createdAt resolutionCode resolutionNotes reopenCount
+  availableActions
+  survey { rating comment submittedAt }
+  comments { id body createdAt author { id name } }
+  history(first: 100) { edges { node { id action type toStatus occurredAt actor { id } } } }
+`;
+
+const PAYLOAD_ERRORS = "errors { code field message }";
+
+export const ME = `query PortalMe { me { id name roles } }`;
+
+export const SERVICES = `query PortalServices {
+  serviceDefinitions {
+    code name description requiredFields
+    caseType { name workflow }
+    template { title description }
+  }
+}`;
+
+export const MY_CASES = `query PortalMyCases($first: Int) {
+  cases(first: $first, orderBy: { field: UPDATED_AT, direction: DESC }) {
+    totalCount
+    edges { node { ${CASE_SUMMARY} } }
+  }
+}`;
+
+export const CASE = `query PortalCase($id: ID!) { case(id: $id) { ${CASE_DETAIL} } }`;
+
+export const CREATE_CASE = `mutation PortalFile($input: CreateCaseInput!) {
+  createCase(input: $input) { case { ${CASE_DETAIL} } ${PAYLOAD_ERRORS} }
+}`;
+
+/** An answer to an information request: a comment, which also resumes the case (UPDATE rule). */
+export const ANSWER = `mutation PortalAnswer($input: UpdateCaseInput!) {
+  updateCase(input: $input) { case { ${CASE_DETAIL} } ${PAYLOAD_ERRORS} }
+}`;
+
+export const ACCEPT_SOLUTION = `mutation PortalAccept($input: AcceptSolutionInput!) {
+  acceptSolution(input: $input) { case { ${CASE_DETAIL} } ${PAYLOAD_ERRORS} }
+}`;
+
+export const REJECT_SOLUTION = `mutation PortalReject($input: RejectSolutionInput!) {
+  rejectSolution(input: $input) { case { ${CASE_DETAIL} } ${PAYLOAD_ERRORS} }
+}`;
+
+export const SUBMIT_SURVEY = `mutation PortalSurvey($input: SubmitSurveyInput!) {
+  submitSurvey(input: $input) { case { ${CASE_DETAIL} } ${PAYLOAD_ERRORS} }
+}`;
+
+export const SUBMIT_CASE = `mutation PortalSubmitDraft($input: SubmitCaseInput!) {
+  submitCase(input: $input) { case { ${CASE_DETAIL} } ${PAYLOAD_ERRORS} }
+}`;
+
+export const CANCEL_CASE = `mutation PortalWithdraw($input: CancelCaseInput!) {
+  cancelCase(input: $input) { case { ${CASE_DETAIL} } ${PAYLOAD_ERRORS} }
+}`;
+
+/** Every event of every case the constituent may see (their own), resumable with `after`. */
+export const CASE_EVENTS = `subscription PortalFeed($after: ID) {
+  caseEvents(after: $after) { id sequence action toStatus case { ${CASE_SUMMARY} } }
+}`;

@@ -1,0 +1,332 @@
+// The constituent portal (/portal): sign in, ask for a service, follow my requests live, answer
+// questions, accept or reject a solution, rate the service.
+//
+// State lives here: the signed-in client, the services, a summary per case (kept current by the
+// mutations' payloads and by the `caseEvents` feed of every case the constituent may see), and
+// what the right-hand side shows (a service's form, a case, or a welcome).
+
+import { h, replace } from "../lib/dom.js";
+import { GraphQLClient, GraphQLRequestError, storeToken, storedToken, tokenClaims } from "../lib/graphql.js";
+import { renderMyCases } from "./cases.js";
+import { Banner, announce, showLiveStatus, showSignedIn } from "./chrome.js";
+import { CaseDetail } from "./detail.js";
+import { CASE, CASE_EVENTS, ME, MY_CASES, SERVICES } from "./documents.js";
+import { statusLabel } from "./labels.js";
+import { renderFileForm, renderServices } from "./services.js";
+import { renderSignIn } from "./signin.js";
+
+const SCOPE = "portal";
+const MY_CASES_PAGE = 100;
+
+const page = {
+  main: document.getElementById("content"),
+  banner: new Banner(document.querySelector('[data-testid="error-banner"]')),
+  liveStatus: document.querySelector('[data-testid="live-status"]'),
+  signedInAs: document.querySelector('[data-testid="signed-in-as"]'),
+  signOut: document.querySelector('[data-testid="sign-out"]'),
+};
+
+let session = null; // the Portal of the signed-in constituent
+
+page.signOut.addEventListener("click", () => signOut());
+
+function signOut(message = null) {
+  session?.close();
+  session = null;
+  storeToken(SCOPE, null);
+  if (window.location.hash) history.replaceState(null, "", window.location.pathname);
+  showSignedIn(page.signedInAs, page.signOut, null);
+  showLiveStatus(page.liveStatus, "offline");
+  showSignInScreen(message);
+}
+
+function showSignInScreen(message = null) {
+  renderSignIn(page.main, { onToken: signIn, message });
+}
+
+/** Try a token: null when signed in, else why not (shown on the sign-in screen). */
+async function signIn(token) {
+  return (await tryToken(token))?.message ?? null;
+}
+
+/** null when signed in, else {message, refused}: refused when the token itself is no good. */
+async function tryToken(token) {
+  if (!token) return { message: "Paste your access token, or pick a demo person.", refused: true };
+  const claims = tokenClaims(token);
+  if (!claims) return { message: "This does not look like an access token.", refused: true };
+  const api = new GraphQLClient({ token });
+  let me;
+  try {
+    me = (await api.request(ME)).me;
+  } catch (error) {
+    if (error instanceof GraphQLRequestError && error.code === "UNAUTHENTICATED") {
+      return { message: "This token was not accepted: it may have expired.", refused: true };
+    }
+    const reason = error.message.replace(/\.$/, "");
+    return { message: `Could not sign in (${reason}). Please try again.`, refused: false };
+  }
+  if (!me.roles.includes("CONSTITUENT")) {
+    return { message: "This portal is for members of the public. Staff use the agent dashboard at /.", refused: true };
+  }
+  storeToken(SCOPE, token);
+  page.banner.hide();
+  session?.close();
+  session = new Portal(api, me);
+  showSignedIn(page.signedInAs, page.signOut, me.name ?? me.id);
+  await session.start();
+  return null;
+}
+
+class Portal {
+  constructor(api, me) {
+    this.api = api;
+    this.me = me;
+    this.services = [];
+    this.cases = new Map(); // id -> case summary
+    this.selected = null; // { kind: "service", code } | { kind: "case", id } | null
+    this.lastEventId = null;
+    this.everLive = false;
+    this.refreshing = new Map(); // case id -> { running, again } (one detail refetch at a time)
+    this.stopFeed = null;
+    this.stopStatus = null;
+    this._layout();
+    this.detail = new CaseDetail(this.side, {
+      api, banner: page.banner, me,
+      onChanged: (item) => {
+        this._remember(item);
+        if (this.selected?.kind === "case" && this.selected.id === item.id) this.detail.show(item);
+      },
+    });
+  }
+
+  _layout() {
+    // Busy until their first load completes (tests wait for that too).
+    this.servicesList = h("ul", { class: "plain services", testid: "services", "aria-busy": "true" },
+      h("li", { class: "muted" }, "Loading…"));
+    this.casesList = h("ul", { class: "plain my-cases", testid: "my-cases", "aria-live": "polite", "aria-busy": "true" },
+      h("li", { class: "muted" }, "Loading…"));
+    this.side = h("div", { class: "portal-side" });
+    replace(
+      page.main,
+      h(
+        "div",
+        { class: "portal-layout" },
+        h(
+          "div",
+          { class: "portal-lists" },
+          h("section", { class: "panel", "aria-labelledby": "services-heading" },
+            h("h2", { id: "services-heading" }, "Ask for a service"), this.servicesList),
+          h("section", { class: "panel", "aria-labelledby": "my-cases-heading" },
+            h("h2", { id: "my-cases-heading" }, "My requests"), this.casesList),
+        ),
+        this.side,
+      ),
+    );
+  }
+
+  async start() {
+    this.stopStatus = this.api.onStatus((status) => {
+      showLiveStatus(page.liveStatus, status);
+      if (status !== "live") return;
+      // Back after an outage: the feed resumes after the last event seen and replays what was
+      // missed; with no event seen yet there is nothing to resume from, so reload instead.
+      if (this.everLive && this.lastEventId === null) this._loadCases();
+      this.everLive = true;
+    });
+    this.stopFeed = this.api.subscribe(CASE_EVENTS, () => ({ after: this.lastEventId }), {
+      next: (data, errors) => {
+        if (errors?.length) page.banner.show(errors.map((e) => e.message).join("; "));
+        if (data?.caseEvents) this._onEvent(data.caseEvents);
+      },
+      error: (errors) => page.banner.show(`Live updates stopped: ${errors.map((e) => e.message).join("; ")}`),
+    });
+    this._showWelcome();
+    await Promise.all([this._loadServices(), this._loadCases()]);
+    const wanted = /^#case-(.+)$/.exec(window.location.hash)?.[1];
+    if (wanted && this.cases.has(decodeURIComponent(wanted))) this.openCase(decodeURIComponent(wanted));
+  }
+
+  close() {
+    this.stopFeed?.();
+    this.stopStatus?.();
+    this.api.close();
+  }
+
+  async _loadServices() {
+    try {
+      this.services = (await this.api.request(SERVICES)).serviceDefinitions;
+    } catch (error) {
+      this._failed(error);
+    }
+    this._drawServices();
+  }
+
+  async _loadCases() {
+    try {
+      const { cases } = await this.api.request(MY_CASES, { first: MY_CASES_PAGE });
+      for (const edge of cases.edges) this.cases.set(edge.node.id, edge.node);
+    } catch (error) {
+      this._failed(error);
+    }
+    this._drawCases();
+  }
+
+  _failed(error) {
+    if (error instanceof GraphQLRequestError && error.code === "UNAUTHENTICATED") {
+      signOut("Your sign-in is no longer valid. Please sign in again.");
+      return;
+    }
+    page.banner.show(error.message, error.code);
+  }
+
+  _drawServices() {
+    this.servicesList.removeAttribute("aria-busy");
+    renderServices(this.servicesList, this.services, {
+      selectedCode: this.selected?.kind === "service" ? this.selected.code : null,
+      onChoose: (service) => this.openService(service),
+    });
+  }
+
+  _drawCases() {
+    this.casesList.removeAttribute("aria-busy");
+    renderMyCases(this.casesList, [...this.cases.values()], {
+      selectedId: this.selected?.kind === "case" ? this.selected.id : null,
+      onOpen: (id) => this.openCase(id),
+    });
+  }
+
+  _showWelcome() {
+    replace(
+      this.side,
+      h(
+        "section",
+        { class: "panel welcome" },
+        h("h2", {}, `Welcome, ${this.me.name ?? this.me.id}`),
+        h("p", {}, "Choose a service to send us a request, or open one of your requests to see where it stands."),
+        h("p", { class: "muted" }, "This page updates by itself when we answer: there is no need to reload it."),
+      ),
+    );
+  }
+
+  openService(service) {
+    this.selected = { kind: "service", code: service.code };
+    this.detail.clear();
+    history.replaceState(null, "", window.location.pathname);
+    this._drawServices();
+    this._drawCases();
+    renderFileForm(this.side, service, {
+      api: this.api,
+      banner: page.banner,
+      onFiled: (item) => {
+        this._remember(item);
+        announce(`Your request ${item.number} was sent.`);
+        this.openCase(item.id, item);
+      },
+      onCancel: () => {
+        this.selected = null;
+        this._drawServices();
+        this._showWelcome();
+      },
+    });
+  }
+
+  /** Show a case; `known` is its full state when the caller has it already (no refetch). */
+  async openCase(id, known = null) {
+    this.selected = { kind: "case", id };
+    history.replaceState(null, "", `#case-${encodeURIComponent(id)}`);
+    this._drawServices();
+    this._drawCases();
+    if (known) {
+      this.detail.show(known);
+    } else {
+      if (this.detail.caseId !== id) {
+        this.detail.clear();
+        replace(this.side, h("p", { class: "panel muted", "aria-busy": "true" }, "Loading…"));
+      }
+      await this._refreshCase(id);
+    }
+    // Chosen by the visitor: take keyboard and screen-reader focus (and, on a phone, the view)
+    // to the case. Live redraws never move focus.
+    if (this.selected?.kind === "case" && this.selected.id === id) this.detail.focusHeading();
+  }
+
+  /** Refetch one case; concurrent calls collapse into one more fetch after the running one. */
+  async _refreshCase(id) {
+    const state = this.refreshing.get(id);
+    if (state) {
+      state.again = true;
+      return;
+    }
+    this.refreshing.set(id, { again: false });
+    try {
+      let again = true;
+      while (again) {
+        this.refreshing.get(id).again = false;
+        let item;
+        try {
+          item = (await this.api.request(CASE, { id })).case;
+        } catch (error) {
+          this._failed(error);
+          return;
+        }
+        if (item) this._remember(item);
+        else this._forget(id);
+        if (this.selected?.kind === "case" && this.selected.id === id) {
+          if (item) this.detail.show(item);
+          else replace(this.side, h("p", { class: "panel empty" }, "This request is no longer available."));
+        }
+        again = this.refreshing.get(id).again;
+      }
+    } finally {
+      this.refreshing.delete(id);
+    }
+  }
+
+  _remember(item) {
+    const before = this.cases.get(item.id);
+    this.cases.set(item.id, { ...before, ...pickSummary(item) });
+    this._drawCases();
+  }
+
+  _forget(id) {
+    this.cases.delete(id);
+    this._drawCases();
+  }
+
+  _onEvent(event) {
+    this.lastEventId = event.id;
+    const item = event.case;
+    if (!item) {
+      this._loadCases(); // a case no longer visible (deleted): the list tells what is left
+      return;
+    }
+    const before = this.cases.get(item.id);
+    if (before && item.version < before.version) return; // older than what a payload already showed
+    if (before?.status !== item.status) {
+      announce(`Your request ${item.number}: ${statusLabel(item.status)}.`);
+    }
+    this._remember(item);
+    if (this.selected?.kind === "case" && this.selected.id === item.id) {
+      // The summary is in the event; comments, actions and the rest come with a refetch.
+      this._refreshCase(item.id);
+    }
+  }
+}
+
+const SUMMARY_FIELDS = ["id", "number", "title", "status", "stage", "workflow", "version", "updatedAt", "submittedAt", "caseType"];
+
+function pickSummary(item) {
+  return Object.fromEntries(SUMMARY_FIELDS.filter((key) => key in item).map((key) => [key, item[key]]));
+}
+
+const saved = storedToken(SCOPE);
+if (saved) {
+  tryToken(saved).then((failure) => {
+    // A refused token is forgotten; one that could not be checked (server unreachable) is
+    // kept, so reloading the page later signs in again.
+    if (failure?.refused) signOut(failure.message);
+    else if (failure) showSignInScreen(failure.message);
+  });
+} else {
+  showSignInScreen();
+}

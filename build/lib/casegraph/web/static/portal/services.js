@@ -1,0 +1,122 @@
+// "Ask for a service": the public services on offer, and the form that files a case under one.
+// The form asks for what the service requires (ServiceDefinition.requiredFields) and offers the
+// contact fields otherwise; the template, if any, pre-fills title and description.
+
+import { h, replace } from "../lib/dom.js";
+import { CREATE_CASE } from "./documents.js";
+import { IdempotencyKey, field, formError, submitting } from "./forms.js";
+
+export function renderServices(list, services, { selectedCode, onChoose }) {
+  if (!services.length) {
+    replace(list, h("li", { class: "empty" }, "No services are offered online at the moment."));
+    return;
+  }
+  replace(
+    list,
+    services.map((service) =>
+      h(
+        "li",
+        { testid: "service", "data-code": service.code, class: ["service", service.code === selectedCode && "selected"] },
+        h(
+          "button",
+          {
+            type: "button",
+            class: "service-button",
+            "aria-current": service.code === selectedCode ? "true" : null,
+            onClick: () => onChoose(service),
+          },
+          h("span", { class: "service-name" }, service.name),
+          service.description ? h("span", { class: "service-description" }, service.description) : null,
+        ),
+      ),
+    ),
+  );
+}
+
+/** The filing form for one service; `onFiled(case)` gets the new case. */
+export function renderFileForm(container, service, { api, banner, onFiled, onCancel }) {
+  const required = new Set(service.requiredFields);
+  const controls = {
+    title: h("input", {
+      id: "file-title", name: "title", type: "text", testid: "input-title", maxLength: 200, autocomplete: "off",
+      value: service.template?.title ?? "",
+    }),
+    description: h("textarea", {
+      id: "file-description", name: "description", testid: "input-description", rows: 6,
+      value: service.template?.description ?? "",
+    }),
+    contactEmail: h("input", {
+      id: "file-contact-email", name: "contactEmail", type: "email", testid: "input-contactEmail", autocomplete: "email",
+    }),
+    contactPhone: h("input", {
+      id: "file-contact-phone", name: "contactPhone", type: "tel", testid: "input-contactPhone", autocomplete: "tel",
+    }),
+  };
+  const wantsLocation = required.has("LOCATION");
+  if (wantsLocation) {
+    controls.latitude = h("input", {
+      id: "file-latitude", name: "latitude", type: "number", step: "any", min: -90, max: 90, testid: "input-latitude",
+    });
+    controls.longitude = h("input", {
+      id: "file-longitude", name: "longitude", type: "number", step: "any", min: -180, max: 180, testid: "input-longitude",
+    });
+  }
+  const error = formError();
+  const submit = h("button", { type: "submit", class: "primary", testid: "file-submit" }, "Send my request");
+  const cancel = h("button", { type: "button", onClick: onCancel }, "Cancel");
+
+  const form = h(
+    "form",
+    { class: "panel file-form", testid: "file-form", "data-code": service.code, "aria-labelledby": "file-heading", noValidate: false },
+    h("h2", { id: "file-heading" }, service.name),
+    service.description ? h("p", { class: "muted" }, service.description) : null,
+    field("In a few words, what is it about?", controls.title, { required: true }),
+    field("Tell us more", controls.description, {
+      required: required.has("DESCRIPTION"),
+      hint: "What happened, where and since when. Do not include passwords or bank details.",
+    }),
+    wantsLocation
+      ? h(
+        "fieldset",
+        { class: "location" },
+        h("legend", {}, "Where is it?"),
+        h("p", { class: "hint" }, "The position in degrees (as a map app shows it)."),
+        field("Latitude", controls.latitude, { required: true }),
+        field("Longitude", controls.longitude, { required: true }),
+      )
+      : null,
+    h(
+      "fieldset",
+      { class: "contact" },
+      h("legend", {}, "How can we reach you?"),
+      field("Email", controls.contactEmail, { required: required.has("CONTACT_EMAIL") }),
+      field("Phone", controls.contactPhone, { required: required.has("CONTACT_PHONE") }),
+    ),
+    error,
+    h("div", { class: "form-actions" }, submit, cancel),
+  );
+
+  const key = new IdempotencyKey();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = {
+      serviceDefinitionCode: service.code,
+      channel: "PORTAL",
+      title: controls.title.value,
+    };
+    for (const name of ["description", "contactEmail", "contactPhone"]) {
+      if (controls[name].value.trim() !== "") input[name] = controls[name].value;
+    }
+    if (wantsLocation) {
+      input.latitude = Number(controls.latitude.value);
+      input.longitude = Number(controls.longitude.value);
+    }
+    const payload = await submitting({
+      form, errorBox: error, buttons: [submit, cancel], banner, key,
+      perform: async (idempotencyKey) => (await api.request(CREATE_CASE, { input: { ...input, idempotencyKey } })).createCase,
+    });
+    if (payload) onFiled(payload.case);
+  });
+  replace(container, form);
+  controls.title.focus();
+}

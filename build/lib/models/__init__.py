@@ -1,0 +1,50 @@
+"""Tortoise ORM models: the only place that knows table layouts."""
+
+from models.case import Case
+from models.case_type import CaseType
+from models.comment import Comment, WorkNote
+from models.counter import Counter
+from models.event import CaseEvent
+from models.group import AssignmentGroup, GroupMembership
+from models.guard import PersistedQuery, RateLimitBucket
+from models.idempotency import IdempotencyRecord
+from models.intake import CaseIntake, CaseTemplate, CaseTypeRequirement, ServiceDefinition
+from models.knowledge import Article, ArticleTerm, CaseArticleLink
+from models.notification import Notification
+from models.playbook import CaseStep, Playbook, PlaybookStep
+from models.sla import CaseAlert, CaseTimer, SlaPolicy, SlaSettings
+from models.survey import Survey
+from models.task import CaseTask
+from models.user import User
+
+__all__ = [
+    "CaseAlert",
+    "CaseTimer",
+    "SlaPolicy",
+    "SlaSettings",
+    "CaseIntake",
+    "CaseStep",
+    "CaseTemplate",
+    "CaseTypeRequirement",
+    "Playbook",
+    "PlaybookStep",
+    "ServiceDefinition",
+    "Article",
+    "ArticleTerm",
+    "CaseArticleLink",
+    "AssignmentGroup",
+    "Case",
+    "CaseEvent",
+    "CaseTask",
+    "CaseType",
+    "Comment",
+    "Counter",
+    "GroupMembership",
+    "IdempotencyRecord",
+    "Notification",
+    "PersistedQuery",
+    "RateLimitBucket",
+    "Survey",
+    "User",
+    "WorkNote",
+]

@@ -1,0 +1,162 @@
+"""Strawberry declarations only. ``build_schema`` assembles the schema and its guards."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+
+import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, OperationDefinitionNode, FieldNode
+from strawberry.extensions import DisableIntrospection, MaskErrors, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
+
+from casegraph.domain.errors import DomainError
+from casegraph.settings import QueryLimits
+from schema.context import Context, Unauthenticated
+from schema.limits import QueryLimitsGuard
+from schema.root import Mutation, Query, Subscription
+
+log = logging.getLogger("casegraph.graphql")
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+def unauthenticated(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": UNAUTHENTICATED})
+
+
+class AuthenticationGate(SchemaExtension):
+    """Refuses, before execution, operations without a valid token.
+
+    A bad token is refused on any operation; a missing one only when the operation asks for
+    more than introspection (api.md *Authentication*).
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.actor is None:
+            message = context.auth_error
+            if message is None and not _introspection_only(self.execution_context):
+                message = "Authentication required: send 'Authorization: Bearer <token>'."
+            if message is not None:
+                self.execution_context.result = GraphQLExecutionResult(
+                    data=None, errors=[unauthenticated(message)]
+                )
+        yield
+
+
+class SubscriptionsNeedAWebSocket(SchemaExtension):
+    """A subscription sent over plain HTTP is a request error, not a crash.
+
+    Strawberry lets HTTP carry subscriptions for its streaming transports, which casegraph does
+    not offer; executing one as a plain operation would fail inside graphql-core.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        execution_context = self.execution_context
+        context = execution_context.context
+        if (
+            execution_context.result is None
+            and isinstance(context, Context)
+            and not context.over_websocket
+            and execution_context.operation_type is OperationType.SUBSCRIPTION
+        ):
+            execution_context.result = GraphQLExecutionResult(
+                data=None,
+                errors=[GraphQLError(
+                    "Subscriptions run over a WebSocket (graphql-transport-ws) at /graphql, not over HTTP.",
+                    extensions={"code": "BAD_REQUEST"},
+                )],
+            )
+        yield
+
+
+def _introspection_only(execution_context: ExecutionContext) -> bool:
+    document = execution_context.graphql_document
+    if document is None:
+        return False
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for selection in definition.selection_set.selections:
+                if not isinstance(selection, FieldNode) or not selection.name.value.startswith("__"):
+                    return False
+    return True
+
+
+def should_mask_error(error: GraphQLError) -> bool:
+    """Mask only unexpected failures: refusals, validation and limit errors stay readable."""
+    original = error.original_error
+    if original is None or isinstance(original, (GraphQLError, DomainError)):
+        return False
+    return not isinstance(original, Unauthenticated)
+
+
+class CaseGraphSchema(strawberry.federation.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            original = error.original_error
+            if isinstance(original, Unauthenticated):
+                error.extensions = {**(error.extensions or {}), "code": UNAUTHENTICATED}
+            elif isinstance(original, DomainError):
+                error.extensions = {**(error.extensions or {}), "code": original.code.value}
+            elif original is not None and not isinstance(original, GraphQLError):
+                # The client sees only this id (MaskUnexpectedErrors); the log has it with the traceback.
+                error_id = uuid.uuid4().hex[:16]
+                error.extensions = {**(error.extensions or {}), "errorId": error_id}
+                log.error(
+                    "unexpected error %s in %s", error_id, error.path, exc_info=original, extra={"error_id": error_id}
+                )
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Strawberry's masking, plus a code and the error id the server log carries too."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        error_id = (error.extensions or {}).get("errorId")
+        masked.extensions = {"code": INTERNAL_ERROR, **({"errorId": error_id} if error_id else {})}
+        return masked
+
+
+def build_schema(
+    *,
+    production: bool = False,
+    limits: QueryLimits | None = None,
+    batch_max_operations: int = 0,
+    extra_extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
+) -> strawberry.federation.Schema:
+    """The schema with its guards.
+
+    ``extra_extensions`` come from the application (rate limits, persisted-query allow-list,
+    metrics, tracing); they run after authentication and before the limits.
+    """
+    limits = limits or QueryLimits()
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        AuthenticationGate,
+        SubscriptionsNeedAWebSocket,
+        *extra_extensions,
+        lambda: QueryLimitsGuard(limits),
+        lambda: MaskUnexpectedErrors(should_mask_error=should_mask_error, error_message="Unexpected error."),
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
+    from schema import features
+
+    def merged(name: str, base: type, extra: list[type]) -> type:
+        return merge_types(name, (base, *extra)) if extra else base
+
+    return CaseGraphSchema(
+        query=merged("Query", Query, features.QUERIES),
+        mutation=merged("Mutation", Mutation, features.MUTATIONS),
+        subscription=merged("Subscription", Subscription, features.SUBSCRIPTIONS),
+        extensions=extensions,
+        config=StrawberryConfig(
+            batching_config={"max_operations": batch_max_operations} if batch_max_operations else None
+        ),
+    )

@@ -1,0 +1,228 @@
+"""Desk analytics for dashboards: `analytics(filter)` and its aggregates, each computed in the
+database only when asked for. Definitions: ``casegraph/services/analytics.py`` (counts) and
+``analytics_times.py`` (durations); who sees what: ``analytics_scope.py``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import strawberry
+
+from casegraph.domain.errors import DomainError
+from casegraph.domain.sla import TimerKind
+from casegraph.services import analytics as counts
+from casegraph.services import analytics_times as times
+from casegraph.services.analytics import BacklogInterval, OpenCaseDimension
+from casegraph.services.analytics_scope import AnalyticsFilter, Scope, analytics_scope
+from schema.context import Info, query_error
+from schema.enums import CaseStage, CaseStatus
+from schema.survey_results import RatingCount
+from schema.types import AssignmentGroup, CaseType, User, _group, _user
+
+# SlaTimerKind is registered (and described) by schema/sla.py.
+strawberry.enum(OpenCaseDimension, description="What open cases are counted per.")
+strawberry.enum(BacklogInterval, description="The width of one backlog bucket.")
+
+
+@strawberry.input(description=(
+    "Which cases analytics cover; all given conditions must hold. `from` is inclusive, `to` exclusive; "
+    "what they bound differs per aggregate (see each field). Group and case type codes: null or empty "
+    "means every one the viewer may see."
+))
+class AnalyticsFilterInput:
+    from_: datetime | None = strawberry.field(default=None, name="from", description="A time without offset is UTC.")
+    to: datetime | None = strawberry.field(default=None, description="A time without offset is UTC.")
+    group_codes: list[str] | None = strawberry.field(
+        default=None, description="Assignment groups; AGENT and MANAGER may name only their own."
+    )
+    case_type_codes: list[str] | None = None
+
+
+@strawberry.type(description="Open cases of one combination of the dimensions asked for; the other keys are null.")
+class OpenCaseCount:
+    count: int
+    stage: CaseStage | None
+    status: CaseStatus | None
+    priority: int | None
+    _group_id: strawberry.Private[int | None]
+    _case_type_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def group(self, info: Info) -> AssignmentGroup | None:
+        return await _group(info, self._group_id)
+
+    @strawberry.field
+    async def case_type(self, info: Info) -> CaseType | None:
+        return await _case_type(info, self._case_type_id)
+
+
+@strawberry.type(description="Moves in and out of the open set during [start, end), and the open cases at `end`.")
+class BacklogBucket:
+    start: datetime
+    end: datetime
+    opened: int = strawberry.field(description="Cases submitted.")
+    reopened: int = strawberry.field(description="Resolved cases reopened (solution rejected).")
+    resolved: int = strawberry.field(description="Open cases resolved or closed.")
+    cancelled: int = strawberry.field(description="Open cases cancelled.")
+    open_at_end: int = strawberry.field(description="Cases open at `end`.")
+
+
+@strawberry.type(description="Durations in seconds (wall-clock, to the millisecond); percentiles by nearest rank.")
+class DurationStats:
+    count: int
+    mean_seconds: float | None
+    min_seconds: float | None
+    max_seconds: float | None
+    p50_seconds: float | None
+    p90_seconds: float | None
+    p95_seconds: float | None
+
+    @classmethod
+    def of(cls, stats: times.DurationStats) -> DurationStats:
+        return cls(
+            count=stats.count, mean_seconds=stats.mean, min_seconds=stats.minimum, max_seconds=stats.maximum,
+            p50_seconds=stats.percentiles[50], p90_seconds=stats.percentiles[90], p95_seconds=stats.percentiles[95],
+        )
+
+
+@strawberry.type(description="SLA timers of one case type, priority and kind.")
+class SlaCompliance:
+    priority: int
+    kind: TimerKind
+    met: int = strawberry.field(description="Stopped within target.")
+    breached: int = strawberry.field(description="Breach recorded, or time counted reached the target.")
+    in_progress: int = strawberry.field(description="Still counting (running or paused) within target.")
+    compliance_rate: float | None = strawberry.field(description="met / (met + breached); null when neither.")
+    _case_type_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def case_type(self, info: Info) -> CaseType | None:
+        return await _case_type(info, self._case_type_id)
+
+
+@strawberry.type(description="Of the cases resolved in the range, those ever reopened.")
+class ReopenRate:
+    resolved_cases: int
+    reopened_cases: int
+    rate: float | None = strawberry.field(description="reopenedCases / resolvedCases; null when none resolved.")
+
+
+@strawberry.type(description="Satisfaction surveys submitted in the range.")
+class SatisfactionSummary:
+    count: int
+    average_rating: float | None = strawberry.field(description="Null when there is no survey.")
+    distribution: list[RatingCount] = strawberry.field(description="Ratings 1 to 5, each with its count.")
+
+
+@strawberry.type(description="One agent's load and results; a case counts for its current assignee.")
+class AgentWorkload:
+    open_cases: int = strawberry.field(description="Assigned and open now (submitted in the range).")
+    resolved_cases: int = strawberry.field(description="Resolved in the range.")
+    mean_resolution_seconds: float | None = strawberry.field(description="Of those resolutions.")
+    survey_count: int = strawberry.field(description="Surveys of their cases submitted in the range.")
+    average_rating: float | None
+    _agent_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def agent(self, info: Info) -> User | None:
+        return await _user(info, self._agent_id)
+
+
+@strawberry.type(description="Aggregates over the cases the filter selects and the viewer may see.")
+class Analytics:
+    _scope: strawberry.Private[Scope]
+
+    @strawberry.field(description="Cases open now (not resolved, closed or cancelled), submitted in the range.")
+    async def open_cases(self, by: list[OpenCaseDimension]) -> list[OpenCaseCount]:
+        rows = await counts.open_cases(self._scope, by)
+        return [
+            OpenCaseCount(count=r.count, stage=r.stage, status=r.status, priority=r.priority,
+                          _group_id=r.group_id, _case_type_id=r.case_type_id)
+            for r in rows
+        ]
+
+    @strawberry.field(description=(
+        "Per bucket from `from` (default: 30 intervals before `to`) to `to` (default: now); "
+        "at most 366 buckets."
+    ))
+    async def backlog(self, interval: BacklogInterval = BacklogInterval.DAY) -> list[BacklogBucket]:
+        try:
+            buckets = await counts.backlog(self._scope, interval)
+        except DomainError as refusal:
+            raise query_error(refusal) from None
+        return [
+            BacklogBucket(start=b.start, end=b.end, opened=b.opened, reopened=b.reopened, resolved=b.resolved,
+                          cancelled=b.cancelled, open_at_end=b.open_at_end)
+            for b in buckets
+        ]
+
+    @strawberry.field(description="Submitted → first OPEN, of cases first opened in the range.")
+    async def first_response_time(self) -> DurationStats:
+        return DurationStats.of(await times.first_response_time(self._scope))
+
+    @strawberry.field(description="Submitted → final resolution or close, of cases resolved in the range.")
+    async def resolution_time(self) -> DurationStats:
+        return DurationStats.of(await times.resolution_time(self._scope))
+
+    @strawberry.field(description="Per case type, priority and timer kind, of the timers started in the range.")
+    async def sla_compliance(self) -> list[SlaCompliance]:
+        return [
+            SlaCompliance(priority=r.priority, kind=r.kind, met=r.met, breached=r.breached,
+                          in_progress=r.in_progress, compliance_rate=r.compliance_rate,
+                          _case_type_id=r.case_type_id)
+            for r in await counts.sla_compliance(self._scope)
+        ]
+
+    @strawberry.field(description="Reopened share of the cases resolved in the range.")
+    async def reopen_rate(self) -> ReopenRate:
+        found = await counts.reopen_rate(self._scope)
+        return ReopenRate(resolved_cases=found.resolved_cases, reopened_cases=found.reopened_cases, rate=found.rate)
+
+    @strawberry.field(description="CSAT of the surveys submitted in the range.")
+    async def satisfaction(self) -> SatisfactionSummary:
+        found = await counts.satisfaction(self._scope)
+        return SatisfactionSummary(
+            count=found.count, average_rating=found.average,
+            distribution=[RatingCount(rating=r, count=n) for r, n in found.distribution.items()],
+        )
+
+    @strawberry.field(description="Per agent of the groups in scope (idle ones included), most open cases first.")
+    async def agent_workload(self) -> list[AgentWorkload]:
+        return [
+            AgentWorkload(open_cases=w.open_cases, resolved_cases=w.resolved_cases,
+                          mean_resolution_seconds=w.mean_resolution, survey_count=w.surveys,
+                          average_rating=w.average_rating, _agent_id=w.agent_id)
+            for w in await times.agent_workload(self._scope)
+        ]
+
+
+@strawberry.type
+class AnalyticsQuery:
+    @strawberry.field(description=(
+        "Desk analytics: ADMIN over every group, AGENT and MANAGER over their own groups; others are refused."
+    ))
+    async def analytics(self, info: Info, filter: AnalyticsFilterInput | None = None) -> Analytics | None:
+        actor = info.context.require_actor()
+        flt = filter or AnalyticsFilterInput()
+        try:
+            scope = await analytics_scope(
+                actor=actor,
+                flt=AnalyticsFilter(start=_utc(flt.from_), end=_utc(flt.to), group_codes=flt.group_codes,
+                                    case_type_codes=flt.case_type_codes),
+                now=info.context.clock(),
+            )
+        except DomainError as refusal:
+            raise query_error(refusal) from None
+        return Analytics(_scope=scope)
+
+
+async def _case_type(info: Info, case_type_id: int | None) -> CaseType | None:
+    if case_type_id is None:
+        return None
+    row = await info.context.loaders.case_type_by_id.load(case_type_id)
+    return CaseType.from_row(row) if row is not None else None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A time without an offset is taken as UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

@@ -1,0 +1,63 @@
+"""What every resolver gets: the actor (or why there is none), loaders, clock and publisher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.types import Info as StrawberryInfo
+
+from casegraph.clock import Clock, utc_now
+from casegraph.domain.enums import Role
+from casegraph.domain.errors import DomainError
+from casegraph.domain.relations import Actor
+from casegraph.events.live import LiveEvents
+from casegraph.settings import QueryLimits
+from casegraph.services.publisher import NullPublisher, Publisher
+from resolvers.loaders import Loaders
+
+STAFF_VIEW_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.FIELD_AGENT, Role.ADMIN})
+
+
+class Unauthenticated(Exception):
+    """No valid token for an operation that needs one."""
+
+
+@dataclass
+class Context:
+    actor: Actor | None = None
+    auth_error: str | None = None
+    clock: Clock = utc_now
+    publisher: Publisher = field(default_factory=NullPublisher)
+    live: LiveEvents | None = None
+    loaders: Loaders = field(init=False)
+    request: Any = None
+    response: Any = None
+    connection_params: dict[str, Any] | None = None
+    # Subscriptions only run over a WebSocket; over HTTP they are refused before execution.
+    over_websocket: bool = False
+    # `first` above this is capped (Settings.query_limits.max_page_size).
+    max_page_size: int = QueryLimits.max_page_size
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.actor)
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise Unauthenticated(self.auth_error or "Authentication required.")
+        return self.actor
+
+    @property
+    def sees_internal(self) -> bool:
+        """Staff see internal fields (work notes, findings); constituents and partners do not."""
+        return self.actor is not None and bool(self.actor.roles & STAFF_VIEW_ROLES)
+
+
+Info = StrawberryInfo[Context, None]
+
+
+def query_error(error: DomainError) -> Exception:
+    """Refusals in queries become top-level errors carrying the same code."""
+    from graphql import GraphQLError
+
+    return GraphQLError(error.message, extensions={"code": error.code.value, "field": error.field})

@@ -1,0 +1,114 @@
+"""Duplicates: similar open cases (``similarCases``) and ``markDuplicate``; ``Case.duplicateOf`` and
+``Case.duplicates`` show the link from both sides. Service: ``casegraph/services/duplicates.py``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Annotated
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from casegraph.domain.enums import ResolutionCode
+from casegraph.domain.errors import DomainError
+from casegraph.services import duplicates
+from casegraph.services.records import CASE_COLUMNS, CaseRecord
+from casegraph.services.visibility import visible_cases
+from schema.context import Info, query_error
+from schema.inputs import CaseActionInput
+from schema.knowledge import case_action_payload
+from schema.payloads import CasePayload
+from schema.types import Case
+
+
+@strawberry.type(description="An open case that may be the same request as another, and why.")
+class SimilarCase:
+    case: Case
+    score: float = strawberry.field(
+        description="0 … 1: text similarity, blended with proximity (within the radius) when both cases have a location."
+    )
+    text_similarity: float = strawberry.field(description="0 … 1: how alike title and description are.")
+    distance_meters: float | None = strawberry.field(description="Null unless both cases have a location.")
+
+
+@strawberry.input(description="Resolve the case (code DUPLICATE) as a duplicate of another, open case.")
+class MarkDuplicateInput(CaseActionInput):
+    duplicate_of_id: strawberry.ID = strawberry.field(description="The original case.")
+    resolution_notes: str | None = strawberry.field(
+        default=None, description="Shown to the requester; a neutral default is used when omitted."
+    )
+
+
+def _duplicates_loader(info: Info) -> DataLoader[str, list[CaseRecord]]:
+    actor = info.context.require_actor()
+
+    async def load(keys: Sequence[str]) -> list[list[CaseRecord]]:
+        rows = await (
+            visible_cases(actor)
+            .filter(duplicate_of_id__in=list(set(keys)), resolution_code=ResolutionCode.DUPLICATE)
+            .order_by("created_at", "id")
+            .values(*CASE_COLUMNS)
+        )
+        found: dict[str, list[CaseRecord]] = defaultdict(list)
+        for row in rows:
+            record = CaseRecord.from_row(row)
+            found[str(record.duplicate_of_id)].append(record)
+        return [found.get(key, []) for key in keys]
+
+    return info.context.loaders.loader("duplicates.duplicates_by_case", lambda: DataLoader(load))
+
+
+async def duplicate_of(info: Info, record: CaseRecord) -> Case | None:
+    """``Case.duplicateOf``: the original, while the case stands resolved as its duplicate."""
+    if record.duplicate_of_id is None or record.resolution_code is not ResolutionCode.DUPLICATE:
+        return None
+    original = await info.context.loaders.visible_case_by_id.load(record.duplicate_of_id)
+    return Case.from_record(original) if original is not None else None
+
+
+async def duplicates_of(info: Info, case_id: str) -> list[Case]:
+    """``Case.duplicates``: cases resolved as duplicates of this one that the viewer may see."""
+    return [Case.from_record(r) for r in await _duplicates_loader(info).load(case_id)]
+
+
+@strawberry.type
+class DuplicatesQuery:
+    @strawberry.field(description="Open cases of the same type that look like this one (similar text, nearby), "
+                      "most similar first; for staff handling the case. Only cases the viewer may see.")
+    async def similar_cases(
+        self,
+        info: Info,
+        case_id: strawberry.ID,
+        first: Annotated[int, strawberry.argument(description="At most 50.")] = duplicates.DEFAULT_SIMILAR,
+        radius_meters: Annotated[
+            float, strawberry.argument(description="How near counts as nearby, in meters (at most 50 km).")
+        ] = duplicates.DEFAULT_RADIUS_METERS,
+    ) -> list[SimilarCase]:
+        actor = info.context.require_actor()
+        try:
+            found = await duplicates.similar_cases(
+                actor=actor, case_id=str(case_id), first=first, radius_meters=radius_meters
+            )
+        except DomainError as refusal:
+            raise query_error(refusal) from None
+        return [
+            SimilarCase(
+                case=Case.from_record(s.case), score=s.score, text_similarity=s.text_similarity,
+                distance_meters=s.distance_meters,
+            )
+            for s in found
+        ]
+
+
+@strawberry.type
+class DuplicatesMutation:
+    @strawberry.mutation(description="Resolve a case (code DUPLICATE) as a duplicate of another open case; "
+                         "same rules as proposeSolution. Both cases record a MARK_DUPLICATE event.")
+    async def mark_duplicate(self, info: Info, input: MarkDuplicateInput) -> CasePayload:
+        actor = info.context.require_actor()
+        return await case_action_payload(info, "markDuplicate", input, lambda on_success: duplicates.mark_duplicate(
+            actor=actor, case_id=str(input.case_id), duplicate_of_id=str(input.duplicate_of_id),
+            resolution_notes=input.resolution_notes, expected_version=input.expected_version,
+            now=info.context.clock(), publisher=info.context.publisher, on_success=on_success,
+        ))

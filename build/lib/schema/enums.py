@@ -1,0 +1,58 @@
+"""The domain's enums exposed to GraphQL unchanged (names and values fixed by the spec).
+
+``strawberry.enum`` registers each domain class in place, so the domain never imports strawberry
+and annotations here use the very same classes.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from casegraph.domain.enums import (
+    CaseAction,
+    CaseEventType,
+    CaseStage,
+    CaseStatus,
+    Channel,
+    ErrorCode,
+    ResolutionCode,
+    Role,
+    TaskState,
+    Workflow,
+)
+from casegraph.events.feed import QueueScope
+from casegraph.services.case_queries import OrderField
+
+strawberry.enum(CaseStage, description="The stage of a case's life cycle.")
+strawberry.enum(CaseStatus, description="The status of a case within its stage.")
+strawberry.enum(CaseAction, description="An action on a case; events name the action that caused them.")
+strawberry.enum(Role, description="A role carried in the bearer token's `roles` claim.")
+strawberry.enum(Workflow, description="The life cycle a case type follows.")
+strawberry.enum(Channel, description="How a case reached the agency.")
+strawberry.enum(ResolutionCode, description="Why a case was resolved.")
+strawberry.enum(CaseEventType, description="What kind of change an event records.")
+strawberry.enum(ErrorCode, description="Why a mutation was refused.")
+strawberry.enum(TaskState, description="Where a case task (work-order line) stands.")
+strawberry.enum(QueueScope, description="Which cases a queue feed follows: my groups' or those assigned to me.")
+
+
+@strawberry.enum(description="What a case list is sorted by.")
+class CaseOrderField(Enum):
+    CREATED_AT = OrderField.CREATED_AT.value
+    UPDATED_AT = OrderField.UPDATED_AT.value
+    PRIORITY = OrderField.PRIORITY.value
+    NUMBER = OrderField.NUMBER.value
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+__all__ = [
+    "CaseAction", "CaseEventType", "CaseOrderField", "CaseStage", "CaseStatus", "Channel", "ErrorCode",
+    "OrderDirection", "QueueScope", "ResolutionCode", "Role", "TaskState", "Workflow",
+]

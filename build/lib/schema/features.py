@@ -1,0 +1,24 @@
+"""Root fields contributed by desk features, merged into the root types by ``build_schema``.
+
+A feature defines its own ``@strawberry.type class XQuery`` / ``XMutation`` (in its own
+``schema/<feature>.py``) and lists them here.
+"""
+
+from __future__ import annotations
+
+from schema.analytics import AnalyticsQuery
+from schema.case_tree import CaseTreeMutation
+from schema.duplicates import DuplicatesMutation, DuplicatesQuery
+from schema.intake import IntakeMutation, IntakeQuery
+from schema.knowledge import KnowledgeMutation, KnowledgeQuery
+from schema.notifications import NotificationMutation, NotificationQuery
+from schema.persisted_queries import PersistedQueriesMutation
+from schema.playbooks import PlaybookMutation
+from schema.presence import PresenceMutation, PresenceSubscription
+from schema.sla import SlaMutation, SlaQuery
+from schema.survey_results import SurveyResultsQuery
+from schema.tasks import TaskMutation, TaskQuery
+
+QUERIES: list[type] = [TaskQuery, NotificationQuery, IntakeQuery, KnowledgeQuery, DuplicatesQuery, SurveyResultsQuery, SlaQuery, AnalyticsQuery]
+MUTATIONS: list[type] = [PresenceMutation, TaskMutation, NotificationMutation, IntakeMutation, PlaybookMutation, CaseTreeMutation, KnowledgeMutation, DuplicatesMutation, SlaMutation, PersistedQueriesMutation]
+SUBSCRIPTIONS: list[type] = [PresenceSubscription]

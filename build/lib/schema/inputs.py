@@ -1,0 +1,258 @@
+"""Mutation and filter inputs. Every case action takes `caseId`, `expectedVersion`, `idempotencyKey`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from schema.enums import CaseOrderField, CaseStage, CaseStatus, Channel, OrderDirection, ResolutionCode, Workflow
+
+CASE_ID = "The case to act on."
+EXPECTED_VERSION = "Refuse with VERSION_CONFLICT unless the case is at this version."
+IDEMPOTENCY_KEY = "Repeat-safe key, scoped to the user, kept 24 hours."
+
+
+@strawberry.input
+class CaseActionInput:
+    case_id: strawberry.ID = strawberry.field(description=CASE_ID)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input(description="File a case (or save a draft with `submit: false`).")
+class CreateCaseInput:
+    case_type_code: str | None = None
+    title: str | None = None
+    description: str | None = None
+    impact: int | None = strawberry.field(default=None, description="1 high, 2 medium, 3 low (default 3).")
+    urgency: int | None = strawberry.field(default=None, description="1 high, 2 medium, 3 low (default 3).")
+    channel: Channel | None = None
+    requester_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required when staff file on a constituent's behalf."
+    )
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    submit: bool = True
+    service_definition_code: str | None = strawberry.field(
+        default=None, description="File under this service: its case type, template defaults and required fields."
+    )
+    template_code: str | None = strawberry.field(
+        default=None, description="Pre-fill from this template (default: the service's); given inputs win."
+    )
+    latitude: float | None = strawberry.field(default=None, description="Where the issue is (WGS 84), with longitude.")
+    longitude: float | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input
+class SubmitCaseInput(CaseActionInput):
+    pass
+
+
+@strawberry.input
+class AssignCaseInput(CaseActionInput):
+    assignee_id: strawberry.ID
+
+
+@strawberry.input
+class AcceptCaseInput(CaseActionInput):
+    pass
+
+
+@strawberry.input
+class AssignToMeInput(CaseActionInput):
+    pass
+
+
+@strawberry.input(description="Requesters may change only description, contact fields and comment.")
+class UpdateCaseInput(CaseActionInput):
+    title: str | None = None
+    description: str | None = None
+    impact: int | None = None
+    urgency: int | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    comment: str | None = strawberry.field(default=None, description="A public comment.")
+    work_note: str | None = strawberry.field(default=None, description="An internal work note (staff only).")
+    case_type_code: str | None = strawberry.field(default=None, description="Drafts only.")
+    latitude: float | None = strawberry.field(default=None, description="Where the issue is (WGS 84), with longitude.")
+    longitude: float | None = None
+
+
+@strawberry.input
+class BeginReviewInput(CaseActionInput):
+    pass
+
+
+@strawberry.input
+class RequestInfoInput(CaseActionInput):
+    question: str
+
+
+@strawberry.input
+class ResumeCaseInput(CaseActionInput):
+    pass
+
+
+@strawberry.input
+class RequestInspectionInput(CaseActionInput):
+    inspector_id: strawberry.ID
+
+
+@strawberry.input
+class CompleteInspectionInput(CaseActionInput):
+    findings: str
+
+
+@strawberry.input
+class StartWorkInput(CaseActionInput):
+    pass
+
+
+@strawberry.input
+class CaseTaskInput:
+    title: str
+    assignee_id: strawberry.ID | None = None
+    due_at: datetime | None = strawberry.field(default=None, description="When the task is due (with a time zone).")
+
+
+@strawberry.input
+class AssignWorkInput(CaseActionInput):
+    tasks: list[CaseTaskInput]
+
+
+@strawberry.input
+class CompleteWorkInput(CaseActionInput):
+    pass
+
+
+@strawberry.input
+class ProposeSolutionInput(CaseActionInput):
+    resolution_code: ResolutionCode
+    resolution_notes: str
+
+
+@strawberry.input
+class AcceptSolutionInput(CaseActionInput):
+    pass
+
+
+@strawberry.input
+class RejectSolutionInput(CaseActionInput):
+    reason: str
+
+
+@strawberry.input(description="Staff must give resolution notes; the requester needs nothing.")
+class CloseCaseInput(CaseActionInput):
+    resolution_notes: str | None = None
+
+
+@strawberry.input(description="A manager must give a reason; the requester may.")
+class CancelCaseInput(CaseActionInput):
+    reason: str | None = None
+
+
+@strawberry.input
+class DeleteCaseInput(CaseActionInput):
+    pass
+
+
+@strawberry.input
+class SubmitSurveyInput(CaseActionInput):
+    rating: int = strawberry.field(description="1 to 5.")
+    comment: str | None = None
+
+
+@strawberry.input
+class RestoreCaseInput:
+    case_id: strawberry.ID
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input
+class CompleteTaskInput:
+    task_id: strawberry.ID
+    note: str | None = None
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input
+class CancelTaskInput:
+    task_id: strawberry.ID
+    reason: str
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input
+class CreateAssignmentGroupInput:
+    code: str
+    name: str
+
+
+@strawberry.input
+class AddGroupMemberInput:
+    group_code: str
+    user_id: strawberry.ID
+    is_manager: bool = False
+
+
+@strawberry.input
+class RemoveGroupMemberInput:
+    group_code: str
+    user_id: strawberry.ID
+
+
+@strawberry.input
+class CreateCaseTypeInput:
+    code: str
+    name: str
+    workflow: Workflow
+    assignment_group_code: str
+    auto_assign: bool = strawberry.field(default=False, description="Route submitted cases to an agent automatically.")
+    description: str | None = None
+    skills: list[str] | None = strawberry.field(default=None, description="Skills an agent needs to be routed these.")
+
+
+@strawberry.input(description="Change a case type; omitted fields stay as they are.")
+class UpdateCaseTypeInput:
+    code: str
+    name: str | None = None
+    description: str | None = None
+    auto_assign: bool | None = None
+    skills: list[str] | None = None
+    active: bool | None = None
+
+
+@strawberry.input(description="Mark an agent (default: yourself) available or not for routing.")
+class SetAvailabilityInput:
+    available: bool
+    user_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="Replace an agent's skills (a manager of their group, or ADMIN).")
+class SetAgentSkillsInput:
+    user_id: strawberry.ID
+    skills: list[str]
+
+
+@strawberry.input(description="All given conditions must hold; list conditions match any value.")
+class CaseFilterInput:
+    status: list[CaseStatus] | None = None
+    stage: list[CaseStage] | None = None
+    case_type_code: list[str] | None = None
+    assignment_group_code: list[str] | None = None
+    assigned_to_id: strawberry.ID | None = None
+    unassigned: bool | None = None
+    requester_id: strawberry.ID | None = None
+    priority: list[int] | None = None
+    text: str | None = strawberry.field(default=None, description="Text contained in the title.")
+    include_deleted: bool = strawberry.field(default=False, description="ADMIN only.")
+
+
+@strawberry.input
+class CaseOrderInput:
+    field: CaseOrderField = CaseOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC

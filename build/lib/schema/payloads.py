@@ -1,0 +1,52 @@
+"""Mutation payloads: the changed object, the event recorded, and refusals as data."""
+
+from __future__ import annotations
+
+import strawberry
+
+from casegraph.domain.errors import DomainError
+from schema.types import AssignmentGroup, Case, CaseEvent, CaseTask, CaseType, GroupMember, User, UserError
+
+
+def user_errors(error: DomainError) -> list[UserError]:
+    return [UserError(code=error.code, message=error.message, field=error.field)]
+
+
+@strawberry.type(description="The result of a case action.")
+class CasePayload:
+    case: Case | None = None
+    event: CaseEvent | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The result of finishing or cancelling a case task.")
+class TaskPayload:
+    task: CaseTask | None = None
+    case: Case | None = None
+    event: CaseEvent | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AssignmentGroupPayload:
+    assignment_group: AssignmentGroup | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class GroupMemberPayload:
+    assignment_group: AssignmentGroup | None = None
+    member: GroupMember | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CaseTypePayload:
+    case_type: CaseType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UserPayload:
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,346 @@
+"""SLAs over GraphQL: policies and settings per case type (ADMIN sets, staff read), each case's
+timers (`Case.slaTimers`), and excluding a case from auto-close (`setAutoCloseExcluded`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from casegraph.domain.business_hours import CalendarError, Weekday, WeeklyCalendar, build_calendar
+from casegraph.domain.enums import CaseStage as DomainStage
+from casegraph.domain.enums import Workflow
+from casegraph.domain.errors import DomainError, validation_failed
+from casegraph.domain.sla import DWELL_STAGES, Phase, TimerKind
+from casegraph.services import sla_config
+from casegraph.services.auto_close import set_auto_close_excluded
+from casegraph.services.case_changes import ActionResult
+from casegraph.services.records import CaseRecord
+from casegraph.services.sla_config import DWELL_COLUMNS, CaseTypeSla, SettingsView, calendar_input_error
+from casegraph.services.sla_timers import timer_of
+from models import CaseTimer as CaseTimerRow
+from models import SlaPolicy as SlaPolicyRow
+from resolvers.case_actions import _run
+from schema.context import Info, query_error
+from schema.enums import CaseStage
+from schema.inputs import CASE_ID, EXPECTED_VERSION, IDEMPOTENCY_KEY
+from schema.payloads import CasePayload, user_errors
+from schema.types import Case, CaseEvent, UserError
+
+strawberry.enum(TimerKind, name="SlaTimerKind", description="RESPONSE: submitted → first OPEN; RESOLUTION: submitted → RESOLVED.")
+strawberry.enum(Phase, name="SlaTimerPhase", description="Whether an SLA timer is counting.")
+strawberry.enum(Weekday, description="A day of the week.")
+
+
+@strawberry.type(description="One SLA clock of a case. Times count working time when the case type has business hours.")
+class SlaTimer:
+    kind: TimerKind
+    phase: Phase = strawberry.field(description="RUNNING, PAUSED (AWAITING_INFO) or STOPPED.")
+    target_minutes: int
+    elapsed_seconds: int = strawberry.field(description="Working time counted so far.")
+    remaining_seconds: int = strawberry.field(description="Until the target; negative once overrun.")
+    paused: bool
+    stopped: bool
+    breached: bool
+    due_at: datetime | None = strawberry.field(description="When the target is reached if the timer keeps running; null unless running.")
+    started_at: datetime
+    stopped_at: datetime | None
+    warned_at_50: datetime | None = strawberry.field(name="warnedAt50")
+    warned_at_75: datetime | None = strawberry.field(name="warnedAt75")
+    breached_at: datetime | None
+
+
+@strawberry.type(description="The targets of one case type for one priority.")
+class SlaPolicy:
+    case_type_code: str
+    priority: int
+    response_minutes: int | None = strawberry.field(description="Submitted → first OPEN; null: no response target.")
+    resolution_minutes: int | None = strawberry.field(description="Submitted → RESOLVED; null: no resolution target.")
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: SlaPolicyRow, code: str) -> SlaPolicy:
+        return cls(
+            case_type_code=code, priority=row.priority, response_minutes=row.response_minutes,
+            resolution_minutes=row.resolution_minutes, updated_at=row.updated_at,
+        )
+
+
+@strawberry.type(description="How long a case may stay in a stage before its assignee is alerted.")
+class StageDwell:
+    stage: CaseStage
+    minutes: int | None = strawberry.field(description="Null: no alert for this stage.")
+
+
+@strawberry.type(description="A weekly opening window, in the calendar's time zone.")
+class BusinessHoursWindow:
+    weekday: Weekday
+    start: str = strawberry.field(description="HH:MM")
+    end: str = strawberry.field(description="HH:MM (24:00 for midnight)")
+
+
+@strawberry.type(description="Working hours SLA timers count in.")
+class BusinessHours:
+    timezone: str
+    windows: list[BusinessHoursWindow]
+    holidays: list[date]
+
+    @classmethod
+    def from_calendar(cls, calendar: WeeklyCalendar) -> BusinessHours:
+        data = calendar.to_json()
+        return cls(
+            timezone=calendar.timezone,
+            windows=[BusinessHoursWindow(weekday=Weekday(w["weekday"]), start=w["start"], end=w["end"]) for w in data["windows"]],
+            holidays=sorted(calendar.holidays),
+        )
+
+
+@strawberry.type(description="A case type's effective alert settings (defaults applied) and business hours.")
+class SlaSettings:
+    case_type_code: str
+    stage_dwell: list[StageDwell]
+    unanswered_comment_minutes: int | None = strawberry.field(description="Null: no alert.")
+    auto_close_enabled: bool
+    auto_close_reminder_minutes: int | None = strawberry.field(description="Null: no reminder.")
+    auto_close_minutes: int
+    business_hours: BusinessHours | None = strawberry.field(description="Null: timers count around the clock.")
+
+    @classmethod
+    def from_view(cls, view: SettingsView) -> SlaSettings:
+        rules = view.rules
+        return cls(
+            case_type_code=view.case_type.code,
+            stage_dwell=[StageDwell(stage=stage, minutes=_minutes(rules.dwell.get(stage))) for stage in DWELL_STAGES],
+            unanswered_comment_minutes=_minutes(rules.unanswered_comment),
+            auto_close_enabled=rules.auto_close,
+            auto_close_reminder_minutes=_minutes(rules.auto_close_reminder),
+            auto_close_minutes=_minutes(rules.auto_close_after) or 0,
+            business_hours=BusinessHours.from_calendar(view.business_hours) if view.business_hours else None,
+        )
+
+
+def _minutes(delta: timedelta | None) -> int | None:
+    return None if delta is None else int(delta.total_seconds()) // 60
+
+
+@strawberry.input
+class SetSlaPolicyInput:
+    case_type_code: str
+    priority: int = strawberry.field(description="1 (critical) … 5 (planning).")
+    response_minutes: int | None = strawberry.field(default=None, description="Null: no response target.")
+    resolution_minutes: int | None = strawberry.field(
+        default=None, description="Null: no resolution target. Both null removes the policy."
+    )
+
+
+@strawberry.input
+class StageDwellInput:
+    stage: CaseStage
+    minutes: int | None = strawberry.field(default=None, description="Null: the default; 0: no alert.")
+
+
+@strawberry.input
+class BusinessHoursWindowInput:
+    weekday: Weekday
+    start: str = strawberry.field(description="HH:MM")
+    end: str = strawberry.field(description="HH:MM (24:00 for midnight)")
+
+
+@strawberry.input
+class BusinessHoursInput:
+    timezone: str = strawberry.field(description="An IANA time zone, e.g. Europe/Paris.")
+    windows: list[BusinessHoursWindowInput]
+    holidays: list[date] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Fields left out stay as they are; null restores a default.")
+class SetSlaSettingsInput:
+    case_type_code: str
+    stage_dwell: list[StageDwellInput] | None = strawberry.UNSET
+    unanswered_comment_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Null: the default; 0: no alert."
+    )
+    auto_close_enabled: bool | None = strawberry.UNSET
+    auto_close_reminder_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Null: the default (5 days); 0: no reminder."
+    )
+    auto_close_minutes: int | None = strawberry.field(default=strawberry.UNSET, description="Null: the default (10 days).")
+    business_hours: BusinessHoursInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Null: count around the clock."
+    )
+
+
+@strawberry.input
+class SetAutoCloseExcludedInput:
+    case_id: strawberry.ID = strawberry.field(description=CASE_ID)
+    excluded: bool
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.type
+class SlaPolicyPayload:
+    policy: SlaPolicy | None = strawberry.field(default=None, description="Null when the policy was removed.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SlaSettingsPayload:
+    settings: SlaSettings | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _settings_changes(input: SetSlaSettingsInput) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if input.stage_dwell is not strawberry.UNSET:
+        for entry in input.stage_dwell or []:
+            stage = DomainStage(entry.stage)
+            if stage not in DWELL_COLUMNS:
+                raise validation_failed("stageDwell", f"{stage.value} has no dwell alert.")
+            changes[DWELL_COLUMNS[stage]] = entry.minutes
+    for name in ("unanswered_comment_minutes", "auto_close_reminder_minutes", "auto_close_minutes"):
+        value = getattr(input, name)
+        if value is not strawberry.UNSET:
+            changes[name] = value
+    if input.auto_close_enabled is not strawberry.UNSET:
+        changes["auto_close_enabled"] = bool(input.auto_close_enabled)
+    if input.business_hours is not strawberry.UNSET:
+        hours = input.business_hours
+        try:
+            changes["business_hours"] = None if hours is None else build_calendar(
+                timezone=hours.timezone,
+                windows=[(w.weekday, w.start, w.end) for w in hours.windows],
+                holidays=hours.holidays,
+            )
+        except CalendarError as error:
+            raise calendar_input_error(error) from None
+    return changes
+
+
+@strawberry.type
+class SlaQuery:
+    @strawberry.field(description="SLA targets per case type and priority (staff and ADMIN).")
+    async def sla_policies(self, info: Info, case_type_code: str | None = None) -> list[SlaPolicy]:
+        try:
+            found = await sla_config.sla_policies(actor=info.context.require_actor(), case_type_code=case_type_code)
+        except DomainError as refusal:
+            raise query_error(refusal) from None
+        return [SlaPolicy.from_row(row, code) for row, code in found]
+
+    @strawberry.field(description="A case type's alert settings and business hours (staff and ADMIN).")
+    async def sla_settings(self, info: Info, case_type_code: str) -> SlaSettings:
+        try:
+            view = await sla_config.sla_settings(actor=info.context.require_actor(), case_type_code=case_type_code)
+        except DomainError as refusal:
+            raise query_error(refusal) from None
+        return SlaSettings.from_view(view)
+
+
+@strawberry.type
+class SlaMutation:
+    @strawberry.mutation(description="Set (or, with both targets null, remove) the SLA targets of a case type and priority (ADMIN).")
+    async def set_sla_policy(self, info: Info, input: SetSlaPolicyInput) -> SlaPolicyPayload:
+        try:
+            policy = await sla_config.set_sla_policy(
+                actor=info.context.require_actor(),
+                case_type_code=input.case_type_code,
+                priority=input.priority,
+                response_minutes=input.response_minutes,
+                resolution_minutes=input.resolution_minutes,
+                now=info.context.clock(),
+            )
+        except DomainError as refusal:
+            return SlaPolicyPayload(errors=user_errors(refusal))
+        if policy is None:
+            return SlaPolicyPayload()
+        return SlaPolicyPayload(policy=SlaPolicy.from_row(policy, input.case_type_code.strip()))
+
+    @strawberry.mutation(description="Stage dwell, unanswered-comment and auto-close settings and business hours of a case type (ADMIN).")
+    async def set_sla_settings(self, info: Info, input: SetSlaSettingsInput) -> SlaSettingsPayload:
+        try:
+            view = await sla_config.set_sla_settings(
+                actor=info.context.require_actor(),
+                case_type_code=input.case_type_code,
+                changes=_settings_changes(input),
+                now=info.context.clock(),
+            )
+        except DomainError as refusal:
+            return SlaSettingsPayload(errors=user_errors(refusal))
+        return SlaSettingsPayload(settings=SlaSettings.from_view(view))
+
+    @strawberry.mutation(description="Exclude a case from auto-close, or include it again (the assigned agent or a manager).")
+    async def set_auto_close_excluded(self, info: Info, input: SetAutoCloseExcludedInput) -> CasePayload:
+        actor = info.context.require_actor()
+
+        async def run(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
+            return await set_auto_close_excluded(
+                actor=actor,
+                case_id=str(input.case_id),
+                excluded=input.excluded,
+                expected_version=input.expected_version,
+                now=info.context.clock(),
+                publisher=info.context.publisher,
+                on_success=on_success,
+            )
+
+        try:
+            result = await _run(info, "setAutoCloseExcluded", input, run)
+        except DomainError as refusal:
+            return CasePayload(errors=user_errors(refusal))
+        return CasePayload(case=Case.from_record(result.case), event=CaseEvent.from_record(result.event))
+
+
+# --- Case.slaTimers ---------------------------------------------------------------------------
+
+
+def _timers_loader(info: Info) -> DataLoader[str, list[CaseTimerRow]]:
+    async def load(keys: Sequence[str]) -> list[list[CaseTimerRow]]:
+        grouped: dict[str, list[CaseTimerRow]] = defaultdict(list)
+        for row in await CaseTimerRow.filter(case_id__in=list(set(keys))).order_by("kind"):
+            grouped[str(row.case_id)].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+    return info.context.loaders.loader("sla.timers_by_case", lambda: DataLoader(load))
+
+
+def _config_loader(info: Info) -> DataLoader[tuple[int | None, str], CaseTypeSla]:
+    async def load(keys: Sequence[tuple[int | None, str]]) -> list[CaseTypeSla]:
+        return [await sla_config.case_type_sla(type_id, Workflow(workflow)) for type_id, workflow in keys]
+
+    return info.context.loaders.loader("sla.config_by_case_type", lambda: DataLoader(load))
+
+
+async def case_sla_timers(info: Info, record: CaseRecord) -> list[SlaTimer]:
+    """``Case.slaTimers``: RESPONSE then RESOLUTION; empty when no policy covered the case."""
+    rows = await _timers_loader(info).load(record.id)
+    if not rows:
+        return []
+    config = await _config_loader(info).load((record.case_type_id, record.workflow.value))
+    now = info.context.clock()
+    timers = []
+    for row in sorted(rows, key=lambda r: list(TimerKind).index(r.kind)):
+        timer = timer_of(row)
+        view = timer.view(now, config.calendar)
+        timers.append(
+            SlaTimer(
+                kind=row.kind,
+                phase=row.phase,
+                target_minutes=row.target_minutes,
+                elapsed_seconds=int(view.elapsed.total_seconds()),
+                remaining_seconds=int(view.remaining.total_seconds()),
+                paused=row.phase is Phase.PAUSED,
+                stopped=row.phase is Phase.STOPPED,
+                breached=view.breached,
+                due_at=view.due_at,
+                started_at=row.started_at,
+                stopped_at=row.stopped_at,
+                warned_at_50=row.warned_50_at,
+                warned_at_75=row.warned_75_at,
+                breached_at=row.breached_at,
+            )
+        )
+    return timers

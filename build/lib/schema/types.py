@@ -1,0 +1,565 @@
+"""GraphQL object types. Scalars are plain attributes copied from records (no resolver cost);
+relations and computed fields resolve through the request's loaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from casegraph.domain import lifecycle
+from casegraph.domain.enums import Role as DomainRole
+from casegraph.domain.relations import relations_of
+from casegraph.services.case_queries import case_history
+from resolvers.available_actions import available_actions as refined_available_actions
+from casegraph.services.records import CaseRecord, EventRecord
+from models import AssignmentGroup as GroupRow
+from models import CaseTask as TaskRow
+from models import CaseType as CaseTypeRow
+from models import Comment as CommentRow
+from models import GroupMembership as MembershipRow
+from models import Survey as SurveyRow
+from models import User as UserRow
+from models import WorkNote as WorkNoteRow
+from schema.context import Info
+
+if TYPE_CHECKING:
+    from schema.case_tree import CaseChildren
+    from casegraph.domain.intake import CaseField
+    from schema.playbooks import CasePlaybook, Playbook
+    from schema.sla import SlaTimer
+    from schema.knowledge import Article
+from schema.enums import (
+    CaseAction,
+    CaseEventType,
+    CaseStage,
+    CaseStatus,
+    Channel,
+    ErrorCode,
+    ResolutionCode,
+    Role,
+    TaskState,
+    Workflow,
+)
+
+
+@strawberry.type(description="A person or service account; `id` is the token's `sub`.")
+class User:
+    id: strawberry.ID
+    name: str | None
+    roles: list[Role]
+    agency: str | None
+    _email: strawberry.Private[str | None]
+    _available: strawberry.Private[bool] = True
+    _skills: strawberry.Private[tuple[str, ...]] = ()
+
+    def _shown_to(self, info: Info) -> bool:
+        viewer = info.context.actor
+        return viewer is not None and (viewer.user_id == self.id or info.context.sees_internal)
+
+    @strawberry.field(description="Shown to staff and to the user themselves only.")
+    def email(self, info: Info) -> str | None:
+        return self._email if self._shown_to(info) else None
+
+    @strawberry.field(description="Available for automatic routing; staff and the user only.")
+    def available(self, info: Info) -> bool | None:
+        return self._available if self._shown_to(info) else None
+
+    @strawberry.field(description="Skills routing matches against case types; staff and the user only.")
+    def skills(self, info: Info) -> list[str] | None:
+        return list(self._skills) if self._shown_to(info) else None
+
+    @classmethod
+    def from_row(cls, row: UserRow) -> User:
+        roles = []
+        for raw in row.roles or []:
+            try:
+                roles.append(DomainRole(raw))
+            except ValueError:
+                continue
+        return cls(
+            id=strawberry.ID(row.id), name=row.name, roles=roles, agency=row.agency, _email=row.email,
+            _available=row.available, _skills=tuple(row.skills or ()),
+        )
+
+
+async def _user(info: Info, user_id: str | None) -> User | None:
+    if user_id is None:
+        return None
+    row = await info.context.loaders.user_by_id.load(user_id)
+    return User.from_row(row) if row is not None else None
+
+
+@strawberry.type(description="A member of an assignment group.")
+class GroupMember:
+    is_manager: bool
+    _user_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def user(self, info: Info) -> User:
+        user = await _user(info, self._user_id)
+        assert user is not None
+        return user
+
+
+@strawberry.type(description="A team that handles the cases of its case types.")
+class AssignmentGroup:
+    id: strawberry.ID
+    code: str
+    name: str
+    _pk: strawberry.Private[int]
+
+    @strawberry.field(description="Members and managers; staff only (empty for others).")
+    async def members(self, info: Info) -> list[GroupMember]:
+        if not info.context.sees_internal:
+            return []
+        rows: list[MembershipRow] = await info.context.loaders.members_by_group.load(self._pk)
+        return [GroupMember(is_manager=row.is_manager, _user_id=row.user_id) for row in rows]
+
+    @classmethod
+    def from_row(cls, row: GroupRow) -> AssignmentGroup:
+        return cls(id=strawberry.ID(str(row.id)), code=row.code, name=row.name, _pk=row.id)
+
+
+async def _group(info: Info, group_id: int | None) -> AssignmentGroup | None:
+    if group_id is None:
+        return None
+    row = await info.context.loaders.group_by_id.load(group_id)
+    return AssignmentGroup.from_row(row) if row is not None else None
+
+
+@strawberry.type(description="A kind of request; names its workflow and handling group.")
+class CaseType:
+    id: strawberry.ID
+    code: str
+    name: str
+    description: str | None
+    workflow: Workflow
+    auto_assign: bool
+    skills: list[str] = strawberry.field(description="Skills an agent needs to be routed cases of this type.")
+    active: bool
+    _group_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def assignment_group(self, info: Info) -> AssignmentGroup:
+        group = await _group(info, self._group_id)
+        assert group is not None
+        return group
+
+    @strawberry.field(description="Fields every case of this type must have when submitted.")
+    async def required_fields(self, info: Info) -> list[Annotated[CaseField, strawberry.lazy("schema.intake")]]:
+        from schema.intake import required_fields_of_case_type
+
+        return await required_fields_of_case_type(info, int(self.id))
+
+    @strawberry.field(description="The checklist per stage copied onto each submitted case, if any; staff only.")
+    async def playbook(self, info: Info) -> Annotated[Playbook, strawberry.lazy("schema.playbooks")] | None:
+        from schema.playbooks import case_type_playbook
+
+        return await case_type_playbook(info, int(self.id))
+
+    @classmethod
+    def from_row(cls, row: CaseTypeRow) -> CaseType:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            code=row.code,
+            name=row.name,
+            description=row.description,
+            workflow=row.workflow,
+            auto_assign=row.auto_assign,
+            skills=list(row.skills or []),
+            active=row.active,
+            _group_id=row.assignment_group_id,
+        )
+
+
+@strawberry.type(description="A work-order line of a case.")
+class CaseTask:
+    id: strawberry.ID
+    title: str
+    state: TaskState
+    due_at: datetime | None
+    note: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    _assignee_id: strawberry.Private[str | None]
+    _case_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def assignee(self, info: Info) -> User | None:
+        return await _user(info, self._assignee_id)
+
+    @strawberry.field(description="The case this task belongs to.")
+    async def case(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
+        record = await info.context.loaders.visible_case_by_id.load(self._case_id)
+        return Case.from_record(record) if record is not None else None
+
+    @classmethod
+    def from_row(cls, row: TaskRow) -> CaseTask:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            title=row.title,
+            state=row.state,
+            due_at=row.due_at,
+            note=row.note,
+            created_at=row.created_at,
+            finished_at=row.finished_at,
+            _assignee_id=row.assignee_id,
+            _case_id=str(row.case_id),
+        )
+
+
+@strawberry.type(description="The requester's satisfaction survey.")
+class Survey:
+    rating: int
+    comment: str | None
+    submitted_at: datetime
+
+    @classmethod
+    def from_row(cls, row: SurveyRow) -> Survey:
+        return cls(rating=row.rating, comment=row.comment, submitted_at=row.submitted_at)
+
+
+@strawberry.type(description="A note on a case: public comment or internal work note.")
+class Note:
+    id: strawberry.ID
+    body: str
+    created_at: datetime
+    _author_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def author(self, info: Info) -> User | None:
+        return await _user(info, self._author_id)
+
+    @classmethod
+    def from_row(cls, row: CommentRow | WorkNoteRow) -> Note:
+        return cls(id=strawberry.ID(str(row.id)), body=row.body, created_at=row.created_at, _author_id=row.author_id)
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="One recorded change of a case; history and subscription feed alike.")
+class CaseEvent:
+    id: strawberry.ID
+    sequence: int = strawberry.field(description="Strictly increasing over the whole event log.")
+    type: CaseEventType
+    action: CaseAction
+    from_stage: CaseStage | None
+    from_status: CaseStatus | None
+    to_stage: CaseStage
+    to_status: CaseStatus
+    version: int = strawberry.field(description="The case's version after this event.")
+    occurred_at: datetime
+    details: JSON = strawberry.field(description="A summary of the action's input (never internal text).")
+    _case_id: strawberry.Private[str]
+    _actor_id: strawberry.Private[str | None]
+    # Subscriptions hand over the case the hub already loaded (and checked visibility of).
+    _case: strawberry.Private[CaseRecord | None] = None
+    _request_id: strawberry.Private[str | None] = None
+
+    @strawberry.field
+    async def case(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
+        record = self._case or await info.context.loaders.visible_case_by_id.load(self._case_id)
+        return Case.from_record(record) if record is not None else None
+
+    @strawberry.field(description="Who acted; null for the system (timers, automation).")
+    async def actor(self, info: Info) -> User | None:
+        return await _user(info, self._actor_id)
+
+    @strawberry.field(
+        description="The X-Request-ID of the request that recorded it, to find it in the server logs; "
+        "staff only (null for others, and for events recorded by timers)."
+    )
+    def request_id(self, info: Info) -> str | None:
+        return self._request_id if info.context.sees_internal else None
+
+    @classmethod
+    def from_record(cls, record: EventRecord, case: CaseRecord | None = None) -> CaseEvent:
+        return cls(
+            id=strawberry.ID(str(record.sequence)),
+            sequence=record.sequence,
+            type=record.type,
+            action=record.action,
+            from_stage=record.from_stage,
+            from_status=record.from_status,
+            to_stage=record.to_stage,
+            to_status=record.to_status,
+            version=record.version,
+            occurred_at=record.occurred_at,
+            details=cast(JSON, record.summary),
+            _case_id=record.case_id,
+            _actor_id=record.actor_id,
+            _case=case,
+            _request_id=record.request_id,
+        )
+
+
+@strawberry.type
+class CaseEventEdge:
+    cursor: str
+    node: CaseEvent
+
+
+@strawberry.type(description="A page of case events.")
+class CaseEventConnection:
+    edges: list[CaseEventEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="A constituent's request and where it stands in its life cycle.")
+class Case:
+    id: strawberry.ID
+    number: str
+    title: str | None
+    description: str | None
+    stage: CaseStage
+    status: CaseStatus
+    workflow: Workflow
+    impact: int
+    urgency: int
+    priority: int = strawberry.field(description="Derived from impact × urgency: 1 critical … 5 planning.")
+    channel: Channel
+    version: int
+    resolution_code: ResolutionCode | None
+    resolution_notes: str | None
+    reopen_count: int
+    contact_email: str | None
+    contact_phone: str | None
+    latitude: float | None
+    longitude: float | None
+    cancel_reason: str | None
+    submitted_at: datetime | None
+    first_opened_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    deleted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    _record: strawberry.Private[CaseRecord]
+
+    @classmethod
+    def from_record(cls, record: CaseRecord) -> Case:
+        return cls(
+            id=strawberry.ID(record.id),
+            number=record.number,
+            title=record.title,
+            description=record.description,
+            stage=record.stage,
+            status=record.status,
+            workflow=record.workflow,
+            impact=record.impact,
+            urgency=record.urgency,
+            priority=record.priority,
+            channel=record.channel,
+            version=record.version,
+            resolution_code=record.resolution_code,
+            resolution_notes=record.resolution_notes,
+            reopen_count=record.reopen_count,
+            contact_email=record.contact_email,
+            contact_phone=record.contact_phone,
+            latitude=record.latitude,
+            longitude=record.longitude,
+            cancel_reason=record.cancel_reason,
+            submitted_at=record.submitted_at,
+            first_opened_at=record.first_opened_at,
+            resolved_at=record.resolved_at,
+            closed_at=record.closed_at,
+            deleted_at=record.deleted_at,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            _record=record,
+        )
+
+    @strawberry.field
+    async def case_type(self, info: Info) -> CaseType | None:
+        if self._record.case_type_id is None:
+            return None
+        row = await info.context.loaders.case_type_by_id.load(self._record.case_type_id)
+        return CaseType.from_row(row) if row is not None else None
+
+    @strawberry.field
+    async def assignment_group(self, info: Info) -> AssignmentGroup | None:
+        return await _group(info, self._record.assignment_group_id)
+
+    @strawberry.field
+    async def requester(self, info: Info) -> User:
+        user = await _user(info, self._record.requester_id)
+        assert user is not None
+        return user
+
+    @strawberry.field
+    async def assigned_to(self, info: Info) -> User | None:
+        return await _user(info, self._record.assigned_to_id)
+
+    @strawberry.field(description="The field agent asked to inspect (public-service workflow).")
+    async def inspector(self, info: Info) -> User | None:
+        return await _user(info, self._record.inspector_id)
+
+    @strawberry.field(description="Inspection findings; staff only.")
+    def inspection_findings(self, info: Info) -> str | None:
+        return self._record.inspection_findings if info.context.sees_internal else None
+
+    @strawberry.field(description="What the viewer may do now: the buttons a dashboard draws.")
+    async def available_actions(self, info: Info) -> list[CaseAction]:
+        actor = info.context.actor
+        if actor is None:
+            return []
+        record = self._record
+        open_tasks = 0
+        if record.status in (lifecycle.PROCESS_WORK[1], lifecycle.PROCESS_ASSIGNMENT[1]):
+            open_tasks = await info.context.loaders.open_task_count_by_case.load(record.id)
+        survey_submitted = False
+        if record.solution_accepted:
+            survey_submitted = await info.context.loaders.survey_by_case.load(record.id) is not None
+        return await refined_available_actions(
+            loaders=info.context.loaders,
+            record=record,
+            relations=relations_of(actor, record.parties()),
+            facts=record.facts(open_tasks=open_tasks, survey_submitted=survey_submitted),
+        )
+
+    @strawberry.field(description="The case's events, oldest first.")
+    async def history(self, info: Info, first: int | None = None, after: str | None = None) -> CaseEventConnection:
+        page = await case_history(
+            case_id=self._record.id, first=first, after=after, max_page=info.context.max_page_size
+        )
+        edges = [CaseEventEdge(cursor=c, node=CaseEvent.from_record(r)) for r, c in zip(page.records, page.cursors)]
+        return CaseEventConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            total_count=page.total,
+        )
+
+    @strawberry.field(description="Case tasks (work-order lines), oldest first.")
+    async def tasks(self, info: Info) -> list[CaseTask]:
+        rows = await info.context.loaders.tasks_by_case.load(self._record.id)
+        return [CaseTask.from_row(row) for row in rows]
+
+    @strawberry.field(description="The satisfaction survey, once submitted.")
+    async def survey(self, info: Info) -> Survey | None:
+        row = await info.context.loaders.survey_by_case.load(self._record.id)
+        return Survey.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Public comments, oldest first.")
+    async def comments(self, info: Info) -> list[Note]:
+        rows = await info.context.loaders.comments_by_case.load(self._record.id)
+        return [Note.from_row(row) for row in rows]
+
+    @strawberry.field(description="Internal work notes, oldest first; staff only (empty for others).")
+    async def work_notes(self, info: Info) -> list[Note]:
+        if not info.context.sees_internal:
+            return []
+        rows = await info.context.loaders.work_notes_by_case.load(self._record.id)
+        return [Note.from_row(row) for row in rows]
+
+    @strawberry.field(description="The service definition the case was filed under, if any.")
+    def service_definition_code(self) -> str | None:
+        return self._record.service_definition_code
+
+    @strawberry.field(description="The checklist with progress; staff only (null for others or without one).")
+    async def playbook(self, info: Info) -> Annotated[CasePlaybook, strawberry.lazy("schema.playbooks")] | None:
+        from schema.playbooks import case_playbook
+
+        return await case_playbook(info, self._record)
+
+    @strawberry.field(description="The case this one was split off, if the viewer may see it.")
+    async def parent(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
+        from schema.case_tree import case_parent
+
+        return await case_parent(info, self._record)
+
+    @strawberry.field(description="Child cases split off this one and their progress.")
+    async def children(self, info: Info) -> Annotated[CaseChildren, strawberry.lazy("schema.case_tree")]:
+        from schema.case_tree import case_children
+
+        return await case_children(info, self._record)
+
+    @strawberry.field(description="SLA timers (response, resolution): target, elapsed, remaining, paused, breached.")
+    async def sla_timers(self, info: Info) -> list[Annotated[SlaTimer, strawberry.lazy("schema.sla")]]:
+        from schema.sla import case_sla_timers
+
+        return await case_sla_timers(info, self._record)
+
+    @strawberry.field(description="Flagged when an SLA of the case was breached.")
+    def escalated(self) -> bool:
+        return self._record.escalated
+
+    @strawberry.field(description="Excluded from auto-close of resolved cases (setAutoCloseExcluded).")
+    def auto_close_excluded(self) -> bool:
+        return self._record.auto_close_excluded
+
+    @strawberry.field(description="Knowledge articles linked to the case (those the viewer may read), in link order.")
+    async def linked_articles(self, info: Info) -> list[Annotated[Article, strawberry.lazy("schema.knowledge")]]:
+        from schema.knowledge import linked_articles
+
+        return await linked_articles(info, self._record.id)
+
+    @strawberry.field(description="The original case, while this one stands resolved as its duplicate (if visible).")
+    async def duplicate_of(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
+        from schema.duplicates import duplicate_of
+
+        return await duplicate_of(info, self._record)
+
+    @strawberry.field(description="Cases resolved as duplicates of this one that the viewer may see, oldest first.")
+    async def duplicates(self, info: Info) -> list[Annotated[Case, strawberry.lazy("schema.types")]]:
+        from schema.duplicates import duplicates_of
+
+        return await duplicates_of(info, self._record.id)
+
+
+@strawberry.type
+class CaseEdge:
+    cursor: str
+    node: Case
+
+
+@strawberry.type(description="A page of cases.")
+class CaseConnection:
+    edges: list[CaseEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="Why a mutation was refused; `field` names the input at fault.")
+class UserError:
+    code: ErrorCode
+    message: str
+    field: str | None = None
+
+
+@strawberry.type(description="The viewer: who the token says they are, and their groups.")
+class Me(User):
+    @strawberry.field
+    async def groups(self, info: Info) -> list[AssignmentGroup]:
+        actor = info.context.require_actor()
+        rows = await GroupRow.filter(id__in=sorted(actor.group_ids)).order_by("code")
+        return [AssignmentGroup.from_row(row) for row in rows]
+
+
+
+@strawberry.type(description="How many open cases of a group are in one status.")
+class StatusCount:
+    status: CaseStatus
+    count: int
+
+
+@strawberry.type(description="Live counters of a group's open cases, as of an event sequence.")
+class QueueCounters:
+    group_code: str
+    total: int
+    by_status: list[StatusCount]
+    as_of_sequence: int = strawberry.field(description="Every event up to this sequence is counted.")
