@@ -30,6 +30,7 @@ from casegraph.rate_limits import ConnectionRateLimit, MutationRateLimit
 from casegraph.runtime import Runtime
 from casegraph.services.publisher import NullPublisher
 from casegraph.settings import Settings
+from casegraph.outbox_dispatcher import OutboxDispatcher
 from casegraph.sla_scheduler import SlaScheduler
 from casegraph.web import web_routes
 
@@ -99,9 +100,12 @@ def create_app(
             runtime.publisher = live
             sla = SlaScheduler(interval=settings.sla_interval, clock=runtime.clock, publisher=lambda: runtime.publisher)
             await sla.start()
+            outbox = OutboxDispatcher(interval=settings.outbox_interval, clock=runtime.clock)
+            await outbox.start()
             try:
                 yield
             finally:
+                await outbox.stop()
                 await sla.stop()
                 # Close live feeds first so open subscriptions end and the server can exit.
                 await live.stop()

@@ -178,6 +178,7 @@ class CaseGraphView(GraphQL[Context, None]):
         context = Context(
             clock=runtime.clock, publisher=runtime.publisher, live=runtime.live, request=request, response=response,
             max_page_size=runtime.settings.query_limits.max_page_size,
+            webhooks_may_target_private=runtime.settings.webhooks_may_target_private,
         )
         if isinstance(request, WebSocket):
             context.over_websocket = True

@@ -92,6 +92,10 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default=())
     # Seconds between SLA evaluator passes (CASEGRAPH_SLA_INTERVAL); 0 turns the evaluator off.
     sla_interval: float = 30.0
+    # Seconds between outbox dispatcher passes (CASEGRAPH_OUTBOX_INTERVAL); 0 turns it off.
+    outbox_interval: float = 1.0
+    # Webhook URLs on loopback/private addresses are refused in production unless this is set.
+    webhook_allow_private: bool = False
     intake_secret: str | None = None
     intake_case_type: str | None = None
     query_limits: QueryLimits = field(default_factory=QueryLimits)
@@ -113,6 +117,10 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def webhooks_may_target_private(self) -> bool:
+        return not self.production or self.webhook_allow_private
 
     @property
     def uses_dev_secret(self) -> bool:
@@ -173,6 +181,8 @@ class Settings:
             env=get("ENV") or "development",
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins else (),
             sla_interval=_seconds("CASEGRAPH_SLA_INTERVAL", get("SLA_INTERVAL"), cls.sla_interval),
+            outbox_interval=_seconds("CASEGRAPH_OUTBOX_INTERVAL", get("OUTBOX_INTERVAL"), cls.outbox_interval),
+            webhook_allow_private=(get("WEBHOOK_ALLOW_PRIVATE") or "").lower() in {"1", "true", "yes"},
             intake_secret=get("INTAKE_SECRET"),
             intake_case_type=get("INTAKE_CASE_TYPE"),
             query_limits=limits,

@@ -11,6 +11,7 @@ from models.idempotency import IdempotencyRecord
 from models.intake import CaseIntake, CaseTemplate, CaseTypeRequirement, ServiceDefinition
 from models.knowledge import Article, ArticleTerm, CaseArticleLink
 from models.notification import Notification
+from models.outbox import DeliveryStatus, OutboxDelivery, WebhookEndpoint
 from models.playbook import CaseStep, Playbook, PlaybookStep
 from models.sla import CaseAlert, CaseTimer, SlaPolicy, SlaSettings
 from models.survey import Survey
@@ -42,6 +43,9 @@ __all__ = [
     "GroupMembership",
     "IdempotencyRecord",
     "Notification",
+    "DeliveryStatus",
+    "OutboxDelivery",
+    "WebhookEndpoint",
     "PersistedQuery",
     "RateLimitBucket",
     "Survey",

@@ -38,6 +38,8 @@ class Context:
     over_websocket: bool = False
     # `first` above this is capped (Settings.query_limits.max_page_size).
     max_page_size: int = QueryLimits.max_page_size
+    # Webhook URLs may name loopback/private addresses (Settings.webhooks_may_target_private).
+    webhooks_may_target_private: bool = True
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.actor)

@@ -18,7 +18,8 @@ from schema.presence import PresenceMutation, PresenceSubscription
 from schema.sla import SlaMutation, SlaQuery
 from schema.survey_results import SurveyResultsQuery
 from schema.tasks import TaskMutation, TaskQuery
+from schema.webhooks import WebhookMutation, WebhookQuery
 
-QUERIES: list[type] = [TaskQuery, NotificationQuery, IntakeQuery, KnowledgeQuery, DuplicatesQuery, SurveyResultsQuery, SlaQuery, AnalyticsQuery]
-MUTATIONS: list[type] = [PresenceMutation, TaskMutation, NotificationMutation, IntakeMutation, PlaybookMutation, CaseTreeMutation, KnowledgeMutation, DuplicatesMutation, SlaMutation, PersistedQueriesMutation]
+QUERIES: list[type] = [TaskQuery, NotificationQuery, IntakeQuery, KnowledgeQuery, DuplicatesQuery, SurveyResultsQuery, SlaQuery, AnalyticsQuery, WebhookQuery]
+MUTATIONS: list[type] = [PresenceMutation, TaskMutation, NotificationMutation, IntakeMutation, PlaybookMutation, CaseTreeMutation, KnowledgeMutation, DuplicatesMutation, SlaMutation, PersistedQueriesMutation, WebhookMutation]
 SUBSCRIPTIONS: list[type] = [PresenceSubscription]

@@ -33,6 +33,7 @@ MODEL_TABLES = {
     "case_steps", "case_intakes", "service_definitions", "case_templates", "playbook_steps", "playbooks",
     "case_type_requirements", "case_alerts", "case_timers", "sla_policies", "sla_settings",
     "case_article_links", "kb_article_terms", "kb_articles", "rate_limit_buckets", "persisted_queries",
+    "webhook_endpoints", "outbox_deliveries",
 }
 
 # api.md *Operations (names fixed)*.

@@ -24,6 +24,7 @@ from casegraph.services.intake import check_required_fields_at_submit
 from casegraph.services.playbooks import check_required_steps, copy_playbook_on_submission
 from casegraph.services.records import CaseRecord, EventRecord
 from casegraph.services.sla_timers import track_sla
+from casegraph.services.webhooks import enqueue_webhooks
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ CHANGE_HOOKS: list[ChangeHook] = [
     recheck_children_settled,  # parent cases: the same rule again, children locked
     forget_duplicate_link,  # duplicates: a reopened duplicate no longer points at its original
     track_sla,  # SLAs: timers run, pause and stop with the case; alerts are planned
+    enqueue_webhooks,  # webhooks: one outbox delivery per matching endpoint, sent after commit
 ]
 
 

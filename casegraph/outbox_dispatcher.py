@@ -1,0 +1,159 @@
+"""Sends outbox deliveries: a background task of each server process (started by the lifespan).
+
+Every ``interval`` seconds (``CASEGRAPH_OUTBOX_INTERVAL``; 0 turns it off) it picks due PENDING
+deliveries and claims each with one conditional UPDATE (``attempts`` as the version, pushing
+``next_attempt_at`` a lease ahead), so several processes never send the same attempt twice. A
+2xx answer marks it DELIVERED; anything else schedules the next attempt with backoff, until
+``MAX_ATTEMPTS`` makes it FAILED. A process dying mid-send leaves the lease to expire and another
+dispatcher retries: delivery is at least once, and receivers dedupe on X-Casegraph-Delivery.
+Deliveries are sent in order of due time, not strictly per endpoint in event order: receivers
+order by the event's ``sequence``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from tortoise.expressions import F
+
+from casegraph.clock import Clock
+from casegraph.services.webhooks import signature
+from models import DeliveryStatus, OutboxDelivery, WebhookEndpoint
+
+log = logging.getLogger("casegraph.outbox")
+
+# Seconds to wait after the 1st, 2nd, ... failed attempt; the last value repeats.
+BACKOFF = (5, 30, 120, 600, 3600, 3 * 3600, 6 * 3600)
+MAX_ATTEMPTS = 8
+# A claimed delivery is not picked again for this long (covers the send's timeout many times).
+LEASE = timedelta(seconds=60)
+TIMEOUT = 5.0
+BATCH = 50
+ERROR_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Pass:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=BACKOFF[min(attempts, len(BACKOFF)) - 1])
+
+
+class OutboxDispatcher:
+    def __init__(self, *, interval: float, clock: Clock, max_attempts: int = MAX_ATTEMPTS,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.interval = interval
+        self.max_attempts = max_attempts
+        self._clock = clock
+        self._transport = transport
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        if self.interval <= 0 or self.running:
+            return
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name="casegraph-outbox-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._stopping.set()
+        task, self._task = self._task, None
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=TIMEOUT * 2)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def run_once(self) -> Pass:
+        now = self._clock()
+        due = await (
+            OutboxDelivery.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "event_sequence")
+            .limit(BATCH)
+            .values("id", "attempts")
+        )
+        delivered = retried = failed = 0
+        if not due:
+            return Pass()
+        async with httpx.AsyncClient(timeout=TIMEOUT, transport=self._transport, follow_redirects=False) as http:
+            for row in due:
+                # The claim: only the dispatcher whose UPDATE still sees the attempts it read wins.
+                claimed = await OutboxDelivery.filter(
+                    id=row["id"], status=DeliveryStatus.PENDING, attempts=row["attempts"]
+                ).update(attempts=F("attempts") + 1, next_attempt_at=now + LEASE, last_attempt_at=now)
+                if not claimed:
+                    continue
+                outcome = await self._send(http, row["id"], row["attempts"] + 1)
+                if outcome is DeliveryStatus.DELIVERED:
+                    delivered += 1
+                elif outcome is DeliveryStatus.FAILED:
+                    failed += 1
+                else:
+                    retried += 1
+        if delivered or retried or failed:
+            log.info("Outbox pass: %d delivered, %d to retry, %d failed", delivered, retried, failed)
+        return Pass(delivered, retried, failed)
+
+    async def _send(self, http: httpx.AsyncClient, delivery_id: object, attempts: int) -> DeliveryStatus:
+        delivery = await OutboxDelivery.get_or_none(id=delivery_id)
+        endpoint = await WebhookEndpoint.get_or_none(id=delivery.endpoint_id) if delivery else None
+        if delivery is None or endpoint is None:
+            return DeliveryStatus.FAILED  # the endpoint was deleted meanwhile, its log with it
+        body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+        timestamp = int(self._clock().timestamp())
+        headers = {
+            "Content-Type": "application/json",
+            "X-Casegraph-Event": delivery.event_type,
+            "X-Casegraph-Delivery": str(delivery.id),
+            "X-Casegraph-Timestamp": str(timestamp),
+            "X-Casegraph-Signature": signature(endpoint.secret, timestamp, body),
+        }
+        status_code: int | None = None
+        error: str | None = None
+        try:
+            response = await http.post(endpoint.url, content=body, headers=headers)
+            status_code = response.status_code
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}"
+        except httpx.HTTPError as failure:
+            error = f"{type(failure).__name__}: {failure}"[:ERROR_LIMIT]
+        now = self._clock()
+        if error is None:
+            outcome = DeliveryStatus.DELIVERED
+            changes: dict[str, object] = {"delivered_at": now, "last_error": None}
+        elif attempts >= self.max_attempts or not endpoint.active:
+            outcome = DeliveryStatus.FAILED
+            changes = {"last_error": error}
+        else:
+            outcome = DeliveryStatus.PENDING
+            changes = {"last_error": error, "next_attempt_at": now + backoff(attempts)}
+        await OutboxDelivery.filter(id=delivery.id, attempts=attempts).update(
+            status=outcome, last_status_code=status_code, **changes
+        )
+        return outcome
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.run_once()
+            except Exception:  # noqa: BLE001 - one bad pass must not end the dispatcher
+                log.exception("Outbox pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
