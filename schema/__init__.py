@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, OperationDefinitionNode, FieldNode
+from strawberry.federation.schema import FederationAny
 from strawberry.extensions import DisableIntrospection, MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -17,7 +18,8 @@ from strawberry.types.graphql import OperationType
 
 from casegraph.domain.errors import DomainError
 from casegraph.settings import QueryLimits
-from schema.context import Context, Unauthenticated
+from resolvers.entities import check_representations
+from schema.context import Context, Info, Unauthenticated
 from schema.limits import QueryLimitsGuard
 from schema.root import Mutation, Query, Subscription
 
@@ -98,6 +100,10 @@ def should_mask_error(error: GraphQLError) -> bool:
 
 
 class CaseGraphSchema(strawberry.federation.Schema):
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        check_representations(representations)
+        return super().entities_resolver(info, representations)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
             original = error.original_error

@@ -13,6 +13,7 @@ from casegraph.domain import lifecycle
 from casegraph.domain.enums import Role as DomainRole
 from casegraph.domain.relations import relations_of
 from casegraph.services.case_queries import case_history
+from resolvers import entities
 from resolvers.available_actions import available_actions as refined_available_actions
 from casegraph.services.records import CaseRecord, EventRecord
 from models import AssignmentGroup as GroupRow
@@ -45,7 +46,7 @@ from schema.enums import (
 )
 
 
-@strawberry.type(description="A person or service account; `id` is the token's `sub`.")
+@strawberry.federation.type(keys=["id"], description="A person or service account; `id` is the token's `sub`.")
 class User:
     id: strawberry.ID
     name: str | None
@@ -70,6 +71,11 @@ class User:
     @strawberry.field(description="Skills routing matches against case types; staff and the user only.")
     def skills(self, info: Info) -> list[str] | None:
         return list(self._skills) if self._shown_to(info) else None
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> User | None:
+        row = await entities.visible_user(info, str(id))
+        return cls.from_row(row) if row is not None else None
 
     @classmethod
     def from_row(cls, row: UserRow) -> User:
@@ -104,7 +110,7 @@ class GroupMember:
         return user
 
 
-@strawberry.type(description="A team that handles the cases of its case types.")
+@strawberry.federation.type(keys=["code"], description="A team that handles the cases of its case types.")
 class AssignmentGroup:
     id: strawberry.ID
     code: str
@@ -119,6 +125,11 @@ class AssignmentGroup:
         return [GroupMember(is_manager=row.is_manager, _user_id=row.user_id) for row in rows]
 
     @classmethod
+    async def resolve_reference(cls, info: Info, code: str) -> AssignmentGroup | None:
+        row = await entities.group_by_code(info, code)
+        return cls.from_row(row) if row is not None else None
+
+    @classmethod
     def from_row(cls, row: GroupRow) -> AssignmentGroup:
         return cls(id=strawberry.ID(str(row.id)), code=row.code, name=row.name, _pk=row.id)
 
@@ -130,7 +141,7 @@ async def _group(info: Info, group_id: int | None) -> AssignmentGroup | None:
     return AssignmentGroup.from_row(row) if row is not None else None
 
 
-@strawberry.type(description="A kind of request; names its workflow and handling group.")
+@strawberry.federation.type(keys=["code"], description="A kind of request; names its workflow and handling group.")
 class CaseType:
     id: strawberry.ID
     code: str
@@ -159,6 +170,11 @@ class CaseType:
         from schema.playbooks import case_type_playbook
 
         return await case_type_playbook(info, int(self.id))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, code: str) -> CaseType | None:
+        row = await entities.case_type_by_code(info, code)
+        return cls.from_row(row) if row is not None else None
 
     @classmethod
     def from_row(cls, row: CaseTypeRow) -> CaseType:
@@ -315,7 +331,7 @@ class CaseEventConnection:
     total_count: int
 
 
-@strawberry.type(description="A constituent's request and where it stands in its life cycle.")
+@strawberry.federation.type(keys=["id"], description="A constituent's request and where it stands in its life cycle.")
 class Case:
     id: strawberry.ID
     number: str
@@ -345,6 +361,11 @@ class Case:
     created_at: datetime
     updated_at: datetime
     _record: strawberry.Private[CaseRecord]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Case | None:
+        record = await entities.visible_case(info, str(id))
+        return cls.from_record(record) if record is not None else None
 
     @classmethod
     def from_record(cls, record: CaseRecord) -> Case:
