@@ -10,6 +10,7 @@ from typing import Any, Final
 import jwt
 
 from casegraph.domain.enums import Role
+from casegraph.domain.validation import courtesy_text
 from casegraph.services.users import Claims
 from casegraph.settings import Settings
 
@@ -81,15 +82,10 @@ def claims_from_payload(payload: dict[str, Any]) -> Claims:
     return Claims(
         sub=sub,
         roles=frozenset(roles),
-        name=_short(payload.get("name"), 200),
-        email=_short(payload.get("email"), 320),
-        agency=_short(payload.get("agency"), 100),
+        name=courtesy_text(payload.get("name"), 200),
+        email=courtesy_text(payload.get("email"), 320),
+        agency=courtesy_text(payload.get("agency"), 100),
     )
-
-
-def _short(value: Any, limit: int) -> str | None:
-    """An optional text claim, cut to its column; one with NUL (unstorable in PostgreSQL) is ignored."""
-    return value[:limit] if isinstance(value, str) and value and "\x00" not in value else None
 
 
 def issue_token(

@@ -47,6 +47,17 @@ def lookup_key(value: str, limit: int) -> str | None:
     return value
 
 
+def courtesy_text(value: object, limit: int) -> str | None:
+    """An optional text someone else chose for us (a token's name, a mail's display name).
+
+    Cut to its column rather than refused: it is a courtesy, not input the user can correct.
+    Dropped when it is empty or holds NUL (PostgreSQL text cannot store one).
+    """
+    if not isinstance(value, str) or not value or "\x00" in value:
+        return None
+    return value[:limit]
+
+
 def id_number(value: str, maximum: int) -> int | None:
     """A numeric id given as text, or None when it cannot be one: not plain ASCII digits
     (``"²".isdigit()`` holds but ``int("²")`` fails), or above its column's largest value

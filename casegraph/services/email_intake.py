@@ -22,7 +22,7 @@ from typing import Final
 
 from casegraph.domain.enums import CaseAction, Channel, Role
 from casegraph.domain.errors import not_found, validation_failed
-from casegraph.domain.validation import TEXT_LIMIT, TITLE_LIMIT
+from casegraph.domain.validation import TEXT_LIMIT, TITLE_LIMIT, courtesy_text
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.case_creation import NewCase, create_case
@@ -88,8 +88,7 @@ def parse_message(raw: bytes) -> InboundMail:
     return InboundMail(
         address=addresses[0].addr_spec.lower(),
         # A display name is a courtesy: cut to its column, dropped if it holds NUL.
-        display_name=(addresses[0].display_name or "")[: max_length(User, "name")].strip() or None
-        if "\x00" not in (addresses[0].display_name or "") else None,
+        display_name=(courtesy_text(addresses[0].display_name, max_length(User, "name")) or "").strip() or None,
         subject=subject,
         body=body,
         message_id=message_id,
