@@ -100,7 +100,8 @@ def create_app(
             runtime.publisher = live
             sla = SlaScheduler(interval=settings.sla_interval, clock=runtime.clock, publisher=lambda: runtime.publisher)
             await sla.start()
-            outbox = OutboxDispatcher(interval=settings.outbox_interval, clock=runtime.clock)
+            outbox = OutboxDispatcher(interval=settings.outbox_interval, clock=runtime.clock,
+                                      agency_code=settings.agency_code, publisher=lambda: runtime.publisher)
             await outbox.start()
             try:
                 yield

@@ -8,6 +8,10 @@ deliveries and claims each with one conditional UPDATE (``attempts`` as the vers
 dispatcher retries: delivery is at least once, and receivers dedupe on X-Casegraph-Delivery.
 Deliveries are sent in order of due time, not strictly per endpoint in event order: receivers
 order by the event's ``sequence``.
+
+Referral messages (kinds ``referral`` and ``referral_update``) go the same way to a partner
+agency's GraphQL API (casegraph/partner_client.py); a refusal the partner will always repeat
+fails them at once. The outcome of a referral is recorded on its case (services/referrals.py).
 """
 
 from __future__ import annotations
@@ -17,14 +21,20 @@ import contextlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from tortoise.expressions import F
 
+from casegraph import partner_client
 from casegraph.clock import Clock
-from casegraph.services.webhooks import signature
-from models import DeliveryStatus, OutboxDelivery, WebhookEndpoint
+from casegraph.services import referrals
+from casegraph.services.publisher import NullPublisher, Publisher
+from casegraph.services.referral_outbox import REFERRAL
+from casegraph.services.webhooks import WEBHOOK, signature
+from models import DeliveryStatus, OutboxDelivery, PartnerAgency, WebhookEndpoint
 
 log = logging.getLogger("casegraph.outbox")
 
@@ -51,11 +61,14 @@ def backoff(attempts: int) -> timedelta:
 
 class OutboxDispatcher:
     def __init__(self, *, interval: float, clock: Clock, max_attempts: int = MAX_ATTEMPTS,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, agency_code: str = "CASEGRAPH",
+                 publisher: Callable[[], Publisher] | None = None) -> None:
         self.interval = interval
         self.max_attempts = max_attempts
+        self.agency_code = agency_code
         self._clock = clock
         self._transport = transport
+        self._publisher = publisher or NullPublisher
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -113,6 +126,8 @@ class OutboxDispatcher:
 
     async def _send(self, http: httpx.AsyncClient, delivery_id: object, attempts: int) -> DeliveryStatus:
         delivery = await OutboxDelivery.get_or_none(id=delivery_id)
+        if delivery is not None and delivery.kind != WEBHOOK:
+            return await self._send_to_partner(http, delivery, attempts)
         endpoint = await WebhookEndpoint.get_or_none(id=delivery.endpoint_id) if delivery else None
         if delivery is None or endpoint is None:
             return DeliveryStatus.FAILED  # the endpoint was deleted meanwhile, its log with it
@@ -148,6 +163,46 @@ class OutboxDispatcher:
             status=outcome, last_status_code=status_code, **changes
         )
         return outcome
+
+    async def _send_to_partner(self, http: httpx.AsyncClient, delivery: OutboxDelivery, attempts: int) -> DeliveryStatus:
+        partner = await PartnerAgency.get_or_none(id=delivery.partner_id)
+        if partner is None:
+            return DeliveryStatus.FAILED  # the partner was removed, its messages with it
+        answer = await partner_client.send(
+            http, partner=partner, kind=delivery.kind, payload=delivery.payload, sender=self.agency_code,
+            now=self._clock(), request_id=f"outbox-{delivery.id}",
+        )
+        now = self._clock()
+        if answer.ok:
+            outcome = DeliveryStatus.DELIVERED
+            changes: dict[str, object] = {"delivered_at": now, "last_error": None}
+        elif answer.permanent or attempts >= self.max_attempts or not partner.active:
+            outcome = DeliveryStatus.FAILED
+            changes = {"last_error": answer.error}
+        else:
+            outcome = DeliveryStatus.PENDING
+            changes = {"last_error": answer.error, "next_attempt_at": now + backoff(attempts)}
+        updated = await OutboxDelivery.filter(id=delivery.id, attempts=attempts).update(
+            status=outcome, last_status_code=answer.status_code, **changes
+        )
+        if updated and delivery.kind == REFERRAL and delivery.referral_id is not None:
+            await self._record_referral(delivery.referral_id, outcome, answer, now)
+        return outcome
+
+    async def _record_referral(self, referral_id: Any, outcome: DeliveryStatus, answer: partner_client.Answer,
+                               now: datetime) -> None:
+        publisher = self._publisher()
+        if outcome is DeliveryStatus.DELIVERED:
+            received = (answer.data or {}).get("referral") or {}
+            await referrals.mark_delivered(
+                referral_id=referral_id, remote_case_id=str(received.get("caseId") or ""),
+                remote_case_number=str(received.get("caseNumber") or ""), now=now, publisher=publisher,
+            )
+        elif outcome is DeliveryStatus.FAILED:
+            await referrals.mark_failed(referral_id=referral_id, error=answer.error or "Failed.", now=now,
+                                        publisher=publisher)
+        else:
+            await referrals.note_attempt_error(referral_id=referral_id, error=answer.error or "", now=now)
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

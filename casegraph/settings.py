@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEV_SECRET = "casegraph-development-secret-do-not-use-in-production"
 # HS256 keys shorter than the hash output are guessable (RFC 7518, section 3.2).
 MIN_SECRET_BYTES = 32
+# Agency codes (ours and partners'): what a token's agency claim and cases.referred_agency hold.
+AGENCY_CODE = re.compile(r"[A-Z][A-Z0-9_-]{1,31}")
 
 
 def _load_dotenv(path: Path) -> dict[str, str]:
@@ -96,6 +99,9 @@ class Settings:
     outbox_interval: float = 1.0
     # Webhook URLs on loopback/private addresses are refused in production unless this is set.
     webhook_allow_private: bool = False
+    # This agency's code among partner agencies (CASEGRAPH_AGENCY_CODE): the audience of the
+    # service tokens partners send us and the issuer name of ours.
+    agency_code: str = "CASEGRAPH"
     intake_secret: str | None = None
     intake_case_type: str | None = None
     query_limits: QueryLimits = field(default_factory=QueryLimits)
@@ -183,6 +189,7 @@ class Settings:
             sla_interval=_seconds("CASEGRAPH_SLA_INTERVAL", get("SLA_INTERVAL"), cls.sla_interval),
             outbox_interval=_seconds("CASEGRAPH_OUTBOX_INTERVAL", get("OUTBOX_INTERVAL"), cls.outbox_interval),
             webhook_allow_private=(get("WEBHOOK_ALLOW_PRIVATE") or "").lower() in {"1", "true", "yes"},
+            agency_code=_agency_code(get("AGENCY_CODE")),
             intake_secret=get("INTAKE_SECRET"),
             intake_case_type=get("INTAKE_CASE_TYPE"),
             query_limits=limits,
@@ -229,3 +236,12 @@ def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str | Non
     if value.lower() not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
     return value.lower()
+
+
+def _agency_code(value: str | None) -> str:
+    if value is None:
+        return Settings.agency_code
+    code = value.strip().upper()
+    if not AGENCY_CODE.fullmatch(code):
+        raise ValueError("CASEGRAPH_AGENCY_CODE: 2-32 letters, digits, '_' or '-', starting with a letter.")
+    return code

@@ -52,7 +52,9 @@ class CaseEvent(Model):
         "models.User", related_name="events", null=True, on_delete=fields.RESTRICT
     )
     type = fields.CharEnumField(CaseEventType, max_length=32)
-    action = fields.CharEnumField(CaseAction, max_length=32)
+    # A fixed description: the generated one lists every value, so each new action would need a
+    # migration, and altering this table on SQLite rebuilds it (losing its append-only triggers).
+    action = fields.CharEnumField(CaseAction, max_length=32, description="A CaseAction name.")
     from_stage = fields.CharEnumField(CaseStage, max_length=16, null=True)
     from_status = fields.CharEnumField(CaseStatus, max_length=32, null=True)
     to_stage = fields.CharEnumField(CaseStage, max_length=16)

@@ -2,8 +2,8 @@
 
 A delivery row is inserted in the transaction that recorded a case event, so a committed event
 always has its deliveries and a rolled-back one has none. The dispatcher (casegraph/outbox)
-sends them afterwards, retrying with backoff. ``kind`` names the channel (webhook today,
-partner referrals later) and ``endpoint`` the registered destination.
+sends them afterwards, retrying with backoff. ``kind`` names the channel: ``webhook`` rows go
+to an ``endpoint``; ``referral`` and ``referral_update`` rows go to a ``partner`` agency.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
+    from models.referral import PartnerAgency, Referral
     from models.user import User
 
 
@@ -48,7 +49,7 @@ class WebhookEndpoint(Model):
 
 
 class OutboxDelivery(Model):
-    """One event to send to one endpoint. Unique per (endpoint, event): enqueued once.
+    """One event to send to one endpoint or partner, enqueued once per (destination, kind, event).
 
     ``next_attempt_at`` is when a dispatcher may next try it. Claiming pushes it forward by a
     lease and bumps ``attempts`` in one conditional UPDATE, so only one dispatcher wins.
@@ -56,8 +57,15 @@ class OutboxDelivery(Model):
 
     id = fields.UUIDField(primary_key=True)
     kind = fields.CharField(max_length=32, default="webhook")
-    endpoint: fields.ForeignKeyRelation[WebhookEndpoint] = fields.ForeignKeyField(
-        "models.WebhookEndpoint", related_name="deliveries", on_delete=fields.CASCADE
+    endpoint: fields.ForeignKeyNullableRelation[WebhookEndpoint] = fields.ForeignKeyField(
+        "models.WebhookEndpoint", related_name="deliveries", null=True, on_delete=fields.CASCADE
+    )
+    # Referral messages (kind "referral" / "referral_update") go to a partner instead.
+    partner: fields.ForeignKeyNullableRelation[PartnerAgency] = fields.ForeignKeyField(
+        "models.PartnerAgency", related_name="deliveries", null=True, on_delete=fields.CASCADE
+    )
+    referral: fields.ForeignKeyNullableRelation[Referral] = fields.ForeignKeyField(
+        "models.Referral", related_name="deliveries", null=True, on_delete=fields.CASCADE
     )
     event_sequence = fields.BigIntField()
     event_type = fields.CharField(max_length=32)
@@ -72,8 +80,10 @@ class OutboxDelivery(Model):
     created_at = fields.DatetimeField()
 
     endpoint_id: Any
+    partner_id: Any
+    referral_id: Any
 
     class Meta:
         table = "outbox_deliveries"
-        unique_together = (("endpoint", "event_sequence"),)
+        unique_together = (("endpoint", "event_sequence"), ("partner", "kind", "event_sequence"))
         indexes = (("endpoint_id", "status"),)

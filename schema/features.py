@@ -18,8 +18,9 @@ from schema.presence import PresenceMutation, PresenceSubscription
 from schema.sla import SlaMutation, SlaQuery
 from schema.survey_results import SurveyResultsQuery
 from schema.tasks import TaskMutation, TaskQuery
+from schema.referrals import ReferralMutation, ReferralQuery
 from schema.webhooks import WebhookMutation, WebhookQuery
 
-QUERIES: list[type] = [TaskQuery, NotificationQuery, IntakeQuery, KnowledgeQuery, DuplicatesQuery, SurveyResultsQuery, SlaQuery, AnalyticsQuery, WebhookQuery]
-MUTATIONS: list[type] = [PresenceMutation, TaskMutation, NotificationMutation, IntakeMutation, PlaybookMutation, CaseTreeMutation, KnowledgeMutation, DuplicatesMutation, SlaMutation, PersistedQueriesMutation, WebhookMutation]
+QUERIES: list[type] = [TaskQuery, NotificationQuery, IntakeQuery, KnowledgeQuery, DuplicatesQuery, SurveyResultsQuery, SlaQuery, AnalyticsQuery, WebhookQuery, ReferralQuery]
+MUTATIONS: list[type] = [PresenceMutation, TaskMutation, NotificationMutation, IntakeMutation, PlaybookMutation, CaseTreeMutation, KnowledgeMutation, DuplicatesMutation, SlaMutation, PersistedQueriesMutation, WebhookMutation, ReferralMutation]
 SUBSCRIPTIONS: list[type] = [PresenceSubscription]

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from schema.playbooks import CasePlaybook, Playbook
     from schema.sla import SlaTimer
     from schema.knowledge import Article
+    from schema.referrals import Referral
 from schema.enums import (
     CaseAction,
     CaseEventType,
@@ -486,6 +487,14 @@ class Case:
             return []
         rows = await info.context.loaders.work_notes_by_case.load(self._record.id)
         return [Note.from_row(row) for row in rows]
+
+    @strawberry.field(description="Referrals to and from partner agencies, oldest first; staff only (empty for others).")
+    async def referrals(self, info: Info) -> list[Annotated[Referral, strawberry.lazy("schema.referrals")]]:
+        if not info.context.sees_internal:
+            return []
+        from schema.referrals import referrals_of
+
+        return await referrals_of(self._record.id)
 
     @strawberry.field(description="The service definition the case was filed under, if any.")
     def service_definition_code(self) -> str | None:

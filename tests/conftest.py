@@ -108,7 +108,7 @@ def _run_in_thread(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 TABLES = (
-    "outbox_deliveries", "webhook_endpoints",
+    "outbox_deliveries", "webhook_endpoints", "referral_updates", "referrals", "partner_agencies",
     "case_steps", "case_intakes", "service_definitions", "case_templates", "playbook_steps", "playbooks",
     "case_type_requirements", "case_alerts", "case_timers", "sla_policies", "sla_settings",
     "case_article_links", "kb_article_terms", "kb_articles",

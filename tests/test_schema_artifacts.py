@@ -33,7 +33,7 @@ MODEL_TABLES = {
     "case_steps", "case_intakes", "service_definitions", "case_templates", "playbook_steps", "playbooks",
     "case_type_requirements", "case_alerts", "case_timers", "sla_policies", "sla_settings",
     "case_article_links", "kb_article_terms", "kb_articles", "rate_limit_buckets", "persisted_queries",
-    "webhook_endpoints", "outbox_deliveries",
+    "webhook_endpoints", "outbox_deliveries", "partner_agencies", "referrals", "referral_updates",
 }
 
 # api.md *Operations (names fixed)*.
@@ -133,6 +133,16 @@ def _rows(path: Path, query: str) -> list[tuple[object, ...]]:
     return rows
 
 
+def _indexes(path: Path, table: str) -> set[tuple[bool, tuple[str, ...]]]:
+    """(unique, columns) of every index on ``table``, whatever it is named."""
+    found = set()
+    for row in _rows(path, f"PRAGMA index_list('{table}')"):
+        name, unique = row[1], bool(row[2])
+        columns = tuple(str(info[2]) for info in _rows(path, f"PRAGMA index_info('{name}')"))
+        found.add((unique, columns))
+    return found
+
+
 @pytest.fixture
 async def generated_schema(tmp_path: Path) -> AsyncIterator[Path]:
     """A database built straight from the models, to compare the migrated one with."""
@@ -156,6 +166,9 @@ async def test_migrate_builds_a_fresh_sqlite_database_with_every_model_table(
     assert tables - MODEL_TABLES <= {"tortoise_migrations", "sqlite_sequence"}
     for table in sorted(MODEL_TABLES):
         assert _columns(path, table) == _columns(generated_schema, table), table
+    # and: the same indexes and unique constraints (SQLite table rebuilds in migrations drop them)
+    for table in sorted(MODEL_TABLES):
+        assert _indexes(path, table) == _indexes(generated_schema, table), table
     # and: the counters the event log needs, created up front
     assert sorted(_rows(path, "SELECT name, value FROM counters")) == [("case_number", 1000), ("event_sequence", 0)]
     # and: every migration of the package is recorded as applied

@@ -59,6 +59,11 @@ class CaseAction(str, Enum):
     SPLIT_CASE = "SPLIT_CASE"
     SLA_TIMER = "SLA_TIMER"
     AUTO_CLOSE = "AUTO_CLOSE"
+    # Referrals to partner agencies (issue 7): outside the life-cycle table, like tasks.
+    REFER = "REFER"
+    REFERRAL_UPDATE = "REFERRAL_UPDATE"
+    ACCEPT_REFERRAL = "ACCEPT_REFERRAL"
+    REJECT_REFERRAL = "REJECT_REFERRAL"
 
 
 class Role(str, Enum):

@@ -251,13 +251,16 @@ async def _submit_survey(params: Params, grant: Grant, actor: Actor, case: CaseR
     return Plan(survey=(clean_rating(rating), comment), summary={"rating": rating})
 
 
-async def _usable_case_type(code: Any, actor: Actor) -> CaseType:
-    """An active case type the actor may file under (staff: only their groups' types)."""
+async def _usable_case_type(code: Any, actor: Actor, *, any_group: bool = False) -> CaseType:
+    """An active case type the actor may file under (staff: only their groups' types).
+
+    ``any_group``: a partner's referral becomes a case of the type our administrator chose for it.
+    """
     cleaned = clean_text("caseTypeCode", code, required=True, limit=64)
     case_type = await CaseType.get_or_none(code=cleaned, active=True)
     if case_type is None:
         raise validation_failed("caseTypeCode", "No active case type has that code.")
-    if not actor.has(Role.CONSTITUENT) and case_type.assignment_group_id not in actor.group_ids:
+    if not any_group and not actor.has(Role.CONSTITUENT) and case_type.assignment_group_id not in actor.group_ids:
         raise permission_denied("Staff may create cases only of their own groups' case types.", "caseTypeCode")
     return case_type
 

@@ -44,6 +44,8 @@ class NewCase:
     template_code: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    # The agency a case received from a partner came from (services/referrals_inbound.py).
+    referred_agency: str | None = None
 
 
 async def create_case(
@@ -53,9 +55,14 @@ async def create_case(
     now: datetime,
     publisher: Publisher,
     on_success: Callable[[ActionResult], Awaitable[None]] | None = None,
+    on_referral: bool = False,
 ) -> ActionResult:
-    """Create a case at version 1 with one CASE_CREATED event: a DRAFT, or submitted as NEW."""
-    if not (actor.has(Role.CONSTITUENT) or actor.is_staff):
+    """Create a case at version 1 with one CASE_CREATED event: a DRAFT, or submitted as NEW.
+
+    ``on_referral``: a partner agency's service account files the case it referred to us (the
+    caller checked the partner); it is the requester and the type is the one configured for it.
+    """
+    if not (actor.has(Role.CONSTITUENT) or actor.is_staff or on_referral):
         raise permission_denied("Only constituents and agents may file cases.")
     requester_id = _requester(actor, new.requester_id)
     new, intake = await resolve_intake(actor=actor, new=new)
@@ -68,7 +75,7 @@ async def create_case(
     location = clean_location(new.latitude, new.longitude)
     case_type: CaseType | None = None
     if new.case_type_code is not None or new.submit:
-        case_type = await usable_case_type(new.case_type_code, actor)
+        case_type = await usable_case_type(new.case_type_code, actor, any_group=on_referral)
     if requester_id != actor.user_id and not await User.exists(id=requester_id):
         raise validation_failed("requesterId", "The requester is not a known user.")
     if new.submit and case_type is not None:
@@ -101,6 +108,7 @@ async def create_case(
             service_definition_code=intake.service_definition_code,
             latitude=location[0] if location else None,
             longitude=location[1] if location else None,
+            referred_agency=new.referred_agency if on_referral else None,
             version=1,
             submitted_at=now if new.submit else None,
             created_at=now,

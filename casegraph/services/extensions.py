@@ -23,6 +23,7 @@ from casegraph.services.duplicate_links import forget_duplicate_link
 from casegraph.services.intake import check_required_fields_at_submit
 from casegraph.services.playbooks import check_required_steps, copy_playbook_on_submission
 from casegraph.services.records import CaseRecord, EventRecord
+from casegraph.services.referral_outbox import enqueue_referral_updates
 from casegraph.services.sla_timers import track_sla
 from casegraph.services.webhooks import enqueue_webhooks
 
@@ -53,6 +54,7 @@ CHANGE_HOOKS: list[ChangeHook] = [
     forget_duplicate_link,  # duplicates: a reopened duplicate no longer points at its original
     track_sla,  # SLAs: timers run, pause and stop with the case; alerts are planned
     enqueue_webhooks,  # webhooks: one outbox delivery per matching endpoint, sent after commit
+    enqueue_referral_updates,  # referrals: a received case's changes go back to the referring agency
 ]
 
 

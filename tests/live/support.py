@@ -153,14 +153,16 @@ class ServerProcess:
         return elapsed
 
 
-def start_server(name: str, env: dict[str, str], workdir: Path, *, wait_ready: bool = False) -> ServerProcess:
-    """Start ``casegraph serve`` on a free port and wait for ``/healthz`` (and ``/readyz``).
+def start_server(name: str, env: dict[str, str], workdir: Path, *, wait_ready: bool = False,
+                 port: int | None = None) -> ServerProcess:
+    """Start ``casegraph serve`` on a free port (or ``port``, to restart a server where clients
+    expect it) and wait for ``/healthz`` (and ``/readyz``).
 
     A port found free can be taken by someone else before the server binds it: then try another.
     """
     for attempt in range(3):
         try:
-            return _start_server_once(name, env, workdir, wait_ready=wait_ready)
+            return _start_server_once(name, env, workdir, wait_ready=wait_ready, port=port)
         except PortTaken:
             if attempt == 2:
                 raise
@@ -171,9 +173,10 @@ class PortTaken(AssertionError):
     pass
 
 
-def _start_server_once(name: str, env: dict[str, str], workdir: Path, *, wait_ready: bool) -> ServerProcess:
+def _start_server_once(name: str, env: dict[str, str], workdir: Path, *, wait_ready: bool,
+                       port: int | None = None) -> ServerProcess:
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     log_path = workdir / f"{name}-{port}.log"
     log_file = log_path.open("wb")
     process = subprocess.Popen(

@@ -1,0 +1,70 @@
+"""Referral messages in the outbox, and the change hook that reports a received case's changes.
+
+Kept apart from the referral services so the change hooks (services/extensions.py) can import it
+without importing the case-change pipeline that runs them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final
+
+from casegraph.domain.enums import CaseAction, CaseEventType, CaseStatus, Channel
+from casegraph.services.records import CaseRecord, EventRecord
+from models import DeliveryStatus, OutboxDelivery, PartnerAgency, Referral, ReferralDirection, ReferralStatus
+
+REFERRAL: Final = "referral"
+REFERRAL_UPDATE: Final = "referral_update"
+# Events the referring agency hears about: state changes and decisions, not comments or notes.
+REPORTED_TYPES: Final = frozenset({CaseEventType.CASE_TRANSITIONED, CaseEventType.CASE_DELETED, CaseEventType.CASE_RESTORED})
+REPORTED_ACTIONS: Final = frozenset({CaseAction.ACCEPT_REFERRAL, CaseAction.REJECT_REFERRAL})
+
+
+async def enqueue_message(
+    *, kind: str, partner: PartnerAgency, referral_id: uuid.UUID, event: EventRecord, payload: dict[str, Any]
+) -> None:
+    """An outbox row for the dispatcher; inside the event's transaction, so both or neither."""
+    await OutboxDelivery.create(
+        id=uuid.uuid4(), kind=kind, partner_id=partner.id, referral_id=referral_id,
+        event_sequence=event.sequence, event_type=event.type.value, payload=payload,
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=event.occurred_at, created_at=event.occurred_at,
+    )
+
+
+def update_message(referral: Referral, case: CaseRecord, event: EventRecord) -> dict[str, Any]:
+    return {
+        "referralId": str(referral.remote_referral_id),
+        "sequence": event.sequence,
+        "status": referral.status.value,
+        "caseId": case.id,
+        "caseNumber": case.number,
+        "stage": case.stage.value,
+        "caseStatus": case.status.value,
+        "resolutionCode": case.resolution_code.value if case.resolution_code else None,
+        "resolutionNotes": case.resolution_notes,
+        "reason": referral.reason if referral.status is ReferralStatus.REJECTED else None,
+        "occurredAt": event.occurred_at.isoformat(),
+    }
+
+
+async def enqueue_referral_updates(before: CaseRecord, after: CaseRecord, event: EventRecord) -> None:
+    """Change hook: tell the referring agency about a state change of a case it referred to us.
+
+    Costs nothing for other cases (channel check first). Leaving NEW for anything but
+    cancellation means someone took the case on: an undecided referral becomes ACCEPTED.
+    """
+    if after.channel is not Channel.PARTNER or after.referred_agency is None:
+        return
+    if event.type not in REPORTED_TYPES and event.action not in REPORTED_ACTIONS:
+        return
+    referral = await Referral.filter(case_id=after.id, direction=ReferralDirection.INBOUND).first()
+    if referral is None:
+        return
+    if (referral.status is ReferralStatus.DELIVERED and after.status not in (CaseStatus.NEW, CaseStatus.CANCELLED)
+            and event.action is not CaseAction.REJECT_REFERRAL):
+        await Referral.filter(id=referral.id, status=ReferralStatus.DELIVERED).update(
+            status=ReferralStatus.ACCEPTED, updated_at=event.occurred_at)
+        referral.status = ReferralStatus.ACCEPTED
+    partner = await PartnerAgency.get(id=referral.partner_id)
+    await enqueue_message(kind=REFERRAL_UPDATE, partner=partner, referral_id=referral.id, event=event,
+                          payload=update_message(referral, after, event))

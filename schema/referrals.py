@@ -1,0 +1,332 @@
+"""Partner agencies and referrals over GraphQL.
+
+ADMIN configures partners; a case's agent refers the case (or a task) and sees each referral's
+status; the receiving agency's agents accept or reject what arrives. ``receiveReferral`` and
+``recordReferralUpdate`` are called by the other agency's casegraph with a partner service token.
+Rules live in ``casegraph/services/referrals*.py``, sending in ``casegraph/outbox_dispatcher.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from casegraph.domain.errors import DomainError
+from casegraph.services import partners, referrals, referrals_inbound
+from casegraph.services.case_changes import ActionResult
+from casegraph.services.referrals import PartnerUpdate
+from casegraph.services.referrals_inbound import IncomingReferral
+from models import CaseType as CaseTypeRow
+from models import PartnerAgency as PartnerRow
+from models import Referral as ReferralRow
+from models import ReferralDirection as DirectionModel
+from models import ReferralStatus as StatusModel
+from schema.context import Info, query_error
+from schema.payloads import user_errors
+from schema.types import Case, CaseEvent, UserError
+
+ReferralStatus = strawberry.enum(StatusModel, name="ReferralStatus", description=(
+    "PENDING: not yet delivered (retrying). DELIVERED: the partner has it. ACCEPTED / REJECTED: the "
+    "partner's decision. FAILED: the partner refused it or could not be reached after every retry."))
+ReferralDirection = strawberry.enum(DirectionModel, name="ReferralDirection")
+
+
+@strawberry.type(description="Another agency running casegraph (ADMIN).")
+class PartnerAgency:
+    id: strawberry.ID
+    code: str = strawberry.field(description="Its agency code: its service tokens' agency claim.")
+    name: str
+    graphql_url: str
+    active: bool
+    receive_case_type_code: str | None = strawberry.field(description="The type its referrals become here.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    async def from_row(cls, row: PartnerRow) -> PartnerAgency:
+        code = None
+        if row.receive_case_type_id is not None:
+            case_type = await CaseTypeRow.get_or_none(id=row.receive_case_type_id)
+            code = case_type.code if case_type else None
+        return cls(id=strawberry.ID(str(row.id)), code=row.code, name=row.name, graphql_url=row.graphql_url,
+                   active=row.active, receive_case_type_code=code, created_at=row.created_at, updated_at=row.updated_at)
+
+
+@strawberry.type(description="A case (or one task of it) handed between agencies, as this side sees it.")
+class Referral:
+    id: strawberry.ID
+    direction: ReferralDirection  # type: ignore[valid-type]
+    status: ReferralStatus  # type: ignore[valid-type]
+    partner_code: str
+    partner_name: str
+    case_id: strawberry.ID = strawberry.field(description="The case here: referred (OUTBOUND) or received (INBOUND).")
+    task_id: strawberry.ID | None
+    note: str | None
+    reason: str | None = strawberry.field(description="Why the partner rejected it.")
+    remote_case_id: str | None = strawberry.field(description="The case at the partner (OUTBOUND) or referring agency.")
+    remote_case_number: str | None
+    remote_stage: str | None = strawberry.field(description="The partner's case, as of its last update.")
+    remote_status: str | None
+    remote_resolution_code: str | None
+    remote_resolution_notes: str | None
+    last_error: str | None = strawberry.field(description="Why the last delivery attempt failed.")
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: ReferralRow, partner: PartnerRow) -> Referral:
+        return cls(
+            id=strawberry.ID(str(row.id)), direction=row.direction, status=row.status, partner_code=partner.code,
+            partner_name=partner.name, case_id=strawberry.ID(str(row.case_id)),
+            task_id=strawberry.ID(str(row.task_id)) if row.task_id is not None else None, note=row.note,
+            reason=row.reason, remote_case_id=row.remote_case_id, remote_case_number=row.remote_case_number,
+            remote_stage=row.remote_stage, remote_status=row.remote_status,
+            remote_resolution_code=row.remote_resolution_code, remote_resolution_notes=row.remote_resolution_notes,
+            last_error=row.last_error, created_at=row.created_at, updated_at=row.updated_at,
+            delivered_at=row.delivered_at,
+        )
+
+
+async def referral_of(row: ReferralRow) -> Referral:
+    return Referral.from_row(row, await PartnerRow.get(id=row.partner_id))
+
+
+async def referrals_of(case_id: str) -> list[Referral]:
+    rows = await referrals.referrals_of_case(case_id)
+    partners_by_id = {p.id: p for p in await PartnerRow.filter(id__in={r.partner_id for r in rows})} if rows else {}
+    return [Referral.from_row(row, partners_by_id[row.partner_id]) for row in rows]
+
+
+@strawberry.input
+class CreatePartnerAgencyInput:
+    code: str
+    name: str
+    graphql_url: str = strawberry.field(description="Its /graphql URL (http(s); private addresses refused in production).")
+    shared_secret: str | None = strawberry.field(default=None, description=(
+        "32-128 characters, the same on both sides; omitted: generated and returned once."))
+    receive_case_type_code: str | None = None
+
+
+@strawberry.input
+class UpdatePartnerAgencyInput:
+    code: str
+    name: str | None = None
+    graphql_url: str | None = None
+    shared_secret: str | None = None
+    receive_case_type_code: str | None = None
+    active: bool | None = None
+
+
+@strawberry.input
+class ReferCaseInput:
+    case_id: strawberry.ID
+    partner_code: str
+    task_id: strawberry.ID | None = strawberry.field(default=None, description="Refer this open task only.")
+    note: str | None = strawberry.field(default=None, description="For the partner (sent to it).")
+    expected_version: int | None = None
+
+
+@strawberry.input
+class DecideReferralInput:
+    case_id: strawberry.ID = strawberry.field(description="The case received from the partner.")
+    reason: str | None = strawberry.field(default=None, description="Required to reject.")
+    expected_version: int | None = None
+
+
+@strawberry.input(description="Sent by a referring agency's casegraph.")
+class ReceiveReferralInput:
+    referral_id: str
+    case_id: str
+    case_number: str
+    title: str | None = None
+    description: str | None = None
+    case_type_code: str | None = None
+    case_type_name: str | None = None
+    impact: int | None = None
+    urgency: int | None = None
+    task_id: str | None = None
+    task_title: str | None = None
+    note: str | None = None
+    referred_by: str | None = None
+
+
+@strawberry.input(description="Sent by the partner's casegraph when the case it received changes.")
+class ReferralUpdateInput:
+    referral_id: str
+    sequence: int
+    status: ReferralStatus | None  # type: ignore[valid-type]
+    case_id: str
+    case_number: str
+    stage: str
+    case_status: str
+    occurred_at: datetime
+    resolution_code: str | None = None
+    resolution_notes: str | None = None
+    reason: str | None = None
+
+
+@strawberry.type
+class PartnerAgencyPayload:
+    partner: PartnerAgency | None = None
+    shared_secret: str | None = strawberry.field(default=None, description="Only when generated: shown once.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReferralPayload:
+    referral: Referral | None = None
+    case: Case | None = None
+    event: CaseEvent | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="What the receiving agency answers: its case for the referral.")
+class ReceivedReferral:
+    referral_id: strawberry.ID
+    case_id: strawberry.ID
+    case_number: str
+    status: ReferralStatus  # type: ignore[valid-type]
+    created: bool = strawberry.field(description="False: this referral had arrived before (same case).")
+
+
+@strawberry.type
+class ReceiveReferralPayload:
+    referral: ReceivedReferral | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReferralUpdatePayload:
+    applied: bool = strawberry.field(default=False, description="False: this update had been applied before.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReferralQuery:
+    @strawberry.field(description="Partner agencies (ADMIN).")
+    async def partner_agencies(self, info: Info) -> list[PartnerAgency]:
+        try:
+            rows = await partners.list_partners(actor=info.context.require_actor())
+        except DomainError as refusal:
+            raise query_error(refusal) from None
+        return [await PartnerAgency.from_row(row) for row in rows]
+
+
+@strawberry.type
+class ReferralMutation:
+    @strawberry.mutation(description="Register a partner agency (ADMIN).")
+    async def create_partner_agency(self, info: Info, input: CreatePartnerAgencyInput) -> PartnerAgencyPayload:
+        try:
+            created = await partners.create_partner(
+                actor=info.context.require_actor(), code=input.code, name=input.name, graphql_url=input.graphql_url,
+                shared_secret=input.shared_secret, receive_case_type_code=input.receive_case_type_code,
+                allow_private=info.context.webhooks_may_target_private, now=info.context.clock(),
+            )
+        except DomainError as refusal:
+            return PartnerAgencyPayload(errors=user_errors(refusal))
+        return PartnerAgencyPayload(partner=await PartnerAgency.from_row(created.partner),
+                                    shared_secret=created.shared_secret)
+
+    @strawberry.mutation(description="Change a partner agency, rotate its secret or pause it (ADMIN).")
+    async def update_partner_agency(self, info: Info, input: UpdatePartnerAgencyInput) -> PartnerAgencyPayload:
+        try:
+            row = await partners.update_partner(
+                actor=info.context.require_actor(), code=input.code, name=input.name, graphql_url=input.graphql_url,
+                shared_secret=input.shared_secret, receive_case_type_code=input.receive_case_type_code,
+                active=input.active, allow_private=info.context.webhooks_may_target_private, now=info.context.clock(),
+            )
+        except DomainError as refusal:
+            return PartnerAgencyPayload(errors=user_errors(refusal))
+        return PartnerAgencyPayload(partner=await PartnerAgency.from_row(row))
+
+    @strawberry.mutation(description="Refer the case, or one open task of it, to a partner agency (the case's agent or a manager).")
+    async def refer_case(self, info: Info, input: ReferCaseInput) -> ReferralPayload:
+        try:
+            result = await referrals.refer_case(
+                actor=info.context.require_actor(), case_id=str(input.case_id), partner_code=input.partner_code,
+                task_id=str(input.task_id) if input.task_id is not None else None, note=input.note,
+                expected_version=input.expected_version, now=info.context.clock(), publisher=info.context.publisher,
+            )
+        except DomainError as refusal:
+            return ReferralPayload(errors=user_errors(refusal))
+        return ReferralPayload(referral=await referral_of(result.referral), case=Case.from_record(result.case),
+                               event=CaseEvent.from_record(result.event, case=result.case) if result.event else None)
+
+    @strawberry.mutation(description="Send a FAILED referral again.")
+    async def retry_referral(self, info: Info, id: strawberry.ID) -> ReferralPayload:
+        try:
+            row = await referrals.retry_referral(actor=info.context.require_actor(), referral_id=str(id),
+                                                 now=info.context.clock())
+        except DomainError as refusal:
+            return ReferralPayload(errors=user_errors(refusal))
+        return ReferralPayload(referral=await referral_of(row))
+
+    @strawberry.mutation(description="Take on a case a partner referred to us (agents of its group).")
+    async def accept_referral(self, info: Info, input: DecideReferralInput) -> ReferralPayload:
+        try:
+            result = await referrals_inbound.accept_referral(
+                actor=info.context.require_actor(), case_id=str(input.case_id), expected_version=input.expected_version,
+                now=info.context.clock(), publisher=info.context.publisher,
+            )
+        except DomainError as refusal:
+            return ReferralPayload(errors=user_errors(refusal))
+        return await _decided(result.case.id, result)
+
+    @strawberry.mutation(description="Decline a case a partner referred to us, with a reason: it is cancelled here.")
+    async def reject_referral(self, info: Info, input: DecideReferralInput) -> ReferralPayload:
+        try:
+            result = await referrals_inbound.reject_referral(
+                actor=info.context.require_actor(), case_id=str(input.case_id), reason=input.reason,
+                expected_version=input.expected_version, now=info.context.clock(), publisher=info.context.publisher,
+            )
+        except DomainError as refusal:
+            return ReferralPayload(errors=user_errors(refusal))
+        return await _decided(result.case.id, result)
+
+    @strawberry.mutation(description="A partner agency's casegraph delivers a referral (partner service token). Idempotent.")
+    async def receive_referral(self, info: Info, input: ReceiveReferralInput) -> ReceiveReferralPayload:
+        try:
+            received = await referrals_inbound.receive_referral(
+                actor=info.context.require_actor(),
+                message=IncomingReferral(
+                    referral_id=input.referral_id, case_id=input.case_id, case_number=input.case_number,
+                    title=input.title, description=input.description, case_type_code=input.case_type_code,
+                    impact=input.impact, urgency=input.urgency, task_title=input.task_title, note=input.note,
+                    referred_by=input.referred_by,
+                ),
+                now=info.context.clock(), publisher=info.context.publisher,
+            )
+        except DomainError as refusal:
+            return ReceiveReferralPayload(errors=user_errors(refusal))
+        row = received.referral
+        return ReceiveReferralPayload(referral=ReceivedReferral(
+            referral_id=strawberry.ID(input.referral_id), case_id=strawberry.ID(str(row.case_id)),
+            case_number=received.case_number, status=row.status, created=received.created,
+        ))
+
+    @strawberry.mutation(description="A partner agency's casegraph reports a change of the case it received. Idempotent.")
+    async def record_referral_update(self, info: Info, input: ReferralUpdateInput) -> ReferralUpdatePayload:
+        try:
+            _, applied = await referrals.record_update(
+                actor=info.context.require_actor(),
+                update=PartnerUpdate(
+                    referral_id=input.referral_id, sequence=input.sequence, status=input.status,
+                    case_id=input.case_id, case_number=input.case_number, stage=input.stage,
+                    case_status=input.case_status, resolution_code=input.resolution_code,
+                    resolution_notes=input.resolution_notes, reason=input.reason, occurred_at=input.occurred_at,
+                ),
+                now=info.context.clock(), publisher=info.context.publisher,
+            )
+        except DomainError as refusal:
+            return ReferralUpdatePayload(errors=user_errors(refusal))
+        return ReferralUpdatePayload(applied=applied)
+
+
+async def _decided(case_id: str, result: ActionResult) -> ReferralPayload:
+    rows = await ReferralRow.filter(case_id=case_id, direction=DirectionModel.INBOUND).first()
+    return ReferralPayload(
+        referral=await referral_of(rows) if rows else None, case=Case.from_record(result.case),
+        event=CaseEvent.from_record(result.event, case=result.case),
+    )
