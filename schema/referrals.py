@@ -203,9 +203,23 @@ class ReferralUpdatePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.type(description="A partner agency cases can be referred to: what agents need to choose one.")
+class ReferralPartner:
+    code: str
+    name: str
+
+
 @strawberry.type
 class ReferralQuery:
-    @strawberry.field(description="Partner agencies (ADMIN).")
+    @strawberry.field(description="Active partner agencies a case can be referred to (staff).")
+    async def referral_partners(self, info: Info) -> list[ReferralPartner]:
+        try:
+            rows = await partners.referral_partners(actor=info.context.require_actor())
+        except DomainError as refusal:
+            raise query_error(refusal) from None
+        return [ReferralPartner(code=row.code, name=row.name) for row in rows]
+
+    @strawberry.field(description="Partner agencies with their configuration (ADMIN).")
     async def partner_agencies(self, info: Info) -> list[PartnerAgency]:
         try:
             rows = await partners.list_partners(actor=info.context.require_actor())

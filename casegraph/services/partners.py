@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from casegraph.domain.errors import not_found, validation_failed
+from casegraph.domain.enums import Role
+from casegraph.domain.errors import not_found, permission_denied, validation_failed
 from casegraph.domain.relations import Actor
 from casegraph.domain.validation import clean_title
 from casegraph.services.admin import require_admin
@@ -111,6 +112,13 @@ async def update_partner(
     partner.updated_at = now
     await partner.save()
     return partner
+
+
+async def referral_partners(*, actor: Actor) -> list[PartnerAgency]:
+    """Active partners, for agents choosing where to refer a case (no URLs or secrets leave here)."""
+    if not (actor.is_staff or actor.has(Role.ADMIN)):
+        raise permission_denied("Only staff refer cases.")
+    return await PartnerAgency.filter(active=True).order_by("code")
 
 
 async def list_partners(*, actor: Actor) -> list[PartnerAgency]:

@@ -66,7 +66,12 @@ async def test_an_admin_registers_a_partner_and_a_generated_secret_is_shown_once
         refused = await add_partner(client, world, **bad)
         assert [e["field"] for e in refused["errors"]] == [field], bad
     assert len((await client.data("{ partnerAgencies { code } }", token=staff(client, world, "admin")))["partnerAgencies"]) == 1
-    # and: only an administrator
+    # and: agents see the active partners' codes and names only, constituents nothing
+    agents = await client.data("{ referralPartners { code name } }", token=staff(client, world, "agent"))
+    assert agents == {"referralPartners": [{"code": "HEALTH", "name": "Health Department"}]}
+    body = await client.execute("{ referralPartners { code } }", token=staff(client, world, "requester"))
+    assert body["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+    # and: only an administrator configures them
     body = await client.execute(CREATE_PARTNER, {"input": {"code": "X1", "name": "x", "graphqlUrl": "http://a.example/"}},
                                 token=staff(client, world, "manager"))
     assert body["data"]["createPartnerAgency"]["errors"][0]["code"] == "PERMISSION_DENIED"
