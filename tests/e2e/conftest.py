@@ -45,6 +45,8 @@ SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 # Generous for a loaded 2-core machine; auto-waiting returns as soon as the condition holds.
 EXPECT_TIMEOUT_MS = 15_000
 ACTION_TIMEOUT_MS = 15_000
+# The e2e server's CASEGRAPH_AGENCY_CODE: what a partner agency registers it as (referral tests).
+E2E_AGENCY_CODE = "CITY"
 
 
 def _unavailable(reason: str) -> None:
@@ -126,7 +128,7 @@ def running_e2e_server(backend: str, workdir: Path) -> Iterator[E2EServer]:
     the people in the database (``/dev/demo-users``) and the tests sign in the way a developer does.
     """
     with _database(backend, workdir) as database_url:
-        env = server_env(database_url=database_url)
+        env = server_env(database_url=database_url, agency_code=E2E_AGENCY_CODE)
         del env["CASEGRAPH_JWT_SECRET"]  # the development secret
         process = start_server(f"e2e-{backend}", env, workdir, wait_ready=True)
         server: E2EServer | None = None

@@ -100,3 +100,11 @@ export const TASK_MUTATIONS = {
   complete: { mutation: "completeTask", input: "CompleteTaskInput", label: "Complete", field: { name: "note", label: "Note (optional)", required: false } },
   cancel: { mutation: "cancelTask", input: "CancelTaskInput", label: "Cancel", field: { name: "reason", label: "Reason", required: true } },
 };
+
+// Referrals to and from partner agencies (not in availableActions: the server decides who may).
+// Each payload carries the case, so the view refreshes from the answer like an action's.
+export const REFERRAL_MUTATIONS = {
+  refer: { mutation: "referCase", input: "ReferCaseInput", label: "Refer" },
+  accept: { mutation: "acceptReferral", input: "DecideReferralInput", label: "Accept referral" },
+  reject: { mutation: "rejectReferral", input: "DecideReferralInput", label: "Reject referral" },
+};

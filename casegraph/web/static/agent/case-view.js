@@ -1,21 +1,29 @@
-// One case: summary, description, actions (from availableActions), SLA timers, tasks,
-// comments, work notes and history. The view is built once per case and its data parts are
-// refilled on each change, so text being typed in a form survives live updates.
+// One case: summary, description, actions (from availableActions), referrals to and from partner
+// agencies (referrals.js), SLA timers, tasks, comments, work notes and history. The view is built
+// once per case and its data parts are refilled on each change, so text being typed in a form
+// survives live updates.
 //
 // Live: the case's own `caseEvents` feed resumes after the last event the history shows; an
-// event newer than that refetches the case (one query; bursts are merged).
+// event newer than that refetches the case (one query; bursts are merged). That includes the
+// REFERRAL_UPDATE events a partner's answers become; a failed delivery attempt that will be
+// retried records no event, so while a referral waits for delivery the case is refetched now
+// and then to show why (its lastError).
 
 import { h, clear } from "../lib/dom.js";
 import { GraphQLRequestError } from "../lib/graphql.js";
-import { ACTIONS, TASK_MUTATIONS, runsAtOnce } from "./actions.js";
+import { ACTIONS, REFERRAL_MUTATIONS, TASK_MUTATIONS, runsAtOnce } from "./actions.js";
 import { buildActionForm } from "./action-form.js";
-import { CASE_EVENTS, CASE_QUERY, HISTORY_PAGE_QUERY, caseMutation } from "./queries.js";
+import {
+  CASE_EVENTS, CASE_QUERY, HISTORY_PAGE_QUERY, REFERRAL_PARTNERS_QUERY, RETRY_REFERRAL, caseMutation,
+} from "./queries.js";
+import { ReferralsSection, describeReferralEvent, refersCases } from "./referrals.js";
 import {
   PRIORITY_LABELS, formatDateTime, formatDuration, formatValue, humanize, personName, statusLabel,
 } from "./format.js";
 
 const REFETCH_DELAY = 120; // ms: one refetch for a burst of events
 const MAX_HISTORY_PAGES = 20;
+const PENDING_REFERRAL_POLL = 10000; // ms: refetch while a referral waits for delivery
 
 export class CaseView {
   constructor({ api, me, people, onChanged, onClose, onError, announce }) {
@@ -51,6 +59,8 @@ export class CaseView {
   close() {
     window.clearTimeout(this.refetchTimer);
     this.refetchTimer = null;
+    window.clearTimeout(this.pendingPoll);
+    this.pendingPoll = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.caseId = null;
@@ -62,8 +72,11 @@ export class CaseView {
     if (caseId === this.caseId && this.detail) return;
     this.unsubscribe?.();
     this.unsubscribe = null;
+    window.clearTimeout(this.pendingPoll);
+    this.pendingPoll = null;
     this.caseId = caseId;
     this.detail = null;
+    this.partners = null;
     this.lastEventId = 0;
     this.ownEventIds.clear();
     this.openAction = null;
@@ -73,6 +86,7 @@ export class CaseView {
     this.element.dataset.caseId = caseId;
     this.element.removeAttribute("data-testid");
     this.element.replaceChildren(h("h2", { id: "case-heading" }, "Case"), h("p", { class: "muted", role: "status" }, "Loading the case…"));
+    this.loadPartners(caseId);
     const loaded = await this.fetch();
     if (!loaded || caseId !== this.caseId) return;
     // Subscribe after the first load, resuming after the newest event it showed: no gap, no duplicate.
@@ -99,6 +113,19 @@ export class CaseView {
       this.changedBy = { name: personName(event.actor), action: event.action, at: Date.now() };
     }
     this.scheduleRefetch();
+  }
+
+  /** The partner agencies the refer form offers (staff only; loaded again with each case opened). */
+  async loadPartners(caseId) {
+    if (!refersCases(this.me.roles)) return;
+    try {
+      const data = await this.api.request(REFERRAL_PARTNERS_QUERY, {});
+      if (caseId !== this.caseId) return;
+      this.partners = data.referralPartners;
+      this.referrals?.setPartners(this.partners);
+    } catch (error) {
+      if (caseId === this.caseId) this.onError(error);
+    }
   }
 
   scheduleRefetch() {
@@ -195,6 +222,7 @@ export class CaseView {
     this.renderResolution();
     this.renderActions();
     this.renderTimers();
+    this.renderReferrals();
     this.renderTasks();
     this.renderNotes(this.comments, c.comments, "comment", "No comments yet.");
     this.renderNotes(this.workNotes, c.workNotes, "work-note", "No work notes yet.");
@@ -237,6 +265,12 @@ export class CaseView {
     this.history = h("ol", { class: "plain timeline history", testid: "history" });
     this.commentForm = this.noteForm({ kind: "comment", field: "comment", label: "Add a public comment (the requester sees it)", button: "Post comment" });
     this.workNoteForm = this.noteForm({ kind: "work-note", field: "workNote", label: "Add an internal work note (staff only)", button: "Add work note" });
+    this.referrals = new ReferralsSection({
+      run: (kind, values) => this.runReferral(kind, values),
+      retry: (referral) => this.retryReferral(referral),
+      announce: (text) => this.announce(text),
+    });
+    if (this.partners) this.referrals.setPartners(this.partners);
     const section = (id, heading, ...children) => h("section", { class: "case-section", "aria-labelledby": id }, h("h3", { id }, heading), ...children);
     this.element.dataset.testid = "case-view";
     this.element.replaceChildren(
@@ -248,6 +282,7 @@ export class CaseView {
       section("case-description-heading", "Description", this.description),
       this.resolution,
       section("case-actions-heading", "Actions", this.actionsBar, this.actionStatus, this.actionSlot),
+      section("case-referrals-heading", "Referrals", this.referrals.element),
       h("div", { class: "case-columns" },
         section("case-sla-heading", "SLA timers", this.timers),
         section("case-tasks-heading", "Tasks", this.tasks)),
@@ -468,6 +503,48 @@ export class CaseView {
     }
   }
 
+  renderReferrals() {
+    this.referrals.render(this.detail, { staff: refersCases(this.me.roles) });
+    // A delivery attempt that failed and will be retried records no event: look again later.
+    window.clearTimeout(this.pendingPoll);
+    this.pendingPoll = null;
+    const waiting = (this.detail.referrals ?? []).some((r) => r.direction === "OUTBOUND" && r.status === "PENDING");
+    if (waiting) {
+      this.pendingPoll = window.setTimeout(() => {
+        this.pendingPoll = null;
+        this.scheduleRefetch();
+      }, PENDING_REFERRAL_POLL);
+    }
+  }
+
+  /** referCase / acceptReferral / rejectReferral on this case; null when done, else the message. */
+  runReferral(kind, values) {
+    const spec = REFERRAL_MUTATIONS[kind];
+    return this.mutate(spec.mutation, spec.input, { caseId: this.detail.id, expectedVersion: this.detail.version, ...values });
+  }
+
+  /**
+   * Send a FAILED referral again. Nothing is recorded on the case (no event, same version): show
+   * the answer (PENDING) at once, then refetch; its delivery comes as a REFERRAL_UPDATE event.
+   */
+  async retryReferral(referral) {
+    const caseId = this.caseId;
+    let payload;
+    try {
+      payload = (await this.api.request(RETRY_REFERRAL, { id: referral.id })).retryReferral;
+    } catch (error) {
+      this.onError(error);
+      return "";
+    }
+    if (payload.errors?.length) return payload.errors.map((e) => e.message).join(" ");
+    if (caseId !== this.caseId || !this.detail) return null;
+    const sent = payload.referral;
+    this.detail = { ...this.detail, referrals: this.detail.referrals.map((r) => (r.id === sent.id ? sent : r)) };
+    this.render();
+    await this.fetch();
+    return null;
+  }
+
   renderTimers() {
     const c = this.detail;
     clear(this.timers);
@@ -574,14 +651,14 @@ export class CaseView {
       const move = event.fromStatus && (event.fromStatus !== event.toStatus || event.fromStage !== event.toStage)
         ? `${event.fromStage}/${event.fromStatus} → ${event.toStage}/${event.toStatus}`
         : event.fromStatus ? "" : `→ ${event.toStage}/${event.toStatus}`;
-      const details = describeDetails(event.details);
+      const details = describeReferralEvent(event, this.detail.tasks) ?? describeDetails(event.details);
       this.history.append(h("li", {
         testid: "history-item", "data-action": event.action, "data-type": event.type, "data-sequence": String(event.sequence),
       },
       h("div", {}, h("strong", {}, humanize(event.action)), move ? h("span", { class: "move" }, ` ${move}`) : null),
       h("div", { class: "meta" }, event.actor ? personName(event.actor) : "System", " · ",
         h("time", { datetime: event.occurredAt }, formatDateTime(event.occurredAt)), ` · v${event.version}`),
-      details ? h("div", { class: "details" }, details) : null));
+      details ? h("div", { class: "details", testid: "history-details" }, details) : null));
     }
   }
 }

@@ -37,7 +37,7 @@ export class Dashboard {
     });
     this.caseView = new CaseView({
       api: this.api,
-      me: { id: this.claims.sub },
+      me: { id: this.claims.sub, roles: this.claims.roles ?? [] }, // the server's `me` replaces it once loaded
       people: () => this.people,
       onChanged: (detail) => this.queue.updateFromCase(detail),
       onClose: () => { window.location.hash = ""; },

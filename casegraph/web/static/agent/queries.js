@@ -22,6 +22,10 @@ ${QUEUE_ROW}`;
 
 const HISTORY_EDGE = `edges { node { id sequence type action fromStage fromStatus toStage toStatus version occurredAt details actor { id name } } }`;
 
+// Case.referrals (staff only): each referral to or from a partner agency, as this side sees it.
+const REFERRAL_FIELDS = `id direction status partnerCode partnerName taskId note reason remoteCaseNumber remoteStage
+    remoteStatus remoteResolutionCode remoteResolutionNotes lastError createdAt deliveredAt`;
+
 export const CASE_DETAIL = `
 fragment CaseDetail on Case {
   id number title description stage status workflow priority impact urgency channel version
@@ -40,6 +44,7 @@ fragment CaseDetail on Case {
   tasks { id title state dueAt note createdAt finishedAt assignee { id name } }
   slaTimers { kind phase targetMinutes elapsedSeconds remainingSeconds paused stopped breached dueAt startedAt stoppedAt breachedAt }
   survey { rating comment submittedAt }
+  referrals { ${REFERRAL_FIELDS} }
 }`;
 
 export const CASE_QUERY = `
@@ -80,6 +85,16 @@ mutation AgentAction($input: ${inputType}!) {
 }
 ${CASE_DETAIL}`;
 }
+
+// The partner agencies a case can be referred to (staff): for the "Refer to partner" form.
+export const REFERRAL_PARTNERS_QUERY = `
+query AgentReferralPartners { referralPartners { code name } }`;
+
+// Send a FAILED referral again. Its payload has no case (nothing is recorded on it): refetch.
+export const RETRY_REFERRAL = `
+mutation AgentRetryReferral($id: ID!) {
+  retryReferral(id: $id) { referral { ${REFERRAL_FIELDS} } errors { code message field } }
+}`;
 
 export const ANALYTICS_QUERY = `
 query AgentAnalytics($filter: AnalyticsFilterInput, $interval: BacklogInterval!) {
