@@ -4,15 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 MODEL_MODULES = ["models"]
 MIGRATIONS_MODULE = "models.migrations"
 
 
+ASYNCPG_ENGINE = "tortoise.backends.asyncpg"
+
+
+async def keep_session(connection: Any) -> None:
+    """Returning a connection to the pool: asyncpg still rolls back an open transaction and drops
+    listeners first; this skips its reset query (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL),
+    one more round trip per statement outside a transaction. casegraph sets no session state on
+    pooled connections: no advisory locks, cursors, LISTEN (the broadcast channel has its own
+    connection) or SET."""
+    return None
+
+
+def _connection(database_url: str) -> str | dict[str, Any]:
+    config = expand_db_url(database_url)
+    if config["engine"] != ASYNCPG_ENGINE:
+        return database_url
+    config["credentials"]["reset"] = keep_session
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -29,6 +29,7 @@ class Comment(Model):
 
     class Meta:
         table = "comments"
+        indexes = (("case_id",),)
 
 
 class WorkNote(Model):
@@ -50,3 +51,4 @@ class WorkNote(Model):
 
     class Meta:
         table = "work_notes"
+        indexes = (("case_id",),)

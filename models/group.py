@@ -38,3 +38,4 @@ class GroupMembership(Model):
     class Meta:
         table = "group_memberships"
         unique_together = (("group", "user"),)
+        indexes = (("user_id",),)  # an actor's groups are read on every request

@@ -38,3 +38,4 @@ class CaseTask(Model):
 
     class Meta:
         table = "case_tasks"
+        indexes = (("case_id",), ("assignee_id",))
