@@ -39,5 +39,8 @@ migrations: install
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache casegraph.sqlite3*
 
+# Queue query against PostGraphile v5, assignToMe on SQLite, subscription fan-out; starts and stops
+# its own servers on loopback, installs wrk (apt-get) and PostGraphile (npm) on first use.
+# BENCH_ARGS="--quick" for a short run; see `python -m bench.run --help`.
 bench: install
-	$(BIN)/python bench/fanout.py --subscribers 100 1000 5000
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -1,0 +1,78 @@
+"""CPU time and peak memory of a server's process tree, read from /proc (Linux).
+
+CPU is utime + stime of every process in the tree (threads included: /proc/<pid>/stat sums
+them), so "server CPU per request" is the CPU the server spent, whatever the wall clock or the
+number of cores. Peak memory is VmHWM, each process's high-water resident set, summed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after its closing one.
+    return raw[raw.rindex(")") + 2:].split()
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants that are alive now."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None:
+                children[int(fields[1])].append(int(entry.name))
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        if _stat_fields(pid) is None:
+            continue
+        tree.append(pid)
+        pending.extend(children.get(pid, []))
+    return tree
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        fields = _stat_fields(pid)
+        if fields is not None:
+            # After the name: state is index 0, so utime (field 14) and stime (15) are 11 and 12.
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / TICKS_PER_SECOND
+
+
+def peak_rss_kib(pids: Iterable[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    return total
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    seconds: float
+
+    @classmethod
+    def of_tree(cls, root: int) -> CpuSample:
+        return cls(cpu_seconds(process_tree(root)))
+
+    def since(self, earlier: CpuSample) -> float:
+        return self.seconds - earlier.seconds

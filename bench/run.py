@@ -1,0 +1,154 @@
+"""`make bench`: the whole benchmark suite, one command, one summary table.
+
+    python -m bench.run [--quick] [--cases N] [--duration S] [--warmup S] [--mutations N]
+                        [--subscribers N …] [--only queue|assign|fanout …] [--json FILE]
+
+1. the agents' queue query, casegraph against PostGraphile v5 (``bench.queue``);
+2. ``assignToMe`` latency on SQLite (``bench.assign``);
+3. subscription fan-out (``bench/fanout.py``, run as its own process through its command line:
+   ``--subscribers N … --json FILE``).
+
+Everything is started on loopback and stopped again (Ctrl-C and SIGTERM included); the figures
+also go to bench/results/latest.json. The full run stays well under ten minutes on 2 cores;
+``--quick`` (2,000 cases, 5 s runs, 50 mutations, 100 and 1,000 subscribers) takes about two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from types import FrameType
+from typing import Any, Final
+
+from bench import report
+from bench.assign import AssignReport, run_assign
+from bench.machine import describe
+from bench.queue import QueueOptions, QueueReport, run_queue
+from bench.services import ServiceUnavailable
+
+BENCH_DIR: Final = Path(__file__).resolve().parent
+RESULTS: Final = BENCH_DIR / "results" / "latest.json"
+FANOUT_TIMEOUT: Final = 420.0
+PARTS: Final = ("queue", "assign", "fanout")
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so every server is stopped on the way out."""
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+
+
+def _interrupt(child: subprocess.Popen[bytes]) -> None:
+    """SIGINT: fanout.py's own clean-up runs on KeyboardInterrupt and stops its server."""
+    child.send_signal(signal.SIGINT)
+    try:
+        child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def run_fanout(subscribers: list[int]) -> dict[str, Any] | None:
+    """bench/fanout.py in its own process; its JSON figures, or None if it failed."""
+    with tempfile.TemporaryDirectory(prefix="casegraph-bench-fanout.") as tmp:
+        out = Path(tmp) / "fanout.json"
+        command = [sys.executable, str(BENCH_DIR / "fanout.py"), "--subscribers", *map(str, subscribers),
+                   "--json", str(out)]
+        print(f"fan-out: {' '.join(command[1:])}", flush=True)
+        child = subprocess.Popen(command, cwd=BENCH_DIR.parent)
+        try:
+            returncode = child.wait(timeout=FANOUT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _interrupt(child)
+            print(f"fan-out did not finish within {FANOUT_TIMEOUT:.0f} s: stopped")
+            return None
+        except BaseException:
+            _interrupt(child)
+            raise
+        if returncode != 0 or not out.exists():
+            print(f"fan-out failed (exit status {returncode})")
+            return None
+        figures: dict[str, Any] = json.loads(out.read_text())
+        return figures
+
+
+def fanout_table(figures: dict[str, Any]) -> str:
+    columns = (("subscribers", "subscribers", "{:,.0f}"), ("p50_ms", "p50 (ms)", "{:,.1f}"),
+               ("p99_ms", "p99 (ms)", "{:,.1f}"), ("max_ms", "max (ms)", "{:,.1f}"),
+               ("kib_per_idle_subscription", "KiB per idle subscription", "{:,.1f}"),
+               ("server_cpu_us_per_delivery", "server CPU per delivery (µs)", "{:,.1f}"))
+    results = figures.get("results", [])
+    present = [c for c in columns if any(c[0] in r for r in results)]
+    header = ["fan-out (queueEvents of one group)", *(label for _, label, _ in present[1:])]
+    rows = [[f"{r.get('subscribers', '?'):,} subscribers",
+             *(fmt.format(r[key]) if key in r else "–" for key, _, fmt in present[1:])] for r in results]
+    return report.table(header, rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes and short runs, for development")
+    parser.add_argument("--cases", type=int)
+    parser.add_argument("--duration", type=float, help="seconds of measured load per server")
+    parser.add_argument("--warmup", type=float, help="seconds of unmeasured load before each")
+    parser.add_argument("--mutations", type=int, help="assignToMe mutations measured")
+    parser.add_argument("--subscribers", type=int, nargs="+", help="fan-out sizes")
+    parser.add_argument("--only", choices=PARTS, nargs="+", default=list(PARTS))
+    parser.add_argument("--json", type=Path, default=RESULTS, help=f"figures as JSON (default {RESULTS})")
+    args = parser.parse_args()
+    quick = args.quick
+    options = QueueOptions(
+        cases=args.cases or (2_000 if quick else 10_000),
+        duration=args.duration or (5.0 if quick else 20.0),
+        warmup=args.warmup if args.warmup is not None else (2.0 if quick else 5.0),
+    )
+    mutations = args.mutations or (50 if quick else 200)
+    subscribers = args.subscribers or ([100, 1000] if quick else [1000, 10000])
+    _stop_on_sigterm()
+    started = time.monotonic()
+
+    queue: QueueReport | None = None
+    if "queue" in args.only:
+        try:
+            queue = run_queue(options)
+        except ServiceUnavailable as missing:
+            print(f"queue benchmark skipped: {missing}")
+    assign: AssignReport | None = run_assign(mutations) if "assign" in args.only else None
+    fanout = run_fanout(subscribers) if "fanout" in args.only else None
+
+    machine = describe(queue.versions if queue else {})
+    print()
+    if queue is not None:
+        print(report.queue_table(queue), end="\n\n")
+    if assign is not None:
+        print(report.assign_table(assign), end="\n\n")
+    if fanout is not None:
+        print(fanout_table(fanout), end="\n\n")
+    print(report.machine_lines(machine))
+    print(f"(whole run: {time.monotonic() - started:.0f} s)")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({
+        "machine": machine,
+        "queue": queue.to_json() if queue else None,
+        "assign": asdict(assign) if assign else None,
+        "fanout": fanout,
+    }, indent=2, default=str))
+    print(f"figures written to {args.json}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("\ninterrupted: servers stopped", file=sys.stderr)
+        raise SystemExit(130) from None
