@@ -43,6 +43,10 @@ BACKOFF = (5, 30, 120, 600, 3600, 3 * 3600, 6 * 3600)
 MAX_ATTEMPTS = 8
 # A claimed delivery is not picked again for this long (covers the send's timeout many times).
 LEASE = timedelta(seconds=60)
+# Delivered messages are kept this long for the delivery log, then removed (FAILED ones stay until
+# retried or their endpoint/partner is removed). Pruning runs at most once per PRUNE_EVERY.
+RETENTION = timedelta(days=30)
+PRUNE_EVERY = timedelta(hours=1)
 TIMEOUT = 5.0
 BATCH = 50
 ERROR_LIMIT = 500
@@ -69,6 +73,7 @@ class OutboxDispatcher:
         self._clock = clock
         self._transport = transport
         self._publisher = publisher or NullPublisher
+        self._pruned_at: datetime | None = None
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -204,10 +209,18 @@ class OutboxDispatcher:
         else:
             await referrals.note_attempt_error(referral_id=referral_id, error=answer.error or "", now=now)
 
+    async def prune(self) -> int:
+        """Remove DELIVERED messages older than RETENTION; returns how many."""
+        now = self._clock()
+        self._pruned_at = now
+        return await OutboxDelivery.filter(status=DeliveryStatus.DELIVERED, delivered_at__lt=now - RETENTION).delete()
+
     async def _run(self) -> None:
         while not self._stopping.is_set():
             try:
                 await self.run_once()
+                if self._pruned_at is None or self._clock() - self._pruned_at >= PRUNE_EVERY:
+                    await self.prune()
             except Exception:  # noqa: BLE001 - one bad pass must not end the dispatcher
                 log.exception("Outbox pass failed")
             with contextlib.suppress(TimeoutError):

@@ -310,3 +310,26 @@ def test_the_dispatcher_interval_and_private_targets_come_from_the_environment()
     assert Settings.from_env({}).outbox_interval == 1.0
     assert not Settings(env="production").webhooks_may_target_private
     assert Settings().webhooks_may_target_private
+
+
+async def test_delivered_messages_are_pruned_after_the_retention_and_failed_ones_are_kept(
+    world: World, clock: FakeClock, publisher: RecordingPublisher, receiver: Receiver
+) -> None:
+    # given: a delivery failed for good (410, one attempt allowed), then two delivered
+    receiver.answer = lambda _delivery, _attempt: 410
+    await endpoint(world, clock, receiver.base_url + "/gone")
+    await file_case(world, clock, publisher)
+    dispatcher = OutboxDispatcher(interval=0, clock=clock, max_attempts=1)
+    await dispatcher.run_once()
+    receiver.answer = lambda _delivery, _attempt: 200
+    await endpoint(world, clock, receiver.base_url + "/ok")
+    await file_case(world, clock, publisher)
+    await dispatcher.run_once()
+    statuses = sorted(d.status.value for d in await OutboxDelivery.all())
+    assert statuses == ["DELIVERED", "DELIVERED", "FAILED"]
+    # when: pruning before the retention has passed, then after it
+    assert await dispatcher.prune() == 0
+    clock.advance(timedelta(days=31))
+    assert await dispatcher.prune() == 2
+    # then: only the failed one is left, for an administrator to retry
+    assert [d.status.value for d in await OutboxDelivery.all()] == ["FAILED"]
