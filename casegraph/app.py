@@ -101,7 +101,8 @@ def create_app(
             sla = SlaScheduler(interval=settings.sla_interval, clock=runtime.clock, publisher=lambda: runtime.publisher)
             await sla.start()
             outbox = OutboxDispatcher(interval=settings.outbox_interval, clock=runtime.clock,
-                                      agency_code=settings.agency_code, publisher=lambda: runtime.publisher)
+                                      agency_code=settings.agency_code, publisher=lambda: runtime.publisher,
+                                      allow_private=settings.webhooks_may_target_private)
             await outbox.start()
             try:
                 yield

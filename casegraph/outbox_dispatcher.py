@@ -33,7 +33,7 @@ from casegraph.clock import Clock
 from casegraph.services import referrals
 from casegraph.services.publisher import NullPublisher, Publisher
 from casegraph.services.referral_outbox import REFERRAL
-from casegraph.services.webhooks import WEBHOOK, signature
+from casegraph.services.webhooks import WEBHOOK, private_address_of, signature
 from models import DeliveryStatus, OutboxDelivery, PartnerAgency, WebhookEndpoint
 
 log = logging.getLogger("casegraph.outbox")
@@ -66,7 +66,7 @@ def backoff(attempts: int) -> timedelta:
 class OutboxDispatcher:
     def __init__(self, *, interval: float, clock: Clock, max_attempts: int = MAX_ATTEMPTS,
                  transport: httpx.AsyncBaseTransport | None = None, agency_code: str = "CASEGRAPH",
-                 publisher: Callable[[], Publisher] | None = None) -> None:
+                 publisher: Callable[[], Publisher] | None = None, allow_private: bool = True) -> None:
         self.interval = interval
         self.max_attempts = max_attempts
         self.agency_code = agency_code
@@ -74,6 +74,9 @@ class OutboxDispatcher:
         self._transport = transport
         self._publisher = publisher or NullPublisher
         self._pruned_at: datetime | None = None
+        # False in production (unless CASEGRAPH_WEBHOOK_ALLOW_PRIVATE): no sends to hosts that
+        # resolve to loopback, private or link-local addresses.
+        self.allow_private = allow_private
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -148,6 +151,9 @@ class OutboxDispatcher:
         status_code: int | None = None
         error: str | None = None
         try:
+            inward = None if self.allow_private else await private_address_of(endpoint.url)
+            if inward is not None:
+                raise httpx.ConnectError(f"{endpoint.url} resolves to the non-public address {inward}")
             response = await http.post(endpoint.url, content=body, headers=headers)
             status_code = response.status_code
             if not 200 <= status_code < 300:
@@ -173,10 +179,14 @@ class OutboxDispatcher:
         partner = await PartnerAgency.get_or_none(id=delivery.partner_id)
         if partner is None:
             return DeliveryStatus.FAILED  # the partner was removed, its messages with it
-        answer = await partner_client.send(
-            http, partner=partner, kind=delivery.kind, payload=delivery.payload, sender=self.agency_code,
-            now=self._clock(), request_id=f"outbox-{delivery.id}",
-        )
+        inward = None if self.allow_private else await private_address_of(partner.graphql_url)
+        if inward is not None:
+            answer = partner_client.Answer(False, error=f"{partner.graphql_url} resolves to the non-public address {inward}")
+        else:
+            answer = await partner_client.send(
+                http, partner=partner, kind=delivery.kind, payload=delivery.payload, sender=self.agency_code,
+                now=self._clock(), request_id=f"outbox-{delivery.id}",
+            )
         now = self._clock()
         if answer.ok:
             outcome = DeliveryStatus.DELIVERED

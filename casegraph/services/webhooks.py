@@ -8,10 +8,12 @@ system may see: no summaries of the action's input, no internal text.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ipaddress
 import secrets
+import socket
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,6 +65,25 @@ def clean_url(url: str, *, allow_private: bool) -> str:
         if not address.is_global:
             raise validation_failed("url", "Private, loopback and link-local addresses are not allowed.")
     return url
+
+
+async def private_address_of(url: str) -> str | None:
+    """The first non-public address ``url``'s host resolves to, or None.
+
+    ``clean_url`` refuses literal addresses when an endpoint is saved; a host name can resolve
+    inward later, so the dispatcher asks again before each send (an unresolvable name is left to
+    the send itself to fail).
+    """
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            return str(address)
+    return None
 
 
 def _clean_event_types(values: Sequence[str]) -> list[str]:

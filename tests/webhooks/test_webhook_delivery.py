@@ -333,3 +333,25 @@ async def test_delivered_messages_are_pruned_after_the_retention_and_failed_ones
     assert await dispatcher.prune() == 2
     # then: only the failed one is left, for an administrator to retry
     assert [d.status.value for d in await OutboxDelivery.all()] == ["FAILED"]
+
+
+async def test_a_host_name_resolving_to_a_private_address_is_not_sent_to_when_private_targets_are_refused(
+    world: World, clock: FakeClock, publisher: RecordingPublisher, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: an endpoint saved under a public-looking name that now resolves to loopback
+    # (the receiver's own port, so a send would succeed if it were made)
+    port = receiver.base_url.rsplit(":", 1)[1]
+    created = await endpoint(world, clock, f"http://hooks.example.org:{port}/hook")
+    real_getaddrinfo = asyncio.get_running_loop().getaddrinfo
+
+    async def resolve(host: str, *args: object, **kwargs: object) -> object:
+        return await real_getaddrinfo("127.0.0.1" if host == "hooks.example.org" else host, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", resolve)
+    await file_case(world, clock, publisher)
+    # when: a production dispatcher (private targets refused) tries
+    await OutboxDispatcher(interval=0, clock=clock, allow_private=False).run_once()
+    # then: nothing was sent; the attempt failed with the reason, to be retried
+    assert receiver.received == []
+    [delivery] = await OutboxDelivery.filter(endpoint_id=created.endpoint.id)
+    assert delivery.status is DeliveryStatus.PENDING and "non-public address 127.0.0.1" in (delivery.last_error or "")
