@@ -22,6 +22,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, SubscriptionExecutionResult
 
 from casegraph.auth import AuthError
+from casegraph.fastpath.json_body import encode_body
 from casegraph.graphql_http import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -123,7 +124,13 @@ class CaseGraphView(GraphQL[Context, None]):
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
         media_type = sub_response.media_type or APPLICATION_JSON
-        response = super().create_response(response_data, sub_response)
+        # Strawberry's create_response, with orjson in place of the standard encoder.
+        response = Response(encode_body(response_data), media_type=APPLICATION_JSON)
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
         response.headers["vary"] = "Accept"
         if not sub_response.status_code:  # a guard (e.g. the rate limiter) may have chosen one

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
@@ -36,7 +36,11 @@ async def _grouped(model: Any, keys: Sequence[str], order: str) -> list[list[Any
 
 @dataclass
 class Loaders:
-    """One set per request; ``actor`` scopes the loaders that return cases."""
+    """One set per request; ``actor`` scopes the loaders that return cases.
+
+    Each loader is made on first use (``__getattr__``): most requests use a few of them, and a
+    query the compiled path answers (``casegraph/fastpath``) none.
+    """
 
     actor: Actor | None
     user_by_id: DataLoader[str, User | None] = field(init=False)
@@ -58,17 +62,16 @@ class Loaders:
             self.extra[key] = factory()
         return self.extra[key]
 
-    def __post_init__(self) -> None:
-        self.user_by_id = DataLoader(lambda keys: _by_id(User, keys))
-        self.case_type_by_id = DataLoader(lambda keys: _by_id(CaseType, keys))
-        self.group_by_id = DataLoader(lambda keys: _by_id(AssignmentGroup, keys))
-        self.visible_case_by_id = DataLoader(self._visible_cases)
-        self.open_task_count_by_case = DataLoader(self._open_task_counts)
-        self.tasks_by_case = DataLoader(lambda keys: _grouped(CaseTask, keys, "id"))
-        self.survey_by_case = DataLoader(self._surveys)
-        self.comments_by_case = DataLoader(lambda keys: _grouped(Comment, keys, "id"))
-        self.work_notes_by_case = DataLoader(lambda keys: _grouped(WorkNote, keys, "id"))
-        self.members_by_group = DataLoader(self._members)
+    if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any attribute name
+
+        def __getattr__(self, name: str) -> Any:
+            """Called only for an attribute not set yet: a loader's first use makes it."""
+            make = _LOADERS.get(name)
+            if make is None:
+                raise AttributeError(name)
+            made = make(self)
+            object.__setattr__(self, name, made)
+            return made
 
     async def open_children_count(self, case_id: str) -> int:
         """Children of the case not yet resolved, closed or cancelled (deleted ones aside)."""
@@ -142,3 +145,17 @@ async def _enforced_playbooks(keys: Sequence[int]) -> list[bool]:
     )
     enforced = {int(row) for row in rows}  # type: ignore[call-overload]
     return [key in enforced for key in keys]
+
+
+_LOADERS: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
+    "user_by_id": lambda _: DataLoader(lambda keys: _by_id(User, keys)),
+    "case_type_by_id": lambda _: DataLoader(lambda keys: _by_id(CaseType, keys)),
+    "group_by_id": lambda _: DataLoader(lambda keys: _by_id(AssignmentGroup, keys)),
+    "visible_case_by_id": lambda loaders: DataLoader(loaders._visible_cases),
+    "open_task_count_by_case": lambda loaders: DataLoader(loaders._open_task_counts),
+    "tasks_by_case": lambda _: DataLoader(lambda keys: _grouped(CaseTask, keys, "id")),
+    "survey_by_case": lambda loaders: DataLoader(loaders._surveys),
+    "comments_by_case": lambda _: DataLoader(lambda keys: _grouped(Comment, keys, "id")),
+    "work_notes_by_case": lambda _: DataLoader(lambda keys: _grouped(WorkNote, keys, "id")),
+    "members_by_group": lambda loaders: DataLoader(loaders._members),
+}

@@ -55,6 +55,28 @@ async def case_by_number(info: Info, number: str) -> Case | None:
     return Case.from_record(CaseRecord.from_row(rows[0])) if rows else None
 
 
+def case_filter_of(flt: CaseFilterInput | None) -> CaseFilter:
+    """The service's filter for the GraphQL input (shared with the compiled path)."""
+    flt = flt or CaseFilterInput()
+    return CaseFilter(
+        statuses=tuple(flt.status or ()),
+        stages=tuple(flt.stage or ()),
+        case_type_codes=tuple(flt.case_type_code or ()),
+        assignment_group_codes=tuple(flt.assignment_group_code or ()),
+        assigned_to_id=None if flt.assigned_to_id is None else str(flt.assigned_to_id),
+        unassigned=flt.unassigned,
+        requester_id=None if flt.requester_id is None else str(flt.requester_id),
+        priorities=tuple(flt.priority or ()),
+        text=flt.text,
+        include_deleted=flt.include_deleted,
+    )
+
+
+def ordering_of(order_by: CaseOrderInput | None) -> Ordering:
+    order = order_by or CaseOrderInput()
+    return Ordering(field=OrderField(order.field.value), descending=order.direction is OrderDirection.DESC)
+
+
 async def cases(
     info: Info,
     filter: CaseFilterInput | None,
@@ -63,24 +85,11 @@ async def cases(
     after: str | None,
 ) -> CaseConnection:
     actor = info.context.require_actor()
-    flt = filter or CaseFilterInput()
-    order = order_by or CaseOrderInput()
     try:
         page = await list_cases(
             actor=actor,
-            flt=CaseFilter(
-                statuses=tuple(flt.status or ()),
-                stages=tuple(flt.stage or ()),
-                case_type_codes=tuple(flt.case_type_code or ()),
-                assignment_group_codes=tuple(flt.assignment_group_code or ()),
-                assigned_to_id=None if flt.assigned_to_id is None else str(flt.assigned_to_id),
-                unassigned=flt.unassigned,
-                requester_id=None if flt.requester_id is None else str(flt.requester_id),
-                priorities=tuple(flt.priority or ()),
-                text=flt.text,
-                include_deleted=flt.include_deleted,
-            ),
-            ordering=Ordering(field=OrderField(order.field.value), descending=order.direction is OrderDirection.DESC),
+            flt=case_filter_of(filter),
+            ordering=ordering_of(order_by),
             first=first,
             after=after,
             max_page=info.context.max_page_size,

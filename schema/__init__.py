@@ -17,6 +17,8 @@ from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from casegraph.domain.errors import DomainError
+from casegraph.fastpath.documents import CachedDocuments, DocumentCache
+from casegraph.fastpath.executor import CompiledExecutor
 from casegraph.settings import QueryLimits
 from resolvers.entities import check_representations
 from schema.context import Context, Info, Unauthenticated
@@ -143,11 +145,14 @@ def build_schema(
     metrics, tracing); they run after authentication and before the limits.
     """
     limits = limits or QueryLimits()
+    documents = DocumentCache()
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         AuthenticationGate,
         SubscriptionsNeedAWebSocket,
         *extra_extensions,
         lambda: QueryLimitsGuard(limits),
+        # After every guard that refuses before validation (casegraph/fastpath/documents.py).
+        lambda: CachedDocuments(documents),
         lambda: MaskUnexpectedErrors(should_mask_error=should_mask_error, error_message="Unexpected error."),
     ]
     if production:
@@ -162,6 +167,8 @@ def build_schema(
         mutation=merged("Mutation", Mutation, features.MUTATIONS),
         subscription=merged("Subscription", Subscription, features.SUBSCRIPTIONS),
         extensions=extensions,
+        # Planned queries (the agents' queue) skip per-field resolution: casegraph/fastpath.
+        execution_context_class=CompiledExecutor,
         config=StrawberryConfig(
             batching_config={"max_operations": batch_max_operations} if batch_max_operations else None
         ),

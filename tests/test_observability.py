@@ -224,7 +224,7 @@ async def test_the_error_log_of_a_masked_internal_error_carries_the_request_id_a
     async def boom(**_: object) -> None:
         raise RuntimeError("connection to 10.0.0.5 refused")
 
-    monkeypatch.setattr("resolvers.queries.list_cases", boom)
+    monkeypatch.setattr("casegraph.services.case_queries.page_request", boom)
     # when
     response = await client.post(CASES_QUERY, token=world.token(settings, "agent"), headers={"X-Request-ID": "boom-1"})
     # then
@@ -255,7 +255,7 @@ async def test_no_token_or_variable_value_appears_in_logs(
     async def boom(**_: object) -> None:
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr("resolvers.queries.list_cases", boom)
+    monkeypatch.setattr("casegraph.services.case_queries.page_request", boom)
     await client.post(CASES_QUERY, {"unused": PERSONAL}, token=token)
     await client.post(ME_QUERY, token="not-a-valid-token")
     # then

@@ -35,7 +35,11 @@ class Weekday(str, Enum):
     @property
     def number(self) -> int:
         """0 for Monday … 6 for Sunday, as ``date.weekday()``."""
-        return list(Weekday).index(self)
+        return _WEEKDAY_NUMBERS[self]
+
+
+# Looked up for every window of every day a timer spans (the queue computes many timers).
+_WEEKDAY_NUMBERS: Final = {day: number for number, day in enumerate(Weekday)}
 
 
 class Calendar(Protocol):

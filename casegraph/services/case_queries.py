@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Final
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from casegraph.domain.enums import CaseStage, CaseStatus, Role
 from casegraph.domain.errors import validation_failed
@@ -83,27 +85,71 @@ def page_size(first: int | None, *, max_page: int) -> int:
     return min(first, max_page)
 
 
-async def list_cases(
+@dataclass(frozen=True)
+class PageRequest:
+    """A checked request for a page of cases: what both the resolver and the compiled path run."""
+
+    actor: Actor
+    # Visible cases matching the filter (the total counts these), before the cursor.
+    matching: QuerySet[Case]
+    ordering: Ordering
+    limit: int
+    # The sort value and case id of ``after``, when given.
+    after: tuple[Any, str] | None
+    # What ``matching`` depends on, when that is only the actor and the filter's own values (no
+    # code the database resolved): the compiled path keeps its rendered SQL under it. None otherwise.
+    condition_key: Hashable | None
+
+    def after_cursor(self) -> QuerySet[Case]:
+        """Matching cases that follow the cursor in the ordering (all of them without one)."""
+        query = self.matching
+        column = self.ordering.field.value
+        if self.after is not None:
+            value, last_id = self.after
+            if self.ordering.descending:
+                query = query.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": last_id}))
+            else:
+                query = query.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": last_id}))
+        return query
+
+    def page_query(self) -> QuerySet[Case]:
+        """The page in order, and one case more (to tell whether more follow)."""
+        column = self.ordering.field.value
+        sign = "-" if self.ordering.descending else ""
+        return self.after_cursor().order_by(f"{sign}{column}", f"{sign}id").limit(self.limit + 1)
+
+
+async def page_request(
     *, actor: Actor, flt: CaseFilter, ordering: Ordering, first: int | None, after: str | None, max_page: int
-) -> Page:
+) -> PageRequest:
+    """Checks the request (VALIDATION_FAILED for a bad page size, cursor or filter) and resolves
+    the filter's codes; nothing is read from the cases yet."""
     if flt.include_deleted and not actor.has(Role.ADMIN):
         raise validation_failed("filter.includeDeleted", "Only an administrator may list deleted cases.")
     limit = page_size(first, max_page=max_page)
-    query = visible_cases(actor, include_deleted=flt.include_deleted).filter(await _filter_q(flt))
-    total = await query.count()
-    column = ordering.field.value
-    if after is not None:
-        value, last_id = _decode_cursor(after, ordering.field)
-        if ordering.descending:
-            query = query.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": last_id}))
-        else:
-            query = query.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": last_id}))
-    sign = "-" if ordering.descending else ""
-    rows = await query.order_by(f"{sign}{column}", f"{sign}id").limit(limit + 1).values(*CASE_COLUMNS)
+    condition = await _filter_q(flt)
+    cursor = _decode_cursor(after, ordering.field) if after is not None else None
+    matching = visible_cases(actor, include_deleted=flt.include_deleted).filter(condition)
+    resolved_codes = bool(flt.case_type_codes or flt.assignment_group_codes)
+    return PageRequest(
+        actor=actor, matching=matching, ordering=ordering, limit=limit, after=cursor,
+        condition_key=None if resolved_codes else (actor, flt),
+    )
+
+
+async def list_cases(
+    *, actor: Actor, flt: CaseFilter, ordering: Ordering, first: int | None, after: str | None, max_page: int
+) -> Page:
+    request = await page_request(
+        actor=actor, flt=flt, ordering=ordering, first=first, after=after, max_page=max_page
+    )
+    total = await request.matching.count()
+    rows = await request.page_query().values(*CASE_COLUMNS)
+    limit, column = request.limit, ordering.field.value
     records = [CaseRecord.from_row(row) for row in rows[:limit]]
     return Page(
         records=records,
-        cursors=[_encode_cursor(getattr(r, column), r.id) for r in records],
+        cursors=[encode_cursor(getattr(r, column), r.id) for r in records],
         has_next=len(rows) > limit,
         has_previous=after is not None,
         total=total,
@@ -175,7 +221,7 @@ def _no_case() -> Q:
     return Q(id__isnull=True)
 
 
-def _encode_cursor(value: Any, case_id: str) -> str:
+def encode_cursor(value: Any, case_id: str) -> str:
     raw = value.isoformat() if isinstance(value, datetime) else value
     return base64.urlsafe_b64encode(json.dumps([raw, case_id]).encode()).decode()
 

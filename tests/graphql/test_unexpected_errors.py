@@ -20,7 +20,7 @@ async def test_an_unexpected_failure_is_masked_with_an_error_id_logged_with_its_
     async def boom(**_: object) -> None:
         raise RuntimeError('relation "cases" does not exist; password=hunter2')
 
-    monkeypatch.setattr("resolvers.queries.list_cases", boom)
+    monkeypatch.setattr("casegraph.services.case_queries.page_request", boom)
     # when
     with caplog.at_level(logging.ERROR, logger="casegraph.graphql"):
         body = await client.execute(CASES_QUERY, token=world.token(settings, "agent"))
