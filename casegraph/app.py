@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -37,6 +38,8 @@ from casegraph.web import web_routes
 __all__ = ["CaseGraphView", "Runtime", "create_app", "create_app_from_env", "schema_extensions"]
 
 log = logging.getLogger("casegraph")
+# Allocations (net of frees) between young-generation collections; the default is 700.
+GC_YOUNG_THRESHOLD = 20_000
 
 
 def schema_extensions(runtime: Runtime) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
@@ -50,6 +53,17 @@ def schema_extensions(runtime: Runtime) -> list[type[SchemaExtension] | Callable
         extensions.append(lambda: AllowListGate(runtime.persisted_queries))
     extensions.append(lambda: MutationRateLimit(runtime.rate_limiter))
     return extensions
+
+
+def settle_garbage_collector() -> None:
+    """Once the application is loaded: move everything alive now (modules, schema, plans) out of
+    the collector's sight, and collect the young generation less often. A request allocates
+    thousands of short-lived objects, nearly none in cycles; the default thresholds ran a
+    collection every few hundred allocations, and each full one walked the whole heap — the
+    latency tail under load (README, Performance)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def create_app(
@@ -104,6 +118,7 @@ def create_app(
                                       agency_code=settings.agency_code, publisher=lambda: runtime.publisher,
                                       allow_private=settings.webhooks_may_target_private)
             await outbox.start()
+            settle_garbage_collector()
             try:
                 yield
             finally:
