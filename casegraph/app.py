@@ -18,6 +18,7 @@ from casegraph.auth import TokenVerifier
 from casegraph.db import tortoise_config
 from casegraph.endpoints import email_intake_endpoint, healthz, readyz_endpoint
 from casegraph.events.live import LiveEvents
+from casegraph.fanout.websocket_route import DirectWebSocketRoute
 from casegraph.graphql_view import MAX_SUBSCRIPTIONS_PER_CONNECTION, CaseGraphView
 from casegraph.observability.logs import configure_logging
 from casegraph.observability.metrics import forget_this_process
@@ -134,9 +135,10 @@ def create_app(
                     runtime.tracer_provider.shutdown()  # sends the spans still batched
                 forget_this_process()
 
+    graphql_socket = ConnectionRateLimit(view, lambda: runtime.rate_limiter, view.websocket_subprotocols)
     routes = [
         Route("/graphql", view, methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", ConnectionRateLimit(view, lambda: runtime.rate_limiter, view.websocket_subprotocols)),
+        WebSocketRoute("/graphql", graphql_socket),
         Route("/healthz", healthz),
         Route("/readyz", readyz_endpoint(runtime)),
         Route("/intake/email", email_intake_endpoint(runtime), methods=["POST"]),
@@ -146,6 +148,8 @@ def create_app(
         )),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    # Inside the observability layer, ahead of the router (casegraph/fanout/websocket_route.py).
+    app.add_middleware(DirectWebSocketRoute, path="/graphql", endpoint=graphql_socket)
     app.add_middleware(ObservabilityMiddleware, metrics=runtime.metrics, trusted_proxies=settings.trusted_proxies)
     app.state.runtime = runtime
     return app

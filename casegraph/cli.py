@@ -39,7 +39,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             # Client addresses behind a proxy come from CASEGRAPH_TRUSTED_PROXIES (casegraph.client_address),
             # not from uvicorn, which would believe X-Forwarded-For from any loopback peer.
             proxy_headers=False,
-            ws="websockets-sansio",
+            # A WebSocket protocol holding little per idle connection, without per-message
+            # deflate (casegraph/fanout/websocket_protocol.py).
+            ws="casegraph.fanout.websocket_protocol:LeanWebSocketProtocol",
+            ws_per_message_deflate=False,
             lifespan="on",
             # Workers apply the same logging set-up; requests are logged by casegraph.access.
             log_config=logging_config(settings),

@@ -33,7 +33,10 @@ from casegraph.graphql_http import (
     status_for,
 )
 from casegraph.persisted_queries.protocol import PersistedQueryRefusal, resolve_document
-from casegraph.rate_limits import ConnectionRateLimited, LegacyWSHandler, TransportWSHandler
+from casegraph.fanout.connection_context import ConnectionContext, shared_actor
+from casegraph.fanout.dispatcher import FanoutDispatcher
+from casegraph.fanout.transport_ws import LiveTransportWSHandler
+from casegraph.rate_limits import ConnectionRateLimited, LegacyWSHandler
 from casegraph.runtime import Runtime
 from casegraph.services.users import build_actor, provision
 from resolvers.loaders import Loaders
@@ -44,8 +47,9 @@ MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 
 
 class CaseGraphView(GraphQL[Context, None]):
-    # Tell a user over the connection rate limit "retry after N" (1013), not "Forbidden".
-    graphql_transport_ws_handler_class = TransportWSHandler
+    # Tell a user over the connection rate limit "retry after N" (1013), not "Forbidden"; event
+    # subscriptions over graphql-transport-ws are followed, not iterated (casegraph/fanout).
+    graphql_transport_ws_handler_class = LiveTransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
@@ -64,6 +68,7 @@ class CaseGraphView(GraphQL[Context, None]):
         )
         super().__init__(schema, **kwargs)
         self.runtime = runtime
+        self.fanout = FanoutDispatcher(schema, gauge=runtime.metrics.active_subscriptions)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """HTTP refusals as GraphQL-shaped JSON with the status the GraphQL-over-HTTP spec asks for."""
@@ -182,7 +187,8 @@ class CaseGraphView(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         runtime = self.runtime
-        context = Context(
+        # A WebSocket's context lives as long as the connection: it makes its loaders on first use.
+        context = (ConnectionContext if isinstance(request, WebSocket) else Context)(
             clock=runtime.clock, publisher=runtime.publisher, live=runtime.live, request=request, response=response,
             max_page_size=runtime.settings.query_limits.max_page_size,
             webhooks_may_target_private=runtime.settings.webhooks_may_target_private,
@@ -208,6 +214,9 @@ class CaseGraphView(GraphQL[Context, None]):
         except AuthError as error:
             raise ConnectionRejectionError({"message": str(error)}) from None
         assert context.actor is not None
+        context.actor = shared_actor(context.actor)
+        # The token has done its work; the connection need not hold it for hours.
+        context.connection_params = {key: value for key, value in params.items() if key.lower() != "authorization"}
         refusal = await self.runtime.rate_limiter.connection_by(context.actor.user_id)
         if refusal is not None:
             raise ConnectionRateLimited(refusal)
@@ -219,5 +228,8 @@ class CaseGraphView(GraphQL[Context, None]):
             return False
         await provision(claims=claims, now=self.runtime.clock())
         context.actor = await build_actor(claims)
-        context.loaders = Loaders(context.actor)
+        if isinstance(context, ConnectionContext):
+            context.forget_loaders()
+        else:
+            context.loaders = Loaders(context.actor)
         return True

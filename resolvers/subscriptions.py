@@ -1,5 +1,10 @@
 """Thin glue for subscriptions: authorize, open a feed, turn deliveries into GraphQL objects.
 
+Over graphql-transport-ws the event feeds are *followed* (``casegraph.fanout``): once the
+subscriber is authorized it is handed to the registration on offer, and the generator ends
+without yielding; the fan-out dispatcher executes the selection per event, once per visibility
+class. Elsewhere (the legacy protocol, schema-level execution) the feed is iterated here.
+
 Loaders are rebuilt per delivery: a WebSocket context lives as long as the connection, and a
 loader kept in it would serve stale users and groups for hours.
 """
@@ -25,6 +30,7 @@ from casegraph.events.feed import (
     queue_filter,
 )
 from casegraph.events.hub import EventHub
+from casegraph.fanout.registration import live_registration
 from casegraph.services.queue_counts import count_by_status
 from resolvers.loaders import Loaders
 from schema.context import Info, query_error
@@ -51,6 +57,10 @@ async def case_events(info: Info, case_id: str | None, after: str | None) -> Asy
     except DomainError as refusal:
         raise query_error(refusal) from None
     flt = case_filter(case_id) if case_id is not None else every_visible_case()
+    registration = live_registration()
+    if registration is not None:
+        registration.accept(hub=hub, actor=actor, flt=flt, after=start, info=info)
+        return
     async for event, case in feed(hub=hub, actor=actor, flt=flt, after=start):
         info.context.loaders = Loaders(actor)
         yield CaseEvent.from_record(event, case=case)
@@ -66,7 +76,12 @@ async def queue_events(
         group_id = await group_id_for(group_code, actor)
     except DomainError as refusal:
         raise query_error(refusal) from None
-    async for event, case in feed(hub=hub, actor=actor, flt=queue_filter(scope, group_id), after=start):
+    flt = queue_filter(scope, group_id)
+    registration = live_registration()
+    if registration is not None:
+        registration.accept(hub=hub, actor=actor, flt=flt, after=start, info=info)
+        return
+    async for event, case in feed(hub=hub, actor=actor, flt=flt, after=start):
         info.context.loaders = Loaders(actor)
         yield CaseEvent.from_record(event, case=case)
 

@@ -142,9 +142,10 @@ class WakeChannel:
                     log.warning("broadcast channel %s lost: %s", _redact(self._url), error)
             self.healthy = False
             self._connected.clear()
+            # Counted before the pause: whoever sees the count then sees no attempt in progress.
+            self.reconnects += 1
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
-            self.reconnects += 1
 
     async def _session(self) -> None:
         backend = make_backend(self._url)

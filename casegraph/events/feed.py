@@ -6,7 +6,7 @@ log, then serve the hub's queue skipping anything at or below the last sequence 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable, Hashable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Final
@@ -32,36 +32,45 @@ class QueueScope(str, Enum):
 
 @dataclass(frozen=True)
 class FeedFilter:
-    """What a feed wants, both as a live predicate and as SQL for the replay."""
+    """What a feed wants, both as a live predicate and as SQL for the replay.
 
+    ``key`` names the filter: equal keys mean equal predicates (for any actor), so the hub may
+    decide once for every subscriber with the same actor and key.
+    """
+
+    key: Hashable
     matches: Matcher
     case_q: Callable[[Actor], Q]
 
 
 def case_filter(case_id: str) -> FeedFilter:
     return FeedFilter(
+        key=("case", case_id),
         matches=lambda actor, event, case: event.case_id == case_id,
         case_q=lambda actor: Q(id=case_id),
     )
 
 
 def every_visible_case() -> FeedFilter:
-    return FeedFilter(matches=lambda actor, event, case: True, case_q=lambda actor: Q())
+    return FeedFilter(key=("all",), matches=lambda actor, event, case: True, case_q=lambda actor: Q())
 
 
 def queue_filter(scope: QueueScope, group_id: int | None) -> FeedFilter:
     if scope is QueueScope.ASSIGNED_TO_ME:
         return FeedFilter(
+            key=("assigned",),
             matches=lambda actor, event, case: case.assigned_to_id == actor.user_id,
             case_q=lambda actor: Q(assigned_to_id=actor.user_id),
         )
     if group_id is not None:
         return FeedFilter(
+            key=("group", group_id),
             matches=lambda actor, event, case: case.assignment_group_id == group_id
             and group_id in actor.group_ids,
             case_q=lambda actor: Q(assignment_group_id=group_id) if group_id in actor.group_ids else Q(id__isnull=True),
         )
     return FeedFilter(
+        key=("my-groups",),
         matches=lambda actor, event, case: case.assignment_group_id in actor.group_ids,
         case_q=lambda actor: Q(assignment_group_id__in=sorted(actor.group_ids)) if actor.group_ids else Q(id__isnull=True),
     )
@@ -119,9 +128,12 @@ async def feed(
         hub.unregister(subscription)
 
 
-async def replay(*, actor: Actor, flt: FeedFilter, after: int) -> AsyncIterator[Delivery]:
-    """Stored events after ``after`` for cases the actor may see now, page by page."""
-    fresh = (await refreshed_actors([actor]))[actor.user_id]
+async def replay(*, actor: Actor, flt: FeedFilter, after: int, refreshed: bool = False) -> AsyncGenerator[Delivery, None]:
+    """Stored events after ``after`` for cases the actor may see now, page by page.
+
+    ``refreshed``: the caller has just read the actor's memberships (``refresh_actors``).
+    """
+    fresh = actor if refreshed else (await refreshed_actors([actor]))[actor.user_id]
     cases_q = visible_cases(fresh).filter(flt.case_q(fresh)).values("id")
     while True:
         rows = await CaseEvent.filter(sequence__gt=after, case_id__in=Subquery(cases_q)).order_by(

@@ -9,6 +9,13 @@ A slow subscriber's queue is bounded: when it overflows the queue is dropped and
 re-reads what it missed from the log at its own pace (``feed.py``), so memory stays bounded and
 nothing is lost. A periodic poll of the log's head backs up the broadcast channel: an event
 whose publish was lost (a crash between commit and publish, a broadcast outage) still arrives.
+
+Two kinds of subscriber are served. A ``Subscription`` has its own queue, read by a ``feed``
+generator (one task per subscriber). A ``Followed`` audience stands for many subscribers at
+once — all with the same token actor and filter — and has no queue: for each event the hub
+decides once per audience, then hands every audience it reached to the audience's sink in one
+call (``casegraph.fanout`` executes the selection once per visibility class and writes the
+frames). Ten thousand dashboards of fifty agents are fifty decisions per event, not 10,000.
 """
 
 from __future__ import annotations
@@ -17,12 +24,12 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Final, cast
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Final, Protocol, cast
 
 from casegraph.domain.enums import TaskState
-from casegraph.domain.relations import Actor, may_see
+from casegraph.domain.relations import Actor, CaseParties, may_see
 from casegraph.services.records import CASE_COLUMNS, EVENT_COLUMNS, CaseRecord, EventRecord
 from models import Case, CaseEvent, CaseTask, GroupMembership
 
@@ -34,6 +41,26 @@ POLL_INTERVAL: Final = 2.0
 
 Delivery = tuple[EventRecord, CaseRecord]
 Matcher = Callable[[Actor, EventRecord, CaseRecord], bool]
+
+
+class Followed(Protocol):
+    """Subscribers the hub decides for at once: same token actor, same filter, same sink."""
+
+    @property
+    def actor(self) -> Actor: ...
+
+    @property
+    def sink(self) -> FanoutSink: ...
+
+    def matches(self, actor: Actor, event: EventRecord, case: CaseRecord) -> bool: ...
+
+
+class FanoutSink(Protocol):
+    async def deliver(self, event: EventRecord, case: CaseRecord, reached: Sequence[tuple[Followed, Actor]]) -> None:
+        """Serve ``event`` to the audiences it reached, each with its actor as it is now."""
+
+    def hub_stopped(self) -> None:
+        """The hub stops: end every subscriber (the server is shutting down)."""
 
 
 @dataclass(eq=False)
@@ -72,6 +99,7 @@ class Subscription:
 class EventHub:
     def __init__(self, *, poll_interval: float = POLL_INTERVAL) -> None:
         self._subscriptions: set[Subscription] = set()
+        self._audiences: dict[int, Followed] = {}  # by id(): insertion order is dispatch order
         self._wake = asyncio.Event()
         self._poll_interval = poll_interval
         self._tasks: list[asyncio.Task[None]] = []
@@ -81,6 +109,10 @@ class EventHub:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscriptions)
+
+    @property
+    def audience_count(self) -> int:
+        return len(self._audiences)
 
     async def start(self) -> None:
         self.last_sequence = await head_sequence()
@@ -99,6 +131,10 @@ class EventHub:
         for subscription in list(self._subscriptions):
             subscription.closed_reason = "server shutting down"
             subscription._ready.set()
+        sinks = {id(audience.sink): audience.sink for audience in self._audiences.values()}
+        self._audiences.clear()
+        for sink in sinks.values():
+            sink.hub_stopped()
 
     def wake(self, _message: str | None = None) -> None:
         """Something was committed (or we reconnected): read the log. Bursts coalesce."""
@@ -110,6 +146,13 @@ class EventHub:
 
     def unregister(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
+
+    def follow(self, audience: Followed) -> None:
+        """From now on every dispatched event the audience may see reaches its sink."""
+        self._audiences[id(audience)] = audience
+
+    def unfollow(self, audience: Followed) -> None:
+        self._audiences.pop(id(audience), None)
 
     async def _dispatch_loop(self) -> None:
         while True:
@@ -138,20 +181,45 @@ class EventHub:
             if not rows:
                 return
             events = [EventRecord.from_row(row) for row in rows]
-            if self._subscriptions:
+            if self._subscriptions or self._audiences:
                 cases, task_assignees = await load_cases({e.case_id for e in events})
-                actors = await refreshed_actors(s.actor for s in self._subscriptions)
+                actors = await refresh_actors(
+                    [s.actor for s in self._subscriptions] + [a.actor for a in self._audiences.values()]
+                )
                 for event in events:
                     case = cases.get(event.case_id)
                     if case is None:
                         continue
                     parties = case.parties(task_assignees.get(case.id, frozenset()))
                     for subscription in list(self._subscriptions):
-                        actor = actors.get(subscription.actor.user_id, subscription.actor)
+                        actor = actors.get(subscription.actor, subscription.actor)
                         if subscription.matches(actor, event, case) and may_see(actor, parties):
                             subscription.offer((event, case))
+                    if self._audiences:
+                        await self._serve_audiences(event, case, parties, actors)
             self.last_sequence = events[-1].sequence
             self.dispatched += len(events)
+
+    async def _serve_audiences(
+        self, event: EventRecord, case: CaseRecord, parties: CaseParties, actors: dict[Actor, Actor]
+    ) -> None:
+        """One decision per audience, then one call per sink, in event order.
+
+        An audience that joined after the batch's actors were read is judged by its token actor
+        (whose memberships were read when it connected); the next batch refreshes it.
+        """
+        reached: dict[int, tuple[FanoutSink, list[tuple[Followed, Actor]]]] = {}
+        seen: dict[Actor, bool] = {}
+        for audience in list(self._audiences.values()):
+            actor = actors.get(audience.actor, audience.actor)
+            visible = seen.get(actor)
+            if visible is None:
+                visible = seen[actor] = may_see(actor, parties)
+            if visible and audience.matches(actor, event, case):
+                sink = audience.sink
+                reached.setdefault(id(sink), (sink, []))[1].append((audience, actor))
+        for sink, audiences in reached.values():
+            await sink.deliver(event, case, audiences)
 
 
 async def load_cases(case_ids: Iterable[str]) -> tuple[dict[str, CaseRecord], dict[str, frozenset[str]]]:
@@ -168,11 +236,20 @@ async def load_cases(case_ids: Iterable[str]) -> tuple[dict[str, CaseRecord], di
 
 
 async def refreshed_actors(actors: Iterable[Actor]) -> dict[str, Actor]:
-    """Subscribers' actors with group memberships as they are now in the database."""
-    by_user = {actor.user_id: actor for actor in actors}
-    groups: dict[str, set[int]] = {user: set() for user in by_user}
-    managed: dict[str, set[int]] = {user: set() for user in by_user}
-    user_ids = list(by_user)
+    """Actors by user id, with group memberships as they are now in the database."""
+    return {fresh.user_id: fresh for fresh in (await refresh_actors(actors)).values()}
+
+
+async def refresh_actors(actors: Iterable[Actor]) -> dict[Actor, Actor]:
+    """Subscribers' token actors, each with group memberships as they are now in the database.
+
+    Keyed by the whole token actor: two tokens of one user may carry different roles, and each
+    keeps its own.
+    """
+    distinct = set(actors)
+    user_ids = sorted({actor.user_id for actor in distinct})
+    groups: dict[str, set[int]] = {user: set() for user in user_ids}
+    managed: dict[str, set[int]] = {user: set() for user in user_ids}
     for start in range(0, len(user_ids), 500):
         chunk = user_ids[start:start + 500]
         for user_id, group_id, is_manager in await GroupMembership.filter(user_id__in=chunk).values_list(
@@ -181,17 +258,11 @@ async def refreshed_actors(actors: Iterable[Actor]) -> dict[str, Actor]:
             groups[user_id].add(int(group_id))
             if is_manager:
                 managed[user_id].add(int(group_id))
+    fresh_groups = {user: frozenset(ids) for user, ids in groups.items()}
+    fresh_managed = {user: frozenset(ids) for user, ids in managed.items()}
     return {
-        user: Actor(
-            user_id=user,
-            roles=actor.roles,
-            group_ids=frozenset(groups[user]),
-            managed_group_ids=frozenset(managed[user]),
-            agency=actor.agency,
-            name=actor.name,
-            email=actor.email,
-        )
-        for user, actor in by_user.items()
+        actor: replace(actor, group_ids=fresh_groups[actor.user_id], managed_group_ids=fresh_managed[actor.user_id])
+        for actor in distinct
     }
 
 
