@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -223,3 +225,24 @@ async def case_row(case_id: str) -> CaseRecord:
 async def event_count(case_id: str | None = None) -> int:
     query = CaseEvent.filter(case_id=case_id) if case_id else CaseEvent.all()
     return await query.count()
+
+@contextmanager
+def counted_statements() -> Iterator[list[str]]:
+    """Every statement Tortoise sends on either backend (its clients log each one at DEBUG)."""
+    statements: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            statements.append(record.getMessage())
+
+    logger = logging.getLogger("tortoise.db_client")
+    handler, level, propagate = Collect(logging.DEBUG), logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    try:
+        yield statements
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate

@@ -5,9 +5,7 @@ also in production where introspection is off."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ from casegraph.domain.enums import Role
 from casegraph.settings import RateLimits, Settings
 from models import Case
 from resolvers.entities import ENTITY_KEYS
-from tests.helpers import GraphQLClient, World, insert_case
+from tests.helpers import GraphQLClient, World, counted_statements, insert_case
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
 PRODUCTION_SECRET = "a-real-production-secret-from-the-vault-0123456789"
@@ -167,26 +165,6 @@ async def test_entities_need_a_valid_token(client: GraphQLClient, world: World, 
     assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]
 
 
-@contextmanager
-def counted_statements() -> Iterator[list[str]]:
-    """Every statement Tortoise sends on either backend (its clients log each one at DEBUG)."""
-    statements: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            statements.append(record.getMessage())
-
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level, propagate = Collect(logging.DEBUG), logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    try:
-        yield statements
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = propagate
 
 
 async def test_many_representations_cost_the_same_statements_as_one_per_entity_type(

@@ -9,9 +9,6 @@ is known in advance.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +23,7 @@ from casegraph.services.sla_config import set_sla_policy
 from casegraph.services.sla_evaluation import evaluate_due
 from casegraph.settings import Settings
 from models import Case, CaseEvent, CaseTimer, Survey
-from tests.helpers import GraphQLClient, RecordingPublisher, World, insert_case
+from tests.helpers import GraphQLClient, RecordingPublisher, World, counted_statements, insert_case
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -473,26 +470,6 @@ async def test_unknown_codes_and_an_inverted_range_fail_validation(desk: Desk) -
 # --- cost ------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def counted_statements() -> Iterator[list[str]]:
-    """Every statement Tortoise sends on either backend (its clients log each one at DEBUG)."""
-    statements: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            statements.append(record.getMessage())
-
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level, propagate = Collect(logging.DEBUG), logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    try:
-        yield statements
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = propagate
 
 
 async def add_history(world: World, count: int) -> None:

@@ -12,7 +12,6 @@ No timings: what is counted does not depend on the machine.
 
 from __future__ import annotations
 
-import logging
 import re
 import sys
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ import pytest
 
 from casegraph.fastpath.executor import EXECUTIONS, PLANS
 from casegraph.settings import Settings
-from tests.helpers import FakeClock, GraphQLClient
+from tests.helpers import FakeClock, GraphQLClient, counted_statements
 from tests.perf.queue_dataset import QueueDataset, load_queue_dataset
 from tests.perf.queue_query import QUEUE_QUERY
 from tests.perf.test_compiled_queries import token
@@ -51,26 +50,6 @@ async def queue(db: Any, clock: FakeClock) -> QueueDataset:
     return await load_queue_dataset(cases=200, now=NOW)
 
 
-@contextmanager
-def counted_statements() -> Iterator[list[str]]:
-    """Every statement Tortoise sends on either backend (its clients log each one at DEBUG)."""
-    statements: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            statements.append(record.getMessage())
-
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level, propagate = Collect(logging.DEBUG), logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    try:
-        yield statements
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = propagate
 
 
 @contextmanager
