@@ -16,12 +16,10 @@ fails them at once. The outcome of a referral is recorded on its case (services/
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +28,7 @@ from tortoise.expressions import F
 
 from casegraph import partner_client
 from casegraph.clock import Clock
+from casegraph.periodic import PeriodicWorker
 from casegraph.services import referrals
 from casegraph.services.publisher import NullPublisher, Publisher
 from casegraph.services.referral_outbox import REFERRAL
@@ -63,11 +62,15 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=BACKOFF[min(attempts, len(BACKOFF)) - 1])
 
 
-class OutboxDispatcher:
+class OutboxDispatcher(PeriodicWorker):
+    task_name = "casegraph-outbox-dispatcher"
+    log = log
+    stop_grace = TIMEOUT * 2  # a send in progress may take its whole timeout
+
     def __init__(self, *, interval: float, clock: Clock, max_attempts: int = MAX_ATTEMPTS,
                  transport: httpx.AsyncBaseTransport | None = None, agency_code: str = "CASEGRAPH",
                  publisher: Callable[[], Publisher] | None = None, allow_private: bool = True) -> None:
-        self.interval = interval
+        super().__init__(interval=interval)
         self.max_attempts = max_attempts
         self.agency_code = agency_code
         self._clock = clock
@@ -77,30 +80,6 @@ class OutboxDispatcher:
         # False in production (unless CASEGRAPH_WEBHOOK_ALLOW_PRIVATE): no sends to hosts that
         # resolve to loopback, private or link-local addresses.
         self.allow_private = allow_private
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    async def start(self) -> None:
-        if self.interval <= 0 or self.running:
-            return
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="casegraph-outbox-dispatcher")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._stopping.set()
-        task, self._task = self._task, None
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=TIMEOUT * 2)
-        except (TimeoutError, asyncio.CancelledError):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def run_once(self) -> Pass:
         now = self._clock()
@@ -225,13 +204,7 @@ class OutboxDispatcher:
         self._pruned_at = now
         return await OutboxDelivery.filter(status=DeliveryStatus.DELIVERED, delivered_at__lt=now - RETENTION).delete()
 
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.run_once()
-                if self._pruned_at is None or self._clock() - self._pruned_at >= PRUNE_EVERY:
-                    await self.prune()
-            except Exception:  # noqa: BLE001 - one bad pass must not end the dispatcher
-                log.exception("Outbox pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
+    async def run_pass(self) -> None:
+        await self.run_once()
+        if self._pruned_at is None or self._clock() - self._pruned_at >= PRUNE_EVERY:
+            await self.prune()
