@@ -6,7 +6,6 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import F
 
 from casegraph.domain.enums import CaseAction, CaseEventType
 from casegraph.domain.lifecycle import State
@@ -22,16 +21,20 @@ CASE_NUMBER_START = 1000
 async def next_value(name: str, *, start: int = 0) -> int:
     """Bump a named counter; call inside the writing transaction.
 
-    The UPDATE takes the row lock until commit, which is what serializes appends.
+    One ``UPDATE … RETURNING`` (PostgreSQL, SQLite 3.35+): the row lock it takes until commit is
+    what serializes appends, and the value it returns is the one this transaction wrote.
     """
-    updated = await Counter.filter(name=name).update(value=F("value") + 1)
-    if not updated:
+    connection = Counter._choose_db(for_write=True)
+    placeholder = "?" if connection.capabilities.dialect == "sqlite" else "$1"
+    rows = await connection.execute_query_dict(
+        f'UPDATE "counters" SET "value"="value"+1 WHERE "name"={placeholder} RETURNING "value"', [name]
+    )
+    if not rows:
         # First use: create the row. A concurrent creator makes this fail with an integrity
         # error, which aborts the transaction; the caller's retry then finds the row.
         await Counter.create(name=name, value=start + 1)
         return start + 1
-    counter = await Counter.get(name=name)
-    return int(counter.value)
+    return int(rows[0]["value"])
 
 
 async def ensure_counters() -> None:
