@@ -61,9 +61,14 @@ async def ensure_user(*, user_id: str, now: datetime) -> None:
 
 
 async def build_actor(claims: Claims) -> Actor:
-    memberships = await GroupMembership.filter(user_id=claims.sub).values_list("group_id", "is_manager")
-    groups = frozenset(int(g) for g, _ in memberships)
-    managed = frozenset(int(g) for g, manager in memberships if manager)
+    # Every request and connection asks this: a fixed statement, not a query built each time.
+    connection = GroupMembership._choose_db()
+    placeholder = "?" if connection.capabilities.dialect == "sqlite" else "$1"
+    rows = await connection.execute_query_dict(
+        f'SELECT "group_id","is_manager" FROM "group_memberships" WHERE "user_id"={placeholder}', [claims.sub]
+    )
+    groups = frozenset(int(row["group_id"]) for row in rows)
+    managed = frozenset(int(row["group_id"]) for row in rows if row["is_manager"])
     return Actor(
         user_id=claims.sub,
         roles=claims.roles,
