@@ -6,7 +6,6 @@ import asyncio
 import gc
 import json
 import tracemalloc
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +24,6 @@ from casegraph.fanout.followers import Follower, State
 from casegraph.fanout.outlet import Outlet
 from casegraph.services import admin
 from casegraph.services.case_actions import ActionRequest, perform
-from schema import build_schema
 from tests.helpers import World, insert_case
 
 TIMEOUT = 10.0
@@ -59,21 +57,6 @@ class Socket:
     def sequences(self) -> list[int]:
         return [json.loads(frame)["payload"]["data"]["caseEvents"]["sequence"]
                 for frame in self.frames if '"type":"next"' in frame]
-
-
-@pytest.fixture
-async def live(db: TortoiseContext) -> AsyncIterator[LiveEvents]:
-    events = LiveEvents("memory://", poll_interval=0.05)
-    await events.start()
-    yield events
-    await events.stop()
-
-
-@pytest.fixture(scope="module")
-def schema() -> Schema:
-    built = build_schema()
-    assert isinstance(built, Schema)
-    return built
 
 
 def follower_for(

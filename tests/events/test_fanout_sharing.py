@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from graphql import OperationDefinitionNode, parse
 from strawberry.schema import Schema
-from tortoise.context import TortoiseContext
 
 from casegraph.domain.enums import CaseAction
 from casegraph.events.feed import every_visible_case
@@ -29,7 +27,6 @@ from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.outlet import Outlet
 from casegraph.fanout.viewer_reads import staff_view
 from casegraph.services.case_actions import ActionRequest, perform
-from schema import build_schema
 from schema.context import Context
 from tests.helpers import World, insert_case
 
@@ -71,21 +68,6 @@ class Capture:
         messages = [json.loads(frame) for frame in self.frames]
         assert all(message["type"] == "next" for message in messages), messages
         return [message["payload"] for message in messages]
-
-
-@pytest.fixture
-async def live(db: TortoiseContext) -> AsyncIterator[LiveEvents]:
-    events = LiveEvents("memory://", poll_interval=0.05)
-    await events.start()
-    yield events
-    await events.stop()
-
-
-@pytest.fixture(scope="module")
-def schema() -> Schema:
-    built = build_schema()
-    assert isinstance(built, Schema)
-    return built
 
 
 def context_of(world: World, who: str, live: LiveEvents) -> Context:

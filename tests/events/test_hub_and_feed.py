@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 
 import pytest
 from tortoise.context import TortoiseContext
@@ -19,14 +19,6 @@ from casegraph.services.publisher import NullPublisher, Publisher
 from tests.helpers import FakeClock, World, insert_case
 
 TIMEOUT = 10.0
-
-
-@pytest.fixture
-async def live(db: TortoiseContext) -> AsyncIterator[LiveEvents]:
-    events = LiveEvents("memory://", poll_interval=0.05)
-    await events.start()
-    yield events
-    await events.stop()
 
 
 async def comment(world: World, case_id: str, publisher: Publisher, n: int = 1) -> None:
