@@ -339,8 +339,8 @@ class ReferralMutation:
 
 
 async def _decided(case_id: str, result: ActionResult) -> ReferralPayload:
-    rows = await ReferralRow.filter(case_id=case_id, direction=DirectionModel.INBOUND).first()
+    row = await ReferralRow.filter(case_id=case_id, direction=DirectionModel.INBOUND).first()
     return ReferralPayload(
-        referral=await referral_of(rows) if rows else None, case=Case.from_record(result.case),
+        referral=await referral_of(row) if row else None, case=Case.from_record(result.case),
         event=CaseEvent.from_record(result.event, case=result.case),
     )

@@ -82,8 +82,8 @@ async def _existing(partner: PartnerAgency, referral_id: str) -> Received | None
                                      direction=ReferralDirection.INBOUND).first()
     if referral is None:
         return None
-    number = await load_case(str(referral.case_id))
-    return Received(referral, number.number, created=False)
+    case = await load_case(str(referral.case_id))
+    return Received(referral, case.number, created=False)
 
 
 async def receive_referral(*, actor: Actor, message: IncomingReferral, now: datetime, publisher: Publisher) -> Received:
