@@ -15,13 +15,19 @@ from strawberry.dataloader import DataLoader
 from casegraph.domain.case_tree import SETTLED_STATUSES
 from casegraph.domain.enums import CaseStage, TaskState
 from casegraph.domain.relations import Actor
+from casegraph.fastpath import statements
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from casegraph.services.visibility import visible_cases
 from models import AssignmentGroup, Case, CaseStep, CaseTask, CaseType, Comment, GroupMembership, Playbook, Survey, User, WorkNote
 
 
 async def _by_id(model: Any, keys: Sequence[Any], key_field: str = "id") -> list[Any]:
-    rows = await model.filter(**{f"{key_field}__in": list(set(keys))})
+    distinct = list(set(keys))
+    if len(distinct) == 1:
+        # One key (a mutation's payload, a case's assignee): a statement rendered once.
+        rows = await statements.fetch(model, {key_field: distinct[0]})
+    else:
+        rows = await model.filter(**{f"{key_field}__in": distinct})
     found = {getattr(row, key_field): row for row in rows}
     return [found.get(key) for key in keys]
 

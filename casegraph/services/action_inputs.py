@@ -26,6 +26,7 @@ from casegraph.domain.validation import (
     clean_text,
     clean_title,
 )
+from casegraph.fastpath import statements
 from casegraph.services.notifications import NotificationKind, notify
 from casegraph.services.records import CaseRecord, EventRecord
 from models import CaseTask, CaseType, Comment, GroupMembership, Survey, User, WorkNote
@@ -60,7 +61,7 @@ class Plan:
                 await CaseTask.create(case_id=case.id, title=title, assignee_id=assignee, due_at=due_at, created_at=now)
             if self.changes.get("assigned_to_id"):
                 # Manual assignments count for routing's "idle longest" order too.
-                await User.filter(id=self.changes["assigned_to_id"]).update(last_assigned_at=now)
+                await statements.update(User, {"id": self.changes["assigned_to_id"]}, {"last_assigned_at": now})
             if self.mentions:
                 await notify(
                     user_ids=self.mentions, case_id=case.id, kind=NotificationKind.MENTION,

@@ -14,6 +14,7 @@ from casegraph.domain.enums import CaseAction, CaseEventType
 from casegraph.domain.errors import DomainError, version_conflict
 from casegraph.domain.lifecycle import State
 from casegraph.domain.relations import Actor
+from casegraph.fastpath import statements
 from casegraph.services.event_log import append_event
 from casegraph.services.extensions import run_change_hooks
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
@@ -81,7 +82,7 @@ async def commit_change(
         "updated_at": now,
     }
     async with in_transaction():
-        updated = await Case.filter(id=case.id, version=case.version).update(**row_changes)
+        updated = await statements.update(Case, {"id": case.id, "version": case.version}, row_changes)
         if updated != 1:
             raise StaleCase(case.id)
         new_case = dataclasses.replace(case, **{k: v for k, v in row_changes.items() if k in CASE_COLUMNS})

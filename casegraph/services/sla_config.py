@@ -19,6 +19,7 @@ from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.relations import Actor
 from casegraph.domain.sla import PRIORITIES, AlertRules, Overrides, TimerKind, effective_rules
 from casegraph.domain.validation import clean_text
+from casegraph.fastpath import statements
 from casegraph.services.admin import require_admin
 from models import CaseTimer, CaseType, SlaPolicy, SlaSettings
 
@@ -58,7 +59,7 @@ def overrides_of(settings: SlaSettings | None) -> Overrides:
 
 
 async def case_type_sla(case_type_id: int | None, workflow: Workflow) -> CaseTypeSla:
-    settings = None if case_type_id is None else await SlaSettings.get_or_none(case_type_id=case_type_id)
+    settings = None if case_type_id is None else await statements.fetch_one(SlaSettings, {"case_type_id": case_type_id})
     calendar = calendar_from_json(settings.business_hours if settings else None)
     return CaseTypeSla(calendar=calendar, rules=effective_rules(workflow, overrides_of(settings)), settings=settings)
 
@@ -67,7 +68,7 @@ async def policy_targets(case_type_id: int | None, priority: int) -> dict[TimerK
     """The targets for this case type and priority; None when no policy covers them."""
     if case_type_id is None:
         return None
-    policy = await SlaPolicy.get_or_none(case_type_id=case_type_id, priority=priority)
+    policy = await statements.fetch_one(SlaPolicy, {"case_type_id": case_type_id, "priority": priority})
     if policy is None:
         return None
     targets = {}

@@ -30,6 +30,7 @@ from casegraph.domain.sla import (
     phase_of,
     plan_alerts,
 )
+from casegraph.fastpath import statements
 from casegraph.services.records import CaseRecord, EventRecord
 from casegraph.services.sla_config import case_type_sla, policy_targets
 from models import CaseAlert, CaseTimer
@@ -87,7 +88,7 @@ async def track_sla(before: CaseRecord, after: CaseRecord, event: EventRecord) -
 async def _update_timers(
     before: CaseRecord, after: CaseRecord, now: datetime, calendar: Calendar, *, submitted: bool
 ) -> None:
-    rows = await CaseTimer.filter(case_id=after.id)
+    rows = await statements.fetch(CaseTimer, {"case_id": after.id})
     if not rows:
         if submitted:
             await _start_timers(after, now, calendar)
@@ -104,7 +105,7 @@ async def _update_timers(
         columns = timer_columns(moved, calendar)
         if moved.phase is not timer.phase:
             columns["stopped_at"] = now if moved.phase is Phase.STOPPED else None
-        await CaseTimer.filter(id=row.id).update(**columns)
+        await statements.update(CaseTimer, {"id": row.id}, columns)
 
 
 async def _start_timers(case: CaseRecord, now: datetime, calendar: Calendar) -> None:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from casegraph.domain.enums import CaseEventType
 from casegraph.domain.errors import not_found, validation_failed
 from casegraph.domain.relations import Actor
+from casegraph.fastpath import statements
 from casegraph.services.admin import require_admin
 from casegraph.services.records import CaseRecord, EventRecord
 from models import CaseType, DeliveryStatus, OutboxDelivery, WebhookEndpoint
@@ -225,24 +226,24 @@ async def enqueue_webhooks(before: CaseRecord, after: CaseRecord, event: EventRe
     With no endpoints this is one small query; endpoints are read afresh so a new or paused
     endpoint counts from the next event in every server process.
     """
-    endpoints = await WebhookEndpoint.filter(active=True).values("id", "event_types", "case_type_codes")
+    endpoints = await statements.fetch(WebhookEndpoint, {"active": True})
     if not endpoints:
         return
     case_type_code: str | None = None
-    if after.case_type_id is not None and any(e["case_type_codes"] for e in endpoints):
+    if after.case_type_id is not None and any(e.case_type_codes for e in endpoints):
         row = await CaseType.filter(id=after.case_type_id).first().values("code")
         case_type_code = str(row["code"]) if row else None
     rows = []
     for endpoint in endpoints:
-        if endpoint["event_types"] and event.type.value not in endpoint["event_types"]:
+        if endpoint.event_types and event.type.value not in endpoint.event_types:
             continue
-        if endpoint["case_type_codes"] and case_type_code not in endpoint["case_type_codes"]:
+        if endpoint.case_type_codes and case_type_code not in endpoint.case_type_codes:
             continue
         delivery_id = uuid.uuid4()
         rows.append(OutboxDelivery(
             id=delivery_id,
             kind=WEBHOOK,
-            endpoint_id=endpoint["id"],
+            endpoint_id=endpoint.id,
             event_sequence=event.sequence,
             event_type=event.type.value,
             payload=event_payload(str(delivery_id), event, after),

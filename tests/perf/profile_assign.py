@@ -9,6 +9,7 @@ so it has its creation event and SLA timers); the document is the dashboard's mu
 from __future__ import annotations
 
 import argparse
+import os
 import asyncio
 import cProfile
 import json
@@ -104,7 +105,7 @@ async def main() -> None:
                 cpu.append(used)
         if args.profile == "cprofile":
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(50)
+            pstats.Stats(profiler).sort_stats(os.environ.get("PSORT", "cumulative")).print_stats(int(os.environ.get("PLINES", "50")))
         elif args.profile == "pyinstrument":
             profiler.stop()
             print(profiler.output_text(unicode=False, color=False))

@@ -1,0 +1,139 @@
+"""Single-table statements rendered once per shape, for the writes and reads every action makes.
+
+Tortoise builds each query anew through pypika: an ``UPDATE`` built by ``QuerySet.update`` cost
+169 µs against 84 µs for the same SQL sent as it is (SQLite, measured), and a case action sends
+several (the case, the event, its SLA timers, the assignee). Here a statement over one model,
+whose condition is equality on a fixed set of fields, is rendered once per (model, dialect,
+fields) and sent with its values converted by each field's own ``to_db_value``, as Tortoise's
+queries convert them; rows come back as model instances built by ``Model._init_from_db``, as
+Tortoise builds them. Anything else (expressions, joins, ``IN``) stays with Tortoise.
+
+Statements run on the connection Tortoise would choose (``Model._choose_db``), so they take part
+in the surrounding ``in_transaction()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, TypeVar, cast
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Expression
+from tortoise.models import Model
+
+from casegraph.fastpath.sql import POSTGRES, SQLITE, Unsupported, dialect_of
+
+M = TypeVar("M", bound=Model)
+
+_SELECT: Final = "select"
+_UPDATE: Final = "update"
+_INSERT: Final = "insert"
+_rendered: dict[tuple[str, type[Model], str, tuple[str, ...], tuple[str, ...]], str] = {}
+
+
+def _placeholder(dialect: str, position: int) -> str:
+    return "?" if dialect == SQLITE else f"${position}"
+
+
+def _column(model: type[Model], field: str) -> str:
+    try:
+        return model._meta.fields_db_projection[field]
+    except KeyError:
+        raise Unsupported(f"{model.__name__}.{field} is not a column") from None
+
+
+def _db_value(model: type[Model], field: str, value: Any) -> Any:
+    if isinstance(value, (Expression, Model)):
+        raise Unsupported(f"{model.__name__}.{field}: only plain values")
+    # No instance, as Tortoise's own UPDATE passes none: auto_now fields must not set anything.
+    return model._meta.fields_map[field].to_db_value(value, cast(Any, None))
+
+
+def _render(kind: str, model: type[Model], dialect: str, assigned: tuple[str, ...], matched: tuple[str, ...]) -> str:
+    key = (kind, model, dialect, assigned, matched)
+    sql = _rendered.get(key)
+    if sql is not None:
+        return sql
+    table = model._meta.db_table
+    position = 0
+
+    def next_placeholder() -> str:
+        nonlocal position
+        position += 1
+        return _placeholder(dialect, position)
+
+    if kind == _INSERT:
+        columns = ",".join(f'"{_column(model, field)}"' for field in assigned)
+        values = ",".join(next_placeholder() for _ in assigned)
+        sql = f'INSERT INTO "{table}" ({columns}) VALUES ({values})'
+    elif kind == _UPDATE:
+        sets = ",".join(f'"{_column(model, field)}"={next_placeholder()}' for field in assigned)
+        where = " AND ".join(f'"{_column(model, field)}"={next_placeholder()}' for field in matched)
+        sql = f'UPDATE "{table}" SET {sets} WHERE {where}'
+    else:
+        columns = ",".join(f'"{column}"' for column in model._meta.fields_db_projection.values())
+        where = " AND ".join(f'"{_column(model, field)}"={next_placeholder()}' for field in matched)
+        sql = f'SELECT {columns} FROM "{table}" WHERE {where}'
+    _rendered[key] = sql
+    return sql
+
+
+def _connection(model: type[Model], *, for_write: bool) -> tuple[BaseDBAsyncClient, str]:
+    db = model._choose_db(for_write)
+    dialect = dialect_of(db)
+    if dialect not in (POSTGRES, SQLITE):  # pragma: no cover - dialect_of already refuses others
+        raise Unsupported
+    return db, dialect
+
+
+async def fetch(model: type[M], where: Mapping[str, Any]) -> list[M]:
+    """``model.filter(**where)`` for plain equality on columns: every row, in no particular order."""
+    if not where:
+        raise ValueError("fetch needs a condition")
+    db, dialect = _connection(model, for_write=False)
+    matched = tuple(where)
+    sql = _render(_SELECT, model, dialect, (), matched)
+    _, rows = await db.execute_query(sql, [_db_value(model, field, where[field]) for field in matched])
+    return [model._init_from_db(**dict(row)) for row in rows]
+
+
+async def fetch_one(model: type[M], where: Mapping[str, Any]) -> M | None:
+    """``model.get_or_none(**where)`` where ``where`` names at most one row (a key)."""
+    rows = await fetch(model, where)
+    if len(rows) > 1:
+        raise LookupError(f"{model.__name__}: more than one row matches {sorted(where)}")
+    return rows[0] if rows else None
+
+
+async def update(model: type[Model], where: Mapping[str, Any], values: Mapping[str, Any]) -> int:
+    """``model.filter(**where).update(**values)`` for plain values: the number of rows changed."""
+    if not where or not values:
+        raise ValueError("update needs a condition and values")
+    db, dialect = _connection(model, for_write=True)
+    assigned, matched = tuple(values), tuple(where)
+    for field in assigned:
+        if model._meta.fields_map[field].pk:
+            raise Unsupported(f"{model.__name__}.{field} is the primary key")
+    params = [_db_value(model, field, values[field]) for field in assigned]
+    params.extend(_db_value(model, field, where[field]) for field in matched)
+    sql = _render(_UPDATE, model, dialect, assigned, matched)
+    changed, _ = await db.execute_query(sql, params)
+    return int(changed)
+
+
+async def insert(model: type[Model], values: Mapping[str, Any]) -> None:
+    """One row with every column given (no defaults filled in, nothing read back): for tables
+    whose key the caller supplies, like the event log's sequence."""
+    meta = model._meta
+    missing = set(meta.fields_db_projection) - set(values)
+    if missing:
+        raise ValueError(f"{model.__name__}: no value for {sorted(missing)}")
+    db, dialect = _connection(model, for_write=True)
+    assigned = tuple(values)
+    sql = _render(_INSERT, model, dialect, assigned, ())
+    await db.execute_query(sql, [_db_value(model, field, values[field]) for field in assigned])
+
+
+def rendered(model: type[Model]) -> Sequence[str]:
+    """The statements rendered so far for ``model`` (tests)."""
+    return [sql for (_, rendered_model, *_), sql in _rendered.items() if rendered_model is model]
