@@ -12,6 +12,8 @@ MIGRATIONS_MODULE = "models.migrations"
 
 
 ASYNCPG_ENGINE = "tortoise.backends.asyncpg"
+# Tortoise's asyncpg client on a pool that serves waiting requests in order (fair_pool.py says why).
+FAIR_POOL_ENGINE = "casegraph.fair_pool"
 
 
 async def keep_session(connection: Any) -> None:
@@ -27,6 +29,7 @@ def _connection(database_url: str) -> str | dict[str, Any]:
     config = expand_db_url(database_url)
     if config["engine"] != ASYNCPG_ENGINE:
         return database_url
+    config["engine"] = FAIR_POOL_ENGINE
     config["credentials"]["reset"] = keep_session
     # casegraph's statements are short OLTP reads and writes: PostgreSQL's JIT (on by default
     # since 11) compiles the ones its cost estimate calls big, spending milliseconds of CPU to
