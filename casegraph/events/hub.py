@@ -163,17 +163,38 @@ class EventHub:
             except Exception:  # noqa: BLE001 - a database hiccup must not kill live feeds
                 log.warning("event hub could not read the log; retrying at the next wake-up", exc_info=True)
 
+    @property
+    def idle(self) -> bool:
+        """Nobody here to dispatch to."""
+        return not self._subscriptions and not self._audiences
+
     async def _poll_loop(self) -> None:
         while True:
             await asyncio.sleep(self._poll_interval)
             try:
-                if await head_sequence() > self.last_sequence:
-                    self.wake()
+                await self.poll()
             except Exception:  # noqa: BLE001
                 log.debug("event hub poll failed", exc_info=True)
 
+    async def poll(self) -> None:
+        """Catch what a lost publish did not announce; while idle, keep up with the log's head."""
+        head = await head_sequence()
+        # Checked after the read, with no await before the assignment: whoever registers from
+        # here on reads the log after this read, so the events up to ``head`` are theirs to read.
+        if self.idle:
+            self.last_sequence = max(self.last_sequence, head)
+        elif head > self.last_sequence:
+            self.wake()
+
     async def drain(self) -> None:
-        """Dispatch every event after ``last_sequence``, in order, batch by batch."""
+        """Dispatch every event after ``last_sequence``, in order, batch by batch.
+
+        Idle, it reads nothing: a commit with no one listening in this process costs no query
+        here (it did cost a read of the log racing the committing request for the database);
+        the poll keeps ``last_sequence`` near the head meanwhile.
+        """
+        if self.idle:
+            return
         while True:
             rows = await CaseEvent.filter(sequence__gt=self.last_sequence).order_by("sequence").limit(
                 BATCH

@@ -11,12 +11,13 @@ from tortoise.context import TortoiseContext
 from casegraph.domain.enums import CaseAction, ErrorCode
 from casegraph.domain.errors import DomainError
 from casegraph.events.feed import case_filter, every_visible_case, feed, group_id_for, parse_after, queue_filter, QueueScope
+from casegraph.events import hub as hub_module
 from casegraph.events.hub import Delivery, EventHub
 from casegraph.events.live import LiveEvents
 from casegraph.services import admin
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.publisher import NullPublisher, Publisher
-from tests.helpers import FakeClock, World, insert_case
+from tests.helpers import FakeClock, World, counted_statements, insert_case
 
 TIMEOUT = 10.0
 
@@ -197,6 +198,53 @@ async def test_hub_dispatches_each_event_once_in_order_under_concurrent_writers(
     sequences = [event.sequence for event, _ in await collected]
     assert sequences == sorted(sequences) and len(set(sequences)) == 25
     await stream.aclose()
+
+
+async def test_an_idle_hub_reads_nothing_when_a_change_commits_and_the_poll_keeps_it_at_the_head(
+    db: TortoiseContext, world: World
+) -> None:
+    # given: nobody listening in this process
+    hub = EventHub(poll_interval=3600)
+    await hub.start()
+    case = await insert_case(world)
+    await comment(world, case.id, NullPublisher())
+    # when: the commit is announced
+    with counted_statements() as statements:
+        hub.wake()
+        await asyncio.sleep(0.05)
+        await hub.drain()
+    # then: no read of the log raced the committing request; the poll catches up instead
+    assert statements == []
+    await hub.poll()
+    assert hub.last_sequence == await hub_module.head_sequence()
+    await hub.stop()
+
+
+async def test_a_subscriber_joining_while_the_idle_hub_reads_the_head_misses_no_event(
+    db: TortoiseContext, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: an idle hub whose poll we drive
+    hub = EventHub(poll_interval=3600)
+    await hub.start()
+    case = await insert_case(world)
+    real_head = hub_module.head_sequence
+    joined: list[asyncio.Future[list[Delivery]]] = []
+    stream = feed(hub=hub, actor=world.actor("agent"), flt=every_visible_case(), after=None)
+
+    async def head_read_while_a_subscriber_joins_and_a_change_commits() -> int:
+        joined.append(asyncio.ensure_future(take(stream, 1)))
+        await asyncio.sleep(0.05)  # the feed registered and read the head
+        await comment(world, case.id, NullPublisher())  # committed, never announced
+        return await real_head()
+
+    monkeypatch.setattr(hub_module, "head_sequence", head_read_while_a_subscriber_joins_and_a_change_commits)
+    # when
+    await hub.poll()
+    # then: the hub did not jump past the event; it dispatches it
+    [(event, _)] = await asyncio.wait_for(joined[0], TIMEOUT)
+    assert event.case_id == case.id and event.action is CaseAction.UPDATE
+    await stream.aclose()
+    await hub.stop()
 
 
 async def test_hub_stop_ends_open_feeds(db: TortoiseContext, world: World) -> None:
