@@ -34,9 +34,10 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from tortoise.context import TortoiseContext
 
 from casegraph.app import Runtime, create_app
-from casegraph.auth import TokenVerifier, issue_token
+from casegraph.auth import AuthError, TokenVerifier, VerifiedTokens, issue_token
 from casegraph.cli import main as casegraph_cli
 from casegraph.domain.enums import Role
+from casegraph.services.users import Claims
 from casegraph.settings import DEV_SECRET, Settings
 from models import User
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World
@@ -545,3 +546,80 @@ async def test_production_turns_off_introspection(db: TortoiseContext, clock: Fa
     assert anonymous.get("data") is None and anonymous["errors"]
     assert signed_in.get("data") is None and signed_in["errors"]
     assert data == {"data": {"me": {"id": "dana"}}}
+
+
+class _Ticking:
+    """A clock for the verified-token cache: monotonic and wall time moved together by hand."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    decoded: list[str] = []
+    real = jwt.decode
+
+    def counting(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    return decoded
+
+
+async def test_a_verified_token_is_not_checked_again_until_it_would_have_expired(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: a token valid for two more minutes, checked once
+    settings = Settings(jwt_secret=PRODUCTION_SECRET)
+    verifier = TokenVerifier(settings)
+    ticking = _Ticking()
+    verifier.verified = type(verifier.verified)(clock=ticking, wall=ticking)
+    token = issue_token(settings, sub="dana", roles=[Role.AGENT], ttl=timedelta(minutes=2))
+    decoded = _counting_decodes(monkeypatch)
+    first = await verifier.verify(f"Bearer {token}")
+    # when: the same token again, then after its expiry (and the leeway) has passed
+    again = await verifier.verify(f"Bearer {token}")
+    ticking.now += 120 + 31
+    await verifier.verify(f"Bearer {token}")
+    # then: checked once while valid, and again (by the decoder, which refuses expired tokens) after
+    assert again == first and decoded == [token, token]
+
+
+async def test_a_refused_token_is_refused_every_time_and_a_long_one_is_checked_again_after_five_minutes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given
+    settings = Settings(jwt_secret=PRODUCTION_SECRET)
+    verifier = TokenVerifier(settings)
+    ticking = _Ticking()
+    verifier.verified = type(verifier.verified)(clock=ticking, wall=ticking)
+    good = issue_token(settings, sub="dana", roles=[Role.AGENT])
+    forged = issue_token(Settings(jwt_secret="another-secret-another-secret-another-secret"), sub="dana", roles=[Role.AGENT])
+    decoded = _counting_decodes(monkeypatch)
+    # when
+    for _ in range(2):
+        with pytest.raises(AuthError):
+            await verifier.verify(f"Bearer {forged}")
+    await verifier.verify(f"Bearer {good}")
+    ticking.now += 299
+    await verifier.verify(f"Bearer {good}")
+    ticking.now += 2
+    await verifier.verify(f"Bearer {good}")
+    # then
+    assert decoded == [forged, forged, good, good]
+
+
+def test_the_verified_token_cache_keeps_the_most_recently_used() -> None:
+    # given
+    cache = VerifiedTokens(size=2)
+    claims = {name: Claims(sub=name, roles=frozenset({Role.AGENT})) for name in ("a", "b", "c")}
+    payload = {"exp": time.time() + 3600}
+    cache.remember("a", claims["a"], payload)
+    cache.remember("b", claims["b"], payload)
+    # when: "a" is used, then a third token arrives
+    cache.get("a")
+    cache.remember("c", claims["c"], payload)
+    # then
+    assert cache.get("a") == claims["a"] and cache.get("c") == claims["c"] and cache.get("b") is None
