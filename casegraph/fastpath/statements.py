@@ -43,6 +43,7 @@ def _column(model: type[Model], field: str) -> str:
 
 
 def _db_value(model: type[Model], field: str, value: Any) -> Any:
+    _column(model, field)
     if isinstance(value, (Expression, Model)):
         raise Unsupported(f"{model.__name__}.{field}: only plain values")
     # No instance, as Tortoise's own UPDATE passes none: auto_now fields must not set anything.
@@ -112,8 +113,9 @@ async def update(model: type[Model], where: Mapping[str, Any], values: Mapping[s
     db, dialect = _connection(model, for_write=True)
     assigned, matched = tuple(values), tuple(where)
     for field in assigned:
-        if model._meta.fields_map[field].pk:
-            raise Unsupported(f"{model.__name__}.{field} is the primary key")
+        found = model._meta.fields_map.get(field)
+        if found is None or found.pk:
+            raise Unsupported(f"{model.__name__}.{field}: not a column that may be updated")
     params = [_db_value(model, field, values[field]) for field in assigned]
     params.extend(_db_value(model, field, where[field]) for field in matched)
     sql = _render(_UPDATE, model, dialect, assigned, matched)

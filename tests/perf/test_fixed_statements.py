@@ -1,0 +1,111 @@
+"""Statements rendered once per shape (casegraph/fastpath/statements.py) do what Tortoise's do.
+
+Every case action sends them; each must write and read exactly what the Tortoise query it
+replaces would, on both backends: the same column values (times, enums, JSON, foreign keys), the
+same row counts, model instances equal field for field.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from tortoise.context import TortoiseContext
+from tortoise.expressions import F
+
+from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus
+from casegraph.fastpath import statements
+from casegraph.fastpath.sql import Unsupported
+from casegraph.services.event_log import append_event
+from casegraph.services.users import ensure_user
+from models import Case, CaseEvent, CaseTimer, User
+from tests.helpers import World, insert_case
+
+AT = datetime(2026, 11, 21, 14, 30, 15, 123456, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+async def users(db: TortoiseContext) -> None:
+    for user_id in ("agent", "other_agent"):
+        await ensure_user(user_id=user_id, now=AT)
+
+
+def _fields(row: object) -> dict[str, object]:
+    meta = row._meta  # type: ignore[attr-defined]
+    return {name: getattr(row, name) for name in meta.fields_db_projection}
+
+
+async def test_an_update_changes_the_row_only_at_the_expected_version(db: TortoiseContext, world: World) -> None:
+    # given
+    case = await insert_case(world, assigned_to=None)
+    values = {"first_opened_at": AT, "assigned_to_id": "agent", "stage": CaseStage.INTAKE, "status": CaseStatus.OPEN,
+              "version": case.version + 1, "updated_at": AT}
+    # when
+    changed = await statements.update(Case, {"id": case.id, "version": case.version}, values)
+    stale = await statements.update(Case, {"id": case.id, "version": case.version}, {**values, "title": "late"})
+    # then
+    row = await Case.get(id=case.id)
+    assert (changed, stale) == (1, 0)
+    assert (row.first_opened_at, row.assigned_to_id, row.status, row.version, row.title) == (
+        AT, "agent", CaseStatus.OPEN, case.version + 1, case.title)
+
+
+async def test_the_rows_it_writes_read_back_as_tortoise_s_own_writes_do(db: TortoiseContext, world: World) -> None:
+    # given: two users, one updated each way
+    await User.filter(id="agent").update(last_assigned_at=AT, name="Agent")
+    await statements.update(User, {"id": "other_agent"}, {"last_assigned_at": AT, "name": "Agent"})
+    # when
+    by_tortoise, by_statement = await User.get(id="agent"), await User.get(id="other_agent")
+    fetched = await statements.fetch(User, {"id": "other_agent"})
+    # then
+    assert by_statement.last_assigned_at == by_tortoise.last_assigned_at == AT
+    assert [_fields(row) for row in fetched] == [_fields(by_statement)]
+    # the stored text sorts with Tortoise's (SQLite keeps times as text)
+    assert await User.filter(last_assigned_at__gte=AT - timedelta(microseconds=1)).count() == 2
+
+
+async def test_an_event_inserted_reads_back_whole(db: TortoiseContext, world: World) -> None:
+    # given
+    case = await insert_case(world)
+    # when
+    record = await append_event(
+        case_id=case.id, actor_id="agent", event_type=CaseEventType.CASE_TRANSITIONED, action=CaseAction.ASSIGN_TO_ME,
+        before=(CaseStage.INTAKE, CaseStatus.NEW), after=(CaseStage.INTAKE, CaseStatus.OPEN), version=2,
+        summary={"assigneeId": "agent", "nested": {"list": [1, "two", None]}}, now=AT, request_id="req-1",
+    )
+    # then
+    row = await CaseEvent.get(sequence=record.sequence)
+    assert (str(row.case_id), row.actor_id, row.type, row.action, row.from_status, row.to_status, row.version,
+            row.summary, row.occurred_at, row.request_id) == (
+        case.id, "agent", CaseEventType.CASE_TRANSITIONED, CaseAction.ASSIGN_TO_ME, CaseStatus.NEW, CaseStatus.OPEN, 2,
+        {"assigneeId": "agent", "nested": {"list": [1, "two", None]}}, AT, "req-1")
+
+
+async def test_fetch_returns_the_instances_a_filter_returns(db: TortoiseContext, world: World) -> None:
+    # given: a case with two timers
+    case = await insert_case(world)
+    for kind in ("RESPONSE", "RESOLUTION"):
+        await CaseTimer.create(case_id=case.id, kind=kind, target_minutes=60, elapsed_us=5, phase="RUNNING",
+                               running_since=AT, next_due_at=AT + timedelta(hours=1), started_at=AT)
+    # when
+    fetched = await statements.fetch(CaseTimer, {"case_id": case.id})
+    filtered = await CaseTimer.filter(case_id=case.id)
+    # then
+    assert sorted((_fields(r) for r in fetched), key=repr) == sorted((_fields(r) for r in filtered), key=repr)
+    assert await statements.fetch_one(CaseTimer, {"id": fetched[0].id}) is not None
+    assert await statements.fetch_one(User, {"id": "nobody"}) is None
+    with pytest.raises(LookupError):
+        await statements.fetch_one(CaseTimer, {"case_id": case.id})
+
+
+async def test_what_it_cannot_say_is_refused_before_any_sql(db: TortoiseContext, world: World) -> None:
+    case = await insert_case(world)
+    with pytest.raises(Unsupported):
+        await statements.update(Case, {"id": case.id}, {"reopen_count": F("reopen_count") + 1})
+    with pytest.raises(Unsupported):
+        await statements.update(Case, {"id": case.id}, {"no_such_column": 1})
+    with pytest.raises(Unsupported):
+        await statements.update(Case, {"id": case.id}, {"id": case.id})
+    with pytest.raises(ValueError, match="no value for"):
+        await statements.insert(CaseEvent, {"sequence": 10**9})
+    assert (await Case.get(id=case.id)).reopen_count == 0
