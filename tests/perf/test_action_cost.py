@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import pytest
+from pypika_tortoise.dialects.postgresql import PostgreSQLQueryBuilder
+from pypika_tortoise.dialects.sqlite import SQLLiteQueryBuilder
 from pypika_tortoise.queries import QueryBuilder
 
 from casegraph.domain.enums import Role
@@ -42,17 +44,22 @@ mutation AssignToMe($caseId: ID!) {
 
 @contextmanager
 def counted_query_building(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Statements pypika renders while the block runs."""
+    """Statements pypika renders while the block runs (either dialect, either entry point)."""
     built: list[str] = []
-    real = QueryBuilder.get_sql
 
-    def counting(self: QueryBuilder, *args: Any, **kwargs: Any) -> Any:
-        sql = real(self, *args, **kwargs)
-        built.append(str(sql))
-        return sql
+    def counting(real: Any) -> Any:
+        def render(self: QueryBuilder, *args: Any, **kwargs: Any) -> Any:
+            rendered = real(self, *args, **kwargs)
+            built.append(str(rendered))
+            return rendered
+
+        return render
 
     with monkeypatch.context() as patched:
-        patched.setattr(QueryBuilder, "get_sql", counting)
+        for builder in (QueryBuilder, SQLLiteQueryBuilder, PostgreSQLQueryBuilder):
+            for method in ("get_sql", "get_parameterized_sql"):
+                if method in vars(builder):
+                    patched.setattr(builder, method, counting(vars(builder)[method]))
         yield built
 
 
