@@ -22,6 +22,7 @@ from typing import Any
 
 from tortoise import Tortoise
 
+from bench.assign import ASSIGN_TO_ME  # the benchmark's own document
 from casegraph.app import create_app
 from casegraph.auth import issue_token
 from casegraph.db import migrate, tortoise_config
@@ -34,15 +35,6 @@ from casegraph.services.sla_config import set_sla_policy
 from casegraph.services.users import Claims, build_actor, provision
 from casegraph.settings import RateLimits, Settings
 from tests.perf.profile_queue import call
-
-ASSIGN_TO_ME = """
-mutation AssignToMe($caseId: ID!) {
-  assignToMe(input: {caseId: $caseId}) {
-    case { id status version assignedTo { id name } }
-    event { id version }
-    errors { code message field }
-  }
-}"""
 
 
 async def file_cases(count: int) -> list[str]:
