@@ -169,6 +169,22 @@ def start_server(name: str, env: dict[str, str], workdir: Path, *, wait_ready: b
     raise AssertionError("unreachable")
 
 
+@contextlib.contextmanager
+def sqlite_server(tmp_path_factory: pytest.TempPathFactory, name: str, **env: str) -> Iterator[ServerProcess]:
+    """``casegraph serve`` on a fresh SQLite file (``server_env`` with ``env``), for a test module."""
+    workdir = tmp_path_factory.mktemp(name)
+    process = start_server(name, server_env(database_url=f"sqlite://{workdir / 'casegraph.sqlite3'}", **env), workdir)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def live_world(server: ServerProcess) -> LiveWorld:
+    """``set_up_world`` on a running server, from synchronous (module-scoped) fixtures."""
+    return run_sync(lambda: set_up_world(server.http_url))
+
+
 class PortTaken(AssertionError):
     pass
 

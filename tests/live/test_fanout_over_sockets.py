@@ -21,10 +21,8 @@ from tests.live.support import (
     LiveWorld,
     ServerProcess,
     create_case,
-    run_sync,
-    server_env,
-    set_up_world,
-    start_server,
+    live_world,
+    sqlite_server,
     ws_connect,
 )
 
@@ -33,17 +31,13 @@ QUEUE = "subscription Queue { queueEvents(groupCode: \"ROADS\") { sequence actio
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    workdir = tmp_path_factory.mktemp("fanout")
-    process = start_server("fanout", server_env(database_url=f"sqlite://{workdir / 'casegraph.sqlite3'}"), workdir)
-    try:
+    with sqlite_server(tmp_path_factory, "fanout") as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
 def world(server: ServerProcess) -> LiveWorld:
-    return run_sync(lambda: set_up_world(server.http_url))
+    return live_world(server)
 
 
 @contextlib.asynccontextmanager

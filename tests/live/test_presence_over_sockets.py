@@ -13,10 +13,8 @@ from tests.live.support import (
     LiveWorld,
     ServerProcess,
     create_case,
-    run_sync,
-    server_env,
-    set_up_world,
-    start_server,
+    live_world,
+    sqlite_server,
     ws_connect,
 )
 
@@ -30,17 +28,13 @@ SET_EDITING_MUTATION = "mutation($caseId: ID!, $editing: Boolean!) { setEditing(
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    workdir = tmp_path_factory.mktemp("live-presence")
-    process = start_server("presence", server_env(database_url=f"sqlite://{workdir / 'casegraph.sqlite3'}"), workdir)
-    try:
+    with sqlite_server(tmp_path_factory, "presence") as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
 def world(server: ServerProcess) -> LiveWorld:
-    return run_sync(lambda: set_up_world(server.http_url))
+    return live_world(server)
 
 
 @pytest.fixture

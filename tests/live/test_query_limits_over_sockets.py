@@ -7,13 +7,12 @@ A subscription over WebSocket goes through the same guard as HTTP: over the limi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from casegraph.domain.enums import Role
-from tests.live.support import ServerProcess, mint_token, server_env, start_server, ws_connect
+from tests.live.support import ServerProcess, mint_token, sqlite_server, ws_connect
 
 MAX_COMPLEXITY = 500
 MAX_DEPTH = 8
@@ -24,15 +23,8 @@ COSTLY_FEED = "subscription { caseEvents { case { history(first: 50) { edges { n
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    workdir: Path = tmp_path_factory.mktemp("live-limits")
-    env = server_env(
-        database_url=f"sqlite://{workdir / 'casegraph.sqlite3'}", max_complexity=str(MAX_COMPLEXITY), max_depth=str(MAX_DEPTH)
-    )
-    process = start_server("limits", env, workdir)
-    try:
+    with sqlite_server(tmp_path_factory, "limits", max_complexity=str(MAX_COMPLEXITY), max_depth=str(MAX_DEPTH)) as process:
         yield process
-    finally:
-        process.stop()
 
 
 async def test_a_subscription_over_the_configured_complexity_is_refused_and_the_connection_stays_usable(

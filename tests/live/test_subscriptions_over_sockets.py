@@ -36,10 +36,11 @@ from tests.live.support import (
     create_case,
     create_case_type,
     create_group,
-    run_sync,
+    live_world,
     sequences,
     server_env,
     set_up_world,
+    sqlite_server,
     start_server,
     update_description,
     ws_connect,
@@ -50,18 +51,13 @@ DASHBOARD_ORIGIN = "http://dashboard.example"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    workdir = tmp_path_factory.mktemp("live-sqlite")
-    env = server_env(database_url=f"sqlite://{workdir / 'casegraph.sqlite3'}", allowed_origins=DASHBOARD_ORIGIN)
-    process = start_server("sqlite", env, workdir)
-    try:
+    with sqlite_server(tmp_path_factory, "sqlite", allowed_origins=DASHBOARD_ORIGIN) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
 def world(server: ServerProcess) -> LiveWorld:
-    return run_sync(lambda: set_up_world(server.http_url))
+    return live_world(server)
 
 
 @pytest.fixture
