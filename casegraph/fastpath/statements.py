@@ -14,14 +14,14 @@ in the surrounding ``in_transaction()``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final, TypeVar, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Expression
 from tortoise.models import Model
 
-from casegraph.fastpath.sql import POSTGRES, SQLITE, Unsupported, dialect_of
+from casegraph.fastpath.sql import SQLITE, Unsupported, dialect_of
 
 M = TypeVar("M", bound=Model)
 
@@ -81,10 +81,7 @@ def _render(kind: str, model: type[Model], dialect: str, assigned: tuple[str, ..
 
 def _connection(model: type[Model], *, for_write: bool) -> tuple[BaseDBAsyncClient, str]:
     db = model._choose_db(for_write)
-    dialect = dialect_of(db)
-    if dialect not in (POSTGRES, SQLITE):  # pragma: no cover - dialect_of already refuses others
-        raise Unsupported
-    return db, dialect
+    return db, dialect_of(db)  # refuses dialects other than PostgreSQL and SQLite
 
 
 async def fetch(model: type[M], where: Mapping[str, Any]) -> list[M]:
@@ -135,7 +132,3 @@ async def insert(model: type[Model], values: Mapping[str, Any]) -> None:
     sql = _render(_INSERT, model, dialect, assigned, ())
     await db.execute_query(sql, [_db_value(model, field, values[field]) for field in assigned])
 
-
-def rendered(model: type[Model]) -> Sequence[str]:
-    """The statements rendered so far for ``model`` (tests)."""
-    return [sql for (_, rendered_model, *_), sql in _rendered.items() if rendered_model is model]
