@@ -4,13 +4,14 @@ relations and computed fields resolve through the request's loaders."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from casegraph.domain import lifecycle
 from casegraph.domain.enums import Role as DomainRole
+from casegraph.domain.event_details import public_details
 from casegraph.domain.relations import relations_of
 from casegraph.services.case_queries import case_history
 from resolvers import entities
@@ -275,7 +276,7 @@ class CaseEvent:
     to_status: CaseStatus
     version: int = strawberry.field(description="The case's version after this event.")
     occurred_at: datetime
-    details: JSON = strawberry.field(description="A summary of the action's input (never internal text).")
+    _summary: strawberry.Private[dict[str, Any]]
     _case_id: strawberry.Private[str]
     _actor_id: strawberry.Private[str | None]
     # Subscriptions hand over the case the hub already loaded (and checked visibility of).
@@ -298,6 +299,13 @@ class CaseEvent:
     def request_id(self, info: Info) -> str | None:
         return self._request_id if info.context.sees_internal else None
 
+    @strawberry.field(
+        description="A summary of the action's input (never internal text); for viewers outside the staff "
+        "only its public part: no internal flags, mentions, other cases' or internal ids."
+    )
+    def details(self, info: Info) -> JSON:
+        return cast(JSON, self._summary if info.context.sees_internal else public_details(self._summary))
+
     @classmethod
     def from_record(cls, record: EventRecord, case: CaseRecord | None = None) -> CaseEvent:
         return cls(
@@ -311,7 +319,7 @@ class CaseEvent:
             to_status=record.to_status,
             version=record.version,
             occurred_at=record.occurred_at,
-            details=cast(JSON, record.summary),
+            _summary=record.summary,
             _case_id=record.case_id,
             _actor_id=record.actor_id,
             _case=case,

@@ -16,7 +16,7 @@ from casegraph.domain.enums import CaseAction, ResolutionCode, Role
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.lifecycle import DRAFT_UPDATE_FIELDS, STAFF_UPDATE_FIELDS, Grant
 from casegraph.domain.priority import derive_priority
-from casegraph.domain.relations import Actor
+from casegraph.domain.relations import Actor, may_see
 from casegraph.domain.validation import (
     clean_email,
     clean_level,
@@ -29,6 +29,7 @@ from casegraph.domain.validation import (
 from casegraph.fastpath import statements
 from casegraph.services.notifications import NotificationKind, notify
 from casegraph.services.records import CaseRecord, EventRecord
+from casegraph.services.users import Claims, build_actor
 from models import CaseTask, CaseType, Comment, GroupMembership, Survey, User, WorkNote
 
 MAX_TASKS_PER_ASSIGNMENT = 50
@@ -141,7 +142,7 @@ async def _update(params: Params, grant: Grant, actor: Actor, case: CaseRecord) 
         plan.comments.append(_must("comment", clean_text("comment", given["comment"], required=True)))
     if "workNote" in given:
         plan.work_notes.append(_must("workNote", clean_text("workNote", given["workNote"], required=True)))
-    plan.mentions = await mentioned_staff(plan.comments + plan.work_notes, author=actor.user_id)
+    plan.mentions = await mentioned_staff(plan.comments + plan.work_notes, author=actor, case=case)
     plan.changes = {k: v for k, v in plan.changes.items() if getattr(case, k) != v}
     if "impact" in plan.changes or "urgency" in plan.changes:
         plan.changes["priority"] = derive_priority(
@@ -163,14 +164,35 @@ MENTION: Final = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
 STAFF_ROLE_NAMES: Final = frozenset({Role.AGENT.value, Role.MANAGER.value, Role.FIELD_AGENT.value, Role.ADMIN.value})
 
 
-async def mentioned_staff(texts: list[str], *, author: str) -> list[str]:
-    """Staff user ids @-mentioned in the texts (not the author); each gets a notification."""
+async def mentioned_staff(texts: list[str], *, author: Actor, case: CaseRecord) -> list[str]:
+    """Staff user ids @-mentioned in the texts (not the author); each gets a notification.
+
+    Only staff mention: a requester's "@eli" would otherwise tell them which staff ids exist and
+    let them page staff at will. Only those who may see the case are notified, so a mention
+    cannot pull in (or reveal the case to) staff of other groups.
+    """
+    if not {role.value for role in author.roles} & STAFF_ROLE_NAMES:
+        return []
     names = {match.rstrip(".") for text in texts for match in MENTION.findall(text)}
-    names.discard(author)
+    names.discard(author.user_id)
     if not names:
         return []
-    users = await User.filter(id__in=sorted(names)).values("id", "roles")
-    return sorted(str(u["id"]) for u in users if STAFF_ROLE_NAMES & set(u["roles"] or []))
+    users = await User.filter(id__in=sorted(names)).values("id", "roles", "agency")
+    staff = [u for u in users if STAFF_ROLE_NAMES & set(u["roles"] or [])]
+    if not staff:
+        return []
+    tasked = frozenset(
+        str(user_id) for user_id in await CaseTask.filter(case_id=case.id).values_list("assignee_id", flat=True)
+        if user_id is not None
+    )
+    parties = case.parties(tasked)
+    seeing: list[str] = []
+    for user in staff:
+        roles = frozenset(Role(role) for role in user["roles"] if role in Role.__members__)
+        mentioned = await build_actor(Claims(sub=str(user["id"]), roles=roles, agency=user["agency"]))
+        if may_see(mentioned, parties):
+            seeing.append(mentioned.user_id)
+    return sorted(seeing)
 
 
 async def _request_info(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:

@@ -130,3 +130,35 @@ async def test_notification_ids_no_notification_can_have_mark_nothing_read(
     # then
     assert marked["markNotificationsRead"] == 0
     assert len((await client.data(NOTIFICATIONS_QUERY, token=eli))["notifications"]) == 1
+
+
+async def test_a_constituents_at_sign_mentions_nobody_and_notifies_no_staff(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: alice's open case in ROADS
+    case = await insert_case(world, state=(CaseStage.INTAKE, CaseStatus.OPEN))
+    # when: alice names staff of her case's group and of another group in a comment
+    updated = await client.data(UPDATE_CASE_MUTATION, {"input": {
+        "caseId": case.id, "comment": "@eli @maria @grace are you there?"}}, token=world.token(settings, "requester"))
+    inboxes = [(await client.data(NOTIFICATIONS_QUERY, token=world.token(settings, who)))["notifications"]
+               for who in ("other_agent", "manager", "outsider_agent")]
+    # then: no mention is recorded and no member of staff is paged
+    assert updated["updateCase"]["errors"] == []
+    assert updated["updateCase"]["event"]["details"].get("mentions", []) == []
+    assert inboxes == [[], [], []]
+
+
+async def test_staff_mentions_reach_only_those_who_may_see_the_case(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: a ROADS case; grace and oscar are staff of BENEFITS
+    case = await insert_case(world, state=(CaseStage.INTAKE, CaseStatus.OPEN))
+    # when: dana mentions eli (ROADS) and both BENEFITS members in a work note
+    updated = await client.data(UPDATE_CASE_MUTATION, {"input": {
+        "caseId": case.id, "workNote": "@eli @grace @oscar please look"}}, token=world.token(settings, "agent"))
+    eli_inbox = (await client.data(NOTIFICATIONS_QUERY, token=world.token(settings, "other_agent")))["notifications"]
+    grace_inbox = (await client.data(NOTIFICATIONS_QUERY, token=world.token(settings, "outsider_agent")))["notifications"]
+    oscar_inbox = (await client.data(NOTIFICATIONS_QUERY, token=world.token(settings, "outsider_manager")))["notifications"]
+    # then
+    assert updated["updateCase"]["event"]["details"]["mentions"] == ["eli"]
+    assert len(eli_inbox) == 1 and grace_inbox == [] and oscar_inbox == []

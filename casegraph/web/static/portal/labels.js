@@ -75,8 +75,16 @@ const HAPPENINGS = {
   ACCEPT: () => "A member of staff took on your request",
   ASSIGN_TO_ME: () => "A member of staff took on your request",
   // An update that changed the status is the requester's answer to a question (it resumes the case).
-  UPDATE: (mine, transitioned) =>
-    transitioned ? "You answered our question" : mine ? "You added information" : "We added information",
+  // Staff activity the requester cannot see (work notes, internal flags) is not announced: its
+  // details (filtered for the requester by the server) then hold no comment and no visible change.
+  UPDATE: (mine, transitioned, _, details) =>
+    transitioned
+      ? "You answered our question"
+      : mine
+        ? "You added information"
+        : details?.comment || details?.changed?.length
+          ? "We added information"
+          : null,
   BEGIN_REVIEW: () => "Review started",
   REQUEST_INFO: () => "We asked you a question",
   RESUME: () => "Work on your request resumed",
@@ -99,7 +107,7 @@ const HAPPENINGS = {
 /** A sentence for one history event, or null for events the requester need not read. */
 export function happening(event, mine) {
   const say = HAPPENINGS[event.action];
-  return say ? say(mine, event.type === "CASE_TRANSITIONED", event.toStatus) : null;
+  return say ? say(mine, event.type === "CASE_TRANSITIONED", event.toStatus, event.details) : null;
 }
 
 const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
