@@ -7,7 +7,14 @@ client could pick its own address and escape its per-IP limit.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class MultiHeaders(Protocol):
+    """Request headers that keep repeated lines apart (Starlette's ``Headers``)."""
+
+    def getlist(self, key: str) -> list[str]: ...
 
 
 def _in(address: str, proxies: Sequence[str]) -> bool:
@@ -24,13 +31,15 @@ def _in(address: str, proxies: Sequence[str]) -> bool:
     return False
 
 
-def client_address(peer: str | None, headers: Mapping[str, str], trusted_proxies: Sequence[str]) -> str:
+def client_address(peer: str | None, headers: MultiHeaders, trusted_proxies: Sequence[str]) -> str:
     """The client's address: the peer, or — behind trusted proxies — the last untrusted hop."""
     address = peer or "unknown"
     if not trusted_proxies or not _in(address, trusted_proxies):
         return address
-    forwarded = headers.get("x-forwarded-for", "")
-    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    # Several header lines are one list, in order (RFC 9110, section 5.3): a client's own line
+    # comes first and the proxy's appended line last, so reading only the first would let the
+    # client name any address it likes.
+    hops = [hop.strip() for line in headers.getlist("x-forwarded-for") for hop in line.split(",") if hop.strip()]
     # Walk from the nearest hop outwards; the first one that is not our proxy is the client.
     for hop in reversed(hops):
         if not _in(hop, trusted_proxies):

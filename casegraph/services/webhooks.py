@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from casegraph.domain.enums import CaseEventType
@@ -63,9 +63,25 @@ def clean_url(url: str, *, allow_private: bool) -> str:
             address = ipaddress.ip_address(host)
         except ValueError:
             return url
-        if not address.is_global:
+        if not is_public(address):
             raise validation_failed("url", "Private, loopback and link-local addresses are not allowed.")
     return url
+
+
+# IPv6 forms that carry an IPv4 address, and the withdrawn site-local range: IPv4-mapped and
+# SIIT-translated, NAT64 (well-known and local-use prefixes), 6to4, IPv4-compatible (``::a.b.c.d``),
+# site-local. A gateway or the host's own stack can turn them into the embedded IPv4 address, and
+# ``is_global`` judges the IPv6 form, not the address reached: refused whatever they embed.
+_V4_CARRYING: Final = tuple(ipaddress.IPv6Network(network) for network in (
+    "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "fec0::/10",
+))
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """May the server send to this address when private targets are refused?"""
+    if isinstance(address, ipaddress.IPv6Address) and any(address in network for network in _V4_CARRYING):
+        return False
+    return address.is_global
 
 
 async def private_address_of(url: str) -> str | None:
@@ -82,7 +98,7 @@ async def private_address_of(url: str) -> str | None:
         return None
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global:
+        if not is_public(address):
             return str(address)
     return None
 

@@ -299,6 +299,18 @@ def postgres_database() -> Iterator[str]:
         run_sync(lambda: execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@contextlib.contextmanager
+def backend_database(backend: str, workdir: Path) -> Iterator[str]:
+    """A database URL for a live server on ``backend``: a SQLite file in ``workdir``, or a fresh
+    PostgreSQL database migrated with ``casegraph migrate``."""
+    if backend == "sqlite":
+        yield f"sqlite://{workdir / 'casegraph.sqlite3'}"
+        return
+    with postgres_database() as url:
+        assert "migrated" in run_cli(["migrate"], server_env(database_url=url), workdir)
+        yield url
+
+
 class RedisServer:
     """A private redis-server on a fixed loopback port that a test may kill and restart."""
 

@@ -4,9 +4,7 @@ WebSocket — while staff keep the whole summary. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +14,10 @@ from tests.live.support import (
     GraphQLHttp,
     LiveWorld,
     ServerProcess,
+    backend_database,
     case_events_query,
     create_case,
     live_world,
-    postgres_database,
-    run_cli,
     server_env,
     start_server,
     ws_connect,
@@ -31,20 +28,10 @@ HISTORY_QUERY = "query History($id: ID!) { case(id: $id) { history { edges { nod
 INTERNAL_KEYS = {"workNote", "mentions", "duplicateId", "duplicateOfId", "assigneeId"}
 
 
-@contextlib.contextmanager
-def _database(backend: str, workdir: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite://{workdir / 'casegraph.sqlite3'}"
-        return
-    with postgres_database() as url:
-        assert "migrated" in run_cli(["migrate"], server_env(database_url=url), workdir)
-        yield url
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     workdir = tmp_path_factory.mktemp(f"details-{request.param}")
-    with _database(str(request.param), workdir) as url:
+    with backend_database(str(request.param), workdir) as url:
         process = start_server(f"details-{request.param}", server_env(database_url=url), workdir)
         try:
             yield process
