@@ -166,7 +166,9 @@ def claims_from_payload(payload: dict[str, Any]) -> Claims:
         sub=sub,
         roles=frozenset(roles),
         name=courtesy_text(payload.get("name"), 200),
-        email=courtesy_text(payload.get("email"), 320),
+        # An address counts only when the identity provider says its owner proved it: otherwise
+        # anyone could claim another person's address and be sent (or take) their mail.
+        email=courtesy_text(payload.get("email"), 320) if payload.get("email_verified") is True else None,
         agency=courtesy_text(payload.get("agency"), 100),
     )
 
@@ -187,6 +189,8 @@ def issue_token(
     for claim, value in (("name", name), ("email", email), ("agency", agency)):
         if value:
             payload[claim] = value
+    if email:
+        payload["email_verified"] = True  # we sign it: the operator vouches for the address
     if settings.jwt_issuer:
         payload["iss"] = settings.jwt_issuer
     if settings.jwt_audience:

@@ -15,6 +15,7 @@ from casegraph.domain.errors import DomainError
 from casegraph.runtime import Runtime
 from casegraph.services.email_intake import receive_email
 from casegraph.services.publisher import NullPublisher
+from casegraph.services.reply_addresses import reply_addresses
 
 
 async def healthz(request: Request) -> Response:
@@ -57,10 +58,11 @@ def email_intake_endpoint(runtime: Runtime) -> Any:
         try:
             result = await receive_email(
                 raw=raw, intake_case_type=runtime.settings.intake_case_type, now=runtime.clock(),
-                publisher=runtime.publisher,
+                publisher=runtime.publisher, reply=reply_addresses(runtime.settings),
+                authserv_id=runtime.settings.intake_authserv_id,
             )
         except DomainError as refusal:
-            status = 404 if refusal.code is ErrorCode.NOT_FOUND else 400
+            status = {ErrorCode.NOT_FOUND: 404, ErrorCode.PERMISSION_DENIED: 403}.get(refusal.code, 400)
             error = {"code": refusal.code.value, "message": refusal.message, "field": refusal.field}
             return JSONResponse({"error": error}, status)
         body = {"action": result.action, "caseId": result.case_id, "number": result.number}

@@ -38,6 +38,7 @@ from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.transport_ws import LiveTransportWSHandler
 from casegraph.rate_limits import ConnectionRateLimited, LegacyWSHandler
 from casegraph.runtime import Runtime
+from casegraph.services.reply_addresses import reply_addresses
 from casegraph.services.users import build_actor, provision
 from resolvers.loaders import Loaders
 from schema import build_schema
@@ -192,6 +193,7 @@ class CaseGraphView(GraphQL[Context, None]):
             clock=runtime.clock, publisher=runtime.publisher, live=runtime.live, request=request, response=response,
             max_page_size=runtime.settings.query_limits.max_page_size,
             webhooks_may_target_private=runtime.settings.webhooks_may_target_private,
+            reply_addresses=reply_addresses(runtime.settings),
         )
         if isinstance(request, WebSocket):
             context.over_websocket = True

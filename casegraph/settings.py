@@ -104,6 +104,11 @@ class Settings:
     agency_code: str = "CASEGRAPH"
     intake_secret: str | None = None
     intake_case_type: str | None = None
+    # The intake mailbox (CASEGRAPH_INTAKE_ADDRESS): per-case reply addresses are sub-addresses of it.
+    intake_address: str | None = None
+    # The mail gateway's authserv-id (CASEGRAPH_INTAKE_AUTHSERV_ID): its Authentication-Results
+    # header is trusted, and a mail failing DMARC or DKIM there is refused.
+    intake_authserv_id: str | None = None
     query_limits: QueryLimits = field(default_factory=QueryLimits)
     rate_limits: RateLimits = field(default_factory=RateLimits)
     # Operations per batched HTTP request; 0 refuses batches (the default).
@@ -192,6 +197,8 @@ class Settings:
             agency_code=_agency_code(get("AGENCY_CODE")),
             intake_secret=get("INTAKE_SECRET"),
             intake_case_type=get("INTAKE_CASE_TYPE"),
+            intake_address=_mailbox(get("INTAKE_ADDRESS")),
+            intake_authserv_id=get("INTAKE_AUTHSERV_ID"),
             query_limits=limits,
             rate_limits=rates,
             batch_max_operations=_count("CASEGRAPH_BATCH_MAX_OPERATIONS", get("BATCH_MAX_OPERATIONS"), 0, minimum=0),
@@ -245,3 +252,13 @@ def _agency_code(value: str | None) -> str:
     if not AGENCY_CODE.fullmatch(code):
         raise ValueError("CASEGRAPH_AGENCY_CODE: 2-32 letters, digits, '_' or '-', starting with a letter.")
     return code
+
+
+def _mailbox(value: str | None) -> str | None:
+    if value is None:
+        return None
+    address = value.strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or "+" in local or any(c.isspace() or c in "<>\"" for c in address):
+        raise ValueError(f"CASEGRAPH_INTAKE_ADDRESS must be a plain mailbox such as cases@city.example, not {value!r}.")
+    return address

@@ -14,6 +14,7 @@ from casegraph.domain.relations import Actor
 from casegraph.events.live import LiveEvents
 from casegraph.settings import QueryLimits
 from casegraph.services.publisher import NullPublisher, Publisher
+from casegraph.services.reply_addresses import ReplyAddresses
 from resolvers.loaders import Loaders
 
 STAFF_VIEW_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.FIELD_AGENT, Role.ADMIN})
@@ -40,6 +41,8 @@ class Context:
     max_page_size: int = QueryLimits.max_page_size
     # Webhook URLs may name loopback/private addresses (Settings.webhooks_may_target_private).
     webhooks_may_target_private: bool = True
+    # Per-case reply tokens of e-mail intake (None while intake is off).
+    reply_addresses: ReplyAddresses | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.actor)

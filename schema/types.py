@@ -438,6 +438,26 @@ class Case:
     def inspection_findings(self, info: Info) -> str | None:
         return self._record.inspection_findings if info.context.sees_internal else None
 
+    @strawberry.field(
+        description="The token a mail about this case must carry for its reply to be added to the case "
+        "(e.g. in the subject as [CS0001042-…]); staff only, null while e-mail intake is off."
+    )
+    def reply_token(self, info: Info) -> str | None:
+        reply = info.context.reply_addresses
+        if reply is None or not info.context.sees_internal:
+            return None
+        return reply.token(case_id=self._record.id, number=self._record.number)
+
+    @strawberry.field(
+        description="The address replies about this case go to (the intake mailbox with the reply token, "
+        "cases+CS0001042-…@city.example); staff only, null unless CASEGRAPH_INTAKE_ADDRESS is set."
+    )
+    def reply_address(self, info: Info) -> str | None:
+        reply = info.context.reply_addresses
+        if reply is None or not info.context.sees_internal:
+            return None
+        return reply.address(case_id=self._record.id, number=self._record.number)
+
     @strawberry.field(description="What the viewer may do now: the buttons a dashboard draws.")
     async def available_actions(self, info: Info) -> list[CaseAction]:
         actor = info.context.actor

@@ -372,13 +372,18 @@ async def test_an_identity_provider_token_provisions_a_new_user(
     jwks_http: httpx.AsyncClient, db: TortoiseContext, identity_provider: IdentityProvider
 ) -> None:
     # given
-    token = identity_provider.es256(identity_provider.claims("idp-user-17", ["AGENT"], email="u17@example.org"))
+    token = identity_provider.es256(identity_provider.claims("idp-user-17", ["AGENT"], email="u17@example.org",
+                                                             email_verified=True))
+    unverified = identity_provider.es256(identity_provider.claims("idp-user-18", ["AGENT"], email="u18@example.org"))
     # when
     body = await graphql(jwks_http, ME, token)
-    # then
+    other = await graphql(jwks_http, ME, unverified)
+    # then: the address is stored only where the provider says it was verified (issue 14, section 3)
     assert not body.get("errors"), body["errors"]
+    assert not other.get("errors"), other["errors"]
     user = await User.get(id="idp-user-17")
     assert (user.roles, user.email) == (["AGENT"], "u17@example.org")
+    assert (await User.get(id="idp-user-18")).email is None
 
 
 def _hs256_with_kid(claims: dict[str, Any], key: bytes, kid: str) -> str:

@@ -9,24 +9,41 @@ import httpx
 import pytest
 
 from casegraph.domain.enums import CaseStage, CaseStatus
+from casegraph.services.records import CaseRecord
+from casegraph.services.reply_addresses import ReplyAddresses
 from casegraph.settings import Settings
 from models import Case, CaseEvent, Comment, User
 from tests.helpers import GraphQLClient, World, case_row, insert_case
 
 SECRET = "intake-secret-for-tests"
+REPLY_QUERY = "query Reply($id: ID!) { case(id: $id) { replyToken replyAddress } }"
+
+
+MAILBOX = "cases@city.example"
+REPLY = ReplyAddresses(secret=SECRET, mailbox=MAILBOX)
+GATEWAY = "mx.city.example"
 
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(jwt_secret="test-secret-for-casegraph-tests-only", intake_secret=SECRET, intake_case_type="POTHOLE")
+    return Settings(jwt_secret="test-secret-for-casegraph-tests-only", intake_secret=SECRET, intake_case_type="POTHOLE",
+                    intake_address=MAILBOX)
+
+
+def reply_address(case: CaseRecord) -> str:
+    address = REPLY.address(case_id=case.id, number=case.number)
+    assert address is not None
+    return address
 
 
 def mail(*, sender: str = "Carol Citizen <carol@example.org>", subject: str = "Hole on Main St",
          text: str = "There is a deep hole.\nPlease fix.", html: bool = True, attachment: bool = True,
-         message_id: str | None = None) -> bytes:
+         message_id: str | None = None, to: str = MAILBOX, authentication: tuple[str, ...] = ()) -> bytes:
     message = EmailMessage()
+    for verdict in authentication:
+        message["Authentication-Results"] = verdict
     message["From"] = sender
-    message["To"] = "cases@city.example"
+    message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = message_id or make_msgid()
     message.set_content(text)
@@ -61,12 +78,16 @@ async def test_a_mail_from_a_new_address_files_a_case_for_a_new_constituent(clie
     assert case.requester_id == user.id and case.contact_email == "carol@example.org"
 
 
-async def test_a_reply_naming_the_case_answers_an_information_request(client: GraphQLClient, world: World, settings: Settings) -> None:
-    # given: alice (alice@example.org) has a case waiting for her answer
+async def test_a_reply_to_the_cases_reply_address_answers_an_information_request(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: alice (alice@example.org) has a case waiting for her answer; staff read its reply address
     case = await insert_case(world, state=(CaseStage.REVIEW, CaseStatus.AWAITING_INFO))
-    # when
+    shown = await client.data(REPLY_QUERY, {"id": case.id}, token=world.token(settings, "agent"))
+    # when: she answers the mail that was sent from it
     response = await post(client.http, mail(sender="Alice <ALICE@example.org>", subject=f"Re: [{case.number}] question",
-                                            text="It is by the lamp post.", html=False, attachment=False))
+                                            to=shown["case"]["replyAddress"], text="It is by the lamp post.",
+                                            html=False, attachment=False))
     # then: a public comment by alice, and the case is back where it was before the question
     assert response.status_code == 200, response.text
     assert response.json() == {"action": "commented", "caseId": case.id, "number": case.number}
@@ -122,14 +143,15 @@ async def test_an_overlong_display_name_is_shortened_not_a_crash(
     assert user.name is not None and 0 < len(user.name) <= 200 and user.name.startswith("Carol Carol")
 
 
-async def test_a_case_number_of_someone_else_is_not_found_and_changes_nothing(
+async def test_a_reply_token_of_someone_elses_case_is_not_found_and_changes_nothing(
     client: GraphQLClient, world: World, settings: Settings
 ) -> None:
-    # given: bob's case
+    # given: bob's case, and its genuine reply address
     case = await insert_case(world, requester="other_constituent")
     before = await counts()
-    # when: alice writes about it
-    response = await post(client.http, mail(sender="alice@example.org", subject=f"About {case.number}"))
+    # when: alice writes to it
+    response = await post(client.http, mail(sender="alice@example.org", subject=f"About {case.number}",
+                                            to=reply_address(case)))
     # then
     assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
     assert await counts() == before

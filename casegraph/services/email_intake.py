@@ -1,10 +1,13 @@
-"""Inbound e-mail (issue 4, *Multichannel intake*).
+"""Inbound e-mail (issue 4, *Multichannel intake*; issue 14, section 3).
 
-A mail gateway posts the raw RFC 822 message. The sender is provisioned as a constituent by
-address. A subject carrying one of the sender's case numbers (``CS0001234``) adds the mail as a
-public comment to that case, which (per the life-cycle table) returns it from AWAITING_INFO;
-any other mail files a new case of the configured intake case type, channel EMAIL. Redelivery
-of the same Message-ID returns the first result and stores nothing new.
+A mail gateway posts the raw RFC 822 message. A mail carrying a case's reply token (see
+``reply_addresses``) in the address it was sent to or in its subject, from the address of that
+case's requester, adds its text as a public comment to the case, which (per the life-cycle table)
+returns it from AWAITING_INFO. Any other mail — a bare case number in the subject included —
+files a new case of the configured intake case type, channel EMAIL, for the sender, provisioned
+as a constituent by address. With the gateway's authserv-id configured, a mail failing DMARC or
+DKIM there is refused. Redelivery of the same Message-ID returns the first result and stores
+nothing new.
 """
 
 from __future__ import annotations
@@ -28,15 +31,18 @@ from casegraph.services.case_changes import ActionResult
 from casegraph.services.case_creation import NewCase, create_case
 from casegraph.services.column_limits import max_length
 from casegraph.services.idempotency import run_idempotent
+from casegraph.services.mail_authentication import refusal
 from casegraph.services.publisher import Publisher
+from casegraph.services.reply_addresses import ReplyAddresses, ReplyToken, tokens_in
 from casegraph.services.users import Claims, build_actor, provision
 from models import Case, User
 
 EMAIL_USER_PREFIX: Final = "email:"
 
 MAX_MESSAGE_BYTES: Final = 1_000_000
-CASE_NUMBER: Final = re.compile(r"\bCS\d{7}\b")
 TAGS: Final = re.compile(r"<[^>]+>")
+# Where a reply token may come back: the addresses a reply is sent to, as the gateway records them.
+ADDRESS_HEADERS: Final = ("To", "Cc", "Delivered-To", "X-Original-To", "Reply-To")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class InboundMail:
     body: str
     message_id: str | None
     attachments: tuple[str, ...]
+    reply_tokens: tuple[ReplyToken, ...] = ()
+    authentication_results: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,9 @@ def parse_message(raw: bytes) -> InboundMail:
             part.get_filename() or "attachment" for part in message.iter_attachments()
         )
         message_id = str(message["Message-ID"] or "").strip() or None
+        addressed = [str(value) for name in ADDRESS_HEADERS for value in message.get_all(name) or ()]
+        reply_tokens = tuple(tokens_in([*addressed, subject]))
+        authentication_results = tuple(str(value) for value in message.get_all("Authentication-Results") or ())
     except (ValueError, LookupError, TypeError, AssertionError, AttributeError) as error:
         raise validation_failed("message", f"Not a readable RFC 822 message ({type(error).__name__}).") from None
     if len(addresses) != 1 or not addresses[0].addr_spec or "@" not in addresses[0].addr_spec:
@@ -93,30 +104,35 @@ def parse_message(raw: bytes) -> InboundMail:
         body=body,
         message_id=message_id,
         attachments=attachments,
+        reply_tokens=reply_tokens,
+        authentication_results=authentication_results,
     )
 
 
 async def receive_email(
-    *, raw: bytes, intake_case_type: str | None, now: datetime, publisher: Publisher
+    *, raw: bytes, intake_case_type: str | None, now: datetime, publisher: Publisher,
+    reply: ReplyAddresses | None = None, authserv_id: str | None = None,
 ) -> IntakeResult:
+    """File or comment as the module says; PERMISSION_DENIED if the gateway's verdict refuses it,
+    NOT_FOUND for reply tokens that name no case of the sender. Nothing is stored on refusal."""
     mail = parse_message(raw)
-    user_id = await _constituent_for(mail, now)
-    actor = await build_actor(Claims(sub=user_id, roles=frozenset({Role.CONSTITUENT}), name=mail.display_name, email=mail.address))
-    numbers = CASE_NUMBER.findall(mail.subject)
+    denied = refusal(mail.authentication_results, authserv_id)
+    if denied is not None:
+        raise denied
     text = mail.body or mail.subject
     if mail.attachments:
         text += "\n\n(Attachments not stored: " + ", ".join(mail.attachments) + ")"
     if len(text) > TEXT_LIMIT:
         raise validation_failed("message", f"The message text is longer than {TEXT_LIMIT} characters.")
+    replied = await _case_replied_to(mail, reply)
+    user_id = replied[1] if replied is not None else await _constituent_for(mail, now)
+    actor = await build_actor(Claims(sub=user_id, roles=frozenset({Role.CONSTITUENT}), name=mail.display_name, email=mail.address))
 
     async def act(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
-        if numbers:
-            case_id = await Case.filter(number=numbers[0], requester_id=user_id).values_list("id", flat=True)
-            if not case_id:
-                raise not_found()
+        if replied is not None:
             return await perform(
                 actor=actor,
-                request=ActionRequest(CaseAction.UPDATE, str(case_id[0]), params={"comment": text}),
+                request=ActionRequest(CaseAction.UPDATE, replied[0], params={"comment": text}),
                 now=now, publisher=publisher, on_success=on_success,
             )
         if intake_case_type is None:
@@ -141,12 +157,27 @@ async def receive_email(
         )
     else:
         result = await act(None)
-    return IntakeResult("commented" if numbers else "created", result.case.id, result.case.number)
+    return IntakeResult("commented" if replied is not None else "created", result.case.id, result.case.number)
+
+
+async def _case_replied_to(mail: InboundMail, reply: ReplyAddresses | None) -> tuple[str, str] | None:
+    """(case id, requester id) of the case whose reply token the mail carries; None without a
+    token; NOT_FOUND when no token is genuine for a case requested from the sender's address."""
+    if not mail.reply_tokens:
+        return None
+    senders = await User.filter(email__iexact=mail.address).values_list("id", flat=True)
+    for token in mail.reply_tokens:
+        rows = await Case.filter(number=token.number).values("id", "requester_id")
+        if not rows or reply is None or not reply.matches(token, case_id=str(rows[0]["id"])):
+            continue
+        if rows[0]["requester_id"] in senders:
+            return str(rows[0]["id"]), str(rows[0]["requester_id"])
+    raise not_found()
 
 
 async def _constituent_for(mail: InboundMail, now: datetime) -> str:
-    """The user with this address, or a new constituent keyed by it."""
-    existing = await User.filter(email=mail.address).order_by("created_at").values_list("id", flat=True)
+    """The user with this address (the first bound to it), or a new constituent keyed by it."""
+    existing = await User.filter(email__iexact=mail.address).order_by("created_at").values_list("id", flat=True)
     user_id = str(existing[0]) if existing else f"{EMAIL_USER_PREFIX}{mail.address}"
     if not existing:
         await provision(

@@ -37,6 +37,10 @@ async def provision(*, claims: Claims, now: datetime) -> None:
     for column, value in (("name", claims.name), ("email", claims.email), ("agency", claims.agency)):
         if value is not None:
             values[column] = value
+    # An address already bound to another user stays theirs: mail from it (e-mail intake) must
+    # keep reaching the person it reached before, whatever a later token claims.
+    if claims.email is not None and await User.filter(email__iexact=claims.email).exclude(id=claims.sub).exists():
+        del values["email"]
     updated = await User.filter(id=claims.sub).update(**values)
     if not updated:
         try:
