@@ -87,3 +87,26 @@ async def test_a_requester_never_reads_internal_flags_mentions_or_other_requeste
     staff = {edge["node"]["action"]: edge["node"]["details"] for edge in staff_history["case"]["history"]["edges"]}
     assert staff["UPDATE"]["workNote"] is True and staff["UPDATE"]["mentions"] == ["eli"]
     assert staff["MARK_DUPLICATE"]["duplicateId"] == bob_case
+
+
+async def test_staff_and_the_requester_watching_one_case_each_get_their_own_details(
+    server: ServerProcess, world: LiveWorld
+) -> None:
+    async with GraphQLHttp(server.http_url) as gql:
+        # given: dana and alice both watch alice's case (the fan-out serves both from one plan)
+        case_id, created = await create_case(gql, world, "alice", "Broken bench")
+        async with ws_connect(server.ws_url, world.token("dana")) as staff_socket, \
+                ws_connect(server.ws_url, world.token("alice")) as requester_socket:
+            feeds = [await socket.subscribe(case_events_query(EVENT), {"caseId": case_id, "after": created})
+                     for socket in (staff_socket, requester_socket)]
+            await gql.mutate("assignToMe", {"caseId": case_id}, "case { id }", token=world.token("dana"))
+            for feed in feeds:
+                await feed.take(1)
+            # when: dana adds a work note
+            await gql.mutate("updateCase", {"caseId": case_id, "workNote": "Order a new bench"}, "case { id }",
+                             token=world.token("dana"))
+            [staff_event], [requester_event] = [await feed.take(1) for feed in feeds]
+    # then: the same event, the whole summary for dana, its public part for alice
+    assert staff_event["sequence"] == requester_event["sequence"]
+    assert staff_event["details"]["workNote"] is True
+    assert leaked(requester_event["details"]) == set() and requester_event["details"]["comment"] is False

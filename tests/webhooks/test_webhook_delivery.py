@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -335,8 +336,10 @@ async def test_delivered_messages_are_pruned_after_the_retention_and_failed_ones
     assert [d.status.value for d in await OutboxDelivery.all()] == ["FAILED"]
 
 
+@pytest.mark.parametrize("inward", ["127.0.0.1", "64:ff9b::7f00:1"])
 async def test_a_host_name_resolving_to_a_private_address_is_not_sent_to_when_private_targets_are_refused(
-    world: World, clock: FakeClock, publisher: RecordingPublisher, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    world: World, clock: FakeClock, publisher: RecordingPublisher, receiver: Receiver, monkeypatch: pytest.MonkeyPatch,
+    inward: str,
 ) -> None:
     # given: an endpoint saved under a public-looking name that now resolves to loopback
     # (the receiver's own port, so a send would succeed if it were made)
@@ -345,7 +348,7 @@ async def test_a_host_name_resolving_to_a_private_address_is_not_sent_to_when_pr
     real_getaddrinfo = asyncio.get_running_loop().getaddrinfo
 
     async def resolve(host: str, *args: object, **kwargs: object) -> object:
-        return await real_getaddrinfo("127.0.0.1" if host == "hooks.example.org" else host, *args, **kwargs)
+        return await real_getaddrinfo(inward if host == "hooks.example.org" else host, *args, **kwargs)
 
     monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", resolve)
     await file_case(world, clock, publisher)
@@ -354,4 +357,4 @@ async def test_a_host_name_resolving_to_a_private_address_is_not_sent_to_when_pr
     # then: nothing was sent; the attempt failed with the reason, to be retried
     assert receiver.received == []
     [delivery] = await OutboxDelivery.filter(endpoint_id=created.endpoint.id)
-    assert delivery.status is DeliveryStatus.PENDING and "non-public address 127.0.0.1" in (delivery.last_error or "")
+    assert delivery.status is DeliveryStatus.PENDING and f"non-public address {ipaddress.ip_address(inward)}" in (delivery.last_error or "")
