@@ -216,6 +216,10 @@ export class CaseView {
     set("version", String(c.version));
     this.fields.inspector.parentElement.hidden = !c.inspector;
     set("inspector", c.inspector ? personName(c.inspector) : "");
+    // Mail to the requester goes out with this as Reply-To (or the token in the subject): only
+    // a reply carrying it is added to the case (e-mail intake).
+    this.fields.reply.parentElement.hidden = !(c.replyAddress || c.replyToken);
+    set("reply", c.replyAddress ?? (c.replyToken ? `[${c.replyToken}] in the subject` : ""));
     this.description.textContent = c.description || "No description.";
     this.description.classList.toggle("empty", !c.description);
     this.renderNotices();
@@ -251,6 +255,7 @@ export class CaseView {
       field("channel", "Channel", "case-channel"),
       field("submitted", "Submitted", "case-submitted"),
       field("inspector", "Inspector", "case-inspector"),
+      field("reply", "Reply address", "case-reply-address"),
       field("version", "Version", "case-version"));
     this.notices = h("div", { class: "case-notices", "aria-live": "polite" });
     this.description = h("p", { class: "pre-wrap", testid: "case-description" });

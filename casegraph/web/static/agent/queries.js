@@ -31,7 +31,7 @@ fragment CaseDetail on Case {
   id number title description stage status workflow priority impact urgency channel version
   createdAt updatedAt submittedAt resolvedAt closedAt deletedAt
   resolutionCode resolutionNotes reopenCount cancelReason contactEmail contactPhone
-  escalated inspectionFindings serviceDefinitionCode
+  escalated inspectionFindings serviceDefinitionCode replyToken replyAddress
   caseType { code name }
   assignmentGroup { code name members { isManager user { id name roles } } }
   requester { id name email }
