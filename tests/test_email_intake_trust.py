@@ -162,3 +162,17 @@ async def test_a_verified_e_mail_claim_binds_a_free_address(client: GraphQLClien
     response = await post(client.http, mail(sender="nina@example.org"))
     assert me["me"]["email"] == "nina@example.org"
     assert (await Case.get(id=response.json()["caseId"])).requester_id == "nina"
+
+
+async def test_a_reply_from_the_cases_contact_address_is_the_requesters(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: alice's case, mail about it going to her contact address (not the one bound to her)
+    case = await insert_case(world, state=(CaseStage.REVIEW, CaseStatus.AWAITING_INFO))
+    await Case.filter(id=case.id).update(contact_email="alice.home@example.net")
+    # when
+    response = await post(client.http, mail(sender="alice.home@example.net", to=reply_address(case), subject="Re: question",
+                                            text="Here you are.", html=False, attachment=False))
+    # then
+    assert response.status_code == 200, response.text
+    assert (await Comment.get(case_id=case.id)).author_id == "alice"

@@ -167,11 +167,14 @@ async def _case_replied_to(mail: InboundMail, reply: ReplyAddresses | None) -> t
         return None
     senders = await User.filter(email__iexact=mail.address).values_list("id", flat=True)
     for token in mail.reply_tokens:
-        rows = await Case.filter(number=token.number).values("id", "requester_id")
+        rows = await Case.filter(number=token.number).values("id", "requester_id", "contact_email")
         if not rows or reply is None or not reply.matches(token, case_id=str(rows[0]["id"])):
             continue
-        if rows[0]["requester_id"] in senders:
-            return str(rows[0]["id"]), str(rows[0]["requester_id"])
+        row = rows[0]
+        # The sender is the requester: by the address bound to them, or the case's contact address
+        # (where mail about the case goes, for requesters whose token bound no address).
+        if row["requester_id"] in senders or (row["contact_email"] or "").lower() == mail.address:
+            return str(row["id"]), str(row["requester_id"])
     raise not_found()
 
 
