@@ -243,3 +243,33 @@ async def test_a_malformed_representation_is_a_refusal_not_a_crash(
     [error] = body["errors"]
     assert error["extensions"]["code"] == "VALIDATION_FAILED", error
     assert error["path"] == ["_entities"]
+
+
+HISTORY_ENTITIES_QUERY = """
+query Entities($representations: [_Any!]!) {
+  _entities(representations: $representations) { ... on Case { history { edges { node { action details } } } } }
+}
+"""
+UPDATE_CASE_MUTATION = """
+mutation Update($input: UpdateCaseInput!) { updateCase(input: $input) { errors { code } } }
+"""
+
+
+async def test_a_partner_reads_only_the_public_part_of_a_referred_cases_event_details(
+    client: GraphQLClient, world: World, two_cases: dict[str, str]
+) -> None:
+    # given: grace (BENEFITS) notes internally on the case referred to PARKS, naming oscar
+    updated = await client.data(UPDATE_CASE_MUTATION, {"input": {
+        "caseId": two_cases["referred"], "workNote": "@oscar budget code 7"}}, token=token_of(client, world, "outsider_agent"))
+    assert updated["updateCase"]["errors"] == []
+    # when: the partner's gateway and grace read the case's history through _entities
+    [partner] = await entities(client, token_of(client, world, "partner:PARKS"), [case_ref(two_cases["referred"])],
+                               HISTORY_ENTITIES_QUERY)
+    [staff] = await entities(client, token_of(client, world, "outsider_agent"), [case_ref(two_cases["referred"])],
+                             HISTORY_ENTITIES_QUERY)
+    # then
+    partner_update = partner["history"]["edges"][-1]["node"]
+    staff_update = staff["history"]["edges"][-1]["node"]
+    assert partner_update["action"] == staff_update["action"] == "UPDATE"
+    assert partner_update["details"] == {"changed": [], "comment": False}
+    assert staff_update["details"]["workNote"] is True and staff_update["details"]["mentions"] == ["oscar"]
