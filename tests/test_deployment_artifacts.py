@@ -94,7 +94,7 @@ def test_the_final_image_runs_as_an_unprivileged_user_with_a_health_check() -> N
     (user,) = final.all("USER")
     assert user not in {"root", "0", "0:0"}
     (healthcheck,) = final.all("HEALTHCHECK")
-    paths = {route.path for route in create_app(Settings(), manage_resources=False).routes}  # type: ignore[attr-defined]
+    paths = {route.path for route in create_app(Settings(bind_host="127.0.0.1"), manage_resources=False).routes}  # type: ignore[attr-defined]
     probed = re.search(r"http://127\.0\.0\.1:(\d+)(/\w+)", healthcheck)
     assert probed is not None and probed.group(2) in paths
     assert probed.group(1) in final.all("EXPOSE")
