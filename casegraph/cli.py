@@ -21,14 +21,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from casegraph.observability.tracing import otel_problem
     from casegraph.observability.worker_metrics import shared_metrics_directory
 
-    # The workers build their settings from the environment: this is how they learn the address,
-    # which decides whether the development secret, GraphiQL and /dev/demo-users may be served.
-    os.environ[BIND_HOST_VARIABLE] = args.host
     settings = replace(settings, bind_host=args.host)
     problem = settings.startup_problem() or (otel_problem() if settings.otel_endpoint else None)
     if problem is not None:
         print(f"refusing to start: {problem}", file=sys.stderr)
         return 2
+    # The workers build their settings from the environment: this is how they learn the address,
+    # which decides whether the development secret, GraphiQL and /dev/demo-users may be served.
+    os.environ[BIND_HOST_VARIABLE] = args.host
     configure_logging(settings)
     # Schema first, once, before any worker starts: an empty database just works.
     asyncio.run(_migrate(settings.database_url))
