@@ -17,8 +17,11 @@ RUN pip install --no-cache-dir .
 FROM python:3.11-slim-bookworm
 RUN useradd --system --uid 10001 --home-dir /var/lib/casegraph --create-home casegraph
 COPY --from=build /opt/casegraph /opt/casegraph
+# Production unless told otherwise: the image refuses to start without a real JWT secret (or
+# JWKS URL) and a metrics token, instead of serving with the published development secret.
 ENV PATH=/opt/casegraph/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    CASEGRAPH_ENV=production \
     CASEGRAPH_DATABASE_URL=sqlite:///var/lib/casegraph/casegraph.sqlite3
 USER casegraph
 WORKDIR /var/lib/casegraph

@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
 from casegraph.auth import TokenVerifier
+from casegraph.body_limit import BodyLimit
 from casegraph.db import tortoise_config
 from casegraph.endpoints import email_intake_endpoint, healthz, readyz_endpoint
 from casegraph.events.live import LiveEvents
@@ -83,7 +85,7 @@ def create_app(
     """
     settings = settings or Settings.from_env()
     runtime = runtime or Runtime(settings=settings, verifier=TokenVerifier(settings))
-    problem = settings.production_problem()
+    problem = settings.startup_problem()
     if problem is not None:
         raise RuntimeError(problem)
     if settings.uses_dev_secret:
@@ -95,7 +97,8 @@ def create_app(
     view = CaseGraphView(
         runtime,
         extra_extensions=schema_extensions(runtime),
-        graphql_ide=None if settings.production else "graphiql",
+        # GraphiQL loads its code from a CDN and runs inline script: development on loopback only.
+        graphql_ide="graphiql" if settings.development_tools else None,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         connection_init_wait_timeout=timedelta(seconds=30),
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
@@ -148,8 +151,17 @@ def create_app(
         )),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
-    # Inside the observability layer, ahead of the router (casegraph/fanout/websocket_route.py).
+    # Added innermost first. Inside the observability layer, ahead of the router
+    # (casegraph/fanout/websocket_route.py).
     app.add_middleware(DirectWebSocketRoute, path="/graphql", endpoint=graphql_socket)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, per_path={"/intake/email": settings.max_intake_bytes})
+    # Outside the body limit, so a page on an allowed origin can read its 413 too. Bearer tokens,
+    # never cookies: no credentials mode, and the list has no wildcard (Settings refuses one).
+    # WebSocket handshakes are checked against the same list by the view (allowed_origins).
+    app.add_middleware(
+        CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=("GET", "POST"),
+        allow_headers=("Authorization", "Content-Type"), expose_headers=("Retry-After", "X-Request-ID"),
+    )
     app.add_middleware(ObservabilityMiddleware, metrics=runtime.metrics, trusted_proxies=settings.trusted_proxies)
     app.state.runtime = runtime
     return app

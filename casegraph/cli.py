@@ -7,10 +7,11 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from casegraph.domain.enums import Role
 from casegraph.persisted_queries.command_line import add_persisted_queries_command
-from casegraph.settings import Settings
+from casegraph.settings import BIND_HOST_VARIABLE, Settings
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -20,10 +21,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from casegraph.observability.tracing import otel_problem
     from casegraph.observability.worker_metrics import shared_metrics_directory
 
-    problem = settings.production_problem() or (otel_problem() if settings.otel_endpoint else None)
+    settings = replace(settings, bind_host=args.host)
+    problem = settings.startup_problem() or (otel_problem() if settings.otel_endpoint else None)
     if problem is not None:
         print(f"refusing to start: {problem}", file=sys.stderr)
         return 2
+    # The workers build their settings from the environment: this is how they learn the address,
+    # which decides whether the development secret, GraphiQL and /dev/demo-users may be served.
+    os.environ[BIND_HOST_VARIABLE] = args.host
     configure_logging(settings)
     # Schema first, once, before any worker starts: an empty database just works.
     asyncio.run(_migrate(settings.database_url))
@@ -133,7 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as problem:
+        # A mistyped setting is refused with what to fix, not a traceback.
+        print(f"refusing to start: {problem}", file=sys.stderr)
+        return 2
     return int(args.func(args, settings))
 
 

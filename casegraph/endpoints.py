@@ -10,8 +10,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from tortoise.connection import get_connection
 
+from casegraph.client_address import client_address
 from casegraph.domain.enums import ErrorCode
 from casegraph.domain.errors import DomainError
+from casegraph.intake_guesses import WrongGuesses
 from casegraph.runtime import Runtime
 from casegraph.services.email_intake import receive_email
 from casegraph.services.publisher import NullPublisher
@@ -45,14 +47,28 @@ def readyz_endpoint(runtime: Runtime) -> Any:
 
 
 def email_intake_endpoint(runtime: Runtime) -> Any:
-    """POST a raw RFC 822 message with ``X-Casegraph-Intake-Secret``; 404 while intake is off."""
+    """POST a raw RFC 822 message with ``X-Casegraph-Intake-Secret``; 404 while intake is off.
+
+    Too many wrong secrets from one address: 429 with ``Retry-After`` until its window ends.
+    """
+    settings = runtime.settings
+    wrong_guesses = WrongGuesses(settings.intake_guesses, runtime.clock)
 
     async def email_intake(request: Request) -> Response:
-        secret = runtime.settings.intake_secret
+        secret = settings.intake_secret
         if secret is None:
             return JSONResponse({"error": {"code": "NOT_FOUND", "message": "E-mail intake is not enabled."}}, 404)
+        peer = request.client.host if request.client is not None else None
+        address = client_address(peer, request.headers, settings.trusted_proxies)
+        # Checked before the secret and before the body is read: a refused address learns nothing.
+        retry_after = wrong_guesses.retry_after(address)
+        if retry_after is not None:
+            error = {"code": "RATE_LIMITED", "message": f"Too many wrong intake secrets: retry after {retry_after} s.",
+                     "retryAfter": retry_after}
+            return JSONResponse({"error": error}, 429, headers={"Retry-After": str(retry_after)})
         given = request.headers.get("x-casegraph-intake-secret", "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
+            wrong_guesses.record(address)
             return JSONResponse({"error": {"code": "UNAUTHENTICATED", "message": "Wrong intake secret."}}, 401)
         raw = await request.body()
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -12,6 +13,27 @@ DEV_SECRET = "casegraph-development-secret-do-not-use-in-production"
 MIN_SECRET_BYTES = 32
 # Agency codes (ours and partners'): what a token's agency claim and cases.referred_agency hold.
 AGENCY_CODE = re.compile(r"[A-Z][A-Z0-9_-]{1,31}")
+# CASEGRAPH_ENV: a typo ("prod", "Production ") must not quietly serve with development defaults.
+ENVIRONMENTS = ("development", "production")
+# `serve` tells the application where it listens; a server started any other way is taken to
+# listen publicly, so the development conveniences stay off (fail closed).
+BIND_HOST_VARIABLE = "CASEGRAPH_BIND_HOST"
+LOOPBACK_NAMES = frozenset({"localhost"})
+# An origin is scheme://host[:port]: no path, no trailing slash, no wildcard.
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+MIB = 1024 * 1024
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``; False for 0.0.0.0, ::, names and unknown."""
+    if host is None:
+        return False
+    if host.strip().lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _load_dotenv(path: Path) -> dict[str, str]:
@@ -92,7 +114,14 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     env: str = "development"
+    # The address `serve` binds (CASEGRAPH_BIND_HOST, set by `serve` itself); None: unknown.
+    bind_host: str | None = None
+    # Origins (scheme://host[:port]) whose pages may call the API: CORS over HTTP and the
+    # WebSocket handshake's Origin check alike.
     allowed_origins: tuple[str, ...] = field(default=())
+    # Request bodies above these are refused with 413 before they are read whole.
+    max_body_bytes: int = MIB
+    max_intake_bytes: int = 10 * MIB
     # Seconds between SLA evaluator passes (CASEGRAPH_SLA_INTERVAL); 0 turns the evaluator off.
     sla_interval: float = 30.0
     # Seconds between outbox dispatcher passes (CASEGRAPH_OUTBOX_INTERVAL); 0 turns it off.
@@ -109,6 +138,8 @@ class Settings:
     # The mail gateway's authserv-id (CASEGRAPH_INTAKE_AUTHSERV_ID): its Authentication-Results
     # header is trusted, and a mail failing DMARC or DKIM there is refused.
     intake_authserv_id: str | None = None
+    # Wrong intake secrets per client address; over it the address is refused for the window.
+    intake_guesses: Rate | None = Rate(10, 60)
     query_limits: QueryLimits = field(default_factory=QueryLimits)
     rate_limits: RateLimits = field(default_factory=RateLimits)
     # Operations per batched HTTP request; 0 refuses batches (the default).
@@ -124,6 +155,8 @@ class Settings:
     otel_endpoint: str | None = None
     # When set, GET /metrics needs ``Authorization: Bearer <token>``.
     metrics_token: str | None = None
+    # Production refuses to start without a metrics token unless this says /metrics is public.
+    metrics_public: bool = False
 
     @property
     def production(self) -> bool:
@@ -137,14 +170,35 @@ class Settings:
     def uses_dev_secret(self) -> bool:
         return self.jwt_jwks_url is None and self.jwt_secret == DEV_SECRET
 
-    def production_problem(self) -> str | None:
-        """Why this configuration must not serve in production, or None."""
+    @property
+    def binds_loopback(self) -> bool:
+        return is_loopback(self.bind_host)
+
+    @property
+    def development_tools(self) -> bool:
+        """GraphiQL and /dev/demo-users: development on a loopback address only."""
+        return not self.production and self.binds_loopback
+
+    def startup_problem(self) -> str | None:
+        """Why this configuration must not serve, or None: checked before anything listens."""
+        if self.env not in ENVIRONMENTS:
+            return f"CASEGRAPH_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}."
         if not self.production:
+            if self.uses_dev_secret and not self.binds_loopback:
+                # Anyone who can reach the port could mint an ADMIN token with the published secret.
+                where = self.bind_host or f"an unknown one ({BIND_HOST_VARIABLE} is unset: start with `casegraph serve`)"
+                return (f"the development JWT secret is served on a loopback address only, not on {where}; "
+                        "set CASEGRAPH_JWT_SECRET (or CASEGRAPH_JWT_JWKS_URL), or serve --host 127.0.0.1.")
             return None
         if self.uses_dev_secret:
             return "CASEGRAPH_ENV=production needs CASEGRAPH_JWT_SECRET (or CASEGRAPH_JWT_JWKS_URL)."
         if self.jwt_jwks_url is None and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
             return f"CASEGRAPH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production."
+        if self.intake_secret is not None and len(self.intake_secret.encode()) < MIN_SECRET_BYTES:
+            return f"CASEGRAPH_INTAKE_SECRET must be at least {MIN_SECRET_BYTES} bytes in production."
+        if self.metrics_token is None and not self.metrics_public:
+            return ("CASEGRAPH_ENV=production needs CASEGRAPH_METRICS_TOKEN for /metrics "
+                    "(or CASEGRAPH_METRICS_PUBLIC=true to serve it to anyone).")
         return None
 
     @classmethod
@@ -155,7 +209,6 @@ class Settings:
             value = env.get(f"CASEGRAPH_{name}")
             return value if value else None
 
-        origins = get("ALLOWED_ORIGINS")
         proxies = get("TRUSTED_PROXIES")
         limits = QueryLimits(
             max_depth=_count("CASEGRAPH_MAX_DEPTH", get("MAX_DEPTH"), QueryLimits.max_depth),
@@ -189,8 +242,11 @@ class Settings:
             jwt_jwks_url=get("JWT_JWKS_URL"),
             jwt_issuer=get("JWT_ISSUER"),
             jwt_audience=get("JWT_AUDIENCE"),
-            env=get("ENV") or "development",
-            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins else (),
+            env=_choice("CASEGRAPH_ENV", get("ENV"), ENVIRONMENTS) or "development",
+            bind_host=env.get(BIND_HOST_VARIABLE) or None,
+            allowed_origins=_origins(get("ALLOWED_ORIGINS")),
+            max_body_bytes=_count("CASEGRAPH_MAX_BODY_BYTES", get("MAX_BODY_BYTES"), cls.max_body_bytes),
+            max_intake_bytes=_count("CASEGRAPH_MAX_INTAKE_BYTES", get("MAX_INTAKE_BYTES"), cls.max_intake_bytes),
             sla_interval=_seconds("CASEGRAPH_SLA_INTERVAL", get("SLA_INTERVAL"), cls.sla_interval),
             outbox_interval=_seconds("CASEGRAPH_OUTBOX_INTERVAL", get("OUTBOX_INTERVAL"), cls.outbox_interval),
             webhook_allow_private=(get("WEBHOOK_ALLOW_PRIVATE") or "").lower() in {"1", "true", "yes"},
@@ -199,6 +255,7 @@ class Settings:
             intake_case_type=get("INTAKE_CASE_TYPE"),
             intake_address=_mailbox(get("INTAKE_ADDRESS")),
             intake_authserv_id=get("INTAKE_AUTHSERV_ID"),
+            intake_guesses=parse_rate("CASEGRAPH_RATE_INTAKE_GUESSES", get("RATE_INTAKE_GUESSES"), cls.intake_guesses),
             query_limits=limits,
             rate_limits=rates,
             batch_max_operations=_count("CASEGRAPH_BATCH_MAX_OPERATIONS", get("BATCH_MAX_OPERATIONS"), 0, minimum=0),
@@ -210,6 +267,7 @@ class Settings:
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
             otel_endpoint=get("OTEL_ENDPOINT"),
             metrics_token=get("METRICS_TOKEN"),
+            metrics_public=_flag("CASEGRAPH_METRICS_PUBLIC", get("METRICS_PUBLIC")),
         )
 
 
@@ -243,6 +301,30 @@ def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str | Non
     if value.lower() not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
     return value.lower()
+
+
+def _flag(name: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    if value.strip().lower() in {"1", "true", "yes"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no"}:
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}.")
+
+
+def _origins(value: str | None) -> tuple[str, ...]:
+    """CASEGRAPH_ALLOWED_ORIGINS: an explicit list; ``*`` would hand every site the API."""
+    if value is None:
+        return ()
+    origins = tuple(origin.strip() for origin in value.split(",") if origin.strip())
+    for origin in origins:
+        if not ORIGIN.fullmatch(origin):
+            raise ValueError(
+                "CASEGRAPH_ALLOWED_ORIGINS lists origins like https://desk.example.gov "
+                f"(scheme://host[:port], no path, no wildcard), not {origin!r}."
+            )
+    return origins
 
 
 def _agency_code(value: str | None) -> str:

@@ -55,6 +55,23 @@ class AuthenticationGate(SchemaExtension):
         yield
 
 
+class AnonymousCallersLearnNothing(SchemaExtension):
+    """Production: an operation without a valid token is refused before it is validated.
+
+    There introspection is off and every other field needs a token, so such an operation can
+    never run; validating it would only tell the caller "Did you mean …?" and name fields one
+    guess at a time. Runs before CachedDocuments, which then skips validation too.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        execution_context = self.execution_context
+        context = execution_context.context
+        if isinstance(context, Context) and context.actor is None and execution_context.pre_execution_errors is None:
+            message = context.auth_error or "Authentication required: send 'Authorization: Bearer <token>'."
+            execution_context.pre_execution_errors = [unauthenticated(message)]
+        yield
+
+
 class SubscriptionsNeedAWebSocket(SchemaExtension):
     """A subscription sent over plain HTTP is a request error, not a crash.
 
@@ -156,6 +173,7 @@ def build_schema(
         lambda: MaskUnexpectedErrors(should_mask_error=should_mask_error, error_message="Unexpected error."),
     ]
     if production:
+        extensions.insert(1, AnonymousCallersLearnNothing)
         extensions.append(DisableIntrospection)
     from schema import features
 

@@ -160,7 +160,8 @@ async def db(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Tort
 @pytest.fixture
 def settings() -> Settings:
     # Rate limits are off here: tests drive many operations quickly; their own tests turn them on.
-    return Settings(jwt_secret=TEST_SECRET, rate_limits=RateLimits.off())
+    # In process, as a developer's server on loopback (GraphiQL on).
+    return Settings(jwt_secret=TEST_SECRET, bind_host="127.0.0.1", rate_limits=RateLimits.off())
 
 
 @pytest.fixture

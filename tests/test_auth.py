@@ -467,10 +467,10 @@ def test_create_app_refuses_the_development_secret_in_production() -> None:
 @pytest.mark.parametrize(
     "settings",
     [
-        pytest.param(Settings(env="production", jwt_secret=PRODUCTION_SECRET), id="own-secret"),
+        pytest.param(Settings(env="production", jwt_secret=PRODUCTION_SECRET, metrics_token="m"), id="own-secret"),
         pytest.param(
             Settings(env="production", jwt_jwks_url="http://127.0.0.1:9/jwks.json", jwt_issuer=ISSUER,
-                     jwt_audience=AUDIENCE),
+                     jwt_audience=AUDIENCE, metrics_token="m"),
             id="jwks",
         ),
     ],
@@ -538,7 +538,7 @@ def test_serve_in_production_refuses_an_explicitly_configured_development_secret
 
 async def test_production_turns_off_introspection(db: TortoiseContext, clock: FakeClock) -> None:
     # given
-    settings = Settings(env="production", jwt_secret=PRODUCTION_SECRET)
+    settings = Settings(env="production", jwt_secret=PRODUCTION_SECRET, metrics_token="m")
     runtime = Runtime(settings=settings, verifier=TokenVerifier(settings), clock=clock)
     app = create_app(settings, manage_resources=False, runtime=runtime)
     token = issue_token(settings, sub="dana", roles=[Role.AGENT])

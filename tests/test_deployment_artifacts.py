@@ -7,8 +7,11 @@ check — and its install and start commands are the ones the README documents.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +19,7 @@ from pathlib import Path
 from casegraph.app import create_app
 from casegraph.cli import build_parser
 from casegraph.settings import Settings
+from tests.live.support import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_TOOLS = ("build-essential", "gcc", "g++", "make", "libpq-dev", "python3-dev")
@@ -94,7 +98,7 @@ def test_the_final_image_runs_as_an_unprivileged_user_with_a_health_check() -> N
     (user,) = final.all("USER")
     assert user not in {"root", "0", "0:0"}
     (healthcheck,) = final.all("HEALTHCHECK")
-    paths = {route.path for route in create_app(Settings(), manage_resources=False).routes}  # type: ignore[attr-defined]
+    paths = {route.path for route in create_app(Settings(bind_host="127.0.0.1"), manage_resources=False).routes}  # type: ignore[attr-defined]
     probed = re.search(r"http://127\.0\.0\.1:(\d+)(/\w+)", healthcheck)
     assert probed is not None and probed.group(2) in paths
     assert probed.group(1) in final.all("EXPOSE")
@@ -134,3 +138,36 @@ def test_the_distribution_ships_every_front_end_file() -> None:
     unshipped = [str(f) for f in files if not any(f.full_match(p) if hasattr(f, "full_match") else f.match(p)
                                                    for p in patterns)]
     assert unshipped == []
+
+
+def image_environment(stage: Stage) -> dict[str, str]:
+    """The final stage's ENV settings (``$PATH`` references are left out: the test keeps its own)."""
+    values: dict[str, str] = {}
+    for env in stage.all("ENV"):
+        for assignment in shlex.split(env):
+            name, _, value = assignment.partition("=")
+            if "$" not in value:
+                values[name] = value
+    return values
+
+
+def test_the_image_runs_in_production_and_refuses_to_start_without_a_real_secret(tmp_path: Path) -> None:
+    # given: the image's own environment and start command (on a free port, a database of the test's)
+    final = dockerfile_stages()[-1]
+    environment = image_environment(final)
+    words = start_command(final).split()
+    port = words.index("--port") + 1
+    words[port] = str(free_port())
+    database = tmp_path / "casegraph.sqlite3"
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("CASEGRAPH_")}
+    env = {**clean, **environment, "CASEGRAPH_DATABASE_URL": f"sqlite://{database}"}
+    # when: `docker run casegraph` without an env file
+    completed = subprocess.run(
+        [sys.executable, "-m", "casegraph.cli", *words[1:]], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    # then
+    assert environment["CASEGRAPH_ENV"] == "production"
+    assert completed.returncode == 2, completed.stderr
+    assert "CASEGRAPH_JWT_SECRET" in completed.stderr
+    assert not database.exists()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 import httpx
 import pytest
 
+from casegraph.app import Runtime, create_app
 from casegraph.domain.enums import CaseStage, CaseStatus
 from casegraph.services.records import CaseRecord
 from casegraph.services.reply_addresses import ReplyAddresses
 from casegraph.settings import Settings
 from models import Case, CaseEvent, Comment, User
-from tests.helpers import GraphQLClient, World, case_row, insert_case
+from tests.helpers import FakeClock, GraphQLClient, World, case_row, insert_case
 
 SECRET = "intake-secret-for-tests"
 REPLY_QUERY = "query Reply($id: ID!) { case(id: $id) { replyToken replyAddress } }"
@@ -162,3 +165,41 @@ async def test_a_wrong_secret_is_refused(client: GraphQLClient, world: World, se
     response = await post(client.http, mail(), secret="guess")
     assert response.status_code == 401
     assert await counts() == before
+
+
+async def test_wrong_secrets_from_one_address_are_throttled_until_its_window_ends(
+    runtime: Runtime, world: World, settings: Settings, clock: FakeClock
+) -> None:
+    # given: one server, a guesser and a mail relay at different addresses
+    assert settings.intake_guesses is not None
+    app = create_app(settings, manage_resources=False, runtime=runtime)
+
+    def client_at(address: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)),
+                                 base_url="http://testserver")
+
+    async with client_at("203.0.113.9") as guesser, client_at("198.51.100.7") as relay:
+        wrong = [await post(guesser, mail(), secret=f"guess-{n}") for n in range(settings.intake_guesses.count)]
+        before = await counts()
+        # when: the guesser then tries the right secret, and the relay delivers
+        refused = await post(guesser, mail())
+        stored = await counts()
+        delivered = await post(relay, mail())
+        # and: once the window has passed
+        clock.advance(timedelta(seconds=settings.intake_guesses.seconds + 1))
+        later = await post(guesser, mail())
+    # then: each wrong guess was a 401; past the limit even the right secret is refused, and stores nothing
+    assert [response.status_code for response in wrong] == [401] * settings.intake_guesses.count
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["error"]["code"] == "RATE_LIMITED"
+    assert 0 < int(refused.headers["retry-after"]) <= settings.intake_guesses.seconds
+    assert stored == before
+    # and: other addresses are not held back, and the guesser's address is let in again later
+    assert delivered.status_code == 201, delivered.text
+    assert later.status_code == 201, later.text
+
+
+def test_the_guess_limit_is_configurable() -> None:
+    settings = Settings.from_env({"CASEGRAPH_RATE_INTAKE_GUESSES": "3/600"}, dotenv=Path("/nonexistent/.env"))
+    assert settings.intake_guesses is not None
+    assert (settings.intake_guesses.count, settings.intake_guesses.seconds) == (3, 600)

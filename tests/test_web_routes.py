@@ -45,7 +45,7 @@ def serve(db: TortoiseContext, clock: FakeClock, publisher: RecordingPublisher) 
 
 
 def development() -> Settings:
-    return Settings(jwt_secret=DEV_SECRET, rate_limits=RateLimits.off())
+    return Settings(jwt_secret=DEV_SECRET, bind_host="127.0.0.1", rate_limits=RateLimits.off())
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))
@@ -144,10 +144,59 @@ async def test_demo_users_are_not_offered_with_a_real_secret(serve: Serve, world
 
 
 async def test_demo_users_are_not_offered_in_production(serve: Serve, world: World) -> None:
-    settings = Settings(env="production", jwt_secret="x" * 64, rate_limits=RateLimits.off())
+    settings = Settings(env="production", jwt_secret="x" * 64, metrics_token="m", rate_limits=RateLimits.off())
     async with serve(settings) as http:
         response = await http.get("/dev/demo-users")
         assert response.status_code == 404
         assert "token" not in response.text
         # The pages themselves are served in production too: they are the product.
         assert (await http.get("/portal")).status_code == 200
+
+
+# --- what the pages allow a browser to do (issue 14 §2) ----------------------------------------------
+
+INLINE_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
+SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
+
+
+def csp_directives(response: httpx.Response) -> dict[str, set[str]]:
+    directives: dict[str, set[str]] = {}
+    for directive in response.headers["content-security-policy"].split(";"):
+        name, *sources = directive.split()
+        directives[name] = set(sources)
+    return directives
+
+
+@pytest.mark.parametrize("environment", ["development", "production"])
+@pytest.mark.parametrize("path", sorted(PAGES))
+async def test_pages_run_only_their_own_scripts_and_cannot_be_framed(serve: Serve, path: str, environment: str) -> None:
+    # given
+    settings = development() if environment == "development" else Settings(
+        env="production", jwt_secret="x" * 64, metrics_token="m", rate_limits=RateLimits.off()
+    )
+    # when
+    async with serve(settings) as http:
+        response = await http.get(path)
+    # then: scripts from this origin only, never inline; no framing; no sniffing; no referrer
+    directives = csp_directives(response)
+    assert directives["script-src"] == {"'self'"}
+    assert directives["default-src"] == {"'none'"}
+    assert "'unsafe-inline'" not in directives["style-src"] | directives["script-src"]
+    assert directives["frame-ancestors"] == {"'none'"}
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("page", sorted(PAGES.values()))
+def test_pages_have_no_inline_script_for_the_policy_to_block(page: str) -> None:
+    text = (STATIC / page).read_text(encoding="utf-8")
+    assert all(" src=" in tag for tag in SCRIPT_TAG.findall(text)), "every <script> loads a file"
+    assert not INLINE_HANDLER.search(text), "no on…= attributes"
+    assert " style=" not in text
+
+
+async def test_static_files_are_never_sniffed(serve: Serve) -> None:
+    async with serve(development()) as http:
+        response = await http.get("/static/lib/graphql.js")
+    assert response.headers["x-content-type-options"] == "nosniff"
+

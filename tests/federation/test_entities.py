@@ -205,7 +205,7 @@ async def test_the_gateway_reads_the_committed_sdl_through_service_with_any_vali
 
 @pytest.fixture
 async def production_client(db: TortoiseContext) -> AsyncIterator[GraphQLClient]:
-    settings = Settings(env="production", jwt_secret=PRODUCTION_SECRET, rate_limits=RateLimits.off())
+    settings = Settings(env="production", jwt_secret=PRODUCTION_SECRET, metrics_token="m", rate_limits=RateLimits.off())
     app = create_app(settings, manage_resources=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
         yield GraphQLClient(http, settings)
