@@ -232,6 +232,32 @@ async def test_queries_are_never_counted(
     assert created(await http.create_case())
 
 
+def aliased_creations(count: int) -> dict[str, Any]:
+    """One operation running ``count`` aliased ``createCase`` fields (a named fragment holds one)."""
+    fields = " ".join(f"c{n}: createCase(input: $input) {{ case {{ id }} errors {{ code }} }}" for n in range(count - 1))
+    query = (
+        f"mutation Many($input: CreateCaseInput!) {{ {fields} ...Last }} "
+        "fragment Last on Mutation { last: createCase(input: $input) { case { id } errors { code } } }"
+    )
+    return {"query": query, "variables": create_input()}
+
+
+async def test_every_mutation_field_counts_aliases_included(
+    limit: Callable[..., RateLimiter], store: CounterStore, peers: Callable[[str], Http]
+) -> None:
+    # given five mutations an hour per user and per address
+    limit(store, mutations_per_user=Rate(5, 3600), mutations_per_ip=Rate(5, 3600))
+    http = peers("198.51.100.31")
+    # when one operation runs three aliased createCase fields (one through a fragment)
+    three = await http.post(aliased_creations(3))
+    # then it ran, and counted three
+    assert three.status_code == 200 and all(v["errors"] == [] for v in three.json()["data"].values())
+    assert await CaseEvent.filter(type="CASE_CREATED").count() == 3
+    # so an operation of three more is over the limit: refused whole, nothing runs
+    assert_rate_limited(await http.post(aliased_creations(3)))
+    assert await CaseEvent.filter(type="CASE_CREATED").count() == 3
+
+
 async def test_unauthenticated_mutations_count_for_their_address_only(
     limit: Callable[..., RateLimiter], peers: Callable[[str], Http]
 ) -> None:
@@ -333,6 +359,13 @@ async def test_a_store_counts_hits_in_a_window_and_says_when_it_ends(
     assert (await store.hit("other", Rate(10, 60), start + timedelta(seconds=60))).hits == 1
 
 
+async def test_a_store_counts_several_hits_at_once(db: TortoiseContext, store: CounterStore, clock: FakeClock) -> None:
+    now = clock()
+    assert (await store.hit("many", Rate(10, 60), now, 4)).hits == 4
+    assert (await store.hit("many", Rate(10, 60), now)).hits == 5
+    assert (await store.hit("many", Rate(10, 60), now, 99)).hits == 104
+
+
 async def test_concurrent_hits_on_the_database_are_each_counted_once(db: TortoiseContext, clock: FakeClock) -> None:
     store = DatabaseStore()
     now = clock()
@@ -383,6 +416,7 @@ async def test_redis_stores_share_one_count_and_windows_expire_on_the_server(clo
     try:
         hits = [(await store.hit(key, rate, clock())).hits for store in (first, second, first, second)]
         assert hits == [1, 2, 3, 4]
+        assert (await first.hit(key, rate, clock(), 3)).hits == 7  # one operation of three mutation fields
         assert (await second.hit(key, rate, clock())).retry_after == 1
         await asyncio.sleep(1.2)  # the server's clock ends the window, not ours
         assert (await first.hit(key, rate, clock())).hits == 1
@@ -419,7 +453,7 @@ async def test_after_a_failure_the_store_is_left_alone_for_a_moment(clock: FakeC
     class Flaky:
         calls = 0
 
-        async def hit(self, key: str, rate: Rate, now: Any) -> Any:
+        async def hit(self, key: str, rate: Rate, now: Any, amount: int = 1) -> Any:
             self.calls += 1
             raise OSError("down")
 

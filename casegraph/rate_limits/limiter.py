@@ -78,12 +78,12 @@ class RateLimiter:
         peer = connection.client.host if connection.client is not None else None
         return client_address(peer, connection.headers, self.trusted_proxies)
 
-    async def mutation(self, *, user_id: str | None, address: str | None) -> Refusal | None:
-        """Count one mutation; unauthenticated ones only per address."""
+    async def mutation(self, *, user_id: str | None, address: str | None, fields: int = 1) -> Refusal | None:
+        """Count the ``fields`` mutation fields of one operation; unauthenticated ones only per address."""
         return await self._count("mutations", [
             (bucket_key("mutation:user", user_id) if user_id is not None else None, self.limits.mutations_per_user),
             (bucket_key("mutation:ip", address) if address is not None else None, self.limits.mutations_per_ip),
-        ])
+        ], amount=fields)
 
     async def connection_from(self, address: str) -> Refusal | None:
         """Count one WebSocket handshake from ``address``."""
@@ -93,7 +93,9 @@ class RateLimiter:
         """Count one authenticated WebSocket connection of ``user_id``."""
         return await self._count("connections", [(bucket_key("connection:user", user_id), self.limits.connections_per_user)])
 
-    async def _count(self, what: str, keys: Sequence[tuple[str | None, Rate | None]]) -> Refusal | None:
+    async def _count(
+        self, what: str, keys: Sequence[tuple[str | None, Rate | None]], *, amount: int = 1
+    ) -> Refusal | None:
         counted = [(key, rate) for key, rate in keys if key is not None and rate is not None]
         if not counted or self.store is None or time.monotonic() < self._paused_until:
             return None
@@ -103,7 +105,7 @@ class RateLimiter:
         # attempt, and fixed windows end on time however many there were.
         for key, rate in counted:
             try:
-                count = await self.store.hit(key, rate, now)
+                count = await self.store.hit(key, rate, now, amount)
             except Exception as error:  # noqa: BLE001 - any store failure fails open
                 self._failed(error)
                 return None
