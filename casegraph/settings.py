@@ -64,6 +64,8 @@ class QueryLimits:
     # Estimated fields resolved: list fields multiply what they select by their page size.
     max_complexity: int = 20000
     max_page_size: int = 100
+    # Federation: representations one ``_entities`` call may resolve (each is also priced).
+    max_representations: int = 500
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,9 @@ class Settings:
             max_tokens=_count("CASEGRAPH_MAX_TOKENS", get("MAX_TOKENS"), QueryLimits.max_tokens),
             max_complexity=_count("CASEGRAPH_MAX_COMPLEXITY", get("MAX_COMPLEXITY"), QueryLimits.max_complexity),
             max_page_size=_count("CASEGRAPH_MAX_PAGE_SIZE", get("MAX_PAGE_SIZE"), QueryLimits.max_page_size),
+            max_representations=_count(
+                "CASEGRAPH_MAX_REPRESENTATIONS", get("MAX_REPRESENTATIONS"), QueryLimits.max_representations
+            ),
         )
         defaults = RateLimits()
         rates = RateLimits(
