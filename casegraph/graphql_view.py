@@ -35,8 +35,9 @@ from casegraph.graphql_http import (
 from casegraph.persisted_queries.protocol import PersistedQueryRefusal, resolve_document
 from casegraph.fanout.connection_context import ConnectionContext, shared_actor
 from casegraph.fanout.dispatcher import FanoutDispatcher
+from casegraph.fanout.legacy_ws import LiveLegacyWSHandler
 from casegraph.fanout.transport_ws import LiveTransportWSHandler
-from casegraph.rate_limits import ConnectionRateLimited, LegacyWSHandler
+from casegraph.rate_limits import ConnectionRateLimited
 from casegraph.runtime import Runtime
 from casegraph.services.users import build_actor, provision
 from resolvers.loaders import Loaders
@@ -48,9 +49,9 @@ MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 
 class CaseGraphView(GraphQL[Context, None]):
     # Tell a user over the connection rate limit "retry after N" (1013), not "Forbidden"; event
-    # subscriptions over graphql-transport-ws are followed, not iterated (casegraph/fanout).
+    # subscriptions over either protocol are followed, not iterated (casegraph/fanout).
     graphql_transport_ws_handler_class = LiveTransportWSHandler
-    graphql_ws_handler_class = LegacyWSHandler
+    graphql_ws_handler_class = LiveLegacyWSHandler
 
     def __init__(
         self,
@@ -174,15 +175,21 @@ class CaseGraphView(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         """Strawberry turns only JSONDecodeError into a 400 (HTTP) or a 4400 close (WebSocket).
 
-        Bad UTF-8, absurd nesting and bodies that are not objects would otherwise be 500s, or
-        crash a WebSocket handler; report them all as JSON errors.
+        Bad UTF-8 and absurd nesting would otherwise be 500s, or crash a WebSocket handler;
+        report them as JSON errors. Valid JSON of another shape is the caller's to refuse:
+        ``parse_json`` for HTTP, the protocol handlers (4400 with a reason) for WebSocket
+        messages, which the legacy protocol would otherwise skip as unparsable.
         """
         try:
-            decoded = json.loads(data)
+            return json.loads(data)
         except (ValueError, RecursionError) as error:
             raise json.JSONDecodeError(f"not JSON: {type(error).__name__}", "", 0) from None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """HTTP bodies and query parameters: an object (or a batch's list), else 400."""
+        decoded = super().parse_json(data)
         if not isinstance(decoded, (dict, list)):
-            raise json.JSONDecodeError("a JSON object is required", "", 0)
+            raise HTTPException(400, "Unable to parse request body as JSON")
         return decoded
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
