@@ -38,6 +38,7 @@ from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.legacy_ws import LiveLegacyWSHandler
 from casegraph.fanout.transport_ws import LiveTransportWSHandler
 from casegraph.rate_limits import ConnectionRateLimited
+from casegraph.rate_limits.sockets import SocketLease, TooManySockets
 from casegraph.runtime import Runtime
 from casegraph.services.users import build_actor, provision
 from resolvers.loaders import Loaders
@@ -45,6 +46,8 @@ from schema import build_schema
 from schema.context import Context
 
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+# The WebSocket scope's key for the connection's lease (casegraph/rate_limits/sockets.py).
+SOCKET_LEASE = "casegraph.socket_lease"
 
 
 class CaseGraphView(GraphQL[Context, None]):
@@ -74,7 +77,13 @@ class CaseGraphView(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """HTTP refusals as GraphQL-shaped JSON with the status the GraphQL-over-HTTP spec asks for."""
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                # However the connection ended: its place among the user's open ones is free.
+                lease: SocketLease | None = scope.pop(SOCKET_LEASE, None)
+                if lease is not None:
+                    await lease.release()
             return
         request = Request(scope=scope, receive=receive)
         media_type = negotiate(request.headers.get("accept"))
@@ -224,9 +233,18 @@ class CaseGraphView(GraphQL[Context, None]):
         context.actor = shared_actor(context.actor)
         # The token has done its work; the connection need not hold it for hours.
         context.connection_params = {key: value for key, value in params.items() if key.lower() != "authorization"}
-        refusal = await self.runtime.rate_limiter.connection_by(context.actor.user_id)
+        limiter = self.runtime.rate_limiter
+        refusal = await limiter.connection_by(context.actor.user_id)
         if refusal is not None:
             raise ConnectionRateLimited(refusal)
+        # A repeated legacy connection_init must not take a second place for the same socket.
+        if (limiter.sockets is not None and isinstance(context.request, WebSocket)
+                and SOCKET_LEASE not in context.request.scope):
+            opened = await limiter.sockets.open(context.actor.user_id)
+            if isinstance(opened, TooManySockets):
+                raise ConnectionRateLimited(opened)
+            if opened is not None:
+                context.request.scope[SOCKET_LEASE] = opened
         return None
 
     async def _authenticate(self, context: Context, header: str | None) -> bool:

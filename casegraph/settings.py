@@ -79,10 +79,12 @@ class RateLimits:
     # memory (one process), database or redis; None picks redis when the broadcast channel is
     # Redis, the database when it is PostgreSQL, memory for SQLite.
     backend: str | None = None
+    # WebSocket connections one user may hold open at once (in the same store as the counters).
+    sockets_per_user: int | None = 20
 
     @classmethod
     def off(cls) -> RateLimits:
-        return cls(None, None, None, None)
+        return cls(None, None, None, None, sockets_per_user=None)
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,9 @@ class Settings:
                 "CASEGRAPH_RATE_CONNECTIONS_PER_IP", get("RATE_CONNECTIONS_PER_IP"), defaults.connections_per_ip
             ),
             backend=_choice("CASEGRAPH_RATE_LIMIT_BACKEND", get("RATE_LIMIT_BACKEND"), ("memory", "database", "redis")),
+            sockets_per_user=_count_or_off(
+                "CASEGRAPH_RATE_SOCKETS_PER_USER", get("RATE_SOCKETS_PER_USER"), defaults.sockets_per_user
+            ),
         )
         if (get("RATE_LIMITS") or "").lower() == "off":
             rates = RateLimits.off()
@@ -233,6 +238,15 @@ def _count(name: str, value: str | None, default: int, *, minimum: int = 1) -> i
     if number < minimum:
         raise ValueError(f"{name} must be at least {minimum}.")
     return number
+
+
+def _count_or_off(name: str, value: str | None, default: int | None) -> int | None:
+    """A whole number, or ``off``; unset keeps the default."""
+    if value is None:
+        return default
+    if value.strip().lower() in {"off", "none", "0"}:
+        return None
+    return _count(name, value, 1)
 
 
 def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str | None:

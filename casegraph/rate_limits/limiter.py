@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 
 from casegraph.client_address import client_address
 from casegraph.clock import Clock
+from casegraph.rate_limits.sockets import DatabaseLeases, LeaseStore, MemoryLeases, OpenSockets, RedisLeases
 from casegraph.rate_limits.stores import CounterStore, DatabaseStore, MemoryStore, RedisStore, bucket_key
 from casegraph.settings import Rate, RateLimits, Settings
 
@@ -58,9 +59,12 @@ class RateLimiter:
         clock: Clock,
         trusted_proxies: Sequence[str] = (),
         backend_pause: float = BACKEND_PAUSE,
+        sockets: OpenSockets | None = None,
     ) -> None:
         self.limits = limits
         self.store = store
+        # Open WebSocket connections per user (None: not capped).
+        self.sockets = sockets
         self.clock = clock
         self.trusted_proxies = tuple(trusted_proxies)
         self.backend_pause = backend_pause
@@ -126,6 +130,8 @@ class RateLimiter:
     async def close(self) -> None:
         if self.store is not None:
             await self.store.close()
+        if self.sockets is not None:
+            await self.sockets.close()
 
 
 def backend_for(settings: Settings) -> str:
@@ -146,14 +152,25 @@ def build_rate_limiter(settings: Settings, *, clock: Clock) -> RateLimiter:
     limits = settings.rate_limits
     rates = (limits.mutations_per_user, limits.mutations_per_ip, limits.connections_per_user, limits.connections_per_ip)
     store: CounterStore | None = None
-    if any(rate is not None for rate in rates):
+    sockets: OpenSockets | None = None
+    if any(rate is not None for rate in rates) or limits.sockets_per_user is not None:
         backend = backend_for(settings)
-        if backend == "redis":
-            if not settings.broadcast_url.startswith(REDIS_SCHEMES):
-                raise ValueError("CASEGRAPH_RATE_LIMIT_BACKEND=redis uses CASEGRAPH_BROADCAST_URL, which is not redis://.")
-            store = RedisStore(settings.broadcast_url)
-        elif backend == "database":
-            store = DatabaseStore()
-        else:
-            store = MemoryStore()
-    return RateLimiter(limits, store, clock=clock, trusted_proxies=settings.trusted_proxies)
+        if backend == "redis" and not settings.broadcast_url.startswith(REDIS_SCHEMES):
+            raise ValueError("CASEGRAPH_RATE_LIMIT_BACKEND=redis uses CASEGRAPH_BROADCAST_URL, which is not redis://.")
+        if any(rate is not None for rate in rates):
+            if backend == "redis":
+                store = RedisStore(settings.broadcast_url)
+            elif backend == "database":
+                store = DatabaseStore()
+            else:
+                store = MemoryStore()
+        if limits.sockets_per_user is not None:
+            leases: LeaseStore
+            if backend == "redis":
+                leases = RedisLeases(settings.broadcast_url)
+            elif backend == "database":
+                leases = DatabaseLeases()
+            else:
+                leases = MemoryLeases()
+            sockets = OpenSockets(limits.sockets_per_user, leases, clock=clock, shared=backend != "memory")
+    return RateLimiter(limits, store, clock=clock, trusted_proxies=settings.trusted_proxies, sockets=sockets)
