@@ -139,3 +139,32 @@ async def test_legacy_and_modern_subscribers_share_one_payload(server: ServerPro
     assert [message["type"] for message in messages] == ["data", "next", "data"]
     assert len({json.dumps(message["payload"], sort_keys=True) for message in messages}) == 1
     assert messages[0]["payload"]["data"]["queueEvents"]["case"]["title"] == "Seen on both protocols"
+
+
+async def test_case_events_of_one_case_are_followed_and_shared_on_both_protocols(
+    server: ServerProcess, world: LiveWorld
+) -> None:
+    watch = "subscription WatchOne($caseId: ID) { caseEvents(caseId: $caseId) { sequence action case { title } } }"
+    async with contextlib.AsyncExitStack() as stack, GraphQLHttp(server.http_url) as gql:
+        # given: one case, watched by dana on both protocols and by its requester on the legacy one
+        case_id, _ = await create_case(gql, world, "alice", "Watched on both protocols")
+        connections = [
+            await stack.enter_async_context(ws_connect(server.ws_url, world.token("dana"), protocol=LEGACY_WS)),
+            await stack.enter_async_context(ws_connect(server.ws_url, world.token("dana"))),
+            await stack.enter_async_context(ws_connect(server.ws_url, world.token("alice"), protocol=LEGACY_WS)),
+        ]
+        before = await set_up_subscriptions(server, "WatchOne")
+        subscriptions = [await connection.subscribe(watch, {"caseId": case_id}) for connection in connections]
+        await active_subscriptions(server, 3)
+        assert await set_up_subscriptions(server, "WatchOne") == before + 3
+        # when
+        await gql.mutate("updateCase", {"caseId": case_id, "comment": "Seen it."}, "case { id }",
+                         token=world.token("dana"))
+        messages = [await subscription.message() for subscription in subscriptions]
+        for subscription in subscriptions:
+            await subscription.stop()
+        await active_subscriptions(server, 0)
+    # then
+    assert [message["type"] for message in messages] == ["data", "next", "data"]
+    assert len({json.dumps(message["payload"], sort_keys=True) for message in messages}) == 1
+    assert messages[0]["payload"]["data"]["caseEvents"]["case"]["title"] == "Watched on both protocols"
