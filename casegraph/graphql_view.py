@@ -35,8 +35,10 @@ from casegraph.graphql_http import (
 from casegraph.persisted_queries.protocol import PersistedQueryRefusal, resolve_document
 from casegraph.fanout.connection_context import ConnectionContext, shared_actor
 from casegraph.fanout.dispatcher import FanoutDispatcher
+from casegraph.fanout.legacy_ws import LiveLegacyWSHandler
 from casegraph.fanout.transport_ws import LiveTransportWSHandler
-from casegraph.rate_limits import ConnectionRateLimited, LegacyWSHandler
+from casegraph.rate_limits import ConnectionRateLimited
+from casegraph.rate_limits.sockets import SocketLease, TooManySockets
 from casegraph.runtime import Runtime
 from casegraph.services.reply_addresses import reply_addresses
 from casegraph.services.users import build_actor, provision
@@ -45,13 +47,15 @@ from schema import build_schema
 from schema.context import Context
 
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+# The WebSocket scope's key for the connection's lease (casegraph/rate_limits/sockets.py).
+SOCKET_LEASE = "casegraph.socket_lease"
 
 
 class CaseGraphView(GraphQL[Context, None]):
     # Tell a user over the connection rate limit "retry after N" (1013), not "Forbidden"; event
-    # subscriptions over graphql-transport-ws are followed, not iterated (casegraph/fanout).
+    # subscriptions over either protocol are followed, not iterated (casegraph/fanout).
     graphql_transport_ws_handler_class = LiveTransportWSHandler
-    graphql_ws_handler_class = LegacyWSHandler
+    graphql_ws_handler_class = LiveLegacyWSHandler
 
     def __init__(
         self,
@@ -74,7 +78,13 @@ class CaseGraphView(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """HTTP refusals as GraphQL-shaped JSON with the status the GraphQL-over-HTTP spec asks for."""
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                # However the connection ended: its place among the user's open ones is free.
+                lease: SocketLease | None = scope.pop(SOCKET_LEASE, None)
+                if lease is not None:
+                    await lease.release()
             return
         request = Request(scope=scope, receive=receive)
         media_type = negotiate(request.headers.get("accept"))
@@ -175,15 +185,21 @@ class CaseGraphView(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         """Strawberry turns only JSONDecodeError into a 400 (HTTP) or a 4400 close (WebSocket).
 
-        Bad UTF-8, absurd nesting and bodies that are not objects would otherwise be 500s, or
-        crash a WebSocket handler; report them all as JSON errors.
+        Bad UTF-8 and absurd nesting would otherwise be 500s, or crash a WebSocket handler;
+        report them as JSON errors. Valid JSON of another shape is the caller's to refuse:
+        ``parse_json`` for HTTP, the protocol handlers (4400 with a reason) for WebSocket
+        messages, which the legacy protocol would otherwise skip as unparsable.
         """
         try:
-            decoded = json.loads(data)
+            return json.loads(data)
         except (ValueError, RecursionError) as error:
             raise json.JSONDecodeError(f"not JSON: {type(error).__name__}", "", 0) from None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """HTTP bodies and query parameters: an object (or a batch's list), else 400."""
+        decoded = super().parse_json(data)
         if not isinstance(decoded, (dict, list)):
-            raise json.JSONDecodeError("a JSON object is required", "", 0)
+            raise HTTPException(400, "Unable to parse request body as JSON")
         return decoded
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
@@ -219,9 +235,18 @@ class CaseGraphView(GraphQL[Context, None]):
         context.actor = shared_actor(context.actor)
         # The token has done its work; the connection need not hold it for hours.
         context.connection_params = {key: value for key, value in params.items() if key.lower() != "authorization"}
-        refusal = await self.runtime.rate_limiter.connection_by(context.actor.user_id)
+        limiter = self.runtime.rate_limiter
+        refusal = await limiter.connection_by(context.actor.user_id)
         if refusal is not None:
             raise ConnectionRateLimited(refusal)
+        # A repeated legacy connection_init must not take a second place for the same socket.
+        if (limiter.sockets is not None and isinstance(context.request, WebSocket)
+                and SOCKET_LEASE not in context.request.scope):
+            opened = await limiter.sockets.open(context.actor.user_id)
+            if isinstance(opened, TooManySockets):
+                raise ConnectionRateLimited(opened)
+            if opened is not None:
+                context.request.scope[SOCKET_LEASE] = opened
         return None
 
     async def _authenticate(self, context: Context, header: str | None) -> bool:

@@ -86,6 +86,8 @@ class QueryLimits:
     # Estimated fields resolved: list fields multiply what they select by their page size.
     max_complexity: int = 20000
     max_page_size: int = 100
+    # Federation: representations one ``_entities`` call may resolve (each is also priced).
+    max_representations: int = 500
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,12 @@ class RateLimits:
     # memory (one process), database or redis; None picks redis when the broadcast channel is
     # Redis, the database when it is PostgreSQL, memory for SQLite.
     backend: str | None = None
+    # WebSocket connections one user may hold open at once (in the same store as the counters).
+    sockets_per_user: int | None = 20
 
     @classmethod
     def off(cls) -> RateLimits:
-        return cls(None, None, None, None)
+        return cls(None, None, None, None, sockets_per_user=None)
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,9 @@ class Settings:
             max_tokens=_count("CASEGRAPH_MAX_TOKENS", get("MAX_TOKENS"), QueryLimits.max_tokens),
             max_complexity=_count("CASEGRAPH_MAX_COMPLEXITY", get("MAX_COMPLEXITY"), QueryLimits.max_complexity),
             max_page_size=_count("CASEGRAPH_MAX_PAGE_SIZE", get("MAX_PAGE_SIZE"), QueryLimits.max_page_size),
+            max_representations=_count(
+                "CASEGRAPH_MAX_REPRESENTATIONS", get("MAX_REPRESENTATIONS"), QueryLimits.max_representations
+            ),
         )
         defaults = RateLimits()
         rates = RateLimits(
@@ -232,6 +239,9 @@ class Settings:
                 "CASEGRAPH_RATE_CONNECTIONS_PER_IP", get("RATE_CONNECTIONS_PER_IP"), defaults.connections_per_ip
             ),
             backend=_choice("CASEGRAPH_RATE_LIMIT_BACKEND", get("RATE_LIMIT_BACKEND"), ("memory", "database", "redis")),
+            sockets_per_user=_count_or_off(
+                "CASEGRAPH_RATE_SOCKETS_PER_USER", get("RATE_SOCKETS_PER_USER"), defaults.sockets_per_user
+            ),
         )
         if (get("RATE_LIMITS") or "").lower() == "off":
             rates = RateLimits.off()
@@ -293,6 +303,15 @@ def _count(name: str, value: str | None, default: int, *, minimum: int = 1) -> i
     if number < minimum:
         raise ValueError(f"{name} must be at least {minimum}.")
     return number
+
+
+def _count_or_off(name: str, value: str | None, default: int | None) -> int | None:
+    """A whole number, or ``off``; unset keeps the default."""
+    if value is None:
+        return default
+    if value.strip().lower() in {"off", "none", "0"}:
+        return None
+    return _count(name, value, 1)
 
 
 def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str | None:

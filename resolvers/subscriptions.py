@@ -31,7 +31,7 @@ from casegraph.events.feed import (
 )
 from casegraph.events.hub import EventHub
 from casegraph.fanout.registration import live_registration
-from casegraph.services.queue_counts import count_by_status
+from casegraph.services.queue_counts import count_by_status, shared_recounts
 from resolvers.loaders import Loaders
 from schema.context import Info, query_error
 from schema.types import CaseEvent, QueueCounters, StatusCount
@@ -96,11 +96,14 @@ async def queue_counters(info: Info, group_code: str) -> AsyncGenerator[QueueCou
     assert group_id is not None
     counts, head = await count_by_status(actor=actor, group_id=group_id)
     yield _counters(group_code, counts, head)
+    # Every subscriber of the group woken by an event needs a recount taken at that event or
+    # later: one serves them all (casegraph/services/queue_counts.py).
+    recounts = shared_recounts(hub)
     async for event, _ in feed(hub=hub, actor=actor, flt=queue_filter(QueueScope.MY_GROUPS, group_id), after=head):
         if event.sequence <= head:
             continue  # already counted by the last recount
         await asyncio.sleep(COUNTER_MIN_INTERVAL)  # let a burst settle into one recount
-        counts, head = await count_by_status(actor=actor, group_id=group_id)
+        counts, head = await recounts.count(actor=actor, group_id=group_id, at_least=event.sequence)
         yield _counters(group_code, counts, head)
 
 

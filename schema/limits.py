@@ -15,7 +15,10 @@ Four limits, all from ``Settings.query_limits``:
   max_page_size)``, from the literal, the variable or the argument's default; on a connection it
   sizes the lists directly inside it, ``edges``), the size a field declares (``LIST_SIZE`` in its
   metadata) or ``ASSUMED_LIST_SIZE`` for the other lists (``tasks``, ``comments``, ``members``…),
-  ``INTROSPECTION_LIST_SIZE`` for introspection's own.
+  ``INTROSPECTION_LIST_SIZE`` for introspection's own. Federation's ``_entities`` resolves one
+  entity per representation it is sent, so its list counts as long as ``representations`` is;
+* **representations** — at most ``max_representations`` in one ``_entities`` call, however
+  cheap each: every one is a key lookup and a visibility check before anything is selected.
   Fragments (named and inline) count where they are spread, every branch of an abstract type
   counts, and ``@skip``/``@include`` are ignored: the estimate is of what the document *may* ask
   for, so it cannot be gamed by a variable, and it stays one cheap walk.
@@ -36,6 +39,7 @@ from typing import Any, Final, TypeGuard
 
 from graphql import (
     DocumentNode,
+    ListValueNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -85,6 +89,9 @@ PAGE_ARGUMENT: Final = "first"
 # length: ``strawberry.field(metadata={LIST_SIZE: 366})``; the estimate then uses it.
 LIST_SIZE: Final = "casegraph.list_size"
 _STRAWBERRY_FIELD: Final = "strawberry-definition"
+# Federation's entity lookup on the query root, and the argument whose length sizes its list.
+ENTITIES_FIELD: Final = "_entities"
+REPRESENTATIONS_ARGUMENT: Final = "representations"
 
 
 def limit_exceeded(
@@ -98,11 +105,13 @@ def limit_exceeded(
 
 @dataclass(frozen=True, slots=True)
 class Measure:
-    """Of one operation: its depth, its aliases and its estimated cost (fields resolved)."""
+    """Of one operation: its depth, its aliases, its estimated cost (fields resolved) and the
+    longest representations list of its ``_entities`` calls."""
 
     depth: int
     aliases: int
     complexity: int
+    representations: int = 0
 
 
 # (depth, aliases, cost): tuples, not Measures, inside the walk — it runs on every request.
@@ -129,6 +138,7 @@ class _Walk:
         self.defaults: dict[str, ValueNode] = {}
         self.measured: dict[tuple[str, int | None], _Sizes] = {}
         self.entered: set[str] = set()
+        self.representations = 0
 
     def operation(self, operation: OperationDefinitionNode) -> Measure:
         # A variable's default belongs to its operation, so fragment measures do too.
@@ -138,13 +148,14 @@ class _Walk:
             if d.default_value is not None
         }
         self.measured = {}
+        self.representations = 0
         root = {
             OperationType.QUERY: self.schema.query_type,
             OperationType.MUTATION: self.schema.mutation_type,
             OperationType.SUBSCRIPTION: self.schema.subscription_type,
         }[operation.operation]
         depth, aliases, cost = self.selections(operation.selection_set, root, None)
-        return Measure(depth=depth, aliases=aliases, complexity=cost)
+        return Measure(depth=depth, aliases=aliases, complexity=cost, representations=self.representations)
 
     def selections(
         self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, page: int | None
@@ -197,7 +208,10 @@ class _Walk:
             child = get_named_type(field_type)
             is_list = is_list_type(field_type)
             size_argument = definition.args.get(PAGE_ARGUMENT)
-            if size_argument is not None:
+            if name == ENTITIES_FIELD and parent is self.schema.query_type:
+                multiplier = self.list_length(node, REPRESENTATIONS_ARGUMENT)
+                self.representations = max(self.representations, multiplier)
+            elif size_argument is not None:
                 size = self.page_size(node, size_argument)
                 if is_list:
                     multiplier = size
@@ -224,6 +238,20 @@ class _Walk:
         default = argument.default_value
         first = given if _is_int(given) else default if _is_int(default) else DEFAULT_PAGE
         return max(0, min(first, self.max_page_size))
+
+    def list_length(self, node: FieldNode, argument: str) -> int:
+        """Items of a list argument, literal or from a variable (a single value is a list of one)."""
+        for passed in node.arguments or ():
+            if passed.name.value != argument:
+                continue
+            value: object = passed.value
+            if isinstance(value, VariableNode):
+                name = value.name.value
+                value = self.variables[name] if name in self.variables else self.defaults.get(name)
+            if isinstance(value, (ListValueNode, list)):
+                return len(value.values) if isinstance(value, ListValueNode) else len(value)
+            return 0 if value is None else 1
+        return 0
 
     def value(self, node: ValueNode) -> object:
         if isinstance(node, VariableNode):
@@ -307,6 +335,12 @@ def refusals(
             f"the document uses {aliases} aliases; at most {limits.max_aliases} are allowed.",
         ))
     running = next((m for name, m in measures if operation_name in (None, name)), None)
+    if running is not None and running.representations > limits.max_representations:
+        errors.append(limit_exceeded(
+            "representations", limits.max_representations, running.representations,
+            f"_entities was sent {running.representations} representations; at most "
+            f"{limits.max_representations} are allowed in one call.",
+        ))
     if running is not None and running.complexity > limits.max_complexity:
         errors.append(limit_exceeded(
             "complexity", limits.max_complexity, running.complexity,

@@ -34,6 +34,16 @@ from casegraph.rate_limits import (
     backend_for,
     build_rate_limiter,
 )
+from casegraph.rate_limits.sockets import (
+    LEASE_SECONDS,
+    DatabaseLeases,
+    LeaseStore,
+    MemoryLeases,
+    OpenSockets,
+    RedisLeases,
+    SocketLease,
+    TooManySockets,
+)
 from casegraph.rate_limits.stores import SWEEP_INTERVAL, bucket_key
 from casegraph.settings import Rate, RateLimits, Settings
 from models import CaseEvent, RateLimitBucket
@@ -232,6 +242,32 @@ async def test_queries_are_never_counted(
     assert created(await http.create_case())
 
 
+def aliased_creations(count: int) -> dict[str, Any]:
+    """One operation running ``count`` aliased ``createCase`` fields (a named fragment holds one)."""
+    fields = " ".join(f"c{n}: createCase(input: $input) {{ case {{ id }} errors {{ code }} }}" for n in range(count - 1))
+    query = (
+        f"mutation Many($input: CreateCaseInput!) {{ {fields} ...Last }} "
+        "fragment Last on Mutation { last: createCase(input: $input) { case { id } errors { code } } }"
+    )
+    return {"query": query, "variables": create_input()}
+
+
+async def test_every_mutation_field_counts_aliases_included(
+    limit: Callable[..., RateLimiter], store: CounterStore, peers: Callable[[str], Http]
+) -> None:
+    # given five mutations an hour per user and per address
+    limit(store, mutations_per_user=Rate(5, 3600), mutations_per_ip=Rate(5, 3600))
+    http = peers("198.51.100.31")
+    # when one operation runs three aliased createCase fields (one through a fragment)
+    three = await http.post(aliased_creations(3))
+    # then it ran, and counted three
+    assert three.status_code == 200 and all(v["errors"] == [] for v in three.json()["data"].values())
+    assert await CaseEvent.filter(type="CASE_CREATED").count() == 3
+    # so an operation of three more is over the limit: refused whole, nothing runs
+    assert_rate_limited(await http.post(aliased_creations(3)))
+    assert await CaseEvent.filter(type="CASE_CREATED").count() == 3
+
+
 async def test_unauthenticated_mutations_count_for_their_address_only(
     limit: Callable[..., RateLimiter], peers: Callable[[str], Http]
 ) -> None:
@@ -333,6 +369,13 @@ async def test_a_store_counts_hits_in_a_window_and_says_when_it_ends(
     assert (await store.hit("other", Rate(10, 60), start + timedelta(seconds=60))).hits == 1
 
 
+async def test_a_store_counts_several_hits_at_once(db: TortoiseContext, store: CounterStore, clock: FakeClock) -> None:
+    now = clock()
+    assert (await store.hit("many", Rate(10, 60), now, 4)).hits == 4
+    assert (await store.hit("many", Rate(10, 60), now)).hits == 5
+    assert (await store.hit("many", Rate(10, 60), now, 99)).hits == 104
+
+
 async def test_concurrent_hits_on_the_database_are_each_counted_once(db: TortoiseContext, clock: FakeClock) -> None:
     store = DatabaseStore()
     now = clock()
@@ -364,6 +407,52 @@ async def test_the_memory_store_sweeps_expired_windows(clock: FakeClock) -> None
     assert len(store) == 1
 
 
+# -- open connections per user --------------------------------------------------------------------
+
+@pytest.fixture(params=["memory", "database", "redis"])
+async def open_sockets(request: pytest.FixtureRequest, db: TortoiseContext, clock: FakeClock) -> AsyncIterator[OpenSockets]:
+    store: LeaseStore
+    if request.param == "redis":
+        store = RedisLeases(redis_url())
+    else:
+        store = MemoryLeases() if request.param == "memory" else DatabaseLeases()
+    sockets = OpenSockets(2, store, clock=clock, shared=False)  # no renewal task: leases renew below
+    yield sockets
+    await sockets.close()
+
+
+async def test_a_user_holds_at_most_the_allowed_open_connections_until_one_is_given_back(
+    open_sockets: OpenSockets,
+) -> None:
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    first, second = await open_sockets.open(user), await open_sockets.open(user)
+    assert isinstance(first, SocketLease) and isinstance(second, SocketLease)
+    # over the cap: refused, and the refusal took no place
+    assert await open_sockets.open(user) == TooManySockets(2)
+    assert await open_sockets.open(user) == TooManySockets(2)
+    assert isinstance(await open_sockets.open(f"{user}-other"), SocketLease)
+    # giving one back (twice changes nothing) frees exactly one place
+    await first.release()
+    await first.release()
+    assert isinstance(await open_sockets.open(user), SocketLease)
+    assert await open_sockets.open(user) == TooManySockets(2)
+
+
+async def test_database_leases_of_a_vanished_process_expire_unless_renewed(db: TortoiseContext, clock: FakeClock) -> None:
+    # given two leases, one kept renewed by its (live) process, one left by a process that died
+    store = DatabaseLeases()
+    now = clock()
+    for lease in ("alive", "dead"):
+        assert await store.take("socket:user:u%_x", lease, 2, now + timedelta(seconds=LEASE_SECONDS), now)
+    later = now + timedelta(seconds=LEASE_SECONDS)
+    await store.renew([("socket:user:u%_x", "alive")], later + timedelta(seconds=LEASE_SECONDS))
+    # when the dead one's lease has run out, a new connection fits; a third does not
+    assert await store.take("socket:user:u%_x", "new", 2, later + timedelta(seconds=LEASE_SECONDS), later)
+    assert not await store.take("socket:user:u%_x", "more", 2, later + timedelta(seconds=LEASE_SECONDS), later)
+    # a user id with LIKE wildcards counts only its own leases
+    assert await store.take("socket:user:uXYx", "own", 1, later + timedelta(seconds=LEASE_SECONDS), later)
+
+
 def test_long_identities_are_hashed_to_fit_a_bucket() -> None:
     key = bucket_key("mutation:user", "x" * 1000)
     assert len(key) < 255 - 20 and key == bucket_key("mutation:user", "x" * 1000)
@@ -383,6 +472,7 @@ async def test_redis_stores_share_one_count_and_windows_expire_on_the_server(clo
     try:
         hits = [(await store.hit(key, rate, clock())).hits for store in (first, second, first, second)]
         assert hits == [1, 2, 3, 4]
+        assert (await first.hit(key, rate, clock(), 3)).hits == 7  # one operation of three mutation fields
         assert (await second.hit(key, rate, clock())).retry_after == 1
         await asyncio.sleep(1.2)  # the server's clock ends the window, not ours
         assert (await first.hit(key, rate, clock())).hits == 1
@@ -419,7 +509,7 @@ async def test_after_a_failure_the_store_is_left_alone_for_a_moment(clock: FakeC
     class Flaky:
         calls = 0
 
-        async def hit(self, key: str, rate: Rate, now: Any) -> Any:
+        async def hit(self, key: str, rate: Rate, now: Any, amount: int = 1) -> Any:
             self.calls += 1
             raise OSError("down")
 
@@ -448,9 +538,13 @@ def test_rate_limits_are_read_from_the_environment() -> None:
     assert limits.mutations_per_user == Rate(30, 10) and limits.mutations_per_ip is None
     assert limits.connections_per_user == Rate(7, 60) and limits.connections_per_ip == RateLimits().connections_per_ip
     assert limits.backend == "database"
+    assert limits.sockets_per_user == RateLimits().sockets_per_user == 20
+    assert Settings.from_env({"CASEGRAPH_RATE_SOCKETS_PER_USER": "3"}).rate_limits.sockets_per_user == 3
+    assert Settings.from_env({"CASEGRAPH_RATE_SOCKETS_PER_USER": "off"}).rate_limits.sockets_per_user is None
     assert Settings.from_env({"CASEGRAPH_RATE_LIMITS": "off"}).rate_limits == RateLimits.off()
+    assert RateLimits.off().sockets_per_user is None
     for name, value in (("RATE_MUTATIONS_PER_USER", "many"), ("RATE_CONNECTIONS_PER_IP", "0/60"),
-                        ("RATE_LIMIT_BACKEND", "memcached")):
+                        ("RATE_LIMIT_BACKEND", "memcached"), ("RATE_SOCKETS_PER_USER", "some")):
         with pytest.raises(ValueError, match=f"CASEGRAPH_{name}"):
             Settings.from_env({f"CASEGRAPH_{name}": value})
 
@@ -480,4 +574,4 @@ def test_the_redis_store_needs_a_redis_broadcast_url(clock: FakeClock) -> None:
 
 def test_no_store_is_opened_when_every_limit_is_off(clock: FakeClock) -> None:
     limiter = build_rate_limiter(Settings(broadcast_url="redis://cache:6379/0", rate_limits=RateLimits.off()), clock=clock)
-    assert limiter.store is None and not limiter.counts_mutations
+    assert limiter.store is None and not limiter.counts_mutations and limiter.sockets is None

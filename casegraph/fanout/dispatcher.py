@@ -82,6 +82,7 @@ class FanoutDispatcher:
         context: Context,
         owner: Owner,
         operation_id: str,
+        frame_type: str = "next",
     ) -> Follower:
         """Register a follower (replaying) with the hub: from now on no event passes it by."""
         key = (id(hub), actor, flt.key)
@@ -91,7 +92,7 @@ class FanoutDispatcher:
             hub.follow(audience)
         follower = Follower(
             dispatcher=self, plan=plan, audience=audience, outlet=outlet, context=context, owner=owner,
-            operation_id=operation_id,
+            operation_id=operation_id, frame_type=frame_type,
         )
         audience.by_plan.setdefault(plan, set()).add(follower)
         plan.followers += 1

@@ -85,6 +85,7 @@ class Follower:
         context: Context,
         owner: Owner,
         operation_id: str,
+        frame_type: str = "next",
     ) -> None:
         self.dispatcher = dispatcher
         self.plan = plan
@@ -93,7 +94,8 @@ class Follower:
         self.context = context
         self.owner = owner
         self.operation_id = operation_id
-        self.frame_head = '{"id":' + _json_string(operation_id) + ',"type":"next","payload":'
+        # graphql-transport-ws says "next", the legacy graphql-ws "data"; the payload is the same.
+        self.frame_head = '{"id":' + _json_string(operation_id) + ',"type":' + _json_string(frame_type) + ',"payload":'
         self.state = State.REPLAYING
         self.last = 0
         self.held: list[Held] | None = None

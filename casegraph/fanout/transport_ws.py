@@ -34,6 +34,7 @@ from casegraph.events.feed import FeedFilter
 from casegraph.events.hub import EventHub
 from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.followers import Follower
+from casegraph.fanout.messages import message_problem
 from casegraph.fanout.outlet import Outlet
 from casegraph.fanout.registration import offering
 from casegraph.fanout.websocket_protocol import SEND_TEXT_NOW
@@ -144,6 +145,10 @@ class LiveTransportWSHandler(TransportWSHandler):
             slot.release()
 
     async def handle_message(self, message: Message) -> None:
+        problem = message_problem(message, start="subscribe", with_id=("subscribe", "complete"))
+        if problem is not None:
+            await self.handle_invalid_message(problem)  # 4400, not an exception in the handler
+            return
         await super().handle_message(message)
         # ``handle`` keeps the last message in a local while it waits for the next, for as long
         # as the socket is quiet: everything needed was taken from it.

@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 
 from casegraph.client_address import client_address
 from casegraph.clock import Clock
+from casegraph.rate_limits.sockets import DatabaseLeases, LeaseStore, MemoryLeases, OpenSockets, RedisLeases
 from casegraph.rate_limits.stores import CounterStore, DatabaseStore, MemoryStore, RedisStore, bucket_key
 from casegraph.settings import Rate, RateLimits, Settings
 
@@ -58,9 +59,12 @@ class RateLimiter:
         clock: Clock,
         trusted_proxies: Sequence[str] = (),
         backend_pause: float = BACKEND_PAUSE,
+        sockets: OpenSockets | None = None,
     ) -> None:
         self.limits = limits
         self.store = store
+        # Open WebSocket connections per user (None: not capped).
+        self.sockets = sockets
         self.clock = clock
         self.trusted_proxies = tuple(trusted_proxies)
         self.backend_pause = backend_pause
@@ -78,12 +82,12 @@ class RateLimiter:
         peer = connection.client.host if connection.client is not None else None
         return client_address(peer, connection.headers, self.trusted_proxies)
 
-    async def mutation(self, *, user_id: str | None, address: str | None) -> Refusal | None:
-        """Count one mutation; unauthenticated ones only per address."""
+    async def mutation(self, *, user_id: str | None, address: str | None, fields: int = 1) -> Refusal | None:
+        """Count the ``fields`` mutation fields of one operation; unauthenticated ones only per address."""
         return await self._count("mutations", [
             (bucket_key("mutation:user", user_id) if user_id is not None else None, self.limits.mutations_per_user),
             (bucket_key("mutation:ip", address) if address is not None else None, self.limits.mutations_per_ip),
-        ])
+        ], amount=fields)
 
     async def connection_from(self, address: str) -> Refusal | None:
         """Count one WebSocket handshake from ``address``."""
@@ -93,7 +97,9 @@ class RateLimiter:
         """Count one authenticated WebSocket connection of ``user_id``."""
         return await self._count("connections", [(bucket_key("connection:user", user_id), self.limits.connections_per_user)])
 
-    async def _count(self, what: str, keys: Sequence[tuple[str | None, Rate | None]]) -> Refusal | None:
+    async def _count(
+        self, what: str, keys: Sequence[tuple[str | None, Rate | None]], *, amount: int = 1
+    ) -> Refusal | None:
         counted = [(key, rate) for key, rate in keys if key is not None and rate is not None]
         if not counted or self.store is None or time.monotonic() < self._paused_until:
             return None
@@ -103,7 +109,7 @@ class RateLimiter:
         # attempt, and fixed windows end on time however many there were.
         for key, rate in counted:
             try:
-                count = await self.store.hit(key, rate, now)
+                count = await self.store.hit(key, rate, now, amount)
             except Exception as error:  # noqa: BLE001 - any store failure fails open
                 self._failed(error)
                 return None
@@ -124,6 +130,8 @@ class RateLimiter:
     async def close(self) -> None:
         if self.store is not None:
             await self.store.close()
+        if self.sockets is not None:
+            await self.sockets.close()
 
 
 def backend_for(settings: Settings) -> str:
@@ -144,14 +152,25 @@ def build_rate_limiter(settings: Settings, *, clock: Clock) -> RateLimiter:
     limits = settings.rate_limits
     rates = (limits.mutations_per_user, limits.mutations_per_ip, limits.connections_per_user, limits.connections_per_ip)
     store: CounterStore | None = None
-    if any(rate is not None for rate in rates):
+    sockets: OpenSockets | None = None
+    if any(rate is not None for rate in rates) or limits.sockets_per_user is not None:
         backend = backend_for(settings)
-        if backend == "redis":
-            if not settings.broadcast_url.startswith(REDIS_SCHEMES):
-                raise ValueError("CASEGRAPH_RATE_LIMIT_BACKEND=redis uses CASEGRAPH_BROADCAST_URL, which is not redis://.")
-            store = RedisStore(settings.broadcast_url)
-        elif backend == "database":
-            store = DatabaseStore()
-        else:
-            store = MemoryStore()
-    return RateLimiter(limits, store, clock=clock, trusted_proxies=settings.trusted_proxies)
+        if backend == "redis" and not settings.broadcast_url.startswith(REDIS_SCHEMES):
+            raise ValueError("CASEGRAPH_RATE_LIMIT_BACKEND=redis uses CASEGRAPH_BROADCAST_URL, which is not redis://.")
+        if any(rate is not None for rate in rates):
+            if backend == "redis":
+                store = RedisStore(settings.broadcast_url)
+            elif backend == "database":
+                store = DatabaseStore()
+            else:
+                store = MemoryStore()
+        if limits.sockets_per_user is not None:
+            leases: LeaseStore
+            if backend == "redis":
+                leases = RedisLeases(settings.broadcast_url)
+            elif backend == "database":
+                leases = DatabaseLeases()
+            else:
+                leases = MemoryLeases()
+            sockets = OpenSockets(limits.sockets_per_user, leases, clock=clock, shared=backend != "memory")
+    return RateLimiter(limits, store, clock=clock, trusted_proxies=settings.trusted_proxies, sockets=sockets)

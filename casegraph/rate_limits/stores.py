@@ -28,14 +28,16 @@ MAX_IDENTITY: Final = 128
 
 @dataclass(frozen=True)
 class Count:
-    """Hits in the current window (this one included) and whole seconds until it ends (≥ 1)."""
+    """Hits in the current window (these included) and whole seconds until it ends (≥ 1)."""
 
     hits: int
     retry_after: int
 
 
 class CounterStore(Protocol):
-    async def hit(self, key: str, rate: Rate, now: datetime) -> Count: ...
+    async def hit(self, key: str, rate: Rate, now: datetime, amount: int = 1) -> Count:
+        """Count ``amount`` hits (one operation of several mutation fields is that many)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -62,12 +64,12 @@ class MemoryStore:
         self._counts: dict[str, tuple[int, int]] = {}
         self._next_sweep: datetime | None = None
 
-    async def hit(self, key: str, rate: Rate, now: datetime) -> Count:
+    async def hit(self, key: str, rate: Rate, now: datetime, amount: int = 1) -> Count:
         self._sweep(now)
         start, retry_after = _window(rate, now)
         end = start + rate.seconds
         window_end, hits = self._counts.get(key, (end, 0))
-        hits = hits + 1 if window_end == end else 1
+        hits = hits + amount if window_end == end else amount
         self._counts[key] = (end, hits)
         return Count(hits=hits, retry_after=retry_after)
 
@@ -88,8 +90,8 @@ class MemoryStore:
 # One statement, atomic on its own (autocommit, outside the mutation's transaction): SQLite ≥ 3.35
 # and PostgreSQL both take ON CONFLICT ... RETURNING.
 _UPSERT: Final = (
-    "INSERT INTO rate_limit_buckets (bucket, hits, expires_at) VALUES ({0}, 1, {1}) "
-    "ON CONFLICT (bucket) DO UPDATE SET hits = rate_limit_buckets.hits + 1 RETURNING hits"
+    "INSERT INTO rate_limit_buckets (bucket, hits, expires_at) VALUES ({0}, {1}, {2}) "
+    "ON CONFLICT (bucket) DO UPDATE SET hits = rate_limit_buckets.hits + excluded.hits RETURNING hits"
 )
 
 
@@ -100,14 +102,16 @@ class DatabaseStore:
         self.connection_name = connection_name
         self._next_sweep: datetime | None = None
 
-    async def hit(self, key: str, rate: Rate, now: datetime) -> Count:
+    async def hit(self, key: str, rate: Rate, now: datetime, amount: int = 1) -> Count:
         from tortoise.connection import get_connection
 
         connection = get_connection(self.connection_name)
         start, retry_after = _window(rate, now)
         expires_at = datetime.fromtimestamp(start + rate.seconds, UTC)
-        placeholders = ("?", "?") if connection.capabilities.dialect == "sqlite" else ("$1", "$2")
-        rows = await connection.execute_query_dict(_UPSERT.format(*placeholders), [f"{key}:{start}", expires_at])
+        placeholders = ("?", "?", "?") if connection.capabilities.dialect == "sqlite" else ("$1", "$2", "$3")
+        rows = await connection.execute_query_dict(
+            _UPSERT.format(*placeholders), [f"{key}:{start}", amount, expires_at]
+        )
         await self._sweep(now)
         return Count(hits=int(rows[0]["hits"]), retry_after=retry_after)
 
@@ -123,11 +127,11 @@ class DatabaseStore:
         return None
 
 
-# INCR and the expiry in one atomic step: a window starts with its first hit and ends when Redis
+# INCRBY and the expiry in one atomic step: a window starts with its first hit and ends when Redis
 # drops the key. A key left without expiry (never, short of a crash between commands elsewhere)
 # gets one here rather than counting forever.
 _HIT_SCRIPT: Final = """
-local hits = redis.call('INCR', KEYS[1])
+local hits = redis.call('INCRBY', KEYS[1], ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -155,8 +159,8 @@ class RedisStore:
         )
         self._script = self._redis.register_script(_HIT_SCRIPT)
 
-    async def hit(self, key: str, rate: Rate, now: datetime) -> Count:
-        hits, ttl_ms = await self._script(keys=[REDIS_PREFIX + key], args=[rate.seconds * 1000])
+    async def hit(self, key: str, rate: Rate, now: datetime, amount: int = 1) -> Count:
+        hits, ttl_ms = await self._script(keys=[REDIS_PREFIX + key], args=[rate.seconds * 1000, amount])
         return Count(hits=int(hits), retry_after=max(1, math.ceil(int(ttl_ms) / 1000)))
 
     async def close(self) -> None:

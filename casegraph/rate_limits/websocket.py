@@ -26,14 +26,16 @@ from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionErrorM
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage as LegacyConnectionInitMessage
 
 from casegraph.rate_limits.limiter import RateLimiter, Refusal
+from casegraph.rate_limits.sockets import TooManySockets
 
 TRY_AGAIN_LATER: Final = 1013
 
 
 class ConnectionRateLimited(Exception):
-    """Raised by ``on_ws_connect`` when the user has opened too many connections."""
+    """Raised by ``on_ws_connect`` when the user has opened too many connections (or holds too
+    many open)."""
 
-    def __init__(self, refusal: Refusal) -> None:
+    def __init__(self, refusal: Refusal | TooManySockets) -> None:
         super().__init__(refusal.message)
         self.refusal = refusal
 

@@ -224,3 +224,36 @@ async def test_subscribers_sharing_a_payload_differ_only_by_their_operation_id(
     assert first.frames and len(first.frames) == len(second.frames)
     for mine, theirs in zip(first.frames, second.frames, strict=True):
         assert mine.replace('"id":"a"', '"id":"b"', 1) == theirs
+
+
+async def test_legacy_and_modern_subscribers_of_a_class_share_one_execution(
+    world: World, live: LiveEvents, schema: Schema
+) -> None:
+    # given: the same subscription from three of an agent's sockets, one graphql-transport-ws and
+    # two legacy graphql-ws (their messages say "data" where the modern protocol says "next")
+    dispatcher = FanoutDispatcher(schema)
+    operation = parse(PURE).definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    plan = dispatcher.plan_for(query=PURE, operation_name=None, variables=None, operation=operation, fragments={})
+    captures = []
+    for number, frame_type in enumerate(("next", "data", "data")):
+        who = "agent"
+        capture = Capture()
+        follower = dispatcher.follow(
+            hub=live.hub, actor=world.actor(who), flt=every_visible_case(), plan=plan,
+            outlet=Outlet(capture.send, capture.send_now), context=context_of(world, who, live), owner=capture,
+            operation_id=str(number), frame_type=frame_type,
+        )
+        await follower.start(None)
+        captures.append(capture)
+    # when
+    await make_events(world, live, [])
+    # then: one execution per event for all three, each frame typed for its protocol
+    frames = [[json.loads(frame) for frame in capture.frames] for capture in captures]
+    assert len(frames[0]) == 4 and all(len(theirs) == 4 for theirs in frames)  # the ROADS case's events
+    assert dispatcher.executions == 4
+    assert [{message["type"] for message in messages} for messages in frames] == [{"next"}, {"data"}, {"data"}]
+    assert all(
+        [message["payload"] for message in messages] == [message["payload"] for message in frames[0]]
+        for messages in frames
+    )

@@ -82,19 +82,21 @@ def test_query_limits_are_read_from_the_environment(tmp_path: Path) -> None:
             "CASEGRAPH_MAX_TOKENS": "900",
             "CASEGRAPH_MAX_COMPLEXITY": "1234",
             "CASEGRAPH_MAX_PAGE_SIZE": "25",
+            "CASEGRAPH_MAX_REPRESENTATIONS": "60",
         },
         dotenv=tmp_path / ".env",
     )
     # then
     assert settings.query_limits == QueryLimits(
-        max_depth=7, max_aliases=8, max_tokens=900, max_complexity=1234, max_page_size=25
+        max_depth=7, max_aliases=8, max_tokens=900, max_complexity=1234, max_page_size=25, max_representations=60
     )
 
 
 def test_the_default_query_limits_are_those_of_the_api() -> None:
     # then: api.md fixes depth, aliases and the page size
     assert Settings.from_env({}, dotenv=Path("/nonexistent/.env")).query_limits == QueryLimits(
-        max_depth=15, max_aliases=100, max_tokens=5000, max_complexity=20000, max_page_size=100
+        max_depth=15, max_aliases=100, max_tokens=5000, max_complexity=20000, max_page_size=100,
+        max_representations=500,
     )
 
 
@@ -249,6 +251,76 @@ async def test_lists_without_a_page_size_count_as_the_assumed_size(limited: Limi
         response = await client.post("{ cases(first: 3) { edges { node { tasks { id } } } } }", token=world.token(settings, "agent"))
     # then: cases + edges + 3 × (node + tasks + ASSUMED_LIST_SIZE × id)
     assert limit_refusal(response)["extensions"]["actual"] == 2 + 3 * (2 + ASSUMED_LIST_SIZE)
+
+
+# --- federation: _entities -------------------------------------------------------------------------
+
+# 1 (_entities) + per representation 2 (id, number): exactly 1 + 2 × representations.
+ENTITY_NUMBERS = "query E($r: [_Any!]!) { _entities(representations: $r) { ... on Case { id number } } }"
+# What a gateway could be made to send: one case's history page for every representation.
+ENTITY_HISTORIES = (
+    "query E($r: [_Any!]!) { _entities(representations: $r) { ... on Case { id "
+    "history(first: 100) { edges { node { id sequence action actor { id name } } } } } } }"
+)
+
+
+async def test_each_entity_representation_counts_towards_the_complexity(
+    limited: Limited, world: World, settings: Settings
+) -> None:
+    # given
+    case = await insert_case(world)
+    token = world.token(settings, "agent")
+    async with limited(max_complexity=21) as client:
+        # when: ten representations cost exactly the limit, eleven one field-pair more
+        allowed = await runs(client, ENTITY_NUMBERS, {"r": [{"__typename": "Case", "id": case.id}] * 10}, token=token)
+        refused = await client.post(ENTITY_NUMBERS, {"r": [{"__typename": "Case", "id": case.id}] * 11}, token=token)
+        literal = await client.post(
+            "{ _entities(representations: [" + ", ".join([f'{{__typename: "Case", id: "{case.id}"}}'] * 11)
+            + "]) { ... on Case { id number } } }",
+            token=token,
+        )
+    # then
+    assert [entity["number"] for entity in allowed["_entities"]] == [case.number] * 10
+    for response in (refused, literal):
+        assert limit_refusal(response)["extensions"] == {
+            "code": QUERY_LIMIT_EXCEEDED, "limit": "complexity", "max": 21, "actual": 23,
+        }
+
+
+async def test_an_entities_call_with_more_representations_than_allowed_is_refused(
+    limited: Limited, world: World, settings: Settings
+) -> None:
+    # given
+    case = await insert_case(world)
+    token = world.token(settings, "agent")
+    representation = {"__typename": "Case", "id": case.id}
+    async with limited(max_representations=3) as client:
+        # when
+        allowed = await runs(client, ENTITY_NUMBERS, {"r": [representation] * 3}, token=token)
+        refused = await client.post(ENTITY_NUMBERS, {"r": [representation] * 4}, token=token)
+    # then
+    assert len(allowed["_entities"]) == 3
+    error = limit_refusal(refused)
+    assert error["extensions"] == {"code": QUERY_LIMIT_EXCEEDED, "limit": "representations", "max": 3, "actual": 4}
+    assert "at most 3" in error["message"]
+
+
+async def test_a_thousand_representations_of_one_case_history_are_refused_before_running(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given the default limits and a case with a history
+    case = await insert_case(world)
+    # when
+    response = await client.post(
+        ENTITY_HISTORIES, {"r": [{"__typename": "Case", "id": case.id}] * 1000}, token=world.token(settings, "agent")
+    )
+    # then: refused for both the count and the cost, nothing executed
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body.get("data") is None
+    limits = {error["extensions"]["limit"]: error["extensions"] for error in body["errors"]}
+    assert limits["representations"]["actual"] == 1000
+    assert limits["complexity"]["actual"] > 20000
 
 
 @strawberry.type

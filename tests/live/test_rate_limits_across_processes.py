@@ -5,8 +5,10 @@
 - a user over the per-user connection limit is closed with 1013 "Try Again Later" and the wait,
   which a client can tell from 4403 "Forbidden"; the legacy protocol says so in connection_error;
 - mutations over WebSocket share the count of those over HTTP;
+- a user holding as many open connections as allowed (CASEGRAPH_RATE_SOCKETS_PER_USER) is
+  refused one more with 1013 and a reason saying so, until one of them closes;
 - two processes on one PostgreSQL database (database store) or one Redis (Redis store) keep one
-  count between them.
+  count between them, and one tally of each user's open connections.
 
 Memory and database windows are aligned to the clock: a test that must fit a burst into one
 window first waits for a fresh window if the current one is about to end.
@@ -55,6 +57,7 @@ ALL_OFF = {
     "rate_mutations_per_ip": "off",
     "rate_connections_per_user": "off",
     "rate_connections_per_ip": "off",
+    "rate_sockets_per_user": "off",
 }
 
 
@@ -191,6 +194,58 @@ async def test_a_user_over_the_connection_limit_is_told_when_to_retry_not_forbid
         assert connection.ws.close_code is None
 
 
+# -- open WebSocket connections per user ----------------------------------------------------------
+
+OPEN_LIMIT_REASON = "Too many open connections: at most 2 per user."
+
+
+@pytest.fixture(scope="module")
+def sockets_limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = sqlite_server("sockets-per-user", tmp_path_factory.mktemp("rate-sockets"), rate_sockets_per_user="2")
+    yield server
+    server.stop()
+
+
+async def until_accepted(url: str, sub: str) -> None:
+    """Connect until the server has taken back a closed connection's place (the close is async)."""
+    async with asyncio.timeout(10):
+        while True:
+            try:
+                async with ws_connect(url, token(sub)) as connection:
+                    assert connection.ws.close_code is None
+                    return
+            except WsClosed as closed:
+                assert (closed.code, closed.reason) == (TRY_AGAIN_LATER, OPEN_LIMIT_REASON)
+                await asyncio.sleep(0.05)
+
+
+async def test_a_user_holding_as_many_open_connections_as_allowed_is_refused_one_more(
+    sockets_limited: ServerProcess,
+) -> None:
+    url, sub = sockets_limited.ws_url, person()
+    async with contextlib.AsyncExitStack() as stack:
+        first = await stack.enter_async_context(ws_connect(url, token(sub)))
+        await stack.enter_async_context(ws_connect(url, token(sub), protocol=LEGACY_WS))
+        # when a third opens, on either protocol
+        with pytest.raises(WsClosed) as refused:
+            async with ws_connect(url, token(sub)):
+                pass
+        message, legacy_code, legacy_reason = await legacy_refusal(url, sub)
+        # someone else is not held by this user's connections
+        async with ws_connect(url, token(person())):
+            pass
+        # then: refused with the reason; the open ones still work
+        assert (refused.value.code, refused.value.reason) == (TRY_AGAIN_LATER, OPEN_LIMIT_REASON)
+        assert (legacy_code, legacy_reason) == (TRY_AGAIN_LATER, OPEN_LIMIT_REASON)
+        assert message["type"] == "connection_error"
+        assert message["payload"] == {"message": OPEN_LIMIT_REASON,
+                                      "extensions": {"code": RATE_LIMITED, "openConnections": 2}}
+        assert (await (await first.subscribe("query { me { id } }")).next())["id"] == sub
+        # and once one closes, its place is free again
+        await first.ws.close()
+        await until_accepted(url, sub)
+
+
 async def test_mutations_over_websocket_count_with_those_over_http(user_limited: ServerProcess) -> None:
     sub = person()
     await fresh_window(3600, needed=30)
@@ -223,7 +278,7 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     workdir = tmp_path_factory.mktemp(f"rate-{store}")
     with postgres_database() as database_url:
         env = server_env(database_url=database_url, broadcast_url=redis_url or "memory://",
-                         **{**ALL_OFF, "rate_mutations_per_user": "4/3"})
+                         **{**ALL_OFF, "rate_mutations_per_user": "4/3", "rate_sockets_per_user": "2"})
         run_cli(["migrate"], env, workdir)
         with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=2) as pool:
             starting = [pool.submit(start_server, f"rate-{store}-{name}", env, workdir, wait_ready=True)
@@ -233,6 +288,21 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                     stack.callback(future.result().stop)
             a, b = (future.result() for future in starting)
             yield Pair(a=a, b=b, store=store)
+
+
+async def test_processes_share_one_tally_of_a_users_open_connections(pair: Pair) -> None:
+    sub = person()
+    async with contextlib.AsyncExitStack() as stack:
+        on_a = await stack.enter_async_context(ws_connect(pair.a.ws_url, token(sub)))
+        await stack.enter_async_context(ws_connect(pair.b.ws_url, token(sub), protocol=LEGACY_WS))
+        for server in (pair.a, pair.b):
+            with pytest.raises(WsClosed) as refused:
+                async with ws_connect(server.ws_url, token(sub)):
+                    pass
+            assert (refused.value.code, refused.value.reason) == (TRY_AGAIN_LATER, OPEN_LIMIT_REASON)
+        # a connection closed on one process frees a place on the other
+        await on_a.ws.close()
+        await until_accepted(pair.b.ws_url, sub)
 
 
 async def test_processes_share_one_count_and_its_window(pair: Pair) -> None:
