@@ -91,6 +91,12 @@ class Loaders:
         stages: frozenset[CaseStage] = await loader.load(case_id)
         return stages
 
+    async def open_step_count(self, case_id: str) -> int:
+        """Playbook steps of the case not ticked off yet, required or not."""
+        loader = self.loader("open_steps_by_case", lambda: DataLoader(_open_steps))
+        count: int = await loader.load(case_id)
+        return count
+
     async def playbook_enforced(self, case_type_id: int) -> bool:
         loader = self.loader("enforced_playbook_by_type", lambda: DataLoader(_enforced_playbooks))
         enforced: bool = await loader.load(case_type_id)
@@ -143,6 +149,14 @@ async def _open_required_stages(keys: Sequence[str]) -> list[frozenset[CaseStage
     for case_id, stage in rows:
         stages[str(case_id)].add(CaseStage(stage))
     return [frozenset(stages.get(key, ())) for key in keys]
+
+
+async def _open_steps(keys: Sequence[str]) -> list[int]:
+    rows = await CaseStep.filter(case_id__in=list(set(keys)), done_at__isnull=True).values_list("case_id", flat=True)
+    counts: dict[str, int] = defaultdict(int)
+    for case_id in rows:
+        counts[str(case_id)] += 1
+    return [counts.get(key, 0) for key in keys]
 
 
 async def _enforced_playbooks(keys: Sequence[int]) -> list[bool]:

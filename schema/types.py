@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from casegraph.domain import lifecycle
+from casegraph.domain import desk_actions, lifecycle
 from casegraph.domain.enums import Role as DomainRole
 from casegraph.domain.relations import relations_of
 from casegraph.services.case_queries import case_history
@@ -442,11 +442,15 @@ class Case:
         survey_submitted = False
         if record.solution_accepted:
             survey_submitted = await info.context.loaders.survey_by_case.load(record.id) is not None
+        relations = relations_of(actor, record.parties())
+        open_steps = 0
+        if relations & desk_actions.STEP_KEEPERS and not lifecycle.is_terminal(record.status):
+            open_steps = await info.context.loaders.open_step_count(record.id)
         return await refined_available_actions(
             loaders=info.context.loaders,
             record=record,
-            relations=relations_of(actor, record.parties()),
-            facts=record.facts(open_tasks=open_tasks, survey_submitted=survey_submitted),
+            relations=relations,
+            facts=record.facts(open_tasks=open_tasks, survey_submitted=survey_submitted, open_steps=open_steps),
         )
 
     @strawberry.field(description="The case's events, oldest first.")

@@ -96,7 +96,7 @@ class CaseRecord:
             task_assignee_ids=task_assignee_ids,
         )
 
-    def facts(self, *, open_tasks: int = 0, survey_submitted: bool = False) -> Facts:
+    def facts(self, *, open_tasks: int = 0, survey_submitted: bool = False, open_steps: int = 0) -> Facts:
         return Facts(
             has_title=bool(self.title),
             has_case_type=self.case_type_id is not None,
@@ -105,6 +105,7 @@ class CaseRecord:
             survey_submitted=survey_submitted,
             deleted=self.deleted,
             remembered=self.remembered,
+            open_steps=open_steps,
         )
 
     def to_json(self) -> dict[str, Any]:

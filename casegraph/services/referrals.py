@@ -30,6 +30,7 @@ from casegraph.domain.enums import (
     Role,
     TaskState,
 )
+from casegraph.domain.desk_actions import OPEN_NOT_RESOLVED, REFERRERS
 from casegraph.domain.errors import DomainError, not_found, permission_denied, transition_not_allowed, validation_failed, version_conflict
 from casegraph.domain.lifecycle import State
 from casegraph.domain.relations import Actor, relations_of
@@ -55,7 +56,6 @@ from models import (
 )
 
 MAX_ATTEMPTS: Final = 1000  # lost races before giving up (see case_actions.MAX_ATTEMPTS)
-REFERRERS: Final = frozenset({Relation.ASSIGNEE, Relation.MANAGER})
 OPEN_REFERRAL: Final = (ReferralStatus.PENDING, ReferralStatus.DELIVERED, ReferralStatus.ACCEPTED)
 # A status a partner's update may set, and what it may replace: decisions are final.
 STATUS_RANK: Final = {
@@ -147,7 +147,7 @@ async def refer_case(
     case = await load_visible_case(actor, case_id)
     if not relations_of(actor, case.parties()) & REFERRERS:
         raise permission_denied("Only the case's agent or a manager of its group may refer it.")
-    if case.state not in lifecycle.SUBMITTED_NON_TERMINAL or case.status is CaseStatus.RESOLVED:
+    if case.state not in OPEN_NOT_RESOLVED:
         raise transition_not_allowed(f"A case in {case.stage.value}/{case.status.value} cannot be referred.")
     try:
         partner = await partner_by_code(partner_code, active_only=True)
