@@ -406,7 +406,7 @@ async def test_available_actions_leave_out_stage_moves_held_by_an_open_required_
     after = await offered(client, token("agent"), case_id)
     # then: leaving the stage is offered only once the mutation would be accepted
     assert "BEGIN_REVIEW" not in before and "PROPOSE_SOLUTION" not in before
-    assert {"UPDATE", "REQUEST_INFO"} <= set(before)
+    assert {"UPDATE", "REQUEST_INFO", "COMPLETE_STEP"} <= set(before)
     assert {"BEGIN_REVIEW", "PROPOSE_SOLUTION"} <= set(after)
 
 
