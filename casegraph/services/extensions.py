@@ -24,7 +24,7 @@ from casegraph.services.finished_case_tasks import cancel_tasks_of_finished_case
 from casegraph.services.intake import check_required_fields_at_submit
 from casegraph.services.playbooks import check_required_steps, copy_playbook_on_submission
 from casegraph.services.records import CaseRecord, EventRecord
-from casegraph.services.referral_outbox import enqueue_referral_updates
+from casegraph.services.referral_outbox import enqueue_referral_outcomes, enqueue_referral_updates
 from casegraph.services.sla_timers import track_sla
 from casegraph.services.webhooks import enqueue_webhooks
 
@@ -57,6 +57,7 @@ CHANGE_HOOKS: list[ChangeHook] = [
     track_sla,  # SLAs: timers run, pause and stop with the case; alerts are planned
     enqueue_webhooks,  # webhooks: one outbox delivery per matching endpoint, sent after commit
     enqueue_referral_updates,  # referrals: a received case's changes go back to the referring agency
+    enqueue_referral_outcomes,  # referrals: a referred case's end closes (or reopens) the partner's case
 ]
 
 

@@ -56,7 +56,7 @@ class Received:
     created: bool
 
 
-async def _partner_of(actor: Actor) -> PartnerAgency:
+async def partner_of(actor: Actor) -> PartnerAgency:
     if not actor.has(Role.PARTNER) or actor.agency is None:
         raise permission_denied("Only a partner agency's service account may send a referral.")
     partner = await PartnerAgency.filter(code=actor.agency, active=True).first()
@@ -87,7 +87,7 @@ async def _existing(partner: PartnerAgency, referral_id: str) -> Received | None
 
 
 async def receive_referral(*, actor: Actor, message: IncomingReferral, now: datetime, publisher: Publisher) -> Received:
-    partner = await _partner_of(actor)
+    partner = await partner_of(actor)
     referral_id = uuid_key(message.referral_id)
     if referral_id is None:
         raise validation_failed("referralId", "referralId must be a UUID.")
