@@ -453,6 +453,19 @@ class Case:
             facts=record.facts(open_tasks=open_tasks, survey_submitted=survey_submitted, open_steps=open_steps),
         )
 
+    @strawberry.field(description=(
+        "The fields the viewer may change now with updateCase (comment and workNote aside): what an edit "
+        "form offers. Empty when the viewer may only add notes, or not update at all."))
+    def editable_fields(self, info: Info) -> list[str]:
+        actor = info.context.actor
+        if actor is None:
+            return []
+        record = self._record
+        return lifecycle.editable_fields(
+            workflow=record.workflow, state=record.state, relations=relations_of(actor, record.parties()),
+            facts=record.facts(),
+        )
+
     @strawberry.field(description="The case's events, oldest first.")
     async def history(self, info: Info, first: int | None = None, after: str | None = None) -> CaseEventConnection:
         page = await case_history(

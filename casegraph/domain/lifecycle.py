@@ -315,6 +315,20 @@ def available_actions(
     ]
 
 
+# Inputs of UPDATE that are notes on the case rather than changes to its fields.
+NOTE_FIELDS: Final = frozenset({"comment", "workNote"})
+
+
+def editable_fields(
+    *, workflow: Workflow, state: State, relations: frozenset[Relation], facts: Facts
+) -> list[str]:
+    """The case fields the viewer's UPDATE may change now (notes aside): what an edit form shows."""
+    verdict = decide(action=CaseAction.UPDATE, workflow=workflow, state=state, relations=relations, facts=facts)
+    if not verdict.allowed or verdict.grant is None or verdict.grant.fields is None:
+        return []
+    return sorted(verdict.grant.fields - NOTE_FIELDS)
+
+
 def _resolve_target(to: To, workflow: Workflow, state: State, facts: Facts) -> State:
     if isinstance(to, Target):
         if to is Target.SAME:

@@ -11,8 +11,6 @@ import { REFERRAL_MUTATIONS } from "./actions.js";
 import { formatDateTime, humanize, statusLabel } from "./format.js";
 
 const CLOSED_STATUSES = new Set(["RESOLVED", "CLOSED", "CANCELLED"]);
-// The server refers only submitted cases that are neither resolved nor finished.
-const NOT_REFERABLE = new Set(["DRAFT", ...CLOSED_STATUSES]);
 const OPEN_TASK_STATES = new Set(["OPEN", "IN_PROGRESS"]);
 
 // Who may refer at all (the server's `referralPartners` answers only them; a field agent may not).
@@ -23,9 +21,10 @@ export function refersCases(roles) {
   return (roles ?? []).some((role) => REFERRING_ROLES.has(role));
 }
 
-/** Whether the refer form is offered: to staff who refer, on a submitted case still being worked on. */
-export function mayOfferReferral(detail, staff) {
-  return staff && !detail.deletedAt && !NOT_REFERABLE.has(detail.status);
+/** Whether the refer form is offered: when the server would take a referral from this viewer now
+ * (availableActions holds REFER: the case's agent or a manager, on a case still being worked on). */
+export function mayOfferReferral(detail) {
+  return !detail.deletedAt && (detail.availableActions ?? []).includes("REFER");
 }
 
 /**
@@ -345,7 +344,7 @@ export class ReferralsSection {
   }
 
   renderForm() {
-    const show = Boolean(this.detail) && mayOfferReferral(this.detail, this.staff) && this.partners !== null;
+    const show = Boolean(this.detail) && mayOfferReferral(this.detail) && this.partners !== null;
     this.form.hidden = !show;
     if (!show) return;
     const none = this.partners.length === 0;

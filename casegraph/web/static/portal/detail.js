@@ -89,6 +89,7 @@ export class CaseDetail {
       actions.has("SUBMIT") ? this._draft(item) : null,
       item.status === "AWAITING_INFO" && actions.has("UPDATE") ? this._infoRequest(item) : null,
       item.status === "RESOLVED" ? this._solution(item, actions) : null,
+      item.status === "CLOSED" ? this._outcome(item) : null,
       item.survey ? this._surveyThanks(item.survey) : null,
       !item.survey && actions.has("SUBMIT_SURVEY") ? this._survey(item) : null,
       h(
@@ -212,6 +213,21 @@ export class CaseDetail {
         : null,
       h("p", {}, "Work on your request continues once you answer."),
       form,
+    );
+  }
+
+  /** How a closed request ended: the solution accepted, or what staff wrote when closing it. */
+  _outcome(item) {
+    if (!item.resolutionCode && !item.resolutionNotes) return null;
+    return h(
+      "section",
+      { class: "outcome", testid: "case-outcome", "aria-labelledby": "outcome-heading" },
+      h("h3", { id: "outcome-heading" }, "Outcome"),
+      item.resolutionCode
+        ? h("p", { class: "solution-code", testid: "outcome-code", "data-code": item.resolutionCode },
+          resolutionLabel(item.resolutionCode))
+        : null,
+      item.resolutionNotes ? h("p", { class: "pre-wrap", testid: "outcome-notes" }, item.resolutionNotes) : null,
     );
   }
 
