@@ -2,7 +2,7 @@
 ended, and the agent dashboard offers no button the server would refuse.
 
 The requester sees the outcome of a closed case: the accepted solution's code and notes, or the
-notes an agent wrote when closing it. On the dashboard, an agent of the case's group who is not its
+notes an agent wrote when closing it; her timeline keeps every proposal, rejected ones included. On the dashboard, an agent of the case's group who is not its
 assignee may only add notes: no "Edit details…" form, no referral form; the assignee gets both.
 Every wait is Playwright's auto-waiting ``expect`` on the page as it is, never a reload.
 """
@@ -20,6 +20,7 @@ from tests.e2e.world import CASE_TYPE, act_as
 from tests.live.support import run_sync
 
 CLOSING_NOTES = "We replaced the missing sign on Elm Street this morning."
+FIRST_PROPOSAL = "Print the permit from the PDF we e-mailed you."
 SOLUTION = "Your parking permit was re-issued: it is in the post."
 
 
@@ -44,9 +45,14 @@ def test_the_portal_shows_how_a_closed_request_ended(open_window: Any, e2e_serve
     expect(outcome.get_by_test_id("outcome-code")).to_have_count(0)
     screens.shoot("closed by staff, with notes")
 
-    # when: a second request is resolved and she accepts the solution
+    # when: a second request gets a first solution she rejects, then one she accepts
     accepted_id, _ = file_case(window, "My parking permit did not arrive", "Applied three weeks ago.")
     run_sync(lambda: act_as(base, "dana", "assignToMe", {"caseId": accepted_id}))
+    run_sync(lambda: act_as(base, "dana", "proposeSolution", {
+        "caseId": accepted_id, "resolutionCode": "SOLVED_WORKAROUND", "resolutionNotes": FIRST_PROPOSAL}))
+    page.get_by_test_id("reject-reason").fill("I have no printer.")
+    page.get_by_test_id("reject-solution").click()
+    expect(detail.get_by_test_id("case-status")).to_have_attribute("data-status", "OPEN")
     run_sync(lambda: act_as(base, "dana", "proposeSolution", {
         "caseId": accepted_id, "resolutionCode": "SOLVED", "resolutionNotes": SOLUTION}))
     page.get_by_test_id("solution").get_by_test_id("accept-solution").click()
@@ -55,7 +61,12 @@ def test_the_portal_shows_how_a_closed_request_ended(open_window: Any, e2e_serve
     expect(detail.get_by_test_id("case-status")).to_have_attribute("data-status", "CLOSED")
     expect(detail.get_by_test_id("outcome-code")).to_have_attribute("data-code", "SOLVED")
     expect(detail.get_by_test_id("outcome-notes")).to_have_text(SOLUTION)
-    screens.shoot("accepted solution kept")
+    # and: her timeline still tells both proposals, the rejected one included
+    proposals = detail.locator('[data-testid="timeline-item"][data-action="PROPOSE_SOLUTION"]')
+    expect(proposals.get_by_test_id("timeline-outcome")).to_have_count(2)
+    expect(proposals.nth(0)).to_contain_text(FIRST_PROPOSAL)
+    expect(proposals.nth(1)).to_contain_text(SOLUTION)
+    screens.shoot("accepted solution kept, the rejected one in the timeline")
     assert window.marker() == marker
 
 

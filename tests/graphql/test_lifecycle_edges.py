@@ -168,3 +168,28 @@ async def test_available_actions_list_the_desk_actions_only_to_whom_the_server_a
     assert "COMPLETE_STEP" not in assignee  # the case type has no playbook: no step to tick off
     assert group_agent == {"UPDATE", "LINK_ARTICLE"}
     assert refused["errors"] == [{"code": "PERMISSION_DENIED", "field": None}]
+
+
+async def test_editable_fields_name_what_the_viewers_update_may_change(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given
+    case = await insert_case(world, state=(CaseStage.REVIEW, CaseStatus.OPEN))
+    query = "query Editable($id: ID!) { case(id: $id) { editableFields } }"
+
+    async def editable(who: str) -> list[str]:
+        fields: list[str] = (await client.data(query, {"id": case.id}, token=world.token(settings, who)))["case"][
+            "editableFields"]
+        return fields
+
+    # when
+    by_viewer = {who: await editable(who) for who in ("agent", "other_agent", "requester")}
+    refused = await act(client, mutation("updateCase"), world.token(settings, "other_agent"), caseId=case.id,
+                        title="Renamed")
+    # then: the group agent may only add notes, so an edit form has nothing to offer him
+    assert by_viewer == {
+        "agent": ["contactEmail", "contactPhone", "description", "impact", "latitude", "longitude", "title", "urgency"],
+        "other_agent": [],
+        "requester": ["contactEmail", "contactPhone", "description"],
+    }
+    assert refused["errors"] == [{"code": "PERMISSION_DENIED", "field": "title"}]

@@ -11,6 +11,9 @@ import { ACCEPT_SOLUTION, ANSWER, CANCEL_CASE, REJECT_SOLUTION, SUBMIT_CASE, SUB
 import { IdempotencyKey, field, formError, submitting } from "./forms.js";
 import { formatTime, happening, progressSteps, resolutionLabel, statusLabel } from "./labels.js";
 
+// Events whose details carry a resolution the requester should be able to read again later.
+const OUTCOME_ACTIONS = new Set(["PROPOSE_SOLUTION", "CLOSE", "MARK_DUPLICATE"]);
+
 const RATINGS = [
   [1, "Very dissatisfied"],
   [2, "Dissatisfied"],
@@ -383,9 +386,23 @@ export class CaseDetail {
             { testid: "timeline-item", "data-action": event.action },
             h("span", {}, text),
             h("span", { class: "meta" }, " · ", formatTime(event.occurredAt)),
+            this._proposal(event),
           ),
         ),
       ),
+    );
+  }
+
+  /** A proposal or a close, as it was then: each stays readable after a rejection or a later one. */
+  _proposal(event) {
+    const code = event.details?.resolutionCode;
+    const notes = event.details?.resolutionNotes;
+    if (!OUTCOME_ACTIONS.has(event.action) || (!code && typeof notes !== "string")) return null;
+    return h(
+      "div",
+      { class: "timeline-outcome", testid: "timeline-outcome" },
+      code ? h("p", { class: "solution-code", "data-code": code }, resolutionLabel(code)) : null,
+      typeof notes === "string" ? h("p", { class: "pre-wrap" }, notes) : null,
     );
   }
 

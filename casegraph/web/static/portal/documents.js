@@ -13,7 +13,7 @@ const CASE_DETAIL = `
   availableActions
   survey { rating comment submittedAt }
   comments { id body createdAt author { id name } }
-  history(first: 100) { edges { node { id action type toStatus occurredAt actor { id } } } }
+  history(first: 100) { edges { node { id action type toStatus occurredAt details actor { id } } } }
 `;
 
 const PAYLOAD_ERRORS = "errors { code field message }";
