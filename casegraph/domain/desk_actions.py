@@ -3,8 +3,9 @@
 Pure: standard library only. Referring a case to a partner, linking a knowledge article, marking
 a duplicate, ticking off a playbook step and splitting a case are not rows of ``spec/lifecycle.md``
 but they are offered to the same viewers as buttons (``availableActions``). Who may take each from
-which states is written once here; the services authorize with these rows and ``availableActions``
-offers exactly what they would accept (their own inputs aside).
+which states is written once here: the services check their callers against these relation sets
+and states, and ``availableActions`` offers exactly what they would accept (their own inputs
+aside; tests/graphql/test_desk_actions_offered.py holds the two together).
 """
 
 from __future__ import annotations
@@ -40,11 +41,6 @@ DESK_RULES: Final[Mapping[CaseAction, Rule]] = {
     )
 }
 SPLITTABLE: Final = OPEN_NOT_RESOLVED
-
-
-def authorize(action: CaseAction, relations: frozenset[Relation], state: State) -> Grant:
-    """PERMISSION_DENIED unless a relation of the actor is listed for the desk action."""
-    return lifecycle.authorize(action, relations, state, rules=DESK_RULES)
 
 
 def available_actions(

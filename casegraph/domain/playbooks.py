@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from casegraph.domain import lifecycle
 from casegraph.domain.enums import CaseAction, CaseStage, Relation, Workflow
 from casegraph.domain.errors import transition_not_allowed, validation_failed
-from casegraph.domain import lifecycle
 from casegraph.domain.lifecycle import State
 
 # The stages a workflow passes through after submission, in order; steps live in these.
@@ -22,7 +22,6 @@ PLAYBOOK_STAGES: Final[Mapping[Workflow, tuple[CaseStage, ...]]] = {
     Workflow.CUSTOMER_SERVICE: (CaseStage.INTAKE, CaseStage.DECISION),
 }
 MAX_STEPS: Final = 100
-
 
 # The checklist paces the staff's own progress forward. It never holds back an exit (closing or
 # cancelling, by anyone), the requester rejecting a solution (the case goes back), closing a case

@@ -33,8 +33,8 @@ from tortoise.transactions import in_transaction
 
 from casegraph.domain import lifecycle
 from casegraph.domain import knowledge as rules
-from casegraph.domain.enums import CaseAction, CaseEventType, ErrorCode, Relation, ResolutionCode
 from casegraph.domain.desk_actions import LINKERS
+from casegraph.domain.enums import CaseAction, CaseEventType, ErrorCode, ResolutionCode
 from casegraph.domain.errors import (
     DomainError,
     permission_denied,

@@ -21,16 +21,15 @@ from typing import Any, Final
 from tortoise.exceptions import IntegrityError
 
 from casegraph.domain import lifecycle
+from casegraph.domain.desk_actions import OPEN_NOT_RESOLVED, REFERRERS
 from casegraph.domain.enums import (
     CaseAction,
     CaseEventType,
     CaseStatus,
-    Relation,
     ResolutionCode,
     Role,
     TaskState,
 )
-from casegraph.domain.desk_actions import OPEN_NOT_RESOLVED, REFERRERS
 from casegraph.domain.errors import DomainError, not_found, permission_denied, transition_not_allowed, validation_failed, version_conflict
 from casegraph.domain.lifecycle import State
 from casegraph.domain.relations import Actor, relations_of
