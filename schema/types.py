@@ -21,6 +21,7 @@ from models import CaseTask as TaskRow
 from models import CaseType as CaseTypeRow
 from models import Comment as CommentRow
 from models import GroupMembership as MembershipRow
+from models import ReferralStatus as ReferralStatusRow
 from models import Survey as SurveyRow
 from models import User as UserRow
 from models import WorkNote as WorkNoteRow
@@ -446,11 +447,18 @@ class Case:
         open_steps = 0
         if relations & desk_actions.STEP_KEEPERS and not lifecycle.is_terminal(record.status):
             open_steps = await info.context.loaders.open_step_count(record.id)
+        referral = None
+        if record.channel is Channel.PARTNER and relations & desk_actions.REFERRAL_ACCEPTERS:
+            referral = await info.context.loaders.inbound_referral_status(record.id)
         return await refined_available_actions(
             loaders=info.context.loaders,
             record=record,
             relations=relations,
-            facts=record.facts(open_tasks=open_tasks, survey_submitted=survey_submitted, open_steps=open_steps),
+            facts=record.facts(
+                open_tasks=open_tasks, survey_submitted=survey_submitted, open_steps=open_steps,
+                referral_undecided=referral is ReferralStatusRow.DELIVERED,
+                referral_open=referral in (ReferralStatusRow.DELIVERED, ReferralStatusRow.ACCEPTED),
+            ),
         )
 
     @strawberry.field(description=(

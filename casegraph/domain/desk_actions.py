@@ -1,7 +1,8 @@
 """The service desk's actions around the life cycle, in the life-cycle table's own shape.
 
-Pure: standard library only. Referring a case to a partner, linking a knowledge article, marking
-a duplicate, ticking off a playbook step and splitting a case are not rows of ``spec/lifecycle.md``
+Pure: standard library only. Referring a case to a partner (and deciding on one a partner referred
+to us), linking a knowledge article, marking a duplicate, ticking off a playbook step and
+splitting a case are not rows of ``spec/lifecycle.md``
 but they are offered to the same viewers as buttons (``availableActions``). Who may take each from
 which states is written once here: the services check their callers against these relation sets
 and states, and ``availableActions`` offers exactly what they would accept (their own inputs
@@ -24,6 +25,10 @@ REFERRERS: Final = frozenset({R.ASSIGNEE, R.MANAGER})
 SPLITTERS: Final = frozenset({R.ASSIGNEE, R.MANAGER})
 STEP_KEEPERS: Final = frozenset({R.ASSIGNEE, R.MANAGER})
 LINKERS: Final = frozenset({R.ASSIGNEE, R.MANAGER, R.GROUP_AGENT})
+# A case a partner referred to us: any agent of its group may take it on; turning it down (which
+# cancels it here) is the case's agent's or a manager's call.
+REFERRAL_ACCEPTERS: Final = frozenset({R.ASSIGNEE, R.MANAGER, R.GROUP_AGENT})
+REFERRAL_REJECTERS: Final = frozenset({R.ASSIGNEE, R.MANAGER})
 OPEN_NOT_RESOLVED: Final = lifecycle.SUBMITTED_NON_TERMINAL - {lifecycle.RESOLVED}
 
 DESK_RULES: Final[Mapping[CaseAction, Rule]] = {
@@ -38,6 +43,10 @@ DESK_RULES: Final[Mapping[CaseAction, Rule]] = {
         Rule(A.COMPLETE_STEP, Target.SAME, (Grant(STEP_KEEPERS, lifecycle.SUBMITTED_NON_TERMINAL),),
              guards=(Guard.OPEN_STEP,)),
         Rule(A.SPLIT_CASE, Target.SAME, (Grant(SPLITTERS, OPEN_NOT_RESOLVED),)),
+        Rule(A.ACCEPT_REFERRAL, Target.SAME, (Grant(REFERRAL_ACCEPTERS, lifecycle.ALL_STATES - {lifecycle.DRAFT}),),
+             guards=(Guard.REFERRAL_UNDECIDED,)),
+        Rule(A.REJECT_REFERRAL, lifecycle.CANCELLED, (Grant(REFERRAL_REJECTERS, OPEN_NOT_RESOLVED),),
+             guards=(Guard.REFERRAL_OPEN,)),
     )
 }
 SPLITTABLE: Final = OPEN_NOT_RESOLVED

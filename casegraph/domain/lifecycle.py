@@ -84,6 +84,8 @@ class Guard(Enum):
     NO_SURVEY_YET = "no survey submitted yet"
     DELETED = "the case is deleted"
     OPEN_STEP = "a playbook step still open"
+    REFERRAL_UNDECIDED = "a partner's referral not yet accepted or rejected"
+    REFERRAL_OPEN = "a partner's referral not yet rejected"
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,9 @@ class Facts:
     deleted: bool = False
     remembered: State | None = None
     open_steps: int = 0
+    # The case came from a partner agency: its referral awaits our decision / is not rejected yet.
+    referral_undecided: bool = False
+    referral_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -352,6 +357,10 @@ def _guard_holds(guard: Guard, facts: Facts) -> bool:
         return not facts.survey_submitted
     if guard is Guard.OPEN_STEP:
         return facts.open_steps > 0
+    if guard is Guard.REFERRAL_UNDECIDED:
+        return facts.referral_undecided
+    if guard is Guard.REFERRAL_OPEN:
+        return facts.referral_open
     return facts.deleted
 
 

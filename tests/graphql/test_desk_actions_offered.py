@@ -5,6 +5,7 @@ states, the action is offered exactly when its mutation, sent with well-formed i
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,10 +13,10 @@ import pytest
 
 from casegraph.domain import lifecycle as lc
 from casegraph.domain.desk_actions import DESK_RULES
-from casegraph.domain.enums import CaseAction
+from casegraph.domain.enums import CaseAction, Channel
 from casegraph.services.records import CaseRecord
 from casegraph.settings import Settings
-from models import CaseStep
+from models import Case, CaseStep, PartnerAgency, Referral, ReferralDirection, ReferralStatus
 from tests.helpers import GraphQLClient, World, insert_case
 from tests.referrals.test_referrals_graphql import add_partner
 
@@ -23,6 +24,8 @@ ERRORS = "errors { code field }"
 REFUSALS = {"PERMISSION_DENIED", "TRANSITION_NOT_ALLOWED", "NOT_FOUND"}
 VIEWERS = ["agent", "manager", "other_agent", "requester"]  # assignee, manager, group agent, requester
 STATES = [lc.INTAKE_NEW, lc.REVIEW_OPEN, lc.PROCESS_AWAITING, lc.RESOLVED, lc.CLOSED]
+# Mutations whose input type is not named after them.
+SHARED_INPUTS = {"acceptReferral": "DecideReferralInput", "rejectReferral": "DecideReferralInput"}
 OFFERED_QUERY = "query Offered($id: ID!) { case(id: $id) { availableActions } }"
 
 Setup = Callable[[GraphQLClient, World, Settings, CaseRecord], Awaitable[tuple[str, dict[str, Any]]]]
@@ -60,9 +63,30 @@ async def _split(client: GraphQLClient, world: World, settings: Settings, case: 
     return "splitCase", {"caseId": case.id, "children": [{"caseTypeCode": "POTHOLE", "title": "The other hole"}]}
 
 
+async def _received(case: CaseRecord, world: World) -> None:
+    """Make the case one HEALTH referred to us, its referral awaiting our decision."""
+    partner = await PartnerAgency.get(code="HEALTH")
+    await Case.filter(id=case.id).update(channel=Channel.PARTNER, referred_agency="HEALTH")
+    now = world.clock()
+    await Referral.create(id=uuid.uuid4(), direction=ReferralDirection.INBOUND, partner_id=partner.id, case_id=case.id,
+                          remote_referral_id=uuid.uuid4(), status=ReferralStatus.DELIVERED, created_at=now,
+                          updated_at=now, delivered_at=now)
+
+
+async def _accept_referral(client: GraphQLClient, world: World, settings: Settings, case: CaseRecord) -> tuple[str, dict[str, Any]]:
+    await _received(case, world)
+    return "acceptReferral", {"caseId": case.id}
+
+
+async def _reject_referral(client: GraphQLClient, world: World, settings: Settings, case: CaseRecord) -> tuple[str, dict[str, Any]]:
+    await _received(case, world)
+    return "rejectReferral", {"caseId": case.id, "reason": "Not ours."}
+
+
 SETUPS: dict[CaseAction, Setup] = {
     CaseAction.REFER: _refer, CaseAction.LINK_ARTICLE: _link, CaseAction.MARK_DUPLICATE: _duplicate,
     CaseAction.COMPLETE_STEP: _step, CaseAction.SPLIT_CASE: _split,
+    CaseAction.ACCEPT_REFERRAL: _accept_referral, CaseAction.REJECT_REFERRAL: _reject_referral,
 }
 
 
@@ -86,8 +110,8 @@ async def test_a_desk_action_is_offered_exactly_when_its_mutation_is_accepted(
             offered = action.value in (await client.data(OFFERED_QUERY, {"id": case.id}, token=token))["case"][
                 "availableActions"]
             # when
-            name = field[0].upper() + field[1:]
-            payload = (await client.data(f"mutation($input: {name}Input!) {{ {field}(input: $input) {{ {ERRORS} }} }}",
+            input_type = SHARED_INPUTS.get(field, field[0].upper() + field[1:] + "Input")
+            payload = (await client.data(f"mutation($input: {input_type}!) {{ {field}(input: $input) {{ {ERRORS} }} }}",
                                          {"input": values}, token=token))[field]
             codes = {e["code"] for e in payload["errors"]}
             # then (collected, so a failure shows every disagreement at once)

@@ -10,7 +10,6 @@ import { h, clear } from "../lib/dom.js";
 import { REFERRAL_MUTATIONS } from "./actions.js";
 import { formatDateTime, humanize, statusLabel } from "./format.js";
 
-const CLOSED_STATUSES = new Set(["RESOLVED", "CLOSED", "CANCELLED"]);
 const OPEN_TASK_STATES = new Set(["OPEN", "IN_PROGRESS"]);
 
 // Who may refer at all (the server's `referralPartners` answers only them; a field agent may not).
@@ -221,8 +220,9 @@ export class ReferralsSection {
       }, "Retry"));
     }
     if (referral.direction !== "INBOUND") return buttons;
-    const caseOpen = !CLOSED_STATUSES.has(this.detail.status);
-    if (referral.status === "DELIVERED") {
+    // Deciding is offered as the server would take it from this viewer (availableActions).
+    const offered = new Set(this.detail.availableActions ?? []);
+    if (referral.status === "DELIVERED" && offered.has("ACCEPT_REFERRAL")) {
       buttons.push(h("button", {
         type: "button", class: "primary", testid: "referral-accept", "aria-label": `Accept the referral ${label}`,
         onClick: async (event) => {
@@ -236,7 +236,7 @@ export class ReferralsSection {
         },
       }, REFERRAL_MUTATIONS.accept.label));
     }
-    if ((referral.status === "DELIVERED" || referral.status === "ACCEPTED") && caseOpen) {
+    if ((referral.status === "DELIVERED" || referral.status === "ACCEPTED") && offered.has("REJECT_REFERRAL")) {
       const open = this.rejectForms.get(referral.id);
       if (open) {
         slot.append(open);
