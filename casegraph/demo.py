@@ -170,6 +170,7 @@ async def _seed() -> None:
                 counter += 1
                 requester = requesters[counter % len(requesters)]
                 place = rng.choice(PLACES)
+                # The seed plays the intake path each case came by (the portal, a call, a mail).
                 created = await create_case(
                     actor=actors[requester],
                     new=NewCase(
@@ -178,8 +179,8 @@ async def _seed() -> None:
                         description=f"Reported by {requester} via the portal. Near {place}.",
                         impact=rng.choice((1, 2, 3)),
                         urgency=rng.choice((1, 2, 3)),
-                        channel=rng.choice((Channel.PORTAL, Channel.PORTAL, Channel.PHONE, Channel.EMAIL)),
                     ),
+                    via=rng.choice((Channel.PORTAL, Channel.PORTAL, Channel.PHONE, Channel.EMAIL)),
                     now=clock.tick(rng.randint(20, 60)),
                     publisher=publisher,
                 )

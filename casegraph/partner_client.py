@@ -25,7 +25,11 @@ RECEIVE: Final = """mutation ReceiveReferral($input: ReceiveReferralInput!) {
 UPDATE: Final = """mutation RecordReferralUpdate($input: ReferralUpdateInput!) {
   recordReferralUpdate(input: $input) { applied errors { code message field } }
 }"""
-OPERATIONS: Final = {"referral": ("receiveReferral", RECEIVE), "referral_update": ("recordReferralUpdate", UPDATE)}
+OUTCOME: Final = """mutation RecordReferralOutcome($input: ReferralOutcomeInput!) {
+  recordReferralOutcome(input: $input) { applied errors { code message field } }
+}"""
+OPERATIONS: Final = {"referral": ("receiveReferral", RECEIVE), "referral_update": ("recordReferralUpdate", UPDATE),
+                     "referral_outcome": ("recordReferralOutcome", OUTCOME)}
 # Payload refusals that may go away by themselves (a race on the partner's side).
 TRANSIENT_CODES: Final = frozenset({"VERSION_CONFLICT", "TRANSITION_NOT_ALLOWED", "RATE_LIMITED", "INTERNAL_ERROR",
                                     "UNAUTHENTICATED", "UNAVAILABLE"})

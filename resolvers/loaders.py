@@ -18,7 +18,22 @@ from casegraph.domain.relations import Actor
 from casegraph.fastpath import statements
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from casegraph.services.visibility import visible_cases
-from models import AssignmentGroup, Case, CaseStep, CaseTask, CaseType, Comment, GroupMembership, Playbook, Survey, User, WorkNote
+from models import (
+    AssignmentGroup,
+    Case,
+    CaseStep,
+    CaseTask,
+    CaseType,
+    Comment,
+    GroupMembership,
+    Playbook,
+    Referral,
+    ReferralDirection,
+    ReferralStatus,
+    Survey,
+    User,
+    WorkNote,
+)
 
 
 async def _by_id(model: Any, keys: Sequence[Any], key_field: str = "id") -> list[Any]:
@@ -91,6 +106,18 @@ class Loaders:
         stages: frozenset[CaseStage] = await loader.load(case_id)
         return stages
 
+    async def open_step_count(self, case_id: str) -> int:
+        """Playbook steps of the case not ticked off yet, required or not."""
+        loader = self.loader("open_steps_by_case", lambda: DataLoader(_open_steps))
+        count: int = await loader.load(case_id)
+        return count
+
+    async def inbound_referral_status(self, case_id: str) -> ReferralStatus | None:
+        """The status of the referral a partner sent this case to us with (None: not a referral)."""
+        loader = self.loader("inbound_referral_by_case", lambda: DataLoader(_inbound_referral_statuses))
+        status: ReferralStatus | None = await loader.load(case_id)
+        return status
+
     async def playbook_enforced(self, case_type_id: int) -> bool:
         loader = self.loader("enforced_playbook_by_type", lambda: DataLoader(_enforced_playbooks))
         enforced: bool = await loader.load(case_type_id)
@@ -143,6 +170,21 @@ async def _open_required_stages(keys: Sequence[str]) -> list[frozenset[CaseStage
     for case_id, stage in rows:
         stages[str(case_id)].add(CaseStage(stage))
     return [frozenset(stages.get(key, ())) for key in keys]
+
+
+async def _open_steps(keys: Sequence[str]) -> list[int]:
+    rows = await CaseStep.filter(case_id__in=list(set(keys)), done_at__isnull=True).values_list("case_id", flat=True)
+    counts: dict[str, int] = defaultdict(int)
+    for case_id in rows:
+        counts[str(case_id)] += 1
+    return [counts.get(key, 0) for key in keys]
+
+
+async def _inbound_referral_statuses(keys: Sequence[str]) -> list[ReferralStatus | None]:
+    rows = await Referral.filter(case_id__in=list(set(keys)), direction=ReferralDirection.INBOUND).values_list(
+        "case_id", "status")
+    found = {str(case_id): ReferralStatus(status) for case_id, status in rows}
+    return [found.get(key) for key in keys]
 
 
 async def _enforced_playbooks(keys: Sequence[int]) -> list[bool]:

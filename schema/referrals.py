@@ -13,7 +13,8 @@ from datetime import datetime
 import strawberry
 
 from casegraph.domain.errors import DomainError
-from casegraph.services import partners, referrals, referrals_inbound
+from casegraph.services import partners, referral_outcomes, referrals, referrals_inbound
+from casegraph.services.referral_outbox import ReferralOutcome as OutcomeModel
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.referrals import PartnerUpdate
 from casegraph.services.referrals_inbound import IncomingReferral
@@ -30,6 +31,9 @@ ReferralStatus = strawberry.enum(StatusModel, name="ReferralStatus", description
     "PENDING: not yet delivered (retrying). DELIVERED: the partner has it. ACCEPTED / REJECTED: the "
     "partner's decision. FAILED: the partner refused it or could not be reached after every retry."))
 ReferralDirection = strawberry.enum(DirectionModel, name="ReferralDirection")
+ReferralOutcome = strawberry.enum(OutcomeModel, name="ReferralOutcome", description=(
+    "How a referring case ended: ACCEPTED (it closed), REJECTED (its requester rejected the solution), "
+    "WITHDRAWN (it was cancelled)."))
 
 
 @strawberry.type(description="Another agency running casegraph (ADMIN).")
@@ -165,6 +169,15 @@ class ReferralUpdateInput:
     resolution_code: str | None = None
     resolution_notes: str | None = None
     reason: str | None = None
+
+
+@strawberry.input(description="Sent by the referring agency's casegraph when the case it referred closes or reopens.")
+class ReferralOutcomeInput:
+    referral_id: str = strawberry.field(description="The referring agency's referral id (as in receiveReferral).")
+    sequence: int = strawberry.field(description="The referring event's sequence: later outcomes win, repeats are no-ops.")
+    outcome: ReferralOutcome  # type: ignore[valid-type]
+    case_number: str | None = strawberry.field(default=None, description="The referring case's number.")
+    reason: str | None = strawberry.field(default=None, description="Why the solution was rejected (REJECTED).")
 
 
 @strawberry.type
@@ -330,6 +343,22 @@ class ReferralMutation:
                     case_id=input.case_id, case_number=input.case_number, stage=input.stage,
                     case_status=input.case_status, resolution_code=input.resolution_code,
                     resolution_notes=input.resolution_notes, reason=input.reason, occurred_at=input.occurred_at,
+                ),
+                now=info.context.clock(), publisher=info.context.publisher,
+            )
+        except DomainError as refusal:
+            return ReferralUpdatePayload(errors=user_errors(refusal))
+        return ReferralUpdatePayload(applied=applied)
+
+    @strawberry.mutation(description=(
+        "The referring agency's casegraph reports how its case ended (partner service token): the case it "
+        "referred here closes with it, or reopens when its requester rejected the solution. Idempotent."))
+    async def record_referral_outcome(self, info: Info, input: ReferralOutcomeInput) -> ReferralUpdatePayload:
+        try:
+            applied = await referral_outcomes.record_outcome(
+                actor=info.context.require_actor(),
+                message=referral_outcomes.OutcomeMessage(
+                    referral_id=input.referral_id, sequence=input.sequence, outcome=input.outcome, reason=input.reason,
                 ),
                 now=info.context.clock(), publisher=info.context.publisher,
             )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from casegraph.domain import lifecycle
+from casegraph.domain import desk_actions, lifecycle
 from casegraph.domain.enums import Role as DomainRole
 from casegraph.domain.event_details import public_details
 from casegraph.domain.relations import relations_of
@@ -22,6 +22,7 @@ from models import CaseTask as TaskRow
 from models import CaseType as CaseTypeRow
 from models import Comment as CommentRow
 from models import GroupMembership as MembershipRow
+from models import ReferralStatus as ReferralStatusRow
 from models import Survey as SurveyRow
 from models import User as UserRow
 from models import WorkNote as WorkNoteRow
@@ -470,11 +471,35 @@ class Case:
         survey_submitted = False
         if record.solution_accepted:
             survey_submitted = await info.context.loaders.survey_by_case.load(record.id) is not None
+        relations = relations_of(actor, record.parties())
+        open_steps = 0
+        if relations & desk_actions.STEP_KEEPERS and not lifecycle.is_terminal(record.status):
+            open_steps = await info.context.loaders.open_step_count(record.id)
+        referral = None
+        if record.channel is Channel.PARTNER and relations & desk_actions.REFERRAL_ACCEPTERS:
+            referral = await info.context.loaders.inbound_referral_status(record.id)
         return await refined_available_actions(
             loaders=info.context.loaders,
             record=record,
-            relations=relations_of(actor, record.parties()),
-            facts=record.facts(open_tasks=open_tasks, survey_submitted=survey_submitted),
+            relations=relations,
+            facts=record.facts(
+                open_tasks=open_tasks, survey_submitted=survey_submitted, open_steps=open_steps,
+                referral_undecided=referral is ReferralStatusRow.DELIVERED,
+                referral_open=referral in (ReferralStatusRow.DELIVERED, ReferralStatusRow.ACCEPTED),
+            ),
+        )
+
+    @strawberry.field(description=(
+        "The fields the viewer may change now with updateCase (comment and workNote aside): what an edit "
+        "form offers. Empty when the viewer may only add notes, or not update at all."))
+    def editable_fields(self, info: Info) -> list[str]:
+        actor = info.context.actor
+        if actor is None:
+            return []
+        record = self._record
+        return lifecycle.editable_fields(
+            workflow=record.workflow, state=record.state, relations=relations_of(actor, record.parties()),
+            facts=record.facts(),
         )
 
     @strawberry.field(description="The case's events, oldest first.")

@@ -70,26 +70,20 @@ def test_each_referral_status_in_plain_words() -> None:
     ]
 
 
-def test_the_refer_form_is_offered_on_submitted_cases_still_being_worked_on() -> None:
-    offered = {
-        case_status: verdict
-        for case_status, verdict in zip(
-            ["DRAFT", "NEW", "OPEN", "AWAITING_INFO", "WORK_IN_PROGRESS", "RESOLVED", "CLOSED", "CANCELLED"],
-            call(*[["mayOfferReferral", {"status": s, "deletedAt": None}, True]
-                   for s in ["DRAFT", "NEW", "OPEN", "AWAITING_INFO", "WORK_IN_PROGRESS", "RESOLVED", "CLOSED",
-                             "CANCELLED"]]),
-            strict=True,
-        )
-    }
-    assert offered == {"DRAFT": False, "NEW": True, "OPEN": True, "AWAITING_INFO": True, "WORK_IN_PROGRESS": True,
-                       "RESOLVED": False, "CLOSED": False, "CANCELLED": False}
-    # Not to those who do not refer, nor on a deleted case; field agents do not refer.
+def test_the_refer_form_is_offered_exactly_when_the_server_offers_refer() -> None:
+    # given: the case as the dashboard reads it; availableActions is the server's verdict for the viewer
+    def offered(actions: list[str], deleted_at: str | None = None) -> list[Any]:
+        return ["mayOfferReferral", {"status": "OPEN", "deletedAt": deleted_at, "availableActions": actions}]
+
+    # then: a group agent who is not the assignee (no REFER) gets no form, whatever their role
     assert call(
-        ["mayOfferReferral", {"status": "OPEN", "deletedAt": None}, False],
-        ["mayOfferReferral", {"status": "OPEN", "deletedAt": "2026-01-05T10:00:00+00:00"}, True],
+        offered(["ASSIGN_TO_ME", "UPDATE", "REFER", "CLOSE"]),
+        offered(["UPDATE", "LINK_ARTICLE"]),
+        offered([]),
+        offered(["REFER"], "2026-01-05T10:00:00+00:00"),
         ["refersCases", ["AGENT"]], ["refersCases", ["MANAGER"]], ["refersCases", ["ADMIN"]],
         ["refersCases", ["FIELD_AGENT"]], ["refersCases", ["CONSTITUENT"]],
-    ) == [False, False, True, True, True, False, False]
+    ) == [True, False, False, False, True, True, True, False, False]
 
 
 def event(action: str, **details: Any) -> list[Any]:

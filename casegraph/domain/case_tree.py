@@ -1,4 +1,4 @@
-"""Parent and child cases: who may split a case, when, and what a parent waits for.
+"""Parent and child cases: what a parent waits for (who may split, when: ``domain/desk_actions.py``).
 
 Pure: standard library only. A case split into child cases (one per department, say) cannot be
 resolved or closed while a child is still open; children keep the parent's requester.
@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from casegraph.domain import lifecycle
-from casegraph.domain.enums import CaseStatus, Relation
+from casegraph.domain.enums import CaseStatus
 from casegraph.domain.errors import transition_not_allowed
 
 # A child counts as open until it is resolved, closed or cancelled (or deleted).
@@ -19,8 +18,6 @@ SETTLED_STATUSES: Final = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED, Cas
 # Statuses a parent may not reach while a child is open (whichever action or automation leads there).
 WAITS_FOR_CHILDREN: Final = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
 
-SPLITTERS: Final = frozenset({Relation.ASSIGNEE, Relation.MANAGER})
-SPLITTABLE: Final = lifecycle.SUBMITTED_NON_TERMINAL - {lifecycle.RESOLVED}
 MAX_CHILDREN_PER_SPLIT: Final = 20
 
 

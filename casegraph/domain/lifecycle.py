@@ -83,6 +83,9 @@ class Guard(Enum):
     SOLUTION_ACCEPTED = "the requester accepted the solution"
     NO_SURVEY_YET = "no survey submitted yet"
     DELETED = "the case is deleted"
+    OPEN_STEP = "a playbook step still open"
+    REFERRAL_UNDECIDED = "a partner's referral not yet accepted or rejected"
+    REFERRAL_OPEN = "a partner's referral not yet rejected"
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,10 @@ RULES: Final[Mapping[CaseAction, Rule]] = {
     )
 }
 
+# Ways out of the life cycle rather than steps forward in it: desk rules that pace progress
+# (playbook steps) never hold these back.
+EXIT_ACTIONS: Final = frozenset({CaseAction.CLOSE, CaseAction.CANCEL})
+
 # Actions a viewer can be offered as buttons on a live (not deleted) case.
 OFFERED_ACTIONS: Final = tuple(a for a in RULES if a is not CaseAction.RESTORE)
 
@@ -214,6 +221,10 @@ class Facts:
     survey_submitted: bool = False
     deleted: bool = False
     remembered: State | None = None
+    open_steps: int = 0
+    # The case came from a partner agency: its referral awaits our decision / is not rejected yet.
+    referral_undecided: bool = False
+    referral_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -227,12 +238,19 @@ class Decision:
     missing: tuple[str, ...] = field(default=())
 
 
-def authorize(action: CaseAction, relations: frozenset[Relation], state: State) -> Grant:
+def authorize(
+    action: CaseAction,
+    relations: frozenset[Relation],
+    state: State,
+    *,
+    rules: Mapping[CaseAction, Rule] = RULES,
+) -> Grant:
     """The grant the actor acts under, or PERMISSION_DENIED if no relation of theirs is listed.
 
     Prefers a grant whose *from* holds the current state, so its required inputs apply.
+    ``rules``: this table, or one of the same shape beside it (``domain/desk_actions.py``).
     """
-    candidates = [g for g in RULES[action].grants if g.who & relations]
+    candidates = [g for g in rules[action].grants if g.who & relations]
     if not candidates:
         raise permission_denied(f"You may not {_verb(action)} this case.")
     for grant in candidates:
@@ -248,9 +266,10 @@ def transition(
     state: State,
     grant: Grant,
     facts: Facts,
+    rules: Mapping[CaseAction, Rule] = RULES,
 ) -> tuple[State, CaseEventType]:
     """Where the case lands, or TRANSITION_NOT_ALLOWED if the state or a guard forbids it now."""
-    rule = RULES[action]
+    rule = rules[action]
     if workflow not in rule.workflows:
         raise transition_not_allowed(f"{action.value} does not exist in the {workflow.value} workflow.")
     if state not in STATES[workflow] or state not in grant.frm:
@@ -275,12 +294,13 @@ def decide(
     state: State,
     relations: frozenset[Relation],
     facts: Facts,
+    rules: Mapping[CaseAction, Rule] = RULES,
 ) -> Decision:
     """The whole verdict (permission, then transition) without input validation."""
     try:
-        grant = authorize(action, relations, state)
+        grant = authorize(action, relations, state, rules=rules)
         target, event_type = transition(
-            action=action, workflow=workflow, state=state, grant=grant, facts=facts
+            action=action, workflow=workflow, state=state, grant=grant, facts=facts, rules=rules
         )
     except DomainError as refusal:
         return Decision(False, refusal.code, refusal.message)
@@ -298,6 +318,20 @@ def available_actions(
         for action in OFFERED_ACTIONS
         if decide(action=action, workflow=workflow, state=state, relations=relations, facts=facts).allowed
     ]
+
+
+# Inputs of UPDATE that are notes on the case rather than changes to its fields.
+NOTE_FIELDS: Final = frozenset({"comment", "workNote"})
+
+
+def editable_fields(
+    *, workflow: Workflow, state: State, relations: frozenset[Relation], facts: Facts
+) -> list[str]:
+    """The case fields the viewer's UPDATE may change now (notes aside): what an edit form shows."""
+    verdict = decide(action=CaseAction.UPDATE, workflow=workflow, state=state, relations=relations, facts=facts)
+    if not verdict.allowed or verdict.grant is None or verdict.grant.fields is None:
+        return []
+    return sorted(verdict.grant.fields - NOTE_FIELDS)
 
 
 def _resolve_target(to: To, workflow: Workflow, state: State, facts: Facts) -> State:
@@ -321,6 +355,12 @@ def _guard_holds(guard: Guard, facts: Facts) -> bool:
         return facts.solution_accepted
     if guard is Guard.NO_SURVEY_YET:
         return not facts.survey_submitted
+    if guard is Guard.OPEN_STEP:
+        return facts.open_steps > 0
+    if guard is Guard.REFERRAL_UNDECIDED:
+        return facts.referral_undecided
+    if guard is Guard.REFERRAL_OPEN:
+        return facts.referral_open
     return facts.deleted
 
 

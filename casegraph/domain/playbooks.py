@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from casegraph.domain import lifecycle
 from casegraph.domain.enums import CaseAction, CaseStage, Relation, Workflow
 from casegraph.domain.errors import transition_not_allowed, validation_failed
 from casegraph.domain.lifecycle import State
@@ -22,14 +23,11 @@ PLAYBOOK_STAGES: Final[Mapping[Workflow, tuple[CaseStage, ...]]] = {
 }
 MAX_STEPS: Final = 100
 
-# Who ticks steps off (and reopens them): the assigned agent or a manager of the case's group.
-STEP_KEEPERS: Final = frozenset({Relation.ASSIGNEE, Relation.MANAGER})
-
-# The checklist paces the staff's own progress. It never holds back cancelling, the requester
-# rejecting a solution (the case goes back), closing a case as a duplicate, or anything the
-# requester does (withdrawing by CLOSE or CANCEL): those are not the staff finishing a stage.
-UNGATED_ACTIONS: Final = frozenset(
-    {CaseAction.CANCEL, CaseAction.REJECT_SOLUTION, CaseAction.MARK_DUPLICATE, CaseAction.DELETE, CaseAction.RESTORE}
+# The checklist paces the staff's own progress forward. It never holds back an exit (closing or
+# cancelling, by anyone), the requester rejecting a solution (the case goes back), closing a case
+# as a duplicate, or anything the requester does: those are not the staff finishing a stage.
+UNGATED_ACTIONS: Final = lifecycle.EXIT_ACTIONS | frozenset(
+    {CaseAction.REJECT_SOLUTION, CaseAction.MARK_DUPLICATE, CaseAction.DELETE, CaseAction.RESTORE}
 )
 GATED_RELATIONS: Final = frozenset({Relation.ASSIGNEE, Relation.MANAGER, Relation.INSPECTOR})
 

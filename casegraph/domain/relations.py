@@ -46,7 +46,13 @@ class CaseParties:
     task_assignee_ids: frozenset[str] = field(default=frozenset())
 
 
+# Separation of duties: whoever asked for the case never works on it, judges it or rates that work
+# as staff (an agent filing a case for himself could otherwise take, resolve, accept and rate it).
+STAFF_RELATIONS = frozenset({Relation.ASSIGNEE, Relation.MANAGER, Relation.GROUP_AGENT, Relation.INSPECTOR})
+
+
 def relations_of(actor: Actor, case: CaseParties) -> frozenset[Relation]:
+    """How ``actor`` stands to the case; a requester holds no staff relation to their own case."""
     found: set[Relation] = set()
     me = actor.user_id
     if case.author_id == me:
@@ -66,6 +72,8 @@ def relations_of(actor: Actor, case: CaseParties) -> frozenset[Relation]:
         found.add(Relation.ADMIN)
     if actor.has(Role.PARTNER) and actor.agency and case.referred_agency == actor.agency:
         found.add(Relation.PARTNER)
+    if Relation.REQUESTER in found:
+        found -= STAFF_RELATIONS
     return frozenset(found)
 
 

@@ -100,6 +100,8 @@ async def _assign(params: Params, grant: Grant, actor: Actor, case: CaseRecord) 
         raise validation_failed("assigneeId", "The assignee must be an agent of the case's assignment group.")
     if assignee == case.assigned_to_id:
         raise validation_failed("assigneeId", "The case is already assigned to that agent.")
+    if assignee == case.requester_id:
+        raise validation_failed("assigneeId", "The requester of a case never works on it.")
     return Plan(changes={"assigned_to_id": assignee}, summary={"assigneeId": assignee})
 
 
@@ -205,6 +207,8 @@ async def _request_inspection(params: Params, grant: Grant, actor: Actor, case: 
     user = await User.get_or_none(id=inspector)
     if user is None or Role.FIELD_AGENT.value not in (user.roles or []):
         raise validation_failed("inspectorId", "The inspector must be a known field agent.")
+    if inspector == case.requester_id:
+        raise validation_failed("inspectorId", "The requester of a case never inspects it.")
     return Plan(changes={"inspector_id": inspector}, summary={"inspectorId": inspector})
 
 
@@ -225,6 +229,8 @@ async def _assign_work(params: Params, grant: Grant, actor: Actor, case: CaseRec
         assignee = clean_text(f"tasks.{index}.assigneeId", task.get("assigneeId"), required=False, limit=255)
         if assignee is not None and not await User.exists(id=assignee):
             raise validation_failed(f"tasks.{index}.assigneeId", "The task's assignee is not a known user.")
+        if assignee is not None and assignee == case.requester_id:
+            raise validation_failed(f"tasks.{index}.assigneeId", "The requester of a case never works on it.")
         due_at = task.get("dueAt")
         if due_at is not None and (not isinstance(due_at, datetime) or due_at.tzinfo is None):
             raise validation_failed(f"tasks.{index}.dueAt", "dueAt must be a date-time with a time zone.")
@@ -237,9 +243,11 @@ async def _propose_solution(params: Params, grant: Grant, actor: Actor, case: Ca
     if not isinstance(code, ResolutionCode):
         raise validation_failed("resolutionCode", "resolutionCode is required.")
     notes = clean_text("resolutionNotes", params.get("resolutionNotes"), required=True)
+    # The event keeps the proposal itself: a rejection or a later proposal replaces the case's
+    # current resolution, and history is then the only place this one lives on.
     return Plan(
         changes={"resolution_code": code, "resolution_notes": notes},
-        summary={"resolutionCode": code.value},
+        summary={"resolutionCode": code.value, "resolutionNotes": notes},
     )
 
 
@@ -254,7 +262,8 @@ async def _reject_solution(params: Params, grant: Grant, actor: Actor, case: Cas
 
 async def _close(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
     notes = clean_text("resolutionNotes", params.get("resolutionNotes"), required=_required("resolutionNotes", grant))
-    return Plan(changes={"resolution_notes": notes} if notes else {}, summary={"resolutionNotes": bool(notes)})
+    # Resolution notes are public (the requester reads them), so the event keeps their text.
+    return Plan(changes={"resolution_notes": notes} if notes else {}, summary={"resolutionNotes": notes})
 
 
 async def _cancel(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:

@@ -56,11 +56,14 @@ async def create_case(
     publisher: Publisher,
     on_success: Callable[[ActionResult], Awaitable[None]] | None = None,
     on_referral: bool = False,
+    via: Channel | None = None,
 ) -> ActionResult:
     """Create a case at version 1 with one CASE_CREATED event: a DRAFT, or submitted as NEW.
 
     ``on_referral``: a partner agency's service account files the case it referred to us (the
     caller checked the partner); it is the requester and the type is the one configured for it.
+    ``via``: the channel the server itself saw the case arrive on (e-mail intake); a channel in
+    ``new`` counts only when staff file on someone's behalf.
     """
     if not (actor.has(Role.CONSTITUENT) or actor.is_staff or on_referral):
         raise permission_denied("Only constituents and agents may file cases.")
@@ -76,15 +79,15 @@ async def create_case(
     case_type: CaseType | None = None
     if new.case_type_code is not None or new.submit:
         case_type = await usable_case_type(new.case_type_code, actor, any_group=on_referral)
-    if requester_id != actor.user_id and not await User.exists(id=requester_id):
-        raise validation_failed("requesterId", "The requester is not a known user.")
+    if not on_referral:
+        await _require_constituent(actor, requester_id)
     if new.submit and case_type is not None:
         await intake.require_fields(
             case_type_id=case_type.id,
             values=IntakeValues(description, contact_email, contact_phone, has_location=location is not None),
         )
     stage, status = (CaseStage.INTAKE, CaseStatus.NEW) if new.submit else (CaseStage.DRAFT, CaseStatus.DRAFT)
-    channel = new.channel or (Channel.PORTAL if actor.has(Role.CONSTITUENT) else Channel.PHONE)
+    channel = _channel(actor, new.channel, via=via, on_referral=on_referral)
     async with in_transaction():
         number = await next_value(CASE_NUMBER, start=CASE_NUMBER_START)
         case = await Case.create(
@@ -148,3 +151,28 @@ def _requester(actor: Actor, requester_id: str | None) -> str:
         raise validation_failed("requesterId", "A constituent always files for themselves.")
     return actor.user_id
 
+
+async def _require_constituent(actor: Actor, requester_id: str) -> None:
+    """Separation of duties: only a member of the public is a requester (a partner agency's
+    service account is one too, on the referral path). Staff never file cases for themselves."""
+    if requester_id == actor.user_id:
+        if not actor.has(Role.CONSTITUENT):
+            raise validation_failed("requesterId", "The requester of a case must be a constituent.")
+        return
+    user = await User.get_or_none(id=requester_id)
+    if user is None:
+        raise validation_failed("requesterId", "The requester is not a known user.")
+    if Role.CONSTITUENT.value not in (user.roles or []):
+        raise validation_failed("requesterId", "The requester of a case must be a constituent.")
+
+
+def _channel(actor: Actor, requested: Channel | None, *, via: Channel | None, on_referral: bool) -> Channel:
+    """How the case reached us. A constituent's own word is not taken for it: a portal filing is
+    PORTAL whatever the client sends; only the server's intake paths know better."""
+    if on_referral:
+        return Channel.PARTNER
+    if via is not None:
+        return via
+    if actor.is_staff:
+        return requested or Channel.PHONE
+    return Channel.PORTAL

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from casegraph.domain.case_tree import MAX_CHILDREN_PER_SPLIT, SPLITTABLE, SPLITTERS
+from casegraph.domain.case_tree import MAX_CHILDREN_PER_SPLIT
+from casegraph.domain.desk_actions import SPLITTABLE, SPLITTERS
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus
 from casegraph.domain.errors import permission_denied, transition_not_allowed, validation_failed, version_conflict
 from casegraph.domain.priority import derive_priority

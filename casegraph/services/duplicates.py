@@ -180,7 +180,8 @@ async def mark_duplicate(
                 result = await commit_change(
                     case=case, actor_id=actor.user_id, action=CaseAction.MARK_DUPLICATE, event_type=event_type,
                     target=target, changes=changes,
-                    summary={"resolutionCode": ResolutionCode.DUPLICATE.value, "duplicateOfId": original.id},
+                    summary={"resolutionCode": ResolutionCode.DUPLICATE.value, "resolutionNotes": notes,
+                             "duplicateOfId": original.id},
                     now=now,
                 )
                 linked = await commit_change(

@@ -143,10 +143,9 @@ async def receive_email(
                 case_type_code=intake_case_type,
                 title=(mail.subject or mail.body.splitlines()[0])[:TITLE_LIMIT],
                 description=text,
-                channel=Channel.EMAIL,
                 contact_email=mail.address,
             ),
-            now=now, publisher=publisher, on_success=on_success,
+            now=now, publisher=publisher, on_success=on_success, via=Channel.EMAIL,
         )
 
     if mail.message_id is not None:

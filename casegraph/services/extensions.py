@@ -20,10 +20,11 @@ from casegraph.domain.lifecycle import State
 from casegraph.domain.relations import Actor
 from casegraph.services.case_tree import check_children_settled, recheck_children_settled
 from casegraph.services.duplicate_links import forget_duplicate_link
+from casegraph.services.finished_case_tasks import cancel_tasks_of_finished_case
 from casegraph.services.intake import check_required_fields_at_submit
 from casegraph.services.playbooks import check_required_steps, copy_playbook_on_submission
 from casegraph.services.records import CaseRecord, EventRecord
-from casegraph.services.referral_outbox import enqueue_referral_updates
+from casegraph.services.referral_outbox import enqueue_referral_outcomes, enqueue_referral_updates
 from casegraph.services.sla_timers import track_sla
 from casegraph.services.webhooks import enqueue_webhooks
 
@@ -52,9 +53,11 @@ CHANGE_HOOKS: list[ChangeHook] = [
     copy_playbook_on_submission,  # playbooks: a submitted case gets its type's checklist
     recheck_children_settled,  # parent cases: the same rule again, children locked
     forget_duplicate_link,  # duplicates: a reopened duplicate no longer points at its original
+    cancel_tasks_of_finished_case,  # tasks: a closed or cancelled case takes its open tasks with it
     track_sla,  # SLAs: timers run, pause and stop with the case; alerts are planned
     enqueue_webhooks,  # webhooks: one outbox delivery per matching endpoint, sent after commit
     enqueue_referral_updates,  # referrals: a received case's changes go back to the referring agency
+    enqueue_referral_outcomes,  # referrals: a referred case's end closes (or reopens) the partner's case
 ]
 
 

@@ -33,7 +33,8 @@ from tortoise.transactions import in_transaction
 
 from casegraph.domain import lifecycle
 from casegraph.domain import knowledge as rules
-from casegraph.domain.enums import CaseAction, CaseEventType, ErrorCode, Relation, ResolutionCode
+from casegraph.domain.desk_actions import LINKERS
+from casegraph.domain.enums import CaseAction, CaseEventType, ErrorCode, ResolutionCode
 from casegraph.domain.errors import (
     DomainError,
     permission_denied,
@@ -65,7 +66,7 @@ KEYWORD_WEIGHT: Final = 3
 MAX_BODY_COUNT: Final = 10
 MAX_TITLE_COUNT: Final = 3
 # Staff with one of these relations to a case may link articles to it (like a work note).
-LINKING_RELATIONS: Final = frozenset({Relation.ASSIGNEE, Relation.MANAGER, Relation.GROUP_AGENT})
+LINKING_RELATIONS: Final = LINKERS
 # Cases whose resolution may become an article: those solved, not e.g. duplicates.
 SOLVED_CODES: Final = frozenset(
     {ResolutionCode.SOLVED, ResolutionCode.SOLVED_WORKAROUND, ResolutionCode.SOLVED_BY_PARTNER}

@@ -96,7 +96,15 @@ class CaseRecord:
             task_assignee_ids=task_assignee_ids,
         )
 
-    def facts(self, *, open_tasks: int = 0, survey_submitted: bool = False) -> Facts:
+    def facts(
+        self,
+        *,
+        open_tasks: int = 0,
+        survey_submitted: bool = False,
+        open_steps: int = 0,
+        referral_undecided: bool = False,
+        referral_open: bool = False,
+    ) -> Facts:
         return Facts(
             has_title=bool(self.title),
             has_case_type=self.case_type_id is not None,
@@ -105,6 +113,9 @@ class CaseRecord:
             survey_submitted=survey_submitted,
             deleted=self.deleted,
             remembered=self.remembered,
+            open_steps=open_steps,
+            referral_undecided=referral_undecided,
+            referral_open=referral_open,
         )
 
     def to_json(self) -> dict[str, Any]:

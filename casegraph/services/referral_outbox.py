@@ -7,14 +7,28 @@ without importing the case-change pipeline that runs them.
 from __future__ import annotations
 
 import uuid
+from enum import Enum
 from typing import Any, Final
 
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStatus, Channel
 from casegraph.services.records import CaseRecord, EventRecord
-from models import DeliveryStatus, OutboxDelivery, PartnerAgency, Referral, ReferralDirection, ReferralStatus
+from models import Comment, DeliveryStatus, OutboxDelivery, PartnerAgency, Referral, ReferralDirection, ReferralStatus
 
 REFERRAL: Final = "referral"
 REFERRAL_UPDATE: Final = "referral_update"
+REFERRAL_OUTCOME: Final = "referral_outcome"
+
+
+class ReferralOutcome(str, Enum):
+    """How the referring case ended up, as its partner is told (services/referral_outcomes.py)."""
+
+    ACCEPTED = "ACCEPTED"  # the referring case closed: the requester accepted, or it was closed
+    REJECTED = "REJECTED"  # the referring case's requester rejected the solution
+    WITHDRAWN = "WITHDRAWN"  # the referring case was cancelled
+
+
+# Referrals whose partner holds a case of its own that may still be waiting on us.
+HANDED_OVER: Final = (ReferralStatus.DELIVERED, ReferralStatus.ACCEPTED)
 # Events the referring agency hears about: state changes and decisions, not comments or notes.
 REPORTED_TYPES: Final = frozenset({CaseEventType.CASE_TRANSITIONED, CaseEventType.CASE_DELETED, CaseEventType.CASE_RESTORED})
 REPORTED_ACTIONS: Final = frozenset({CaseAction.ACCEPT_REFERRAL, CaseAction.REJECT_REFERRAL})
@@ -68,3 +82,44 @@ async def enqueue_referral_updates(before: CaseRecord, after: CaseRecord, event:
     partner = await PartnerAgency.get(id=referral.partner_id)
     await enqueue_message(kind=REFERRAL_UPDATE, partner=partner, referral_id=referral.id, event=event,
                           payload=update_message(referral, after, event))
+
+
+def outcome_of(before: CaseRecord, after: CaseRecord, event: EventRecord) -> ReferralOutcome | None:
+    """What a change of a referring case means for the partners it was referred to, if anything."""
+    if event.action is CaseAction.REJECT_SOLUTION:
+        return ReferralOutcome.REJECTED
+    if before.status is after.status:
+        return None
+    if after.status is CaseStatus.CLOSED:
+        return ReferralOutcome.ACCEPTED
+    if after.status is CaseStatus.CANCELLED:
+        return ReferralOutcome.WITHDRAWN
+    return None
+
+
+async def enqueue_referral_outcomes(before: CaseRecord, after: CaseRecord, event: EventRecord) -> None:
+    """Change hook: when a case we referred closes, is cancelled or has its solution rejected here,
+    each partner holding a case for it is told, so its case closes or reopens with ours.
+
+    Costs nothing for cases never referred (``referred_agency`` check first).
+    """
+    if after.referred_agency is None:
+        return
+    outcome = outcome_of(before, after, event)
+    if outcome is None:
+        return
+    referrals = await Referral.filter(case_id=after.id, direction=ReferralDirection.OUTBOUND,
+                                      status__in=HANDED_OVER).order_by("created_at", "id")
+    if not referrals:
+        return
+    reason: str | None = None
+    if outcome is ReferralOutcome.REJECTED:
+        # The requester's reason is the public comment this very event wrote.
+        comment = await Comment.filter(case_id=after.id, event_sequence=event.sequence).first()
+        reason = comment.body if comment is not None else None
+    for referral in referrals:
+        partner = await PartnerAgency.get(id=referral.partner_id)
+        await enqueue_message(kind=REFERRAL_OUTCOME, partner=partner, referral_id=referral.id, event=event, payload={
+            "referralId": str(referral.id), "sequence": event.sequence, "outcome": outcome.value,
+            "caseNumber": after.number, "reason": reason,
+        })

@@ -21,11 +21,11 @@ from typing import Any, Final
 from tortoise.exceptions import IntegrityError
 
 from casegraph.domain import lifecycle
+from casegraph.domain.desk_actions import OPEN_NOT_RESOLVED, REFERRERS
 from casegraph.domain.enums import (
     CaseAction,
     CaseEventType,
     CaseStatus,
-    Relation,
     ResolutionCode,
     Role,
     TaskState,
@@ -55,7 +55,6 @@ from models import (
 )
 
 MAX_ATTEMPTS: Final = 1000  # lost races before giving up (see case_actions.MAX_ATTEMPTS)
-REFERRERS: Final = frozenset({Relation.ASSIGNEE, Relation.MANAGER})
 OPEN_REFERRAL: Final = (ReferralStatus.PENDING, ReferralStatus.DELIVERED, ReferralStatus.ACCEPTED)
 # A status a partner's update may set, and what it may replace: decisions are final.
 STATUS_RANK: Final = {
@@ -147,7 +146,7 @@ async def refer_case(
     case = await load_visible_case(actor, case_id)
     if not relations_of(actor, case.parties()) & REFERRERS:
         raise permission_denied("Only the case's agent or a manager of its group may refer it.")
-    if case.state not in lifecycle.SUBMITTED_NON_TERMINAL or case.status is CaseStatus.RESOLVED:
+    if case.state not in OPEN_NOT_RESOLVED:
         raise transition_not_allowed(f"A case in {case.stage.value}/{case.status.value} cannot be referred.")
     try:
         partner = await partner_by_code(partner_code, active_only=True)

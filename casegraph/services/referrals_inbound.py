@@ -19,6 +19,7 @@ from tortoise.exceptions import IntegrityError
 
 from casegraph.domain import lifecycle
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStatus, Channel, Relation, Role
+from casegraph.domain.desk_actions import OPEN_NOT_RESOLVED, REFERRAL_ACCEPTERS, REFERRAL_REJECTERS
 from casegraph.domain.errors import not_found, permission_denied, transition_not_allowed, validation_failed, version_conflict
 from casegraph.domain.relations import Actor, relations_of
 from casegraph.domain.validation import clean_level, clean_text, clean_title, uuid_key
@@ -30,8 +31,12 @@ from casegraph.services.referrals import load_case, record_on_case
 from casegraph.services.visibility import load_visible_case
 from models import CaseType, PartnerAgency, Referral, ReferralDirection, ReferralStatus
 
-DECIDERS: Final = frozenset({Relation.ASSIGNEE, Relation.MANAGER, Relation.GROUP_AGENT})
-REJECTERS: Final = frozenset({Relation.ASSIGNEE, Relation.MANAGER})
+DECIDERS: Final = REFERRAL_ACCEPTERS
+REJECTERS: Final = REFERRAL_REJECTERS
+
+
+# An inbound referral we may still turn down (before that, or after accepting it).
+OPEN_REFERRAL_STATUSES: Final = (ReferralStatus.DELIVERED, ReferralStatus.ACCEPTED)
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class Received:
     created: bool
 
 
-async def _partner_of(actor: Actor) -> PartnerAgency:
+async def partner_of(actor: Actor) -> PartnerAgency:
     if not actor.has(Role.PARTNER) or actor.agency is None:
         raise permission_denied("Only a partner agency's service account may send a referral.")
     partner = await PartnerAgency.filter(code=actor.agency, active=True).first()
@@ -87,7 +92,7 @@ async def _existing(partner: PartnerAgency, referral_id: str) -> Received | None
 
 
 async def receive_referral(*, actor: Actor, message: IncomingReferral, now: datetime, publisher: Publisher) -> Received:
-    partner = await _partner_of(actor)
+    partner = await partner_of(actor)
     referral_id = uuid_key(message.referral_id)
     if referral_id is None:
         raise validation_failed("referralId", "referralId must be a UUID.")
@@ -167,9 +172,7 @@ async def reject_referral(*, actor: Actor, case_id: str, reason: str | None, exp
     if not relations & REJECTERS:
         raise permission_denied("Only the case's agent or a manager of its group may reject a referral.")
     cleaned = clean_text("reason", reason, required=True)
-    if referral.status not in (ReferralStatus.DELIVERED, ReferralStatus.ACCEPTED) or case.state not in (
-        lifecycle.SUBMITTED_NON_TERMINAL - {lifecycle.RESOLVED}
-    ):
+    if referral.status not in OPEN_REFERRAL_STATUSES or case.state not in OPEN_NOT_RESOLVED:
         raise transition_not_allowed("Only an open referral can be rejected.")
 
     async def write(_: CaseRecord, __: EventRecord) -> None:

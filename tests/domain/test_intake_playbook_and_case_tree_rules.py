@@ -40,6 +40,7 @@ def test_a_description_equal_to_the_template_skeleton_is_missing() -> None:
     (CaseAction.PROPOSE_SOLUTION, lifecycle.RESOLVED, {Relation.MANAGER}, True),
     (CaseAction.REQUEST_INFO, lifecycle.INTAKE_AWAITING, {Relation.ASSIGNEE}, False),  # same stage
     (CaseAction.CANCEL, lifecycle.CANCELLED, {Relation.MANAGER}, False),
+    (CaseAction.CLOSE, lifecycle.CLOSED, {Relation.ASSIGNEE}, False),  # an exit, not progress
     (CaseAction.MARK_DUPLICATE, lifecycle.RESOLVED, {Relation.ASSIGNEE}, False),
     (CaseAction.CLOSE, lifecycle.CLOSED, {Relation.REQUESTER, Relation.AUTHOR}, False),  # a withdrawal
     (CaseAction.AUTO_CLOSE, lifecycle.CLOSED, set(), False),  # the system

@@ -12,8 +12,9 @@ department (over GraphQL) Grace takes the case and resolves it: Dana's open case
 Accepted, then the partner's resolution, and REFERRAL_UPDATE rows in the history, all live.
 
 Inbound: the health department refers a case to the city; it appears in Dana's queue, received
-from the partner. Rejecting needs a reason; Dana accepts it, takes it, then rejects it with a
-reason: the case is cancelled here, and the health department's referral says rejected, why.
+from the partner. Dana, not yet its agent, may accept it but is offered no rejection; she accepts
+it, takes it, then rejects it (a reason is needed): the case is cancelled here, and the health
+department's referral says rejected, why.
 
 Every wait is Playwright's auto-waiting ``expect`` on the page as it is, never a reload (a marker
 on ``window`` survives to the end). Screenshots per step, as in the other e2e tests.
@@ -241,12 +242,9 @@ def test_agent_refers_a_case_and_decides_one_received_live(
     expect(inbound.get_by_test_id("referral-remote-number")).to_have_text(pothole["number"])
     screens.shoot("referral received from the partner")
 
-    # 6. Rejecting needs a reason; Dana accepts instead: the partner is told.
-    inbound.get_by_role("button", name=f"Reject the referral from {HEALTH_NAME}").click()
-    inbound.get_by_test_id("referral-reject-submit").click()
-    expect(inbound.get_by_test_id("referral-reject-error")).to_have_text("Please give a reason: the partner agency is told.")
-    inbound.get_by_role("button", name="Never mind").click()
-    expect(inbound.get_by_test_id("referral-reject-form")).to_have_count(0)
+    # 6. Dana, an agent of the group but not the case's, may accept it but not turn it down (the
+    # server would refuse): she accepts, and the partner is told.
+    expect(inbound.get_by_test_id("referral-reject")).to_have_count(0)
     inbound.get_by_role("button", name=f"Accept the referral from {HEALTH_NAME}").click()
     expect(inbound).to_have_attribute("data-status", "ACCEPTED")
     expect(inbound.get_by_test_id("referral-accept")).to_have_count(0)
@@ -254,10 +252,12 @@ def test_agent_refers_a_case_and_decides_one_received_live(
     eventually(lambda: health.referral(pothole["id"])["status"] == "ACCEPTED", "the partner to learn of the acceptance")
     screens.shoot("received referral accepted")
 
-    # 7. Dana takes the case, then rejects the referral with a reason: the case is cancelled here.
+    # 7. Dana takes the case, then rejects the referral, which needs a reason: the case is cancelled here.
     run_action(desk, "ASSIGN_TO_ME")
     expect(view.get_by_test_id("case-assignee")).to_contain_text("Dana Desk")
     inbound.get_by_role("button", name=f"Reject the referral from {HEALTH_NAME}").click()
+    inbound.get_by_test_id("referral-reject-submit").click()
+    expect(inbound.get_by_test_id("referral-reject-error")).to_have_text("Please give a reason: the partner agency is told.")
     inbound.get_by_label(f"Why reject the referral from {HEALTH_NAME}?", exact=False).fill(REJECTION)
     inbound.get_by_test_id("referral-reject-submit").click()
     expect(view.get_by_test_id("case-status")).to_have_text("CANCELLED")

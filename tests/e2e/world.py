@@ -1,6 +1,6 @@
 """The small world the end-to-end tests run in, set up over GraphQL as an administrator would.
 
-A help desk group with one agent, a customer-service case type routed to it, and a public service
+A help desk group with two agents, a customer-service case type routed to it, and a public service
 that files cases of that type; a constituent to use the portal. Everyone signs in once first, so
 each is a user in the database: that is what ``/dev/demo-users`` lists on the sign-in screens.
 """
@@ -24,6 +24,7 @@ PEOPLE: Final[dict[str, tuple[str, Role]]] = {
     "ada": ("Ada Admin", Role.ADMIN),
     "alice": ("Alice Example", Role.CONSTITUENT),
     "dana": ("Dana Desk", Role.AGENT),
+    "eli": ("Eli Helper", Role.AGENT),  # another agent of the help desk, to see what a non-assignee is offered
 }
 
 
@@ -49,8 +50,9 @@ async def set_up_e2e_world(base_url: str) -> E2EWorld:
             await gql.data("query { me { id } }", token=tokens[who])
         await gql.mutate("createAssignmentGroup", {"code": GROUP, "name": "Help desk"}, "assignmentGroup { code }",
                          token=admin)
-        await gql.mutate("addGroupMember", {"groupCode": GROUP, "userId": "dana", "isManager": False},
-                         "member { user { id } }", token=admin)
+        for agent in ("dana", "eli"):
+            await gql.mutate("addGroupMember", {"groupCode": GROUP, "userId": agent, "isManager": False},
+                             "member { user { id } }", token=admin)
         await gql.mutate(
             "createCaseType",
             {"code": CASE_TYPE, "name": "General question", "workflow": "CUSTOMER_SERVICE",

@@ -199,7 +199,8 @@ async def test_marking_a_duplicate_resolves_it_and_links_both_cases_with_an_even
     assert (marked["status"], marked["resolutionCode"], marked["version"]) == ("RESOLVED", "DUPLICATE", 2)
     assert marked["duplicateOf"] == {"id": original.id} and marked["resolutionNotes"]
     assert (payload["event"]["action"], payload["event"]["type"]) == ("MARK_DUPLICATE", "CASE_TRANSITIONED")
-    assert payload["event"]["details"] == {"resolutionCode": "DUPLICATE", "duplicateOfId": original.id}
+    assert payload["event"]["details"] == {"resolutionCode": "DUPLICATE", "duplicateOfId": original.id,
+                                           "resolutionNotes": marked["resolutionNotes"]}
     # and the original shows its duplicate, with an event of its own
     seen = (await client.data(CASE_QUERY, {"id": original.id}, token=dana))["case"]
     assert (seen["duplicates"], seen["version"], seen["status"]) == ([{"id": duplicate.id}], 2, "OPEN")

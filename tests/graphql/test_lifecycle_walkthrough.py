@@ -116,8 +116,9 @@ async def test_public_service_case_goes_through_every_stage_to_a_surveyed_close(
                         description="Deep.", impact=2, urgency=2)
     case_id = created["case"]["id"]
     assert (created["case"]["stage"], created["case"]["status"], created["case"]["version"]) == ("INTAKE", "NEW", 1)
-    assert await actions_for(client, case_id, maria) == {"ASSIGN", "ASSIGN_TO_ME", "UPDATE", "CLOSE", "CANCEL", "DELETE"}
-    assert await actions_for(client, case_id, dana) == {"ASSIGN_TO_ME", "UPDATE"}
+    assert await actions_for(client, case_id, maria) == {"ASSIGN", "ASSIGN_TO_ME", "UPDATE", "CLOSE", "CANCEL", "DELETE",
+                                                         "REFER", "LINK_ARTICLE", "SPLIT_CASE"}
+    assert await actions_for(client, case_id, dana) == {"ASSIGN_TO_ME", "UPDATE", "LINK_ARTICLE"}
     assert await actions_for(client, case_id, alice) == {"UPDATE", "CLOSE", "CANCEL"}
 
     # when the manager assigns it and the agent accepts

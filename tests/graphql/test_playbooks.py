@@ -275,9 +275,8 @@ async def test_a_stage_cannot_be_left_while_one_of_its_required_steps_is_open(
     refused = await attempt(client, BEGIN_REVIEW_MUTATION, dana, caseId=case_id)
     resolved = await attempt(client, PROPOSE_SOLUTION_MUTATION, dana, caseId=case_id, resolutionCode="SOLVED",
                              resolutionNotes="Patched.")
-    staff_close = await attempt(client, CLOSE_CASE_MUTATION, dana, caseId=case_id, resolutionNotes="Done.")
     # then
-    assert codes(refused) == codes(resolved) == codes(staff_close) == ["TRANSITION_NOT_ALLOWED"]
+    assert codes(refused) == codes(resolved) == ["TRANSITION_NOT_ALLOWED"]
     assert await event_count(case_id) == 2
     # when the step is done, the case moves on, and the next stage waits for its own step
     await act(client, COMPLETE_STEP_MUTATION, dana, stepId=step_id(await playbook(client, dana, case_id),
@@ -287,6 +286,22 @@ async def test_a_stage_cannot_be_left_while_one_of_its_required_steps_is_open(
     assert codes(await attempt(client, START_WORK_MUTATION, dana, caseId=case_id)) == ["TRANSITION_NOT_ALLOWED"]
     current = (await playbook(client, dana, case_id))["playbook"]["stages"]
     assert [s["stage"] for s in current if s["current"]] == ["REVIEW"]
+
+
+async def test_open_required_steps_never_hold_back_the_agent_closing_or_cancelling_the_case(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given: an enforced playbook, two cases in INTAKE with "Verify the location" open
+    await set_playbook(client, token("admin"))
+    first, second = await taken_case(client, token), await taken_case(client, token)
+    offered_before = await offered(client, token("agent"), first)
+    # when: the assigned agent closes one, a manager cancels the other
+    closed = await attempt(client, CLOSE_CASE_MUTATION, token("agent"), caseId=first, resolutionNotes="Filled by the owner.")
+    cancelled = await attempt(client, CANCEL_CASE_MUTATION, token("manager"), caseId=second, reason="Private road.")
+    # then: playbooks gate progress, not exits; and the buttons said so beforehand
+    assert closed["errors"] == [] and closed["case"]["status"] == "CLOSED"
+    assert cancelled["errors"] == [] and cancelled["case"]["status"] == "CANCELLED"
+    assert "CLOSE" in offered_before and "BEGIN_REVIEW" not in offered_before
 
 
 async def test_required_steps_do_not_hold_a_case_when_the_type_does_not_enforce_them(
@@ -391,7 +406,7 @@ async def test_available_actions_leave_out_stage_moves_held_by_an_open_required_
     after = await offered(client, token("agent"), case_id)
     # then: leaving the stage is offered only once the mutation would be accepted
     assert "BEGIN_REVIEW" not in before and "PROPOSE_SOLUTION" not in before
-    assert {"UPDATE", "REQUEST_INFO"} <= set(before)
+    assert {"UPDATE", "REQUEST_INFO", "COMPLETE_STEP"} <= set(before)
     assert {"BEGIN_REVIEW", "PROPOSE_SOLUTION"} <= set(after)
 
 

@@ -160,12 +160,29 @@ async def test_a_referral_round_trip_survives_the_partner_being_down_and_is_deli
                                                            "resolutionNotes": "The health department handled it."},
                                         "case { status resolutionCode }", token=city_world.token("dana"))
                 assert done["case"] == {"status": "RESOLVED", "resolutionCode": "SOLVED_BY_PARTNER"}
-            # and: each outbox message was delivered once: the referral after 2+ attempts, updates at once
+
+                # when: alice accepts the city's solution
+                await gql.mutate("acceptSolution", {"caseId": case_id}, "case { status }", token=city_world.token("alice"))
+
+            # then: the health department's case closes too, recorded as the city's acceptance
+            async with GraphQLHttp(health.http_url) as partner:
+                async def partner_case() -> dict[str, Any]:
+                    data = await partner.data(
+                        "query($id: ID!) { case(id: $id) { status history { edges { node { action actor { id } } } } } }",
+                        {"id": received["id"]}, token=health_world.token("ada"))
+                    return dict(data["case"])
+
+                closed = await eventually(lambda: _when(partner_case(), lambda c: c["status"] == "CLOSED"),
+                                          "the partner's case to close with the city's")
+                assert closed["history"]["edges"][-1]["node"] == {"action": "ACCEPT_SOLUTION",
+                                                                  "actor": {"id": "partner:CITY"}}
+            # and: each outbox message was delivered once: the referral after 2+ attempts, the outcome at once
             async def settled() -> bool:
                 return all(status == "DELIVERED" for _, status, _ in city_outbox_rows(city_db))
             await eventually(settled, "the city's outbox to settle")
             rows = city_outbox_rows(city_db)
-            assert [kind for kind, _, _ in rows] == ["referral"] and rows[0][2] >= 2
+            assert [kind for kind, _, _ in rows] == ["referral", "referral_outcome"] and rows[0][2] >= 2
+            assert rows[1][2] == 1
         finally:
             city.stop()
             health.stop()

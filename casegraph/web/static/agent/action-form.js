@@ -2,7 +2,7 @@
 // `input-<field>`, validated here for presence, submitted as that input object.
 
 import { h } from "../lib/dom.js";
-import { ACTIONS } from "./actions.js";
+import { ACTIONS, fieldsOf } from "./actions.js";
 import { personName } from "./format.js";
 
 let formSeq = 0;
@@ -21,7 +21,7 @@ export function buildActionForm({ action, detail, people, onSubmit, onCancel }) 
   people = [...known.values()];
   const error = h("p", { class: "form-error", testid: "action-error", role: "alert" });
   const controls = new Map(); // field name -> () => value
-  const fieldElements = (spec.fields ?? []).map((field) => {
+  const fieldElements = fieldsOf(action, detail).map((field) => {
     const control = buildField({ field, detail, people, formId: id });
     controls.set(field.name, control.read);
     return control.element;
@@ -36,7 +36,7 @@ export function buildActionForm({ action, detail, people, onSubmit, onCancel }) 
       error.textContent = "";
       const values = {};
       const missing = [];
-      for (const field of spec.fields ?? []) {
+      for (const field of fieldsOf(action, detail)) {
         const value = controls.get(field.name)();
         if (field.kind === "tasks") {
           if (value === null) missing.push("a title for each task");

@@ -21,6 +21,9 @@ export const ACTIONS = {
   ASSIGN_TO_ME: { mutation: "assignToMe", input: "AssignToMeInput", label: "Assign to me", primary: true },
   UPDATE: {
     mutation: "updateCase", input: "UpdateCaseInput", label: "Edit details…", onlyChanged: true,
+    // Only the fields the server lets this viewer change (Case.editableFields): a group agent who
+    // may only add notes gets no edit form at all.
+    editable: true,
     fields: [
       { name: "title", label: "Title", kind: "text", current: (c) => c.title },
       { name: "description", label: "Description", kind: "textarea", current: (c) => c.description },
@@ -89,6 +92,20 @@ export const ACTIONS = {
   RESTORE: { mutation: "restoreCase", input: "RestoreCaseInput", label: "Restore", noVersion: true },
 };
 
+/** The inputs the action's form shows to this viewer on this case. */
+export function fieldsOf(action, detail) {
+  const spec = ACTIONS[action];
+  const fields = spec?.fields ?? [];
+  if (!spec?.editable) return fields;
+  const editable = new Set(detail.editableFields ?? []);
+  return fields.filter((field) => editable.has(field.name));
+}
+
+/** The action buttons for the viewer: availableActions this dashboard runs, and that it can fill in. */
+export function offeredActions(detail) {
+  return detail.availableActions.filter((action) => ACTIONS[action] && (!ACTIONS[action].editable || fieldsOf(action, detail).length));
+}
+
 /** Whether clicking the action's button runs it at once (no inputs, no confirmation). */
 export function runsAtOnce(action) {
   const spec = ACTIONS[action];
@@ -101,7 +118,7 @@ export const TASK_MUTATIONS = {
   cancel: { mutation: "cancelTask", input: "CancelTaskInput", label: "Cancel", field: { name: "reason", label: "Reason", required: true } },
 };
 
-// Referrals to and from partner agencies (not in availableActions: the server decides who may).
+// Referrals to and from partner agencies (referring is offered when availableActions holds REFER).
 // Each payload carries the case, so the view refreshes from the answer like an action's.
 export const REFERRAL_MUTATIONS = {
   refer: { mutation: "referCase", input: "ReferCaseInput", label: "Refer" },

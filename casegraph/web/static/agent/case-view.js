@@ -11,7 +11,7 @@
 
 import { h, clear } from "../lib/dom.js";
 import { GraphQLRequestError } from "../lib/graphql.js";
-import { ACTIONS, REFERRAL_MUTATIONS, TASK_MUTATIONS, runsAtOnce } from "./actions.js";
+import { ACTIONS, REFERRAL_MUTATIONS, TASK_MUTATIONS, offeredActions, runsAtOnce } from "./actions.js";
 import { buildActionForm } from "./action-form.js";
 import {
   CASE_EVENTS, CASE_QUERY, HISTORY_PAGE_QUERY, REFERRAL_PARTNERS_QUERY, RETRY_REFERRAL, caseMutation,
@@ -339,7 +339,7 @@ export class CaseView {
   renderActions() {
     const c = this.detail;
     clear(this.actionsBar);
-    const offered = c.availableActions.filter((action) => ACTIONS[action]);
+    const offered = offeredActions(c);
     if (!offered.length) this.actionsBar.append(h("p", { class: "empty" }, "No action is available to you on this case now."));
     for (const action of offered) {
       const spec = ACTIONS[action];

@@ -10,9 +10,6 @@ import { h, clear } from "../lib/dom.js";
 import { REFERRAL_MUTATIONS } from "./actions.js";
 import { formatDateTime, humanize, statusLabel } from "./format.js";
 
-const CLOSED_STATUSES = new Set(["RESOLVED", "CLOSED", "CANCELLED"]);
-// The server refers only submitted cases that are neither resolved nor finished.
-const NOT_REFERABLE = new Set(["DRAFT", ...CLOSED_STATUSES]);
 const OPEN_TASK_STATES = new Set(["OPEN", "IN_PROGRESS"]);
 
 // Who may refer at all (the server's `referralPartners` answers only them; a field agent may not).
@@ -23,9 +20,10 @@ export function refersCases(roles) {
   return (roles ?? []).some((role) => REFERRING_ROLES.has(role));
 }
 
-/** Whether the refer form is offered: to staff who refer, on a submitted case still being worked on. */
-export function mayOfferReferral(detail, staff) {
-  return staff && !detail.deletedAt && !NOT_REFERABLE.has(detail.status);
+/** Whether the refer form is offered: when the server would take a referral from this viewer now
+ * (availableActions holds REFER: the case's agent or a manager, on a case still being worked on). */
+export function mayOfferReferral(detail) {
+  return !detail.deletedAt && (detail.availableActions ?? []).includes("REFER");
 }
 
 /**
@@ -222,8 +220,9 @@ export class ReferralsSection {
       }, "Retry"));
     }
     if (referral.direction !== "INBOUND") return buttons;
-    const caseOpen = !CLOSED_STATUSES.has(this.detail.status);
-    if (referral.status === "DELIVERED") {
+    // Deciding is offered as the server would take it from this viewer (availableActions).
+    const offered = new Set(this.detail.availableActions ?? []);
+    if (referral.status === "DELIVERED" && offered.has("ACCEPT_REFERRAL")) {
       buttons.push(h("button", {
         type: "button", class: "primary", testid: "referral-accept", "aria-label": `Accept the referral ${label}`,
         onClick: async (event) => {
@@ -237,7 +236,7 @@ export class ReferralsSection {
         },
       }, REFERRAL_MUTATIONS.accept.label));
     }
-    if ((referral.status === "DELIVERED" || referral.status === "ACCEPTED") && caseOpen) {
+    if ((referral.status === "DELIVERED" || referral.status === "ACCEPTED") && offered.has("REJECT_REFERRAL")) {
       const open = this.rejectForms.get(referral.id);
       if (open) {
         slot.append(open);
@@ -345,7 +344,7 @@ export class ReferralsSection {
   }
 
   renderForm() {
-    const show = Boolean(this.detail) && mayOfferReferral(this.detail, this.staff) && this.partners !== null;
+    const show = Boolean(this.detail) && mayOfferReferral(this.detail) && this.partners !== null;
     this.form.hidden = !show;
     if (!show) return;
     const none = this.partners.length === 0;

@@ -11,6 +11,9 @@ import { ACCEPT_SOLUTION, ANSWER, CANCEL_CASE, REJECT_SOLUTION, SUBMIT_CASE, SUB
 import { IdempotencyKey, field, formError, submitting } from "./forms.js";
 import { formatTime, happening, progressSteps, resolutionLabel, statusLabel } from "./labels.js";
 
+// Events whose details carry a resolution the requester should be able to read again later.
+const OUTCOME_ACTIONS = new Set(["PROPOSE_SOLUTION", "CLOSE", "MARK_DUPLICATE"]);
+
 const RATINGS = [
   [1, "Very dissatisfied"],
   [2, "Dissatisfied"],
@@ -89,6 +92,7 @@ export class CaseDetail {
       actions.has("SUBMIT") ? this._draft(item) : null,
       item.status === "AWAITING_INFO" && actions.has("UPDATE") ? this._infoRequest(item) : null,
       item.status === "RESOLVED" ? this._solution(item, actions) : null,
+      item.status === "CLOSED" ? this._outcome(item) : null,
       item.survey ? this._surveyThanks(item.survey) : null,
       !item.survey && actions.has("SUBMIT_SURVEY") ? this._survey(item) : null,
       h(
@@ -212,6 +216,21 @@ export class CaseDetail {
         : null,
       h("p", {}, "Work on your request continues once you answer."),
       form,
+    );
+  }
+
+  /** How a closed request ended: the solution accepted, or what staff wrote when closing it. */
+  _outcome(item) {
+    if (!item.resolutionCode && !item.resolutionNotes) return null;
+    return h(
+      "section",
+      { class: "outcome", testid: "case-outcome", "aria-labelledby": "outcome-heading" },
+      h("h3", { id: "outcome-heading" }, "Outcome"),
+      item.resolutionCode
+        ? h("p", { class: "solution-code", testid: "outcome-code", "data-code": item.resolutionCode },
+          resolutionLabel(item.resolutionCode))
+        : null,
+      item.resolutionNotes ? h("p", { class: "pre-wrap", testid: "outcome-notes" }, item.resolutionNotes) : null,
     );
   }
 
@@ -367,9 +386,23 @@ export class CaseDetail {
             { testid: "timeline-item", "data-action": event.action },
             h("span", {}, text),
             h("span", { class: "meta" }, " · ", formatTime(event.occurredAt)),
+            this._proposal(event),
           ),
         ),
       ),
+    );
+  }
+
+  /** A proposal or a close, as it was then: each stays readable after a rejection or a later one. */
+  _proposal(event) {
+    const code = event.details?.resolutionCode;
+    const notes = event.details?.resolutionNotes;
+    if (!OUTCOME_ACTIONS.has(event.action) || (!code && typeof notes !== "string")) return null;
+    return h(
+      "div",
+      { class: "timeline-outcome", testid: "timeline-outcome" },
+      code ? h("p", { class: "solution-code", "data-code": code }, resolutionLabel(code)) : null,
+      typeof notes === "string" ? h("p", { class: "pre-wrap" }, notes) : null,
     );
   }
 
