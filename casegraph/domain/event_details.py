@@ -18,6 +18,8 @@ PUBLIC_KEYS: Final = frozenset({
     "resolutionNotes", "rating", "children", "caseTypes",
     # A split's child names its parent: the same requester's case (Case.parent shows it too).
     "parentId", "parentNumber",
+    # The service the requester filed under and the form it brought: their own choice, no one's id.
+    "serviceDefinitionCode", "templateCode",
 })
 # Case columns a requester may read: what ``changed`` may still name for them.
 PUBLIC_COLUMNS: Final = frozenset({

@@ -336,8 +336,11 @@ async def test_linking_an_article_records_one_event_and_the_case_shows_it(
     assert [e.sequence for e in publisher.events] == [payload["event"]["sequence"]]
     seen = (await client.data(CASE_QUERY, {"id": case.id}, token=token("requester")))["case"]
     assert seen["linkedArticles"] == [{"id": article_id, "title": "Pothole repair"}]
+    # the requester reads the link on the case, not the event's internal ids (issue 14, section 5)
     last = seen["history"]["edges"][-1]["node"]
-    assert (last["action"], last["details"]) == ("LINK_ARTICLE", {"articleId": article_id})
+    assert (last["action"], last["details"]) == ("LINK_ARTICLE", {})
+    staff_view = (await client.data(CASE_QUERY, {"id": case.id}, token=token("other_agent")))["case"]
+    assert staff_view["history"]["edges"][-1]["node"]["details"] == {"articleId": article_id}
 
 
 async def test_linking_is_refused_as_data_and_records_nothing(

@@ -34,7 +34,7 @@ INWARD_HOSTS: Final = [
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(jwt_secret=TEST_SECRET, rate_limits=RateLimits.off(), env="production")
+    return Settings(jwt_secret=TEST_SECRET, rate_limits=RateLimits.off(), env="production", metrics_token="m" * 32)
 
 
 @pytest.mark.parametrize("host", INWARD_HOSTS)
