@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -35,10 +35,11 @@ from casegraph.graphql_http import (
 from casegraph.persisted_queries.protocol import PersistedQueryRefusal, resolve_document
 from casegraph.fanout.connection_context import ConnectionContext, shared_actor
 from casegraph.fanout.dispatcher import FanoutDispatcher
+from casegraph.fanout.sessions import GuardedLegacyWSHandler, Session
 from casegraph.fanout.transport_ws import LiveTransportWSHandler
-from casegraph.rate_limits import ConnectionRateLimited, LegacyWSHandler
+from casegraph.rate_limits import ConnectionRateLimited
 from casegraph.runtime import Runtime
-from casegraph.services.users import build_actor, provision
+from casegraph.services.users import Claims, build_actor, provision
 from resolvers.loaders import Loaders
 from schema import build_schema
 from schema.context import Context
@@ -48,9 +49,10 @@ MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 
 class CaseGraphView(GraphQL[Context, None]):
     # Tell a user over the connection rate limit "retry after N" (1013), not "Forbidden"; event
-    # subscriptions over graphql-transport-ws are followed, not iterated (casegraph/fanout).
+    # subscriptions over graphql-transport-ws are followed, not iterated (casegraph/fanout); on
+    # both protocols every operation is re-authorized (casegraph/fanout/sessions.py).
     graphql_transport_ws_handler_class = LiveTransportWSHandler
-    graphql_ws_handler_class = LegacyWSHandler
+    graphql_ws_handler_class = GuardedLegacyWSHandler
 
     def __init__(
         self,
@@ -209,7 +211,8 @@ class CaseGraphView(GraphQL[Context, None]):
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = params.get("Authorization") or params.get("authorization")
         try:
-            if not isinstance(header, str) or not await self._authenticate(context, header):
+            claims = await self._authenticate(context, header) if isinstance(header, str) else None
+            if claims is None:
                 raise AuthError("Send {'Authorization': 'Bearer <token>'} in connection_init.")
         except AuthError as error:
             raise ConnectionRejectionError({"message": str(error)}) from None
@@ -220,16 +223,29 @@ class CaseGraphView(GraphQL[Context, None]):
         refusal = await self.runtime.rate_limiter.connection_by(context.actor.user_id)
         if refusal is not None:
             raise ConnectionRateLimited(refusal)
+        if isinstance(context, ConnectionContext) and isinstance(context.request, WebSocket):
+            live = self.runtime.live
+            context.session = Session(
+                token_actor=context.actor, valid_until=claims.valid_until, closer=_closer(context.request),
+                board=live.access if live is not None else None,
+            )
         return None
 
-    async def _authenticate(self, context: Context, header: str | None) -> bool:
+    async def _authenticate(self, context: Context, header: str | None) -> Claims | None:
         claims = await self.runtime.verifier.verify(header)
         if claims is None:
-            return False
+            return None
         await provision(claims=claims, now=self.runtime.clock())
         context.actor = await build_actor(claims)
         if isinstance(context, ConnectionContext):
             context.forget_loaders()
         else:
             context.loaders = Loaders(context.actor)
-        return True
+        return claims
+
+
+def _closer(websocket: WebSocket) -> Callable[[int, str], Awaitable[None]]:
+    async def close(code: int, reason: str) -> None:
+        await websocket.close(code=code, reason=reason)
+
+    return close
