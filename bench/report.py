@@ -71,7 +71,9 @@ def assign_table(assign: AssignReport) -> str:
     header = ["assignToMe on SQLite, no other load", "n", "p50 (ms)", "p99 (ms)", "mean (ms)"]
     body = [[label, f"{t.count}", f"{t.p50_ms:.2f}", f"{t.p99_ms:.2f}", f"{t.mean_ms:.2f}"]
             for label, t in (("HTTP, one keep-alive connection", assign.http),
-                             ("in-process service call (reference)", assign.in_process))]
+                             ("in-process service call (reference)", assign.in_process),
+                             ("+ WebSocket re-authorization, memberships cached", assign.reauthorize_cached),
+                             ("+ WebSocket re-authorization, memberships read", assign.reauthorize_read))]
     return table(header, body)
 
 
