@@ -301,7 +301,7 @@ async def test_a_socket_is_closed_with_4403_when_its_token_expires_and_resumes_w
         # when: the token expires
         code, reason = await connection.wait_closed(CLOSE_TIMEOUT + STILL_VALID_FOR)
     # then
-    assert code == FORBIDDEN and "expired" in reason, (code, reason)
+    assert code == FORBIDDEN, (code, reason)
     # and with a fresh token the client resumes where it was, missing nothing
     missed = await update_description(gql, world, "alice", desk.case_id, "While it reconnected.")
     async with ws_connect(servers.a.ws_url, fresh_token, protocol=protocol) as connection:
