@@ -210,6 +210,9 @@ class CaseGraphView(GraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> Any:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = params.get("Authorization") or params.get("authorization")
+        live = self.runtime.live
+        # Before the memberships are read: the session may then remember them for its operations.
+        read_at = live.access.epoch if live is not None else -1
         try:
             claims = await self._authenticate(context, header) if isinstance(header, str) else None
             if claims is None:
@@ -224,10 +227,9 @@ class CaseGraphView(GraphQL[Context, None]):
         if refusal is not None:
             raise ConnectionRateLimited(refusal)
         if isinstance(context, ConnectionContext) and isinstance(context.request, WebSocket):
-            live = self.runtime.live
             context.session = Session(
                 token_actor=context.actor, valid_until=claims.valid_until, closer=_closer(context.request),
-                board=live.access if live is not None else None,
+                board=live.access if live is not None else None, read_at=read_at,
             )
         return None
 

@@ -71,14 +71,22 @@ class AccessBoard:
         self._recheck_interval = recheck_interval
         self._tasks: set[asyncio.Task[None]] = set()
         self._rechecker: asyncio.Task[None] | None = None
-        self.reads = 0
 
     @property
     def holder_count(self) -> int:
         return sum(len(holders) for holders in self._holders.values())
 
-    def join(self, holder: Holder) -> None:
+    @property
+    def epoch(self) -> int:
+        """Take it before reading memberships that ``join`` is to remember."""
+        return self._epoch
+
+    def join(self, holder: Holder, *, memberships: Memberships | None = None, read_at: int = -1) -> None:
+        """Count ``holder`` in; ``memberships`` read at ``epoch`` ``read_at`` are remembered if still current
+        (a socket's first operation then needs no read of its own)."""
         self._holders.setdefault(holder.user_id, set()).add(holder)
+        if memberships is not None and read_at == self._epoch:
+            self._cache.setdefault(holder.user_id, memberships)
 
     def leave(self, holder: Holder) -> None:
         holders = self._holders.get(holder.user_id)
@@ -95,7 +103,6 @@ class AccessBoard:
         if known is not None:
             return known
         epoch = self._epoch
-        self.reads += 1
         fresh = await read_memberships(user_id)
         if epoch == self._epoch and user_id in self._holders:
             self._cache[user_id] = fresh
@@ -115,7 +122,6 @@ class AccessBoard:
 
     async def _refresh(self, user_ids: list[str]) -> None:
         epoch = self._epoch
-        self.reads += 1
         fresh = await read_memberships_of(user_ids)
         for user_id, memberships in fresh.items():
             holders = self._holders.get(user_id)

@@ -56,8 +56,10 @@ class Session:
         valid_until: float | None,
         closer: Closer,
         board: AccessBoard | None,
+        read_at: int = -1,
         wall: Callable[[], float] = time.time,
     ) -> None:
+        """``read_at``: the board's epoch before ``token_actor``'s memberships were read."""
         self.token_actor = token_actor
         self.valid_until = valid_until
         self.memberships: Memberships = (token_actor.group_ids, token_actor.managed_group_ids)
@@ -71,7 +73,7 @@ class Session:
             delay = max(0.0, valid_until - wall())
             self._timer = asyncio.get_running_loop().call_later(delay, self.end, TOKEN_EXPIRED)
         if board is not None:
-            board.join(self)
+            board.join(self, memberships=self.memberships, read_at=read_at)
 
     @property
     def user_id(self) -> str:
