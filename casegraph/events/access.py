@@ -73,10 +73,6 @@ class AccessBoard:
         self._rechecker: asyncio.Task[None] | None = None
 
     @property
-    def holder_count(self) -> int:
-        return sum(len(holders) for holders in self._holders.values())
-
-    @property
     def epoch(self) -> int:
         """Take it before reading memberships that ``join`` is to remember."""
         return self._epoch

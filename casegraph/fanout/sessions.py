@@ -6,10 +6,10 @@ the connection's lifetime and keeps it honest:
 - every operation (query, mutation, subscription; both protocols) first asks ``current_actor``:
   the token's roles with the user's group memberships as they are now (``AccessBoard``: cached
   per user, forgotten when a membership changes), exactly what an HTTP request would get;
-- when the token stops being valid (its ``exp`` plus the verifier's leeway, as over HTTP) the
-  server closes the socket with 4403 — a timer, so nothing runs on it afterwards, not even an
-  event delivery — and an operation that arrives at that moment is not run either; the client
-  reconnects with a fresh token and resumes its subscriptions with ``after``;
+- when the token stops being valid (its ``exp`` plus the verifier's leeway, as over HTTP) a
+  timer closes the socket with 4403, ending its subscriptions, and an operation that arrives
+  before the close is done is not run; the client reconnects with a fresh token and resumes
+  its subscriptions with ``after``;
 - when the user loses a group, or the management of one, the socket is closed with 4403 too:
   its subscriptions end (their authorization was decided with the old memberships), presence
   announces the user gone, and whatever the client subscribes to again is decided afresh.
