@@ -266,7 +266,8 @@ async def test_removal_from_a_group_ends_the_agents_presence_and_subscriptions_a
         assert await viewers(watch) == [staying]
         async with ws_connect(leaving_server.ws_url, leaving_token, protocol=protocol) as leaving_ws:
             leaving_presence = await leaving_ws.subscribe(PRESENCE, {"caseId": desk.case_id})
-            events = await leaving_ws.subscribe(case_events_query("id"), {"caseId": desk.case_id})
+            events = await follow_case(leaving_ws, desk)
+            assert (await events.next())["id"] == desk.created  # registered before the removal
             assert sorted([leaving, staying]) == await viewers(leaving_presence)
             assert await viewers(watch) == sorted([leaving, staying])
             # when
