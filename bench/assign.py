@@ -8,6 +8,10 @@ mutations one after another, each on a fresh unassigned case of the agent's grou
 policies, so taking a case also stops its response clock). Timed from request to parsed answer.
 For reference, the same service call in-process (``services.case_actions.perform``, no HTTP or
 GraphQL) on a database set up the same way.
+
+And what a WebSocket adds to each operation (issue 14 §1): re-authorizing it as the agent is
+now (``Session.current_actor``: the token's validity, then the memberships), with the
+memberships cached as between changes, and read from the database as after a change.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from bench.dataset_world import SLA_MINUTES
 from casegraph.db import migrate, tortoise_config
 from casegraph.domain.enums import CaseAction, Role, Workflow
 from casegraph.domain.relations import Actor
+from casegraph.events.access import AccessBoard
+from casegraph.fanout.sessions import Session
 from casegraph.services import admin
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_creation import NewCase, create_case
@@ -80,6 +86,8 @@ class Timing:
 class AssignReport:
     http: Timing
     in_process: Timing
+    reauthorize_cached: Timing
+    reauthorize_read: Timing
 
 
 def _percentile(ordered: Sequence[float], share: float) -> float:
@@ -153,7 +161,7 @@ def _post(connection: HTTPConnection, headers: dict[str, str], query: str,
     return data
 
 
-async def _measure_in_process(mutations: int, database_url: str) -> Timing:
+async def _measure_in_process(mutations: int, database_url: str) -> tuple[Timing, Timing, Timing]:
     await migrate(database_url)
     async with TortoiseContext() as context:
         await context.init(config=tortoise_config(database_url))
@@ -187,10 +195,34 @@ async def _measure_in_process(mutations: int, database_url: str) -> Timing:
                           now=datetime.now(UTC), publisher=publisher)
             if index >= WARMUP:
                 seconds.append(time.perf_counter() - started)
+        service = Timing.of(seconds)
+        agent = await build_actor(agent_claims)
+        cached = await _reauthorizations(agent, AccessBoard(), WARMUP + mutations)
+        read = await _reauthorizations(agent, None, WARMUP + mutations)
+    return service, cached, read
+
+
+async def _reauthorizations(agent: Actor, board: AccessBoard | None, count: int) -> Timing:
+    """``count`` operations' re-authorization on one socket (no board: memberships read each time)."""
+
+    async def closer(code: int, reason: str) -> None:
+        raise RuntimeError(f"the bench socket was closed: {code} {reason}")
+
+    session = Session(token_actor=agent, valid_until=time.time() + 3600, closer=closer, board=board)
+    seconds = []
+    try:
+        for index in range(count):
+            started = time.perf_counter()
+            if await session.current_actor() is None:
+                raise RuntimeError("re-authorization refused the bench agent")
+            if index >= WARMUP:
+                seconds.append(time.perf_counter() - started)
+    finally:
+        session.close()
     return Timing.of(seconds)
 
 
-def measure_in_process(mutations: int) -> Timing:
+def measure_in_process(mutations: int) -> tuple[Timing, Timing, Timing]:
     with (tempfile.TemporaryDirectory(prefix="casegraph-bench-assign.") as tmp,
           # The server's event loop (uvicorn picks uvloop): aiosqlite hops threads on every query.
           asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner):
@@ -199,7 +231,9 @@ def measure_in_process(mutations: int) -> Timing:
 
 def run_assign(mutations: int) -> AssignReport:
     print(f"assignToMe on SQLite: {mutations} mutations over HTTP, then in-process …", flush=True)
-    return AssignReport(http=measure_http(mutations), in_process=measure_in_process(mutations))
+    http = measure_http(mutations)
+    in_process, cached, read = measure_in_process(mutations)
+    return AssignReport(http=http, in_process=in_process, reauthorize_cached=cached, reauthorize_read=read)
 
 
 def main() -> None:

@@ -122,14 +122,14 @@ class TokenVerifier:
         if partner is None:
             raise AuthError("The token names a partner agency that is not configured here.")
         try:
-            partner_tokens.verify(token, sender=partner.code, receiver=self._settings.agency_code,
-                                  secret=partner.shared_secret)
+            payload = partner_tokens.verify(token, sender=partner.code, receiver=self._settings.agency_code,
+                                            secret=partner.shared_secret)
         except jwt.ExpiredSignatureError:
             raise AuthError("The token has expired.") from None
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise AuthError(f"The token is not valid: {type(exc).__name__}.") from None
         return Claims(sub=f"{partner_tokens.KID_PREFIX}{partner.code}", roles=frozenset({Role.PARTNER}),
-                      name=partner.name, agency=partner.code)
+                      name=partner.name, agency=partner.code, valid_until=valid_until(payload))
 
     async def _decode(self, token: str) -> dict[str, Any]:
         options = {"require": ["sub", "exp"]}
@@ -170,7 +170,14 @@ def claims_from_payload(payload: dict[str, Any]) -> Claims:
         # anyone could claim another person's address and be sent (or take) their mail.
         email=courtesy_text(payload.get("email"), 320) if payload.get("email_verified") is True else None,
         agency=courtesy_text(payload.get("agency"), 100),
+        valid_until=valid_until(payload),
     )
+
+
+def valid_until(payload: dict[str, Any]) -> float | None:
+    """When the verifier starts refusing the token: its ``exp`` plus the leeway decoding allows."""
+    exp = payload.get("exp")
+    return float(exp) + LEEWAY_SECONDS if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
 
 
 def issue_token(

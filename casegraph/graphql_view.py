@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -35,13 +35,13 @@ from casegraph.graphql_http import (
 from casegraph.persisted_queries.protocol import PersistedQueryRefusal, resolve_document
 from casegraph.fanout.connection_context import ConnectionContext, shared_actor
 from casegraph.fanout.dispatcher import FanoutDispatcher
-from casegraph.fanout.legacy_ws import LiveLegacyWSHandler
+from casegraph.fanout.sessions import GuardedLegacyWSHandler, Session
 from casegraph.fanout.transport_ws import LiveTransportWSHandler
 from casegraph.rate_limits import ConnectionRateLimited
 from casegraph.rate_limits.sockets import SocketLease, TooManySockets
 from casegraph.runtime import Runtime
 from casegraph.services.reply_addresses import reply_addresses
-from casegraph.services.users import build_actor, provision
+from casegraph.services.users import Claims, build_actor, provision
 from resolvers.loaders import Loaders
 from schema import build_schema
 from schema.context import Context
@@ -53,9 +53,10 @@ SOCKET_LEASE = "casegraph.socket_lease"
 
 class CaseGraphView(GraphQL[Context, None]):
     # Tell a user over the connection rate limit "retry after N" (1013), not "Forbidden"; event
-    # subscriptions over either protocol are followed, not iterated (casegraph/fanout).
+    # subscriptions over either protocol are followed, not iterated (casegraph/fanout); on both
+    # protocols every operation is re-authorized (casegraph/fanout/sessions.py).
     graphql_transport_ws_handler_class = LiveTransportWSHandler
-    graphql_ws_handler_class = LiveLegacyWSHandler
+    graphql_ws_handler_class = GuardedLegacyWSHandler
 
     def __init__(
         self,
@@ -226,8 +227,12 @@ class CaseGraphView(GraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> Any:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = params.get("Authorization") or params.get("authorization")
+        live = self.runtime.live
+        # Before the memberships are read: the session may then remember them for its operations.
+        read_at = live.access.epoch if live is not None else -1
         try:
-            if not isinstance(header, str) or not await self._authenticate(context, header):
+            claims = await self._authenticate(context, header) if isinstance(header, str) else None
+            if claims is None:
                 raise AuthError("Send {'Authorization': 'Bearer <token>'} in connection_init.")
         except AuthError as error:
             raise ConnectionRejectionError({"message": str(error)}) from None
@@ -247,16 +252,28 @@ class CaseGraphView(GraphQL[Context, None]):
                 raise ConnectionRateLimited(opened)
             if opened is not None:
                 context.request.scope[SOCKET_LEASE] = opened
+        if isinstance(context, ConnectionContext) and isinstance(context.request, WebSocket):
+            context.session = Session(
+                token_actor=context.actor, valid_until=claims.valid_until, closer=_closer(context.request),
+                board=live.access if live is not None else None, read_at=read_at,
+            )
         return None
 
-    async def _authenticate(self, context: Context, header: str | None) -> bool:
+    async def _authenticate(self, context: Context, header: str | None) -> Claims | None:
         claims = await self.runtime.verifier.verify(header)
         if claims is None:
-            return False
+            return None
         await provision(claims=claims, now=self.runtime.clock())
         context.actor = await build_actor(claims)
         if isinstance(context, ConnectionContext):
             context.forget_loaders()
         else:
             context.loaders = Loaders(context.actor)
-        return True
+        return claims
+
+
+def _closer(websocket: WebSocket) -> Callable[[int, str], Awaitable[None]]:
+    async def close(code: int, reason: str) -> None:
+        await websocket.close(code=code, reason=reason)
+
+    return close

@@ -40,6 +40,7 @@ async def add_group_member(info: Info, input: AddGroupMemberInput) -> GroupMembe
         )
     except DomainError as refusal:
         return GroupMemberPayload(errors=user_errors(refusal))
+    await _access_changed(info, membership.user_id)
     group = await GroupRow.get(id=membership.group_id)
     return GroupMemberPayload(
         assignment_group=AssignmentGroup.from_row(group),
@@ -54,7 +55,15 @@ async def remove_group_member(info: Info, input: RemoveGroupMemberInput) -> Grou
         )
     except DomainError as refusal:
         return GroupMemberPayload(errors=user_errors(refusal))
+    await _access_changed(info, str(input.user_id))
     return GroupMemberPayload(assignment_group=AssignmentGroup.from_row(group))
+
+
+async def _access_changed(info: Info, user_id: str) -> None:
+    """After the commit: the user's open sockets re-authorize (casegraph/events/access.py)."""
+    live = info.context.live
+    if live is not None:
+        await live.access_changed(user_id)
 
 
 async def create_case_type(info: Info, input: CreateCaseTypeInput) -> CaseTypePayload:

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from casegraph.events.access import AccessBoard
 from casegraph.events.channel import WakeChannel
 from casegraph.events.hub import EventHub
 from casegraph.events.presence import SWEEP, PresenceBoard
@@ -28,6 +29,7 @@ class LiveEvents:
     def __init__(self, broadcast_url: str, *, poll_interval: float = 2.0) -> None:
         self.hub = EventHub(poll_interval=poll_interval)
         self.presence = PresenceBoard()
+        self.access = AccessBoard()
         self.channel = WakeChannel(broadcast_url, on_message=self._received, on_reconnect=self.hub.wake)
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -35,8 +37,10 @@ class LiveEvents:
         await self.hub.start()
         await self.channel.start()
         self._sweeper = asyncio.create_task(self._sweep(), name="casegraph-presence-sweeper")
+        self.access.start()
 
     async def stop(self) -> None:
+        await self.access.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -52,6 +56,14 @@ class LiveEvents:
         except Exception as error:  # noqa: BLE001 - soft state: the next heartbeat repairs it
             log.debug("presence broadcast failed: %s", error)
 
+    async def access_changed(self, user_id: str) -> None:
+        """A membership of ``user_id`` changed (committed): sockets here and elsewhere re-authorize."""
+        self.access.changed(user_id)
+        try:
+            await self.channel.publish(json.dumps({"access": user_id}))
+        except Exception as error:  # noqa: BLE001 - the other processes' recheck catches up
+            log.warning("broadcast of a membership change failed (%s); peers recheck within seconds", error)
+
     def _received(self, message: str) -> None:
         try:
             decoded = json.loads(message)
@@ -59,6 +71,8 @@ class LiveEvents:
             decoded = None
         if isinstance(decoded, dict) and isinstance(decoded.get("presence"), dict):
             self.presence.apply(decoded["presence"])  # our own echo is harmless: same entry
+        elif isinstance(decoded, dict) and isinstance(decoded.get("access"), str):
+            self.access.changed(decoded["access"])  # our own echo costs one more read
         else:
             self.hub.wake()
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from casegraph.domain.relations import Actor
 from resolvers.loaders import Loaders
 from schema.context import Context
+
+if TYPE_CHECKING:
+    from casegraph.fanout.sessions import Session
 
 _actors: Final[weakref.WeakValueDictionary[tuple[Any, ...], Actor]] = weakref.WeakValueDictionary()
 
@@ -27,9 +30,12 @@ def shared_actor(actor: Actor) -> Actor:
 
 class ConnectionContext(Context):
     _built: Loaders | None
+    # Set once connection_init authenticated the socket: its token's validity and memberships.
+    session: Session | None
 
     def __post_init__(self) -> None:
         self._built = None
+        self.session = None
 
     @property
     def loaders(self) -> Loaders:

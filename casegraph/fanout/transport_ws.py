@@ -26,7 +26,12 @@ from typing import Any, Final, Protocol, cast
 
 from starlette.websockets import WebSocket
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation, _OperationStreamClosed
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import CompleteMessage, ConnectionInitMessage, Message
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    CompleteMessage,
+    ConnectionInitMessage,
+    Message,
+    SubscribeMessage,
+)
 from strawberry.utils.aio import aclosing
 
 from casegraph.domain.relations import Actor
@@ -37,6 +42,7 @@ from casegraph.fanout.followers import Follower
 from casegraph.fanout.messages import message_problem
 from casegraph.fanout.outlet import Outlet
 from casegraph.fanout.registration import offering
+from casegraph.fanout.sessions import SessionGuard
 from casegraph.fanout.websocket_protocol import SEND_TEXT_NOW
 from casegraph.rate_limits import TransportWSHandler
 
@@ -79,7 +85,7 @@ class SetupSlot:
             gate.release()
 
 
-class LiveTransportWSHandler(TransportWSHandler):
+class LiveTransportWSHandler(SessionGuard, TransportWSHandler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._followers: dict[str, Follower] | None = None
@@ -99,6 +105,12 @@ class LiveTransportWSHandler(TransportWSHandler):
             now = websocket.scope.get("extensions", {}).get(SEND_TEXT_NOW, {}).get("send")
             self._outlet = Outlet(websocket.send_text, now if callable(now) else None)
         return self._outlet
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        # Each operation runs as the actor is now, and none once the token has expired (sessions.py).
+        if self.connection_acknowledged and not await self.reauthorized():
+            return
+        await super().handle_subscribe(message)
 
     async def run_operation(self, operation: Operation[Any, Any]) -> None:
         """Strawberry's ``run_operation``, with a registration on offer while the operation is set up."""

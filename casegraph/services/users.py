@@ -20,6 +20,13 @@ class Claims:
     name: str | None = None
     email: str | None = None
     agency: str | None = None
+    # Seconds since the epoch from which the verifier refuses the token (its ``exp`` plus the
+    # leeway): a WebSocket authenticated with it is closed then (casegraph/fanout/sessions.py).
+    valid_until: float | None = None
+
+
+# An actor's groups and the groups of those they manage.
+Memberships = tuple[frozenset[int], frozenset[int]]
 
 
 # Provisioning writes only when the claims changed; this remembers what each process last wrote.
@@ -64,15 +71,20 @@ async def ensure_user(*, user_id: str, now: datetime) -> None:
         pass
 
 
-async def build_actor(claims: Claims) -> Actor:
+async def read_memberships(user_id: str) -> Memberships:
     # Every request and connection asks this: a fixed statement, not a query built each time.
     connection = GroupMembership._choose_db()
     placeholder = "?" if connection.capabilities.dialect == "sqlite" else "$1"
     rows = await connection.execute_query_dict(
-        f'SELECT "group_id","is_manager" FROM "group_memberships" WHERE "user_id"={placeholder}', [claims.sub]
+        f'SELECT "group_id","is_manager" FROM "group_memberships" WHERE "user_id"={placeholder}', [user_id]
     )
     groups = frozenset(int(row["group_id"]) for row in rows)
     managed = frozenset(int(row["group_id"]) for row in rows if row["is_manager"])
+    return groups, managed
+
+
+async def build_actor(claims: Claims) -> Actor:
+    groups, managed = await read_memberships(claims.sub)
     return Actor(
         user_id=claims.sub,
         roles=claims.roles,

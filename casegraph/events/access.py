@@ -1,0 +1,160 @@
+"""The group memberships of the people holding WebSockets in this process, kept current.
+
+Every operation on a socket is authorized with the user's memberships as they are now (issue 14
+§1), as over HTTP; reading them for every operation would cost a query each. The board keeps
+them per user while the user has a socket here, and forgets an entry the moment a membership of
+that user changes:
+
+- the process that made the change says so at once (``changed``, from the resolver, after the
+  commit) and tells the others over the broadcast channel (``LiveEvents.access_changed``);
+- a lost broadcast must not leave a removed agent at work here indefinitely, so every
+  ``RECHECK_INTERVAL`` seconds the memberships of everyone holding a socket are read again
+  (one statement per 500 users) and compared.
+
+Each time fresh memberships are read, every socket of that user is told (``Holder.revise``):
+one that lost a group (or a group's management) ends itself, subscriptions and presence with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine, Iterable
+from typing import Any, Final, Protocol
+
+from casegraph.services.users import Memberships, read_memberships
+from models import GroupMembership
+
+log = logging.getLogger(__name__)
+
+RECHECK_INTERVAL: Final = 5.0
+CHUNK: Final = 500
+
+
+class Holder(Protocol):
+    """One authenticated socket, as the board sees it."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    def revise(self, memberships: Memberships) -> None:
+        """The user's memberships as just read from the database."""
+
+
+def lost_access(before: Memberships, after: Memberships) -> bool:
+    """Whether ``after`` takes away a group, or the management of one, that ``before`` had."""
+    return bool(before[0] - after[0] or before[1] - after[1])
+
+
+async def read_memberships_of(user_ids: Iterable[str]) -> dict[str, Memberships]:
+    users = sorted(set(user_ids))
+    groups: dict[str, set[int]] = {user: set() for user in users}
+    managed: dict[str, set[int]] = {user: set() for user in users}
+    for start in range(0, len(users), CHUNK):
+        rows = await GroupMembership.filter(user_id__in=users[start:start + CHUNK]).values_list(
+            "user_id", "group_id", "is_manager"
+        )
+        for user_id, group_id, is_manager in rows:
+            groups[str(user_id)].add(int(group_id))
+            if is_manager:
+                managed[str(user_id)].add(int(group_id))
+    return {user: (frozenset(groups[user]), frozenset(managed[user])) for user in users}
+
+
+class AccessBoard:
+    def __init__(self, *, recheck_interval: float = RECHECK_INTERVAL) -> None:
+        self._holders: dict[str, set[Holder]] = {}
+        self._cache: dict[str, Memberships] = {}
+        # Bumped by every change: a read that began before it must not refill the cache.
+        self._epoch = 0
+        self._recheck_interval = recheck_interval
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._rechecker: asyncio.Task[None] | None = None
+
+    @property
+    def epoch(self) -> int:
+        """Take it before reading memberships that ``join`` is to remember."""
+        return self._epoch
+
+    def join(self, holder: Holder, *, memberships: Memberships | None = None, read_at: int = -1) -> None:
+        """Count ``holder`` in; ``memberships`` read at ``epoch`` ``read_at`` are remembered if still current
+        (a socket's first operation then needs no read of its own)."""
+        self._holders.setdefault(holder.user_id, set()).add(holder)
+        if memberships is not None and read_at == self._epoch:
+            self._cache.setdefault(holder.user_id, memberships)
+
+    def leave(self, holder: Holder) -> None:
+        holders = self._holders.get(holder.user_id)
+        if holders is None:
+            return
+        holders.discard(holder)
+        if not holders:
+            del self._holders[holder.user_id]
+            self._cache.pop(holder.user_id, None)
+
+    async def memberships(self, user_id: str) -> Memberships:
+        """The user's memberships now: from the cache, else one read (remembered while they hold a socket)."""
+        known = self._cache.get(user_id)
+        if known is not None:
+            return known
+        epoch = self._epoch
+        fresh = await read_memberships(user_id)
+        if epoch == self._epoch and user_id in self._holders:
+            self._cache[user_id] = fresh
+        return fresh
+
+    def changed(self, user_id: str) -> None:
+        """A membership of ``user_id`` changed (committed): forget it now, re-read and tell their sockets."""
+        self._epoch += 1
+        self._cache.pop(user_id, None)
+        if user_id in self._holders:
+            self._spawn(self._refresh([user_id]))
+
+    async def recheck(self) -> None:
+        """Read everyone's memberships again (the backstop for a lost broadcast)."""
+        if self._holders:
+            await self._refresh(list(self._holders))
+
+    async def _refresh(self, user_ids: list[str]) -> None:
+        epoch = self._epoch
+        fresh = await read_memberships_of(user_ids)
+        for user_id, memberships in fresh.items():
+            holders = self._holders.get(user_id)
+            if not holders:
+                continue
+            if epoch == self._epoch:
+                self._cache[user_id] = memberships
+            for holder in list(holders):
+                holder.revise(memberships)
+
+    def start(self) -> None:
+        if self._rechecker is None:
+            self._rechecker = asyncio.create_task(self._recheck_loop(), name="casegraph-access-recheck")
+
+    async def stop(self) -> None:
+        tasks = [*self._tasks, *([self._rechecker] if self._rechecker is not None else [])]
+        self._rechecker = None
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _recheck_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._recheck_interval)
+            try:
+                await self.recheck()
+            except Exception:  # noqa: BLE001 - a database hiccup: the next round reads again
+                log.warning("could not re-read the memberships of connected users", exc_info=True)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not re-read changed memberships", exc_info=task.exception())
