@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -32,6 +33,7 @@ from casegraph.graphql_http import (
     negotiate,
     status_for,
 )
+from casegraph.outages import OutageLog, is_outage, outage_response
 from casegraph.persisted_queries.protocol import PersistedQueryRefusal, resolve_document
 from casegraph.fanout.connection_context import ConnectionContext, shared_actor
 from casegraph.fanout.dispatcher import FanoutDispatcher
@@ -69,6 +71,7 @@ class CaseGraphView(GraphQL[Context, None]):
         super().__init__(schema, **kwargs)
         self.runtime = runtime
         self.fanout = FanoutDispatcher(schema, gauge=runtime.metrics.active_subscriptions)
+        self.outage = OutageLog(logging.getLogger("casegraph.outage"), "database or broker (HTTP requests)")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """HTTP refusals as GraphQL-shaped JSON with the status the GraphQL-over-HTTP spec asks for."""
@@ -82,6 +85,13 @@ class CaseGraphView(GraphQL[Context, None]):
             response = await self.run(request)
         except HTTPException as refusal:
             response = self._refusal_response(refusal, media_type or APPLICATION_JSON)
+        except Exception as error:
+            # Authentication reads and writes the database before GraphQL runs (get_context):
+            # a database away is a 503 to retry, not a raw 500.
+            if not is_outage(error):
+                raise
+            self.outage.failed(error)
+            response = outage_response(media_type or APPLICATION_JSON)
         await response(scope, receive, send)
 
     @staticmethod
@@ -228,6 +238,7 @@ class CaseGraphView(GraphQL[Context, None]):
             return False
         await provision(claims=claims, now=self.runtime.clock())
         context.actor = await build_actor(claims)
+        self.outage.succeeded()
         if isinstance(context, ConnectionContext):
             context.forget_loaders()
         else:
