@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -33,7 +32,7 @@ from casegraph.graphql_http import (
     negotiate,
     status_for,
 )
-from casegraph.outages import OutageLog, is_outage, outage_response
+from casegraph.outages import REQUESTS, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE, is_outage, outage_response
 from casegraph.persisted_queries.protocol import PersistedQueryRefusal, resolve_document
 from casegraph.fanout.connection_context import ConnectionContext, shared_actor
 from casegraph.fanout.dispatcher import FanoutDispatcher
@@ -71,7 +70,6 @@ class CaseGraphView(GraphQL[Context, None]):
         super().__init__(schema, **kwargs)
         self.runtime = runtime
         self.fanout = FanoutDispatcher(schema, gauge=runtime.metrics.active_subscriptions)
-        self.outage = OutageLog(logging.getLogger("casegraph.outage"), "database or broker (HTTP requests)")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """HTTP refusals as GraphQL-shaped JSON with the status the GraphQL-over-HTTP spec asks for."""
@@ -90,7 +88,7 @@ class CaseGraphView(GraphQL[Context, None]):
             # a database away is a 503 to retry, not a raw 500.
             if not is_outage(error):
                 raise
-            self.outage.failed(error)
+            REQUESTS.failed(error)
             response = outage_response(media_type or APPLICATION_JSON)
         await response(scope, receive, send)
 
@@ -150,6 +148,10 @@ class CaseGraphView(GraphQL[Context, None]):
         response.headers["vary"] = "Accept"
         if not sub_response.status_code:  # a guard (e.g. the rate limiter) may have chosen one
             response.status_code = status_for(response_data, media_type)
+        if _unavailable(response_data):
+            # A resolver lost the database mid-request: as when authentication does, a 503 to retry.
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
     async def execute_single(
@@ -238,9 +240,19 @@ class CaseGraphView(GraphQL[Context, None]):
             return False
         await provision(claims=claims, now=self.runtime.clock())
         context.actor = await build_actor(claims)
-        self.outage.succeeded()
+        REQUESTS.succeeded()
         if isinstance(context, ConnectionContext):
             context.forget_loaders()
         else:
             context.loaders = Loaders(context.actor)
         return True
+
+
+def _unavailable(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
+    bodies = response_data if isinstance(response_data, list) else [response_data]
+    for body in bodies:
+        for error in body.get("errors") or ():
+            extensions = error.get("extensions") if isinstance(error, dict) else None
+            if isinstance(extensions, dict) and extensions.get("code") == SERVICE_UNAVAILABLE:
+                return True
+    return False

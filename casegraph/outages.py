@@ -91,3 +91,7 @@ class OutageLog:
                             self.what, time.monotonic() - self.since, self.failures)
         self.since = None
         self.failures = 0
+
+
+# Requests of this process (HTTP and WebSocket operations alike): one log, whichever step failed.
+REQUESTS: Final = OutageLog(logging.getLogger("casegraph.outage"), "database or broker (requests)")

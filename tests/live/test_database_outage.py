@@ -11,17 +11,28 @@ running server and starts it again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
+import asyncpg
 import httpx
 import pytest
 
 from casegraph.outages import SERVICE_UNAVAILABLE
 from tests.live.private_postgres import PrivatePostgres
-from tests.live.support import PEOPLE, ServerProcess, mint_token, server_env, start_server
+from tests.live.support import (
+    PEOPLE,
+    GraphQLHttp,
+    ServerProcess,
+    create_case,
+    mint_token,
+    server_env,
+    set_up_world,
+    start_server,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -112,3 +123,39 @@ async def test_requests_are_answered_503_and_the_outage_is_logged_once_while_the
         assert ended.count("casegraph.outage") == 1 and ended.count(OUTBOX_LOGGER) == 1, ended
     finally:
         server.stop()
+
+
+async def test_a_mutation_that_loses_the_database_midway_is_answered_503(
+    private_postgres: PrivatePostgres, tmp_path: Path
+) -> None:
+    # given: a change to a case, authenticated and running, held up by a row lock of ours
+    server = start_server("midway", server_env(database_url=private_postgres.url), tmp_path)
+    try:
+        world = await set_up_world(server.http_url)
+        async with GraphQLHttp(server.http_url) as gql:
+            case_id, _ = await create_case(gql, world, "alice", "Held up")
+        update = {"query": "mutation M($i: UpdateCaseInput!) { updateCase(input: $i) { case { id } errors { code } } }",
+                  "variables": {"i": {"caseId": case_id, "description": "Deeper now."}}}
+        lock = await asyncpg.connect(private_postgres.url.replace("postgres://", "postgresql://", 1))
+        transaction = lock.transaction()
+        await transaction.start()
+        await lock.execute("SELECT 1 FROM cases WHERE id = $1 FOR UPDATE", case_id)
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=WAIT) as http:
+            in_flight = asyncio.ensure_future(http.post(
+                "/graphql", json=update, headers={"Authorization": f"Bearer {world.token('alice')}"}))
+            async with asyncio.timeout(WAIT):
+                while not await lock.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                ):
+                    await asyncio.sleep(0.05)
+            # when: PostgreSQL stops under it
+            private_postgres.stop("immediate")
+            answer = await in_flight
+        with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            await lock.close(timeout=1)
+    finally:
+        server.stop()
+    # then: a 503 to retry, with the code that says so, not a masked internal error
+    assert answer.status_code == 503, answer.text
+    assert int(answer.headers["Retry-After"]) > 0
+    assert [error["extensions"]["code"] for error in answer.json()["errors"]] == [SERVICE_UNAVAILABLE]
