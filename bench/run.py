@@ -1,12 +1,15 @@
 """`make bench`: the whole benchmark suite, one command, one summary table.
 
     python -m bench.run [--quick] [--cases N] [--duration S] [--warmup S] [--mutations N]
-                        [--subscribers N …] [--only queue|assign|fanout …] [--json FILE]
+                        [--subscribers N …] [--soak-seconds S] [--only queue|assign|fanout|soak …]
+                        [--json FILE]
 
 1. the agents' queue query, casegraph against PostGraphile v5 (``bench.queue``);
 2. ``assignToMe`` latency on SQLite (``bench.assign``);
 3. subscription fan-out (``bench/fanout.py``, run as its own process through its command line:
-   ``--subscribers N … --json FILE``).
+   ``--subscribers N … --json FILE``);
+4. a soak: resident memory of ``serve --workers 2`` while subscriptions deliver (``bench.soak``;
+   one minute, ``--soak-seconds 600`` for the ten-minute run).
 
 Everything is started on loopback and stopped again (Ctrl-C and SIGTERM included); the figures
 also go to bench/results/latest.json. The full run stays well under ten minutes on 2 cores;
@@ -32,11 +35,12 @@ from bench.assign import AssignReport, run_assign
 from bench.machine import describe
 from bench.queue import QueueOptions, QueueReport, run_queue
 from bench.services import ServiceUnavailable
+from bench.soak import SoakReport, run_soak, soak_table
 
 BENCH_DIR: Final = Path(__file__).resolve().parent
 RESULTS: Final = BENCH_DIR / "results" / "latest.json"
 FANOUT_TIMEOUT: Final = 420.0
-PARTS: Final = ("queue", "assign", "fanout")
+PARTS: Final = ("queue", "assign", "fanout", "soak")
 
 
 def _stop_on_sigterm() -> None:
@@ -103,6 +107,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, help="seconds of unmeasured load before each")
     parser.add_argument("--mutations", type=int, help="assignToMe mutations measured")
     parser.add_argument("--subscribers", type=int, nargs="+", help="fan-out sizes")
+    parser.add_argument("--soak-seconds", type=float, help="length of the soak (default 60, --quick 30; 600 for the full one)")
     parser.add_argument("--only", choices=PARTS, nargs="+", default=list(PARTS))
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"figures as JSON (default {RESULTS})")
     args = parser.parse_args()
@@ -125,6 +130,8 @@ def main() -> None:
             print(f"queue benchmark skipped: {missing}")
     assign: AssignReport | None = run_assign(mutations) if "assign" in args.only else None
     fanout = run_fanout(subscribers) if "fanout" in args.only else None
+    soak_seconds = args.soak_seconds or (30.0 if quick else 60.0)
+    soak: SoakReport | None = run_soak(seconds=soak_seconds) if "soak" in args.only else None
 
     machine = describe(queue.versions if queue else {})
     print()
@@ -134,6 +141,8 @@ def main() -> None:
         print(report.assign_table(assign), end="\n\n")
     if fanout is not None:
         print(fanout_table(fanout), end="\n\n")
+    if soak is not None:
+        print(soak_table(soak), end="\n\n")
     print(report.machine_lines(machine))
     print(f"(whole run: {time.monotonic() - started:.0f} s)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -142,6 +151,7 @@ def main() -> None:
         "queue": queue.to_json() if queue else None,
         "assign": asdict(assign) if assign else None,
         "fanout": fanout,
+        "soak": soak.to_json() if soak else None,
     }, indent=2, default=str))
     print(f"figures written to {args.json}")
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import fcntl
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, Final
 
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
@@ -59,20 +64,66 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 TORTOISE_ORM = tortoise_config("sqlite://casegraph.sqlite3")
 
 
+# The advisory lock every casegraph process takes to migrate one PostgreSQL database (any fixed
+# signed 64-bit number; this one is "casegrap" in ASCII).
+MIGRATION_LOCK_KEY: Final = 0x6361736567726170
+
+
+@contextlib.asynccontextmanager
+async def migration_lock(database_url: str) -> AsyncIterator[None]:
+    """Held by one process at a time per database while it migrates; the others wait for it.
+
+    Replicas started together would otherwise create the same tables at once and one would die
+    on a duplicate (``pg_type_typname_nsp_index``, ``tortoise_migrations already exists``). On
+    PostgreSQL it is a session advisory lock on a connection of its own (it goes away with the
+    process, should that die); on SQLite an exclusive ``flock`` on a file beside the database.
+    """
+    config = expand_db_url(database_url)
+    credentials = config["credentials"]
+    if config["engine"] == ASYNCPG_ENGINE:
+        import asyncpg
+
+        connection = await asyncpg.connect(
+            host=credentials.get("host"), port=credentials.get("port"), user=credentials.get("user"),
+            password=credentials.get("password"), database=credentials.get("database"),
+            ssl=credentials.get("ssl"),
+        )
+        try:
+            await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+            yield
+        finally:
+            await connection.close()  # ends the session, and with it the lock
+    elif config["engine"] == "tortoise.backends.sqlite" and credentials.get("file_path") != ":memory:":
+        lock_path = Path(f"{credentials['file_path']}.migrate-lock")
+        with lock_path.open("a") as lock_file:
+            # Blocking in a thread: the event loop of a serving process must not stall meanwhile.
+            await asyncio.to_thread(fcntl.flock, lock_file.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+    else:
+        yield
+
+
 async def migrate(database_url: str) -> None:
-    """Apply every pending migration; a fresh database gets the whole schema and its counters."""
+    """Apply every pending migration; a fresh database gets the whole schema and its counters.
+
+    One process at a time per database (``migration_lock``): the others then find nothing to do.
+    """
     from tortoise import Tortoise
 
     from casegraph.services.event_log import ensure_counters
 
     config = tortoise_config(database_url)
-    try:
-        await run_migrations(config=config)
-    finally:
-        await Tortoise.close_connections()
-    # The migration API leaves models half-initialised (no filters), so reopen properly.
-    await Tortoise.init(config=config)
-    try:
-        await ensure_counters()
-    finally:
-        await Tortoise.close_connections()
+    async with migration_lock(database_url):
+        try:
+            await run_migrations(config=config)
+        finally:
+            await Tortoise.close_connections()
+        # The migration API leaves models half-initialised (no filters), so reopen properly.
+        await Tortoise.init(config=config)
+        try:
+            await ensure_counters()
+        finally:
+            await Tortoise.close_connections()

@@ -32,6 +32,7 @@ from casegraph.graphql_http import (
     negotiate,
     status_for,
 )
+from casegraph.outages import REQUESTS, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE, is_outage, outage_response
 from casegraph.persisted_queries.protocol import PersistedQueryRefusal, resolve_document
 from casegraph.fanout.connection_context import ConnectionContext, shared_actor
 from casegraph.fanout.dispatcher import FanoutDispatcher
@@ -94,6 +95,13 @@ class CaseGraphView(GraphQL[Context, None]):
             response = await self.run(request)
         except HTTPException as refusal:
             response = self._refusal_response(refusal, media_type or APPLICATION_JSON)
+        except Exception as error:
+            # Authentication reads and writes the database before GraphQL runs (get_context):
+            # a database away is a 503 to retry, not a raw 500.
+            if not is_outage(error):
+                raise
+            REQUESTS.failed(error)
+            response = outage_response(media_type or APPLICATION_JSON)
         await response(scope, receive, send)
 
     @staticmethod
@@ -152,6 +160,10 @@ class CaseGraphView(GraphQL[Context, None]):
         response.headers["vary"] = "Accept"
         if not sub_response.status_code:  # a guard (e.g. the rate limiter) may have chosen one
             response.status_code = status_for(response_data, media_type)
+        if _unavailable(response_data):
+            # A resolver lost the database mid-request: as when authentication does, a 503 to retry.
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
     async def execute_single(
@@ -265,6 +277,7 @@ class CaseGraphView(GraphQL[Context, None]):
             return None
         await provision(claims=claims, now=self.runtime.clock())
         context.actor = await build_actor(claims)
+        REQUESTS.succeeded()
         if isinstance(context, ConnectionContext):
             context.forget_loaders()
         else:
@@ -277,3 +290,13 @@ def _closer(websocket: WebSocket) -> Callable[[int, str], Awaitable[None]]:
         await websocket.close(code=code, reason=reason)
 
     return close
+
+
+def _unavailable(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
+    bodies = response_data if isinstance(response_data, list) else [response_data]
+    for body in bodies:
+        for error in body.get("errors") or ():
+            extensions = error.get("extensions") if isinstance(error, dict) else None
+            if isinstance(extensions, dict) and extensions.get("code") == SERVICE_UNAVAILABLE:
+                return True
+    return False

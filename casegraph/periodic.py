@@ -2,7 +2,9 @@
 
 The SLA evaluator and the outbox dispatcher are both this: started and stopped by the lifespan,
 off when ``interval`` is 0, a failing pass logged and the next one run as usual, and on stop a
-pass in progress given a moment to finish its transaction before it is cancelled.
+pass in progress given a moment to finish its transaction before it is cancelled. Passes that
+fail because the database is away are logged once per outage (``casegraph.outages``), not once
+a pass.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import asyncio
 import contextlib
 import logging
 from typing import ClassVar
+
+from casegraph.outages import OutageLog, is_outage
 
 
 class PeriodicWorker:
@@ -51,10 +55,16 @@ class PeriodicWorker:
         raise NotImplementedError
 
     async def _run(self) -> None:
+        outage = OutageLog(self.log, self.task_name)
         while not self._stopping.is_set():
             try:
                 await self.run_pass()
-            except Exception:  # noqa: BLE001 - one bad pass must not end the worker
-                self.log.exception("%s: pass failed", self.task_name)
+            except Exception as error:  # noqa: BLE001 - one bad pass must not end the worker
+                if is_outage(error):
+                    outage.failed(error)
+                else:
+                    self.log.exception("%s: pass failed", self.task_name)
+            else:
+                outage.succeeded()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)

@@ -19,6 +19,9 @@ from strawberry.types.graphql import OperationType
 from casegraph.domain.errors import DomainError
 from casegraph.fastpath.documents import CachedDocuments, DocumentCache
 from casegraph.fastpath.executor import CompiledExecutor
+from casegraph.outages import MESSAGE as UNAVAILABLE_MESSAGE
+from casegraph.outages import REQUESTS as REQUEST_OUTAGES
+from casegraph.outages import SERVICE_UNAVAILABLE, is_outage
 from casegraph.settings import QueryLimits
 from resolvers.entities import check_representations
 from schema.context import Context, Info, Unauthenticated
@@ -130,6 +133,10 @@ class CaseGraphSchema(strawberry.federation.Schema):
                 error.extensions = {**(error.extensions or {}), "code": UNAUTHENTICATED}
             elif isinstance(original, DomainError):
                 error.extensions = {**(error.extensions or {}), "code": original.code.value}
+            elif original is not None and is_outage(original):
+                # Not a bug: the database or broker went away mid-request (logged once per outage).
+                error.extensions = {**(error.extensions or {}), "code": SERVICE_UNAVAILABLE}
+                REQUEST_OUTAGES.failed(original)
             elif original is not None and not isinstance(original, GraphQLError):
                 # The client sees only this id (MaskUnexpectedErrors); the log has it with the traceback.
                 error_id = uuid.uuid4().hex[:16]
@@ -144,6 +151,10 @@ class MaskUnexpectedErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
+        if (error.extensions or {}).get("code") == SERVICE_UNAVAILABLE:
+            masked.message = UNAVAILABLE_MESSAGE
+            masked.extensions = {"code": SERVICE_UNAVAILABLE}
+            return masked
         error_id = (error.extensions or {}).get("errorId")
         masked.extensions = {"code": INTERNAL_ERROR, **({"errorId": error_id} if error_id else {})}
         return masked

@@ -40,7 +40,7 @@ from tortoise.context import TortoiseContext
 
 from casegraph.db import tortoise_config
 from casegraph.domain.enums import Role
-from casegraph.services.idempotency import ABANDONED_AFTER
+from casegraph.services.idempotency import LEASE
 from tests.conftest import forget_backend_caches
 from tests.live.support import (
     START_TIMEOUT,
@@ -384,14 +384,14 @@ async def test_a_server_killed_mid_burst_restarts_with_every_acknowledged_change
 
         # and: what was in flight, sent again with its key, is answered and applied once
         started = time.monotonic()
-        async with httpx.AsyncClient(base_url=second.http_url, timeout=ABANDONED_AFTER.total_seconds() + 30) as http:
+        async with httpx.AsyncClient(base_url=second.http_url, timeout=LEASE.total_seconds() + 30) as http:
             retried = await asyncio.gather(*(burst.send(http, attempt) for attempt in list(burst.pending.values())))
         waited = time.monotonic() - started
         assert all(payload is not None for payload in retried), second.log_tail()
         codes = Counter(payload["errors"][0]["code"] if payload and payload["errors"] else "ok" for payload in retried)
         # A repeat is never refused for want of an answer from the dead request (VERSION_CONFLICT).
         assert set(codes) <= {"ok", "TRANSITION_NOT_ALLOWED", "PERMISSION_DENIED"}, (codes, len(orphans))
-        assert waited < ABANDONED_AFTER.total_seconds() + 20, (waited, codes, len(orphans))
+        assert waited < LEASE.total_seconds() + 20, (waited, codes, len(orphans))
 
         # and: new cases and events do not collide with those from before the crash
         alice = tokens["alice"]

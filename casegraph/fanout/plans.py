@@ -25,7 +25,8 @@ from graphql import (
 from graphql.execution import Executor
 from strawberry.extensions import SchemaExtension
 from strawberry.schema import Schema
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from casegraph.event_executor import EventExecutor
 
 PlanKey = tuple[str, str | None, str]
 
@@ -108,8 +109,9 @@ def build_plan(
     ]
     # Strawberry's own executor, not the schema's: the compiled one answers planned *queries*
     # (casegraph/fastpath), never a subscription's payload, and asks for the viewer first, which
-    # would make every viewer a visibility class of its own.
-    built = StrawberryGraphQLCoreExecutionContext.build(
+    # would make every viewer a visibility class of its own. Its per-event copies keep nothing
+    # once their event is served (event_executor.py): a plan lives as long as its followers.
+    built = EventExecutor.build(
         schema._schema,
         document,
         None,

@@ -25,6 +25,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.arguments import convert_arguments
 
 from casegraph.domain.errors import DomainError
+from casegraph.event_executor import EventExecutor
 from casegraph.fastpath.case_page import case_needs, connection_builder, fetch_page
 from casegraph.fastpath.rows import Request
 from casegraph.fastpath.plan import TYPENAME, Field, OperationPlan, plan_operation
@@ -63,8 +64,9 @@ class _Plans:
 PLANS: Final = _Plans()
 
 
-class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, answering planned operations itself."""
+class CompiledExecutor(EventExecutor):
+    """Strawberry's executor, answering planned operations itself (subscriptions it runs as
+    ``EventExecutor`` does)."""
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         reason = self._why_not_compiled()

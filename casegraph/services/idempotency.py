@@ -4,13 +4,23 @@ A repeat with the same operation and input gets that response back unchanged and
 nothing; the same key with another operation or input is refused; a repeat that arrives while
 the first is still running waits for it. A successful response is stored in the same
 transaction as the change it describes, so a crash can never leave one without the other.
+
+A running request's claim is a lease: while its response is NULL, the row's ``created_at`` is
+the holder's heartbeat, moved forward every ``RENEW_EVERY`` while the request runs. A holder
+that dies — a crashed or killed server, or a request whose clean-up could not reach the database
+(its connection died with PostgreSQL) — stops renewing, and a repeat takes the claim over once
+the heartbeat is ``LEASE`` old: seconds, not the half minute a fixed timeout needed. A holder
+that was taken over while it could not renew finds its claim gone when it stores its response,
+in the change's own transaction, and that transaction is rolled back: one of the two wins.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -25,15 +35,16 @@ from casegraph.services.records import CaseRecord, EventRecord, EVENT_COLUMNS
 from models import CaseEvent, IdempotencyRecord
 
 RETENTION: Final = timedelta(hours=24)
-# A claim with no response after this long belongs to a request that died (a crashed or killed
-# server leaves its claims behind); it may be taken over. Mutations take milliseconds, so this
-# is far above a live request's time, and short enough that a client's retry after a crash is
-# answered, not kept waiting for minutes.
-ABANDONED_AFTER: Final = timedelta(seconds=30)
+# A claim whose heartbeat is older than this belongs to a request that died; it may be taken
+# over. Several renewals fit in it, so a live holder that is merely slow keeps its claim.
+LEASE: Final = timedelta(seconds=5)
+RENEW_EVERY: Final = 1.0
 WAIT_STEP: Final = 0.05
-# Longer than ABANDONED_AFTER: a repeat waits for the first request or, if that one died, runs
-# in its place; it is refused only when the first is somehow still running after all that.
-MAX_WAIT: Final = ABANDONED_AFTER.total_seconds() + 5.0
+# Longer than LEASE: a repeat waits for the first request or, if that one died, runs in its
+# place; it is refused only when the first is still running (and renewing) after all that.
+MAX_WAIT: Final = LEASE.total_seconds() + 5.0
+
+log = logging.getLogger(__name__)
 
 Runner = Callable[[Callable[[ActionResult], Awaitable[None]]], Awaitable[ActionResult]]
 
@@ -58,17 +69,60 @@ async def run_idempotent(
         return await _replay(claim)
 
     async def store(result: ActionResult) -> None:
-        await IdempotencyRecord.filter(id=claim.id).update(response=_encode(result), completed_at=now)
+        # In the change's transaction: if a repeat took our lapsed claim over, this change must
+        # not commit beside the one the repeat makes.
+        stored = await IdempotencyRecord.filter(id=claim.id, response__isnull=True).update(
+            response=_encode(result), completed_at=now
+        )
+        if stored != 1:
+            raise DomainError(ErrorCode.VERSION_CONFLICT, TAKEN_OVER, "idempotencyKey")
 
+    finished = asyncio.Event()
+    asyncio.ensure_future(_renew(claim.id, now, finished))
     try:
         return await run(store)
     except DomainError as refusal:
-        await IdempotencyRecord.filter(id=claim.id).update(response=_encode_error(refusal), completed_at=now)
+        finished.set()
+        await _settle(IdempotencyRecord.filter(id=claim.id, response__isnull=True).update(
+            response=_encode_error(refusal), completed_at=now
+        ))
         raise
     except BaseException:
+        finished.set()
         # Nothing was committed for this key; let a retry run it afresh.
-        await IdempotencyRecord.filter(id=claim.id, response__isnull=True).delete()
+        await _settle(IdempotencyRecord.filter(id=claim.id, response__isnull=True).delete())
         raise
+    finally:
+        finished.set()
+
+
+TAKEN_OVER: Final = "This request took too long; a repeat with its idempotency key ran in its place."
+
+
+async def _renew(claim_id: int, now: datetime, finished: asyncio.Event) -> None:
+    """Move the claim's heartbeat forward until the request has ``finished`` (not cancelled: a
+    statement cut off halfway could leave a pooled connection in a bad state)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(finished.wait(), RENEW_EVERY)
+        if finished.is_set():
+            return
+        beat = now + timedelta(seconds=loop.time() - started)
+        try:
+            await IdempotencyRecord.filter(id=claim_id, response__isnull=True).update(created_at=beat)
+        except Exception:  # noqa: BLE001 - the database is away: the lease runs out, as it should
+            log.debug("idempotency claim %s not renewed", claim_id, exc_info=True)
+
+
+async def _settle(step: Awaitable[object]) -> None:
+    """Record a request's end on its claim, if the database lets us: when it does not (the very
+    failure that ended the request), the claim's lease runs out instead and a repeat takes over."""
+    try:
+        await step
+    except Exception:  # noqa: BLE001 - see above; the request's own error is what the caller gets
+        log.warning("idempotency claim left to expire: the database did not answer", exc_info=True)
 
 
 async def _claim(
@@ -95,7 +149,7 @@ async def _claim(
             raise validation_failed("idempotencyKey", "This idempotency key was used for another request.")
         if existing.response is not None:
             return existing.response
-        if existing.created_at < current - ABANDONED_AFTER:
+        if existing.created_at < current - LEASE:
             await IdempotencyRecord.filter(id=existing.id, response__isnull=True).delete()
             continue
         if waited >= MAX_WAIT:

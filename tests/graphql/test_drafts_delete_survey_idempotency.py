@@ -13,7 +13,7 @@ import pytest
 
 from casegraph.domain import lifecycle as lc
 from casegraph.domain.enums import Role
-from casegraph.services.idempotency import ABANDONED_AFTER
+from casegraph.services.idempotency import LEASE
 from casegraph.settings import Settings
 from models import IdempotencyRecord
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, case_row, event_count, insert_case
@@ -346,7 +346,7 @@ async def test_a_retry_runs_in_place_of_a_first_request_that_died_once_its_claim
     client: GraphQLClient, world: World, token: Callable[[str], str], clock: FakeClock
 ) -> None:
     # given: a claim with no response, as a server killed mid-request leaves it behind, made
-    # just short of ABANDONED_AFTER ago (the clock stands still: only waiting moves time on)
+    # just short of LEASE ago (the clock stands still: only waiting moves time on)
     clock.step = timedelta(0)
     alice = token("requester")
     fields = {"caseTypeCode": "QUESTION", "title": "Filed twice?"}
@@ -354,7 +354,7 @@ async def test_a_retry_runs_in_place_of_a_first_request_that_died_once_its_claim
     seen = await IdempotencyRecord.get(key="seen")
     await IdempotencyRecord.create(
         user_id=seen.user_id, key="lost", operation=seen.operation, input_hash=seen.input_hash,
-        created_at=clock.now - ABANDONED_AFTER + timedelta(seconds=0.5),
+        created_at=clock.now - LEASE + timedelta(seconds=0.5),
     )
     # when: the client retries with the key of the request that died
     started = time.monotonic()

@@ -1,0 +1,97 @@
+"""A dependency that is away (the database, the broadcast or rate-limit server), as clients and
+operators should see it.
+
+Clients: a request that fails because the database or the broker cannot be reached is answered
+``503`` with ``Retry-After`` and a GraphQL-shaped body whose error has ``extensions.code:
+SERVICE_UNAVAILABLE`` — something to retry, not a server bug (``outage_response``).
+
+Operators: one outage is one warning with its cause, when it starts, and one line when it ends
+(``OutageLog``); the requests and background passes that fail meanwhile are logged at DEBUG. A
+restart of PostgreSQL otherwise printed a traceback for every request and every pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Final
+
+import asyncpg
+import redis.exceptions
+from starlette.responses import JSONResponse
+from tortoise.exceptions import DBConnectionError
+
+from casegraph.graphql_http import error_body
+
+SERVICE_UNAVAILABLE: Final = "SERVICE_UNAVAILABLE"
+RETRY_AFTER_SECONDS: Final = 5
+MESSAGE: Final = "The service is briefly unavailable (a database or broker is not answering); try again shortly."
+
+# What a dependency that is down, restarting or unreachable raises. OSError covers refused and
+# reset connections and timeouts (TimeoutError is one); asyncpg's connection errors and its
+# InterfaceError (a pooled connection that died under its user) cover a restart mid-request.
+_OUTAGE_TYPES: Final[tuple[type[BaseException], ...]] = (
+    OSError,
+    DBConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it: libraries wrap driver errors) is a dependency away."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _OUTAGE_TYPES):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def outage_response(media_type: str) -> JSONResponse:
+    return JSONResponse(
+        error_body(MESSAGE, SERVICE_UNAVAILABLE),
+        503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Vary": "Accept"},
+        media_type=f"{media_type}; charset=utf-8",
+    )
+
+
+class OutageLog:
+    """Logs an outage of one dependency once: a warning when it starts, a line when it ends."""
+
+    def __init__(self, logger: logging.Logger, what: str) -> None:
+        self.logger = logger
+        self.what = what
+        self.since: float | None = None
+        self.failures = 0
+
+    @property
+    def ongoing(self) -> bool:
+        return self.since is not None
+
+    def failed(self, error: BaseException) -> None:
+        self.failures += 1
+        if self.since is None:
+            self.since = time.monotonic()
+            self.logger.warning("%s unavailable: %s: %s", self.what, type(error).__name__, error, exc_info=error)
+        else:
+            self.logger.debug("%s still unavailable: %s: %s", self.what, type(error).__name__, error)
+
+    def succeeded(self) -> None:
+        if self.since is None:
+            return
+        self.logger.warning("%s available again after %.1f s (%d failures meanwhile)",
+                            self.what, time.monotonic() - self.since, self.failures)
+        self.since = None
+        self.failures = 0
+
+
+# Requests of this process (HTTP and WebSocket operations alike): one log, whichever step failed.
+REQUESTS: Final = OutageLog(logging.getLogger("casegraph.outage"), "database or broker (requests)")
