@@ -20,7 +20,7 @@ from casegraph.body_limit import BodyLimit
 from casegraph.db import tortoise_config
 from casegraph.endpoints import email_intake_endpoint, healthz, readyz_endpoint
 from casegraph.events.live import LiveEvents
-from casegraph.fanout.websocket_route import DirectWebSocketRoute
+from casegraph._compat.starlette_websocket_route import DirectWebSocketRoute
 from casegraph.graphql_view import MAX_SUBSCRIPTIONS_PER_CONNECTION, CaseGraphView
 from casegraph.observability.logs import configure_logging
 from casegraph.observability.metrics import forget_this_process
@@ -152,7 +152,7 @@ def create_app(
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     # Added innermost first. Inside the observability layer, ahead of the router
-    # (casegraph/fanout/websocket_route.py).
+    # (casegraph/_compat/starlette_websocket_route.py).
     app.add_middleware(DirectWebSocketRoute, path="/graphql", endpoint=graphql_socket)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, per_path={"/intake/email": settings.max_intake_bytes})
     # Outside the body limit, so a page on an allowed origin can read its 413 too. Bearer tokens,

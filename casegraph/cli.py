@@ -45,8 +45,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             # not from uvicorn, which would believe X-Forwarded-For from any loopback peer.
             proxy_headers=False,
             # A WebSocket protocol holding little per idle connection, without per-message
-            # deflate (casegraph/fanout/websocket_protocol.py).
-            ws="casegraph.fanout.websocket_protocol:LeanWebSocketProtocol",
+            # deflate (casegraph/_compat/uvicorn_websockets_sansio.py).
+            ws="casegraph._compat.uvicorn_websockets_sansio:LeanWebSocketProtocol",
             ws_per_message_deflate=False,
             lifespan="on",
             # Workers apply the same logging set-up; requests are logged by casegraph.access.

@@ -17,8 +17,8 @@ MIGRATIONS_MODULE = "models.migrations"
 
 
 ASYNCPG_ENGINE = "tortoise.backends.asyncpg"
-# Tortoise's asyncpg client on a pool that serves waiting requests in order (fair_pool.py says why).
-FAIR_POOL_ENGINE = "casegraph.fair_pool"
+# Tortoise's asyncpg client on a pool that serves waiting requests in order (_compat/asyncpg_pool.py says why).
+FAIR_POOL_ENGINE = "casegraph._compat.asyncpg_pool"
 
 
 async def keep_session(connection: Any) -> None:

@@ -1,4 +1,4 @@
-"""The PostgreSQL pool serves waiting requests in arrival order (casegraph/fair_pool.py).
+"""The PostgreSQL pool serves waiting requests in arrival order (casegraph/_compat/asyncpg_pool.py).
 
 asyncpg's idle-connection queue only wakes the longest waiter when a connection comes back; a
 task already running (a request going for its next statement) takes it first. Under load that
@@ -13,7 +13,7 @@ import pytest
 from asyncpg.pool import _PoolConnectionHolderQueue
 from tortoise.context import TortoiseContext
 
-from casegraph.fair_pool import FairHolderQueue, FairPool
+from casegraph._compat.asyncpg_pool import FairHolderQueue, FairPool
 
 
 class _Holder:

@@ -2,7 +2,8 @@
 
 broadcaster 0.3.1 has three faults with Redis (shared/design/stack.md) and we work around each:
 - its Redis backend signals "ready" before SUBSCRIBE completes, so with redis-py 8 the listener
-  can exit for good: ``FixedRedisBackend`` signals ready only after SUBSCRIBE returns;
+  can exit for good: the fixed backend (``casegraph._compat.broadcaster_backends``) signals
+  ready only after SUBSCRIBE returns;
 - concurrent first subscribers to a channel overwrite each other: this process holds exactly one
   subscription (to ``cases``) and fans out in-process (see ``hub.py``);
 - it never reconnects, and a dead listener just hangs its subscribers: the supervisor probes the
@@ -20,10 +21,8 @@ from typing import Any, Final
 from urllib.parse import urlparse
 
 from broadcaster import Broadcast
-from broadcaster._backends.base import BroadcastBackend
-from broadcaster._backends.memory import MemoryBackend
-from broadcaster._backends.postgres import PostgresBackend
-from broadcaster._backends.redis import RedisBackend
+
+from casegraph._compat import broadcaster_backends as backends
 
 log = logging.getLogger(__name__)
 
@@ -31,54 +30,6 @@ CHANNEL: Final = "cases"
 PROBE_INTERVAL: Final = 0.5
 PROBE_TIMEOUT: Final = 2.0
 MAX_BACKOFF: Final = 5.0
-
-
-class FixedRedisBackend(RedisBackend):
-    """Ready only once SUBSCRIBE has completed (redis-py 8 registers channels after its await)."""
-
-    async def subscribe(self, channel: str) -> None:
-        await self._pubsub.subscribe(channel)
-        self._ready.set()
-
-    async def disconnect(self) -> None:
-        # Cancel first: closing a client that never connected may raise before the stock
-        # disconnect gets to its own cancel.
-        if self._listener is not None:
-            self._listener.cancel()
-        await super().disconnect()
-
-    async def healthy(self) -> bool:
-        if self._listener is None or self._listener.done():
-            return False
-        try:
-            await asyncio.wait_for(self._conn.ping(), PROBE_TIMEOUT)
-        except Exception:  # noqa: BLE001 - any failure means reconnect
-            return False
-        return True
-
-
-class CheckedPostgresBackend(PostgresBackend):
-    """LISTEN/NOTIFY on one asyncpg connection; a closed connection is a dead channel."""
-
-    async def healthy(self) -> bool:
-        connection = getattr(self, "_conn", None)
-        return connection is not None and not connection.is_closed()
-
-
-class CheckedMemoryBackend(MemoryBackend):
-    async def healthy(self) -> bool:
-        return True
-
-
-def make_backend(url: str) -> BroadcastBackend:
-    scheme = urlparse(url).scheme
-    if scheme in ("redis", "rediss"):
-        return FixedRedisBackend(url)
-    if scheme in ("postgres", "postgresql"):
-        return CheckedPostgresBackend(url.replace("postgres://", "postgresql://", 1))
-    if scheme == "memory":
-        return CheckedMemoryBackend(url)
-    raise ValueError(f"Unsupported broadcast URL scheme {scheme!r}: use memory://, redis:// or postgres://")
 
 
 class WakeChannel:
@@ -148,7 +99,7 @@ class WakeChannel:
             backoff = min(backoff * 2, MAX_BACKOFF)
 
     async def _session(self) -> None:
-        backend = make_backend(self._url)
+        backend = backends.make_backend(self._url)
         broadcast = Broadcast(backend=backend)
         try:
             # Inside the try: a refused connect has already started the backend's listener task,
@@ -165,7 +116,7 @@ class WakeChannel:
                 try:
                     while not reader.done():
                         await asyncio.wait({reader}, timeout=self._probe_interval)
-                        if not reader.done() and not (self.healthy and await _healthy(backend)):
+                        if not reader.done() and not (self.healthy and await backends.healthy(backend, PROBE_TIMEOUT)):
                             raise ConnectionError("broadcast backend stopped answering")
                     reader.result()
                     raise ConnectionError("broadcast subscription ended")
@@ -176,25 +127,12 @@ class WakeChannel:
         finally:
             self._broadcast = None
             with contextlib.suppress(BaseException):
-                await asyncio.wait_for(_disconnect(broadcast), PROBE_TIMEOUT)
+                await asyncio.wait_for(backends.disconnect(broadcast), PROBE_TIMEOUT)
 
     async def _read(self, subscriber: Any) -> None:
         while True:
             event = await subscriber.get()
             self._on_message(event.message)
-
-
-async def _healthy(backend: BroadcastBackend) -> bool:
-    probe = getattr(backend, "healthy", None)
-    return True if probe is None else bool(await probe())
-
-
-async def _disconnect(broadcast: Broadcast) -> None:
-    # Broadcast.disconnect re-raises a dead listener's error; the backend must close regardless.
-    task = getattr(broadcast, "_listener_task", None)
-    if task is not None and not task.done():
-        task.cancel()
-    await broadcast._backend.disconnect()
 
 
 def _redact(url: str) -> str:

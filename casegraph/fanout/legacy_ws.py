@@ -31,7 +31,7 @@ from casegraph.fanout.followers import Follower
 from casegraph.fanout.messages import BAD_MESSAGE, message_problem
 from casegraph.fanout.outlet import Outlet
 from casegraph.fanout.registration import offering
-from casegraph.fanout.websocket_protocol import SEND_TEXT_NOW
+from casegraph._compat.uvicorn_websockets_sansio import SEND_TEXT_NOW
 from casegraph.rate_limits import LegacyWSHandler
 
 SUBSCRIPTION_LIMIT_REACHED: Final = "Subscription limit reached"

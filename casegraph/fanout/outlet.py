@@ -4,7 +4,7 @@ The dispatcher writes thousands of frames per event from one task, so one client
 reading must not hold up the others, and a task per frame would cost more than the frame.
 
 Under ``casegraph serve`` the server protocol offers a synchronous send (``SEND_TEXT_NOW`` in
-the scope's extensions, ``websocket_protocol.py``): one transport write, or "not now" when the
+the scope's extensions, ``_compat/uvicorn_websockets_sansio.py``): one transport write, or "not now" when the
 socket's buffer is full. Under another ASGI server the outlet *starts* each ASGI send by hand:
 uvicorn's completes without suspending while the transport accepts writes, so that is all in
 the common case. Either way, when a frame cannot go at once a task sends it the ASGI way

@@ -43,7 +43,7 @@ from casegraph.fanout.messages import message_problem
 from casegraph.fanout.outlet import Outlet
 from casegraph.fanout.registration import offering
 from casegraph.fanout.sessions import SessionGuard
-from casegraph.fanout.websocket_protocol import SEND_TEXT_NOW
+from casegraph._compat.uvicorn_websockets_sansio import SEND_TEXT_NOW
 from casegraph.rate_limits import TransportWSHandler
 
 

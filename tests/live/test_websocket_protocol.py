@@ -1,4 +1,4 @@
-"""The lean WebSocket protocol (``casegraph.fanout.websocket_protocol``) under a real uvicorn.
+"""The lean WebSocket protocol (``casegraph._compat.uvicorn_websockets_sansio``) under a real uvicorn.
 
 It replaces uvicorn's own protocol in ``casegraph serve``, so it must behave like it: the ASGI
 messages, the handshake, closing codes both ways, denial responses, pings, RFC 6455 errors,
@@ -20,7 +20,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
-from casegraph.fanout.websocket_protocol import SEND_TEXT_NOW, LeanWebSocketProtocol
+from casegraph._compat.uvicorn_websockets_sansio import SEND_TEXT_NOW, LeanWebSocketProtocol
 from tests.live.support import free_port
 
 TIMEOUT = 10.0

@@ -1,3 +1,5 @@
+# Follows upstream: asyncpg 0.32.0, asyncpg/pool.py
+# Follows upstream: tortoise-orm 1.1.9, tortoise/backends/asyncpg/client.py
 """A PostgreSQL connection pool that serves waiting requests in arrival order.
 
 asyncpg's pool keeps idle connections in an ``asyncio.Queue``. A released connection wakes the

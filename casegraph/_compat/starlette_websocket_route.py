@@ -1,3 +1,5 @@
+# Follows upstream: starlette 1.10.0, starlette/routing.py
+# Follows upstream: starlette 1.10.0, starlette/_utils.py
 """The GraphQL WebSocket endpoint reached straight from the observability layer.
 
 Each open connection keeps its whole ASGI call chain suspended for as long as it lives. For

@@ -1,3 +1,5 @@
+# Follows upstream: uvicorn 0.54.0, uvicorn/protocols/websockets/websockets_sansio_impl.py
+# Follows upstream: websockets 16.1.1, websockets/frames.py
 """A WebSocket server protocol for uvicorn that holds little per idle connection.
 
 ``casegraph serve`` runs uvicorn with this class (``ws=...``) in place of its sans-I/O protocol.
