@@ -64,9 +64,10 @@ from graphql import (
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from graphql.validation import ASTValidationRule, MaxIntrospectionDepthRule
-from graphql.validation.rules.max_introspection_depth_rule import MAX_LIST_DEPTH
 from strawberry.extensions import SchemaExtension
 
+from casegraph._compat.graphql_core_validation import INTROSPECTION_LIST_DEPTH
+from casegraph._compat.strawberry_schema import graphql_schema
 from casegraph.services.case_queries import DEFAULT_PAGE
 from casegraph.settings import QueryLimits
 
@@ -355,7 +356,7 @@ class IntrospectionNestingRule(MaxIntrospectionDepthRule):
     """graphql-core's rule against cyclic introspection, refusing with our code and numbers."""
 
     def report_error(self, error: GraphQLError) -> None:
-        allowed = MAX_LIST_DEPTH - 1
+        allowed = INTROSPECTION_LIST_DEPTH - 1
         super().report_error(limit_exceeded(
             "introspectionDepth", allowed, None,
             f"introspection lists (fields, interfaces, possibleTypes, inputFields) nest at most "
@@ -395,7 +396,7 @@ class QueryLimitsGuard(SchemaExtension):
         document = context.graphql_document
         if document is not None and not context.pre_execution_errors:
             errors = refusals(
-                context.schema._schema,
+                graphql_schema(context.schema),
                 document,
                 self.limits,
                 variables=context.variables,

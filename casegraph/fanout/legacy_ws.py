@@ -23,6 +23,8 @@ from starlette.websockets import WebSocket
 from strawberry.subscriptions.protocols.graphql_ws.types import CompleteMessage, ErrorMessage, OperationMessage
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
+from casegraph._compat.strawberry_schema import raw_info
+from casegraph._compat.uvicorn_websockets_sansio import SEND_TEXT_NOW
 from casegraph.domain.relations import Actor
 from casegraph.events.feed import FeedFilter
 from casegraph.events.hub import EventHub
@@ -31,7 +33,6 @@ from casegraph.fanout.followers import Follower
 from casegraph.fanout.messages import BAD_MESSAGE, message_problem
 from casegraph.fanout.outlet import Outlet
 from casegraph.fanout.registration import offering
-from casegraph._compat.uvicorn_websockets_sansio import SEND_TEXT_NOW
 from casegraph.rate_limits import LegacyWSHandler
 
 SUBSCRIPTION_LIMIT_REACHED: Final = "Subscription limit reached"
@@ -163,11 +164,11 @@ class LegacyRegistration:
         if self.follower is not None:
             raise RuntimeError("a subscription can be followed once")
         handler = self.handler
-        raw_info = info._raw_info
+        resolve_info = raw_info(info)
         dispatcher = handler.dispatcher
         plan = dispatcher.plan_for(
             query=self.query, operation_name=self.operation_name, variables=self.variables,
-            operation=raw_info.operation, fragments=raw_info.fragments,
+            operation=resolve_info.operation, fragments=resolve_info.fragments,
         )
         self.follower = dispatcher.follow(
             hub=hub, actor=actor, flt=flt, plan=plan, outlet=handler.outlet, context=handler.context,

@@ -26,7 +26,8 @@ from graphql.execution import Executor
 from strawberry.extensions import SchemaExtension
 from strawberry.schema import Schema
 
-from casegraph.event_executor import EventExecutor
+from casegraph._compat.graphql_core_executor import EventExecutor
+from casegraph._compat.strawberry_schema import graphql_schema
 
 PlanKey = tuple[str, str | None, str]
 
@@ -110,9 +111,9 @@ def build_plan(
     # Strawberry's own executor, not the schema's: the compiled one answers planned *queries*
     # (casegraph/fastpath), never a subscription's payload, and asks for the viewer first, which
     # would make every viewer a visibility class of its own. Its per-event copies keep nothing
-    # once their event is served (event_executor.py): a plan lives as long as its followers.
+    # once their event is served (_compat/graphql_core_executor.py): a plan lives as long as its followers.
     built = EventExecutor.build(
-        schema._schema,
+        graphql_schema(schema),
         document,
         None,
         None,

@@ -25,7 +25,6 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final, Protocol, cast
 
 from starlette.websockets import WebSocket
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation, _OperationStreamClosed
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     CompleteMessage,
     ConnectionInitMessage,
@@ -34,6 +33,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 from strawberry.utils.aio import aclosing
 
+from casegraph._compat.strawberry_schema import raw_info
+from casegraph._compat.strawberry_transport_ws import Operation, OperationStreamClosed, send_result_stream
+from casegraph._compat.uvicorn_websockets_sansio import SEND_TEXT_NOW
 from casegraph.domain.relations import Actor
 from casegraph.events.feed import FeedFilter
 from casegraph.events.hub import EventHub
@@ -43,7 +45,6 @@ from casegraph.fanout.messages import message_problem
 from casegraph.fanout.outlet import Outlet
 from casegraph.fanout.registration import offering
 from casegraph.fanout.sessions import SessionGuard
-from casegraph._compat.uvicorn_websockets_sansio import SEND_TEXT_NOW
 from casegraph.rate_limits import TransportWSHandler
 
 
@@ -127,7 +128,7 @@ class LiveTransportWSHandler(SessionGuard, TransportWSHandler):
                     operation_name=operation.operation_name,
                 )
                 async with aclosing(_releasing(result_source, slot)) as results:
-                    await self._send_result_stream(operation, results)
+                    await send_result_stream(self, operation, results)
             follower = registration.follower
             if follower is not None:
                 await follower.start(registration.after)
@@ -139,7 +140,7 @@ class LiveTransportWSHandler(SessionGuard, TransportWSHandler):
                 operation.variables = None
                 return
             await operation.send_operation_message(CompleteMessage(id=operation.id, type="complete"))
-        except _OperationStreamClosed:
+        except OperationStreamClosed:
             return
         except Exception as error:
             if registration.follower is not None:
@@ -232,14 +233,14 @@ class Registration:
         if self.follower is not None:
             raise RuntimeError("a subscription can be followed once")
         handler, operation = self.handler, self.operation
-        raw_info = info._raw_info
+        resolve_info = raw_info(info)
         dispatcher = handler.dispatcher
         plan = dispatcher.plan_for(
             query=operation.query,
             operation_name=operation.operation_name,
             variables=operation.variables,
-            operation=raw_info.operation,
-            fragments=raw_info.fragments,
+            operation=resolve_info.operation,
+            fragments=resolve_info.fragments,
         )
         self.follower = dispatcher.follow(
             hub=hub, actor=actor, flt=flt, plan=plan, outlet=handler.outlet, context=handler.context,

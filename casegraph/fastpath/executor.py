@@ -20,12 +20,9 @@ from collections.abc import Awaitable, Sequence
 from typing import Any, Final, cast
 
 from graphql import ExecutionResult, GraphQLObjectType, OperationDefinitionNode
-from graphql.execution.values import get_argument_values
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types.arguments import convert_arguments
 
+from casegraph._compat.graphql_core_executor import EventExecutor, field_arguments
 from casegraph.domain.errors import DomainError
-from casegraph.event_executor import EventExecutor
 from casegraph.fastpath.case_page import case_needs, connection_builder, fetch_page
 from casegraph.fastpath.rows import Request
 from casegraph.fastpath.plan import TYPENAME, Field, OperationPlan, plan_operation
@@ -48,7 +45,7 @@ class _Plans:
         self.size = size
         self._entries: OrderedDict[int, tuple[OperationDefinitionNode, OperationPlan | None]] = OrderedDict()
 
-    def get(self, executor: StrawberryGraphQLCoreExecutionContext) -> OperationPlan | None:
+    def get(self, executor: EventExecutor) -> OperationPlan | None:
         operation = executor.operation
         found = self._entries.get(id(operation))
         if found is not None and found[0] is operation:
@@ -124,13 +121,7 @@ class CompiledExecutor(EventExecutor):
         query_type = self.schema.query_type
         assert isinstance(query_type, GraphQLObjectType)
         definition = query_type.fields["cases"]
-        strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
-        arguments = convert_arguments(
-            get_argument_values(definition, field.node, self.variable_values),
-            definition.extensions["strawberry-definition"].arguments,
-            scalar_registry=strawberry_schema.schema_converter.scalar_registry,
-            config=strawberry_schema.config,
-        )
+        arguments = field_arguments(self, definition, field.node)
         page_request = await case_queries.page_request(
             actor=actor,
             flt=case_filter_of(arguments.get("filter")),

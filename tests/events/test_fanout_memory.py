@@ -2,7 +2,7 @@
 
 Each process's memory grew by about a kilobyte per subscription execution for as long as the
 subscription (under the fan-out: its plan) lived, because graphql-core's per-event executors
-shared one memo keyed by lists made afresh for every event (``casegraph/event_executor.py``).
+shared one memo keyed by lists made afresh for every event (``casegraph/_compat/graphql_core_executor.py``).
 These guards count allocations, not time or resident memory: ``tracemalloc`` sees what stays
 allocated after ``EVENTS`` deliveries, and a leak of even a few bytes per delivery shows.
 """

@@ -1,3 +1,6 @@
+# Follows upstream: graphql-core 3.3.2, graphql/execution/executor.py
+# Follows upstream: strawberry-graphql 0.341.2, strawberry/schema/schema.py
+# Follows upstream: strawberry-graphql 0.341.2, strawberry/types/arguments.py
 """Strawberry's executor with per-event copies that keep nothing after their event.
 
 graphql-core 3.3.2 (``graphql/execution/executor.py``, ``Executor.build_per_event_executor``)
@@ -18,8 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import FieldNode, GraphQLField
 from graphql.execution import Executor
+from graphql.execution.values import get_argument_values
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.arguments import convert_arguments
 
 
 class EventExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -27,3 +33,15 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
         executor = super().build_per_event_executor(payload)
         executor._relevant_sub_fields = {}
         return executor
+
+
+def field_arguments(executor: StrawberryGraphQLCoreExecutionContext, definition: GraphQLField,
+                    node: FieldNode) -> dict[str, Any]:
+    """The field's arguments as its resolver would get them: Strawberry's inputs, not raw dicts."""
+    strawberry_schema = executor.schema._strawberry_schema  # type: ignore[attr-defined]
+    return convert_arguments(
+        get_argument_values(definition, node, executor.variable_values),
+        definition.extensions["strawberry-definition"].arguments,
+        scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+        config=strawberry_schema.config,
+    )
