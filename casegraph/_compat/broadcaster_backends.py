@@ -1,7 +1,7 @@
 # Follows upstream: broadcaster 0.3.1, broadcaster/_backends/redis.py
 # Follows upstream: broadcaster 0.3.1, broadcaster/_backends/postgres.py
 # Follows upstream: broadcaster 0.3.1, broadcaster/_backends/memory.py
-# Follows upstream: broadcaster 0.3.1, broadcaster/_broadcast.py
+# Follows upstream: broadcaster 0.3.1, broadcaster/_base.py
 """broadcaster's backends, fixed and made probe-able (their module is private: ``_backends``).
 
 broadcaster 0.3.1 has faults with Redis (shared/design/stack.md) that only its internals can fix:
