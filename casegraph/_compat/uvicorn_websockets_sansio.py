@@ -24,7 +24,12 @@ and ``ClientDisconnected`` once the connection is closing.
 
 RFC 6455 as a server: client frames must be masked and carry no reserved bits (no extension
 is negotiated), control frames are short and unfragmented, text is UTF-8, a message is at most
-``ws_max_size`` bytes; a violation closes with 1002, 1007 or 1009 as websockets would.
+``ws_max_size`` bytes; a violation closes with 1002, 1007 or 1009 as websockets would. The live
+tests (``tests/live/test_websocket_protocol.py``) run against this and uvicorn's protocol alike,
+and ``tests/_compat/test_websocket_frame_parser.py`` fuzzes the frame parser against websockets'
+own: the same frames accepted, the same refused, with the same close codes. One difference is
+deliberate: an unsupported ``Sec-WebSocket-Version`` gets 426 naming version 13 (RFC 6455
+section 4.4), where websockets answers 400.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ CLOSE_TIMEOUT: Final = 10.0
 EARLY_DATA_LIMIT: Final = 1 << 16
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+OPCODES: Final = frozenset((OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG))
 
 SendTextNow = Callable[[str], bool]
 
@@ -523,6 +529,14 @@ class LeanWebSocketProtocol(asyncio.Protocol):
                 return
             first, second = buffer[0], buffer[1]
             opcode, length, offset = first & 0x0F, second & 0x7F, 2
+            # The checks come in websockets' order (Frame.parse, then Frame.check), so that a frame
+            # breaking several rules is refused with the code uvicorn's own protocol would use.
+            if opcode not in OPCODES:
+                self._fail(1002, f"invalid opcode {opcode}")
+                return
+            if not second & 0x80:
+                self._fail(1002, "incorrect masking")
+                return
             if length == 126:
                 if len(buffer) < 4:
                     return
@@ -531,18 +545,19 @@ class LeanWebSocketProtocol(asyncio.Protocol):
                 if len(buffer) < 10:
                     return
                 length, offset = int.from_bytes(buffer[2:10], "big"), 10
-            fin = bool(first & 0x80)
-            if first & 0x70 or not second & 0x80:
-                self._fail(1002, "reserved bits must be 0" if first & 0x70 else "incorrect masking")
-                return
-            if opcode >= OP_CLOSE and (not fin or length > 125):
-                self._fail(1002, "fragmented control frame" if not fin else "control frame too long")
-                return
-            if opcode < OP_CLOSE and max_size is not None and self.fragment_size + length > max_size:
+            # Control frames count too: websockets allows a frame what is left of the message limit.
+            if max_size is not None and self.fragment_size + length > max_size:
                 self._fail(1009, f"over size limit ({self.fragment_size + length} > {max_size} bytes)")
                 return
             end = offset + 4 + length
             if len(buffer) < end:
+                return
+            fin = bool(first & 0x80)
+            if first & 0x70:
+                self._fail(1002, "reserved bits must be 0")
+                return
+            if opcode >= OP_CLOSE and (length > 125 or not fin):
+                self._fail(1002, "control frame too long" if length > 125 else "fragmented control frame")
                 return
             payload = apply_mask(bytes(buffer[offset + 4:end]), bytes(buffer[offset:offset + 4]))
             del buffer[:end]
@@ -574,14 +589,12 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             assert self.transport is not None
             if not self.close_sent:
                 self.transport.write(frame(OP_PONG, payload))
-        elif opcode == OP_PONG:
+        else:  # a pong (the opcode was checked with the header)
             if self.ping_payload is not None and payload == self.ping_payload:
                 self.ping_payload = None
                 interval = self.shared.keepalive.interval
                 if interval is not None:
                     self.next_ping = self.ping_sent + interval
-        else:
-            self._fail(1002, f"invalid opcode {opcode}")
 
     def _deliver(self, opcode: int, data: bytes) -> None:
         if self.close_sent:
@@ -616,6 +629,10 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             if not (code in EXTERNAL_CLOSE_CODES or 3000 <= code < 5000):
                 self._fail(1002, "invalid close code")
                 return
+        if self.fragments is not None:
+            # websockets refuses a close that cuts a message short (protocol.py, recv_frame).
+            self._fail(1002, "incomplete fragmented message")
+            return
         if self.close_sent:  # the peer answered our close: the closing handshake is complete
             if self.close_timer is not None:
                 self.close_timer.cancel()
