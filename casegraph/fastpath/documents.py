@@ -23,6 +23,8 @@ from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from casegraph._compat.strawberry_schema import graphql_schema
+
 DEFAULT_SIZE: Final = 256
 
 _Rules = tuple[type[ASTValidationRule], ...]
@@ -99,7 +101,7 @@ class CachedDocuments(SchemaExtension):
             rules = context.validation_rules
             errors = self.cache.validation(document, rules)
             if errors is None:
-                errors = validate_document(context.schema._schema, document, rules)
+                errors = validate_document(graphql_schema(context.schema), document, rules)
                 self.cache.remember_validation(document, rules, errors)
             # Set before Strawberry's own validation, which then does not run again.
             context.pre_execution_errors = list(errors)
