@@ -55,6 +55,8 @@ from schema.context import Context
 log = logging.getLogger(__name__)
 
 RETRY_DELAY: Final = 1.0
+# Recounts retry while the database is away: one warning when that starts, one when it ends.
+RECOUNT_OUTAGE: Final = OutageLog(log, "event log (queue counters recounting)")
 
 # Announcements and re-sends in flight (the event loop keeps only weak references to tasks).
 _background: set[asyncio.Future[Any]] = set()
@@ -362,7 +364,6 @@ class CounterStream(SharedStream):
         self._woken: dict[StreamFollower, tuple[Actor, int]] = {}
         self._latest: dict[StreamFollower, object] = {}
         self._flusher: asyncio.Task[None] | None = None
-        self._outage = OutageLog(log, "queue counters")
 
     def join(self, follower: StreamFollower) -> None:
         # In the hub's audience before the first count: no event committed after it slips past.
@@ -411,7 +412,7 @@ class CounterStream(SharedStream):
                 woken, self._woken = self._woken, {}
                 try:
                     await self._recount(woken)
-                    self._outage.succeeded()
+                    RECOUNT_OUTAGE.succeeded()
                 except Exception as error:  # noqa: BLE001 - the log keeps everything: count again
                     if not is_outage(error):
                         # Not something a retry mends: end them (``complete``); a client resubscribes.
@@ -419,7 +420,7 @@ class CounterStream(SharedStream):
                         for follower in woken:
                             follower.end()
                         continue
-                    self._outage.failed(error)
+                    RECOUNT_OUTAGE.failed(error)
                     for follower, entry in woken.items():
                         self._woken.setdefault(follower, entry)
                     await asyncio.sleep(RETRY_DELAY)
