@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,9 +179,9 @@ async def test_a_closed_follower_leaves_the_stream_and_the_hub(
     # given: two counter subscribers of the group
     dispatcher = FanoutDispatcher(schema)
     followers: list[StreamFollower] = []
-    make: Callable[[], StreamSpec] = lambda: counters_spec(live.hub, world.group_ids["ROADS"], "ROADS")  # noqa: E731
     for number, who in enumerate(["agent", "manager"]):
-        capture, follower = await follow(dispatcher, live, world, who, COUNTERS, None, make(), str(number))
+        spec = counters_spec(live.hub, world.group_ids["ROADS"], "ROADS")
+        capture, follower = await follow(dispatcher, live, world, who, COUNTERS, None, spec, str(number))
         await capture.wait_for(1)
         followers.append(follower)
     assert live.hub.audience_count == 2 and dispatcher.followers == 2
