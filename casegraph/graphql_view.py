@@ -32,7 +32,14 @@ from casegraph.graphql_http import (
     negotiate,
     status_for,
 )
-from casegraph.outages import REQUESTS, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE, is_outage, outage_response
+from casegraph.outages import (
+    REQUESTS,
+    RETRY_AFTER_SECONDS,
+    SERVICE_UNAVAILABLE,
+    Unavailable,
+    is_outage,
+    outage_response,
+)
 from casegraph.persisted_queries.protocol import PersistedQueryRefusal, resolve_document
 from casegraph.fanout.connection_context import ConnectionContext, shared_actor
 from casegraph.fanout.dispatcher import FanoutDispatcher
@@ -237,6 +244,17 @@ class CaseGraphView(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> Any:
+        try:
+            return await self._connect(context)
+        except Exception as error:
+            # Authentication reads and writes the database, the limits may ask Redis: an outage
+            # is "try again later" (1013), as HTTP answers 503, not an internal error.
+            if not is_outage(error):
+                raise
+            REQUESTS.failed(error)
+            raise ConnectionRateLimited(Unavailable()) from None
+
+    async def _connect(self, context: Context) -> Any:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = params.get("Authorization") or params.get("authorization")
         live = self.runtime.live

@@ -54,6 +54,21 @@ def is_outage(error: BaseException) -> bool:
     return False
 
 
+class Unavailable:
+    """What a WebSocket client is told when its ``connection_init`` meets an outage: try again later.
+
+    Closed 1013 "Try Again Later" with this message, after a legacy ``connection_error`` carrying
+    the code and the wait (``casegraph.rate_limits.websocket``), as a rate-limited connection
+    is; graphql-transport-ws would otherwise end a failed connection_init as an internal error.
+    """
+
+    message: Final = MESSAGE
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": SERVICE_UNAVAILABLE, "retryAfter": RETRY_AFTER_SECONDS}
+
+
 def outage_response(media_type: str) -> JSONResponse:
     return JSONResponse(
         error_body(MESSAGE, SERVICE_UNAVAILABLE),

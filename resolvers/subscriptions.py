@@ -30,7 +30,7 @@ from casegraph.events.feed import (
     queue_filter,
 )
 from casegraph.events.hub import EventHub
-from casegraph.fanout.registration import live_registration
+from casegraph.fanout.registration import CountersSpec, live_registration
 from casegraph.services.queue_counts import count_by_status, shared_recounts
 from resolvers.loaders import Loaders
 from schema.context import Info, query_error
@@ -94,6 +94,11 @@ async def queue_counters(info: Info, group_code: str) -> AsyncGenerator[QueueCou
     except DomainError as refusal:
         raise query_error(refusal) from None
     assert group_id is not None
+    registration = live_registration()
+    if registration is not None:
+        # Over a WebSocket: one stream per group serves all its counters here (casegraph/fanout/streams.py).
+        registration.share(spec=counters_spec(hub, group_id, group_code), info=info)
+        return
     counts, head = await count_by_status(actor=actor, group_id=group_id)
     yield _counters(group_code, counts, head)
     # Every subscriber of the group woken by an event needs a recount taken at that event or
@@ -105,6 +110,15 @@ async def queue_counters(info: Info, group_code: str) -> AsyncGenerator[QueueCou
         await asyncio.sleep(COUNTER_MIN_INTERVAL)  # let a burst settle into one recount
         counts, head = await recounts.count(actor=actor, group_id=group_id, at_least=event.sequence)
         yield _counters(group_code, counts, head)
+
+
+def counters_spec(hub: EventHub, group_id: int, group_code: str) -> CountersSpec:
+    """What a followed ``queueCounters`` subscriber is: which group, and its value's objects."""
+
+    def render(counts: dict[CaseStatus, int], head: int) -> QueueCounters:
+        return _counters(group_code, counts, head)
+
+    return CountersSpec(hub=hub, group_id=group_id, group_code=group_code, render=render)
 
 
 def _counters(group_code: str, counts: dict[CaseStatus, int], head: int) -> QueueCounters:

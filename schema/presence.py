@@ -10,9 +10,11 @@ import strawberry
 from graphql import GraphQLError
 
 from casegraph.domain.errors import DomainError
+from casegraph.domain.relations import Actor
 from casegraph.events.feed import check_case_visible
 from casegraph.events.live import LiveEvents
 from casegraph.events.presence import Viewer, present
+from casegraph.fanout.registration import PresenceSpec, live_registration
 from resolvers.loaders import Loaders
 from schema.context import Info, query_error
 from schema.types import User, _user
@@ -60,13 +62,29 @@ class PresenceSubscription:
             await check_case_visible(actor, str(case_id))
         except DomainError as refusal:
             raise query_error(refusal) from None
+        registration = live_registration()
+        if registration is not None:
+            # Over a WebSocket: one stream per case serves all its viewers here (casegraph/fanout/streams.py).
+            registration.share(spec=presence_spec(live, str(case_id), actor, editing=editing), info=info)
+            return
         async with present(
             live.presence, live.announce, case_id=str(case_id), key=uuid.uuid4().hex, user_id=actor.user_id,
             name=actor.name, editing=editing,
         ):
             async for viewers in live.presence.watch(str(case_id)):
                 info.context.loaders = Loaders(actor)
-                yield [CaseViewer.from_viewer(v) for v in viewers]
+                yield case_viewers(viewers)
+
+
+def case_viewers(viewers: list[Viewer]) -> list[CaseViewer]:
+    return [CaseViewer.from_viewer(v) for v in viewers]
+
+
+def presence_spec(live: LiveEvents, case_id: str, actor: Actor, *, editing: bool) -> PresenceSpec:
+    """What a followed ``casePresence`` subscriber is: who, on which case, and its value's objects."""
+    return PresenceSpec(
+        live=live, case_id=case_id, user_id=actor.user_id, name=actor.name, editing=editing, render=case_viewers,
+    )
 
 
 @strawberry.type

@@ -30,6 +30,7 @@ from typing import Final, Protocol, cast
 
 from casegraph.domain.enums import TaskState
 from casegraph.domain.relations import Actor, CaseParties, may_see
+from casegraph.outages import OutageLog, is_outage
 from casegraph.services.records import CASE_COLUMNS, EVENT_COLUMNS, CaseRecord, EventRecord
 from models import Case, CaseEvent, CaseTask, GroupMembership
 
@@ -105,6 +106,7 @@ class EventHub:
         self._tasks: list[asyncio.Task[None]] = []
         self.last_sequence = 0
         self.dispatched = 0
+        self.outage = OutageLog(log, "event log (live event hub)")
 
     @property
     def subscriber_count(self) -> int:
@@ -160,8 +162,14 @@ class EventHub:
             self._wake.clear()
             try:
                 await self.drain()
-            except Exception:  # noqa: BLE001 - a database hiccup must not kill live feeds
-                log.warning("event hub could not read the log; retrying at the next wake-up", exc_info=True)
+            except Exception as error:  # noqa: BLE001 - a database hiccup must not kill live feeds
+                if is_outage(error):
+                    # Once when it starts, once when it ends: not a traceback per wake-up.
+                    self.outage.failed(error)
+                else:
+                    log.warning("event hub could not read the log; retrying at the next wake-up", exc_info=True)
+            else:
+                self.outage.succeeded()
 
     @property
     def idle(self) -> bool:

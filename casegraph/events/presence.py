@@ -106,7 +106,7 @@ class PresenceBoard:
     async def watch(self, case_id: str) -> AsyncIterator[list[Viewer]]:
         """The current viewers, then again each time they change."""
         changed = asyncio.Event()
-        self._watchers.setdefault(case_id, set()).add(changed)
+        self.listen(case_id, changed)
         try:
             last: list[Viewer] | None = None
             while True:
@@ -117,11 +117,18 @@ class PresenceBoard:
                 await changed.wait()
                 changed.clear()
         finally:
-            watchers = self._watchers.get(case_id)
-            if watchers is not None:
-                watchers.discard(changed)
-                if not watchers:
-                    del self._watchers[case_id]
+            self.unlisten(case_id, changed)
+
+    def listen(self, case_id: str, changed: asyncio.Event) -> None:
+        """Set ``changed`` whenever the case's entries change (a shared stream's wake-up)."""
+        self._watchers.setdefault(case_id, set()).add(changed)
+
+    def unlisten(self, case_id: str, changed: asyncio.Event) -> None:
+        watchers = self._watchers.get(case_id)
+        if watchers is not None:
+            watchers.discard(changed)
+            if not watchers:
+                del self._watchers[case_id]
 
     def _changed(self, case_id: str) -> None:
         for event in self._watchers.get(case_id, ()):

@@ -25,11 +25,14 @@ from strawberry.schema import Schema
 from casegraph.domain.relations import Actor
 from casegraph.events.feed import FeedFilter
 from casegraph.events.hub import EventHub, Followed
+from casegraph.fanout.classes import serve_classes
 from casegraph.fanout.execution import execute_payload, failure_payload
 from casegraph.fanout.followers import Audience, Follower, Owner, State
 from casegraph.fanout.outlet import Outlet
 from casegraph.fanout.plans import Plan, PlanKey, build_plan, plan_key
-from casegraph.fanout.viewer_reads import Reads, recording_context, shares
+from casegraph.fanout.registration import StreamSpec
+from casegraph.fanout.streams import StreamFollower, Streams
+from casegraph.fanout.viewer_reads import recording_context
 from casegraph.services.records import CaseRecord, EventRecord
 from schema.context import Context
 from schema.types import CaseEvent
@@ -48,6 +51,8 @@ class FanoutDispatcher:
         self.followers = 0
         self.executions = 0
         self.catch_up_executions = 0
+        # casePresence and queueCounters: states, shared the same way (streams.py).
+        self.streams = Streams(schema)
 
     @property
     def plan_count(self) -> int:
@@ -101,6 +106,37 @@ class FanoutDispatcher:
             self.gauge.inc()
         return follower
 
+    def follow_stream(
+        self,
+        *,
+        spec: StreamSpec,
+        plan: Plan,
+        outlet: Outlet,
+        context: Context,
+        owner: Owner,
+        operation_id: str,
+        frame_type: str = "next",
+    ) -> StreamFollower:
+        """Register a follower of a shared state (not yet started: ``start`` sends its first value)."""
+        follower = self.streams.follow(
+            spec=spec, plan=plan, outlet=outlet, context=context, owner=owner, operation_id=operation_id,
+            released=self._released, frame_type=frame_type,
+        )
+        plan.followers += 1
+        self.followers += 1
+        if self.gauge is not None:
+            self.gauge.inc()
+        return follower
+
+    def _released(self, plan: Plan) -> None:
+        """A stream follower closed."""
+        plan.followers -= 1
+        if plan.followers == 0:
+            self._plans.pop(plan.key, None)
+        self.followers -= 1
+        if self.gauge is not None:
+            self.gauge.dec()
+
     def unfollow(self, follower: Follower) -> None:
         audience, plan = follower.audience, follower.plan
         members = audience.by_plan.get(plan)
@@ -141,33 +177,10 @@ class FanoutDispatcher:
     async def _serve(
         self, plan: Plan, root: CaseEvent, sequence: int, entries: list[tuple[Actor, list[Follower]]]
     ) -> None:
-        remaining = entries
-        while remaining:
-            actor, followers = remaining[0]
-            representative = followers[0]
-            context = recording_context(representative.context, actor)
-            self.executions += 1
-            failed = False
-            try:
-                payload = await execute_payload(self.schema, plan, root, context)
-            except Exception as error:  # noqa: BLE001 - as Strawberry: an error result, then the end
-                log.exception("executing a subscription event failed")
-                payload = await failure_payload(self.schema, plan, context, error)
-                failed = True  # for everyone whose execution would have read the same facts
-            reads = context.reads
-            if reads & Reads.CONNECTION:
-                _serve_one(representative, payload, sequence, failed)
-                rest = followers[1:]
-                remaining = ([(actor, rest)] if rest else []) + remaining[1:]
-                continue
-            left: list[tuple[Actor, list[Follower]]] = []
-            for entry in remaining:
-                if shares(reads, actor, entry[0]):
-                    for follower in entry[1]:
-                        _serve_one(follower, payload, sequence, failed)
-                else:
-                    left.append(entry)
-            remaining = left
+        def serve(follower: Follower, payload: str, failed: bool) -> None:
+            _serve_one(follower, payload, sequence, failed)
+
+        self.executions += await serve_classes(self.schema, plan, root, entries, serve)
 
     async def execute_alone(
         self, follower: Follower, event: EventRecord, case: CaseRecord, actor: Actor

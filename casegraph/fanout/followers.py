@@ -27,6 +27,7 @@ from casegraph.events.feed import FeedFilter, replay
 from casegraph.events.hub import EventHub, FanoutSink, head_sequence, refresh_actors
 from casegraph.fanout.outlet import Outlet
 from casegraph.fanout.plans import Plan
+from casegraph.outages import OutageLog, is_outage
 from casegraph.services.records import CaseRecord, EventRecord
 from schema.context import Context
 
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 HOLD_LIMIT: Final = 256
 RETRY_DELAY: Final = 1.0
+# Subscribers catching up after a drop retry every RETRY_DELAY while the database is away.
+CATCH_UP_OUTAGE: Final = OutageLog(log, "event log (live subscribers catching up)")
 
 Held = tuple[EventRecord, CaseRecord, Actor]
 
@@ -172,10 +175,15 @@ class Follower:
                 await self._catch_up(from_log=True)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - a database hiccup: try again, the log keeps everything
-                log.warning("live subscriber could not catch up; retrying", exc_info=True)
+            except Exception as error:  # noqa: BLE001 - a database hiccup: try again, the log keeps everything
+                if is_outage(error):
+                    CATCH_UP_OUTAGE.failed(error)  # one warning per outage for all subscribers
+                else:
+                    log.warning("live subscriber could not catch up; retrying", exc_info=True)
                 self.overflowed = True
                 await asyncio.sleep(RETRY_DELAY)
+            else:
+                CATCH_UP_OUTAGE.succeeded()
         self.recovery = None
 
     async def _catch_up(self, *, from_log: bool) -> None:

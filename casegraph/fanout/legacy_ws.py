@@ -11,7 +11,10 @@ unexpected error. Here:
 - queries and mutations run once through the same pipeline (limits, allow-list, rate limits),
   answer with ``data`` and then ``complete``, as subscriptions-transport-ws servers do;
 - a message that is not a JSON object of the protocol's shape closes the socket with 4400,
-  as graphql-transport-ws does, instead of raising inside the handler.
+  as graphql-transport-ws does, instead of raising inside the handler;
+- ``connection_init`` and each operation's set-up wait for a place at the process's setup gate
+  (``setup_gate.py``), as over graphql-transport-ws: a crowd reconnecting on the legacy protocol
+  queues like one on the modern protocol instead of all authenticating and validating at once.
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ import asyncio
 from typing import Any, Final
 
 from starlette.websockets import WebSocket
-from strawberry.subscriptions.protocols.graphql_ws.types import CompleteMessage, ErrorMessage, OperationMessage
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    CompleteMessage,
+    ConnectionInitMessage,
+    ErrorMessage,
+    OperationMessage,
+)
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from casegraph._compat.strawberry_schema import raw_info
@@ -32,7 +40,9 @@ from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.followers import Follower
 from casegraph.fanout.messages import BAD_MESSAGE, message_problem
 from casegraph.fanout.outlet import Outlet
-from casegraph.fanout.registration import offering
+from casegraph.fanout.registration import StreamSpec, offering
+from casegraph.fanout.setup_gate import SetupSlot
+from casegraph.fanout.streams import StreamFollower
 from casegraph.rate_limits import LegacyWSHandler
 
 SUBSCRIPTION_LIMIT_REACHED: Final = "Subscription limit reached"
@@ -41,7 +51,7 @@ SUBSCRIPTION_LIMIT_REACHED: Final = "Subscription limit reached"
 class LiveLegacyWSHandler(LegacyWSHandler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._followers: dict[str, Follower] = {}
+        self._followers: dict[str, Follower | StreamFollower] = {}
         self._outlet: Outlet | None = None
 
     @property
@@ -78,12 +88,23 @@ class LiveLegacyWSHandler(LegacyWSHandler):
                 return
         await super().handle_message(message)
 
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        # Authenticating (token, user row, memberships) is set-up: through the gate.
+        slot = SetupSlot()
+        try:
+            await slot.acquire()
+            await super().handle_connection_init(message)
+        finally:
+            slot.release()
+
     async def handle_async_results(
         self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
     ) -> None:
         """Strawberry's, with a registration on offer and every operation type allowed."""
         registration = LegacyRegistration(self, operation_id, query, operation_name, variables)
+        slot = SetupSlot()
         try:
+            await slot.acquire()
             with offering(registration):
                 result_source = await self.schema.stream(
                     query=query, variable_values=variables, operation_name=operation_name,
@@ -92,6 +113,7 @@ class LiveLegacyWSHandler(LegacyWSHandler):
                 self.subscriptions[operation_id] = result_source
                 is_first_result = True
                 async for result in result_source:
+                    slot.release()  # the first result ends the set-up
                     if is_first_result and isinstance(result, PreExecutionError):
                         assert result.errors
                         await self.send_message(
@@ -104,6 +126,7 @@ class LiveLegacyWSHandler(LegacyWSHandler):
             follower = registration.follower
             if follower is not None:
                 await follower.start(registration.after)
+                slot.release()
                 return  # followed from now on: no task, no generator
             await self.send_message(CompleteMessage(type="complete", id=operation_id))
         except asyncio.CancelledError:
@@ -114,6 +137,7 @@ class LiveLegacyWSHandler(LegacyWSHandler):
                 self._followers.pop(operation_id, None)
             raise
         finally:
+            slot.release()
             self.subscriptions.pop(operation_id, None)
             self.tasks.pop(operation_id, None)
 
@@ -135,7 +159,7 @@ class LiveLegacyWSHandler(LegacyWSHandler):
         if self._outlet is not None:
             self._outlet.close()
 
-    def adopt(self, operation_id: str, follower: Follower) -> None:
+    def adopt(self, operation_id: str, follower: Follower | StreamFollower) -> None:
         self._followers[operation_id] = follower
 
     def ended(self, operation_id: str) -> None:
@@ -157,7 +181,7 @@ class LegacyRegistration:
         self.query = query
         self.operation_name = operation_name
         self.variables = variables
-        self.follower: Follower | None = None
+        self.follower: Follower | StreamFollower | None = None
         self.after: int | None = None
 
     def accept(self, *, hub: EventHub, actor: Actor, flt: FeedFilter, after: int | None, info: Any) -> None:
@@ -175,4 +199,21 @@ class LegacyRegistration:
             owner=handler, operation_id=self.operation_id, frame_type="data",
         )
         self.after = after
+        handler.adopt(self.operation_id, self.follower)
+
+    def share(self, *, spec: StreamSpec, info: Any) -> None:
+        """casePresence, queueCounters: one stream per state serves every subscriber (streams.py)."""
+        if self.follower is not None:
+            raise RuntimeError("a subscription can be followed once")
+        handler = self.handler
+        raw_info = info._raw_info
+        dispatcher = handler.dispatcher
+        plan = dispatcher.plan_for(
+            query=self.query, operation_name=self.operation_name, variables=self.variables,
+            operation=raw_info.operation, fragments=raw_info.fragments,
+        )
+        self.follower = dispatcher.follow_stream(
+            spec=spec, plan=plan, outlet=handler.outlet, context=handler.context, owner=handler,
+            operation_id=self.operation_id, frame_type="data",
+        )
         handler.adopt(self.operation_id, self.follower)

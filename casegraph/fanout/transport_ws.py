@@ -8,7 +8,7 @@ the client asked for and ends; the subscription stays in ``operations`` (so ``co
 duplicate ids and the per-connection limit work as before) with no task behind it. Other
 operations never accept, and are answered, then completed, as Strawberry would.
 
-At most ``SETUP_CONCURRENCY`` connections or operations per process are being set up at once
+At most ``SETUP_CONCURRENCY`` (``setup_gate.py``) connections or operations per process are being set up at once
 (``connection_init``; an operation until its first result, its follower is live, it ends, or
 ``SETUP_HOLD`` seconds pass). Ten thousand
 dashboards reconnecting after a restart then queue for the database instead of all parsing,
@@ -19,10 +19,8 @@ that high-water mark).
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import AsyncGenerator
-from typing import Any, Final, Protocol, cast
+from typing import Any, Protocol, cast
 
 from starlette.websockets import WebSocket
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
@@ -43,53 +41,21 @@ from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.followers import Follower
 from casegraph.fanout.messages import message_problem
 from casegraph.fanout.outlet import Outlet
-from casegraph.fanout.registration import offering
+from casegraph.fanout.registration import StreamSpec, offering
 from casegraph.fanout.sessions import SessionGuard
+from casegraph.fanout.setup_gate import SetupSlot
+from casegraph.fanout.streams import StreamFollower
 from casegraph.rate_limits import TransportWSHandler
-
-
-SETUP_CONCURRENCY: Final = 32
-SETUP_HOLD: Final = 2.0
-
-_setup_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
 class ServesFanout(Protocol):
     fanout: FanoutDispatcher
 
 
-class SetupSlot:
-    """A place among the operations being set up; released once, by whichever comes first."""
-
-    __slots__ = ("_gate", "_timer")
-
-    def __init__(self) -> None:
-        loop = asyncio.get_running_loop()
-        gate = _setup_gates.get(loop)
-        if gate is None:
-            gate = _setup_gates[loop] = asyncio.Semaphore(SETUP_CONCURRENCY)
-        self._gate: asyncio.Semaphore | None = gate
-        self._timer: asyncio.TimerHandle | None = None
-
-    async def acquire(self) -> None:
-        assert self._gate is not None
-        await self._gate.acquire()
-        # A subscription with nothing to say yet must not keep its place.
-        self._timer = asyncio.get_running_loop().call_later(SETUP_HOLD, self.release)
-
-    def release(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-            gate, self._gate = self._gate, None
-            assert gate is not None
-            gate.release()
-
-
 class LiveTransportWSHandler(SessionGuard, TransportWSHandler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._followers: dict[str, Follower] | None = None
+        self._followers: dict[str, Follower | StreamFollower] | None = None
         self._outlet: Outlet | None = None
 
     @property
@@ -196,7 +162,7 @@ class LiveTransportWSHandler(SessionGuard, TransportWSHandler):
         if self._outlet is not None:
             self._outlet.close()
 
-    def adopt(self, operation_id: str, follower: Follower) -> None:
+    def adopt(self, operation_id: str, follower: Follower | StreamFollower) -> None:
         if self._followers is None:
             self._followers = {}
         self._followers[operation_id] = follower
@@ -226,7 +192,7 @@ class Registration:
     def __init__(self, handler: LiveTransportWSHandler, operation: Operation[Any, Any]) -> None:
         self.handler = handler
         self.operation = operation
-        self.follower: Follower | None = None
+        self.follower: Follower | StreamFollower | None = None
         self.after: int | None = None
 
     def accept(self, *, hub: EventHub, actor: Actor, flt: FeedFilter, after: int | None, info: Any) -> None:
@@ -247,4 +213,21 @@ class Registration:
             owner=handler, operation_id=operation.id,
         )
         self.after = after
+        handler.adopt(operation.id, self.follower)
+
+    def share(self, *, spec: StreamSpec, info: Any) -> None:
+        """casePresence, queueCounters: one stream per state serves every subscriber (streams.py)."""
+        if self.follower is not None:
+            raise RuntimeError("a subscription can be followed once")
+        handler, operation = self.handler, self.operation
+        raw_info = info._raw_info
+        dispatcher = handler.dispatcher
+        plan = dispatcher.plan_for(
+            query=operation.query, operation_name=operation.operation_name, variables=operation.variables,
+            operation=raw_info.operation, fragments=raw_info.fragments,
+        )
+        self.follower = dispatcher.follow_stream(
+            spec=spec, plan=plan, outlet=handler.outlet, context=handler.context, owner=handler,
+            operation_id=operation.id,
+        )
         handler.adopt(operation.id, self.follower)

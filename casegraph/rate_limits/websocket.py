@@ -14,7 +14,7 @@ A refused client must be able to tell "too many, retry after N" from "forbidden"
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -26,16 +26,25 @@ from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionErrorM
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage as LegacyConnectionInitMessage
 
 from casegraph.rate_limits.limiter import RateLimiter, Refusal
-from casegraph.rate_limits.sockets import TooManySockets
 
 TRY_AGAIN_LATER: Final = 1013
 
 
+class TryLater(Protocol):
+    """A refusal to retry later: its reason, and the ``extensions`` saying code and wait."""
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def extensions(self) -> dict[str, object]: ...
+
+
 class ConnectionRateLimited(Exception):
     """Raised by ``on_ws_connect`` when the user has opened too many connections (or holds too
-    many open)."""
+    many open), or a dependency is away (``casegraph.outages.Unavailable``): close 1013."""
 
-    def __init__(self, refusal: Refusal | TooManySockets) -> None:
+    def __init__(self, refusal: TryLater) -> None:
         super().__init__(refusal.message)
         self.refusal = refusal
 

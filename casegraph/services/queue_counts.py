@@ -66,7 +66,7 @@ class SharedRecounts:
 
     async def count(self, *, actor: Actor, group_id: int, at_least: int) -> tuple[dict[CaseStatus, int], int]:
         """The actor's counts of the group, taken at event ``at_least`` or later."""
-        counts = await self._group_counts(group_id, at_least)
+        counts = await self.group_counts(group_id, at_least)
         fresh = (await refresh_actors([actor]))[actor]
         if not (fresh.is_staff and group_id in fresh.group_ids):
             self.alone += 1
@@ -74,7 +74,8 @@ class SharedRecounts:
         mine = counts.drafts.get(fresh.user_id, 0)
         return ({**counts.submitted, CaseStatus.DRAFT: mine} if mine else dict(counts.submitted)), counts.head
 
-    async def _group_counts(self, group_id: int, at_least: int) -> GroupCounts:
+    async def group_counts(self, group_id: int, at_least: int) -> GroupCounts:
+        """The group's counts taken at event ``at_least`` or later (one recount for all who wait)."""
         while True:
             latest = self._latest.get(group_id)
             if latest is not None and latest.head >= at_least:

@@ -119,7 +119,34 @@ async def enqueue_referral_outcomes(before: CaseRecord, after: CaseRecord, event
         reason = comment.body if comment is not None else None
     for referral in referrals:
         partner = await PartnerAgency.get(id=referral.partner_id)
-        await enqueue_message(kind=REFERRAL_OUTCOME, partner=partner, referral_id=referral.id, event=event, payload={
-            "referralId": str(referral.id), "sequence": event.sequence, "outcome": outcome.value,
-            "caseNumber": after.number, "reason": reason,
-        })
+        await enqueue_outcome(partner=partner, referral=referral, case=after, event=event, outcome=outcome,
+                              reason=reason)
+
+
+async def enqueue_outcome(
+    *, partner: PartnerAgency, referral: Referral, case: CaseRecord, event: EventRecord, outcome: ReferralOutcome,
+    reason: str | None,
+) -> None:
+    await enqueue_message(kind=REFERRAL_OUTCOME, partner=partner, referral_id=referral.id, event=event, payload={
+        "referralId": str(referral.id), "sequence": event.sequence, "outcome": outcome.value,
+        "caseNumber": case.number, "reason": reason,
+    })
+
+
+async def enqueue_outcome_on_delivery(
+    *, partner: PartnerAgency, referral: Referral, case: CaseRecord, event: EventRecord
+) -> None:
+    """The referral was just delivered (``event`` records that): if the referring case ended while
+    it waited, the partner now holds a case that would stay open for ever: tell it the outcome.
+
+    Queued after the referral's delivery succeeded, so it cannot reach the partner before the
+    referral does, and with this event's sequence, later than anything the partner was sent.
+    The close itself queued nothing for this referral: it was not handed over yet.
+    """
+    if case.status is CaseStatus.CLOSED:
+        outcome = ReferralOutcome.ACCEPTED
+    elif case.status is CaseStatus.CANCELLED:
+        outcome = ReferralOutcome.WITHDRAWN
+    else:
+        return
+    await enqueue_outcome(partner=partner, referral=referral, case=case, event=event, outcome=outcome, reason=None)

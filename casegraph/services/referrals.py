@@ -38,7 +38,7 @@ from casegraph.services.case_changes import ActionResult, SideEffect, StaleCase,
 from casegraph.services.column_limits import max_value
 from casegraph.services.partners import partner_by_code
 from casegraph.services.publisher import Publisher
-from casegraph.services.referral_outbox import REFERRAL, enqueue_message
+from casegraph.services.referral_outbox import REFERRAL, enqueue_message, enqueue_outcome_on_delivery
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
 from casegraph.services.visibility import load_visible_case
 from models import (
@@ -219,10 +219,11 @@ async def mark_delivered(
         return
     partner = await PartnerAgency.get(id=referral.partner_id)
 
-    async def write(_: CaseRecord, __: EventRecord) -> None:
+    async def write(case: CaseRecord, event: EventRecord) -> None:
         await referral.refresh_from_db()  # afresh on every attempt: a lost race rolled back the last
         status = referral.status
-        if STATUS_RANK[status] < STATUS_RANK[ReferralStatus.DELIVERED]:
+        handed_over_now = STATUS_RANK[status] < STATUS_RANK[ReferralStatus.DELIVERED]
+        if handed_over_now:
             status = ReferralStatus.DELIVERED
         referral.status = status
         referral.remote_case_id = remote_case_id[:64]
@@ -231,6 +232,9 @@ async def mark_delivered(
         referral.last_error = None
         referral.updated_at = now
         await referral.save()
+        if handed_over_now:
+            # Closed or cancelled while the referral waited: the partner's new case must close too.
+            await enqueue_outcome_on_delivery(partner=partner, referral=referral, case=case, event=event)
 
     await record_on_case(
         case_id=str(referral.case_id), actor_id=None, action=CaseAction.REFERRAL_UPDATE,

@@ -48,14 +48,28 @@ async def provision(*, claims: Claims, now: datetime) -> None:
     # keep reaching the person it reached before, whatever a later token claims.
     if claims.email is not None and await User.filter(email__iexact=claims.email).exclude(id=claims.sub).exists():
         del values["email"]
-    updated = await User.filter(id=claims.sub).update(**values)
+    try:
+        await _write_user(claims.sub, values, now)
+    except IntegrityError:
+        if "email" not in values:
+            raise
+        # Another user bound the address between our check and our write (the database's unique
+        # index on the lower-cased address refused ours, migration 0012): it stays theirs.
+        del values["email"]
+        await _write_user(claims.sub, values, now)
+    _last_provisioned[claims.sub] = fingerprint
+
+
+async def _write_user(user_id: str, values: dict[str, Any], now: datetime) -> None:
+    updated = await User.filter(id=user_id).update(**values)
     if not updated:
         try:
-            await User.create(id=claims.sub, created_at=now, **values)
+            await User.create(id=user_id, created_at=now, **values)
         except IntegrityError:
-            # A concurrent first request created the user; ours only has to refresh it.
-            await User.filter(id=claims.sub).update(**values)
-    _last_provisioned[claims.sub] = fingerprint
+            # A concurrent first request created the user; ours only has to refresh it. No such
+            # user: it was the address that was taken.
+            if not await User.filter(id=user_id).update(**values):
+                raise
 
 
 def forget_provisioned() -> None:

@@ -212,7 +212,7 @@ async def test_an_event_that_cannot_be_executed_ends_the_subscription_with_a_mas
     async def broken(*args: Any) -> str:
         raise RuntimeError("serializer exploded")
 
-    monkeypatch.setattr("casegraph.fanout.dispatcher.execute_payload", broken)
+    monkeypatch.setattr("casegraph.fanout.classes.execute_payload", broken)  # shared executions
     # when
     await comment(world, live, case.id)
     await dispatched(live)

@@ -21,10 +21,16 @@ import asyncpg
 import httpx
 import pytest
 
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
 from casegraph.outages import SERVICE_UNAVAILABLE
 from tests.live.private_postgres import PrivatePostgres
 from tests.live.support import (
+    LEGACY_WS,
     PEOPLE,
+    TRANSPORT_WS,
     GraphQLHttp,
     ServerProcess,
     create_case,
@@ -159,3 +165,59 @@ async def test_a_mutation_that_loses_the_database_midway_is_answered_503(
     assert answer.status_code == 503, answer.text
     assert int(answer.headers["Retry-After"]) > 0
     assert [error["extensions"]["code"] for error in answer.json()["errors"]] == [SERVICE_UNAVAILABLE]
+
+
+async def connection_init(url: str, protocol: str, token: str) -> tuple[list[dict[str, Any]], int | None, str]:
+    """Open a socket, send connection_init: the messages received until it closed, its code and reason.
+
+    Acknowledged connections are closed by the client (code 1000).
+    """
+    messages: list[dict[str, Any]] = []
+    async with connect(url, subprotocols=[Subprotocol(protocol)], close_timeout=3) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+        try:
+            async with asyncio.timeout(WAIT):
+                while True:
+                    message = json.loads(await ws.recv())
+                    messages.append(message)
+                    if message["type"] == "connection_ack":
+                        await ws.close()
+        except ConnectionClosed:
+            pass
+        return messages, ws.close_code, ws.close_reason or ""
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_a_websocket_connection_init_during_an_outage_is_told_to_try_again_later(
+    private_postgres: PrivatePostgres, tmp_path: Path, protocol: str
+) -> None:
+    # given: a server whose sockets connect, and then its database goes away
+    server = start_server(f"ws-outage-{protocol}", server_env(database_url=private_postgres.url), tmp_path)
+    token = mint_token("alice", *PEOPLE["alice"])
+    try:
+        messages, _, _ = await connection_init(server.ws_url, protocol, token)
+        assert [message["type"] for message in messages] == ["connection_ack"]
+        private_postgres.stop()
+        # when
+        messages, code, reason = await connection_init(server.ws_url, protocol, token)
+        # then: "try again later", with a reason (and the legacy protocol's connection_error says
+        # the code and the wait), not an internal error; the outage is logged once, no traceback
+        assert code == 1013, (code, reason, messages)
+        assert "try again" in reason
+        if protocol == LEGACY_WS:
+            [error] = messages
+            assert error["type"] == "connection_error"
+            assert error["payload"]["extensions"] == {"code": SERVICE_UNAVAILABLE, "retryAfter": 5}
+        else:
+            assert messages == []
+        assert len(outage_lines(server, "casegraph.outage", "WARNING")) == 1
+        assert not [r for r in log_records(server) if r.get("level") == "ERROR"], server.log_tail()
+        # and once the database is back the same connection_init is acknowledged
+        private_postgres.start()
+        async with asyncio.timeout(WAIT):
+            while code != 1000:
+                await asyncio.sleep(0.1)
+                messages, code, _ = await connection_init(server.ws_url, protocol, token)
+        assert [message["type"] for message in messages] == ["connection_ack"]
+    finally:
+        server.stop()

@@ -168,3 +168,50 @@ async def test_case_events_of_one_case_are_followed_and_shared_on_both_protocols
     assert [message["type"] for message in messages] == ["data", "next", "data"]
     assert len({json.dumps(message["payload"], sort_keys=True) for message in messages}) == 1
     assert messages[0]["payload"]["data"]["caseEvents"]["case"]["title"] == "Watched on both protocols"
+
+
+async def set_up_all(server: ServerProcess, name: str, expected: int) -> None:
+    """Wait until ``expected`` operations named ``name`` have ended their set-up."""
+    async with asyncio.timeout(10):
+        while await set_up_subscriptions(server, name) < expected:
+            await asyncio.sleep(0.05)
+
+
+async def test_presence_and_queue_counters_are_followed_and_shared_on_both_protocols(
+    server: ServerProcess, world: LiveWorld
+) -> None:
+    presence = "subscription Presence($caseId: ID!) { casePresence(caseId: $caseId) { editing user { id } } }"
+    counters = 'subscription Counters { queueCounters(groupCode: "ROADS") { total byStatus { status count } } }'
+    async with contextlib.AsyncExitStack() as stack, GraphQLHttp(server.http_url) as gql:
+        # given: a ROADS case; dana on both protocols and eli on the legacy one, each on its
+        # presence and on the group's counters
+        case_id, _ = await create_case(gql, world, "alice", "Looked at on both protocols")
+        connections = [
+            await stack.enter_async_context(ws_connect(server.ws_url, world.token("dana"), protocol=LEGACY_WS)),
+            await stack.enter_async_context(ws_connect(server.ws_url, world.token("dana"))),
+            await stack.enter_async_context(ws_connect(server.ws_url, world.token("eli"), protocol=LEGACY_WS)),
+        ]
+        watching, counting = await set_up_subscriptions(server, "Presence"), await set_up_subscriptions(server, "Counters")
+        viewers = [await connection.subscribe(presence, {"caseId": case_id}) for connection in connections]
+        counted = [await connection.subscribe(counters) for connection in connections]
+        # then: every one is followed (its operation's set-up ended), none iterated by a task
+        await set_up_all(server, "Presence", watching + 3)
+        await set_up_all(server, "Counters", counting + 3)
+        for viewer in viewers:
+            await viewer.take_until(lambda view: len(view) == 2)  # dana (two tabs fold into one) and eli
+        first = [await subscription.next() for subscription in counted]
+        # when: one more case of the group, and eli leaves the case
+        await create_case(gql, world, "alice", "One more for the counters")
+        changed = [await subscription.message() for subscription in counted]
+        await viewers[2].stop()
+        left = [await viewer.message() for viewer in viewers[:2]]
+        for subscription in [*viewers[:2], *counted]:
+            await subscription.stop()
+        await active_subscriptions(server, 0)
+    # then: one payload per change for both protocols ("data" for legacy, "next" for modern)
+    assert [message["type"] for message in changed] == ["data", "next", "data"]
+    assert len({json.dumps(message["payload"], sort_keys=True) for message in changed}) == 1
+    assert changed[0]["payload"]["data"]["queueCounters"]["total"] == first[0]["total"] + 1
+    assert [message["type"] for message in left] == ["data", "next"]
+    assert len({json.dumps(message["payload"], sort_keys=True) for message in left}) == 1
+    assert left[0]["payload"]["data"]["casePresence"] == [{"editing": False, "user": {"id": "dana"}}]

@@ -5,11 +5,15 @@ or reopens. Each side against the GraphQL API, the other agency played by partne
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+import pytest
+
 from casegraph.domain.enums import CaseAction, CaseStage, CaseStatus, ResolutionCode
 from casegraph.services.case_actions import ActionRequest, perform
+from casegraph.services.referrals import mark_delivered
 from models import CaseEvent, OutboxDelivery, Referral, ReferralStatus
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, case_row, event_count
 from tests.referrals.test_referrals_graphql import RECEIVE, add_partner, partner_token, received_input, referred, staff
@@ -147,3 +151,47 @@ async def test_the_referring_side_queues_the_outcome_for_each_partner_holding_th
     events = await CaseEvent.filter(case_id=case_id, action__in=["REJECT_SOLUTION", "ACCEPT_SOLUTION"]).order_by("sequence")
     assert [m.payload["sequence"] for m in messages] == [e.sequence for e in events]
     assert (await case_row(case_id)).state == (CaseStage.DECISION, CaseStatus.CLOSED)
+
+
+@pytest.mark.parametrize(("action", "params", "expected"), [
+    (CaseAction.CANCEL, {"reason": "Sorted it out myself."}, "WITHDRAWN"),
+    (CaseAction.CLOSE, {"resolutionCode": ResolutionCode.SOLVED, "resolutionNotes": "Done here."}, "ACCEPTED"),
+], ids=["cancelled", "closed"])
+async def test_a_referring_case_that_ends_before_its_referral_is_delivered_sends_the_outcome_after_the_delivery(
+    client: GraphQLClient, world: World, clock: FakeClock, publisher: RecordingPublisher,
+    action: CaseAction, params: dict[str, Any], expected: str,
+) -> None:
+    # given: our case referred to HEALTH, the referral still waiting for its delivery
+    case_id, referral_id, _ = await referred(client, world)
+    who = world.actor("requester" if action is CaseAction.CANCEL else "agent")
+    # when: the case ends meanwhile
+    await perform(actor=who, request=ActionRequest(action, case_id, params=params), now=clock(), publisher=publisher)
+    # then: nothing to tell the partner yet (it has no case for it)
+    assert await OutboxDelivery.filter(kind="referral_outcome").count() == 0
+    # when: the referral is delivered after all
+    await mark_delivered(referral_id=uuid.UUID(referral_id), remote_case_id="remote-1", remote_case_number="HS0000001",
+                         now=clock(), publisher=publisher)
+    # then: the outcome follows the referral, with the sequence of the delivery's event
+    messages = await OutboxDelivery.filter(referral_id=referral_id).order_by("event_sequence")
+    assert [message.kind for message in messages] == ["referral", "referral_outcome"]
+    outcome_message = messages[1].payload
+    assert outcome_message["outcome"] == expected and outcome_message["referralId"] == referral_id
+    delivered = await CaseEvent.filter(case_id=case_id, action="REFERRAL_UPDATE").order_by("-sequence").first()
+    assert delivered is not None and outcome_message["sequence"] == delivered.sequence == messages[1].event_sequence
+    # and: a second report of the delivery queues nothing more
+    await mark_delivered(referral_id=uuid.UUID(referral_id), remote_case_id="remote-1", remote_case_number="HS0000001",
+                         now=clock(), publisher=publisher)
+    assert await OutboxDelivery.filter(kind="referral_outcome").count() == 1
+
+
+async def test_a_referral_delivered_while_its_case_is_open_queues_no_outcome(
+    client: GraphQLClient, world: World, clock: FakeClock, publisher: RecordingPublisher
+) -> None:
+    # given
+    _, referral_id, _ = await referred(client, world)
+    # when
+    await mark_delivered(referral_id=uuid.UUID(referral_id), remote_case_id="remote-1", remote_case_number="HS0000001",
+                         now=clock(), publisher=publisher)
+    # then
+    assert await OutboxDelivery.filter(kind="referral_outcome").count() == 0
+    assert (await Referral.get(id=referral_id)).status is ReferralStatus.DELIVERED

@@ -191,3 +191,69 @@ async def test_a_referral_round_trip_survives_the_partner_being_down_and_is_deli
 async def _when(value: Awaitable[dict[str, Any]], predicate: Callable[[dict[str, Any]], Any]) -> dict[str, Any] | None:
     result = await value
     return result if predicate(result) else None
+
+
+async def test_a_case_cancelled_before_its_referral_arrives_closes_the_partners_case_once_it_does(
+    tmp_path: Path
+) -> None:
+    city_db = tmp_path / "city.sqlite3"
+    with postgres_database() as health_url:
+        health_env = server_env(database_url=health_url, secret=HEALTH_SECRET, agency_code="HEALTH", outbox_interval="0.2")
+        city_env = server_env(database_url=f"sqlite://{city_db}", secret=CITY_SECRET, agency_code="CITY",
+                              outbox_interval="0.2")
+        # given: the health department set up, then taken down
+        health: ServerProcess = start_server("health", health_env, tmp_path / "health")
+        health_port = health.port
+        city = start_server("city", city_env, tmp_path / "city")
+        try:
+            health_world = await set_up_world(health.http_url, secret=HEALTH_SECRET)
+            city_world = await set_up_world(city.http_url, secret=CITY_SECRET)
+            async with GraphQLHttp(health.http_url) as gql:
+                await add_partner(gql, health_world, "CITY", f"{city.http_url}/graphql", "PAYMENT")
+            health.stop()
+            async with GraphQLHttp(city.http_url) as gql:
+                await add_partner(gql, city_world, "HEALTH", f"http://127.0.0.1:{health_port}/graphql", "POTHOLE")
+                case = await gql.mutate("createCase", {"caseTypeCode": "POTHOLE", "title": "Wasps in the shed",
+                                                       "description": "A big nest.", "impact": 2, "urgency": 2},
+                                        "case { id number }", token=city_world.token("alice"))
+                case_id = case["case"]["id"]
+                await gql.mutate("assignToMe", {"caseId": case_id}, "case { status }", token=city_world.token("dana"))
+                await gql.mutate("referCase", {"caseId": case_id, "partnerCode": "HEALTH"},
+                                 f"referral {{ {REFERRAL_FIELDS} }}", token=city_world.token("dana"))
+
+                async def referral() -> dict[str, Any]:
+                    data = await gql.data(CASE_REFERRALS, {"id": case_id}, token=city_world.token("dana"))
+                    [only] = data["case"]["referrals"]
+                    return dict(only)
+
+                await eventually(lambda: _when(referral(), lambda r: r["lastError"]), "a failed attempt")
+                # when: alice cancels her case while the referral still waits for the partner
+                cancelled = await gql.mutate("cancelCase", {"caseId": case_id, "reason": "The wasps left."},
+                                             "case { status }", token=city_world.token("alice"))
+                assert cancelled["case"]["status"] == "CANCELLED"
+                # and the partner comes back: the referral is delivered
+                health = start_server("health", health_env, tmp_path / "health", port=health_port)
+                await eventually(lambda: _when(referral(), lambda r: r["status"] == "DELIVERED"), "the delivery")
+
+            # then: the partner's case for it closes, as the city's withdrawal
+            async with GraphQLHttp(health.http_url) as partner:
+                async def partner_case() -> dict[str, Any] | None:
+                    data = await partner.data(
+                        "{ cases(first: 50) { edges { node { status history { edges { node { action actor { id } } } } } } } }",
+                        token=health_world.token("ada"))
+                    nodes = [edge["node"] for edge in data["cases"]["edges"]]
+                    return nodes[0] if nodes and nodes[0]["status"] == "CLOSED" else None
+
+                closed = await eventually(partner_case, "the partner's case to close with the city's")
+                assert closed["history"]["edges"][-1]["node"] == {"action": "CLOSE", "actor": {"id": "partner:CITY"}}
+
+            # and: the city sent the referral, then its outcome, each delivered once
+            async def settled() -> bool:
+                return all(status == "DELIVERED" for _, status, _ in city_outbox_rows(city_db))
+            await eventually(settled, "the city's outbox to settle")
+            rows = city_outbox_rows(city_db)
+            assert [kind for kind, _, _ in rows] == ["referral", "referral_outcome"]
+            assert rows[1][2] == 1
+        finally:
+            city.stop()
+            health.stop()

@@ -9,7 +9,9 @@
 //
 // Subscriptions survive a lost connection: the client reconnects with backoff and re-subscribes,
 // asking the variables function again so the feed resumes `after` the last event the page saw
-// (the server replays what was missed, with no gap and no duplicate).
+// (the server replays what was missed, with no gap and no duplicate). A live connection the
+// server closes with 4403 (token expired, groups changed) is reconnected once with the current
+// token; only when that connection_init is refused too do the subscriptions get an error.
 
 export class GraphQLRequestError extends Error {
   constructor(errors, status) {
@@ -116,13 +118,21 @@ export class GraphQLClient {
     };
     socket.onmessage = (event) => this._receive(JSON.parse(event.data));
     socket.onclose = (event) => {
+      const wasAcknowledged = this.acknowledged;
       this.socket = null;
       this.acknowledged = false;
       if (this.closed) return;
       this._setStatus("offline");
       if (event.code === 4403) {
+        // A live connection closed with 4403: the token expired or the user's groups changed.
+        // Reconnect once, at once, with the current token; the subscriptions resume `after` the
+        // last event seen. Only a refused connection_init is a refusal: retrying will not help.
+        if (wasAcknowledged && this.subscriptions.size) {
+          this._connect();
+          return;
+        }
         for (const { sink } of this.subscriptions.values()) sink.error?.([{ message: "Your sign-in was refused." }]);
-        return; // a refused token will not get better by retrying
+        return;
       }
       if (this.subscriptions.size) {
         const delay = this.retryDelay;
