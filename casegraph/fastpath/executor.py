@@ -29,7 +29,7 @@ from casegraph.event_executor import EventExecutor
 from casegraph.fastpath.case_page import case_needs, connection_builder, fetch_page
 from casegraph.fastpath.rows import Request
 from casegraph.fastpath.plan import TYPENAME, Field, OperationPlan, plan_operation
-from casegraph.fastpath.sql import Unsupported
+from casegraph.database.sql import Unsupported
 from casegraph.fastpath.viewer import fetch_viewer
 from casegraph.services import case_queries
 

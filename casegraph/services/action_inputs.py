@@ -26,7 +26,7 @@ from casegraph.domain.validation import (
     clean_text,
     clean_title,
 )
-from casegraph.fastpath import statements
+from casegraph.database import statements
 from casegraph.services.notifications import NotificationKind, notify
 from casegraph.services.records import CaseRecord, EventRecord
 from casegraph.services.users import Claims, build_actor

@@ -9,7 +9,7 @@ from typing import Any
 
 from casegraph.domain.enums import CaseAction, CaseEventType
 from casegraph.domain.lifecycle import State
-from casegraph.fastpath import statements
+from casegraph.database import statements
 from casegraph.observability.request_context import current_request_id
 from casegraph.services.records import EventRecord
 from models import CaseEvent, Counter
