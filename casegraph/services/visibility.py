@@ -9,11 +9,11 @@ from __future__ import annotations
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
+from casegraph.database.case_rows import case_row_by_id
 from casegraph.domain.enums import CaseStatus, Role
 from casegraph.domain.errors import not_found
 from casegraph.domain.relations import Actor
 from casegraph.domain.validation import uuid_key
-from casegraph.database.case_rows import case_row_by_id
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from models import Case, CaseTask
 
