@@ -24,7 +24,7 @@ from casegraph.app import Runtime, create_app
 from casegraph.auth import TokenVerifier
 from casegraph.composition import install_case_extensions
 from casegraph.db import tortoise_config
-from casegraph.services.event_log import ensure_counters
+from casegraph.database.counters import ensure_counters
 from casegraph.services.users import forget_provisioned
 from casegraph.settings import RateLimits, Settings, parse_switch
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, build_world

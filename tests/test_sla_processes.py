@@ -23,7 +23,7 @@ from casegraph.domain.enums import CaseAction
 from casegraph.services import sla_config
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_creation import NewCase, create_case
-from casegraph.services.event_log import ensure_counters
+from casegraph.database.counters import ensure_counters
 from casegraph.services.users import forget_provisioned
 from models import CaseEvent, Notification
 from tests.conftest import forget_backend_caches

@@ -24,12 +24,12 @@ from graphql.execution.values import get_argument_values
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.arguments import convert_arguments
 
+from casegraph.database.sql import Unsupported
 from casegraph.domain.errors import DomainError
 from casegraph.event_executor import EventExecutor
 from casegraph.fastpath.case_page import case_needs, connection_builder, fetch_page
 from casegraph.fastpath.rows import Request
 from casegraph.fastpath.plan import TYPENAME, Field, OperationPlan, plan_operation
-from casegraph.database.sql import Unsupported
 from casegraph.fastpath.viewer import fetch_viewer
 from casegraph.services import case_queries
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, next_value
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus, Channel, Role, Workflow
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.intake import IntakeValues
@@ -18,7 +19,7 @@ from casegraph.domain.relations import Actor
 from casegraph.domain.validation import clean_email, clean_level, clean_location, clean_phone, clean_text, clean_title
 from casegraph.services.action_inputs import usable_case_type
 from casegraph.services.case_changes import ActionResult
-from casegraph.services.event_log import CASE_NUMBER, CASE_NUMBER_START, append_event, next_value
+from casegraph.services.event_log import append_event
 from casegraph.services.extensions import run_change_hooks
 from casegraph.services.intake import Intake, resolve_intake
 from casegraph.services.publisher import Publisher

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from casegraph.database import statements
 from casegraph.domain.business_hours import Calendar, CalendarError, WeeklyCalendar, calendar_from_json
 from casegraph.domain.enums import CaseStage, Role, Workflow
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.relations import Actor
 from casegraph.domain.sla import PRIORITIES, AlertRules, Overrides, TimerKind, effective_rules
 from casegraph.domain.validation import clean_text
-from casegraph.database import statements
 from casegraph.services.admin import require_admin
 from casegraph.services.timer_rows import timer_of
 from models import CaseTimer, CaseType, SlaPolicy, SlaSettings

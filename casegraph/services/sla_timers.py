@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from casegraph.database import statements
 from casegraph.domain.business_hours import Calendar
 from casegraph.domain.enums import CaseAction, CaseStatus
 from casegraph.domain.sla import (
@@ -30,7 +31,6 @@ from casegraph.domain.sla import (
     phase_of,
     plan_alerts,
 )
-from casegraph.database import statements
 from casegraph.services.records import CaseRecord, EventRecord
 from casegraph.services.sla_config import case_type_sla, policy_targets
 from casegraph.services.timer_rows import FIRED_COLUMNS, timer_of
