@@ -37,6 +37,7 @@ from tortoise.context import TortoiseContext
 from bench import report
 from bench.casegraph_server import casegraph_server, token
 from bench.dataset_world import SLA_MINUTES
+from casegraph.composition import install_case_extensions
 from casegraph.db import migrate, tortoise_config
 from casegraph.domain.enums import CaseAction, Role, Workflow
 from casegraph.domain.relations import Actor
@@ -162,6 +163,7 @@ def _post(connection: HTTPConnection, headers: dict[str, str], query: str,
 
 
 async def _measure_in_process(mutations: int, database_url: str) -> tuple[Timing, Timing, Timing]:
+    install_case_extensions()  # services are called directly here, without the app
     await migrate(database_url)
     async with TortoiseContext() as context:
         await context.init(config=tortoise_config(database_url))

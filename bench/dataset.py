@@ -52,7 +52,7 @@ from casegraph.domain.lifecycle import (
 )
 from casegraph.domain.priority import derive_priority
 from casegraph.domain.sla import BREACH_PERCENT, Phase, Timer, TimerKind, event_type_for, phase_of
-from casegraph.services.event_log import CASE_NUMBER, CASE_NUMBER_START, EVENT_SEQUENCE
+from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, EVENT_SEQUENCE
 
 HORIZON: Final = timedelta(hours=6)
 MAX_AGE_DAYS: Final = 120

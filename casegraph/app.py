@@ -17,6 +17,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from casegraph.auth import TokenVerifier
 from casegraph.body_limit import BodyLimit
+from casegraph.composition import install_case_extensions
 from casegraph.db import tortoise_config
 from casegraph.endpoints import email_intake_endpoint, healthz, readyz_endpoint
 from casegraph.events.live import LiveEvents
@@ -84,6 +85,7 @@ def create_app(
         runtime: pre-built runtime (tests inject a clock or publisher through it).
     """
     settings = settings or Settings.from_env()
+    install_case_extensions()
     runtime = runtime or Runtime(settings=settings, verifier=TokenVerifier(settings))
     problem = settings.startup_problem()
     if problem is not None:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
+from casegraph.composition import install_case_extensions
 from casegraph.domain.enums import Role
 from casegraph.persisted_queries.command_line import add_persisted_queries_command
 from casegraph.settings import BIND_HOST_VARIABLE, Settings
@@ -144,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A mistyped setting is refused with what to fix, not a traceback.
         print(f"refusing to start: {problem}", file=sys.stderr)
         return 2
+    # Every command may change cases (seed-demo) or serve them: the hooks come first.
+    install_case_extensions()
     return int(args.func(args, settings))
 
 

@@ -113,7 +113,7 @@ async def migrate(database_url: str) -> None:
     """
     from tortoise import Tortoise
 
-    from casegraph.services.event_log import ensure_counters
+    from casegraph.database.counters import ensure_counters
 
     config = tortoise_config(database_url)
     async with migration_lock(database_url):

@@ -14,13 +14,13 @@ from typing import Any
 from tortoise import Tortoise
 
 from casegraph.auth import issue_token
+from casegraph.database.counters import ensure_counters
 from casegraph.db import migrate, tortoise_config
 from casegraph.domain.enums import CaseAction, Channel, ResolutionCode, Role, Workflow
 from casegraph.domain.relations import Actor
 from casegraph.services import admin
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_creation import NewCase, create_case
-from casegraph.services.event_log import ensure_counters
 from casegraph.services.publisher import NullPublisher
 from casegraph.services.users import Claims, build_actor, provision
 from casegraph.settings import Settings

@@ -79,6 +79,7 @@ class CaseGraphView(GraphQL[Context, None]):
             limits=settings.query_limits,
             batch_max_operations=settings.batch_max_operations,
             extra_extensions=extra_extensions,
+            compiled_queries=settings.compiled_queries,
         )
         super().__init__(schema, **kwargs)
         self.runtime = runtime

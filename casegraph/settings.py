@@ -148,6 +148,9 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     # Operations per batched HTTP request; 0 refuses batches (the default).
     batch_max_operations: int = 0
+    # The compiled path for planned queries (casegraph/fastpath, CASEGRAPH_COMPILED_QUERIES=off):
+    # an accelerator only, so turning it off changes speed, never an answer.
+    compiled_queries: bool = True
     # off, apq (Automatic Persisted Queries: hashes are learnt from clients) or allowlist (only
     # operations registered with `casegraph persisted-queries register` run).
     persisted_queries: str = "apq"
@@ -269,6 +272,7 @@ class Settings:
             query_limits=limits,
             rate_limits=rates,
             batch_max_operations=_count("CASEGRAPH_BATCH_MAX_OPERATIONS", get("BATCH_MAX_OPERATIONS"), 0, minimum=0),
+            compiled_queries=parse_switch("CASEGRAPH_COMPILED_QUERIES", get("COMPILED_QUERIES"), cls.compiled_queries),
             persisted_queries=_choice(
                 "CASEGRAPH_PERSISTED_QUERIES", get("PERSISTED_QUERIES"), ("off", "apq", "allowlist")
             ) or "apq",
@@ -320,6 +324,18 @@ def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str | Non
     if value.lower() not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
     return value.lower()
+
+
+def parse_switch(name: str, value: str | None, default: bool) -> bool:
+    """``on`` or ``off`` (true/false, 1/0, yes/no too); unset: ``default``."""
+    if value is None or not value.strip():
+        return default
+    word = value.strip().lower()
+    if word in {"on", "1", "true", "yes"}:
+        return True
+    if word in {"off", "0", "false", "no"}:
+        return False
+    raise ValueError(f"{name} must be on or off, not {value!r}.")
 
 
 def _flag(name: str, value: str | None) -> bool:

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
+from casegraph.database import statements
 from casegraph.domain.case_tree import SETTLED_STATUSES
 from casegraph.domain.enums import CaseStage, TaskState
 from casegraph.domain.relations import Actor
-from casegraph.fastpath import statements
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from casegraph.services.visibility import visible_cases
 from models import (

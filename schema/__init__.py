@@ -166,6 +166,7 @@ def build_schema(
     limits: QueryLimits | None = None,
     batch_max_operations: int = 0,
     extra_extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
+    compiled_queries: bool = True,
 ) -> strawberry.federation.Schema:
     """The schema with its guards.
 
@@ -196,8 +197,9 @@ def build_schema(
         mutation=merged("Mutation", Mutation, features.MUTATIONS),
         subscription=merged("Subscription", Subscription, features.SUBSCRIPTIONS),
         extensions=extensions,
-        # Planned queries (the agents' queue) skip per-field resolution: casegraph/fastpath.
-        execution_context_class=CompiledExecutor,
+        # Planned queries (the agents' queue) skip per-field resolution: casegraph/fastpath, an
+        # accelerator that ``compiled_queries=False`` (CASEGRAPH_COMPILED_QUERIES=off) leaves out.
+        execution_context_class=CompiledExecutor if compiled_queries else None,
         config=StrawberryConfig(
             batching_config={"max_operations": batch_max_operations} if batch_max_operations else None
         ),

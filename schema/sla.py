@@ -21,7 +21,7 @@ from casegraph.services.auto_close import set_auto_close_excluded
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.records import CaseRecord
 from casegraph.services.sla_config import DWELL_COLUMNS, CaseTypeSla, SettingsView, calendar_input_error
-from casegraph.services.sla_timers import timer_of
+from casegraph.services.timer_rows import timer_of
 from models import CaseTimer as CaseTimerRow
 from models import SlaPolicy as SlaPolicyRow
 from resolvers.case_actions import _run

@@ -22,10 +22,11 @@ from tortoise.context import TortoiseContext
 
 from casegraph.app import Runtime, create_app
 from casegraph.auth import TokenVerifier
+from casegraph.composition import install_case_extensions
 from casegraph.db import tortoise_config
-from casegraph.services.event_log import ensure_counters
+from casegraph.database.counters import ensure_counters
 from casegraph.services.users import forget_provisioned
-from casegraph.settings import RateLimits, Settings
+from casegraph.settings import RateLimits, Settings, parse_switch
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, build_world
 
 T = TypeVar("T")
@@ -87,6 +88,12 @@ async def _create_pg_database() -> str:
     url = await _create_pg_database_named(f"casegraph_test_{os.getpid()}_{uuid.uuid4().hex[:6]}")
     await migrate(url)
     return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def case_extensions() -> None:
+    """Tests call services without an app: install the checks and hooks as every process does."""
+    install_case_extensions()
 
 
 @pytest.fixture(scope="session")
@@ -161,7 +168,12 @@ async def db(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Tort
 def settings() -> Settings:
     # Rate limits are off here: tests drive many operations quickly; their own tests turn them on.
     # In process, as a developer's server on loopback (GraphiQL on).
-    return Settings(jwt_secret=TEST_SECRET, bind_host="127.0.0.1", rate_limits=RateLimits.off())
+    # CASEGRAPH_COMPILED_QUERIES=off runs the suite without the compiled path (`make test` does,
+    # for tests/graphql): every answer must be the same without it.
+    compiled = parse_switch("CASEGRAPH_COMPILED_QUERIES", os.environ.get("CASEGRAPH_COMPILED_QUERIES"), True)
+    return Settings(
+        jwt_secret=TEST_SECRET, bind_host="127.0.0.1", rate_limits=RateLimits.off(), compiled_queries=compiled
+    )
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from casegraph.domain.lifecycle import State
 from casegraph.domain.priority import derive_priority
 from casegraph.domain.relations import Actor
 from casegraph.services import admin
-from casegraph.services.event_log import CASE_NUMBER, CASE_NUMBER_START, next_value
+from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, next_value
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
 from casegraph.services.users import Claims, build_actor, provision
 from casegraph.settings import Settings

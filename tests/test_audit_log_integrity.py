@@ -14,7 +14,7 @@ import pytest
 from tortoise.context import TortoiseContext
 
 from casegraph.db import migrate, tortoise_config
-from casegraph.services.event_log import ensure_counters
+from casegraph.database.counters import ensure_counters
 from models import CaseEvent
 from models.event import AppendOnlyError
 from tests.conftest import forget_backend_caches

@@ -22,7 +22,7 @@ from casegraph.auth import issue_token
 from casegraph.db import tortoise_config
 from casegraph.domain.enums import CaseStatus, Role
 from casegraph.services import admin
-from casegraph.services.event_log import ensure_counters
+from casegraph.database.counters import ensure_counters
 from casegraph.services.users import forget_provisioned
 from casegraph.settings import Settings
 from models import CaseEvent, Comment

@@ -177,6 +177,19 @@ def test_a_misspelt_metrics_switch_is_refused() -> None:
         Settings.from_env({"CASEGRAPH_METRICS_PUBLIC": "yes please"}, dotenv=NO_DOTENV)
 
 
+@pytest.mark.parametrize(("value", "compiled"), [(None, True), ("on", True), ("off", False), (" OFF ", False)])
+def test_the_compiled_query_path_is_on_unless_switched_off(value: str | None, compiled: bool) -> None:
+    # given the switch unset, on or off
+    environ = {} if value is None else {"CASEGRAPH_COMPILED_QUERIES": value}
+    # when the settings are read, then
+    assert Settings.from_env(environ, dotenv=NO_DOTENV).compiled_queries is compiled
+
+
+def test_a_misspelt_compiled_queries_switch_is_refused() -> None:
+    with pytest.raises(ValueError, match="CASEGRAPH_COMPILED_QUERIES must be on or off"):
+        Settings.from_env({"CASEGRAPH_COMPILED_QUERIES": "fast"}, dotenv=NO_DOTENV)
+
+
 def test_production_refuses_a_short_intake_secret() -> None:
     # when / then
     with pytest.raises(RuntimeError, match="CASEGRAPH_INTAKE_SECRET"):

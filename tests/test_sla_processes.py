@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from tortoise.context import TortoiseContext
 
+from casegraph.database.counters import ensure_counters
 from casegraph.db import tortoise_config
 from casegraph.domain.enums import CaseAction
 from casegraph.services import sla_config
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_creation import NewCase, create_case
-from casegraph.services.event_log import ensure_counters
 from casegraph.services.users import forget_provisioned
 from models import CaseEvent, Notification
 from tests.conftest import forget_backend_caches
@@ -39,11 +39,13 @@ WORKER = textwrap.dedent(
     from datetime import datetime
     from pathlib import Path
     from tortoise.context import TortoiseContext
+    from casegraph.composition import install_case_extensions
     from casegraph.db import tortoise_config
     from casegraph.services.publisher import NullPublisher
     from casegraph.services.sla_evaluation import evaluate_due
 
     async def main(url, now, go):
+        install_case_extensions()  # as the server's own evaluator has them
         async with TortoiseContext() as ctx:
             await ctx.init(config=tortoise_config(url))
             print("ready", flush=True)

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from casegraph.domain.relations import Actor
 from resolvers.loaders import Loaders
 from schema.context import Context
 
-if TYPE_CHECKING:
-    from casegraph.fanout.sessions import Session
+
+class OpenSession(Protocol):
+    """What a connection asks of its session (``sessions.Session``), named here so that this
+    module, which ``sessions`` builds on, does not import it back."""
+
+    async def current_actor(self) -> Actor | None: ...
+
+    def close(self) -> None: ...
+
 
 _actors: Final[weakref.WeakValueDictionary[tuple[Any, ...], Actor]] = weakref.WeakValueDictionary()
 
@@ -31,7 +38,7 @@ def shared_actor(actor: Actor) -> Actor:
 class ConnectionContext(Context):
     _built: Loaders | None
     # Set once connection_init authenticated the socket: its token's validity and memberships.
-    session: Session | None
+    session: OpenSession | None
 
     def __post_init__(self) -> None:
         self._built = None

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from enum import Enum
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import Final, Protocol
 
 import orjson
 
@@ -31,8 +31,17 @@ from casegraph.outages import OutageLog, is_outage
 from casegraph.services.records import CaseRecord, EventRecord
 from schema.context import Context
 
-if TYPE_CHECKING:
-    from casegraph.fanout.dispatcher import FanoutDispatcher
+
+class Dispatcher(Protocol):
+    """What a follower asks of its dispatcher (``dispatcher.FanoutDispatcher``), named here so that
+    this module, which the dispatcher builds on, does not import it back."""
+
+    def unfollow(self, follower: Follower) -> None: ...
+
+    async def execute_alone(
+        self, follower: Follower, event: EventRecord, case: CaseRecord, actor: Actor
+    ) -> str | None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +90,7 @@ class Follower:
     def __init__(
         self,
         *,
-        dispatcher: FanoutDispatcher,
+        dispatcher: Dispatcher,
         plan: Plan,
         audience: Audience,
         outlet: Outlet,

@@ -24,7 +24,7 @@ from casegraph.fastpath.fields import (
 )
 from casegraph.fastpath.plan import TYPENAME, Field
 from casegraph.fastpath.rows import Request, Row, case_builder
-from casegraph.fastpath.sql import (
+from casegraph.database.sql import (
     CONDITIONS,
     POSTGRES,
     Statement,

@@ -22,11 +22,11 @@ from typing import Any, Final, cast
 from graphql import ExecutionResult, GraphQLObjectType, OperationDefinitionNode
 
 from casegraph._compat.graphql_core_executor import EventExecutor, field_arguments
+from casegraph.database.sql import Unsupported
 from casegraph.domain.errors import DomainError
 from casegraph.fastpath.case_page import case_needs, connection_builder, fetch_page
 from casegraph.fastpath.rows import Request
 from casegraph.fastpath.plan import TYPENAME, Field, OperationPlan, plan_operation
-from casegraph.fastpath.sql import Unsupported
 from casegraph.fastpath.viewer import fetch_viewer
 from casegraph.services import case_queries
 

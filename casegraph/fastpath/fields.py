@@ -83,7 +83,7 @@ TASK_COLUMNS: Final[dict[str, tuple[str, Decoder]]] = {
     "createdAt": ("created_at", iso),
     "finishedAt": ("finished_at", iso),
 }
-# Columns of case_timers the SLA view is computed from (services.sla_timers.timer_of) and shows.
+# Columns of case_timers the SLA view is computed from (services.timer_rows.timer_of) and shows.
 TIMER_COLUMNS: Final = (
     "kind", "target_minutes", "elapsed_us", "running_since", "phase", "started_at", "stopped_at",
     "warned_50_at", "warned_75_at", "breached_at",

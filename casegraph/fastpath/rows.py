@@ -37,7 +37,7 @@ from casegraph.fastpath.fields import (
 )
 from casegraph.fastpath.plan import TYPENAME, Field
 from casegraph.fastpath.values import Decoder, EnumNames, boolean, instant, iso, same, text_id
-from casegraph.services.sla_timers import timer_of
+from casegraph.services.timer_rows import timer_of
 from models import CaseTimer
 
 # Tasks as the statement aggregates them: their columns, then their assignee's.

@@ -11,11 +11,11 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
+from casegraph.database.sql import Statement, dialect_of, nested_rows
 from casegraph.domain.relations import Actor
 from casegraph.fastpath.fields import ROLE_NAMES
 from casegraph.fastpath.plan import TYPENAME, Field
 from casegraph.fastpath.rows import nested
-from casegraph.fastpath.sql import Statement, dialect_of, nested_rows
 from casegraph.fastpath.values import text_id
 from models import User
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from casegraph.database import statements
 from casegraph.domain.enums import CaseAction, ResolutionCode, Role
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.lifecycle import DRAFT_UPDATE_FIELDS, STAFF_UPDATE_FIELDS, Grant
@@ -26,7 +27,6 @@ from casegraph.domain.validation import (
     clean_text,
     clean_title,
 )
-from casegraph.fastpath import statements
 from casegraph.services.notifications import NotificationKind, notify
 from casegraph.services.records import CaseRecord, EventRecord
 from casegraph.services.users import Claims, build_actor

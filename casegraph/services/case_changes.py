@@ -10,11 +10,11 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from casegraph.database import statements
 from casegraph.domain.enums import CaseAction, CaseEventType
 from casegraph.domain.errors import DomainError, version_conflict
 from casegraph.domain.lifecycle import State
 from casegraph.domain.relations import Actor
-from casegraph.fastpath import statements
 from casegraph.services.event_log import append_event
 from casegraph.services.extensions import run_change_hooks
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, next_value
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus, Channel, Role, Workflow
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.intake import IntakeValues
@@ -17,9 +19,9 @@ from casegraph.domain.relations import Actor
 from casegraph.domain.validation import clean_email, clean_level, clean_location, clean_phone, clean_text, clean_title
 from casegraph.services.action_inputs import usable_case_type
 from casegraph.services.case_changes import ActionResult
-from casegraph.services.event_log import CASE_NUMBER, CASE_NUMBER_START, append_event, next_value
+from casegraph.services.event_log import append_event
 from casegraph.services.extensions import run_change_hooks
-from casegraph.services.intake import resolve_intake
+from casegraph.services.intake import Intake, resolve_intake
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from casegraph.services.routing import route_if_automatic
@@ -68,7 +70,7 @@ async def create_case(
     if not (actor.has(Role.CONSTITUENT) or actor.is_staff or on_referral):
         raise permission_denied("Only constituents and agents may file cases.")
     requester_id = _requester(actor, new.requester_id)
-    new, intake = await resolve_intake(actor=actor, new=new)
+    new, intake = await _filed_under(actor, new)
     title = clean_title(new.title, required=new.submit)
     description = clean_text("description", new.description, required=False)
     impact = clean_level("impact", new.impact) or DEFAULT_LEVEL
@@ -139,6 +141,25 @@ async def create_case(
         routed = await route_if_automatic(case=record, now=now, publisher=publisher)
         result = ActionResult(routed, event)
     return result
+
+
+async def _filed_under(actor: Actor, new: NewCase) -> tuple[NewCase, Intake]:
+    """Fill a new case from its service definition and template; explicit inputs win."""
+    intake = await resolve_intake(
+        actor=actor,
+        service_definition_code=new.service_definition_code,
+        template_code=new.template_code,
+        case_type_code=new.case_type_code,
+    )
+    if intake.case_type_code is None:
+        return new, intake
+    template = intake.template
+    defaults = {
+        name: getattr(template, name)
+        for name in ("title", "description", "impact", "urgency")
+        if template is not None and getattr(new, name) is None
+    }
+    return dataclasses.replace(new, case_type_code=intake.case_type_code, **defaults), intake
 
 
 def _requester(actor: Actor, requester_id: str | None) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, next_value
 from casegraph.domain.case_tree import MAX_CHILDREN_PER_SPLIT
 from casegraph.domain.desk_actions import SPLITTABLE, SPLITTERS
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus
@@ -22,7 +23,7 @@ from casegraph.domain.priority import derive_priority
 from casegraph.domain.relations import Actor, relations_of
 from casegraph.domain.validation import clean_level, clean_text, clean_title
 from casegraph.services.case_changes import ActionResult, StaleCase, commit_change
-from casegraph.services.event_log import CASE_NUMBER, CASE_NUMBER_START, append_event, next_value
+from casegraph.services.event_log import append_event
 from casegraph.services.extensions import Transition, check_transition, run_change_hooks
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord

@@ -29,7 +29,6 @@ from casegraph.services.records import CaseRecord
 from models import CaseIntake, CaseTemplate, CaseType, CaseTypeRequirement, ServiceDefinition
 
 if TYPE_CHECKING:
-    from casegraph.services.case_creation import NewCase
     from casegraph.services.extensions import Transition
 
 
@@ -222,6 +221,8 @@ class Intake:
 
     service_definition_code: str | None = None
     template: CaseTemplate | None = None
+    # The case type the service definition or template files under (None: neither was given).
+    case_type_code: str | None = None
 
     def summary(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -243,20 +244,23 @@ class Intake:
             await CaseIntake.create(case_id=case_id, template_id=self.template.id, created_at=now)
 
 
-async def resolve_intake(*, actor: Actor, new: NewCase) -> tuple[NewCase, Intake]:
-    """Fill a new case from its service definition and template; explicit inputs win.
+async def resolve_intake(
+    *, actor: Actor, service_definition_code: str | None, template_code: str | None, case_type_code: str | None
+) -> Intake:
+    """Where a new case is filed: its service definition and template, and the case type they give.
 
     The case type comes from the service definition (or the template); a ``caseTypeCode`` given
-    as well must agree. Constituents may file only under public services.
+    as well must agree. Constituents may file only under public services. Filling the case from
+    the template is ``case_creation``'s (it owns ``NewCase``; this module does not import it).
     """
-    if new.service_definition_code is None and new.template_code is None:
-        return new, Intake()
+    if service_definition_code is None and template_code is None:
+        return Intake()
     definition: ServiceDefinition | None = None
-    if new.service_definition_code is not None:
-        definition = await _usable_service_definition(actor, new.service_definition_code)
+    if service_definition_code is not None:
+        definition = await _usable_service_definition(actor, service_definition_code)
     template: CaseTemplate | None = None
-    if new.template_code is not None:
-        template = await _template(new.template_code, field="templateCode", active_only=True)
+    if template_code is not None:
+        template = await _template(template_code, field="templateCode", active_only=True)
         if definition is not None and template.case_type_id != definition.case_type_id:
             raise validation_failed("templateCode", "The template is for another case type than the service.")
     elif definition is not None and definition.template_id is not None:
@@ -264,16 +268,12 @@ async def resolve_intake(*, actor: Actor, new: NewCase) -> tuple[NewCase, Intake
     case_type_id = definition.case_type_id if definition is not None else template.case_type_id if template else None
     assert case_type_id is not None  # one of the two codes was given and resolved
     case_type = await CaseType.get(id=case_type_id)
-    if new.case_type_code is not None and new.case_type_code.strip() != case_type.code:
+    if case_type_code is not None and case_type_code.strip() != case_type.code:
         source = "serviceDefinitionCode" if definition else "templateCode"
         raise validation_failed("caseTypeCode", f"caseTypeCode does not match the case type of {source}.")
-    defaults = {
-        name: getattr(template, name)
-        for name in ("title", "description", "impact", "urgency")
-        if template is not None and getattr(new, name) is None
-    }
-    filled = dataclasses.replace(new, case_type_code=case_type.code, **defaults)
-    return filled, Intake(service_definition_code=definition.code if definition else None, template=template)
+    return Intake(
+        service_definition_code=definition.code if definition else None, template=template, case_type_code=case_type.code
+    )
 
 
 async def check_required_fields_at_submit(transition: Transition) -> None:

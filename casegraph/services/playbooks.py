@@ -3,7 +3,7 @@ when it is submitted, and the transition check that holds a case in a stage whil
 steps of that stage are open (when the case type enforces it).
 
 Ticking steps off is ``services/playbook_steps.py``; this module stays free of the change
-pipeline so ``services/extensions.py`` can list its check and hook.
+pipeline so the composition root (``casegraph/composition.py``) can list its check and hook.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Referral messages in the outbox, and the change hook that reports a received case's changes.
 
-Kept apart from the referral services so the change hooks (services/extensions.py) can import it
+Kept apart from the referral services so the composition root (casegraph/composition.py) can import it
 without importing the case-change pipeline that runs them.
 """
 

@@ -18,9 +18,9 @@ from typing import Final
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
+from casegraph.database.counters import next_value
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStatus, Role
 from casegraph.services.case_changes import ActionResult, SideEffect, StaleCase, commit_change
-from casegraph.services.event_log import next_value
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
 from models import Case, CaseType, GroupMembership, User

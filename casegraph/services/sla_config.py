@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from casegraph.database import statements
 from casegraph.domain.business_hours import Calendar, CalendarError, WeeklyCalendar, calendar_from_json
 from casegraph.domain.enums import CaseStage, Role, Workflow
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.relations import Actor
 from casegraph.domain.sla import PRIORITIES, AlertRules, Overrides, TimerKind, effective_rules
 from casegraph.domain.validation import clean_text
-from casegraph.fastpath import statements
 from casegraph.services.admin import require_admin
+from casegraph.services.timer_rows import timer_of
 from models import CaseTimer, CaseType, SlaPolicy, SlaSettings
 
 # Ten years: anything longer is a typo, and it keeps deadlines far inside datetime's range.
@@ -188,8 +189,6 @@ async def set_sla_settings(
 
 
 async def _replan_running_timers(case_type_id: int, calendar: Calendar) -> None:
-    from casegraph.services.sla_timers import timer_of
-
     rows = await CaseTimer.filter(case__case_type_id=case_type_id, running_since__isnull=False)
     for row in rows:
         await CaseTimer.filter(id=row.id).update(next_due_at=timer_of(row).next_due_at(calendar))

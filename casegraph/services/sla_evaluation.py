@@ -49,7 +49,7 @@ from casegraph.services.notifications import NotificationKind, notify
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
 from casegraph.services.sla_config import CaseTypeSla, case_type_sla
-from casegraph.services.sla_timers import FIRED_COLUMNS, timer_of
+from casegraph.services.timer_rows import FIRED_COLUMNS, timer_of
 from models import Case, CaseAlert, CaseTimer, GroupMembership
 
 log = logging.getLogger("casegraph.sla")

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from casegraph.database import statements
 from casegraph.domain.business_hours import Calendar
 from casegraph.domain.enums import CaseAction, CaseStatus
 from casegraph.domain.sla import (
@@ -30,25 +31,13 @@ from casegraph.domain.sla import (
     phase_of,
     plan_alerts,
 )
-from casegraph.fastpath import statements
 from casegraph.services.records import CaseRecord, EventRecord
 from casegraph.services.sla_config import case_type_sla, policy_targets
+from casegraph.services.timer_rows import FIRED_COLUMNS, timer_of
 from models import CaseAlert, CaseTimer
 
-FIRED_COLUMNS: Final = {50: "warned_50_at", 75: "warned_75_at", BREACH_PERCENT: "breached_at"}
 # Actions whose event carries a public comment of the actor (action_inputs.py writes them).
 COMMENTING_ACTIONS: Final = frozenset({CaseAction.REQUEST_INFO, CaseAction.REJECT_SOLUTION})
-
-
-def timer_of(row: CaseTimer) -> Timer:
-    return Timer(
-        kind=row.kind,
-        target=timedelta(minutes=row.target_minutes),
-        elapsed=timedelta(microseconds=row.elapsed_us),
-        running_since=row.running_since,
-        phase=row.phase,
-        fired=frozenset(p for p, column in FIRED_COLUMNS.items() if getattr(row, column) is not None),
-    )
 
 
 def timer_columns(timer: Timer, calendar: Calendar) -> dict[str, Any]:

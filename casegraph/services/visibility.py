@@ -9,11 +9,12 @@ from __future__ import annotations
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
+from casegraph.database.case_rows import case_row_by_id
 from casegraph.domain.enums import CaseStatus, Role
 from casegraph.domain.errors import not_found
 from casegraph.domain.relations import Actor
 from casegraph.domain.validation import uuid_key
-from casegraph.services.records import CaseRecord
+from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from models import Case, CaseTask
 
 
@@ -48,14 +49,13 @@ async def load_visible_case(actor: Actor, case_id: str, *, include_deleted: bool
     """The case as the actor may see it, or NOT_FOUND (also for ids that are not UUIDs as we issue them)."""
     if uuid_key(case_id) is None:
         raise not_found()
-    from casegraph.fastpath.records import case_record_by_id
-
     # visibility_filter is a pure function of these: its SQL is rendered once per actor (issue 8).
-    record = await case_record_by_id(
+    row = await case_row_by_id(
         visible_cases(actor, include_deleted=include_deleted),
         condition_key=("visible", actor, include_deleted),
         case_id=case_id,
+        columns=CASE_COLUMNS,
     )
-    if record is None:
+    if row is None:
         raise not_found()
-    return record
+    return CaseRecord.from_row(row)

@@ -21,10 +21,10 @@ from datetime import datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from casegraph.database import statements
 from casegraph.domain.enums import CaseEventType
 from casegraph.domain.errors import not_found, validation_failed
 from casegraph.domain.relations import Actor
-from casegraph.fastpath import statements
 from casegraph.services.admin import require_admin
 from casegraph.services.records import CaseRecord, EventRecord
 from models import CaseType, DeliveryStatus, OutboxDelivery, WebhookEndpoint

@@ -18,7 +18,7 @@ from casegraph.domain import lifecycle as lc
 from casegraph.domain.enums import CaseAction, CaseStage, CaseStatus, ResolutionCode, Role
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_creation import NewCase, create_case
-from casegraph.services.event_log import next_value
+from casegraph.database.counters import next_value
 from casegraph.services.sla_config import set_sla_policy
 from casegraph.services.sla_evaluation import evaluate_due
 from casegraph.settings import Settings

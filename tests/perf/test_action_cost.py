@@ -5,7 +5,7 @@ for every CI run: no timings, only what does not depend on the machine.
   (the actor's memberships, the case, its conditional update, the event's sequence and row, the
   assignee's routing time, the SLA settings, timers and the timer it stops, the active webhook
   endpoints, the payload's assignee) and none of them is built by pypika: each was rendered once
-  (``casegraph/fastpath/statements.py``, ``fastpath/records.py``, ``services/users.build_actor``);
+  (``casegraph/database/statements.py``, ``database/case_rows.py``, ``services/users.build_actor``);
 - nothing in it reads the event log (an idle hub does not either: ``tests/events/test_hub_and_feed.py``).
 """
 

@@ -302,5 +302,7 @@ async def test_generated_selections_answer_as_the_resolvers_do(
             variables["after"] = data.draw(st.sampled_from(cursors), label="after")
     # when / then: both executions agree, and the compiled path answered unless the page was refused
     answer = await both_ways.compare(query, {**variables, **document.variables}, bearer)
-    assert answer.body["compiled"] or answer.body["errors"][0].get("extensions", {}).get("code") == "VALIDATION_FAILED", (
-        query, answer.body["errors"])
+    # (a generated document may also price above the complexity limit: both ways refuse it alike)
+    refused = answer.body["errors"][0].get("extensions", {}).get("code") if answer.body.get("errors") else None
+    assert answer.body["compiled"] or refused in {"VALIDATION_FAILED", "QUERY_LIMIT_EXCEEDED"}, (
+        query, answer.body.get("errors"))

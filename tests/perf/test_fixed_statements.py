@@ -1,4 +1,4 @@
-"""Statements rendered once per shape (casegraph/fastpath/statements.py) do what Tortoise's do.
+"""Statements rendered once per shape (casegraph/database/statements.py) do what Tortoise's do.
 
 Every case action sends them; each must write and read exactly what the Tortoise query it
 replaces would, on both backends: the same column values (times, enums, JSON, foreign keys), the
@@ -14,8 +14,8 @@ from tortoise.context import TortoiseContext
 from tortoise.expressions import F
 
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus
-from casegraph.fastpath import statements
-from casegraph.fastpath.sql import Unsupported
+from casegraph.database import statements
+from casegraph.database.sql import Unsupported
 from casegraph.services.event_log import append_event
 from casegraph.services.users import ensure_user
 from models import Case, CaseEvent, CaseTimer, User

@@ -12,7 +12,7 @@ from casegraph.domain.enums import CaseStage, CaseStatus
 from casegraph.services.analytics import BacklogInterval, backlog
 from casegraph.services.analytics_scope import Scope
 from casegraph.services.analytics_sql import Statement, epoch_us
-from casegraph.services.event_log import next_value
+from casegraph.database.counters import next_value
 from models import Case, CaseEvent
 from tests.helpers import World, insert_case
 

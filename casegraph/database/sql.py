@@ -1,7 +1,7 @@
-"""SQL for the compiled path: conditions rendered by Tortoise, statements written for each dialect.
+"""Dialect helpers: conditions rendered by Tortoise, statements written for PostgreSQL and SQLite.
 
 Which cases an actor may see is decided in one place, ``services.visibility`` (a Tortoise
-``Q``); the compiled path never restates it. It renders the same query set the resolvers run to
+``Q``); SQL written here never restates it. It renders the same query set the resolvers run to
 SQL and embeds its condition. Rendering costs ~0.3 ms of pypika, so a rendered condition is
 kept under a key that determines it (``CONDITIONS``): an actor and a filter without codes to look
 up (``PageRequest.condition_key``), or an actor alone (``load_visible_case``) — ``visibility_filter``
@@ -27,7 +27,7 @@ _NUMBERED: Final = re.compile(r"\$(\d+)")
 
 
 class Unsupported(Exception):
-    """The compiled path cannot answer this request; the normal execution will."""
+    """This SQL cannot answer the request (another dialect, another shape); Tortoise's will."""
 
 
 @dataclass(frozen=True, slots=True)

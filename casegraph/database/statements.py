@@ -21,7 +21,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Expression
 from tortoise.models import Model
 
-from casegraph.fastpath.sql import SQLITE, Unsupported, dialect_of
+from casegraph.database.sql import SQLITE, Unsupported, dialect_of
 
 M = TypeVar("M", bound=Model)
 

@@ -1,0 +1,40 @@
+"""The composition root: which desk features take part in every case change, and in what order.
+
+``services/extensions.py`` defines the contract (a transition check, a change hook) and runs
+what is installed; the features implement it without importing each other. Every process that
+changes cases installs them first: the application (``create_app``), the command line, and the
+test suite. Order matters and is read here, in one place.
+"""
+
+from __future__ import annotations
+
+from casegraph.services import extensions
+from casegraph.services.case_tree import check_children_settled, recheck_children_settled
+from casegraph.services.duplicate_links import forget_duplicate_link
+from casegraph.services.finished_case_tasks import cancel_tasks_of_finished_case
+from casegraph.services.intake import check_required_fields_at_submit
+from casegraph.services.playbooks import check_required_steps, copy_playbook_on_submission
+from casegraph.services.referral_outbox import enqueue_referral_outcomes, enqueue_referral_updates
+from casegraph.services.sla_timers import track_sla
+from casegraph.services.webhooks import enqueue_webhooks
+
+TRANSITION_CHECKS: tuple[extensions.TransitionCheck, ...] = (
+    check_required_fields_at_submit,  # intake: fields the case type/template require
+    check_required_steps,  # playbooks: a stage is not left with required steps open
+    check_children_settled,  # parent cases: not resolved/closed while a child is open
+)
+CHANGE_HOOKS: tuple[extensions.ChangeHook, ...] = (
+    copy_playbook_on_submission,  # playbooks: a submitted case gets its type's checklist
+    recheck_children_settled,  # parent cases: the same rule again, children locked
+    forget_duplicate_link,  # duplicates: a reopened duplicate no longer points at its original
+    cancel_tasks_of_finished_case,  # tasks: a closed or cancelled case takes its open tasks with it
+    track_sla,  # SLAs: timers run, pause and stop with the case; alerts are planned
+    enqueue_webhooks,  # webhooks: one outbox delivery per matching endpoint, sent after commit
+    enqueue_referral_updates,  # referrals: a received case's changes go back to the referring agency
+    enqueue_referral_outcomes,  # referrals: a referred case's end closes (or reopens) the partner's case
+)
+
+
+def install_case_extensions() -> None:
+    """Install the checks and hooks above (idempotent: every app a test builds calls it)."""
+    extensions.install(checks=TRANSITION_CHECKS, hooks=CHANGE_HOOKS)
