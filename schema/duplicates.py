@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import partial
 from typing import Annotated
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
 from casegraph.domain.enums import ResolutionCode
-from casegraph.domain.errors import DomainError
 from casegraph.services import duplicates
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from casegraph.services.visibility import visible_cases
-from schema.context import Info, query_error
+from resolvers.case_actions import case_payload
+from resolvers.pipeline import refusals_as_errors, run_case_change
+from schema.context import Info
 from schema.inputs import CaseActionInput
-from schema.knowledge import case_action_payload
-from schema.payloads import CasePayload
+from schema.payloads import CasePayload, refused
 from schema.types import Case
 
 
@@ -86,12 +87,10 @@ class DuplicatesQuery:
         ] = duplicates.DEFAULT_RADIUS_METERS,
     ) -> list[SimilarCase]:
         actor = info.context.require_actor()
-        try:
+        with refusals_as_errors():
             found = await duplicates.similar_cases(
                 actor=actor, case_id=str(case_id), first=first, radius_meters=radius_meters
             )
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         return [
             SimilarCase(
                 case=Case.from_record(s.case), score=s.score, text_similarity=s.text_similarity,
@@ -106,9 +105,11 @@ class DuplicatesMutation:
     @strawberry.mutation(description="Resolve a case (code DUPLICATE) as a duplicate of another open case; "
                          "same rules as proposeSolution. Both cases record a MARK_DUPLICATE event.")
     async def mark_duplicate(self, info: Info, input: MarkDuplicateInput) -> CasePayload:
-        actor = info.context.require_actor()
-        return await case_action_payload(info, "markDuplicate", input, lambda on_success: duplicates.mark_duplicate(
-            actor=actor, case_id=str(input.case_id), duplicate_of_id=str(input.duplicate_of_id),
+        change = partial(
+            duplicates.mark_duplicate,
+            case_id=str(input.case_id), duplicate_of_id=str(input.duplicate_of_id),
             resolution_notes=input.resolution_notes, expected_version=input.expected_version,
-            now=info.context.clock(), publisher=info.context.publisher, on_success=on_success,
-        ))
+        )
+        return await run_case_change(
+            info, "markDuplicate", input, refused=refused(CasePayload), change=change, done=case_payload
+        )

@@ -10,15 +10,14 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from casegraph.domain.errors import DomainError
 from casegraph.domain.intake import CaseField, normalize
 from casegraph.services import intake
 from models import CaseTemplate as TemplateRow
-from models import CaseType as CaseTypeRow
 from models import ServiceDefinition as ServiceDefinitionRow
 from resolvers.case_actions import camel
+from resolvers.pipeline import run_mutation
 from schema.context import Info
-from schema.payloads import CaseTypePayload, user_errors
+from schema.payloads import CaseTypePayload, refused
 from schema.types import CaseType, UserError
 
 strawberry.enum(CaseField, description="A case field a case type or template can require at submission.")
@@ -221,61 +220,66 @@ class IntakeMutation:
     async def create_service_definition(
         self, info: Info, input: CreateServiceDefinitionInput
     ) -> ServiceDefinitionPayload:
-        try:
-            row = await intake.create_service_definition(
-                actor=info.context.require_actor(), code=input.code, name=input.name,
+        return await run_mutation(
+            info,
+            refused=refused(ServiceDefinitionPayload),
+            call=lambda actor: intake.create_service_definition(
+                actor=actor, code=input.code, name=input.name,
                 case_type_code=input.case_type_code, description=input.description,
                 template_code=input.template_code, public=input.public, active=input.active,
                 now=info.context.clock(),
-            )
-        except DomainError as refusal:
-            return ServiceDefinitionPayload(errors=user_errors(refusal))
-        return ServiceDefinitionPayload(service_definition=ServiceDefinition.from_row(row))
+            ),
+            done=lambda row: ServiceDefinitionPayload(service_definition=ServiceDefinition.from_row(row)),
+        )
 
     @strawberry.mutation(description="Change a service definition (ADMIN).")
     async def update_service_definition(
         self, info: Info, input: UpdateServiceDefinitionInput
     ) -> ServiceDefinitionPayload:
-        try:
-            row = await intake.update_service_definition(
-                actor=info.context.require_actor(), code=input.code, changes=_given(input), now=info.context.clock()
-            )
-        except DomainError as refusal:
-            return ServiceDefinitionPayload(errors=user_errors(refusal))
-        return ServiceDefinitionPayload(service_definition=ServiceDefinition.from_row(row))
+        return await run_mutation(
+            info,
+            refused=refused(ServiceDefinitionPayload),
+            call=lambda actor: intake.update_service_definition(
+                actor=actor, code=input.code, changes=_given(input), now=info.context.clock()
+            ),
+            done=lambda row: ServiceDefinitionPayload(service_definition=ServiceDefinition.from_row(row)),
+        )
 
     @strawberry.mutation(description="Create a case template (ADMIN).")
     async def create_case_template(self, info: Info, input: CreateCaseTemplateInput) -> CaseTemplatePayload:
-        try:
-            row = await intake.create_template(
-                actor=info.context.require_actor(), code=input.code, name=input.name,
+        return await run_mutation(
+            info,
+            refused=refused(CaseTemplatePayload),
+            call=lambda actor: intake.create_template(
+                actor=actor, code=input.code, name=input.name,
                 case_type_code=input.case_type_code, title=input.title, description=input.description,
                 impact=input.impact, urgency=input.urgency, required_fields=input.required_fields,
                 active=input.active, now=info.context.clock(),
-            )
-        except DomainError as refusal:
-            return CaseTemplatePayload(errors=user_errors(refusal))
-        return CaseTemplatePayload(template=CaseTemplate.from_row(row))
+            ),
+            done=lambda row: CaseTemplatePayload(template=CaseTemplate.from_row(row)),
+        )
 
     @strawberry.mutation(description="Change a case template (ADMIN).")
     async def update_case_template(self, info: Info, input: UpdateCaseTemplateInput) -> CaseTemplatePayload:
-        try:
-            row = await intake.update_template(
-                actor=info.context.require_actor(), code=input.code, changes=_given(input), now=info.context.clock()
-            )
-        except DomainError as refusal:
-            return CaseTemplatePayload(errors=user_errors(refusal))
-        return CaseTemplatePayload(template=CaseTemplate.from_row(row))
+        return await run_mutation(
+            info,
+            refused=refused(CaseTemplatePayload),
+            call=lambda actor: intake.update_template(
+                actor=actor, code=input.code, changes=_given(input), now=info.context.clock()
+            ),
+            done=lambda row: CaseTemplatePayload(template=CaseTemplate.from_row(row)),
+        )
 
     @strawberry.mutation(description="Replace the fields a case type requires at submission (ADMIN).")
     async def set_case_type_required_fields(
         self, info: Info, input: SetCaseTypeRequiredFieldsInput
     ) -> CaseTypePayload:
-        try:
-            row: CaseTypeRow = await intake.set_required_fields(
-                actor=info.context.require_actor(), case_type_code=input.case_type_code,
+        return await run_mutation(
+            info,
+            refused=refused(CaseTypePayload),
+            call=lambda actor: intake.set_required_fields(
+                actor=actor, case_type_code=input.case_type_code,
                 required_fields=input.required_fields, now=info.context.clock(),
-            )
-        except DomainError as refusal:
-            return CaseTypePayload(errors=user_errors(refusal))
-        return CaseTypePayload(case_type=CaseType.from_row(row))
+            ),
+            done=lambda row: CaseTypePayload(case_type=CaseType.from_row(row)),
+        )

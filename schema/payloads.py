@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import strawberry
 
 from casegraph.domain.errors import DomainError
 from schema.types import AssignmentGroup, Case, CaseEvent, CaseTask, CaseType, GroupMember, User, UserError
 
 
+P = TypeVar("P")
+
+
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError(code=error.code, message=error.message, field=error.field)]
+
+
+def refused(payload: Callable[..., P]) -> Callable[[DomainError], P]:
+    """How a payload type carries a refusal (the mutation runner's ``refused``)."""
+
+    def carry(error: DomainError) -> P:
+        return payload(errors=user_errors(error))
+
+    return carry
 
 
 @strawberry.type(description="The result of a case action.")

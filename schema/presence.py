@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import strawberry
 from graphql import GraphQLError
 
-from casegraph.domain.errors import DomainError
 from casegraph.events.feed import check_case_visible
 from casegraph.events.live import LiveEvents
 from casegraph.events.presence import Viewer, present
 from resolvers.loaders import Loaders
-from schema.context import Info, query_error
+from resolvers.pipeline import refusals_as_errors
+from schema.context import Info
 from schema.types import User, _user
 
 
@@ -56,10 +56,8 @@ class PresenceSubscription:
     ) -> AsyncGenerator[list[CaseViewer], None]:
         actor = info.context.require_actor()
         live = _live(info)
-        try:
+        with refusals_as_errors():
             await check_case_visible(actor, str(case_id))
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         async with present(
             live.presence, live.announce, case_id=str(case_id), key=uuid.uuid4().hex, user_id=actor.user_id,
             name=actor.name, editing=editing,
@@ -75,9 +73,7 @@ class PresenceMutation:
     async def set_editing(self, info: Info, case_id: strawberry.ID, editing: bool) -> bool:
         actor = info.context.require_actor()
         live = _live(info)
-        try:
+        with refusals_as_errors():
             await check_case_visible(actor, str(case_id))
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         await live.announce({"op": "editing", "case": str(case_id), "user": actor.user_id, "editing": editing})
         return True

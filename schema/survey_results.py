@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import strawberry
 from tortoise.queryset import QuerySet
 
-from casegraph.domain.errors import DomainError
 from casegraph.services import survey_results as results
 from models import Survey as SurveyRow
-from schema.context import Info, query_error
+from resolvers.pipeline import refusals_as_errors
+from schema.context import Info
 from schema.types import Case, CaseType, PageInfo, User, _user
 
 
@@ -107,12 +107,10 @@ class SurveyResults:
 
     @strawberry.field(description="The surveys themselves, newest first; `first` is capped at 100.")
     async def surveys(self, info: Info, first: int | None = None, after: str | None = None) -> SurveyResultConnection:
-        try:
+        with refusals_as_errors():
             page = await results.survey_page(
                 self._query, first=first, after=after, max_page=info.context.max_page_size
             )
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         return SurveyResultConnection(
             edges=[SurveyResultEdge(cursor=c, node=SurveyResult.from_row(s)) for s, c in zip(page.surveys, page.cursors)],
             page_info=PageInfo(
@@ -134,7 +132,7 @@ class SurveyResultsQuery:
     async def survey_results(self, info: Info, filter: SurveyResultsFilter | None = None) -> SurveyResults:
         actor = info.context.require_actor()
         flt = filter or SurveyResultsFilter()
-        try:
+        with refusals_as_errors():
             query = await results.scoped_surveys(
                 actor=actor,
                 flt=results.SurveyFilter(
@@ -145,8 +143,6 @@ class SurveyResultsQuery:
                     submitted_to=_utc(flt.to),
                 ),
             )
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         counts = await results.distribution(query)
         stats = results.totals(counts)
         return SurveyResults(
