@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
 from functools import partial
 from typing import Any, Final
 
+from casegraph.domain import commands
+from casegraph.domain.commands import Command
 from casegraph.domain.enums import CaseAction, TaskState
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_changes import ActionResult
@@ -17,21 +19,29 @@ from schema.context import Info
 from schema.payloads import CasePayload, TaskPayload, refused
 from schema.types import Case, CaseEvent, CaseTask
 
-COMMON_FIELDS: Final = frozenset({"case_id", "expected_version", "idempotency_key"})
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _params(value: Any) -> Any:
-    """Input objects to plain data keyed by their GraphQL names (the life-cycle table's names)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {camel(f.name): _params(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list):
-        return [_params(item) for item in value]
-    return value
+# Each action's input decoded into its command (casegraph/domain/commands.py); the rest take none.
+COMMANDS: Final[dict[CaseAction, Callable[[Any], Command]]] = {
+    CaseAction.ASSIGN: lambda input: commands.Assign(assignee_id=input.assignee_id),
+    CaseAction.UPDATE: lambda input: commands.UpdateCase(
+        title=input.title, description=input.description, impact=input.impact, urgency=input.urgency,
+        contact_email=input.contact_email, contact_phone=input.contact_phone, comment=input.comment,
+        work_note=input.work_note, case_type_code=input.case_type_code, latitude=input.latitude,
+        longitude=input.longitude,
+    ),
+    CaseAction.REQUEST_INFO: lambda input: commands.RequestInfo(question=input.question),
+    CaseAction.REQUEST_INSPECTION: lambda input: commands.RequestInspection(inspector_id=input.inspector_id),
+    CaseAction.COMPLETE_INSPECTION: lambda input: commands.CompleteInspection(findings=input.findings),
+    CaseAction.ASSIGN_WORK: lambda input: commands.AssignWork(tasks=tuple(
+        commands.TaskSpec(title=task.title, assignee_id=task.assignee_id, due_at=task.due_at) for task in input.tasks
+    )),
+    CaseAction.PROPOSE_SOLUTION: lambda input: commands.ProposeSolution(
+        resolution_code=input.resolution_code, resolution_notes=input.resolution_notes
+    ),
+    CaseAction.REJECT_SOLUTION: lambda input: commands.RejectSolution(reason=input.reason),
+    CaseAction.CLOSE: lambda input: commands.Close(resolution_notes=input.resolution_notes),
+    CaseAction.CANCEL: lambda input: commands.Cancel(reason=input.reason),
+    CaseAction.SUBMIT_SURVEY: lambda input: commands.SubmitSurvey(rating=input.rating, comment=input.comment),
+}
 
 
 def case_payload(result: ActionResult) -> CasePayload:
@@ -44,8 +54,7 @@ async def run_case_action(info: Info, action: CaseAction, operation: str, input:
         action=action,
         case_id=str(input.case_id),
         expected_version=getattr(input, "expected_version", None),
-        params={camel(f.name): _params(getattr(input, f.name))
-                for f in dataclasses.fields(input) if f.name not in COMMON_FIELDS},
+        command=COMMANDS[action](input) if action in COMMANDS else commands.NoInput(),
     )
     return await run_case_change(
         info, operation, input, refused=refused(CasePayload), change=partial(perform, request=request),

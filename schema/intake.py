@@ -14,7 +14,6 @@ from casegraph.domain.intake import CaseField, normalize
 from casegraph.services import intake
 from models import CaseTemplate as TemplateRow
 from models import ServiceDefinition as ServiceDefinitionRow
-from resolvers.case_actions import camel
 from resolvers.pipeline import run_mutation
 from schema.context import Info
 from schema.payloads import CaseTypePayload, refused
@@ -180,10 +179,15 @@ class CaseTemplatePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def _given(input: Any) -> dict[str, Any]:
     """The fields a client sent (input names), for partial updates."""
     return {
-        camel(name): value
+        _camel(name): value
         for name, value in vars(input).items()
         if value is not strawberry.UNSET and name != "code"
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from casegraph.domain.commands import ProposeSolution, RejectSolution
 from casegraph.domain.enums import CaseAction, CaseStage, CaseStatus, ResolutionCode
 from casegraph.services.case_actions import ActionRequest, perform
 from models import CaseEvent, OutboxDelivery, Referral, ReferralStatus
@@ -35,7 +36,7 @@ async def received_and_resolved(client: GraphQLClient, world: World, clock: Fake
 async def resolve(world: World, clock: FakeClock, publisher: RecordingPublisher, case_id: str) -> None:
     await perform(actor=world.actor("agent"), request=ActionRequest(
         CaseAction.PROPOSE_SOLUTION, case_id,
-        params={"resolutionCode": ResolutionCode.SOLVED, "resolutionNotes": "Mould treated."}),
+        command=ProposeSolution(resolution_code=ResolutionCode.SOLVED, resolution_notes="Mould treated.")),
         now=clock(), publisher=publisher)
 
 
@@ -135,7 +136,7 @@ async def test_the_referring_side_queues_the_outcome_for_each_partner_holding_th
     await resolve(world, clock, publisher, case_id)
     alice = world.actor("requester")
     # when: alice rejects it, it is resolved again, and she accepts
-    await perform(actor=alice, request=ActionRequest(CaseAction.REJECT_SOLUTION, case_id, params={"reason": "Still wet."}),
+    await perform(actor=alice, request=ActionRequest(CaseAction.REJECT_SOLUTION, case_id, command=RejectSolution(reason="Still wet.")),
                   now=clock(), publisher=publisher)
     await resolve(world, clock, publisher, case_id)
     await perform(actor=alice, request=ActionRequest(CaseAction.ACCEPT_SOLUTION, case_id), now=clock(), publisher=publisher)
