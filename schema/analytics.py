@@ -13,6 +13,7 @@ from casegraph.services import analytics as counts
 from casegraph.services import analytics_times as times
 from casegraph.services.analytics import BacklogInterval, OpenCaseDimension
 from casegraph.services.analytics_scope import AnalyticsFilter, Scope, analytics_scope
+from resolvers.loaders import CaseTypeById
 from resolvers.pipeline import refusals_as_errors
 from schema.context import Info
 from schema.enums import CaseStage, CaseStatus
@@ -215,7 +216,7 @@ class AnalyticsQuery:
 async def _case_type(info: Info, case_type_id: int | None) -> CaseType | None:
     if case_type_id is None:
         return None
-    row = await info.context.loaders.case_type_by_id.load(case_type_id)
+    row = await info.context.loaders[CaseTypeById].load(case_type_id)
     return CaseType.from_row(row) if row is not None else None
 
 

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
-from casegraph.domain.enums import CaseStatus as DomainStatus
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.case_splits import ChildSpec, SplitRequest, split_case
 from casegraph.services.case_tree import progress
 from casegraph.services.records import CaseRecord
-from models import Case as CaseRow
+from resolvers.feature_loaders import ChildrenByParent
+from resolvers.loaders import VisibleCaseById
 from resolvers.pipeline import run_case_change
 from schema.context import Info
 from schema.inputs import CaseActionInput
@@ -31,26 +28,11 @@ class CaseChildren:
     cases: list[Case] = strawberry.field(description="The children the viewer may see, oldest first.")
 
 
-def _children_loader(info: Info) -> DataLoader[str, list[tuple[str, DomainStatus]]]:
-    """(id, status) of each parent's children, oldest first; deleted children left out."""
-
-    async def load(keys: Sequence[str]) -> list[list[tuple[str, DomainStatus]]]:
-        rows = await CaseRow.filter(parent_id__in=list(set(keys)), deleted_at__isnull=True).order_by(
-            "created_at", "number"
-        ).values("id", "parent_id", "status")
-        grouped: dict[str, list[tuple[str, DomainStatus]]] = defaultdict(list)
-        for row in rows:
-            grouped[str(row["parent_id"])].append((str(row["id"]), DomainStatus(row["status"])))
-        return [grouped.get(key, []) for key in keys]
-
-    return info.context.loaders.loader("case_tree.children_by_parent", lambda: DataLoader(load))
-
-
 async def case_children(info: Info, record: CaseRecord) -> CaseChildren:
     """``Case.children``."""
-    children = await _children_loader(info).load(record.id)
+    children = await info.context.loaders[ChildrenByParent].load(record.id)
     counts = progress([status for _, status in children])
-    visible = await info.context.loaders.visible_case_by_id.load_many([child_id for child_id, _ in children])
+    visible = await info.context.loaders[VisibleCaseById].load_many([child_id for child_id, _ in children])
     return CaseChildren(
         total=counts.total,
         open=counts.open,
@@ -63,7 +45,7 @@ async def case_parent(info: Info, record: CaseRecord) -> Case | None:
     """``Case.parent``: when the viewer may see it."""
     if record.parent_id is None:
         return None
-    parent = await info.context.loaders.visible_case_by_id.load(record.parent_id)
+    parent = await info.context.loaders[VisibleCaseById].load(record.parent_id)
     return Case.from_record(parent) if parent is not None else None
 
 
@@ -110,7 +92,7 @@ class CaseTreeMutation:
 
         async def payload(result: ActionResult) -> SplitCasePayload:
             child_ids: list[Any] = result.extra.get("child_ids", [])
-            visible = await info.context.loaders.visible_case_by_id.load_many([str(i) for i in child_ids])
+            visible = await info.context.loaders[VisibleCaseById].load_many([str(i) for i in child_ids])
             return SplitCasePayload(
                 case=Case.from_record(result.case),
                 event=CaseEvent.from_record(result.event),

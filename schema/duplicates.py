@@ -3,19 +3,17 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from functools import partial
 from typing import Annotated
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from casegraph.domain.enums import ResolutionCode
 from casegraph.services import duplicates
-from casegraph.services.records import CASE_COLUMNS, CaseRecord
-from casegraph.services.visibility import visible_cases
+from casegraph.services.records import CaseRecord
 from resolvers.case_actions import case_payload
+from resolvers.feature_loaders import DuplicatesByCase
+from resolvers.loaders import VisibleCaseById
 from resolvers.pipeline import refusals_as_errors, run_case_change
 from schema.context import Info
 from schema.inputs import CaseActionInput
@@ -41,36 +39,18 @@ class MarkDuplicateInput(CaseActionInput):
     )
 
 
-def _duplicates_loader(info: Info) -> DataLoader[str, list[CaseRecord]]:
-    actor = info.context.require_actor()
-
-    async def load(keys: Sequence[str]) -> list[list[CaseRecord]]:
-        rows = await (
-            visible_cases(actor)
-            .filter(duplicate_of_id__in=list(set(keys)), resolution_code=ResolutionCode.DUPLICATE)
-            .order_by("created_at", "id")
-            .values(*CASE_COLUMNS)
-        )
-        found: dict[str, list[CaseRecord]] = defaultdict(list)
-        for row in rows:
-            record = CaseRecord.from_row(row)
-            found[str(record.duplicate_of_id)].append(record)
-        return [found.get(key, []) for key in keys]
-
-    return info.context.loaders.loader("duplicates.duplicates_by_case", lambda: DataLoader(load))
-
-
 async def duplicate_of(info: Info, record: CaseRecord) -> Case | None:
     """``Case.duplicateOf``: the original, while the case stands resolved as its duplicate."""
     if record.duplicate_of_id is None or record.resolution_code is not ResolutionCode.DUPLICATE:
         return None
-    original = await info.context.loaders.visible_case_by_id.load(record.duplicate_of_id)
+    original = await info.context.loaders[VisibleCaseById].load(record.duplicate_of_id)
     return Case.from_record(original) if original is not None else None
 
 
 async def duplicates_of(info: Info, case_id: str) -> list[Case]:
     """``Case.duplicates``: cases resolved as duplicates of this one that the viewer may see."""
-    return [Case.from_record(r) for r in await _duplicates_loader(info).load(case_id)]
+    info.context.require_actor()  # only signed-in viewers: the loader scopes by them
+    return [Case.from_record(r) for r in await info.context.loaders[DuplicatesByCase].load(case_id)]
 
 
 @strawberry.type

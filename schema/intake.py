@@ -3,17 +3,17 @@ administration (ADMIN). ``createCase`` takes ``serviceDefinitionCode`` / ``templ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from casegraph.domain.intake import CaseField, normalize
 from casegraph.services import intake
 from models import CaseTemplate as TemplateRow
 from models import ServiceDefinition as ServiceDefinitionRow
+from resolvers.feature_loaders import RequiredFieldsByCaseType, TemplateById
+from resolvers.loaders import CaseTypeById
 from resolvers.pipeline import run_mutation
 from schema.context import Info
 from schema.payloads import CaseTypePayload, refused
@@ -22,29 +22,13 @@ from schema.types import CaseType, UserError
 strawberry.enum(CaseField, description="A case field a case type or template can require at submission.")
 
 
-def _template_loader(info: Info) -> DataLoader[int, TemplateRow | None]:
-    async def load(keys: Sequence[int]) -> list[TemplateRow | None]:
-        rows = {row.id: row for row in await TemplateRow.filter(id__in=list(set(keys)))}
-        return [rows.get(key) for key in keys]
-
-    return info.context.loaders.loader("intake.template_by_id", lambda: DataLoader(load))
-
-
-def _required_by_type_loader(info: Info) -> DataLoader[int, tuple[CaseField, ...]]:
-    async def load(keys: Sequence[int]) -> list[tuple[CaseField, ...]]:
-        found = await intake.required_fields_of_types(keys)
-        return [found.get(key, ()) for key in keys]
-
-    return info.context.loaders.loader("intake.required_fields_by_case_type", lambda: DataLoader(load))
-
-
 async def required_fields_of_case_type(info: Info, case_type_id: int) -> list[CaseField]:
     """``CaseType.requiredFields``."""
-    return list(await _required_by_type_loader(info).load(case_type_id))
+    return list(await info.context.loaders[RequiredFieldsByCaseType].load(case_type_id))
 
 
 async def _case_type(info: Info, case_type_id: int) -> CaseType:
-    row = await info.context.loaders.case_type_by_id.load(case_type_id)
+    row = await info.context.loaders[CaseTypeById].load(case_type_id)
     assert row is not None
     return CaseType.from_row(row)
 
@@ -97,12 +81,12 @@ class ServiceDefinition:
     async def template(self, info: Info) -> CaseTemplate | None:
         if self._template_id is None:
             return None
-        row = await _template_loader(info).load(self._template_id)
+        row = await info.context.loaders[TemplateById].load(self._template_id)
         return CaseTemplate.from_row(row) if row is not None and row.active else None
 
     @strawberry.field(description="What a case filed under this service must have when submitted.")
     async def required_fields(self, info: Info) -> list[CaseField]:
-        of_type = await _required_by_type_loader(info).load(self._case_type_id)
+        of_type = await info.context.loaders[RequiredFieldsByCaseType].load(self._case_type_id)
         template = await self.template(info)
         return list(normalize([*of_type, *(template.required_fields if template else [])]))
 

@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from casegraph.domain.knowledge import ArticleStatus
 from casegraph.domain.relations import Actor
 from casegraph.services import knowledge
 from models import Article as ArticleRow
 from resolvers.case_actions import case_payload
+from resolvers.feature_loaders import LinkedArticlesByCase
+from resolvers.loaders import CaseTypeById, VisibleCaseById
 from resolvers.pipeline import hidden_as_none, refusals_as_errors, run_case_change, run_mutation
 from schema.context import Info
 from schema.inputs import EXPECTED_VERSION, CaseActionInput
@@ -44,7 +45,7 @@ class Article:
     async def case_type(self, info: Info) -> CaseType | None:
         if self._case_type_id is None:
             return None
-        row = await info.context.loaders.case_type_by_id.load(self._case_type_id)
+        row = await info.context.loaders[CaseTypeById].load(self._case_type_id)
         return CaseType.from_row(row) if row is not None else None
 
     @strawberry.field
@@ -59,7 +60,7 @@ class Article:
     async def source_case(self, info: Info) -> Case | None:
         if self._source_case_id is None:
             return None
-        record = await info.context.loaders.visible_case_by_id.load(self._source_case_id)
+        record = await info.context.loaders[VisibleCaseById].load(self._source_case_id)
         return Case.from_record(record) if record is not None else None
 
     @classmethod
@@ -153,19 +154,10 @@ class ArticlePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _linked_loader(info: Info) -> DataLoader[str, list[ArticleRow]]:
-    actor = info.context.require_actor()
-
-    async def load(keys: Sequence[str]) -> list[list[ArticleRow]]:
-        found = await knowledge.articles_linked_to(actor, keys)
-        return [found.get(key, []) for key in keys]
-
-    return info.context.loaders.loader("knowledge.linked_articles_by_case", lambda: DataLoader(load))
-
-
 async def linked_articles(info: Info, case_id: str) -> list[Article]:
     """``Case.linkedArticles``: for a case the viewer sees, the linked articles they may read."""
-    return [Article.from_row(row) for row in await _linked_loader(info).load(case_id)]
+    info.context.require_actor()  # only signed-in viewers: the loader scopes by them
+    return [Article.from_row(row) for row in await info.context.loaders[LinkedArticlesByCase].load(case_id)]
 
 
 @strawberry.type

@@ -3,13 +3,11 @@ and ticking steps off (`completeStep` / `reopenStep`, each a recorded COMPLETE_S
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from casegraph.domain.playbooks import PLAYBOOK_STAGES, StepDefinition
 from casegraph.services import playbooks
@@ -17,8 +15,9 @@ from casegraph.services.case_changes import ActionResult
 from casegraph.services.playbook_steps import StepRequest, mark_step
 from casegraph.services.records import CaseRecord
 from models import CaseStep as CaseStepRow
-from models import Playbook as PlaybookRow
 from models import PlaybookStep as PlaybookStepRow
+from resolvers.feature_loaders import PlaybookByCaseType, StepsByCase
+from resolvers.loaders import UserById
 from resolvers.pipeline import run_case_change, run_mutation
 from schema.context import Info
 from schema.enums import CaseStage
@@ -58,7 +57,7 @@ class CaseStep:
     async def done_by(self, info: Info) -> User | None:
         if self._done_by_id is None:
             return None
-        row = await info.context.loaders.user_by_id.load(self._done_by_id)
+        row = await info.context.loaders[UserById].load(self._done_by_id)
         return User.from_row(row) if row is not None else None
 
     @classmethod
@@ -92,32 +91,14 @@ def _progress(steps: Sequence[CaseStep]) -> tuple[int, int, int]:
     return len(steps), sum(s.done for s in steps), sum(1 for s in steps if s.required and not s.done)
 
 
-def _steps_loader(info: Info) -> DataLoader[str, list[CaseStepRow]]:
-    async def load(keys: Sequence[str]) -> list[list[CaseStepRow]]:
-        grouped: dict[str, list[CaseStepRow]] = defaultdict(list)
-        for row in await CaseStepRow.filter(case_id__in=list(set(keys))).order_by("position", "id"):
-            grouped[str(row.case_id)].append(row)
-        return [grouped.get(key, []) for key in keys]
-
-    return info.context.loaders.loader("playbooks.steps_by_case", lambda: DataLoader(load))
-
-
-def _playbook_loader(info: Info) -> DataLoader[int, PlaybookRow | None]:
-    async def load(keys: Sequence[int]) -> list[PlaybookRow | None]:
-        rows = {row.case_type_id: row for row in await PlaybookRow.filter(case_type_id__in=list(set(keys)))}
-        return [rows.get(key) for key in keys]
-
-    return info.context.loaders.loader("playbooks.by_case_type", lambda: DataLoader(load))
-
-
 async def case_playbook(info: Info, record: CaseRecord) -> CasePlaybook | None:
     """``Case.playbook``: staff only; null when the case got no checklist."""
     if not info.context.sees_internal:
         return None
-    rows = await _steps_loader(info).load(record.id)
+    rows = await info.context.loaders[StepsByCase].load(record.id)
     if not rows:
         return None
-    definition = await _playbook_loader(info).load(record.case_type_id) if record.case_type_id else None
+    definition = await info.context.loaders[PlaybookByCaseType].load(record.case_type_id) if record.case_type_id else None
     steps = [CaseStep.from_row(row) for row in rows]
     stages = []
     for stage in PLAYBOOK_STAGES[record.workflow]:
@@ -139,7 +120,7 @@ async def case_type_playbook(info: Info, case_type_id: int) -> Playbook | None:
     """``CaseType.playbook``: the definition; staff only, like each case's checklist."""
     if not info.context.sees_internal:
         return None
-    row = await _playbook_loader(info).load(case_type_id)
+    row = await info.context.loaders[PlaybookByCaseType].load(case_type_id)
     if row is None:
         return None
     steps = await PlaybookStepRow.filter(playbook_id=row.id)

@@ -3,28 +3,24 @@ timers (`Case.slaTimers`), and excluding a case from auto-close (`setAutoCloseEx
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from casegraph.domain.business_hours import CalendarError, Weekday, WeeklyCalendar, build_calendar
 from casegraph.domain.enums import CaseStage as DomainStage
-from casegraph.domain.enums import Workflow
 from casegraph.domain.errors import validation_failed
 from casegraph.domain.sla import DWELL_STAGES, Phase, TimerKind
 from casegraph.services import sla_config
 from casegraph.services.auto_close import set_auto_close_excluded
 from casegraph.services.records import CaseRecord
-from casegraph.services.sla_config import DWELL_COLUMNS, CaseTypeSla, SettingsView, calendar_input_error
+from casegraph.services.sla_config import DWELL_COLUMNS, SettingsView, calendar_input_error
 from casegraph.services.sla_timers import timer_of
-from models import CaseTimer as CaseTimerRow
 from models import SlaPolicy as SlaPolicyRow
 from resolvers.case_actions import case_payload
+from resolvers.feature_loaders import SlaConfigByCaseType, TimersByCase
 from resolvers.pipeline import refusals_as_errors, run_case_change, run_mutation
 from schema.context import Info
 from schema.enums import CaseStage
@@ -288,29 +284,12 @@ class SlaMutation:
 # --- Case.slaTimers ---------------------------------------------------------------------------
 
 
-def _timers_loader(info: Info) -> DataLoader[str, list[CaseTimerRow]]:
-    async def load(keys: Sequence[str]) -> list[list[CaseTimerRow]]:
-        grouped: dict[str, list[CaseTimerRow]] = defaultdict(list)
-        for row in await CaseTimerRow.filter(case_id__in=list(set(keys))).order_by("kind"):
-            grouped[str(row.case_id)].append(row)
-        return [grouped.get(key, []) for key in keys]
-
-    return info.context.loaders.loader("sla.timers_by_case", lambda: DataLoader(load))
-
-
-def _config_loader(info: Info) -> DataLoader[tuple[int | None, str], CaseTypeSla]:
-    async def load(keys: Sequence[tuple[int | None, str]]) -> list[CaseTypeSla]:
-        return [await sla_config.case_type_sla(type_id, Workflow(workflow)) for type_id, workflow in keys]
-
-    return info.context.loaders.loader("sla.config_by_case_type", lambda: DataLoader(load))
-
-
 async def case_sla_timers(info: Info, record: CaseRecord) -> list[SlaTimer]:
     """``Case.slaTimers``: RESPONSE then RESOLUTION; empty when no policy covered the case."""
-    rows = await _timers_loader(info).load(record.id)
+    rows = await info.context.loaders[TimersByCase].load(record.id)
     if not rows:
         return []
-    config = await _config_loader(info).load((record.case_type_id, record.workflow.value))
+    config = await info.context.loaders[SlaConfigByCaseType].load((record.case_type_id, record.workflow.value))
     now = info.context.clock()
     timers = []
     for row in sorted(rows, key=lambda r: list(TimerKind).index(r.kind)):

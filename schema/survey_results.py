@@ -10,6 +10,7 @@ from tortoise.queryset import QuerySet
 
 from casegraph.services import survey_results as results
 from models import Survey as SurveyRow
+from resolvers.loaders import CaseTypeById, VisibleCaseById
 from resolvers.pipeline import refusals_as_errors
 from schema.context import Info
 from schema.types import Case, CaseType, PageInfo, User, _user
@@ -39,7 +40,7 @@ class SurveyResult:
 
     @strawberry.field(description="The case, if the viewer may see it.")
     async def case(self, info: Info) -> Case | None:
-        record = await info.context.loaders.visible_case_by_id.load(self._case_id)
+        record = await info.context.loaders[VisibleCaseById].load(self._case_id)
         return Case.from_record(record) if record is not None else None
 
     @classmethod
@@ -80,7 +81,7 @@ class CaseTypeSurveyStats:
     async def case_type(self, info: Info) -> CaseType | None:
         if self._case_type_id is None:
             return None
-        row = await info.context.loaders.case_type_by_id.load(self._case_type_id)
+        row = await info.context.loaders[CaseTypeById].load(self._case_type_id)
         return CaseType.from_row(row) if row is not None else None
 
 
