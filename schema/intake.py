@@ -163,18 +163,9 @@ class CaseTemplatePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _given(input: Any) -> dict[str, Any]:
-    """The fields a client sent (input names), for partial updates."""
-    return {
-        _camel(name): value
-        for name, value in vars(input).items()
-        if value is not strawberry.UNSET and name != "code"
-    }
+    """The fields a client sent, for partial updates (the others keep their values)."""
+    return {name: value for name, value in vars(input).items() if value is not strawberry.UNSET and name != "code"}
 
 
 @strawberry.type
@@ -224,11 +215,12 @@ class IntakeMutation:
     async def update_service_definition(
         self, info: Info, input: UpdateServiceDefinitionInput
     ) -> ServiceDefinitionPayload:
+        changes = intake.ServiceDefinitionChanges(**_given(input))
         return await run_mutation(
             info,
             refused=refused(ServiceDefinitionPayload),
             call=lambda actor: intake.update_service_definition(
-                actor=actor, code=input.code, changes=_given(input), now=info.context.clock()
+                actor=actor, code=input.code, changes=changes, now=info.context.clock()
             ),
             done=lambda row: ServiceDefinitionPayload(service_definition=ServiceDefinition.from_row(row)),
         )
@@ -249,11 +241,12 @@ class IntakeMutation:
 
     @strawberry.mutation(description="Change a case template (ADMIN).")
     async def update_case_template(self, info: Info, input: UpdateCaseTemplateInput) -> CaseTemplatePayload:
+        changes = intake.TemplateChanges(**_given(input))
         return await run_mutation(
             info,
             refused=refused(CaseTemplatePayload),
             call=lambda actor: intake.update_template(
-                actor=actor, code=input.code, changes=_given(input), now=info.context.clock()
+                actor=actor, code=input.code, changes=changes, now=info.context.clock()
             ),
             done=lambda row: CaseTemplatePayload(template=CaseTemplate.from_row(row)),
         )
