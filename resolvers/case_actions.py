@@ -16,7 +16,7 @@ from casegraph.services.case_tasks import TaskRequest, finish_task
 from models import CaseTask as TaskRow
 from resolvers.pipeline import run_case_change
 from schema.context import Info
-from schema.payloads import CasePayload, TaskPayload, refused
+from schema.payloads import CasePayload, TaskPayload, case_payload, refused
 from schema.types import Case, CaseEvent, CaseTask
 
 # Each action's input decoded into its command (casegraph/domain/commands.py); the rest take none.
@@ -42,10 +42,6 @@ COMMANDS: Final[dict[CaseAction, Callable[[Any], Command]]] = {
     CaseAction.CANCEL: lambda input: commands.Cancel(reason=input.reason),
     CaseAction.SUBMIT_SURVEY: lambda input: commands.SubmitSurvey(rating=input.rating, comment=input.comment),
 }
-
-
-def case_payload(result: ActionResult) -> CasePayload:
-    return CasePayload(case=Case.from_record(result.case), event=CaseEvent.from_record(result.event))
 
 
 async def run_case_action(info: Info, action: CaseAction, operation: str, input: Any) -> CasePayload:

@@ -11,13 +11,12 @@ import strawberry
 from casegraph.domain.enums import ResolutionCode
 from casegraph.services import duplicates
 from casegraph.services.records import CaseRecord
-from resolvers.case_actions import case_payload
 from resolvers.feature_loaders import DuplicatesByCase
 from resolvers.loaders import VisibleCaseById
 from resolvers.pipeline import refusals_as_errors, run_case_change
 from schema.context import Info
 from schema.inputs import CaseActionInput
-from schema.payloads import CasePayload, refused
+from schema.payloads import CasePayload, case_payload, refused
 from schema.types import Case
 
 

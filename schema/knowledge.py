@@ -13,13 +13,12 @@ from casegraph.domain.knowledge import ArticleStatus
 from casegraph.domain.relations import Actor
 from casegraph.services import knowledge
 from models import Article as ArticleRow
-from resolvers.case_actions import case_payload
 from resolvers.feature_loaders import LinkedArticlesByCase
 from resolvers.loaders import CaseTypeById, VisibleCaseById
 from resolvers.pipeline import hidden_as_none, refusals_as_errors, run_case_change, run_mutation
 from schema.context import Info
 from schema.inputs import EXPECTED_VERSION, CaseActionInput
-from schema.payloads import CasePayload, refused
+from schema.payloads import CasePayload, case_payload, refused
 from schema.types import Case, CaseType, PageInfo, User, UserError, _user
 
 strawberry.enum(ArticleStatus, description="Whether an article is a draft (staff only) or published (everyone).")

@@ -8,6 +8,7 @@ from typing import TypeVar
 import strawberry
 
 from casegraph.domain.errors import DomainError
+from casegraph.services.case_changes import ActionResult
 from schema.types import AssignmentGroup, Case, CaseEvent, CaseTask, CaseType, GroupMember, User, UserError
 
 
@@ -16,6 +17,11 @@ P = TypeVar("P")
 
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError(code=error.code, message=error.message, field=error.field)]
+
+
+def case_payload(result: ActionResult) -> CasePayload:
+    """The payload of a mutation that recorded one case event."""
+    return CasePayload(case=Case.from_record(result.case), event=CaseEvent.from_record(result.event))
 
 
 def refused(payload: Callable[..., P]) -> Callable[[DomainError], P]:

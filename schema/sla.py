@@ -19,13 +19,12 @@ from casegraph.services.records import CaseRecord
 from casegraph.services.sla_config import DWELL_COLUMNS, SettingsView, calendar_input_error
 from casegraph.services.sla_timers import timer_of
 from models import SlaPolicy as SlaPolicyRow
-from resolvers.case_actions import case_payload
 from resolvers.feature_loaders import SlaConfigByCaseType, TimersByCase
 from resolvers.pipeline import refusals_as_errors, run_case_change, run_mutation
 from schema.context import Info
 from schema.enums import CaseStage
 from schema.inputs import CASE_ID, EXPECTED_VERSION, IDEMPOTENCY_KEY
-from schema.payloads import CasePayload, refused
+from schema.payloads import CasePayload, case_payload, refused
 from schema.types import Case, UserError
 
 strawberry.enum(TimerKind, name="SlaTimerKind", description="RESPONSE: submitted → first OPEN; RESOLUTION: submitted → RESOLVED.")
