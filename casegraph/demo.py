@@ -9,13 +9,13 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from tortoise import Tortoise
 
 from casegraph.auth import issue_token
 from casegraph.database.counters import ensure_counters
 from casegraph.db import migrate, tortoise_config
+from casegraph.domain import commands
 from casegraph.domain.enums import CaseAction, Channel, ResolutionCode, Role, Workflow
 from casegraph.domain.relations import Actor
 from casegraph.services import admin
@@ -75,51 +75,59 @@ class DemoClock:
         return self.now
 
 
-# Each script drives one case: the actions in order, as (actor sub, action, params).
-Script = list[tuple[str, CaseAction, dict[str, Any]]]
+# Each script drives one case: the actions in order, as (actor sub, action, command).
+Script = list[tuple[str, CaseAction, commands.Command]]
+
+
+def _solve(notes: str) -> commands.ProposeSolution:
+    return commands.ProposeSolution(resolution_code=ResolutionCode.SOLVED, resolution_notes=notes)
 
 
 def _scripts(workflow: Workflow, agent: str) -> Iterator[Script]:
-    solve = {"resolutionCode": ResolutionCode.SOLVED, "resolutionNotes": "Repaired and verified on site."}
-    take: Script = [(agent, CaseAction.ASSIGN_TO_ME, {})]
+    solve = _solve("Repaired and verified on site.")
+    none = commands.NoInput()
+    take: Script = [(agent, CaseAction.ASSIGN_TO_ME, none)]
     if workflow is Workflow.PUBLIC_SERVICE:
         yield []
-        yield [("maria", CaseAction.ASSIGN, {"assigneeId": agent})]
+        yield [("maria", CaseAction.ASSIGN, commands.Assign(assignee_id=agent))]
         yield take
-        yield take + [(agent, CaseAction.BEGIN_REVIEW, {})]
-        yield take + [(agent, CaseAction.REQUEST_INFO, {"question": "Can you send a photo of the spot?"})]
-        yield take + [(agent, CaseAction.BEGIN_REVIEW, {}), (agent, CaseAction.REQUEST_INSPECTION, {"inspectorId": "finn"})]
-        yield take + [(agent, CaseAction.BEGIN_REVIEW, {}), (agent, CaseAction.START_WORK, {})]
+        yield take + [(agent, CaseAction.BEGIN_REVIEW, none)]
+        yield take + [(agent, CaseAction.REQUEST_INFO, commands.RequestInfo(question="Can you send a photo of the spot?"))]
+        yield take + [(agent, CaseAction.BEGIN_REVIEW, none),
+                      (agent, CaseAction.REQUEST_INSPECTION, commands.RequestInspection(inspector_id="finn"))]
+        yield take + [(agent, CaseAction.BEGIN_REVIEW, none), (agent, CaseAction.START_WORK, none)]
         yield take + [
-            (agent, CaseAction.BEGIN_REVIEW, {}), (agent, CaseAction.START_WORK, {}),
-            (agent, CaseAction.ASSIGN_WORK, {"tasks": [{"title": "Cut and patch asphalt", "assigneeId": "finn"},
-                                                       {"title": "Repaint road markings", "assigneeId": None}]}),
+            (agent, CaseAction.BEGIN_REVIEW, none), (agent, CaseAction.START_WORK, none),
+            (agent, CaseAction.ASSIGN_WORK, commands.AssignWork(tasks=(
+                commands.TaskSpec(title="Cut and patch asphalt", assignee_id="finn"),
+                commands.TaskSpec(title="Repaint road markings", assignee_id=None),
+            ))),
         ]
         yield take + [
-            (agent, CaseAction.BEGIN_REVIEW, {}), (agent, CaseAction.START_WORK, {}),
-            (agent, CaseAction.COMPLETE_WORK, {}),
+            (agent, CaseAction.BEGIN_REVIEW, none), (agent, CaseAction.START_WORK, none),
+            (agent, CaseAction.COMPLETE_WORK, none),
         ]
-        yield take + [(agent, CaseAction.BEGIN_REVIEW, {}), (agent, CaseAction.PROPOSE_SOLUTION, solve)]
+        yield take + [(agent, CaseAction.BEGIN_REVIEW, none), (agent, CaseAction.PROPOSE_SOLUTION, solve)]
         yield take + [
-            (agent, CaseAction.BEGIN_REVIEW, {}), (agent, CaseAction.PROPOSE_SOLUTION, solve),
-            ("@requester", CaseAction.ACCEPT_SOLUTION, {}),
-            ("@requester", CaseAction.SUBMIT_SURVEY, {"rating": 5, "comment": "Quick and friendly."}),
+            (agent, CaseAction.BEGIN_REVIEW, none), (agent, CaseAction.PROPOSE_SOLUTION, solve),
+            ("@requester", CaseAction.ACCEPT_SOLUTION, none),
+            ("@requester", CaseAction.SUBMIT_SURVEY, commands.SubmitSurvey(rating=5, comment="Quick and friendly.")),
         ]
-        yield take + [(agent, CaseAction.CLOSE, {"resolutionNotes": "Duplicate of an open case."})]
-        yield [("@requester", CaseAction.CANCEL, {"reason": "Fixed by the owner of the property."})]
+        yield take + [(agent, CaseAction.CLOSE, commands.Close(resolution_notes="Duplicate of an open case."))]
+        yield [("@requester", CaseAction.CANCEL, commands.Cancel(reason="Fixed by the owner of the property."))]
     else:
         yield []
         yield take
-        yield take + [(agent, CaseAction.REQUEST_INFO, {"question": "Which month's payment is missing?"})]
-        yield take + [(agent, CaseAction.PROPOSE_SOLUTION, {**solve, "resolutionNotes": "Payment re-issued."})]
+        yield take + [(agent, CaseAction.REQUEST_INFO, commands.RequestInfo(question="Which month's payment is missing?"))]
+        yield take + [(agent, CaseAction.PROPOSE_SOLUTION, _solve("Payment re-issued."))]
         yield take + [
-            (agent, CaseAction.PROPOSE_SOLUTION, {**solve, "resolutionNotes": "Explained the rules."}),
-            ("@requester", CaseAction.REJECT_SOLUTION, {"reason": "That does not answer my question."}),
+            (agent, CaseAction.PROPOSE_SOLUTION, _solve("Explained the rules.")),
+            ("@requester", CaseAction.REJECT_SOLUTION, commands.RejectSolution(reason="That does not answer my question.")),
         ]
         yield take + [
-            (agent, CaseAction.PROPOSE_SOLUTION, {**solve, "resolutionNotes": "Benefit approved."}),
-            ("@requester", CaseAction.ACCEPT_SOLUTION, {}),
-            ("@requester", CaseAction.SUBMIT_SURVEY, {"rating": 4, "comment": None}),
+            (agent, CaseAction.PROPOSE_SOLUTION, _solve("Benefit approved.")),
+            ("@requester", CaseAction.ACCEPT_SOLUTION, none),
+            ("@requester", CaseAction.SUBMIT_SURVEY, commands.SubmitSurvey(rating=4, comment=None)),
         ]
 
 
@@ -184,11 +192,11 @@ async def _seed() -> None:
                     now=clock.tick(rng.randint(20, 60)),
                     publisher=publisher,
                 )
-                for who, action, params in script:
+                for who, action, command in script:
                     actor = actors[requester if who == "@requester" else who]
                     await perform(
                         actor=actor,
-                        request=ActionRequest(action=action, case_id=created.case.id, params=params),
+                        request=ActionRequest(action=action, case_id=created.case.id, command=command),
                         now=clock.tick(rng.randint(5, 90)),
                         publisher=publisher,
                     )

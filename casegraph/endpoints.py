@@ -78,6 +78,7 @@ def email_intake_endpoint(runtime: Runtime) -> Any:
                 authserv_id=runtime.settings.intake_authserv_id,
             )
         except DomainError as refusal:
+            # Not GraphQL: the intake webhook answers a refusal with an HTTP status and a JSON body.
             status = {ErrorCode.NOT_FOUND: 404, ErrorCode.PERMISSION_DENIED: 403}.get(refusal.code, 400)
             error = {"code": refusal.code.value, "message": refusal.message, "field": refusal.field}
             return JSONResponse({"error": error}, status)

@@ -50,7 +50,6 @@ from casegraph.rate_limits.sockets import SocketLease, TooManySockets
 from casegraph.runtime import Runtime
 from casegraph.services.reply_addresses import reply_addresses
 from casegraph.services.users import Claims, build_actor, provision
-from resolvers.loaders import Loaders
 from schema import build_schema
 from schema.context import Context
 
@@ -297,10 +296,7 @@ class CaseGraphView(GraphQL[Context, None]):
         await provision(claims=claims, now=self.runtime.clock())
         context.actor = await build_actor(claims)
         REQUESTS.succeeded()
-        if isinstance(context, ConnectionContext):
-            context.forget_loaders()
-        else:
-            context.loaders = Loaders(context.actor)
+        context.forget_loaders()
         return claims
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from casegraph.domain.errors import DomainError
 from casegraph.services import admin, agents
+from resolvers.pipeline import run_mutation
 from schema.context import Info
 from schema.inputs import (
     AddGroupMemberInput,
@@ -14,49 +14,59 @@ from schema.inputs import (
     SetAvailabilityInput,
     UpdateCaseTypeInput,
 )
-from schema.payloads import AssignmentGroupPayload, CaseTypePayload, GroupMemberPayload, UserPayload, user_errors
+from schema.payloads import AssignmentGroupPayload, CaseTypePayload, GroupMemberPayload, UserPayload, refused
 from schema.types import AssignmentGroup, CaseType, GroupMember, User
 from models import AssignmentGroup as GroupRow
+from models import GroupMembership
 
 
 async def create_assignment_group(info: Info, input: CreateAssignmentGroupInput) -> AssignmentGroupPayload:
-    try:
-        group = await admin.create_assignment_group(
-            actor=info.context.require_actor(), code=input.code, name=input.name, now=info.context.clock()
-        )
-    except DomainError as refusal:
-        return AssignmentGroupPayload(errors=user_errors(refusal))
-    return AssignmentGroupPayload(assignment_group=AssignmentGroup.from_row(group))
+    return await run_mutation(
+        info,
+        refused=refused(AssignmentGroupPayload),
+        call=lambda actor: admin.create_assignment_group(
+            actor=actor, code=input.code, name=input.name, now=info.context.clock()
+        ),
+        done=lambda group: AssignmentGroupPayload(assignment_group=AssignmentGroup.from_row(group)),
+    )
 
 
 async def add_group_member(info: Info, input: AddGroupMemberInput) -> GroupMemberPayload:
-    try:
-        membership = await admin.add_group_member(
-            actor=info.context.require_actor(),
+    async def payload(membership: GroupMembership) -> GroupMemberPayload:
+        await _access_changed(info, membership.user_id)
+        group = await GroupRow.get(id=membership.group_id)
+        return GroupMemberPayload(
+            assignment_group=AssignmentGroup.from_row(group),
+            member=GroupMember(is_manager=membership.is_manager, _user_id=membership.user_id),
+        )
+
+    return await run_mutation(
+        info,
+        refused=refused(GroupMemberPayload),
+        call=lambda actor: admin.add_group_member(
+            actor=actor,
             group_code=input.group_code,
             user_id=str(input.user_id),
             is_manager=input.is_manager,
             now=info.context.clock(),
-        )
-    except DomainError as refusal:
-        return GroupMemberPayload(errors=user_errors(refusal))
-    await _access_changed(info, membership.user_id)
-    group = await GroupRow.get(id=membership.group_id)
-    return GroupMemberPayload(
-        assignment_group=AssignmentGroup.from_row(group),
-        member=GroupMember(is_manager=membership.is_manager, _user_id=membership.user_id),
+        ),
+        done=payload,
     )
 
 
 async def remove_group_member(info: Info, input: RemoveGroupMemberInput) -> GroupMemberPayload:
-    try:
-        group = await admin.remove_group_member(
-            actor=info.context.require_actor(), group_code=input.group_code, user_id=str(input.user_id)
-        )
-    except DomainError as refusal:
-        return GroupMemberPayload(errors=user_errors(refusal))
-    await _access_changed(info, str(input.user_id))
-    return GroupMemberPayload(assignment_group=AssignmentGroup.from_row(group))
+    async def payload(group: GroupRow) -> GroupMemberPayload:
+        await _access_changed(info, str(input.user_id))
+        return GroupMemberPayload(assignment_group=AssignmentGroup.from_row(group))
+
+    return await run_mutation(
+        info,
+        refused=refused(GroupMemberPayload),
+        call=lambda actor: admin.remove_group_member(
+            actor=actor, group_code=input.group_code, user_id=str(input.user_id)
+        ),
+        done=payload,
+    )
 
 
 async def _access_changed(info: Info, user_id: str) -> None:
@@ -67,9 +77,11 @@ async def _access_changed(info: Info, user_id: str) -> None:
 
 
 async def create_case_type(info: Info, input: CreateCaseTypeInput) -> CaseTypePayload:
-    try:
-        case_type = await admin.create_case_type(
-            actor=info.context.require_actor(),
+    return await run_mutation(
+        info,
+        refused=refused(CaseTypePayload),
+        call=lambda actor: admin.create_case_type(
+            actor=actor,
             code=input.code,
             name=input.name,
             workflow=input.workflow,
@@ -78,45 +90,47 @@ async def create_case_type(info: Info, input: CreateCaseTypeInput) -> CaseTypePa
             description=input.description,
             now=info.context.clock(),
             skills=input.skills or [],
-        )
-    except DomainError as refusal:
-        return CaseTypePayload(errors=user_errors(refusal))
-    return CaseTypePayload(case_type=CaseType.from_row(case_type))
+        ),
+        done=lambda case_type: CaseTypePayload(case_type=CaseType.from_row(case_type)),
+    )
 
 
 async def update_case_type(info: Info, input: UpdateCaseTypeInput) -> CaseTypePayload:
-    try:
-        case_type = await admin.update_case_type(
-            actor=info.context.require_actor(),
+    return await run_mutation(
+        info,
+        refused=refused(CaseTypePayload),
+        call=lambda actor: admin.update_case_type(
+            actor=actor,
             code=input.code,
             name=input.name,
             description=input.description,
             auto_assign=input.auto_assign,
             skills=input.skills,
             active=input.active,
-        )
-    except DomainError as refusal:
-        return CaseTypePayload(errors=user_errors(refusal))
-    return CaseTypePayload(case_type=CaseType.from_row(case_type))
+        ),
+        done=lambda case_type: CaseTypePayload(case_type=CaseType.from_row(case_type)),
+    )
 
 
 async def set_availability(info: Info, input: SetAvailabilityInput) -> UserPayload:
-    try:
-        user = await agents.set_availability(
-            actor=info.context.require_actor(),
+    return await run_mutation(
+        info,
+        refused=refused(UserPayload),
+        call=lambda actor: agents.set_availability(
+            actor=actor,
             user_id=None if input.user_id is None else str(input.user_id),
             available=input.available,
-        )
-    except DomainError as refusal:
-        return UserPayload(errors=user_errors(refusal))
-    return UserPayload(user=User.from_row(user))
+        ),
+        done=lambda user: UserPayload(user=User.from_row(user)),
+    )
 
 
 async def set_agent_skills(info: Info, input: SetAgentSkillsInput) -> UserPayload:
-    try:
-        user = await agents.set_skills(
-            actor=info.context.require_actor(), user_id=str(input.user_id), skills=input.skills
-        )
-    except DomainError as refusal:
-        return UserPayload(errors=user_errors(refusal))
-    return UserPayload(user=User.from_row(user))
+    return await run_mutation(
+        info,
+        refused=refused(UserPayload),
+        call=lambda actor: agents.set_skills(
+            actor=actor, user_id=str(input.user_id), skills=input.skills
+        ),
+        done=lambda user: UserPayload(user=User.from_row(user)),
+    )

@@ -16,7 +16,7 @@ from casegraph.domain.case_tree import waits_for_children
 from casegraph.domain.enums import CaseAction, Relation
 from casegraph.domain.playbooks import is_gated
 from casegraph.services.records import CaseRecord
-from resolvers.loaders import Loaders
+from resolvers.loaders import Loaders, OpenChildrenCountByCase, OpenRequiredStagesByCase, PlaybookEnforcedByCaseType
 
 
 async def available_actions(
@@ -38,13 +38,13 @@ async def available_actions(
     waiting = {a for a, t in targets.items() if waits_for_children(record.status, t[1])}
     gated = {a for a, t in targets.items() if is_gated(action=a, state=record.state, target=t, relations=relations)}
     blocked: set[CaseAction] = set()
-    if waiting and await loaders.open_children_count(record.id):
+    if waiting and await loaders[OpenChildrenCountByCase].load(record.id):
         blocked |= waiting
     if (
         gated
         and record.case_type_id is not None
-        and record.stage in await loaders.open_required_stages(record.id)
-        and await loaders.playbook_enforced(record.case_type_id)
+        and record.stage in await loaders[OpenRequiredStagesByCase].load(record.id)
+        and await loaders[PlaybookEnforcedByCaseType].load(record.case_type_id)
     ):
         blocked |= gated
     return [action for action in offered if action not in blocked]

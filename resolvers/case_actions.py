@@ -2,94 +2,63 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Awaitable, Callable
-from enum import Enum
+from collections.abc import Callable
+from functools import partial
 from typing import Any, Final
 
+from casegraph.domain import commands
+from casegraph.domain.commands import Command
 from casegraph.domain.enums import CaseAction, TaskState
-from casegraph.domain.errors import DomainError
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.case_creation import NewCase, create_case
 from casegraph.services.case_tasks import TaskRequest, finish_task
-from casegraph.services.idempotency import input_fingerprint, run_idempotent
 from models import CaseTask as TaskRow
+from resolvers.pipeline import run_case_change
 from schema.context import Info
-from schema.payloads import CasePayload, TaskPayload, user_errors
+from schema.payloads import CasePayload, TaskPayload, case_payload, refused
 from schema.types import Case, CaseEvent, CaseTask
 
-COMMON_FIELDS: Final = frozenset({"caseId", "expectedVersion", "idempotencyKey"})
-
-Runner = Callable[[Callable[[ActionResult], Awaitable[None]] | None], Awaitable[ActionResult]]
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _params(value: Any) -> Any:
-    """Input objects to plain data keyed by their GraphQL names (the life-cycle table's names)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {camel(f.name): _params(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list):
-        return [_params(item) for item in value]
-    return value
-
-
-def _fingerprint_data(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {k: _fingerprint_data(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fingerprint_data(v) for v in value]
-    return value
-
-
-async def _run(info: Info, operation: str, input: Any, run: Runner) -> ActionResult:
-    actor = info.context.require_actor()
-    key = getattr(input, "idempotency_key", None)
-    if key is None:
-        return await run(None)
-    data = {k: v for k, v in _params(input).items() if k != "idempotencyKey"}
-    return await run_idempotent(
-        user_id=actor.user_id,
-        key=key,
-        operation=operation,
-        input_hash=input_fingerprint(operation, _fingerprint_data(data)),
-        now=info.context.clock(),
-        run=run,
-    )
+# Each action's input decoded into its command (casegraph/domain/commands.py); the rest take none.
+COMMANDS: Final[dict[CaseAction, Callable[[Any], Command]]] = {
+    CaseAction.ASSIGN: lambda input: commands.Assign(assignee_id=input.assignee_id),
+    CaseAction.UPDATE: lambda input: commands.UpdateCase(
+        title=input.title, description=input.description, impact=input.impact, urgency=input.urgency,
+        contact_email=input.contact_email, contact_phone=input.contact_phone, comment=input.comment,
+        work_note=input.work_note, case_type_code=input.case_type_code, latitude=input.latitude,
+        longitude=input.longitude,
+    ),
+    CaseAction.REQUEST_INFO: lambda input: commands.RequestInfo(question=input.question),
+    CaseAction.REQUEST_INSPECTION: lambda input: commands.RequestInspection(inspector_id=input.inspector_id),
+    CaseAction.COMPLETE_INSPECTION: lambda input: commands.CompleteInspection(findings=input.findings),
+    CaseAction.ASSIGN_WORK: lambda input: commands.AssignWork(tasks=tuple(
+        commands.TaskSpec(title=task.title, assignee_id=task.assignee_id, due_at=task.due_at) for task in input.tasks
+    )),
+    CaseAction.PROPOSE_SOLUTION: lambda input: commands.ProposeSolution(
+        resolution_code=input.resolution_code, resolution_notes=input.resolution_notes
+    ),
+    CaseAction.REJECT_SOLUTION: lambda input: commands.RejectSolution(reason=input.reason),
+    CaseAction.CLOSE: lambda input: commands.Close(resolution_notes=input.resolution_notes),
+    CaseAction.CANCEL: lambda input: commands.Cancel(reason=input.reason),
+    CaseAction.SUBMIT_SURVEY: lambda input: commands.SubmitSurvey(rating=input.rating, comment=input.comment),
+}
 
 
 async def run_case_action(info: Info, action: CaseAction, operation: str, input: Any) -> CasePayload:
     """The shape every case mutation shares; refusals come back as `errors`."""
-    actor = info.context.require_actor()
-    params = {k: v for k, v in _params(input).items() if k not in COMMON_FIELDS}
     request = ActionRequest(
         action=action,
         case_id=str(input.case_id),
         expected_version=getattr(input, "expected_version", None),
-        params=params,
+        command=COMMANDS[action](input) if action in COMMANDS else commands.NoInput(),
     )
-
-    async def run(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
-        return await perform(
-            actor=actor, request=request, now=info.context.clock(), publisher=info.context.publisher,
-            on_success=on_success,
-        )
-
-    try:
-        result = await _run(info, operation, input, run)
-    except DomainError as refusal:
-        return CasePayload(errors=user_errors(refusal))
-    return CasePayload(case=Case.from_record(result.case), event=CaseEvent.from_record(result.event))
+    return await run_case_change(
+        info, operation, input, refused=refused(CasePayload), change=partial(perform, request=request),
+        done=case_payload,
+    )
 
 
 async def run_create_case(info: Info, input: Any) -> CasePayload:
-    actor = info.context.require_actor()
     new = NewCase(
         case_type_code=input.case_type_code,
         title=input.title,
@@ -106,21 +75,13 @@ async def run_create_case(info: Info, input: Any) -> CasePayload:
         latitude=input.latitude,
         longitude=input.longitude,
     )
-
-    async def run(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
-        return await create_case(
-            actor=actor, new=new, now=info.context.clock(), publisher=info.context.publisher, on_success=on_success
-        )
-
-    try:
-        result = await _run(info, "createCase", input, run)
-    except DomainError as refusal:
-        return CasePayload(errors=user_errors(refusal))
-    return CasePayload(case=Case.from_record(result.case), event=CaseEvent.from_record(result.event))
+    return await run_case_change(
+        info, "createCase", input, refused=refused(CasePayload), change=partial(create_case, new=new),
+        done=case_payload,
+    )
 
 
 async def run_finish_task(info: Info, operation: str, input: Any, finish_as: TaskState) -> TaskPayload:
-    actor = info.context.require_actor()
     request = TaskRequest(
         task_id=str(input.task_id),
         finish_as=finish_as,
@@ -128,17 +89,13 @@ async def run_finish_task(info: Info, operation: str, input: Any, finish_as: Tas
         expected_version=input.expected_version,
     )
 
-    async def run(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
-        return await finish_task(
-            actor=actor, request=request, now=info.context.clock(), publisher=info.context.publisher,
-            on_success=on_success,
+    async def payload(result: ActionResult) -> TaskPayload:
+        task = await TaskRow.get(id=result.extra["task_id"])
+        return TaskPayload(
+            task=CaseTask.from_row(task), case=Case.from_record(result.case), event=CaseEvent.from_record(result.event)
         )
 
-    try:
-        result = await _run(info, operation, input, run)
-    except DomainError as refusal:
-        return TaskPayload(errors=user_errors(refusal))
-    task = await TaskRow.get(id=result.extra["task_id"])
-    return TaskPayload(
-        task=CaseTask.from_row(task), case=Case.from_record(result.case), event=CaseEvent.from_record(result.event)
+    return await run_case_change(
+        info, operation, input, refused=refused(TaskPayload), change=partial(finish_task, request=request),
+        done=payload,
     )

@@ -9,7 +9,6 @@ an unknown key does — the gateway cannot tell the two apart, just as ``case(id
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -17,6 +16,8 @@ from casegraph.domain.errors import validation_failed
 from casegraph.domain.validation import uuid_key
 from casegraph.services.records import CaseRecord
 from models import AssignmentGroup, CaseType, User
+from resolvers.feature_loaders import CaseTypeByCode, GroupByCode
+from resolvers.loaders import UserById, VisibleCaseById
 from schema.context import Info
 
 
@@ -42,17 +43,11 @@ def check_representations(representations: Sequence[object]) -> None:
             raise validation_failed(field, f"A {type_name} representation holds __typename and {key} (a string) only.")
 
 
-async def _by_code(model: Any, keys: Sequence[str]) -> list[Any]:
-    rows = await model.filter(code__in=list(set(keys)))
-    found = {row.code: row for row in rows}
-    return [found.get(key) for key in keys]
-
-
 async def visible_case(info: Info, case_id: str) -> CaseRecord | None:
     """The case by id if the viewer may see it (deleted cases never: gateways join live data)."""
     if uuid_key(case_id) is None:
         return None
-    return await info.context.loaders.visible_case_by_id.load(case_id)
+    return await info.context.loaders[VisibleCaseById].load(case_id)
 
 
 async def visible_user(info: Info, user_id: str) -> User | None:
@@ -60,24 +55,18 @@ async def visible_user(info: Info, user_id: str) -> User | None:
     viewer = info.context.actor
     if viewer is None or not (viewer.user_id == user_id or info.context.sees_internal):
         return None
-    return await info.context.loaders.user_by_id.load(user_id)
+    return await info.context.loaders[UserById].load(user_id)
 
 
 async def case_type_by_code(info: Info, code: str) -> CaseType | None:
     """Case types are reference data every authenticated viewer reads (``caseTypes``)."""
     if info.context.actor is None:
         return None
-    loader = info.context.loaders.loader("case_type_by_code", lambda: DataLoader(lambda keys: _by_code(CaseType, keys)))
-    row: CaseType | None = await loader.load(code)
-    return row
+    return await info.context.loaders[CaseTypeByCode].load(code)
 
 
 async def group_by_code(info: Info, code: str) -> AssignmentGroup | None:
     """Group codes and names are public like ``assignmentGroups``; members stay staff-only on the type."""
     if info.context.actor is None:
         return None
-    loader = info.context.loaders.loader(
-        "group_by_code", lambda: DataLoader(lambda keys: _by_code(AssignmentGroup, keys))
-    )
-    row: AssignmentGroup | None = await loader.load(code)
-    return row
+    return await info.context.loaders[GroupByCode].load(code)

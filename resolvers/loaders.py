@@ -1,4 +1,4 @@
-"""DataLoaders, built per request (per event for subscriptions): ``<Entity>By<Key>Loader``.
+"""DataLoaders, one class per kind (``<Entity>By<Key>``), made once per request on first use.
 
 Each returns results in key order with None (or an empty list) for misses.
 """
@@ -6,9 +6,8 @@ Each returns results in key order with None (or an empty list) for misses.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
@@ -55,82 +54,75 @@ async def _grouped(model: Any, keys: Sequence[str], order: str) -> list[list[Any
     return [grouped.get(key, []) for key in keys]
 
 
-@dataclass
-class Loaders:
-    """One set per request; ``actor`` scopes the loaders that return cases.
+K = TypeVar("K")
+V = TypeVar("V")
 
-    Each loader is made on first use (``__getattr__``): most requests use a few of them, and a
-    query the compiled path answers (``casegraph/fastpath``) none.
+
+class Loader(Generic[K, V]):
+    """One kind of batch load, keyed by ``K``: ``loaders[Kind]`` is its DataLoader for the request.
+
+    A kind that scopes by the viewer reads ``self.actor`` when it runs (the fan-out records that
+    read: casegraph/fanout/viewer_reads.py); the others never touch the viewer.
     """
 
-    actor: Actor | None
-    user_by_id: DataLoader[str, User | None] = field(init=False)
-    case_type_by_id: DataLoader[int, CaseType | None] = field(init=False)
-    group_by_id: DataLoader[int, AssignmentGroup | None] = field(init=False)
-    visible_case_by_id: DataLoader[str, CaseRecord | None] = field(init=False)
-    open_task_count_by_case: DataLoader[str, int] = field(init=False)
-    tasks_by_case: DataLoader[str, list[CaseTask]] = field(init=False)
-    survey_by_case: DataLoader[str, Survey | None] = field(init=False)
-    comments_by_case: DataLoader[str, list[Comment]] = field(init=False)
-    work_notes_by_case: DataLoader[str, list[WorkNote]] = field(init=False)
-    members_by_group: DataLoader[int, list[GroupMembership]] = field(init=False)
+    def __init__(self, loaders: Loaders) -> None:
+        self._loaders = loaders
 
-    extra: dict[str, DataLoader[Any, Any]] = field(init=False, default_factory=dict)
+    @property
+    def actor(self) -> Actor | None:
+        return self._loaders.actor
 
-    def loader(self, key: str, factory: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
-        """A feature's own loader, created once per request on first use."""
-        if key not in self.extra:
-            self.extra[key] = factory()
-        return self.extra[key]
+    async def batch(self, keys: Sequence[K]) -> list[V]:
+        raise NotImplementedError
 
-    if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any attribute name
 
-        def __getattr__(self, name: str) -> Any:
-            """Called only for an attribute not set yet: a loader's first use makes it."""
-            make = _LOADERS.get(name)
-            if make is None:
-                raise AttributeError(name)
-            made = make(self)
-            object.__setattr__(self, name, made)
-            return made
+class Loaders:
+    """One set per request (per operation on a socket); ``actor`` scopes the loaders that return cases.
 
-    async def open_children_count(self, case_id: str) -> int:
-        """Children of the case not yet resolved, closed or cancelled (deleted ones aside)."""
-        loader = self.loader("open_children_by_case", lambda: DataLoader(_open_children))
-        count: int = await loader.load(case_id)
-        return count
+    Each kind is made on first use: most requests use a few of them, and a query the compiled
+    path answers (``casegraph/fastpath``) none.
+    """
 
-    async def open_required_stages(self, case_id: str) -> frozenset[CaseStage]:
-        """Stages of the case with required playbook steps still open."""
-        loader = self.loader("open_required_stages_by_case", lambda: DataLoader(_open_required_stages))
-        stages: frozenset[CaseStage] = await loader.load(case_id)
-        return stages
+    def __init__(self, actor: Actor | None) -> None:
+        self.actor = actor
+        self._made: dict[type[Loader[Any, Any]], DataLoader[Any, Any]] = {}
 
-    async def open_step_count(self, case_id: str) -> int:
-        """Playbook steps of the case not ticked off yet, required or not."""
-        loader = self.loader("open_steps_by_case", lambda: DataLoader(_open_steps))
-        count: int = await loader.load(case_id)
-        return count
+    def __getitem__(self, kind: type[Loader[K, V]]) -> DataLoader[K, V]:
+        made = self._made.get(kind)
+        if made is None:
+            made = self._made[kind] = DataLoader(kind(self).batch)
+        return cast("DataLoader[K, V]", made)
 
-    async def inbound_referral_status(self, case_id: str) -> ReferralStatus | None:
-        """The status of the referral a partner sent this case to us with (None: not a referral)."""
-        loader = self.loader("inbound_referral_by_case", lambda: DataLoader(_inbound_referral_statuses))
-        status: ReferralStatus | None = await loader.load(case_id)
-        return status
 
-    async def playbook_enforced(self, case_type_id: int) -> bool:
-        loader = self.loader("enforced_playbook_by_type", lambda: DataLoader(_enforced_playbooks))
-        enforced: bool = await loader.load(case_type_id)
-        return enforced
+class UserById(Loader[str, "User | None"]):
+    async def batch(self, keys: Sequence[str]) -> list[User | None]:
+        return await _by_id(User, keys)
 
-    async def _visible_cases(self, keys: Sequence[str]) -> list[CaseRecord | None]:
-        if self.actor is None:
+
+class CaseTypeById(Loader[int, "CaseType | None"]):
+    async def batch(self, keys: Sequence[int]) -> list[CaseType | None]:
+        return await _by_id(CaseType, keys)
+
+
+class GroupById(Loader[int, "AssignmentGroup | None"]):
+    async def batch(self, keys: Sequence[int]) -> list[AssignmentGroup | None]:
+        return await _by_id(AssignmentGroup, keys)
+
+
+class VisibleCaseById(Loader[str, "CaseRecord | None"]):
+    """Cases the viewer may see; None for the others, as for missing ones."""
+
+    async def batch(self, keys: Sequence[str]) -> list[CaseRecord | None]:
+        actor = self.actor
+        if actor is None:
             return [None for _ in keys]
-        rows = await visible_cases(self.actor).filter(id__in=list(set(keys))).values(*CASE_COLUMNS)
+        rows = await visible_cases(actor).filter(id__in=list(set(keys))).values(*CASE_COLUMNS)
         found = {str(row["id"]): CaseRecord.from_row(row) for row in rows}
         return [found.get(key) for key in keys]
 
-    async def _open_task_counts(self, keys: Sequence[str]) -> list[int]:
+
+class OpenTaskCountByCase(Loader[str, int]):
+    async def batch(self, keys: Sequence[str]) -> list[int]:
         rows = await CaseTask.filter(
             case_id__in=list(set(keys)), state__in=(TaskState.OPEN, TaskState.IN_PROGRESS)
         ).values_list("case_id", flat=True)
@@ -139,17 +131,69 @@ class Loaders:
             counts[str(case_id)] += 1
         return [counts.get(key, 0) for key in keys]
 
-    async def _surveys(self, keys: Sequence[str]) -> list[Survey | None]:
+
+class TasksByCase(Loader[str, "list[CaseTask]"]):
+    async def batch(self, keys: Sequence[str]) -> list[list[CaseTask]]:
+        return await _grouped(CaseTask, keys, "id")
+
+
+class SurveyByCase(Loader[str, "Survey | None"]):
+    async def batch(self, keys: Sequence[str]) -> list[Survey | None]:
         rows = await Survey.filter(case_id__in=list(set(keys)))
         found = {str(row.case_id): row for row in rows}
         return [found.get(key) for key in keys]
 
-    async def _members(self, keys: Sequence[int]) -> list[list[GroupMembership]]:
+
+class CommentsByCase(Loader[str, "list[Comment]"]):
+    async def batch(self, keys: Sequence[str]) -> list[list[Comment]]:
+        return await _grouped(Comment, keys, "id")
+
+
+class WorkNotesByCase(Loader[str, "list[WorkNote]"]):
+    async def batch(self, keys: Sequence[str]) -> list[list[WorkNote]]:
+        return await _grouped(WorkNote, keys, "id")
+
+
+class MembersByGroup(Loader[int, "list[GroupMembership]"]):
+    async def batch(self, keys: Sequence[int]) -> list[list[GroupMembership]]:
         rows = await GroupMembership.filter(group_id__in=list(set(keys))).order_by("id")
         grouped: dict[int, list[GroupMembership]] = defaultdict(list)
         for row in rows:
             grouped[row.group_id].append(row)
         return [grouped.get(key, []) for key in keys]
+
+
+class OpenChildrenCountByCase(Loader[str, int]):
+    """Children of the case not yet resolved, closed or cancelled (deleted ones aside)."""
+
+    async def batch(self, keys: Sequence[str]) -> list[int]:
+        return await _open_children(keys)
+
+
+class OpenRequiredStagesByCase(Loader[str, frozenset[CaseStage]]):
+    """Stages of the case with required playbook steps still open."""
+
+    async def batch(self, keys: Sequence[str]) -> list[frozenset[CaseStage]]:
+        return await _open_required_stages(keys)
+
+
+class OpenStepCountByCase(Loader[str, int]):
+    """Playbook steps of the case not ticked off yet, required or not."""
+
+    async def batch(self, keys: Sequence[str]) -> list[int]:
+        return await _open_steps(keys)
+
+
+class InboundReferralStatusByCase(Loader[str, "ReferralStatus | None"]):
+    """The status of the referral a partner sent this case to us with (None: not a referral)."""
+
+    async def batch(self, keys: Sequence[str]) -> list[ReferralStatus | None]:
+        return await _inbound_referral_statuses(keys)
+
+
+class PlaybookEnforcedByCaseType(Loader[int, bool]):
+    async def batch(self, keys: Sequence[int]) -> list[bool]:
+        return await _enforced_playbooks(keys)
 
 
 async def _open_children(keys: Sequence[str]) -> list[int]:
@@ -194,16 +238,3 @@ async def _enforced_playbooks(keys: Sequence[int]) -> list[bool]:
     enforced = {int(row) for row in rows}  # type: ignore[call-overload]
     return [key in enforced for key in keys]
 
-
-_LOADERS: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
-    "user_by_id": lambda _: DataLoader(lambda keys: _by_id(User, keys)),
-    "case_type_by_id": lambda _: DataLoader(lambda keys: _by_id(CaseType, keys)),
-    "group_by_id": lambda _: DataLoader(lambda keys: _by_id(AssignmentGroup, keys)),
-    "visible_case_by_id": lambda loaders: DataLoader(loaders._visible_cases),
-    "open_task_count_by_case": lambda loaders: DataLoader(loaders._open_task_counts),
-    "tasks_by_case": lambda _: DataLoader(lambda keys: _grouped(CaseTask, keys, "id")),
-    "survey_by_case": lambda loaders: DataLoader(loaders._surveys),
-    "comments_by_case": lambda _: DataLoader(lambda keys: _grouped(Comment, keys, "id")),
-    "work_notes_by_case": lambda _: DataLoader(lambda keys: _grouped(WorkNote, keys, "id")),
-    "members_by_group": lambda loaders: DataLoader(loaders._members),
-}

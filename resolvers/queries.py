@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 from casegraph.domain.enums import Role as DomainRole
-from casegraph.domain.errors import DomainError
 from casegraph.domain.validation import lookup_key
 from casegraph.services.case_queries import CaseFilter, Ordering, OrderField, list_cases
 from casegraph.services.column_limits import max_length
@@ -15,7 +14,8 @@ from models import AssignmentGroup as GroupRow
 from models import Case as CaseRow
 from models import CaseType as CaseTypeRow
 from models import User as UserRow
-from schema.context import Info, query_error
+from resolvers.pipeline import hidden_as_none, refusals_as_errors
+from schema.context import Info
 from schema.enums import OrderDirection
 from schema.inputs import CaseFilterInput, CaseOrderInput
 from schema.types import AssignmentGroup, Case, CaseConnection, CaseEdge, CaseType, Me, PageInfo
@@ -37,11 +37,8 @@ async def me(info: Info) -> Me:
 
 async def case(info: Info, id: strawberry.ID) -> Case | None:
     actor = info.context.require_actor()
-    try:
-        record = await load_visible_case(actor, str(id), include_deleted=actor.has(DomainRole.ADMIN))
-    except DomainError:
-        return None
-    return Case.from_record(record)
+    record = await hidden_as_none(load_visible_case(actor, str(id), include_deleted=actor.has(DomainRole.ADMIN)))
+    return None if record is None else Case.from_record(record)
 
 
 async def case_by_number(info: Info, number: str) -> Case | None:
@@ -85,7 +82,7 @@ async def cases(
     after: str | None,
 ) -> CaseConnection:
     actor = info.context.require_actor()
-    try:
+    with refusals_as_errors():
         page = await list_cases(
             actor=actor,
             flt=case_filter_of(filter),
@@ -94,8 +91,6 @@ async def cases(
             after=after,
             max_page=info.context.max_page_size,
         )
-    except DomainError as refusal:
-        raise query_error(refusal) from None
     edges = [CaseEdge(cursor=c, node=Case.from_record(r)) for r, c in zip(page.records, page.cursors)]
     return CaseConnection(
         edges=edges,

@@ -18,7 +18,6 @@ from typing import Final
 from graphql import GraphQLError
 
 from casegraph.domain.enums import CaseStatus
-from casegraph.domain.errors import DomainError
 from casegraph.events.feed import (
     QueueScope,
     case_filter,
@@ -33,7 +32,8 @@ from casegraph.events.hub import EventHub
 from casegraph.fanout.registration import CountersSpec, live_registration
 from casegraph.services.queue_counts import count_by_status, shared_recounts
 from resolvers.loaders import Loaders
-from schema.context import Info, query_error
+from resolvers.pipeline import refusals_as_errors
+from schema.context import Info
 from schema.types import CaseEvent, QueueCounters, StatusCount
 
 # Counters are recomputed at most this often however fast events arrive.
@@ -50,12 +50,10 @@ def _hub(info: Info) -> EventHub:
 async def case_events(info: Info, case_id: str | None, after: str | None) -> AsyncGenerator[CaseEvent, None]:
     actor = info.context.require_actor()
     hub = _hub(info)
-    try:
+    with refusals_as_errors():
         start = parse_after(after)
         if case_id is not None:
             await check_case_visible(actor, case_id)
-    except DomainError as refusal:
-        raise query_error(refusal) from None
     flt = case_filter(case_id) if case_id is not None else every_visible_case()
     registration = live_registration()
     if registration is not None:
@@ -71,11 +69,9 @@ async def queue_events(
 ) -> AsyncGenerator[CaseEvent, None]:
     actor = info.context.require_actor()
     hub = _hub(info)
-    try:
+    with refusals_as_errors():
         start = parse_after(after)
         group_id = await group_id_for(group_code, actor)
-    except DomainError as refusal:
-        raise query_error(refusal) from None
     flt = queue_filter(scope, group_id)
     registration = live_registration()
     if registration is not None:
@@ -89,10 +85,8 @@ async def queue_events(
 async def queue_counters(info: Info, group_code: str) -> AsyncGenerator[QueueCounters, None]:
     actor = info.context.require_actor()
     hub = _hub(info)
-    try:
+    with refusals_as_errors():
         group_id = await group_id_for(group_code, actor)
-    except DomainError as refusal:
-        raise query_error(refusal) from None
     assert group_id is not None
     registration = live_registration()
     if registration is not None:

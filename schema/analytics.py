@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from casegraph.domain.errors import DomainError
 from casegraph.domain.sla import TimerKind
 from casegraph.services import analytics as counts
 from casegraph.services import analytics_times as times
 from casegraph.services.analytics import BacklogInterval, OpenCaseDimension
 from casegraph.services.analytics_scope import AnalyticsFilter, Scope, analytics_scope
-from schema.context import Info, query_error
+from resolvers.loaders import CaseTypeById
+from resolvers.pipeline import refusals_as_errors
+from schema.context import Info
 from schema.enums import CaseStage, CaseStatus
 from schema.survey_results import RatingCount
 from schema.types import AssignmentGroup, CaseType, User, _group, _user
@@ -146,10 +147,8 @@ class Analytics:
         "at most 366 buckets."
     ))
     async def backlog(self, interval: BacklogInterval = BacklogInterval.DAY) -> list[BacklogBucket]:
-        try:
+        with refusals_as_errors():
             buckets = await counts.backlog(self._scope, interval)
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         return [
             BacklogBucket(start=b.start, end=b.end, opened=b.opened, reopened=b.reopened, resolved=b.resolved,
                           cancelled=b.cancelled, open_at_end=b.open_at_end)
@@ -204,22 +203,20 @@ class AnalyticsQuery:
     async def analytics(self, info: Info, filter: AnalyticsFilterInput | None = None) -> Analytics | None:
         actor = info.context.require_actor()
         flt = filter or AnalyticsFilterInput()
-        try:
+        with refusals_as_errors():
             scope = await analytics_scope(
                 actor=actor,
                 flt=AnalyticsFilter(start=_utc(flt.from_), end=_utc(flt.to), group_codes=flt.group_codes,
                                     case_type_codes=flt.case_type_codes),
                 now=info.context.clock(),
             )
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         return Analytics(_scope=scope)
 
 
 async def _case_type(info: Info, case_type_id: int | None) -> CaseType | None:
     if case_type_id is None:
         return None
-    row = await info.context.loaders.case_type_by_id.load(case_type_id)
+    row = await info.context.loaders[CaseTypeById].load(case_type_id)
     return CaseType.from_row(row) if row is not None else None
 
 

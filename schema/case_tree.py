@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
-from casegraph.domain.enums import CaseStatus as DomainStatus
-from casegraph.domain.errors import DomainError
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.case_splits import ChildSpec, SplitRequest, split_case
 from casegraph.services.case_tree import progress
 from casegraph.services.records import CaseRecord
-from models import Case as CaseRow
-from resolvers.case_actions import _run as run_idempotently
+from resolvers.feature_loaders import ChildrenByParent
+from resolvers.loaders import VisibleCaseById
+from resolvers.pipeline import run_case_change
 from schema.context import Info
 from schema.inputs import CaseActionInput
-from schema.payloads import user_errors
+from schema.payloads import refused
 from schema.types import Case, CaseEvent, StatusCount, UserError
 
 
@@ -31,26 +28,11 @@ class CaseChildren:
     cases: list[Case] = strawberry.field(description="The children the viewer may see, oldest first.")
 
 
-def _children_loader(info: Info) -> DataLoader[str, list[tuple[str, DomainStatus]]]:
-    """(id, status) of each parent's children, oldest first; deleted children left out."""
-
-    async def load(keys: Sequence[str]) -> list[list[tuple[str, DomainStatus]]]:
-        rows = await CaseRow.filter(parent_id__in=list(set(keys)), deleted_at__isnull=True).order_by(
-            "created_at", "number"
-        ).values("id", "parent_id", "status")
-        grouped: dict[str, list[tuple[str, DomainStatus]]] = defaultdict(list)
-        for row in rows:
-            grouped[str(row["parent_id"])].append((str(row["id"]), DomainStatus(row["status"])))
-        return [grouped.get(key, []) for key in keys]
-
-    return info.context.loaders.loader("case_tree.children_by_parent", lambda: DataLoader(load))
-
-
 async def case_children(info: Info, record: CaseRecord) -> CaseChildren:
     """``Case.children``."""
-    children = await _children_loader(info).load(record.id)
+    children = await info.context.loaders[ChildrenByParent].load(record.id)
     counts = progress([status for _, status in children])
-    visible = await info.context.loaders.visible_case_by_id.load_many([child_id for child_id, _ in children])
+    visible = await info.context.loaders[VisibleCaseById].load_many([child_id for child_id, _ in children])
     return CaseChildren(
         total=counts.total,
         open=counts.open,
@@ -63,7 +45,7 @@ async def case_parent(info: Info, record: CaseRecord) -> Case | None:
     """``Case.parent``: when the viewer may see it."""
     if record.parent_id is None:
         return None
-    parent = await info.context.loaders.visible_case_by_id.load(record.parent_id)
+    parent = await info.context.loaders[VisibleCaseById].load(record.parent_id)
     return Case.from_record(parent) if parent is not None else None
 
 
@@ -102,27 +84,22 @@ def _child_spec(child: ChildCaseInput) -> ChildSpec:
 class CaseTreeMutation:
     @strawberry.mutation(description="Split a case into child cases: its assigned agent or a manager of its group.")
     async def split_case(self, info: Info, input: SplitCaseInput) -> SplitCasePayload:
-        actor = info.context.require_actor()
         request = SplitRequest(
             case_id=str(input.case_id),
             children=[_child_spec(child) for child in input.children],
             expected_version=input.expected_version,
         )
 
-        async def run(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
-            return await split_case(
-                actor=actor, request=request, now=info.context.clock(), publisher=info.context.publisher,
-                on_success=on_success,
+        async def payload(result: ActionResult) -> SplitCasePayload:
+            child_ids: list[Any] = result.extra.get("child_ids", [])
+            visible = await info.context.loaders[VisibleCaseById].load_many([str(i) for i in child_ids])
+            return SplitCasePayload(
+                case=Case.from_record(result.case),
+                event=CaseEvent.from_record(result.event),
+                children=[Case.from_record(child) for child in visible if child is not None],
             )
 
-        try:
-            result = await run_idempotently(info, "splitCase", input, run)
-        except DomainError as refusal:
-            return SplitCasePayload(errors=user_errors(refusal))
-        child_ids: list[Any] = result.extra.get("child_ids", [])
-        visible = await info.context.loaders.visible_case_by_id.load_many([str(i) for i in child_ids])
-        return SplitCasePayload(
-            case=Case.from_record(result.case),
-            event=CaseEvent.from_record(result.event),
-            children=[Case.from_record(child) for child in visible if child is not None],
+        return await run_case_change(
+            info, "splitCase", input, refused=refused(SplitCasePayload), change=partial(split_case, request=request),
+            done=payload,
         )

@@ -31,7 +31,6 @@ class Context:
     clock: Clock = utc_now
     publisher: Publisher = field(default_factory=NullPublisher)
     live: LiveEvents | None = None
-    loaders: Loaders = field(init=False)
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = None
@@ -43,9 +42,26 @@ class Context:
     webhooks_may_target_private: bool = True
     # Per-case reply tokens of e-mail intake (None while intake is off).
     reply_addresses: ReplyAddresses | None = None
+    # Made on first use, for the actor then known: a request authenticates before it resolves
+    # anything, so each request builds its loaders once.
+    _loaders: Loaders | None = field(default=None, init=False, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders(self.actor)
+        return self._loaders
+
+    @loaders.setter
+    def loaders(self, value: Loaders) -> None:
+        self._loaders = value
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.actor)
+        """Kept so that subclasses' ``__post_init__`` runs (dataclasses call it only if the base has one)."""
+
+    def forget_loaders(self) -> None:
+        """The actor changed (authentication): loaders are made again, for it, on first use."""
+        self._loaders = None
 
     def require_actor(self) -> Actor:
         if self.actor is None:

@@ -3,22 +3,20 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from functools import partial
 from typing import Annotated
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from casegraph.domain.enums import ResolutionCode
-from casegraph.domain.errors import DomainError
 from casegraph.services import duplicates
-from casegraph.services.records import CASE_COLUMNS, CaseRecord
-from casegraph.services.visibility import visible_cases
-from schema.context import Info, query_error
+from casegraph.services.records import CaseRecord
+from resolvers.feature_loaders import DuplicatesByCase
+from resolvers.loaders import VisibleCaseById
+from resolvers.pipeline import refusals_as_errors, run_case_change
+from schema.context import Info
 from schema.inputs import CaseActionInput
-from schema.knowledge import case_action_payload
-from schema.payloads import CasePayload
+from schema.payloads import CasePayload, case_payload, refused
 from schema.types import Case
 
 
@@ -40,36 +38,18 @@ class MarkDuplicateInput(CaseActionInput):
     )
 
 
-def _duplicates_loader(info: Info) -> DataLoader[str, list[CaseRecord]]:
-    actor = info.context.require_actor()
-
-    async def load(keys: Sequence[str]) -> list[list[CaseRecord]]:
-        rows = await (
-            visible_cases(actor)
-            .filter(duplicate_of_id__in=list(set(keys)), resolution_code=ResolutionCode.DUPLICATE)
-            .order_by("created_at", "id")
-            .values(*CASE_COLUMNS)
-        )
-        found: dict[str, list[CaseRecord]] = defaultdict(list)
-        for row in rows:
-            record = CaseRecord.from_row(row)
-            found[str(record.duplicate_of_id)].append(record)
-        return [found.get(key, []) for key in keys]
-
-    return info.context.loaders.loader("duplicates.duplicates_by_case", lambda: DataLoader(load))
-
-
 async def duplicate_of(info: Info, record: CaseRecord) -> Case | None:
     """``Case.duplicateOf``: the original, while the case stands resolved as its duplicate."""
     if record.duplicate_of_id is None or record.resolution_code is not ResolutionCode.DUPLICATE:
         return None
-    original = await info.context.loaders.visible_case_by_id.load(record.duplicate_of_id)
+    original = await info.context.loaders[VisibleCaseById].load(record.duplicate_of_id)
     return Case.from_record(original) if original is not None else None
 
 
 async def duplicates_of(info: Info, case_id: str) -> list[Case]:
     """``Case.duplicates``: cases resolved as duplicates of this one that the viewer may see."""
-    return [Case.from_record(r) for r in await _duplicates_loader(info).load(case_id)]
+    info.context.require_actor()  # only signed-in viewers: the loader scopes by them
+    return [Case.from_record(r) for r in await info.context.loaders[DuplicatesByCase].load(case_id)]
 
 
 @strawberry.type
@@ -86,12 +66,10 @@ class DuplicatesQuery:
         ] = duplicates.DEFAULT_RADIUS_METERS,
     ) -> list[SimilarCase]:
         actor = info.context.require_actor()
-        try:
+        with refusals_as_errors():
             found = await duplicates.similar_cases(
                 actor=actor, case_id=str(case_id), first=first, radius_meters=radius_meters
             )
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         return [
             SimilarCase(
                 case=Case.from_record(s.case), score=s.score, text_similarity=s.text_similarity,
@@ -106,9 +84,11 @@ class DuplicatesMutation:
     @strawberry.mutation(description="Resolve a case (code DUPLICATE) as a duplicate of another open case; "
                          "same rules as proposeSolution. Both cases record a MARK_DUPLICATE event.")
     async def mark_duplicate(self, info: Info, input: MarkDuplicateInput) -> CasePayload:
-        actor = info.context.require_actor()
-        return await case_action_payload(info, "markDuplicate", input, lambda on_success: duplicates.mark_duplicate(
-            actor=actor, case_id=str(input.case_id), duplicate_of_id=str(input.duplicate_of_id),
+        change = partial(
+            duplicates.mark_duplicate,
+            case_id=str(input.case_id), duplicate_of_id=str(input.duplicate_of_id),
             resolution_notes=input.resolution_notes, expected_version=input.expected_version,
-            now=info.context.clock(), publisher=info.context.publisher, on_success=on_success,
-        ))
+        )
+        return await run_case_change(
+            info, "markDuplicate", input, refused=refused(CasePayload), change=change, done=case_payload
+        )

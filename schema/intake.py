@@ -3,50 +3,32 @@ administration (ADMIN). ``createCase`` takes ``serviceDefinitionCode`` / ``templ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
-from casegraph.domain.errors import DomainError
 from casegraph.domain.intake import CaseField, normalize
 from casegraph.services import intake
 from models import CaseTemplate as TemplateRow
-from models import CaseType as CaseTypeRow
 from models import ServiceDefinition as ServiceDefinitionRow
-from resolvers.case_actions import camel
+from resolvers.feature_loaders import RequiredFieldsByCaseType, TemplateById
+from resolvers.loaders import CaseTypeById
+from resolvers.pipeline import run_mutation
 from schema.context import Info
-from schema.payloads import CaseTypePayload, user_errors
+from schema.payloads import CaseTypePayload, refused
 from schema.types import CaseType, UserError
 
 strawberry.enum(CaseField, description="A case field a case type or template can require at submission.")
 
 
-def _template_loader(info: Info) -> DataLoader[int, TemplateRow | None]:
-    async def load(keys: Sequence[int]) -> list[TemplateRow | None]:
-        rows = {row.id: row for row in await TemplateRow.filter(id__in=list(set(keys)))}
-        return [rows.get(key) for key in keys]
-
-    return info.context.loaders.loader("intake.template_by_id", lambda: DataLoader(load))
-
-
-def _required_by_type_loader(info: Info) -> DataLoader[int, tuple[CaseField, ...]]:
-    async def load(keys: Sequence[int]) -> list[tuple[CaseField, ...]]:
-        found = await intake.required_fields_of_types(keys)
-        return [found.get(key, ()) for key in keys]
-
-    return info.context.loaders.loader("intake.required_fields_by_case_type", lambda: DataLoader(load))
-
-
 async def required_fields_of_case_type(info: Info, case_type_id: int) -> list[CaseField]:
     """``CaseType.requiredFields``."""
-    return list(await _required_by_type_loader(info).load(case_type_id))
+    return list(await info.context.loaders[RequiredFieldsByCaseType].load(case_type_id))
 
 
 async def _case_type(info: Info, case_type_id: int) -> CaseType:
-    row = await info.context.loaders.case_type_by_id.load(case_type_id)
+    row = await info.context.loaders[CaseTypeById].load(case_type_id)
     assert row is not None
     return CaseType.from_row(row)
 
@@ -99,12 +81,12 @@ class ServiceDefinition:
     async def template(self, info: Info) -> CaseTemplate | None:
         if self._template_id is None:
             return None
-        row = await _template_loader(info).load(self._template_id)
+        row = await info.context.loaders[TemplateById].load(self._template_id)
         return CaseTemplate.from_row(row) if row is not None and row.active else None
 
     @strawberry.field(description="What a case filed under this service must have when submitted.")
     async def required_fields(self, info: Info) -> list[CaseField]:
-        of_type = await _required_by_type_loader(info).load(self._case_type_id)
+        of_type = await info.context.loaders[RequiredFieldsByCaseType].load(self._case_type_id)
         template = await self.template(info)
         return list(normalize([*of_type, *(template.required_fields if template else [])]))
 
@@ -182,12 +164,8 @@ class CaseTemplatePayload:
 
 
 def _given(input: Any) -> dict[str, Any]:
-    """The fields a client sent (input names), for partial updates."""
-    return {
-        camel(name): value
-        for name, value in vars(input).items()
-        if value is not strawberry.UNSET and name != "code"
-    }
+    """The fields a client sent, for partial updates (the others keep their values)."""
+    return {name: value for name, value in vars(input).items() if value is not strawberry.UNSET and name != "code"}
 
 
 @strawberry.type
@@ -221,61 +199,68 @@ class IntakeMutation:
     async def create_service_definition(
         self, info: Info, input: CreateServiceDefinitionInput
     ) -> ServiceDefinitionPayload:
-        try:
-            row = await intake.create_service_definition(
-                actor=info.context.require_actor(), code=input.code, name=input.name,
+        return await run_mutation(
+            info,
+            refused=refused(ServiceDefinitionPayload),
+            call=lambda actor: intake.create_service_definition(
+                actor=actor, code=input.code, name=input.name,
                 case_type_code=input.case_type_code, description=input.description,
                 template_code=input.template_code, public=input.public, active=input.active,
                 now=info.context.clock(),
-            )
-        except DomainError as refusal:
-            return ServiceDefinitionPayload(errors=user_errors(refusal))
-        return ServiceDefinitionPayload(service_definition=ServiceDefinition.from_row(row))
+            ),
+            done=lambda row: ServiceDefinitionPayload(service_definition=ServiceDefinition.from_row(row)),
+        )
 
     @strawberry.mutation(description="Change a service definition (ADMIN).")
     async def update_service_definition(
         self, info: Info, input: UpdateServiceDefinitionInput
     ) -> ServiceDefinitionPayload:
-        try:
-            row = await intake.update_service_definition(
-                actor=info.context.require_actor(), code=input.code, changes=_given(input), now=info.context.clock()
-            )
-        except DomainError as refusal:
-            return ServiceDefinitionPayload(errors=user_errors(refusal))
-        return ServiceDefinitionPayload(service_definition=ServiceDefinition.from_row(row))
+        changes = intake.ServiceDefinitionChanges(**_given(input))
+        return await run_mutation(
+            info,
+            refused=refused(ServiceDefinitionPayload),
+            call=lambda actor: intake.update_service_definition(
+                actor=actor, code=input.code, changes=changes, now=info.context.clock()
+            ),
+            done=lambda row: ServiceDefinitionPayload(service_definition=ServiceDefinition.from_row(row)),
+        )
 
     @strawberry.mutation(description="Create a case template (ADMIN).")
     async def create_case_template(self, info: Info, input: CreateCaseTemplateInput) -> CaseTemplatePayload:
-        try:
-            row = await intake.create_template(
-                actor=info.context.require_actor(), code=input.code, name=input.name,
+        return await run_mutation(
+            info,
+            refused=refused(CaseTemplatePayload),
+            call=lambda actor: intake.create_template(
+                actor=actor, code=input.code, name=input.name,
                 case_type_code=input.case_type_code, title=input.title, description=input.description,
                 impact=input.impact, urgency=input.urgency, required_fields=input.required_fields,
                 active=input.active, now=info.context.clock(),
-            )
-        except DomainError as refusal:
-            return CaseTemplatePayload(errors=user_errors(refusal))
-        return CaseTemplatePayload(template=CaseTemplate.from_row(row))
+            ),
+            done=lambda row: CaseTemplatePayload(template=CaseTemplate.from_row(row)),
+        )
 
     @strawberry.mutation(description="Change a case template (ADMIN).")
     async def update_case_template(self, info: Info, input: UpdateCaseTemplateInput) -> CaseTemplatePayload:
-        try:
-            row = await intake.update_template(
-                actor=info.context.require_actor(), code=input.code, changes=_given(input), now=info.context.clock()
-            )
-        except DomainError as refusal:
-            return CaseTemplatePayload(errors=user_errors(refusal))
-        return CaseTemplatePayload(template=CaseTemplate.from_row(row))
+        changes = intake.TemplateChanges(**_given(input))
+        return await run_mutation(
+            info,
+            refused=refused(CaseTemplatePayload),
+            call=lambda actor: intake.update_template(
+                actor=actor, code=input.code, changes=changes, now=info.context.clock()
+            ),
+            done=lambda row: CaseTemplatePayload(template=CaseTemplate.from_row(row)),
+        )
 
     @strawberry.mutation(description="Replace the fields a case type requires at submission (ADMIN).")
     async def set_case_type_required_fields(
         self, info: Info, input: SetCaseTypeRequiredFieldsInput
     ) -> CaseTypePayload:
-        try:
-            row: CaseTypeRow = await intake.set_required_fields(
-                actor=info.context.require_actor(), case_type_code=input.case_type_code,
+        return await run_mutation(
+            info,
+            refused=refused(CaseTypePayload),
+            call=lambda actor: intake.set_required_fields(
+                actor=actor, case_type_code=input.case_type_code,
                 required_fields=input.required_fields, now=info.context.clock(),
-            )
-        except DomainError as refusal:
-            return CaseTypePayload(errors=user_errors(refusal))
-        return CaseTypePayload(case_type=CaseType.from_row(row))
+            ),
+            done=lambda row: CaseTypePayload(case_type=CaseType.from_row(row)),
+        )

@@ -3,22 +3,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
-from casegraph.domain.errors import DomainError
 from casegraph.domain.knowledge import ArticleStatus
+from casegraph.domain.relations import Actor
 from casegraph.services import knowledge
-from casegraph.services.case_changes import ActionResult
 from models import Article as ArticleRow
-from resolvers.case_actions import _run as run_idempotently
-from schema.context import Info, query_error
+from resolvers.feature_loaders import LinkedArticlesByCase
+from resolvers.loaders import CaseTypeById, VisibleCaseById
+from resolvers.pipeline import hidden_as_none, refusals_as_errors, run_case_change, run_mutation
+from schema.context import Info
 from schema.inputs import EXPECTED_VERSION, CaseActionInput
-from schema.payloads import CasePayload, user_errors
-from schema.types import Case, CaseEvent, CaseType, PageInfo, User, UserError, _user
+from schema.payloads import CasePayload, case_payload, refused
+from schema.types import Case, CaseType, PageInfo, User, UserError, _user
 
 strawberry.enum(ArticleStatus, description="Whether an article is a draft (staff only) or published (everyone).")
 
@@ -43,7 +44,7 @@ class Article:
     async def case_type(self, info: Info) -> CaseType | None:
         if self._case_type_id is None:
             return None
-        row = await info.context.loaders.case_type_by_id.load(self._case_type_id)
+        row = await info.context.loaders[CaseTypeById].load(self._case_type_id)
         return CaseType.from_row(row) if row is not None else None
 
     @strawberry.field
@@ -58,7 +59,7 @@ class Article:
     async def source_case(self, info: Info) -> Case | None:
         if self._source_case_id is None:
             return None
-        record = await info.context.loaders.visible_case_by_id.load(self._source_case_id)
+        record = await info.context.loaders[VisibleCaseById].load(self._source_case_id)
         return Case.from_record(record) if record is not None else None
 
     @classmethod
@@ -152,19 +153,10 @@ class ArticlePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _linked_loader(info: Info) -> DataLoader[str, list[ArticleRow]]:
-    actor = info.context.require_actor()
-
-    async def load(keys: Sequence[str]) -> list[list[ArticleRow]]:
-        found = await knowledge.articles_linked_to(actor, keys)
-        return [found.get(key, []) for key in keys]
-
-    return info.context.loaders.loader("knowledge.linked_articles_by_case", lambda: DataLoader(load))
-
-
 async def linked_articles(info: Info, case_id: str) -> list[Article]:
     """``Case.linkedArticles``: for a case the viewer sees, the linked articles they may read."""
-    return [Article.from_row(row) for row in await _linked_loader(info).load(case_id)]
+    info.context.require_actor()  # only signed-in viewers: the loader scopes by them
+    return [Article.from_row(row) for row in await info.context.loaders[LinkedArticlesByCase].load(case_id)]
 
 
 @strawberry.type
@@ -172,10 +164,8 @@ class KnowledgeQuery:
     @strawberry.field(description="An article the viewer may read, by id.")
     async def article(self, info: Info, id: strawberry.ID) -> Article | None:
         actor = info.context.require_actor()
-        try:
-            return Article.from_row(await knowledge.load_article(actor, str(id)))
-        except DomainError:
-            return None
+        row = await hidden_as_none(knowledge.load_article(actor, str(id)))
+        return None if row is None else Article.from_row(row)
 
     @strawberry.field(description="Articles the viewer may read; with `filter.search`, ranked by relevance. "
                       "`first` is capped at 100.")
@@ -184,7 +174,7 @@ class KnowledgeQuery:
     ) -> ArticleConnection:
         actor = info.context.require_actor()
         flt = filter or ArticleFilterInput()
-        try:
+        with refusals_as_errors():
             page = await knowledge.search_articles(
                 actor=actor,
                 flt=knowledge.ArticleFilter(
@@ -195,8 +185,6 @@ class KnowledgeQuery:
                 after=after,
                 max_page=info.context.max_page_size,
             )
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         edges = [
             ArticleEdge(cursor=c, node=Article.from_row(a), relevance=s)
             for a, s, c in zip(page.articles, page.scores, page.cursors)
@@ -212,84 +200,72 @@ class KnowledgeQuery:
         )
 
 
-async def _article_payload(run: Callable[[], Awaitable[ArticleRow]]) -> ArticlePayload:
-    try:
-        return ArticlePayload(article=Article.from_row(await run()))
-    except DomainError as refusal:
-        return ArticlePayload(errors=user_errors(refusal))
-
-
-Service = Callable[[Callable[[ActionResult], Awaitable[None]] | None], Awaitable[ActionResult]]
-
-
-async def case_action_payload(info: Info, operation: str, input: CaseActionInput, run: Service) -> CasePayload:
-    try:
-        result = await run_idempotently(info, operation, input, run)
-    except DomainError as refusal:
-        return CasePayload(errors=user_errors(refusal))
-    return CasePayload(case=Case.from_record(result.case), event=CaseEvent.from_record(result.event))
+async def _article_payload(info: Info, call: Callable[[Actor], Awaitable[ArticleRow]]) -> ArticlePayload:
+    return await run_mutation(
+        info, refused=refused(ArticlePayload), call=call,
+        done=lambda row: ArticlePayload(article=Article.from_row(row)),
+    )
 
 
 @strawberry.type
 class KnowledgeMutation:
     @strawberry.mutation(description="Write a draft article (AGENT, MANAGER, ADMIN).")
     async def create_article(self, info: Info, input: CreateArticleInput) -> ArticlePayload:
-        actor = info.context.require_actor()
         draft = knowledge.ArticleDraft(
             title=input.title, body=input.body, case_type_code=input.case_type_code, keywords=input.keywords
         )
-        return await _article_payload(lambda: knowledge.create_article(actor=actor, draft=draft, now=info.context.clock()))
+        return await _article_payload(
+            info, lambda actor: knowledge.create_article(actor=actor, draft=draft, now=info.context.clock())
+        )
 
     @strawberry.mutation(description="Edit an article: agents their own drafts, managers and admins any article.")
     async def update_article(self, info: Info, input: UpdateArticleInput) -> ArticlePayload:
-        actor = info.context.require_actor()
         draft = knowledge.ArticleDraft(
             title=input.title, body=input.body, case_type_code=input.case_type_code,
             clear_case_type=input.clear_case_type, keywords=input.keywords,
         )
-        return await _article_payload(lambda: knowledge.update_article(
+        return await _article_payload(info, lambda actor: knowledge.update_article(
             actor=actor, article_id=str(input.article_id), draft=draft, expected_version=input.expected_version,
             now=info.context.clock(),
         ))
 
     @strawberry.mutation(description="Publish a draft: everyone can read it then (MANAGER, ADMIN).")
     async def publish_article(self, info: Info, input: PublishArticleInput) -> ArticlePayload:
-        actor = info.context.require_actor()
-        return await _article_payload(lambda: knowledge.publish_article(
+        return await _article_payload(info, lambda actor: knowledge.publish_article(
             actor=actor, article_id=str(input.article_id), expected_version=input.expected_version,
             now=info.context.clock(),
         ))
 
     @strawberry.mutation(description="Take a published article back to draft (MANAGER, ADMIN).")
     async def unpublish_article(self, info: Info, input: UnpublishArticleInput) -> ArticlePayload:
-        actor = info.context.require_actor()
-        return await _article_payload(lambda: knowledge.unpublish_article(
+        return await _article_payload(info, lambda actor: knowledge.unpublish_article(
             actor=actor, article_id=str(input.article_id), expected_version=input.expected_version,
             now=info.context.clock(),
         ))
 
     @strawberry.mutation(description="A draft article from a solved case's resolution (staff handling the case).")
     async def create_article_from_case(self, info: Info, input: CreateArticleFromCaseInput) -> ArticlePayload:
-        actor = info.context.require_actor()
-        return await _article_payload(lambda: knowledge.article_from_case(
+        return await _article_payload(info, lambda actor: knowledge.article_from_case(
             actor=actor, case_id=str(input.case_id), title=input.title, now=info.context.clock()
         ))
 
     @strawberry.mutation(description="Link a published article to a case (staff handling it); a LINK_ARTICLE event.")
     async def link_article(self, info: Info, input: LinkArticleInput) -> CasePayload:
-        actor = info.context.require_actor()
-        return await case_action_payload(info, "linkArticle", input, lambda on_success: knowledge.link_article(
-            actor=actor, case_id=str(input.case_id), article_id=str(input.article_id),
-            expected_version=input.expected_version, now=info.context.clock(), publisher=info.context.publisher,
-            on_success=on_success,
-        ))
+        change = partial(
+            knowledge.link_article,
+            case_id=str(input.case_id), article_id=str(input.article_id), expected_version=input.expected_version,
+        )
+        return await run_case_change(
+            info, "linkArticle", input, refused=refused(CasePayload), change=change, done=case_payload
+        )
 
     @strawberry.mutation(description="proposeSolution with code SOLVED and the article's text as resolution notes; "
                          "links the article. Same rules as proposeSolution.")
     async def resolve_with_article(self, info: Info, input: ResolveWithArticleInput) -> CasePayload:
-        actor = info.context.require_actor()
-        return await case_action_payload(info, "resolveWithArticle", input, lambda on_success: knowledge.resolve_with_article(
-            actor=actor, case_id=str(input.case_id), article_id=str(input.article_id),
-            expected_version=input.expected_version, now=info.context.clock(), publisher=info.context.publisher,
-            on_success=on_success,
-        ))
+        change = partial(
+            knowledge.resolve_with_article,
+            case_id=str(input.case_id), article_id=str(input.article_id), expected_version=input.expected_version,
+        )
+        return await run_case_change(
+            info, "resolveWithArticle", input, refused=refused(CasePayload), change=change, done=case_payload
+        )

@@ -10,6 +10,7 @@ from casegraph.domain.validation import id_number
 from casegraph.services.column_limits import max_value
 from casegraph.services.notifications import mark_read
 from models import Notification as NotificationRow
+from resolvers.loaders import VisibleCaseById
 from schema.context import Info
 from schema.types import Case
 
@@ -26,7 +27,7 @@ class Notification:
 
     @strawberry.field(description="The case, if the viewer may still see it.")
     async def case(self, info: Info) -> Case | None:
-        record = await info.context.loaders.visible_case_by_id.load(self._case_id)
+        record = await info.context.loaders[VisibleCaseById].load(self._case_id)
         return Case.from_record(record) if record is not None else None
 
     @classmethod

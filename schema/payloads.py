@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import strawberry
 
 from casegraph.domain.errors import DomainError
+from casegraph.services.case_changes import ActionResult
 from schema.types import AssignmentGroup, Case, CaseEvent, CaseTask, CaseType, GroupMember, User, UserError
+
+
+P = TypeVar("P")
 
 
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError(code=error.code, message=error.message, field=error.field)]
+
+
+def case_payload(result: ActionResult) -> CasePayload:
+    """The payload of a mutation that recorded one case event."""
+    return CasePayload(case=Case.from_record(result.case), event=CaseEvent.from_record(result.event))
+
+
+def refused(payload: Callable[..., P]) -> Callable[[DomainError], P]:
+    """How a payload type carries a refusal (the mutation runner's ``refused``)."""
+
+    def carry(error: DomainError) -> P:
+        return payload(errors=user_errors(error))
+
+    return carry
 
 
 @strawberry.type(description="The result of a case action.")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import strawberry
 
-from casegraph.domain.errors import DomainError
 from casegraph.persisted_queries.registry import register_persisted_query
+from resolvers.pipeline import run_mutation
 from schema.context import Info
-from schema.payloads import user_errors
+from schema.payloads import refused
 from schema.types import UserError
 
 
@@ -35,11 +35,13 @@ class PersistedQueriesMutation:
         "Under the allow-list this mutation must itself be registered: bootstrap with the command line."
     )
     async def register_persisted_query(self, info: Info, input: RegisterPersistedQueryInput) -> PersistedQueryPayload:
-        try:
-            registration = await register_persisted_query(
-                actor=info.context.require_actor(), document=input.document, name=input.name, now=info.context.clock()
-            )
-        except DomainError as refusal:
-            return PersistedQueryPayload(errors=user_errors(refusal))
-        row = registration.row
-        return PersistedQueryPayload(sha256=row.sha256, name=row.name, created=registration.created)
+        return await run_mutation(
+            info,
+            refused=refused(PersistedQueryPayload),
+            call=lambda actor: register_persisted_query(
+                actor=actor, document=input.document, name=input.name, now=info.context.clock()
+            ),
+            done=lambda registration: PersistedQueryPayload(
+                sha256=registration.row.sha256, name=registration.row.name, created=registration.created
+            ),
+        )

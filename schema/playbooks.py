@@ -3,28 +3,26 @@ and ticking steps off (`completeStep` / `reopenStep`, each a recorded COMPLETE_S
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
-from casegraph.domain.errors import DomainError
 from casegraph.domain.playbooks import PLAYBOOK_STAGES, StepDefinition
 from casegraph.services import playbooks
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.playbook_steps import StepRequest, mark_step
 from casegraph.services.records import CaseRecord
 from models import CaseStep as CaseStepRow
-from models import CaseType as CaseTypeRow
-from models import Playbook as PlaybookRow
 from models import PlaybookStep as PlaybookStepRow
-from resolvers.case_actions import _run as run_idempotently
+from resolvers.feature_loaders import PlaybookByCaseType, StepsByCase
+from resolvers.loaders import UserById
+from resolvers.pipeline import run_case_change, run_mutation
 from schema.context import Info
 from schema.enums import CaseStage
 from schema.inputs import EXPECTED_VERSION, IDEMPOTENCY_KEY
-from schema.payloads import CaseTypePayload, user_errors
+from schema.payloads import CaseTypePayload, refused
 from schema.types import Case, CaseEvent, CaseType, User, UserError
 
 
@@ -59,7 +57,7 @@ class CaseStep:
     async def done_by(self, info: Info) -> User | None:
         if self._done_by_id is None:
             return None
-        row = await info.context.loaders.user_by_id.load(self._done_by_id)
+        row = await info.context.loaders[UserById].load(self._done_by_id)
         return User.from_row(row) if row is not None else None
 
     @classmethod
@@ -93,32 +91,14 @@ def _progress(steps: Sequence[CaseStep]) -> tuple[int, int, int]:
     return len(steps), sum(s.done for s in steps), sum(1 for s in steps if s.required and not s.done)
 
 
-def _steps_loader(info: Info) -> DataLoader[str, list[CaseStepRow]]:
-    async def load(keys: Sequence[str]) -> list[list[CaseStepRow]]:
-        grouped: dict[str, list[CaseStepRow]] = defaultdict(list)
-        for row in await CaseStepRow.filter(case_id__in=list(set(keys))).order_by("position", "id"):
-            grouped[str(row.case_id)].append(row)
-        return [grouped.get(key, []) for key in keys]
-
-    return info.context.loaders.loader("playbooks.steps_by_case", lambda: DataLoader(load))
-
-
-def _playbook_loader(info: Info) -> DataLoader[int, PlaybookRow | None]:
-    async def load(keys: Sequence[int]) -> list[PlaybookRow | None]:
-        rows = {row.case_type_id: row for row in await PlaybookRow.filter(case_type_id__in=list(set(keys)))}
-        return [rows.get(key) for key in keys]
-
-    return info.context.loaders.loader("playbooks.by_case_type", lambda: DataLoader(load))
-
-
 async def case_playbook(info: Info, record: CaseRecord) -> CasePlaybook | None:
     """``Case.playbook``: staff only; null when the case got no checklist."""
     if not info.context.sees_internal:
         return None
-    rows = await _steps_loader(info).load(record.id)
+    rows = await info.context.loaders[StepsByCase].load(record.id)
     if not rows:
         return None
-    definition = await _playbook_loader(info).load(record.case_type_id) if record.case_type_id else None
+    definition = await info.context.loaders[PlaybookByCaseType].load(record.case_type_id) if record.case_type_id else None
     steps = [CaseStep.from_row(row) for row in rows]
     stages = []
     for stage in PLAYBOOK_STAGES[record.workflow]:
@@ -140,7 +120,7 @@ async def case_type_playbook(info: Info, case_type_id: int) -> Playbook | None:
     """``CaseType.playbook``: the definition; staff only, like each case's checklist."""
     if not info.context.sees_internal:
         return None
-    row = await _playbook_loader(info).load(case_type_id)
+    row = await info.context.loaders[PlaybookByCaseType].load(case_type_id)
     if row is None:
         return None
     steps = await PlaybookStepRow.filter(playbook_id=row.id)
@@ -191,22 +171,17 @@ class CaseStepPayload:
 
 
 async def _mark(info: Info, operation: str, input: CompleteStepInput | ReopenStepInput, done: bool) -> CaseStepPayload:
-    actor = info.context.require_actor()
     request = StepRequest(step_id=str(input.step_id), done=done, expected_version=input.expected_version)
 
-    async def run(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
-        return await mark_step(
-            actor=actor, request=request, now=info.context.clock(), publisher=info.context.publisher,
-            on_success=on_success,
+    async def payload(result: ActionResult) -> CaseStepPayload:
+        row = await CaseStepRow.get(id=result.extra["step_id"])
+        return CaseStepPayload(
+            step=CaseStep.from_row(row), case=Case.from_record(result.case), event=CaseEvent.from_record(result.event)
         )
 
-    try:
-        result = await run_idempotently(info, operation, input, run)
-    except DomainError as refusal:
-        return CaseStepPayload(errors=user_errors(refusal))
-    row = await CaseStepRow.get(id=result.extra["step_id"])
-    return CaseStepPayload(
-        step=CaseStep.from_row(row), case=Case.from_record(result.case), event=CaseEvent.from_record(result.event)
+    return await run_case_change(
+        info, operation, input, refused=refused(CaseStepPayload), change=partial(mark_step, request=request),
+        done=payload,
     )
 
 
@@ -214,17 +189,16 @@ async def _mark(info: Info, operation: str, input: CompleteStepInput | ReopenSte
 class PlaybookMutation:
     @strawberry.mutation(description="Replace a case type's playbook (ADMIN).")
     async def set_playbook(self, info: Info, input: SetPlaybookInput) -> CaseTypePayload:
-        try:
-            row: CaseTypeRow = await playbooks.set_playbook(
-                actor=info.context.require_actor(),
-                case_type_code=input.case_type_code,
-                enforce_required_steps=input.enforce_required_steps,
-                steps=[StepDefinition(stage=s.stage, title=s.title, required=s.required) for s in input.steps],
-                now=info.context.clock(),
-            )
-        except DomainError as refusal:
-            return CaseTypePayload(errors=user_errors(refusal))
-        return CaseTypePayload(case_type=CaseType.from_row(row))
+        steps = [StepDefinition(stage=s.stage, title=s.title, required=s.required) for s in input.steps]
+        return await run_mutation(
+            info,
+            refused=refused(CaseTypePayload),
+            call=lambda actor: playbooks.set_playbook(
+                actor=actor, case_type_code=input.case_type_code,
+                enforce_required_steps=input.enforce_required_steps, steps=steps, now=info.context.clock(),
+            ),
+            done=lambda row: CaseTypePayload(case_type=CaseType.from_row(row)),
+        )
 
     @strawberry.mutation(description="Tick a playbook step off: the case's assigned agent or a manager of its group.")
     async def complete_step(self, info: Info, input: CompleteStepInput) -> CaseStepPayload:

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 import strawberry
 from graphql import GraphQLError
 
-from casegraph.domain.errors import DomainError
 from casegraph.domain.relations import Actor
 from casegraph.events.feed import check_case_visible
 from casegraph.events.live import LiveEvents
 from casegraph.events.presence import Viewer, present
 from casegraph.fanout.registration import PresenceSpec, live_registration
 from resolvers.loaders import Loaders
-from schema.context import Info, query_error
+from resolvers.pipeline import refusals_as_errors
+from schema.context import Info
 from schema.types import User, _user
 
 
@@ -58,10 +58,8 @@ class PresenceSubscription:
     ) -> AsyncGenerator[list[CaseViewer], None]:
         actor = info.context.require_actor()
         live = _live(info)
-        try:
+        with refusals_as_errors():
             await check_case_visible(actor, str(case_id))
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         registration = live_registration()
         if registration is not None:
             # Over a WebSocket: one stream per case serves all its viewers here (casegraph/fanout/streams.py).
@@ -93,9 +91,7 @@ class PresenceMutation:
     async def set_editing(self, info: Info, case_id: strawberry.ID, editing: bool) -> bool:
         actor = info.context.require_actor()
         live = _live(info)
-        try:
+        with refusals_as_errors():
             await check_case_visible(actor, str(case_id))
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         await live.announce({"op": "editing", "case": str(case_id), "user": actor.user_id, "editing": editing})
         return True

@@ -12,7 +12,6 @@ from datetime import datetime
 
 import strawberry
 
-from casegraph.domain.errors import DomainError
 from casegraph.services import partners, referral_outcomes, referrals, referrals_inbound
 from casegraph.services.referral_outbox import ReferralOutcome as OutcomeModel
 from casegraph.services.case_changes import ActionResult
@@ -23,8 +22,9 @@ from models import PartnerAgency as PartnerRow
 from models import Referral as ReferralRow
 from models import ReferralDirection as DirectionModel
 from models import ReferralStatus as StatusModel
-from schema.context import Info, query_error
-from schema.payloads import user_errors
+from resolvers.pipeline import refusals_as_errors, run_mutation
+from schema.context import Info
+from schema.payloads import refused
 from schema.types import Case, CaseEvent, UserError
 
 ReferralStatus = strawberry.enum(StatusModel, name="ReferralStatus", description=(
@@ -226,18 +226,14 @@ class ReferralPartner:
 class ReferralQuery:
     @strawberry.field(description="Active partner agencies a case can be referred to (staff).")
     async def referral_partners(self, info: Info) -> list[ReferralPartner]:
-        try:
+        with refusals_as_errors():
             rows = await partners.referral_partners(actor=info.context.require_actor())
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         return [ReferralPartner(code=row.code, name=row.name) for row in rows]
 
     @strawberry.field(description="Partner agencies with their configuration (ADMIN).")
     async def partner_agencies(self, info: Info) -> list[PartnerAgency]:
-        try:
+        with refusals_as_errors():
             rows = await partners.list_partners(actor=info.context.require_actor())
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         return [await PartnerAgency.from_row(row) for row in rows]
 
 
@@ -245,130 +241,154 @@ class ReferralQuery:
 class ReferralMutation:
     @strawberry.mutation(description="Register a partner agency (ADMIN).")
     async def create_partner_agency(self, info: Info, input: CreatePartnerAgencyInput) -> PartnerAgencyPayload:
-        try:
-            created = await partners.create_partner(
-                actor=info.context.require_actor(), code=input.code, name=input.name, graphql_url=input.graphql_url,
+        async def payload(created: partners.CreatedPartner) -> PartnerAgencyPayload:
+            return PartnerAgencyPayload(partner=await PartnerAgency.from_row(created.partner),
+                                        shared_secret=created.shared_secret)
+
+        return await run_mutation(
+            info,
+            refused=refused(PartnerAgencyPayload),
+            call=lambda actor: partners.create_partner(
+                actor=actor, code=input.code, name=input.name, graphql_url=input.graphql_url,
                 shared_secret=input.shared_secret, receive_case_type_code=input.receive_case_type_code,
                 allow_private=info.context.webhooks_may_target_private, now=info.context.clock(),
-            )
-        except DomainError as refusal:
-            return PartnerAgencyPayload(errors=user_errors(refusal))
-        return PartnerAgencyPayload(partner=await PartnerAgency.from_row(created.partner),
-                                    shared_secret=created.shared_secret)
+            ),
+            done=payload,
+        )
 
     @strawberry.mutation(description="Change a partner agency, rotate its secret or pause it (ADMIN).")
     async def update_partner_agency(self, info: Info, input: UpdatePartnerAgencyInput) -> PartnerAgencyPayload:
-        try:
-            row = await partners.update_partner(
-                actor=info.context.require_actor(), code=input.code, name=input.name, graphql_url=input.graphql_url,
+        async def payload(row: PartnerRow) -> PartnerAgencyPayload:
+            return PartnerAgencyPayload(partner=await PartnerAgency.from_row(row))
+
+        return await run_mutation(
+            info,
+            refused=refused(PartnerAgencyPayload),
+            call=lambda actor: partners.update_partner(
+                actor=actor, code=input.code, name=input.name, graphql_url=input.graphql_url,
                 shared_secret=input.shared_secret, receive_case_type_code=input.receive_case_type_code,
                 active=input.active, allow_private=info.context.webhooks_may_target_private, now=info.context.clock(),
-            )
-        except DomainError as refusal:
-            return PartnerAgencyPayload(errors=user_errors(refusal))
-        return PartnerAgencyPayload(partner=await PartnerAgency.from_row(row))
+            ),
+            done=payload,
+        )
 
     @strawberry.mutation(description="Refer the case, or one open task of it, to a partner agency (the case's agent or a manager).")
     async def refer_case(self, info: Info, input: ReferCaseInput) -> ReferralPayload:
-        try:
-            result = await referrals.refer_case(
-                actor=info.context.require_actor(), case_id=str(input.case_id), partner_code=input.partner_code,
+        async def payload(result: referrals.ReferralResult) -> ReferralPayload:
+            return ReferralPayload(
+                referral=await referral_of(result.referral), case=Case.from_record(result.case),
+                event=CaseEvent.from_record(result.event, case=result.case) if result.event else None,
+            )
+
+        return await run_mutation(
+            info,
+            refused=refused(ReferralPayload),
+            call=lambda actor: referrals.refer_case(
+                actor=actor, case_id=str(input.case_id), partner_code=input.partner_code,
                 task_id=str(input.task_id) if input.task_id is not None else None, note=input.note,
                 expected_version=input.expected_version, now=info.context.clock(), publisher=info.context.publisher,
-            )
-        except DomainError as refusal:
-            return ReferralPayload(errors=user_errors(refusal))
-        return ReferralPayload(referral=await referral_of(result.referral), case=Case.from_record(result.case),
-                               event=CaseEvent.from_record(result.event, case=result.case) if result.event else None)
+            ),
+            done=payload,
+        )
 
     @strawberry.mutation(description="Send a FAILED referral again.")
     async def retry_referral(self, info: Info, id: strawberry.ID) -> ReferralPayload:
-        try:
-            row = await referrals.retry_referral(actor=info.context.require_actor(), referral_id=str(id),
-                                                 now=info.context.clock())
-        except DomainError as refusal:
-            return ReferralPayload(errors=user_errors(refusal))
-        return ReferralPayload(referral=await referral_of(row))
+        async def payload(row: ReferralRow) -> ReferralPayload:
+            return ReferralPayload(referral=await referral_of(row))
+
+        return await run_mutation(
+            info,
+            refused=refused(ReferralPayload),
+            call=lambda actor: referrals.retry_referral(actor=actor, referral_id=str(id), now=info.context.clock()),
+            done=payload,
+        )
 
     @strawberry.mutation(description="Take on a case a partner referred to us (agents of its group).")
     async def accept_referral(self, info: Info, input: DecideReferralInput) -> ReferralPayload:
-        try:
-            result = await referrals_inbound.accept_referral(
-                actor=info.context.require_actor(), case_id=str(input.case_id), expected_version=input.expected_version,
+        return await run_mutation(
+            info,
+            refused=refused(ReferralPayload),
+            call=lambda actor: referrals_inbound.accept_referral(
+                actor=actor, case_id=str(input.case_id), expected_version=input.expected_version,
                 now=info.context.clock(), publisher=info.context.publisher,
-            )
-        except DomainError as refusal:
-            return ReferralPayload(errors=user_errors(refusal))
-        return await _decided(result.case.id, result)
+            ),
+            done=_decided,
+        )
 
     @strawberry.mutation(description="Decline a case a partner referred to us, with a reason: it is cancelled here.")
     async def reject_referral(self, info: Info, input: DecideReferralInput) -> ReferralPayload:
-        try:
-            result = await referrals_inbound.reject_referral(
-                actor=info.context.require_actor(), case_id=str(input.case_id), reason=input.reason,
+        return await run_mutation(
+            info,
+            refused=refused(ReferralPayload),
+            call=lambda actor: referrals_inbound.reject_referral(
+                actor=actor, case_id=str(input.case_id), reason=input.reason,
                 expected_version=input.expected_version, now=info.context.clock(), publisher=info.context.publisher,
-            )
-        except DomainError as refusal:
-            return ReferralPayload(errors=user_errors(refusal))
-        return await _decided(result.case.id, result)
+            ),
+            done=_decided,
+        )
 
     @strawberry.mutation(description="A partner agency's casegraph delivers a referral (partner service token). Idempotent.")
     async def receive_referral(self, info: Info, input: ReceiveReferralInput) -> ReceiveReferralPayload:
-        try:
-            received = await referrals_inbound.receive_referral(
-                actor=info.context.require_actor(),
-                message=IncomingReferral(
-                    referral_id=input.referral_id, case_id=input.case_id, case_number=input.case_number,
-                    title=input.title, description=input.description, case_type_code=input.case_type_code,
-                    impact=input.impact, urgency=input.urgency, task_title=input.task_title, note=input.note,
-                    referred_by=input.referred_by,
-                ),
-                now=info.context.clock(), publisher=info.context.publisher,
-            )
-        except DomainError as refusal:
-            return ReceiveReferralPayload(errors=user_errors(refusal))
-        row = received.referral
-        return ReceiveReferralPayload(referral=ReceivedReferral(
-            referral_id=strawberry.ID(input.referral_id), case_id=strawberry.ID(str(row.case_id)),
-            case_number=received.case_number, status=row.status, created=received.created,
-        ))
+        message = IncomingReferral(
+            referral_id=input.referral_id, case_id=input.case_id, case_number=input.case_number,
+            title=input.title, description=input.description, case_type_code=input.case_type_code,
+            impact=input.impact, urgency=input.urgency, task_title=input.task_title, note=input.note,
+            referred_by=input.referred_by,
+        )
+
+        def payload(received: referrals_inbound.Received) -> ReceiveReferralPayload:
+            row = received.referral
+            return ReceiveReferralPayload(referral=ReceivedReferral(
+                referral_id=strawberry.ID(input.referral_id), case_id=strawberry.ID(str(row.case_id)),
+                case_number=received.case_number, status=row.status, created=received.created,
+            ))
+
+        return await run_mutation(
+            info,
+            refused=refused(ReceiveReferralPayload),
+            call=lambda actor: referrals_inbound.receive_referral(
+                actor=actor, message=message, now=info.context.clock(), publisher=info.context.publisher,
+            ),
+            done=payload,
+        )
 
     @strawberry.mutation(description="A partner agency's casegraph reports a change of the case it received. Idempotent.")
     async def record_referral_update(self, info: Info, input: ReferralUpdateInput) -> ReferralUpdatePayload:
-        try:
-            _, applied = await referrals.record_update(
-                actor=info.context.require_actor(),
-                update=PartnerUpdate(
-                    referral_id=input.referral_id, sequence=input.sequence, status=input.status,
-                    case_id=input.case_id, case_number=input.case_number, stage=input.stage,
-                    case_status=input.case_status, resolution_code=input.resolution_code,
-                    resolution_notes=input.resolution_notes, reason=input.reason, occurred_at=input.occurred_at,
-                ),
-                now=info.context.clock(), publisher=info.context.publisher,
-            )
-        except DomainError as refusal:
-            return ReferralUpdatePayload(errors=user_errors(refusal))
-        return ReferralUpdatePayload(applied=applied)
+        update = PartnerUpdate(
+            referral_id=input.referral_id, sequence=input.sequence, status=input.status,
+            case_id=input.case_id, case_number=input.case_number, stage=input.stage,
+            case_status=input.case_status, resolution_code=input.resolution_code,
+            resolution_notes=input.resolution_notes, reason=input.reason, occurred_at=input.occurred_at,
+        )
+        return await run_mutation(
+            info,
+            refused=refused(ReferralUpdatePayload),
+            call=lambda actor: referrals.record_update(
+                actor=actor, update=update, now=info.context.clock(), publisher=info.context.publisher,
+            ),
+            done=lambda recorded: ReferralUpdatePayload(applied=recorded[1]),
+        )
 
     @strawberry.mutation(description=(
         "The referring agency's casegraph reports how its case ended (partner service token): the case it "
         "referred here closes with it, or reopens when its requester rejected the solution. Idempotent."))
     async def record_referral_outcome(self, info: Info, input: ReferralOutcomeInput) -> ReferralUpdatePayload:
-        try:
-            applied = await referral_outcomes.record_outcome(
-                actor=info.context.require_actor(),
+        return await run_mutation(
+            info,
+            refused=refused(ReferralUpdatePayload),
+            call=lambda actor: referral_outcomes.record_outcome(
+                actor=actor,
                 message=referral_outcomes.OutcomeMessage(
                     referral_id=input.referral_id, sequence=input.sequence, outcome=input.outcome, reason=input.reason,
                 ),
                 now=info.context.clock(), publisher=info.context.publisher,
-            )
-        except DomainError as refusal:
-            return ReferralUpdatePayload(errors=user_errors(refusal))
-        return ReferralUpdatePayload(applied=applied)
+            ),
+            done=lambda applied: ReferralUpdatePayload(applied=applied),
+        )
 
 
-async def _decided(case_id: str, result: ActionResult) -> ReferralPayload:
-    row = await ReferralRow.filter(case_id=case_id, direction=DirectionModel.INBOUND).first()
+async def _decided(result: ActionResult) -> ReferralPayload:
+    row = await ReferralRow.filter(case_id=result.case.id, direction=DirectionModel.INBOUND).first()
     return ReferralPayload(
         referral=await referral_of(row) if row else None, case=Case.from_record(result.case),
         event=CaseEvent.from_record(result.event, case=result.case),

@@ -3,33 +3,29 @@ timers (`Case.slaTimers`), and excluding a case from auto-close (`setAutoCloseEx
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from casegraph.domain.business_hours import CalendarError, Weekday, WeeklyCalendar, build_calendar
 from casegraph.domain.enums import CaseStage as DomainStage
-from casegraph.domain.enums import Workflow
-from casegraph.domain.errors import DomainError, validation_failed
+from casegraph.domain.errors import validation_failed
 from casegraph.domain.sla import DWELL_STAGES, Phase, TimerKind
 from casegraph.services import sla_config
 from casegraph.services.auto_close import set_auto_close_excluded
-from casegraph.services.case_changes import ActionResult
 from casegraph.services.records import CaseRecord
-from casegraph.services.sla_config import DWELL_COLUMNS, CaseTypeSla, SettingsView, calendar_input_error
+from casegraph.services.sla_config import DWELL_COLUMNS, SettingsView, calendar_input_error
 from casegraph.services.timer_rows import timer_of
-from models import CaseTimer as CaseTimerRow
 from models import SlaPolicy as SlaPolicyRow
-from resolvers.case_actions import _run
-from schema.context import Info, query_error
+from resolvers.feature_loaders import SlaConfigByCaseType, TimersByCase
+from resolvers.pipeline import refusals_as_errors, run_case_change, run_mutation
+from schema.context import Info
 from schema.enums import CaseStage
 from schema.inputs import CASE_ID, EXPECTED_VERSION, IDEMPOTENCY_KEY
-from schema.payloads import CasePayload, user_errors
-from schema.types import Case, CaseEvent, UserError
+from schema.payloads import CasePayload, case_payload, refused
+from schema.types import Case, UserError
 
 strawberry.enum(TimerKind, name="SlaTimerKind", description="RESPONSE: submitted → first OPEN; RESOLUTION: submitted → RESOLVED.")
 strawberry.enum(Phase, name="SlaTimerPhase", description="Whether an SLA timer is counting.")
@@ -225,18 +221,14 @@ def _settings_changes(input: SetSlaSettingsInput) -> dict[str, Any]:
 class SlaQuery:
     @strawberry.field(description="SLA targets per case type and priority (staff and ADMIN).")
     async def sla_policies(self, info: Info, case_type_code: str | None = None) -> list[SlaPolicy]:
-        try:
+        with refusals_as_errors():
             found = await sla_config.sla_policies(actor=info.context.require_actor(), case_type_code=case_type_code)
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         return [SlaPolicy.from_row(row, code) for row, code in found]
 
     @strawberry.field(description="A case type's alert settings and business hours (staff and ADMIN).")
     async def sla_settings(self, info: Info, case_type_code: str) -> SlaSettings:
-        try:
+        with refusals_as_errors():
             view = await sla_config.sla_settings(actor=info.context.require_actor(), case_type_code=case_type_code)
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         return SlaSettings.from_view(view)
 
 
@@ -244,82 +236,59 @@ class SlaQuery:
 class SlaMutation:
     @strawberry.mutation(description="Set (or, with both targets null, remove) the SLA targets of a case type and priority (ADMIN).")
     async def set_sla_policy(self, info: Info, input: SetSlaPolicyInput) -> SlaPolicyPayload:
-        try:
-            policy = await sla_config.set_sla_policy(
-                actor=info.context.require_actor(),
+        def payload(policy: SlaPolicyRow | None) -> SlaPolicyPayload:
+            if policy is None:
+                return SlaPolicyPayload()
+            return SlaPolicyPayload(policy=SlaPolicy.from_row(policy, input.case_type_code.strip()))
+
+        return await run_mutation(
+            info,
+            refused=refused(SlaPolicyPayload),
+            call=lambda actor: sla_config.set_sla_policy(
+                actor=actor,
                 case_type_code=input.case_type_code,
                 priority=input.priority,
                 response_minutes=input.response_minutes,
                 resolution_minutes=input.resolution_minutes,
                 now=info.context.clock(),
-            )
-        except DomainError as refusal:
-            return SlaPolicyPayload(errors=user_errors(refusal))
-        if policy is None:
-            return SlaPolicyPayload()
-        return SlaPolicyPayload(policy=SlaPolicy.from_row(policy, input.case_type_code.strip()))
+            ),
+            done=payload,
+        )
 
     @strawberry.mutation(description="Stage dwell, unanswered-comment and auto-close settings and business hours of a case type (ADMIN).")
     async def set_sla_settings(self, info: Info, input: SetSlaSettingsInput) -> SlaSettingsPayload:
-        try:
-            view = await sla_config.set_sla_settings(
-                actor=info.context.require_actor(),
+        return await run_mutation(
+            info,
+            refused=refused(SlaSettingsPayload),
+            call=lambda actor: sla_config.set_sla_settings(
+                actor=actor,
                 case_type_code=input.case_type_code,
                 changes=_settings_changes(input),
                 now=info.context.clock(),
-            )
-        except DomainError as refusal:
-            return SlaSettingsPayload(errors=user_errors(refusal))
-        return SlaSettingsPayload(settings=SlaSettings.from_view(view))
+            ),
+            done=lambda view: SlaSettingsPayload(settings=SlaSettings.from_view(view)),
+        )
 
     @strawberry.mutation(description="Exclude a case from auto-close, or include it again (the assigned agent or a manager).")
     async def set_auto_close_excluded(self, info: Info, input: SetAutoCloseExcludedInput) -> CasePayload:
-        actor = info.context.require_actor()
-
-        async def run(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
-            return await set_auto_close_excluded(
-                actor=actor,
-                case_id=str(input.case_id),
-                excluded=input.excluded,
-                expected_version=input.expected_version,
-                now=info.context.clock(),
-                publisher=info.context.publisher,
-                on_success=on_success,
-            )
-
-        try:
-            result = await _run(info, "setAutoCloseExcluded", input, run)
-        except DomainError as refusal:
-            return CasePayload(errors=user_errors(refusal))
-        return CasePayload(case=Case.from_record(result.case), event=CaseEvent.from_record(result.event))
+        change = partial(
+            set_auto_close_excluded,
+            case_id=str(input.case_id), excluded=input.excluded, expected_version=input.expected_version,
+        )
+        return await run_case_change(
+            info, "setAutoCloseExcluded", input, refused=refused(CasePayload), change=change, done=case_payload
+        )
 
 
 # --- Case.slaTimers ---------------------------------------------------------------------------
 
 
-def _timers_loader(info: Info) -> DataLoader[str, list[CaseTimerRow]]:
-    async def load(keys: Sequence[str]) -> list[list[CaseTimerRow]]:
-        grouped: dict[str, list[CaseTimerRow]] = defaultdict(list)
-        for row in await CaseTimerRow.filter(case_id__in=list(set(keys))).order_by("kind"):
-            grouped[str(row.case_id)].append(row)
-        return [grouped.get(key, []) for key in keys]
-
-    return info.context.loaders.loader("sla.timers_by_case", lambda: DataLoader(load))
-
-
-def _config_loader(info: Info) -> DataLoader[tuple[int | None, str], CaseTypeSla]:
-    async def load(keys: Sequence[tuple[int | None, str]]) -> list[CaseTypeSla]:
-        return [await sla_config.case_type_sla(type_id, Workflow(workflow)) for type_id, workflow in keys]
-
-    return info.context.loaders.loader("sla.config_by_case_type", lambda: DataLoader(load))
-
-
 async def case_sla_timers(info: Info, record: CaseRecord) -> list[SlaTimer]:
     """``Case.slaTimers``: RESPONSE then RESOLUTION; empty when no policy covered the case."""
-    rows = await _timers_loader(info).load(record.id)
+    rows = await info.context.loaders[TimersByCase].load(record.id)
     if not rows:
         return []
-    config = await _config_loader(info).load((record.case_type_id, record.workflow.value))
+    config = await info.context.loaders[SlaConfigByCaseType].load((record.case_type_id, record.workflow.value))
     now = info.context.clock()
     timers = []
     for row in sorted(rows, key=lambda r: list(TimerKind).index(r.kind)):

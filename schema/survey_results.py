@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import strawberry
 from tortoise.queryset import QuerySet
 
-from casegraph.domain.errors import DomainError
 from casegraph.services import survey_results as results
 from models import Survey as SurveyRow
-from schema.context import Info, query_error
+from resolvers.loaders import CaseTypeById, VisibleCaseById
+from resolvers.pipeline import refusals_as_errors
+from schema.context import Info
 from schema.types import Case, CaseType, PageInfo, User, _user
 
 
@@ -39,7 +40,7 @@ class SurveyResult:
 
     @strawberry.field(description="The case, if the viewer may see it.")
     async def case(self, info: Info) -> Case | None:
-        record = await info.context.loaders.visible_case_by_id.load(self._case_id)
+        record = await info.context.loaders[VisibleCaseById].load(self._case_id)
         return Case.from_record(record) if record is not None else None
 
     @classmethod
@@ -80,7 +81,7 @@ class CaseTypeSurveyStats:
     async def case_type(self, info: Info) -> CaseType | None:
         if self._case_type_id is None:
             return None
-        row = await info.context.loaders.case_type_by_id.load(self._case_type_id)
+        row = await info.context.loaders[CaseTypeById].load(self._case_type_id)
         return CaseType.from_row(row) if row is not None else None
 
 
@@ -107,12 +108,10 @@ class SurveyResults:
 
     @strawberry.field(description="The surveys themselves, newest first; `first` is capped at 100.")
     async def surveys(self, info: Info, first: int | None = None, after: str | None = None) -> SurveyResultConnection:
-        try:
+        with refusals_as_errors():
             page = await results.survey_page(
                 self._query, first=first, after=after, max_page=info.context.max_page_size
             )
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         return SurveyResultConnection(
             edges=[SurveyResultEdge(cursor=c, node=SurveyResult.from_row(s)) for s, c in zip(page.surveys, page.cursors)],
             page_info=PageInfo(
@@ -134,7 +133,7 @@ class SurveyResultsQuery:
     async def survey_results(self, info: Info, filter: SurveyResultsFilter | None = None) -> SurveyResults:
         actor = info.context.require_actor()
         flt = filter or SurveyResultsFilter()
-        try:
+        with refusals_as_errors():
             query = await results.scoped_surveys(
                 actor=actor,
                 flt=results.SurveyFilter(
@@ -145,8 +144,6 @@ class SurveyResultsQuery:
                     submitted_to=_utc(flt.to),
                 ),
             )
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         counts = await results.distribution(query)
         stats = results.totals(counts)
         return SurveyResults(

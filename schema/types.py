@@ -26,6 +26,7 @@ from models import ReferralStatus as ReferralStatusRow
 from models import Survey as SurveyRow
 from models import User as UserRow
 from models import WorkNote as WorkNoteRow
+from resolvers.loaders import CaseTypeById, CommentsByCase, GroupById, InboundReferralStatusByCase, MembersByGroup, OpenStepCountByCase, OpenTaskCountByCase, SurveyByCase, TasksByCase, UserById, VisibleCaseById, WorkNotesByCase
 from schema.context import Info
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class User:
 async def _user(info: Info, user_id: str | None) -> User | None:
     if user_id is None:
         return None
-    row = await info.context.loaders.user_by_id.load(user_id)
+    row = await info.context.loaders[UserById].load(user_id)
     return User.from_row(row) if row is not None else None
 
 
@@ -124,7 +125,7 @@ class AssignmentGroup:
     async def members(self, info: Info) -> list[GroupMember]:
         if not info.context.sees_internal:
             return []
-        rows: list[MembershipRow] = await info.context.loaders.members_by_group.load(self._pk)
+        rows: list[MembershipRow] = await info.context.loaders[MembersByGroup].load(self._pk)
         return [GroupMember(is_manager=row.is_manager, _user_id=row.user_id) for row in rows]
 
     @classmethod
@@ -140,7 +141,7 @@ class AssignmentGroup:
 async def _group(info: Info, group_id: int | None) -> AssignmentGroup | None:
     if group_id is None:
         return None
-    row = await info.context.loaders.group_by_id.load(group_id)
+    row = await info.context.loaders[GroupById].load(group_id)
     return AssignmentGroup.from_row(row) if row is not None else None
 
 
@@ -212,7 +213,7 @@ class CaseTask:
 
     @strawberry.field(description="The case this task belongs to.")
     async def case(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
-        record = await info.context.loaders.visible_case_by_id.load(self._case_id)
+        record = await info.context.loaders[VisibleCaseById].load(self._case_id)
         return Case.from_record(record) if record is not None else None
 
     @classmethod
@@ -286,7 +287,7 @@ class CaseEvent:
 
     @strawberry.field
     async def case(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
-        record = self._case or await info.context.loaders.visible_case_by_id.load(self._case_id)
+        record = self._case or await info.context.loaders[VisibleCaseById].load(self._case_id)
         return Case.from_record(record) if record is not None else None
 
     @strawberry.field(description="Who acted; null for the system (timers, automation).")
@@ -414,7 +415,7 @@ class Case:
     async def case_type(self, info: Info) -> CaseType | None:
         if self._record.case_type_id is None:
             return None
-        row = await info.context.loaders.case_type_by_id.load(self._record.case_type_id)
+        row = await info.context.loaders[CaseTypeById].load(self._record.case_type_id)
         return CaseType.from_row(row) if row is not None else None
 
     @strawberry.field
@@ -467,17 +468,17 @@ class Case:
         record = self._record
         open_tasks = 0
         if record.status in (lifecycle.PROCESS_WORK[1], lifecycle.PROCESS_ASSIGNMENT[1]):
-            open_tasks = await info.context.loaders.open_task_count_by_case.load(record.id)
+            open_tasks = await info.context.loaders[OpenTaskCountByCase].load(record.id)
         survey_submitted = False
         if record.solution_accepted:
-            survey_submitted = await info.context.loaders.survey_by_case.load(record.id) is not None
+            survey_submitted = await info.context.loaders[SurveyByCase].load(record.id) is not None
         relations = relations_of(actor, record.parties())
         open_steps = 0
         if relations & desk_actions.STEP_KEEPERS and not lifecycle.is_terminal(record.status):
-            open_steps = await info.context.loaders.open_step_count(record.id)
+            open_steps = await info.context.loaders[OpenStepCountByCase].load(record.id)
         referral = None
         if record.channel is Channel.PARTNER and relations & desk_actions.REFERRAL_ACCEPTERS:
-            referral = await info.context.loaders.inbound_referral_status(record.id)
+            referral = await info.context.loaders[InboundReferralStatusByCase].load(record.id)
         return await refined_available_actions(
             loaders=info.context.loaders,
             record=record,
@@ -521,24 +522,24 @@ class Case:
 
     @strawberry.field(description="Case tasks (work-order lines), oldest first.")
     async def tasks(self, info: Info) -> list[CaseTask]:
-        rows = await info.context.loaders.tasks_by_case.load(self._record.id)
+        rows = await info.context.loaders[TasksByCase].load(self._record.id)
         return [CaseTask.from_row(row) for row in rows]
 
     @strawberry.field(description="The satisfaction survey, once submitted.")
     async def survey(self, info: Info) -> Survey | None:
-        row = await info.context.loaders.survey_by_case.load(self._record.id)
+        row = await info.context.loaders[SurveyByCase].load(self._record.id)
         return Survey.from_row(row) if row is not None else None
 
     @strawberry.field(description="Public comments, oldest first.")
     async def comments(self, info: Info) -> list[Note]:
-        rows = await info.context.loaders.comments_by_case.load(self._record.id)
+        rows = await info.context.loaders[CommentsByCase].load(self._record.id)
         return [Note.from_row(row) for row in rows]
 
     @strawberry.field(description="Internal work notes, oldest first; staff only (empty for others).")
     async def work_notes(self, info: Info) -> list[Note]:
         if not info.context.sees_internal:
             return []
-        rows = await info.context.loaders.work_notes_by_case.load(self._record.id)
+        rows = await info.context.loaders[WorkNotesByCase].load(self._record.id)
         return [Note.from_row(row) for row in rows]
 
     @strawberry.field(description="Referrals to and from partner agencies, oldest first; staff only (empty for others).")

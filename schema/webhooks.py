@@ -8,12 +8,12 @@ from datetime import datetime
 import strawberry
 
 from casegraph.domain.enums import CaseEventType
-from casegraph.domain.errors import DomainError
 from casegraph.services import webhooks
 from models import DeliveryStatus as DeliveryStatusModel
 from models import OutboxDelivery, WebhookEndpoint as EndpointRow
-from schema.context import Info, query_error
-from schema.payloads import user_errors
+from resolvers.pipeline import refusals_as_errors, run_mutation
+from schema.context import Info
+from schema.payloads import refused
 from schema.types import UserError
 
 DeliveryStatus = strawberry.enum(DeliveryStatusModel, name="WebhookDeliveryStatus")
@@ -141,10 +141,8 @@ class WebhookDeliveryPayload:
 class WebhookQuery:
     @strawberry.field(description="Registered webhook endpoints with their delivery logs (ADMIN).")
     async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
-        try:
+        with refusals_as_errors():
             rows = await webhooks.list_endpoints(actor=info.context.require_actor())
-        except DomainError as refusal:
-            raise query_error(refusal) from None
         return [WebhookEndpoint.from_row(row) for row in rows]
 
 
@@ -152,48 +150,54 @@ class WebhookQuery:
 class WebhookMutation:
     @strawberry.mutation(description="Register an endpoint for case events (ADMIN); its secret is shown once.")
     async def create_webhook_endpoint(self, info: Info, input: CreateWebhookEndpointInput) -> WebhookEndpointPayload:
-        try:
-            created = await webhooks.create_endpoint(
-                actor=info.context.require_actor(),
+        return await run_mutation(
+            info,
+            refused=refused(WebhookEndpointPayload),
+            call=lambda actor: webhooks.create_endpoint(
+                actor=actor,
                 url=input.url,
                 event_types=[t.value for t in input.event_types],
                 case_type_codes=input.case_type_codes,
                 allow_private=info.context.webhooks_may_target_private,
                 now=info.context.clock(),
-            )
-        except DomainError as refusal:
-            return WebhookEndpointPayload(errors=user_errors(refusal))
-        return WebhookEndpointPayload(endpoint=WebhookEndpoint.from_row(created.endpoint), secret=created.secret)
+            ),
+            done=lambda created: WebhookEndpointPayload(
+                endpoint=WebhookEndpoint.from_row(created.endpoint), secret=created.secret
+            ),
+        )
 
     @strawberry.mutation(description="Change an endpoint's URL, filter or active flag (ADMIN).")
     async def update_webhook_endpoint(self, info: Info, input: UpdateWebhookEndpointInput) -> WebhookEndpointPayload:
-        try:
-            row = await webhooks.update_endpoint(
-                actor=info.context.require_actor(),
+        return await run_mutation(
+            info,
+            refused=refused(WebhookEndpointPayload),
+            call=lambda actor: webhooks.update_endpoint(
+                actor=actor,
                 endpoint_id=str(input.id),
                 url=input.url,
                 active=input.active,
                 event_types=[t.value for t in input.event_types] if input.event_types is not None else None,
                 case_type_codes=input.case_type_codes,
                 allow_private=info.context.webhooks_may_target_private,
-            )
-        except DomainError as refusal:
-            return WebhookEndpointPayload(errors=user_errors(refusal))
-        return WebhookEndpointPayload(endpoint=WebhookEndpoint.from_row(row))
+            ),
+            done=lambda row: WebhookEndpointPayload(endpoint=WebhookEndpoint.from_row(row)),
+        )
 
     @strawberry.mutation(description="Remove an endpoint and its delivery log (ADMIN).")
     async def delete_webhook_endpoint(self, info: Info, id: strawberry.ID) -> DeleteWebhookEndpointPayload:
-        try:
-            await webhooks.delete_endpoint(actor=info.context.require_actor(), endpoint_id=str(id))
-        except DomainError as refusal:
-            return DeleteWebhookEndpointPayload(errors=user_errors(refusal))
-        return DeleteWebhookEndpointPayload(deleted_id=id)
+        return await run_mutation(
+            info,
+            refused=refused(DeleteWebhookEndpointPayload),
+            call=lambda actor: webhooks.delete_endpoint(actor=actor, endpoint_id=str(id)),
+            done=lambda _: DeleteWebhookEndpointPayload(deleted_id=id),
+        )
 
     @strawberry.mutation(description="Send a FAILED delivery again, from its first attempt (ADMIN).")
     async def retry_webhook_delivery(self, info: Info, id: strawberry.ID) -> WebhookDeliveryPayload:
-        try:
-            row = await webhooks.retry_delivery(actor=info.context.require_actor(), delivery_id=str(id),
-                                                now=info.context.clock())
-        except DomainError as refusal:
-            return WebhookDeliveryPayload(errors=user_errors(refusal))
-        return WebhookDeliveryPayload(delivery=WebhookDelivery.from_row(row))
+        return await run_mutation(
+            info,
+            refused=refused(WebhookDeliveryPayload),
+            call=lambda actor: webhooks.retry_delivery(actor=actor, delivery_id=str(id),
+                                                now=info.context.clock()),
+            done=lambda row: WebhookDeliveryPayload(delivery=WebhookDelivery.from_row(row)),
+        )

@@ -303,6 +303,7 @@ def decide(
             action=action, workflow=workflow, state=state, grant=grant, facts=facts, rules=rules
         )
     except DomainError as refusal:
+        # A verdict is data here (availableActions, the generated tests): the refusal becomes one.
         return Decision(False, refusal.code, refusal.message)
     return Decision(True, grant=grant, to=target, event_type=event_type, missing=tuple(grant.requires))
 

@@ -88,6 +88,7 @@ class CompiledExecutor(EventExecutor):
         try:
             data = await self._answer(plan.shape(self.variable_values.coerced))
         except (DomainError, Unsupported):
+            # The normal execution runs next and reports the refusal through the resolvers.
             EXECUTIONS["normal:refused"] += 1
         except Exception:  # noqa: BLE001 - the normal execution reports it as it always did
             log.warning("the compiled path failed; executing normally", exc_info=True)

@@ -7,12 +7,14 @@ with VALIDATION_FAILED naming the field, whatever state the case is in.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from casegraph.database import statements
+from casegraph.domain import commands
+from casegraph.domain.commands import Command
 from casegraph.domain.enums import CaseAction, ResolutionCode, Role
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.lifecycle import DRAFT_UPDATE_FIELDS, STAFF_UPDATE_FIELDS, Grant
@@ -77,23 +79,29 @@ class Plan:
         return [write]
 
 
-Params = Mapping[str, Any]
-Preparer = Callable[[Params, Grant, Actor, CaseRecord], Awaitable[Plan]]
+Preparer = Callable[[Command, Grant, Actor, CaseRecord], Awaitable[Plan]]
+C = TypeVar("C", bound=Command)
 
 
-async def prepare(action: CaseAction, params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+async def prepare(action: CaseAction, command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
     preparer = _PREPARERS.get(action)
     if preparer is None:
         return Plan()
-    return await preparer(params, grant, actor, case)
+    return await preparer(command, grant, actor, case)
+
+
+def _as(kind: type[C], command: Command) -> C:
+    """The action's own command; another action's (or none) counts as one with nothing given,
+    so its required fields are refused as missing, as the contract says."""
+    return command if isinstance(command, kind) else kind()
 
 
 def _required(name: str, grant: Grant) -> bool:
     return name in grant.requires
 
 
-async def _assign(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
-    assignee = clean_text("assigneeId", params.get("assigneeId"), required=True, limit=255)
+async def _assign(command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    assignee = clean_text("assigneeId", _as(commands.Assign, command).assignee_id, required=True, limit=255)
     assert assignee is not None
     is_member = await GroupMembership.exists(group_id=case.assignment_group_id, user_id=assignee)
     if not is_member:
@@ -105,45 +113,46 @@ async def _assign(params: Params, grant: Grant, actor: Actor, case: CaseRecord) 
     return Plan(changes={"assigned_to_id": assignee}, summary={"assigneeId": assignee})
 
 
-async def _assign_to_me(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+async def _assign_to_me(command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
     return Plan(changes={"assigned_to_id": actor.user_id}, summary={"assigneeId": actor.user_id})
 
 
-async def _update(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
-    given = {name: value for name, value in params.items() if value is not None}
+async def _update(command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    update = _as(commands.UpdateCase, command)
     # Field limits belong to a grant that covers the current state; outside every such grant
     # the transition check refuses the update (TRANSITION_NOT_ALLOWED), not the field check.
     allowed = (grant.fields or frozenset()) if case.state in grant.frm else ALL_UPDATE_FIELDS
-    for name in sorted(given):
+    for name in sorted(update.given_fields()):
         if name not in allowed:
             raise permission_denied(f"You may not change {name} of this case.", name)
     plan = Plan()
-    if "title" in given:
-        plan.changes["title"] = clean_title(given["title"], required=True)
-    if "description" in given:
-        plan.changes["description"] = clean_text("description", given["description"], required=False)
-    for name, column in (("impact", "impact"), ("urgency", "urgency")):
-        if name in given:
-            plan.changes[column] = clean_level(name, given[name])
-    if "contactEmail" in given:
-        plan.changes["contact_email"] = clean_email("contactEmail", given["contactEmail"])
-    if "contactPhone" in given:
-        plan.changes["contact_phone"] = clean_phone("contactPhone", given["contactPhone"])
-    if "latitude" in given or "longitude" in given:
-        location = clean_location(given.get("latitude"), given.get("longitude"))
+    if update.title is not None:
+        plan.changes["title"] = clean_title(update.title, required=True)
+    if update.description is not None:
+        plan.changes["description"] = clean_text("description", update.description, required=False)
+    if update.impact is not None:
+        plan.changes["impact"] = clean_level("impact", update.impact)
+    if update.urgency is not None:
+        plan.changes["urgency"] = clean_level("urgency", update.urgency)
+    if update.contact_email is not None:
+        plan.changes["contact_email"] = clean_email("contactEmail", update.contact_email)
+    if update.contact_phone is not None:
+        plan.changes["contact_phone"] = clean_phone("contactPhone", update.contact_phone)
+    if update.latitude is not None or update.longitude is not None:
+        location = clean_location(update.latitude, update.longitude)
         if location is not None:
             plan.changes.update(latitude=location[0], longitude=location[1])
-    if "caseTypeCode" in given:
-        case_type = await _usable_case_type(given["caseTypeCode"], actor)
+    if update.case_type_code is not None:
+        case_type = await _usable_case_type(update.case_type_code, actor)
         plan.changes.update(
             case_type_id=case_type.id,
             workflow=case_type.workflow,
             assignment_group_id=case_type.assignment_group_id,
         )
-    if "comment" in given:
-        plan.comments.append(_must("comment", clean_text("comment", given["comment"], required=True)))
-    if "workNote" in given:
-        plan.work_notes.append(_must("workNote", clean_text("workNote", given["workNote"], required=True)))
+    if update.comment is not None:
+        plan.comments.append(_must("comment", clean_text("comment", update.comment, required=True)))
+    if update.work_note is not None:
+        plan.work_notes.append(_must("workNote", clean_text("workNote", update.work_note, required=True)))
     plan.mentions = await mentioned_staff(plan.comments + plan.work_notes, author=actor, case=case)
     plan.changes = {k: v for k, v in plan.changes.items() if getattr(case, k) != v}
     if "impact" in plan.changes or "urgency" in plan.changes:
@@ -197,13 +206,14 @@ async def mentioned_staff(texts: list[str], *, author: Actor, case: CaseRecord) 
     return sorted(seeing)
 
 
-async def _request_info(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
-    question = _must("question", clean_text("question", params.get("question"), required=True))
+async def _request_info(command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    question = _must("question", clean_text("question", _as(commands.RequestInfo, command).question, required=True))
     return Plan(comments=[question], summary={"question": True})
 
 
-async def _request_inspection(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
-    inspector = _must("inspectorId", clean_text("inspectorId", params.get("inspectorId"), required=True, limit=255))
+async def _request_inspection(command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    given = _as(commands.RequestInspection, command).inspector_id
+    inspector = _must("inspectorId", clean_text("inspectorId", given, required=True, limit=255))
     user = await User.get_or_none(id=inspector)
     if user is None or Role.FIELD_AGENT.value not in (user.roles or []):
         raise validation_failed("inspectorId", "The inspector must be a known field agent.")
@@ -212,37 +222,38 @@ async def _request_inspection(params: Params, grant: Grant, actor: Actor, case: 
     return Plan(changes={"inspector_id": inspector}, summary={"inspectorId": inspector})
 
 
-async def _complete_inspection(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
-    findings = clean_text("findings", params.get("findings"), required=True)
+async def _complete_inspection(command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    findings = clean_text("findings", _as(commands.CompleteInspection, command).findings, required=True)
     return Plan(changes={"inspection_findings": findings}, summary={"findings": True})
 
 
-async def _assign_work(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
-    tasks = params.get("tasks") or []
+async def _assign_work(command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    tasks = _as(commands.AssignWork, command).tasks
     if not tasks:
         raise validation_failed("tasks", "Give at least one case task.")
     if len(tasks) > MAX_TASKS_PER_ASSIGNMENT:
         raise validation_failed("tasks", f"At most {MAX_TASKS_PER_ASSIGNMENT} tasks at a time.")
     planned: list[tuple[str, str | None, datetime | None]] = []
     for index, task in enumerate(tasks):
-        title = _must(f"tasks.{index}.title", clean_title(task.get("title"), required=True, field=f"tasks.{index}.title"))
-        assignee = clean_text(f"tasks.{index}.assigneeId", task.get("assigneeId"), required=False, limit=255)
+        title = _must(f"tasks.{index}.title", clean_title(task.title, required=True, field=f"tasks.{index}.title"))
+        assignee = clean_text(f"tasks.{index}.assigneeId", task.assignee_id, required=False, limit=255)
         if assignee is not None and not await User.exists(id=assignee):
             raise validation_failed(f"tasks.{index}.assigneeId", "The task's assignee is not a known user.")
         if assignee is not None and assignee == case.requester_id:
             raise validation_failed(f"tasks.{index}.assigneeId", "The requester of a case never works on it.")
-        due_at = task.get("dueAt")
+        due_at = task.due_at
         if due_at is not None and (not isinstance(due_at, datetime) or due_at.tzinfo is None):
             raise validation_failed(f"tasks.{index}.dueAt", "dueAt must be a date-time with a time zone.")
         planned.append((title, assignee, due_at))
     return Plan(tasks=planned, summary={"tasks": len(planned)})
 
 
-async def _propose_solution(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
-    code = params.get("resolutionCode")
+async def _propose_solution(command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    proposal = _as(commands.ProposeSolution, command)
+    code = proposal.resolution_code
     if not isinstance(code, ResolutionCode):
         raise validation_failed("resolutionCode", "resolutionCode is required.")
-    notes = clean_text("resolutionNotes", params.get("resolutionNotes"), required=True)
+    notes = clean_text("resolutionNotes", proposal.resolution_notes, required=True)
     # The event keeps the proposal itself: a rejection or a later proposal replaces the case's
     # current resolution, and history is then the only place this one lives on.
     return Plan(
@@ -251,8 +262,8 @@ async def _propose_solution(params: Params, grant: Grant, actor: Actor, case: Ca
     )
 
 
-async def _reject_solution(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
-    reason = _must("reason", clean_text("reason", params.get("reason"), required=True))
+async def _reject_solution(command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    reason = _must("reason", clean_text("reason", _as(commands.RejectSolution, command).reason, required=True))
     return Plan(
         changes={"reopen_count": case.reopen_count + 1, "resolution_code": None, "resolution_notes": None},
         comments=[reason],
@@ -260,14 +271,15 @@ async def _reject_solution(params: Params, grant: Grant, actor: Actor, case: Cas
     )
 
 
-async def _close(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
-    notes = clean_text("resolutionNotes", params.get("resolutionNotes"), required=_required("resolutionNotes", grant))
+async def _close(command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    given = _as(commands.Close, command).resolution_notes
+    notes = clean_text("resolutionNotes", given, required=_required("resolutionNotes", grant))
     # Resolution notes are public (the requester reads them), so the event keeps their text.
     return Plan(changes={"resolution_notes": notes} if notes else {}, summary={"resolutionNotes": notes})
 
 
-async def _cancel(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
-    reason = clean_text("reason", params.get("reason"), required=_required("reason", grant))
+async def _cancel(command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    reason = clean_text("reason", _as(commands.Cancel, command).reason, required=_required("reason", grant))
     return Plan(
         changes={"cancel_reason": reason} if reason else {},
         comments=[reason] if reason else [],
@@ -275,11 +287,12 @@ async def _cancel(params: Params, grant: Grant, actor: Actor, case: CaseRecord) 
     )
 
 
-async def _submit_survey(params: Params, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
-    rating = params.get("rating")
+async def _submit_survey(command: Command, grant: Grant, actor: Actor, case: CaseRecord) -> Plan:
+    survey = _as(commands.SubmitSurvey, command)
+    rating = survey.rating
     if not isinstance(rating, int) or isinstance(rating, bool):
         raise validation_failed("rating", "rating is required.")
-    comment = clean_text("comment", params.get("comment"), required=False)
+    comment = clean_text("comment", survey.comment, required=False)
     return Plan(survey=(clean_rating(rating), comment), summary={"rating": rating})
 
 

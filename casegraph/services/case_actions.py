@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
 from casegraph.domain import lifecycle
+from casegraph.domain.commands import Command, NoInput
 from casegraph.domain.enums import CaseAction, CaseStatus, TaskState
 from casegraph.domain.errors import version_conflict
 from casegraph.domain.lifecycle import State
@@ -33,7 +34,7 @@ class ActionRequest:
     action: CaseAction
     case_id: str
     expected_version: int | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
+    command: Command = field(default_factory=NoInput)
 
 
 async def perform(
@@ -54,7 +55,7 @@ async def perform(
         case = await load_visible_case(actor, request.case_id, include_deleted=include_deleted)
         relations = relations_of(actor, case.parties())
         grant = lifecycle.authorize(request.action, relations, case.state)
-        plan = await prepare(request.action, request.params, grant, actor, case)
+        plan = await prepare(request.action, request.command, grant, actor, case)
         if request.expected_version is not None and request.expected_version != case.version:
             raise version_conflict(request.expected_version, case.version)
         target, event_type = lifecycle.transition(
@@ -65,7 +66,7 @@ async def perform(
             facts=await _facts(request.action, case),
         )
         await check_transition(
-            Transition(case=case, action=request.action, target=target, actor=actor, params=dict(request.params), now=now)
+            Transition(case=case, action=request.action, target=target, actor=actor, params=asdict(request.command), now=now)
         )
         changes = {**_state_changes(request.action, case, target, actor, now), **plan.changes}
         try:

@@ -54,6 +54,7 @@ async def finish_task(
         try:
             case = await load_visible_case(actor, str(task.case_id), include_deleted=False)
         except DomainError:
+            # A task of a case the actor may not see is a missing task: its id must not reveal the case.
             raise not_found("Task") from None
         relations = relations_of(actor, case.parties())
         if task.assignee_id != actor.user_id and not relations & TASK_MANAGERS:

@@ -210,6 +210,7 @@ async def _original(actor: Actor, case: CaseRecord, duplicate_of_id: str) -> Cas
     try:
         original = await load_visible_case(actor, wanted)
     except DomainError:
+        # The refusal names the input field that points at the missing case.
         raise DomainError(ErrorCode.NOT_FOUND, "Case not found.", "duplicateOfId") from None
     if original.id == case.id:
         raise validation_failed("duplicateOfId", "A case cannot duplicate itself.")

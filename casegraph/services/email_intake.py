@@ -23,6 +23,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Final
 
+from casegraph.domain.commands import UpdateCase
 from casegraph.domain.enums import CaseAction, Channel, Role
 from casegraph.domain.errors import not_found, validation_failed
 from casegraph.domain.validation import TEXT_LIMIT, TITLE_LIMIT, courtesy_text
@@ -132,7 +133,7 @@ async def receive_email(
         if replied is not None:
             return await perform(
                 actor=actor,
-                request=ActionRequest(CaseAction.UPDATE, replied[0], params={"comment": text}),
+                request=ActionRequest(CaseAction.UPDATE, replied[0], command=UpdateCase(comment=text)),
                 now=now, publisher=publisher, on_success=on_success,
             )
         if intake_case_type is None:

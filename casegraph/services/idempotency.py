@@ -82,6 +82,7 @@ async def run_idempotent(
     try:
         return await run(store)
     except DomainError as refusal:
+        # A refusal is a completed response: a repeat with this key gets the same refusal back.
         finished.set()
         await _settle(IdempotencyRecord.filter(id=claim.id, response__isnull=True).update(
             response=_encode_error(refusal), completed_at=now

@@ -10,10 +10,11 @@ fields its case type requires. Administration is ADMIN only; listings serve any 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Final
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
@@ -35,6 +36,45 @@ if TYPE_CHECKING:
 # --- administration -----------------------------------------------------------------------
 
 
+
+class Keep(Enum):
+    """A field an update leaves as it is (not given); None, by contrast, clears an optional one."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class TemplateFields:
+    title: str | None | Keep = KEEP
+    description: str | None | Keep = KEEP
+    impact: int | None | Keep = KEEP
+    urgency: int | None | Keep = KEEP
+    required_fields: Sequence[CaseField] | None | Keep = KEEP
+
+
+@dataclass(frozen=True)
+class TemplateChanges(TemplateFields):
+    """``updateCaseTemplate``: the fields given change; the case type stays."""
+
+    name: str | None | Keep = KEEP
+    active: bool | None | Keep = KEEP
+
+
+@dataclass(frozen=True)
+class ServiceDefinitionChanges:
+    """``updateServiceDefinition``: the fields given change."""
+
+    name: str | None | Keep = KEEP
+    description: str | None | Keep = KEEP
+    case_type_code: str | None | Keep = KEEP
+    template_code: str | None | Keep = KEEP
+    public: bool | None | Keep = KEEP
+    active: bool | None | Keep = KEEP
+
+
 async def create_template(
     *,
     actor: Actor,
@@ -51,8 +91,8 @@ async def create_template(
 ) -> CaseTemplate:
     require_admin(actor)
     values = _template_values(
-        {"title": title, "description": description, "impact": impact, "urgency": urgency,
-         "requiredFields": required_fields}
+        TemplateFields(title=title, description=description, impact=impact, urgency=urgency,
+                       required_fields=required_fields)
     )
     case_type = await case_type_by_code(case_type_code)
     try:
@@ -69,15 +109,15 @@ async def create_template(
         raise validation_failed("code", "A case template with that code exists already.") from None
 
 
-async def update_template(*, actor: Actor, code: str, changes: Mapping[str, Any], now: datetime) -> CaseTemplate:
-    """Change the given fields (input names; a None clears an optional one). The case type stays."""
+async def update_template(*, actor: Actor, code: str, changes: TemplateChanges, now: datetime) -> CaseTemplate:
+    """Change the given fields (a None clears an optional one). The case type stays."""
     require_admin(actor)
     template = await _template(code, field="code")
     values = _template_values(changes)
-    if "name" in changes:
-        values["name"] = clean_title(changes["name"], required=True, field="name")
-    if changes.get("active") is not None:
-        values["active"] = bool(changes["active"])
+    if not isinstance(changes.name, Keep):
+        values["name"] = clean_title(changes.name, required=True, field="name")
+    if changes.active is not None and not isinstance(changes.active, Keep):
+        values["active"] = bool(changes.active)
     if values:
         await CaseTemplate.filter(id=template.id).update(**values, updated_at=now)
     return await CaseTemplate.get(id=template.id)
@@ -118,25 +158,25 @@ async def create_service_definition(
 
 
 async def update_service_definition(
-    *, actor: Actor, code: str, changes: Mapping[str, Any], now: datetime
+    *, actor: Actor, code: str, changes: ServiceDefinitionChanges, now: datetime
 ) -> ServiceDefinition:
-    """Change the given fields (input names); ``templateCode: null`` removes the template."""
+    """Change the given fields; ``templateCode: null`` removes the template."""
     require_admin(actor)
     definition = await _service_definition(code, field="code")
     values: dict[str, Any] = {}
-    if "name" in changes:
-        values["name"] = clean_title(changes["name"], required=True, field="name")
-    if "description" in changes:
-        values["description"] = clean_text("description", changes["description"], required=False)
-    for flag in ("public", "active"):
-        if changes.get(flag) is not None:
-            values[flag] = bool(changes[flag])
+    if not isinstance(changes.name, Keep):
+        values["name"] = clean_title(changes.name, required=True, field="name")
+    if not isinstance(changes.description, Keep):
+        values["description"] = clean_text("description", changes.description, required=False)
+    for flag, given in (("public", changes.public), ("active", changes.active)):
+        if given is not None and not isinstance(given, Keep):
+            values[flag] = bool(given)
     case_type_id = definition.case_type_id
-    if changes.get("caseTypeCode") is not None:
-        case_type_id = (await case_type_by_code(changes["caseTypeCode"])).id
+    if changes.case_type_code is not None and not isinstance(changes.case_type_code, Keep):
+        case_type_id = (await case_type_by_code(changes.case_type_code)).id
         values["case_type_id"] = case_type_id
-    if "templateCode" in changes:
-        template = await _template_of(await CaseType.get(id=case_type_id), changes["templateCode"])
+    if not isinstance(changes.template_code, Keep):
+        template = await _template_of(await CaseType.get(id=case_type_id), changes.template_code)
         values["template_id"] = template.id if template else None
     elif definition.template_id is not None and case_type_id != definition.case_type_id:
         raise validation_failed("templateCode", "The template belongs to another case type; give a new one or null.")
@@ -302,18 +342,18 @@ def _sees_internal_services(actor: Actor) -> bool:
     return actor.is_staff or actor.has(Role.ADMIN)
 
 
-def _template_values(given: Mapping[str, Any]) -> dict[str, Any]:
-    """Columns for the template fields present in ``given`` (input names), validated."""
+def _template_values(given: TemplateFields) -> dict[str, Any]:
+    """Columns for the template fields given, validated."""
     values: dict[str, Any] = {}
-    if "title" in given:
-        values["title"] = clean_title(given["title"], required=False)
-    if "description" in given:
-        values["description"] = clean_text("description", given["description"], required=False)
-    for name in ("impact", "urgency"):
-        if name in given:
-            values[name] = clean_level(name, given[name])
-    if "requiredFields" in given:
-        values["required_fields"] = [f.value for f in normalize(given["requiredFields"] or [])]
+    if not isinstance(given.title, Keep):
+        values["title"] = clean_title(given.title, required=False)
+    if not isinstance(given.description, Keep):
+        values["description"] = clean_text("description", given.description, required=False)
+    for name, level in (("impact", given.impact), ("urgency", given.urgency)):
+        if not isinstance(level, Keep):
+            values[name] = clean_level(name, level)
+    if not isinstance(given.required_fields, Keep):
+        values["required_fields"] = [f.value for f in normalize(given.required_fields or [])]
     return values
 
 

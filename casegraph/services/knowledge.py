@@ -33,6 +33,7 @@ from tortoise.transactions import in_transaction
 
 from casegraph.domain import lifecycle
 from casegraph.domain import knowledge as rules
+from casegraph.domain.commands import ProposeSolution
 from casegraph.domain.desk_actions import LINKERS
 from casegraph.domain.enums import CaseAction, CaseEventType, ErrorCode, ResolutionCode
 from casegraph.domain.errors import (
@@ -471,7 +472,7 @@ async def resolve_with_article(
         action=CaseAction.PROPOSE_SOLUTION,
         case_id=case_id,
         expected_version=expected_version,
-        params={"resolutionCode": ResolutionCode.SOLVED, "resolutionNotes": resolution_notes_from(article)},
+        command=ProposeSolution(resolution_code=ResolutionCode.SOLVED, resolution_notes=resolution_notes_from(article)),
     )
     return await perform(actor=actor, request=request, now=now, publisher=publisher, on_success=link_then)
 

@@ -45,6 +45,7 @@ async def mark_step(
         try:
             case = await load_visible_case(actor, str(step.case_id))
         except DomainError:
+            # A step of a case the actor may not see is a missing step: its id must not reveal the case.
             raise not_found("Step") from None
         if not relations_of(actor, case.parties()) & STEP_KEEPERS:
             raise permission_denied("Only the case's assigned agent or a manager of its group may do that.")

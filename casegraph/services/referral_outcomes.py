@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from casegraph.domain import lifecycle
+from casegraph.domain.commands import Command, NoInput, RejectSolution
 from casegraph.domain.enums import CaseAction, CaseStatus
 from casegraph.domain.errors import not_found, validation_failed
 from casegraph.domain.relations import Actor
@@ -39,17 +39,17 @@ class OutcomeMessage:
     reason: str | None = None
 
 
-def action_for(outcome: ReferralOutcome, status: CaseStatus) -> tuple[CaseAction, dict[str, Any]] | None:
+def action_for(outcome: ReferralOutcome, status: CaseStatus) -> CaseAction | None:
     """The requester's action that carries the outcome over to our case in ``status``; None: moot."""
     if lifecycle.is_terminal(status) or status is CaseStatus.DRAFT:
         return None
     if status is CaseStatus.RESOLVED:
         if outcome is ReferralOutcome.REJECTED:
-            return CaseAction.REJECT_SOLUTION, {}
-        return CaseAction.ACCEPT_SOLUTION, {}
+            return CaseAction.REJECT_SOLUTION
+        return CaseAction.ACCEPT_SOLUTION
     if outcome is ReferralOutcome.REJECTED:
         return None  # nothing here was proposed, so nothing to reopen
-    return CaseAction.CLOSE, {}
+    return CaseAction.CLOSE
 
 
 async def record_outcome(*, actor: Actor, message: OutcomeMessage, now: datetime, publisher: Publisher) -> bool:
@@ -67,14 +67,16 @@ async def record_outcome(*, actor: Actor, message: OutcomeMessage, now: datetime
     if message.sequence <= referral.remote_sequence:
         return False
     case = await load_case(str(referral.case_id))
-    planned = action_for(message.outcome, case.status)
+    action = action_for(message.outcome, case.status)
     applied = False
-    if planned is not None:
-        action, params = planned
+    if action is not None:
+        command: Command = NoInput()
         if action is CaseAction.REJECT_SOLUTION:
-            params = {"reason": f"Rejected at {partner.name} ({partner.code}): {reason or 'no reason given'}"}
+            command = RejectSolution(
+                reason=f"Rejected at {partner.name} ({partner.code}): {reason or 'no reason given'}"
+            )
         # A refusal (a child case still open, say) goes back to the sender, whose outbox retries.
-        await perform(actor=actor, request=ActionRequest(action, case.id, params=params), now=now,
+        await perform(actor=actor, request=ActionRequest(action, case.id, command=command), now=now,
                       publisher=publisher)
         applied = True
     await Referral.filter(id=referral.id, remote_sequence__lt=message.sequence).update(

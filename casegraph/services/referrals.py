@@ -151,6 +151,7 @@ async def refer_case(
     try:
         partner = await partner_by_code(partner_code, active_only=True)
     except DomainError:
+        # An unknown partner is bad input of this mutation, not a missing object.
         raise validation_failed("partnerCode", "No active partner agency has this code.") from None
     task = await _open_task(case.id, task_id) if task_id is not None else None
     cleaned_note = clean_text("note", note, required=False)

@@ -238,6 +238,7 @@ async def _fire_alert(
                 Transition(case=case, action=CaseAction.AUTO_CLOSE, target=CLOSED, actor=None, params={}, now=now)
             )
         except DomainError as refusal:
+            # The case moved on since the alert was planned: the alert is moot, not a failure.
             log.info("auto-close of %s skipped: %s", case.number, refusal.message)
             moot = True
     marked = await CaseAlert.filter(id=alert.id, fired_at__isnull=True).update(

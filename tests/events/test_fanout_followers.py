@@ -14,6 +14,7 @@ from graphql import OperationDefinitionNode, parse
 from strawberry.schema import Schema
 from tortoise.context import TortoiseContext
 
+from casegraph.domain.commands import UpdateCase
 from casegraph.domain.enums import CaseAction
 from casegraph.events.feed import FeedFilter, QueueScope, case_filter, every_visible_case, queue_filter
 from casegraph.events.hub import head_sequence
@@ -76,7 +77,7 @@ def follower_for(
 
 async def comment(world: World, live: LiveEvents, case_id: str, n: int = 1, who: str = "agent") -> None:
     for i in range(n):
-        await perform(actor=world.actor(who), request=ActionRequest(CaseAction.UPDATE, case_id, params={"comment": f"note {i}"}),
+        await perform(actor=world.actor(who), request=ActionRequest(CaseAction.UPDATE, case_id, command=UpdateCase(comment=f"note {i}")),
                       now=world.clock(), publisher=live)
 
 

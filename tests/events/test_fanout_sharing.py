@@ -18,6 +18,7 @@ import pytest
 from graphql import OperationDefinitionNode, parse
 from strawberry.schema import Schema
 
+from casegraph.domain.commands import UpdateCase
 from casegraph.domain.enums import CaseAction
 from casegraph.events.feed import every_visible_case
 from casegraph.events.hub import head_sequence
@@ -148,13 +149,13 @@ async def make_events(world: World, live: LiveEvents, references: list[Reference
     await dispatched()
     benefits = await insert_case(world, case_type="PAYMENT", requester="other_constituent", assigned_to="outsider_agent")
     await dispatched()
-    for who, case_id, params in (
-        ("agent", roads.id, {"comment": "On our list."}),
-        ("agent", roads.id, {"workNote": "Needs the big truck."}),
-        ("outsider_agent", benefits.id, {"comment": "Checking the payment."}),
-        ("requester", roads.id, {"comment": "Thank you!"}),
+    for who, case_id, update in (
+        ("agent", roads.id, UpdateCase(comment="On our list.")),
+        ("agent", roads.id, UpdateCase(work_note="Needs the big truck.")),
+        ("outsider_agent", benefits.id, UpdateCase(comment="Checking the payment.")),
+        ("requester", roads.id, UpdateCase(comment="Thank you!")),
     ):
-        await perform(actor=world.actor(who), request=ActionRequest(CaseAction.UPDATE, case_id, params=params),
+        await perform(actor=world.actor(who), request=ActionRequest(CaseAction.UPDATE, case_id, command=update),
                       now=world.clock(), publisher=live)
         await dispatched()
 

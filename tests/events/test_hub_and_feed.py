@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator
 import pytest
 from tortoise.context import TortoiseContext
 
+from casegraph.domain.commands import UpdateCase
 from casegraph.domain.enums import CaseAction, ErrorCode
 from casegraph.domain.errors import DomainError
 from casegraph.events.feed import case_filter, every_visible_case, feed, group_id_for, parse_after, queue_filter, QueueScope
@@ -26,7 +27,7 @@ async def comment(world: World, case_id: str, publisher: Publisher, n: int = 1) 
     for i in range(n):
         await perform(
             actor=world.actor("agent"),
-            request=ActionRequest(CaseAction.UPDATE, case_id, params={"comment": f"note {i}"}),
+            request=ActionRequest(CaseAction.UPDATE, case_id, command=UpdateCase(comment=f"note {i}")),
             now=world.clock(),
             publisher=publisher,
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from casegraph.domain import commands
 from casegraph.domain import lifecycle as lc
 from casegraph.domain.enums import CaseAction, CaseStage, CaseStatus, ResolutionCode, Role
 from casegraph.services.case_actions import ActionRequest, perform
@@ -90,25 +91,27 @@ class Desk:
         )
         return result.case.id
 
-    async def act(self, who: str, action: CaseAction, case_id: str, at: datetime, **params: Any) -> None:
-        await perform(actor=self.world.actor(who), request=ActionRequest(action, case_id, params=params), now=at,
+    async def act(self, who: str, action: CaseAction, case_id: str, at: datetime,
+                  command: commands.Command = commands.NoInput()) -> None:
+        await perform(actor=self.world.actor(who), request=ActionRequest(action, case_id, command=command), now=at,
                       publisher=self.publisher)
 
     async def take(self, case_id: str, at: datetime, who: str = "agent") -> None:
         await self.act(who, CaseAction.ASSIGN_TO_ME, case_id, at)
 
     async def resolve(self, case_id: str, at: datetime, who: str = "agent") -> None:
-        await self.act(who, CaseAction.PROPOSE_SOLUTION, case_id, at, resolutionCode=ResolutionCode.SOLVED,
-                       resolutionNotes="Sent the permit again.")
+        await self.act(who, CaseAction.PROPOSE_SOLUTION, case_id, at, commands.ProposeSolution(
+            resolution_code=ResolutionCode.SOLVED, resolution_notes="Sent the permit again."
+        ))
 
     async def reject(self, case_id: str, at: datetime) -> None:
-        await self.act("requester", CaseAction.REJECT_SOLUTION, case_id, at, reason="Still nothing.")
+        await self.act("requester", CaseAction.REJECT_SOLUTION, case_id, at, commands.RejectSolution(reason="Still nothing."))
 
     async def accept(self, case_id: str, at: datetime) -> None:
         await self.act("requester", CaseAction.ACCEPT_SOLUTION, case_id, at)
 
     async def rate(self, case_id: str, rating: int, at: datetime) -> None:
-        await self.act("requester", CaseAction.SUBMIT_SURVEY, case_id, at, rating=rating)
+        await self.act("requester", CaseAction.SUBMIT_SURVEY, case_id, at, commands.SubmitSurvey(rating=rating))
 
     async def body(self, query: str, who: str = "admin", **variables: Any) -> dict[str, Any]:
         return await self.client.execute(query, variables, token=self.world.token(self.settings, who))
@@ -206,7 +209,7 @@ async def backlog_desk(desk: Desk) -> dict[str, str]:
     cases["E"] = await desk.file(T0 + DAY + 9 * HOUR, "PAYMENT")
     await desk.reject(cases["A"], T0 + 2 * DAY + 9 * HOUR)
     await desk.resolve(cases["A"], T0 + 2 * DAY + 15 * HOUR)
-    await desk.act("agent", CaseAction.CLOSE, cases["D"], T0 + 2 * DAY + 10 * HOUR, resolutionNotes="Fixed.")
+    await desk.act("agent", CaseAction.CLOSE, cases["D"], T0 + 2 * DAY + 10 * HOUR, commands.Close(resolution_notes="Fixed."))
     await desk.act("requester", CaseAction.SUBMIT, cases["F"], T0 + 2 * DAY + 12 * HOUR)
     await desk.accept(cases["A"], T0 + 3 * DAY + 9 * HOUR)
     return cases
@@ -310,7 +313,7 @@ async def reopen_desk(desk: Desk) -> None:
     await desk.resolve(r2, T0 + HOUR)
     await desk.reject(r2, T0 + 2 * HOUR)
     await desk.resolve(r2, T0 + 5 * HOUR)
-    await desk.act("agent", CaseAction.CLOSE, r3, T0 + 3 * HOUR, resolutionNotes="Answered by phone.")
+    await desk.act("agent", CaseAction.CLOSE, r3, T0 + 3 * HOUR, commands.Close(resolution_notes="Answered by phone."))
     await desk.act("requester", CaseAction.CANCEL, r4, T0 + 30 * MINUTE)
     await desk.resolve(r5, T0 + 2 * HOUR)
     await desk.reject(r5, T0 + 3 * HOUR)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from casegraph.domain.commands import Cancel, Close, Command, ProposeSolution, RejectSolution
 from casegraph.domain.enums import CaseAction, CaseStage, CaseStatus, ResolutionCode
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.referrals import mark_delivered
@@ -39,7 +40,7 @@ async def received_and_resolved(client: GraphQLClient, world: World, clock: Fake
 async def resolve(world: World, clock: FakeClock, publisher: RecordingPublisher, case_id: str) -> None:
     await perform(actor=world.actor("agent"), request=ActionRequest(
         CaseAction.PROPOSE_SOLUTION, case_id,
-        params={"resolutionCode": ResolutionCode.SOLVED, "resolutionNotes": "Mould treated."}),
+        command=ProposeSolution(resolution_code=ResolutionCode.SOLVED, resolution_notes="Mould treated.")),
         now=clock(), publisher=publisher)
 
 
@@ -139,7 +140,7 @@ async def test_the_referring_side_queues_the_outcome_for_each_partner_holding_th
     await resolve(world, clock, publisher, case_id)
     alice = world.actor("requester")
     # when: alice rejects it, it is resolved again, and she accepts
-    await perform(actor=alice, request=ActionRequest(CaseAction.REJECT_SOLUTION, case_id, params={"reason": "Still wet."}),
+    await perform(actor=alice, request=ActionRequest(CaseAction.REJECT_SOLUTION, case_id, command=RejectSolution(reason="Still wet.")),
                   now=clock(), publisher=publisher)
     await resolve(world, clock, publisher, case_id)
     await perform(actor=alice, request=ActionRequest(CaseAction.ACCEPT_SOLUTION, case_id), now=clock(), publisher=publisher)
@@ -153,19 +154,19 @@ async def test_the_referring_side_queues_the_outcome_for_each_partner_holding_th
     assert (await case_row(case_id)).state == (CaseStage.DECISION, CaseStatus.CLOSED)
 
 
-@pytest.mark.parametrize(("action", "params", "expected"), [
-    (CaseAction.CANCEL, {"reason": "Sorted it out myself."}, "WITHDRAWN"),
-    (CaseAction.CLOSE, {"resolutionCode": ResolutionCode.SOLVED, "resolutionNotes": "Done here."}, "ACCEPTED"),
+@pytest.mark.parametrize(("action", "command", "expected"), [
+    (CaseAction.CANCEL, Cancel(reason="Sorted it out myself."), "WITHDRAWN"),
+    (CaseAction.CLOSE, Close(resolution_notes="Done here."), "ACCEPTED"),
 ], ids=["cancelled", "closed"])
 async def test_a_referring_case_that_ends_before_its_referral_is_delivered_sends_the_outcome_after_the_delivery(
     client: GraphQLClient, world: World, clock: FakeClock, publisher: RecordingPublisher,
-    action: CaseAction, params: dict[str, Any], expected: str,
+    action: CaseAction, command: Command, expected: str,
 ) -> None:
     # given: our case referred to HEALTH, the referral still waiting for its delivery
     case_id, referral_id, _ = await referred(client, world)
     who = world.actor("requester" if action is CaseAction.CANCEL else "agent")
     # when: the case ends meanwhile
-    await perform(actor=who, request=ActionRequest(action, case_id, params=params), now=clock(), publisher=publisher)
+    await perform(actor=who, request=ActionRequest(action, case_id, command=command), now=clock(), publisher=publisher)
     # then: nothing to tell the partner yet (it has no case for it)
     assert await OutboxDelivery.filter(kind="referral_outcome").count() == 0
     # when: the referral is delivered after all

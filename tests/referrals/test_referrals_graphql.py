@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from casegraph import partner_tokens
+from casegraph.domain.commands import ProposeSolution, UpdateCase
 from casegraph.domain.enums import CaseAction, CaseStage, CaseStatus, ResolutionCode, Role
 from casegraph.services.case_actions import ActionRequest, perform
 from models import Case, CaseEvent, CaseTask, OutboxDelivery, Referral, ReferralStatus
@@ -181,7 +182,7 @@ async def test_a_received_referral_is_accepted_by_taking_the_case_and_each_chang
     await perform(actor=world.actor("agent"), request=ActionRequest(CaseAction.ASSIGN_TO_ME, case_id), now=clock(),
                   publisher=publisher)
     await perform(actor=world.actor("agent"), request=ActionRequest(
-        CaseAction.PROPOSE_SOLUTION, case_id, params={"resolutionCode": ResolutionCode.SOLVED, "resolutionNotes": "Fixed the leak"}),
+        CaseAction.PROPOSE_SOLUTION, case_id, command=ProposeSolution(resolution_code=ResolutionCode.SOLVED, resolution_notes="Fixed the leak")),
         now=clock(), publisher=publisher)
     # then: ACCEPTED, and two updates queued for the referrer, in event order, with the state
     assert (await Referral.get(case_id=case_id)).status is ReferralStatus.ACCEPTED
@@ -191,7 +192,7 @@ async def test_a_received_referral_is_accepted_by_taking_the_case_and_each_chang
     assert updates[1].payload["referralId"] == received_input()["referralId"]
     assert updates[1].payload["resolutionNotes"] == "Fixed the leak"
     # and: a comment is not reported
-    await perform(actor=world.actor("agent"), request=ActionRequest(CaseAction.UPDATE, case_id, params={"comment": "hi"}),
+    await perform(actor=world.actor("agent"), request=ActionRequest(CaseAction.UPDATE, case_id, command=UpdateCase(comment="hi")),
                   now=clock(), publisher=publisher)
     assert await OutboxDelivery.filter(kind="referral_update").count() == 2
 
@@ -257,7 +258,7 @@ async def test_partner_updates_apply_once_never_roll_back_and_show_on_the_referr
     assert [e.sequence for e in publisher.events if e.case_id == case_id][-2:] == [e.sequence for e in events]
     # and: the agent can now propose a solution solved by the partner
     result = await perform(actor=world.actor("agent"), request=ActionRequest(
-        CaseAction.PROPOSE_SOLUTION, case_id, params={"resolutionCode": ResolutionCode.SOLVED_BY_PARTNER, "resolutionNotes": "Health fixed it"}),
+        CaseAction.PROPOSE_SOLUTION, case_id, command=ProposeSolution(resolution_code=ResolutionCode.SOLVED_BY_PARTNER, resolution_notes="Health fixed it")),
         now=clock(), publisher=publisher)
     assert result.case.status is CaseStatus.RESOLVED
     # and: the constituent sees neither the referral nor its text

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import pytest
 
-from casegraph.domain import lifecycle
+from casegraph.domain import commands, lifecycle
 from casegraph.domain.enums import (
     CaseAction,
     CaseEventType,
@@ -165,7 +165,8 @@ def expected(persona: str, situation: Situation, action: CaseAction) -> Expected
         return Expected(ErrorCode.TRANSITION_NOT_ALLOWED)
     if not all(_guard_holds(guard, situation) for guard in rule.guards):
         return Expected(ErrorCode.TRANSITION_NOT_ALLOWED)
-    given = set(_params(action, situation))
+    command = _command(action, situation)
+    given = command.given_fields() if isinstance(command, commands.UpdateCase) else frozenset()
     usable = [g for g in applicable if g.fields is None or given <= g.fields]  # only UPDATE limits fields
     if not usable:
         return Expected(ErrorCode.PERMISSION_DENIED)
@@ -175,26 +176,26 @@ def expected(persona: str, situation: Situation, action: CaseAction) -> Expected
     return Expected(to=target, event_type=_event_type(rule, situation.state, target))
 
 
-def _params(action: CaseAction, situation: Situation) -> dict[str, Any]:
+def _command(action: CaseAction, situation: Situation) -> commands.Command:
     """Valid input for the action (an UPDATE of a draft changes its description: drafts have no comments)."""
     if action is CaseAction.UPDATE:
         if situation.state[1] is T.DRAFT:
-            return {"description": "Now with a photo of the hole."}
-        return {"comment": "Any news?"}
-    return dict(VALID_INPUT.get(action, {}))
+            return commands.UpdateCase(description="Now with a photo of the hole.")
+        return commands.UpdateCase(comment="Any news?")
+    return VALID_INPUT.get(action, commands.NoInput())
 
 
-VALID_INPUT: Final[Mapping[CaseAction, Mapping[str, Any]]] = {
-    CaseAction.ASSIGN: {"assigneeId": "eli"},  # other_agent
-    CaseAction.REQUEST_INSPECTION: {"inspectorId": "finn"},  # field_agent
-    CaseAction.ASSIGN_WORK: {"tasks": [{"title": "Fill the pothole"}]},
-    CaseAction.PROPOSE_SOLUTION: {"resolutionCode": ResolutionCode.SOLVED, "resolutionNotes": "Filled."},
-    CaseAction.CLOSE: {"resolutionNotes": "Nothing more to do."},
-    CaseAction.CANCEL: {"reason": "Filed twice."},
-    CaseAction.REJECT_SOLUTION: {"reason": "Still there."},
-    CaseAction.REQUEST_INFO: {"question": "Which side of the street?"},
-    CaseAction.COMPLETE_INSPECTION: {"findings": "Forty centimetres wide."},
-    CaseAction.SUBMIT_SURVEY: {"rating": 4, "comment": "Quick."},
+VALID_INPUT: Final[Mapping[CaseAction, commands.Command]] = {
+    CaseAction.ASSIGN: commands.Assign(assignee_id="eli"),  # other_agent
+    CaseAction.REQUEST_INSPECTION: commands.RequestInspection(inspector_id="finn"),  # field_agent
+    CaseAction.ASSIGN_WORK: commands.AssignWork(tasks=(commands.TaskSpec(title="Fill the pothole"),)),
+    CaseAction.PROPOSE_SOLUTION: commands.ProposeSolution(resolution_code=ResolutionCode.SOLVED, resolution_notes="Filled."),
+    CaseAction.CLOSE: commands.Close(resolution_notes="Nothing more to do."),
+    CaseAction.CANCEL: commands.Cancel(reason="Filed twice."),
+    CaseAction.REJECT_SOLUTION: commands.RejectSolution(reason="Still there."),
+    CaseAction.REQUEST_INFO: commands.RequestInfo(question="Which side of the street?"),
+    CaseAction.COMPLETE_INSPECTION: commands.CompleteInspection(findings="Forty centimetres wide."),
+    CaseAction.SUBMIT_SURVEY: commands.SubmitSurvey(rating=4, comment="Quick."),
 }
 
 
@@ -246,7 +247,7 @@ async def test_action_matrix_cell_matches_the_table(
         fresh = None
         want = expected(persona, situation, action)
         published_before = len(publisher.events)
-        request = ActionRequest(action=action, case_id=case.id, params=_params(action, situation))
+        request = ActionRequest(action=action, case_id=case.id, command=_command(action, situation))
         # when
         try:
             result = await perform(actor=world.actor(persona), request=request, now=clock(), publisher=publisher)

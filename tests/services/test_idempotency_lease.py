@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from casegraph.domain.commands import UpdateCase
 from casegraph.domain.enums import CaseAction, ErrorCode
 from casegraph.domain.errors import DomainError
 from casegraph.services import idempotency
@@ -41,7 +42,7 @@ async def test_a_running_request_renews_its_claim(
                 await asyncio.sleep(0.01)
         renewed.set()
         return await perform(actor=world.actor("agent"), request=ActionRequest(CaseAction.UPDATE, case.id,
-                             params={"comment": "Still on it."}), now=now, publisher=publisher, on_success=store)
+                             command=UpdateCase(comment="Still on it.")), now=now, publisher=publisher, on_success=store)
 
     result = await run_idempotent(user_id=world.sub("agent"), key="slow", operation="updateCase",
                                   input_hash=input_fingerprint("updateCase", {}), now=now, run=run)
@@ -66,7 +67,7 @@ async def test_a_holder_whose_claim_was_taken_over_does_not_commit_its_change(
         await IdempotencyRecord.create(user_id=mine.user_id, key=mine.key, operation=mine.operation,
                                        input_hash=mine.input_hash, created_at=now)
         return await perform(actor=world.actor("agent"), request=ActionRequest(CaseAction.UPDATE, case.id,
-                             params={"comment": "Twice?"}), now=now, publisher=publisher, on_success=store)
+                             command=UpdateCase(comment="Twice?")), now=now, publisher=publisher, on_success=store)
 
     # when: it finishes its change
     with pytest.raises(DomainError) as refused:

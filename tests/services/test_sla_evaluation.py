@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from casegraph.domain.commands import ProposeSolution, RequestInfo
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStatus, ResolutionCode
 from casegraph.services import sla_config
 from casegraph.services.case_actions import ActionRequest, perform
@@ -124,7 +125,7 @@ async def test_an_agent_acting_between_passes_is_never_overwritten(
     now = clock()
     ask = perform(
         actor=world.actor("agent"),
-        request=ActionRequest(CaseAction.REQUEST_INFO, case_id, params={"question": "Where exactly?"}),
+        request=ActionRequest(CaseAction.REQUEST_INFO, case_id, command=RequestInfo(question="Where exactly?")),
         now=now, publisher=publisher,
     )
     # when
@@ -225,9 +226,9 @@ async def test_an_auto_close_refused_inside_its_transaction_is_skipped_not_retri
     case_id = await taken_case(world, clock, publisher, policy=False)
     await perform(
         actor=world.actor("agent"),
-        request=ActionRequest(CaseAction.PROPOSE_SOLUTION, case_id, params={
-            "resolutionCode": ResolutionCode.SOLVED, "resolutionNotes": "Filled.",
-        }),
+        request=ActionRequest(CaseAction.PROPOSE_SOLUTION, case_id, command=ProposeSolution(
+            resolution_code=ResolutionCode.SOLVED, resolution_notes="Filled.",
+        )),
         now=clock(), publisher=publisher,
     )
     clock.advance(11 * DAY)
