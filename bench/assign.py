@@ -25,8 +25,8 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from http.client import HTTPConnection
 from datetime import UTC, datetime
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any, Final
 
@@ -134,7 +134,8 @@ def measure_http(mutations: int) -> Timing:
             seconds = []
             # The timed requests go through the standard library's client: httpx spends ~1-2 ms of
             # its own per request here, which is the client's time, not the mutation's.
-            connection = HTTPConnection(*server.url.removeprefix("http://").split(":"))
+            host, port = server.url.removeprefix("http://").split(":")
+            connection = HTTPConnection(host, int(port))
             headers = {"Authorization": f"Bearer {agent}", "Content-Type": "application/json"}
             try:
                 for index, case_id in enumerate(case_ids):

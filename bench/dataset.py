@@ -29,6 +29,7 @@ from typing import Any, Final
 import asyncpg
 
 from bench import dataset_world as world
+from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, EVENT_SEQUENCE
 from casegraph.domain.business_hours import ALWAYS
 from casegraph.domain.enums import (
     CaseAction,
@@ -52,7 +53,6 @@ from casegraph.domain.lifecycle import (
 )
 from casegraph.domain.priority import derive_priority
 from casegraph.domain.sla import BREACH_PERCENT, Phase, Timer, TimerKind, event_type_for, phase_of
-from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, EVENT_SEQUENCE
 
 HORIZON: Final = timedelta(hours=6)
 MAX_AGE_DAYS: Final = 120

@@ -15,13 +15,13 @@ from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
+from casegraph._compat.starlette_websocket_route import DirectWebSocketRoute
 from casegraph.auth import TokenVerifier
 from casegraph.body_limit import BodyLimit
 from casegraph.composition import install_case_extensions
 from casegraph.db import tortoise_config
 from casegraph.endpoints import email_intake_endpoint, healthz, readyz_endpoint
 from casegraph.events.live import LiveEvents
-from casegraph._compat.starlette_websocket_route import DirectWebSocketRoute
 from casegraph.graphql_view import MAX_SUBSCRIPTIONS_PER_CONNECTION, CaseGraphView
 from casegraph.observability.logs import configure_logging
 from casegraph.observability.metrics import forget_this_process
@@ -29,13 +29,13 @@ from casegraph.observability.metrics_endpoint import metrics_endpoint
 from casegraph.observability.middleware import ObservabilityMiddleware
 from casegraph.observability.operations import operation_instruments
 from casegraph.observability.tracing import otlp_tracer_provider, tracing_extension
+from casegraph.outbox_dispatcher import OutboxDispatcher
 from casegraph.persisted_queries.gate import AllowListGate
 from casegraph.persisted_queries.protocol import ALLOWLIST
 from casegraph.rate_limits import ConnectionRateLimit, MutationRateLimit
 from casegraph.runtime import Runtime
 from casegraph.services.publisher import NullPublisher
 from casegraph.settings import Settings
-from casegraph.outbox_dispatcher import OutboxDispatcher
 from casegraph.sla_scheduler import SlaScheduler
 from casegraph.web import web_routes
 

@@ -22,6 +22,10 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, SubscriptionExecutionResult
 
 from casegraph.auth import AuthError
+from casegraph.fanout.connection_context import ConnectionContext, shared_actor
+from casegraph.fanout.dispatcher import FanoutDispatcher
+from casegraph.fanout.sessions import GuardedLegacyWSHandler, Session
+from casegraph.fanout.transport_ws import LiveTransportWSHandler
 from casegraph.fastpath.json_body import encode_body
 from casegraph.graphql_http import (
     APPLICATION_JSON,
@@ -41,10 +45,6 @@ from casegraph.outages import (
     outage_response,
 )
 from casegraph.persisted_queries.protocol import PersistedQueryRefusal, resolve_document
-from casegraph.fanout.connection_context import ConnectionContext, shared_actor
-from casegraph.fanout.dispatcher import FanoutDispatcher
-from casegraph.fanout.sessions import GuardedLegacyWSHandler, Session
-from casegraph.fanout.transport_ws import LiveTransportWSHandler
 from casegraph.rate_limits import ConnectionRateLimited
 from casegraph.rate_limits.sockets import SocketLease, TooManySockets
 from casegraph.runtime import Runtime

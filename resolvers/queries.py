@@ -6,10 +6,10 @@ import strawberry
 
 from casegraph.domain.enums import Role as DomainRole
 from casegraph.domain.validation import lookup_key
-from casegraph.services.case_queries import CaseFilter, Ordering, OrderField, list_cases
+from casegraph.services.case_queries import CaseFilter, OrderField, Ordering, list_cases
 from casegraph.services.column_limits import max_length
-from casegraph.services.visibility import load_visible_case, visible_cases
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
+from casegraph.services.visibility import load_visible_case, visible_cases
 from models import AssignmentGroup as GroupRow
 from models import Case as CaseRow
 from models import CaseType as CaseTypeRow

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError, OperationDefinitionNode, FieldNode
-from strawberry.federation.schema import FederationAny
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import DisableIntrospection, MaskErrors, SchemaExtension
+from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext

@@ -39,7 +39,6 @@ from typing import Any, Final, TypeGuard
 
 from graphql import (
     DocumentNode,
-    ListValueNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -53,6 +52,7 @@ from graphql import (
     GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,

@@ -13,8 +13,8 @@ from datetime import datetime
 import strawberry
 
 from casegraph.services import partners, referral_outcomes, referrals, referrals_inbound
-from casegraph.services.referral_outbox import ReferralOutcome as OutcomeModel
 from casegraph.services.case_changes import ActionResult
+from casegraph.services.referral_outbox import ReferralOutcome as OutcomeModel
 from casegraph.services.referrals import PartnerUpdate
 from casegraph.services.referrals_inbound import IncomingReferral
 from models import CaseType as CaseTypeRow

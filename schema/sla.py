@@ -25,7 +25,7 @@ from schema.context import Info
 from schema.enums import CaseStage
 from schema.inputs import CASE_ID, EXPECTED_VERSION, IDEMPOTENCY_KEY
 from schema.payloads import CasePayload, case_payload, refused
-from schema.types import Case, UserError
+from schema.types import UserError
 
 strawberry.enum(TimerKind, name="SlaTimerKind", description="RESPONSE: submitted → first OPEN; RESOLUTION: submitted → RESOLVED.")
 strawberry.enum(Phase, name="SlaTimerPhase", description="Whether an SLA timer is counting.")

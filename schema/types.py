@@ -14,8 +14,6 @@ from casegraph.domain.enums import Role as DomainRole
 from casegraph.domain.event_details import public_details
 from casegraph.domain.relations import relations_of
 from casegraph.services.case_queries import case_history
-from resolvers import entities
-from resolvers.available_actions import available_actions as refined_available_actions
 from casegraph.services.records import CaseRecord, EventRecord
 from models import AssignmentGroup as GroupRow
 from models import CaseTask as TaskRow
@@ -26,16 +24,31 @@ from models import ReferralStatus as ReferralStatusRow
 from models import Survey as SurveyRow
 from models import User as UserRow
 from models import WorkNote as WorkNoteRow
-from resolvers.loaders import CaseTypeById, CommentsByCase, GroupById, InboundReferralStatusByCase, MembersByGroup, OpenStepCountByCase, OpenTaskCountByCase, SurveyByCase, TasksByCase, UserById, VisibleCaseById, WorkNotesByCase
+from resolvers import entities
+from resolvers.available_actions import available_actions as refined_available_actions
+from resolvers.loaders import (
+    CaseTypeById,
+    CommentsByCase,
+    GroupById,
+    InboundReferralStatusByCase,
+    MembersByGroup,
+    OpenStepCountByCase,
+    OpenTaskCountByCase,
+    SurveyByCase,
+    TasksByCase,
+    UserById,
+    VisibleCaseById,
+    WorkNotesByCase,
+)
 from schema.context import Info
 
 if TYPE_CHECKING:
-    from schema.case_tree import CaseChildren
     from casegraph.domain.intake import CaseField
-    from schema.playbooks import CasePlaybook, Playbook
-    from schema.sla import SlaTimer
+    from schema.case_tree import CaseChildren
     from schema.knowledge import Article
+    from schema.playbooks import CasePlaybook, Playbook
     from schema.referrals import Referral
+    from schema.sla import SlaTimer
 from schema.enums import (
     CaseAction,
     CaseEventType,

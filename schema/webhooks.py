@@ -10,7 +10,8 @@ import strawberry
 from casegraph.domain.enums import CaseEventType
 from casegraph.services import webhooks
 from models import DeliveryStatus as DeliveryStatusModel
-from models import OutboxDelivery, WebhookEndpoint as EndpointRow
+from models import OutboxDelivery
+from models import WebhookEndpoint as EndpointRow
 from resolvers.pipeline import refusals_as_errors, run_mutation
 from schema.context import Info
 from schema.payloads import refused

@@ -23,8 +23,8 @@ from tortoise.context import TortoiseContext
 from casegraph.app import Runtime, create_app
 from casegraph.auth import TokenVerifier
 from casegraph.composition import install_case_extensions
-from casegraph.db import tortoise_config
 from casegraph.database.counters import ensure_counters
+from casegraph.db import tortoise_config
 from casegraph.services.users import forget_provisioned
 from casegraph.settings import RateLimits, Settings, parse_switch
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, build_world

@@ -13,12 +13,12 @@ from typing import Any
 import httpx
 
 from casegraph.auth import issue_token
+from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, next_value
 from casegraph.domain.enums import CaseStage, CaseStatus, Role, Workflow
 from casegraph.domain.lifecycle import State
 from casegraph.domain.priority import derive_priority
 from casegraph.domain.relations import Actor
 from casegraph.services import admin
-from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, next_value
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
 from casegraph.services.users import Claims, build_actor, provision
 from casegraph.settings import Settings

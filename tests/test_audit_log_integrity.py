@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tortoise.context import TortoiseContext
 
-from casegraph.db import migrate, tortoise_config
 from casegraph.database.counters import ensure_counters
+from casegraph.db import migrate, tortoise_config
 from models import CaseEvent
 from models.event import AppendOnlyError
 from tests.conftest import forget_backend_caches
@@ -72,7 +73,8 @@ async def test_postgres_refuses_update_and_delete_of_events(db: TortoiseContext,
     for statement in ("UPDATE case_events SET version = 99", "DELETE FROM case_events"):
         with pytest.raises(Exception, match="append-only"):
             await connection.execute_query(statement)
-    assert await CaseEvent.filter(case_id=case.id).values_list("version", flat=True) == [1]
+    versions: list[Any] = await CaseEvent.filter(case_id=case.id).values_list("version", flat=True)
+    assert versions == [1]
 
 
 @pytest.fixture
@@ -95,4 +97,5 @@ async def test_a_migrated_sqlite_database_refuses_update_and_delete_of_events(
     for statement in ("UPDATE case_events SET version = 99", "DELETE FROM case_events"):
         with pytest.raises(Exception, match="append-only"):
             await connection.execute_query(statement)
-    assert await CaseEvent.filter(case_id=case.id).values_list("version", flat=True) == [1]
+    versions: list[Any] = await CaseEvent.filter(case_id=case.id).values_list("version", flat=True)
+    assert versions == [1]

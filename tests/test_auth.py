@@ -293,7 +293,7 @@ def identity_provider() -> Iterator[IdentityProvider]:
     requests: list[str] = []
 
     class JwksHandler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server protocol
+        def do_GET(self) -> None:  # the http.server protocol
             requests.append(self.path)
             if self.path != "/.well-known/jwks.json":
                 self.send_error(404)

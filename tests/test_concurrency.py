@@ -19,10 +19,10 @@ import pytest
 from tortoise.context import TortoiseContext
 
 from casegraph.auth import issue_token
+from casegraph.database.counters import ensure_counters
 from casegraph.db import tortoise_config
 from casegraph.domain.enums import CaseStatus, Role
 from casegraph.services import admin
-from casegraph.database.counters import ensure_counters
 from casegraph.services.users import forget_provisioned
 from casegraph.settings import Settings
 from models import CaseEvent, Comment

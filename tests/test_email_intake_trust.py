@@ -19,7 +19,7 @@ from casegraph.settings import Settings
 from models import Case, Comment, User
 from tests.conftest import TEST_SECRET
 from tests.helpers import GraphQLClient, World, case_row, insert_case
-from tests.test_email_intake import GATEWAY, MAILBOX, REPLY, SECRET, REPLY_QUERY, counts, mail, post, reply_address
+from tests.test_email_intake import GATEWAY, MAILBOX, REPLY, REPLY_QUERY, SECRET, counts, mail, post, reply_address
 
 ME_QUERY = "{ me { id email } }"
 

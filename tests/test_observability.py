@@ -125,7 +125,8 @@ async def test_an_invalid_request_id_is_replaced_by_a_generated_one(
     client: GraphQLClient, log_output: io.StringIO
 ) -> None:
     for given in ("has spaces", "x" * 65, "quote\"d", "ünïcode".encode(), ""):
-        response = await client.http.get("/healthz", headers={"X-Request-ID": given})
+        raw = given if isinstance(given, bytes) else given.encode("ascii")
+        response = await client.http.get("/healthz", headers=[(b"X-Request-ID", raw)])
         generated = response.headers["x-request-id"]
         assert generated != (given.decode() if isinstance(given, bytes) else given)
         assert len(generated) == 32 and int(generated, 16) >= 0

@@ -14,6 +14,7 @@ import textwrap
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tortoise.context import TortoiseContext
@@ -136,7 +137,7 @@ async def test_several_server_processes_fire_each_deadline_exactly_once(shared_d
     forget_backend_caches()
     async with TortoiseContext() as ctx:
         await ctx.init(config=tortoise_config(shared_database))
-        stored = await CaseEvent.filter(action=CaseAction.SLA_TIMER).values_list("sequence", flat=True)
+        stored: list[Any] = await CaseEvent.filter(action=CaseAction.SLA_TIMER).values_list("sequence", flat=True)
         assert sorted(int(s) for s in stored) == sorted(fired)
         # 50 %: Dana; 75 % and 100 %: Dana and Maria; dwell: Dana
         assert await Notification.all().count() == CASES * (1 + 2 + 2 + 1)

@@ -146,7 +146,7 @@ class AccessBoard:
             await asyncio.sleep(self._recheck_interval)
             try:
                 await self.recheck()
-            except Exception:  # noqa: BLE001 - a database hiccup: the next round reads again
+            except Exception:  # a database hiccup: the next round reads again
                 log.warning("could not re-read the memberships of connected users", exc_info=True)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:

@@ -162,7 +162,7 @@ class EventHub:
             self._wake.clear()
             try:
                 await self.drain()
-            except Exception as error:  # noqa: BLE001 - a database hiccup must not kill live feeds
+            except Exception as error:  # a database hiccup must not kill live feeds
                 if is_outage(error):
                     # Once when it starts, once when it ends: not a traceback per wake-up.
                     self.outage.failed(error)
@@ -181,7 +181,7 @@ class EventHub:
             await asyncio.sleep(self._poll_interval)
             try:
                 await self.poll()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.debug("event hub poll failed", exc_info=True)
 
     async def poll(self) -> None:

@@ -191,7 +191,7 @@ class FanoutDispatcher:
         context = recording_context(follower.context, actor)
         try:
             return await execute_payload(self.schema, follower.plan, root, context)
-        except Exception as error:  # noqa: BLE001 - as in ``_serve``
+        except Exception as error:  # as in ``_serve``
             log.exception("executing a subscription event failed")
             follower.end(await failure_payload(self.schema, follower.plan, context, error))
             return None

@@ -210,7 +210,7 @@ class Streams:
         context = recording_context(follower.context, follower.actor)
         try:
             payload = await execute_payload(self.schema, follower.plan, root, context)
-        except Exception as error:  # noqa: BLE001 - as in ``serve_classes``
+        except Exception as error:  # as in ``serve_classes``
             log.exception("executing a subscription event failed")
             follower.end(await failure_payload(self.schema, follower.plan, context, error))
             return
@@ -413,7 +413,7 @@ class CounterStream(SharedStream):
                 try:
                     await self._recount(woken)
                     RECOUNT_OUTAGE.succeeded()
-                except Exception as error:  # noqa: BLE001 - the log keeps everything: count again
+                except Exception as error:  # the log keeps everything: count again
                     if not is_outage(error):
                         # Not something a retry mends: end them (``complete``); a client resubscribes.
                         log.exception("recounting queue counters failed")

@@ -13,6 +13,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
+from casegraph.database.sql import (
+    CONDITIONS,
+    POSTGRES,
+    Statement,
+    dialect_of,
+    nested_groups,
+    nested_rows,
+    render_condition,
+)
 from casegraph.fastpath.fields import (
     CASE_COLUMNS,
     CASE_TYPE_COLUMNS,
@@ -24,15 +33,6 @@ from casegraph.fastpath.fields import (
 )
 from casegraph.fastpath.plan import TYPENAME, Field
 from casegraph.fastpath.rows import Request, Row, case_builder
-from casegraph.database.sql import (
-    CONDITIONS,
-    POSTGRES,
-    Statement,
-    dialect_of,
-    nested_groups,
-    nested_rows,
-    render_condition,
-)
 from casegraph.fastpath.values import iso
 from casegraph.services.case_queries import PageRequest, encode_cursor
 

@@ -77,7 +77,7 @@ def metrics_endpoint(
         body = metrics.exposition()
         try:
             snapshot = await read_event_log(hub())
-        except Exception:  # noqa: BLE001 - the process's own metrics still answer while the database is away
+        except Exception:  # the process's own metrics still answer while the database is away
             log.warning("metrics: could not read the event log", exc_info=True)
         else:
             body += _render([snapshot])

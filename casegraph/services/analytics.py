@@ -21,7 +21,6 @@ from casegraph.domain.enums import CaseStage, CaseStatus
 from casegraph.domain.errors import validation_failed
 from casegraph.domain.sla import TimerKind
 from casegraph.services.analytics_scope import Scope
-from casegraph.services.survey_results import RATINGS
 from casegraph.services.analytics_sql import (
     ENDED,
     MICROSECONDS,
@@ -32,6 +31,7 @@ from casegraph.services.analytics_sql import (
     epoch_us,
     micros,
 )
+from casegraph.services.survey_results import RATINGS
 
 MAX_BUCKETS: Final = 366
 DEFAULT_BUCKETS: Final = 30

@@ -87,14 +87,15 @@ async def split_case(
         )
         children: list[tuple[CaseRecord, EventRecord]] = []
 
+        # B023: both closures run inside this attempt's commit_change, before the loop moves on.
         async def create_children(after: CaseRecord, _: EventRecord) -> None:
-            children.clear()
-            for child in planned:
-                children.append(await _insert_child(after, child, actor, now))
+            children.clear()  # noqa: B023
+            for child in planned:  # noqa: B023
+                children.append(await _insert_child(after, child, actor, now))  # noqa: B023
 
         async def store(result: ActionResult) -> None:
             if on_success is not None:
-                await on_success(_with_children(result, children))
+                await on_success(_with_children(result, children))  # noqa: B023
 
         try:
             result = await commit_change(

@@ -26,13 +26,13 @@ from datetime import datetime
 from typing import Any, Final
 
 from tortoise.expressions import Case as SqlCase
-from tortoise.expressions import F, Q, Subquery, When
+from tortoise.expressions import F, Subquery, When
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from casegraph.domain import lifecycle
 from casegraph.domain import knowledge as rules
+from casegraph.domain import lifecycle
 from casegraph.domain.commands import ProposeSolution
 from casegraph.domain.desk_actions import LINKERS
 from casegraph.domain.enums import CaseAction, CaseEventType, ErrorCode, ResolutionCode

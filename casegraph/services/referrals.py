@@ -20,7 +20,6 @@ from typing import Any, Final
 
 from tortoise.exceptions import IntegrityError
 
-from casegraph.domain import lifecycle
 from casegraph.domain.desk_actions import OPEN_NOT_RESOLVED, REFERRERS
 from casegraph.domain.enums import (
     CaseAction,
@@ -30,7 +29,14 @@ from casegraph.domain.enums import (
     Role,
     TaskState,
 )
-from casegraph.domain.errors import DomainError, not_found, permission_denied, transition_not_allowed, validation_failed, version_conflict
+from casegraph.domain.errors import (
+    DomainError,
+    not_found,
+    permission_denied,
+    transition_not_allowed,
+    validation_failed,
+    version_conflict,
+)
 from casegraph.domain.lifecycle import State
 from casegraph.domain.relations import Actor, relations_of
 from casegraph.domain.validation import clean_text, id_number, uuid_key
@@ -38,8 +44,8 @@ from casegraph.services.case_changes import ActionResult, SideEffect, StaleCase,
 from casegraph.services.column_limits import max_value
 from casegraph.services.partners import partner_by_code
 from casegraph.services.publisher import Publisher
-from casegraph.services.referral_outbox import REFERRAL, enqueue_message, enqueue_outcome_on_delivery
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
+from casegraph.services.referral_outbox import REFERRAL, enqueue_message, enqueue_outcome_on_delivery
 from casegraph.services.visibility import load_visible_case
 from models import (
     Case,

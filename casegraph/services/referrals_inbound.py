@@ -18,9 +18,14 @@ from typing import Final
 from tortoise.exceptions import IntegrityError
 
 from casegraph.domain import lifecycle
-from casegraph.domain.enums import CaseAction, CaseEventType, CaseStatus, Channel, Relation, Role
 from casegraph.domain.desk_actions import OPEN_NOT_RESOLVED, REFERRAL_ACCEPTERS, REFERRAL_REJECTERS
-from casegraph.domain.errors import not_found, permission_denied, transition_not_allowed, validation_failed, version_conflict
+from casegraph.domain.enums import CaseAction, CaseEventType, Channel, Relation, Role
+from casegraph.domain.errors import (
+    permission_denied,
+    transition_not_allowed,
+    validation_failed,
+    version_conflict,
+)
 from casegraph.domain.relations import Actor, relations_of
 from casegraph.domain.validation import clean_level, clean_text, clean_title, uuid_key
 from casegraph.services.case_changes import ActionResult

@@ -532,7 +532,7 @@ def _imported_modules(path: Path) -> list[str]:
             if node.level == 0:
                 found.append(node.module or "")
             else:
-                package = "casegraph.domain".split(".")
+                package = ["casegraph", "domain"]
                 base = package[: len(package) - (node.level - 1)]
                 found.append(".".join([*base, *([node.module] if node.module else [])]))
     return found

@@ -178,6 +178,7 @@ def test_adding_and_counting_working_time_are_inverse() -> None:
     start = datetime(2026, 10, 23, 13, 17, tzinfo=UTC)  # across the end of summer time (25 Oct)
     for minutes in (1, 59, 61, 480, 481, 2400, 10_000):
         end = calendar.add_working_time(start, minutes * MIN)
+        assert end is not None
         assert calendar.working_time(start, end) == minutes * MIN
 
 

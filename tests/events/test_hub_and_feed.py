@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import pytest
 from tortoise.context import TortoiseContext
@@ -11,8 +12,16 @@ from tortoise.context import TortoiseContext
 from casegraph.domain.commands import UpdateCase
 from casegraph.domain.enums import CaseAction, ErrorCode
 from casegraph.domain.errors import DomainError
-from casegraph.events.feed import case_filter, every_visible_case, feed, group_id_for, parse_after, queue_filter, QueueScope
 from casegraph.events import hub as hub_module
+from casegraph.events.feed import (
+    QueueScope,
+    case_filter,
+    every_visible_case,
+    feed,
+    group_id_for,
+    parse_after,
+    queue_filter,
+)
 from casegraph.events.hub import Delivery, EventHub
 from casegraph.events.live import LiveEvents
 from casegraph.services import admin
@@ -33,7 +42,7 @@ async def comment(world: World, case_id: str, publisher: Publisher, n: int = 1) 
         )
 
 
-async def cancel(task: asyncio.Future[object]) -> None:
+async def cancel(task: asyncio.Future[Any]) -> None:
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 

@@ -14,17 +14,20 @@ from typing import Any
 
 import pytest
 
+from casegraph.database.counters import next_value
 from casegraph.domain import commands
 from casegraph.domain import lifecycle as lc
 from casegraph.domain.enums import CaseAction, CaseStage, CaseStatus, ResolutionCode, Role
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_creation import NewCase, create_case
-from casegraph.database.counters import next_value
 from casegraph.services.sla_config import set_sla_policy
 from casegraph.services.sla_evaluation import evaluate_due
 from casegraph.settings import Settings
 from models import Case, CaseEvent, CaseTimer, Survey
 from tests.helpers import GraphQLClient, RecordingPublisher, World, counted_statements, insert_case
+
+# A frozen value shared by every call, so a default argument is safe.
+NO_INPUT = commands.NoInput()
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -92,7 +95,7 @@ class Desk:
         return result.case.id
 
     async def act(self, who: str, action: CaseAction, case_id: str, at: datetime,
-                  command: commands.Command = commands.NoInput()) -> None:
+                  command: commands.Command = NO_INPUT) -> None:
         await perform(actor=self.world.actor(who), request=ActionRequest(action, case_id, command=command), now=at,
                       publisher=self.publisher)
 

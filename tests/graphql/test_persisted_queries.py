@@ -8,8 +8,8 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import pytest
 
 from casegraph.app import Runtime
 from casegraph.domain.enums import Role
-from casegraph.persisted_queries.caches import REGISTERED_TTL, PersistedQueries, RegisteredDocuments
+from casegraph.persisted_queries.caches import REGISTERED_TTL, RegisteredDocuments
 from casegraph.persisted_queries.protocol import document_hash
 from casegraph.persisted_queries.registry import operation_document, register_documents
 from casegraph.settings import RateLimits, Settings

@@ -59,6 +59,7 @@ def limit_refusal(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     assert body.get("data") is None, body
+    error: dict[str, Any]
     [error] = body["errors"]
     assert "path" not in error, error
     assert error["extensions"]["code"] == QUERY_LIMIT_EXCEEDED, error

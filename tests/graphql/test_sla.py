@@ -103,7 +103,7 @@ class Desk:
         return case
 
     async def timer(self, case_id: str, kind: str = "RESOLUTION") -> dict[str, Any]:
-        timers = {t["kind"]: t for t in (await self.case(case_id))["slaTimers"]}
+        timers: dict[str, dict[str, Any]] = {t["kind"]: t for t in (await self.case(case_id))["slaTimers"]}
         return timers[kind]
 
     async def sla_events(self, case_id: str) -> list[dict[str, Any]]:

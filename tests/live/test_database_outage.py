@@ -20,7 +20,6 @@ from typing import Any, Final
 import asyncpg
 import httpx
 import pytest
-
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol

@@ -23,10 +23,10 @@ import pytest
 from casegraph.services.idempotency import LEASE
 from tests.live.private_postgres import PrivatePostgres
 from tests.live.support import (
+    GraphQLHttp,
     LiveWorld,
     ServerProcess,
     create_case,
-    GraphQLHttp,
     postgres_database,
     server_env,
     set_up_world,

@@ -25,7 +25,6 @@ from tests.live.support import (
     LiveWorld,
     ServerProcess,
     case_events_query,
-    create_case,
     free_port,
     run_sync,
     server_env,

@@ -37,8 +37,8 @@ from casegraph.domain.enums import Role
 from casegraph.rate_limits import RATE_LIMITED
 from tests.live.support import (
     LEGACY_WS,
-    SubscriptionFailed,
     ServerProcess,
+    SubscriptionFailed,
     WsClosed,
     mint_token,
     postgres_database,

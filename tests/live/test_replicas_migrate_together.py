@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -68,5 +69,5 @@ def test_replicas_migrating_an_empty_database_at_once_all_succeed(empty_database
         assert not failures, f"round {round_number}: {len(failures)} of {REPLICAS} failed:\n{failures[0]}"
         # and: each migration was applied once
         if database_url.startswith("postgres"):
-            names = run_sync(lambda: applied_migrations(database_url))
+            names = run_sync(partial(applied_migrations, database_url))
             assert names and len(names) == len(set(names)), names

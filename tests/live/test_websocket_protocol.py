@@ -144,7 +144,7 @@ async def close_code(reader: asyncio.StreamReader) -> int:
 
 
 async def test_messages_round_trip_with_the_chosen_subprotocol_and_headers(implementation: str) -> None:
-    async with serving(EchoApp(implementation), implementation) as (port, _):
+    async with serving(EchoApp(implementation), implementation) as (port, _):  # noqa: SIM117 - the client needs the port
         async with connect(f"ws://127.0.0.1:{port}/", subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
             await ws.send("hello")
             assert await ws.recv() == "hello"
@@ -217,7 +217,7 @@ async def test_a_frame_against_the_rfc_closes_the_connection_with_its_code(
 
 
 async def test_a_client_that_never_answers_pings_is_closed_and_one_that_does_stays(implementation: str) -> None:
-    async with serving(EchoApp(implementation), implementation, ws_ping_interval=0.2, ws_ping_timeout=0.3) as (port, _):
+    async with serving(EchoApp(implementation), implementation, ws_ping_interval=0.2, ws_ping_timeout=0.3) as (port, _):  # noqa: SIM117 - as above
         async with connect(f"ws://127.0.0.1:{port}/") as polite:
             reader, writer, _ = await raw_handshake(port)
             opcode, _ = await server_frame(reader)

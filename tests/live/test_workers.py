@@ -22,9 +22,9 @@ import pytest
 
 from casegraph.events.hub import POLL_INTERVAL
 from tests.live.support import (
+    GraphQLHttp,
     LiveSubscription,
     LiveWorld,
-    GraphQLHttp,
     case_events_query,
     create_case,
     free_port,

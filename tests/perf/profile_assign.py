@@ -9,10 +9,10 @@ so it has its creation event and SLA timers); the document is the dashboard's mu
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
 import cProfile
 import json
+import os
 import pstats
 import statistics
 import tempfile

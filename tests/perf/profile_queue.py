@@ -17,6 +17,7 @@ import json
 import pstats
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
@@ -82,7 +83,7 @@ async def main() -> None:
         PLANS.get = lambda executor: None  # type: ignore[method-assign]
     person = PEOPLE[args.who]
     token = issue_token(settings, sub=person.sub, roles=list(person.roles), name=person.name, agency=person.agency)
-    query = open(args.query_file).read() if args.query_file else QUEUE_QUERY
+    query = Path(args.query_file).read_text() if args.query_file else QUEUE_QUERY
     variables = json.loads(args.variables) if args.variables else {"first": args.first}
     body = json.dumps({"query": query, "variables": variables}).encode()
     status, answer = await call(app, body, token)

@@ -13,9 +13,9 @@ import pytest
 from tortoise.context import TortoiseContext
 from tortoise.expressions import F
 
-from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus
 from casegraph.database import statements
 from casegraph.database.sql import Unsupported
+from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus
 from casegraph.services.event_log import append_event
 from casegraph.services.users import ensure_user
 from models import Case, CaseEvent, CaseTimer, User

@@ -6,7 +6,7 @@ or reopens. Each side against the GraphQL API, the other agency played by partne
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -28,7 +28,7 @@ CASE = """query($id: ID!) { case(id: $id) { status reopenCount availableActions
 async def received_and_resolved(client: GraphQLClient, world: World, clock: FakeClock, publisher: RecordingPublisher,
                                 referral_id: str) -> str:
     """A partner's referral that our agent took and resolved; our case's id."""
-    token = partner_token(datetime.now(timezone.utc))
+    token = partner_token(datetime.now(UTC))
     received = (await client.data(RECEIVE, {"input": received_input(referral_id)}, token=token))["receiveReferral"]
     case_id: str = received["referral"]["caseId"]
     await perform(actor=world.actor("agent"), request=ActionRequest(CaseAction.ASSIGN_TO_ME, case_id), now=clock(),
@@ -46,7 +46,7 @@ async def resolve(world: World, clock: FakeClock, publisher: RecordingPublisher,
 
 async def outcome(client: GraphQLClient, referral_id: str, sequence: int, verdict: str, **extra: Any) -> dict[str, Any]:
     values = {"referralId": referral_id, "sequence": sequence, "outcome": verdict, **extra}
-    data = await client.data(OUTCOME, {"input": values}, token=partner_token(datetime.now(timezone.utc)))
+    data = await client.data(OUTCOME, {"input": values}, token=partner_token(datetime.now(UTC)))
     result: dict[str, Any] = data["recordReferralOutcome"]
     return result
 
@@ -105,7 +105,7 @@ async def test_the_referring_case_cancelled_closes_an_unresolved_received_case(
     await add_partner(client, world)
     referral_id = received_input()["referralId"]
     received = (await client.data(RECEIVE, {"input": received_input(referral_id)},
-                                  token=partner_token(datetime.now(timezone.utc))))["receiveReferral"]
+                                  token=partner_token(datetime.now(UTC))))["receiveReferral"]
     # when
     withdrawn = await outcome(client, referral_id, 7, "WITHDRAWN")
     # then: the referring agency, our requester, withdrew it

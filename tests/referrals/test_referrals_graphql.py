@@ -4,7 +4,7 @@ instances is tests/referrals/test_two_instances.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -140,7 +140,7 @@ async def test_a_partner_referral_becomes_one_partner_channel_case_however_often
     client: GraphQLClient, world: World, clock: FakeClock
 ) -> None:
     await add_partner(client, world)
-    token = partner_token(datetime.now(timezone.utc))
+    token = partner_token(datetime.now(UTC))
     first = (await client.data(RECEIVE, {"input": received_input()}, token=token))["receiveReferral"]
     again = (await client.data(RECEIVE, {"input": received_input()}, token=token))["receiveReferral"]
     assert first["errors"] == [] and first["referral"]["created"] is True and first["referral"]["status"] == "DELIVERED"
@@ -160,7 +160,7 @@ async def test_partner_tokens_must_be_signed_with_the_shared_secret_for_this_age
     client: GraphQLClient, world: World, clock: FakeClock
 ) -> None:
     await add_partner(client, world)
-    real_now = datetime.now(timezone.utc)
+    real_now = datetime.now(UTC)
     for token in (partner_token(real_now, secret="x" * 40), partner_token(real_now, receiver="OTHER"),
                   partner_token(real_now, sender="WATER"), partner_token(real_now - timedelta(hours=1))):
         response = await client.post(RECEIVE, {"input": received_input()}, token=token)
@@ -176,7 +176,7 @@ async def test_a_received_referral_is_accepted_by_taking_the_case_and_each_chang
     client: GraphQLClient, world: World, clock: FakeClock, publisher: RecordingPublisher
 ) -> None:
     await add_partner(client, world)
-    received = (await client.data(RECEIVE, {"input": received_input()}, token=partner_token(datetime.now(timezone.utc))))["receiveReferral"]
+    received = (await client.data(RECEIVE, {"input": received_input()}, token=partner_token(datetime.now(UTC))))["receiveReferral"]
     case_id = received["referral"]["caseId"]
     # when: an agent of the type's group takes it, then proposes a solution
     await perform(actor=world.actor("agent"), request=ActionRequest(CaseAction.ASSIGN_TO_ME, case_id), now=clock(),
@@ -201,7 +201,7 @@ async def test_rejecting_a_received_referral_needs_a_reason_and_cancels_the_case
     client: GraphQLClient, world: World, clock: FakeClock, publisher: RecordingPublisher
 ) -> None:
     await add_partner(client, world)
-    received = (await client.data(RECEIVE, {"input": received_input()}, token=partner_token(datetime.now(timezone.utc))))["receiveReferral"]
+    received = (await client.data(RECEIVE, {"input": received_input()}, token=partner_token(datetime.now(UTC))))["receiveReferral"]
     case_id = received["referral"]["caseId"]
     manager = staff(client, world, "manager")
     refused = (await client.data(DECIDE % "rejectReferral", {"input": {"caseId": case_id}}, token=manager))["rejectReferral"]
@@ -244,7 +244,7 @@ async def test_partner_updates_apply_once_never_roll_back_and_show_on_the_referr
     client: GraphQLClient, world: World, clock: FakeClock, publisher: RecordingPublisher
 ) -> None:
     case_id, referral_id, _ = await referred(client, world)
-    token = partner_token(datetime.now(timezone.utc))
+    token = partner_token(datetime.now(UTC))
     resolved = update_input(referral_id, 9, "RESOLVED", resolutionCode="SOLVED", resolutionNotes="Inspected")
     applied = [(await client.data(UPDATE, {"input": values}, token=token))["recordReferralUpdate"]
                for values in (resolved, update_input(referral_id, 5, "OPEN"), resolved)]
@@ -271,13 +271,13 @@ async def test_only_the_partner_a_referral_went_to_may_report_on_it(
 ) -> None:
     _, referral_id, _ = await referred(client, world)
     await add_partner(client, world, code="WATER", sharedSecret="w" * 40)
-    water = partner_token(datetime.now(timezone.utc), sender="WATER", secret="w" * 40)
+    water = partner_token(datetime.now(UTC), sender="WATER", secret="w" * 40)
     body = (await client.data(UPDATE, {"input": update_input(referral_id, 3, "OPEN")}, token=water))["recordReferralUpdate"]
     assert body["errors"][0]["code"] == "NOT_FOUND"
     agent = (await client.data(UPDATE, {"input": update_input(referral_id, 3, "OPEN")}, token=staff(client, world, "agent")))
     assert agent["recordReferralUpdate"]["errors"][0]["code"] == "PERMISSION_DENIED"
     bad = (await client.data(UPDATE, {"input": update_input(referral_id, 3, "OPEN", status="FAILED")},
-                             token=partner_token(datetime.now(timezone.utc))))["recordReferralUpdate"]
+                             token=partner_token(datetime.now(UTC))))["recordReferralUpdate"]
     assert bad["errors"][0]["field"] == "status"
     assert (await Referral.get(id=referral_id)).status is ReferralStatus.PENDING
 
@@ -286,7 +286,7 @@ async def test_a_referred_task_is_completed_when_the_partner_solves_it(
     client: GraphQLClient, world: World, clock: FakeClock
 ) -> None:
     case_id, referral_id, task_id = await referred(client, world, task=True)
-    token = partner_token(datetime.now(timezone.utc))
+    token = partner_token(datetime.now(UTC))
     await client.data(UPDATE, {"input": update_input(referral_id, 4, "RESOLVED", resolutionCode="NOT_SOLVED_TOO_COSTLY")},
                       token=token)
     assert (await CaseTask.get(id=task_id)).state.value == "OPEN"

@@ -10,7 +10,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -126,7 +126,7 @@ async def test_a_referral_round_trip_survives_the_partner_being_down_and_is_deli
 
                         # and: the city's casegraph sending it again (an answer lost) files nothing new
                         token = partner_tokens.mint(sender="CITY", receiver="HEALTH", secret=SHARED_SECRET,
-                                                    now=datetime.now(timezone.utc))
+                                                    now=datetime.now(UTC))
                         again = await partner.data(
                             "mutation($input: ReceiveReferralInput!) { receiveReferral(input: $input) {"
                             " referral { caseId created } errors { code } } }",

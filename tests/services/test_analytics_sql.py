@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from tortoise.context import TortoiseContext
 
+from casegraph.database.counters import next_value
 from casegraph.domain.enums import CaseStage, CaseStatus
 from casegraph.services.analytics import BacklogInterval, backlog
 from casegraph.services.analytics_scope import Scope
 from casegraph.services.analytics_sql import Statement, epoch_us
-from casegraph.database.counters import next_value
 from models import Case, CaseEvent
 from tests.helpers import World, insert_case
 

@@ -132,7 +132,7 @@ async def test_an_agent_acting_between_passes_is_never_overwritten(
     evaluation, asked = await asyncio.gather(evaluate_due(now=now, publisher=publisher), ask)
     # then: both recorded, versions consecutive, the case awaiting info with its clock paused
     case = await case_row(case_id)
-    versions = await CaseEvent.filter(case_id=case_id).order_by("sequence").values_list("version", flat=True)
+    versions: list[Any] = await CaseEvent.filter(case_id=case_id).order_by("sequence").values_list("version", flat=True)
     assert len(evaluation.events) == 1 and asked.case.status is CaseStatus.AWAITING_INFO
     assert list(versions) == list(range(1, case.version + 1))
     assert case.status is CaseStatus.AWAITING_INFO
@@ -162,7 +162,7 @@ async def test_the_background_task_keeps_going_after_a_failing_pass(
     import casegraph.sla_scheduler as module
 
     calls: list[int] = []
-    real = module.evaluate_due
+    real = evaluate_due  # the scheduler's own reference, replaced below
 
     async def flaky(**kwargs: Any) -> Any:
         calls.append(1)
@@ -275,7 +275,8 @@ async def test_a_case_nobody_took_alerts_the_groups_managers(
     evaluation = await evaluate_due(now=clock() + 2 * DAY + MINUTE, publisher=publisher)
     # then
     assert evaluation.alerts == 1
-    assert await Notification.filter(kind="STAGE_DWELL").values_list("user_id", flat=True) == ["maria"]
+    notified: list[Any] = await Notification.filter(kind="STAGE_DWELL").values_list("user_id", flat=True)
+    assert notified == ["maria"]
 
 
 async def test_a_backlog_larger_than_a_batch_is_worked_off_in_one_pass(

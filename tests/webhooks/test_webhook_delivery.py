@@ -9,6 +9,7 @@ import hmac
 import ipaddress
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -17,8 +18,8 @@ from casegraph.domain.errors import DomainError
 from casegraph.outbox_dispatcher import OutboxDispatcher
 from casegraph.services import webhooks
 from casegraph.services.case_actions import ActionRequest, perform
-from casegraph.services.case_creation import NewCase, create_case
 from casegraph.services.case_changes import ActionResult
+from casegraph.services.case_creation import NewCase, create_case
 from casegraph.settings import Settings
 from models import CaseEvent, DeliveryStatus, OutboxDelivery
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World
@@ -347,7 +348,7 @@ async def test_a_host_name_resolving_to_a_private_address_is_not_sent_to_when_pr
     created = await endpoint(world, clock, f"http://hooks.example.org:{port}/hook")
     real_getaddrinfo = asyncio.get_running_loop().getaddrinfo
 
-    async def resolve(host: str, *args: object, **kwargs: object) -> object:
+    async def resolve(host: str, *args: Any, **kwargs: Any) -> object:
         return await real_getaddrinfo(inward if host == "hooks.example.org" else host, *args, **kwargs)
 
     monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", resolve)
