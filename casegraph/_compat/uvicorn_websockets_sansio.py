@@ -42,7 +42,6 @@ import logging
 import os
 import weakref
 from collections import deque
-from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Final, cast
 from urllib.parse import unquote
@@ -72,8 +71,6 @@ EARLY_DATA_LIMIT: Final = 1 << 16
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 OPCODES: Final = frozenset((OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG))
-
-SendTextNow = Callable[[str], bool]
 
 
 def frame(opcode: int, payload: bytes) -> bytes:
