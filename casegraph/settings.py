@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from starlette.config import Config
+
 DEV_SECRET = "casegraph-development-secret-do-not-use-in-production"
 # HS256 keys shorter than the hash output are guessable (RFC 7518, section 3.2).
 MIN_SECRET_BYTES = 32
@@ -34,19 +36,6 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-def _load_dotenv(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    if not path.is_file():
-        return values
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
-    return values
 
 
 @dataclass(frozen=True)
@@ -210,10 +199,17 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
-        env = {**_load_dotenv(dotenv or Path(".env")), **(environ if environ is not None else os.environ)}
+        # Starlette's Config reads the environment first, then the .env file (the environment wins).
+        # A missing .env is the usual case, not worth Starlette's "not found" warning.
+        path = dotenv or Path(".env")
+        config = Config(
+            env_file=path if path.is_file() else None,
+            environ=environ if environ is not None else os.environ,
+            env_prefix="CASEGRAPH_",
+        )
 
         def get(name: str) -> str | None:
-            value = env.get(f"CASEGRAPH_{name}")
+            value: str | None = config(name, default=None)
             return value if value else None
 
         proxies = get("TRUSTED_PROXIES")
@@ -256,7 +252,7 @@ class Settings:
             jwt_issuer=get("JWT_ISSUER"),
             jwt_audience=get("JWT_AUDIENCE"),
             env=_choice("CASEGRAPH_ENV", get("ENV"), ENVIRONMENTS) or "development",
-            bind_host=env.get(BIND_HOST_VARIABLE) or None,
+            bind_host=get(BIND_HOST_VARIABLE.removeprefix("CASEGRAPH_")),
             allowed_origins=_origins(get("ALLOWED_ORIGINS")),
             max_body_bytes=_count("CASEGRAPH_MAX_BODY_BYTES", get("MAX_BODY_BYTES"), cls.max_body_bytes),
             max_intake_bytes=_count("CASEGRAPH_MAX_INTAKE_BYTES", get("MAX_INTAKE_BYTES"), cls.max_intake_bytes),
