@@ -30,8 +30,8 @@ VERIFIED_CACHE_SECONDS: Final = 300.0
 class VerifiedTokens:
     """Claims of tokens whose signature and claims were checked, until they would expire.
 
-    Checking an HS256 signature and the claims costs ~0.15 ms per request (a tenth of a simple
-    mutation's server time); the same token is checked again on every request of a session. An
+    Checking an HS256 signature and the claims is a sizeable share of a simple mutation's server
+    time (the README's Performance section has the figure); the same token is checked again on every request of a session. An
     entry lasts until the token's ``exp`` (with the leeway decoding allows) and at most
     ``VERIFIED_CACHE_SECONDS``; only successful checks are remembered, so a refused token is
     checked (and refused) every time. Partner tokens are not remembered: their validity depends on
