@@ -49,6 +49,7 @@ from casegraph.services.case_creation import NewCase, create_case
 from casegraph.services.publisher import NullPublisher
 from casegraph.services.sla_config import set_sla_policy
 from casegraph.services.users import Claims, build_actor, provision
+from tests.perf.documents import ASSIGN_TO_ME, CREATE_CASE  # test_action_cost.py guards these same documents
 
 AGENT: Final = "agent-1"
 CONSTITUENT: Final = "alice"
@@ -56,18 +57,6 @@ GROUP: Final = "ROADS"
 CASE_TYPE: Final = "POTHOLE"
 WARMUP: Final = 10
 
-ASSIGN_TO_ME: Final = """
-mutation AssignToMe($caseId: ID!) {
-  assignToMe(input: {caseId: $caseId}) {
-    case { id status version assignedTo { id name } }
-    event { id version }
-    errors { code message field }
-  }
-}"""
-CREATE_CASE: Final = """
-mutation File($title: String!) {
-  createCase(input: {caseTypeCode: "POTHOLE", title: $title, impact: 2, urgency: 2}) { case { id } errors { code } }
-}"""
 
 
 @dataclass(frozen=True)

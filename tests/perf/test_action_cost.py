@@ -21,12 +21,12 @@ from pypika_tortoise.dialects.postgresql import PostgreSQLQueryBuilder
 from pypika_tortoise.dialects.sqlite import SQLLiteQueryBuilder
 from pypika_tortoise.queries import QueryBuilder
 
-from bench.assign import ASSIGN_TO_ME, CREATE_CASE  # what bench/assign.py measures
 from casegraph.domain.enums import Role
 from casegraph.domain.relations import Actor
 from casegraph.services.sla_config import set_sla_policy
 from casegraph.settings import Settings
 from tests.helpers import GraphQLClient, World, counted_statements
+from tests.perf.documents import ASSIGN_TO_ME, CREATE_CASE  # what bench/assign.py measures
 
 ASSIGN_STATEMENTS: Final = 11
 

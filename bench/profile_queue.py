@@ -1,6 +1,6 @@
 """CPU per request of the queue query through the ASGI application, in process (no HTTP server).
 
-    python -m tests.perf.profile_queue --database-url postgres://…/qa_perf [--requests 300]
+    python -m bench.profile_queue --database-url postgres://…/qa_perf [--requests 300]
         [--first 50] [--normal] [--profile cprofile|pyinstrument] [--query-file F]
 
 Requests go straight into the Starlette app (middleware, view, Strawberry, the compiled path);

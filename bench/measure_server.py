@@ -1,6 +1,6 @@
 """Drive a real ``casegraph serve`` with wrk and report requests/s, latency and server CPU per request.
 
-    python -m tests.perf.measure_server --database-url postgres://…/qa_perf --token T \
+    python -m bench.measure_server --database-url postgres://…/qa_perf --token T \
         --first 50 --seconds 10 [--py-spy profile.svg | --py-spy-top]
 
 A development tool for the profile-then-fix loop (the benchmark suite in bench/ is the judge).

@@ -1,6 +1,6 @@
 """``assignToMe`` through the ASGI application on a SQLite file, in process: latency and profile.
 
-    python -m tests.perf.profile_assign [--mutations 200] [--profile pyinstrument|cprofile]
+    python -m bench.profile_assign [--mutations 200] [--profile pyinstrument|cprofile]
 
 Each mutation takes a fresh NEW case of the agent's group (filed beforehand through the service,
 so it has its creation event and SLA timers); the document is the dashboard's mutation shape.
@@ -22,7 +22,7 @@ from typing import Any
 
 from tortoise import Tortoise
 
-from bench.assign import ASSIGN_TO_ME  # the benchmark's own document
+from bench.profile_queue import call
 from casegraph.app import create_app
 from casegraph.auth import issue_token
 from casegraph.db import migrate, tortoise_config
@@ -34,7 +34,7 @@ from casegraph.services.publisher import NullPublisher
 from casegraph.services.sla_config import set_sla_policy
 from casegraph.services.users import Claims, build_actor, provision
 from casegraph.settings import RateLimits, Settings
-from tests.perf.profile_queue import call
+from tests.perf.documents import ASSIGN_TO_ME  # the benchmark's own document
 
 
 async def file_cases(count: int) -> list[str]:

@@ -1,6 +1,6 @@
 """Load the queue data set into a fresh database and print a token per role, for profiling.
 
-    python -m tests.perf.load_queue_data --database-url postgres://…/qa --cases 3000 --secret S
+    python -m bench.load_queue_data --database-url postgres://…/qa --cases 3000 --secret S
 
 The database is created (PostgreSQL) or must be empty; migrations are applied first, as
 ``casegraph serve`` would.
