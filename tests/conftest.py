@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from strawberry import Schema
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 
@@ -25,8 +26,10 @@ from casegraph.auth import TokenVerifier
 from casegraph.composition import install_case_extensions
 from casegraph.database.counters import ensure_counters
 from casegraph.db import tortoise_config
+from casegraph.events.live import LiveEvents
 from casegraph.services.users import forget_provisioned
 from casegraph.settings import RateLimits, Settings, parse_switch
+from schema import build_schema
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, build_world
 
 T = TypeVar("T")
@@ -204,3 +207,22 @@ async def client(db: TortoiseContext, settings: Settings, runtime: Runtime) -> A
 async def world(db: TortoiseContext, clock: FakeClock) -> World:
     """Two groups, staff and constituents, one case type per workflow (see helpers.build_world)."""
     return await build_world(clock)
+
+
+# --- live events (tests/events/, tests/fanout/) -------------------------------------------------
+
+
+@pytest.fixture
+async def live(db: TortoiseContext) -> AsyncIterator[LiveEvents]:
+    """A running in-memory LiveEvents."""
+    events = LiveEvents("memory://", poll_interval=0.05)
+    await events.start()
+    yield events
+    await events.stop()
+
+
+@pytest.fixture(scope="module")
+def schema() -> Schema:
+    built = build_schema()
+    assert isinstance(built, Schema)
+    return built

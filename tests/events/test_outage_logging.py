@@ -21,7 +21,7 @@ from casegraph.events.hub import refresh_actors
 from casegraph.events.live import LiveEvents
 from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.followers import State
-from tests.events.test_fanout_followers import Socket, follower_for, until
+from tests.fanout.test_followers import Socket, follower_for, until
 from tests.helpers import World, insert_case
 
 FAILURES = 3

@@ -25,10 +25,10 @@ import pytest
 
 from casegraph.fastpath.executor import EXECUTIONS, PLANS
 from casegraph.settings import Settings
+from tests.fastpath.test_compiled_queries import token
 from tests.helpers import FakeClock, GraphQLClient, counted_statements
 from tests.perf.queue_dataset import QueueDataset, load_queue_dataset
 from tests.perf.queue_query import QUEUE_QUERY
-from tests.perf.test_compiled_queries import token
 
 NOW: Final = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 # The actor's group memberships (authentication), `me` with its groups, and the page.
