@@ -14,6 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from casegraph._compat.starlette_websocket_route import DirectWebSocketRoute
 from casegraph.auth import TokenVerifier
@@ -164,7 +165,11 @@ def create_app(
         CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=("GET", "POST"),
         allow_headers=("Authorization", "Content-Type"), expose_headers=("Retry-After", "X-Request-ID"),
     )
-    app.add_middleware(ObservabilityMiddleware, metrics=runtime.metrics, trusted_proxies=settings.trusted_proxies)
+    app.add_middleware(ObservabilityMiddleware, metrics=runtime.metrics)
+    # Outermost, so logs, rate limits and intake all see the client a trusted proxy forwarded
+    # (casegraph.client_address); without trusted proxies X-Forwarded-For is never read.
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     app.state.runtime = runtime
     return app
 

@@ -42,8 +42,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
-            # Client addresses behind a proxy come from CASEGRAPH_TRUSTED_PROXIES (casegraph.client_address),
-            # not from uvicorn, which would believe X-Forwarded-For from any loopback peer.
+            # The application installs uvicorn's proxy-header middleware itself, trusting only
+            # CASEGRAPH_TRUSTED_PROXIES (casegraph.client_address); uvicorn's own would believe
+            # X-Forwarded-For from any loopback peer.
             proxy_headers=False,
             # A WebSocket protocol holding little per idle connection, without per-message
             # deflate (casegraph/_compat/uvicorn_websockets_sansio.py).

@@ -58,8 +58,7 @@ def email_intake_endpoint(runtime: Runtime) -> Any:
         secret = settings.intake_secret
         if secret is None:
             return JSONResponse({"error": {"code": "NOT_FOUND", "message": "E-mail intake is not enabled."}}, 404)
-        peer = request.client.host if request.client is not None else None
-        address = client_address(peer, request.headers, settings.trusted_proxies)
+        address = client_address(request.client)
         # Checked before the secret and before the body is read: a refused address learns nothing.
         retry_after = wrong_guesses.retry_after(address)
         if retry_after is not None:

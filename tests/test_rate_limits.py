@@ -76,10 +76,10 @@ def app(db: TortoiseContext, settings: Settings, runtime: Runtime) -> Starlette:
 def limit(runtime: Runtime, clock: FakeClock) -> Callable[..., RateLimiter]:
     """Put a limiter with these limits (all others off) on the runtime the app reads it from."""
 
-    def install(store: CounterStore | None = None, *, trusted_proxies: tuple[str, ...] = (),
+    def install(store: CounterStore | None = None, *,
                 mutations_per_user: Rate | None = None, mutations_per_ip: Rate | None = None) -> RateLimiter:
         limits = replace(RateLimits.off(), mutations_per_user=mutations_per_user, mutations_per_ip=mutations_per_ip)
-        limiter = RateLimiter(limits, store or MemoryStore(), clock=clock, trusted_proxies=trusted_proxies)
+        limiter = RateLimiter(limits, store or MemoryStore(), clock=clock)
         runtime.rate_limiter = limiter
         return limiter
 
@@ -211,17 +211,20 @@ async def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(
 
 
 async def test_forwarded_for_from_a_trusted_proxy_names_the_client(
-    limit: Callable[..., RateLimiter], peers: Callable[[str], Http]
+    db: TortoiseContext, runtime: Runtime, world: World, limit: Callable[..., RateLimiter]
 ) -> None:
     # given our own proxy in front, forwarding two clients
-    limit(mutations_per_ip=Rate(2, 3600), trusted_proxies=("10.0.0.0/8",))
-    proxy = peers("10.1.2.3")
+    settings = replace(runtime.settings, trusted_proxies=("10.0.0.0/8",))
+    runtime.settings = settings
+    limit(mutations_per_ip=Rate(2, 3600))
+    proxy = Http(create_app(settings, manage_resources=False, runtime=runtime), settings, world, "10.1.2.3")
     first, second = {"X-Forwarded-For": "192.0.2.10"}, {"X-Forwarded-For": "192.0.2.11, 10.9.9.9"}
     assert created(await proxy.create_case(headers=first))
     assert created(await proxy.create_case(headers=first))
     # then each client has its own count, not the proxy's
     assert created(await proxy.create_case(headers=second))
     assert_rate_limited(await proxy.create_case(headers=first))
+    await proxy.client.aclose()
 
 
 # -- what is and is not counted -------------------------------------------------------------------

@@ -57,7 +57,6 @@ class RateLimiter:
         store: CounterStore | None,
         *,
         clock: Clock,
-        trusted_proxies: Sequence[str] = (),
         backend_pause: float = BACKEND_PAUSE,
         sockets: OpenSockets | None = None,
     ) -> None:
@@ -66,7 +65,6 @@ class RateLimiter:
         # Open WebSocket connections per user (None: not capped).
         self.sockets = sockets
         self.clock = clock
-        self.trusted_proxies = tuple(trusted_proxies)
         self.backend_pause = backend_pause
         self._paused_until = 0.0
         self._warned_at: float | None = None
@@ -78,9 +76,8 @@ class RateLimiter:
         )
 
     def address(self, connection: HTTPConnection) -> str:
-        """The client's address; ``X-Forwarded-For`` counts only from a trusted proxy."""
-        peer = connection.client.host if connection.client is not None else None
-        return client_address(peer, connection.headers, self.trusted_proxies)
+        """The client's address (behind a trusted proxy, the one it forwarded: casegraph.client_address)."""
+        return client_address(connection.client)
 
     async def mutation(self, *, user_id: str | None, address: str | None, fields: int = 1) -> Refusal | None:
         """Count the ``fields`` mutation fields of one operation; unauthenticated ones only per address."""
@@ -173,4 +170,4 @@ def build_rate_limiter(settings: Settings, *, clock: Clock) -> RateLimiter:
             else:
                 leases = MemoryLeases()
             sockets = OpenSockets(limits.sockets_per_user, leases, clock=clock, shared=backend != "memory")
-    return RateLimiter(limits, store, clock=clock, trusted_proxies=settings.trusted_proxies, sockets=sockets)
+    return RateLimiter(limits, store, clock=clock, sockets=sockets)
