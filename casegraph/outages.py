@@ -87,10 +87,6 @@ class OutageLog:
         self.since: float | None = None
         self.failures = 0
 
-    @property
-    def ongoing(self) -> bool:
-        return self.since is not None
-
     def failed(self, error: BaseException) -> None:
         self.failures += 1
         if self.since is None:
