@@ -24,6 +24,7 @@ run: install
 # an accelerator, so every answer must be the same without it.
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	scripts/with-test-services $(BIN)/python -m pytest
 	CASEGRAPH_COMPILED_QUERIES=off scripts/with-test-services $(BIN)/python -m pytest tests/graphql
@@ -33,6 +34,7 @@ test-sqlite: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: install
 	$(BIN)/mypy

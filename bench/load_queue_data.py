@@ -54,8 +54,14 @@ def main() -> None:
     from tests.perf.queue_dataset import PEOPLE
 
     for who, person in PEOPLE.items():
-        token = issue_token(settings, sub=person.sub, roles=list(person.roles), name=person.name,
-                            email=f"{person.sub}@example.org", agency=person.agency)
+        token = issue_token(
+            settings,
+            sub=person.sub,
+            roles=list(person.roles),
+            name=person.name,
+            email=f"{person.sub}@example.org",
+            agency=person.agency,
+        )
         print(f"{who}\t{token}")
 
 

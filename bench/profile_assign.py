@@ -41,20 +41,37 @@ async def file_cases(count: int) -> list[str]:
     now = datetime.now(UTC)
     root = Actor(user_id="admin", roles=frozenset({Role.ADMIN}))
     await admin.create_assignment_group(actor=root, code="ROADS", name="Roads", now=now)
-    await admin.create_case_type(actor=root, code="POTHOLE", name="Pothole", workflow=Workflow.PUBLIC_SERVICE,
-                                 assignment_group_code="ROADS", auto_assign=False, description=None, now=now)
+    await admin.create_case_type(
+        actor=root,
+        code="POTHOLE",
+        name="Pothole",
+        workflow=Workflow.PUBLIC_SERVICE,
+        assignment_group_code="ROADS",
+        auto_assign=False,
+        description=None,
+        now=now,
+    )
     for priority in range(1, 6):
-        await set_sla_policy(actor=root, case_type_code="POTHOLE", priority=priority, response_minutes=60 * priority,
-                             resolution_minutes=480 * priority, now=now)
+        await set_sla_policy(
+            actor=root,
+            case_type_code="POTHOLE",
+            priority=priority,
+            response_minutes=60 * priority,
+            resolution_minutes=480 * priority,
+            now=now,
+        )
     await admin.add_group_member(actor=root, group_code="ROADS", user_id="agent-1", is_manager=False, now=now)
     citizen_claims = Claims(sub="alice", roles=frozenset({Role.CONSTITUENT}), name="Alice")
     await provision(claims=citizen_claims, now=now)
     citizen = await build_actor(citizen_claims)
     ids = []
     for i in range(count):
-        created = await create_case(actor=citizen, new=NewCase(case_type_code="POTHOLE", title=f"Pothole {i}",
-                                                               impact=2, urgency=2),
-                                    now=datetime.now(UTC), publisher=NullPublisher())
+        created = await create_case(
+            actor=citizen,
+            new=NewCase(case_type_code="POTHOLE", title=f"Pothole {i}", impact=2, urgency=2),
+            now=datetime.now(UTC),
+            publisher=NullPublisher(),
+        )
         ids.append(created.case.id)
     return ids
 
@@ -68,9 +85,13 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="casegraph-assign.") as tmp:
         url = f"sqlite://{tmp}/assign.sqlite3"
         await migrate(url)
-        settings = Settings(jwt_secret="perf-secret-perf-secret-perf-secret-32", database_url=url,
-                            rate_limits=RateLimits() if args.rate_limits else RateLimits.off(), sla_interval=0,
-                            outbox_interval=0)
+        settings = Settings(
+            jwt_secret="perf-secret-perf-secret-perf-secret-32",
+            database_url=url,
+            rate_limits=RateLimits() if args.rate_limits else RateLimits.off(),
+            sla_interval=0,
+            outbox_interval=0,
+        )
         app = create_app(settings, manage_resources=False)
         await Tortoise.init(config=tortoise_config(url))
         warmup = 10
@@ -97,12 +118,16 @@ async def main() -> None:
                 cpu.append(used)
         if args.profile == "cprofile":
             profiler.disable()
-            pstats.Stats(profiler).sort_stats(os.environ.get("PSORT", "cumulative")).print_stats(int(os.environ.get("PLINES", "50")))
+            pstats.Stats(profiler).sort_stats(os.environ.get("PSORT", "cumulative")).print_stats(
+                int(os.environ.get("PLINES", "50"))
+            )
         elif args.profile == "pyinstrument":
             profiler.stop()
             print(profiler.output_text(unicode=False, color=False))
-        print(f"assignToMe: {len(seconds)} mutations, p50 {1000 * statistics.median(seconds):.2f} ms, "
-              f"mean {1000 * statistics.fmean(seconds):.2f} ms, CPU p50 {1000 * statistics.median(cpu):.2f} ms")
+        print(
+            f"assignToMe: {len(seconds)} mutations, p50 {1000 * statistics.median(seconds):.2f} ms, "
+            f"mean {1000 * statistics.fmean(seconds):.2f} ms, CPU p50 {1000 * statistics.median(cpu):.2f} ms"
+        )
         await Tortoise.close_connections()
 
 

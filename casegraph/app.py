@@ -121,9 +121,13 @@ def create_app(
             runtime.publisher = live
             sla = SlaScheduler(interval=settings.sla_interval, clock=runtime.clock, publisher=lambda: runtime.publisher)
             await sla.start()
-            outbox = OutboxDispatcher(interval=settings.outbox_interval, clock=runtime.clock,
-                                      agency_code=settings.agency_code, publisher=lambda: runtime.publisher,
-                                      allow_private=settings.webhooks_may_target_private)
+            outbox = OutboxDispatcher(
+                interval=settings.outbox_interval,
+                clock=runtime.clock,
+                agency_code=settings.agency_code,
+                publisher=lambda: runtime.publisher,
+                allow_private=settings.webhooks_may_target_private,
+            )
             await outbox.start()
             settle_garbage_collector()
             try:
@@ -149,21 +153,29 @@ def create_app(
         Route("/readyz", readyz_endpoint(runtime)),
         Route("/intake/email", email_intake_endpoint(runtime), methods=["POST"]),
         *web_routes(settings),
-        Route("/metrics", metrics_endpoint(
-            runtime.metrics, token=settings.metrics_token, hub=lambda: runtime.live.hub if runtime.live else None
-        )),
+        Route(
+            "/metrics",
+            metrics_endpoint(
+                runtime.metrics, token=settings.metrics_token, hub=lambda: runtime.live.hub if runtime.live else None
+            ),
+        ),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     # Added innermost first. Inside the observability layer, ahead of the router
     # (casegraph/_compat/starlette_websocket_route.py).
     app.add_middleware(DirectWebSocketRoute, path="/graphql", endpoint=graphql_socket)
-    app.add_middleware(BodyLimit, default=settings.max_body_bytes, per_path={"/intake/email": settings.max_intake_bytes})
+    app.add_middleware(
+        BodyLimit, default=settings.max_body_bytes, per_path={"/intake/email": settings.max_intake_bytes}
+    )
     # Outside the body limit, so a page on an allowed origin can read its 413 too. Bearer tokens,
     # never cookies: no credentials mode, and the list has no wildcard (Settings refuses one).
     # WebSocket handshakes are checked against the same list by the view (allowed_origins).
     app.add_middleware(
-        CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=("GET", "POST"),
-        allow_headers=("Authorization", "Content-Type"), expose_headers=("Retry-After", "X-Request-ID"),
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=("GET", "POST"),
+        allow_headers=("Authorization", "Content-Type"),
+        expose_headers=("Retry-After", "X-Request-ID"),
     )
     app.add_middleware(ObservabilityMiddleware, metrics=runtime.metrics)
     # Outermost, so logs, rate limits and intake all see the client a trusted proxy forwarded

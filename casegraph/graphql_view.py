@@ -226,7 +226,11 @@ class CaseGraphView(GraphQL[Context, None]):
         runtime = self.runtime
         # A WebSocket's context lives as long as the connection: it makes its loaders on first use.
         context = (ConnectionContext if isinstance(request, WebSocket) else Context)(
-            clock=runtime.clock, publisher=runtime.publisher, live=runtime.live, request=request, response=response,
+            clock=runtime.clock,
+            publisher=runtime.publisher,
+            live=runtime.live,
+            request=request,
+            response=response,
             max_page_size=runtime.settings.query_limits.max_page_size,
             webhooks_may_target_private=runtime.settings.webhooks_may_target_private,
             reply_addresses=reply_addresses(runtime.settings),
@@ -275,8 +279,11 @@ class CaseGraphView(GraphQL[Context, None]):
         if refusal is not None:
             raise ConnectionRateLimited(refusal)
         # A repeated legacy connection_init must not take a second place for the same socket.
-        if (limiter.sockets is not None and isinstance(context.request, WebSocket)
-                and SOCKET_LEASE not in context.request.scope):
+        if (
+            limiter.sockets is not None
+            and isinstance(context.request, WebSocket)
+            and SOCKET_LEASE not in context.request.scope
+        ):
             opened = await limiter.sockets.open(context.actor.user_id)
             if isinstance(opened, TooManySockets):
                 raise ConnectionRateLimited(opened)
@@ -284,8 +291,11 @@ class CaseGraphView(GraphQL[Context, None]):
                 context.request.scope[SOCKET_LEASE] = opened
         if isinstance(context, ConnectionContext) and isinstance(context.request, WebSocket):
             context.session = Session(
-                token_actor=context.actor, valid_until=claims.valid_until, closer=_closer(context.request),
-                board=live.access if live is not None else None, read_at=read_at,
+                token_actor=context.actor,
+                valid_until=claims.valid_until,
+                closer=_closer(context.request),
+                board=live.access if live is not None else None,
+                read_at=read_at,
             )
         return None
 

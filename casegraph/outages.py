@@ -98,8 +98,12 @@ class OutageLog:
     def succeeded(self) -> None:
         if self.since is None:
             return
-        self.logger.warning("%s available again after %.1f s (%d failures meanwhile)",
-                            self.what, time.monotonic() - self.since, self.failures)
+        self.logger.warning(
+            "%s available again after %.1f s (%d failures meanwhile)",
+            self.what,
+            time.monotonic() - self.since,
+            self.failures,
+        )
         self.since = None
         self.failures = 0
 

@@ -182,9 +182,13 @@ class Settings:
         if not self.production:
             if self.uses_dev_secret and not self.binds_loopback:
                 # Anyone who can reach the port could mint an ADMIN token with the published secret.
-                where = self.bind_host or f"an unknown one ({BIND_HOST_VARIABLE} is unset: start with `casegraph serve`)"
-                return (f"the development JWT secret is served on a loopback address only, not on {where}; "
-                        "set CASEGRAPH_JWT_SECRET (or CASEGRAPH_JWT_JWKS_URL), or serve --host 127.0.0.1.")
+                where = (
+                    self.bind_host or f"an unknown one ({BIND_HOST_VARIABLE} is unset: start with `casegraph serve`)"
+                )
+                return (
+                    f"the development JWT secret is served on a loopback address only, not on {where}; "
+                    "set CASEGRAPH_JWT_SECRET (or CASEGRAPH_JWT_JWKS_URL), or serve --host 127.0.0.1."
+                )
             return None
         if self.uses_dev_secret:
             return "CASEGRAPH_ENV=production needs CASEGRAPH_JWT_SECRET (or CASEGRAPH_JWT_JWKS_URL)."
@@ -193,8 +197,10 @@ class Settings:
         if self.intake_secret is not None and len(self.intake_secret.encode()) < MIN_SECRET_BYTES:
             return f"CASEGRAPH_INTAKE_SECRET must be at least {MIN_SECRET_BYTES} bytes in production."
         if self.metrics_token is None and not self.metrics_public:
-            return ("CASEGRAPH_ENV=production needs CASEGRAPH_METRICS_TOKEN for /metrics "
-                    "(or CASEGRAPH_METRICS_PUBLIC=true to serve it to anyone).")
+            return (
+                "CASEGRAPH_ENV=production needs CASEGRAPH_METRICS_TOKEN for /metrics "
+                "(or CASEGRAPH_METRICS_PUBLIC=true to serve it to anyone)."
+            )
         return None
 
     @classmethod
@@ -271,7 +277,8 @@ class Settings:
             compiled_queries=parse_switch("CASEGRAPH_COMPILED_QUERIES", get("COMPILED_QUERIES"), cls.compiled_queries),
             persisted_queries=_choice(
                 "CASEGRAPH_PERSISTED_QUERIES", get("PERSISTED_QUERIES"), ("off", "apq", "allowlist")
-            ) or "apq",
+            )
+            or "apq",
             trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()) if proxies else (),
             log_format=_choice("CASEGRAPH_LOG_FORMAT", get("LOG_FORMAT"), ("json", "text")) or "json",
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
@@ -372,6 +379,6 @@ def _mailbox(value: str | None) -> str | None:
         return None
     address = value.strip()
     local, at, domain = address.rpartition("@")
-    if not at or not local or not domain or "+" in local or any(c.isspace() or c in "<>\"" for c in address):
+    if not at or not local or not domain or "+" in local or any(c.isspace() or c in '<>"' for c in address):
         raise ValueError(f"CASEGRAPH_INTAKE_ADDRESS must be a plain mailbox such as cases@city.example, not {value!r}.")
     return address

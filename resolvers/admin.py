@@ -129,8 +129,6 @@ async def set_agent_skills(info: Info, input: SetAgentSkillsInput) -> UserPayloa
     return await run_mutation(
         info,
         refused=refused(UserPayload),
-        call=lambda actor: agents.set_skills(
-            actor=actor, user_id=str(input.user_id), skills=input.skills
-        ),
+        call=lambda actor: agents.set_skills(actor=actor, user_id=str(input.user_id), skills=input.skills),
         done=lambda user: UserPayload(user=User.from_row(user)),
     )

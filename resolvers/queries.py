@@ -46,8 +46,8 @@ async def case_by_number(info: Info, number: str) -> Case | None:
     key = lookup_key(number.strip().upper(), max_length(CaseRow, "number"))
     if key is None:
         return None
-    rows = await visible_cases(actor, include_deleted=actor.has(DomainRole.ADMIN)).filter(number=key).values(
-        *CASE_COLUMNS
+    rows = (
+        await visible_cases(actor, include_deleted=actor.has(DomainRole.ADMIN)).filter(number=key).values(*CASE_COLUMNS)
     )
     return Case.from_record(CaseRecord.from_row(rows[0])) if rows else None
 
@@ -113,4 +113,3 @@ async def case_types(info: Info, include_inactive: bool = False) -> list[CaseTyp
 async def assignment_groups(info: Info) -> list[AssignmentGroup]:
     info.context.require_actor()
     return [AssignmentGroup.from_row(row) for row in await GroupRow.all().order_by("code")]
-

@@ -21,6 +21,30 @@ from schema.survey_results import SurveyResultsQuery
 from schema.tasks import TaskMutation, TaskQuery
 from schema.webhooks import WebhookMutation, WebhookQuery
 
-QUERIES: list[type] = [TaskQuery, NotificationQuery, IntakeQuery, KnowledgeQuery, DuplicatesQuery, SurveyResultsQuery, SlaQuery, AnalyticsQuery, WebhookQuery, ReferralQuery]
-MUTATIONS: list[type] = [PresenceMutation, TaskMutation, NotificationMutation, IntakeMutation, PlaybookMutation, CaseTreeMutation, KnowledgeMutation, DuplicatesMutation, SlaMutation, PersistedQueriesMutation, WebhookMutation, ReferralMutation]
+QUERIES: list[type] = [
+    TaskQuery,
+    NotificationQuery,
+    IntakeQuery,
+    KnowledgeQuery,
+    DuplicatesQuery,
+    SurveyResultsQuery,
+    SlaQuery,
+    AnalyticsQuery,
+    WebhookQuery,
+    ReferralQuery,
+]
+MUTATIONS: list[type] = [
+    PresenceMutation,
+    TaskMutation,
+    NotificationMutation,
+    IntakeMutation,
+    PlaybookMutation,
+    CaseTreeMutation,
+    KnowledgeMutation,
+    DuplicatesMutation,
+    SlaMutation,
+    PersistedQueriesMutation,
+    WebhookMutation,
+    ReferralMutation,
+]
 SUBSCRIPTIONS: list[type] = [PresenceSubscription]

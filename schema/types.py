@@ -103,8 +103,13 @@ class User:
             except ValueError:
                 continue
         return cls(
-            id=strawberry.ID(row.id), name=row.name, roles=roles, agency=row.agency, _email=row.email,
-            _available=row.available, _skills=tuple(row.skills or ()),
+            id=strawberry.ID(row.id),
+            name=row.name,
+            roles=roles,
+            agency=row.agency,
+            _email=row.email,
+            _available=row.available,
+            _skills=tuple(row.skills or ()),
         )
 
 
@@ -497,22 +502,29 @@ class Case:
             record=record,
             relations=relations,
             facts=record.facts(
-                open_tasks=open_tasks, survey_submitted=survey_submitted, open_steps=open_steps,
+                open_tasks=open_tasks,
+                survey_submitted=survey_submitted,
+                open_steps=open_steps,
                 referral_undecided=referral is ReferralStatusRow.DELIVERED,
                 referral_open=referral in (ReferralStatusRow.DELIVERED, ReferralStatusRow.ACCEPTED),
             ),
         )
 
-    @strawberry.field(description=(
-        "The fields the viewer may change now with updateCase (comment and workNote aside): what an edit "
-        "form offers. Empty when the viewer may only add notes, or not update at all."))
+    @strawberry.field(
+        description=(
+            "The fields the viewer may change now with updateCase (comment and workNote aside): what an edit "
+            "form offers. Empty when the viewer may only add notes, or not update at all."
+        )
+    )
     def editable_fields(self, info: Info) -> list[str]:
         actor = info.context.actor
         if actor is None:
             return []
         record = self._record
         return lifecycle.editable_fields(
-            workflow=record.workflow, state=record.state, relations=relations_of(actor, record.parties()),
+            workflow=record.workflow,
+            state=record.state,
+            relations=relations_of(actor, record.parties()),
             facts=record.facts(),
         )
 
@@ -555,7 +567,9 @@ class Case:
         rows = await info.context.loaders[WorkNotesByCase].load(self._record.id)
         return [Note.from_row(row) for row in rows]
 
-    @strawberry.field(description="Referrals to and from partner agencies, oldest first; staff only (empty for others).")
+    @strawberry.field(
+        description="Referrals to and from partner agencies, oldest first; staff only (empty for others)."
+    )
     async def referrals(self, info: Info) -> list[Annotated[Referral, strawberry.lazy("schema.referrals")]]:
         if not info.context.sees_internal:
             return []
@@ -645,7 +659,6 @@ class Me(User):
         actor = info.context.require_actor()
         rows = await GroupRow.filter(id__in=sorted(actor.group_ids)).order_by("code")
         return [AssignmentGroup.from_row(row) for row in rows]
-
 
 
 @strawberry.type(description="How many open cases of a group are in one status.")

@@ -45,8 +45,12 @@ def test_no_application_code_changes_or_removes_events() -> None:
 
 
 def test_the_scan_would_catch_an_update_path() -> None:
-    samples = ['await CaseEvent.filter(sequence=1).update(version=2)', 'sql = "DELETE FROM case_events"',
-               'await case.events.all().delete()', "UPDATE case_events SET version = 1"]
+    samples = [
+        "await CaseEvent.filter(sequence=1).update(version=2)",
+        'sql = "DELETE FROM case_events"',
+        "await case.events.all().delete()",
+        "UPDATE case_events SET version = 1",
+    ]
     assert all(any(pattern.search(sample) for pattern in FORBIDDEN) for sample in samples)
 
 

@@ -11,10 +11,7 @@ def test_a_dotenv_file_supplies_what_the_environment_does_not(tmp_path: Path) ->
     # given: a .env with a comment, a quoted value and a value the environment also sets
     dotenv = tmp_path / ".env"
     dotenv.write_text(
-        "# local overrides\n"
-        "CASEGRAPH_AGENCY_CODE=\"METRO\"\n"
-        "CASEGRAPH_MAX_DEPTH = 9\n"
-        "CASEGRAPH_MAX_ALIASES=8\n",
+        '# local overrides\nCASEGRAPH_AGENCY_CODE="METRO"\nCASEGRAPH_MAX_DEPTH = 9\nCASEGRAPH_MAX_ALIASES=8\n',
         encoding="utf-8",
     )
     # when

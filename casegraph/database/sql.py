@@ -53,7 +53,7 @@ def render_condition(query: QuerySet[Any]) -> Condition:
     sql, params = values.query.get_parameterized_sql()
     if not sql.startswith(_PREFIX):
         raise Unsupported
-    return Condition(sql[len(_PREFIX):], tuple(params))
+    return Condition(sql[len(_PREFIX) :], tuple(params))
 
 
 class ConditionCache:

@@ -131,4 +131,3 @@ async def insert(model: type[Model], values: Mapping[str, Any]) -> None:
     assigned = tuple(values)
     sql = _render(_INSERT, model, dialect, assigned, ())
     await db.execute_query(sql, [_db_value(model, field, values[field]) for field in assigned])
-

@@ -52,7 +52,7 @@ async def read_memberships_of(user_ids: Iterable[str]) -> dict[str, Memberships]
     groups: dict[str, set[int]] = {user: set() for user in users}
     managed: dict[str, set[int]] = {user: set() for user in users}
     for start in range(0, len(users), CHUNK):
-        rows = await GroupMembership.filter(user_id__in=users[start:start + CHUNK]).values_list(
+        rows = await GroupMembership.filter(user_id__in=users[start : start + CHUNK]).values_list(
             "user_id", "group_id", "is_manager"
         )
         for user_id, group_id, is_manager in rows:

@@ -83,8 +83,19 @@ class Owner(Protocol):
 
 class Follower:
     __slots__ = (
-        "dispatcher", "plan", "audience", "outlet", "context", "owner", "operation_id", "frame_head",
-        "state", "last", "held", "overflowed", "recovery",
+        "dispatcher",
+        "plan",
+        "audience",
+        "outlet",
+        "context",
+        "owner",
+        "operation_id",
+        "frame_head",
+        "state",
+        "last",
+        "held",
+        "overflowed",
+        "recovery",
     )
 
     def __init__(

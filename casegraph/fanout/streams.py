@@ -72,8 +72,21 @@ class StreamFollower:
     """One ``casePresence``/``queueCounters`` subscription of one connection: a few slots."""
 
     __slots__ = (
-        "stream", "plan", "outlet", "context", "owner", "operation_id", "spec", "frame_head", "released", "closed",
-        "token_actor", "key", "since", "head", "__weakref__",
+        "stream",
+        "plan",
+        "outlet",
+        "context",
+        "owner",
+        "operation_id",
+        "spec",
+        "frame_head",
+        "released",
+        "closed",
+        "token_actor",
+        "key",
+        "since",
+        "head",
+        "__weakref__",
     )
 
     def __init__(
@@ -185,8 +198,15 @@ class Streams:
                 PresenceStream(self, key, spec) if isinstance(spec, PresenceSpec) else CounterStream(self, key, spec)
             )
         follower = StreamFollower(
-            stream=stream, plan=plan, outlet=outlet, context=context, owner=owner, operation_id=operation_id,
-            spec=spec, released=released, frame_type=frame_type,
+            stream=stream,
+            plan=plan,
+            outlet=outlet,
+            context=context,
+            owner=owner,
+            operation_id=operation_id,
+            spec=spec,
+            released=released,
+            frame_type=frame_type,
         )
         stream.join(follower)
         return follower
@@ -277,8 +297,13 @@ class PresenceStream(SharedStream):
         entry = self.live.presence.entry(self.case_id, follower.key)
         editing = entry.editing if entry is not None else spec.editing
         return {
-            "op": "here", "case": self.case_id, "conn": follower.key, "user": spec.user_id, "name": spec.name,
-            "editing": editing, "since": follower.since,
+            "op": "here",
+            "case": self.case_id,
+            "conn": follower.key,
+            "user": spec.user_id,
+            "name": spec.name,
+            "editing": editing,
+            "since": follower.since,
         }
 
     async def start(self, follower: StreamFollower) -> None:

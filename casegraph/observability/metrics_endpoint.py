@@ -46,7 +46,8 @@ class EventLogSnapshot:
                 value=self.delivered_sequence,
             )
             yield GaugeMetricFamily(
-                "casegraph_event_log_lag_events", "Events in the log this process's hub has not dispatched yet.",
+                "casegraph_event_log_lag_events",
+                "Events in the log this process's hub has not dispatched yet.",
                 value=max(self.head_sequence - self.delivered_sequence, 0),
             )
 

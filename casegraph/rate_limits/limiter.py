@@ -81,18 +81,26 @@ class RateLimiter:
 
     async def mutation(self, *, user_id: str | None, address: str | None, fields: int = 1) -> Refusal | None:
         """Count the ``fields`` mutation fields of one operation; unauthenticated ones only per address."""
-        return await self._count("mutations", [
-            (bucket_key("mutation:user", user_id) if user_id is not None else None, self.limits.mutations_per_user),
-            (bucket_key("mutation:ip", address) if address is not None else None, self.limits.mutations_per_ip),
-        ], amount=fields)
+        return await self._count(
+            "mutations",
+            [
+                (bucket_key("mutation:user", user_id) if user_id is not None else None, self.limits.mutations_per_user),
+                (bucket_key("mutation:ip", address) if address is not None else None, self.limits.mutations_per_ip),
+            ],
+            amount=fields,
+        )
 
     async def connection_from(self, address: str) -> Refusal | None:
         """Count one WebSocket handshake from ``address``."""
-        return await self._count("connections", [(bucket_key("connection:ip", address), self.limits.connections_per_ip)])
+        return await self._count(
+            "connections", [(bucket_key("connection:ip", address), self.limits.connections_per_ip)]
+        )
 
     async def connection_by(self, user_id: str) -> Refusal | None:
         """Count one authenticated WebSocket connection of ``user_id``."""
-        return await self._count("connections", [(bucket_key("connection:user", user_id), self.limits.connections_per_user)])
+        return await self._count(
+            "connections", [(bucket_key("connection:user", user_id), self.limits.connections_per_user)]
+        )
 
     async def _count(
         self, what: str, keys: Sequence[tuple[str | None, Rate | None]], *, amount: int = 1
@@ -121,7 +129,9 @@ class RateLimiter:
             self._warned_at = now
             log.warning(
                 "rate limits NOT enforced: the %s store failed (%s: %s); letting requests through",
-                type(self.store).__name__, type(error).__name__, error,
+                type(self.store).__name__,
+                type(error).__name__,
+                error,
             )
 
     async def close(self) -> None:

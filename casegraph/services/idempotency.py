@@ -84,9 +84,11 @@ async def run_idempotent(
     except DomainError as refusal:
         # A refusal is a completed response: a repeat with this key gets the same refusal back.
         finished.set()
-        await _settle(IdempotencyRecord.filter(id=claim.id, response__isnull=True).update(
-            response=_encode_error(refusal), completed_at=now
-        ))
+        await _settle(
+            IdempotencyRecord.filter(id=claim.id, response__isnull=True).update(
+                response=_encode_error(refusal), completed_at=now
+            )
+        )
         raise
     except BaseException:
         finished.set()

@@ -27,9 +27,7 @@ from tests.helpers import World, insert_case
 FAILURES = 3
 
 
-def failing(
-    times: int, original: Callable[..., Awaitable[Any]], calls: list[str]
-) -> Callable[..., Awaitable[Any]]:
+def failing(times: int, original: Callable[..., Awaitable[Any]], calls: list[str]) -> Callable[..., Awaitable[Any]]:
     """``original``, but its first ``times`` calls fail as a stopped database does."""
 
     async def call(*args: Any, **kwargs: Any) -> Any:

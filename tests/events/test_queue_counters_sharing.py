@@ -48,8 +48,10 @@ async def test_one_recount_serves_every_subscriber_of_the_group_each_with_its_ow
     await insert_case(world, case_type="PAYMENT", assigned_to="outsider_agent")
     recounts = shared_recounts(live.hub)
     streams = [
-        await schema.subscribe(COUNTERS, context_value=ConnectionContext(
-            actor=world.actor(who), live=live, clock=world.clock, over_websocket=True))
+        await schema.subscribe(
+            COUNTERS,
+            context_value=ConnectionContext(actor=world.actor(who), live=live, clock=world.clock, over_websocket=True),
+        )
         for who in WATCHERS
     ]
     async with asyncio.timeout(TIMEOUT):

@@ -88,8 +88,13 @@ async def test_a_followed_subscription_holds_no_more_after_many_deliveries(
     socket = Discard()
     actor = world.actor("agent")
     follower = dispatcher.follow(
-        hub=live.hub, actor=actor, flt=every_visible_case(), plan=plan, outlet=Outlet(socket.send, socket.send_now),
-        context=ConnectionContext(actor=actor, live=live, clock=world.clock, over_websocket=True), owner=socket,
+        hub=live.hub,
+        actor=actor,
+        flt=every_visible_case(),
+        plan=plan,
+        outlet=Outlet(socket.send, socket.send_now),
+        context=ConnectionContext(actor=actor, live=live, clock=world.clock, over_websocket=True),
+        owner=socket,
         operation_id="1",
     )
     await follower.start(None)

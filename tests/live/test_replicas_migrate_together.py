@@ -41,8 +41,14 @@ def migrate_at_once(database_url: str, workdir: Path) -> list[tuple[int, str]]:
     workdir.mkdir(parents=True, exist_ok=True)
     env = _server_env(server_env(database_url=database_url))
     processes = [
-        subprocess.Popen([sys.executable, "-m", "casegraph.cli", "migrate"], env=env, cwd=workdir,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        subprocess.Popen(
+            [sys.executable, "-m", "casegraph.cli", "migrate"],
+            env=env,
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         for _ in range(REPLICAS)
     ]
     outcomes = []

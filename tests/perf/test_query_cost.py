@@ -50,8 +50,6 @@ async def queue(db: Any, clock: FakeClock) -> QueueDataset:
     return await load_queue_dataset(cases=200, now=NOW)
 
 
-
-
 @contextmanager
 def counted_calls() -> Iterator[list[int]]:
     """Python and C function calls made in this thread while the block runs."""
@@ -106,8 +104,9 @@ async def test_the_dashboards_and_the_benchmarks_queue_queries_take_the_compiled
     query = dashboard_queue_query() if document == "dashboard" else QUEUE_QUERY
     before = EXECUTIONS["compiled"]
     # when
-    body = await client.execute(query, {"first": 50, "filter": {"status": ["NEW", "OPEN"]}},
-                                token=token(settings, "agent"))
+    body = await client.execute(
+        query, {"first": 50, "filter": {"status": ["NEW", "OPEN"]}}, token=token(settings, "agent")
+    )
     # then
     assert "errors" not in body
     assert EXECUTIONS["compiled"] == before + 1
