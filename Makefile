@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite typecheck schema migrations bench clean
+.PHONY: install run test test-sqlite lint typecheck schema migrations bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,12 +23,18 @@ run: install
 # The GraphQL tests run a second time without the compiled query path (casegraph/fastpath): it is
 # an accelerator, so every answer must be the same without it.
 test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	scripts/with-test-services $(BIN)/python -m pytest
 	CASEGRAPH_COMPILED_QUERIES=off scripts/with-test-services $(BIN)/python -m pytest tests/graphql
 
 test-sqlite: install
 	CASEGRAPH_TEST_BACKENDS=sqlite $(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: install
 	$(BIN)/mypy

@@ -25,8 +25,8 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from http.client import HTTPConnection
 from datetime import UTC, datetime
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any, Final
 
@@ -49,25 +49,13 @@ from casegraph.services.case_creation import NewCase, create_case
 from casegraph.services.publisher import NullPublisher
 from casegraph.services.sla_config import set_sla_policy
 from casegraph.services.users import Claims, build_actor, provision
+from tests.perf.documents import ASSIGN_TO_ME, CREATE_CASE  # test_action_cost.py guards these same documents
 
 AGENT: Final = "agent-1"
 CONSTITUENT: Final = "alice"
 GROUP: Final = "ROADS"
 CASE_TYPE: Final = "POTHOLE"
 WARMUP: Final = 10
-
-ASSIGN_TO_ME: Final = """
-mutation AssignToMe($caseId: ID!) {
-  assignToMe(input: {caseId: $caseId}) {
-    case { id status version assignedTo { id name } }
-    event { id version }
-    errors { code message field }
-  }
-}"""
-CREATE_CASE: Final = """
-mutation File($title: String!) {
-  createCase(input: {caseTypeCode: "POTHOLE", title: $title, impact: 2, urgency: 2}) { case { id } errors { code } }
-}"""
 
 
 @dataclass(frozen=True)
@@ -97,8 +85,9 @@ def _percentile(ordered: Sequence[float], share: float) -> float:
 
 
 def _gql(http: httpx.Client, bearer: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = http.post("/graphql", json={"query": query, "variables": variables or {}},
-                         headers={"Authorization": f"Bearer {bearer}"})
+    response = http.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers={"Authorization": f"Bearer {bearer}"}
+    )
     body: dict[str, Any] = response.json()
     if response.status_code != 200 or body.get("errors"):
         raise RuntimeError(f"{query.split()[1]} failed: {response.status_code} {body}")
@@ -111,30 +100,51 @@ def _gql(http: httpx.Client, bearer: str, query: str, variables: dict[str, Any] 
 
 def _set_up_over_http(http: httpx.Client, cases: int) -> list[str]:
     admin_token = token("admin", Role.ADMIN)
-    _gql(http, admin_token, f'mutation {{ createAssignmentGroup(input: {{code: "{GROUP}", name: "Roads"}}) {{ errors {{ code }} }} }}')
-    _gql(http, admin_token, f'mutation {{ createCaseType(input: {{code: "{CASE_TYPE}", name: "Pothole", '
-                            f'workflow: PUBLIC_SERVICE, assignmentGroupCode: "{GROUP}"}}) {{ errors {{ code }} }} }}')
+    _gql(
+        http,
+        admin_token,
+        f'mutation {{ createAssignmentGroup(input: {{code: "{GROUP}", name: "Roads"}}) {{ errors {{ code }} }} }}',
+    )
+    _gql(
+        http,
+        admin_token,
+        f'mutation {{ createCaseType(input: {{code: "{CASE_TYPE}", name: "Pothole", '
+        f'workflow: PUBLIC_SERVICE, assignmentGroupCode: "{GROUP}"}}) {{ errors {{ code }} }} }}',
+    )
     for priority, (response, resolution) in SLA_MINUTES.items():
-        _gql(http, admin_token, "mutation($p: Int!, $r: Int!, $s: Int!) { setSlaPolicy(input: {caseTypeCode: "
-                                f'"{CASE_TYPE}", priority: $p, responseMinutes: $r, resolutionMinutes: $s}}) {{ errors {{ code }} }} }}',
-             {"p": priority, "r": response, "s": resolution})
-    _gql(http, admin_token, f'mutation {{ addGroupMember(input: {{groupCode: "{GROUP}", userId: "{AGENT}"}}) {{ errors {{ code }} }} }}')
+        _gql(
+            http,
+            admin_token,
+            "mutation($p: Int!, $r: Int!, $s: Int!) { setSlaPolicy(input: {caseTypeCode: "
+            f'"{CASE_TYPE}", priority: $p, responseMinutes: $r, resolutionMinutes: $s}}) {{ errors {{ code }} }} }}',
+            {"p": priority, "r": response, "s": resolution},
+        )
+    _gql(
+        http,
+        admin_token,
+        f'mutation {{ addGroupMember(input: {{groupCode: "{GROUP}", userId: "{AGENT}"}}) {{ errors {{ code }} }} }}',
+    )
     constituent = token(CONSTITUENT, Role.CONSTITUENT, name="Alice")
-    return [_gql(http, constituent, CREATE_CASE, {"title": f"Pothole {i}"})["createCase"]["case"]["id"]
-            for i in range(cases)]
+    return [
+        _gql(http, constituent, CREATE_CASE, {"title": f"Pothole {i}"})["createCase"]["case"]["id"]
+        for i in range(cases)
+    ]
 
 
 def measure_http(mutations: int) -> Timing:
     with tempfile.TemporaryDirectory(prefix="casegraph-bench-assign.") as tmp:
         database = f"sqlite://{tmp}/assign.sqlite3"
-        with (casegraph_server(database_url=database, broadcast_url="memory://", log_dir=Path(tmp)) as server,
-              httpx.Client(base_url=server.url, timeout=30) as http):
+        with (
+            casegraph_server(database_url=database, broadcast_url="memory://", log_dir=Path(tmp)) as server,
+            httpx.Client(base_url=server.url, timeout=30) as http,
+        ):
             case_ids = _set_up_over_http(http, WARMUP + mutations)
             agent = token(AGENT, Role.AGENT, name="Agent One")
             seconds = []
             # The timed requests go through the standard library's client: httpx spends ~1-2 ms of
             # its own per request here, which is the client's time, not the mutation's.
-            connection = HTTPConnection(*server.url.removeprefix("http://").split(":"))
+            host, port = server.url.removeprefix("http://").split(":")
+            connection = HTTPConnection(host, int(port))
             headers = {"Authorization": f"Bearer {agent}", "Content-Type": "application/json"}
             try:
                 for index, case_id in enumerate(case_ids):
@@ -150,8 +160,7 @@ def measure_http(mutations: int) -> Timing:
     return Timing.of(seconds)
 
 
-def _post(connection: HTTPConnection, headers: dict[str, str], query: str,
-          variables: dict[str, Any]) -> dict[str, Any]:
+def _post(connection: HTTPConnection, headers: dict[str, str], query: str, variables: dict[str, Any]) -> dict[str, Any]:
     """One request on the kept-alive connection: encode, send, read, decode, as a client would."""
     connection.request("POST", "/graphql", body=json.dumps({"query": query, "variables": variables}), headers=headers)
     response = connection.getresponse()
@@ -170,11 +179,25 @@ async def _measure_in_process(mutations: int, database_url: str) -> tuple[Timing
         now = datetime.now(UTC)
         root = Actor(user_id="admin", roles=frozenset({Role.ADMIN}))
         await admin.create_assignment_group(actor=root, code=GROUP, name="Roads", now=now)
-        await admin.create_case_type(actor=root, code=CASE_TYPE, name="Pothole", workflow=Workflow.PUBLIC_SERVICE,
-                                     assignment_group_code=GROUP, auto_assign=False, description=None, now=now)
+        await admin.create_case_type(
+            actor=root,
+            code=CASE_TYPE,
+            name="Pothole",
+            workflow=Workflow.PUBLIC_SERVICE,
+            assignment_group_code=GROUP,
+            auto_assign=False,
+            description=None,
+            now=now,
+        )
         for priority, (response, resolution) in SLA_MINUTES.items():
-            await set_sla_policy(actor=root, case_type_code=CASE_TYPE, priority=priority,
-                                 response_minutes=response, resolution_minutes=resolution, now=now)
+            await set_sla_policy(
+                actor=root,
+                case_type_code=CASE_TYPE,
+                priority=priority,
+                response_minutes=response,
+                resolution_minutes=resolution,
+                now=now,
+            )
         await admin.add_group_member(actor=root, group_code=GROUP, user_id=AGENT, is_manager=False, now=now)
         agent_claims = Claims(sub=AGENT, roles=frozenset({Role.AGENT}), name="Agent One")
         citizen_claims = Claims(sub=CONSTITUENT, roles=frozenset({Role.CONSTITUENT}), name="Alice")
@@ -184,17 +207,24 @@ async def _measure_in_process(mutations: int, database_url: str) -> tuple[Timing
         publisher = NullPublisher()
         case_ids = []
         for i in range(WARMUP + mutations):
-            created = await create_case(actor=citizen, new=NewCase(case_type_code=CASE_TYPE, title=f"Pothole {i}",
-                                                                   impact=2, urgency=2),
-                                        now=datetime.now(UTC), publisher=publisher)
+            created = await create_case(
+                actor=citizen,
+                new=NewCase(case_type_code=CASE_TYPE, title=f"Pothole {i}", impact=2, urgency=2),
+                now=datetime.now(UTC),
+                publisher=publisher,
+            )
             case_ids.append(created.case.id)
         seconds = []
         for index, case_id in enumerate(case_ids):
             started = time.perf_counter()
             # As a request would: the actor (memberships) is built per request, then the service runs.
             agent = await build_actor(agent_claims)
-            await perform(actor=agent, request=ActionRequest(action=CaseAction.ASSIGN_TO_ME, case_id=case_id),
-                          now=datetime.now(UTC), publisher=publisher)
+            await perform(
+                actor=agent,
+                request=ActionRequest(action=CaseAction.ASSIGN_TO_ME, case_id=case_id),
+                now=datetime.now(UTC),
+                publisher=publisher,
+            )
             if index >= WARMUP:
                 seconds.append(time.perf_counter() - started)
         service = Timing.of(seconds)
@@ -225,9 +255,11 @@ async def _reauthorizations(agent: Actor, board: AccessBoard | None, count: int)
 
 
 def measure_in_process(mutations: int) -> tuple[Timing, Timing, Timing]:
-    with (tempfile.TemporaryDirectory(prefix="casegraph-bench-assign.") as tmp,
-          # The server's event loop (uvicorn picks uvloop): aiosqlite hops threads on every query.
-          asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner):
+    with (
+        tempfile.TemporaryDirectory(prefix="casegraph-bench-assign.") as tmp,
+        # The server's event loop (uvicorn picks uvloop): aiosqlite hops threads on every query.
+        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+    ):
         return runner.run(_measure_in_process(mutations, f"sqlite://{tmp}/assign.sqlite3"))
 
 

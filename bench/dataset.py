@@ -29,6 +29,7 @@ from typing import Any, Final
 import asyncpg
 
 from bench import dataset_world as world
+from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, EVENT_SEQUENCE
 from casegraph.domain.business_hours import ALWAYS
 from casegraph.domain.enums import (
     CaseAction,
@@ -52,7 +53,6 @@ from casegraph.domain.lifecycle import (
 )
 from casegraph.domain.priority import derive_priority
 from casegraph.domain.sla import BREACH_PERCENT, Phase, Timer, TimerKind, event_type_for, phase_of
-from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, EVENT_SEQUENCE
 
 HORIZON: Final = timedelta(hours=6)
 MAX_AGE_DAYS: Final = 120
@@ -60,8 +60,15 @@ ALL_RELATIONS: Final = frozenset(Relation)
 DRAFT_SHARE: Final = 0.02
 
 A = CaseAction
-PS_FLOW: Final = (A.ASSIGN_TO_ME, A.BEGIN_REVIEW, A.START_WORK, A.ASSIGN_WORK, A.COMPLETE_WORK,
-                  A.PROPOSE_SOLUTION, A.ACCEPT_SOLUTION)
+PS_FLOW: Final = (
+    A.ASSIGN_TO_ME,
+    A.BEGIN_REVIEW,
+    A.START_WORK,
+    A.ASSIGN_WORK,
+    A.COMPLETE_WORK,
+    A.PROPOSE_SOLUTION,
+    A.ACCEPT_SOLUTION,
+)
 CS_FLOW: Final = (A.ASSIGN_TO_ME, A.PROPOSE_SOLUTION, A.ACCEPT_SOLUTION)
 # How far along its workflow a case got (index = steps taken): most are closed, some in each state.
 FLOW_WEIGHTS: Final = {
@@ -71,35 +78,135 @@ FLOW_WEIGHTS: Final = {
 DELETABLE: Final = frozenset({INTAKE_NEW, INTAKE_OPEN, REVIEW_OPEN, *AWAITING})
 FIRED_COLUMNS: Final = {50: "warned_50_at", 75: "warned_75_at", BREACH_PERCENT: "breached_at"}
 
-USER_COLUMNS: Final = ("id", "name", "email", "roles", "agency", "available", "created_at", "updated_at",
-                       "last_assigned_at", "skills")
+USER_COLUMNS: Final = (
+    "id",
+    "name",
+    "email",
+    "roles",
+    "agency",
+    "available",
+    "created_at",
+    "updated_at",
+    "last_assigned_at",
+    "skills",
+)
 GROUP_COLUMNS: Final = ("id", "code", "name", "created_at")
 MEMBERSHIP_COLUMNS: Final = ("id", "group_id", "user_id", "is_manager", "created_at")
-CASE_TYPE_COLUMNS: Final = ("id", "code", "name", "description", "workflow", "auto_assign", "active", "created_at",
-                            "assignment_group_id", "skills")
+CASE_TYPE_COLUMNS: Final = (
+    "id",
+    "code",
+    "name",
+    "description",
+    "workflow",
+    "auto_assign",
+    "active",
+    "created_at",
+    "assignment_group_id",
+    "skills",
+)
 POLICY_COLUMNS: Final = ("id", "case_type_id", "priority", "response_minutes", "resolution_minutes", "updated_at")
 CASE_COLUMNS: Final = (
-    "id", "number", "title", "description", "stage", "status", "remembered_stage", "remembered_status", "workflow",
-    "impact", "urgency", "priority", "channel", "contact_email", "contact_phone", "version", "resolution_code",
-    "resolution_notes", "cancel_reason", "reopen_count", "solution_accepted", "submitted_at", "first_opened_at",
-    "resolved_at", "closed_at", "deleted_at", "created_at", "updated_at", "assigned_to_id", "assignment_group_id",
-    "author_id", "case_type_id", "deleted_by_id", "requester_id", "escalated", "auto_close_excluded", "latitude",
+    "id",
+    "number",
+    "title",
+    "description",
+    "stage",
+    "status",
+    "remembered_stage",
+    "remembered_status",
+    "workflow",
+    "impact",
+    "urgency",
+    "priority",
+    "channel",
+    "contact_email",
+    "contact_phone",
+    "version",
+    "resolution_code",
+    "resolution_notes",
+    "cancel_reason",
+    "reopen_count",
+    "solution_accepted",
+    "submitted_at",
+    "first_opened_at",
+    "resolved_at",
+    "closed_at",
+    "deleted_at",
+    "created_at",
+    "updated_at",
+    "assigned_to_id",
+    "assignment_group_id",
+    "author_id",
+    "case_type_id",
+    "deleted_by_id",
+    "requester_id",
+    "escalated",
+    "auto_close_excluded",
+    "latitude",
     "longitude",
 )
-TASK_COLUMNS: Final = ("id", "case_id", "title", "state", "due_at", "note", "created_at", "finished_at",
-                       "assignee_id", "finished_by_id")
-TIMER_COLUMNS: Final = ("id", "case_id", "kind", "target_minutes", "elapsed_us", "running_since", "phase",
-                        "started_at", "stopped_at", "warned_50_at", "warned_75_at", "breached_at", "next_due_at")
-EVENT_COLUMNS: Final = ("sequence", "case_id", "actor_id", "type", "action", "from_stage", "from_status", "to_stage",
-                        "to_status", "version", "summary", "request_id", "occurred_at")
+TASK_COLUMNS: Final = (
+    "id",
+    "case_id",
+    "title",
+    "state",
+    "due_at",
+    "note",
+    "created_at",
+    "finished_at",
+    "assignee_id",
+    "finished_by_id",
+)
+TIMER_COLUMNS: Final = (
+    "id",
+    "case_id",
+    "kind",
+    "target_minutes",
+    "elapsed_us",
+    "running_since",
+    "phase",
+    "started_at",
+    "stopped_at",
+    "warned_50_at",
+    "warned_75_at",
+    "breached_at",
+    "next_due_at",
+)
+EVENT_COLUMNS: Final = (
+    "sequence",
+    "case_id",
+    "actor_id",
+    "type",
+    "action",
+    "from_stage",
+    "from_status",
+    "to_stage",
+    "to_status",
+    "version",
+    "summary",
+    "request_id",
+    "occurred_at",
+)
 # Children after parents, as the foreign keys need.
 TABLES: Final = (
-    ("users", USER_COLUMNS), ("assignment_groups", GROUP_COLUMNS), ("group_memberships", MEMBERSHIP_COLUMNS),
-    ("case_types", CASE_TYPE_COLUMNS), ("sla_policies", POLICY_COLUMNS), ("cases", CASE_COLUMNS),
-    ("case_tasks", TASK_COLUMNS), ("case_timers", TIMER_COLUMNS), ("case_events", EVENT_COLUMNS),
+    ("users", USER_COLUMNS),
+    ("assignment_groups", GROUP_COLUMNS),
+    ("group_memberships", MEMBERSHIP_COLUMNS),
+    ("case_types", CASE_TYPE_COLUMNS),
+    ("sla_policies", POLICY_COLUMNS),
+    ("cases", CASE_COLUMNS),
+    ("case_tasks", TASK_COLUMNS),
+    ("case_timers", TIMER_COLUMNS),
+    ("case_events", EVENT_COLUMNS),
 )
-SERIAL_TABLES: Final = ("assignment_groups", "group_memberships", "case_types", "sla_policies", "case_tasks",
-                        "case_timers")
+SERIAL_TABLES: Final = (
+    "assignment_groups",
+    "group_memberships",
+    "case_types",
+    "sla_policies",
+    "case_tasks",
+    "case_timers",
+)
 
 
 @dataclass(frozen=True)
@@ -155,12 +262,25 @@ def generate(spec: DatasetSpec) -> GeneratedDataset:
     rows["assignment_groups"] = [(group_ids[g.code], g.code, g.name, since) for g in world.GROUPS]
     type_ids = {t.code: i for i, t in enumerate(world.CASE_TYPES, start=1)}
     rows["case_types"] = [
-        (type_ids[t.code], t.code, t.name, f"{t.name} requests.", t.workflow.value, False, True, since,
-         group_ids[t.group], None)
+        (
+            type_ids[t.code],
+            t.code,
+            t.name,
+            f"{t.name} requests.",
+            t.workflow.value,
+            False,
+            True,
+            since,
+            group_ids[t.group],
+            None,
+        )
         for t in world.CASE_TYPES
     ]
-    policies = [(type_ids[t.code], priority, response, resolution, since)
-                for t in world.CASE_TYPES for priority, (response, resolution) in world.SLA_MINUTES.items()]
+    policies = [
+        (type_ids[t.code], priority, response, resolution, since)
+        for t in world.CASE_TYPES
+        for priority, (response, resolution) in world.SLA_MINUTES.items()
+    ]
     rows["sla_policies"] = [(i, *policy) for i, policy in enumerate(policies, start=1)]
     people = _people(spec, rng, rows, group_ids, since)
 
@@ -182,19 +302,24 @@ def generate(spec: DatasetSpec) -> GeneratedDataset:
         events.extend((event.at, index, event) for event in case.events)
     # Sequences follow commit order: time, then the case's own order.
     events.sort(key=lambda item: (item[0], item[1], item[2].version))
-    rows["case_events"] = [event.row(sequence, cases[index].id)
-                           for sequence, (_, index, event) in enumerate(events, start=1)]
+    rows["case_events"] = [
+        event.row(sequence, cases[index].id) for sequence, (_, index, event) in enumerate(events, start=1)
+    ]
     return GeneratedDataset(spec=spec, now=now, rows=rows, group_ids=group_ids)
 
 
 def _people(
-    spec: DatasetSpec, rng: random.Random, rows: dict[str, list[tuple[Any, ...]]], group_ids: dict[str, int],
+    spec: DatasetSpec,
+    rng: random.Random,
+    rows: dict[str, list[tuple[Any, ...]]],
+    group_ids: dict[str, int],
     since: datetime,
 ) -> _People:
     def person(user_id: str, name: str, roles: Sequence[Role]) -> None:
         email = f"{user_id}@example.gov"
-        rows["users"].append((user_id, name, email, json.dumps([r.value for r in roles]), None, True, since, since,
-                              None, None))
+        rows["users"].append(
+            (user_id, name, email, json.dumps([r.value for r in roles]), None, True, since, since, None, None)
+        )
 
     def random_name() -> str:
         return f"{rng.choice(world.FIRST_NAMES)} {rng.choice(world.LAST_NAMES)}"
@@ -207,7 +332,9 @@ def _people(
     managers: dict[str, str] = {}
 
     def member(group: str, user_id: str, manager: bool) -> None:
-        rows["group_memberships"].append((len(rows["group_memberships"]) + 1, group_ids[group], user_id, manager, since))
+        rows["group_memberships"].append(
+            (len(rows["group_memberships"]) + 1, group_ids[group], user_id, manager, since)
+        )
 
     for group in world.GROUPS:
         code = group.code
@@ -237,9 +364,19 @@ class _Event:
 
     def row(self, sequence: int, case_id: uuid.UUID) -> tuple[Any, ...]:
         return (
-            sequence, case_id, self.actor_id, self.type.value, self.action.value,
-            self.before[0].value if self.before else None, self.before[1].value if self.before else None,
-            self.after[0].value, self.after[1].value, self.version, json.dumps(self.summary), None, self.at,
+            sequence,
+            case_id,
+            self.actor_id,
+            self.type.value,
+            self.action.value,
+            self.before[0].value if self.before else None,
+            self.before[1].value if self.before else None,
+            self.after[0].value,
+            self.after[1].value,
+            self.version,
+            json.dumps(self.summary),
+            None,
+            self.at,
         )
 
 
@@ -292,8 +429,15 @@ class _Case:
     def updated_at(self) -> datetime:
         return self.events[-1].at
 
-    def record(self, at: datetime, action: CaseAction, event_type: CaseEventType, actor_id: str | None,
-               after: State, summary: dict[str, Any]) -> None:
+    def record(
+        self,
+        at: datetime,
+        action: CaseAction,
+        event_type: CaseEventType,
+        actor_id: str | None,
+        after: State,
+        summary: dict[str, Any],
+    ) -> None:
         before = self.state if self.events else None
         self.events.append(_Event(at, len(self.events) + 1, actor_id, event_type, action, before, after, summary))
         self.state = after
@@ -301,15 +445,44 @@ class _Case:
     def row(self, number: str, group_ids: dict[str, int], type_ids: dict[str, int]) -> tuple[Any, ...]:
         remembered = self.remembered if self.state in AWAITING else None
         return (
-            self.id, number, self.title, f"Reported via {self.channel.lower()}: {self.title}.",
-            self.state[0].value, self.state[1].value,
-            remembered[0].value if remembered else None, remembered[1].value if remembered else None,
-            self.type.workflow.value, self.impact, self.urgency, self.priority, self.channel,
-            f"{self.requester_id}@example.org", None, len(self.events), self.resolution_code, self.resolution_notes,
-            self.cancel_reason, 0, self.solution_accepted, self.created_at if self.submitted else None,
-            self.first_opened_at, self.resolved_at, self.closed_at, self.deleted_at, self.created_at, self.updated_at,
-            self.assignee_id, group_ids[self.type.group], self.requester_id, type_ids[self.type.code],
-            self.deleted_by_id, self.requester_id, self.escalated, False, self.latitude, self.longitude,
+            self.id,
+            number,
+            self.title,
+            f"Reported via {self.channel.lower()}: {self.title}.",
+            self.state[0].value,
+            self.state[1].value,
+            remembered[0].value if remembered else None,
+            remembered[1].value if remembered else None,
+            self.type.workflow.value,
+            self.impact,
+            self.urgency,
+            self.priority,
+            self.channel,
+            f"{self.requester_id}@example.org",
+            None,
+            len(self.events),
+            self.resolution_code,
+            self.resolution_notes,
+            self.cancel_reason,
+            0,
+            self.solution_accepted,
+            self.created_at if self.submitted else None,
+            self.first_opened_at,
+            self.resolved_at,
+            self.closed_at,
+            self.deleted_at,
+            self.created_at,
+            self.updated_at,
+            self.assignee_id,
+            group_ids[self.type.group],
+            self.requester_id,
+            type_ids[self.type.code],
+            self.deleted_by_id,
+            self.requester_id,
+            self.escalated,
+            False,
+            self.latitude,
+            self.longitude,
         )
 
     def timer_rows(self) -> list[tuple[Any, ...]]:
@@ -319,11 +492,19 @@ class _Case:
                 continue
             t = self.timers[kind]
             timer = t.timer
-            rows.append((
-                kind.value, int(timer.target.total_seconds()) // 60, timer.elapsed // timedelta(microseconds=1),
-                timer.running_since, timer.phase.value, t.started_at, t.stopped_at,
-                *(t.fired_at.get(percent) for percent in FIRED_COLUMNS), timer.next_due_at(ALWAYS),
-            ))
+            rows.append(
+                (
+                    kind.value,
+                    int(timer.target.total_seconds()) // 60,
+                    timer.elapsed // timedelta(microseconds=1),
+                    timer.running_since,
+                    timer.phase.value,
+                    t.started_at,
+                    t.stopped_at,
+                    *(t.fired_at.get(percent) for percent in FIRED_COLUMNS),
+                    timer.next_due_at(ALWAYS),
+                )
+            )
         return rows
 
 
@@ -341,8 +522,14 @@ def _case(rng: random.Random, now: datetime, people: _People) -> _Case:
     if rng.random() < DRAFT_SHARE:
         age = timedelta(days=MAX_AGE_DAYS * rng.random() ** 2)
         case = _Case(case_id, case_type, requester, channel, impact, urgency, title, now - age, submitted=False)
-        case.record(case.created_at, A.CREATE, CaseEventType.CASE_CREATED, requester, DRAFT,
-                    {"submitted": False, "channel": channel})
+        case.record(
+            case.created_at,
+            A.CREATE,
+            CaseEventType.CASE_CREATED,
+            requester,
+            DRAFT,
+            {"submitted": False, "channel": channel},
+        )
         return case
     actions = _plan(rng, case_type.workflow)
     final = _final_state(case_type.workflow, actions)
@@ -350,9 +537,19 @@ def _case(rng: random.Random, now: datetime, people: _People) -> _Case:
     for _ in range(50):
         gaps, quiet = _timeline(rng, case_type.workflow, actions, final, derive_priority(impact, urgency))
         created_at = now - quiet - sum(gaps, timedelta())
-        case = _Case(case_id, case_type, requester, channel, impact, urgency, title, created_at, submitted=True,
-                     latitude=location[0] if case_type.workflow is Workflow.PUBLIC_SERVICE else None,
-                     longitude=location[1] if case_type.workflow is Workflow.PUBLIC_SERVICE else None)
+        case = _Case(
+            case_id,
+            case_type,
+            requester,
+            channel,
+            impact,
+            urgency,
+            title,
+            created_at,
+            submitted=True,
+            latitude=location[0] if case_type.workflow is Workflow.PUBLIC_SERVICE else None,
+            longitude=location[1] if case_type.workflow is Workflow.PUBLIC_SERVICE else None,
+        )
         times = [created_at + sum(gaps[: i + 1], timedelta()) for i in range(len(actions))]
         _history(case, actions, times, now, assignee, manager, rng)
         if not _due_soon(case, now):
@@ -360,8 +557,9 @@ def _case(rng: random.Random, now: datetime, people: _People) -> _Case:
     return case
 
 
-def _timeline(rng: random.Random, workflow: Workflow, actions: Sequence[CaseAction], final: State,
-              priority: int) -> tuple[list[timedelta], timedelta]:
+def _timeline(
+    rng: random.Random, workflow: Workflow, actions: Sequence[CaseAction], final: State, priority: int
+) -> tuple[list[timedelta], timedelta]:
     """Gaps before each action, and how long the case has been quiet since its last one.
 
     Staff work at a pace relative to the case's SLA targets (most cases meet them, some do not);
@@ -434,32 +632,52 @@ def _final_state(workflow: Workflow, actions: Sequence[CaseAction]) -> State:
 
 def _decision_to(workflow: Workflow, actions: Sequence[CaseAction], action: CaseAction) -> State | None:
     state, remembered = _walk(workflow, actions)
-    verdict = decide(action=action, workflow=workflow, state=state, relations=ALL_RELATIONS,
-                     facts=Facts(remembered=remembered))
+    verdict = decide(
+        action=action, workflow=workflow, state=state, relations=ALL_RELATIONS, facts=Facts(remembered=remembered)
+    )
     return verdict.to if verdict.allowed else None
 
 
 def _decide(workflow: Workflow, state: State, remembered: State | None, action: CaseAction) -> State:
-    verdict = decide(action=action, workflow=workflow, state=state, relations=ALL_RELATIONS,
-                     facts=Facts(remembered=remembered))
+    verdict = decide(
+        action=action, workflow=workflow, state=state, relations=ALL_RELATIONS, facts=Facts(remembered=remembered)
+    )
     if not verdict.allowed or verdict.to is None:
         raise AssertionError(f"the data set planned {action.value} from {state}: {verdict.message}")
     return verdict.to
 
 
-def _history(case: _Case, actions: Sequence[CaseAction], times: Sequence[datetime], now: datetime,
-             assignee: str, manager: str, rng: random.Random) -> None:
+def _history(
+    case: _Case,
+    actions: Sequence[CaseAction],
+    times: Sequence[datetime],
+    now: datetime,
+    assignee: str,
+    manager: str,
+    rng: random.Random,
+) -> None:
     """Record the case's events in order, running its SLA timers alongside."""
-    case.record(case.created_at, A.CREATE, CaseEventType.CASE_CREATED, case.requester_id, INTAKE_NEW,
-                {"submitted": True, "channel": case.channel})
+    case.record(
+        case.created_at,
+        A.CREATE,
+        CaseEventType.CASE_CREATED,
+        case.requester_id,
+        INTAKE_NEW,
+        {"submitted": True, "channel": case.channel},
+    )
     for kind, minutes in zip(TimerKind, world.SLA_MINUTES[case.priority], strict=True):
         timer = Timer.start(kind, timedelta(minutes=minutes), phase=Phase.RUNNING, now=case.created_at)
         case.timers[kind] = _TimerState(timer, started_at=case.created_at)
     for action, at in zip(actions, times, strict=True):
         _fire_due(case, at)
         workflow = case.type.workflow
-        verdict = decide(action=action, workflow=workflow, state=case.state, relations=ALL_RELATIONS,
-                         facts=Facts(remembered=case.remembered))
+        verdict = decide(
+            action=action,
+            workflow=workflow,
+            state=case.state,
+            relations=ALL_RELATIONS,
+            facts=Facts(remembered=case.remembered),
+        )
         if not verdict.allowed or verdict.to is None or verdict.event_type is None:
             raise AssertionError(f"{action.value} from {case.state}: {verdict.message}")
         # Staff actions are the assignee's (a manager's before anyone took the case), the
@@ -503,8 +721,12 @@ def _history(case: _Case, actions: Sequence[CaseAction], times: Sequence[datetim
 
 def _move_timers(case: _Case, at: datetime) -> None:
     for kind, state in case.timers.items():
-        phase = phase_of(kind, status=case.state[1], first_opened=case.first_opened_at is not None,
-                         deleted=case.deleted_at is not None)
+        phase = phase_of(
+            kind,
+            status=case.state[1],
+            first_opened=case.first_opened_at is not None,
+            deleted=case.deleted_at is not None,
+        )
         moved = state.timer.moved_to(phase, at, ALWAYS)
         if moved.phase is not state.timer.phase:
             state.stopped_at = at if moved.phase is Phase.STOPPED else None
@@ -513,17 +735,28 @@ def _move_timers(case: _Case, at: datetime) -> None:
 
 def _fire_due(case: _Case, until: datetime) -> None:
     """Warnings and breaches reached by ``until``, recorded when each was due (as the evaluator does)."""
-    dues = sorted((due for state in case.timers.values() for due in state.timer.due(until, ALWAYS)),
-                  key=lambda due: due.due_at)
+    dues = sorted(
+        (due for state in case.timers.values() for due in state.timer.due(until, ALWAYS)), key=lambda due: due.due_at
+    )
     for due in dues:
         state = case.timers[due.kind]
         state.timer = replace(state.timer, fired=state.timer.fired | {due.percent})
         state.fired_at[due.percent] = due.due_at
         breach = due.percent >= BREACH_PERCENT
         case.escalated = case.escalated or breach
-        case.record(due.due_at, A.SLA_TIMER, event_type_for(due.percent), None, case.state, {
-            "timer": due.kind.value, "threshold": due.percent, "dueAt": due.due_at.isoformat(), "escalated": breach,
-        })
+        case.record(
+            due.due_at,
+            A.SLA_TIMER,
+            event_type_for(due.percent),
+            None,
+            case.state,
+            {
+                "timer": due.kind.value,
+                "threshold": due.percent,
+                "dueAt": due.due_at.isoformat(),
+                "escalated": breach,
+            },
+        )
 
 
 def _due_soon(case: _Case, now: datetime) -> bool:
@@ -549,10 +782,19 @@ def _tasks(spec: DatasetSpec, rng: random.Random, case: _Case, people: _People) 
             state = rng.choices((TaskState.OPEN, TaskState.IN_PROGRESS, TaskState.DONE), weights=(50, 25, 25))[0]
         finished = state in (TaskState.DONE, TaskState.CANCELLED)
         finished_at = created + (case.updated_at - created) * rng.uniform(0.1, 1.0) if finished else None
-        rows.append((
-            case.id, rng.choice(world.TASK_TITLES), state.value, created + timedelta(days=rng.uniform(1, 10)),
-            None, created, finished_at, assignee, (assignee or case.assignee_id) if finished else None,
-        ))
+        rows.append(
+            (
+                case.id,
+                rng.choice(world.TASK_TITLES),
+                state.value,
+                created + timedelta(days=rng.uniform(1, 10)),
+                None,
+                created,
+                finished_at,
+                assignee,
+                (assignee or case.assignee_id) if finished else None,
+            )
+        )
     return rows
 
 

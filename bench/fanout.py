@@ -55,7 +55,7 @@ import httpx
 SECRET: Final = "bench-secret-long-enough-for-hs256-keys!!"
 GROUP: Final = "ROADS"
 QUERY: Final = (
-    "subscription Queue { queueEvents(groupCode: \"ROADS\") "
+    'subscription Queue { queueEvents(groupCode: "ROADS") '
     "{ id sequence action toStatus case { id number title status priority updatedAt } } }"
 )
 WAVE: Final = 250  # connections opened at once: the listen backlog holds them
@@ -86,8 +86,9 @@ def _frame(payload: bytes, opcode: int = 0x1) -> bytes:
 class LeanSubscriber(asyncio.Protocol):
     """Handshake, connection_init, ``count`` subscribes; records when each first ``next`` lands."""
 
-    def __init__(self, host: str, port: int, token: str, count: int, on_ready: Callable[[], None],
-                 arrivals: list[float]) -> None:
+    def __init__(
+        self, host: str, port: int, token: str, count: int, on_ready: Callable[[], None], arrivals: list[float]
+    ) -> None:
         self.request = (
             f"GET /graphql HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\nSec-WebSocket-Version: 13\r\n"
@@ -130,7 +131,7 @@ class LeanSubscriber(asyncio.Protocol):
                 raise ConnectionError(f"handshake refused: {bytes(self.buffer[:end])!r}")
             if b"permessage-deflate" in bytes(self.buffer[:end]).lower():
                 self.inflate = zlib.decompressobj(-zlib.MAX_WBITS)
-            del self.buffer[:end + 4]
+            del self.buffer[: end + 4]
             self.upgraded = True
             self.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {self.token}"}})
         while len(self.buffer) >= 2:
@@ -147,9 +148,9 @@ class LeanSubscriber(asyncio.Protocol):
                 length, offset = int.from_bytes(self.buffer[2:10], "big"), 10
             if len(self.buffer) < offset + length:
                 return
-            payload = bytes(self.buffer[offset:offset + length])
+            payload = bytes(self.buffer[offset : offset + length])
             compressed = bool(self.buffer[0] & 0x40)
-            del self.buffer[:offset + length]
+            del self.buffer[: offset + length]
             if compressed:
                 payload = self.inflate.decompress(payload + b"\x00\x00\xff\xff")
             if opcode == 0x1:
@@ -204,10 +205,10 @@ async def _client_main(port: int, jobs: list[tuple[str, int]], pipe: Connection)
         return lambda: LeanSubscriber("127.0.0.1", port, tok, count, one_ready, arrivals)
 
     for start in range(0, len(jobs), WAVE):
-        wave = jobs[start:start + WAVE]
-        made = await asyncio.gather(*(
-            loop.create_connection(subscriber(tok, count), "127.0.0.1", port) for tok, count in wave
-        ))
+        wave = jobs[start : start + WAVE]
+        made = await asyncio.gather(
+            *(loop.create_connection(subscriber(tok, count), "127.0.0.1", port) for tok, count in wave)
+        )
         protocols += [protocol for _, protocol in made]
         deadline = time.monotonic() + HANDSHAKE_TIMEOUT
         while ready < len(protocols):
@@ -263,8 +264,9 @@ def token(sub: str, role: str) -> str:
 
 
 async def gql(http: httpx.AsyncClient, tok: str, query: str, variables: dict[str, Any] | None = None) -> Any:
-    response = await http.post("/graphql", json={"query": query, "variables": variables or {}},
-                               headers={"Authorization": f"Bearer {tok}"})
+    response = await http.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers={"Authorization": f"Bearer {tok}"}
+    )
     body = response.json()
     if body.get("errors"):
         raise RuntimeError(body["errors"])
@@ -273,13 +275,23 @@ async def gql(http: httpx.AsyncClient, tok: str, query: str, variables: dict[str
 
 async def set_up_world(http: httpx.AsyncClient, agents: int) -> None:
     admin = token("admin", "ADMIN")
-    await gql(http, admin, 'mutation { createAssignmentGroup(input: {code: "ROADS", name: "Roads"}) { errors { code } } }')
-    await gql(http, admin, 'mutation { createCaseType(input: {code: "POTHOLE", name: "Pothole", '
-                           'workflow: PUBLIC_SERVICE, assignmentGroupCode: "ROADS"}) { errors { code } } }')
+    await gql(
+        http, admin, 'mutation { createAssignmentGroup(input: {code: "ROADS", name: "Roads"}) { errors { code } } }'
+    )
+    await gql(
+        http,
+        admin,
+        'mutation { createCaseType(input: {code: "POTHOLE", name: "Pothole", '
+        'workflow: PUBLIC_SERVICE, assignmentGroupCode: "ROADS"}) { errors { code } } }',
+    )
     for i in range(agents):
         await gql(http, token(f"agent{i}", "AGENT"), "{ me { id } }")  # provisioned with the AGENT role
-        await gql(http, admin, 'mutation($u: ID!) { addGroupMember(input: {groupCode: "ROADS", userId: $u}) '
-                               "{ errors { code } } }", {"u": f"agent{i}"})
+        await gql(
+            http,
+            admin,
+            'mutation($u: ID!) { addGroupMember(input: {groupCode: "ROADS", userId: $u}) { errors { code } } }',
+            {"u": f"agent{i}"},
+        )
 
 
 async def active_subscriptions(http: httpx.AsyncClient) -> float:
@@ -291,9 +303,12 @@ async def active_subscriptions(http: httpx.AsyncClient) -> float:
 
 
 async def file_case(http: httpx.AsyncClient, title: str) -> None:
-    await gql(http, token("alice", "CONSTITUENT"),
-              'mutation($t: String!) { createCase(input: {caseTypeCode: "POTHOLE", title: $t}) { case { id } } }',
-              {"t": title})
+    await gql(
+        http,
+        token("alice", "CONSTITUENT"),
+        'mutation($t: String!) { createCase(input: {caseTypeCode: "POTHOLE", title: $t}) { case { id } } }',
+        {"t": title},
+    )
 
 
 @dataclass
@@ -332,7 +347,11 @@ async def run(n: int, *, per_connection: int, agents: int, clients: int, source:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")]))
         server = subprocess.Popen(
             [sys.executable, "-m", "casegraph.cli", "serve", "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_raise_nofile, cwd=tmp,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_raise_nofile,
+            cwd=tmp,
         )
         workers: list[multiprocessing.process.BaseProcess] = []
         pipes: list[Connection] = []
@@ -439,26 +458,42 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--agents", type=int, default=50, help="distinct agent users among the subscribers")
     parser.add_argument("--clients", type=int, default=4, help="client processes")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--source", type=Path,
-                        help="serve from this source tree instead (e.g. `git archive` of an older commit, for before/after)")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        help="serve from this source tree instead (e.g. `git archive` of an older commit, for before/after)",
+    )
     args = parser.parse_args(argv)
     _raise_nofile()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    print(f"fan-out: queueEvents of one group, one mutation, {args.per_connection} subscription(s) per connection; {machine}")
+    print(
+        f"fan-out: queueEvents of one group, one mutation, {args.per_connection} subscription(s) per connection; {machine}"
+    )
     header = f"{'subscribers':>11} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'KiB/idle sub':>12} {'CPU µs/delivery':>15} {'received':>9}"
     print(header)
     results = []
     for n in args.subscribers:
-        r = asyncio.run(run(n, per_connection=args.per_connection, agents=args.agents, clients=args.clients,
-                            source=args.source))
+        r = asyncio.run(
+            run(n, per_connection=args.per_connection, agents=args.agents, clients=args.clients, source=args.source)
+        )
         results.append(r)
-        print(f"{r.subscribers:>11} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f} {r.max_ms:>8.1f} "
-              f"{r.kib_per_idle_subscription:>12.1f} {r.server_cpu_us_per_delivery:>15.1f} {r.received:>9}", flush=True)
+        print(
+            f"{r.subscribers:>11} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f} {r.max_ms:>8.1f} "
+            f"{r.kib_per_idle_subscription:>12.1f} {r.server_cpu_us_per_delivery:>15.1f} {r.received:>9}",
+            flush=True,
+        )
     if args.json is not None:
-        args.json.write_text(json.dumps(
-            {"machine": machine, "query": QUERY, "source": str(args.source or "installed"),
-             "results": [asdict(r) for r in results]}, indent=2,
-        ))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": machine,
+                    "query": QUERY,
+                    "source": str(args.source or "installed"),
+                    "results": [asdict(r) for r in results],
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,11 @@ def ensure_wrk() -> str:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
         print("wrk not found: apt-get install -y wrk")
-        for command in (["apt-get", "install", "-y", "wrk"], ["apt-get", "update"], ["apt-get", "install", "-y", "wrk"]):
+        for command in (
+            ["apt-get", "install", "-y", "wrk"],
+            ["apt-get", "update"],
+            ["apt-get", "install", "-y", "wrk"],
+        ):
             subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
             found = shutil.which("wrk")
             if found:
@@ -57,16 +61,34 @@ def version(wrk: str) -> str:
 
 
 def run_wrk(
-    wrk: str, *, url: str, body: bytes, authorization: str | None, seconds: float, connections: int = 32,
+    wrk: str,
+    *,
+    url: str,
+    body: bytes,
+    authorization: str | None,
+    seconds: float,
+    connections: int = 32,
 ) -> WrkResult:
     with tempfile.NamedTemporaryFile(prefix="bench-body.", suffix=".json") as body_file:
         body_file.write(body)
         body_file.flush()
         env = {**os.environ, "BENCH_BODY_FILE": body_file.name, "BENCH_AUTHORIZATION": authorization or ""}
         out = subprocess.run(
-            [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", f"--timeout={TIMEOUT_SECONDS}s",
-             "--latency", "-s", str(SCRIPT), url],
-            env=env, capture_output=True, text=True, check=True,
+            [
+                wrk,
+                "-t1",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                f"--timeout={TIMEOUT_SECONDS}s",
+                "--latency",
+                "-s",
+                str(SCRIPT),
+                url,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
     return parse(out.stdout)
 

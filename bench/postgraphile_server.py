@@ -61,8 +61,12 @@ def ensure_installed() -> Path:
         raise ServiceUnavailable("npm not found (apt-get install -y npm): PostGraphile cannot be installed")
     print("installing PostGraphile and Node 22 from npm into .bench/postgraphile (once) …", flush=True)
     result = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund"], cwd=INSTALL_DIR, env={**os.environ, **NPM_ENV},
-        capture_output=True, text=True, check=False,
+        [npm, "ci", "--no-audit", "--no-fund"],
+        cwd=INSTALL_DIR,
+        env={**os.environ, **NPM_ENV},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0 or not node_binary().exists():
         raise ServiceUnavailable(f"npm ci failed in {INSTALL_DIR}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
@@ -93,9 +97,16 @@ def postgraphile_server(*, database_url: str, log_dir: Path) -> Iterator[ServerP
     }
     server = start_process(
         "PostGraphile",
-        [str(node_binary()), str(INSTALL_DIR / "node_modules" / "postgraphile" / "dist" / "cli-run.js"),
-         "-C", str(INSTALL_DIR / "graphile.config.mjs")],
-        env=env, cwd=INSTALL_DIR, url=url, log_path=log_dir / "postgraphile.log",
+        [
+            str(node_binary()),
+            str(INSTALL_DIR / "node_modules" / "postgraphile" / "dist" / "cli-run.js"),
+            "-C",
+            str(INSTALL_DIR / "graphile.config.mjs"),
+        ],
+        env=env,
+        cwd=INSTALL_DIR,
+        url=url,
+        log_path=log_dir / "postgraphile.log",
     )
 
     def ready(http: httpx.Client) -> bool:

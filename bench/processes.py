@@ -62,11 +62,17 @@ class ServerProcess:
         self.log.close()
 
 
-def start_process(name: str, command: Sequence[str], *, env: dict[str, str], cwd: Path | None, url: str,
-                  log_path: Path) -> ServerProcess:
+def start_process(
+    name: str, command: Sequence[str], *, env: dict[str, str], cwd: Path | None, url: str, log_path: Path
+) -> ServerProcess:
     log = log_path.open("wb")
     process = subprocess.Popen(
-        list(command), env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+        list(command),
+        env=env,
+        cwd=cwd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent,
     )
     return ServerProcess(name=name, process=process, url=url, log_path=log_path, log=log)
 

@@ -152,33 +152,46 @@ def _compare(targets: list[_Target], http: httpx.Client, result: QueueReport) ->
     answers = {target.server.name: target.post(http) for target in targets}
     if "PostGraphile" in answers:
         assert_same_queue(answers["casegraph"], answers["PostGraphile"])
-        print(f"both servers list the same {PAGE} cases in the same order "
-              f"(of {total_count(answers['casegraph']):,} the agent may see)")
+        print(
+            f"both servers list the same {PAGE} cases in the same order "
+            f"(of {total_count(answers['casegraph']):,} the agent may see)"
+        )
     result.queue_total = total_count(answers["casegraph"])
     result.fields = {name: field_count(answer["data"]) for name, answer in answers.items()}
     print("fields per response: " + ", ".join(f"{n} {c:,}" for n, c in result.fields.items()))
 
 
-def _count_statements(targets: list[_Target], http: httpx.Client, pg: PrivatePostgres, options: QueueOptions,
-                      result: QueueReport) -> None:
+def _count_statements(
+    targets: list[_Target], http: httpx.Client, pg: PrivatePostgres, options: QueueOptions, result: QueueReport
+) -> None:
     # Both servers idle first: what they run on their own is taken out of the counts.
     background = sql_counts.background_rate(pg.url)
     for target in targets:
-        counts = {first: sql_counts.count_statements(pg.url, _sender(target, http, first),
-                                                     requests=options.statement_requests, background=background)
-                  for first in PAGE_SIZES}
+        counts = {
+            first: sql_counts.count_statements(
+                pg.url, _sender(target, http, first), requests=options.statement_requests, background=background
+            )
+            for first in PAGE_SIZES
+        }
         result.statements_by_first[target.server.name] = {first: c.per_request for first, c in counts.items()}
         if options.show_sql:
             print(f"{target.server.name}, first: {PAGE}, statements per request:\n{counts[PAGE].describe()}")
 
 
-def _measure(target: _Target, *, wrk: str, pg: PrivatePostgres, options: QueueOptions, fields: int,
-             statements: float) -> ServerFigures:
+def _measure(
+    target: _Target, *, wrk: str, pg: PrivatePostgres, options: QueueOptions, fields: int, statements: float
+) -> ServerFigures:
     body = json.dumps(target.body(PAGE)).encode()
 
     def run(seconds: float) -> load.WrkResult:
-        return load.run_wrk(wrk, url=target.graphql_url, body=body, authorization=target.authorization,
-                            seconds=seconds, connections=options.connections)
+        return load.run_wrk(
+            wrk,
+            url=target.graphql_url,
+            body=body,
+            authorization=target.authorization,
+            seconds=seconds,
+            connections=options.connections,
+        )
 
     if options.warmup > 0:
         run(options.warmup)
@@ -228,29 +241,49 @@ def run_queue(options: QueueOptions) -> QueueReport:
     except ServiceUnavailable as missing:
         with_postgraphile = False
         result.notes.append(f"{missing}: casegraph measured alone")
-    with (private_postgres() as pg, private_redis() as redis,
-          tempfile.TemporaryDirectory(prefix="casegraph-bench-logs.") as logs):
+    with (
+        private_postgres() as pg,
+        private_redis() as redis,
+        tempfile.TemporaryDirectory(prefix="casegraph-bench-logs.") as logs,
+    ):
         result.versions["postgresql"] = pg.version()
         print(f"loading {options.cases:,} cases into PostgreSQL {result.versions['postgresql']} …", flush=True)
         data = prepare_database(pg, options.cases, result.notes)
         result.rows = data.counts()
         broadcast = redis.url if redis is not None else "memory://"
-        with (casegraph_server(database_url=pg.url, broadcast_url=broadcast, log_dir=Path(logs)) as cg,
-              _maybe_postgraphile(with_postgraphile, pg.url, Path(logs)) as pgl):
-            targets = [_Target(cg, casegraph_body,
-                               f"Bearer {token(BENCH_AGENT_ID, Role.AGENT, name=BENCH_AGENT_NAME)}")]
+        with (
+            casegraph_server(database_url=pg.url, broadcast_url=broadcast, log_dir=Path(logs)) as cg,
+            _maybe_postgraphile(with_postgraphile, pg.url, Path(logs)) as pgl,
+        ):
+            targets = [
+                _Target(cg, casegraph_body, f"Bearer {token(BENCH_AGENT_ID, Role.AGENT, name=BENCH_AGENT_NAME)}")
+            ]
             if pgl is not None:
-                targets.append(_Target(pgl, lambda first: postgraphile_body(
-                    agent_id=data.bench_agent_id, group_ids=data.bench_group_ids, first=first), None))
+                targets.append(
+                    _Target(
+                        pgl,
+                        lambda first: postgraphile_body(
+                            agent_id=data.bench_agent_id, group_ids=data.bench_group_ids, first=first
+                        ),
+                        None,
+                    )
+                )
             with httpx.Client(timeout=60) as http:
                 _compare(targets, http, result)
                 _count_statements(targets, http, pg, options, result)
             if wrk is not None:
                 for target in targets:
-                    print(f"measuring {target.server.name}: wrk {options.connections} connections, "
-                          f"{options.warmup:g} s warm-up + {options.duration:g} s …", flush=True)
+                    print(
+                        f"measuring {target.server.name}: wrk {options.connections} connections, "
+                        f"{options.warmup:g} s warm-up + {options.duration:g} s …",
+                        flush=True,
+                    )
                     result.servers[target.server.name] = _measure(
-                        target, wrk=wrk, pg=pg, options=options, fields=result.fields[target.server.name],
+                        target,
+                        wrk=wrk,
+                        pg=pg,
+                        options=options,
+                        fields=result.fields[target.server.name],
                         statements=result.statements_by_first[target.server.name][PAGE],
                     )
                 with httpx.Client(timeout=60) as http:
@@ -266,8 +299,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     parser.add_argument("--show-sql", action="store_true", help="print each server's SQL statements per request")
     args = parser.parse_args()
-    queue = run_queue(QueueOptions(cases=args.cases, duration=args.duration, warmup=args.warmup,
-                                   show_sql=args.show_sql))
+    queue = run_queue(
+        QueueOptions(cases=args.cases, duration=args.duration, warmup=args.warmup, show_sql=args.show_sql)
+    )
     print(report.queue_table(queue))
     print(report.machine_lines(describe(queue.versions)))
     if args.json:

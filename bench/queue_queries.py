@@ -16,8 +16,14 @@ from datetime import datetime
 from typing import Any, Final
 
 OPEN_STATUSES: Final = (
-    "NEW", "OPEN", "AWAITING_INFO", "INSPECTION_IN_PROGRESS", "WORK_IN_PROGRESS", "WORK_ASSIGNMENT_IN_PROGRESS",
-    "READY_FOR_DECISION", "RESOLVED",
+    "NEW",
+    "OPEN",
+    "AWAITING_INFO",
+    "INSPECTION_IN_PROGRESS",
+    "WORK_IN_PROGRESS",
+    "WORK_ASSIGNMENT_IN_PROGRESS",
+    "READY_FOR_DECISION",
+    "RESOLVED",
 )
 PAGE: Final = 50
 
@@ -109,17 +115,27 @@ def casegraph_rows(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for edge in body["data"]["cases"]["edges"]:
         node = edge["node"]
-        rows.append({
-            "id": node["id"], "number": node["number"], "title": node["title"], "status": node["status"],
-            "stage": node["stage"], "priority": node["priority"], "version": node["version"],
-            "updatedAt": _instant(node["updatedAt"]), "escalated": node["escalated"],
-            "assignedTo": _person(node["assignedTo"], "id"),
-            "group": node["assignmentGroup"] and (node["assignmentGroup"]["code"], node["assignmentGroup"]["name"]),
-            "caseType": node["caseType"] and (node["caseType"]["code"], node["caseType"]["name"]),
-            "tasks": [(str(t["id"]), t["title"], t["state"], _instant(t["dueAt"]), _person(t["assignee"], "id"))
-                      for t in node["tasks"]],
-            "timers": [(t["kind"], t["phase"]) for t in node["slaTimers"]],
-        })
+        rows.append(
+            {
+                "id": node["id"],
+                "number": node["number"],
+                "title": node["title"],
+                "status": node["status"],
+                "stage": node["stage"],
+                "priority": node["priority"],
+                "version": node["version"],
+                "updatedAt": _instant(node["updatedAt"]),
+                "escalated": node["escalated"],
+                "assignedTo": _person(node["assignedTo"], "id"),
+                "group": node["assignmentGroup"] and (node["assignmentGroup"]["code"], node["assignmentGroup"]["name"]),
+                "caseType": node["caseType"] and (node["caseType"]["code"], node["caseType"]["name"]),
+                "tasks": [
+                    (str(t["id"]), t["title"], t["state"], _instant(t["dueAt"]), _person(t["assignee"], "id"))
+                    for t in node["tasks"]
+                ],
+                "timers": [(t["kind"], t["phase"]) for t in node["slaTimers"]],
+            }
+        )
     return rows
 
 
@@ -131,17 +147,33 @@ def postgraphile_rows(body: Mapping[str, Any]) -> list[dict[str, Any]]:
         node = edge["node"]
         group = node["assignmentGroupByAssignmentGroupId"]
         case_type = node["caseTypeByCaseTypeId"]
-        rows.append({
-            "id": str(node["rowId"]), "number": node["number"], "title": node["title"], "status": node["status"],
-            "stage": node["stage"], "priority": node["priority"], "version": node["version"],
-            "updatedAt": _instant(node["updatedAt"]), "escalated": node["escalated"],
-            "assignedTo": _person(node["userByAssignedToId"], "rowId"),
-            "group": group and (group["code"], group["name"]),
-            "caseType": case_type and (case_type["code"], case_type["name"]),
-            "tasks": [(str(t["rowId"]), t["title"], t["state"], _instant(t["dueAt"]), _person(t["userByAssigneeId"], "rowId"))
-                      for t in node["caseTasksByCaseId"]["nodes"]],
-            "timers": [(t["kind"], t["phase"]) for t in node["caseTimersByCaseId"]["nodes"]],
-        })
+        rows.append(
+            {
+                "id": str(node["rowId"]),
+                "number": node["number"],
+                "title": node["title"],
+                "status": node["status"],
+                "stage": node["stage"],
+                "priority": node["priority"],
+                "version": node["version"],
+                "updatedAt": _instant(node["updatedAt"]),
+                "escalated": node["escalated"],
+                "assignedTo": _person(node["userByAssignedToId"], "rowId"),
+                "group": group and (group["code"], group["name"]),
+                "caseType": case_type and (case_type["code"], case_type["name"]),
+                "tasks": [
+                    (
+                        str(t["rowId"]),
+                        t["title"],
+                        t["state"],
+                        _instant(t["dueAt"]),
+                        _person(t["userByAssigneeId"], "rowId"),
+                    )
+                    for t in node["caseTasksByCaseId"]["nodes"]
+                ],
+                "timers": [(t["kind"], t["phase"]) for t in node["caseTimersByCaseId"]["nodes"]],
+            }
+        )
     return rows
 
 
@@ -162,9 +194,13 @@ def assert_same_queue(casegraph: Mapping[str, Any], postgraphile: Mapping[str, A
     for mine, other in zip(ours, theirs, strict=True):
         for key in mine:
             if mine[key] != other[key]:
-                raise Mismatch(f"case {mine['number']}: {key} differs: casegraph {mine[key]!r}, PostGraphile {other[key]!r}")
+                raise Mismatch(
+                    f"case {mine['number']}: {key} differs: casegraph {mine[key]!r}, PostGraphile {other[key]!r}"
+                )
     if total_count(casegraph) != total_count(postgraphile):
-        raise Mismatch(f"totalCount differs: casegraph {total_count(casegraph)}, PostGraphile {total_count(postgraphile)}")
+        raise Mismatch(
+            f"totalCount differs: casegraph {total_count(casegraph)}, PostGraphile {total_count(postgraphile)}"
+        )
 
 
 def field_count(value: Any) -> int:

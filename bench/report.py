@@ -14,8 +14,12 @@ if TYPE_CHECKING:
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths, strict=True)))
-             for line in (header, *rows)]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        )
+        for line in (header, *rows)
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -61,7 +65,9 @@ def queue_table(queue: QueueReport) -> str:
     if queue.statements_by_first:
         sizes = sorted({size for counts in queue.statements_by_first.values() for size in counts})
         header = ["SQL statements per request", *(f"first: {size}" for size in sizes)]
-        body = [[name, *(f"{counts[size]:.1f}" for size in sizes)] for name, counts in queue.statements_by_first.items()]
+        body = [
+            [name, *(f"{counts[size]:.1f}" for size in sizes)] for name, counts in queue.statements_by_first.items()
+        ]
         lines += ["", table(header, body)]
     lines += [f"note: {note}" for note in queue.notes]
     return "\n".join(lines)
@@ -69,14 +75,22 @@ def queue_table(queue: QueueReport) -> str:
 
 def assign_table(assign: AssignReport) -> str:
     header = ["assignToMe on SQLite, no other load", "n", "p50 (ms)", "p99 (ms)", "mean (ms)"]
-    body = [[label, f"{t.count}", f"{t.p50_ms:.2f}", f"{t.p99_ms:.2f}", f"{t.mean_ms:.2f}"]
-            for label, t in (("HTTP, one keep-alive connection", assign.http),
-                             ("in-process service call (reference)", assign.in_process))]
+    body = [
+        [label, f"{t.count}", f"{t.p50_ms:.2f}", f"{t.p99_ms:.2f}", f"{t.mean_ms:.2f}"]
+        for label, t in (
+            ("HTTP, one keep-alive connection", assign.http),
+            ("in-process service call (reference)", assign.in_process),
+        )
+    ]
     # What a WebSocket adds to each operation: far below a millisecond, so in microseconds.
     socket_header = ["WebSocket re-authorization per operation", "n", "p50 (µs)", "p99 (µs)", "mean (µs)"]
-    socket_body = [[label, f"{t.count}", f"{t.p50_ms * 1000:.1f}", f"{t.p99_ms * 1000:.1f}", f"{t.mean_ms * 1000:.1f}"]
-                   for label, t in (("memberships cached (between changes)", assign.reauthorize_cached),
-                                    ("memberships read (after a change)", assign.reauthorize_read))]
+    socket_body = [
+        [label, f"{t.count}", f"{t.p50_ms * 1000:.1f}", f"{t.p99_ms * 1000:.1f}", f"{t.mean_ms * 1000:.1f}"]
+        for label, t in (
+            ("memberships cached (between changes)", assign.reauthorize_cached),
+            ("memberships read (after a change)", assign.reauthorize_read),
+        )
+    ]
     return table(header, body) + "\n\n" + table(socket_header, socket_body)
 
 

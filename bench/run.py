@@ -45,6 +45,7 @@ PARTS: Final = ("queue", "assign", "fanout", "soak")
 
 def _stop_on_sigterm() -> None:
     """SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so every server is stopped on the way out."""
+
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
@@ -66,8 +67,14 @@ def run_fanout(subscribers: list[int]) -> dict[str, Any] | None:
     """bench/fanout.py in its own process; its JSON figures, or None if it failed."""
     with tempfile.TemporaryDirectory(prefix="casegraph-bench-fanout.") as tmp:
         out = Path(tmp) / "fanout.json"
-        command = [sys.executable, str(BENCH_DIR / "fanout.py"), "--subscribers", *map(str, subscribers),
-                   "--json", str(out)]
+        command = [
+            sys.executable,
+            str(BENCH_DIR / "fanout.py"),
+            "--subscribers",
+            *map(str, subscribers),
+            "--json",
+            str(out),
+        ]
         print(f"fan-out: {' '.join(command[1:])}", flush=True)
         child = subprocess.Popen(command, cwd=BENCH_DIR.parent)
         try:
@@ -87,15 +94,24 @@ def run_fanout(subscribers: list[int]) -> dict[str, Any] | None:
 
 
 def fanout_table(figures: dict[str, Any]) -> str:
-    columns = (("subscribers", "subscribers", "{:,.0f}"), ("p50_ms", "p50 (ms)", "{:,.1f}"),
-               ("p99_ms", "p99 (ms)", "{:,.1f}"), ("max_ms", "max (ms)", "{:,.1f}"),
-               ("kib_per_idle_subscription", "KiB per idle subscription", "{:,.1f}"),
-               ("server_cpu_us_per_delivery", "server CPU per delivery (µs)", "{:,.1f}"))
+    columns = (
+        ("subscribers", "subscribers", "{:,.0f}"),
+        ("p50_ms", "p50 (ms)", "{:,.1f}"),
+        ("p99_ms", "p99 (ms)", "{:,.1f}"),
+        ("max_ms", "max (ms)", "{:,.1f}"),
+        ("kib_per_idle_subscription", "KiB per idle subscription", "{:,.1f}"),
+        ("server_cpu_us_per_delivery", "server CPU per delivery (µs)", "{:,.1f}"),
+    )
     results = figures.get("results", [])
     present = [c for c in columns if any(c[0] in r for r in results)]
     header = ["fan-out (queueEvents of one group)", *(label for _, label, _ in present[1:])]
-    rows = [[f"{r.get('subscribers', '?'):,} subscribers",
-             *(fmt.format(r[key]) if key in r else "–" for key, _, fmt in present[1:])] for r in results]
+    rows = [
+        [
+            f"{r.get('subscribers', '?'):,} subscribers",
+            *(fmt.format(r[key]) if key in r else "–" for key, _, fmt in present[1:]),
+        ]
+        for r in results
+    ]
     return report.table(header, rows)
 
 
@@ -107,7 +123,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, help="seconds of unmeasured load before each")
     parser.add_argument("--mutations", type=int, help="assignToMe mutations measured")
     parser.add_argument("--subscribers", type=int, nargs="+", help="fan-out sizes")
-    parser.add_argument("--soak-seconds", type=float, help="length of the soak (default 60, --quick 30; 600 for the full one)")
+    parser.add_argument(
+        "--soak-seconds", type=float, help="length of the soak (default 60, --quick 30; 600 for the full one)"
+    )
     parser.add_argument("--only", choices=PARTS, nargs="+", default=list(PARTS))
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"figures as JSON (default {RESULTS})")
     args = parser.parse_args()
@@ -146,13 +164,19 @@ def main() -> None:
     print(report.machine_lines(machine))
     print(f"(whole run: {time.monotonic() - started:.0f} s)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({
-        "machine": machine,
-        "queue": queue.to_json() if queue else None,
-        "assign": asdict(assign) if assign else None,
-        "fanout": fanout,
-        "soak": soak.to_json() if soak else None,
-    }, indent=2, default=str))
+    args.json.write_text(
+        json.dumps(
+            {
+                "machine": machine,
+                "queue": queue.to_json() if queue else None,
+                "assign": asdict(assign) if assign else None,
+                "fanout": fanout,
+                "soak": soak.to_json() if soak else None,
+            },
+            indent=2,
+            default=str,
+        )
+    )
     print(f"figures written to {args.json}")
 
 

@@ -82,7 +82,8 @@ class PrivatePostgres:
         if data.exists():
             subprocess.run(
                 _as_postgres([str(self.bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-                capture_output=True, check=False,
+                capture_output=True,
+                check=False,
             )
         shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -100,20 +101,43 @@ def start_postgres() -> PrivatePostgres:
         data = directory / "data"
         subprocess.run(
             _as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", PG_USER, "--auth=trust", "-E", "UTF8"]),
-            capture_output=True, check=True,
+            capture_output=True,
+            check=True,
         )
         # Durability settings do not matter to a read benchmark and speed up the data load;
         # max_connections leaves room for 32 wrk connections' worth of server pools.
-        options = " ".join([
-            "-c listen_addresses=127.0.0.1", f"-p {server.port}", f"-k {directory}",
-            "-c shared_preload_libraries=pg_stat_statements", "-c pg_stat_statements.track=top",
-            "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
-            "-c max_connections=200", "-c shared_buffers=256MB",
-        ])
+        options = " ".join(
+            [
+                "-c listen_addresses=127.0.0.1",
+                f"-p {server.port}",
+                f"-k {directory}",
+                "-c shared_preload_libraries=pg_stat_statements",
+                "-c pg_stat_statements.track=top",
+                "-c fsync=off",
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off",
+                "-c max_connections=200",
+                "-c shared_buffers=256MB",
+            ]
+        )
         subprocess.run(
-            _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(directory / "server.log"),
-                          "-w", "-t", "60", "-o", options, "start"]),
-            capture_output=True, check=True,
+            _as_postgres(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(directory / "server.log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    options,
+                    "start",
+                ]
+            ),
+            capture_output=True,
+            check=True,
         )
     except BaseException:
         server.stop()
@@ -173,8 +197,21 @@ def start_redis() -> PrivateRedis:
     port = free_port()
     # In the foreground as our child: stopping it is a plain terminate of a pid we own.
     process = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     server = PrivateRedis(directory=directory, port=port, process=process)
     deadline = time.monotonic() + 10

@@ -39,8 +39,12 @@ from casegraph.domain.enums import Role
 LIMIT_MIB: Final = 8.0
 SAMPLE_EVERY: Final = 5.0
 WORKERS: Final = 2
-CASE_QUERY: Final = "subscription($c: ID) { caseEvents(caseId: $c) { id sequence action case { id number title status } } }"
-QUEUE_QUERY: Final = 'subscription { queueEvents(groupCode: "ROADS") { id sequence action case { id number title status priority } } }'
+CASE_QUERY: Final = (
+    "subscription($c: ID) { caseEvents(caseId: $c) { id sequence action case { id number title status } } }"
+)
+QUEUE_QUERY: Final = (
+    'subscription { queueEvents(groupCode: "ROADS") { id sequence action case { id number title status priority } } }'
+)
 AGENTS: Final = ("agent0", "agent1", "agent2", "agent3")
 
 
@@ -66,12 +70,16 @@ class SoakReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "seconds": self.seconds, "subscribers": self.subscribers, "mutations": self.mutations,
-            "frames_received": self.frames_received, "bytes_received": self.bytes_received,
+            "seconds": self.seconds,
+            "subscribers": self.subscribers,
+            "mutations": self.mutations,
+            "frames_received": self.frames_received,
+            "bytes_received": self.bytes_received,
             "samples_mib": {str(pid): values for pid, values in self.samples_mib.items()},
             "growth_mib": {str(pid): value for pid, value in self.growth_mib().items()},
             "slope_mib_per_minute": {str(pid): value for pid, value in self.slope_mib_per_minute().items()},
-            "limit_mib": LIMIT_MIB, "passed": self.passed,
+            "limit_mib": LIMIT_MIB,
+            "passed": self.passed,
         }
 
 
@@ -97,8 +105,9 @@ def rss_mib(pid: int) -> float | None:
 
 
 async def _gql(http: httpx.AsyncClient, tok: str, query: str, variables: dict[str, Any] | None = None) -> Any:
-    response = await http.post("/graphql", json={"query": query, "variables": variables or {}},
-                               headers={"Authorization": f"Bearer {tok}"})
+    response = await http.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers={"Authorization": f"Bearer {tok}"}
+    )
     body = response.json()
     if body.get("errors"):
         raise RuntimeError(body["errors"])
@@ -109,16 +118,29 @@ async def _set_up(http: httpx.AsyncClient) -> str:
     """A group with agents, a case type routed to it, and a case of a constituent; its id."""
     admin = token("admin", Role.ADMIN)
     await _gql(http, admin, "{ me { id } }")
-    await _gql(http, admin, 'mutation { createAssignmentGroup(input: {code: "ROADS", name: "Roads"}) { errors { code } } }')
-    await _gql(http, admin, 'mutation { createCaseType(input: {code: "POTHOLE", name: "Pothole", '
-                            'workflow: PUBLIC_SERVICE, assignmentGroupCode: "ROADS"}) { errors { code } } }')
+    await _gql(
+        http, admin, 'mutation { createAssignmentGroup(input: {code: "ROADS", name: "Roads"}) { errors { code } } }'
+    )
+    await _gql(
+        http,
+        admin,
+        'mutation { createCaseType(input: {code: "POTHOLE", name: "Pothole", '
+        'workflow: PUBLIC_SERVICE, assignmentGroupCode: "ROADS"}) { errors { code } } }',
+    )
     for agent in AGENTS:
         await _gql(http, token(agent, Role.AGENT), "{ me { id } }")
-        await _gql(http, admin, 'mutation($u: ID!) { addGroupMember(input: {groupCode: "ROADS", userId: $u}) '
-                                "{ errors { code } } }", {"u": agent})
-    data = await _gql(http, token("alice", Role.CONSTITUENT),
-                      'mutation { createCase(input: {caseTypeCode: "POTHOLE", title: "Soak", description: "Soak", '
-                      "impact: 2, urgency: 2}) { case { id } errors { code } } }")
+        await _gql(
+            http,
+            admin,
+            'mutation($u: ID!) { addGroupMember(input: {groupCode: "ROADS", userId: $u}) { errors { code } } }',
+            {"u": agent},
+        )
+    data = await _gql(
+        http,
+        token("alice", Role.CONSTITUENT),
+        'mutation { createCase(input: {caseTypeCode: "POTHOLE", title: "Soak", description: "Soak", '
+        "impact: 2, urgency: 2}) { case { id } errors { code } } }",
+    )
     return str(data["createCase"]["case"]["id"])
 
 
@@ -131,7 +153,9 @@ class Subscriber:
         async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")], max_size=2**22) as ws:
             await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {tok}"}}))
             assert json.loads(await ws.recv())["type"] == "connection_ack"
-            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
+            await ws.send(
+                json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}})
+            )
             ready.set()
             await self._read(ws)
 
@@ -157,11 +181,13 @@ async def _soak(port: int, *, seconds: float, subscribers: int, rate: float, wor
             ready = asyncio.Event()
             query, variables = (QUEUE_QUERY, {}) if index % 2 else (CASE_QUERY, {"c": case_id})
             tok = token(AGENTS[index % len(AGENTS)], Role.AGENT)
-            tasks.append(asyncio.create_task(reader.run(f"ws://127.0.0.1:{port}/graphql", tok, query, variables, ready)))
+            tasks.append(
+                asyncio.create_task(reader.run(f"ws://127.0.0.1:{port}/graphql", tok, query, variables, ready))
+            )
             await asyncio.wait_for(ready.wait(), 30)
         report = SoakReport(seconds=seconds, subscribers=subscribers, mutations=0, frames_received=0, bytes_received=0)
         alice = token("alice", Role.CONSTITUENT)
-        update = ("mutation($i: UpdateCaseInput!) { updateCase(input: $i) { errors { code } } }")
+        update = "mutation($i: UpdateCaseInput!) { updateCase(input: $i) { errors { code } } }"
         started = time.monotonic()
         warm_up_until = started + seconds / 5
         next_sample = warm_up_until
@@ -173,7 +199,9 @@ async def _soak(port: int, *, seconds: float, subscribers: int, rate: float, wor
                         if value is not None:
                             report.samples_mib.setdefault(pid, []).append(round(value, 2))
                     next_sample += SAMPLE_EVERY
-                await _gql(http, alice, update, {"i": {"caseId": case_id, "description": f"Still there ({report.mutations})"}})
+                await _gql(
+                    http, alice, update, {"i": {"caseId": case_id, "description": f"Still there ({report.mutations})"}}
+                )
                 report.mutations += 1
                 await asyncio.sleep(max(0.0, started + report.mutations / rate - time.monotonic()))
             for pid in workers:
@@ -183,8 +211,11 @@ async def _soak(port: int, *, seconds: float, subscribers: int, rate: float, wor
         finally:
             for task in tasks:
                 task.cancel()
-            failures = [r for r in await asyncio.gather(*tasks, return_exceptions=True)
-                        if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)]
+            failures = [
+                r
+                for r in await asyncio.gather(*tasks, return_exceptions=True)
+                if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)
+            ]
         if failures:
             raise RuntimeError(f"{len(failures)} subscribers failed: {failures[0]!r}")
         report.frames_received = sum(r.frames for r in readers)
@@ -194,12 +225,17 @@ async def _soak(port: int, *, seconds: float, subscribers: int, rate: float, wor
 
 def soak_table(report: SoakReport) -> str:
     growth, slope = report.growth_mib(), report.slope_mib_per_minute()
-    title = (f"Soak: {report.subscribers} subscriptions, {report.mutations:,} mutations in {report.seconds:g} s, "
-             f"{report.frames_received:,} frames ({report.bytes_received / 2**20:,.1f} MiB) delivered; "
-             f"RSS per server process after a {report.seconds / 5:g} s warm-up "
-             f"({'PASS' if report.passed else 'FAIL'}: growth within {LIMIT_MIB:g} MiB)")
-    rows = [[f"process {pid}", f"{values[0]:,.1f}", f"{values[-1]:,.1f}", f"{growth[pid]:+,.1f}", f"{slope[pid]:+,.2f}"]
-            for pid, values in report.samples_mib.items() if values]
+    title = (
+        f"Soak: {report.subscribers} subscriptions, {report.mutations:,} mutations in {report.seconds:g} s, "
+        f"{report.frames_received:,} frames ({report.bytes_received / 2**20:,.1f} MiB) delivered; "
+        f"RSS per server process after a {report.seconds / 5:g} s warm-up "
+        f"({'PASS' if report.passed else 'FAIL'}: growth within {LIMIT_MIB:g} MiB)"
+    )
+    rows = [
+        [f"process {pid}", f"{values[0]:,.1f}", f"{values[-1]:,.1f}", f"{growth[pid]:+,.1f}", f"{slope[pid]:+,.2f}"]
+        for pid, values in report.samples_mib.items()
+        if values
+    ]
     return title + "\n" + table(["", "first (MiB)", "last (MiB)", "growth (MiB)", "slope (MiB/min)"], rows)
 
 
@@ -211,9 +247,22 @@ def run_soak(*, seconds: float, subscribers: int = 40, rate: float = 20.0) -> So
         env = production_env(database_url=f"sqlite://{workdir / 'soak.sqlite3'}", broadcast_url="memory://")
         server = start_process(
             "casegraph",
-            [sys.executable, "-m", "casegraph.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(WORKERS)],
-            env=env, cwd=workdir, url=f"http://127.0.0.1:{port}", log_path=workdir / "casegraph.log",
+            [
+                sys.executable,
+                "-m",
+                "casegraph.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(WORKERS),
+            ],
+            env=env,
+            cwd=workdir,
+            url=f"http://127.0.0.1:{port}",
+            log_path=workdir / "casegraph.log",
         )
 
         def ready(http: httpx.Client) -> bool:

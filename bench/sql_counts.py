@@ -31,8 +31,10 @@ class StatementCount:
         return sum(calls for calls, _ in self.shapes) / self.requests
 
     def describe(self) -> str:
-        return "\n".join(f"  {calls / self.requests:5.2f} × {' '.join(query.split())[:150]}"
-                         for calls, query in sorted(self.shapes, reverse=True))
+        return "\n".join(
+            f"  {calls / self.requests:5.2f} × {' '.join(query.split())[:150]}"
+            for calls, query in sorted(self.shapes, reverse=True)
+        )
 
 
 async def _reset(database_url: str) -> None:
@@ -66,8 +68,9 @@ def background_rate(database_url: str, *, seconds: float = 5.0) -> dict[str, flo
     return {query: n / elapsed for query, n in calls.items()}
 
 
-def count_statements(database_url: str, send: Callable[[], None], *, requests: int = 100,
-                     background: Mapping[str, float] | None = None) -> StatementCount:
+def count_statements(
+    database_url: str, send: Callable[[], None], *, requests: int = 100, background: Mapping[str, float] | None = None
+) -> StatementCount:
     send()  # warm-up: caches, prepared statements, user provisioning
     asyncio.run(_reset(database_url))
     started = time.monotonic()

@@ -14,14 +14,15 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from casegraph._compat.starlette_websocket_route import DirectWebSocketRoute
 from casegraph.auth import TokenVerifier
 from casegraph.body_limit import BodyLimit
 from casegraph.composition import install_case_extensions
 from casegraph.db import tortoise_config
 from casegraph.endpoints import email_intake_endpoint, healthz, readyz_endpoint
 from casegraph.events.live import LiveEvents
-from casegraph._compat.starlette_websocket_route import DirectWebSocketRoute
 from casegraph.graphql_view import MAX_SUBSCRIPTIONS_PER_CONNECTION, CaseGraphView
 from casegraph.observability.logs import configure_logging
 from casegraph.observability.metrics import forget_this_process
@@ -29,13 +30,13 @@ from casegraph.observability.metrics_endpoint import metrics_endpoint
 from casegraph.observability.middleware import ObservabilityMiddleware
 from casegraph.observability.operations import operation_instruments
 from casegraph.observability.tracing import otlp_tracer_provider, tracing_extension
+from casegraph.outbox_dispatcher import OutboxDispatcher
 from casegraph.persisted_queries.gate import AllowListGate
 from casegraph.persisted_queries.protocol import ALLOWLIST
 from casegraph.rate_limits import ConnectionRateLimit, MutationRateLimit
 from casegraph.runtime import Runtime
 from casegraph.services.publisher import NullPublisher
 from casegraph.settings import Settings
-from casegraph.outbox_dispatcher import OutboxDispatcher
 from casegraph.sla_scheduler import SlaScheduler
 from casegraph.web import web_routes
 
@@ -120,9 +121,13 @@ def create_app(
             runtime.publisher = live
             sla = SlaScheduler(interval=settings.sla_interval, clock=runtime.clock, publisher=lambda: runtime.publisher)
             await sla.start()
-            outbox = OutboxDispatcher(interval=settings.outbox_interval, clock=runtime.clock,
-                                      agency_code=settings.agency_code, publisher=lambda: runtime.publisher,
-                                      allow_private=settings.webhooks_may_target_private)
+            outbox = OutboxDispatcher(
+                interval=settings.outbox_interval,
+                clock=runtime.clock,
+                agency_code=settings.agency_code,
+                publisher=lambda: runtime.publisher,
+                allow_private=settings.webhooks_may_target_private,
+            )
             await outbox.start()
             settle_garbage_collector()
             try:
@@ -148,23 +153,35 @@ def create_app(
         Route("/readyz", readyz_endpoint(runtime)),
         Route("/intake/email", email_intake_endpoint(runtime), methods=["POST"]),
         *web_routes(settings),
-        Route("/metrics", metrics_endpoint(
-            runtime.metrics, token=settings.metrics_token, hub=lambda: runtime.live.hub if runtime.live else None
-        )),
+        Route(
+            "/metrics",
+            metrics_endpoint(
+                runtime.metrics, token=settings.metrics_token, hub=lambda: runtime.live.hub if runtime.live else None
+            ),
+        ),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     # Added innermost first. Inside the observability layer, ahead of the router
     # (casegraph/_compat/starlette_websocket_route.py).
     app.add_middleware(DirectWebSocketRoute, path="/graphql", endpoint=graphql_socket)
-    app.add_middleware(BodyLimit, default=settings.max_body_bytes, per_path={"/intake/email": settings.max_intake_bytes})
+    app.add_middleware(
+        BodyLimit, default=settings.max_body_bytes, per_path={"/intake/email": settings.max_intake_bytes}
+    )
     # Outside the body limit, so a page on an allowed origin can read its 413 too. Bearer tokens,
     # never cookies: no credentials mode, and the list has no wildcard (Settings refuses one).
     # WebSocket handshakes are checked against the same list by the view (allowed_origins).
     app.add_middleware(
-        CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=("GET", "POST"),
-        allow_headers=("Authorization", "Content-Type"), expose_headers=("Retry-After", "X-Request-ID"),
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=("GET", "POST"),
+        allow_headers=("Authorization", "Content-Type"),
+        expose_headers=("Retry-After", "X-Request-ID"),
     )
-    app.add_middleware(ObservabilityMiddleware, metrics=runtime.metrics, trusted_proxies=settings.trusted_proxies)
+    app.add_middleware(ObservabilityMiddleware, metrics=runtime.metrics)
+    # Outermost, so logs, rate limits and intake all see the client a trusted proxy forwarded
+    # (casegraph.client_address); without trusted proxies X-Forwarded-For is never read.
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     app.state.runtime = runtime
     return app
 

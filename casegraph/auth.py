@@ -30,8 +30,8 @@ VERIFIED_CACHE_SECONDS: Final = 300.0
 class VerifiedTokens:
     """Claims of tokens whose signature and claims were checked, until they would expire.
 
-    Checking an HS256 signature and the claims costs ~0.15 ms per request (a tenth of a simple
-    mutation's server time); the same token is checked again on every request of a session. An
+    Checking an HS256 signature and the claims is a sizeable share of a simple mutation's server
+    time (the README's Performance section has the figure); the same token is checked again on every request of a session. An
     entry lasts until the token's ``exp`` (with the leeway decoding allows) and at most
     ``VERIFIED_CACHE_SECONDS``; only successful checks are remembered, so a refused token is
     checked (and refused) every time. Partner tokens are not remembered: their validity depends on
@@ -122,14 +122,20 @@ class TokenVerifier:
         if partner is None:
             raise AuthError("The token names a partner agency that is not configured here.")
         try:
-            payload = partner_tokens.verify(token, sender=partner.code, receiver=self._settings.agency_code,
-                                            secret=partner.shared_secret)
+            payload = partner_tokens.verify(
+                token, sender=partner.code, receiver=self._settings.agency_code, secret=partner.shared_secret
+            )
         except jwt.ExpiredSignatureError:
             raise AuthError("The token has expired.") from None
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise AuthError(f"The token is not valid: {type(exc).__name__}.") from None
-        return Claims(sub=f"{partner_tokens.KID_PREFIX}{partner.code}", roles=frozenset({Role.PARTNER}),
-                      name=partner.name, agency=partner.code, valid_until=valid_until(payload))
+        return Claims(
+            sub=f"{partner_tokens.KID_PREFIX}{partner.code}",
+            roles=frozenset({Role.PARTNER}),
+            name=partner.name,
+            agency=partner.code,
+            valid_until=valid_until(payload),
+        )
 
     async def _decode(self, token: str) -> dict[str, Any]:
         options = {"require": ["sub", "exp"]}
@@ -192,7 +198,12 @@ def issue_token(
 ) -> str:
     """A development/testing token signed with the HS256 secret."""
     now = int(time.time())
-    payload: dict[str, Any] = {"sub": sub, "roles": [r.value for r in roles], "iat": now, "exp": now + int(ttl.total_seconds())}
+    payload: dict[str, Any] = {
+        "sub": sub,
+        "roles": [r.value for r in roles],
+        "iat": now,
+        "exp": now + int(ttl.total_seconds()),
+    }
     for claim, value in (("name", name), ("email", email), ("agency", agency)):
         if value:
             payload[claim] = value

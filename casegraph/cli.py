@@ -42,8 +42,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
-            # Client addresses behind a proxy come from CASEGRAPH_TRUSTED_PROXIES (casegraph.client_address),
-            # not from uvicorn, which would believe X-Forwarded-For from any loopback peer.
+            # The application installs uvicorn's proxy-header middleware itself, trusting only
+            # CASEGRAPH_TRUSTED_PROXIES (casegraph.client_address); uvicorn's own would believe
+            # X-Forwarded-For from any loopback peer.
             proxy_headers=False,
             # A WebSocket protocol holding little per idle connection, without per-message
             # deflate (casegraph/_compat/uvicorn_websockets_sansio.py).
@@ -91,7 +92,12 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     roles = [Role(r) for r in args.role]
     print(
         issue_token(
-            settings, sub=args.sub, roles=roles, name=args.name, email=args.email, agency=args.agency,
+            settings,
+            sub=args.sub,
+            roles=roles,
+            name=args.name,
+            email=args.email,
+            agency=args.agency,
             ttl=timedelta(days=args.days),
         )
     )
@@ -113,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
-        "--workers", type=int, default=int(os.environ.get("CASEGRAPH_WORKERS") or 1),
+        "--workers",
+        type=int,
+        default=int(os.environ.get("CASEGRAPH_WORKERS") or 1),
         help="server processes (default: CASEGRAPH_WORKERS or 1)",
     )
     serve.set_defaults(func=_serve)

@@ -84,8 +84,11 @@ async def migration_lock(database_url: str) -> AsyncIterator[None]:
         import asyncpg
 
         connection = await asyncpg.connect(
-            host=credentials.get("host"), port=credentials.get("port"), user=credentials.get("user"),
-            password=credentials.get("password"), database=credentials.get("database"),
+            host=credentials.get("host"),
+            port=credentials.get("port"),
+            user=credentials.get("user"),
+            password=credentials.get("password"),
+            database=credentials.get("database"),
             ssl=credentials.get("ssl"),
         )
         try:

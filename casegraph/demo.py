@@ -92,24 +92,37 @@ def _scripts(workflow: Workflow, agent: str) -> Iterator[Script]:
         yield [("maria", CaseAction.ASSIGN, commands.Assign(assignee_id=agent))]
         yield take
         yield take + [(agent, CaseAction.BEGIN_REVIEW, none)]
-        yield take + [(agent, CaseAction.REQUEST_INFO, commands.RequestInfo(question="Can you send a photo of the spot?"))]
-        yield take + [(agent, CaseAction.BEGIN_REVIEW, none),
-                      (agent, CaseAction.REQUEST_INSPECTION, commands.RequestInspection(inspector_id="finn"))]
-        yield take + [(agent, CaseAction.BEGIN_REVIEW, none), (agent, CaseAction.START_WORK, none)]
         yield take + [
-            (agent, CaseAction.BEGIN_REVIEW, none), (agent, CaseAction.START_WORK, none),
-            (agent, CaseAction.ASSIGN_WORK, commands.AssignWork(tasks=(
-                commands.TaskSpec(title="Cut and patch asphalt", assignee_id="finn"),
-                commands.TaskSpec(title="Repaint road markings", assignee_id=None),
-            ))),
+            (agent, CaseAction.REQUEST_INFO, commands.RequestInfo(question="Can you send a photo of the spot?"))
         ]
         yield take + [
-            (agent, CaseAction.BEGIN_REVIEW, none), (agent, CaseAction.START_WORK, none),
+            (agent, CaseAction.BEGIN_REVIEW, none),
+            (agent, CaseAction.REQUEST_INSPECTION, commands.RequestInspection(inspector_id="finn")),
+        ]
+        yield take + [(agent, CaseAction.BEGIN_REVIEW, none), (agent, CaseAction.START_WORK, none)]
+        yield take + [
+            (agent, CaseAction.BEGIN_REVIEW, none),
+            (agent, CaseAction.START_WORK, none),
+            (
+                agent,
+                CaseAction.ASSIGN_WORK,
+                commands.AssignWork(
+                    tasks=(
+                        commands.TaskSpec(title="Cut and patch asphalt", assignee_id="finn"),
+                        commands.TaskSpec(title="Repaint road markings", assignee_id=None),
+                    )
+                ),
+            ),
+        ]
+        yield take + [
+            (agent, CaseAction.BEGIN_REVIEW, none),
+            (agent, CaseAction.START_WORK, none),
             (agent, CaseAction.COMPLETE_WORK, none),
         ]
         yield take + [(agent, CaseAction.BEGIN_REVIEW, none), (agent, CaseAction.PROPOSE_SOLUTION, solve)]
         yield take + [
-            (agent, CaseAction.BEGIN_REVIEW, none), (agent, CaseAction.PROPOSE_SOLUTION, solve),
+            (agent, CaseAction.BEGIN_REVIEW, none),
+            (agent, CaseAction.PROPOSE_SOLUTION, solve),
             ("@requester", CaseAction.ACCEPT_SOLUTION, none),
             ("@requester", CaseAction.SUBMIT_SURVEY, commands.SubmitSurvey(rating=5, comment="Quick and friendly.")),
         ]
@@ -118,11 +131,17 @@ def _scripts(workflow: Workflow, agent: str) -> Iterator[Script]:
     else:
         yield []
         yield take
-        yield take + [(agent, CaseAction.REQUEST_INFO, commands.RequestInfo(question="Which month's payment is missing?"))]
+        yield take + [
+            (agent, CaseAction.REQUEST_INFO, commands.RequestInfo(question="Which month's payment is missing?"))
+        ]
         yield take + [(agent, CaseAction.PROPOSE_SOLUTION, _solve("Payment re-issued."))]
         yield take + [
             (agent, CaseAction.PROPOSE_SOLUTION, _solve("Explained the rules.")),
-            ("@requester", CaseAction.REJECT_SOLUTION, commands.RejectSolution(reason="That does not answer my question.")),
+            (
+                "@requester",
+                CaseAction.REJECT_SOLUTION,
+                commands.RejectSolution(reason="That does not answer my question."),
+            ),
         ]
         yield take + [
             (agent, CaseAction.PROPOSE_SOLUTION, _solve("Benefit approved.")),
@@ -161,8 +180,14 @@ async def _seed() -> None:
             )
     for code, name, workflow, group in CASE_TYPES:
         await admin.create_case_type(
-            actor=admin_actor, code=code, name=name, workflow=workflow, assignment_group_code=group,
-            auto_assign=False, description=f"{name}.", now=clock.tick(1),
+            actor=admin_actor,
+            code=code,
+            name=name,
+            workflow=workflow,
+            assignment_group_code=group,
+            auto_assign=False,
+            description=f"{name}.",
+            now=clock.tick(1),
         )
     for user in DEMO_USERS:
         actors[user.sub] = await build_actor(_claims(user))
@@ -202,8 +227,14 @@ async def _seed() -> None:
                     )
     # An auto-assign case type: these land on the least-loaded Roads agent by themselves.
     await admin.create_case_type(
-        actor=admin_actor, code="GRAFFITI", name="Graffiti removal", workflow=Workflow.PUBLIC_SERVICE,
-        assignment_group_code="ROADS", auto_assign=True, description="Routed automatically.", now=clock.tick(1),
+        actor=admin_actor,
+        code="GRAFFITI",
+        name="Graffiti removal",
+        workflow=Workflow.PUBLIC_SERVICE,
+        assignment_group_code="ROADS",
+        auto_assign=True,
+        description="Routed automatically.",
+        now=clock.tick(1),
     )
     for n in range(4):
         await create_case(
@@ -225,7 +256,11 @@ def print_tokens(settings: Settings) -> None:
     print("\nDevelopment tokens (valid 30 days); send as 'Authorization: Bearer <token>':")
     for user in DEMO_USERS:
         token = issue_token(
-            settings, sub=user.sub, roles=list(user.roles), name=user.name, email=f"{user.sub}@example.org",
+            settings,
+            sub=user.sub,
+            roles=list(user.roles),
+            name=user.name,
+            email=f"{user.sub}@example.org",
             agency=DEMO_AGENCY,
         )
         roles = ",".join(r.value for r in user.roles)
@@ -234,8 +269,13 @@ def print_tokens(settings: Settings) -> None:
 
 
 # Resolution targets in minutes per priority (1 critical … 5 planning): (response, resolution).
-DEMO_SLA_TARGETS = {1: (60, 8 * 60), 2: (4 * 60, 2 * 24 * 60), 3: (8 * 60, 5 * 24 * 60), 4: (24 * 60, 10 * 24 * 60),
-                    5: (2 * 24 * 60, 30 * 24 * 60)}
+DEMO_SLA_TARGETS = {
+    1: (60, 8 * 60),
+    2: (4 * 60, 2 * 24 * 60),
+    3: (8 * 60, 5 * 24 * 60),
+    4: (24 * 60, 10 * 24 * 60),
+    5: (2 * 24 * 60, 30 * 24 * 60),
+}
 
 
 async def _seed_desk_configuration(admin_actor: Actor, actors: dict[str, Actor], clock: DemoClock) -> None:
@@ -246,18 +286,28 @@ async def _seed_desk_configuration(admin_actor: Actor, actors: dict[str, Actor],
 
     for code in ("POTHOLE", "STREETLIGHT", "BENEFIT_QUESTION", "PAYMENT_ISSUE"):
         for priority, (response, resolution) in DEMO_SLA_TARGETS.items():
-            await set_sla_policy(actor=admin_actor, case_type_code=code, priority=priority,
-                                 response_minutes=response, resolution_minutes=resolution, now=clock.tick(1))
+            await set_sla_policy(
+                actor=admin_actor,
+                case_type_code=code,
+                priority=priority,
+                response_minutes=response,
+                resolution_minutes=resolution,
+                now=clock.tick(1),
+            )
     await create_service_definition(
-        actor=admin_actor, code="report-pothole", name="Report a pothole", case_type_code="POTHOLE",
-        description="Tell us where the road is damaged; a crew inspects and repairs it.", now=clock.tick(1),
+        actor=admin_actor,
+        code="report-pothole",
+        name="Report a pothole",
+        case_type_code="POTHOLE",
+        description="Tell us where the road is damaged; a crew inspects and repairs it.",
+        now=clock.tick(1),
     )
     article = await create_article(
         actor=actors["dana"],
         draft=ArticleDraft(
             title="How potholes are repaired",
             body="Reported potholes are inspected within two working days. Temporary patches are laid at once; "
-                 "a permanent repair follows within four weeks.",
+            "a permanent repair follows within four weeks.",
             case_type_code="POTHOLE",
             keywords=["pothole", "road", "repair"],
         ),

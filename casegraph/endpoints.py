@@ -58,13 +58,15 @@ def email_intake_endpoint(runtime: Runtime) -> Any:
         secret = settings.intake_secret
         if secret is None:
             return JSONResponse({"error": {"code": "NOT_FOUND", "message": "E-mail intake is not enabled."}}, 404)
-        peer = request.client.host if request.client is not None else None
-        address = client_address(peer, request.headers, settings.trusted_proxies)
+        address = client_address(request.client)
         # Checked before the secret and before the body is read: a refused address learns nothing.
         retry_after = wrong_guesses.retry_after(address)
         if retry_after is not None:
-            error = {"code": "RATE_LIMITED", "message": f"Too many wrong intake secrets: retry after {retry_after} s.",
-                     "retryAfter": retry_after}
+            error = {
+                "code": "RATE_LIMITED",
+                "message": f"Too many wrong intake secrets: retry after {retry_after} s.",
+                "retryAfter": retry_after,
+            }
             return JSONResponse({"error": error}, 429, headers={"Retry-After": str(retry_after)})
         given = request.headers.get("x-casegraph-intake-secret", "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
@@ -73,8 +75,11 @@ def email_intake_endpoint(runtime: Runtime) -> Any:
         raw = await request.body()
         try:
             result = await receive_email(
-                raw=raw, intake_case_type=runtime.settings.intake_case_type, now=runtime.clock(),
-                publisher=runtime.publisher, reply=reply_addresses(runtime.settings),
+                raw=raw,
+                intake_case_type=runtime.settings.intake_case_type,
+                now=runtime.clock(),
+                publisher=runtime.publisher,
+                reply=reply_addresses(runtime.settings),
                 authserv_id=runtime.settings.intake_authserv_id,
             )
         except DomainError as refusal:

@@ -16,8 +16,6 @@ from typing import Any
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
-# What a request may send (POST bodies): the specification's own type and plain JSON.
-REQUEST_MEDIA_TYPES = (APPLICATION_JSON, GRAPHQL_RESPONSE_JSON)
 
 # Top-level error codes that mean something more precise than 400 when no data was produced.
 STATUS_BY_CODE = {

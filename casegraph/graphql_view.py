@@ -22,6 +22,10 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, SubscriptionExecutionResult
 
 from casegraph.auth import AuthError
+from casegraph.fanout.connection_context import ConnectionContext, shared_actor
+from casegraph.fanout.dispatcher import FanoutDispatcher
+from casegraph.fanout.sessions import GuardedLegacyWSHandler, Session
+from casegraph.fanout.transport_ws import LiveTransportWSHandler
 from casegraph.fastpath.json_body import encode_body
 from casegraph.graphql_http import (
     APPLICATION_JSON,
@@ -41,10 +45,6 @@ from casegraph.outages import (
     outage_response,
 )
 from casegraph.persisted_queries.protocol import PersistedQueryRefusal, resolve_document
-from casegraph.fanout.connection_context import ConnectionContext, shared_actor
-from casegraph.fanout.dispatcher import FanoutDispatcher
-from casegraph.fanout.sessions import GuardedLegacyWSHandler, Session
-from casegraph.fanout.transport_ws import LiveTransportWSHandler
 from casegraph.rate_limits import ConnectionRateLimited
 from casegraph.rate_limits.sockets import SocketLease, TooManySockets
 from casegraph.runtime import Runtime
@@ -226,7 +226,11 @@ class CaseGraphView(GraphQL[Context, None]):
         runtime = self.runtime
         # A WebSocket's context lives as long as the connection: it makes its loaders on first use.
         context = (ConnectionContext if isinstance(request, WebSocket) else Context)(
-            clock=runtime.clock, publisher=runtime.publisher, live=runtime.live, request=request, response=response,
+            clock=runtime.clock,
+            publisher=runtime.publisher,
+            live=runtime.live,
+            request=request,
+            response=response,
             max_page_size=runtime.settings.query_limits.max_page_size,
             webhooks_may_target_private=runtime.settings.webhooks_may_target_private,
             reply_addresses=reply_addresses(runtime.settings),
@@ -275,8 +279,11 @@ class CaseGraphView(GraphQL[Context, None]):
         if refusal is not None:
             raise ConnectionRateLimited(refusal)
         # A repeated legacy connection_init must not take a second place for the same socket.
-        if (limiter.sockets is not None and isinstance(context.request, WebSocket)
-                and SOCKET_LEASE not in context.request.scope):
+        if (
+            limiter.sockets is not None
+            and isinstance(context.request, WebSocket)
+            and SOCKET_LEASE not in context.request.scope
+        ):
             opened = await limiter.sockets.open(context.actor.user_id)
             if isinstance(opened, TooManySockets):
                 raise ConnectionRateLimited(opened)
@@ -284,8 +291,11 @@ class CaseGraphView(GraphQL[Context, None]):
                 context.request.scope[SOCKET_LEASE] = opened
         if isinstance(context, ConnectionContext) and isinstance(context.request, WebSocket):
             context.session = Session(
-                token_actor=context.actor, valid_until=claims.valid_until, closer=_closer(context.request),
-                board=live.access if live is not None else None, read_at=read_at,
+                token_actor=context.actor,
+                valid_until=claims.valid_until,
+                closer=_closer(context.request),
+                board=live.access if live is not None else None,
+                read_at=read_at,
             )
         return None
 

@@ -65,5 +65,5 @@ class WrongGuesses:
         self._windows = {a: w for a, w in self._windows.items() if now < w.started + seconds}
         if len(self._windows) >= MAX_ADDRESSES:
             # Still full of live windows (many addresses at once): drop the oldest half.
-            kept = sorted(self._windows.items(), key=lambda item: item[1].started)[MAX_ADDRESSES // 2:]
+            kept = sorted(self._windows.items(), key=lambda item: item[1].started)[MAX_ADDRESSES // 2 :]
             self._windows = dict(kept)

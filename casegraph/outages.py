@@ -87,10 +87,6 @@ class OutageLog:
         self.since: float | None = None
         self.failures = 0
 
-    @property
-    def ongoing(self) -> bool:
-        return self.since is not None
-
     def failed(self, error: BaseException) -> None:
         self.failures += 1
         if self.since is None:
@@ -102,8 +98,12 @@ class OutageLog:
     def succeeded(self) -> None:
         if self.since is None:
             return
-        self.logger.warning("%s available again after %.1f s (%d failures meanwhile)",
-                            self.what, time.monotonic() - self.since, self.failures)
+        self.logger.warning(
+            "%s available again after %.1f s (%d failures meanwhile)",
+            self.what,
+            time.monotonic() - self.since,
+            self.failures,
+        )
         self.since = None
         self.failures = 0
 

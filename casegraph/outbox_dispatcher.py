@@ -67,9 +67,17 @@ class OutboxDispatcher(PeriodicWorker):
     log = log
     stop_grace = TIMEOUT * 2  # a send in progress may take its whole timeout
 
-    def __init__(self, *, interval: float, clock: Clock, max_attempts: int = MAX_ATTEMPTS,
-                 transport: httpx.AsyncBaseTransport | None = None, agency_code: str = "CASEGRAPH",
-                 publisher: Callable[[], Publisher] | None = None, allow_private: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        interval: float,
+        clock: Clock,
+        max_attempts: int = MAX_ATTEMPTS,
+        transport: httpx.AsyncBaseTransport | None = None,
+        agency_code: str = "CASEGRAPH",
+        publisher: Callable[[], Publisher] | None = None,
+        allow_private: bool = True,
+    ) -> None:
         super().__init__(interval=interval)
         self.max_attempts = max_attempts
         self.agency_code = agency_code
@@ -154,17 +162,26 @@ class OutboxDispatcher(PeriodicWorker):
         )
         return outcome
 
-    async def _send_to_partner(self, http: httpx.AsyncClient, delivery: OutboxDelivery, attempts: int) -> DeliveryStatus:
+    async def _send_to_partner(
+        self, http: httpx.AsyncClient, delivery: OutboxDelivery, attempts: int
+    ) -> DeliveryStatus:
         partner = await PartnerAgency.get_or_none(id=delivery.partner_id)
         if partner is None:
             return DeliveryStatus.FAILED  # the partner was removed, its messages with it
         inward = None if self.allow_private else await private_address_of(partner.graphql_url)
         if inward is not None:
-            answer = partner_client.Answer(False, error=f"{partner.graphql_url} resolves to the non-public address {inward}")
+            answer = partner_client.Answer(
+                False, error=f"{partner.graphql_url} resolves to the non-public address {inward}"
+            )
         else:
             answer = await partner_client.send(
-                http, partner=partner, kind=delivery.kind, payload=delivery.payload, sender=self.agency_code,
-                now=self._clock(), request_id=f"outbox-{delivery.id}",
+                http,
+                partner=partner,
+                kind=delivery.kind,
+                payload=delivery.payload,
+                sender=self.agency_code,
+                now=self._clock(),
+                request_id=f"outbox-{delivery.id}",
             )
         now = self._clock()
         if answer.ok:
@@ -183,18 +200,23 @@ class OutboxDispatcher(PeriodicWorker):
             await self._record_referral(delivery.referral_id, outcome, answer, now)
         return outcome
 
-    async def _record_referral(self, referral_id: Any, outcome: DeliveryStatus, answer: partner_client.Answer,
-                               now: datetime) -> None:
+    async def _record_referral(
+        self, referral_id: Any, outcome: DeliveryStatus, answer: partner_client.Answer, now: datetime
+    ) -> None:
         publisher = self._publisher()
         if outcome is DeliveryStatus.DELIVERED:
             received = (answer.data or {}).get("referral") or {}
             await referrals.mark_delivered(
-                referral_id=referral_id, remote_case_id=str(received.get("caseId") or ""),
-                remote_case_number=str(received.get("caseNumber") or ""), now=now, publisher=publisher,
+                referral_id=referral_id,
+                remote_case_id=str(received.get("caseId") or ""),
+                remote_case_number=str(received.get("caseNumber") or ""),
+                now=now,
+                publisher=publisher,
             )
         elif outcome is DeliveryStatus.FAILED:
-            await referrals.mark_failed(referral_id=referral_id, error=answer.error or "Failed.", now=now,
-                                        publisher=publisher)
+            await referrals.mark_failed(
+                referral_id=referral_id, error=answer.error or "Failed.", now=now, publisher=publisher
+            )
         else:
             await referrals.note_attempt_error(referral_id=referral_id, error=answer.error or "", now=now)
 

@@ -28,11 +28,15 @@ UPDATE: Final = """mutation RecordReferralUpdate($input: ReferralUpdateInput!) {
 OUTCOME: Final = """mutation RecordReferralOutcome($input: ReferralOutcomeInput!) {
   recordReferralOutcome(input: $input) { applied errors { code message field } }
 }"""
-OPERATIONS: Final = {"referral": ("receiveReferral", RECEIVE), "referral_update": ("recordReferralUpdate", UPDATE),
-                     "referral_outcome": ("recordReferralOutcome", OUTCOME)}
+OPERATIONS: Final = {
+    "referral": ("receiveReferral", RECEIVE),
+    "referral_update": ("recordReferralUpdate", UPDATE),
+    "referral_outcome": ("recordReferralOutcome", OUTCOME),
+}
 # Payload refusals that may go away by themselves (a race on the partner's side).
-TRANSIENT_CODES: Final = frozenset({"VERSION_CONFLICT", "TRANSITION_NOT_ALLOWED", "RATE_LIMITED", "INTERNAL_ERROR",
-                                    "UNAUTHENTICATED", "UNAVAILABLE"})
+TRANSIENT_CODES: Final = frozenset(
+    {"VERSION_CONFLICT", "TRANSITION_NOT_ALLOWED", "RATE_LIMITED", "INTERNAL_ERROR", "UNAUTHENTICATED", "UNAVAILABLE"}
+)
 ERROR_LIMIT: Final = 500
 
 
@@ -55,14 +59,24 @@ def _refusal(errors: list[dict[str, Any]]) -> tuple[str, bool]:
 
 
 async def send(
-    http: httpx.AsyncClient, *, partner: PartnerAgency, kind: str, payload: dict[str, Any], sender: str,
-    now: datetime, request_id: str,
+    http: httpx.AsyncClient,
+    *,
+    partner: PartnerAgency,
+    kind: str,
+    payload: dict[str, Any],
+    sender: str,
+    now: datetime,
+    request_id: str,
 ) -> Answer:
     field, document = OPERATIONS[kind]
     token = partner_tokens.mint(sender=sender, receiver=partner.code, secret=partner.shared_secret, now=now)
     body = json.dumps({"query": document, "variables": {"input": payload}}, separators=(",", ":")).encode()
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-               "Accept": "application/graphql-response+json, application/json", "X-Request-ID": request_id}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Accept": "application/graphql-response+json, application/json",
+        "X-Request-ID": request_id,
+    }
     try:
         response = await http.post(partner.graphql_url, content=body, headers=headers)
     except httpx.HTTPError as failure:

@@ -42,15 +42,20 @@ def sender_of(token: str) -> str | None:
         return None
     kid = header.get("kid")
     if isinstance(kid, str) and kid.startswith(KID_PREFIX) and len(kid) <= 64:
-        return kid[len(KID_PREFIX):]
+        return kid[len(KID_PREFIX) :]
     return None
 
 
 def verify(token: str, *, sender: str, receiver: str, secret: str) -> dict[str, Any]:
     """The payload if the token is ours to accept; raises jwt.PyJWTError otherwise."""
     payload: dict[str, Any] = jwt.decode(
-        token, secret, algorithms=["HS256"], audience=receiver, issuer=ISSUER,
-        options={"require": ["sub", "exp", "iat", "aud", "iss"]}, leeway=30,
+        token,
+        secret,
+        algorithms=["HS256"],
+        audience=receiver,
+        issuer=ISSUER,
+        options={"require": ["sub", "exp", "iat", "aud", "iss"]},
+        leeway=30,
     )
     if payload.get("sub") != f"{KID_PREFIX}{sender}" or payload.get("agency") != sender:
         raise jwt.InvalidTokenError("The token's subject does not match its sender.")

@@ -59,7 +59,7 @@ class PeriodicWorker:
         while not self._stopping.is_set():
             try:
                 await self.run_pass()
-            except Exception as error:  # noqa: BLE001 - one bad pass must not end the worker
+            except Exception as error:  # one bad pass must not end the worker
                 if is_outage(error):
                     outage.failed(error)
                 else:

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from starlette.config import Config
+
 DEV_SECRET = "casegraph-development-secret-do-not-use-in-production"
 # HS256 keys shorter than the hash output are guessable (RFC 7518, section 3.2).
 MIN_SECRET_BYTES = 32
@@ -34,19 +36,6 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-def _load_dotenv(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    if not path.is_file():
-        return values
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
-    return values
 
 
 @dataclass(frozen=True)
@@ -193,9 +182,13 @@ class Settings:
         if not self.production:
             if self.uses_dev_secret and not self.binds_loopback:
                 # Anyone who can reach the port could mint an ADMIN token with the published secret.
-                where = self.bind_host or f"an unknown one ({BIND_HOST_VARIABLE} is unset: start with `casegraph serve`)"
-                return (f"the development JWT secret is served on a loopback address only, not on {where}; "
-                        "set CASEGRAPH_JWT_SECRET (or CASEGRAPH_JWT_JWKS_URL), or serve --host 127.0.0.1.")
+                where = (
+                    self.bind_host or f"an unknown one ({BIND_HOST_VARIABLE} is unset: start with `casegraph serve`)"
+                )
+                return (
+                    f"the development JWT secret is served on a loopback address only, not on {where}; "
+                    "set CASEGRAPH_JWT_SECRET (or CASEGRAPH_JWT_JWKS_URL), or serve --host 127.0.0.1."
+                )
             return None
         if self.uses_dev_secret:
             return "CASEGRAPH_ENV=production needs CASEGRAPH_JWT_SECRET (or CASEGRAPH_JWT_JWKS_URL)."
@@ -204,16 +197,25 @@ class Settings:
         if self.intake_secret is not None and len(self.intake_secret.encode()) < MIN_SECRET_BYTES:
             return f"CASEGRAPH_INTAKE_SECRET must be at least {MIN_SECRET_BYTES} bytes in production."
         if self.metrics_token is None and not self.metrics_public:
-            return ("CASEGRAPH_ENV=production needs CASEGRAPH_METRICS_TOKEN for /metrics "
-                    "(or CASEGRAPH_METRICS_PUBLIC=true to serve it to anyone).")
+            return (
+                "CASEGRAPH_ENV=production needs CASEGRAPH_METRICS_TOKEN for /metrics "
+                "(or CASEGRAPH_METRICS_PUBLIC=true to serve it to anyone)."
+            )
         return None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
-        env = {**_load_dotenv(dotenv or Path(".env")), **(environ if environ is not None else os.environ)}
+        # Starlette's Config reads the environment first, then the .env file (the environment wins).
+        # A missing .env is the usual case, not worth Starlette's "not found" warning.
+        path = dotenv or Path(".env")
+        config = Config(
+            env_file=path if path.is_file() else None,
+            environ=environ if environ is not None else os.environ,
+            env_prefix="CASEGRAPH_",
+        )
 
         def get(name: str) -> str | None:
-            value = env.get(f"CASEGRAPH_{name}")
+            value: str | None = config(name, default=None)
             return value if value else None
 
         proxies = get("TRUSTED_PROXIES")
@@ -256,7 +258,7 @@ class Settings:
             jwt_issuer=get("JWT_ISSUER"),
             jwt_audience=get("JWT_AUDIENCE"),
             env=_choice("CASEGRAPH_ENV", get("ENV"), ENVIRONMENTS) or "development",
-            bind_host=env.get(BIND_HOST_VARIABLE) or None,
+            bind_host=get(BIND_HOST_VARIABLE.removeprefix("CASEGRAPH_")),
             allowed_origins=_origins(get("ALLOWED_ORIGINS")),
             max_body_bytes=_count("CASEGRAPH_MAX_BODY_BYTES", get("MAX_BODY_BYTES"), cls.max_body_bytes),
             max_intake_bytes=_count("CASEGRAPH_MAX_INTAKE_BYTES", get("MAX_INTAKE_BYTES"), cls.max_intake_bytes),
@@ -275,7 +277,8 @@ class Settings:
             compiled_queries=parse_switch("CASEGRAPH_COMPILED_QUERIES", get("COMPILED_QUERIES"), cls.compiled_queries),
             persisted_queries=_choice(
                 "CASEGRAPH_PERSISTED_QUERIES", get("PERSISTED_QUERIES"), ("off", "apq", "allowlist")
-            ) or "apq",
+            )
+            or "apq",
             trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()) if proxies else (),
             log_format=_choice("CASEGRAPH_LOG_FORMAT", get("LOG_FORMAT"), ("json", "text")) or "json",
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
@@ -376,6 +379,6 @@ def _mailbox(value: str | None) -> str | None:
         return None
     address = value.strip()
     local, at, domain = address.rpartition("@")
-    if not at or not local or not domain or "+" in local or any(c.isspace() or c in "<>\"" for c in address):
+    if not at or not local or not domain or "+" in local or any(c.isspace() or c in '<>"' for c in address):
         raise ValueError(f"CASEGRAPH_INTAKE_ADDRESS must be a plain mailbox such as cases@city.example, not {value!r}.")
     return address

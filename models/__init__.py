@@ -12,8 +12,8 @@ from models.intake import CaseIntake, CaseTemplate, CaseTypeRequirement, Service
 from models.knowledge import Article, ArticleTerm, CaseArticleLink
 from models.notification import Notification
 from models.outbox import DeliveryStatus, OutboxDelivery, WebhookEndpoint
-from models.referral import PartnerAgency, Referral, ReferralDirection, ReferralStatus, ReferralUpdate
 from models.playbook import CaseStep, Playbook, PlaybookStep
+from models.referral import PartnerAgency, Referral, ReferralDirection, ReferralStatus, ReferralUpdate
 from models.sla import CaseAlert, CaseTimer, SlaPolicy, SlaSettings
 from models.survey import Survey
 from models.task import CaseTask

@@ -99,7 +99,9 @@ class Case(Model):
         table = "cases"
         # The visibility filters (group, assignee, requester) and the case tree's lookups.
         indexes = (
-            ("assignment_group_id", "updated_at"), ("assigned_to_id",), ("requester_id",), ("parent_id",),
+            ("assignment_group_id", "updated_at"),
+            ("assigned_to_id",),
+            ("requester_id",),
+            ("parent_id",),
             ("duplicate_of_id",),
         )
-

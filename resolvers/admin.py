@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from casegraph.services import admin, agents
+from models import AssignmentGroup as GroupRow
+from models import GroupMembership
 from resolvers.pipeline import run_mutation
 from schema.context import Info
 from schema.inputs import (
@@ -16,8 +18,6 @@ from schema.inputs import (
 )
 from schema.payloads import AssignmentGroupPayload, CaseTypePayload, GroupMemberPayload, UserPayload, refused
 from schema.types import AssignmentGroup, CaseType, GroupMember, User
-from models import AssignmentGroup as GroupRow
-from models import GroupMembership
 
 
 async def create_assignment_group(info: Info, input: CreateAssignmentGroupInput) -> AssignmentGroupPayload:
@@ -129,8 +129,6 @@ async def set_agent_skills(info: Info, input: SetAgentSkillsInput) -> UserPayloa
     return await run_mutation(
         info,
         refused=refused(UserPayload),
-        call=lambda actor: agents.set_skills(
-            actor=actor, user_id=str(input.user_id), skills=input.skills
-        ),
+        call=lambda actor: agents.set_skills(actor=actor, user_id=str(input.user_id), skills=input.skills),
         done=lambda user: UserPayload(user=User.from_row(user)),
     )

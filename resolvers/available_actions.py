@@ -23,17 +23,33 @@ async def available_actions(
     *, loaders: Loaders, record: CaseRecord, relations: frozenset[Relation], facts: lifecycle.Facts
 ) -> list[CaseAction]:
     offered: dict[CaseAction, Mapping[CaseAction, lifecycle.Rule]] = {
-        **{a: lifecycle.RULES for a in lifecycle.available_actions(
-            workflow=record.workflow, state=record.state, relations=relations, facts=facts)},
-        **{a: desk_actions.DESK_RULES for a in desk_actions.available_actions(
-            workflow=record.workflow, state=record.state, relations=relations, facts=facts)},
+        **{
+            a: lifecycle.RULES
+            for a in lifecycle.available_actions(
+                workflow=record.workflow, state=record.state, relations=relations, facts=facts
+            )
+        },
+        **{
+            a: desk_actions.DESK_RULES
+            for a in desk_actions.available_actions(
+                workflow=record.workflow, state=record.state, relations=relations, facts=facts
+            )
+        },
     }
     targets = {
         action: decision.to
         for action, rules in offered.items()
-        if (decision := lifecycle.decide(
-            action=action, workflow=record.workflow, state=record.state, relations=relations, facts=facts, rules=rules
-        )).to is not None
+        if (
+            decision := lifecycle.decide(
+                action=action,
+                workflow=record.workflow,
+                state=record.state,
+                relations=relations,
+                facts=facts,
+                rules=rules,
+            )
+        ).to
+        is not None
     }
     waiting = {a for a, t in targets.items() if waits_for_children(record.status, t[1])}
     gated = {a for a, t in targets.items() if is_gated(action=a, state=record.state, target=t, relations=relations)}

@@ -23,17 +23,27 @@ from schema.types import Case, CaseEvent, CaseTask
 COMMANDS: Final[dict[CaseAction, Callable[[Any], Command]]] = {
     CaseAction.ASSIGN: lambda input: commands.Assign(assignee_id=input.assignee_id),
     CaseAction.UPDATE: lambda input: commands.UpdateCase(
-        title=input.title, description=input.description, impact=input.impact, urgency=input.urgency,
-        contact_email=input.contact_email, contact_phone=input.contact_phone, comment=input.comment,
-        work_note=input.work_note, case_type_code=input.case_type_code, latitude=input.latitude,
+        title=input.title,
+        description=input.description,
+        impact=input.impact,
+        urgency=input.urgency,
+        contact_email=input.contact_email,
+        contact_phone=input.contact_phone,
+        comment=input.comment,
+        work_note=input.work_note,
+        case_type_code=input.case_type_code,
+        latitude=input.latitude,
         longitude=input.longitude,
     ),
     CaseAction.REQUEST_INFO: lambda input: commands.RequestInfo(question=input.question),
     CaseAction.REQUEST_INSPECTION: lambda input: commands.RequestInspection(inspector_id=input.inspector_id),
     CaseAction.COMPLETE_INSPECTION: lambda input: commands.CompleteInspection(findings=input.findings),
-    CaseAction.ASSIGN_WORK: lambda input: commands.AssignWork(tasks=tuple(
-        commands.TaskSpec(title=task.title, assignee_id=task.assignee_id, due_at=task.due_at) for task in input.tasks
-    )),
+    CaseAction.ASSIGN_WORK: lambda input: commands.AssignWork(
+        tasks=tuple(
+            commands.TaskSpec(title=task.title, assignee_id=task.assignee_id, due_at=task.due_at)
+            for task in input.tasks
+        )
+    ),
     CaseAction.PROPOSE_SOLUTION: lambda input: commands.ProposeSolution(
         resolution_code=input.resolution_code, resolution_notes=input.resolution_notes
     ),
@@ -53,7 +63,11 @@ async def run_case_action(info: Info, action: CaseAction, operation: str, input:
         command=COMMANDS[action](input) if action in COMMANDS else commands.NoInput(),
     )
     return await run_case_change(
-        info, operation, input, refused=refused(CasePayload), change=partial(perform, request=request),
+        info,
+        operation,
+        input,
+        refused=refused(CasePayload),
+        change=partial(perform, request=request),
         done=case_payload,
     )
 
@@ -76,7 +90,11 @@ async def run_create_case(info: Info, input: Any) -> CasePayload:
         longitude=input.longitude,
     )
     return await run_case_change(
-        info, "createCase", input, refused=refused(CasePayload), change=partial(create_case, new=new),
+        info,
+        "createCase",
+        input,
+        refused=refused(CasePayload),
+        change=partial(create_case, new=new),
         done=case_payload,
     )
 
@@ -96,6 +114,10 @@ async def run_finish_task(info: Info, operation: str, input: Any, finish_as: Tas
         )
 
     return await run_case_change(
-        info, operation, input, refused=refused(TaskPayload), change=partial(finish_task, request=request),
+        info,
+        operation,
+        input,
+        refused=refused(TaskPayload),
+        change=partial(finish_task, request=request),
         done=payload,
     )

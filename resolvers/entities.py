@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from strawberry.dataloader import DataLoader
-
 from casegraph.domain.errors import validation_failed
 from casegraph.domain.validation import uuid_key
 from casegraph.services.records import CaseRecord
@@ -19,7 +17,6 @@ from models import AssignmentGroup, CaseType, User
 from resolvers.feature_loaders import CaseTypeByCode, GroupByCode
 from resolvers.loaders import UserById, VisibleCaseById
 from schema.context import Info
-
 
 # Each entity type and its key field, as the types declare them with ``@key`` (a test checks the SDL).
 ENTITY_KEYS: dict[str, str] = {"Case": "id", "User": "id", "CaseType": "code", "AssignmentGroup": "code"}

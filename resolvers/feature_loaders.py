@@ -39,9 +39,11 @@ class ChildrenByParent(Loader[str, "list[tuple[str, CaseStatus]]"]):
     """(id, status) of each parent's children, oldest first; deleted children left out."""
 
     async def batch(self, keys: Sequence[str]) -> list[list[tuple[str, CaseStatus]]]:
-        rows = await Case.filter(parent_id__in=list(set(keys)), deleted_at__isnull=True).order_by(
-            "created_at", "number"
-        ).values("id", "parent_id", "status")
+        rows = (
+            await Case.filter(parent_id__in=list(set(keys)), deleted_at__isnull=True)
+            .order_by("created_at", "number")
+            .values("id", "parent_id", "status")
+        )
         grouped: dict[str, list[tuple[str, CaseStatus]]] = defaultdict(list)
         for row in rows:
             grouped[str(row["parent_id"])].append((str(row["id"]), CaseStatus(row["status"])))

@@ -197,9 +197,11 @@ class PlaybookEnforcedByCaseType(Loader[int, bool]):
 
 
 async def _open_children(keys: Sequence[str]) -> list[int]:
-    parents = await Case.filter(parent_id__in=list(set(keys)), deleted_at__isnull=True).exclude(
-        status__in=list(SETTLED_STATUSES)
-    ).values_list("parent_id", flat=True)
+    parents = (
+        await Case.filter(parent_id__in=list(set(keys)), deleted_at__isnull=True)
+        .exclude(status__in=list(SETTLED_STATUSES))
+        .values_list("parent_id", flat=True)
+    )
     counts: dict[str, int] = defaultdict(int)
     for parent in parents:
         counts[str(parent)] += 1
@@ -226,7 +228,8 @@ async def _open_steps(keys: Sequence[str]) -> list[int]:
 
 async def _inbound_referral_statuses(keys: Sequence[str]) -> list[ReferralStatus | None]:
     rows = await Referral.filter(case_id__in=list(set(keys)), direction=ReferralDirection.INBOUND).values_list(
-        "case_id", "status")
+        "case_id", "status"
+    )
     found = {str(case_id): ReferralStatus(status) for case_id, status in rows}
     return [found.get(key) for key in keys]
 
@@ -237,4 +240,3 @@ async def _enforced_playbooks(keys: Sequence[int]) -> list[bool]:
     )
     enforced = {int(row) for row in rows}  # type: ignore[call-overload]
     return [key in enforced for key in keys]
-

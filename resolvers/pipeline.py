@@ -60,7 +60,12 @@ async def run_mutation(
 
 
 async def run_case_change(
-    info: Info, operation: str, input: object, *, refused: Refused[P], change: CaseChange,
+    info: Info,
+    operation: str,
+    input: object,
+    *,
+    refused: Refused[P],
+    change: CaseChange,
     done: Done[ActionResult, P],
 ) -> P:
     """A mutation that records a case event; repeats with the input's ``idempotencyKey`` replay it."""
@@ -77,8 +82,12 @@ async def run_case_change(
             result = await run(None)
         else:
             result = await run_idempotent(
-                user_id=actor.user_id, key=key, operation=operation,
-                input_hash=input_fingerprint(operation, _fingerprint(input)), now=now, run=run,
+                user_id=actor.user_id,
+                key=key,
+                operation=operation,
+                input_hash=input_fingerprint(operation, _fingerprint(input)),
+                now=now,
+                run=run,
             )
     except DomainError as refusal:
         return refused(refusal)

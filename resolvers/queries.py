@@ -6,10 +6,10 @@ import strawberry
 
 from casegraph.domain.enums import Role as DomainRole
 from casegraph.domain.validation import lookup_key
-from casegraph.services.case_queries import CaseFilter, Ordering, OrderField, list_cases
+from casegraph.services.case_queries import CaseFilter, OrderField, Ordering, list_cases
 from casegraph.services.column_limits import max_length
-from casegraph.services.visibility import load_visible_case, visible_cases
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
+from casegraph.services.visibility import load_visible_case, visible_cases
 from models import AssignmentGroup as GroupRow
 from models import Case as CaseRow
 from models import CaseType as CaseTypeRow
@@ -46,8 +46,8 @@ async def case_by_number(info: Info, number: str) -> Case | None:
     key = lookup_key(number.strip().upper(), max_length(CaseRow, "number"))
     if key is None:
         return None
-    rows = await visible_cases(actor, include_deleted=actor.has(DomainRole.ADMIN)).filter(number=key).values(
-        *CASE_COLUMNS
+    rows = (
+        await visible_cases(actor, include_deleted=actor.has(DomainRole.ADMIN)).filter(number=key).values(*CASE_COLUMNS)
     )
     return Case.from_record(CaseRecord.from_row(rows[0])) if rows else None
 
@@ -113,4 +113,3 @@ async def case_types(info: Info, include_inactive: bool = False) -> list[CaseTyp
 async def assignment_groups(info: Info) -> list[AssignmentGroup]:
     info.context.require_actor()
     return [AssignmentGroup.from_row(row) for row in await GroupRow.all().order_by("code")]
-

@@ -119,6 +119,9 @@ def _counters(group_code: str, counts: dict[CaseStatus, int], head: int) -> Queu
     return QueueCounters(
         group_code=group_code,
         total=sum(counts.values()),
-        by_status=[StatusCount(status=status, count=count) for status, count in sorted(counts.items(), key=lambda item: item[0].value)],
+        by_status=[
+            StatusCount(status=status, count=count)
+            for status, count in sorted(counts.items(), key=lambda item: item[0].value)
+        ],
         as_of_sequence=head,
     )

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError, OperationDefinitionNode, FieldNode
-from strawberry.federation.schema import FederationAny
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import DisableIntrospection, MaskErrors, SchemaExtension
+from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -52,9 +52,7 @@ class AuthenticationGate(SchemaExtension):
             if message is None and not _introspection_only(self.execution_context):
                 message = "Authentication required: send 'Authorization: Bearer <token>'."
             if message is not None:
-                self.execution_context.result = GraphQLExecutionResult(
-                    data=None, errors=[unauthenticated(message)]
-                )
+                self.execution_context.result = GraphQLExecutionResult(data=None, errors=[unauthenticated(message)])
         yield
 
 
@@ -93,10 +91,12 @@ class SubscriptionsNeedAWebSocket(SchemaExtension):
         ):
             execution_context.result = GraphQLExecutionResult(
                 data=None,
-                errors=[GraphQLError(
-                    "Subscriptions run over a WebSocket (graphql-transport-ws) at /graphql, not over HTTP.",
-                    extensions={"code": "BAD_REQUEST"},
-                )],
+                errors=[
+                    GraphQLError(
+                        "Subscriptions run over a WebSocket (graphql-transport-ws) at /graphql, not over HTTP.",
+                        extensions={"code": "BAD_REQUEST"},
+                    )
+                ],
             )
         yield
 

@@ -25,11 +25,13 @@ strawberry.enum(OpenCaseDimension, description="What open cases are counted per.
 strawberry.enum(BacklogInterval, description="The width of one backlog bucket.")
 
 
-@strawberry.input(description=(
-    "Which cases analytics cover; all given conditions must hold. `from` is inclusive, `to` exclusive; "
-    "what they bound differs per aggregate (see each field). Group and case type codes: null or empty "
-    "means every one the viewer may see."
-))
+@strawberry.input(
+    description=(
+        "Which cases analytics cover; all given conditions must hold. `from` is inclusive, `to` exclusive; "
+        "what they bound differs per aggregate (see each field). Group and case type codes: null or empty "
+        "means every one the viewer may see."
+    )
+)
 class AnalyticsFilterInput:
     from_: datetime | None = strawberry.field(default=None, name="from", description="A time without offset is UTC.")
     to: datetime | None = strawberry.field(default=None, description="A time without offset is UTC.")
@@ -81,8 +83,13 @@ class DurationStats:
     @classmethod
     def of(cls, stats: times.DurationStats) -> DurationStats:
         return cls(
-            count=stats.count, mean_seconds=stats.mean, min_seconds=stats.minimum, max_seconds=stats.maximum,
-            p50_seconds=stats.percentiles[50], p90_seconds=stats.percentiles[90], p95_seconds=stats.percentiles[95],
+            count=stats.count,
+            mean_seconds=stats.mean,
+            min_seconds=stats.minimum,
+            max_seconds=stats.maximum,
+            p50_seconds=stats.percentiles[50],
+            p90_seconds=stats.percentiles[90],
+            p95_seconds=stats.percentiles[95],
         )
 
 
@@ -137,21 +144,35 @@ class Analytics:
     async def open_cases(self, by: list[OpenCaseDimension]) -> list[OpenCaseCount]:
         rows = await counts.open_cases(self._scope, by)
         return [
-            OpenCaseCount(count=r.count, stage=r.stage, status=r.status, priority=r.priority,
-                          _group_id=r.group_id, _case_type_id=r.case_type_id)
+            OpenCaseCount(
+                count=r.count,
+                stage=r.stage,
+                status=r.status,
+                priority=r.priority,
+                _group_id=r.group_id,
+                _case_type_id=r.case_type_id,
+            )
             for r in rows
         ]
 
-    @strawberry.field(description=(
-        "Per bucket from `from` (default: 30 intervals before `to`) to `to` (default: now); "
-        "at most 366 buckets."
-    ))
+    @strawberry.field(
+        description=(
+            "Per bucket from `from` (default: 30 intervals before `to`) to `to` (default: now); at most 366 buckets."
+        )
+    )
     async def backlog(self, interval: BacklogInterval = BacklogInterval.DAY) -> list[BacklogBucket]:
         with refusals_as_errors():
             buckets = await counts.backlog(self._scope, interval)
         return [
-            BacklogBucket(start=b.start, end=b.end, opened=b.opened, reopened=b.reopened, resolved=b.resolved,
-                          cancelled=b.cancelled, open_at_end=b.open_at_end)
+            BacklogBucket(
+                start=b.start,
+                end=b.end,
+                opened=b.opened,
+                reopened=b.reopened,
+                resolved=b.resolved,
+                cancelled=b.cancelled,
+                open_at_end=b.open_at_end,
+            )
             for b in buckets
         ]
 
@@ -166,9 +187,15 @@ class Analytics:
     @strawberry.field(description="Per case type, priority and timer kind, of the timers started in the range.")
     async def sla_compliance(self) -> list[SlaCompliance]:
         return [
-            SlaCompliance(priority=r.priority, kind=r.kind, met=r.met, breached=r.breached,
-                          in_progress=r.in_progress, compliance_rate=r.compliance_rate,
-                          _case_type_id=r.case_type_id)
+            SlaCompliance(
+                priority=r.priority,
+                kind=r.kind,
+                met=r.met,
+                breached=r.breached,
+                in_progress=r.in_progress,
+                compliance_rate=r.compliance_rate,
+                _case_type_id=r.case_type_id,
+            )
             for r in await counts.sla_compliance(self._scope)
         ]
 
@@ -181,33 +208,45 @@ class Analytics:
     async def satisfaction(self) -> SatisfactionSummary:
         found = await counts.satisfaction(self._scope)
         return SatisfactionSummary(
-            count=found.count, average_rating=found.average,
+            count=found.count,
+            average_rating=found.average,
             distribution=[RatingCount(rating=r, count=n) for r, n in found.distribution.items()],
         )
 
     @strawberry.field(description="Per agent of the groups in scope (idle ones included), most open cases first.")
     async def agent_workload(self) -> list[AgentWorkload]:
         return [
-            AgentWorkload(open_cases=w.open_cases, resolved_cases=w.resolved_cases,
-                          mean_resolution_seconds=w.mean_resolution, survey_count=w.surveys,
-                          average_rating=w.average_rating, _agent_id=w.agent_id)
+            AgentWorkload(
+                open_cases=w.open_cases,
+                resolved_cases=w.resolved_cases,
+                mean_resolution_seconds=w.mean_resolution,
+                survey_count=w.surveys,
+                average_rating=w.average_rating,
+                _agent_id=w.agent_id,
+            )
             for w in await times.agent_workload(self._scope)
         ]
 
 
 @strawberry.type
 class AnalyticsQuery:
-    @strawberry.field(description=(
-        "Desk analytics: ADMIN over every group, AGENT and MANAGER over their own groups; others are refused."
-    ))
+    @strawberry.field(
+        description=(
+            "Desk analytics: ADMIN over every group, AGENT and MANAGER over their own groups; others are refused."
+        )
+    )
     async def analytics(self, info: Info, filter: AnalyticsFilterInput | None = None) -> Analytics | None:
         actor = info.context.require_actor()
         flt = filter or AnalyticsFilterInput()
         with refusals_as_errors():
             scope = await analytics_scope(
                 actor=actor,
-                flt=AnalyticsFilter(start=_utc(flt.from_), end=_utc(flt.to), group_codes=flt.group_codes,
-                                    case_type_codes=flt.case_type_codes),
+                flt=AnalyticsFilter(
+                    start=_utc(flt.from_),
+                    end=_utc(flt.to),
+                    group_codes=flt.group_codes,
+                    case_type_codes=flt.case_type_codes,
+                ),
                 now=info.context.clock(),
             )
         return Analytics(_scope=scope)

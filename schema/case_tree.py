@@ -67,16 +67,17 @@ class SplitCaseInput(CaseActionInput):
 class SplitCasePayload:
     case: Case | None = None
     event: CaseEvent | None = None
-    children: list[Case] = strawberry.field(
-        default_factory=list, description="The new children the viewer may see."
-    )
+    children: list[Case] = strawberry.field(default_factory=list, description="The new children the viewer may see.")
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 def _child_spec(child: ChildCaseInput) -> ChildSpec:
     return ChildSpec(
-        case_type_code=child.case_type_code, title=child.title, description=child.description,
-        impact=child.impact, urgency=child.urgency,
+        case_type_code=child.case_type_code,
+        title=child.title,
+        description=child.description,
+        impact=child.impact,
+        urgency=child.urgency,
     )
 
 
@@ -100,6 +101,10 @@ class CaseTreeMutation:
             )
 
         return await run_case_change(
-            info, "splitCase", input, refused=refused(SplitCasePayload), change=partial(split_case, request=request),
+            info,
+            "splitCase",
+            input,
+            refused=refused(SplitCasePayload),
+            change=partial(split_case, request=request),
             done=payload,
         )

@@ -12,9 +12,9 @@ from casegraph.domain.enums import Role
 from casegraph.domain.errors import DomainError
 from casegraph.domain.relations import Actor
 from casegraph.events.live import LiveEvents
-from casegraph.settings import QueryLimits
 from casegraph.services.publisher import NullPublisher, Publisher
 from casegraph.services.reply_addresses import ReplyAddresses
+from casegraph.settings import QueryLimits
 from resolvers.loaders import Loaders
 
 STAFF_VIEW_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.FIELD_AGENT, Role.ADMIN})

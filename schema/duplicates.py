@@ -54,8 +54,10 @@ async def duplicates_of(info: Info, case_id: str) -> list[Case]:
 
 @strawberry.type
 class DuplicatesQuery:
-    @strawberry.field(description="Open cases of the same type that look like this one (similar text, nearby), "
-                      "most similar first; for staff handling the case. Only cases the viewer may see.")
+    @strawberry.field(
+        description="Open cases of the same type that look like this one (similar text, nearby), "
+        "most similar first; for staff handling the case. Only cases the viewer may see."
+    )
     async def similar_cases(
         self,
         info: Info,
@@ -72,7 +74,9 @@ class DuplicatesQuery:
             )
         return [
             SimilarCase(
-                case=Case.from_record(s.case), score=s.score, text_similarity=s.text_similarity,
+                case=Case.from_record(s.case),
+                score=s.score,
+                text_similarity=s.text_similarity,
                 distance_meters=s.distance_meters,
             )
             for s in found
@@ -81,13 +85,17 @@ class DuplicatesQuery:
 
 @strawberry.type
 class DuplicatesMutation:
-    @strawberry.mutation(description="Resolve a case (code DUPLICATE) as a duplicate of another open case; "
-                         "same rules as proposeSolution. Both cases record a MARK_DUPLICATE event.")
+    @strawberry.mutation(
+        description="Resolve a case (code DUPLICATE) as a duplicate of another open case; "
+        "same rules as proposeSolution. Both cases record a MARK_DUPLICATE event."
+    )
     async def mark_duplicate(self, info: Info, input: MarkDuplicateInput) -> CasePayload:
         change = partial(
             duplicates.mark_duplicate,
-            case_id=str(input.case_id), duplicate_of_id=str(input.duplicate_of_id),
-            resolution_notes=input.resolution_notes, expected_version=input.expected_version,
+            case_id=str(input.case_id),
+            duplicate_of_id=str(input.duplicate_of_id),
+            resolution_notes=input.resolution_notes,
+            expected_version=input.expected_version,
         )
         return await run_case_change(
             info, "markDuplicate", input, refused=refused(CasePayload), change=change, done=case_payload

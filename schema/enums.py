@@ -53,6 +53,17 @@ class OrderDirection(Enum):
 
 
 __all__ = [
-    "CaseAction", "CaseEventType", "CaseOrderField", "CaseStage", "CaseStatus", "Channel", "ErrorCode",
-    "OrderDirection", "QueueScope", "ResolutionCode", "Role", "TaskState", "Workflow",
+    "CaseAction",
+    "CaseEventType",
+    "CaseOrderField",
+    "CaseStage",
+    "CaseStatus",
+    "Channel",
+    "ErrorCode",
+    "OrderDirection",
+    "QueueScope",
+    "ResolutionCode",
+    "Role",
+    "TaskState",
+    "Workflow",
 ]

@@ -15,12 +15,36 @@ from schema.notifications import NotificationMutation, NotificationQuery
 from schema.persisted_queries import PersistedQueriesMutation
 from schema.playbooks import PlaybookMutation
 from schema.presence import PresenceMutation, PresenceSubscription
+from schema.referrals import ReferralMutation, ReferralQuery
 from schema.sla import SlaMutation, SlaQuery
 from schema.survey_results import SurveyResultsQuery
 from schema.tasks import TaskMutation, TaskQuery
-from schema.referrals import ReferralMutation, ReferralQuery
 from schema.webhooks import WebhookMutation, WebhookQuery
 
-QUERIES: list[type] = [TaskQuery, NotificationQuery, IntakeQuery, KnowledgeQuery, DuplicatesQuery, SurveyResultsQuery, SlaQuery, AnalyticsQuery, WebhookQuery, ReferralQuery]
-MUTATIONS: list[type] = [PresenceMutation, TaskMutation, NotificationMutation, IntakeMutation, PlaybookMutation, CaseTreeMutation, KnowledgeMutation, DuplicatesMutation, SlaMutation, PersistedQueriesMutation, WebhookMutation, ReferralMutation]
+QUERIES: list[type] = [
+    TaskQuery,
+    NotificationQuery,
+    IntakeQuery,
+    KnowledgeQuery,
+    DuplicatesQuery,
+    SurveyResultsQuery,
+    SlaQuery,
+    AnalyticsQuery,
+    WebhookQuery,
+    ReferralQuery,
+]
+MUTATIONS: list[type] = [
+    PresenceMutation,
+    TaskMutation,
+    NotificationMutation,
+    IntakeMutation,
+    PlaybookMutation,
+    CaseTreeMutation,
+    KnowledgeMutation,
+    DuplicatesMutation,
+    SlaMutation,
+    PersistedQueriesMutation,
+    WebhookMutation,
+    ReferralMutation,
+]
 SUBSCRIPTIONS: list[type] = [PresenceSubscription]

@@ -56,13 +56,21 @@ class CaseTemplate:
     @classmethod
     def from_row(cls, row: TemplateRow) -> CaseTemplate:
         return cls(
-            id=strawberry.ID(str(row.id)), code=row.code, name=row.name, title=row.title, description=row.description,
-            impact=row.impact, urgency=row.urgency, required_fields=list(normalize(row.required_fields or [])),
-            active=row.active, updated_at=row.updated_at, _case_type_id=row.case_type_id,
+            id=strawberry.ID(str(row.id)),
+            code=row.code,
+            name=row.name,
+            title=row.title,
+            description=row.description,
+            impact=row.impact,
+            urgency=row.urgency,
+            required_fields=list(normalize(row.required_fields or [])),
+            active=row.active,
+            updated_at=row.updated_at,
+            _case_type_id=row.case_type_id,
         )
 
 
-@strawberry.type(description="A service offered to the public (\"Report a pothole\"): files a case of its case type.")
+@strawberry.type(description='A service offered to the public ("Report a pothole"): files a case of its case type.')
 class ServiceDefinition:
     id: strawberry.ID
     code: str
@@ -93,8 +101,14 @@ class ServiceDefinition:
     @classmethod
     def from_row(cls, row: ServiceDefinitionRow) -> ServiceDefinition:
         return cls(
-            id=strawberry.ID(str(row.id)), code=row.code, name=row.name, description=row.description,
-            public=row.public, active=row.active, _case_type_id=row.case_type_id, _template_id=row.template_id,
+            id=strawberry.ID(str(row.id)),
+            code=row.code,
+            name=row.name,
+            description=row.description,
+            public=row.public,
+            active=row.active,
+            _case_type_id=row.case_type_id,
+            _template_id=row.template_id,
         )
 
 
@@ -109,7 +123,9 @@ class CreateServiceDefinitionInput:
     active: bool = True
 
 
-@strawberry.input(description="Change a service definition; omitted fields stay as they are, `templateCode: null` drops the template.")
+@strawberry.input(
+    description="Change a service definition; omitted fields stay as they are, `templateCode: null` drops the template."
+)
 class UpdateServiceDefinitionInput:
     code: str
     name: str | None = strawberry.UNSET
@@ -133,7 +149,9 @@ class CreateCaseTemplateInput:
     active: bool = True
 
 
-@strawberry.input(description="Change a case template; omitted fields stay as they are, null clears. Its case type stays.")
+@strawberry.input(
+    description="Change a case template; omitted fields stay as they are, null clears. Its case type stays."
+)
 class UpdateCaseTemplateInput:
     code: str
     name: str | None = strawberry.UNSET
@@ -189,7 +207,9 @@ class IntakeQuery:
         self, info: Info, case_type_code: str | None = None, include_inactive: bool = False
     ) -> list[CaseTemplate]:
         actor = info.context.require_actor()
-        rows = await intake.list_templates(actor=actor, case_type_code=case_type_code, include_inactive=include_inactive)
+        rows = await intake.list_templates(
+            actor=actor, case_type_code=case_type_code, include_inactive=include_inactive
+        )
         return [CaseTemplate.from_row(row) for row in rows]
 
 
@@ -203,9 +223,14 @@ class IntakeMutation:
             info,
             refused=refused(ServiceDefinitionPayload),
             call=lambda actor: intake.create_service_definition(
-                actor=actor, code=input.code, name=input.name,
-                case_type_code=input.case_type_code, description=input.description,
-                template_code=input.template_code, public=input.public, active=input.active,
+                actor=actor,
+                code=input.code,
+                name=input.name,
+                case_type_code=input.case_type_code,
+                description=input.description,
+                template_code=input.template_code,
+                public=input.public,
+                active=input.active,
                 now=info.context.clock(),
             ),
             done=lambda row: ServiceDefinitionPayload(service_definition=ServiceDefinition.from_row(row)),
@@ -231,10 +256,17 @@ class IntakeMutation:
             info,
             refused=refused(CaseTemplatePayload),
             call=lambda actor: intake.create_template(
-                actor=actor, code=input.code, name=input.name,
-                case_type_code=input.case_type_code, title=input.title, description=input.description,
-                impact=input.impact, urgency=input.urgency, required_fields=input.required_fields,
-                active=input.active, now=info.context.clock(),
+                actor=actor,
+                code=input.code,
+                name=input.name,
+                case_type_code=input.case_type_code,
+                title=input.title,
+                description=input.description,
+                impact=input.impact,
+                urgency=input.urgency,
+                required_fields=input.required_fields,
+                active=input.active,
+                now=info.context.clock(),
             ),
             done=lambda row: CaseTemplatePayload(template=CaseTemplate.from_row(row)),
         )
@@ -252,15 +284,15 @@ class IntakeMutation:
         )
 
     @strawberry.mutation(description="Replace the fields a case type requires at submission (ADMIN).")
-    async def set_case_type_required_fields(
-        self, info: Info, input: SetCaseTypeRequiredFieldsInput
-    ) -> CaseTypePayload:
+    async def set_case_type_required_fields(self, info: Info, input: SetCaseTypeRequiredFieldsInput) -> CaseTypePayload:
         return await run_mutation(
             info,
             refused=refused(CaseTypePayload),
             call=lambda actor: intake.set_required_fields(
-                actor=actor, case_type_code=input.case_type_code,
-                required_fields=input.required_fields, now=info.context.clock(),
+                actor=actor,
+                case_type_code=input.case_type_code,
+                required_fields=input.required_fields,
+                now=info.context.clock(),
             ),
             done=lambda row: CaseTypePayload(case_type=CaseType.from_row(row)),
         )

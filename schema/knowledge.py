@@ -65,10 +65,18 @@ class Article:
     @classmethod
     def from_row(cls, row: ArticleRow) -> Article:
         return cls(
-            id=strawberry.ID(str(row.id)), title=row.title, body=row.body, status=row.status,
-            keywords=list(row.keywords or []), version=row.version, created_at=row.created_at,
-            updated_at=row.updated_at, published_at=row.published_at, _case_type_id=row.case_type_id,
-            _author_id=row.author_id, _published_by_id=row.published_by_id,
+            id=strawberry.ID(str(row.id)),
+            title=row.title,
+            body=row.body,
+            status=row.status,
+            keywords=list(row.keywords or []),
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            published_at=row.published_at,
+            _case_type_id=row.case_type_id,
+            _author_id=row.author_id,
+            _published_by_id=row.published_by_id,
             _source_case_id=None if row.source_case_id is None else str(row.source_case_id),
         )
 
@@ -167,8 +175,9 @@ class KnowledgeQuery:
         row = await hidden_as_none(knowledge.load_article(actor, str(id)))
         return None if row is None else Article.from_row(row)
 
-    @strawberry.field(description="Articles the viewer may read; with `filter.search`, ranked by relevance. "
-                      "`first` is capped at 100.")
+    @strawberry.field(
+        description="Articles the viewer may read; with `filter.search`, ranked by relevance. `first` is capped at 100."
+    )
     async def articles(
         self, info: Info, filter: ArticleFilterInput | None = None, first: int | None = None, after: str | None = None
     ) -> ArticleConnection:
@@ -178,7 +187,9 @@ class KnowledgeQuery:
             page = await knowledge.search_articles(
                 actor=actor,
                 flt=knowledge.ArticleFilter(
-                    search=flt.search, status=flt.status, case_type_code=flt.case_type_code,
+                    search=flt.search,
+                    status=flt.status,
+                    case_type_code=flt.case_type_code,
                     author_id=None if flt.author_id is None else str(flt.author_id),
                 ),
                 first=first,
@@ -192,7 +203,8 @@ class KnowledgeQuery:
         return ArticleConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=page.has_next, has_previous_page=page.has_previous,
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
                 start_cursor=page.cursors[0] if page.cursors else None,
                 end_cursor=page.cursors[-1] if page.cursors else None,
             ),
@@ -202,7 +214,9 @@ class KnowledgeQuery:
 
 async def _article_payload(info: Info, call: Callable[[Actor], Awaitable[ArticleRow]]) -> ArticlePayload:
     return await run_mutation(
-        info, refused=refused(ArticlePayload), call=call,
+        info,
+        refused=refused(ArticlePayload),
+        call=call,
         done=lambda row: ArticlePayload(article=Article.from_row(row)),
     )
 
@@ -221,50 +235,78 @@ class KnowledgeMutation:
     @strawberry.mutation(description="Edit an article: agents their own drafts, managers and admins any article.")
     async def update_article(self, info: Info, input: UpdateArticleInput) -> ArticlePayload:
         draft = knowledge.ArticleDraft(
-            title=input.title, body=input.body, case_type_code=input.case_type_code,
-            clear_case_type=input.clear_case_type, keywords=input.keywords,
+            title=input.title,
+            body=input.body,
+            case_type_code=input.case_type_code,
+            clear_case_type=input.clear_case_type,
+            keywords=input.keywords,
         )
-        return await _article_payload(info, lambda actor: knowledge.update_article(
-            actor=actor, article_id=str(input.article_id), draft=draft, expected_version=input.expected_version,
-            now=info.context.clock(),
-        ))
+        return await _article_payload(
+            info,
+            lambda actor: knowledge.update_article(
+                actor=actor,
+                article_id=str(input.article_id),
+                draft=draft,
+                expected_version=input.expected_version,
+                now=info.context.clock(),
+            ),
+        )
 
     @strawberry.mutation(description="Publish a draft: everyone can read it then (MANAGER, ADMIN).")
     async def publish_article(self, info: Info, input: PublishArticleInput) -> ArticlePayload:
-        return await _article_payload(info, lambda actor: knowledge.publish_article(
-            actor=actor, article_id=str(input.article_id), expected_version=input.expected_version,
-            now=info.context.clock(),
-        ))
+        return await _article_payload(
+            info,
+            lambda actor: knowledge.publish_article(
+                actor=actor,
+                article_id=str(input.article_id),
+                expected_version=input.expected_version,
+                now=info.context.clock(),
+            ),
+        )
 
     @strawberry.mutation(description="Take a published article back to draft (MANAGER, ADMIN).")
     async def unpublish_article(self, info: Info, input: UnpublishArticleInput) -> ArticlePayload:
-        return await _article_payload(info, lambda actor: knowledge.unpublish_article(
-            actor=actor, article_id=str(input.article_id), expected_version=input.expected_version,
-            now=info.context.clock(),
-        ))
+        return await _article_payload(
+            info,
+            lambda actor: knowledge.unpublish_article(
+                actor=actor,
+                article_id=str(input.article_id),
+                expected_version=input.expected_version,
+                now=info.context.clock(),
+            ),
+        )
 
     @strawberry.mutation(description="A draft article from a solved case's resolution (staff handling the case).")
     async def create_article_from_case(self, info: Info, input: CreateArticleFromCaseInput) -> ArticlePayload:
-        return await _article_payload(info, lambda actor: knowledge.article_from_case(
-            actor=actor, case_id=str(input.case_id), title=input.title, now=info.context.clock()
-        ))
+        return await _article_payload(
+            info,
+            lambda actor: knowledge.article_from_case(
+                actor=actor, case_id=str(input.case_id), title=input.title, now=info.context.clock()
+            ),
+        )
 
     @strawberry.mutation(description="Link a published article to a case (staff handling it); a LINK_ARTICLE event.")
     async def link_article(self, info: Info, input: LinkArticleInput) -> CasePayload:
         change = partial(
             knowledge.link_article,
-            case_id=str(input.case_id), article_id=str(input.article_id), expected_version=input.expected_version,
+            case_id=str(input.case_id),
+            article_id=str(input.article_id),
+            expected_version=input.expected_version,
         )
         return await run_case_change(
             info, "linkArticle", input, refused=refused(CasePayload), change=change, done=case_payload
         )
 
-    @strawberry.mutation(description="proposeSolution with code SOLVED and the article's text as resolution notes; "
-                         "links the article. Same rules as proposeSolution.")
+    @strawberry.mutation(
+        description="proposeSolution with code SOLVED and the article's text as resolution notes; "
+        "links the article. Same rules as proposeSolution."
+    )
     async def resolve_with_article(self, info: Info, input: ResolveWithArticleInput) -> CasePayload:
         change = partial(
             knowledge.resolve_with_article,
-            case_id=str(input.case_id), article_id=str(input.article_id), expected_version=input.expected_version,
+            case_id=str(input.case_id),
+            article_id=str(input.article_id),
+            expected_version=input.expected_version,
         )
         return await run_case_change(
             info, "resolveWithArticle", input, refused=refused(CasePayload), change=change, done=case_payload

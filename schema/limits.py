@@ -39,7 +39,6 @@ from typing import Any, Final, TypeGuard
 
 from graphql import (
     DocumentNode,
-    ListValueNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -53,6 +52,7 @@ from graphql import (
     GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -95,9 +95,7 @@ ENTITIES_FIELD: Final = "_entities"
 REPRESENTATIONS_ARGUMENT: Final = "representations"
 
 
-def limit_exceeded(
-    limit: str, maximum: int, actual: int | None, message: str, nodes: Any = None
-) -> GraphQLError:
+def limit_exceeded(limit: str, maximum: int, actual: int | None, message: str, nodes: Any = None) -> GraphQLError:
     extensions: dict[str, Any] = {"code": QUERY_LIMIT_EXCEEDED, "limit": limit, "max": maximum}
     if actual is not None:
         extensions["actual"] = actual
@@ -133,9 +131,7 @@ class _Walk:
         self.schema = schema
         self.variables = variables
         self.max_page_size = max_page_size
-        self.fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.defaults: dict[str, ValueNode] = {}
         self.measured: dict[tuple[str, int | None], _Sizes] = {}
         self.entered: set[str] = set()
@@ -158,9 +154,7 @@ class _Walk:
         depth, aliases, cost = self.selections(operation.selection_set, root, None)
         return Measure(depth=depth, aliases=aliases, complexity=cost, representations=self.representations)
 
-    def selections(
-        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, page: int | None
-    ) -> _Sizes:
+    def selections(self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, page: int | None) -> _Sizes:
         """``page``: the size of a connection's lists (its ``first``), for the lists right inside it."""
         depth = aliases = cost = 0
         for selection in selection_set.selections:
@@ -325,30 +319,46 @@ def refusals(
     errors: list[GraphQLError] = []
     depth = max(m.depth for _, m in measures)
     if depth > limits.max_depth:
-        errors.append(limit_exceeded(
-            "depth", limits.max_depth, depth,
-            f"the document is {depth} levels deep; at most {limits.max_depth} are allowed.",
-        ))
+        errors.append(
+            limit_exceeded(
+                "depth",
+                limits.max_depth,
+                depth,
+                f"the document is {depth} levels deep; at most {limits.max_depth} are allowed.",
+            )
+        )
     aliases = sum(m.aliases for _, m in measures)
     if aliases > limits.max_aliases:
-        errors.append(limit_exceeded(
-            "aliases", limits.max_aliases, aliases,
-            f"the document uses {aliases} aliases; at most {limits.max_aliases} are allowed.",
-        ))
+        errors.append(
+            limit_exceeded(
+                "aliases",
+                limits.max_aliases,
+                aliases,
+                f"the document uses {aliases} aliases; at most {limits.max_aliases} are allowed.",
+            )
+        )
     running = next((m for name, m in measures if operation_name in (None, name)), None)
     if running is not None and running.representations > limits.max_representations:
-        errors.append(limit_exceeded(
-            "representations", limits.max_representations, running.representations,
-            f"_entities was sent {running.representations} representations; at most "
-            f"{limits.max_representations} are allowed in one call.",
-        ))
+        errors.append(
+            limit_exceeded(
+                "representations",
+                limits.max_representations,
+                running.representations,
+                f"_entities was sent {running.representations} representations; at most "
+                f"{limits.max_representations} are allowed in one call.",
+            )
+        )
     if running is not None and running.complexity > limits.max_complexity:
-        errors.append(limit_exceeded(
-            "complexity", limits.max_complexity, running.complexity,
-            f"the operation's estimated cost is {running.complexity} fields; at most "
-            f"{limits.max_complexity} are allowed. Each list counts once per item it may hold: "
-            "ask for smaller pages (`first`) or fewer nested lists.",
-        ))
+        errors.append(
+            limit_exceeded(
+                "complexity",
+                limits.max_complexity,
+                running.complexity,
+                f"the operation's estimated cost is {running.complexity} fields; at most "
+                f"{limits.max_complexity} are allowed. Each list counts once per item it may hold: "
+                "ask for smaller pages (`first`) or fewer nested lists.",
+            )
+        )
     return errors
 
 
@@ -357,12 +367,15 @@ class IntrospectionNestingRule(MaxIntrospectionDepthRule):
 
     def report_error(self, error: GraphQLError) -> None:
         allowed = INTROSPECTION_LIST_DEPTH - 1
-        super().report_error(limit_exceeded(
-            "introspectionDepth", allowed, None,
-            f"introspection lists (fields, interfaces, possibleTypes, inputFields) nest at most "
-            f"{allowed} deep.",
-            error.nodes,
-        ))
+        super().report_error(
+            limit_exceeded(
+                "introspectionDepth",
+                allowed,
+                None,
+                f"introspection lists (fields, interfaces, possibleTypes, inputFields) nest at most {allowed} deep.",
+                error.nodes,
+            )
+        )
 
 
 class QueryLimitsGuard(SchemaExtension):

@@ -18,7 +18,9 @@ from schema.types import Case
 @strawberry.type(description="Something the viewer was told about a case.")
 class Notification:
     id: strawberry.ID
-    kind: str = strawberry.field(description="SLA_WARNING, SLA_BREACHED, STAGE_DWELL, UNANSWERED_COMMENT, AUTO_CLOSE_REMINDER, MENTION.")
+    kind: str = strawberry.field(
+        description="SLA_WARNING, SLA_BREACHED, STAGE_DWELL, UNANSWERED_COMMENT, AUTO_CLOSE_REMINDER, MENTION."
+    )
     text: str
     event_sequence: int | None
     created_at: datetime
@@ -33,8 +35,13 @@ class Notification:
     @classmethod
     def from_row(cls, row: NotificationRow) -> Notification:
         return cls(
-            id=strawberry.ID(str(row.id)), kind=row.kind, text=row.text, event_sequence=row.event_sequence,
-            created_at=row.created_at, read_at=row.read_at, _case_id=str(row.case_id),
+            id=strawberry.ID(str(row.id)),
+            kind=row.kind,
+            text=row.text,
+            event_sequence=row.event_sequence,
+            created_at=row.created_at,
+            read_at=row.read_at,
+            _case_id=str(row.case_id),
         )
 
 
@@ -52,7 +59,9 @@ class NotificationQuery:
 
 @strawberry.type
 class NotificationMutation:
-    @strawberry.mutation(description="Mark the viewer's notifications read (all unread ones when ids is omitted); returns how many.")
+    @strawberry.mutation(
+        description="Mark the viewer's notifications read (all unread ones when ids is omitted); returns how many."
+    )
     async def mark_notifications_read(self, info: Info, ids: list[strawberry.ID] | None = None) -> int:
         actor = info.context.require_actor()
         # An id no notification can have (not a number, or beyond the column) marks nothing.

@@ -11,7 +11,6 @@ from casegraph.domain.errors import DomainError
 from casegraph.services.case_changes import ActionResult
 from schema.types import AssignmentGroup, Case, CaseEvent, CaseTask, CaseType, GroupMember, User, UserError
 
-
 P = TypeVar("P")
 
 

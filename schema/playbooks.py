@@ -63,8 +63,14 @@ class CaseStep:
     @classmethod
     def from_row(cls, row: CaseStepRow) -> CaseStep:
         return cls(
-            id=strawberry.ID(str(row.id)), stage=row.stage, position=row.position, title=row.title,
-            required=row.required, done=row.done_at is not None, done_at=row.done_at, _done_by_id=row.done_by_id,
+            id=strawberry.ID(str(row.id)),
+            stage=row.stage,
+            position=row.position,
+            title=row.title,
+            required=row.required,
+            done=row.done_at is not None,
+            done_at=row.done_at,
+            _done_by_id=row.done_by_id,
         )
 
 
@@ -98,21 +104,32 @@ async def case_playbook(info: Info, record: CaseRecord) -> CasePlaybook | None:
     rows = await info.context.loaders[StepsByCase].load(record.id)
     if not rows:
         return None
-    definition = await info.context.loaders[PlaybookByCaseType].load(record.case_type_id) if record.case_type_id else None
+    definition = (
+        await info.context.loaders[PlaybookByCaseType].load(record.case_type_id) if record.case_type_id else None
+    )
     steps = [CaseStep.from_row(row) for row in rows]
     stages = []
     for stage in PLAYBOOK_STAGES[record.workflow]:
         of_stage = [s for s in steps if s.stage is stage]
         if of_stage:
             total, done, required_open = _progress(of_stage)
-            stages.append(CasePlaybookStage(
-                stage=stage, current=record.stage is stage, total=total, done=done, required_open=required_open,
-                steps=of_stage,
-            ))
+            stages.append(
+                CasePlaybookStage(
+                    stage=stage,
+                    current=record.stage is stage,
+                    total=total,
+                    done=done,
+                    required_open=required_open,
+                    steps=of_stage,
+                )
+            )
     total, done, required_open = _progress(steps)
     return CasePlaybook(
         enforce_required_steps=definition is not None and definition.enforce_required_steps,
-        total=total, done=done, required_open=required_open, stages=stages,
+        total=total,
+        done=done,
+        required_open=required_open,
+        stages=stages,
     )
 
 
@@ -139,7 +156,9 @@ class PlaybookStepInput:
     required: bool = True
 
 
-@strawberry.input(description="Replace a case type's playbook; no steps removes it. Cases already submitted keep theirs.")
+@strawberry.input(
+    description="Replace a case type's playbook; no steps removes it. Cases already submitted keep theirs."
+)
 class SetPlaybookInput:
     case_type_code: str
     steps: list[PlaybookStepInput]
@@ -180,7 +199,11 @@ async def _mark(info: Info, operation: str, input: CompleteStepInput | ReopenSte
         )
 
     return await run_case_change(
-        info, operation, input, refused=refused(CaseStepPayload), change=partial(mark_step, request=request),
+        info,
+        operation,
+        input,
+        refused=refused(CaseStepPayload),
+        change=partial(mark_step, request=request),
         done=payload,
     )
 
@@ -194,8 +217,11 @@ class PlaybookMutation:
             info,
             refused=refused(CaseTypePayload),
             call=lambda actor: playbooks.set_playbook(
-                actor=actor, case_type_code=input.case_type_code,
-                enforce_required_steps=input.enforce_required_steps, steps=steps, now=info.context.clock(),
+                actor=actor,
+                case_type_code=input.case_type_code,
+                enforce_required_steps=input.enforce_required_steps,
+                steps=steps,
+                now=info.context.clock(),
             ),
             done=lambda row: CaseTypePayload(case_type=CaseType.from_row(row)),
         )
@@ -207,5 +233,3 @@ class PlaybookMutation:
     @strawberry.mutation(description="Reopen a playbook step that was ticked off.")
     async def reopen_step(self, info: Info, input: ReopenStepInput) -> CaseStepPayload:
         return await _mark(info, "reopenStep", input, False)
-
-

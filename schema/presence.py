@@ -35,7 +35,9 @@ class CaseViewer:
     @classmethod
     def from_viewer(cls, viewer: Viewer) -> CaseViewer:
         return cls(
-            editing=viewer.editing, since=datetime.fromtimestamp(viewer.since, UTC), _user_id=viewer.user_id,
+            editing=viewer.editing,
+            since=datetime.fromtimestamp(viewer.since, UTC),
+            _user_id=viewer.user_id,
             _name=viewer.name,
         )
 
@@ -66,8 +68,13 @@ class PresenceSubscription:
             registration.share(spec=presence_spec(live, str(case_id), actor, editing=editing), info=info)
             return
         async with present(
-            live.presence, live.announce, case_id=str(case_id), key=uuid.uuid4().hex, user_id=actor.user_id,
-            name=actor.name, editing=editing,
+            live.presence,
+            live.announce,
+            case_id=str(case_id),
+            key=uuid.uuid4().hex,
+            user_id=actor.user_id,
+            name=actor.name,
+            editing=editing,
         ):
             async for viewers in live.presence.watch(str(case_id)):
                 info.context.loaders = Loaders(actor)
@@ -81,7 +88,12 @@ def case_viewers(viewers: list[Viewer]) -> list[CaseViewer]:
 def presence_spec(live: LiveEvents, case_id: str, actor: Actor, *, editing: bool) -> PresenceSpec:
     """What a followed ``casePresence`` subscriber is: who, on which case, and its value's objects."""
     return PresenceSpec(
-        live=live, case_id=case_id, user_id=actor.user_id, name=actor.name, editing=editing, render=case_viewers,
+        live=live,
+        case_id=case_id,
+        user_id=actor.user_id,
+        name=actor.name,
+        editing=editing,
+        render=case_viewers,
     )
 
 

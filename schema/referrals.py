@@ -13,8 +13,8 @@ from datetime import datetime
 import strawberry
 
 from casegraph.services import partners, referral_outcomes, referrals, referrals_inbound
-from casegraph.services.referral_outbox import ReferralOutcome as OutcomeModel
 from casegraph.services.case_changes import ActionResult
+from casegraph.services.referral_outbox import ReferralOutcome as OutcomeModel
 from casegraph.services.referrals import PartnerUpdate
 from casegraph.services.referrals_inbound import IncomingReferral
 from models import CaseType as CaseTypeRow
@@ -27,13 +27,23 @@ from schema.context import Info
 from schema.payloads import refused
 from schema.types import Case, CaseEvent, UserError
 
-ReferralStatus = strawberry.enum(StatusModel, name="ReferralStatus", description=(
-    "PENDING: not yet delivered (retrying). DELIVERED: the partner has it. ACCEPTED / REJECTED: the "
-    "partner's decision. FAILED: the partner refused it or could not be reached after every retry."))
+ReferralStatus = strawberry.enum(
+    StatusModel,
+    name="ReferralStatus",
+    description=(
+        "PENDING: not yet delivered (retrying). DELIVERED: the partner has it. ACCEPTED / REJECTED: the "
+        "partner's decision. FAILED: the partner refused it or could not be reached after every retry."
+    ),
+)
 ReferralDirection = strawberry.enum(DirectionModel, name="ReferralDirection")
-ReferralOutcome = strawberry.enum(OutcomeModel, name="ReferralOutcome", description=(
-    "How a referring case ended: ACCEPTED (it closed), REJECTED (its requester rejected the solution), "
-    "WITHDRAWN (it was cancelled)."))
+ReferralOutcome = strawberry.enum(
+    OutcomeModel,
+    name="ReferralOutcome",
+    description=(
+        "How a referring case ended: ACCEPTED (it closed), REJECTED (its requester rejected the solution), "
+        "WITHDRAWN (it was cancelled)."
+    ),
+)
 
 
 @strawberry.type(description="Another agency running casegraph (ADMIN).")
@@ -53,8 +63,16 @@ class PartnerAgency:
         if row.receive_case_type_id is not None:
             case_type = await CaseTypeRow.get_or_none(id=row.receive_case_type_id)
             code = case_type.code if case_type else None
-        return cls(id=strawberry.ID(str(row.id)), code=row.code, name=row.name, graphql_url=row.graphql_url,
-                   active=row.active, receive_case_type_code=code, created_at=row.created_at, updated_at=row.updated_at)
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            code=row.code,
+            name=row.name,
+            graphql_url=row.graphql_url,
+            active=row.active,
+            receive_case_type_code=code,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
 
 
 @strawberry.type(description="A case (or one task of it) handed between agencies, as this side sees it.")
@@ -82,13 +100,24 @@ class Referral:
     @classmethod
     def from_row(cls, row: ReferralRow, partner: PartnerRow) -> Referral:
         return cls(
-            id=strawberry.ID(str(row.id)), direction=row.direction, status=row.status, partner_code=partner.code,
-            partner_name=partner.name, case_id=strawberry.ID(str(row.case_id)),
-            task_id=strawberry.ID(str(row.task_id)) if row.task_id is not None else None, note=row.note,
-            reason=row.reason, remote_case_id=row.remote_case_id, remote_case_number=row.remote_case_number,
-            remote_stage=row.remote_stage, remote_status=row.remote_status,
-            remote_resolution_code=row.remote_resolution_code, remote_resolution_notes=row.remote_resolution_notes,
-            last_error=row.last_error, created_at=row.created_at, updated_at=row.updated_at,
+            id=strawberry.ID(str(row.id)),
+            direction=row.direction,
+            status=row.status,
+            partner_code=partner.code,
+            partner_name=partner.name,
+            case_id=strawberry.ID(str(row.case_id)),
+            task_id=strawberry.ID(str(row.task_id)) if row.task_id is not None else None,
+            note=row.note,
+            reason=row.reason,
+            remote_case_id=row.remote_case_id,
+            remote_case_number=row.remote_case_number,
+            remote_stage=row.remote_stage,
+            remote_status=row.remote_status,
+            remote_resolution_code=row.remote_resolution_code,
+            remote_resolution_notes=row.remote_resolution_notes,
+            last_error=row.last_error,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
             delivered_at=row.delivered_at,
         )
 
@@ -107,9 +136,12 @@ async def referrals_of(case_id: str) -> list[Referral]:
 class CreatePartnerAgencyInput:
     code: str
     name: str
-    graphql_url: str = strawberry.field(description="Its /graphql URL (http(s); private addresses refused in production).")
-    shared_secret: str | None = strawberry.field(default=None, description=(
-        "32-128 characters, the same on both sides; omitted: generated and returned once."))
+    graphql_url: str = strawberry.field(
+        description="Its /graphql URL (http(s); private addresses refused in production)."
+    )
+    shared_secret: str | None = strawberry.field(
+        default=None, description=("32-128 characters, the same on both sides; omitted: generated and returned once.")
+    )
     receive_case_type_code: str | None = None
 
 
@@ -174,7 +206,9 @@ class ReferralUpdateInput:
 @strawberry.input(description="Sent by the referring agency's casegraph when the case it referred closes or reopens.")
 class ReferralOutcomeInput:
     referral_id: str = strawberry.field(description="The referring agency's referral id (as in receiveReferral).")
-    sequence: int = strawberry.field(description="The referring event's sequence: later outcomes win, repeats are no-ops.")
+    sequence: int = strawberry.field(
+        description="The referring event's sequence: later outcomes win, repeats are no-ops."
+    )
     outcome: ReferralOutcome  # type: ignore[valid-type]
     case_number: str | None = strawberry.field(default=None, description="The referring case's number.")
     reason: str | None = strawberry.field(default=None, description="Why the solution was rejected (REJECTED).")
@@ -242,16 +276,22 @@ class ReferralMutation:
     @strawberry.mutation(description="Register a partner agency (ADMIN).")
     async def create_partner_agency(self, info: Info, input: CreatePartnerAgencyInput) -> PartnerAgencyPayload:
         async def payload(created: partners.CreatedPartner) -> PartnerAgencyPayload:
-            return PartnerAgencyPayload(partner=await PartnerAgency.from_row(created.partner),
-                                        shared_secret=created.shared_secret)
+            return PartnerAgencyPayload(
+                partner=await PartnerAgency.from_row(created.partner), shared_secret=created.shared_secret
+            )
 
         return await run_mutation(
             info,
             refused=refused(PartnerAgencyPayload),
             call=lambda actor: partners.create_partner(
-                actor=actor, code=input.code, name=input.name, graphql_url=input.graphql_url,
-                shared_secret=input.shared_secret, receive_case_type_code=input.receive_case_type_code,
-                allow_private=info.context.webhooks_may_target_private, now=info.context.clock(),
+                actor=actor,
+                code=input.code,
+                name=input.name,
+                graphql_url=input.graphql_url,
+                shared_secret=input.shared_secret,
+                receive_case_type_code=input.receive_case_type_code,
+                allow_private=info.context.webhooks_may_target_private,
+                now=info.context.clock(),
             ),
             done=payload,
         )
@@ -265,18 +305,27 @@ class ReferralMutation:
             info,
             refused=refused(PartnerAgencyPayload),
             call=lambda actor: partners.update_partner(
-                actor=actor, code=input.code, name=input.name, graphql_url=input.graphql_url,
-                shared_secret=input.shared_secret, receive_case_type_code=input.receive_case_type_code,
-                active=input.active, allow_private=info.context.webhooks_may_target_private, now=info.context.clock(),
+                actor=actor,
+                code=input.code,
+                name=input.name,
+                graphql_url=input.graphql_url,
+                shared_secret=input.shared_secret,
+                receive_case_type_code=input.receive_case_type_code,
+                active=input.active,
+                allow_private=info.context.webhooks_may_target_private,
+                now=info.context.clock(),
             ),
             done=payload,
         )
 
-    @strawberry.mutation(description="Refer the case, or one open task of it, to a partner agency (the case's agent or a manager).")
+    @strawberry.mutation(
+        description="Refer the case, or one open task of it, to a partner agency (the case's agent or a manager)."
+    )
     async def refer_case(self, info: Info, input: ReferCaseInput) -> ReferralPayload:
         async def payload(result: referrals.ReferralResult) -> ReferralPayload:
             return ReferralPayload(
-                referral=await referral_of(result.referral), case=Case.from_record(result.case),
+                referral=await referral_of(result.referral),
+                case=Case.from_record(result.case),
                 event=CaseEvent.from_record(result.event, case=result.case) if result.event else None,
             )
 
@@ -284,9 +333,14 @@ class ReferralMutation:
             info,
             refused=refused(ReferralPayload),
             call=lambda actor: referrals.refer_case(
-                actor=actor, case_id=str(input.case_id), partner_code=input.partner_code,
-                task_id=str(input.task_id) if input.task_id is not None else None, note=input.note,
-                expected_version=input.expected_version, now=info.context.clock(), publisher=info.context.publisher,
+                actor=actor,
+                case_id=str(input.case_id),
+                partner_code=input.partner_code,
+                task_id=str(input.task_id) if input.task_id is not None else None,
+                note=input.note,
+                expected_version=input.expected_version,
+                now=info.context.clock(),
+                publisher=info.context.publisher,
             ),
             done=payload,
         )
@@ -309,8 +363,11 @@ class ReferralMutation:
             info,
             refused=refused(ReferralPayload),
             call=lambda actor: referrals_inbound.accept_referral(
-                actor=actor, case_id=str(input.case_id), expected_version=input.expected_version,
-                now=info.context.clock(), publisher=info.context.publisher,
+                actor=actor,
+                case_id=str(input.case_id),
+                expected_version=input.expected_version,
+                now=info.context.clock(),
+                publisher=info.context.publisher,
             ),
             done=_decided,
         )
@@ -321,57 +378,93 @@ class ReferralMutation:
             info,
             refused=refused(ReferralPayload),
             call=lambda actor: referrals_inbound.reject_referral(
-                actor=actor, case_id=str(input.case_id), reason=input.reason,
-                expected_version=input.expected_version, now=info.context.clock(), publisher=info.context.publisher,
+                actor=actor,
+                case_id=str(input.case_id),
+                reason=input.reason,
+                expected_version=input.expected_version,
+                now=info.context.clock(),
+                publisher=info.context.publisher,
             ),
             done=_decided,
         )
 
-    @strawberry.mutation(description="A partner agency's casegraph delivers a referral (partner service token). Idempotent.")
+    @strawberry.mutation(
+        description="A partner agency's casegraph delivers a referral (partner service token). Idempotent."
+    )
     async def receive_referral(self, info: Info, input: ReceiveReferralInput) -> ReceiveReferralPayload:
         message = IncomingReferral(
-            referral_id=input.referral_id, case_id=input.case_id, case_number=input.case_number,
-            title=input.title, description=input.description, case_type_code=input.case_type_code,
-            impact=input.impact, urgency=input.urgency, task_title=input.task_title, note=input.note,
+            referral_id=input.referral_id,
+            case_id=input.case_id,
+            case_number=input.case_number,
+            title=input.title,
+            description=input.description,
+            case_type_code=input.case_type_code,
+            impact=input.impact,
+            urgency=input.urgency,
+            task_title=input.task_title,
+            note=input.note,
             referred_by=input.referred_by,
         )
 
         def payload(received: referrals_inbound.Received) -> ReceiveReferralPayload:
             row = received.referral
-            return ReceiveReferralPayload(referral=ReceivedReferral(
-                referral_id=strawberry.ID(input.referral_id), case_id=strawberry.ID(str(row.case_id)),
-                case_number=received.case_number, status=row.status, created=received.created,
-            ))
+            return ReceiveReferralPayload(
+                referral=ReceivedReferral(
+                    referral_id=strawberry.ID(input.referral_id),
+                    case_id=strawberry.ID(str(row.case_id)),
+                    case_number=received.case_number,
+                    status=row.status,
+                    created=received.created,
+                )
+            )
 
         return await run_mutation(
             info,
             refused=refused(ReceiveReferralPayload),
             call=lambda actor: referrals_inbound.receive_referral(
-                actor=actor, message=message, now=info.context.clock(), publisher=info.context.publisher,
+                actor=actor,
+                message=message,
+                now=info.context.clock(),
+                publisher=info.context.publisher,
             ),
             done=payload,
         )
 
-    @strawberry.mutation(description="A partner agency's casegraph reports a change of the case it received. Idempotent.")
+    @strawberry.mutation(
+        description="A partner agency's casegraph reports a change of the case it received. Idempotent."
+    )
     async def record_referral_update(self, info: Info, input: ReferralUpdateInput) -> ReferralUpdatePayload:
         update = PartnerUpdate(
-            referral_id=input.referral_id, sequence=input.sequence, status=input.status,
-            case_id=input.case_id, case_number=input.case_number, stage=input.stage,
-            case_status=input.case_status, resolution_code=input.resolution_code,
-            resolution_notes=input.resolution_notes, reason=input.reason, occurred_at=input.occurred_at,
+            referral_id=input.referral_id,
+            sequence=input.sequence,
+            status=input.status,
+            case_id=input.case_id,
+            case_number=input.case_number,
+            stage=input.stage,
+            case_status=input.case_status,
+            resolution_code=input.resolution_code,
+            resolution_notes=input.resolution_notes,
+            reason=input.reason,
+            occurred_at=input.occurred_at,
         )
         return await run_mutation(
             info,
             refused=refused(ReferralUpdatePayload),
             call=lambda actor: referrals.record_update(
-                actor=actor, update=update, now=info.context.clock(), publisher=info.context.publisher,
+                actor=actor,
+                update=update,
+                now=info.context.clock(),
+                publisher=info.context.publisher,
             ),
             done=lambda recorded: ReferralUpdatePayload(applied=recorded[1]),
         )
 
-    @strawberry.mutation(description=(
-        "The referring agency's casegraph reports how its case ended (partner service token): the case it "
-        "referred here closes with it, or reopens when its requester rejected the solution. Idempotent."))
+    @strawberry.mutation(
+        description=(
+            "The referring agency's casegraph reports how its case ended (partner service token): the case it "
+            "referred here closes with it, or reopens when its requester rejected the solution. Idempotent."
+        )
+    )
     async def record_referral_outcome(self, info: Info, input: ReferralOutcomeInput) -> ReferralUpdatePayload:
         return await run_mutation(
             info,
@@ -379,9 +472,13 @@ class ReferralMutation:
             call=lambda actor: referral_outcomes.record_outcome(
                 actor=actor,
                 message=referral_outcomes.OutcomeMessage(
-                    referral_id=input.referral_id, sequence=input.sequence, outcome=input.outcome, reason=input.reason,
+                    referral_id=input.referral_id,
+                    sequence=input.sequence,
+                    outcome=input.outcome,
+                    reason=input.reason,
                 ),
-                now=info.context.clock(), publisher=info.context.publisher,
+                now=info.context.clock(),
+                publisher=info.context.publisher,
             ),
             done=lambda applied: ReferralUpdatePayload(applied=applied),
         )
@@ -390,6 +487,7 @@ class ReferralMutation:
 async def _decided(result: ActionResult) -> ReferralPayload:
     row = await ReferralRow.filter(case_id=result.case.id, direction=DirectionModel.INBOUND).first()
     return ReferralPayload(
-        referral=await referral_of(row) if row else None, case=Case.from_record(result.case),
+        referral=await referral_of(row) if row else None,
+        case=Case.from_record(result.case),
         event=CaseEvent.from_record(result.event, case=result.case),
     )

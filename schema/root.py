@@ -12,6 +12,7 @@ from resolvers import admin, queries, subscriptions
 from resolvers.case_actions import run_case_action, run_create_case, run_finish_task
 from schema import inputs as i
 from schema.context import Info
+from schema.enums import QueueScope
 from schema.payloads import (
     AssignmentGroupPayload,
     CasePayload,
@@ -20,7 +21,6 @@ from schema.payloads import (
     TaskPayload,
     UserPayload,
 )
-from schema.enums import QueueScope
 from schema.types import AssignmentGroup, Case, CaseConnection, CaseEvent, CaseType, Me, QueueCounters
 
 

@@ -25,9 +25,11 @@ from schema.context import Info
 from schema.enums import CaseStage
 from schema.inputs import CASE_ID, EXPECTED_VERSION, IDEMPOTENCY_KEY
 from schema.payloads import CasePayload, case_payload, refused
-from schema.types import Case, UserError
+from schema.types import UserError
 
-strawberry.enum(TimerKind, name="SlaTimerKind", description="RESPONSE: submitted → first OPEN; RESOLUTION: submitted → RESOLVED.")
+strawberry.enum(
+    TimerKind, name="SlaTimerKind", description="RESPONSE: submitted → first OPEN; RESOLUTION: submitted → RESOLVED."
+)
 strawberry.enum(Phase, name="SlaTimerPhase", description="Whether an SLA timer is counting.")
 strawberry.enum(Weekday, description="A day of the week.")
 
@@ -42,7 +44,9 @@ class SlaTimer:
     paused: bool
     stopped: bool
     breached: bool
-    due_at: datetime | None = strawberry.field(description="When the target is reached if the timer keeps running; null unless running.")
+    due_at: datetime | None = strawberry.field(
+        description="When the target is reached if the timer keeps running; null unless running."
+    )
     started_at: datetime
     stopped_at: datetime | None
     warned_at_50: datetime | None = strawberry.field(name="warnedAt50")
@@ -61,8 +65,11 @@ class SlaPolicy:
     @classmethod
     def from_row(cls, row: SlaPolicyRow, code: str) -> SlaPolicy:
         return cls(
-            case_type_code=code, priority=row.priority, response_minutes=row.response_minutes,
-            resolution_minutes=row.resolution_minutes, updated_at=row.updated_at,
+            case_type_code=code,
+            priority=row.priority,
+            response_minutes=row.response_minutes,
+            resolution_minutes=row.resolution_minutes,
+            updated_at=row.updated_at,
         )
 
 
@@ -90,7 +97,10 @@ class BusinessHours:
         data = calendar.to_json()
         return cls(
             timezone=calendar.timezone,
-            windows=[BusinessHoursWindow(weekday=Weekday(w["weekday"]), start=w["start"], end=w["end"]) for w in data["windows"]],
+            windows=[
+                BusinessHoursWindow(weekday=Weekday(w["weekday"]), start=w["start"], end=w["end"])
+                for w in data["windows"]
+            ],
             holidays=sorted(calendar.holidays),
         )
 
@@ -164,7 +174,9 @@ class SetSlaSettingsInput:
     auto_close_reminder_minutes: int | None = strawberry.field(
         default=strawberry.UNSET, description="Null: the default (5 days); 0: no reminder."
     )
-    auto_close_minutes: int | None = strawberry.field(default=strawberry.UNSET, description="Null: the default (10 days).")
+    auto_close_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Null: the default (10 days)."
+    )
     business_hours: BusinessHoursInput | None = strawberry.field(
         default=strawberry.UNSET, description="Null: count around the clock."
     )
@@ -207,10 +219,14 @@ def _settings_changes(input: SetSlaSettingsInput) -> dict[str, Any]:
     if input.business_hours is not strawberry.UNSET:
         hours = input.business_hours
         try:
-            changes["business_hours"] = None if hours is None else build_calendar(
-                timezone=hours.timezone,
-                windows=[(w.weekday, w.start, w.end) for w in hours.windows],
-                holidays=hours.holidays,
+            changes["business_hours"] = (
+                None
+                if hours is None
+                else build_calendar(
+                    timezone=hours.timezone,
+                    windows=[(w.weekday, w.start, w.end) for w in hours.windows],
+                    holidays=hours.holidays,
+                )
             )
         except CalendarError as error:
             raise calendar_input_error(error) from None
@@ -234,7 +250,9 @@ class SlaQuery:
 
 @strawberry.type
 class SlaMutation:
-    @strawberry.mutation(description="Set (or, with both targets null, remove) the SLA targets of a case type and priority (ADMIN).")
+    @strawberry.mutation(
+        description="Set (or, with both targets null, remove) the SLA targets of a case type and priority (ADMIN)."
+    )
     async def set_sla_policy(self, info: Info, input: SetSlaPolicyInput) -> SlaPolicyPayload:
         def payload(policy: SlaPolicyRow | None) -> SlaPolicyPayload:
             if policy is None:
@@ -255,7 +273,9 @@ class SlaMutation:
             done=payload,
         )
 
-    @strawberry.mutation(description="Stage dwell, unanswered-comment and auto-close settings and business hours of a case type (ADMIN).")
+    @strawberry.mutation(
+        description="Stage dwell, unanswered-comment and auto-close settings and business hours of a case type (ADMIN)."
+    )
     async def set_sla_settings(self, info: Info, input: SetSlaSettingsInput) -> SlaSettingsPayload:
         return await run_mutation(
             info,
@@ -269,11 +289,15 @@ class SlaMutation:
             done=lambda view: SlaSettingsPayload(settings=SlaSettings.from_view(view)),
         )
 
-    @strawberry.mutation(description="Exclude a case from auto-close, or include it again (the assigned agent or a manager).")
+    @strawberry.mutation(
+        description="Exclude a case from auto-close, or include it again (the assigned agent or a manager)."
+    )
     async def set_auto_close_excluded(self, info: Info, input: SetAutoCloseExcludedInput) -> CasePayload:
         change = partial(
             set_auto_close_excluded,
-            case_id=str(input.case_id), excluded=input.excluded, expected_version=input.expected_version,
+            case_id=str(input.case_id),
+            excluded=input.excluded,
+            expected_version=input.expected_version,
         )
         return await run_case_change(
             info, "setAutoCloseExcluded", input, refused=refused(CasePayload), change=change, done=case_payload

@@ -109,13 +109,14 @@ class SurveyResults:
     @strawberry.field(description="The surveys themselves, newest first; `first` is capped at 100.")
     async def surveys(self, info: Info, first: int | None = None, after: str | None = None) -> SurveyResultConnection:
         with refusals_as_errors():
-            page = await results.survey_page(
-                self._query, first=first, after=after, max_page=info.context.max_page_size
-            )
+            page = await results.survey_page(self._query, first=first, after=after, max_page=info.context.max_page_size)
         return SurveyResultConnection(
-            edges=[SurveyResultEdge(cursor=c, node=SurveyResult.from_row(s)) for s, c in zip(page.surveys, page.cursors)],
+            edges=[
+                SurveyResultEdge(cursor=c, node=SurveyResult.from_row(s)) for s, c in zip(page.surveys, page.cursors)
+            ],
             page_info=PageInfo(
-                has_next_page=page.has_next, has_previous_page=page.has_previous,
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
                 start_cursor=page.cursors[0] if page.cursors else None,
                 end_cursor=page.cursors[-1] if page.cursors else None,
             ),
@@ -129,7 +130,9 @@ def _utc(value: datetime | None) -> datetime | None:
 
 @strawberry.type
 class SurveyResultsQuery:
-    @strawberry.field(description="Satisfaction survey results: MANAGER (their groups), ADMIN (all), AGENT (their own).")
+    @strawberry.field(
+        description="Satisfaction survey results: MANAGER (their groups), ADMIN (all), AGENT (their own)."
+    )
     async def survey_results(self, info: Info, filter: SurveyResultsFilter | None = None) -> SurveyResults:
         actor = info.context.require_actor()
         flt = filter or SurveyResultsFilter()

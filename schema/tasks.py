@@ -26,9 +26,11 @@ class TaskQuery:
     async def my_tasks(self, info: Info, states: list[TaskState] | None = None, first: int = 50) -> list[CaseTask]:
         actor = info.context.require_actor()
         wanted = states or [TaskState.OPEN, TaskState.IN_PROGRESS]
-        rows = await TaskRow.filter(assignee_id=actor.user_id, state__in=wanted, case__deleted_at__isnull=True).order_by(
-            "due_at", "id"
-        ).limit(max(0, min(first, info.context.max_page_size)))
+        rows = (
+            await TaskRow.filter(assignee_id=actor.user_id, state__in=wanted, case__deleted_at__isnull=True)
+            .order_by("due_at", "id")
+            .limit(max(0, min(first, info.context.max_page_size)))
+        )
         # Tasks without a due date come after dated ones, whatever the database's NULL order.
         rows.sort(key=lambda row: (row.due_at is None, row.due_at or row.created_at, row.id))
         return [CaseTask.from_row(row) for row in rows]

@@ -14,8 +14,6 @@ from casegraph.domain.enums import Role as DomainRole
 from casegraph.domain.event_details import public_details
 from casegraph.domain.relations import relations_of
 from casegraph.services.case_queries import case_history
-from resolvers import entities
-from resolvers.available_actions import available_actions as refined_available_actions
 from casegraph.services.records import CaseRecord, EventRecord
 from models import AssignmentGroup as GroupRow
 from models import CaseTask as TaskRow
@@ -26,16 +24,31 @@ from models import ReferralStatus as ReferralStatusRow
 from models import Survey as SurveyRow
 from models import User as UserRow
 from models import WorkNote as WorkNoteRow
-from resolvers.loaders import CaseTypeById, CommentsByCase, GroupById, InboundReferralStatusByCase, MembersByGroup, OpenStepCountByCase, OpenTaskCountByCase, SurveyByCase, TasksByCase, UserById, VisibleCaseById, WorkNotesByCase
+from resolvers import entities
+from resolvers.available_actions import available_actions as refined_available_actions
+from resolvers.loaders import (
+    CaseTypeById,
+    CommentsByCase,
+    GroupById,
+    InboundReferralStatusByCase,
+    MembersByGroup,
+    OpenStepCountByCase,
+    OpenTaskCountByCase,
+    SurveyByCase,
+    TasksByCase,
+    UserById,
+    VisibleCaseById,
+    WorkNotesByCase,
+)
 from schema.context import Info
 
 if TYPE_CHECKING:
-    from schema.case_tree import CaseChildren
     from casegraph.domain.intake import CaseField
-    from schema.playbooks import CasePlaybook, Playbook
-    from schema.sla import SlaTimer
+    from schema.case_tree import CaseChildren
     from schema.knowledge import Article
+    from schema.playbooks import CasePlaybook, Playbook
     from schema.referrals import Referral
+    from schema.sla import SlaTimer
 from schema.enums import (
     CaseAction,
     CaseEventType,
@@ -90,8 +103,13 @@ class User:
             except ValueError:
                 continue
         return cls(
-            id=strawberry.ID(row.id), name=row.name, roles=roles, agency=row.agency, _email=row.email,
-            _available=row.available, _skills=tuple(row.skills or ()),
+            id=strawberry.ID(row.id),
+            name=row.name,
+            roles=roles,
+            agency=row.agency,
+            _email=row.email,
+            _available=row.available,
+            _skills=tuple(row.skills or ()),
         )
 
 
@@ -484,22 +502,29 @@ class Case:
             record=record,
             relations=relations,
             facts=record.facts(
-                open_tasks=open_tasks, survey_submitted=survey_submitted, open_steps=open_steps,
+                open_tasks=open_tasks,
+                survey_submitted=survey_submitted,
+                open_steps=open_steps,
                 referral_undecided=referral is ReferralStatusRow.DELIVERED,
                 referral_open=referral in (ReferralStatusRow.DELIVERED, ReferralStatusRow.ACCEPTED),
             ),
         )
 
-    @strawberry.field(description=(
-        "The fields the viewer may change now with updateCase (comment and workNote aside): what an edit "
-        "form offers. Empty when the viewer may only add notes, or not update at all."))
+    @strawberry.field(
+        description=(
+            "The fields the viewer may change now with updateCase (comment and workNote aside): what an edit "
+            "form offers. Empty when the viewer may only add notes, or not update at all."
+        )
+    )
     def editable_fields(self, info: Info) -> list[str]:
         actor = info.context.actor
         if actor is None:
             return []
         record = self._record
         return lifecycle.editable_fields(
-            workflow=record.workflow, state=record.state, relations=relations_of(actor, record.parties()),
+            workflow=record.workflow,
+            state=record.state,
+            relations=relations_of(actor, record.parties()),
             facts=record.facts(),
         )
 
@@ -542,7 +567,9 @@ class Case:
         rows = await info.context.loaders[WorkNotesByCase].load(self._record.id)
         return [Note.from_row(row) for row in rows]
 
-    @strawberry.field(description="Referrals to and from partner agencies, oldest first; staff only (empty for others).")
+    @strawberry.field(
+        description="Referrals to and from partner agencies, oldest first; staff only (empty for others)."
+    )
     async def referrals(self, info: Info) -> list[Annotated[Referral, strawberry.lazy("schema.referrals")]]:
         if not info.context.sees_internal:
             return []
@@ -632,7 +659,6 @@ class Me(User):
         actor = info.context.require_actor()
         rows = await GroupRow.filter(id__in=sorted(actor.group_ids)).order_by("code")
         return [AssignmentGroup.from_row(row) for row in rows]
-
 
 
 @strawberry.type(description="How many open cases of a group are in one status.")

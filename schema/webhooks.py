@@ -10,7 +10,8 @@ import strawberry
 from casegraph.domain.enums import CaseEventType
 from casegraph.services import webhooks
 from models import DeliveryStatus as DeliveryStatusModel
-from models import OutboxDelivery, WebhookEndpoint as EndpointRow
+from models import OutboxDelivery
+from models import WebhookEndpoint as EndpointRow
 from resolvers.pipeline import refusals_as_errors, run_mutation
 from schema.context import Info
 from schema.payloads import refused
@@ -59,14 +60,20 @@ class WebhookEndpoint:
 
     @strawberry.field(description="HTTP status of the most recent attempt (null: none yet, or no answer).")
     async def last_status(self) -> int | None:
-        row = await OutboxDelivery.filter(endpoint_id=self.id, last_attempt_at__isnull=False).order_by(
-            "-last_attempt_at", "-event_sequence").first()
+        row = (
+            await OutboxDelivery.filter(endpoint_id=self.id, last_attempt_at__isnull=False)
+            .order_by("-last_attempt_at", "-event_sequence")
+            .first()
+        )
         return row.last_status_code if row else None
 
     @strawberry.field
     async def last_delivered_at(self) -> datetime | None:
-        row = await OutboxDelivery.filter(endpoint_id=self.id, delivered_at__isnull=False).order_by(
-            "-delivered_at").first()
+        row = (
+            await OutboxDelivery.filter(endpoint_id=self.id, delivered_at__isnull=False)
+            .order_by("-delivered_at")
+            .first()
+        )
         return row.delivered_at if row else None
 
     @strawberry.field
@@ -79,7 +86,10 @@ class WebhookEndpoint:
 
     @strawberry.field(description="Most recent events first.")
     async def deliveries(
-        self, info: Info, first: int | None = None, status: DeliveryStatus | None = None  # type: ignore[valid-type]
+        self,
+        info: Info,
+        first: int | None = None,
+        status: DeliveryStatus | None = None,  # type: ignore[valid-type]
     ) -> list[WebhookDelivery]:
         limit = min(first or info.context.max_page_size, info.context.max_page_size)
         query = OutboxDelivery.filter(endpoint_id=self.id)
@@ -197,7 +207,6 @@ class WebhookMutation:
         return await run_mutation(
             info,
             refused=refused(WebhookDeliveryPayload),
-            call=lambda actor: webhooks.retry_delivery(actor=actor, delivery_id=str(id),
-                                                now=info.context.clock()),
+            call=lambda actor: webhooks.retry_delivery(actor=actor, delivery_id=str(id), now=info.context.clock()),
             done=lambda row: WebhookDeliveryPayload(delivery=WebhookDelivery.from_row(row)),
         )

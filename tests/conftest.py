@@ -17,16 +17,19 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from strawberry import Schema
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 
 from casegraph.app import Runtime, create_app
 from casegraph.auth import TokenVerifier
 from casegraph.composition import install_case_extensions
-from casegraph.db import tortoise_config
 from casegraph.database.counters import ensure_counters
+from casegraph.db import tortoise_config
+from casegraph.events.live import LiveEvents
 from casegraph.services.users import forget_provisioned
 from casegraph.settings import RateLimits, Settings, parse_switch
+from schema import build_schema
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, build_world
 
 T = TypeVar("T")
@@ -115,13 +118,39 @@ def _run_in_thread(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 TABLES = (
-    "outbox_deliveries", "webhook_endpoints", "referral_updates", "referrals", "partner_agencies",
-    "case_steps", "case_intakes", "service_definitions", "case_templates", "playbook_steps", "playbooks",
-    "case_type_requirements", "case_alerts", "case_timers", "sla_policies", "sla_settings",
-    "case_article_links", "kb_article_terms", "kb_articles",
-    "notifications", "idempotency_records", "surveys", "case_tasks", "work_notes", "comments", "cases",
-    "case_types", "group_memberships", "assignment_groups", "users", "counters",
-    "rate_limit_buckets", "persisted_queries",
+    "outbox_deliveries",
+    "webhook_endpoints",
+    "referral_updates",
+    "referrals",
+    "partner_agencies",
+    "case_steps",
+    "case_intakes",
+    "service_definitions",
+    "case_templates",
+    "playbook_steps",
+    "playbooks",
+    "case_type_requirements",
+    "case_alerts",
+    "case_timers",
+    "sla_policies",
+    "sla_settings",
+    "case_article_links",
+    "kb_article_terms",
+    "kb_articles",
+    "notifications",
+    "idempotency_records",
+    "surveys",
+    "case_tasks",
+    "work_notes",
+    "comments",
+    "cases",
+    "case_types",
+    "group_memberships",
+    "assignment_groups",
+    "users",
+    "counters",
+    "rate_limit_buckets",
+    "persisted_queries",
 )
 # case_events refuses DELETE (a trigger keeps the audit log append-only); TRUNCATE is not a row
 # change, and emptying the log between tests is exactly what the trigger must not allow elsewhere.
@@ -204,3 +233,22 @@ async def client(db: TortoiseContext, settings: Settings, runtime: Runtime) -> A
 async def world(db: TortoiseContext, clock: FakeClock) -> World:
     """Two groups, staff and constituents, one case type per workflow (see helpers.build_world)."""
     return await build_world(clock)
+
+
+# --- live events (tests/events/, tests/fanout/) -------------------------------------------------
+
+
+@pytest.fixture
+async def live(db: TortoiseContext) -> AsyncIterator[LiveEvents]:
+    """A running in-memory LiveEvents."""
+    events = LiveEvents("memory://", poll_interval=0.05)
+    await events.start()
+    yield events
+    await events.stop()
+
+
+@pytest.fixture(scope="module")
+def schema() -> Schema:
+    built = build_schema()
+    assert isinstance(built, Schema)
+    return built

@@ -13,12 +13,12 @@ from typing import Any
 import httpx
 
 from casegraph.auth import issue_token
+from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, next_value
 from casegraph.domain.enums import CaseStage, CaseStatus, Role, Workflow
 from casegraph.domain.lifecycle import State
 from casegraph.domain.priority import derive_priority
 from casegraph.domain.relations import Actor
 from casegraph.services import admin
-from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, next_value
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
 from casegraph.services.users import Claims, build_actor, provision
 from casegraph.settings import Settings
@@ -56,21 +56,33 @@ class GraphQLClient:
     def token(self, sub: str, *roles: Role, name: str | None = None, agency: str | None = None) -> str:
         return issue_token(self.settings, sub=sub, roles=list(roles), name=name or sub.title(), agency=agency)
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None,
-                   headers: dict[str, str] | None = None) -> httpx.Response:
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         all_headers = dict(headers or {})
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
-        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers)
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers
+        )
 
-    async def execute(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None) -> dict[str, Any]:
+    async def execute(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
         """The JSON body; asserts the HTTP exchange itself succeeded."""
         response = await self.post(query, variables, token=token)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None) -> dict[str, Any]:
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
         """``data`` of a response that must have no top-level errors."""
         body = await self.execute(query, variables, token=token)
         assert not body.get("errors"), body["errors"]
@@ -125,8 +137,9 @@ class World:
 
     def token(self, settings: Settings, who: str) -> str:
         person = self.people[who]
-        return issue_token(settings, sub=person.sub, roles=list(person.roles), name=person.name,
-                           email=f"{person.sub}@example.org")
+        return issue_token(
+            settings, sub=person.sub, roles=list(person.roles), name=person.name, email=f"{person.sub}@example.org"
+        )
 
     async def refresh(self, who: str) -> Actor:
         self.actors[who] = await build_actor(self.people[who].claims())
@@ -141,11 +154,15 @@ async def build_world(clock: Any) -> World:
     for code, name in (("ROADS", "Roads"), ("BENEFITS", "Benefits")):
         groups[code] = (await admin.create_assignment_group(actor=root, code=code, name=name, now=clock())).id
     for who, group, manager in (
-        ("agent", "ROADS", False), ("other_agent", "ROADS", False), ("manager", "ROADS", True),
-        ("outsider_agent", "BENEFITS", False), ("outsider_manager", "BENEFITS", True),
+        ("agent", "ROADS", False),
+        ("other_agent", "ROADS", False),
+        ("manager", "ROADS", True),
+        ("outsider_agent", "BENEFITS", False),
+        ("outsider_manager", "BENEFITS", True),
     ):
-        await admin.add_group_member(actor=root, group_code=group, user_id=PEOPLE[who].sub, is_manager=manager,
-                                     now=clock())
+        await admin.add_group_member(
+            actor=root, group_code=group, user_id=PEOPLE[who].sub, is_manager=manager, now=clock()
+        )
     types = {}
     for code, workflow, group in (
         ("POTHOLE", Workflow.PUBLIC_SERVICE, "ROADS"),
@@ -153,8 +170,14 @@ async def build_world(clock: Any) -> World:
         ("PAYMENT", Workflow.CUSTOMER_SERVICE, "BENEFITS"),
     ):
         case_type = await admin.create_case_type(
-            actor=root, code=code, name=code.title(), workflow=workflow, assignment_group_code=group,
-            auto_assign=False, description=None, now=clock(),
+            actor=root,
+            code=code,
+            name=code.title(),
+            workflow=workflow,
+            assignment_group_code=group,
+            auto_assign=False,
+            description=None,
+            now=clock(),
         )
         types[code] = case_type.id
     actors = {who: await build_actor(person.claims()) for who, person in PEOPLE.items()}
@@ -180,9 +203,11 @@ async def insert_case(
     now = world.clock()
     number = await next_value(CASE_NUMBER, start=CASE_NUMBER_START)
     if state[1] is CaseStatus.AWAITING_INFO and remembered is None:
-        remembered = {CaseStage.INTAKE: (CaseStage.INTAKE, CaseStatus.OPEN),
-                      CaseStage.REVIEW: (CaseStage.REVIEW, CaseStatus.OPEN),
-                      CaseStage.PROCESS: (CaseStage.PROCESS, CaseStatus.WORK_IN_PROGRESS)}[state[0]]
+        remembered = {
+            CaseStage.INTAKE: (CaseStage.INTAKE, CaseStatus.OPEN),
+            CaseStage.REVIEW: (CaseStage.REVIEW, CaseStatus.OPEN),
+            CaseStage.PROCESS: (CaseStage.PROCESS, CaseStatus.WORK_IN_PROGRESS),
+        }[state[0]]
     case = await Case.create(
         id=uuid.uuid4(),
         number=f"CS{number:07d}",
@@ -210,8 +235,16 @@ async def insert_case(
     )
     sequence = await next_value("event_sequence")
     await CaseEvent.create(
-        sequence=sequence, case_id=case.id, actor_id=world.sub(author or requester), type="CASE_CREATED",
-        action="CREATE", to_stage=state[0], to_status=state[1], version=1, summary={}, occurred_at=now,
+        sequence=sequence,
+        case_id=case.id,
+        actor_id=world.sub(author or requester),
+        type="CASE_CREATED",
+        action="CREATE",
+        to_stage=state[0],
+        to_status=state[1],
+        version=1,
+        summary={},
+        occurred_at=now,
     )
     rows = await Case.filter(id=case.id).values(*CASE_COLUMNS)
     return CaseRecord.from_row(rows[0])
@@ -225,6 +258,7 @@ async def case_row(case_id: str) -> CaseRecord:
 async def event_count(case_id: str | None = None) -> int:
     query = CaseEvent.filter(case_id=case_id) if case_id else CaseEvent.all()
     return await query.count()
+
 
 @contextmanager
 def counted_statements() -> Iterator[list[str]]:

@@ -37,7 +37,11 @@ def call(*calls: list[Any]) -> list[Any]:
         pytest.skip("node is not installed")
     completed = subprocess.run(
         [node, "--input-type=module", "-e", RUN, STATIC.resolve().as_uri()],
-        input=json.dumps(list(calls)), capture_output=True, text=True, timeout=60, check=False,
+        input=json.dumps(list(calls)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     results: list[Any] = json.loads(completed.stdout)
@@ -81,14 +85,20 @@ def test_the_refer_form_is_offered_exactly_when_the_server_offers_refer() -> Non
         offered(["UPDATE", "LINK_ARTICLE"]),
         offered([]),
         offered(["REFER"], "2026-01-05T10:00:00+00:00"),
-        ["refersCases", ["AGENT"]], ["refersCases", ["MANAGER"]], ["refersCases", ["ADMIN"]],
-        ["refersCases", ["FIELD_AGENT"]], ["refersCases", ["CONSTITUENT"]],
+        ["refersCases", ["AGENT"]],
+        ["refersCases", ["MANAGER"]],
+        ["refersCases", ["ADMIN"]],
+        ["refersCases", ["FIELD_AGENT"]],
+        ["refersCases", ["CONSTITUENT"]],
     ) == [True, False, False, False, True, True, True, False, False]
 
 
 def event(action: str, **details: Any) -> list[Any]:
-    return ["describeReferralEvent", {"action": action, "details": {"partner": "HEALTH", **details}},
-            [{"id": "7", "title": "Rat baiting", "state": "OPEN"}]]
+    return [
+        "describeReferralEvent",
+        {"action": action, "details": {"partner": "HEALTH", **details}},
+        [{"id": "7", "title": "Rat baiting", "state": "OPEN"}],
+    ]
 
 
 def test_referral_events_read_as_sentences_in_the_history() -> None:
@@ -99,10 +109,20 @@ def test_referral_events_read_as_sentences_in_the_history() -> None:
         event("REFERRAL_UPDATE", status="FAILED", remoteCaseNumber=None),
         event("REFERRAL_UPDATE", status="DELIVERED", remoteCaseNumber="CS0001005", remoteStatus=None),
         event("REFERRAL_UPDATE", status="ACCEPTED", remoteCaseNumber="CS0001005", remoteStatus="OPEN"),
-        event("REFERRAL_UPDATE", status="ACCEPTED", remoteCaseNumber="CS0001005", remoteStatus="RESOLVED",
-              resolutionCode="SOLVED"),
-        event("REFERRAL_UPDATE", status="ACCEPTED", remoteCaseNumber="CS0001005", remoteStatus="CLOSED",
-              resolutionCode=None),
+        event(
+            "REFERRAL_UPDATE",
+            status="ACCEPTED",
+            remoteCaseNumber="CS0001005",
+            remoteStatus="RESOLVED",
+            resolutionCode="SOLVED",
+        ),
+        event(
+            "REFERRAL_UPDATE",
+            status="ACCEPTED",
+            remoteCaseNumber="CS0001005",
+            remoteStatus="CLOSED",
+            resolutionCode=None,
+        ),
         event("REFERRAL_UPDATE", status="REJECTED", remoteCaseNumber="CS0001005", remoteStatus="CANCELLED"),
         event("REFERRAL_UPDATE", status="ACCEPTED", remoteCaseNumber="CS0001005", remoteStatus="CANCELLED"),
         event("ACCEPT_REFERRAL", status="ACCEPTED"),

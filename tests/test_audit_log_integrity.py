@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tortoise.context import TortoiseContext
 
-from casegraph.db import migrate, tortoise_config
 from casegraph.database.counters import ensure_counters
+from casegraph.db import migrate, tortoise_config
 from models import CaseEvent
 from models.event import AppendOnlyError
 from tests.conftest import forget_backend_caches
@@ -44,8 +45,12 @@ def test_no_application_code_changes_or_removes_events() -> None:
 
 
 def test_the_scan_would_catch_an_update_path() -> None:
-    samples = ['await CaseEvent.filter(sequence=1).update(version=2)', 'sql = "DELETE FROM case_events"',
-               'await case.events.all().delete()', "UPDATE case_events SET version = 1"]
+    samples = [
+        "await CaseEvent.filter(sequence=1).update(version=2)",
+        'sql = "DELETE FROM case_events"',
+        "await case.events.all().delete()",
+        "UPDATE case_events SET version = 1",
+    ]
     assert all(any(pattern.search(sample) for pattern in FORBIDDEN) for sample in samples)
 
 
@@ -72,7 +77,8 @@ async def test_postgres_refuses_update_and_delete_of_events(db: TortoiseContext,
     for statement in ("UPDATE case_events SET version = 99", "DELETE FROM case_events"):
         with pytest.raises(Exception, match="append-only"):
             await connection.execute_query(statement)
-    assert await CaseEvent.filter(case_id=case.id).values_list("version", flat=True) == [1]
+    versions: list[Any] = await CaseEvent.filter(case_id=case.id).values_list("version", flat=True)
+    assert versions == [1]
 
 
 @pytest.fixture
@@ -95,4 +101,5 @@ async def test_a_migrated_sqlite_database_refuses_update_and_delete_of_events(
     for statement in ("UPDATE case_events SET version = 99", "DELETE FROM case_events"):
         with pytest.raises(Exception, match="append-only"):
             await connection.execute_query(statement)
-    assert await CaseEvent.filter(case_id=case.id).values_list("version", flat=True) == [1]
+    versions: list[Any] = await CaseEvent.filter(case_id=case.id).values_list("version", flat=True)
+    assert versions == [1]

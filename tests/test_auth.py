@@ -69,14 +69,21 @@ async def test_a_token_from_issue_token_authenticates_its_subject(
 ) -> None:
     # given
     token = issue_token(
-        settings, sub="zoe", roles=[Role.AGENT, Role.MANAGER], name="Zoe Agent", email="zoe@example.org",
+        settings,
+        sub="zoe",
+        roles=[Role.AGENT, Role.MANAGER],
+        name="Zoe Agent",
+        email="zoe@example.org",
         agency="Roads",
     )
     # when
     data = await client.data(ME, token=token)
     # then
     assert data["me"] == {
-        "id": "zoe", "name": "Zoe Agent", "roles": ["AGENT", "MANAGER"], "email": "zoe@example.org",
+        "id": "zoe",
+        "name": "Zoe Agent",
+        "roles": ["AGENT", "MANAGER"],
+        "email": "zoe@example.org",
         "agency": "Roads",
     }
 
@@ -94,23 +101,43 @@ def test_issue_token_signs_hs256_with_the_configured_secret_and_an_expiry(settin
 
 
 async def test_the_token_command_prints_a_token_the_app_accepts(
-    client: GraphQLClient, db: TortoiseContext, settings: Settings, monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    client: GraphQLClient,
+    db: TortoiseContext,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # given: the command reads the same secret from the environment as the server
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CASEGRAPH_JWT_SECRET", settings.jwt_secret)
     # when
     exit_code = casegraph_cli(
-        ["token", "--sub", "yara", "--role", "CONSTITUENT", "--role", "PARTNER", "--name", "Yara",
-         "--email", "yara@example.org", "--days", "1"]
+        [
+            "token",
+            "--sub",
+            "yara",
+            "--role",
+            "CONSTITUENT",
+            "--role",
+            "PARTNER",
+            "--name",
+            "Yara",
+            "--email",
+            "yara@example.org",
+            "--days",
+            "1",
+        ]
     )
     token = capsys.readouterr().out.strip()
     data = await client.data(ME, token=token)
     # then
     assert exit_code == 0
     assert data["me"] == {
-        "id": "yara", "name": "Yara", "roles": ["CONSTITUENT", "PARTNER"], "email": "yara@example.org",
+        "id": "yara",
+        "name": "Yara",
+        "roles": ["CONSTITUENT", "PARTNER"],
+        "email": "yara@example.org",
         "agency": None,
     }
 
@@ -150,8 +177,12 @@ async def test_changed_claims_refresh_the_user_on_the_next_request(
     # given
     first = issue_token(settings, sub="alice", roles=[Role.CONSTITUENT], name="Alice", email="alice@example.org")
     renamed = issue_token(
-        settings, sub="alice", roles=[Role.CONSTITUENT, Role.PARTNER], name="Alice Smith",
-        email="alice.smith@example.org", agency="Harbor Authority",
+        settings,
+        sub="alice",
+        roles=[Role.CONSTITUENT, Role.PARTNER],
+        name="Alice Smith",
+        email="alice.smith@example.org",
+        agency="Harbor Authority",
     )
     # when
     before = await client.data(ME, token=first)
@@ -159,12 +190,18 @@ async def test_changed_claims_refresh_the_user_on_the_next_request(
     # then
     assert before["me"]["name"] == "Alice"
     assert after["me"] == {
-        "id": "alice", "name": "Alice Smith", "roles": ["CONSTITUENT", "PARTNER"],
-        "email": "alice.smith@example.org", "agency": "Harbor Authority",
+        "id": "alice",
+        "name": "Alice Smith",
+        "roles": ["CONSTITUENT", "PARTNER"],
+        "email": "alice.smith@example.org",
+        "agency": "Harbor Authority",
     }
     user = await User.get(id="alice")
     assert (user.name, user.email, user.agency, sorted(user.roles)) == (
-        "Alice Smith", "alice.smith@example.org", "Harbor Authority", ["CONSTITUENT", "PARTNER"]
+        "Alice Smith",
+        "alice.smith@example.org",
+        "Harbor Authority",
+        ["CONSTITUENT", "PARTNER"],
     )
     assert await User.filter(id="alice").count() == 1
 
@@ -177,8 +214,9 @@ async def test_the_refreshed_name_shows_where_others_see_the_user(
         CREATE_CASE, {"input": {"caseTypeCode": "POTHOLE", "title": "Hole"}}, token=world.token(settings, "requester")
     )
     case_id = created["createCase"]["case"]["id"]
-    renamed = issue_token(settings, sub="alice", roles=[Role.CONSTITUENT], name="Alice Renamed",
-                          email="alice@example.org")
+    renamed = issue_token(
+        settings, sub="alice", roles=[Role.CONSTITUENT], name="Alice Renamed", email="alice@example.org"
+    )
     await client.data(ME, token=renamed)
     # when: the agent looks at the case
     data = await client.data(
@@ -193,7 +231,9 @@ async def test_unknown_roles_in_the_token_are_ignored(
 ) -> None:
     # given: other applications' roles, and look-alikes of ours in another case
     payload = {
-        "sub": "omar", "name": "Omar", "exp": int(time.time()) + 600,
+        "sub": "omar",
+        "name": "Omar",
+        "exp": int(time.time()) + 600,
         "roles": ["CONSTITUENT", "SUPERUSER", "admin", "Agent", "realm-admin", 7, None, ["ADMIN"]],
     }
     token = jwt.encode(payload, settings.jwt_secret, algorithm="HS256")
@@ -259,8 +299,14 @@ class IdentityProvider:
     def claims(self, sub: str, roles: list[str], **overrides: Any) -> dict[str, Any]:
         now = int(time.time())
         return {
-            "sub": sub, "roles": roles, "name": sub.title(), "iss": ISSUER, "aud": AUDIENCE,
-            "iat": now, "exp": now + 600, **overrides,
+            "sub": sub,
+            "roles": roles,
+            "name": sub.title(),
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + 600,
+            **overrides,
         }
 
     def rs256(self, claims: dict[str, Any], kid: str | None = None) -> str:
@@ -293,7 +339,7 @@ def identity_provider() -> Iterator[IdentityProvider]:
     requests: list[str] = []
 
     class JwksHandler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server protocol
+        def do_GET(self) -> None:  # the http.server protocol
             requests.append(self.path)
             if self.path != "/.well-known/jwks.json":
                 self.send_error(404)
@@ -313,7 +359,9 @@ def identity_provider() -> Iterator[IdentityProvider]:
     try:
         host, port = server.server_address[:2]
         yield IdentityProvider(
-            jwks_url=f"http://{host!s}:{port}/.well-known/jwks.json", rsa_key=rsa_key, ec_key=ec_key,
+            jwks_url=f"http://{host!s}:{port}/.well-known/jwks.json",
+            rsa_key=rsa_key,
+            ec_key=ec_key,
             requests=requests,
         )
     finally:
@@ -372,8 +420,9 @@ async def test_an_identity_provider_token_provisions_a_new_user(
     jwks_http: httpx.AsyncClient, db: TortoiseContext, identity_provider: IdentityProvider
 ) -> None:
     # given
-    token = identity_provider.es256(identity_provider.claims("idp-user-17", ["AGENT"], email="u17@example.org",
-                                                             email_verified=True))
+    token = identity_provider.es256(
+        identity_provider.claims("idp-user-17", ["AGENT"], email="u17@example.org", email_verified=True)
+    )
     unverified = identity_provider.es256(identity_provider.claims("idp-user-18", ["AGENT"], email="u18@example.org"))
     # when
     body = await graphql(jwks_http, ME, token)
@@ -469,8 +518,13 @@ def test_create_app_refuses_the_development_secret_in_production() -> None:
     [
         pytest.param(Settings(env="production", jwt_secret=PRODUCTION_SECRET, metrics_token="m"), id="own-secret"),
         pytest.param(
-            Settings(env="production", jwt_jwks_url="http://127.0.0.1:9/jwks.json", jwt_issuer=ISSUER,
-                     jwt_audience=AUDIENCE, metrics_token="m"),
+            Settings(
+                env="production",
+                jwt_jwks_url="http://127.0.0.1:9/jwks.json",
+                jwt_issuer=ISSUER,
+                jwt_audience=AUDIENCE,
+                metrics_token="m",
+            ),
             id="jwks",
         ),
     ],
@@ -504,14 +558,17 @@ def _environment_without_casegraph(**extra: str) -> dict[str, str]:
 def test_serve_refuses_to_start_in_production_with_the_development_secret(tmp_path: Path) -> None:
     # given
     database = tmp_path / "prod.sqlite3"
-    env = _environment_without_casegraph(
-        CASEGRAPH_ENV="production", CASEGRAPH_DATABASE_URL=f"sqlite://{database}"
-    )
+    env = _environment_without_casegraph(CASEGRAPH_ENV="production", CASEGRAPH_DATABASE_URL=f"sqlite://{database}")
     port = _free_port()
     # when
     completed = subprocess.run(
         [sys.executable, "-m", "casegraph.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     # then
     assert completed.returncode == 2, completed.stderr
@@ -523,13 +580,19 @@ def test_serve_in_production_refuses_an_explicitly_configured_development_secret
     # given
     database = tmp_path / "prod.sqlite3"
     env = _environment_without_casegraph(
-        CASEGRAPH_ENV="production", CASEGRAPH_JWT_SECRET=DEV_SECRET,
+        CASEGRAPH_ENV="production",
+        CASEGRAPH_JWT_SECRET=DEV_SECRET,
         CASEGRAPH_DATABASE_URL=f"sqlite://{database}",
     )
     # when
     completed = subprocess.run(
         [sys.executable, "-m", "casegraph.cli", "serve", "--port", str(_free_port())],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     # then
     assert completed.returncode == 2, completed.stderr
@@ -575,7 +638,9 @@ def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return decoded
 
 
-async def test_a_verified_token_is_not_checked_again_until_it_would_have_expired(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_verified_token_is_not_checked_again_until_it_would_have_expired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # given: a token valid for two more minutes, checked once
     settings = Settings(jwt_secret=PRODUCTION_SECRET)
     verifier = TokenVerifier(settings)
@@ -601,7 +666,9 @@ async def test_a_refused_token_is_refused_every_time_and_a_long_one_is_checked_a
     ticking = _Ticking()
     verifier.verified = type(verifier.verified)(clock=ticking, wall=ticking)
     good = issue_token(settings, sub="dana", roles=[Role.AGENT])
-    forged = issue_token(Settings(jwt_secret="another-secret-another-secret-another-secret"), sub="dana", roles=[Role.AGENT])
+    forged = issue_token(
+        Settings(jwt_secret="another-secret-another-secret-another-secret"), sub="dana", roles=[Role.AGENT]
+    )
     decoded = _counting_decodes(monkeypatch)
     # when
     for _ in range(2):

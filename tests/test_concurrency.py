@@ -19,10 +19,10 @@ import pytest
 from tortoise.context import TortoiseContext
 
 from casegraph.auth import issue_token
+from casegraph.database.counters import ensure_counters
 from casegraph.db import tortoise_config
 from casegraph.domain.enums import CaseStatus, Role
 from casegraph.services import admin
-from casegraph.database.counters import ensure_counters
 from casegraph.services.users import forget_provisioned
 from casegraph.settings import Settings
 from models import CaseEvent, Comment
@@ -146,8 +146,14 @@ async def case_events(case_id: str) -> list[tuple[int, int]]:
     ],
 )
 async def test_twenty_agents_racing_to_take_a_new_case_leave_exactly_one_winner(
-    client: GraphQLClient, world: World, settings: Settings, publisher: RecordingPublisher, db: TortoiseContext,
-    backend: str, send_expected_version: bool, losers_code: str,
+    client: GraphQLClient,
+    world: World,
+    settings: Settings,
+    publisher: RecordingPublisher,
+    db: TortoiseContext,
+    backend: str,
+    send_expected_version: bool,
+    losers_code: str,
 ) -> None:
     # given
     case = await insert_case(world, assigned_to=None)
@@ -185,12 +191,12 @@ async def test_a_racer_that_sends_the_current_version_after_the_race_is_judged_o
     # given: the race is over
     case = await insert_case(world, assigned_to=None)
     agents = await add_agents(world, 2)
-    await gather_payloads(
-        client, ASSIGN_TO_ME, "assignToMe", [({"caseId": case.id}, agent_token(settings, agents[0]))]
-    )
+    await gather_payloads(client, ASSIGN_TO_ME, "assignToMe", [({"caseId": case.id}, agent_token(settings, agents[0]))])
     # when: a late racer sends the version it now sees
     [late] = await gather_payloads(
-        client, ASSIGN_TO_ME, "assignToMe",
+        client,
+        ASSIGN_TO_ME,
+        "assignToMe",
         [({"caseId": case.id, "expectedVersion": 2}, agent_token(settings, agents[1]))],
     )
     # then
@@ -204,8 +210,13 @@ async def test_a_racer_that_sends_the_current_version_after_the_race_is_judged_o
 
 @pytest.mark.parametrize("crowd", [CROWD, BIG_CROWD])
 async def test_concurrent_comments_without_expected_version_all_land_in_order(
-    client: GraphQLClient, world: World, settings: Settings, publisher: RecordingPublisher, db: TortoiseContext,
-    backend: str, crowd: int,
+    client: GraphQLClient,
+    world: World,
+    settings: Settings,
+    publisher: RecordingPublisher,
+    db: TortoiseContext,
+    backend: str,
+    crowd: int,
 ) -> None:
     # given: a case of ROADS, commented on by the group's agents at once
     case = await insert_case(world, assigned_to="agent")
@@ -271,7 +282,7 @@ async def test_concurrent_actions_on_different_cases_get_unique_gapless_sequence
     stored = await all_sequences()
     assert len(stored) == len(sequences_before) + len(payloads)
     assert stored == list(range(stored[0], stored[0] + len(stored)))
-    assert returned == stored[len(sequences_before):]
+    assert returned == stored[len(sequences_before) :]
     assert min(returned) > max(sequences_before)
     # and: within each case, versions follow sequences
     for case in cases:
@@ -288,10 +299,10 @@ async def test_a_reader_polling_during_concurrent_writes_never_finds_a_new_event
     agents = await add_agents(world, CROWD)
     case = await insert_case(world, assigned_to="agent")
     other_cases = [await insert_case(world, assigned_to=None) for _ in range(CROWD // 2)]
-    calls_comment = [({"caseId": case.id, "comment": f"c{index}"}, agent_token(settings, sub))
-                     for index, sub in enumerate(agents)]
-    calls_take = [({"caseId": c.id}, agent_token(settings, sub))
-                  for c, sub in zip(other_cases, agents, strict=False)]
+    calls_comment = [
+        ({"caseId": case.id, "comment": f"c{index}"}, agent_token(settings, sub)) for index, sub in enumerate(agents)
+    ]
+    calls_take = [({"caseId": c.id}, agent_token(settings, sub)) for c, sub in zip(other_cases, agents, strict=False)]
     done = asyncio.Event()
     late_arrivals: list[tuple[int, int]] = []
     polls = 0
@@ -312,10 +323,12 @@ async def test_a_reader_polling_during_concurrent_writes_never_finds_a_new_event
 
     async def writers() -> list[list[dict[str, Any]]]:
         try:
-            return list(await asyncio.gather(
-                gather_payloads(client, UPDATE_CASE, "updateCase", calls_comment),
-                gather_payloads(client, ASSIGN_TO_ME, "assignToMe", calls_take),
-            ))
+            return list(
+                await asyncio.gather(
+                    gather_payloads(client, UPDATE_CASE, "updateCase", calls_comment),
+                    gather_payloads(client, ASSIGN_TO_ME, "assignToMe", calls_take),
+                )
+            )
         finally:
             done.set()
 

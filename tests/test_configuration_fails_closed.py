@@ -33,7 +33,9 @@ START_TIMEOUT = 60.0
 
 def production(**changes: object) -> Settings:
     values: dict[str, object] = {
-        "env": "production", "jwt_secret": PRODUCTION_SECRET, "metrics_token": "scraper-token",
+        "env": "production",
+        "jwt_secret": PRODUCTION_SECRET,
+        "metrics_token": "scraper-token",
         "rate_limits": RateLimits.off(),
     }
     values.update(changes)
@@ -47,9 +49,13 @@ def run_server(tmp_path: Path, command: list[str], **env: str) -> tuple[subproce
     clean = {key: value for key, value in os.environ.items() if not key.startswith("CASEGRAPH_")}
     clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), clean.get("PYTHONPATH")]))
     completed = subprocess.run(
-        [sys.executable, "-m", *command], cwd=tmp_path,
+        [sys.executable, "-m", *command],
+        cwd=tmp_path,
         env={**clean, "CASEGRAPH_DATABASE_URL": f"sqlite://{database}", **env},
-        capture_output=True, text=True, timeout=START_TIMEOUT, check=False,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+        check=False,
     )
     return completed, database
 
@@ -88,8 +94,18 @@ def test_serve_with_an_undocumented_environment_refuses_to_start(tmp_path: Path)
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("[::1]", True), ("localhost", True),
-     ("0.0.0.0", False), ("::", False), ("10.1.2.3", False), ("casegraph.example", False), (None, False)],
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.1.2.3", False),
+        ("casegraph.example", False),
+        (None, False),
+    ],
 )
 def test_loopback_addresses(host: str | None, loopback: bool) -> None:
     assert is_loopback(host) is loopback
@@ -108,7 +124,15 @@ def test_uvicorn_started_directly_refuses_the_development_secret(tmp_path: Path)
     # when: the factory under plain uvicorn, which tells the application nothing of its address
     completed, database = run_server(
         tmp_path,
-        ["uvicorn", "--factory", "casegraph.app:create_app_from_env", "--host", "127.0.0.1", "--port", str(free_port())],
+        [
+            "uvicorn",
+            "--factory",
+            "casegraph.app:create_app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(free_port()),
+        ],
         CASEGRAPH_ENV="development",
     )
     # then
@@ -199,7 +223,9 @@ def test_production_refuses_a_short_intake_secret() -> None:
 
 def test_serve_in_production_refuses_to_start_without_a_metrics_token(tmp_path: Path) -> None:
     # when
-    completed, database = serve(tmp_path, "127.0.0.1", CASEGRAPH_ENV="production", CASEGRAPH_JWT_SECRET=PRODUCTION_SECRET)
+    completed, database = serve(
+        tmp_path, "127.0.0.1", CASEGRAPH_ENV="production", CASEGRAPH_JWT_SECRET=PRODUCTION_SECRET
+    )
     # then
     assert completed.returncode == 2, completed.stderr
     assert "CASEGRAPH_METRICS_TOKEN" in completed.stderr
@@ -246,8 +272,17 @@ async def test_production_still_validates_for_signed_in_callers(production_clien
 # --- allowed origins -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["*", "https://desk.example.gov/", "desk.example.gov", "https://*.example.gov",
-                                   "https://desk.example.gov/path", "null"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "*",
+        "https://desk.example.gov/",
+        "desk.example.gov",
+        "https://*.example.gov",
+        "https://desk.example.gov/path",
+        "null",
+    ],
+)
 def test_allowed_origins_are_explicit_origins(value: str) -> None:
     with pytest.raises(ValueError, match="CASEGRAPH_ALLOWED_ORIGINS"):
         Settings.from_env({"CASEGRAPH_ALLOWED_ORIGINS": value}, dotenv=NO_DOTENV)

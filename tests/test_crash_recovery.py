@@ -65,7 +65,11 @@ AGENTS: Final = ("dana", "eli", "ivan", "judy")
 AGENT_CLIENTS: Final = tuple(f"{agent}#{n}" for agent in AGENTS for n in (1, 2))
 KILL_AFTER_ACKS: Final = 300
 # The workflow an agent pushes a case along; anything else it does is a comment or a work note.
-NEXT_ACTION: Final = {("INTAKE", "NEW"): "assignToMe", ("INTAKE", "OPEN"): "beginReview", ("REVIEW", "OPEN"): "startWork"}
+NEXT_ACTION: Final = {
+    ("INTAKE", "NEW"): "assignToMe",
+    ("INTAKE", "OPEN"): "beginReview",
+    ("REVIEW", "OPEN"): "startWork",
+}
 PAYLOAD: Final = (
     "case { id number version stage status } event { sequence version toStage toStatus } errors { code field message }"
 )
@@ -87,7 +91,11 @@ def start_server(name: str, env: dict[str, str], workdir: Path) -> ServerProcess
     log_file = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "casegraph.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=_server_env(env), cwd=workdir, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        env=_server_env(env),
+        cwd=workdir,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
     server = ServerProcess(name=name, port=port, process=process, log_path=log_path, log_file=log_file)
@@ -159,7 +167,8 @@ class Burst:
         self.pending[ticket] = attempt
         try:
             response = await http.post(
-                "/graphql", json={"query": mutation(attempt.field), "variables": {"input": attempt.input}},
+                "/graphql",
+                json={"query": mutation(attempt.field), "variables": {"input": attempt.input}},
                 headers={"Authorization": f"Bearer {self.tokens[attempt.who]}"},
             )
             body = response.json()
@@ -167,7 +176,9 @@ class Burst:
             self.stopped = True
             return None
         del self.pending[ticket]
-        assert response.status_code == 200 and body.get("data"), f"{attempt}: {response.status_code} {response.text[:500]}"
+        assert response.status_code == 200 and body.get("data"), (
+            f"{attempt}: {response.status_code} {response.text[:500]}"
+        )
         payload: dict[str, Any] = body["data"][attempt.field]
         if payload["errors"]:
             self.refusals[payload["errors"][0]["code"]] += 1
@@ -177,8 +188,13 @@ class Burst:
 
     def record(self, attempt: Attempt, payload: dict[str, Any]) -> Ack:
         case, event = payload["case"], payload["event"]
-        ack = Ack(attempt, str(case["id"]), int(event["version"]), int(event["sequence"]),
-                  (event["toStage"], event["toStatus"]))
+        ack = Ack(
+            attempt,
+            str(case["id"]),
+            int(event["version"]),
+            int(event["sequence"]),
+            (event["toStage"], event["toStatus"]),
+        )
         assert ack.version == case["version"] and ack.state == (case["stage"], case["status"]), payload
         self.acks.append(ack)
         known = self.states.get(ack.case_id)
@@ -195,19 +211,36 @@ class Burst:
                     return
                 key = f"{who}-{n}"
                 if not mine or n % 3 == 1:
-                    attempt = Attempt(who, "createCase", {
-                        "caseTypeCode": "POTHOLE", "title": f"Pothole {key}", "description": "Seen on the way to work.",
-                        "impact": 2, "urgency": 2, "idempotencyKey": key,
-                    })
+                    attempt = Attempt(
+                        who,
+                        "createCase",
+                        {
+                            "caseTypeCode": "POTHOLE",
+                            "title": f"Pothole {key}",
+                            "description": "Seen on the way to work.",
+                            "impact": 2,
+                            "urgency": 2,
+                            "idempotencyKey": key,
+                        },
+                    )
                     payload = await self.send(http, attempt)
                     if payload is not None and not payload["errors"]:
                         mine.append(str(payload["case"]["id"]))
                         self.created.append(mine[-1])
                 else:
                     case_id = mine[n % len(mine)]
-                    await self.send(http, Attempt(who, "updateCase", {
-                        "caseId": case_id, "comment": f"Any news? ({key})", "idempotencyKey": key,
-                    }))
+                    await self.send(
+                        http,
+                        Attempt(
+                            who,
+                            "updateCase",
+                            {
+                                "caseId": case_id,
+                                "comment": f"Any news? ({key})",
+                                "idempotencyKey": key,
+                            },
+                        ),
+                    )
 
     async def agent(self, client: str) -> None:
         """Takes new cases and moves them on (intake, review, work), with notes and comments between."""
@@ -226,11 +259,13 @@ class Burst:
                 if action is not None and n % 3 != 0:
                     attempt = Attempt(who, action, {"caseId": case_id, "idempotencyKey": key})
                 elif n % 2:
-                    attempt = Attempt(who, "updateCase", {"caseId": case_id, "workNote": f"Checked ({key})",
-                                                          "idempotencyKey": key})
+                    attempt = Attempt(
+                        who, "updateCase", {"caseId": case_id, "workNote": f"Checked ({key})", "idempotencyKey": key}
+                    )
                 else:
-                    attempt = Attempt(who, "updateCase", {"caseId": case_id, "comment": f"On it ({key})",
-                                                          "idempotencyKey": key})
+                    attempt = Attempt(
+                        who, "updateCase", {"caseId": case_id, "comment": f"On it ({key})", "idempotencyKey": key}
+                    )
                 await self.send(http, attempt)
 
     async def kill_after(self, acks: int, server: ServerProcess) -> int:
@@ -277,8 +312,10 @@ async def snapshot(database_url: str) -> Snapshot:
 
     return Snapshot(
         cases={str(row["id"]): dict(row) for row in cases},
-        events={int(row["sequence"]): {**row, "case_id": str(row["case_id"]), "summary": decoded(row["summary"])}
-                for row in events},
+        events={
+            int(row["sequence"]): {**row, "case_id": str(row["case_id"]), "summary": decoded(row["summary"])}
+            for row in events
+        },
         comments=[{**row, "case_id": str(row["case_id"])} for row in comments],
         work_notes=[{**row, "case_id": str(row["case_id"])} for row in notes],
         counters={str(row["name"]): int(row["value"]) for row in counters},
@@ -330,8 +367,11 @@ def assert_acknowledged(db: Snapshot, acks: list[Ack]) -> None:
 
 def assert_applied_at_most_once(db: Snapshot) -> None:
     """Every title, comment and note the clients sent is unique: any repeat is a double apply."""
-    for texts in ([c["title"] for c in db.cases.values()], [c["body"] for c in db.comments],
-                  [n["body"] for n in db.work_notes]):
+    for texts in (
+        [c["title"] for c in db.cases.values()],
+        [c["body"] for c in db.comments],
+        [n["body"] for n in db.work_notes],
+    ):
         repeated = [text for text, count in Counter(texts).items() if count > 1]
         assert not repeated, repeated
 
@@ -370,8 +410,9 @@ async def test_a_server_killed_mid_burst_restarts_with_every_acknowledged_change
         kill(first)
     assert first.process.returncode == -signal.SIGKILL
     assert in_flight_at_kill > 0 and burst.pending, "the kill must catch requests in flight"
-    assert {a.attempt.field for a in burst.acks} >= {"createCase", "updateCase", "assignToMe", "beginReview"}, \
-        Counter(a.attempt.field for a in burst.acks)
+    assert {a.attempt.field for a in burst.acks} >= {"createCase", "updateCase", "assignToMe", "beginReview"}, Counter(
+        a.attempt.field for a in burst.acks
+    )
 
     # then: restarted on the same database, it has every acknowledged change and no half-applied one
     second = start_server("restarted", env, tmp_path)
@@ -396,11 +437,24 @@ async def test_a_server_killed_mid_burst_restarts_with_every_acknowledged_change
         # and: new cases and events do not collide with those from before the crash
         alice = tokens["alice"]
         async with GraphQLHttp(second.http_url) as gql:
-            filed = await gql.mutate("createCase", {"caseTypeCode": "POTHOLE", "title": "After the crash",
-                                                    "description": "Still there.", "impact": 2, "urgency": 2},
-                                     "case { id number } event { sequence }", token=alice)
-            commented = await gql.mutate("updateCase", {"caseId": filed["case"]["id"], "comment": "After the crash too"},
-                                         "event { sequence }", token=alice)
+            filed = await gql.mutate(
+                "createCase",
+                {
+                    "caseTypeCode": "POTHOLE",
+                    "title": "After the crash",
+                    "description": "Still there.",
+                    "impact": 2,
+                    "urgency": 2,
+                },
+                "case { id number } event { sequence }",
+                token=alice,
+            )
+            commented = await gql.mutate(
+                "updateCase",
+                {"caseId": filed["case"]["id"], "comment": "After the crash too"},
+                "event { sequence }",
+                token=alice,
+            )
         numbers = {case["number"] for case in after_crash.cases.values()}
         assert filed["case"]["number"] not in numbers
         assert int(filed["case"]["number"][2:]) > max(int(number[2:]) for number in numbers)

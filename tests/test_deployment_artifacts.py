@@ -135,8 +135,9 @@ def test_the_distribution_ships_every_front_end_file() -> None:
     package = REPO_ROOT / "casegraph" / "web"
     files = [path.relative_to(package) for path in (package / "static").rglob("*") if path.is_file()]
     assert files
-    unshipped = [str(f) for f in files if not any(f.full_match(p) if hasattr(f, "full_match") else f.match(p)
-                                                   for p in patterns)]
+    unshipped = [
+        str(f) for f in files if not any(f.full_match(p) if hasattr(f, "full_match") else f.match(p) for p in patterns)
+    ]
     assert unshipped == []
 
 
@@ -163,8 +164,13 @@ def test_the_image_runs_in_production_and_refuses_to_start_without_a_real_secret
     env = {**clean, **environment, "CASEGRAPH_DATABASE_URL": f"sqlite://{database}"}
     # when: `docker run casegraph` without an env file
     completed = subprocess.run(
-        [sys.executable, "-m", "casegraph.cli", *words[1:]], cwd=tmp_path, env=env,
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-m", "casegraph.cli", *words[1:]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     # then
     assert environment["CASEGRAPH_ENV"] == "production"

@@ -29,8 +29,12 @@ GATEWAY = "mx.city.example"
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(jwt_secret="test-secret-for-casegraph-tests-only", intake_secret=SECRET, intake_case_type="POTHOLE",
-                    intake_address=MAILBOX)
+    return Settings(
+        jwt_secret="test-secret-for-casegraph-tests-only",
+        intake_secret=SECRET,
+        intake_case_type="POTHOLE",
+        intake_address=MAILBOX,
+    )
 
 
 def reply_address(case: CaseRecord) -> str:
@@ -39,9 +43,17 @@ def reply_address(case: CaseRecord) -> str:
     return address
 
 
-def mail(*, sender: str = "Carol Citizen <carol@example.org>", subject: str = "Hole on Main St",
-         text: str = "There is a deep hole.\nPlease fix.", html: bool = True, attachment: bool = True,
-         message_id: str | None = None, to: str = MAILBOX, authentication: tuple[str, ...] = ()) -> bytes:
+def mail(
+    *,
+    sender: str = "Carol Citizen <carol@example.org>",
+    subject: str = "Hole on Main St",
+    text: str = "There is a deep hole.\nPlease fix.",
+    html: bool = True,
+    attachment: bool = True,
+    message_id: str | None = None,
+    to: str = MAILBOX,
+    authentication: tuple[str, ...] = (),
+) -> bytes:
     message = EmailMessage()
     for verdict in authentication:
         message["Authentication-Results"] = verdict
@@ -58,15 +70,23 @@ def mail(*, sender: str = "Carol Citizen <carol@example.org>", subject: str = "H
 
 
 async def post(client: httpx.AsyncClient, raw: bytes, secret: str = SECRET) -> httpx.Response:
-    return await client.post("/intake/email", content=raw, headers={"X-Casegraph-Intake-Secret": secret,
-                                                                      "Content-Type": "message/rfc822"})
+    return await client.post(
+        "/intake/email", content=raw, headers={"X-Casegraph-Intake-Secret": secret, "Content-Type": "message/rfc822"}
+    )
 
 
 async def counts() -> tuple[int, int, int, int]:
-    return (await Case.all().count(), await CaseEvent.all().count(), await Comment.all().count(), await User.all().count())
+    return (
+        await Case.all().count(),
+        await CaseEvent.all().count(),
+        await Comment.all().count(),
+        await User.all().count(),
+    )
 
 
-async def test_a_mail_from_a_new_address_files_a_case_for_a_new_constituent(client: GraphQLClient, world: World, settings: Settings) -> None:
+async def test_a_mail_from_a_new_address_files_a_case_for_a_new_constituent(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
     # when
     response = await post(client.http, mail())
     # then
@@ -77,7 +97,9 @@ async def test_a_mail_from_a_new_address_files_a_case_for_a_new_constituent(clie
     assert user.roles == ["CONSTITUENT"] and user.name == "Carol Citizen"
     case = await Case.get(id=body["caseId"])
     assert case.channel.value == "EMAIL" and case.title == "Hole on Main St"
-    assert case.description is not None and "There is a deep hole." in case.description and "hole.png" in case.description
+    assert (
+        case.description is not None and "There is a deep hole." in case.description and "hole.png" in case.description
+    )
     assert case.requester_id == user.id and case.contact_email == "carol@example.org"
 
 
@@ -88,9 +110,17 @@ async def test_a_reply_to_the_cases_reply_address_answers_an_information_request
     case = await insert_case(world, state=(CaseStage.REVIEW, CaseStatus.AWAITING_INFO))
     shown = await client.data(REPLY_QUERY, {"id": case.id}, token=world.token(settings, "agent"))
     # when: she answers the mail that was sent from it
-    response = await post(client.http, mail(sender="Alice <ALICE@example.org>", subject=f"Re: [{case.number}] question",
-                                            to=shown["case"]["replyAddress"], text="It is by the lamp post.",
-                                            html=False, attachment=False))
+    response = await post(
+        client.http,
+        mail(
+            sender="Alice <ALICE@example.org>",
+            subject=f"Re: [{case.number}] question",
+            to=shown["case"]["replyAddress"],
+            text="It is by the lamp post.",
+            html=False,
+            attachment=False,
+        ),
+    )
     # then: a public comment by alice, and the case is back where it was before the question
     assert response.status_code == 200, response.text
     assert response.json() == {"action": "commented", "caseId": case.id, "number": case.number}
@@ -100,7 +130,9 @@ async def test_a_reply_to_the_cases_reply_address_answers_an_information_request
     assert comment.author_id == "alice" and comment.body == "It is by the lamp post."
 
 
-async def test_redelivery_of_the_same_message_stores_nothing_new(client: GraphQLClient, world: World, settings: Settings) -> None:
+async def test_redelivery_of_the_same_message_stores_nothing_new(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
     # given
     raw = mail(message_id="<same-1@mail.example>")
     first = await post(client.http, raw)
@@ -153,8 +185,9 @@ async def test_a_reply_token_of_someone_elses_case_is_not_found_and_changes_noth
     case = await insert_case(world, requester="other_constituent")
     before = await counts()
     # when: alice writes to it
-    response = await post(client.http, mail(sender="alice@example.org", subject=f"About {case.number}",
-                                            to=reply_address(case)))
+    response = await post(
+        client.http, mail(sender="alice@example.org", subject=f"About {case.number}", to=reply_address(case))
+    )
     # then
     assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
     assert await counts() == before
@@ -175,8 +208,9 @@ async def test_wrong_secrets_from_one_address_are_throttled_until_its_window_end
     app = create_app(settings, manage_resources=False, runtime=runtime)
 
     def client_at(address: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)),
-                                 base_url="http://testserver")
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://testserver"
+        )
 
     async with client_at("203.0.113.9") as guesser, client_at("198.51.100.7") as relay:
         wrong = [await post(guesser, mail(), secret=f"guess-{n}") for n in range(settings.intake_guesses.count)]

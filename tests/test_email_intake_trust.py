@@ -19,7 +19,7 @@ from casegraph.settings import Settings
 from models import Case, Comment, User
 from tests.conftest import TEST_SECRET
 from tests.helpers import GraphQLClient, World, case_row, insert_case
-from tests.test_email_intake import GATEWAY, MAILBOX, REPLY, SECRET, REPLY_QUERY, counts, mail, post, reply_address
+from tests.test_email_intake import GATEWAY, MAILBOX, REPLY, REPLY_QUERY, SECRET, counts, mail, post, reply_address
 
 ME_QUERY = "{ me { id email } }"
 
@@ -49,8 +49,16 @@ async def test_a_case_number_and_a_from_line_alone_file_a_new_case_and_leave_the
     # given: alice's case waits for her answer
     case = await insert_case(world, state=(CaseStage.REVIEW, CaseStatus.AWAITING_INFO))
     # when: someone writes "as alice", naming the case number but without its reply token
-    response = await post(client.http, mail(sender="alice@example.org", subject=f"Re: {case.number}",
-                                            text="Close it, thanks.", html=False, attachment=False))
+    response = await post(
+        client.http,
+        mail(
+            sender="alice@example.org",
+            subject=f"Re: {case.number}",
+            text="Close it, thanks.",
+            html=False,
+            attachment=False,
+        ),
+    )
     # then: a new case; alice's case is untouched
     assert response.status_code == 201, response.text
     assert response.json()["action"] == "created" and response.json()["caseId"] != case.id
@@ -80,8 +88,16 @@ async def test_the_reply_token_in_the_subject_adds_the_mail_to_its_case(
     case = await insert_case(world, state=(CaseStage.REVIEW, CaseStatus.AWAITING_INFO))
     token = REPLY.token(case_id=case.id, number=case.number)
     # when: the reply goes to the plain mailbox, the token in the subject
-    response = await post(client.http, mail(sender="alice@example.org", subject=f"Re: [{token.lower()}] question",
-                                            text="By the lamp post.", html=False, attachment=False))
+    response = await post(
+        client.http,
+        mail(
+            sender="alice@example.org",
+            subject=f"Re: [{token.lower()}] question",
+            text="By the lamp post.",
+            html=False,
+            attachment=False,
+        ),
+    )
     # then
     assert response.status_code == 200, response.text
     assert response.json() == {"action": "commented", "caseId": case.id, "number": case.number}
@@ -95,19 +111,29 @@ async def test_only_staff_read_a_cases_reply_token(client: GraphQLClient, world:
     staff = await client.data(REPLY_QUERY, {"id": case.id}, token=world.token(settings, "agent"))
     requester = await client.data(REPLY_QUERY, {"id": case.id}, token=world.token(settings, "requester"))
     # then
-    assert staff["case"] == {"replyToken": REPLY.token(case_id=case.id, number=case.number),
-                             "replyAddress": reply_address(case)}
-    assert staff["case"]["replyAddress"].startswith("cases+CS") and staff["case"]["replyAddress"].endswith("@city.example")
+    assert staff["case"] == {
+        "replyToken": REPLY.token(case_id=case.id, number=case.number),
+        "replyAddress": reply_address(case),
+    }
+    assert staff["case"]["replyAddress"].startswith("cases+CS") and staff["case"]["replyAddress"].endswith(
+        "@city.example"
+    )
     assert requester["case"] == {"replyToken": None, "replyAddress": None}
 
 
-@pytest.mark.parametrize("verdicts", [
-    (f"{GATEWAY}; spf=pass smtp.mailfrom=example.org; dkim=pass header.d=example.org; dmarc=fail header.from=example.org",),
-    (f"{GATEWAY}; dkim=fail (bad signature) header.d=example.org; dmarc=none",),
-    ("mx.attacker.example; dkim=pass; dmarc=pass",),
-    ("mx.attacker.example; dkim=pass; dmarc=pass", f"{GATEWAY}; dkim=permerror; dmarc=permerror"),
-    (),
-], ids=["dmarc-fail", "dkim-fail", "only-a-foreign-verdict", "foreign-pass-beside-our-failure", "no-verdict"])
+@pytest.mark.parametrize(
+    "verdicts",
+    [
+        (
+            f"{GATEWAY}; spf=pass smtp.mailfrom=example.org; dkim=pass header.d=example.org; dmarc=fail header.from=example.org",
+        ),
+        (f"{GATEWAY}; dkim=fail (bad signature) header.d=example.org; dmarc=none",),
+        ("mx.attacker.example; dkim=pass; dmarc=pass",),
+        ("mx.attacker.example; dkim=pass; dmarc=pass", f"{GATEWAY}; dkim=permerror; dmarc=permerror"),
+        (),
+    ],
+    ids=["dmarc-fail", "dkim-fail", "only-a-foreign-verdict", "foreign-pass-beside-our-failure", "no-verdict"],
+)
 async def test_with_the_gateway_trusted_a_mail_it_did_not_pass_is_refused_and_nothing_is_stored(
     client: GraphQLClient, world: World, settings: Settings, gateway_trusted: None, verdicts: tuple[str, ...]
 ) -> None:
@@ -157,7 +183,9 @@ async def test_a_verified_e_mail_claim_never_takes_an_address_bound_to_another_u
     assert (await Comment.get(case_id=case.id)).author_id == "alice"
 
 
-async def test_a_verified_e_mail_claim_binds_a_free_address(client: GraphQLClient, world: World, settings: Settings) -> None:
+async def test_a_verified_e_mail_claim_binds_a_free_address(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
     me = await client.data(ME_QUERY, token=claims_token("nina", email="nina@example.org", verified=True))
     response = await post(client.http, mail(sender="nina@example.org"))
     assert me["me"]["email"] == "nina@example.org"
@@ -171,8 +199,17 @@ async def test_a_reply_from_the_cases_contact_address_is_the_requesters(
     case = await insert_case(world, state=(CaseStage.REVIEW, CaseStatus.AWAITING_INFO))
     await Case.filter(id=case.id).update(contact_email="alice.home@example.net")
     # when
-    response = await post(client.http, mail(sender="alice.home@example.net", to=reply_address(case), subject="Re: question",
-                                            text="Here you are.", html=False, attachment=False))
+    response = await post(
+        client.http,
+        mail(
+            sender="alice.home@example.net",
+            to=reply_address(case),
+            subject="Re: question",
+            text="Here you are.",
+            html=False,
+            attachment=False,
+        ),
+    )
     # then
     assert response.status_code == 200, response.text
     assert (await Comment.get(case_id=case.id)).author_id == "alice"

@@ -62,7 +62,10 @@ def _node() -> str:
 def _documents() -> dict[str, str]:
     completed = subprocess.run(
         [_node(), "--input-type=module", "-e", DUMP, STATIC.resolve().as_uri()],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     documents: dict[str, str] = json.loads(completed.stdout)
@@ -77,9 +80,16 @@ def _schema() -> GraphQLSchema:
 def test_the_front_ends_send_the_operations_expected() -> None:
     names = set(_documents())
     # The case view's referral operations, and one mutation per dashboard action.
-    assert {"agent.CASE_QUERY", "agent.REFERRAL_PARTNERS_QUERY", "agent.RETRY_REFERRAL",
-            "agent.REFERRAL_MUTATIONS.refer", "agent.REFERRAL_MUTATIONS.accept",
-            "agent.REFERRAL_MUTATIONS.reject", "agent.ACTIONS.PROPOSE_SOLUTION", "portal.CASE"} <= names
+    assert {
+        "agent.CASE_QUERY",
+        "agent.REFERRAL_PARTNERS_QUERY",
+        "agent.RETRY_REFERRAL",
+        "agent.REFERRAL_MUTATIONS.refer",
+        "agent.REFERRAL_MUTATIONS.accept",
+        "agent.REFERRAL_MUTATIONS.reject",
+        "agent.ACTIONS.PROPOSE_SOLUTION",
+        "portal.CASE",
+    } <= names
     assert "agent.CASE_DETAIL" not in names  # a fragment: checked where it is spread
 
 
@@ -94,11 +104,26 @@ def test_every_front_end_document_is_valid_against_the_schema() -> None:
 def test_the_case_view_reads_every_referral_field_it_shows() -> None:
     # The referrals section words statuses from these (staff only; empty for others).
     case_query = _documents()["agent.CASE_QUERY"]
-    referrals = case_query[case_query.index("referrals {"):]
-    referrals = referrals[:referrals.index("}")]
-    for field in ("id", "direction", "status", "partnerCode", "partnerName", "taskId", "note", "reason",
-                  "remoteCaseNumber", "remoteStage", "remoteStatus", "remoteResolutionCode",
-                  "remoteResolutionNotes", "lastError", "createdAt", "deliveredAt"):
+    referrals = case_query[case_query.index("referrals {") :]
+    referrals = referrals[: referrals.index("}")]
+    for field in (
+        "id",
+        "direction",
+        "status",
+        "partnerCode",
+        "partnerName",
+        "taskId",
+        "note",
+        "reason",
+        "remoteCaseNumber",
+        "remoteStage",
+        "remoteStatus",
+        "remoteResolutionCode",
+        "remoteResolutionNotes",
+        "lastError",
+        "createdAt",
+        "deliveredAt",
+    ):
         assert f" {field} " in f" {' '.join(referrals.split())} ", field
 
 

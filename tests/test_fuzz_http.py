@@ -81,8 +81,20 @@ SCALE: Final = float(os.environ.get("CASEGRAPH_FUZZ_SCALE", "1"))
 
 # What a response must never carry unless the request itself did (errors may quote the input).
 LEAK_MARKERS: Final = (
-    "Traceback", 'File "', "SELECT ", "INSERT INTO", "DELETE FROM", "sqlite3", "aiosqlite", "asyncpg",
-    "psycopg", "UNIQUE constraint", "tortoise.", "OperationalError", "IntegrityError", "pypika",
+    "Traceback",
+    'File "',
+    "SELECT ",
+    "INSERT INTO",
+    "DELETE FROM",
+    "sqlite3",
+    "aiosqlite",
+    "asyncpg",
+    "psycopg",
+    "UNIQUE constraint",
+    "tortoise.",
+    "OperationalError",
+    "IntegrityError",
+    "pypika",
 )
 
 # The people of tests.helpers.PEOPLE whose tokens the generated operations use.
@@ -97,7 +109,9 @@ def fuzz_settings(examples: int) -> hypothesis.settings:
         derandomize=False,
         print_blob=True,
         suppress_health_check=[
-            HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
         ],
     )
 
@@ -145,8 +159,15 @@ async def targets(world: World, client: GraphQLClient, settings: Settings) -> Ta
     tasked = await insert_case(world, state=(CaseStage.PROCESS, CaseStatus.WORK_IN_PROGRESS))
     assigned = await client.data(
         "mutation W($input: AssignWorkInput!) { assignWork(input: $input) { case { tasks { id } } errors { code } } }",
-        {"input": {"caseId": str(tasked.id), "tasks": [{"title": "Fill the hole", "assigneeId": world.sub("field_agent")},
-                                                         {"title": "Paint the lines"}]}},
+        {
+            "input": {
+                "caseId": str(tasked.id),
+                "tasks": [
+                    {"title": "Fill the hole", "assigneeId": world.sub("field_agent")},
+                    {"title": "Paint the lines"},
+                ],
+            }
+        },
         token=tokens["agent"],
     )
     assert assigned["assignWork"]["errors"] == [], assigned
@@ -218,8 +239,15 @@ class Outcome:
     succeeded: list[str]
 
 
-def graphql_post(document: str, variables: object = None, *, credential: Credential = NO_CREDENTIAL,
-                 operation_name: object = None, accept: str | None = None, label: str = "") -> Sent:
+def graphql_post(
+    document: str,
+    variables: object = None,
+    *,
+    credential: Credential = NO_CREDENTIAL,
+    operation_name: object = None,
+    accept: str | None = None,
+    label: str = "",
+) -> Sent:
     body: dict[str, object] = {"query": document}
     if variables is not None:
         body["variables"] = variables
@@ -323,7 +351,9 @@ class Exchanges:
         if sent.credential.header is not None:
             headers["authorization"] = sent.credential.header
         # As bytes: some headers are not text at all.
-        raw_headers = [(name.encode(), value if isinstance(value, bytes) else value.encode()) for name, value in headers.items()]
+        raw_headers = [
+            (name.encode(), value if isinstance(value, bytes) else value.encode()) for name, value in headers.items()
+        ]
         try:
             response = await self.http.request(sent.method, sent.path, content=sent.content, headers=raw_headers)
         except Exception as crash:  # the ASGI transport re-raises what a server would answer with a 500
@@ -359,8 +389,9 @@ class Exchanges:
         assert not leaked, f"{leaked} in the answer: {context}"
 
     @staticmethod
-    def _assert_unchanged(sent: Sent, outcome: Outcome, before: dict[str, int], after: dict[str, int],
-                          context: str) -> None:
+    def _assert_unchanged(
+        sent: Sent, outcome: Outcome, before: dict[str, int], after: dict[str, int], context: str
+    ) -> None:
         changed = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
         # Allowed: a genuine token provisions its user on first use (api.md *Authentication*),
         # and a refusal by a mutation is what its idempotency key keeps (api.md: success or
@@ -381,23 +412,62 @@ async def exchanges(client: GraphQLClient, db: TortoiseContext) -> Exchanges:
 # --- values: text, numbers and JSON, friendly and hostile --------------------------------------------
 
 NASTY_STRINGS: Final = (
-    "", " ", "\t\n", "\x00", "a\x00b", "\x00" * 3, "\x1b[31m", "'; DROP TABLE cases; --", "\" OR 1=1 --",
-    "SELECT * FROM users", "%s%n%x", "{{7*7}}", "${jndi:ldap://x/a}", "<script>alert(1)</script>",
-    "../../../../etc/passwd", "\u202e\u200b\ufeff", "\U0001f642" * 100, "\u01c5" * 10, "x" * 201,
-    "y" * 20_001, "CS0001000", "00000000-0000-0000-0000-000000000000", "-1", "1e309", "null", "[]", "{}",
+    "",
+    " ",
+    "\t\n",
+    "\x00",
+    "a\x00b",
+    "\x00" * 3,
+    "\x1b[31m",
+    "'; DROP TABLE cases; --",
+    '" OR 1=1 --',
+    "SELECT * FROM users",
+    "%s%n%x",
+    "{{7*7}}",
+    "${jndi:ldap://x/a}",
+    "<script>alert(1)</script>",
+    "../../../../etc/passwd",
+    "\u202e\u200b\ufeff",
+    "\U0001f642" * 100,
+    "\u01c5" * 10,
+    "x" * 201,
+    "y" * 20_001,
+    "CS0001000",
+    "00000000-0000-0000-0000-000000000000",
+    "-1",
+    "1e309",
+    "null",
+    "[]",
+    "{}",
 )
 BIG_INTS: Final = (
-    0, -1, 2**31 - 1, 2**31, -(2**31) - 1, 2**53 + 1, 2**63, -(2**63) - 1, 10**30, 10**400,
+    0,
+    -1,
+    2**31 - 1,
+    2**31,
+    -(2**31) - 1,
+    2**53 + 1,
+    2**63,
+    -(2**63) - 1,
+    10**30,
+    10**400,
 )
 TEXT: Final = st.text(max_size=40)
-FRIENDLY_TEXT: Final = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
-                               min_size=1, max_size=40)
+FRIENDLY_TEXT: Final = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40
+)
 # Long text is a short text repeated: drawing thousands of characters one by one is slow.
-LONG_TEXT: Final = st.builds(lambda text, times: (text or "x") * times, st.text(min_size=1, max_size=8), st.integers(30, 600))
+LONG_TEXT: Final = st.builds(
+    lambda text, times: (text or "x") * times, st.text(min_size=1, max_size=8), st.integers(30, 600)
+)
 HOSTILE_TEXT: Final = st.one_of(TEXT, st.sampled_from(NASTY_STRINGS), LONG_TEXT)
 INTS: Final = st.one_of(st.integers(-3, 8), st.sampled_from(BIG_INTS), st.integers())
 JSON_LEAVES: Final = st.one_of(
-    st.none(), st.booleans(), INTS, st.floats(), HOSTILE_TEXT,
+    st.none(),
+    st.booleans(),
+    INTS,
+    st.floats(),
+    HOSTILE_TEXT,
 )
 JSON_VALUES: Final = st.recursive(
     JSON_LEAVES,
@@ -414,12 +484,41 @@ def quote(text: str) -> str:
 # --- documents from the schema ---------------------------------------------------------------------
 
 DIRECTIVES: Final = ("@include(if: true)", "@include(if: false)", "@skip(if: true)", "@skip(if: false)")
-WRONG_DIRECTIVES: Final = ("@skip(if: 1)", "@deprecated", "@specifiedBy(url: \"x\")", "@oneOf", "@nope", "@include",
-                           "@include(if: true) @include(if: false)")
+WRONG_DIRECTIVES: Final = (
+    "@skip(if: 1)",
+    "@deprecated",
+    '@specifiedBy(url: "x")',
+    "@oneOf",
+    "@nope",
+    "@include",
+    "@include(if: true) @include(if: false)",
+)
 WRONG_LITERALS: Final = st.one_of(
-    st.sampled_from(["null", "true", "1", "-1", "1.5", "1e400", "\"\"", "[]", "{}", "[null]", "{a: 1}",
-                     "ENUM_VALUE", "$undeclared", "\"\\u0000\"", "\"\"\"block\nstring\"\"\"",
-                     str(2**31), str(2**63), str(10**400), "0x10", "NaN", "-Infinity"]),
+    st.sampled_from(
+        [
+            "null",
+            "true",
+            "1",
+            "-1",
+            "1.5",
+            "1e400",
+            '""',
+            "[]",
+            "{}",
+            "[null]",
+            "{a: 1}",
+            "ENUM_VALUE",
+            "$undeclared",
+            '"\\u0000"',
+            '"""block\nstring"""',
+            str(2**31),
+            str(2**63),
+            str(10**400),
+            "0x10",
+            "NaN",
+            "-Infinity",
+        ]
+    ),
     TEXT.map(quote),
 )
 
@@ -432,8 +531,15 @@ class DocumentBuilder:
     huge, unicode tricks, SQL), which is where inputs meet the database.
     """
 
-    def __init__(self, draw: Callable[..., Any], targets: Targets, *, hostility: float,
-                 text_hostility: float | None = None, budget: int = 30) -> None:
+    def __init__(
+        self,
+        draw: Callable[..., Any],
+        targets: Targets,
+        *,
+        hostility: float,
+        text_hostility: float | None = None,
+        budget: int = 30,
+    ) -> None:
         self.draw = draw
         self.targets = targets
         self.hostility = hostility
@@ -491,8 +597,7 @@ class DocumentBuilder:
         arguments = [
             f"{arg_name}: {self.argument(arg_name, arg.type)}"
             for arg_name, arg in definition.args.items()
-            if (is_required_argument(arg) and not self.chance(self.hostility / 3))
-            or self.chance(0.3)
+            if (is_required_argument(arg) and not self.chance(self.hostility / 3)) or self.chance(0.3)
         ]
         if self.hostile():
             arguments.append(f"unknown: {self.draw(WRONG_LITERALS)}")
@@ -510,7 +615,9 @@ class DocumentBuilder:
     def argument(self, name: str, type_: GraphQLInputType) -> str:
         if self.chance(0.3):
             variable = f"v{len(self.variable_types)}"
-            declared = str(type_) if not self.hostile() else self.draw(st.sampled_from(["String", "Int!", "[ID]", "Nope"]))
+            declared = (
+                str(type_) if not self.hostile() else self.draw(st.sampled_from(["String", "Int!", "[ID]", "Nope"]))
+            )
             self.variable_types[variable] = declared
             self.variables[variable] = self.json_value(name, type_)
             return f"${variable}"
@@ -533,8 +640,11 @@ class DocumentBuilder:
             return "[" + ", ".join(self.literal(name, type_.of_type) for _ in range(count)) + "]"
         named = get_named_type(type_)
         if isinstance(named, GraphQLInputObjectType):
-            return "{" + ", ".join(f"{key}: {self.literal(key, value.type)}"
-                                   for key, value in self.input_fields(named)) + "}"
+            return (
+                "{"
+                + ", ".join(f"{key}: {self.literal(key, value.type)}" for key, value in self.input_fields(named))
+                + "}"
+            )
         if is_enum_type(named):
             return str(self.draw(st.sampled_from(sorted(named.values))))
         value = self.scalar(name, named)
@@ -590,7 +700,9 @@ class DocumentBuilder:
                 return self.draw(st.floats())
             return self.draw(st.floats(-90, 90, allow_nan=False))
         if kind == "DateTime":
-            return self.draw(st.datetimes(timezones=st.timezones())).isoformat() if not self.hostile() else self.draw(TEXT)
+            return (
+                self.draw(st.datetimes(timezones=st.timezones())).isoformat() if not self.hostile() else self.draw(TEXT)
+            )
         if kind == "Date":
             return self.draw(st.dates()).isoformat() if not self.hostile() else self.draw(TEXT)
         if kind in ("JSON", "_Any"):
@@ -604,7 +716,9 @@ class DocumentBuilder:
             pool = targets.case_ids
         elif key in ("taskid", "ids"):
             pool = targets.task_ids
-        elif key.endswith(("userid", "assigneeid", "inspectorid", "requesterid", "agentid", "authorid", "assignedtoid")):
+        elif key.endswith(
+            ("userid", "assigneeid", "inspectorid", "requesterid", "agentid", "authorid", "assignedtoid")
+        ):
             pool = targets.subs
         elif key.endswith("casetypecode"):
             pool = targets.case_type_codes
@@ -642,10 +756,23 @@ class DocumentBuilder:
 
 
 # The inputs api.md names for the actions (optional in the schema, but usually what a client sends).
-API_INPUT_FIELDS: Final = frozenset({
-    "caseTypeCode", "title", "description", "impact", "urgency", "comment", "question", "findings", "resolutionCode",
-    "resolutionNotes", "reason", "rating", "note",
-})
+API_INPUT_FIELDS: Final = frozenset(
+    {
+        "caseTypeCode",
+        "title",
+        "description",
+        "impact",
+        "urgency",
+        "comment",
+        "question",
+        "findings",
+        "resolutionCode",
+        "resolutionNotes",
+        "reason",
+        "rating",
+        "note",
+    }
+)
 API_INPUT_SHARE: Final = 0.7
 
 
@@ -681,7 +808,7 @@ CORPUS: Final = (
     "query { cases(first: 5) { totalCount edges { cursor node { id number status version } } } }",
     "query Q($id: ID!) { case(id: $id) { id title history(first: 3) { edges { node { sequence type } } } } }",
     "mutation M($input: CreateCaseInput!) { createCase(input: $input) { case { id version } event { sequence } errors { code field } } }",
-    "mutation { updateCase(input: {caseId: \"x\", comment: \"hi\"}) { case { id } errors { code } } }",
+    'mutation { updateCase(input: {caseId: "x", comment: "hi"}) { case { id } errors { code } } }',
     "fragment F on Case { id } query { cases { edges { node { ...F } } } }",
     "subscription { caseEvents { id sequence } }",
     "{ __schema { queryType { name } types { name fields { name } } } }",
@@ -703,7 +830,7 @@ def mutated_documents(draw: Callable[..., Any], base: st.SearchStrategy[Document
     elif edit == "double":
         text = text[:end] + text[at:end] + text[end:]
     elif edit == "insert":
-        junk = draw(st.one_of(TEXT, st.sampled_from(["{", "}", "(", ")", "$", "...", "\"", "\x00", "#", "@", ":", "!"])))
+        junk = draw(st.one_of(TEXT, st.sampled_from(["{", "}", "(", ")", "$", "...", '"', "\x00", "#", "@", ":", "!"])))
         text = text[:at] + junk + text[at:]
     else:
         text = text.replace("{", "\x01").replace("}", "{").replace("\x01", "}")
@@ -715,7 +842,7 @@ def random_documents(targets: Targets) -> st.SearchStrategy[Document]:
     generated = schema_documents(targets, hostility=0.2)
     text = st.one_of(
         TEXT,
-        st.text(st.sampled_from(list("{}()[]:$@!.=,\"#\n abcdefghijklmnopqrstuvwxyz_0123456789\x00")), max_size=80),
+        st.text(st.sampled_from(list('{}()[]:$@!.=,"#\n abcdefghijklmnopqrstuvwxyz_0123456789\x00')), max_size=80),
     )
     return st.one_of(
         text.map(lambda t: Document(t, None)),
@@ -744,29 +871,75 @@ def with_hostile_variables(draw: Callable[..., Any], documents: st.SearchStrateg
     return Document(document.text, variables, operation_name)
 
 
-ACCEPTS: Final = st.sampled_from([
-    None, "application/json", "application/graphql-response+json", "application/graphql-response+json, application/json;q=0.9",
-    "*/*", "text/html", "multipart/mixed", "text/plain", "image/png", "application/json; charset=latin-1", ";;;",
-])
+ACCEPTS: Final = st.sampled_from(
+    [
+        None,
+        "application/json",
+        "application/graphql-response+json",
+        "application/graphql-response+json, application/json;q=0.9",
+        "*/*",
+        "text/html",
+        "multipart/mixed",
+        "text/plain",
+        "image/png",
+        "application/json; charset=latin-1",
+        ";;;",
+    ]
+)
 
 
 # --- operations of the API with plausible inputs ------------------------------------------------------
 
 # api.md's operations, drawn more often than the rest of the schema's mutations.
 API_MUTATIONS: Final = (
-    "createCase", "submitCase", "assignCase", "acceptCase", "assignToMe", "updateCase", "beginReview",
-    "requestInfo", "resumeCase", "requestInspection", "completeInspection", "startWork", "assignWork",
-    "completeWork", "proposeSolution", "acceptSolution", "rejectSolution", "closeCase", "cancelCase",
-    "deleteCase", "submitSurvey", "completeTask", "cancelTask", "restoreCase", "createAssignmentGroup",
-    "addGroupMember", "createCaseType",
+    "createCase",
+    "submitCase",
+    "assignCase",
+    "acceptCase",
+    "assignToMe",
+    "updateCase",
+    "beginReview",
+    "requestInfo",
+    "resumeCase",
+    "requestInspection",
+    "completeInspection",
+    "startWork",
+    "assignWork",
+    "completeWork",
+    "proposeSolution",
+    "acceptSolution",
+    "rejectSolution",
+    "closeCase",
+    "cancelCase",
+    "deleteCase",
+    "submitSurvey",
+    "completeTask",
+    "cancelTask",
+    "restoreCase",
+    "createAssignmentGroup",
+    "addGroupMember",
+    "createCaseType",
 )
 
 
-ADMIN_MUTATIONS: Final = frozenset({
-    "restoreCase", "createAssignmentGroup", "addGroupMember", "removeGroupMember", "createCaseType", "updateCaseType",
-    "createServiceDefinition", "updateServiceDefinition", "createCaseTemplate", "updateCaseTemplate",
-    "setCaseTypeRequiredFields", "setPlaybook", "setSlaPolicy", "setSlaSettings",
-})
+ADMIN_MUTATIONS: Final = frozenset(
+    {
+        "restoreCase",
+        "createAssignmentGroup",
+        "addGroupMember",
+        "removeGroupMember",
+        "createCaseType",
+        "updateCaseType",
+        "createServiceDefinition",
+        "updateServiceDefinition",
+        "createCaseTemplate",
+        "updateCaseTemplate",
+        "setCaseTypeRequiredFields",
+        "setPlaybook",
+        "setSlaPolicy",
+        "setSlaSettings",
+    }
+)
 # Who would plausibly send each operation (the cases of Targets are assigned to "agent");
 # anyone else is drawn too, less often, to be refused.
 LIKELY_ACTORS: Final[dict[str, tuple[str, ...]]] = {
@@ -790,8 +963,14 @@ class Operation:
 
 
 @st.composite
-def operations(draw: Callable[..., Any], targets: Targets, *, faulty_share: float = 0.15, hostility: float = 0.1,
-               text_hostility: float = 0.08) -> Operation:
+def operations(
+    draw: Callable[..., Any],
+    targets: Targets,
+    *,
+    faulty_share: float = 0.15,
+    hostility: float = 0.1,
+    text_hostility: float = 0.08,
+) -> Operation:
     """One query or mutation of the API, variables for every argument, a real person's token.
 
     ``faulty_share`` of the operations have wrong parts (each part wrong with ``hostility``); the
@@ -801,15 +980,19 @@ def operations(draw: Callable[..., Any], targets: Targets, *, faulty_share: floa
     assert mutation is not None
     is_mutation = draw(st.integers(0, 3)) > 0
     if is_mutation:
-        name = draw(st.one_of(st.sampled_from(API_MUTATIONS), st.sampled_from(API_MUTATIONS),
-                              st.sampled_from(sorted(mutation.fields))))
+        name = draw(
+            st.one_of(
+                st.sampled_from(API_MUTATIONS), st.sampled_from(API_MUTATIONS), st.sampled_from(sorted(mutation.fields))
+            )
+        )
         root: GraphQLObjectType = mutation
     else:
         name = draw(st.sampled_from(sorted(set(SCHEMA.query_type.fields) - {"_service"})))  # type: ignore[union-attr]
         root = SCHEMA.query_type  # type: ignore[assignment]
     definition = root.fields[name]
-    builder = DocumentBuilder(draw, targets, hostility=0.0, text_hostility=text_hostility,
-                              budget=draw(st.integers(1, 12)))
+    builder = DocumentBuilder(
+        draw, targets, hostility=0.0, text_hostility=text_hostility, budget=draw(st.integers(1, 12))
+    )
     builder.optional_share = 0.15
     if builder.chance(faulty_share):
         builder.hostility = hostility
@@ -832,8 +1015,11 @@ def operations(draw: Callable[..., Any], targets: Targets, *, faulty_share: floa
     keyword = "mutation" if is_mutation else "query"
     head = keyword + " Op" + (f"({', '.join(declarations)})" if declarations else "")
     document = f"{head} {{ {call} {selection} }}\n" + "\n".join(builder.fragments)
-    who = draw(st.sampled_from(LIKELY_ACTORS.get(name, ("agent", "manager"))) if builder.chance(0.75)
-               else st.sampled_from(ACTORS))
+    who = draw(
+        st.sampled_from(LIKELY_ACTORS.get(name, ("agent", "manager")))
+        if builder.chance(0.75)
+        else st.sampled_from(ACTORS)
+    )
     credential = Credential(f"Bearer {targets.tokens[who]}", True, who)
     sent = graphql_post(document, variables, credential=credential, label=f"operation {name} as {who}")
     return Operation(sent, name, is_mutation)
@@ -848,25 +1034,53 @@ SUBS: Final = st.one_of(
     st.sampled_from(["ada", "dana", "alice", "maria", "finn"]),
     TEXT,
     st.integers(250, 300).map(lambda n: "s" * n),
-    st.sampled_from(["", " ", "\x00", "a\x00b", "../../etc", "'; DROP TABLE users; --", "\u00fc" * 255,
-                     "\u202eadmin", "ada ", "ADA", "\U0001f642" * 64]),
-    st.integers(), st.none(), st.lists(TEXT, max_size=2),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "a\x00b",
+            "../../etc",
+            "'; DROP TABLE users; --",
+            "\u00fc" * 255,
+            "\u202eadmin",
+            "ada ",
+            "ADA",
+            "\U0001f642" * 64,
+        ]
+    ),
+    st.integers(),
+    st.none(),
+    st.lists(TEXT, max_size=2),
 )
 ROLE_CLAIMS: Final = st.one_of(
     st.lists(st.sampled_from([role.value for role in Role]), max_size=3),
     st.lists(st.one_of(TEXT, st.integers(), st.none(), st.dictionaries(TEXT, st.integers(), max_size=1)), max_size=5),
     st.just(["SUPERUSER", "root", "admin", "Admin"]),
-    TEXT, st.integers(), st.none(),
+    TEXT,
+    st.integers(),
+    st.none(),
 )
-OPTIONAL_CLAIM: Final = st.one_of(st.none(), TEXT, st.integers(1000, 5000).map(lambda n: "n" * n), st.integers(),
-                                  st.sampled_from(["\x00", "a\x00b", "x" * 400]))
+OPTIONAL_CLAIM: Final = st.one_of(
+    st.none(),
+    TEXT,
+    st.integers(1000, 5000).map(lambda n: "n" * n),
+    st.integers(),
+    st.sampled_from(["\x00", "a\x00b", "x" * 400]),
+)
 
 
 @st.composite
 def claims(draw: Callable[..., Any]) -> dict[str, Any]:
     now = int(time.time())
-    payload: dict[str, Any] = {"sub": draw(SUBS), "roles": draw(ROLE_CLAIMS), "iat": now, "exp": now + 3600,
-                               "iss": ISSUER, "aud": AUDIENCE}
+    payload: dict[str, Any] = {
+        "sub": draw(SUBS),
+        "roles": draw(ROLE_CLAIMS),
+        "iat": now,
+        "exp": now + 3600,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+    }
     for claim in ("name", "email", "agency"):
         value = draw(OPTIONAL_CLAIM)
         if value is not None:
@@ -923,13 +1137,27 @@ def credentials(draw: Callable[..., Any], targets: Targets) -> Credential:
         payload = draw(claims())
         return Credential("Bearer " + FORGERIES[label](payload), False, label)
     if kind == "garbage":
-        header = draw(st.one_of(
-            st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60),
-            st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60).map(lambda t: "Bearer " + t),
-            st.binary(max_size=60).filter(lambda b: b"\r" not in b and b"\n" not in b).map(lambda b: b"Bearer " + b),
-            st.sampled_from(["Bearer", "Bearer ", "Basic YWRhOmFkYQ==", "Bearer a.b.c", "Bearer ..",
-                             "Bearer " + "A" * 9000, "Token abc", "Bearer eyJhbGciOiJub25lIn0.e30."]),
-        ))
+        header = draw(
+            st.one_of(
+                st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60),
+                st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60).map(lambda t: "Bearer " + t),
+                st.binary(max_size=60)
+                .filter(lambda b: b"\r" not in b and b"\n" not in b)
+                .map(lambda b: b"Bearer " + b),
+                st.sampled_from(
+                    [
+                        "Bearer",
+                        "Bearer ",
+                        "Basic YWRhOmFkYQ==",
+                        "Bearer a.b.c",
+                        "Bearer ..",
+                        "Bearer " + "A" * 9000,
+                        "Token abc",
+                        "Bearer eyJhbGciOiJub25lIn0.e30.",
+                    ]
+                ),
+            )
+        )
         return Credential(header, False, f"garbage {header!r}"[:200])
     return NO_CREDENTIAL
 
@@ -946,11 +1174,22 @@ TOKEN_DOCUMENTS: Final = (
 
 # --- raw bodies ------------------------------------------------------------------------------------
 
-CONTENT_TYPES: Final = st.sampled_from([
-    "application/json", "application/json; charset=utf-8", "application/graphql", "application/graphql-response+json",
-    "text/plain", "multipart/form-data; boundary=xyz", "application/x-www-form-urlencoded", "", "application/jsonx",
-    "application/json; charset=utf-16", "*/*", "a/b; c=d; e",
-])
+CONTENT_TYPES: Final = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/graphql",
+        "application/graphql-response+json",
+        "text/plain",
+        "multipart/form-data; boundary=xyz",
+        "application/x-www-form-urlencoded",
+        "",
+        "application/jsonx",
+        "application/json; charset=utf-16",
+        "*/*",
+        "a/b; c=d; e",
+    ]
+)
 
 
 @st.composite
@@ -960,8 +1199,15 @@ def raw_requests(draw: Callable[..., Any], targets: Targets) -> Sent:
     accept = draw(ACCEPTS)
     if accept is not None:
         headers["accept"] = accept
-    credential = draw(st.sampled_from([NO_CREDENTIAL, Credential(f"Bearer {targets.tokens['admin']}", True, "admin"),
-                                       Credential(f"Bearer {targets.tokens['agent']}", True, "agent")]))
+    credential = draw(
+        st.sampled_from(
+            [
+                NO_CREDENTIAL,
+                Credential(f"Bearer {targets.tokens['admin']}", True, "admin"),
+                Credential(f"Bearer {targets.tokens['agent']}", True, "agent"),
+            ]
+        )
+    )
     document: object = None
     if kind == "get":
         keys = st.one_of(st.sampled_from(["query", "variables", "operationName", "extensions"]), TEXT)
@@ -980,14 +1226,17 @@ def raw_requests(draw: Callable[..., Any], targets: Targets) -> Sent:
         content = json.dumps(draw(JSON_VALUES)).encode()  # often not an object: scalars, lists (batches)
     elif kind == "nested":
         depth = draw(st.sampled_from([100, 1_000, 10_000, 200_000]))
-        opener = draw(st.sampled_from(["[", "{\"a\":"]))
+        opener = draw(st.sampled_from(["[", '{"a":']))
         closer = "]" if opener == "[" else "}"
         content = (opener * depth + closer * depth).encode()
     else:
-        body = draw(st.dictionaries(
-            st.sampled_from(["query", "variables", "operationName", "extensions", "id", "documentId"]),
-            st.one_of(JSON_VALUES, st.sampled_from(CORPUS)), max_size=4,
-        ))
+        body = draw(
+            st.dictionaries(
+                st.sampled_from(["query", "variables", "operationName", "extensions", "id", "documentId"]),
+                st.one_of(JSON_VALUES, st.sampled_from(CORPUS)),
+                max_size=4,
+            )
+        )
         document = body.get("query")
         content = json.dumps(body).encode()
         if draw(st.booleans()):
@@ -1020,12 +1269,22 @@ def minimal_value(type_: GraphQLInputType, targets: Targets) -> object:
         return [minimal_value(type_.of_type, targets)]
     named = get_named_type(type_)
     if isinstance(named, GraphQLInputObjectType):
-        return {key: minimal_value(value.type, targets) for key, value in named.fields.items()
-                if is_required_input_field(value)}
+        return {
+            key: minimal_value(value.type, targets)
+            for key, value in named.fields.items()
+            if is_required_input_field(value)
+        }
     if is_enum_type(named):
         return sorted(named.values)[0]
-    return {"Int": 1, "Float": 1.0, "Boolean": True, "ID": targets.case_ids[2], "DateTime": "2026-11-05T10:00:00+00:00",
-            "Date": "2026-11-05", "JSON": {}}.get(named.name, "x")
+    return {
+        "Int": 1,
+        "Float": 1.0,
+        "Boolean": True,
+        "ID": targets.case_ids[2],
+        "DateTime": "2026-11-05T10:00:00+00:00",
+        "Date": "2026-11-05",
+        "JSON": {},
+    }.get(named.name, "x")
 
 
 def with_text_at(value: object, path: tuple[str, ...], text: str, type_: GraphQLInputType) -> object:
@@ -1054,8 +1313,11 @@ def text_argument_requests(targets: Targets) -> Iterator[Sent]:
             for arg_name, arg in definition.args.items():
                 for path in text_argument_paths(arg.type):
                     for text in UNSTORABLE_TEXT:
-                        variables = {name: minimal_value(other.type, targets) for name, other in definition.args.items()
-                                     if is_required_argument(other)}
+                        variables = {
+                            name: minimal_value(other.type, targets)
+                            for name, other in definition.args.items()
+                            if is_required_argument(other)
+                        }
                         variables[arg_name] = with_text_at(variables.get(arg_name), path, text, arg.type)
                         declared = ", ".join(f"${name}: {definition.args[name].type}" for name in variables)
                         passed = ", ".join(f"{name}: ${name}" for name in variables)
@@ -1077,13 +1339,24 @@ async def test_random_documents_and_variables_never_break_the_server(
 ) -> None:
     # given: any document (random text, generated from the schema, or mangled), any variables
     document = data.draw(with_hostile_variables(random_documents(targets)), label="document")
-    credential = data.draw(credentials(targets) if data.draw(st.integers(0, 4)) == 0
-                           else st.sampled_from(ACTORS).map(lambda who: Credential(f"Bearer {targets.tokens[who]}", True, who)),
-                           label="credential")
+    credential = data.draw(
+        credentials(targets)
+        if data.draw(st.integers(0, 4)) == 0
+        else st.sampled_from(ACTORS).map(lambda who: Credential(f"Bearer {targets.tokens[who]}", True, who)),
+        label="credential",
+    )
     accept = data.draw(ACCEPTS, label="accept")
     # when / then
-    await exchanges.check(graphql_post(document.text, document.variables, credential=credential,
-                                       operation_name=document.operation_name, accept=accept, label="document"))
+    await exchanges.check(
+        graphql_post(
+            document.text,
+            document.variables,
+            credential=credential,
+            operation_name=document.operation_name,
+            accept=accept,
+            label="document",
+        )
+    )
 
 
 @fuzz_settings(150)
@@ -1105,10 +1378,13 @@ async def test_tokens_we_did_not_issue_never_get_data_and_odd_ones_never_break_t
     # given: a forged, expired, mangled or oddly-claimed token on an ordinary request
     credential = data.draw(credentials(targets), label="credential")
     document = data.draw(st.sampled_from(TOKEN_DOCUMENTS), label="document")
-    variables = {"input": {"caseTypeCode": "POTHOLE", "title": "Fuzzed", "description": "By a token", "impact": 2, "urgency": 2}}
+    variables = {
+        "input": {"caseTypeCode": "POTHOLE", "title": "Fuzzed", "description": "By a token", "impact": 2, "urgency": 2}
+    }
     # when / then
-    await exchanges.check(graphql_post(document, variables if "$input" in document else None,
-                                       credential=credential, label="token"))
+    await exchanges.check(
+        graphql_post(document, variables if "$input" in document else None, credential=credential, label="token")
+    )
 
 
 @fuzz_settings(120)
@@ -1154,7 +1430,9 @@ async def test_the_generated_operations_do_reach_the_services_and_succeed(
             payload = data.get(operation.field_name) if isinstance(data, dict) else None
             kinds["mutations"] += 1
             # A payload with `errors` came back from the services: past parsing, validation and the guards.
-            kinds["mutations reached the services"] += isinstance(payload, dict) and isinstance(payload.get("errors"), list)
+            kinds["mutations reached the services"] += isinstance(payload, dict) and isinstance(
+                payload.get("errors"), list
+            )
             kinds["mutations succeeded"] += bool(outcome.succeeded)
         else:
             kinds["queries"] += 1
@@ -1193,16 +1471,21 @@ async def test_a_subscription_sent_over_http_is_refused_not_crashed(exchanges: E
     assert root is not None
     failures: list[str] = []
     for field_name, definition in root.fields.items():
-        variables = {name: minimal_value(arg.type, targets) for name, arg in definition.args.items()
-                     if is_required_argument(arg)}
+        variables = {
+            name: minimal_value(arg.type, targets) for name, arg in definition.args.items() if is_required_argument(arg)
+        }
         declared = ", ".join(f"${name}: {definition.args[name].type}" for name in variables)
         passed = ", ".join(f"{name}: ${name}" for name in variables)
-        document = (f"subscription Op{f'({declared})' if declared else ''} "
-                    f"{{ {field_name}{f'({passed})' if passed else ''} {{ __typename }} }}")
+        document = (
+            f"subscription Op{f'({declared})' if declared else ''} "
+            f"{{ {field_name}{f'({passed})' if passed else ''} {{ __typename }} }}"
+        )
         credential = Credential(f"Bearer {targets.tokens['agent']}", True, "agent")
         query = urlencode({"query": document, "variables": json.dumps(variables)})
-        for sent in (graphql_post(document, variables, credential=credential, label=f"POST {field_name}"),
-                     Sent("GET", f"/graphql?{query}", credential=credential, document=document, label=f"GET {field_name}")):
+        for sent in (
+            graphql_post(document, variables, credential=credential, label=f"POST {field_name}"),
+            Sent("GET", f"/graphql?{query}", credential=credential, document=document, label=f"GET {field_name}"),
+        ):
             # when
             try:
                 await exchanges.check(sent)

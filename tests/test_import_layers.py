@@ -33,8 +33,14 @@ LAYERS: Final = (
     ("services", ("casegraph.services", "casegraph.events")),
     (
         "graphql",
-        ("resolvers", "schema", "casegraph.fastpath", "casegraph.fanout", "casegraph.persisted_queries",
-         "casegraph.rate_limits"),
+        (
+            "resolvers",
+            "schema",
+            "casegraph.fastpath",
+            "casegraph.fanout",
+            "casegraph.persisted_queries",
+            "casegraph.rate_limits",
+        ),
     ),
     # The command line's subcommands belong to the process, not to the GraphQL layer.
     ("app", ("casegraph", "casegraph.persisted_queries.command_line")),
@@ -247,13 +253,16 @@ def _tree(root: Path, files: Mapping[str, str]) -> Path:
 
 def test_a_circle_behind_type_checking_is_found(tmp_path: Path) -> None:
     # given two services that import each other, one only for type checking
-    root = _tree(tmp_path, {
-        "casegraph/services/__init__.py": "",
-        "casegraph/services/a.py": "from casegraph.services.b import thing\n",
-        "casegraph/services/b.py": (
-            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from casegraph.services import a\n"
-        ),
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "casegraph/services/__init__.py": "",
+            "casegraph/services/a.py": "from casegraph.services.b import thing\n",
+            "casegraph/services/b.py": (
+                "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from casegraph.services import a\n"
+            ),
+        },
+    )
     # when the circles are found
     _, edges = import_graph(root)
     # then the pair is one
@@ -262,15 +271,18 @@ def test_a_circle_behind_type_checking_is_found(tmp_path: Path) -> None:
 
 def test_a_deferred_relative_import_that_climbs_is_found(tmp_path: Path) -> None:
     # given a service that imports the compiled path inside a function, relatively
-    root = _tree(tmp_path, {
-        "casegraph/services/__init__.py": "",
-        "casegraph/services/visibility.py": "def load():\n    from ..fastpath.records import row\n",
-        "casegraph/fastpath/__init__.py": "",
-        "casegraph/fastpath/records.py": "",
-        "casegraph/domain/__init__.py": "",
-        "casegraph/domain/rules.py": "import models.case\n",
-        "models/case.py": "",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "casegraph/services/__init__.py": "",
+            "casegraph/services/visibility.py": "def load():\n    from ..fastpath.records import row\n",
+            "casegraph/fastpath/__init__.py": "",
+            "casegraph/fastpath/records.py": "",
+            "casegraph/domain/__init__.py": "",
+            "casegraph/domain/rules.py": "import models.case\n",
+            "models/case.py": "",
+        },
+    )
     # when the layer order is checked
     _, edges = import_graph(root)
     problems = climbing(edges)
@@ -283,12 +295,15 @@ def test_a_deferred_relative_import_that_climbs_is_found(tmp_path: Path) -> None
 
 def test_shared_leaves_may_be_imported_from_anywhere_but_import_nothing(tmp_path: Path) -> None:
     # given a model reading the settings, and settings importing a service
-    root = _tree(tmp_path, {
-        "casegraph/settings.py": "from casegraph.services import users\n",
-        "casegraph/services/__init__.py": "",
-        "casegraph/services/users.py": "",
-        "models/user.py": "from casegraph.settings import Settings\n",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "casegraph/settings.py": "from casegraph.services import users\n",
+            "casegraph/services/__init__.py": "",
+            "casegraph/services/users.py": "",
+            "models/user.py": "from casegraph.settings import Settings\n",
+        },
+    )
     # when the layer order is checked
     _, edges = import_graph(root)
     # then only the settings' import is refused

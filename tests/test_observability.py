@@ -104,7 +104,8 @@ async def test_log_lines_are_json_and_carry_the_given_request_id(
 ) -> None:
     # when
     response = await client.http.post(
-        "/graphql", json={"query": ME_QUERY},
+        "/graphql",
+        json={"query": ME_QUERY},
         headers={"Authorization": f"Bearer {world.token(settings, 'agent')}", "X-Request-ID": "edge-7f3a.2:b_c"},
     )
     # then: the response echoes it
@@ -124,8 +125,9 @@ async def test_log_lines_are_json_and_carry_the_given_request_id(
 async def test_an_invalid_request_id_is_replaced_by_a_generated_one(
     client: GraphQLClient, log_output: io.StringIO
 ) -> None:
-    for given in ("has spaces", "x" * 65, "quote\"d", "ünïcode".encode(), ""):
-        response = await client.http.get("/healthz", headers={"X-Request-ID": given})
+    for given in ("has spaces", "x" * 65, 'quote"d', "ünïcode".encode(), ""):
+        raw = given if isinstance(given, bytes) else given.encode("ascii")
+        response = await client.http.get("/healthz", headers=[(b"X-Request-ID", raw)])
         generated = response.headers["x-request-id"]
         assert generated != (given.decode() if isinstance(given, bytes) else given)
         assert len(generated) == 32 and int(generated, 16) >= 0
@@ -190,7 +192,9 @@ async def test_an_event_written_by_a_mutation_stores_its_request_id(
 ) -> None:
     # when: a constituent files a case
     response = await client.post(
-        CREATE_CASE_MUTATION, new_case(), token=world.token(settings, "requester"),
+        CREATE_CASE_MUTATION,
+        new_case(),
+        token=world.token(settings, "requester"),
         headers={"X-Request-ID": "file-case-1"},
     )
     payload = response.json()["data"]["createCase"]
@@ -210,15 +214,25 @@ async def test_an_event_written_by_a_mutation_stores_its_request_id(
 async def test_an_event_written_outside_a_request_has_no_request_id(world: World) -> None:
     case = await insert_case(world)
     record = await append_event(
-        case_id=case.id, actor_id=None, event_type=CaseEventType.SLA_WARNING, action=CaseAction.UPDATE,
-        before=None, after=(case.stage, case.status), version=case.version, summary={}, now=world.clock(),
+        case_id=case.id,
+        actor_id=None,
+        event_type=CaseEventType.SLA_WARNING,
+        action=CaseAction.UPDATE,
+        before=None,
+        after=(case.stage, case.status),
+        version=case.version,
+        summary={},
+        now=world.clock(),
     )
     assert record.request_id is None
     assert (await CaseEvent.get(sequence=record.sequence)).request_id is None
 
 
 async def test_the_error_log_of_a_masked_internal_error_carries_the_request_id_and_error_id(
-    client: GraphQLClient, world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    client: GraphQLClient,
+    world: World,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
     log_output: io.StringIO,
 ) -> None:
     async def boom(**_: object) -> None:
@@ -241,14 +255,18 @@ async def test_the_error_log_of_a_masked_internal_error_carries_the_request_id_a
 
 
 async def test_no_token_or_variable_value_appears_in_logs(
-    client: GraphQLClient, world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    client: GraphQLClient,
+    world: World,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
     log_output: io.StringIO,
 ) -> None:
     token = world.token(settings, "requester")
     # a mutation with personal data in its variables, one sent with GET, and one that fails
     await client.post(CREATE_CASE_MUTATION, new_case(), token=token)
     await client.http.get(
-        "/graphql", params={"query": "query Q($t: String) { __typename }", "variables": json.dumps({"t": PERSONAL})},
+        "/graphql",
+        params={"query": "query Q($t: String) { __typename }", "variables": json.dumps({"t": PERSONAL})},
         headers={"Authorization": f"Bearer {token}"},
     )
 
@@ -282,7 +300,13 @@ async def test_metrics_count_operations_and_errors_by_code(
         CREATE_CASE_MUTATION, {"input": {"caseTypeCode": "NO_SUCH_TYPE", "title": "x"}}, token=agent
     )
     [user_error] = refused["createCase"]["errors"]
-    deep = "query Deep { cases { edges { node { " + "history { edges { node { case { " * 4 + "id" + " } } } }" * 4 + " } } } }"
+    deep = (
+        "query Deep { cases { edges { node { "
+        + "history { edges { node { case { " * 4
+        + "id"
+        + " } } } }" * 4
+        + " } } } }"
+    )
     too_deep = (await client.post(deep, token=agent)).json()
     limit_codes = [error["extensions"]["code"] for error in too_deep["errors"]]
     assert set(limit_codes) == {"QUERY_LIMIT_EXCEEDED"}
@@ -300,8 +324,16 @@ async def test_metrics_count_operations_and_errors_by_code(
 
 
 async def test_rate_limited_mutations_are_counted_by_code(db: TortoiseContext, world: World, clock: FakeClock) -> None:
-    settings = Settings(jwt_secret=TEST_SECRET, rate_limits=RateLimits(mutations_per_user=Rate(1, 60),
-                        mutations_per_ip=None, connections_per_user=None, connections_per_ip=None, backend="memory"))
+    settings = Settings(
+        jwt_secret=TEST_SECRET,
+        rate_limits=RateLimits(
+            mutations_per_user=Rate(1, 60),
+            mutations_per_ip=None,
+            connections_per_user=None,
+            connections_per_ip=None,
+            backend="memory",
+        ),
+    )
     runtime = Runtime(settings=settings, verifier=TokenVerifier(settings), clock=clock, publisher=RecordingPublisher())
     app = create_app(settings, manage_resources=False, runtime=runtime)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
@@ -337,14 +369,19 @@ async def test_metrics_token_is_enforced(db: TortoiseContext, runtime: Runtime) 
         assert "casegraph_http_requests_total" in response.text
 
 
-async def test_sla_breaches_are_counted_from_the_event_log(
-    client: GraphQLClient, world: World
-) -> None:
+async def test_sla_breaches_are_counted_from_the_event_log(client: GraphQLClient, world: World) -> None:
     case = await insert_case(world)
     for event_type in (CaseEventType.SLA_BREACHED, CaseEventType.SLA_WARNING, CaseEventType.SLA_BREACHED):
         await append_event(
-            case_id=case.id, actor_id=None, event_type=event_type, action=CaseAction.UPDATE, before=None,
-            after=(case.stage, case.status), version=case.version, summary={}, now=world.clock(),
+            case_id=case.id,
+            actor_id=None,
+            event_type=event_type,
+            action=CaseAction.UPDATE,
+            before=None,
+            after=(case.stage, case.status),
+            version=case.version,
+            summary={},
+            now=world.clock(),
         )
     samples = await scrape(client)
     assert samples["casegraph_sla_breaches_total{}"] == 2
@@ -389,8 +426,13 @@ async def traced(
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    runtime = Runtime(settings=settings, verifier=TokenVerifier(settings), clock=clock,
-                      publisher=RecordingPublisher(), tracer_provider=provider)
+    runtime = Runtime(
+        settings=settings,
+        verifier=TokenVerifier(settings),
+        clock=clock,
+        publisher=RecordingPublisher(),
+        tracer_provider=provider,
+    )
     app = create_app(settings, manage_resources=False, runtime=runtime)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
         yield GraphQLClient(http, settings), exporter
@@ -425,8 +467,9 @@ async def test_a_callers_traceparent_joins_its_trace(
 ) -> None:
     client, exporter = traced
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
-    await client.post(ME_QUERY, token=world.token(settings, "agent"),
-                      headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"})
+    await client.post(
+        ME_QUERY, token=world.token(settings, "agent"), headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    )
     [operation] = [span for span in exporter.get_finished_spans() if span.name == "GraphQL Query: Me"]
     assert format(operation.context.trace_id, "032x") == trace_id
     assert operation.parent is not None and operation.parent.is_remote

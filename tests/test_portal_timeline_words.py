@@ -48,7 +48,10 @@ def _node() -> str:
 def timeline_words(events: list[dict[str, Any]], me: str) -> list[str | None]:
     completed = subprocess.run(
         [_node(), "--input-type=module", "-e", WORDS, STATIC.resolve().as_uri(), json.dumps([events, me])],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     words: list[str | None] = json.loads(completed.stdout)

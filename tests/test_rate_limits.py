@@ -76,10 +76,14 @@ def app(db: TortoiseContext, settings: Settings, runtime: Runtime) -> Starlette:
 def limit(runtime: Runtime, clock: FakeClock) -> Callable[..., RateLimiter]:
     """Put a limiter with these limits (all others off) on the runtime the app reads it from."""
 
-    def install(store: CounterStore | None = None, *, trusted_proxies: tuple[str, ...] = (),
-                mutations_per_user: Rate | None = None, mutations_per_ip: Rate | None = None) -> RateLimiter:
+    def install(
+        store: CounterStore | None = None,
+        *,
+        mutations_per_user: Rate | None = None,
+        mutations_per_ip: Rate | None = None,
+    ) -> RateLimiter:
         limits = replace(RateLimits.off(), mutations_per_user=mutations_per_user, mutations_per_ip=mutations_per_ip)
-        limiter = RateLimiter(limits, store or MemoryStore(), clock=clock, trusted_proxies=trusted_proxies)
+        limiter = RateLimiter(limits, store or MemoryStore(), clock=clock)
         runtime.rate_limiter = limiter
         return limiter
 
@@ -90,12 +94,15 @@ class Http:
     """GraphQL over HTTP from one peer address (httpx's ASGI transport lets a test choose it)."""
 
     def __init__(self, app: Starlette, settings: Settings, world: World, peer: str) -> None:
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(peer, 40000)),
-                                        base_url="http://testserver")
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(peer, 40000)), base_url="http://testserver"
+        )
         self.settings = settings
         self.world = world
 
-    async def post(self, body: Any, who: str | None = "requester", headers: dict[str, str] | None = None) -> httpx.Response:
+    async def post(
+        self, body: Any, who: str | None = "requester", headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         all_headers = dict(headers or {})
         if who is not None:
             all_headers["Authorization"] = f"Bearer {self.world.token(self.settings, who)}"
@@ -142,8 +149,12 @@ def assert_rate_limited(response: httpx.Response) -> int:
 
 # -- mutations per user ---------------------------------------------------------------------------
 
+
 async def test_mutations_per_user_trip_at_count_plus_one_and_recover_after_the_window(
-    limit: Callable[..., RateLimiter], store: CounterStore, peers: Callable[[str], Http], clock: FakeClock,
+    limit: Callable[..., RateLimiter],
+    store: CounterStore,
+    peers: Callable[[str], Http],
+    clock: FakeClock,
     publisher: RecordingPublisher,
 ) -> None:
     # given three mutations an hour per user
@@ -170,8 +181,12 @@ async def test_mutations_per_user_trip_at_count_plus_one_and_recover_after_the_w
 async def test_the_limiter_built_from_settings_limits_mutations(
     db: TortoiseContext, settings: Settings, clock: FakeClock, world: World
 ) -> None:
-    configured = replace(settings, rate_limits=RateLimits(mutations_per_user=Rate(1, 60), mutations_per_ip=None,
-                                                          connections_per_user=None, connections_per_ip=None))
+    configured = replace(
+        settings,
+        rate_limits=RateLimits(
+            mutations_per_user=Rate(1, 60), mutations_per_ip=None, connections_per_user=None, connections_per_ip=None
+        ),
+    )
     runtime = Runtime(settings=configured, verifier=TokenVerifier(configured), clock=clock)
     assert isinstance(runtime.rate_limiter.store, MemoryStore)  # SQLite and memory:// broadcast
     app = create_app(configured, manage_resources=False, runtime=runtime)
@@ -184,6 +199,7 @@ async def test_the_limiter_built_from_settings_limits_mutations(
 
 
 # -- mutations per address ------------------------------------------------------------------------
+
 
 async def test_mutations_per_address_count_every_user_behind_it(
     limit: Callable[..., RateLimiter], store: CounterStore, peers: Callable[[str], Http]
@@ -211,20 +227,24 @@ async def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(
 
 
 async def test_forwarded_for_from_a_trusted_proxy_names_the_client(
-    limit: Callable[..., RateLimiter], peers: Callable[[str], Http]
+    db: TortoiseContext, runtime: Runtime, world: World, limit: Callable[..., RateLimiter]
 ) -> None:
     # given our own proxy in front, forwarding two clients
-    limit(mutations_per_ip=Rate(2, 3600), trusted_proxies=("10.0.0.0/8",))
-    proxy = peers("10.1.2.3")
+    settings = replace(runtime.settings, trusted_proxies=("10.0.0.0/8",))
+    runtime.settings = settings
+    limit(mutations_per_ip=Rate(2, 3600))
+    proxy = Http(create_app(settings, manage_resources=False, runtime=runtime), settings, world, "10.1.2.3")
     first, second = {"X-Forwarded-For": "192.0.2.10"}, {"X-Forwarded-For": "192.0.2.11, 10.9.9.9"}
     assert created(await proxy.create_case(headers=first))
     assert created(await proxy.create_case(headers=first))
     # then each client has its own count, not the proxy's
     assert created(await proxy.create_case(headers=second))
     assert_rate_limited(await proxy.create_case(headers=first))
+    await proxy.client.aclose()
 
 
 # -- what is and is not counted -------------------------------------------------------------------
+
 
 async def test_queries_are_never_counted(
     limit: Callable[..., RateLimiter], store: CounterStore, peers: Callable[[str], Http]
@@ -244,7 +264,9 @@ async def test_queries_are_never_counted(
 
 def aliased_creations(count: int) -> dict[str, Any]:
     """One operation running ``count`` aliased ``createCase`` fields (a named fragment holds one)."""
-    fields = " ".join(f"c{n}: createCase(input: $input) {{ case {{ id }} errors {{ code }} }}" for n in range(count - 1))
+    fields = " ".join(
+        f"c{n}: createCase(input: $input) {{ case {{ id }} errors {{ code }} }}" for n in range(count - 1)
+    )
     query = (
         f"mutation Many($input: CreateCaseInput!) {{ {fields} ...Last }} "
         "fragment Last on Mutation { last: createCase(input: $input) { case { id } errors { code } } }"
@@ -285,8 +307,9 @@ async def test_unauthenticated_mutations_count_for_their_address_only(
 async def test_each_operation_of_a_batch_counts(
     db: TortoiseContext, settings: Settings, clock: FakeClock, world: World
 ) -> None:
-    configured = replace(settings, batch_max_operations=5, rate_limits=replace(RateLimits.off(),
-                                                                               mutations_per_user=Rate(2, 3600)))
+    configured = replace(
+        settings, batch_max_operations=5, rate_limits=replace(RateLimits.off(), mutations_per_user=Rate(2, 3600))
+    )
     runtime = Runtime(settings=configured, verifier=TokenVerifier(configured), clock=clock)
     app = create_app(configured, manage_resources=False, runtime=runtime)
     http = Http(app, configured, world, "198.51.100.50")
@@ -310,10 +333,17 @@ async def test_each_operation_of_a_batch_counts(
 
 # -- WebSocket handshakes without the denial-response extension ------------------------------------
 
+
 async def handshake(gate: ConnectionRateLimit, extensions: dict[str, Any]) -> list[dict[str, Any]]:
     """One WebSocket handshake through ``gate``; what it sent back."""
-    scope = {"type": "websocket", "path": "/graphql", "headers": [], "client": ("198.51.100.70", 5000),
-             "subprotocols": ["unknown", "graphql-transport-ws"], "extensions": extensions}
+    scope = {
+        "type": "websocket",
+        "path": "/graphql",
+        "headers": [],
+        "client": ("198.51.100.70", 5000),
+        "subprotocols": ["unknown", "graphql-transport-ws"],
+        "extensions": extensions,
+    }
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -354,6 +384,7 @@ async def test_a_handshake_over_the_limit_is_closed_1013_when_429_cannot_be_sent
 
 
 # -- stores ---------------------------------------------------------------------------------------
+
 
 async def test_a_store_counts_hits_in_a_window_and_says_when_it_ends(
     db: TortoiseContext, store: CounterStore, clock: FakeClock
@@ -409,8 +440,11 @@ async def test_the_memory_store_sweeps_expired_windows(clock: FakeClock) -> None
 
 # -- open connections per user --------------------------------------------------------------------
 
+
 @pytest.fixture(params=["memory", "database", "redis"])
-async def open_sockets(request: pytest.FixtureRequest, db: TortoiseContext, clock: FakeClock) -> AsyncIterator[OpenSockets]:
+async def open_sockets(
+    request: pytest.FixtureRequest, db: TortoiseContext, clock: FakeClock
+) -> AsyncIterator[OpenSockets]:
     store: LeaseStore
     if request.param == "redis":
         store = RedisLeases(redis_url())
@@ -438,7 +472,9 @@ async def test_a_user_holds_at_most_the_allowed_open_connections_until_one_is_gi
     assert await open_sockets.open(user) == TooManySockets(2)
 
 
-async def test_database_leases_of_a_vanished_process_expire_unless_renewed(db: TortoiseContext, clock: FakeClock) -> None:
+async def test_database_leases_of_a_vanished_process_expire_unless_renewed(
+    db: TortoiseContext, clock: FakeClock
+) -> None:
     # given two leases, one kept renewed by its (live) process, one left by a process that died
     store = DatabaseLeases()
     now = clock()
@@ -527,13 +563,17 @@ async def test_after_a_failure_the_store_is_left_alone_for_a_moment(clock: FakeC
 
 # -- configuration --------------------------------------------------------------------------------
 
+
 def test_rate_limits_are_read_from_the_environment() -> None:
-    settings = Settings.from_env({
-        "CASEGRAPH_RATE_MUTATIONS_PER_USER": "30/10",
-        "CASEGRAPH_RATE_MUTATIONS_PER_IP": "off",
-        "CASEGRAPH_RATE_CONNECTIONS_PER_USER": "7",
-        "CASEGRAPH_RATE_LIMIT_BACKEND": "Database",
-    }, dotenv=None)
+    settings = Settings.from_env(
+        {
+            "CASEGRAPH_RATE_MUTATIONS_PER_USER": "30/10",
+            "CASEGRAPH_RATE_MUTATIONS_PER_IP": "off",
+            "CASEGRAPH_RATE_CONNECTIONS_PER_USER": "7",
+            "CASEGRAPH_RATE_LIMIT_BACKEND": "Database",
+        },
+        dotenv=None,
+    )
     limits = settings.rate_limits
     assert limits.mutations_per_user == Rate(30, 10) and limits.mutations_per_ip is None
     assert limits.connections_per_user == Rate(7, 60) and limits.connections_per_ip == RateLimits().connections_per_ip
@@ -543,8 +583,12 @@ def test_rate_limits_are_read_from_the_environment() -> None:
     assert Settings.from_env({"CASEGRAPH_RATE_SOCKETS_PER_USER": "off"}).rate_limits.sockets_per_user is None
     assert Settings.from_env({"CASEGRAPH_RATE_LIMITS": "off"}).rate_limits == RateLimits.off()
     assert RateLimits.off().sockets_per_user is None
-    for name, value in (("RATE_MUTATIONS_PER_USER", "many"), ("RATE_CONNECTIONS_PER_IP", "0/60"),
-                        ("RATE_LIMIT_BACKEND", "memcached"), ("RATE_SOCKETS_PER_USER", "some")):
+    for name, value in (
+        ("RATE_MUTATIONS_PER_USER", "many"),
+        ("RATE_CONNECTIONS_PER_IP", "0/60"),
+        ("RATE_LIMIT_BACKEND", "memcached"),
+        ("RATE_SOCKETS_PER_USER", "some"),
+    ):
         with pytest.raises(ValueError, match=f"CASEGRAPH_{name}"):
             Settings.from_env({f"CASEGRAPH_{name}": value})
 
@@ -562,8 +606,9 @@ def test_rate_limits_are_read_from_the_environment() -> None:
 def test_the_store_follows_the_deployment_unless_chosen(
     database_url: str, broadcast_url: str, backend: str | None, chosen: str
 ) -> None:
-    settings = Settings(database_url=database_url, broadcast_url=broadcast_url,
-                        rate_limits=replace(RateLimits(), backend=backend))
+    settings = Settings(
+        database_url=database_url, broadcast_url=broadcast_url, rate_limits=replace(RateLimits(), backend=backend)
+    )
     assert backend_for(settings) == chosen
 
 
@@ -573,5 +618,7 @@ def test_the_redis_store_needs_a_redis_broadcast_url(clock: FakeClock) -> None:
 
 
 def test_no_store_is_opened_when_every_limit_is_off(clock: FakeClock) -> None:
-    limiter = build_rate_limiter(Settings(broadcast_url="redis://cache:6379/0", rate_limits=RateLimits.off()), clock=clock)
+    limiter = build_rate_limiter(
+        Settings(broadcast_url="redis://cache:6379/0", rate_limits=RateLimits.off()), clock=clock
+    )
     assert limiter.store is None and not limiter.counts_mutations and limiter.sockets is None

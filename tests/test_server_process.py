@@ -115,7 +115,10 @@ def start_server(tmp_path: Path, database: Path, name: str = "server") -> Server
     log = log_path.open("wb")
     process = subprocess.Popen(
         [*casegraph_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path, env=environment(database), stdout=log, stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env=environment(database),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     server = Server(process=process, base_url=f"http://127.0.0.1:{port}", database=database, log_path=log_path, log=log)
     try:
@@ -194,16 +197,32 @@ def test_a_case_created_over_http_reads_back(server: Server) -> None:
     with httpx.Client(base_url=server.base_url, timeout=10.0) as http:
         group = graphql(http, CREATE_GROUP, {"input": {"code": "ROADS", "name": "Roads"}}, admin)
         case_type = graphql(
-            http, CREATE_CASE_TYPE,
-            {"input": {"code": "POTHOLE", "name": "Pothole", "workflow": "PUBLIC_SERVICE",
-                       "assignmentGroupCode": "ROADS", "autoAssign": False}},
+            http,
+            CREATE_CASE_TYPE,
+            {
+                "input": {
+                    "code": "POTHOLE",
+                    "name": "Pothole",
+                    "workflow": "PUBLIC_SERVICE",
+                    "assignmentGroupCode": "ROADS",
+                    "autoAssign": False,
+                }
+            },
             admin,
         )
         # when: a constituent files a case and reads it back
         created = graphql(
-            http, CREATE_CASE,
-            {"input": {"caseTypeCode": "POTHOLE", "title": "Pothole on Elm Street",
-                       "description": "Deep enough to lose a wheel.", "impact": 2, "urgency": 1}},
+            http,
+            CREATE_CASE,
+            {
+                "input": {
+                    "caseTypeCode": "POTHOLE",
+                    "title": "Pothole on Elm Street",
+                    "description": "Deep enough to lose a wheel.",
+                    "impact": 2,
+                    "urgency": 1,
+                }
+            },
             alice,
         )
         case = created["createCase"]["case"]
@@ -215,9 +234,15 @@ def test_a_case_created_over_http_reads_back(server: Server) -> None:
     assert created["createCase"]["errors"] == []
     assert (case["status"], case["version"]) == ("NEW", 1)
     assert read["case"] == {
-        "id": case["id"], "number": case["number"], "title": "Pothole on Elm Street",
-        "description": "Deep enough to lose a wheel.", "status": "NEW", "stage": "INTAKE", "version": 1,
-        "requester": {"id": "alice"}, "history": {"totalCount": 1},
+        "id": case["id"],
+        "number": case["number"],
+        "title": "Pothole on Elm Street",
+        "description": "Deep enough to lose a wheel.",
+        "status": "NEW",
+        "stage": "INTAKE",
+        "version": 1,
+        "requester": {"id": "alice"},
+        "history": {"totalCount": 1},
     }
     assert read["caseByNumber"] == {"id": case["id"]}
     assert read["cases"] == {"totalCount": 1}
@@ -273,6 +298,7 @@ class DemoCounts:
 
 def demo_counts(database: Path) -> DemoCounts:
     with sqlite3.connect(database) as connection:
+
         def one(query: str) -> Any:
             return connection.execute(query).fetchone()[0]
 
@@ -290,8 +316,13 @@ def demo_counts(database: Path) -> DemoCounts:
 
 def seed_demo(tmp_path: Path, database: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*casegraph_command(), "seed-demo"], cwd=tmp_path, env=environment(database),
-        capture_output=True, text=True, timeout=180, check=False,
+        [*casegraph_command(), "seed-demo"],
+        cwd=tmp_path,
+        env=environment(database),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
 
 

@@ -14,6 +14,7 @@ import textwrap
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tortoise.context import TortoiseContext
@@ -85,8 +86,15 @@ async def shared_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
 async def run_workers(url: str, now: datetime, go: Path) -> list[dict[str, object]]:
     workers = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", WORKER, url, now.isoformat(), str(go),
-            cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-c",
+            WORKER,
+            url,
+            now.isoformat(),
+            str(go),
+            cwd=REPO_ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         for _ in range(PROCESSES)
     ]
@@ -113,17 +121,25 @@ async def test_several_server_processes_fire_each_deadline_exactly_once(shared_d
         await ensure_counters()
         world = await build_world(clock)
         await sla_config.set_sla_policy(
-            actor=world.actor("admin"), case_type_code="POTHOLE", priority=3,
-            response_minutes=60, resolution_minutes=240, now=clock(),
+            actor=world.actor("admin"),
+            case_type_code="POTHOLE",
+            priority=3,
+            response_minutes=60,
+            resolution_minutes=240,
+            now=clock(),
         )
         for _ in range(CASES):
             created = await create_case(
-                actor=world.actor("requester"), new=NewCase(case_type_code="POTHOLE", title="Hole", impact=2, urgency=2),
-                now=clock(), publisher=publisher,
+                actor=world.actor("requester"),
+                new=NewCase(case_type_code="POTHOLE", title="Hole", impact=2, urgency=2),
+                now=clock(),
+                publisher=publisher,
             )
             await perform(
-                actor=world.actor("agent"), request=ActionRequest(CaseAction.ASSIGN_TO_ME, created.case.id),
-                now=clock(), publisher=publisher,
+                actor=world.actor("agent"),
+                request=ActionRequest(CaseAction.ASSIGN_TO_ME, created.case.id),
+                now=clock(),
+                publisher=publisher,
             )
     forget_provisioned()
     clock.advance(3 * timedelta(days=1))
@@ -136,7 +152,7 @@ async def test_several_server_processes_fire_each_deadline_exactly_once(shared_d
     forget_backend_caches()
     async with TortoiseContext() as ctx:
         await ctx.init(config=tortoise_config(shared_database))
-        stored = await CaseEvent.filter(action=CaseAction.SLA_TIMER).values_list("sequence", flat=True)
+        stored: list[Any] = await CaseEvent.filter(action=CaseAction.SLA_TIMER).values_list("sequence", flat=True)
         assert sorted(int(s) for s in stored) == sorted(fired)
         # 50 %: Dana; 75 % and 100 %: Dana and Maria; dwell: Dana
         assert await Notification.all().count() == CASES * (1 + 2 + 2 + 1)

@@ -87,7 +87,9 @@ async def test_static_serves_nothing_outside_its_folder(serve: Serve, path: str)
 
 # The references a page or module makes: <script src>, <link href>, import … from "…".
 PAGE_REFERENCE = re.compile(r'(?:src|href)="(/static/[^"]+)"')
-MODULE_IMPORT = re.compile(r"""(?:^|\n)\s*(?:import|export)\b[^;'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)""")
+MODULE_IMPORT = re.compile(
+    r"""(?:^|\n)\s*(?:import|export)\b[^;'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)"""
+)
 
 
 def _static_files(suffix: str) -> list[Path]:
@@ -171,8 +173,10 @@ def csp_directives(response: httpx.Response) -> dict[str, set[str]]:
 @pytest.mark.parametrize("path", sorted(PAGES))
 async def test_pages_run_only_their_own_scripts_and_cannot_be_framed(serve: Serve, path: str, environment: str) -> None:
     # given
-    settings = development() if environment == "development" else Settings(
-        env="production", jwt_secret="x" * 64, metrics_token="m", rate_limits=RateLimits.off()
+    settings = (
+        development()
+        if environment == "development"
+        else Settings(env="production", jwt_secret="x" * 64, metrics_token="m", rate_limits=RateLimits.off())
     )
     # when
     async with serve(settings) as http:
@@ -199,4 +203,3 @@ async def test_static_files_are_never_sniffed(serve: Serve) -> None:
     async with serve(development()) as http:
         response = await http.get("/static/lib/graphql.js")
     assert response.headers["x-content-type-options"] == "nosniff"
-

@@ -35,8 +35,9 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
         return executor
 
 
-def field_arguments(executor: StrawberryGraphQLCoreExecutionContext, definition: GraphQLField,
-                    node: FieldNode) -> dict[str, Any]:
+def field_arguments(
+    executor: StrawberryGraphQLCoreExecutionContext, definition: GraphQLField, node: FieldNode
+) -> dict[str, Any]:
     """The field's arguments as its resolver would get them: Strawberry's inputs, not raw dicts."""
     strawberry_schema = executor.schema._strawberry_schema  # type: ignore[attr-defined]
     return convert_arguments(

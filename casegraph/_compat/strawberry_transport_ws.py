@@ -24,7 +24,8 @@ OperationStreamClosed = _OperationStreamClosed
 
 
 async def send_result_stream(
-    handler: BaseGraphQLTransportWSHandler[Any, Any], operation: Operation[Any, Any],
+    handler: BaseGraphQLTransportWSHandler[Any, Any],
+    operation: Operation[Any, Any],
     results: AsyncGenerator[Any, None],
 ) -> None:
     """Send each result as Strawberry does; raises ``OperationStreamClosed`` if one closed the socket."""

@@ -42,7 +42,6 @@ import logging
 import os
 import weakref
 from collections import deque
-from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Final, cast
 from urllib.parse import unquote
@@ -73,8 +72,6 @@ EARLY_DATA_LIMIT: Final = 1 << 16
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 OPCODES: Final = frozenset((OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG))
 
-SendTextNow = Callable[[str], bool]
-
 
 def frame(opcode: int, payload: bytes) -> bytes:
     """An unmasked, final frame (servers never mask)."""
@@ -94,11 +91,22 @@ def close_frame(code: int, reason: str = "") -> bytes:
 
 # Headers whose values recur from client to client: one copy serves every connection (the
 # scope keeps its headers as long as the socket lives). Others (keys, cookies, ids) are unique.
-SHARED_HEADER_VALUES: Final = frozenset({
-    "host", "upgrade", "connection", "sec-websocket-version", "sec-websocket-protocol",
-    "sec-websocket-extensions", "origin", "user-agent", "accept-encoding", "accept-language", "pragma",
-    "cache-control",
-})
+SHARED_HEADER_VALUES: Final = frozenset(
+    {
+        "host",
+        "upgrade",
+        "connection",
+        "sec-websocket-version",
+        "sec-websocket-protocol",
+        "sec-websocket-extensions",
+        "origin",
+        "user-agent",
+        "accept-encoding",
+        "accept-language",
+        "pragma",
+        "cache-control",
+    }
+)
 SHARED_HEADERS_KEPT: Final = 4096
 
 
@@ -106,8 +114,18 @@ class Shared:
     """What every connection of one server reads alike."""
 
     __slots__ = (
-        "app", "loop", "logger", "root_path", "asgi_version", "app_state", "connections", "tasks",
-        "default_headers", "max_size", "keepalive", "headers",
+        "app",
+        "loop",
+        "logger",
+        "root_path",
+        "asgi_version",
+        "app_state",
+        "connections",
+        "tasks",
+        "default_headers",
+        "max_size",
+        "keepalive",
+        "headers",
     )
 
     def header(self, name: str, value: str) -> tuple[bytes, bytes]:
@@ -121,8 +139,9 @@ class Shared:
                 self.headers[key] = known
         return known if shared else (known[0], value.encode("latin-1"))
 
-    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
-                 loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, config: Config, server_state: ServerState, app_state: dict[str, Any], loop: asyncio.AbstractEventLoop
+    ) -> None:
         self.app = config.loaded_app
         self.loop = loop
         self.logger = logging.getLogger("uvicorn.error")
@@ -174,10 +193,28 @@ class Keepalive:
 
 class LeanWebSocketProtocol(asyncio.Protocol):
     __slots__ = (
-        "shared", "transport", "scope", "buffer", "fragments", "fragment_opcode", "fragment_size",
-        "inbox", "receiver", "read_paused", "writable", "write_waiters", "handshake_complete",
-        "close_sent", "disconnected", "initial_response", "accept_key", "close_timer", "next_ping",
-        "ping_payload", "ping_sent", "__weakref__",
+        "shared",
+        "transport",
+        "scope",
+        "buffer",
+        "fragments",
+        "fragment_opcode",
+        "fragment_size",
+        "inbox",
+        "receiver",
+        "read_paused",
+        "writable",
+        "write_waiters",
+        "handshake_complete",
+        "close_sent",
+        "disconnected",
+        "initial_response",
+        "accept_key",
+        "close_timer",
+        "next_ping",
+        "ping_payload",
+        "ping_sent",
+        "__weakref__",
     )
 
     def __init__(
@@ -291,7 +328,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
                 self._reject(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Request headers are too large.")
             return
         head = bytes(buffer[:end]).decode("latin-1")
-        del buffer[:end + 4]
+        del buffer[: end + 4]
         if not buffer:
             self.buffer = None
         lines = head.split("\r\n")
@@ -410,8 +447,10 @@ class LeanWebSocketProtocol(asyncio.Protocol):
                 if not 100 <= status < 600:
                     raise RuntimeError("Invalid HTTP status code '%d' in response." % status)
                 self._log_status(str(status))
-                headers = [(name.decode("latin-1"), value.decode("latin-1"))
-                           for name, value in message.get("headers", [])]  # type: ignore[attr-defined]
+                headers = [
+                    (name.decode("latin-1"), value.decode("latin-1"))
+                    for name, value in message.get("headers", [])  # type: ignore[attr-defined]
+                ]
                 self.initial_response = (status, headers, b"")
             else:
                 raise RuntimeError(
@@ -442,9 +481,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
                         transport.resume_reading()
                     self.close_timer = self.shared.loop.call_later(CLOSE_TIMEOUT, transport.close)
             else:
-                raise RuntimeError(
-                    f"Expected ASGI message 'websocket.send' or 'websocket.close', but got '{kind}'."
-                )
+                raise RuntimeError(f"Expected ASGI message 'websocket.send' or 'websocket.close', but got '{kind}'.")
         elif self.initial_response is not None:
             if kind != "websocket.http.response.body":
                 raise RuntimeError(f"Expected ASGI message 'websocket.http.response.body' but got '{kind}'.")
@@ -464,7 +501,13 @@ class LeanWebSocketProtocol(asyncio.Protocol):
     def send_text_now(self, text: str) -> bool:
         """One text frame, written now; False if the socket's buffer is full (send it the ASGI way)."""
         transport = self.transport
-        if self.disconnected or self.close_sent or not self.handshake_complete or transport is None or transport.is_closing():
+        if (
+            self.disconnected
+            or self.close_sent
+            or not self.handshake_complete
+            or transport is None
+            or transport.is_closing()
+        ):
             raise ClientDisconnected()
         if not self.writable:
             return False
@@ -477,8 +520,12 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self.shared.logger.info(
             '%s - "WebSocket %s" [accepted]', get_client_addr(scope), get_path_with_query_string(scope)
         )
-        lines = [b"HTTP/1.1 101 Switching Protocols", b"Upgrade: websocket", b"Connection: Upgrade",
-                 b"Sec-WebSocket-Accept: " + self.accept_key]
+        lines = [
+            b"HTTP/1.1 101 Switching Protocols",
+            b"Upgrade: websocket",
+            b"Connection: Upgrade",
+            b"Sec-WebSocket-Accept: " + self.accept_key,
+        ]
         subprotocol = message.get("subprotocol")
         if subprotocol:
             lines.append(b"Sec-WebSocket-Protocol: " + subprotocol.encode())
@@ -559,7 +606,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
             if opcode >= OP_CLOSE and (length > 125 or not fin):
                 self._fail(1002, "control frame too long" if length > 125 else "fragmented control frame")
                 return
-            payload = apply_mask(bytes(buffer[offset + 4:end]), bytes(buffer[offset:offset + 4]))
+            payload = apply_mask(bytes(buffer[offset + 4 : end]), bytes(buffer[offset : offset + 4]))
             del buffer[:end]
             self._handle(opcode, fin, payload)
         if self.buffer is not None and not self.buffer:
@@ -712,4 +759,3 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
-

@@ -35,8 +35,10 @@ def _select_and_converters(dialect: str, columns: tuple[str, ...]) -> tuple[str,
     if found is None:
         found = (
             ",".join(f'"{column}"' for column in columns),
-            [(lambda value: value) if column in native else meta.fields_map[column].to_python_value
-             for column in columns],
+            [
+                (lambda value: value) if column in native else meta.fields_map[column].to_python_value
+                for column in columns
+            ],
         )
         _converters[key] = found
     return found

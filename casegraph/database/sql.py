@@ -2,8 +2,8 @@
 
 Which cases an actor may see is decided in one place, ``services.visibility`` (a Tortoise
 ``Q``); SQL written here never restates it. It renders the same query set the resolvers run to
-SQL and embeds its condition. Rendering costs ~0.3 ms of pypika, so a rendered condition is
-kept under a key that determines it (``CONDITIONS``): an actor and a filter without codes to look
+SQL and embeds its condition. Rendering through pypika is slow next to a dictionary lookup, so a
+rendered condition is kept under a key that determines it (``CONDITIONS``): an actor and a filter without codes to look
 up (``PageRequest.condition_key``), or an actor alone (``load_visible_case``) — ``visibility_filter``
 and the filter's conditions are pure functions of those. Everything else (joins, aggregation,
 order, limit) is plain SQL written here for PostgreSQL and SQLite.
@@ -53,7 +53,7 @@ def render_condition(query: QuerySet[Any]) -> Condition:
     sql, params = values.query.get_parameterized_sql()
     if not sql.startswith(_PREFIX):
         raise Unsupported
-    return Condition(sql[len(_PREFIX):], tuple(params))
+    return Condition(sql[len(_PREFIX) :], tuple(params))
 
 
 class ConditionCache:

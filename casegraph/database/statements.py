@@ -1,8 +1,8 @@
 """Single-table statements rendered once per shape, for the writes and reads every action makes.
 
-Tortoise builds each query anew through pypika: an ``UPDATE`` built by ``QuerySet.update`` cost
-169 µs against 84 µs for the same SQL sent as it is (SQLite, measured), and a case action sends
-several (the case, the event, its SLA timers, the assignee). Here a statement over one model,
+Tortoise builds each query anew through pypika, which costs more than sending the same SQL as it
+is (the README's Performance section has the measurement), and a case action sends several (the
+case, the event, its SLA timers, the assignee). Here a statement over one model,
 whose condition is equality on a fixed set of fields, is rendered once per (model, dialect,
 fields) and sent with its values converted by each field's own ``to_db_value``, as Tortoise's
 queries convert them; rows come back as model instances built by ``Model._init_from_db``, as
@@ -131,4 +131,3 @@ async def insert(model: type[Model], values: Mapping[str, Any]) -> None:
     assigned = tuple(values)
     sql = _render(_INSERT, model, dialect, assigned, ())
     await db.execute_query(sql, [_db_value(model, field, values[field]) for field in assigned])
-

@@ -116,6 +116,16 @@ class SubmitSurvey:
 
 
 Command = (
-    NoInput | Assign | UpdateCase | RequestInfo | RequestInspection | CompleteInspection | AssignWork
-    | ProposeSolution | RejectSolution | Close | Cancel | SubmitSurvey
+    NoInput
+    | Assign
+    | UpdateCase
+    | RequestInfo
+    | RequestInspection
+    | CompleteInspection
+    | AssignWork
+    | ProposeSolution
+    | RejectSolution
+    | Close
+    | Cancel
+    | SubmitSurvey
 )

@@ -37,16 +37,30 @@ DESK_RULES: Final[Mapping[CaseAction, Rule]] = {
         Rule(A.REFER, Target.SAME, (Grant(REFERRERS, OPEN_NOT_RESOLVED),)),
         Rule(A.LINK_ARTICLE, Target.SAME, (Grant(LINKERS, lifecycle.SUBMITTED_NON_TERMINAL),)),
         # Resolving as a duplicate is proposing a solution with the code DUPLICATE: same people, same states.
-        Rule(A.MARK_DUPLICATE, lifecycle.RESOLVED, tuple(
-            Grant(g.who, g.frm) for g in lifecycle.RULES[A.PROPOSE_SOLUTION].grants
-        )),
-        Rule(A.COMPLETE_STEP, Target.SAME, (Grant(STEP_KEEPERS, lifecycle.SUBMITTED_NON_TERMINAL),),
-             guards=(Guard.OPEN_STEP,)),
+        Rule(
+            A.MARK_DUPLICATE,
+            lifecycle.RESOLVED,
+            tuple(Grant(g.who, g.frm) for g in lifecycle.RULES[A.PROPOSE_SOLUTION].grants),
+        ),
+        Rule(
+            A.COMPLETE_STEP,
+            Target.SAME,
+            (Grant(STEP_KEEPERS, lifecycle.SUBMITTED_NON_TERMINAL),),
+            guards=(Guard.OPEN_STEP,),
+        ),
         Rule(A.SPLIT_CASE, Target.SAME, (Grant(SPLITTERS, OPEN_NOT_RESOLVED),)),
-        Rule(A.ACCEPT_REFERRAL, Target.SAME, (Grant(REFERRAL_ACCEPTERS, lifecycle.ALL_STATES - {lifecycle.DRAFT}),),
-             guards=(Guard.REFERRAL_UNDECIDED,)),
-        Rule(A.REJECT_REFERRAL, lifecycle.CANCELLED, (Grant(REFERRAL_REJECTERS, OPEN_NOT_RESOLVED),),
-             guards=(Guard.REFERRAL_OPEN,)),
+        Rule(
+            A.ACCEPT_REFERRAL,
+            Target.SAME,
+            (Grant(REFERRAL_ACCEPTERS, lifecycle.ALL_STATES - {lifecycle.DRAFT}),),
+            guards=(Guard.REFERRAL_UNDECIDED,),
+        ),
+        Rule(
+            A.REJECT_REFERRAL,
+            lifecycle.CANCELLED,
+            (Grant(REFERRAL_REJECTERS, OPEN_NOT_RESOLVED),),
+            guards=(Guard.REFERRAL_OPEN,),
+        ),
     )
 }
 SPLITTABLE: Final = OPEN_NOT_RESOLVED
@@ -59,7 +73,8 @@ def available_actions(
     if facts.deleted:
         return []
     return [
-        action for action in DESK_RULES
+        action
+        for action in DESK_RULES
         if lifecycle.decide(
             action=action, workflow=workflow, state=state, relations=relations, facts=facts, rules=DESK_RULES
         ).allowed

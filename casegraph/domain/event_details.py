@@ -13,19 +13,43 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-PUBLIC_KEYS: Final = frozenset({
-    "submitted", "channel", "changed", "comment", "question", "reason", "resolutionCode",
-    "resolutionNotes", "rating", "children", "caseTypes",
-    # A split's child names its parent: the same requester's case (Case.parent shows it too).
-    "parentId", "parentNumber",
-    # The service the requester filed under and the form it brought: their own choice, no one's id.
-    "serviceDefinitionCode", "templateCode",
-})
+PUBLIC_KEYS: Final = frozenset(
+    {
+        "submitted",
+        "channel",
+        "changed",
+        "comment",
+        "question",
+        "reason",
+        "resolutionCode",
+        "resolutionNotes",
+        "rating",
+        "children",
+        "caseTypes",
+        # A split's child names its parent: the same requester's case (Case.parent shows it too).
+        "parentId",
+        "parentNumber",
+        # The service the requester filed under and the form it brought: their own choice, no one's id.
+        "serviceDefinitionCode",
+        "templateCode",
+    }
+)
 # Case columns a requester may read: what ``changed`` may still name for them.
-PUBLIC_COLUMNS: Final = frozenset({
-    "title", "description", "impact", "urgency", "priority", "contact_email", "contact_phone",
-    "latitude", "longitude", "case_type_id", "workflow",
-})
+PUBLIC_COLUMNS: Final = frozenset(
+    {
+        "title",
+        "description",
+        "impact",
+        "urgency",
+        "priority",
+        "contact_email",
+        "contact_phone",
+        "latitude",
+        "longitude",
+        "case_type_id",
+        "workflow",
+    }
+)
 
 
 def public_details(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -38,4 +62,3 @@ def public_details(summary: Mapping[str, Any]) -> dict[str, Any]:
             value = [column for column in value if column in PUBLIC_COLUMNS] if isinstance(value, list) else []
         shown[key] = value
     return shown
-

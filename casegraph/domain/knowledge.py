@@ -29,10 +29,6 @@ def reads_drafts(actor: Actor) -> bool:
     return bool(actor.roles & KNOWLEDGE_STAFF)
 
 
-def may_read(actor: Actor, status: ArticleStatus) -> bool:
-    return status is ArticleStatus.PUBLISHED or reads_drafts(actor)
-
-
 def may_create(actor: Actor) -> bool:
     return bool(actor.roles & KNOWLEDGE_STAFF)
 

@@ -43,12 +43,29 @@ CANCELLED: Final[State] = (S.DECISION, T.CANCELLED)
 
 STATES: Final[Mapping[Workflow, tuple[State, ...]]] = {
     Workflow.PUBLIC_SERVICE: (
-        DRAFT, INTAKE_NEW, INTAKE_OPEN, INTAKE_AWAITING, REVIEW_OPEN, REVIEW_INSPECTION,
-        REVIEW_AWAITING, PROCESS_WORK, PROCESS_ASSIGNMENT, PROCESS_AWAITING,
-        READY_FOR_DECISION, RESOLVED, CLOSED, CANCELLED,
+        DRAFT,
+        INTAKE_NEW,
+        INTAKE_OPEN,
+        INTAKE_AWAITING,
+        REVIEW_OPEN,
+        REVIEW_INSPECTION,
+        REVIEW_AWAITING,
+        PROCESS_WORK,
+        PROCESS_ASSIGNMENT,
+        PROCESS_AWAITING,
+        READY_FOR_DECISION,
+        RESOLVED,
+        CLOSED,
+        CANCELLED,
     ),
     Workflow.CUSTOMER_SERVICE: (
-        DRAFT, INTAKE_NEW, INTAKE_OPEN, INTAKE_AWAITING, RESOLVED, CLOSED, CANCELLED,
+        DRAFT,
+        INTAKE_NEW,
+        INTAKE_OPEN,
+        INTAKE_AWAITING,
+        RESOLVED,
+        CLOSED,
+        CANCELLED,
     ),
 }
 ALL_STATES: Final = frozenset(STATES[Workflow.PUBLIC_SERVICE])
@@ -60,7 +77,9 @@ OPEN_EITHER_STAGE: Final = frozenset({INTAKE_OPEN, REVIEW_OPEN})
 # Where a case that left AWAITING_INFO goes when nothing was remembered (never by our own writes,
 # but rows imported or edited by hand must not strand a case).
 AWAITING_FALLBACK: Final[Mapping[CaseStage, State]] = {
-    S.INTAKE: INTAKE_OPEN, S.REVIEW: REVIEW_OPEN, S.PROCESS: PROCESS_WORK,
+    S.INTAKE: INTAKE_OPEN,
+    S.REVIEW: REVIEW_OPEN,
+    S.PROCESS: PROCESS_WORK,
 }
 
 
@@ -122,7 +141,10 @@ def _g(
     fields: Iterable[str] | None = None,
 ) -> Grant:
     return Grant(
-        frozenset(who), frozenset(frm), to, frozenset(requires),
+        frozenset(who),
+        frozenset(frm),
+        to,
+        frozenset(requires),
         None if fields is None else frozenset(fields),
     )
 
@@ -131,74 +153,144 @@ R = Relation
 STAFF_OF_CASE: Final = (R.ASSIGNEE, R.MANAGER)
 PS_ONLY: Final = frozenset({Workflow.PUBLIC_SERVICE})
 STAFF_UPDATE_FIELDS: Final = frozenset(
-    {"title", "description", "impact", "urgency", "contactEmail", "contactPhone", "comment", "workNote",
-     "latitude", "longitude"}
+    {
+        "title",
+        "description",
+        "impact",
+        "urgency",
+        "contactEmail",
+        "contactPhone",
+        "comment",
+        "workNote",
+        "latitude",
+        "longitude",
+    }
 )
 GROUP_AGENT_UPDATE_FIELDS: Final = frozenset({"comment", "workNote"})
 # api.md: "the requester may change only description, the contact fields and comment".
 REQUESTER_UPDATE_FIELDS: Final = frozenset({"description", "contactEmail", "contactPhone", "comment"})
 DRAFT_UPDATE_FIELDS: Final = frozenset(
-    {"title", "description", "impact", "urgency", "contactEmail", "contactPhone", "caseTypeCode", "latitude", "longitude"}
+    {
+        "title",
+        "description",
+        "impact",
+        "urgency",
+        "contactEmail",
+        "contactPhone",
+        "caseTypeCode",
+        "latitude",
+        "longitude",
+    }
 )
 
 RULES: Final[Mapping[CaseAction, Rule]] = {
     rule.action: rule
     for rule in (
         Rule(CaseAction.SUBMIT, INTAKE_NEW, (_g([R.AUTHOR], [DRAFT]),), guards=(Guard.SUBMITTABLE,)),
-        Rule(CaseAction.ASSIGN, Target.SAME,
-             (_g([R.MANAGER], SUBMITTED_NON_TERMINAL, requires=["assigneeId"]),)),
+        Rule(CaseAction.ASSIGN, Target.SAME, (_g([R.MANAGER], SUBMITTED_NON_TERMINAL, requires=["assigneeId"]),)),
         Rule(CaseAction.ACCEPT, INTAKE_OPEN, (_g([R.ASSIGNEE], [INTAKE_NEW]),)),
         Rule(CaseAction.ASSIGN_TO_ME, INTAKE_OPEN, (_g([R.GROUP_AGENT, R.MANAGER], [INTAKE_NEW]),)),
-        Rule(CaseAction.UPDATE, Target.SAME, (
-            _g(STAFF_OF_CASE, SUBMITTED_NON_TERMINAL, fields=STAFF_UPDATE_FIELDS),
-            _g([R.AUTHOR], [DRAFT], fields=DRAFT_UPDATE_FIELDS),
-            # A requester answering an information request hands the case back (lifecycle.md).
-            _g([R.REQUESTER], AWAITING, to=Target.REMEMBERED, fields=REQUESTER_UPDATE_FIELDS),
-            _g([R.REQUESTER], SUBMITTED_NON_TERMINAL - AWAITING - {RESOLVED},
-               fields=REQUESTER_UPDATE_FIELDS),
-            _g([R.GROUP_AGENT], SUBMITTED_NON_TERMINAL, fields=GROUP_AGENT_UPDATE_FIELDS),
-        )),
+        Rule(
+            CaseAction.UPDATE,
+            Target.SAME,
+            (
+                _g(STAFF_OF_CASE, SUBMITTED_NON_TERMINAL, fields=STAFF_UPDATE_FIELDS),
+                _g([R.AUTHOR], [DRAFT], fields=DRAFT_UPDATE_FIELDS),
+                # A requester answering an information request hands the case back (lifecycle.md).
+                _g([R.REQUESTER], AWAITING, to=Target.REMEMBERED, fields=REQUESTER_UPDATE_FIELDS),
+                _g([R.REQUESTER], SUBMITTED_NON_TERMINAL - AWAITING - {RESOLVED}, fields=REQUESTER_UPDATE_FIELDS),
+                _g([R.GROUP_AGENT], SUBMITTED_NON_TERMINAL, fields=GROUP_AGENT_UPDATE_FIELDS),
+            ),
+        ),
         Rule(CaseAction.BEGIN_REVIEW, REVIEW_OPEN, (_g(STAFF_OF_CASE, [INTAKE_OPEN]),), PS_ONLY),
-        Rule(CaseAction.REQUEST_INFO, Target.AWAITING_IN_STAGE, (
-            _g(STAFF_OF_CASE, OPEN_EITHER_STAGE | {PROCESS_WORK, PROCESS_ASSIGNMENT},
-               requires=["question"]),
-        )),
+        Rule(
+            CaseAction.REQUEST_INFO,
+            Target.AWAITING_IN_STAGE,
+            (_g(STAFF_OF_CASE, OPEN_EITHER_STAGE | {PROCESS_WORK, PROCESS_ASSIGNMENT}, requires=["question"]),),
+        ),
         Rule(CaseAction.RESUME, Target.REMEMBERED, (_g(STAFF_OF_CASE, AWAITING),)),
-        Rule(CaseAction.REQUEST_INSPECTION, REVIEW_INSPECTION,
-             (_g(STAFF_OF_CASE, [REVIEW_OPEN], requires=["inspectorId"]),), PS_ONLY),
-        Rule(CaseAction.COMPLETE_INSPECTION, PROCESS_WORK,
-             (_g([R.INSPECTOR, *STAFF_OF_CASE], [REVIEW_INSPECTION], requires=["findings"]),), PS_ONLY),
+        Rule(
+            CaseAction.REQUEST_INSPECTION,
+            REVIEW_INSPECTION,
+            (_g(STAFF_OF_CASE, [REVIEW_OPEN], requires=["inspectorId"]),),
+            PS_ONLY,
+        ),
+        Rule(
+            CaseAction.COMPLETE_INSPECTION,
+            PROCESS_WORK,
+            (_g([R.INSPECTOR, *STAFF_OF_CASE], [REVIEW_INSPECTION], requires=["findings"]),),
+            PS_ONLY,
+        ),
         Rule(CaseAction.START_WORK, PROCESS_WORK, (_g(STAFF_OF_CASE, [REVIEW_OPEN]),), PS_ONLY),
-        Rule(CaseAction.ASSIGN_WORK, PROCESS_ASSIGNMENT,
-             (_g(STAFF_OF_CASE, [PROCESS_WORK], requires=["tasks"]),), PS_ONLY),
-        Rule(CaseAction.COMPLETE_WORK, READY_FOR_DECISION,
-             (_g(STAFF_OF_CASE, [PROCESS_WORK, PROCESS_ASSIGNMENT]),), PS_ONLY,
-             guards=(Guard.TASKS_SETTLED,)),
-        Rule(CaseAction.PROPOSE_SOLUTION, RESOLVED, (
-            _g(STAFF_OF_CASE, OPEN_EITHER_STAGE | AWAITING | {PROCESS_WORK, READY_FOR_DECISION},
-               requires=["resolutionCode", "resolutionNotes"]),
-        )),
+        Rule(
+            CaseAction.ASSIGN_WORK,
+            PROCESS_ASSIGNMENT,
+            (_g(STAFF_OF_CASE, [PROCESS_WORK], requires=["tasks"]),),
+            PS_ONLY,
+        ),
+        Rule(
+            CaseAction.COMPLETE_WORK,
+            READY_FOR_DECISION,
+            (_g(STAFF_OF_CASE, [PROCESS_WORK, PROCESS_ASSIGNMENT]),),
+            PS_ONLY,
+            guards=(Guard.TASKS_SETTLED,),
+        ),
+        Rule(
+            CaseAction.PROPOSE_SOLUTION,
+            RESOLVED,
+            (
+                _g(
+                    STAFF_OF_CASE,
+                    OPEN_EITHER_STAGE | AWAITING | {PROCESS_WORK, READY_FOR_DECISION},
+                    requires=["resolutionCode", "resolutionNotes"],
+                ),
+            ),
+        ),
         Rule(CaseAction.ACCEPT_SOLUTION, CLOSED, (_g([R.REQUESTER], [RESOLVED]),)),
-        Rule(CaseAction.REJECT_SOLUTION,
-             {Workflow.PUBLIC_SERVICE: REVIEW_OPEN, Workflow.CUSTOMER_SERVICE: INTAKE_OPEN},
-             (_g([R.REQUESTER], [RESOLVED], requires=["reason"]),)),
-        Rule(CaseAction.CLOSE, CLOSED, (
-            _g(STAFF_OF_CASE, SUBMITTED_NON_TERMINAL - {RESOLVED}, requires=["resolutionNotes"]),
-            _g([R.REQUESTER], SUBMITTED_NON_TERMINAL - {RESOLVED}),
-        )),
-        Rule(CaseAction.CANCEL, CANCELLED, (
-            _g([R.MANAGER], SUBMITTED_NON_TERMINAL - {RESOLVED}, requires=["reason"]),
-            _g([R.REQUESTER], SUBMITTED_NON_TERMINAL - {RESOLVED}),
-        )),
-        Rule(CaseAction.DELETE, Target.SAME, (
-            _g(STAFF_OF_CASE, [INTAKE_NEW, *OPEN_EITHER_STAGE, *AWAITING]),
-            _g([R.REQUESTER], [RESOLVED]),
-            _g([R.AUTHOR], [DRAFT]),
-        ), event_type=CaseEventType.CASE_DELETED),
-        Rule(CaseAction.SUBMIT_SURVEY, Target.SAME, (_g([R.REQUESTER], [CLOSED], requires=["rating"]),),
-             guards=(Guard.SOLUTION_ACCEPTED, Guard.NO_SURVEY_YET)),
-        Rule(CaseAction.RESTORE, Target.SAME, (_g([R.ADMIN], ALL_STATES),),
-             guards=(Guard.DELETED,), event_type=CaseEventType.CASE_RESTORED),
+        Rule(
+            CaseAction.REJECT_SOLUTION,
+            {Workflow.PUBLIC_SERVICE: REVIEW_OPEN, Workflow.CUSTOMER_SERVICE: INTAKE_OPEN},
+            (_g([R.REQUESTER], [RESOLVED], requires=["reason"]),),
+        ),
+        Rule(
+            CaseAction.CLOSE,
+            CLOSED,
+            (
+                _g(STAFF_OF_CASE, SUBMITTED_NON_TERMINAL - {RESOLVED}, requires=["resolutionNotes"]),
+                _g([R.REQUESTER], SUBMITTED_NON_TERMINAL - {RESOLVED}),
+            ),
+        ),
+        Rule(
+            CaseAction.CANCEL,
+            CANCELLED,
+            (
+                _g([R.MANAGER], SUBMITTED_NON_TERMINAL - {RESOLVED}, requires=["reason"]),
+                _g([R.REQUESTER], SUBMITTED_NON_TERMINAL - {RESOLVED}),
+            ),
+        ),
+        Rule(
+            CaseAction.DELETE,
+            Target.SAME,
+            (
+                _g(STAFF_OF_CASE, [INTAKE_NEW, *OPEN_EITHER_STAGE, *AWAITING]),
+                _g([R.REQUESTER], [RESOLVED]),
+                _g([R.AUTHOR], [DRAFT]),
+            ),
+            event_type=CaseEventType.CASE_DELETED,
+        ),
+        Rule(
+            CaseAction.SUBMIT_SURVEY,
+            Target.SAME,
+            (_g([R.REQUESTER], [CLOSED], requires=["rating"]),),
+            guards=(Guard.SOLUTION_ACCEPTED, Guard.NO_SURVEY_YET),
+        ),
+        Rule(
+            CaseAction.RESTORE,
+            Target.SAME,
+            (_g([R.ADMIN], ALL_STATES),),
+            guards=(Guard.DELETED,),
+            event_type=CaseEventType.CASE_RESTORED,
+        ),
     )
 }
 
@@ -325,9 +417,7 @@ def available_actions(
 NOTE_FIELDS: Final = frozenset({"comment", "workNote"})
 
 
-def editable_fields(
-    *, workflow: Workflow, state: State, relations: frozenset[Relation], facts: Facts
-) -> list[str]:
+def editable_fields(*, workflow: Workflow, state: State, relations: frozenset[Relation], facts: Facts) -> list[str]:
     """The case fields the viewer's UPDATE may change now (notes aside): what an edit form shows."""
     verdict = decide(action=CaseAction.UPDATE, workflow=workflow, state=state, relations=relations, facts=facts)
     if not verdict.allowed or verdict.grant is None or verdict.grant.fields is None:

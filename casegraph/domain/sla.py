@@ -177,7 +177,10 @@ class AlertKind(str, Enum):
 
 DAY: Final = timedelta(days=1)
 DEFAULT_DWELL: Final[Mapping[CaseStage, timedelta]] = {
-    CaseStage.INTAKE: 2 * DAY, CaseStage.REVIEW: 8 * DAY, CaseStage.PROCESS: 8 * DAY, CaseStage.DECISION: 2 * DAY,
+    CaseStage.INTAKE: 2 * DAY,
+    CaseStage.REVIEW: 8 * DAY,
+    CaseStage.PROCESS: 8 * DAY,
+    CaseStage.DECISION: 2 * DAY,
 }
 DEFAULT_UNANSWERED_COMMENT: Final = 2 * DAY
 DEFAULT_AUTO_CLOSE_REMINDER: Final = 5 * DAY

@@ -127,7 +127,9 @@ def clean_location(latitude: float | None, longitude: float | None) -> tuple[flo
     if latitude is None and longitude is None:
         return None
     if latitude is None or longitude is None:
-        raise validation_failed("latitude" if latitude is None else "longitude", "Give latitude and longitude together.")
+        raise validation_failed(
+            "latitude" if latitude is None else "longitude", "Give latitude and longitude together."
+        )
     if not -90.0 <= latitude <= 90.0:
         raise validation_failed("latitude", "latitude must be between -90 and 90.")
     if not -180.0 <= longitude <= 180.0:

@@ -52,7 +52,7 @@ async def read_memberships_of(user_ids: Iterable[str]) -> dict[str, Memberships]
     groups: dict[str, set[int]] = {user: set() for user in users}
     managed: dict[str, set[int]] = {user: set() for user in users}
     for start in range(0, len(users), CHUNK):
-        rows = await GroupMembership.filter(user_id__in=users[start:start + CHUNK]).values_list(
+        rows = await GroupMembership.filter(user_id__in=users[start : start + CHUNK]).values_list(
             "user_id", "group_id", "is_manager"
         )
         for user_id, group_id, is_manager in rows:
@@ -146,7 +146,7 @@ class AccessBoard:
             await asyncio.sleep(self._recheck_interval)
             try:
                 await self.recheck()
-            except Exception:  # noqa: BLE001 - a database hiccup: the next round reads again
+            except Exception:  # a database hiccup: the next round reads again
                 log.warning("could not re-read the memberships of connected users", exc_info=True)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:

@@ -65,14 +65,15 @@ def queue_filter(scope: QueueScope, group_id: int | None) -> FeedFilter:
     if group_id is not None:
         return FeedFilter(
             key=("group", group_id),
-            matches=lambda actor, event, case: case.assignment_group_id == group_id
-            and group_id in actor.group_ids,
+            matches=lambda actor, event, case: case.assignment_group_id == group_id and group_id in actor.group_ids,
             case_q=lambda actor: Q(assignment_group_id=group_id) if group_id in actor.group_ids else Q(id__isnull=True),
         )
     return FeedFilter(
         key=("my-groups",),
         matches=lambda actor, event, case: case.assignment_group_id in actor.group_ids,
-        case_q=lambda actor: Q(assignment_group_id__in=sorted(actor.group_ids)) if actor.group_ids else Q(id__isnull=True),
+        case_q=lambda actor: (
+            Q(assignment_group_id__in=sorted(actor.group_ids)) if actor.group_ids else Q(id__isnull=True)
+        ),
     )
 
 
@@ -128,7 +129,9 @@ async def feed(
         hub.unregister(subscription)
 
 
-async def replay(*, actor: Actor, flt: FeedFilter, after: int, refreshed: bool = False) -> AsyncGenerator[Delivery, None]:
+async def replay(
+    *, actor: Actor, flt: FeedFilter, after: int, refreshed: bool = False
+) -> AsyncGenerator[Delivery, None]:
     """Stored events after ``after`` for cases the actor may see now, page by page.
 
     ``refreshed``: the caller has just read the actor's memberships (``refresh_actors``).
@@ -136,9 +139,12 @@ async def replay(*, actor: Actor, flt: FeedFilter, after: int, refreshed: bool =
     fresh = actor if refreshed else (await refreshed_actors([actor]))[actor.user_id]
     cases_q = visible_cases(fresh).filter(flt.case_q(fresh)).values("id")
     while True:
-        rows = await CaseEvent.filter(sequence__gt=after, case_id__in=Subquery(cases_q)).order_by(
-            "sequence"
-        ).limit(REPLAY_PAGE).values(*EVENT_COLUMNS)
+        rows = (
+            await CaseEvent.filter(sequence__gt=after, case_id__in=Subquery(cases_q))
+            .order_by("sequence")
+            .limit(REPLAY_PAGE)
+            .values(*EVENT_COLUMNS)
+        )
         if not rows:
             return
         events = [EventRecord.from_row(row) for row in rows]

@@ -162,7 +162,7 @@ class EventHub:
             self._wake.clear()
             try:
                 await self.drain()
-            except Exception as error:  # noqa: BLE001 - a database hiccup must not kill live feeds
+            except Exception as error:  # a database hiccup must not kill live feeds
                 if is_outage(error):
                     # Once when it starts, once when it ends: not a traceback per wake-up.
                     self.outage.failed(error)
@@ -181,7 +181,7 @@ class EventHub:
             await asyncio.sleep(self._poll_interval)
             try:
                 await self.poll()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.debug("event hub poll failed", exc_info=True)
 
     async def poll(self) -> None:
@@ -204,9 +204,12 @@ class EventHub:
         if self.idle:
             return
         while True:
-            rows = await CaseEvent.filter(sequence__gt=self.last_sequence).order_by("sequence").limit(
-                BATCH
-            ).values(*EVENT_COLUMNS)
+            rows = (
+                await CaseEvent.filter(sequence__gt=self.last_sequence)
+                .order_by("sequence")
+                .limit(BATCH)
+                .values(*EVENT_COLUMNS)
+            )
             if not rows:
                 return
             events = [EventRecord.from_row(row) for row in rows]
@@ -280,7 +283,7 @@ async def refresh_actors(actors: Iterable[Actor]) -> dict[Actor, Actor]:
     groups: dict[str, set[int]] = {user: set() for user in user_ids}
     managed: dict[str, set[int]] = {user: set() for user in user_ids}
     for start in range(0, len(user_ids), 500):
-        chunk = user_ids[start:start + 500]
+        chunk = user_ids[start : start + 500]
         for user_id, group_id, is_manager in await GroupMembership.filter(user_id__in=chunk).values_list(
             "user_id", "group_id", "is_manager"
         ):

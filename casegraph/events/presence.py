@@ -140,7 +140,14 @@ Announce = Callable[[dict[str, Any]], Awaitable[None]]
 
 @contextlib.asynccontextmanager
 async def present(
-    board: PresenceBoard, announce: Announce, *, case_id: str, key: str, user_id: str, name: str | None, editing: bool,
+    board: PresenceBoard,
+    announce: Announce,
+    *,
+    case_id: str,
+    key: str,
+    user_id: str,
+    name: str | None,
+    editing: bool,
     heartbeat: float = HEARTBEAT,
 ) -> AsyncIterator[None]:
     """Be on the board (everywhere) while the block runs; leave when it ends, however it ends."""
@@ -149,7 +156,15 @@ async def present(
     def here() -> dict[str, Any]:
         entry = board.entry(case_id, key)
         current = entry.editing if entry is not None else editing
-        return {"op": "here", "case": case_id, "conn": key, "user": user_id, "name": name, "editing": current, "since": since}
+        return {
+            "op": "here",
+            "case": case_id,
+            "conn": key,
+            "user": user_id,
+            "name": name,
+            "editing": current,
+            "since": since,
+        }
 
     async def beat() -> None:
         while True:

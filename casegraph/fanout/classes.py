@@ -50,7 +50,7 @@ async def serve_classes(
         failed = False
         try:
             payload = await execute_payload(schema, plan, root, context)
-        except Exception as error:  # noqa: BLE001 - as Strawberry: an error result, then the end
+        except Exception as error:  # as Strawberry: an error result, then the end
             log.exception("executing a subscription event failed")
             payload = await failure_payload(schema, plan, context, error)
             failed = True  # for everyone whose execution would have read the same facts

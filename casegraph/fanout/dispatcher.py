@@ -71,8 +71,13 @@ class FanoutDispatcher:
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = build_plan(
-                self.schema, key=key, query=query, operation_name=operation_name, variables=variables,
-                operation=operation, fragments=fragments,
+                self.schema,
+                key=key,
+                query=query,
+                operation_name=operation_name,
+                variables=variables,
+                operation=operation,
+                fragments=fragments,
             )
         return plan
 
@@ -96,8 +101,14 @@ class FanoutDispatcher:
             audience = self._audiences[key] = Audience(actor=actor, flt=flt, hub=hub, sink=self)
             hub.follow(audience)
         follower = Follower(
-            dispatcher=self, plan=plan, audience=audience, outlet=outlet, context=context, owner=owner,
-            operation_id=operation_id, frame_type=frame_type,
+            dispatcher=self,
+            plan=plan,
+            audience=audience,
+            outlet=outlet,
+            context=context,
+            owner=owner,
+            operation_id=operation_id,
+            frame_type=frame_type,
         )
         audience.by_plan.setdefault(plan, set()).add(follower)
         plan.followers += 1
@@ -119,8 +130,14 @@ class FanoutDispatcher:
     ) -> StreamFollower:
         """Register a follower of a shared state (not yet started: ``start`` sends its first value)."""
         follower = self.streams.follow(
-            spec=spec, plan=plan, outlet=outlet, context=context, owner=owner, operation_id=operation_id,
-            released=self._released, frame_type=frame_type,
+            spec=spec,
+            plan=plan,
+            outlet=outlet,
+            context=context,
+            owner=owner,
+            operation_id=operation_id,
+            released=self._released,
+            frame_type=frame_type,
         )
         plan.followers += 1
         self.followers += 1
@@ -182,16 +199,14 @@ class FanoutDispatcher:
 
         self.executions += await serve_classes(self.schema, plan, root, entries, serve)
 
-    async def execute_alone(
-        self, follower: Follower, event: EventRecord, case: CaseRecord, actor: Actor
-    ) -> str | None:
+    async def execute_alone(self, follower: Follower, event: EventRecord, case: CaseRecord, actor: Actor) -> str | None:
         """One subscriber's payload for a replayed or held event (None: it failed, and ended)."""
         self.catch_up_executions += 1
         root = CaseEvent.from_record(event, case=case)
         context = recording_context(follower.context, actor)
         try:
             return await execute_payload(self.schema, follower.plan, root, context)
-        except Exception as error:  # noqa: BLE001 - as in ``_serve``
+        except Exception as error:  # as in ``_serve``
             log.exception("executing a subscription event failed")
             follower.end(await failure_payload(self.schema, follower.plan, context, error))
             return None

@@ -83,8 +83,19 @@ class Owner(Protocol):
 
 class Follower:
     __slots__ = (
-        "dispatcher", "plan", "audience", "outlet", "context", "owner", "operation_id", "frame_head",
-        "state", "last", "held", "overflowed", "recovery",
+        "dispatcher",
+        "plan",
+        "audience",
+        "outlet",
+        "context",
+        "owner",
+        "operation_id",
+        "frame_head",
+        "state",
+        "last",
+        "held",
+        "overflowed",
+        "recovery",
     )
 
     def __init__(
@@ -184,7 +195,7 @@ class Follower:
                 await self._catch_up(from_log=True)
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # noqa: BLE001 - a database hiccup: try again, the log keeps everything
+            except Exception as error:  # a database hiccup: try again, the log keeps everything
                 if is_outage(error):
                     CATCH_UP_OUTAGE.failed(error)  # one warning per outage for all subscribers
                 else:

@@ -82,7 +82,9 @@ class LiveLegacyWSHandler(LegacyWSHandler):
             limit = self.max_subscriptions_per_connection
             if limit is not None and len(self.tasks) + len(self._followers) >= limit:
                 error: ErrorMessage = {
-                    "type": "error", "id": operation_id, "payload": {"message": SUBSCRIPTION_LIMIT_REACHED},
+                    "type": "error",
+                    "id": operation_id,
+                    "payload": {"message": SUBSCRIPTION_LIMIT_REACHED},
                 }
                 await self.send_message(error)
                 return
@@ -107,8 +109,11 @@ class LiveLegacyWSHandler(LegacyWSHandler):
             await slot.acquire()
             with offering(registration):
                 result_source = await self.schema.stream(
-                    query=query, variable_values=variables, operation_name=operation_name,
-                    context_value=self.context, root_value=self.root_value,
+                    query=query,
+                    variable_values=variables,
+                    operation_name=operation_name,
+                    context_value=self.context,
+                    root_value=self.root_value,
                 )
                 self.subscriptions[operation_id] = result_source
                 is_first_result = True
@@ -173,7 +178,11 @@ class LegacyRegistration:
     __slots__ = ("handler", "operation_id", "query", "operation_name", "variables", "follower", "after")
 
     def __init__(
-        self, handler: LiveLegacyWSHandler, operation_id: str, query: str, operation_name: str | None,
+        self,
+        handler: LiveLegacyWSHandler,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
         variables: dict[str, object] | None,
     ) -> None:
         self.handler = handler
@@ -191,12 +200,22 @@ class LegacyRegistration:
         resolve_info = raw_info(info)
         dispatcher = handler.dispatcher
         plan = dispatcher.plan_for(
-            query=self.query, operation_name=self.operation_name, variables=self.variables,
-            operation=resolve_info.operation, fragments=resolve_info.fragments,
+            query=self.query,
+            operation_name=self.operation_name,
+            variables=self.variables,
+            operation=resolve_info.operation,
+            fragments=resolve_info.fragments,
         )
         self.follower = dispatcher.follow(
-            hub=hub, actor=actor, flt=flt, plan=plan, outlet=handler.outlet, context=handler.context,
-            owner=handler, operation_id=self.operation_id, frame_type="data",
+            hub=hub,
+            actor=actor,
+            flt=flt,
+            plan=plan,
+            outlet=handler.outlet,
+            context=handler.context,
+            owner=handler,
+            operation_id=self.operation_id,
+            frame_type="data",
         )
         self.after = after
         handler.adopt(self.operation_id, self.follower)
@@ -209,11 +228,19 @@ class LegacyRegistration:
         raw_info = info._raw_info
         dispatcher = handler.dispatcher
         plan = dispatcher.plan_for(
-            query=self.query, operation_name=self.operation_name, variables=self.variables,
-            operation=raw_info.operation, fragments=raw_info.fragments,
+            query=self.query,
+            operation_name=self.operation_name,
+            variables=self.variables,
+            operation=raw_info.operation,
+            fragments=raw_info.fragments,
         )
         self.follower = dispatcher.follow_stream(
-            spec=spec, plan=plan, outlet=handler.outlet, context=handler.context, owner=handler,
-            operation_id=self.operation_id, frame_type="data",
+            spec=spec,
+            plan=plan,
+            outlet=handler.outlet,
+            context=handler.context,
+            owner=handler,
+            operation_id=self.operation_id,
+            frame_type="data",
         )
         handler.adopt(self.operation_id, self.follower)

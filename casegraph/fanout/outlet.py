@@ -147,4 +147,3 @@ async def _resume(sending: Coroutine[Any, Any, None], waiting: Any) -> None:
     except BaseException:
         sending.close()
         raise
-

@@ -125,4 +125,3 @@ def build_plan(
     if isinstance(built, list):  # validated already by Strawberry: only a changed schema gets here
         raise GraphQLError(f"subscription plan could not be built: {[error.message for error in built]}")
     return Plan(key=key, query=query, operation_name=operation_name, variables=variables, executor=built)
-

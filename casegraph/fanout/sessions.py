@@ -46,8 +46,18 @@ Closer = Callable[[int, str], Awaitable[None]]
 class Session:
     """One authenticated WebSocket connection: its token's actor, validity and current memberships."""
 
-    __slots__ = ("token_actor", "valid_until", "memberships", "actor", "ended", "_closer", "_board", "_timer",
-                 "_wall", "__weakref__")
+    __slots__ = (
+        "token_actor",
+        "valid_until",
+        "memberships",
+        "actor",
+        "ended",
+        "_closer",
+        "_board",
+        "_timer",
+        "_wall",
+        "__weakref__",
+    )
 
     def __init__(
         self,
@@ -103,9 +113,7 @@ class Session:
             self.end(ACCESS_CHANGED)
             return
         self.memberships = memberships
-        self.actor = shared_actor(
-            replace(self.token_actor, group_ids=memberships[0], managed_group_ids=memberships[1])
-        )
+        self.actor = shared_actor(replace(self.token_actor, group_ids=memberships[0], managed_group_ids=memberships[1]))
 
     def end(self, reason: str) -> None:
         """Close the socket with 4403 and ``reason`` (once); the handler's shutdown ends its operations."""
@@ -171,4 +179,3 @@ class GuardedLegacyWSHandler(SessionGuard, LiveLegacyWSHandler):
         if self.connection_acknowledged and not await self.reauthorized():
             return
         await super().handle_start(message)
-

@@ -72,8 +72,21 @@ class StreamFollower:
     """One ``casePresence``/``queueCounters`` subscription of one connection: a few slots."""
 
     __slots__ = (
-        "stream", "plan", "outlet", "context", "owner", "operation_id", "spec", "frame_head", "released", "closed",
-        "token_actor", "key", "since", "head", "__weakref__",
+        "stream",
+        "plan",
+        "outlet",
+        "context",
+        "owner",
+        "operation_id",
+        "spec",
+        "frame_head",
+        "released",
+        "closed",
+        "token_actor",
+        "key",
+        "since",
+        "head",
+        "__weakref__",
     )
 
     def __init__(
@@ -185,8 +198,15 @@ class Streams:
                 PresenceStream(self, key, spec) if isinstance(spec, PresenceSpec) else CounterStream(self, key, spec)
             )
         follower = StreamFollower(
-            stream=stream, plan=plan, outlet=outlet, context=context, owner=owner, operation_id=operation_id,
-            spec=spec, released=released, frame_type=frame_type,
+            stream=stream,
+            plan=plan,
+            outlet=outlet,
+            context=context,
+            owner=owner,
+            operation_id=operation_id,
+            spec=spec,
+            released=released,
+            frame_type=frame_type,
         )
         stream.join(follower)
         return follower
@@ -210,7 +230,7 @@ class Streams:
         context = recording_context(follower.context, follower.actor)
         try:
             payload = await execute_payload(self.schema, follower.plan, root, context)
-        except Exception as error:  # noqa: BLE001 - as in ``serve_classes``
+        except Exception as error:  # as in ``serve_classes``
             log.exception("executing a subscription event failed")
             follower.end(await failure_payload(self.schema, follower.plan, context, error))
             return
@@ -277,8 +297,13 @@ class PresenceStream(SharedStream):
         entry = self.live.presence.entry(self.case_id, follower.key)
         editing = entry.editing if entry is not None else spec.editing
         return {
-            "op": "here", "case": self.case_id, "conn": follower.key, "user": spec.user_id, "name": spec.name,
-            "editing": editing, "since": follower.since,
+            "op": "here",
+            "case": self.case_id,
+            "conn": follower.key,
+            "user": spec.user_id,
+            "name": spec.name,
+            "editing": editing,
+            "since": follower.since,
         }
 
     async def start(self, follower: StreamFollower) -> None:
@@ -413,7 +438,7 @@ class CounterStream(SharedStream):
                 try:
                     await self._recount(woken)
                     RECOUNT_OUTAGE.succeeded()
-                except Exception as error:  # noqa: BLE001 - the log keeps everything: count again
+                except Exception as error:  # the log keeps everything: count again
                     if not is_outage(error):
                         # Not something a retry mends: end them (``complete``); a client resubscribes.
                         log.exception("recounting queue counters failed")

@@ -209,8 +209,14 @@ class Registration:
             fragments=resolve_info.fragments,
         )
         self.follower = dispatcher.follow(
-            hub=hub, actor=actor, flt=flt, plan=plan, outlet=handler.outlet, context=handler.context,
-            owner=handler, operation_id=operation.id,
+            hub=hub,
+            actor=actor,
+            flt=flt,
+            plan=plan,
+            outlet=handler.outlet,
+            context=handler.context,
+            owner=handler,
+            operation_id=operation.id,
         )
         self.after = after
         handler.adopt(operation.id, self.follower)
@@ -223,11 +229,18 @@ class Registration:
         raw_info = info._raw_info
         dispatcher = handler.dispatcher
         plan = dispatcher.plan_for(
-            query=operation.query, operation_name=operation.operation_name, variables=operation.variables,
-            operation=raw_info.operation, fragments=raw_info.fragments,
+            query=operation.query,
+            operation_name=operation.operation_name,
+            variables=operation.variables,
+            operation=raw_info.operation,
+            fragments=raw_info.fragments,
         )
         self.follower = dispatcher.follow_stream(
-            spec=spec, plan=plan, outlet=handler.outlet, context=handler.context, owner=handler,
+            spec=spec,
+            plan=plan,
+            outlet=handler.outlet,
+            context=handler.context,
+            owner=handler,
             operation_id=operation.id,
         )
         handler.adopt(operation.id, self.follower)

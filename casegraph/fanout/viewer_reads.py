@@ -40,10 +40,26 @@ class Reads(IntFlag):
 
 
 # Context attributes every subscriber of a server has alike (or that record reads themselves).
-_NEUTRAL: Final = frozenset({
-    "clock", "publisher", "live", "max_page_size", "over_websocket", "webhooks_may_target_private", "reply_addresses",
-    "loaders", "_loaders", "require_actor", "sees_internal", "reads", "note", "_reads", "__class__", "__post_init__",
-})
+_NEUTRAL: Final = frozenset(
+    {
+        "clock",
+        "publisher",
+        "live",
+        "max_page_size",
+        "over_websocket",
+        "webhooks_may_target_private",
+        "reply_addresses",
+        "loaders",
+        "_loaders",
+        "require_actor",
+        "sees_internal",
+        "reads",
+        "note",
+        "_reads",
+        "__class__",
+        "__post_init__",
+    }
+)
 _ACTOR: Final = frozenset({"actor", "auth_error"})
 
 

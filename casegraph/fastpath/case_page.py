@@ -13,6 +13,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
+from casegraph.database.sql import (
+    CONDITIONS,
+    POSTGRES,
+    Statement,
+    dialect_of,
+    nested_groups,
+    nested_rows,
+    render_condition,
+)
 from casegraph.fastpath.fields import (
     CASE_COLUMNS,
     CASE_TYPE_COLUMNS,
@@ -24,15 +33,6 @@ from casegraph.fastpath.fields import (
 )
 from casegraph.fastpath.plan import TYPENAME, Field
 from casegraph.fastpath.rows import Request, Row, case_builder
-from casegraph.database.sql import (
-    CONDITIONS,
-    POSTGRES,
-    Statement,
-    dialect_of,
-    nested_groups,
-    nested_rows,
-    render_condition,
-)
 from casegraph.fastpath.values import iso
 from casegraph.services.case_queries import PageRequest, encode_cursor
 
@@ -132,17 +132,30 @@ def _template(dialect: str, needs: CaseNeeds, column: str, descending: bool) -> 
             select.add(f"caseType.{name}", f'"ct"."{type_column}"')
     if needs.tasks:
         # case_tasks has no index on case_id: one pass for the whole page (see nested_groups).
-        joins.append("LEFT JOIN " + nested_groups(
-            dialect, '"x"."case_id"', _TASK_SELECT,
-            '"case_tasks" "x" LEFT JOIN "users" "xu" ON "xu"."id"="x"."assignee_id"',
-            '"x"."case_id" IN (SELECT "id" FROM "p")', '"x"."id"',
-        ) + ' "tk" ON "tk"."key"="p"."id"')
+        joins.append(
+            "LEFT JOIN "
+            + nested_groups(
+                dialect,
+                '"x"."case_id"',
+                _TASK_SELECT,
+                '"case_tasks" "x" LEFT JOIN "users" "xu" ON "xu"."id"="x"."assignee_id"',
+                '"x"."case_id" IN (SELECT "id" FROM "p")',
+                '"x"."id"',
+            )
+            + ' "tk" ON "tk"."key"="p"."id"'
+        )
         select.add("tasks", '"tk"."items"')
     if needs.timers:
-        select.add("timers", nested_rows(
-            dialect, [f'"t"."{c}"' for c in TIMER_COLUMNS], '"case_timers" "t"', '"t"."case_id"="p"."id"',
-            '"t"."kind"',
-        ))
+        select.add(
+            "timers",
+            nested_rows(
+                dialect,
+                [f'"t"."{c}"' for c in TIMER_COLUMNS],
+                '"case_timers" "t"',
+                '"t"."case_id"="p"."id"',
+                '"t"."kind"',
+            ),
+        )
         joins.append('LEFT JOIN "sla_settings" "s" ON "s"."case_type_id"="p"."case_type_id"')
         select.add("business_hours", '"s"."business_hours"')
     direction = "DESC" if descending else "ASC"
@@ -182,7 +195,7 @@ async def fetch_page(request: PageRequest, needs: CaseNeeds) -> tuple[int, list[
         f'WITH "p" AS (SELECT {page_columns} FROM "cases" WHERE {page_where} {template.page_order} LIMIT {limit}) '
         f"SELECT {','.join(template.select.expressions)} "
         f'FROM (SELECT count(*) AS "total" FROM "cases" WHERE {count_where}) "n" '
-        f"LEFT JOIN \"p\" ON {'TRUE' if dialect == POSTGRES else '1'} {template.joins} {template.outer_order}"
+        f'LEFT JOIN "p" ON {"TRUE" if dialect == POSTGRES else "1"} {template.joins} {template.outer_order}'
     )
     _, fetched = await db.execute_query(sql, statement.params)
     rows = cast(list[Row], fetched)
@@ -201,7 +214,7 @@ class _Page:
     ) -> None:
         self.total = total
         self.rows = rows
-        self.shown = rows[:page.limit]
+        self.shown = rows[: page.limit]
         self.limit = page.limit
         self.has_previous = page.after is not None
         self.request = request

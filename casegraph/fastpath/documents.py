@@ -1,7 +1,7 @@
 """Parsed and validated documents, kept per schema: a client sends the same few texts all day.
 
 Parsing and validating the dashboard's queue query cost more than executing it did (issue 8's
-profile: ~1.5 ms, ~10 ms with our rules on a busy server). The cache holds, per query text, the
+profile; the README's Performance section has the figures). The cache holds, per query text, the
 parsed document and, per set of validation rules, its validation errors. Bounded LRU: a client
 sending endlessly new texts costs what it cost before, and evicts only cache entries.
 

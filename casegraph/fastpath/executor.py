@@ -25,8 +25,8 @@ from casegraph._compat.graphql_core_executor import EventExecutor, field_argumen
 from casegraph.database.sql import Unsupported
 from casegraph.domain.errors import DomainError
 from casegraph.fastpath.case_page import case_needs, connection_builder, fetch_page
-from casegraph.fastpath.rows import Request
 from casegraph.fastpath.plan import TYPENAME, Field, OperationPlan, plan_operation
+from casegraph.fastpath.rows import Request
 from casegraph.fastpath.viewer import fetch_viewer
 from casegraph.services import case_queries
 
@@ -90,7 +90,7 @@ class CompiledExecutor(EventExecutor):
         except (DomainError, Unsupported):
             # The normal execution runs next and reports the refusal through the resolvers.
             EXECUTIONS["normal:refused"] += 1
-        except Exception:  # noqa: BLE001 - the normal execution reports it as it always did
+        except Exception:  # the normal execution reports it as it always did
             log.warning("the compiled path failed; executing normally", exc_info=True)
             EXECUTIONS["normal:failed"] += 1
         else:

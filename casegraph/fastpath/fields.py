@@ -85,13 +85,35 @@ TASK_COLUMNS: Final[dict[str, tuple[str, Decoder]]] = {
 }
 # Columns of case_timers the SLA view is computed from (services.timer_rows.timer_of) and shows.
 TIMER_COLUMNS: Final = (
-    "kind", "target_minutes", "elapsed_us", "running_since", "phase", "started_at", "stopped_at",
-    "warned_50_at", "warned_75_at", "breached_at",
+    "kind",
+    "target_minutes",
+    "elapsed_us",
+    "running_since",
+    "phase",
+    "started_at",
+    "stopped_at",
+    "warned_50_at",
+    "warned_75_at",
+    "breached_at",
 )
-SLA_TIMER_FIELDS: Final = frozenset({
-    "kind", "phase", "targetMinutes", "elapsedSeconds", "remainingSeconds", "paused", "stopped", "breached",
-    "dueAt", "startedAt", "stoppedAt", "warnedAt50", "warnedAt75", "breachedAt",
-})
+SLA_TIMER_FIELDS: Final = frozenset(
+    {
+        "kind",
+        "phase",
+        "targetMinutes",
+        "elapsedSeconds",
+        "remainingSeconds",
+        "paused",
+        "stopped",
+        "breached",
+        "dueAt",
+        "startedAt",
+        "stoppedAt",
+        "warnedAt50",
+        "warnedAt75",
+        "breachedAt",
+    }
+)
 TIMER_KIND_NAMES: Final = enum_names(TimerKind)
 PHASE_NAMES: Final = enum_names(Phase)
 ROLE_NAMES: Final = enum_names(Role)

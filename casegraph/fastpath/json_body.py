@@ -1,4 +1,4 @@
-"""Response bodies as JSON bytes: orjson, which encodes a page of cases several times faster.
+"""Response bodies as JSON bytes: orjson, which encodes a page of cases faster than the standard library.
 
 orjson refuses what JSON cannot say exactly (integers beyond 64 bits, keys that are not
 strings); those bodies — a client's own JSON scalar, say — fall back to the standard encoder,

@@ -157,8 +157,14 @@ class _Source:
     def __init__(self, native_times: bool) -> None:
         self.native_times = native_times
         self.helpers: dict[str, Any] = {
-            "nested": nested, "timer_views": timer_views, "iso": iso, "int": int, "str": str, "bool": bool,
-            "PAUSED": Phase.PAUSED, "STOPPED": Phase.STOPPED,
+            "nested": nested,
+            "timer_views": timer_views,
+            "iso": iso,
+            "int": int,
+            "str": str,
+            "bool": bool,
+            "PAUSED": Phase.PAUSED,
+            "STOPPED": Phase.STOPPED,
         }
 
     def helper(self, value: Any) -> str:
@@ -219,9 +225,11 @@ def _case_object(source: _Source, fields: Sequence[Field], index: dict[str, int]
         elif name == "tasks":
             value = f"[{_task_object(source, field.children)} for t in nested(row[{index['tasks']}])]"
         elif name == "slaTimers":
-            value = (f"[{_timer_object(source, field.children)} for t, r, v in "
-                     f"timer_views(row[{index['timers']}], row[{index['business_hours']}], request, "
-                     f"{source.native_times})]")
+            value = (
+                f"[{_timer_object(source, field.children)} for t, r, v in "
+                f"timer_views(row[{index['timers']}], row[{index['business_hours']}], request, "
+                f"{source.native_times})]"
+            )
         else:  # pragma: no cover - the planner admits only the fields above
             raise AssertionError(f"unplanned Case field {name}")
         items.append(f"{field.key!r}: {value}")
@@ -229,8 +237,12 @@ def _case_object(source: _Source, fields: Sequence[Field], index: dict[str, int]
 
 
 def _joined(
-    source: _Source, fields: Sequence[Field], type_name: str, columns: dict[str, tuple[str, Decoder]],
-    index: dict[str, int], prefix: str,
+    source: _Source,
+    fields: Sequence[Field],
+    type_name: str,
+    columns: dict[str, tuple[str, Decoder]],
+    index: dict[str, int],
+    prefix: str,
 ) -> str:
     """A joined user, group or case type: null when the join found no row."""
     items = []

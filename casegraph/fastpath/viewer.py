@@ -46,10 +46,15 @@ async def fetch_viewer(fields: Sequence[Field], actor: Actor) -> Callable[[], di
         select = ['"u"."id"', '"u"."name"', '"u"."email"', '"u"."available"', '"u"."skills"']
         if wants_groups:
             members = statement.params_in(sorted(actor.group_ids))
-            select.append(nested_rows(
-                dialect, ['"g"."id"', '"g"."code"', '"g"."name"'], '"assignment_groups" "g"',
-                f'"g"."id" IN ({members})', '"g"."code"',
-            ))
+            select.append(
+                nested_rows(
+                    dialect,
+                    ['"g"."id"', '"g"."code"', '"g"."name"'],
+                    '"assignment_groups" "g"',
+                    f'"g"."id" IN ({members})',
+                    '"g"."code"',
+                )
+            )
         user = statement.param(actor.user_id)
         sql = f'SELECT {",".join(select)} FROM (SELECT 1 AS "one") "o" LEFT JOIN "users" "u" ON "u"."id"={user}'
         _, rows = await db.execute_query(sql, statement.params)

@@ -18,7 +18,10 @@ from casegraph.settings import Settings
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _RECORD_ATTRIBUTES: Final = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message", "asctime", "taskName", "request_id",
+    "message",
+    "asctime",
+    "taskName",
+    "request_id",
     "color_message",  # uvicorn's coloured copy of the message
 }
 
@@ -30,8 +33,7 @@ def _timestamp(record: logging.LogRecord) -> str:
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
     return {
-        key: value for key, value in vars(record).items()
-        if key not in _RECORD_ATTRIBUTES and not key.startswith("_")
+        key: value for key, value in vars(record).items() if key not in _RECORD_ATTRIBUTES and not key.startswith("_")
     }
 
 
@@ -44,7 +46,9 @@ def _request_id(record: logging.LogRecord) -> str | None:
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "timestamp": _timestamp(record), "level": record.levelname, "logger": record.name,
+            "timestamp": _timestamp(record),
+            "level": record.levelname,
+            "logger": record.name,
             "message": record.getMessage(),
         }
         request_id = _request_id(record)

@@ -60,29 +60,42 @@ class Metrics:
         registry = self.registry
         operation_labels = ("operation_type", "operation_name")
         self.operations = Counter(
-            "casegraph_graphql_operations", "GraphQL operations run, subscriptions counted as they end.",
-            operation_labels, registry=registry,
+            "casegraph_graphql_operations",
+            "GraphQL operations run, subscriptions counted as they end.",
+            operation_labels,
+            registry=registry,
         )
         self.operation_duration = Histogram(
             "casegraph_graphql_operation_duration_seconds",
             "Time to answer a query or mutation (subscriptions are not timed: they last as long as clients wish).",
-            operation_labels, buckets=DURATION_BUCKETS, registry=registry,
+            operation_labels,
+            buckets=DURATION_BUCKETS,
+            registry=registry,
         )
         self.errors = Counter(
             "casegraph_graphql_errors",
             "Errors by code: top-level errors and the errors listed in mutation payloads.",
-            ("code",), registry=registry,
+            ("code",),
+            registry=registry,
         )
         self.http_requests = Counter(
-            "casegraph_http_requests", "HTTP requests answered.", ("method", "route", "status"), registry=registry,
+            "casegraph_http_requests",
+            "HTTP requests answered.",
+            ("method", "route", "status"),
+            registry=registry,
         )
         self.http_duration = Histogram(
-            "casegraph_http_request_duration_seconds", "Time to answer an HTTP request.", ("method", "route"),
-            buckets=DURATION_BUCKETS, registry=registry,
+            "casegraph_http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            ("method", "route"),
+            buckets=DURATION_BUCKETS,
+            registry=registry,
         )
         self.active_subscriptions = Gauge(
-            "casegraph_active_subscriptions", "GraphQL subscriptions running now.",
-            registry=registry, multiprocess_mode="livesum",
+            "casegraph_active_subscriptions",
+            "GraphQL subscriptions running now.",
+            registry=registry,
+            multiprocess_mode="livesum",
         )
         self.operation_names = OperationNames()
 

@@ -46,7 +46,8 @@ class EventLogSnapshot:
                 value=self.delivered_sequence,
             )
             yield GaugeMetricFamily(
-                "casegraph_event_log_lag_events", "Events in the log this process's hub has not dispatched yet.",
+                "casegraph_event_log_lag_events",
+                "Events in the log this process's hub has not dispatched yet.",
                 value=max(self.head_sequence - self.delivered_sequence, 0),
             )
 
@@ -77,7 +78,7 @@ def metrics_endpoint(
         body = metrics.exposition()
         try:
             snapshot = await read_event_log(hub())
-        except Exception:  # noqa: BLE001 - the process's own metrics still answer while the database is away
+        except Exception:  # the process's own metrics still answer while the database is away
             log.warning("metrics: could not read the event log", exc_info=True)
         else:
             body += _render([snapshot])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from typing import Any, Final
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -28,10 +27,9 @@ MAX_LOGGED_PATH: Final = 200
 
 
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, trusted_proxies: Sequence[str] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -90,11 +88,10 @@ class ObservabilityMiddleware:
 
     def _fields(self, scope: Scope, headers: Headers, observed: RequestScope, elapsed: float) -> dict[str, Any]:
         """What the access line says. Never headers or the query string: tokens and variables live there."""
-        peer = scope.get("client")
         fields: dict[str, Any] = {
             "path": str(scope.get("path", ""))[:MAX_LOGGED_PATH],
             "duration_ms": round(elapsed * 1000, 1),
-            "client": client_address(peer[0] if peer else None, headers, self.trusted_proxies),
+            "client": client_address(scope.get("client")),
             "request_id": observed.request_id,
         }
         if observed.actor_id is not None:

@@ -54,7 +54,7 @@ class OperationSpans(OpenTelemetryExtension):
                 span.update_name(_span_name(context.operation_name))
             span.set_attribute("graphql.operation.type", operation_type(context))
             result = context.result
-            if (result.errors if result is not None else context.pre_execution_errors):
+            if result.errors if result is not None else context.pre_execution_errors:
                 span.set_status(Status(StatusCode.ERROR))
             span.end()
 

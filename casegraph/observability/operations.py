@@ -94,5 +94,3 @@ class OperationInstruments(SchemaExtension):
 def operation_instruments(metrics: Metrics) -> Callable[[], SchemaExtension]:
     """A factory, so every operation gets an instance of its own."""
     return lambda: OperationInstruments(metrics=metrics)
-
-

@@ -110,8 +110,7 @@ def read_manifest(text: str, source: str) -> list[OperationDocument]:
             raise RegistrationError(f"{where}: {error}") from None
         if given_id.lower() != document.sha256:
             raise RegistrationError(
-                f"{where}: id {given_id} is not the SHA-256 of its body ({document.sha256}); "
-                "regenerate the manifest"
+                f"{where}: id {given_id} is not the SHA-256 of its body ({document.sha256}); regenerate the manifest"
             )
         documents.append(document)
     return documents

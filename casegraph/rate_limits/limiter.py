@@ -57,7 +57,6 @@ class RateLimiter:
         store: CounterStore | None,
         *,
         clock: Clock,
-        trusted_proxies: Sequence[str] = (),
         backend_pause: float = BACKEND_PAUSE,
         sockets: OpenSockets | None = None,
     ) -> None:
@@ -66,7 +65,6 @@ class RateLimiter:
         # Open WebSocket connections per user (None: not capped).
         self.sockets = sockets
         self.clock = clock
-        self.trusted_proxies = tuple(trusted_proxies)
         self.backend_pause = backend_pause
         self._paused_until = 0.0
         self._warned_at: float | None = None
@@ -78,24 +76,31 @@ class RateLimiter:
         )
 
     def address(self, connection: HTTPConnection) -> str:
-        """The client's address; ``X-Forwarded-For`` counts only from a trusted proxy."""
-        peer = connection.client.host if connection.client is not None else None
-        return client_address(peer, connection.headers, self.trusted_proxies)
+        """The client's address (behind a trusted proxy, the one it forwarded: casegraph.client_address)."""
+        return client_address(connection.client)
 
     async def mutation(self, *, user_id: str | None, address: str | None, fields: int = 1) -> Refusal | None:
         """Count the ``fields`` mutation fields of one operation; unauthenticated ones only per address."""
-        return await self._count("mutations", [
-            (bucket_key("mutation:user", user_id) if user_id is not None else None, self.limits.mutations_per_user),
-            (bucket_key("mutation:ip", address) if address is not None else None, self.limits.mutations_per_ip),
-        ], amount=fields)
+        return await self._count(
+            "mutations",
+            [
+                (bucket_key("mutation:user", user_id) if user_id is not None else None, self.limits.mutations_per_user),
+                (bucket_key("mutation:ip", address) if address is not None else None, self.limits.mutations_per_ip),
+            ],
+            amount=fields,
+        )
 
     async def connection_from(self, address: str) -> Refusal | None:
         """Count one WebSocket handshake from ``address``."""
-        return await self._count("connections", [(bucket_key("connection:ip", address), self.limits.connections_per_ip)])
+        return await self._count(
+            "connections", [(bucket_key("connection:ip", address), self.limits.connections_per_ip)]
+        )
 
     async def connection_by(self, user_id: str) -> Refusal | None:
         """Count one authenticated WebSocket connection of ``user_id``."""
-        return await self._count("connections", [(bucket_key("connection:user", user_id), self.limits.connections_per_user)])
+        return await self._count(
+            "connections", [(bucket_key("connection:user", user_id), self.limits.connections_per_user)]
+        )
 
     async def _count(
         self, what: str, keys: Sequence[tuple[str | None, Rate | None]], *, amount: int = 1
@@ -124,7 +129,9 @@ class RateLimiter:
             self._warned_at = now
             log.warning(
                 "rate limits NOT enforced: the %s store failed (%s: %s); letting requests through",
-                type(self.store).__name__, type(error).__name__, error,
+                type(self.store).__name__,
+                type(error).__name__,
+                error,
             )
 
     async def close(self) -> None:
@@ -173,4 +180,4 @@ def build_rate_limiter(settings: Settings, *, clock: Clock) -> RateLimiter:
             else:
                 leases = MemoryLeases()
             sockets = OpenSockets(limits.sockets_per_user, leases, clock=clock, shared=backend != "memory")
-    return RateLimiter(limits, store, clock=clock, trusted_proxies=settings.trusted_proxies, sockets=sockets)
+    return RateLimiter(limits, store, clock=clock, sockets=sockets)

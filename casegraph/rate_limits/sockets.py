@@ -247,7 +247,9 @@ class OpenSockets:
         lease = SocketLease(self, user_key, uuid.uuid4().hex)
         now = self.clock()
         try:
-            taken = await self.store.take(user_key, lease.lease, self.limit, now + timedelta(seconds=LEASE_SECONDS), now)
+            taken = await self.store.take(
+                user_key, lease.lease, self.limit, now + timedelta(seconds=LEASE_SECONDS), now
+            )
         except Exception as error:  # noqa: BLE001 - fail open, as the rate limiter does
             log.warning("open-connection limit NOT enforced: %s: %s", type(error).__name__, error)
             return None

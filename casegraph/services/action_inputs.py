@@ -67,8 +67,12 @@ class Plan:
                 await statements.update(User, {"id": self.changes["assigned_to_id"]}, {"last_assigned_at": now})
             if self.mentions:
                 await notify(
-                    user_ids=self.mentions, case_id=case.id, kind=NotificationKind.MENTION,
-                    text=f"{actor_id} mentioned you on {case.number}.", now=now, event_sequence=event.sequence,
+                    user_ids=self.mentions,
+                    case_id=case.id,
+                    kind=NotificationKind.MENTION,
+                    text=f"{actor_id} mentioned you on {case.number}.",
+                    now=now,
+                    event_sequence=event.sequence,
                 )
             if self.survey is not None:
                 rating, comment = self.survey
@@ -193,7 +197,8 @@ async def mentioned_staff(texts: list[str], *, author: Actor, case: CaseRecord) 
     if not staff:
         return []
     tasked = frozenset(
-        str(user_id) for user_id in await CaseTask.filter(case_id=case.id).values_list("assignee_id", flat=True)
+        str(user_id)
+        for user_id in await CaseTask.filter(case_id=case.id).values_list("assignee_id", flat=True)
         if user_id is not None
     )
     parties = case.parties(tasked)

@@ -29,8 +29,10 @@ async def _managed_agent(actor: Actor, user_id: str, *, self_allowed: bool) -> U
         raise not_found("User")
     if actor.has(Role.ADMIN) or (self_allowed and actor.user_id == user_id):
         return user
-    if actor.has(Role.MANAGER) and actor.managed_group_ids and await GroupMembership.exists(
-        user_id=user_id, group_id__in=sorted(actor.managed_group_ids)
+    if (
+        actor.has(Role.MANAGER)
+        and actor.managed_group_ids
+        and await GroupMembership.exists(user_id=user_id, group_id__in=sorted(actor.managed_group_ids))
     ):
         return user
     raise permission_denied("Only the agent, a manager of their group or an administrator may do that.")

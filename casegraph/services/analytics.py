@@ -21,7 +21,6 @@ from casegraph.domain.enums import CaseStage, CaseStatus
 from casegraph.domain.errors import validation_failed
 from casegraph.domain.sla import TimerKind
 from casegraph.services.analytics_scope import Scope
-from casegraph.services.survey_results import RATINGS
 from casegraph.services.analytics_sql import (
     ENDED,
     MICROSECONDS,
@@ -32,6 +31,7 @@ from casegraph.services.analytics_sql import (
     epoch_us,
     micros,
 )
+from casegraph.services.survey_results import RATINGS
 
 MAX_BUCKETS: Final = 366
 DEFAULT_BUCKETS: Final = 30
@@ -98,10 +98,16 @@ async def open_cases(scope: Scope, by: list[OpenCaseDimension]) -> list[OpenCase
         for row in rows
     ]
     stages, statuses = list(CaseStage), list(CaseStatus)
-    return sorted(found, key=lambda r: (
-        stages.index(r.stage) if r.stage else -1, statuses.index(r.status) if r.status else -1,
-        r.group_id or 0, r.priority or 0, r.case_type_id or 0,
-    ))
+    return sorted(
+        found,
+        key=lambda r: (
+            stages.index(r.stage) if r.stage else -1,
+            statuses.index(r.status) if r.status else -1,
+            r.group_id or 0,
+            r.priority or 0,
+            r.case_type_id or 0,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,9 @@ async def backlog(scope: Scope, interval: BacklogInterval) -> list[BacklogBucket
     count, rest = divmod(end - start, length)
     count += bool(rest)  # the last bucket is cut short at `to`
     if count > MAX_BUCKETS:
-        raise validation_failed("filter.from", f"At most {MAX_BUCKETS} buckets: narrow the range or widen the interval.")
+        raise validation_failed(
+            "filter.from", f"At most {MAX_BUCKETS} buckets: narrow the range or widen the interval."
+        )
     stmt = Statement()
     at = stmt.epoch_us("e.occurred_at")
     start_us = stmt.value(epoch_us(start))
@@ -156,11 +164,17 @@ async def backlog(scope: Scope, interval: BacklogInterval) -> list[BacklogBucket
     for index in range(count):
         row = moves.get(index)
         balance += _net(row)
-        buckets.append(BacklogBucket(
-            start=start + index * length, end=min(start + (index + 1) * length, end),
-            opened=_int(row, "opened"), reopened=_int(row, "reopened"), resolved=_int(row, "resolved"),
-            cancelled=_int(row, "cancelled"), open_at_end=balance,
-        ))
+        buckets.append(
+            BacklogBucket(
+                start=start + index * length,
+                end=min(start + (index + 1) * length, end),
+                opened=_int(row, "opened"),
+                reopened=_int(row, "reopened"),
+                resolved=_int(row, "resolved"),
+                cancelled=_int(row, "cancelled"),
+                open_at_end=balance,
+            )
+        )
     return buckets
 
 
@@ -208,8 +222,12 @@ async def sla_compliance(scope: Scope) -> list[SlaCompliance]:
     )
     found = [
         SlaCompliance(
-            case_type_id=row["case_type_id"], priority=int(row["priority"]), kind=TimerKind(row["kind"]),
-            met=int(row["met"]), breached=int(row["breached"]), in_progress=int(row["in_progress"]),
+            case_type_id=row["case_type_id"],
+            priority=int(row["priority"]),
+            kind=TimerKind(row["kind"]),
+            met=int(row["met"]),
+            breached=int(row["breached"]),
+            in_progress=int(row["in_progress"]),
         )
         for row in rows
     ]

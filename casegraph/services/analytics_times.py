@@ -47,10 +47,7 @@ def _seconds(micros: int | float | Decimal | None) -> float | None:
 
 
 async def _stats(stmt: Statement, durations: str) -> DurationStats:
-    ranked = (
-        "SELECT d, ROW_NUMBER() OVER (ORDER BY d) AS rn, COUNT(*) OVER () AS total"
-        f" FROM ({durations}) durations"
-    )
+    ranked = f"SELECT d, ROW_NUMBER() OVER (ORDER BY d) AS rn, COUNT(*) OVER () AS total FROM ({durations}) durations"
     picks = "".join(f", MAX(CASE WHEN rn = ({p} * total + 99) / 100 THEN d END) AS p{p}" for p in PERCENTILES)
     rows = await stmt.fetch(
         f"SELECT COUNT(*) AS n, AVG(d) AS mean, MIN(d) AS low, MAX(d) AS high{picks} FROM ({ranked}) ranked"
@@ -156,4 +153,3 @@ async def agent_workload(scope: Scope) -> list[AgentWorkload]:
 
 def _count(value: Any) -> int:
     return int(value) if value is not None else 0
-

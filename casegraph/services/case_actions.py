@@ -66,7 +66,9 @@ async def perform(
             facts=await _facts(request.action, case),
         )
         await check_transition(
-            Transition(case=case, action=request.action, target=target, actor=actor, params=asdict(request.command), now=now)
+            Transition(
+                case=case, action=request.action, target=target, actor=actor, params=asdict(request.command), now=now
+            )
         )
         changes = {**_state_changes(request.action, case, target, actor, now), **plan.changes}
         try:
@@ -84,7 +86,9 @@ async def perform(
             )
         except StaleCase:
             await refuse_if_pinned(
-                actor=actor, case_id=request.case_id, expected_version=request.expected_version,
+                actor=actor,
+                case_id=request.case_id,
+                expected_version=request.expected_version,
                 include_deleted=include_deleted,
             )
             continue
@@ -110,9 +114,7 @@ async def _facts(action: CaseAction, case: CaseRecord) -> lifecycle.Facts:
     return case.facts(open_tasks=open_tasks, survey_submitted=survey_submitted)
 
 
-def _state_changes(
-    action: CaseAction, case: CaseRecord, target: State, actor: Actor, now: datetime
-) -> dict[str, Any]:
+def _state_changes(action: CaseAction, case: CaseRecord, target: State, actor: Actor, now: datetime) -> dict[str, Any]:
     """Columns that follow from where the case goes, whatever the action's own input."""
     changes: dict[str, Any] = {}
     if target[1] is CaseStatus.AWAITING_INFO and case.status is not CaseStatus.AWAITING_INFO:

@@ -35,7 +35,9 @@ class StaleCase(Exception):
     """The case moved between our read and our write; nothing was written."""
 
 
-async def refuse_if_pinned(*, actor: Actor, case_id: str, expected_version: int | None, include_deleted: bool = False) -> None:
+async def refuse_if_pinned(
+    *, actor: Actor, case_id: str, expected_version: int | None, include_deleted: bool = False
+) -> None:
     """After a lost race: VERSION_CONFLICT if the caller pinned a version; otherwise return, to retry.
 
     lifecycle.md: the loser gets VERSION_CONFLICT when it sent expectedVersion, or is judged again

@@ -132,7 +132,11 @@ async def page_request(
     matching = visible_cases(actor, include_deleted=flt.include_deleted).filter(condition)
     resolved_codes = bool(flt.case_type_codes or flt.assignment_group_codes)
     return PageRequest(
-        actor=actor, matching=matching, ordering=ordering, limit=limit, after=cursor,
+        actor=actor,
+        matching=matching,
+        ordering=ordering,
+        limit=limit,
+        after=cursor,
         condition_key=None if resolved_codes else (actor, flt),
     )
 
@@ -140,9 +144,7 @@ async def page_request(
 async def list_cases(
     *, actor: Actor, flt: CaseFilter, ordering: Ordering, first: int | None, after: str | None, max_page: int
 ) -> Page:
-    request = await page_request(
-        actor=actor, flt=flt, ordering=ordering, first=first, after=after, max_page=max_page
-    )
+    request = await page_request(actor=actor, flt=flt, ordering=ordering, first=first, after=after, max_page=max_page)
     total = await request.matching.count()
     rows = await request.page_query().values(*CASE_COLUMNS)
     limit, column = request.limit, ordering.field.value

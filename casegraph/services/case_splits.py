@@ -82,19 +82,26 @@ async def split_case(
         if parent.state not in SPLITTABLE:
             raise transition_not_allowed(f"A case cannot be split in {parent.status.value}.")
         await check_transition(
-            Transition(case=parent, action=CaseAction.SPLIT_CASE, target=parent.state, actor=actor,
-                       params={"children": len(planned)}, now=now)
+            Transition(
+                case=parent,
+                action=CaseAction.SPLIT_CASE,
+                target=parent.state,
+                actor=actor,
+                params={"children": len(planned)},
+                now=now,
+            )
         )
         children: list[tuple[CaseRecord, EventRecord]] = []
 
+        # B023: both closures run inside this attempt's commit_change, before the loop moves on.
         async def create_children(after: CaseRecord, _: EventRecord) -> None:
-            children.clear()
-            for child in planned:
-                children.append(await _insert_child(after, child, actor, now))
+            children.clear()  # noqa: B023
+            for child in planned:  # noqa: B023
+                children.append(await _insert_child(after, child, actor, now))  # noqa: B023
 
         async def store(result: ActionResult) -> None:
             if on_success is not None:
-                await on_success(_with_children(result, children))
+                await on_success(_with_children(result, children))  # noqa: B023
 
         try:
             result = await commit_change(
@@ -140,7 +147,9 @@ async def _plan(index: int, spec: ChildSpec) -> _PlannedChild:
     )
 
 
-async def _insert_child(parent: CaseRecord, child: _PlannedChild, actor: Actor, now: datetime) -> tuple[CaseRecord, EventRecord]:
+async def _insert_child(
+    parent: CaseRecord, child: _PlannedChild, actor: Actor, now: datetime
+) -> tuple[CaseRecord, EventRecord]:
     """A submitted case for the parent's requester, in the split's transaction."""
     impact = child.impact or parent.impact
     urgency = child.urgency or parent.urgency
@@ -180,8 +189,12 @@ async def _insert_child(parent: CaseRecord, child: _PlannedChild, actor: Actor, 
         before=None,
         after=record.state,
         version=1,
-        summary={"submitted": True, "channel": record.channel.value, "parentId": parent.id,
-                 "parentNumber": parent.number},
+        summary={
+            "submitted": True,
+            "channel": record.channel.value,
+            "parentId": parent.id,
+            "parentNumber": parent.number,
+        },
         now=now,
     )
     await run_change_hooks(record, record, event)

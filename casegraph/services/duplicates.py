@@ -109,7 +109,9 @@ async def similar_cases(
             proximity = max(0.0, 1 - distance / radius)
             score = TEXT_SHARE * text + (1 - TEXT_SHARE) * proximity
         if score >= MIN_SCORE:
-            ranked.append(Similar(other, round(score, 4), round(text, 4), None if distance is None else round(distance, 1)))
+            ranked.append(
+                Similar(other, round(score, 4), round(text, 4), None if distance is None else round(distance, 1))
+            )
     ranked.sort(key=lambda s: (-s.score, s.case.created_at, s.case.id))
     return ranked[:limit]
 
@@ -161,12 +163,21 @@ async def mark_duplicate(
         if expected_version is not None and expected_version != case.version:
             raise version_conflict(expected_version, case.version)
         target, event_type = lifecycle.transition(
-            action=CaseAction.PROPOSE_SOLUTION, workflow=case.workflow, state=case.state, grant=grant,
+            action=CaseAction.PROPOSE_SOLUTION,
+            workflow=case.workflow,
+            state=case.state,
+            grant=grant,
             facts=case.facts(),
         )
         await check_transition(
-            Transition(case=case, action=CaseAction.MARK_DUPLICATE, target=target, actor=actor,
-                       params={"duplicateOfId": original.id, "resolutionNotes": notes}, now=now)
+            Transition(
+                case=case,
+                action=CaseAction.MARK_DUPLICATE,
+                target=target,
+                actor=actor,
+                params={"duplicateOfId": original.id, "resolutionNotes": notes},
+                now=now,
+            )
         )
         changes = {
             **_state_changes(CaseAction.PROPOSE_SOLUTION, case, target, actor, now),
@@ -178,16 +189,28 @@ async def mark_duplicate(
             async with in_transaction():
                 await _hold_both(case, original)
                 result = await commit_change(
-                    case=case, actor_id=actor.user_id, action=CaseAction.MARK_DUPLICATE, event_type=event_type,
-                    target=target, changes=changes,
-                    summary={"resolutionCode": ResolutionCode.DUPLICATE.value, "resolutionNotes": notes,
-                             "duplicateOfId": original.id},
+                    case=case,
+                    actor_id=actor.user_id,
+                    action=CaseAction.MARK_DUPLICATE,
+                    event_type=event_type,
+                    target=target,
+                    changes=changes,
+                    summary={
+                        "resolutionCode": ResolutionCode.DUPLICATE.value,
+                        "resolutionNotes": notes,
+                        "duplicateOfId": original.id,
+                    },
                     now=now,
                 )
                 linked = await commit_change(
-                    case=original, actor_id=actor.user_id, action=CaseAction.MARK_DUPLICATE,
-                    event_type=CaseEventType.CASE_UPDATED, target=original.state, changes={},
-                    summary={"duplicateId": case.id}, now=now,
+                    case=original,
+                    actor_id=actor.user_id,
+                    action=CaseAction.MARK_DUPLICATE,
+                    event_type=CaseEventType.CASE_UPDATED,
+                    target=original.state,
+                    changes={},
+                    summary={"duplicateId": case.id},
+                    now=now,
                 )
                 if on_success is not None:
                     await on_success(result)

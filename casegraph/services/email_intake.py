@@ -79,9 +79,7 @@ def parse_message(raw: bytes) -> InboundMail:
         body = body_part.get_content() if body_part is not None else ""
         if body_part is not None and body_part.get_content_type() == "text/html":
             body = TAGS.sub(" ", body)
-        attachments = tuple(
-            part.get_filename() or "attachment" for part in message.iter_attachments()
-        )
+        attachments = tuple(part.get_filename() or "attachment" for part in message.iter_attachments())
         message_id = str(message["Message-ID"] or "").strip() or None
         addressed = [str(value) for name in ADDRESS_HEADERS for value in message.get_all(name) or ()]
         reply_tokens = tuple(tokens_in([*addressed, subject]))
@@ -111,8 +109,13 @@ def parse_message(raw: bytes) -> InboundMail:
 
 
 async def receive_email(
-    *, raw: bytes, intake_case_type: str | None, now: datetime, publisher: Publisher,
-    reply: ReplyAddresses | None = None, authserv_id: str | None = None,
+    *,
+    raw: bytes,
+    intake_case_type: str | None,
+    now: datetime,
+    publisher: Publisher,
+    reply: ReplyAddresses | None = None,
+    authserv_id: str | None = None,
 ) -> IntakeResult:
     """File or comment as the module says; PERMISSION_DENIED if the gateway's verdict refuses it,
     NOT_FOUND for reply tokens that name no case of the sender. Nothing is stored on refusal."""
@@ -127,17 +130,23 @@ async def receive_email(
         raise validation_failed("message", f"The message text is longer than {TEXT_LIMIT} characters.")
     replied = await _case_replied_to(mail, reply)
     user_id = replied[1] if replied is not None else await _constituent_for(mail, now)
-    actor = await build_actor(Claims(sub=user_id, roles=frozenset({Role.CONSTITUENT}), name=mail.display_name, email=mail.address))
+    actor = await build_actor(
+        Claims(sub=user_id, roles=frozenset({Role.CONSTITUENT}), name=mail.display_name, email=mail.address)
+    )
 
     async def act(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
         if replied is not None:
             return await perform(
                 actor=actor,
                 request=ActionRequest(CaseAction.UPDATE, replied[0], command=UpdateCase(comment=text)),
-                now=now, publisher=publisher, on_success=on_success,
+                now=now,
+                publisher=publisher,
+                on_success=on_success,
             )
         if intake_case_type is None:
-            raise validation_failed("message", "E-mail intake has no case type configured (CASEGRAPH_INTAKE_CASE_TYPE).")
+            raise validation_failed(
+                "message", "E-mail intake has no case type configured (CASEGRAPH_INTAKE_CASE_TYPE)."
+            )
         return await create_case(
             actor=actor,
             new=NewCase(
@@ -146,14 +155,21 @@ async def receive_email(
                 description=text,
                 contact_email=mail.address,
             ),
-            now=now, publisher=publisher, on_success=on_success, via=Channel.EMAIL,
+            now=now,
+            publisher=publisher,
+            on_success=on_success,
+            via=Channel.EMAIL,
         )
 
     if mail.message_id is not None:
         key = "mail:" + hashlib.sha256(mail.message_id.encode()).hexdigest()
         result = await run_idempotent(
-            user_id=user_id, key=key, operation="emailIntake",
-            input_hash=hashlib.sha256(raw).hexdigest(), now=now, run=act,
+            user_id=user_id,
+            key=key,
+            operation="emailIntake",
+            input_hash=hashlib.sha256(raw).hexdigest(),
+            now=now,
+            run=act,
         )
     else:
         result = await act(None)
@@ -188,4 +204,3 @@ async def _constituent_for(mail: InboundMail, now: datetime) -> str:
             now=now,
         )
     return user_id
-

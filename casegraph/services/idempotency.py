@@ -31,7 +31,7 @@ from casegraph.domain.enums import ErrorCode
 from casegraph.domain.errors import DomainError, validation_failed
 from casegraph.domain.validation import clean_text
 from casegraph.services.case_changes import ActionResult
-from casegraph.services.records import CaseRecord, EventRecord, EVENT_COLUMNS
+from casegraph.services.records import EVENT_COLUMNS, CaseRecord, EventRecord
 from models import CaseEvent, IdempotencyRecord
 
 RETENTION: Final = timedelta(hours=24)
@@ -84,9 +84,11 @@ async def run_idempotent(
     except DomainError as refusal:
         # A refusal is a completed response: a repeat with this key gets the same refusal back.
         finished.set()
-        await _settle(IdempotencyRecord.filter(id=claim.id, response__isnull=True).update(
-            response=_encode_error(refusal), completed_at=now
-        ))
+        await _settle(
+            IdempotencyRecord.filter(id=claim.id, response__isnull=True).update(
+                response=_encode_error(refusal), completed_at=now
+            )
+        )
         raise
     except BaseException:
         finished.set()
@@ -113,7 +115,7 @@ async def _renew(claim_id: int, now: datetime, finished: asyncio.Event) -> None:
         beat = now + timedelta(seconds=loop.time() - started)
         try:
             await IdempotencyRecord.filter(id=claim_id, response__isnull=True).update(created_at=beat)
-        except Exception:  # noqa: BLE001 - the database is away: the lease runs out, as it should
+        except Exception:  # the database is away: the lease runs out, as it should
             log.debug("idempotency claim %s not renewed", claim_id, exc_info=True)
 
 
@@ -122,7 +124,7 @@ async def _settle(step: Awaitable[object]) -> None:
     failure that ended the request), the claim's lease runs out instead and a repeat takes over."""
     try:
         await step
-    except Exception:  # noqa: BLE001 - see above; the request's own error is what the caller gets
+    except Exception:  # see above; the request's own error is what the caller gets
         log.warning("idempotency claim left to expire: the database did not answer", exc_info=True)
 
 

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 # --- administration -----------------------------------------------------------------------
 
 
-
 class Keep(Enum):
     """A field an update leaves as it is (not given); None, by contrast, clears an optional one."""
 
@@ -91,8 +90,9 @@ async def create_template(
 ) -> CaseTemplate:
     require_admin(actor)
     values = _template_values(
-        TemplateFields(title=title, description=description, impact=impact, urgency=urgency,
-                       required_fields=required_fields)
+        TemplateFields(
+            title=title, description=description, impact=impact, urgency=urgency, required_fields=required_fields
+        )
     )
     case_type = await case_type_by_code(case_type_code)
     try:
@@ -312,7 +312,9 @@ async def resolve_intake(
         source = "serviceDefinitionCode" if definition else "templateCode"
         raise validation_failed("caseTypeCode", f"caseTypeCode does not match the case type of {source}.")
     return Intake(
-        service_definition_code=definition.code if definition else None, template=template, case_type_code=case_type.code
+        service_definition_code=definition.code if definition else None,
+        template=template,
+        case_type_code=case_type.code,
     )
 
 

@@ -26,13 +26,13 @@ from datetime import datetime
 from typing import Any, Final
 
 from tortoise.expressions import Case as SqlCase
-from tortoise.expressions import F, Q, Subquery, When
+from tortoise.expressions import F, Subquery, When
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from casegraph.domain import lifecycle
 from casegraph.domain import knowledge as rules
+from casegraph.domain import lifecycle
 from casegraph.domain.commands import ProposeSolution
 from casegraph.domain.desk_actions import LINKERS
 from casegraph.domain.enums import CaseAction, CaseEventType, ErrorCode, ResolutionCode
@@ -169,7 +169,9 @@ def _relevance(matched: int, score: int) -> float:
 async def _inverse_document_frequency(wanted: Sequence[str]) -> dict[str, int]:
     """ln(1 + N / df) per term, scaled to an integer so the ranking arithmetic stays exact in SQL."""
     documents = max(1, await Article.all().count())
-    rows = await ArticleTerm.filter(term__in=list(wanted)).annotate(df=Count("id")).group_by("term").values("term", "df")
+    rows = (
+        await ArticleTerm.filter(term__in=list(wanted)).annotate(df=Count("id")).group_by("term").values("term", "df")
+    )
     frequency = {row["term"]: int(row["df"]) for row in rows}
     return {t: 1 + int(100 * math.log(1 + documents / max(1, frequency.get(t, 0)))) for t in wanted}
 
@@ -419,8 +421,14 @@ async def link_article(
         if case.state not in lifecycle.SUBMITTED_NON_TERMINAL or case.deleted:
             raise transition_not_allowed(f"Articles cannot be linked to a case in {case.status.value}.")
         await check_transition(
-            Transition(case=case, action=CaseAction.LINK_ARTICLE, target=case.state, actor=actor,
-                       params={"articleId": str(article.id)}, now=now)
+            Transition(
+                case=case,
+                action=CaseAction.LINK_ARTICLE,
+                target=case.state,
+                actor=actor,
+                params={"articleId": str(article.id)},
+                now=now,
+            )
         )
         try:
             result = await commit_change(
@@ -515,7 +523,10 @@ async def _usable_article(actor: Actor, article_id: str) -> Article:
 def _write_link(article_id: Any, actor_id: str, now: datetime) -> Callable[[CaseRecord, EventRecord], Awaitable[None]]:
     async def write(case: CaseRecord, event: EventRecord) -> None:
         await CaseArticleLink.create(
-            case_id=case.id, article_id=article_id, linked_by_id=actor_id, event_sequence=event.sequence,
+            case_id=case.id,
+            article_id=article_id,
+            linked_by_id=actor_id,
+            event_sequence=event.sequence,
             created_at=now,
         )
 

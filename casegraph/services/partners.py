@@ -71,8 +71,15 @@ async def create_partner(
     if await PartnerAgency.exists(code=cleaned_code):
         raise validation_failed("code", "A partner agency with this code exists.")
     partner = await PartnerAgency.create(
-        id=uuid.uuid4(), code=cleaned_code, name=cleaned_name, graphql_url=url, shared_secret=secret,
-        receive_case_type_id=case_type_id, active=True, created_at=now, updated_at=now,
+        id=uuid.uuid4(),
+        code=cleaned_code,
+        name=cleaned_name,
+        graphql_url=url,
+        shared_secret=secret,
+        receive_case_type_id=case_type_id,
+        active=True,
+        created_at=now,
+        updated_at=now,
     )
     return CreatedPartner(partner, None if shared_secret is not None else secret)
 

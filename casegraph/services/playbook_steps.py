@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Final
 
 from casegraph.domain import lifecycle
+from casegraph.domain.desk_actions import STEP_KEEPERS
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStatus
 from casegraph.domain.errors import DomainError, not_found, permission_denied, transition_not_allowed, version_conflict
-from casegraph.domain.desk_actions import STEP_KEEPERS
 from casegraph.domain.relations import Actor, relations_of
 from casegraph.domain.validation import id_number
 from casegraph.services.case_changes import ActionResult, StaleCase, commit_change

@@ -67,8 +67,13 @@ async def set_playbook(
             await PlaybookStep.filter(playbook_id=playbook.id).delete()
         await PlaybookStep.bulk_create(
             [
-                PlaybookStep(playbook_id=playbook.id, stage=step.stage, position=position, title=step.title,
-                             required=step.required)
+                PlaybookStep(
+                    playbook_id=playbook.id,
+                    stage=step.stage,
+                    position=position,
+                    title=step.title,
+                    required=step.required,
+                )
                 for position, step in numbered(cleaned)
             ]
         )
@@ -87,8 +92,14 @@ async def copy_playbook_on_submission(before: CaseRecord, after: CaseRecord, eve
         return
     await CaseStep.bulk_create(
         [
-            CaseStep(case_id=after.id, stage=s.stage, position=s.position, title=s.title, required=s.required,
-                     created_at=event.occurred_at)
+            CaseStep(
+                case_id=after.id,
+                stage=s.stage,
+                position=s.position,
+                title=s.title,
+                required=s.required,
+                created_at=event.occurred_at,
+            )
             for s in steps
         ]
     )
@@ -100,9 +111,11 @@ async def check_required_steps(transition: Transition) -> None:
     relations = relations_of(transition.actor, case.parties()) if transition.actor else frozenset()
     if not is_gated(action=transition.action, state=case.state, target=transition.target, relations=relations):
         return
-    open_required = await CaseStep.filter(
-        case_id=case.id, stage=case.stage, required=True, done_at__isnull=True
-    ).order_by("position").values("stage", "position", "title")
+    open_required = (
+        await CaseStep.filter(case_id=case.id, stage=case.stage, required=True, done_at__isnull=True)
+        .order_by("position")
+        .values("stage", "position", "title")
+    )
     if not open_required or not await enforced(case.case_type_id):
         return
     refuse_if_open(case.stage, [OpenStep(r["stage"], r["position"], r["title"]) for r in open_required])

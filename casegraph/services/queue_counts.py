@@ -98,13 +98,17 @@ class SharedRecounts:
             )
             submitted = {
                 CaseStatus(row["status"]): int(row["n"])
-                for row in await open_cases.exclude(status=CaseStatus.DRAFT).annotate(n=Count("id"))
-                .group_by("status").values("status", "n")
+                for row in await open_cases.exclude(status=CaseStatus.DRAFT)
+                .annotate(n=Count("id"))
+                .group_by("status")
+                .values("status", "n")
             }
             drafts = {
                 str(row["author_id"]): int(row["n"])
-                for row in await open_cases.filter(status=CaseStatus.DRAFT).annotate(n=Count("id"))
-                .group_by("author_id").values("author_id", "n")
+                for row in await open_cases.filter(status=CaseStatus.DRAFT)
+                .annotate(n=Count("id"))
+                .group_by("author_id")
+                .values("author_id", "n")
             }
             counts = GroupCounts(head=head, submitted=submitted, drafts=drafts)
             latest = self._latest.get(group_id)

@@ -195,8 +195,13 @@ _CASE_DECODERS: Final[dict[str, Any]] = {
     **{
         name: _opt(datetime.fromisoformat)
         for name in (
-            "submitted_at", "first_opened_at", "resolved_at", "closed_at", "deleted_at",
-            "created_at", "updated_at",
+            "submitted_at",
+            "first_opened_at",
+            "resolved_at",
+            "closed_at",
+            "deleted_at",
+            "created_at",
+            "updated_at",
         )
     },
 }

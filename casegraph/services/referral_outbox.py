@@ -30,7 +30,9 @@ class ReferralOutcome(str, Enum):
 # Referrals whose partner holds a case of its own that may still be waiting on us.
 HANDED_OVER: Final = (ReferralStatus.DELIVERED, ReferralStatus.ACCEPTED)
 # Events the referring agency hears about: state changes and decisions, not comments or notes.
-REPORTED_TYPES: Final = frozenset({CaseEventType.CASE_TRANSITIONED, CaseEventType.CASE_DELETED, CaseEventType.CASE_RESTORED})
+REPORTED_TYPES: Final = frozenset(
+    {CaseEventType.CASE_TRANSITIONED, CaseEventType.CASE_DELETED, CaseEventType.CASE_RESTORED}
+)
 REPORTED_ACTIONS: Final = frozenset({CaseAction.ACCEPT_REFERRAL, CaseAction.REJECT_REFERRAL})
 
 
@@ -39,9 +41,17 @@ async def enqueue_message(
 ) -> None:
     """An outbox row for the dispatcher; inside the event's transaction, so both or neither."""
     await OutboxDelivery.create(
-        id=uuid.uuid4(), kind=kind, partner_id=partner.id, referral_id=referral_id,
-        event_sequence=event.sequence, event_type=event.type.value, payload=payload,
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=event.occurred_at, created_at=event.occurred_at,
+        id=uuid.uuid4(),
+        kind=kind,
+        partner_id=partner.id,
+        referral_id=referral_id,
+        event_sequence=event.sequence,
+        event_type=event.type.value,
+        payload=payload,
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=event.occurred_at,
+        created_at=event.occurred_at,
     )
 
 
@@ -74,14 +84,23 @@ async def enqueue_referral_updates(before: CaseRecord, after: CaseRecord, event:
     referral = await Referral.filter(case_id=after.id, direction=ReferralDirection.INBOUND).first()
     if referral is None:
         return
-    if (referral.status is ReferralStatus.DELIVERED and after.status not in (CaseStatus.NEW, CaseStatus.CANCELLED)
-            and event.action is not CaseAction.REJECT_REFERRAL):
+    if (
+        referral.status is ReferralStatus.DELIVERED
+        and after.status not in (CaseStatus.NEW, CaseStatus.CANCELLED)
+        and event.action is not CaseAction.REJECT_REFERRAL
+    ):
         await Referral.filter(id=referral.id, status=ReferralStatus.DELIVERED).update(
-            status=ReferralStatus.ACCEPTED, updated_at=event.occurred_at)
+            status=ReferralStatus.ACCEPTED, updated_at=event.occurred_at
+        )
         referral.status = ReferralStatus.ACCEPTED
     partner = await PartnerAgency.get(id=referral.partner_id)
-    await enqueue_message(kind=REFERRAL_UPDATE, partner=partner, referral_id=referral.id, event=event,
-                          payload=update_message(referral, after, event))
+    await enqueue_message(
+        kind=REFERRAL_UPDATE,
+        partner=partner,
+        referral_id=referral.id,
+        event=event,
+        payload=update_message(referral, after, event),
+    )
 
 
 def outcome_of(before: CaseRecord, after: CaseRecord, event: EventRecord) -> ReferralOutcome | None:
@@ -108,8 +127,9 @@ async def enqueue_referral_outcomes(before: CaseRecord, after: CaseRecord, event
     outcome = outcome_of(before, after, event)
     if outcome is None:
         return
-    referrals = await Referral.filter(case_id=after.id, direction=ReferralDirection.OUTBOUND,
-                                      status__in=HANDED_OVER).order_by("created_at", "id")
+    referrals = await Referral.filter(
+        case_id=after.id, direction=ReferralDirection.OUTBOUND, status__in=HANDED_OVER
+    ).order_by("created_at", "id")
     if not referrals:
         return
     reason: str | None = None
@@ -119,18 +139,33 @@ async def enqueue_referral_outcomes(before: CaseRecord, after: CaseRecord, event
         reason = comment.body if comment is not None else None
     for referral in referrals:
         partner = await PartnerAgency.get(id=referral.partner_id)
-        await enqueue_outcome(partner=partner, referral=referral, case=after, event=event, outcome=outcome,
-                              reason=reason)
+        await enqueue_outcome(
+            partner=partner, referral=referral, case=after, event=event, outcome=outcome, reason=reason
+        )
 
 
 async def enqueue_outcome(
-    *, partner: PartnerAgency, referral: Referral, case: CaseRecord, event: EventRecord, outcome: ReferralOutcome,
+    *,
+    partner: PartnerAgency,
+    referral: Referral,
+    case: CaseRecord,
+    event: EventRecord,
+    outcome: ReferralOutcome,
     reason: str | None,
 ) -> None:
-    await enqueue_message(kind=REFERRAL_OUTCOME, partner=partner, referral_id=referral.id, event=event, payload={
-        "referralId": str(referral.id), "sequence": event.sequence, "outcome": outcome.value,
-        "caseNumber": case.number, "reason": reason,
-    })
+    await enqueue_message(
+        kind=REFERRAL_OUTCOME,
+        partner=partner,
+        referral_id=referral.id,
+        event=event,
+        payload={
+            "referralId": str(referral.id),
+            "sequence": event.sequence,
+            "outcome": outcome.value,
+            "caseNumber": case.number,
+            "reason": reason,
+        },
+    )
 
 
 async def enqueue_outcome_on_delivery(

@@ -56,9 +56,13 @@ async def record_outcome(*, actor: Actor, message: OutcomeMessage, now: datetime
     """Apply the referring agency's outcome to the case it referred to us; True if it changed it."""
     partner = await partner_of(actor)
     key = uuid_key(message.referral_id)
-    referral = await Referral.filter(
-        remote_referral_id=key, partner_id=partner.id, direction=ReferralDirection.INBOUND
-    ).first() if key else None
+    referral = (
+        await Referral.filter(
+            remote_referral_id=key, partner_id=partner.id, direction=ReferralDirection.INBOUND
+        ).first()
+        if key
+        else None
+    )
     if referral is None:
         raise not_found("Referral")
     if message.sequence < 1:
@@ -76,9 +80,11 @@ async def record_outcome(*, actor: Actor, message: OutcomeMessage, now: datetime
                 reason=f"Rejected at {partner.name} ({partner.code}): {reason or 'no reason given'}"
             )
         # A refusal (a child case still open, say) goes back to the sender, whose outbox retries.
-        await perform(actor=actor, request=ActionRequest(action, case.id, command=command), now=now,
-                      publisher=publisher)
+        await perform(
+            actor=actor, request=ActionRequest(action, case.id, command=command), now=now, publisher=publisher
+        )
         applied = True
     await Referral.filter(id=referral.id, remote_sequence__lt=message.sequence).update(
-        remote_sequence=message.sequence, updated_at=now)
+        remote_sequence=message.sequence, updated_at=now
+    )
     return applied

@@ -20,7 +20,6 @@ from typing import Any, Final
 
 from tortoise.exceptions import IntegrityError
 
-from casegraph.domain import lifecycle
 from casegraph.domain.desk_actions import OPEN_NOT_RESOLVED, REFERRERS
 from casegraph.domain.enums import (
     CaseAction,
@@ -30,7 +29,14 @@ from casegraph.domain.enums import (
     Role,
     TaskState,
 )
-from casegraph.domain.errors import DomainError, not_found, permission_denied, transition_not_allowed, validation_failed, version_conflict
+from casegraph.domain.errors import (
+    DomainError,
+    not_found,
+    permission_denied,
+    transition_not_allowed,
+    validation_failed,
+    version_conflict,
+)
 from casegraph.domain.lifecycle import State
 from casegraph.domain.relations import Actor, relations_of
 from casegraph.domain.validation import clean_text, id_number, uuid_key
@@ -38,8 +44,8 @@ from casegraph.services.case_changes import ActionResult, SideEffect, StaleCase,
 from casegraph.services.column_limits import max_value
 from casegraph.services.partners import partner_by_code
 from casegraph.services.publisher import Publisher
-from casegraph.services.referral_outbox import REFERRAL, enqueue_message, enqueue_outcome_on_delivery
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
+from casegraph.services.referral_outbox import REFERRAL, enqueue_message, enqueue_outcome_on_delivery
 from casegraph.services.visibility import load_visible_case
 from models import (
     Case,
@@ -58,12 +64,16 @@ MAX_ATTEMPTS: Final = 1000  # lost races before giving up (see case_actions.MAX_
 OPEN_REFERRAL: Final = (ReferralStatus.PENDING, ReferralStatus.DELIVERED, ReferralStatus.ACCEPTED)
 # A status a partner's update may set, and what it may replace: decisions are final.
 STATUS_RANK: Final = {
-    ReferralStatus.PENDING: 0, ReferralStatus.FAILED: 0, ReferralStatus.DELIVERED: 1,
-    ReferralStatus.ACCEPTED: 2, ReferralStatus.REJECTED: 3,
+    ReferralStatus.PENDING: 0,
+    ReferralStatus.FAILED: 0,
+    ReferralStatus.DELIVERED: 1,
+    ReferralStatus.ACCEPTED: 2,
+    ReferralStatus.REJECTED: 3,
 }
 PARTNER_STATUSES: Final = (ReferralStatus.DELIVERED, ReferralStatus.ACCEPTED, ReferralStatus.REJECTED)
-SOLVED_CODES: Final = frozenset({ResolutionCode.SOLVED.value, ResolutionCode.SOLVED_WORKAROUND.value,
-                                 ResolutionCode.SOLVED_BY_PARTNER.value})
+SOLVED_CODES: Final = frozenset(
+    {ResolutionCode.SOLVED.value, ResolutionCode.SOLVED_WORKAROUND.value, ResolutionCode.SOLVED_BY_PARTNER.value}
+)
 ERROR_LIMIT: Final = 500
 
 
@@ -100,8 +110,14 @@ async def record_on_case(
         case = await load_case(case_id)
         try:
             result = await commit_change(
-                case=case, actor_id=actor_id, action=action, event_type=event_type,
-                target=target or case.state, changes=changes or {}, summary=summary, now=now,
+                case=case,
+                actor_id=actor_id,
+                action=action,
+                event_type=event_type,
+                target=target or case.state,
+                changes=changes or {},
+                summary=summary,
+                now=now,
                 side_effects=side_effects,
             )
         except StaleCase:
@@ -111,8 +127,14 @@ async def record_on_case(
     raise transition_not_allowed("The case kept changing; try again.")
 
 
-def case_message(referral_id: str, case: CaseRecord, case_type: CaseType | None, task: CaseTask | None,
-                 note: str | None, referred_by: str | None) -> dict[str, Any]:
+def case_message(
+    referral_id: str,
+    case: CaseRecord,
+    case_type: CaseType | None,
+    task: CaseTask | None,
+    note: str | None,
+    referred_by: str | None,
+) -> dict[str, Any]:
     """What the partner receives: enough to work on, nothing internal (no work notes)."""
     return {
         "referralId": referral_id,
@@ -157,8 +179,9 @@ async def refer_case(
     cleaned_note = clean_text("note", note, required=False)
     if expected_version is not None and expected_version != case.version:
         raise version_conflict(expected_version, case.version)
-    duplicate = Referral.filter(direction=ReferralDirection.OUTBOUND, case_id=case.id, partner_id=partner.id,
-                                status__in=OPEN_REFERRAL)
+    duplicate = Referral.filter(
+        direction=ReferralDirection.OUTBOUND, case_id=case.id, partner_id=partner.id, status__in=OPEN_REFERRAL
+    )
     duplicate = duplicate.filter(task_id=task.id) if task is not None else duplicate.filter(task_id__isnull=True)
     if await duplicate.exists():
         raise validation_failed("partnerCode", "This is already referred to that partner.")
@@ -168,19 +191,35 @@ async def refer_case(
 
     async def write_referral(_: CaseRecord, event: EventRecord) -> None:
         await Referral.create(
-            id=referral_id, direction=ReferralDirection.OUTBOUND, partner_id=partner.id, case_id=case.id,
-            task_id=task.id if task else None, status=ReferralStatus.PENDING, note=cleaned_note,
-            created_by_id=actor.user_id, created_at=now, updated_at=now,
+            id=referral_id,
+            direction=ReferralDirection.OUTBOUND,
+            partner_id=partner.id,
+            case_id=case.id,
+            task_id=task.id if task else None,
+            status=ReferralStatus.PENDING,
+            note=cleaned_note,
+            created_by_id=actor.user_id,
+            created_at=now,
+            updated_at=now,
         )
         await enqueue_message(kind=REFERRAL, partner=partner, referral_id=referral_id, event=event, payload=message)
 
     try:
         result = await commit_change(
-            case=case, actor_id=actor.user_id, action=CaseAction.REFER, event_type=CaseEventType.CASE_UPDATED,
-            target=case.state, changes={"referred_agency": partner.code},
-            summary={"referralId": str(referral_id), "partner": partner.code, "taskId": str(task.id) if task else None,
-                     "note": cleaned_note is not None},
-            now=now, side_effects=[write_referral],
+            case=case,
+            actor_id=actor.user_id,
+            action=CaseAction.REFER,
+            event_type=CaseEventType.CASE_UPDATED,
+            target=case.state,
+            changes={"referred_agency": partner.code},
+            summary={
+                "referralId": str(referral_id),
+                "partner": partner.code,
+                "taskId": str(task.id) if task else None,
+                "note": cleaned_note is not None,
+            },
+            now=now,
+            side_effects=[write_referral],
         )
     except StaleCase:
         latest = await load_visible_case(actor, case_id)
@@ -238,10 +277,17 @@ async def mark_delivered(
             await enqueue_outcome_on_delivery(partner=partner, referral=referral, case=case, event=event)
 
     await record_on_case(
-        case_id=str(referral.case_id), actor_id=None, action=CaseAction.REFERRAL_UPDATE,
-        summary={**_update_summary(referral, partner.code), "status": ReferralStatus.DELIVERED.value,
-                 "remoteCaseNumber": remote_case_number[:32]},
-        now=now, publisher=publisher, side_effects=[write],
+        case_id=str(referral.case_id),
+        actor_id=None,
+        action=CaseAction.REFERRAL_UPDATE,
+        summary={
+            **_update_summary(referral, partner.code),
+            "status": ReferralStatus.DELIVERED.value,
+            "remoteCaseNumber": remote_case_number[:32],
+        },
+        now=now,
+        publisher=publisher,
+        side_effects=[write],
     )
 
 
@@ -258,15 +304,21 @@ async def mark_failed(*, referral_id: uuid.UUID, error: str, now: datetime, publ
         )
 
     await record_on_case(
-        case_id=str(referral.case_id), actor_id=None, action=CaseAction.REFERRAL_UPDATE,
+        case_id=str(referral.case_id),
+        actor_id=None,
+        action=CaseAction.REFERRAL_UPDATE,
         summary={**_update_summary(referral, partner.code), "status": ReferralStatus.FAILED.value},
-        now=now, publisher=publisher, side_effects=[write],
+        now=now,
+        publisher=publisher,
+        side_effects=[write],
     )
 
 
 async def note_attempt_error(*, referral_id: uuid.UUID, error: str, now: datetime) -> None:
     """A failed attempt that will be retried: shown on the referral, no event."""
-    await Referral.filter(id=referral_id, status=ReferralStatus.PENDING).update(last_error=error[:ERROR_LIMIT], updated_at=now)
+    await Referral.filter(id=referral_id, status=ReferralStatus.PENDING).update(
+        last_error=error[:ERROR_LIMIT], updated_at=now
+    )
 
 
 @dataclass(frozen=True)
@@ -286,14 +338,18 @@ class PartnerUpdate:
     occurred_at: datetime
 
 
-async def record_update(*, actor: Actor, update: PartnerUpdate, now: datetime, publisher: Publisher) -> tuple[Referral, bool]:
+async def record_update(
+    *, actor: Actor, update: PartnerUpdate, now: datetime, publisher: Publisher
+) -> tuple[Referral, bool]:
     """Apply a partner's update once; (referral, applied). A repeat is answered, not applied."""
     if not actor.has(Role.PARTNER) or actor.agency is None:
         raise permission_denied("Only a partner agency's service account may report on a referral.")
     key = uuid_key(update.referral_id)
-    referral = await Referral.filter(
-        id=key, direction=ReferralDirection.OUTBOUND, partner__code=actor.agency
-    ).first() if key else None
+    referral = (
+        await Referral.filter(id=key, direction=ReferralDirection.OUTBOUND, partner__code=actor.agency).first()
+        if key
+        else None
+    )
     if referral is None:
         raise not_found("Referral")
     if update.sequence < 1:
@@ -310,19 +366,33 @@ async def record_update(*, actor: Actor, update: PartnerUpdate, now: datetime, p
 
     async def write(_: CaseRecord, __: EventRecord) -> None:
         await referral.refresh_from_db()  # afresh on every attempt: a lost race rolled back the last
-        await ReferralUpdate.create(referral_id=referral.id, sequence=update.sequence, received_at=now, payload={
-            "status": update.status.value if update.status else None, "stage": update.stage,
-            "caseStatus": update.case_status, "resolutionCode": update.resolution_code,
-            "occurredAt": update.occurred_at.isoformat(),
-        })
-        values: dict[str, Any] = {"delivered_at": referral.delivered_at or now, "last_error": None, "updated_at": now,
-                                  "remote_case_id": referral.remote_case_id or update.case_id[:64],
-                                  "remote_case_number": referral.remote_case_number or update.case_number[:32]}
+        await ReferralUpdate.create(
+            referral_id=referral.id,
+            sequence=update.sequence,
+            received_at=now,
+            payload={
+                "status": update.status.value if update.status else None,
+                "stage": update.stage,
+                "caseStatus": update.case_status,
+                "resolutionCode": update.resolution_code,
+                "occurredAt": update.occurred_at.isoformat(),
+            },
+        )
+        values: dict[str, Any] = {
+            "delivered_at": referral.delivered_at or now,
+            "last_error": None,
+            "updated_at": now,
+            "remote_case_id": referral.remote_case_id or update.case_id[:64],
+            "remote_case_number": referral.remote_case_number or update.case_number[:32],
+        }
         if update.sequence > referral.remote_sequence:
-            values.update(remote_sequence=update.sequence, remote_stage=update.stage[:32],
-                          remote_status=update.case_status[:32],
-                          remote_resolution_code=(update.resolution_code or "")[:32] or None,
-                          remote_resolution_notes=text_fields["resolution_notes"])
+            values.update(
+                remote_sequence=update.sequence,
+                remote_stage=update.stage[:32],
+                remote_status=update.case_status[:32],
+                remote_resolution_code=(update.resolution_code or "")[:32] or None,
+                remote_resolution_notes=text_fields["resolution_notes"],
+            )
         wanted = update.status or ReferralStatus.DELIVERED
         if STATUS_RANK[wanted] > STATUS_RANK[referral.status]:
             values["status"] = wanted
@@ -333,12 +403,21 @@ async def record_update(*, actor: Actor, update: PartnerUpdate, now: datetime, p
 
     try:
         await record_on_case(
-            case_id=str(referral.case_id), actor_id=None, action=CaseAction.REFERRAL_UPDATE,
-            summary={**_update_summary(referral, partner_code), "sequence": update.sequence,
-                     "status": (update.status or referral.status).value, "remoteStage": update.stage,
-                     "remoteStatus": update.case_status, "resolutionCode": update.resolution_code,
-                     "remoteCaseNumber": update.case_number},
-            now=now, publisher=publisher, side_effects=[write],
+            case_id=str(referral.case_id),
+            actor_id=None,
+            action=CaseAction.REFERRAL_UPDATE,
+            summary={
+                **_update_summary(referral, partner_code),
+                "sequence": update.sequence,
+                "status": (update.status or referral.status).value,
+                "remoteStage": update.stage,
+                "remoteStatus": update.case_status,
+                "resolutionCode": update.resolution_code,
+                "remoteCaseNumber": update.case_number,
+            },
+            now=now,
+            publisher=publisher,
+            side_effects=[write],
         )
     except IntegrityError:
         # The same update arrived twice at once: the other request applied it.
@@ -351,7 +430,8 @@ async def record_update(*, actor: Actor, update: PartnerUpdate, now: datetime, p
 async def _complete_task_if_solved(referral: Referral, update: PartnerUpdate, partner_code: str, now: datetime) -> None:
     """A referred task is done when the partner resolved its case with a solution."""
     solved = update.case_status in (CaseStatus.RESOLVED.value, CaseStatus.CLOSED.value) and (
-        update.resolution_code in SOLVED_CODES)
+        update.resolution_code in SOLVED_CODES
+    )
     if referral.task_id is None or not solved:
         return
     note = f"Completed by partner agency {partner_code} ({update.case_number})."

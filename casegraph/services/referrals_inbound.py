@@ -18,9 +18,14 @@ from typing import Final
 from tortoise.exceptions import IntegrityError
 
 from casegraph.domain import lifecycle
-from casegraph.domain.enums import CaseAction, CaseEventType, CaseStatus, Channel, Relation, Role
 from casegraph.domain.desk_actions import OPEN_NOT_RESOLVED, REFERRAL_ACCEPTERS, REFERRAL_REJECTERS
-from casegraph.domain.errors import not_found, permission_denied, transition_not_allowed, validation_failed, version_conflict
+from casegraph.domain.enums import CaseAction, CaseEventType, Channel, Relation, Role
+from casegraph.domain.errors import (
+    permission_denied,
+    transition_not_allowed,
+    validation_failed,
+    version_conflict,
+)
 from casegraph.domain.relations import Actor, relations_of
 from casegraph.domain.validation import clean_level, clean_text, clean_title, uuid_key
 from casegraph.services.case_changes import ActionResult
@@ -71,7 +76,11 @@ async def partner_of(actor: Actor) -> PartnerAgency:
 
 
 def _description(partner: PartnerAgency, message: IncomingReferral) -> str:
-    what = f"task \"{message.task_title}\" of case {message.case_number}" if message.task_title else f"case {message.case_number}"
+    what = (
+        f'task "{message.task_title}" of case {message.case_number}'
+        if message.task_title
+        else f"case {message.case_number}"
+    )
     parts = [f"Referred by {partner.name} ({partner.code}): {what}."]
     if message.referred_by:
         parts[0] += f" Referred by {message.referred_by}."
@@ -83,8 +92,9 @@ def _description(partner: PartnerAgency, message: IncomingReferral) -> str:
 
 
 async def _existing(partner: PartnerAgency, referral_id: str) -> Received | None:
-    referral = await Referral.filter(partner_id=partner.id, remote_referral_id=referral_id,
-                                     direction=ReferralDirection.INBOUND).first()
+    referral = await Referral.filter(
+        partner_id=partner.id, remote_referral_id=referral_id, direction=ReferralDirection.INBOUND
+    ).first()
     if referral is None:
         return None
     case = await load_case(str(referral.case_id))
@@ -110,21 +120,36 @@ async def receive_referral(*, actor: Actor, message: IncomingReferral, now: date
 
     async def store(result: ActionResult) -> None:
         await Referral.create(
-            id=local_id, direction=ReferralDirection.INBOUND, partner_id=partner.id, case_id=result.case.id,
-            remote_referral_id=referral_id, status=ReferralStatus.DELIVERED, note=message.note,
-            remote_case_id=message.case_id[:64], remote_case_number=message.case_number[:32],
-            created_at=now, updated_at=now, delivered_at=now,
+            id=local_id,
+            direction=ReferralDirection.INBOUND,
+            partner_id=partner.id,
+            case_id=result.case.id,
+            remote_referral_id=referral_id,
+            status=ReferralStatus.DELIVERED,
+            note=message.note,
+            remote_case_id=message.case_id[:64],
+            remote_case_number=message.case_number[:32],
+            created_at=now,
+            updated_at=now,
+            delivered_at=now,
         )
 
     try:
         result = await create_case(
             actor=actor,
             new=NewCase(
-                case_type_code=case_type.code, title=title, description=description,
-                impact=clean_level("impact", message.impact), urgency=clean_level("urgency", message.urgency),
-                channel=Channel.PARTNER, referred_agency=partner.code,
+                case_type_code=case_type.code,
+                title=title,
+                description=description,
+                impact=clean_level("impact", message.impact),
+                urgency=clean_level("urgency", message.urgency),
+                channel=Channel.PARTNER,
+                referred_agency=partner.code,
             ),
-            now=now, publisher=publisher, on_success=store, on_referral=True,
+            now=now,
+            publisher=publisher,
+            on_success=store,
+            on_referral=True,
         )
     except IntegrityError:
         # The same referral arriving twice at once: the other request filed it (ours rolled back).
@@ -135,7 +160,9 @@ async def receive_referral(*, actor: Actor, message: IncomingReferral, now: date
     return Received(await Referral.get(id=local_id), result.case.number, created=True)
 
 
-async def _inbound(actor: Actor, case_id: str, expected_version: int | None) -> tuple[CaseRecord, Referral, frozenset[Relation]]:
+async def _inbound(
+    actor: Actor, case_id: str, expected_version: int | None
+) -> tuple[CaseRecord, Referral, frozenset[Relation]]:
     case = await load_visible_case(actor, case_id)
     referral = await Referral.filter(case_id=case.id, direction=ReferralDirection.INBOUND).first()
     if referral is None:
@@ -145,8 +172,9 @@ async def _inbound(actor: Actor, case_id: str, expected_version: int | None) -> 
     return case, referral, relations_of(actor, case.parties())
 
 
-async def accept_referral(*, actor: Actor, case_id: str, expected_version: int | None, now: datetime,
-                          publisher: Publisher) -> ActionResult:
+async def accept_referral(
+    *, actor: Actor, case_id: str, expected_version: int | None, now: datetime, publisher: Publisher
+) -> ActionResult:
     """We take the partner's case on: ACCEPTED, reported back. Taking the case (ASSIGN_TO_ME,
     ACCEPT) accepts it too."""
     case, referral, relations = await _inbound(actor, case_id, expected_version)
@@ -159,14 +187,23 @@ async def accept_referral(*, actor: Actor, case_id: str, expected_version: int |
         await Referral.filter(id=referral.id).update(status=ReferralStatus.ACCEPTED, updated_at=now)
 
     return await record_on_case(
-        case_id=case.id, actor_id=actor.user_id, action=CaseAction.ACCEPT_REFERRAL,
-        summary={"referralId": str(referral.id), "partner": await _code(referral), "status": ReferralStatus.ACCEPTED.value},
-        now=now, publisher=publisher, side_effects=[write],
+        case_id=case.id,
+        actor_id=actor.user_id,
+        action=CaseAction.ACCEPT_REFERRAL,
+        summary={
+            "referralId": str(referral.id),
+            "partner": await _code(referral),
+            "status": ReferralStatus.ACCEPTED.value,
+        },
+        now=now,
+        publisher=publisher,
+        side_effects=[write],
     )
 
 
-async def reject_referral(*, actor: Actor, case_id: str, reason: str | None, expected_version: int | None,
-                          now: datetime, publisher: Publisher) -> ActionResult:
+async def reject_referral(
+    *, actor: Actor, case_id: str, reason: str | None, expected_version: int | None, now: datetime, publisher: Publisher
+) -> ActionResult:
     """We decline the partner's case: REJECTED with a reason, and the case here is cancelled."""
     case, referral, relations = await _inbound(actor, case_id, expected_version)
     if not relations & REJECTERS:
@@ -179,9 +216,18 @@ async def reject_referral(*, actor: Actor, case_id: str, reason: str | None, exp
         await Referral.filter(id=referral.id).update(status=ReferralStatus.REJECTED, reason=cleaned, updated_at=now)
 
     return await record_on_case(
-        case_id=case.id, actor_id=actor.user_id, action=CaseAction.REJECT_REFERRAL,
-        summary={"referralId": str(referral.id), "partner": await _code(referral), "status": ReferralStatus.REJECTED.value},
-        now=now, publisher=publisher, side_effects=[write], target=lifecycle.CANCELLED,
+        case_id=case.id,
+        actor_id=actor.user_id,
+        action=CaseAction.REJECT_REFERRAL,
+        summary={
+            "referralId": str(referral.id),
+            "partner": await _code(referral),
+            "status": ReferralStatus.REJECTED.value,
+        },
+        now=now,
+        publisher=publisher,
+        side_effects=[write],
+        target=lifecycle.CANCELLED,
         changes={"cancel_reason": cleaned, "closed_at": now, "remembered_stage": None, "remembered_status": None},
         event_type=CaseEventType.CASE_TRANSITIONED,
     )

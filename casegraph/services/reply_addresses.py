@@ -20,7 +20,7 @@ from typing import Final
 from casegraph.settings import Settings
 
 MAC_HEX_DIGITS: Final = 24
-TOKEN: Final = re.compile(r"(?<![0-9A-Za-z])(CS\d{7})-([0-9a-f]{%d})(?![0-9A-Za-z])" % MAC_HEX_DIGITS, re.IGNORECASE)
+TOKEN: Final = re.compile(rf"(?<![0-9A-Za-z])(CS\d{{7}})-([0-9a-f]{{{MAC_HEX_DIGITS}}})(?![0-9A-Za-z])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

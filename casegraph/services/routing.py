@@ -46,16 +46,18 @@ def choose(candidates: Sequence[Candidate]) -> Candidate | None:
     return min(candidates, key=Candidate.sort_key) if candidates else None
 
 
-async def eligible_candidates(*, group_id: int, skills: Sequence[str], requester_id: str | None = None) -> list[Candidate]:
+async def eligible_candidates(
+    *, group_id: int, skills: Sequence[str], requester_id: str | None = None
+) -> list[Candidate]:
     """Available agents of the group with the skills; never the case's own requester."""
-    members = await GroupMembership.filter(group_id=group_id).exclude(user_id=requester_id or "").values_list(
-        "user_id", flat=True)
+    members = (
+        await GroupMembership.filter(group_id=group_id)
+        .exclude(user_id=requester_id or "")
+        .values_list("user_id", flat=True)
+    )
     needed = set(skills)
     users = await User.filter(id__in=list(members), available=True).values("id", "roles", "skills", "last_assigned_at")
-    eligible = [
-        u for u in users
-        if Role.AGENT.value in (u["roles"] or []) and needed <= set(u["skills"] or [])
-    ]
+    eligible = [u for u in users if Role.AGENT.value in (u["roles"] or []) and needed <= set(u["skills"] or [])]
     if not eligible:
         return []
     loads = dict(
@@ -83,8 +85,11 @@ async def route_if_automatic(*, case: CaseRecord, now: datetime, publisher: Publ
     try:
         async with in_transaction():
             await next_value(f"routing:{case.assignment_group_id}")
-            chosen = choose(await eligible_candidates(group_id=case.assignment_group_id, skills=case_type.skills or [],
-                                                    requester_id=case.requester_id))
+            chosen = choose(
+                await eligible_candidates(
+                    group_id=case.assignment_group_id, skills=case_type.skills or [], requester_id=case.requester_id
+                )
+            )
             if chosen is None:
                 return case
             result = await commit_change(

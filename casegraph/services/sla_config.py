@@ -33,8 +33,14 @@ DWELL_COLUMNS: Final[Mapping[CaseStage, str]] = {
     CaseStage.DECISION: "dwell_decision_minutes",
 }
 SETTING_COLUMNS: Final = frozenset(
-    {*DWELL_COLUMNS.values(), "unanswered_comment_minutes", "auto_close_enabled", "auto_close_reminder_minutes",
-     "auto_close_minutes", "business_hours"}
+    {
+        *DWELL_COLUMNS.values(),
+        "unanswered_comment_minutes",
+        "auto_close_enabled",
+        "auto_close_reminder_minutes",
+        "auto_close_minutes",
+        "business_hours",
+    }
 )
 
 

@@ -90,7 +90,7 @@ async def evaluate_due(*, now: datetime, publisher: Publisher, batch: int = BATC
             seen.add(case_id)
             try:
                 outcome = await _evaluate_case(case_id, now)
-            except Exception:  # noqa: BLE001 - one case's failure must not hold up the others
+            except Exception:  # one case's failure must not hold up the others
                 log.exception("SLA evaluation of case %s failed", case_id)
                 continue
             total.alerts += outcome.alerts

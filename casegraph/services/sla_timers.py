@@ -21,7 +21,6 @@ from casegraph.database import statements
 from casegraph.domain.business_hours import Calendar
 from casegraph.domain.enums import CaseAction, CaseStatus
 from casegraph.domain.sla import (
-    BREACH_PERCENT,
     AlertKind,
     AlertPlan,
     Change,
@@ -33,7 +32,7 @@ from casegraph.domain.sla import (
 )
 from casegraph.services.records import CaseRecord, EventRecord
 from casegraph.services.sla_config import case_type_sla, policy_targets
-from casegraph.services.timer_rows import FIRED_COLUMNS, timer_of
+from casegraph.services.timer_rows import timer_of
 from models import CaseAlert, CaseTimer
 
 # Actions whose event carries a public comment of the actor (action_inputs.py writes them).

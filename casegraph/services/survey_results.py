@@ -121,11 +121,7 @@ def totals(counts: dict[int, int]) -> Stats:
 
 async def breakdown(query: QuerySet[Survey], by: str) -> list[Breakdown]:
     """Count and average per value of ``by`` (``case__assigned_to_id``, ``case__case_type_id``)."""
-    rows = await (
-        query.annotate(n=Count("id"), total=Sum("rating"))
-        .group_by(by)
-        .values(by, "n", "total")
-    )
+    rows = await query.annotate(n=Count("id"), total=Sum("rating")).group_by(by).values(by, "n", "total")
     found = [Breakdown(row[by], Stats(int(row["n"]), int(row["total"] or 0))) for row in rows]
     return sorted(found, key=lambda b: (-b.stats.count, str(b.key)))
 

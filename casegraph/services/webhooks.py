@@ -72,9 +72,18 @@ def clean_url(url: str, *, allow_private: bool) -> str:
 # SIIT-translated, NAT64 (well-known and local-use prefixes), 6to4, IPv4-compatible (``::a.b.c.d``),
 # site-local. A gateway or the host's own stack can turn them into the embedded IPv4 address, and
 # ``is_global`` judges the IPv6 form, not the address reached: refused whatever they embed.
-_V4_CARRYING: Final = tuple(ipaddress.IPv6Network(network) for network in (
-    "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "fec0::/10",
-))
+_V4_CARRYING: Final = tuple(
+    ipaddress.IPv6Network(network)
+    for network in (
+        "::ffff:0:0/96",
+        "::ffff:0:0:0/96",
+        "64:ff9b::/96",
+        "64:ff9b:1::/48",
+        "2002::/16",
+        "::/96",
+        "fec0::/10",
+    )
+)
 
 
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -256,17 +265,19 @@ async def enqueue_webhooks(before: CaseRecord, after: CaseRecord, event: EventRe
         if endpoint.case_type_codes and case_type_code not in endpoint.case_type_codes:
             continue
         delivery_id = uuid.uuid4()
-        rows.append(OutboxDelivery(
-            id=delivery_id,
-            kind=WEBHOOK,
-            endpoint_id=endpoint.id,
-            event_sequence=event.sequence,
-            event_type=event.type.value,
-            payload=event_payload(str(delivery_id), event, after),
-            status=DeliveryStatus.PENDING,
-            attempts=0,
-            next_attempt_at=event.occurred_at,
-            created_at=event.occurred_at,
-        ))
+        rows.append(
+            OutboxDelivery(
+                id=delivery_id,
+                kind=WEBHOOK,
+                endpoint_id=endpoint.id,
+                event_sequence=event.sequence,
+                event_type=event.type.value,
+                payload=event_payload(str(delivery_id), event, after),
+                status=DeliveryStatus.PENDING,
+                attempts=0,
+                next_attempt_at=event.occurred_at,
+                created_at=event.occurred_at,
+            )
+        )
     if rows:
         await OutboxDelivery.bulk_create(rows)

@@ -24,16 +24,18 @@ NO_CACHE = {"Cache-Control": "no-cache"}
 NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 # The pages load only their own files: no inline script or style attribute, nothing from another
 # origin, and no page elsewhere may frame them (clickjacking a signed-in agent).
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",  # the portal's icon is a data: URL
-    "connect-src 'self'",  # /graphql over HTTP and WebSocket (CSP 3: 'self' covers ws: and wss:)
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-))
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",  # the portal's icon is a data: URL
+        "connect-src 'self'",  # /graphql over HTTP and WebSocket (CSP 3: 'self' covers ws: and wss:)
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
 PAGE_HEADERS = {
     **NO_CACHE,
     **NOSNIFF,
@@ -78,8 +80,12 @@ def demo_users_endpoint(settings: Settings) -> Route:
                 "name": user["name"] or user["id"],
                 "roles": user["roles"],
                 "token": issue_token(
-                    settings, sub=user["id"], roles=[Role(r) for r in user["roles"] if r in ROLE_NAMES],
-                    name=user["name"], email=user["email"], agency=user["agency"],
+                    settings,
+                    sub=user["id"],
+                    roles=[Role(r) for r in user["roles"] if r in ROLE_NAMES],
+                    name=user["name"],
+                    email=user["email"],
+                    agency=user["agency"],
                 ),
             }
             for user in users

@@ -22,11 +22,28 @@ COMPAT: Final = ROOT / "casegraph" / "_compat"
 OUR_PACKAGES: Final = ("casegraph", "schema", "resolvers", "models")
 HEADER: Final = re.compile(r"^# Follows upstream: (?P<distribution>[A-Za-z0-9_.-]+) (?P<version>\S+), (?P<file>\S+)$")
 # Import names of the projects whose internals we follow, and of those we merely depend on.
-UPSTREAM_IMPORTS: Final = frozenset({
-    "strawberry", "graphql", "uvicorn", "starlette", "asyncpg", "broadcaster", "websockets", "tortoise",
-    "pypika_tortoise", "redis", "httpx", "aiosqlite", "jwt", "prometheus_client", "orjson", "multipart",
-    "cross_web", "opentelemetry",
-})
+UPSTREAM_IMPORTS: Final = frozenset(
+    {
+        "strawberry",
+        "graphql",
+        "uvicorn",
+        "starlette",
+        "asyncpg",
+        "broadcaster",
+        "websockets",
+        "tortoise",
+        "pypika_tortoise",
+        "redis",
+        "httpx",
+        "aiosqlite",
+        "jwt",
+        "prometheus_client",
+        "orjson",
+        "multipart",
+        "cross_web",
+        "opentelemetry",
+    }
+)
 
 
 class Follows(NamedTuple):
@@ -68,9 +85,7 @@ def test_the_fenced_place_exists_and_every_module_in_it_names_what_it_follows() 
     modules = compat_modules()
     assert modules, f"no modules in {COMPAT.relative_to(ROOT)}: other projects' internals belong there"
     unnamed = [path.name for path in modules if not follows(path)]
-    assert not unnamed, (
-        f"{unnamed} must start with '# Follows upstream: <distribution> <version>, <file>' lines"
-    )
+    assert not unnamed, f"{unnamed} must start with '# Follows upstream: <distribution> <version>, <file>' lines"
 
 
 @pytest.mark.parametrize("entry", all_follows(), ids=lambda entry: f"{entry.module}:{entry.file}")
@@ -100,7 +115,8 @@ def private_imports(source: str, name: str) -> list[str]:
     for node in ast.walk(ast.parse(source, name)):
         if isinstance(node, ast.Import):
             found += [
-                f"{name}:{node.lineno}: import {alias.name}" for alias in node.names
+                f"{name}:{node.lineno}: import {alias.name}"
+                for alias in node.names
                 if _is_private(alias.name.split("."), [])
             ]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -118,13 +134,13 @@ def _is_private(parts: list[str], names: list[str]) -> bool:
 
 def test_no_module_outside_the_fenced_place_imports_another_project_s_private_names() -> None:
     outside = [
-        path for package in OUR_PACKAGES for path in sorted((ROOT / package).rglob("*.py"))
+        path
+        for package in OUR_PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
         if COMPAT not in path.parents
     ]
     assert len(outside) > 50, "the package tree was not found"
-    offenders = [
-        line for path in outside for line in private_imports(path.read_text(), str(path.relative_to(ROOT)))
-    ]
+    offenders = [line for path in outside for line in private_imports(path.read_text(), str(path.relative_to(ROOT)))]
     assert not offenders, (
         "other projects' private names belong in casegraph/_compat (with the version they follow):\n"
         + "\n".join(offenders)

@@ -108,8 +108,8 @@ def ours(chunks: list[bytes], max_size: int) -> Outcome:
                 outcome.messages.append(("text", text) if text is not None else ("bytes", data or b""))
             elif message["type"] == "websocket.disconnect":
                 code = message["code"]
-                outcome.end = ("refused", code) if protocol.refused is not None else (
-                    "closed", code, message.get("reason", "")
+                outcome.end = (
+                    ("refused", code) if protocol.refused is not None else ("closed", code, message.get("reason", ""))
                 )
                 break
         return outcome
@@ -124,11 +124,11 @@ def _pongs(written: bytes) -> list[bytes]:
         first, length = written[offset], written[offset + 1] & 0x7F
         offset += 2
         if length == 126:
-            length, offset = int.from_bytes(written[offset:offset + 2], "big"), offset + 2
+            length, offset = int.from_bytes(written[offset : offset + 2], "big"), offset + 2
         elif length == 127:
-            length, offset = int.from_bytes(written[offset:offset + 8], "big"), offset + 8
+            length, offset = int.from_bytes(written[offset : offset + 8], "big"), offset + 8
         if first & 0x0F == 0xA:
-            pongs.append(written[offset:offset + length])
+            pongs.append(written[offset : offset + length])
         offset += length
     return pongs
 
@@ -238,13 +238,15 @@ def messages_in_fragments(draw: st.DrawFn) -> bytes:
 def streams(draw: st.DrawFn) -> tuple[list[bytes], int]:
     data = b"".join(draw(st.lists(st.one_of(frames(), messages_in_fragments()), min_size=1, max_size=6)))
     if draw(st.booleans()):
-        data = data[:draw(st.integers(0, len(data)))]  # the rest has not arrived yet
+        data = data[: draw(st.integers(0, len(data)))]  # the rest has not arrived yet
     cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=4)))
     chunks = [data[start:end] for start, end in zip([0, *cuts], [*cuts, len(data)]) if end > start]
     return chunks, draw(st.sampled_from(MAX_SIZES))
 
 
-@settings(max_examples=1000, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=1000, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(streams())
 def test_ours_accepts_and_refuses_the_frames_websockets_does_with_the_same_close_codes(
     stream: tuple[list[bytes], int],
@@ -256,7 +258,8 @@ def test_ours_accepts_and_refuses_the_frames_websockets_does_with_the_same_close
 def test_the_comparison_tells_a_refusal_from_a_peer_s_close_and_sees_messages_and_pongs() -> None:
     # given a text message, a ping, and a close with code and reason; then the same with a bad opcode
     good = [
-        encode(0x81, b"hi", masked=True, length_form=0) + encode(0x89, b"p", masked=True, length_form=0)
+        encode(0x81, b"hi", masked=True, length_form=0)
+        + encode(0x89, b"p", masked=True, length_form=0)
         + encode(0x88, (4000).to_bytes(2, "big") + b"bye", masked=True, length_form=0)
     ]
     bad = [encode(0x83, b"x", masked=True, length_form=0)]

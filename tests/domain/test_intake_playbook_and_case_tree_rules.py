@@ -35,16 +35,19 @@ def test_a_description_equal_to_the_template_skeleton_is_missing() -> None:
     assert missing_fields([CaseField.DESCRIPTION], filled) == ()
 
 
-@pytest.mark.parametrize(("action", "target", "relations", "gated"), [
-    (CaseAction.BEGIN_REVIEW, lifecycle.REVIEW_OPEN, {Relation.ASSIGNEE}, True),
-    (CaseAction.PROPOSE_SOLUTION, lifecycle.RESOLVED, {Relation.MANAGER}, True),
-    (CaseAction.REQUEST_INFO, lifecycle.INTAKE_AWAITING, {Relation.ASSIGNEE}, False),  # same stage
-    (CaseAction.CANCEL, lifecycle.CANCELLED, {Relation.MANAGER}, False),
-    (CaseAction.CLOSE, lifecycle.CLOSED, {Relation.ASSIGNEE}, False),  # an exit, not progress
-    (CaseAction.MARK_DUPLICATE, lifecycle.RESOLVED, {Relation.ASSIGNEE}, False),
-    (CaseAction.CLOSE, lifecycle.CLOSED, {Relation.REQUESTER, Relation.AUTHOR}, False),  # a withdrawal
-    (CaseAction.AUTO_CLOSE, lifecycle.CLOSED, set(), False),  # the system
-])
+@pytest.mark.parametrize(
+    ("action", "target", "relations", "gated"),
+    [
+        (CaseAction.BEGIN_REVIEW, lifecycle.REVIEW_OPEN, {Relation.ASSIGNEE}, True),
+        (CaseAction.PROPOSE_SOLUTION, lifecycle.RESOLVED, {Relation.MANAGER}, True),
+        (CaseAction.REQUEST_INFO, lifecycle.INTAKE_AWAITING, {Relation.ASSIGNEE}, False),  # same stage
+        (CaseAction.CANCEL, lifecycle.CANCELLED, {Relation.MANAGER}, False),
+        (CaseAction.CLOSE, lifecycle.CLOSED, {Relation.ASSIGNEE}, False),  # an exit, not progress
+        (CaseAction.MARK_DUPLICATE, lifecycle.RESOLVED, {Relation.ASSIGNEE}, False),
+        (CaseAction.CLOSE, lifecycle.CLOSED, {Relation.REQUESTER, Relation.AUTHOR}, False),  # a withdrawal
+        (CaseAction.AUTO_CLOSE, lifecycle.CLOSED, set(), False),  # the system
+    ],
+)
 def test_which_moves_wait_for_the_stage_s_required_steps(
     action: CaseAction, target: lifecycle.State, relations: set[Relation], gated: bool
 ) -> None:
@@ -54,8 +57,10 @@ def test_which_moves_wait_for_the_stage_s_required_steps(
 def test_the_playbook_refusal_names_every_open_required_step() -> None:
     # when
     with pytest.raises(DomainError) as refused:
-        refuse_if_open(CaseStage.INTAKE, [OpenStep(CaseStage.INTAKE, 1, "Verify the location"),
-                                          OpenStep(CaseStage.INTAKE, 3, "Call back")])
+        refuse_if_open(
+            CaseStage.INTAKE,
+            [OpenStep(CaseStage.INTAKE, 1, "Verify the location"), OpenStep(CaseStage.INTAKE, 3, "Call back")],
+        )
     # then
     assert refused.value.code is ErrorCode.TRANSITION_NOT_ALLOWED
     assert '"Verify the location"' in refused.value.message and '"Call back"' in refused.value.message
@@ -64,8 +69,11 @@ def test_the_playbook_refusal_names_every_open_required_step() -> None:
 
 def test_steps_are_numbered_per_stage_and_must_fit_the_workflow() -> None:
     # given
-    steps = [StepDefinition(CaseStage.INTAKE, "a"), StepDefinition(CaseStage.DECISION, "b"),
-             StepDefinition(CaseStage.INTAKE, "c")]
+    steps = [
+        StepDefinition(CaseStage.INTAKE, "a"),
+        StepDefinition(CaseStage.DECISION, "b"),
+        StepDefinition(CaseStage.INTAKE, "c"),
+    ]
     # then
     assert [(position, step.title) for position, step in numbered(steps)] == [(1, "a"), (1, "b"), (2, "c")]
     check_definition(Workflow.CUSTOMER_SERVICE, steps)
@@ -84,8 +92,12 @@ def test_a_parent_waits_only_on_the_way_to_resolved_or_closed() -> None:
 
 def test_the_parent_refusal_names_the_open_children_by_number() -> None:
     # given
-    children = [ChildState("CS0001003", CaseStatus.NEW), ChildState("CS0001002", CaseStatus.RESOLVED),
-                ChildState("CS0001004", CaseStatus.OPEN, deleted=True), ChildState("CS0001001", CaseStatus.OPEN)]
+    children = [
+        ChildState("CS0001003", CaseStatus.NEW),
+        ChildState("CS0001002", CaseStatus.RESOLVED),
+        ChildState("CS0001004", CaseStatus.OPEN, deleted=True),
+        ChildState("CS0001001", CaseStatus.OPEN),
+    ]
     # when
     with pytest.raises(DomainError) as refused:
         refuse_if_children_open(children)

@@ -50,16 +50,32 @@ RESOLVED: Final[State] = (S.DECISION, T.RESOLVED)
 CLOSED: Final[State] = (S.DECISION, T.CLOSED)
 CANCELLED: Final[State] = (S.DECISION, T.CANCELLED)
 
-PS_STATES: Final = frozenset({
-    DRAFT, INTAKE_NEW, INTAKE_OPEN, INTAKE_AWAITING, REVIEW_OPEN, REVIEW_INSPECTION, REVIEW_AWAITING,
-    PROCESS_WORK, PROCESS_ASSIGNMENT, PROCESS_AWAITING, READY, RESOLVED, CLOSED, CANCELLED,
-})
+PS_STATES: Final = frozenset(
+    {
+        DRAFT,
+        INTAKE_NEW,
+        INTAKE_OPEN,
+        INTAKE_AWAITING,
+        REVIEW_OPEN,
+        REVIEW_INSPECTION,
+        REVIEW_AWAITING,
+        PROCESS_WORK,
+        PROCESS_ASSIGNMENT,
+        PROCESS_AWAITING,
+        READY,
+        RESOLVED,
+        CLOSED,
+        CANCELLED,
+    }
+)
 CS_STATES: Final = frozenset({DRAFT, INTAKE_NEW, INTAKE_OPEN, INTAKE_AWAITING, RESOLVED, CLOSED, CANCELLED})
 AWAITING: Final = frozenset({INTAKE_AWAITING, REVIEW_AWAITING, PROCESS_AWAITING})
 SUBMITTED_NON_TERMINAL: Final = PS_STATES - {DRAFT, CLOSED, CANCELLED}
 # Where each awaiting state was asked from, for the facts (any state REQUEST_INFO may leave).
 ASKED_FROM: Final[Mapping[State, State]] = {
-    INTAKE_AWAITING: INTAKE_OPEN, REVIEW_AWAITING: REVIEW_OPEN, PROCESS_AWAITING: PROCESS_ASSIGNMENT,
+    INTAKE_AWAITING: INTAKE_OPEN,
+    REVIEW_AWAITING: REVIEW_OPEN,
+    PROCESS_AWAITING: PROCESS_ASSIGNMENT,
 }
 
 ASSIGNED_AGENT: Final = (R.ASSIGNEE, R.MANAGER)  # "a MANAGER may do anything the assigned agent may do"
@@ -101,9 +117,16 @@ SPEC_FROM: Final[Mapping[CaseAction, Mapping[Relation, frozenset[State]]]] = {
     },
     A.SUBMIT_SURVEY: {R.REQUESTER: frozenset({CLOSED})},
 }
-PS_ONLY: Final = frozenset({
-    A.BEGIN_REVIEW, A.REQUEST_INSPECTION, A.COMPLETE_INSPECTION, A.START_WORK, A.ASSIGN_WORK, A.COMPLETE_WORK,
-})
+PS_ONLY: Final = frozenset(
+    {
+        A.BEGIN_REVIEW,
+        A.REQUEST_INSPECTION,
+        A.COMPLETE_INSPECTION,
+        A.START_WORK,
+        A.ASSIGN_WORK,
+        A.COMPLETE_WORK,
+    }
+)
 LIFE_CYCLE_ACTIONS: Final = tuple(SPEC_FROM)
 
 # Fixed targets of the *to* column; the others are computed in ``spec_target``.
@@ -138,7 +161,10 @@ def verdict(
     action: CaseAction, state: State, *relations: Relation, workflow: Workflow = PS, **facts: Any
 ) -> lifecycle.Decision:
     return lifecycle.decide(
-        action=action, workflow=workflow, state=state, relations=frozenset(relations),
+        action=action,
+        workflow=workflow,
+        state=state,
+        relations=frozenset(relations),
         facts=facts_for(state, **facts),
     )
 
@@ -180,9 +206,7 @@ def test_ps_only_actions_exist_only_in_the_public_service_workflow(action: CaseA
     assert lifecycle.RULES[action].workflows == frozenset({PS})
 
 
-@pytest.mark.parametrize(
-    "action", [a for a in LIFE_CYCLE_ACTIONS if a not in PS_ONLY], ids=_name
-)
+@pytest.mark.parametrize("action", [a for a in LIFE_CYCLE_ACTIONS if a not in PS_ONLY], ids=_name)
 def test_shared_actions_exist_in_both_workflows(action: CaseAction) -> None:
     assert lifecycle.RULES[action].workflows == frozenset(Workflow)
 
@@ -337,8 +361,9 @@ def test_request_info_is_not_allowed_while_already_awaiting_info(state: State) -
     assert verdict(A.REQUEST_INFO, state, R.ASSIGNEE).code is ErrorCode.TRANSITION_NOT_ALLOWED
 
 
-@pytest.mark.parametrize("state", [INTAKE_OPEN, REVIEW_OPEN, PROCESS_WORK, PROCESS_ASSIGNMENT],
-                         ids=lambda s: f"{s[0].value}-{s[1].value}")
+@pytest.mark.parametrize(
+    "state", [INTAKE_OPEN, REVIEW_OPEN, PROCESS_WORK, PROCESS_ASSIGNMENT], ids=lambda s: f"{s[0].value}-{s[1].value}"
+)
 def test_request_info_waits_in_the_same_stage(state: State) -> None:
     decision = verdict(A.REQUEST_INFO, state, R.ASSIGNEE)
     assert decision.allowed and decision.to == (state[0], T.AWAITING_INFO)
@@ -442,9 +467,15 @@ def test_nothing_but_restore_happens_to_a_deleted_case() -> None:
 # --- priority -------------------------------------------------------------------------------------
 
 SPEC_PRIORITY: Final = {
-    (1, 1): 1, (1, 2): 2, (1, 3): 3,
-    (2, 1): 2, (2, 2): 3, (2, 3): 4,
-    (3, 1): 3, (3, 2): 4, (3, 3): 5,
+    (1, 1): 1,
+    (1, 2): 2,
+    (1, 3): 3,
+    (2, 1): 2,
+    (2, 2): 3,
+    (2, 3): 4,
+    (3, 1): 3,
+    (3, 2): 4,
+    (3, 3): 5,
 }
 
 
@@ -471,7 +502,11 @@ def offered(state: State, *relations: Relation, workflow: Workflow = PS, **facts
 
 def test_the_assigned_agent_of_a_new_case_may_accept_take_update_close_or_delete() -> None:
     assert offered(INTAKE_NEW, R.ASSIGNEE, R.GROUP_AGENT) == [
-        A.ACCEPT, A.ASSIGN_TO_ME, A.UPDATE, A.CLOSE, A.DELETE,
+        A.ACCEPT,
+        A.ASSIGN_TO_ME,
+        A.UPDATE,
+        A.CLOSE,
+        A.DELETE,
     ]
 
 
@@ -482,8 +517,15 @@ def test_a_group_agent_of_a_new_case_may_take_it_or_comment() -> None:
 
 def test_a_manager_in_review_is_offered_everything_the_assignee_is_plus_assign_and_cancel() -> None:
     assert offered(REVIEW_OPEN, R.MANAGER, R.GROUP_AGENT) == [
-        A.ASSIGN, A.UPDATE, A.REQUEST_INFO, A.REQUEST_INSPECTION, A.START_WORK, A.PROPOSE_SOLUTION,
-        A.CLOSE, A.CANCEL, A.DELETE,
+        A.ASSIGN,
+        A.UPDATE,
+        A.REQUEST_INFO,
+        A.REQUEST_INSPECTION,
+        A.START_WORK,
+        A.PROPOSE_SOLUTION,
+        A.CLOSE,
+        A.CANCEL,
+        A.DELETE,
     ]
 
 
@@ -508,7 +550,11 @@ def test_the_author_of_a_draft_may_submit_update_or_delete_it() -> None:
 
 def test_customer_service_assignee_of_an_open_case_sees_no_public_service_steps() -> None:
     assert offered(INTAKE_OPEN, R.ASSIGNEE, R.GROUP_AGENT, workflow=CS) == [
-        A.UPDATE, A.REQUEST_INFO, A.PROPOSE_SOLUTION, A.CLOSE, A.DELETE,
+        A.UPDATE,
+        A.REQUEST_INFO,
+        A.PROPOSE_SOLUTION,
+        A.CLOSE,
+        A.DELETE,
     ]
 
 
@@ -532,15 +578,17 @@ def _imported_modules(path: Path) -> list[str]:
             if node.level == 0:
                 found.append(node.module or "")
             else:
-                package = "casegraph.domain".split(".")
+                package = ["casegraph", "domain"]
                 base = package[: len(package) - (node.level - 1)]
                 found.append(".".join([*base, *([node.module] if node.module else [])]))
     return found
 
 
 def _is_allowed(module: str) -> bool:
-    return module.split(".")[0] in sys.stdlib_module_names or module == "casegraph.domain" or (
-        module.startswith("casegraph.domain.")
+    return (
+        module.split(".")[0] in sys.stdlib_module_names
+        or module == "casegraph.domain"
+        or (module.startswith("casegraph.domain."))
     )
 
 

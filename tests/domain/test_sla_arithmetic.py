@@ -93,7 +93,9 @@ def test_thresholds_fall_due_at_50_75_and_100_percent_in_order() -> None:
     assert timer.due(T0 + 49 * MIN, ALWAYS) == []
     assert [d.percent for d in timer.due(T0 + 50 * MIN, ALWAYS)] == [50]
     assert [(d.percent, d.due_at) for d in timer.due(T0 + 3 * HOUR, ALWAYS)] == [
-        (50, T0 + 50 * MIN), (75, T0 + 75 * MIN), (100, T0 + 100 * MIN)
+        (50, T0 + 50 * MIN),
+        (75, T0 + 75 * MIN),
+        (100, T0 + 100 * MIN),
     ]
 
 
@@ -106,7 +108,9 @@ def test_fired_thresholds_are_not_due_again_and_the_next_deadline_moves_on() -> 
     assert [d.percent for d in fired.due(T0 + 80 * MIN, ALWAYS)] == [75]
     assert timer.next_due_at(ALWAYS) == T0 + 50 * MIN
     assert fired.next_due_at(ALWAYS) == T0 + 75 * MIN
-    all_fired = Timer(timer.kind, timer.target, timer.elapsed, timer.running_since, timer.phase, frozenset({50, 75, 100}))
+    all_fired = Timer(
+        timer.kind, timer.target, timer.elapsed, timer.running_since, timer.phase, frozenset({50, 75, 100})
+    )
     assert all_fired.next_due_at(ALWAYS) is None
 
 
@@ -178,6 +182,7 @@ def test_adding_and_counting_working_time_are_inverse() -> None:
     start = datetime(2026, 10, 23, 13, 17, tzinfo=UTC)  # across the end of summer time (25 Oct)
     for minutes in (1, 59, 61, 480, 481, 2400, 10_000):
         end = calendar.add_working_time(start, minutes * MIN)
+        assert end is not None
         assert calendar.working_time(start, end) == minutes * MIN
 
 
@@ -263,16 +268,15 @@ def auto_closing() -> AlertRules:
 def test_resolving_plans_the_reminder_and_the_auto_close_when_enabled() -> None:
     resolved = change((S.DECISION, T.READY_FOR_DECISION), (S.DECISION, T.RESOLVED))
     assert [(a.kind, a.due_at) for a in plan_alerts(resolved, auto_closing()).schedule] == [
-        (AlertKind.AUTO_CLOSE_REMINDER, T0 + 5 * DAY), (AlertKind.AUTO_CLOSE, T0 + 10 * DAY)
+        (AlertKind.AUTO_CLOSE_REMINDER, T0 + 5 * DAY),
+        (AlertKind.AUTO_CLOSE, T0 + 10 * DAY),
     ]
     assert all(a.kind is not AlertKind.AUTO_CLOSE for a in plan_alerts(resolved, PS_RULES).schedule)
 
 
 def test_reopening_or_excluding_drops_the_auto_close() -> None:
     reopened = change((S.DECISION, T.RESOLVED), (S.REVIEW, T.OPEN))
-    excluded = change(
-        (S.DECISION, T.RESOLVED), (S.DECISION, T.RESOLVED), auto_close_excluded_after=True
-    )
+    excluded = change((S.DECISION, T.RESOLVED), (S.DECISION, T.RESOLVED), auto_close_excluded_after=True)
     assert {AlertKind.AUTO_CLOSE, AlertKind.AUTO_CLOSE_REMINDER} <= plan_alerts(reopened, auto_closing()).cancel
     plan = plan_alerts(excluded, auto_closing())
     assert {AlertKind.AUTO_CLOSE, AlertKind.AUTO_CLOSE_REMINDER} <= plan.cancel and not plan.schedule
@@ -292,5 +296,6 @@ def test_including_a_case_again_early_keeps_the_reminder() -> None:
         (S.DECISION, T.RESOLVED), (S.DECISION, T.RESOLVED), auto_close_excluded_before=True, resolved_at=T0 - DAY
     )
     assert [(a.kind, a.due_at) for a in plan_alerts(included, auto_closing()).schedule] == [
-        (AlertKind.AUTO_CLOSE_REMINDER, T0 + 4 * DAY), (AlertKind.AUTO_CLOSE, T0 + 9 * DAY)
+        (AlertKind.AUTO_CLOSE_REMINDER, T0 + 4 * DAY),
+        (AlertKind.AUTO_CLOSE, T0 + 9 * DAY),
     ]

@@ -103,11 +103,16 @@ class E2EServer:
         log_file = log_path.open("wb")
         command = [sys.executable, "-m", "casegraph.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
         process = subprocess.Popen(
-            command, env=server_process_env(self.env), cwd=self.workdir, stdout=log_file, stderr=subprocess.STDOUT,
+            command,
+            env=server_process_env(self.env),
+            cwd=self.workdir,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-        self.process = ServerProcess(name=self.process.name, port=port, process=process, log_path=log_path,
-                                     log_file=log_file)
+        self.process = ServerProcess(
+            name=self.process.name, port=port, process=process, log_path=log_path, log_file=log_file
+        )
         wait_for_status(self.process, "/readyz", 200, timeout=START_TIMEOUT)
 
 

@@ -137,7 +137,9 @@ def test_agent_and_constituent_see_each_other_live(open_window: Any, e2e_server:
     expect(history.get_by_test_id("history-item").last).to_have_attribute("data-action", "SUBMIT_SURVEY")
     expect(view.get_by_test_id("case-status")).to_have_text("CLOSED")
     # A closed case leaves the default queue (open cases), or shows as closed: never as open.
-    expect(desk.locator(f'[data-testid="queue-row"][data-case-id="{case_id}"][data-status="RESOLVED"]')).to_have_count(0)
+    expect(desk.locator(f'[data-testid="queue-row"][data-case-id="{case_id}"][data-status="RESOLVED"]')).to_have_count(
+        0
+    )
     screens.shoot("survey submitted")
 
     # Neither page was ever reloaded.

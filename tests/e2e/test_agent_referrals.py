@@ -74,16 +74,20 @@ class Health:
         async def run() -> dict[str, Any]:
             async with GraphQLHttp(self.server.http_url) as gql:
                 return await gql.data(query, variables, token=self.world.token(who))
+
         return run_sync(run)
 
     def mutate(self, field: str, input_: dict[str, Any], selection: str, who: str) -> dict[str, Any]:
         async def run() -> dict[str, Any]:
             async with GraphQLHttp(self.server.http_url) as gql:
                 return await gql.mutate(field, input_, selection, token=self.world.token(who))
+
         return run_sync(run)
 
     def referral(self, case_id: str) -> dict[str, Any]:
-        data = self.data(f"query($id: ID!) {{ case(id: $id) {{ referrals {{ {REFERRAL_FIELDS} }} }} }}", {"id": case_id})
+        data = self.data(
+            f"query($id: ID!) {{ case(id: $id) {{ referrals {{ {REFERRAL_FIELDS} }} }} }}", {"id": case_id}
+        )
         [only] = data["case"]["referrals"]
         return dict(only)
 
@@ -95,21 +99,42 @@ def health(e2e_server: E2EServer, tmp_path: Path) -> Iterator[Health]:
     It does not say yet what the city's referrals become there (no receiveCaseTypeCode): the
     city's first referral is refused until its administrator sets that.
     """
-    env = server_env(database_url=f"sqlite://{tmp_path / 'health.sqlite3'}", secret=HEALTH_SECRET,
-                     agency_code=HEALTH, outbox_interval="0.2")
+    env = server_env(
+        database_url=f"sqlite://{tmp_path / 'health.sqlite3'}",
+        secret=HEALTH_SECRET,
+        agency_code=HEALTH,
+        outbox_interval="0.2",
+    )
     server = start_server("health", env, tmp_path / "health", wait_ready=True)
     try:
+
         async def configure() -> LiveWorld:
             world = await set_up_world(server.http_url, secret=HEALTH_SECRET)
             async with GraphQLHttp(server.http_url) as gql:
-                await gql.mutate("createPartnerAgency", {
-                    "code": E2E_AGENCY_CODE, "name": "City of Example", "graphqlUrl": f"{e2e_server.url}/graphql",
-                    "sharedSecret": SHARED_SECRET}, PARTNER_FIELDS, token=world.token("ada"))
+                await gql.mutate(
+                    "createPartnerAgency",
+                    {
+                        "code": E2E_AGENCY_CODE,
+                        "name": "City of Example",
+                        "graphqlUrl": f"{e2e_server.url}/graphql",
+                        "sharedSecret": SHARED_SECRET,
+                    },
+                    PARTNER_FIELDS,
+                    token=world.token("ada"),
+                )
             async with GraphQLHttp(e2e_server.url) as gql:
-                await gql.mutate("createPartnerAgency", {
-                    "code": HEALTH, "name": HEALTH_NAME, "graphqlUrl": f"{server.http_url}/graphql",
-                    "sharedSecret": SHARED_SECRET, "receiveCaseTypeCode": CASE_TYPE},
-                    PARTNER_FIELDS, token=e2e_server.world.tokens["ada"])
+                await gql.mutate(
+                    "createPartnerAgency",
+                    {
+                        "code": HEALTH,
+                        "name": HEALTH_NAME,
+                        "graphqlUrl": f"{server.http_url}/graphql",
+                        "sharedSecret": SHARED_SECRET,
+                        "receiveCaseTypeCode": CASE_TYPE,
+                    },
+                    PARTNER_FIELDS,
+                    token=e2e_server.world.tokens["ada"],
+                )
             return world
 
         yield Health(server, run_sync(configure))
@@ -144,8 +169,14 @@ def test_agent_refers_a_case_and_decides_one_received_live(
 ) -> None:
     started = time.monotonic()
     city_url = e2e_server.url
-    case = run_sync(lambda: act_as(city_url, "alice", "createCase", {
-        "caseTypeCode": CASE_TYPE, "title": "Rats near the playground", "description": "Seen every evening."}))
+    case = run_sync(
+        lambda: act_as(
+            city_url,
+            "alice",
+            "createCase",
+            {"caseTypeCode": CASE_TYPE, "title": "Rats near the playground", "description": "Seen every evening."},
+        )
+    )
     case_id = str(case["id"])
     run_sync(lambda: act_as(city_url, "dana", "assignToMe", {"caseId": case_id}))
 
@@ -173,14 +204,17 @@ def test_agent_refers_a_case_and_decides_one_received_live(
     expect(history_details(desk, "REFER")).to_have_text(f"Referred to {HEALTH}, with a note")
     expect(item).to_have_attribute("data-status", "FAILED")
     status = item.get_by_test_id("referral-status")
-    expect(status).to_contain_text("Failed (VALIDATION_FAILED: No case type is configured here for referrals from CITY.")
+    expect(status).to_contain_text(
+        "Failed (VALIDATION_FAILED: No case type is configured here for referrals from CITY."
+    )
     expect(history_details(desk, "REFERRAL_UPDATE")).to_have_text(f"{HEALTH}: delivery failed")
     assert referral_states(desk)[:2] == ["Pending delivery", status.text_content()], referral_states(desk)
     screens.shoot("referral refused by the partner")
 
     # 2. The partner's administrator fixes it; Dana retries: pending, then delivered.
-    health.mutate("updatePartnerAgency", {"code": E2E_AGENCY_CODE, "receiveCaseTypeCode": "PAYMENT"},
-                  PARTNER_FIELDS, who="ada")
+    health.mutate(
+        "updatePartnerAgency", {"code": E2E_AGENCY_CODE, "receiveCaseTypeCode": "PAYMENT"}, PARTNER_FIELDS, who="ada"
+    )
     item.get_by_role("button", name=f"Retry the referral to {HEALTH_NAME}").click()
     expect(item).to_have_attribute("data-status", "DELIVERED")
     expect(status).to_have_text("Delivered")
@@ -194,8 +228,12 @@ def test_agent_refers_a_case_and_decides_one_received_live(
     screens.shoot("referral delivered after a retry")
 
     # At the health department: exactly one case for it, from the city, with the note.
-    nodes = [e["node"] for e in health.data(
-        "{ cases(first: 10) { edges { node { id number channel description } } } }")["cases"]["edges"]]
+    nodes = [
+        e["node"]
+        for e in health.data("{ cases(first: 10) { edges { node { id number channel description } } } }")["cases"][
+            "edges"
+        ]
+    ]
     assert [(n["number"], n["channel"]) for n in nodes] == [(number, "PARTNER")]
     received_id = nodes[0]["id"]
     assert NOTE in nodes[0]["description"]
@@ -209,8 +247,12 @@ def test_agent_refers_a_case_and_decides_one_received_live(
     screens.shoot("partner accepted")
 
     # 4. Grace resolves it: Dana sees the partner's resolution, live.
-    health.mutate("proposeSolution", {"caseId": received_id, "resolutionCode": "SOLVED", "resolutionNotes": SOLUTION},
-                  "case { status }", who="grace")
+    health.mutate(
+        "proposeSolution",
+        {"caseId": received_id, "resolutionCode": "SOLVED", "resolutionNotes": SOLUTION},
+        "case { status }",
+        who="grace",
+    )
     expect(item.get_by_test_id("referral-remote-status")).to_have_text("Resolved")
     expect(item.get_by_test_id("referral-resolution-code")).to_have_text("SOLVED")
     expect(item.get_by_test_id("referral-resolution-notes")).to_have_text(SOLUTION)
@@ -221,14 +263,29 @@ def test_agent_refers_a_case_and_decides_one_received_live(
     screens.shoot("partner resolved")
 
     # 5. The health department refers one of its cases to the city: it reaches Dana's queue.
-    pothole = health.mutate("createCase", {"caseTypeCode": "POTHOLE", "title": "Needle bin overflowing",
-                                           "description": "By the bus stop.", "impact": 2, "urgency": 2},
-                            "case { id number }", who="alice")["case"]
+    pothole = health.mutate(
+        "createCase",
+        {
+            "caseTypeCode": "POTHOLE",
+            "title": "Needle bin overflowing",
+            "description": "By the bus stop.",
+            "impact": 2,
+            "urgency": 2,
+        },
+        "case { id number }",
+        who="alice",
+    )["case"]
     health.mutate("assignToMe", {"caseId": pothole["id"]}, "case { status }", who="eli")
-    health.mutate("referCase", {"caseId": pothole["id"], "partnerCode": E2E_AGENCY_CODE, "note": "Street cleaning?"},
-                  "referral { id }", who="eli")
-    sent = eventually(lambda: _when(health.referral(pothole["id"]), lambda r: r["status"] == "DELIVERED"),
-                      "the health department's referral to be delivered")
+    health.mutate(
+        "referCase",
+        {"caseId": pothole["id"], "partnerCode": E2E_AGENCY_CODE, "note": "Street cleaning?"},
+        "referral { id }",
+        who="eli",
+    )
+    sent = eventually(
+        lambda: _when(health.referral(pothole["id"]), lambda r: r["status"] == "DELIVERED"),
+        "the health department's referral to be delivered",
+    )
     inbound_id = sent["remoteCaseId"]
     row = desk.locator(f'[data-testid="queue-row"][data-case-id="{inbound_id}"]')
     expect(row).to_contain_text("Needle bin overflowing")
@@ -257,7 +314,9 @@ def test_agent_refers_a_case_and_decides_one_received_live(
     expect(view.get_by_test_id("case-assignee")).to_contain_text("Dana Desk")
     inbound.get_by_role("button", name=f"Reject the referral from {HEALTH_NAME}").click()
     inbound.get_by_test_id("referral-reject-submit").click()
-    expect(inbound.get_by_test_id("referral-reject-error")).to_have_text("Please give a reason: the partner agency is told.")
+    expect(inbound.get_by_test_id("referral-reject-error")).to_have_text(
+        "Please give a reason: the partner agency is told."
+    )
     inbound.get_by_label(f"Why reject the referral from {HEALTH_NAME}?", exact=False).fill(REJECTION)
     inbound.get_by_test_id("referral-reject-submit").click()
     expect(view.get_by_test_id("case-status")).to_have_text("CANCELLED")
@@ -266,8 +325,10 @@ def test_agent_refers_a_case_and_decides_one_received_live(
     expect(inbound.get_by_test_id("referral-reject")).to_have_count(0)
     expect(history_details(desk, "REJECT_REFERRAL")).to_have_text(f"Rejected the referral from {HEALTH}")
     expect(view.get_by_test_id("refer-form")).to_be_hidden()
-    told = eventually(lambda: _when(health.referral(pothole["id"]), lambda r: r["status"] == "REJECTED"),
-                      "the partner to learn of the rejection")
+    told = eventually(
+        lambda: _when(health.referral(pothole["id"]), lambda r: r["status"] == "REJECTED"),
+        "the partner to learn of the rejection",
+    )
     assert told["reason"] == REJECTION
     screens.shoot("received referral rejected")
 
@@ -277,4 +338,3 @@ def test_agent_refers_a_case_and_decides_one_received_live(
 
 def _when(value: dict[str, Any], predicate: Callable[[dict[str, Any]], Any]) -> dict[str, Any] | None:
     return value if predicate(value) else None
-

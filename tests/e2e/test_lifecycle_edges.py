@@ -48,13 +48,25 @@ def test_the_portal_shows_how_a_closed_request_ended(open_window: Any, e2e_serve
     # when: a second request gets a first solution she rejects, then one she accepts
     accepted_id, _ = file_case(window, "My parking permit did not arrive", "Applied three weeks ago.")
     run_sync(lambda: act_as(base, "dana", "assignToMe", {"caseId": accepted_id}))
-    run_sync(lambda: act_as(base, "dana", "proposeSolution", {
-        "caseId": accepted_id, "resolutionCode": "SOLVED_WORKAROUND", "resolutionNotes": FIRST_PROPOSAL}))
+    run_sync(
+        lambda: act_as(
+            base,
+            "dana",
+            "proposeSolution",
+            {"caseId": accepted_id, "resolutionCode": "SOLVED_WORKAROUND", "resolutionNotes": FIRST_PROPOSAL},
+        )
+    )
     page.get_by_test_id("reject-reason").fill("I have no printer.")
     page.get_by_test_id("reject-solution").click()
     expect(detail.get_by_test_id("case-status")).to_have_attribute("data-status", "OPEN")
-    run_sync(lambda: act_as(base, "dana", "proposeSolution", {
-        "caseId": accepted_id, "resolutionCode": "SOLVED", "resolutionNotes": SOLUTION}))
+    run_sync(
+        lambda: act_as(
+            base,
+            "dana",
+            "proposeSolution",
+            {"caseId": accepted_id, "resolutionCode": "SOLVED", "resolutionNotes": SOLUTION},
+        )
+    )
     page.get_by_test_id("solution").get_by_test_id("accept-solution").click()
 
     # then: the closed case keeps showing the solution she accepted
@@ -75,8 +87,14 @@ def test_the_dashboard_offers_a_group_agent_only_what_the_server_lets_him_do(
 ) -> None:
     # given: alice's case, taken by dana; eli is another agent of the same group
     base = e2e_server.url
-    case = run_sync(lambda: act_as(base, "alice", "createCase", {
-        "caseTypeCode": CASE_TYPE, "title": "Bins were not collected", "description": "Since Monday."}))
+    case = run_sync(
+        lambda: act_as(
+            base,
+            "alice",
+            "createCase",
+            {"caseTypeCode": CASE_TYPE, "title": "Bins were not collected", "description": "Since Monday."},
+        )
+    )
     case_id = str(case["id"])
     run_sync(lambda: act_as(base, "dana", "assignToMe", {"caseId": case_id}))
     helper, owner = open_window("group-agent"), open_window("assignee")

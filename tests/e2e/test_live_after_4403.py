@@ -43,13 +43,19 @@ async def membership(base_url: str, group: str, who: str, *, member: bool) -> No
     admin = token("ada")
     async with GraphQLHttp(base_url) as gql:
         if member:
-            await gql.mutate("createAssignmentGroup", {"code": group, "name": group.title()},
-                             "assignmentGroup { code }", token=admin)
-            await gql.mutate("addGroupMember", {"groupCode": group, "userId": who, "isManager": False},
-                             "member { user { id } }", token=admin)
+            await gql.mutate(
+                "createAssignmentGroup", {"code": group, "name": group.title()}, "assignmentGroup { code }", token=admin
+            )
+            await gql.mutate(
+                "addGroupMember",
+                {"groupCode": group, "userId": who, "isManager": False},
+                "member { user { id } }",
+                token=admin,
+            )
         else:
-            await gql.mutate("removeGroupMember", {"groupCode": group, "userId": who}, "assignmentGroup { code }",
-                             token=admin)
+            await gql.mutate(
+                "removeGroupMember", {"groupCode": group, "userId": who}, "assignmentGroup { code }", token=admin
+            )
 
 
 def test_the_dashboard_of_an_agent_who_lost_a_group_reconnects_and_stays_live(
@@ -67,9 +73,18 @@ def test_the_dashboard_of_an_agent_who_lost_a_group_reconnects_and_stays_live(
     # when: she leaves the second group (the server closes her socket with 4403)
     run_sync(lambda: membership(base, group, "dana", member=False))
     # then: the page reconnects with its token, and its help desk queue carries on live
-    case = run_sync(lambda: act_as(base, "alice", "createCase", {
-        "caseTypeCode": CASE_TYPE, "title": "Asked after the reconnect", "submit": True,
-    }))
+    case = run_sync(
+        lambda: act_as(
+            base,
+            "alice",
+            "createCase",
+            {
+                "caseTypeCode": CASE_TYPE,
+                "title": "Asked after the reconnect",
+                "submit": True,
+            },
+        )
+    )
     expect(page.locator(f'[data-testid="queue-row"][data-case-id="{case["id"]}"]')).to_be_visible()
     expect(page.get_by_test_id("live-status")).to_have_text("live")
     expect(page.get_by_test_id("error-banner")).to_be_hidden()
@@ -82,9 +97,14 @@ def test_the_portal_shows_the_refusal_only_when_its_reconnect_is_refused_too(
     open_window: Any, e2e_server: E2EServer, screens: Screens
 ) -> None:
     # given: alice on the portal with a token the server accepts a few seconds more
-    expiring = issue_token(Settings(jwt_secret=DEV_SECRET), sub="alice", roles=[Role.CONSTITUENT],
-                           name=E2EWorld.name("alice"), email="alice@example.org",
-                           ttl=timedelta(seconds=STILL_VALID_FOR - LEEWAY_SECONDS))
+    expiring = issue_token(
+        Settings(jwt_secret=DEV_SECRET),
+        sub="alice",
+        roles=[Role.CONSTITUENT],
+        name=E2EWorld.name("alice"),
+        email="alice@example.org",
+        ttl=timedelta(seconds=STILL_VALID_FOR - LEEWAY_SECONDS),
+    )
     window = open_window("constituent")
     page = window.page
     page.goto("/portal")

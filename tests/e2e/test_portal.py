@@ -83,7 +83,9 @@ def test_a_refused_field_is_shown_next_to_it(open_window: Any, screens: Screens)
     expect(page.get_by_test_id("case-detail").get_by_test_id("case-status")).to_have_attribute("data-status", "NEW")
 
 
-def test_constituent_rejects_a_proposed_solution_live(open_window: Any, e2e_server: E2EServer, screens: Screens) -> None:
+def test_constituent_rejects_a_proposed_solution_live(
+    open_window: Any, e2e_server: E2EServer, screens: Screens
+) -> None:
     window = open_window("constituent")
     sign_in_with_demo_user(window, "alice")
     marker = window.set_marker()
@@ -97,9 +99,18 @@ def test_constituent_rejects_a_proposed_solution_live(open_window: Any, e2e_serv
     run_sync(lambda: act_as(base, "dana", "assignToMe", {"caseId": case_id}))
     expect(row).to_have_attribute("data-status", "OPEN")
     expect(detail.get_by_test_id("case-status")).to_have_attribute("data-status", "OPEN")
-    run_sync(lambda: act_as(base, "dana", "proposeSolution", {
-        "caseId": case_id, "resolutionCode": "SOLVED_WORKAROUND", "resolutionNotes": "Print the PDF we emailed you.",
-    }))
+    run_sync(
+        lambda: act_as(
+            base,
+            "dana",
+            "proposeSolution",
+            {
+                "caseId": case_id,
+                "resolutionCode": "SOLVED_WORKAROUND",
+                "resolutionNotes": "Print the PDF we emailed you.",
+            },
+        )
+    )
     solution = page.get_by_test_id("solution")
     expect(solution).to_contain_text("Print the PDF we emailed you.")
     expect(solution.get_by_test_id("solution-code")).to_have_attribute("data-code", "SOLVED_WORKAROUND")
@@ -121,9 +132,18 @@ def test_constituent_sends_a_draft_and_then_withdraws_the_request(
 ) -> None:
     # A draft saved elsewhere (another client) shows up in the portal, which can send it.
     base = e2e_server.url
-    draft = run_sync(lambda: act_as(base, "alice", "createCase", {
-        "caseTypeCode": CASE_TYPE, "title": "Noise from the building site", "submit": False,
-    }))
+    draft = run_sync(
+        lambda: act_as(
+            base,
+            "alice",
+            "createCase",
+            {
+                "caseTypeCode": CASE_TYPE,
+                "title": "Noise from the building site",
+                "submit": False,
+            },
+        )
+    )
     window = open_window("constituent")
     sign_in_with_demo_user(window, "alice")
     page = window.page

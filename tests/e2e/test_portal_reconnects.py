@@ -48,6 +48,7 @@ def test_portal_catches_up_after_the_server_restarts(
             message = json.loads(payload)
             if message.get("type") == "subscribe":
                 subscribes.append(message["payload"])
+
         socket.on("framesent", sent)
 
     page.on("websocket", watch_socket)

@@ -48,22 +48,37 @@ async def set_up_e2e_world(base_url: str) -> E2EWorld:
     async with GraphQLHttp(base_url) as gql:
         for who in PEOPLE:
             await gql.data("query { me { id } }", token=tokens[who])
-        await gql.mutate("createAssignmentGroup", {"code": GROUP, "name": "Help desk"}, "assignmentGroup { code }",
-                         token=admin)
+        await gql.mutate(
+            "createAssignmentGroup", {"code": GROUP, "name": "Help desk"}, "assignmentGroup { code }", token=admin
+        )
         for agent in ("dana", "eli"):
-            await gql.mutate("addGroupMember", {"groupCode": GROUP, "userId": agent, "isManager": False},
-                             "member { user { id } }", token=admin)
+            await gql.mutate(
+                "addGroupMember",
+                {"groupCode": GROUP, "userId": agent, "isManager": False},
+                "member { user { id } }",
+                token=admin,
+            )
         await gql.mutate(
             "createCaseType",
-            {"code": CASE_TYPE, "name": "General question", "workflow": "CUSTOMER_SERVICE",
-             "assignmentGroupCode": GROUP, "autoAssign": False},
+            {
+                "code": CASE_TYPE,
+                "name": "General question",
+                "workflow": "CUSTOMER_SERVICE",
+                "assignmentGroupCode": GROUP,
+                "autoAssign": False,
+            },
             "caseType { code }",
             token=admin,
         )
         await gql.mutate(
             "createServiceDefinition",
-            {"code": SERVICE, "name": SERVICE_NAME, "caseTypeCode": CASE_TYPE, "public": True,
-             "description": "Anything about our services: we answer within two working days."},
+            {
+                "code": SERVICE,
+                "name": SERVICE_NAME,
+                "caseTypeCode": CASE_TYPE,
+                "public": True,
+                "description": "Anything about our services: we answer within two working days.",
+            },
             "serviceDefinition { code }",
             token=admin,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import pytest
 from tortoise.context import TortoiseContext
@@ -11,8 +12,16 @@ from tortoise.context import TortoiseContext
 from casegraph.domain.commands import UpdateCase
 from casegraph.domain.enums import CaseAction, ErrorCode
 from casegraph.domain.errors import DomainError
-from casegraph.events.feed import case_filter, every_visible_case, feed, group_id_for, parse_after, queue_filter, QueueScope
 from casegraph.events import hub as hub_module
+from casegraph.events.feed import (
+    QueueScope,
+    case_filter,
+    every_visible_case,
+    feed,
+    group_id_for,
+    parse_after,
+    queue_filter,
+)
 from casegraph.events.hub import Delivery, EventHub
 from casegraph.events.live import LiveEvents
 from casegraph.services import admin
@@ -33,7 +42,7 @@ async def comment(world: World, case_id: str, publisher: Publisher, n: int = 1) 
         )
 
 
-async def cancel(task: asyncio.Future[object]) -> None:
+async def cancel(task: asyncio.Future[Any]) -> None:
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 
@@ -79,9 +88,7 @@ async def test_feed_without_after_starts_at_the_present(world: World, live: Live
     await stream.aclose()
 
 
-async def test_slow_subscriber_queue_stays_bounded_and_catches_up_from_the_log(
-    world: World, live: LiveEvents
-) -> None:
+async def test_slow_subscriber_queue_stays_bounded_and_catches_up_from_the_log(world: World, live: LiveEvents) -> None:
     # given: a subscriber with a tiny queue that does not read
     case = await insert_case(world)
     stream = feed(hub=live.hub, actor=world.actor("agent"), flt=case_filter(case.id), after=1, queue_limit=5)
@@ -101,9 +108,7 @@ async def test_slow_subscriber_queue_stays_bounded_and_catches_up_from_the_log(
     assert [event.version for event, _ in rest] == list(range(3, 43))
 
 
-async def test_an_event_whose_publish_was_lost_still_arrives_through_the_poll(
-    world: World, live: LiveEvents
-) -> None:
+async def test_an_event_whose_publish_was_lost_still_arrives_through_the_poll(world: World, live: LiveEvents) -> None:
     # given: a live subscriber
     case = await insert_case(world)
     stream = feed(hub=live.hub, actor=world.actor("agent"), flt=every_visible_case(), after=None)
@@ -185,9 +190,7 @@ async def test_a_group_code_or_event_id_no_row_can_have_is_refused_before_follow
     assert parse_after(str(2**63 - 1)) == 2**63 - 1
 
 
-async def test_hub_dispatches_each_event_once_in_order_under_concurrent_writers(
-    world: World, live: LiveEvents
-) -> None:
+async def test_hub_dispatches_each_event_once_in_order_under_concurrent_writers(world: World, live: LiveEvents) -> None:
     # given: several cases written concurrently
     cases = [await insert_case(world) for _ in range(5)]
     stream = feed(hub=live.hub, actor=world.actor("manager"), flt=every_visible_case(), after=None)

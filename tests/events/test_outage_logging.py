@@ -17,18 +17,17 @@ import pytest
 from strawberry.schema import Schema
 
 import casegraph.fanout.followers as followers
+from casegraph.events.hub import refresh_actors
 from casegraph.events.live import LiveEvents
 from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.followers import State
-from tests.events.test_fanout_followers import Socket, follower_for, until
+from tests.fanout.test_followers import Socket, follower_for, until
 from tests.helpers import World, insert_case
 
 FAILURES = 3
 
 
-def failing(
-    times: int, original: Callable[..., Awaitable[Any]], calls: list[str]
-) -> Callable[..., Awaitable[Any]]:
+def failing(times: int, original: Callable[..., Awaitable[Any]], calls: list[str]) -> Callable[..., Awaitable[Any]]:
     """``original``, but its first ``times`` calls fail as a stopped database does."""
 
     async def call(*args: Any, **kwargs: Any) -> Any:
@@ -61,7 +60,7 @@ async def test_the_hub_logs_an_outage_when_it_starts_and_when_it_ends(
     while "done" not in calls:
         attempts = len(calls)
         hub.wake()
-        await until(lambda: len(calls) > attempts)
+        await until(lambda: len(calls) > attempts)  # noqa: B023 - awaited before the loop moves on
     await asyncio.sleep(0)
     assert calls == ["failed"] * FAILURES + ["done"]
     # then: one warning when it started, one line when it ended
@@ -80,7 +79,7 @@ async def test_subscribers_catching_up_log_an_outage_when_it_starts_and_when_it_
     await follower.start(None)
     assert follower.state is State.LIVE
     calls: list[str] = []
-    monkeypatch.setattr(followers, "refresh_actors", failing(FAILURES, followers.refresh_actors, calls))
+    monkeypatch.setattr(followers, "refresh_actors", failing(FAILURES, refresh_actors, calls))
     monkeypatch.setattr(followers, "RETRY_DELAY", 0.0)
     caplog.set_level(logging.DEBUG, logger="casegraph.fanout.followers")
     # when: its socket dropped frames, so it catches up from the log, through the outage

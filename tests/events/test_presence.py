@@ -52,7 +52,13 @@ def test_editing_announcements_change_every_tab_of_that_person() -> None:
 
 def test_malformed_announcements_are_ignored() -> None:
     board = PresenceBoard(clock=Clock())
-    for junk in ({}, {"op": "here"}, {"op": "here", "case": "c1"}, {"op": "nope", "case": "c1"}, {"case": 5, "op": "gone"}):
+    for junk in (
+        {},
+        {"op": "here"},
+        {"op": "here", "case": "c1"},
+        {"op": "nope", "case": "c1"},
+        {"case": 5, "op": "gone"},
+    ):
         board.apply(junk)
     assert board.viewers("c1") == []
 

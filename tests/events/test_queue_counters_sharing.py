@@ -11,6 +11,7 @@ import asyncio
 from typing import Any
 
 from strawberry.schema import Schema
+from strawberry.types import ExecutionResult
 
 from casegraph.domain.enums import CaseStage, CaseStatus
 from casegraph.events.hub import head_sequence
@@ -23,6 +24,12 @@ TIMEOUT = 10.0
 COUNTERS = 'subscription { queueCounters(groupCode: "ROADS") { total asOfSequence byStatus { status count } } }'
 # Staff of ROADS, one of them on two connections.
 WATCHERS = ["agent", "agent", "other_agent", "manager"]
+
+
+def counters_of(result: ExecutionResult) -> dict[str, Any]:
+    assert result.data is not None, result.errors
+    counters: dict[str, Any] = result.data["queueCounters"]
+    return counters
 
 
 def as_counts(counters: dict[str, Any]) -> dict[str, int]:
@@ -41,8 +48,10 @@ async def test_one_recount_serves_every_subscriber_of_the_group_each_with_its_ow
     await insert_case(world, case_type="PAYMENT", assigned_to="outsider_agent")
     recounts = shared_recounts(live.hub)
     streams = [
-        await schema.subscribe(COUNTERS, context_value=ConnectionContext(
-            actor=world.actor(who), live=live, clock=world.clock, over_websocket=True))
+        await schema.subscribe(
+            COUNTERS,
+            context_value=ConnectionContext(actor=world.actor(who), live=live, clock=world.clock, over_websocket=True),
+        )
         for who in WATCHERS
     ]
     async with asyncio.timeout(TIMEOUT):
@@ -59,10 +68,10 @@ async def test_one_recount_serves_every_subscriber_of_the_group_each_with_its_ow
     assert recounts.recounts == recounted + 1 and recounts.alone == 0
     for who, result in zip(WATCHERS, after, strict=True):
         assert not result.errors, result.errors
-        counters = result.data["queueCounters"]
+        counters = counters_of(result)
         expected, _ = await count_by_status(actor=world.actor(who), group_id=world.group_ids["ROADS"])
         assert as_counts(counters) == {status.value: count for status, count in expected.items()}, who
         assert counters["asOfSequence"] == head
-    assert as_counts(after[0].data["queueCounters"]) == {"NEW": 1, "OPEN": 2, "DRAFT": 1}
-    assert as_counts(after[2].data["queueCounters"]) == {"NEW": 1, "OPEN": 2}  # not the agent's draft
-    assert [result.data["queueCounters"]["total"] for result in first] == [3, 3, 2, 2]
+    assert as_counts(counters_of(after[0])) == {"NEW": 1, "OPEN": 2, "DRAFT": 1}
+    assert as_counts(counters_of(after[2])) == {"NEW": 1, "OPEN": 2}  # not the agent's draft
+    assert [counters_of(result)["total"] for result in first] == [3, 3, 2, 2]

@@ -73,8 +73,9 @@ def token_of(client: GraphQLClient, world: World, who: str) -> str:
 async def two_cases(world: World) -> dict[str, str]:
     """ROADS: alice's pothole assigned to dana. BENEFITS: bob's payment case, referred to PARKS."""
     roads = await insert_case(world, assigned_to="agent")
-    referred = await insert_case(world, case_type="PAYMENT", requester="other_constituent",
-                                 assigned_to="outsider_agent")
+    referred = await insert_case(
+        world, case_type="PAYMENT", requester="other_constituent", assigned_to="outsider_agent"
+    )
     await Case.filter(id=referred.id).update(referred_agency="PARKS")
     return {"roads": roads.id, "referred": referred.id}
 
@@ -108,10 +109,16 @@ async def test_unknown_deleted_and_otherwise_spelled_case_keys_resolve_to_null(
 ) -> None:
     deleted = await insert_case(world, deleted=True)
     visible = await insert_case(world)
-    found = await entities(client, token_of(client, world, "admin"), [
-        case_ref(deleted.id), case_ref("00000000-0000-4000-8000-000000000000"), case_ref("not-a-uuid"),
-        case_ref(visible.id.upper()),
-    ])
+    found = await entities(
+        client,
+        token_of(client, world, "admin"),
+        [
+            case_ref(deleted.id),
+            case_ref("00000000-0000-4000-8000-000000000000"),
+            case_ref("not-a-uuid"),
+            case_ref(visible.id.upper()),
+        ],
+    )
     assert found == [None, None, None, None]
 
 
@@ -132,9 +139,7 @@ async def test_a_user_entity_resolves_for_staff_and_for_the_user_themselves(
     assert {name for name, entity in zip(names, found, strict=True) if entity is not None} == sees
 
 
-async def test_a_partner_service_account_resolves_itself_and_no_other_user(
-    client: GraphQLClient, world: World
-) -> None:
+async def test_a_partner_service_account_resolves_itself_and_no_other_user(client: GraphQLClient, world: World) -> None:
     token = token_of(client, world, "partner:PARKS")
     found = await entities(client, token, [user_ref("svc-parks"), user_ref(world.sub("requester"))])
     assert found == [{"__typename": "User", "id": "svc-parks", "userName": "Svc-Parks", "email": None}, None]
@@ -144,14 +149,23 @@ async def test_a_partner_service_account_resolves_itself_and_no_other_user(
 async def test_case_types_and_groups_resolve_by_code_for_any_authenticated_viewer(
     client: GraphQLClient, world: World, who: str
 ) -> None:
-    found = await entities(client, token_of(client, world, who), [
-        {"__typename": "CaseType", "code": "POTHOLE"},
-        {"__typename": "CaseType", "code": "NO_SUCH_TYPE"},
-        {"__typename": "AssignmentGroup", "code": "ROADS"},
-        {"__typename": "AssignmentGroup", "code": "NO_SUCH_GROUP"},
-    ])
+    found = await entities(
+        client,
+        token_of(client, world, who),
+        [
+            {"__typename": "CaseType", "code": "POTHOLE"},
+            {"__typename": "CaseType", "code": "NO_SUCH_TYPE"},
+            {"__typename": "AssignmentGroup", "code": "ROADS"},
+            {"__typename": "AssignmentGroup", "code": "NO_SUCH_GROUP"},
+        ],
+    )
     case_type, missing_type, group, missing_group = found
-    assert case_type == {"__typename": "CaseType", "code": "POTHOLE", "name": "Pothole", "assignmentGroup": {"code": "ROADS"}}
+    assert case_type == {
+        "__typename": "CaseType",
+        "code": "POTHOLE",
+        "name": "Pothole",
+        "assignmentGroup": {"code": "ROADS"},
+    }
     assert missing_type is None and missing_group is None
     assert group["code"] == "ROADS" and group["name"] == "Roads"
     # Members stay staff-only, whichever way the group was reached.
@@ -165,8 +179,6 @@ async def test_entities_need_a_valid_token(client: GraphQLClient, world: World, 
     assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]
 
 
-
-
 async def test_many_representations_cost_the_same_statements_as_one_per_entity_type(
     client: GraphQLClient, world: World
 ) -> None:
@@ -177,8 +189,10 @@ async def test_many_representations_cost_the_same_statements_as_one_per_entity_t
 
     def mixed(case_ids: list[str], user_ids: list[str]) -> list[dict[str, str]]:
         return [
-            *(case_ref(case_id) for case_id in case_ids), *(user_ref(user_id) for user_id in user_ids),
-            {"__typename": "CaseType", "code": "POTHOLE"}, {"__typename": "AssignmentGroup", "code": "ROADS"},
+            *(case_ref(case_id) for case_id in case_ids),
+            *(user_ref(user_id) for user_id in user_ids),
+            {"__typename": "CaseType", "code": "POTHOLE"},
+            {"__typename": "AssignmentGroup", "code": "ROADS"},
         ]
 
     with counted_statements() as few:
@@ -259,14 +273,19 @@ async def test_a_partner_reads_only_the_public_part_of_a_referred_cases_event_de
     client: GraphQLClient, world: World, two_cases: dict[str, str]
 ) -> None:
     # given: grace (BENEFITS) notes internally on the case referred to PARKS, naming oscar
-    updated = await client.data(UPDATE_CASE_MUTATION, {"input": {
-        "caseId": two_cases["referred"], "workNote": "@oscar budget code 7"}}, token=token_of(client, world, "outsider_agent"))
+    updated = await client.data(
+        UPDATE_CASE_MUTATION,
+        {"input": {"caseId": two_cases["referred"], "workNote": "@oscar budget code 7"}},
+        token=token_of(client, world, "outsider_agent"),
+    )
     assert updated["updateCase"]["errors"] == []
     # when: the partner's gateway and grace read the case's history through _entities
-    [partner] = await entities(client, token_of(client, world, "partner:PARKS"), [case_ref(two_cases["referred"])],
-                               HISTORY_ENTITIES_QUERY)
-    [staff] = await entities(client, token_of(client, world, "outsider_agent"), [case_ref(two_cases["referred"])],
-                             HISTORY_ENTITIES_QUERY)
+    [partner] = await entities(
+        client, token_of(client, world, "partner:PARKS"), [case_ref(two_cases["referred"])], HISTORY_ENTITIES_QUERY
+    )
+    [staff] = await entities(
+        client, token_of(client, world, "outsider_agent"), [case_ref(two_cases["referred"])], HISTORY_ENTITIES_QUERY
+    )
     # then
     partner_update = partner["history"]["edges"][-1]["node"]
     staff_update = staff["history"]["edges"][-1]["node"]

@@ -117,7 +117,11 @@ def apollo(node: str) -> Path:
         try:
             result = subprocess.run(
                 [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", "--no-package-lock"],
-                cwd=staging, env=node_env(), capture_output=True, text=True, timeout=INSTALL_TIMEOUT,
+                cwd=staging,
+                env=node_env(),
+                capture_output=True,
+                text=True,
+                timeout=INSTALL_TIMEOUT,
             )
         except subprocess.TimeoutExpired:
             shutil.rmtree(staging, ignore_errors=True)
@@ -167,8 +171,12 @@ def start_node(node: str, apollo: Path, script: str, workdir: Path, **env: str) 
     log_path = workdir / f"{script}-{port}.log"
     log_file = log_path.open("wb")
     process = subprocess.Popen(
-        [node, str(apollo / script)], cwd=apollo, env=node_env(PORT=str(port), **env),
-        stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        [node, str(apollo / script)],
+        cwd=apollo,
+        env=node_env(PORT=str(port), **env),
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
     started = NodeProcess(name=script, port=port, process=process, log_path=log_path, log_file=log_file)
     deadline = time.monotonic() + READY_TIMEOUT
@@ -224,10 +232,16 @@ def federation(node: str, apollo: Path, tmp_path_factory: pytest.TempPathFactory
             {"name": "partner", "url": started[0].url},
         ]
         gateway_token = mint_token("federation-gateway", Role.PARTNER)
-        started.append(start_node(
-            node, apollo, "gateway.mjs", workdir, GATEWAY_SUBGRAPHS=json.dumps(subgraphs),
-            GATEWAY_SERVICE_TOKEN=gateway_token,
-        ))
+        started.append(
+            start_node(
+                node,
+                apollo,
+                "gateway.mjs",
+                workdir,
+                GATEWAY_SUBGRAPHS=json.dumps(subgraphs),
+                GATEWAY_SERVICE_TOKEN=gateway_token,
+            )
+        )
         yield Federation(gateway_url=started[1].url, world=world, cases=cases, partner_token=mint_partner_token())
     finally:
         for process in reversed(started):
@@ -236,14 +250,21 @@ def federation(node: str, apollo: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def mint_partner_token() -> str:
-    return issue_token(Settings(jwt_secret=TEST_SECRET), sub="svc-parks", roles=[Role.PARTNER],
-                       name="Parks service account", agency=PARTNER_AGENCY)
+    return issue_token(
+        Settings(jwt_secret=TEST_SECRET),
+        sub="svc-parks",
+        roles=[Role.PARTNER],
+        name="Parks service account",
+        agency=PARTNER_AGENCY,
+    )
 
 
 def through_gateway(federation: Federation, query: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
     response = httpx.post(
-        federation.gateway_url, json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"}, timeout=30.0,
+        federation.gateway_url,
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30.0,
     )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
@@ -254,9 +275,18 @@ def through_gateway(federation: Federation, query: str, variables: dict[str, Any
 
 def test_our_sdl_composes_with_a_partner_subgraph_that_extends_case(node: str, apollo: Path) -> None:
     result = subprocess.run(
-        [node, str(apollo / "compose.mjs"), f"casegraph={REPO_ROOT / 'schema.graphql'}",
-         f"partner={apollo / 'partner.graphql'}"],
-        cwd=apollo, env=node_env(), capture_output=True, text=True, timeout=120, check=True,
+        [
+            node,
+            str(apollo / "compose.mjs"),
+            f"casegraph={REPO_ROOT / 'schema.graphql'}",
+            f"partner={apollo / 'partner.graphql'}",
+        ],
+        cwd=apollo,
+        env=node_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     composed = json.loads(result.stdout)
     assert composed["errors"] == []
@@ -264,7 +294,7 @@ def test_our_sdl_composes_with_a_partner_subgraph_that_extends_case(node: str, a
     # Case is one entity owned by both subgraphs, keyed by id in each; the partner adds a field.
     assert '@join__type(graph: CASEGRAPH, key: "id")' in supergraph
     assert '@join__type(graph: PARTNER, key: "id")' in supergraph
-    assert 'inspections: [Inspection!]! @join__field(graph: PARTNER)' in supergraph
+    assert "inspections: [Inspection!]! @join__field(graph: PARTNER)" in supergraph
 
 
 def test_a_query_through_the_gateway_joins_our_case_with_the_partners_inspections(federation: Federation) -> None:
@@ -294,7 +324,9 @@ def test_a_partner_service_account_sees_through_the_gateway_only_cases_referred_
     referred = through_gateway(federation, CASE_WITH_INSPECTIONS, {"id": federation.cases["referred"]}, token)
     assert referred["case"]["inspections"] == [{"id": "insp-referred", "finding": "referred checked"}]
     for name in ("visible", "invisible"):
-        assert through_gateway(federation, CASE_WITH_INSPECTIONS, {"id": federation.cases[name]}, token) == {"case": None}
+        assert through_gateway(federation, CASE_WITH_INSPECTIONS, {"id": federation.cases[name]}, token) == {
+            "case": None
+        }
         data = through_gateway(federation, INSPECTION_WITH_CASE, {"id": f"insp-{name}"}, token)
         assert data["inspection"]["case"] is None
     data = through_gateway(federation, INSPECTION_WITH_CASE, {"id": "insp-referred"}, token)

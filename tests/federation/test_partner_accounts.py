@@ -36,7 +36,8 @@ async def test_a_partner_sees_only_submitted_cases_referred_to_its_agency(
     # when
     listed = (await client.data(LIST_QUERY, token=token))["cases"]
     looked_up = {
-        record.id for record in everything
+        record.id
+        for record in everything
         if (await client.data(CASE_QUERY, {"id": record.id}, token=token))["case"] is not None
     }
     # then: lists, lookups and the pure rule agree

@@ -14,17 +14,20 @@ from typing import Any
 
 import pytest
 
+from casegraph.database.counters import next_value
 from casegraph.domain import commands
 from casegraph.domain import lifecycle as lc
 from casegraph.domain.enums import CaseAction, CaseStage, CaseStatus, ResolutionCode, Role
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_creation import NewCase, create_case
-from casegraph.database.counters import next_value
 from casegraph.services.sla_config import set_sla_policy
 from casegraph.services.sla_evaluation import evaluate_due
 from casegraph.settings import Settings
 from models import Case, CaseEvent, CaseTimer, Survey
 from tests.helpers import GraphQLClient, RecordingPublisher, World, counted_statements, insert_case
+
+# A frozen value shared by every call, so a default argument is safe.
+NO_INPUT = commands.NoInput()
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -81,31 +84,45 @@ class Desk:
         self.client, self.world, self.settings = client, world, settings
         self.publisher = RecordingPublisher()
 
-    async def file(self, at: datetime, case_type: str = "QUESTION", *, impact: int = 2, urgency: int = 2,
-                   submit: bool = True) -> str:
+    async def file(
+        self, at: datetime, case_type: str = "QUESTION", *, impact: int = 2, urgency: int = 2, submit: bool = True
+    ) -> str:
         result = await create_case(
             actor=self.world.actor("requester"),
-            new=NewCase(case_type_code=case_type, title="Where is my permit?", impact=impact, urgency=urgency,
-                        submit=submit),
-            now=at, publisher=self.publisher,
+            new=NewCase(
+                case_type_code=case_type, title="Where is my permit?", impact=impact, urgency=urgency, submit=submit
+            ),
+            now=at,
+            publisher=self.publisher,
         )
         return result.case.id
 
-    async def act(self, who: str, action: CaseAction, case_id: str, at: datetime,
-                  command: commands.Command = commands.NoInput()) -> None:
-        await perform(actor=self.world.actor(who), request=ActionRequest(action, case_id, command=command), now=at,
-                      publisher=self.publisher)
+    async def act(
+        self, who: str, action: CaseAction, case_id: str, at: datetime, command: commands.Command = NO_INPUT
+    ) -> None:
+        await perform(
+            actor=self.world.actor(who),
+            request=ActionRequest(action, case_id, command=command),
+            now=at,
+            publisher=self.publisher,
+        )
 
     async def take(self, case_id: str, at: datetime, who: str = "agent") -> None:
         await self.act(who, CaseAction.ASSIGN_TO_ME, case_id, at)
 
     async def resolve(self, case_id: str, at: datetime, who: str = "agent") -> None:
-        await self.act(who, CaseAction.PROPOSE_SOLUTION, case_id, at, commands.ProposeSolution(
-            resolution_code=ResolutionCode.SOLVED, resolution_notes="Sent the permit again."
-        ))
+        await self.act(
+            who,
+            CaseAction.PROPOSE_SOLUTION,
+            case_id,
+            at,
+            commands.ProposeSolution(resolution_code=ResolutionCode.SOLVED, resolution_notes="Sent the permit again."),
+        )
 
     async def reject(self, case_id: str, at: datetime) -> None:
-        await self.act("requester", CaseAction.REJECT_SOLUTION, case_id, at, commands.RejectSolution(reason="Still nothing."))
+        await self.act(
+            "requester", CaseAction.REJECT_SOLUTION, case_id, at, commands.RejectSolution(reason="Still nothing.")
+        )
 
     async def accept(self, case_id: str, at: datetime) -> None:
         await self.act("requester", CaseAction.ACCEPT_SOLUTION, case_id, at)
@@ -148,7 +165,9 @@ async def open_desk(world: World) -> None:
     await insert_case(world, state=lc.CLOSED)
     await insert_case(world, deleted=True)
     await insert_case(world, state=(CaseStage.DRAFT, CaseStatus.DRAFT), assigned_to=None)
-    await insert_case(world, case_type="PAYMENT", state=(CaseStage.INTAKE, CaseStatus.OPEN), assigned_to="outsider_agent")
+    await insert_case(
+        world, case_type="PAYMENT", state=(CaseStage.INTAKE, CaseStatus.OPEN), assigned_to="outsider_agent"
+    )
 
 
 def keyed(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -165,7 +184,10 @@ async def test_open_cases_are_counted_per_stage_and_status_without_resolved_dele
     rows = await desk.analytics("openCases", "(by: [STATUS, STAGE])")
     # then rows come in life-cycle order, the dimensions not asked for left null
     assert keyed(rows) == [
-        ("INTAKE", "NEW", 2), ("INTAKE", "OPEN", 1), ("INTAKE", "AWAITING_INFO", 1), ("REVIEW", "OPEN", 1),
+        ("INTAKE", "NEW", 2),
+        ("INTAKE", "OPEN", 1),
+        ("INTAKE", "AWAITING_INFO", 1),
+        ("REVIEW", "OPEN", 1),
     ]
     assert {row["priority"] for row in rows} == {None}
 
@@ -175,7 +197,9 @@ async def test_open_cases_are_counted_per_group_priority_case_type_or_in_total(d
     assert keyed(await desk.analytics("openCases", "(by: [GROUP])")) == [("ROADS", 4), ("BENEFITS", 1)]
     assert keyed(await desk.analytics("openCases", "(by: [PRIORITY])")) == [(1, 1), (3, 4)]
     assert keyed(await desk.analytics("openCases", "(by: [CASE_TYPE, GROUP])")) == [
-        ("ROADS", "POTHOLE", 3), ("ROADS", "QUESTION", 1), ("BENEFITS", "PAYMENT", 1),
+        ("ROADS", "POTHOLE", 3),
+        ("ROADS", "QUESTION", 1),
+        ("BENEFITS", "PAYMENT", 1),
     ]
     assert keyed(await desk.analytics("openCases", "(by: [])")) == [(5,)]
 
@@ -209,7 +233,9 @@ async def backlog_desk(desk: Desk) -> dict[str, str]:
     cases["E"] = await desk.file(T0 + DAY + 9 * HOUR, "PAYMENT")
     await desk.reject(cases["A"], T0 + 2 * DAY + 9 * HOUR)
     await desk.resolve(cases["A"], T0 + 2 * DAY + 15 * HOUR)
-    await desk.act("agent", CaseAction.CLOSE, cases["D"], T0 + 2 * DAY + 10 * HOUR, commands.Close(resolution_notes="Fixed."))
+    await desk.act(
+        "agent", CaseAction.CLOSE, cases["D"], T0 + 2 * DAY + 10 * HOUR, commands.Close(resolution_notes="Fixed.")
+    )
     await desk.act("requester", CaseAction.SUBMIT, cases["F"], T0 + 2 * DAY + 12 * HOUR)
     await desk.accept(cases["A"], T0 + 3 * DAY + 9 * HOUR)
     return cases
@@ -242,7 +268,8 @@ async def test_backlog_by_week_ends_at_to_and_defaults_to_thirty_intervals_befor
     by_default = await desk.analytics("backlog", "(interval: DAY)", **window(end=T0 + 2 * DAY))
     # then the last bucket is cut at `to`
     assert [(b["start"], b["end"]) for b in weekly] == [
-        ((T0 - 7 * DAY).isoformat(), T0.isoformat()), (T0.isoformat(), (T0 + 3 * DAY).isoformat()),
+        ((T0 - 7 * DAY).isoformat(), T0.isoformat()),
+        (T0.isoformat(), (T0 + 3 * DAY).isoformat()),
     ]
     assert moves(weekly) == [(1, 0, 0, 0, 1), (5, 1, 3, 1, 3)]
     assert len(by_default) == 30
@@ -272,8 +299,9 @@ async def timed_desk(desk: Desk) -> None:
 
 
 def stats(found: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(found[k] for k in ("count", "meanSeconds", "p50Seconds", "p90Seconds", "p95Seconds",
-                                    "minSeconds", "maxSeconds"))
+    return tuple(
+        found[k] for k in ("count", "meanSeconds", "p50Seconds", "p90Seconds", "p95Seconds", "minSeconds", "maxSeconds")
+    )
 
 
 async def test_first_response_and_resolution_times_have_mean_and_nearest_rank_percentiles(
@@ -347,8 +375,14 @@ async def test_sla_compliance_counts_met_breached_and_running_timers_per_case_ty
 ) -> None:
     # given questions of priority 3 (response 1h, resolution 4h) and priority 1 (30m, 2h)
     for priority, response, resolution in ((3, 60, 240), (1, 30, 120)):
-        await set_sla_policy(actor=world.actor("admin"), case_type_code="QUESTION", priority=priority,
-                             response_minutes=response, resolution_minutes=resolution, now=T0 - DAY)
+        await set_sla_policy(
+            actor=world.actor("admin"),
+            case_type_code="QUESTION",
+            priority=priority,
+            response_minutes=response,
+            resolution_minutes=resolution,
+            now=T0 - DAY,
+        )
     met = await desk.file(T0)
     late = await desk.file(T0)
     await desk.file(T0)  # never taken
@@ -363,8 +397,10 @@ async def test_sla_compliance_counts_met_breached_and_running_timers_per_case_ty
     # when
     rows = await desk.analytics("slaCompliance", **window(end=T0 + HOUR))
     # then
-    assert [(r["caseType"]["code"], r["priority"], r["kind"], r["met"], r["breached"], r["inProgress"],
-             r["complianceRate"]) for r in rows] == [
+    assert [
+        (r["caseType"]["code"], r["priority"], r["kind"], r["met"], r["breached"], r["inProgress"], r["complianceRate"])
+        for r in rows
+    ] == [
         ("QUESTION", 1, "RESPONSE", 1, 0, 0, 1.0),
         ("QUESTION", 1, "RESOLUTION", 0, 1, 0, 0.0),
         ("QUESTION", 3, "RESPONSE", 1, 2, 0, 0.3333),
@@ -391,10 +427,13 @@ async def rated_desk(desk: Desk, world: World) -> None:
     await insert_case(world, case_type="QUESTION", state=(CaseStage.INTAKE, CaseStatus.OPEN), assigned_to="other_agent")
     for agent, rating in (("other_agent", 2), ("outsider_agent", 5)):
         case_type = "PAYMENT" if agent == "outsider_agent" else "QUESTION"
-        closed = await insert_case(world, case_type=case_type, state=lc.CLOSED, solution_accepted=True,
-                                   assigned_to=agent)
+        closed = await insert_case(
+            world, case_type=case_type, state=lc.CLOSED, solution_accepted=True, assigned_to=agent
+        )
         await desk.rate(closed.id, rating, T0)
-    await insert_case(world, case_type="PAYMENT", state=(CaseStage.INTAKE, CaseStatus.OPEN), assigned_to="outsider_agent")
+    await insert_case(
+        world, case_type="PAYMENT", state=(CaseStage.INTAKE, CaseStatus.OPEN), assigned_to="outsider_agent"
+    )
 
 
 async def test_satisfaction_has_count_average_and_distribution_in_range_and_groups(
@@ -419,15 +458,26 @@ async def test_agent_workload_lists_every_group_member_with_load_resolutions_and
     roads = await desk.analytics("agentWorkload", who="manager")
     later = await desk.analytics("agentWorkload", **window(T0 + DAY, groupCodes=["ROADS"]))
     # then most open cases first; idle members too
-    assert [(w["agent"]["id"], w["openCases"], w["resolvedCases"], w["meanResolutionSeconds"], w["surveyCount"],
-             w["averageRating"]) for w in roads] == [
+    assert [
+        (
+            w["agent"]["id"],
+            w["openCases"],
+            w["resolvedCases"],
+            w["meanResolutionSeconds"],
+            w["surveyCount"],
+            w["averageRating"],
+        )
+        for w in roads
+    ] == [
         (world.sub("agent"), 2, 1, 3600.0, 1, 4.0),
         (world.sub("other_agent"), 1, 0, None, 1, 2.0),
         (world.sub("manager"), 0, 0, None, 0, None),
     ]
     # the day-0 survey and the cases inserted before the range drop out
     assert [(w["agent"]["id"], w["openCases"], w["resolvedCases"], w["surveyCount"]) for w in later] == [
-        (world.sub("agent"), 0, 1, 1), (world.sub("other_agent"), 0, 0, 0), (world.sub("manager"), 0, 0, 0),
+        (world.sub("agent"), 0, 1, 1),
+        (world.sub("other_agent"), 0, 0, 0),
+        (world.sub("manager"), 0, 0, 0),
     ]
 
 
@@ -436,8 +486,8 @@ async def test_an_admin_sees_the_workload_of_every_group(desk: Desk, world: Worl
     rows = await desk.analytics("agentWorkload")
     # then
     assert {w["agent"]["id"]: w["openCases"] for w in rows} == {
-        world.sub(who): n for who, n in (("agent", 2), ("other_agent", 1), ("manager", 0),
-                                         ("outsider_agent", 1), ("outsider_manager", 0))
+        world.sub(who): n
+        for who, n in (("agent", 2), ("other_agent", 1), ("manager", 0), ("outsider_agent", 1), ("outsider_manager", 0))
     }
 
 
@@ -473,8 +523,6 @@ async def test_unknown_codes_and_an_inverted_range_fail_validation(desk: Desk) -
 # --- cost ------------------------------------------------------------------------------------------
 
 
-
-
 async def add_history(world: World, count: int) -> None:
     """``count`` cases in every kind of state, with resolutions, surveys and SLA timers."""
     states = [(CaseStage.INTAKE, CaseStatus.NEW), (CaseStage.INTAKE, CaseStatus.OPEN), lc.RESOLVED, lc.CLOSED]
@@ -482,27 +530,46 @@ async def add_history(world: World, count: int) -> None:
         state = states[i % len(states)]
         agent = ("agent", "other_agent", "outsider_agent")[i % 3]
         case_type = "PAYMENT" if agent == "outsider_agent" else "QUESTION"
-        case = await insert_case(world, case_type=case_type, state=state, assigned_to=agent,
-                                 solution_accepted=state == lc.CLOSED)
+        case = await insert_case(
+            world, case_type=case_type, state=state, assigned_to=agent, solution_accepted=state == lc.CLOSED
+        )
         now = world.clock()
         if state in (lc.RESOLVED, lc.CLOSED):
             await CaseEvent.create(
-                sequence=await next_value("event_sequence"), case_id=case.id, actor_id=world.sub(agent),
-                type="CASE_TRANSITIONED", action="PROPOSE_SOLUTION", from_stage="INTAKE", from_status="OPEN",
-                to_stage="DECISION", to_status="RESOLVED", version=2, summary={}, occurred_at=now,
+                sequence=await next_value("event_sequence"),
+                case_id=case.id,
+                actor_id=world.sub(agent),
+                type="CASE_TRANSITIONED",
+                action="PROPOSE_SOLUTION",
+                from_stage="INTAKE",
+                from_status="OPEN",
+                to_stage="DECISION",
+                to_status="RESOLVED",
+                version=2,
+                summary={},
+                occurred_at=now,
             )
         if state == lc.CLOSED:
-            await Survey.create(case_id=case.id, requester_id=world.sub("requester"), rating=1 + i % 5, submitted_at=now)
-        await CaseTimer.create(case_id=case.id, kind="RESPONSE", target_minutes=60, elapsed_us=i * 10**8,
-                               phase="STOPPED" if i % 2 else "RUNNING", started_at=now)
+            await Survey.create(
+                case_id=case.id, requester_id=world.sub("requester"), rating=1 + i % 5, submitted_at=now
+            )
+        await CaseTimer.create(
+            case_id=case.id,
+            kind="RESPONSE",
+            target_minutes=60,
+            elapsed_us=i * 10**8,
+            phase="STOPPED" if i % 2 else "RUNNING",
+            started_at=now,
+        )
 
 
-async def test_every_aggregate_costs_the_same_statements_for_10_and_for_100_cases(
-    desk: Desk, world: World
-) -> None:
+async def test_every_aggregate_costs_the_same_statements_for_10_and_for_100_cases(desk: Desk, world: World) -> None:
     # given
-    variables: dict[str, Any] = {"filter": window(T0 - 30 * DAY, T0 + 30 * DAY), "by": ["GROUP", "CASE_TYPE", "STATUS"],
-                 "interval": "DAY"}
+    variables: dict[str, Any] = {
+        "filter": window(T0 - 30 * DAY, T0 + 30 * DAY),
+        "by": ["GROUP", "CASE_TYPE", "STATUS"],
+        "interval": "DAY",
+    }
     await add_history(world, 10)
     await desk.body(ANALYTICS_QUERY, **variables)  # the first request provisions the viewer
     # when

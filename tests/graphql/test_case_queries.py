@@ -53,12 +53,16 @@ query Internals($id: ID!) {
   }
 }
 """
-CREATE_CASE_MUTATION = "mutation CreateCase($input: CreateCaseInput!) { createCase(input: $input) { case { id } errors { code } } }"
-UPDATE_CASE_MUTATION = "mutation UpdateCase($input: UpdateCaseInput!) { updateCase(input: $input) { case { id } errors { code } } }"
-ASSIGN_WORK_MUTATION = "mutation AssignWork($input: AssignWorkInput!) { assignWork(input: $input) { case { id } errors { code } } }"
-COMPLETE_INSPECTION_MUTATION = (
-    "mutation CompleteInspection($input: CompleteInspectionInput!) { completeInspection(input: $input) { errors { code } } }"
+CREATE_CASE_MUTATION = (
+    "mutation CreateCase($input: CreateCaseInput!) { createCase(input: $input) { case { id } errors { code } } }"
 )
+UPDATE_CASE_MUTATION = (
+    "mutation UpdateCase($input: UpdateCaseInput!) { updateCase(input: $input) { case { id } errors { code } } }"
+)
+ASSIGN_WORK_MUTATION = (
+    "mutation AssignWork($input: AssignWorkInput!) { assignWork(input: $input) { case { id } errors { code } } }"
+)
+COMPLETE_INSPECTION_MUTATION = "mutation CompleteInspection($input: CompleteInspectionInput!) { completeInspection(input: $input) { errors { code } } }"
 
 
 @pytest.fixture
@@ -105,7 +109,9 @@ async def test_pages_cover_every_case_once_in_order_for_every_ordering(
     # given ten cases with distinct and tied priorities, some updated after creation
     alice, dana, maria = token("requester"), token("agent"), token("manager")
     for impact, urgency in ((1, 1), (1, 2), (3, 2), (3, 3)):
-        await act(client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="Q", impact=impact, urgency=urgency)
+        await act(
+            client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="Q", impact=impact, urgency=urgency
+        )
     inserted = [await insert_case(world, state=lc.INTAKE_OPEN) for _ in range(6)]
     for record in inserted[::2]:
         await act(client, UPDATE_CASE_MUTATION, dana, caseId=record.id, comment="Bump")
@@ -116,7 +122,9 @@ async def test_pages_cover_every_case_once_in_order_for_every_ordering(
             after: str | None = None
             pages = 0
             while True:
-                page = await cases(client, maria, first=3, after=after, orderBy={"field": field, "direction": direction})
+                page = await cases(
+                    client, maria, first=3, after=after, orderBy={"field": field, "direction": direction}
+                )
                 pages += 1
                 assert page["totalCount"] == 10
                 assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
@@ -150,8 +158,9 @@ async def test_first_is_capped_at_one_hundred(client: GraphQLClient, world: Worl
 async def test_every_filter_narrows_the_list(client: GraphQLClient, world: World, token: Callable[[str], str]) -> None:
     # given
     elm = await insert_case(world, title="Pothole on Elm Street", assigned_to=None)
-    permit = await insert_case(world, case_type="QUESTION", state=lc.INTAKE_OPEN, requester="other_constituent",
-                               title="Question about permits")
+    permit = await insert_case(
+        world, case_type="QUESTION", state=lc.INTAKE_OPEN, requester="other_constituent", title="Question about permits"
+    )
     light = await insert_case(world, state=lc.REVIEW_OPEN, assigned_to="other_agent", title="Broken streetlight")
     benefit = await insert_case(world, case_type="PAYMENT", assigned_to=None, title="Late payment")
     await act(client, UPDATE_CASE_MUTATION, token("agent"), caseId=permit.id, impact=1, urgency=1)
@@ -232,8 +241,9 @@ async def test_cursors_we_did_not_issue_are_a_top_level_validation_error(
     ]
     # when
     bodies = [
-        await client.execute(CASES_QUERY, {"after": after, "orderBy": {"field": field, "direction": "DESC"}},
-                             token=token("admin"))
+        await client.execute(
+            CASES_QUERY, {"after": after, "orderBy": {"field": field, "direction": "DESC"}}, token=token("admin")
+        )
         for field, after in forged
     ]
     # then
@@ -252,8 +262,11 @@ async def test_bad_cursor_or_page_size_is_a_top_level_validation_error(
     bodies = [
         await client.execute(CASES_QUERY, {"after": "not-a-cursor"}, token=dana),
         await client.execute(CASES_QUERY, {"after": "W10="}, token=dana),
-        await client.execute(CASES_QUERY, {"after": by_priority["pageInfo"]["endCursor"],
-                                           "orderBy": {"field": "NUMBER", "direction": "ASC"}}, token=dana),
+        await client.execute(
+            CASES_QUERY,
+            {"after": by_priority["pageInfo"]["endCursor"], "orderBy": {"field": "NUMBER", "direction": "ASC"}},
+            token=dana,
+        ),
         await client.execute(CASES_QUERY, {"first": -1}, token=dana),
     ]
     # then
@@ -266,8 +279,9 @@ async def test_lists_and_lookups_show_each_role_only_what_it_may_see(
 ) -> None:
     # given cases spread over requesters, groups, assignees, inspectors and task assignees
     a = await insert_case(world, assigned_to=None)
-    b = await insert_case(world, case_type="QUESTION", state=lc.INTAKE_OPEN, requester="other_constituent",
-                          assigned_to="other_agent")
+    b = await insert_case(
+        world, case_type="QUESTION", state=lc.INTAKE_OPEN, requester="other_constituent", assigned_to="other_agent"
+    )
     c = await insert_case(world, case_type="PAYMENT", state=lc.INTAKE_OPEN, assigned_to="outsider_agent")
     d = await insert_case(world, case_type="PAYMENT", state=lc.INTAKE_OPEN, requester="other_constituent")
     e = await insert_case(world, state=lc.REVIEW_INSPECTION, requester="other_constituent", inspector="field_agent")
@@ -296,12 +310,15 @@ async def test_lists_and_lookups_show_each_role_only_what_it_may_see(
             found = (await client.data(CASE_QUERY, {"id": case_id}, token=token(who)))["case"]
             assert (found is not None) is (case_id in ids), (who, case_id)
     for record in (a, c, g):
-        number = (await client.data(CASE_BY_NUMBER_QUERY, {"number": record.number}, token=token("requester")))
+        number = await client.data(CASE_BY_NUMBER_QUERY, {"number": record.number}, token=token("requester"))
         assert number["caseByNumber"] == {"id": record.id}
     for record in (b, h):
         assert (await client.data(CASE_BY_NUMBER_QUERY, {"number": record.number}, token=token("requester")))[
-            "caseByNumber"] is None
-    assert (await client.data(CASE_BY_NUMBER_QUERY, {"number": "CS9999999"}, token=token("admin")))["caseByNumber"] is None
+            "caseByNumber"
+        ] is None
+    assert (await client.data(CASE_BY_NUMBER_QUERY, {"number": "CS9999999"}, token=token("admin")))[
+        "caseByNumber"
+    ] is None
 
 
 async def test_a_case_number_no_case_can_have_finds_nothing(
@@ -310,8 +327,10 @@ async def test_a_case_number_no_case_can_have_finds_nothing(
     # given: numbers longer than the column, or holding NUL (which PostgreSQL text cannot hold)
     case = await insert_case(world)
     # when
-    found = [(await client.data(CASE_BY_NUMBER_QUERY, {"number": number}, token=token("admin")))["caseByNumber"]
-             for number in (case.number + "0" * 20, "Y" * 30_000, case.number + "\x00")]
+    found = [
+        (await client.data(CASE_BY_NUMBER_QUERY, {"number": number}, token=token("admin")))["caseByNumber"]
+        for number in (case.number + "0" * 20, "Y" * 30_000, case.number + "\x00")
+    ]
     # then
     assert found == [None, None, None]
 
@@ -326,17 +345,24 @@ async def test_a_case_id_spelled_otherwise_than_we_issue_it_finds_nothing(
     found = [(await client.data(CASE_QUERY, {"id": spelling}, token=token("admin")))["case"] for spelling in spellings]
     # then
     assert found == [None] * len(spellings)
-    assert (await client.data(CASE_QUERY, {"id": case.id}, token=token("admin")))["case"] == {"id": case.id, "number": case.number}
+    assert (await client.data(CASE_QUERY, {"id": case.id}, token=token("admin")))["case"] == {
+        "id": case.id,
+        "number": case.number,
+    }
 
 
-async def test_only_admin_may_include_deleted_cases(client: GraphQLClient, world: World, token: Callable[[str], str]) -> None:
+async def test_only_admin_may_include_deleted_cases(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
     # given
     live = await insert_case(world)
     gone = await insert_case(world, deleted=True)
     # when
     admin_view = await visible_ids(client, token("admin"), includeDeleted=True)
-    refusals = [await client.execute(CASES_QUERY, {"filter": {"includeDeleted": True}}, token=token(who))
-                for who in ("manager", "agent", "requester")]
+    refusals = [
+        await client.execute(CASES_QUERY, {"filter": {"includeDeleted": True}}, token=token(who))
+        for who in ("manager", "agent", "requester")
+    ]
     # then
     assert admin_view == {live.id, gone.id}
     assert await visible_ids(client, token("admin")) == {live.id}
@@ -355,7 +381,13 @@ async def test_me_case_types_and_assignment_groups_describe_the_world(
     staff_groups = (await client.data(ASSIGNMENT_GROUPS_QUERY, token=token("agent")))["assignmentGroups"]
     public_groups = (await client.data(ASSIGNMENT_GROUPS_QUERY, token=token("requester")))["assignmentGroups"]
     # then
-    assert dana == {"id": "dana", "name": "Dana", "roles": ["AGENT"], "email": "dana@example.org", "groups": [{"code": "ROADS"}]}
+    assert dana == {
+        "id": "dana",
+        "name": "Dana",
+        "roles": ["AGENT"],
+        "email": "dana@example.org",
+        "groups": [{"code": "ROADS"}],
+    }
     assert maria["groups"] == [{"code": "ROADS"}] and maria["roles"] == ["MANAGER"]
     assert alice["groups"] == [] and alice["email"] == "alice@example.org" and alice["roles"] == ["CONSTITUENT"]
     assert [(t["code"], t["workflow"], t["assignmentGroup"]["code"], t["active"]) for t in types] == [
@@ -366,10 +398,14 @@ async def test_me_case_types_and_assignment_groups_describe_the_world(
     assert [g["code"] for g in staff_groups] == ["BENEFITS", "ROADS"]
     roads = {(m["user"]["id"], m["isManager"]) for m in staff_groups[1]["members"]}
     assert roads == {("dana", False), ("eli", False), ("maria", True)}
-    assert [g["code"] for g in public_groups] == ["BENEFITS", "ROADS"] and all(g["members"] == [] for g in public_groups)
+    assert [g["code"] for g in public_groups] == ["BENEFITS", "ROADS"] and all(
+        g["members"] == [] for g in public_groups
+    )
 
 
-async def test_history_pages_oldest_first_without_gaps(client: GraphQLClient, world: World, token: Callable[[str], str]) -> None:
+async def test_history_pages_oldest_first_without_gaps(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
     # given a case with five events
     alice = token("requester")
     case = await insert_case(world)
@@ -379,14 +415,18 @@ async def test_history_pages_oldest_first_without_gaps(client: GraphQLClient, wo
     versions: list[int] = []
     after: str | None = None
     while True:
-        page = (await client.data(HISTORY_QUERY, {"id": case.id, "first": 2, "after": after}, token=alice))["case"]["history"]
+        page = (await client.data(HISTORY_QUERY, {"id": case.id, "first": 2, "after": after}, token=alice))["case"][
+            "history"
+        ]
         assert page["totalCount"] == 5 and page["pageInfo"]["hasPreviousPage"] is (after is not None)
         versions.extend(edge["node"]["version"] for edge in page["edges"])
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    bad = [await client.execute(HISTORY_QUERY, {"id": case.id, "after": after}, token=alice)
-           for after in ("yesterday", "\u00b2", "9" * 20)]
+    bad = [
+        await client.execute(HISTORY_QUERY, {"id": case.id, "after": after}, token=alice)
+        for after in ("yesterday", "\u00b2", "9" * 20)
+    ]
     # then
     assert versions == [1, 2, 3, 4, 5]
     assert [top_level_code(body) for body in bad] == ["VALIDATION_FAILED"] * 3
@@ -407,7 +447,10 @@ async def test_internal_fields_and_others_emails_are_hidden_from_constituents(
     assert public["inspectionFindings"] is None and public["workNotes"] == []
     assert public["comments"] == [{"body": "Smells of gas"}]
     assert public["requester"] == {"id": "alice", "email": "alice@example.org"}
-    assert public["assignedTo"] == {"id": "dana", "email": None} and public["inspector"] == {"id": "finn", "email": None}
+    assert public["assignedTo"] == {"id": "dana", "email": None} and public["inspector"] == {
+        "id": "finn",
+        "email": None,
+    }
     assert "Gas main" not in str(public["history"]) and "gas board" not in str(public["history"])
     assert staff["inspectionFindings"] == "Gas main exposed"
     assert staff["workNotes"] == [{"body": "Call the gas board first"}]

@@ -34,7 +34,9 @@ query Family($id: ID!) {{
   }}
 }}
 """
-HISTORY_QUERY = "query History($id: ID!) { case(id: $id) { history { edges { node { action type actor { id } details } } } } }"
+HISTORY_QUERY = (
+    "query History($id: ID!) { case(id: $id) { history { edges { node { action type actor { id } details } } } } }"
+)
 UPDATE_CASE_TYPE_MUTATION = """
 mutation UpdateCaseType($input: UpdateCaseTypeInput!) { updateCaseType(input: $input) { errors { code } } }
 """
@@ -42,8 +44,10 @@ mutation UpdateCaseType($input: UpdateCaseTypeInput!) { updateCaseType(input: $i
 
 def _case_mutation(field: str) -> str:
     name = field[0].upper() + field[1:]
-    return (f"mutation {name}($input: {name}Input!) {{ {field}(input: $input) "
-            "{ case { id stage status version } errors { code field } } }")
+    return (
+        f"mutation {name}($input: {name}Input!) {{ {field}(input: $input) "
+        "{ case { id stage status version } errors { code field } } }"
+    )
 
 
 CREATE_CASE_MUTATION = _case_mutation("createCase")
@@ -84,8 +88,16 @@ def codes(payload: dict[str, Any]) -> list[str]:
 
 async def taken_case(client: GraphQLClient, token: Callable[[str], str]) -> str:
     """Alice's pothole report (Roads), taken by Dana: INTAKE/OPEN, version 2."""
-    case_id: str = (await act(client, CREATE_CASE_MUTATION, token("requester"), caseTypeCode="POTHOLE",
-                              title="Pothole burst my tyre", description="Elm St, by no. 12."))["case"]["id"]
+    case_id: str = (
+        await act(
+            client,
+            CREATE_CASE_MUTATION,
+            token("requester"),
+            caseTypeCode="POTHOLE",
+            title="Pothole burst my tyre",
+            description="Elm St, by no. 12.",
+        )
+    )["case"]["id"]
     await act(client, ASSIGN_TO_ME_MUTATION, token("agent"), caseId=case_id)
     return case_id
 
@@ -111,23 +123,38 @@ async def test_the_assigned_agent_splits_a_request_into_children_for_two_departm
     parent_id = await taken_case(client, token)
     before = len(publisher.events)
     # when
-    payload = await act(client, SPLIT_CASE_MUTATION, token("agent"), caseId=parent_id, children=TWO_DEPARTMENTS,
-                        expectedVersion=2)
+    payload = await act(
+        client, SPLIT_CASE_MUTATION, token("agent"), caseId=parent_id, children=TWO_DEPARTMENTS, expectedVersion=2
+    )
     # then: one SPLIT_CASE event on the parent, which stays where it was
     assert payload["case"] == {"id": parent_id, "version": 3, "status": "OPEN"}
     assert (payload["event"]["type"], payload["event"]["action"], payload["event"]["version"]) == (
-        "CASE_UPDATED", "SPLIT_CASE", 3)
+        "CASE_UPDATED",
+        "SPLIT_CASE",
+        3,
+    )
     assert payload["event"]["details"] == {"children": 2, "caseTypes": ["POTHOLE", "PAYMENT"]}
     # Dana sees the Roads child (her group), not the Benefits one
     [roads] = payload["children"]
     assert (roads["title"], roads["status"], roads["version"], roads["requester"], roads["assignedTo"]) == (
-        "Repair the road surface", "NEW", 1, {"id": "alice"}, None)
+        "Repair the road surface",
+        "NEW",
+        1,
+        {"id": "alice"},
+        None,
+    )
     assert (roads["description"], roads["caseType"], roads["parent"]) == (
-        "Elm St, by no. 12.", {"code": "POTHOLE"}, {"id": parent_id})
+        "Elm St, by no. 12.",
+        {"code": "POTHOLE"},
+        {"id": parent_id},
+    )
     # every new event was published after the commit, the parent's first
     published = publisher.events[before:]
     assert [(e.action.value, e.type.value) for e in published] == [
-        ("SPLIT_CASE", "CASE_UPDATED"), ("CREATE", "CASE_CREATED"), ("CREATE", "CASE_CREATED")]
+        ("SPLIT_CASE", "CASE_UPDATED"),
+        ("CREATE", "CASE_CREATED"),
+        ("CREATE", "CASE_CREATED"),
+    ]
     assert [e.sequence for e in published] == sorted(e.sequence for e in published)
     assert {e.case_id for e in published[1:]} != {parent_id}
 
@@ -146,12 +173,15 @@ async def test_the_requester_sees_every_child_with_its_progress_and_each_child_i
     assert parent["children"]["total"] == parent["children"]["open"] == 2
     assert parent["children"]["byStatus"] == [{"status": "NEW", "count": 2}]
     assert [(c["assignmentGroup"]["code"], c["status"]) for c in parent["children"]["cases"]] == [
-        ("ROADS", "NEW"), ("BENEFITS", "NEW")]
+        ("ROADS", "NEW"),
+        ("BENEFITS", "NEW"),
+    ]
     assert all(c["number"].startswith("CS") for c in parent["children"]["cases"])
     assert child["parent"] == {"id": parent_id} and child["children"]["total"] == 0
     history = (await client.data(HISTORY_QUERY, {"id": children["PAYMENT"]}, token=alice))["case"]["history"]["edges"]
     assert [(e["node"]["action"], e["node"]["type"], e["node"]["actor"]) for e in history] == [
-        ("CREATE", "CASE_CREATED", {"id": "dana"})]
+        ("CREATE", "CASE_CREATED", {"id": "dana"})
+    ]
     assert history[0]["node"]["details"]["parentId"] == parent_id
 
 
@@ -172,14 +202,17 @@ async def test_another_department_sees_its_child_but_not_the_parent_and_counts_s
     assert [c["id"] for c in roads_parent["children"]["cases"]] == [children["POTHOLE"]]
 
 
-@pytest.mark.parametrize(("who", "expected"), [
-    ("manager", []),
-    ("other_agent", ["PERMISSION_DENIED"]),
-    ("requester", ["PERMISSION_DENIED"]),
-    ("admin", ["PERMISSION_DENIED"]),
-    ("outsider_manager", ["NOT_FOUND"]),
-    ("other_constituent", ["NOT_FOUND"]),
-])
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("manager", []),
+        ("other_agent", ["PERMISSION_DENIED"]),
+        ("requester", ["PERMISSION_DENIED"]),
+        ("admin", ["PERMISSION_DENIED"]),
+        ("outsider_manager", ["NOT_FOUND"]),
+        ("other_constituent", ["NOT_FOUND"]),
+    ],
+)
 async def test_only_the_assigned_agent_or_a_manager_of_the_group_may_split(
     client: GraphQLClient, world: World, token: Callable[[str], str], who: str, expected: list[str]
 ) -> None:
@@ -201,16 +234,31 @@ async def test_split_input_is_validated_and_a_refused_split_records_nothing(
     # when
     refusals = [
         await attempt(client, SPLIT_CASE_MUTATION, dana, caseId=parent_id, children=[]),
-        await attempt(client, SPLIT_CASE_MUTATION, dana, caseId=parent_id,
-                      children=[{"caseTypeCode": "NOPE", "title": "X"}]),
-        await attempt(client, SPLIT_CASE_MUTATION, dana, caseId=parent_id,
-                      children=[TWO_DEPARTMENTS[0], {"caseTypeCode": "PAYMENT", "title": "   "}]),
-        await attempt(client, SPLIT_CASE_MUTATION, dana, caseId=parent_id,
-                      children=[{"caseTypeCode": "PAYMENT", "title": "X", "urgency": 9}]),
-        await attempt(client, SPLIT_CASE_MUTATION, dana, caseId=parent_id,
-                      children=[{"caseTypeCode": "PAYMENT", "title": f"Part {n}"} for n in range(21)]),
-        await attempt(client, SPLIT_CASE_MUTATION, dana, caseId=parent_id, children=TWO_DEPARTMENTS,
-                      expectedVersion=1),
+        await attempt(
+            client, SPLIT_CASE_MUTATION, dana, caseId=parent_id, children=[{"caseTypeCode": "NOPE", "title": "X"}]
+        ),
+        await attempt(
+            client,
+            SPLIT_CASE_MUTATION,
+            dana,
+            caseId=parent_id,
+            children=[TWO_DEPARTMENTS[0], {"caseTypeCode": "PAYMENT", "title": "   "}],
+        ),
+        await attempt(
+            client,
+            SPLIT_CASE_MUTATION,
+            dana,
+            caseId=parent_id,
+            children=[{"caseTypeCode": "PAYMENT", "title": "X", "urgency": 9}],
+        ),
+        await attempt(
+            client,
+            SPLIT_CASE_MUTATION,
+            dana,
+            caseId=parent_id,
+            children=[{"caseTypeCode": "PAYMENT", "title": f"Part {n}"} for n in range(21)],
+        ),
+        await attempt(client, SPLIT_CASE_MUTATION, dana, caseId=parent_id, children=TWO_DEPARTMENTS, expectedVersion=1),
     ]
     # then
     assert [(e["code"], e["field"]) for p in refusals for e in p["errors"]] == [
@@ -230,10 +278,22 @@ async def test_a_repeated_split_with_the_same_idempotency_key_creates_the_childr
     # given
     parent_id = await taken_case(client, token)
     # when
-    first = await act(client, SPLIT_CASE_MUTATION, token("agent"), caseId=parent_id, children=TWO_DEPARTMENTS,
-                      idempotencyKey="split-1")
-    again = await act(client, SPLIT_CASE_MUTATION, token("agent"), caseId=parent_id, children=TWO_DEPARTMENTS,
-                      idempotencyKey="split-1")
+    first = await act(
+        client,
+        SPLIT_CASE_MUTATION,
+        token("agent"),
+        caseId=parent_id,
+        children=TWO_DEPARTMENTS,
+        idempotencyKey="split-1",
+    )
+    again = await act(
+        client,
+        SPLIT_CASE_MUTATION,
+        token("agent"),
+        caseId=parent_id,
+        children=TWO_DEPARTMENTS,
+        idempotencyKey="split-1",
+    )
     # then
     assert again == first
     assert await event_count() == 5
@@ -265,7 +325,8 @@ async def test_a_parent_resolves_once_every_child_is_resolved_closed_or_cancelle
     grace = token("outsider_agent")
     await act(client, ASSIGN_TO_ME_MUTATION, grace, caseId=children["PAYMENT"])
     assert codes(await attempt(client, PROPOSE_SOLUTION_MUTATION, token("agent"), caseId=parent_id, **SOLVED)) == [
-        "TRANSITION_NOT_ALLOWED"]
+        "TRANSITION_NOT_ALLOWED"
+    ]
     await act(client, PROPOSE_SOLUTION_MUTATION, grace, caseId=children["PAYMENT"], **SOLVED)
     # when
     payload = await attempt(client, PROPOSE_SOLUTION_MUTATION, token("agent"), caseId=parent_id, **SOLVED)
@@ -309,9 +370,16 @@ async def test_automatic_closing_of_a_parent_waits_for_its_children(
     parent = await case_row(parent_id)
     # when: the system's auto-close path asks the transition checks, as every automation does
     with pytest.raises(DomainError) as refused:
-        await check_transition(Transition(case=parent, action=CaseAction.AUTO_CLOSE,
-                                          target=(CaseStage.DECISION, CaseStatus.CLOSED), actor=None, params={},
-                                          now=clock()))
+        await check_transition(
+            Transition(
+                case=parent,
+                action=CaseAction.AUTO_CLOSE,
+                target=(CaseStage.DECISION, CaseStatus.CLOSED),
+                actor=None,
+                params={},
+                now=clock(),
+            )
+        )
     # then
     assert refused.value.code is ErrorCode.TRANSITION_NOT_ALLOWED
 
@@ -368,9 +436,14 @@ async def test_a_writer_that_raced_past_the_check_cannot_resolve_a_parent_with_a
     # when: it commits a resolution without asking the transition checks
     with pytest.raises(DomainError) as refused:
         await commit_change(
-            case=parent, actor_id="dana", action=CaseAction.PROPOSE_SOLUTION,
-            event_type=CaseEventType.CASE_TRANSITIONED, target=(CaseStage.DECISION, CaseStatus.RESOLVED),
-            changes={}, summary={}, now=clock(),
+            case=parent,
+            actor_id="dana",
+            action=CaseAction.PROPOSE_SOLUTION,
+            event_type=CaseEventType.CASE_TRANSITIONED,
+            target=(CaseStage.DECISION, CaseStatus.RESOLVED),
+            changes={},
+            summary={},
+            now=clock(),
         )
     # then: the check inside the transaction refused it, and nothing was written
     assert refused.value.code is ErrorCode.TRANSITION_NOT_ALLOWED

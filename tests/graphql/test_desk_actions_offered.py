@@ -31,35 +31,55 @@ OFFERED_QUERY = "query Offered($id: ID!) { case(id: $id) { availableActions } }"
 Setup = Callable[[GraphQLClient, World, Settings, CaseRecord], Awaitable[tuple[str, dict[str, Any]]]]
 
 
-async def _refer(client: GraphQLClient, world: World, settings: Settings, case: CaseRecord) -> tuple[str, dict[str, Any]]:
+async def _refer(
+    client: GraphQLClient, world: World, settings: Settings, case: CaseRecord
+) -> tuple[str, dict[str, Any]]:
     return "referCase", {"caseId": case.id, "partnerCode": "HEALTH"}
 
 
-async def _link(client: GraphQLClient, world: World, settings: Settings, case: CaseRecord) -> tuple[str, dict[str, Any]]:
+async def _link(
+    client: GraphQLClient, world: World, settings: Settings, case: CaseRecord
+) -> tuple[str, dict[str, Any]]:
     maria = world.token(settings, "manager")
     created = await client.data(
         "mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id } errors { code } } }",
-        {"input": {"title": "Reporting potholes", "body": "How we fix them."}}, token=maria)
+        {"input": {"title": "Reporting potholes", "body": "How we fix them."}},
+        token=maria,
+    )
     article_id = created["createArticle"]["article"]["id"]
     published = await client.data(
         "mutation($input: PublishArticleInput!) { publishArticle(input: $input) { errors { code } } }",
-        {"input": {"articleId": article_id}}, token=maria)
+        {"input": {"articleId": article_id}},
+        token=maria,
+    )
     assert published["publishArticle"]["errors"] == []
     return "linkArticle", {"caseId": case.id, "articleId": article_id}
 
 
-async def _duplicate(client: GraphQLClient, world: World, settings: Settings, case: CaseRecord) -> tuple[str, dict[str, Any]]:
+async def _duplicate(
+    client: GraphQLClient, world: World, settings: Settings, case: CaseRecord
+) -> tuple[str, dict[str, Any]]:
     original = await insert_case(world, state=lc.REVIEW_OPEN, requester="other_constituent")
     return "markDuplicate", {"caseId": case.id, "duplicateOfId": original.id}
 
 
-async def _step(client: GraphQLClient, world: World, settings: Settings, case: CaseRecord) -> tuple[str, dict[str, Any]]:
-    step = await CaseStep.create(case_id=case.id, stage=case.stage, position=1, title="Call the requester",
-                                 required=False, created_at=world.clock())
+async def _step(
+    client: GraphQLClient, world: World, settings: Settings, case: CaseRecord
+) -> tuple[str, dict[str, Any]]:
+    step = await CaseStep.create(
+        case_id=case.id,
+        stage=case.stage,
+        position=1,
+        title="Call the requester",
+        required=False,
+        created_at=world.clock(),
+    )
     return "completeStep", {"stepId": str(step.id)}
 
 
-async def _split(client: GraphQLClient, world: World, settings: Settings, case: CaseRecord) -> tuple[str, dict[str, Any]]:
+async def _split(
+    client: GraphQLClient, world: World, settings: Settings, case: CaseRecord
+) -> tuple[str, dict[str, Any]]:
     return "splitCase", {"caseId": case.id, "children": [{"caseTypeCode": "POTHOLE", "title": "The other hole"}]}
 
 
@@ -68,25 +88,41 @@ async def _received(case: CaseRecord, world: World) -> None:
     partner = await PartnerAgency.get(code="HEALTH")
     await Case.filter(id=case.id).update(channel=Channel.PARTNER, referred_agency="HEALTH")
     now = world.clock()
-    await Referral.create(id=uuid.uuid4(), direction=ReferralDirection.INBOUND, partner_id=partner.id, case_id=case.id,
-                          remote_referral_id=uuid.uuid4(), status=ReferralStatus.DELIVERED, created_at=now,
-                          updated_at=now, delivered_at=now)
+    await Referral.create(
+        id=uuid.uuid4(),
+        direction=ReferralDirection.INBOUND,
+        partner_id=partner.id,
+        case_id=case.id,
+        remote_referral_id=uuid.uuid4(),
+        status=ReferralStatus.DELIVERED,
+        created_at=now,
+        updated_at=now,
+        delivered_at=now,
+    )
 
 
-async def _accept_referral(client: GraphQLClient, world: World, settings: Settings, case: CaseRecord) -> tuple[str, dict[str, Any]]:
+async def _accept_referral(
+    client: GraphQLClient, world: World, settings: Settings, case: CaseRecord
+) -> tuple[str, dict[str, Any]]:
     await _received(case, world)
     return "acceptReferral", {"caseId": case.id}
 
 
-async def _reject_referral(client: GraphQLClient, world: World, settings: Settings, case: CaseRecord) -> tuple[str, dict[str, Any]]:
+async def _reject_referral(
+    client: GraphQLClient, world: World, settings: Settings, case: CaseRecord
+) -> tuple[str, dict[str, Any]]:
     await _received(case, world)
     return "rejectReferral", {"caseId": case.id, "reason": "Not ours."}
 
 
 SETUPS: dict[CaseAction, Setup] = {
-    CaseAction.REFER: _refer, CaseAction.LINK_ARTICLE: _link, CaseAction.MARK_DUPLICATE: _duplicate,
-    CaseAction.COMPLETE_STEP: _step, CaseAction.SPLIT_CASE: _split,
-    CaseAction.ACCEPT_REFERRAL: _accept_referral, CaseAction.REJECT_REFERRAL: _reject_referral,
+    CaseAction.REFER: _refer,
+    CaseAction.LINK_ARTICLE: _link,
+    CaseAction.MARK_DUPLICATE: _duplicate,
+    CaseAction.COMPLETE_STEP: _step,
+    CaseAction.SPLIT_CASE: _split,
+    CaseAction.ACCEPT_REFERRAL: _accept_referral,
+    CaseAction.REJECT_REFERRAL: _reject_referral,
 }
 
 
@@ -107,17 +143,25 @@ async def test_a_desk_action_is_offered_exactly_when_its_mutation_is_accepted(
             case = await insert_case(world, state=state)
             field, values = await SETUPS[action](client, world, settings, case)
             token = world.token(settings, viewer)
-            offered = action.value in (await client.data(OFFERED_QUERY, {"id": case.id}, token=token))["case"][
-                "availableActions"]
+            offered = (
+                action.value
+                in (await client.data(OFFERED_QUERY, {"id": case.id}, token=token))["case"]["availableActions"]
+            )
             # when
             input_type = SHARED_INPUTS.get(field, field[0].upper() + field[1:] + "Input")
-            payload = (await client.data(f"mutation($input: {input_type}!) {{ {field}(input: $input) {{ {ERRORS} }} }}",
-                                         {"input": values}, token=token))[field]
+            payload = (
+                await client.data(
+                    f"mutation($input: {input_type}!) {{ {field}(input: $input) {{ {ERRORS} }} }}",
+                    {"input": values},
+                    token=token,
+                )
+            )[field]
             codes = {e["code"] for e in payload["errors"]}
             # then (collected, so a failure shows every disagreement at once)
             verdicts[(state[1].value, viewer)] = (offered, ",".join(sorted(codes)) or "accepted")
     disagreements = {
-        where: (offered, outcome) for where, (offered, outcome) in verdicts.items()
+        where: (offered, outcome)
+        for where, (offered, outcome) in verdicts.items()
         if offered != (outcome == "accepted") or not (outcome == "accepted" or set(outcome.split(",")) <= REFUSALS)
     }
     assert disagreements == {}

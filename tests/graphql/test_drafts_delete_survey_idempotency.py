@@ -54,7 +54,9 @@ mutation CreateCaseType($input: CreateCaseTypeInput!) {
   createCaseType(input: $input) { caseType { code name workflow autoAssign assignmentGroup { code } } errors { code field } }
 }
 """
-CASE_QUERY = "query Case($id: ID!) { case(id: $id) { id status deletedAt survey { rating comment } comments { body } } }"
+CASE_QUERY = (
+    "query Case($id: ID!) { case(id: $id) { id status deletedAt survey { rating comment } comments { body } } }"
+)
 CASES_QUERY = """
 query Cases($filter: CaseFilterInput) { cases(filter: $filter, first: 100) { totalCount edges { node { id deletedAt } } } }
 """
@@ -106,11 +108,20 @@ async def test_draft_is_seen_only_by_its_author_and_submits_to_new_at_version_tw
     for who in ("agent", "manager", "admin", "other_constituent"):
         assert not await sees(client, token(who), case_id), who
     assert codes(await attempt(client, SUBMIT_CASE_MUTATION, token("manager"), caseId=case_id)) == ["NOT_FOUND"]
-    assert codes(await attempt(client, UPDATE_CASE_MUTATION, token("agent"), caseId=case_id, title="X")) == ["NOT_FOUND"]
+    assert codes(await attempt(client, UPDATE_CASE_MUTATION, token("agent"), caseId=case_id, title="X")) == [
+        "NOT_FOUND"
+    ]
     submitted = await act(client, SUBMIT_CASE_MUTATION, alice, caseId=case_id)
-    assert (submitted["case"]["stage"], submitted["case"]["status"], submitted["case"]["version"]) == ("INTAKE", "NEW", 2)
+    assert (submitted["case"]["stage"], submitted["case"]["status"], submitted["case"]["version"]) == (
+        "INTAKE",
+        "NEW",
+        2,
+    )
     assert (submitted["event"]["action"], submitted["event"]["type"], submitted["event"]["fromStatus"]) == (
-        "SUBMIT", "CASE_TRANSITIONED", "DRAFT")
+        "SUBMIT",
+        "CASE_TRANSITIONED",
+        "DRAFT",
+    )
     assert await sees(client, token("manager"), case_id) and await sees(client, token("admin"), case_id)
 
 
@@ -137,8 +148,9 @@ async def test_staff_draft_for_a_constituent_is_hidden_from_them_until_submitted
 ) -> None:
     # given
     dana, alice = token("agent"), token("requester")
-    draft = await act(client, CREATE_CASE_MUTATION, dana, caseTypeCode="POTHOLE", title="Phoned in", requesterId="alice",
-                      submit=False)
+    draft = await act(
+        client, CREATE_CASE_MUTATION, dana, caseTypeCode="POTHOLE", title="Phoned in", requesterId="alice", submit=False
+    )
     case_id = draft["case"]["id"]
     # when / then
     assert not await sees(client, alice, case_id) and not await sees(client, token("other_agent"), case_id)
@@ -153,7 +165,11 @@ async def test_deleted_case_disappears_for_everyone_until_an_admin_restores_it(
     alice, ada = token("requester"), token("admin")
     case = await insert_case(world, state=lc.RESOLVED)
     deleted = await act(client, DELETE_CASE_MUTATION, alice, caseId=case.id)
-    assert (deleted["event"]["type"], deleted["event"]["action"], deleted["case"]["version"]) == ("CASE_DELETED", "DELETE", 2)
+    assert (deleted["event"]["type"], deleted["event"]["action"], deleted["case"]["version"]) == (
+        "CASE_DELETED",
+        "DELETE",
+        2,
+    )
     # when / then
     for who in ("requester", "agent", "other_agent", "manager"):
         assert not await sees(client, token(who), case.id), who
@@ -164,7 +180,10 @@ async def test_deleted_case_disappears_for_everyone_until_an_admin_restores_it(
     assert codes(await attempt(client, RESTORE_CASE_MUTATION, token("manager"), caseId=case.id)) == ["NOT_FOUND"]
     restored = await act(client, RESTORE_CASE_MUTATION, ada, caseId=case.id)
     assert (restored["event"]["type"], restored["event"]["action"], restored["case"]["version"]) == (
-        "CASE_RESTORED", "RESTORE", 3)
+        "CASE_RESTORED",
+        "RESTORE",
+        3,
+    )
     assert restored["case"]["deletedAt"] is None and restored["case"]["status"] == "RESOLVED"
     assert await sees(client, alice, case.id) and await sees(client, token("manager"), case.id)
     assert codes(await attempt(client, RESTORE_CASE_MUTATION, ada, caseId=case.id)) == ["TRANSITION_NOT_ALLOWED"]
@@ -213,15 +232,26 @@ async def test_survey_is_taken_once_after_accept_solution_with_a_rating_from_one
         payload = await attempt(client, SUBMIT_SURVEY_MUTATION, alice, caseId=first.id, rating=rating)
         assert codes(payload) == ["VALIDATION_FAILED"] and payload["errors"][0]["field"] == "rating"
     assert codes(await attempt(client, SUBMIT_SURVEY_MUTATION, token("agent"), caseId=first.id, rating=5)) == [
-        "PERMISSION_DENIED"]
+        "PERMISSION_DENIED"
+    ]
     assert (await client.data(CASE_QUERY, {"id": first.id}, token=alice))["case"]["survey"] is None
     taken = await act(client, SUBMIT_SURVEY_MUTATION, alice, caseId=first.id, rating=1, comment="Slow.")
-    assert (taken["event"]["action"], taken["event"]["type"], taken["case"]["version"]) == ("SUBMIT_SURVEY", "CASE_UPDATED", 2)
+    assert (taken["event"]["action"], taken["event"]["type"], taken["case"]["version"]) == (
+        "SUBMIT_SURVEY",
+        "CASE_UPDATED",
+        2,
+    )
     again = await attempt(client, SUBMIT_SURVEY_MUTATION, alice, caseId=first.id, rating=5)
     assert codes(again) == ["TRANSITION_NOT_ALLOWED"]
     await act(client, SUBMIT_SURVEY_MUTATION, alice, caseId=second.id, rating=5)
-    assert (await client.data(CASE_QUERY, {"id": first.id}, token=alice))["case"]["survey"] == {"rating": 1, "comment": "Slow."}
-    assert (await client.data(CASE_QUERY, {"id": second.id}, token=alice))["case"]["survey"] == {"rating": 5, "comment": None}
+    assert (await client.data(CASE_QUERY, {"id": first.id}, token=alice))["case"]["survey"] == {
+        "rating": 1,
+        "comment": "Slow.",
+    }
+    assert (await client.data(CASE_QUERY, {"id": second.id}, token=alice))["case"]["survey"] == {
+        "rating": 5,
+        "comment": None,
+    }
 
 
 async def test_survey_is_refused_unless_the_case_closed_by_accepting_the_solution(
@@ -238,7 +268,8 @@ async def test_survey_is_refused_unless_the_case_closed_by_accepting_the_solutio
     # when / then
     for case_id in (by_staff.id, by_requester.id, cancelled.id, resolved.id):
         assert codes(await attempt(client, SUBMIT_SURVEY_MUTATION, alice, caseId=case_id, rating=5)) == [
-            "TRANSITION_NOT_ALLOWED"]
+            "TRANSITION_NOT_ALLOWED"
+        ]
 
 
 async def test_repeating_a_key_replays_the_payload_and_records_nothing(
@@ -265,7 +296,9 @@ async def test_a_key_reused_for_another_input_or_mutation_is_refused(
     case = await insert_case(world)
     await act(client, UPDATE_CASE_MUTATION, alice, caseId=case.id, comment="First", idempotencyKey="k-2")
     # when
-    other_input = await attempt(client, UPDATE_CASE_MUTATION, alice, caseId=case.id, comment="Second", idempotencyKey="k-2")
+    other_input = await attempt(
+        client, UPDATE_CASE_MUTATION, alice, caseId=case.id, comment="Second", idempotencyKey="k-2"
+    )
     other_mutation = await attempt(client, CLOSE_CASE_MUTATION, alice, caseId=case.id, idempotencyKey="k-2")
     # then
     for payload in (other_input, other_mutation):
@@ -284,7 +317,9 @@ async def test_a_key_is_kept_for_twenty_four_hours_only(
     within = await attempt(client, UPDATE_CASE_MUTATION, alice, caseId=case.id, comment="Tuesday", idempotencyKey="k-3")
     # when
     clock.advance(timedelta(hours=2))
-    after = await attempt(client, UPDATE_CASE_MUTATION, alice, caseId=case.id, comment="Wednesday", idempotencyKey="k-3")
+    after = await attempt(
+        client, UPDATE_CASE_MUTATION, alice, caseId=case.id, comment="Wednesday", idempotencyKey="k-3"
+    )
     # then
     assert codes(within) == ["VALIDATION_FAILED"]
     assert after["errors"] == [] and after["case"]["version"] == 3
@@ -294,10 +329,21 @@ async def test_keys_are_scoped_to_their_user(client: GraphQLClient, world: World
     # given
     case = await insert_case(world, state=lc.INTAKE_OPEN)
     # when one key is used by two people for different requests, and another by two for the same filing
-    by_alice = await attempt(client, UPDATE_CASE_MUTATION, token("requester"), caseId=case.id, comment="Hi", idempotencyKey="same")
+    by_alice = await attempt(
+        client, UPDATE_CASE_MUTATION, token("requester"), caseId=case.id, comment="Hi", idempotencyKey="same"
+    )
     by_dana = await attempt(client, BEGIN_REVIEW_MUTATION, token("agent"), caseId=case.id, idempotencyKey="same")
-    filings = [await attempt(client, CREATE_CASE_MUTATION, token(who), caseTypeCode="QUESTION", title="Hours?",
-                             idempotencyKey="same-filing") for who in ("other_constituent", "requester")]
+    filings = [
+        await attempt(
+            client,
+            CREATE_CASE_MUTATION,
+            token(who),
+            caseTypeCode="QUESTION",
+            title="Hours?",
+            idempotencyKey="same-filing",
+        )
+        for who in ("other_constituent", "requester")
+    ]
     # then
     assert by_alice["errors"] == by_dana["errors"] == filings[0]["errors"] == filings[1]["errors"] == []
     assert by_dana["case"]["version"] == 3
@@ -319,7 +365,9 @@ async def test_a_refusal_is_replayed_even_once_the_action_would_succeed(
     assert codes(refused) == ["TRANSITION_NOT_ALLOWED"] and replayed == refused
     row = await case_row(case.id)
     assert (row.version, row.status.value, row.stage.value) == (2, "OPEN", "INTAKE") and len(publisher.events) == 1
-    assert (await act(client, BEGIN_REVIEW_MUTATION, dana, caseId=case.id, idempotencyKey="r-2"))["case"]["stage"] == "REVIEW"
+    assert (await act(client, BEGIN_REVIEW_MUTATION, dana, caseId=case.id, idempotencyKey="r-2"))["case"][
+        "stage"
+    ] == "REVIEW"
 
 
 async def test_concurrent_repeats_of_a_key_record_exactly_one_event(
@@ -330,8 +378,12 @@ async def test_concurrent_repeats_of_a_key_record_exactly_one_event(
     case = await insert_case(world, state=lc.INTAKE_OPEN)
     fields = {"caseId": case.id, "resolutionCode": "SOLVED", "resolutionNotes": "Done", "idempotencyKey": "p-1"}
     # when
-    created = await asyncio.gather(*(attempt(client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="Once",
-                                             idempotencyKey="c-1") for _ in range(5)))
+    created = await asyncio.gather(
+        *(
+            attempt(client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="Once", idempotencyKey="c-1")
+            for _ in range(5)
+        )
+    )
     proposed = await asyncio.gather(*(attempt(client, PROPOSE_SOLUTION_MUTATION, dana, **fields) for _ in range(4)))
     # then
     assert all(payload == created[0] for payload in created) and created[0]["errors"] == []
@@ -353,7 +405,10 @@ async def test_a_retry_runs_in_place_of_a_first_request_that_died_once_its_claim
     first = await act(client, CREATE_CASE_MUTATION, alice, idempotencyKey="seen", **fields)
     seen = await IdempotencyRecord.get(key="seen")
     await IdempotencyRecord.create(
-        user_id=seen.user_id, key="lost", operation=seen.operation, input_hash=seen.input_hash,
+        user_id=seen.user_id,
+        key="lost",
+        operation=seen.operation,
+        input_hash=seen.input_hash,
         created_at=clock.now - LEASE + timedelta(seconds=0.5),
     )
     # when: the client retries with the key of the request that died
@@ -375,13 +430,27 @@ async def test_admin_creates_groups_members_and_case_types(
     # when
     group = await act(client, CREATE_ASSIGNMENT_GROUP_MUTATION, ada, code="PARKS", name="Parks")
     member = await act(client, ADD_GROUP_MEMBER_MUTATION, ada, groupCode="PARKS", userId="pat", isManager=True)
-    case_type = await act(client, CREATE_CASE_TYPE_MUTATION, ada, code="TREE", name="Fallen tree", workflow="PUBLIC_SERVICE",
-                          assignmentGroupCode="PARKS")
+    case_type = await act(
+        client,
+        CREATE_CASE_TYPE_MUTATION,
+        ada,
+        code="TREE",
+        name="Fallen tree",
+        workflow="PUBLIC_SERVICE",
+        assignmentGroupCode="PARKS",
+    )
     # then
     assert group["assignmentGroup"] == {"code": "PARKS", "name": "Parks"}
-    assert member["member"] == {"isManager": True, "user": {"id": "pat"}} and member["assignmentGroup"] == {"code": "PARKS"}
-    assert case_type["caseType"] == {"code": "TREE", "name": "Fallen tree", "workflow": "PUBLIC_SERVICE", "autoAssign": False,
-                                     "assignmentGroup": {"code": "PARKS"}}
+    assert member["member"] == {"isManager": True, "user": {"id": "pat"}} and member["assignmentGroup"] == {
+        "code": "PARKS"
+    }
+    assert case_type["caseType"] == {
+        "code": "TREE",
+        "name": "Fallen tree",
+        "workflow": "PUBLIC_SERVICE",
+        "autoAssign": False,
+        "assignmentGroup": {"code": "PARKS"},
+    }
     pat = client.token("pat", Role.MANAGER)
     assert (await client.data(ME_QUERY, token=pat))["me"] == {"id": "pat", "groups": [{"code": "PARKS"}]}
     filed = await act(client, CREATE_CASE_MUTATION, pat, caseTypeCode="TREE", title="Oak down", requesterId="alice")
@@ -395,10 +464,18 @@ async def test_only_admin_may_administer_and_codes_must_be_new(
     # given
     attempts: list[tuple[str, dict[str, Any], str, str | None]] = [
         (CREATE_ASSIGNMENT_GROUP_MUTATION, {"code": "ROADS", "name": "Roads again"}, "VALIDATION_FAILED", "code"),
-        (CREATE_CASE_TYPE_MUTATION, {"code": "POTHOLE", "name": "Again", "workflow": "PUBLIC_SERVICE",
-                                     "assignmentGroupCode": "ROADS"}, "VALIDATION_FAILED", "code"),
-        (CREATE_CASE_TYPE_MUTATION, {"code": "NEWTYPE", "name": "New", "workflow": "PUBLIC_SERVICE",
-                                     "assignmentGroupCode": "NOPE"}, "VALIDATION_FAILED", "assignmentGroupCode"),
+        (
+            CREATE_CASE_TYPE_MUTATION,
+            {"code": "POTHOLE", "name": "Again", "workflow": "PUBLIC_SERVICE", "assignmentGroupCode": "ROADS"},
+            "VALIDATION_FAILED",
+            "code",
+        ),
+        (
+            CREATE_CASE_TYPE_MUTATION,
+            {"code": "NEWTYPE", "name": "New", "workflow": "PUBLIC_SERVICE", "assignmentGroupCode": "NOPE"},
+            "VALIDATION_FAILED",
+            "assignmentGroupCode",
+        ),
         (ADD_GROUP_MEMBER_MUTATION, {"groupCode": "NOPE", "userId": "pat"}, "VALIDATION_FAILED", "groupCode"),
     ]
     # when / then
@@ -409,10 +486,15 @@ async def test_only_admin_may_administer_and_codes_must_be_new(
         for document, fields in (
             (CREATE_ASSIGNMENT_GROUP_MUTATION, {"code": "PARKS", "name": "Parks"}),
             (ADD_GROUP_MEMBER_MUTATION, {"groupCode": "ROADS", "userId": world.sub(who), "isManager": True}),
-            (CREATE_CASE_TYPE_MUTATION, {"code": "TREE", "name": "Tree", "workflow": "PUBLIC_SERVICE",
-                                         "assignmentGroupCode": "ROADS"}),
+            (
+                CREATE_CASE_TYPE_MUTATION,
+                {"code": "TREE", "name": "Tree", "workflow": "PUBLIC_SERVICE", "assignmentGroupCode": "ROADS"},
+            ),
         ):
-            assert codes(await attempt(client, document, token(who), **fields)) == ["PERMISSION_DENIED"], (who, document)
+            assert codes(await attempt(client, document, token(who), **fields)) == ["PERMISSION_DENIED"], (
+                who,
+                document,
+            )
     groups = (await client.data(ASSIGNMENT_GROUPS_QUERY, token=token("admin")))["assignmentGroups"]
     assert [g["code"] for g in groups] == ["BENEFITS", "ROADS"]
     assert (await client.data(ME_QUERY, token=token("agent")))["me"]["groups"] == [{"code": "ROADS"}]
@@ -431,8 +513,10 @@ async def test_removing_a_user_id_no_user_can_have_is_refused_like_a_non_member(
     # given: ids longer than the column, or holding NUL (which PostgreSQL text cannot hold)
     user_ids = ["nobody", world.sub("agent") + "x" * 255, world.sub("agent") + "\x00"]
     # when
-    payloads = [await attempt(client, REMOVE_GROUP_MEMBER_MUTATION, token("admin"), groupCode="ROADS", userId=user_id)
-                for user_id in user_ids]
+    payloads = [
+        await attempt(client, REMOVE_GROUP_MEMBER_MUTATION, token("admin"), groupCode="ROADS", userId=user_id)
+        for user_id in user_ids
+    ]
     # then: refused naming the field, and the group keeps its members
     assert [payload["errors"] for payload in payloads] == [[{"code": "VALIDATION_FAILED", "field": "userId"}]] * 3
     assert (await client.data(ME_QUERY, token=token("agent")))["me"]["groups"] == [{"code": "ROADS"}]
@@ -444,14 +528,22 @@ async def test_staff_file_only_their_groups_types_and_only_for_a_named_requester
     # given
     dana, alice = token("agent"), token("requester")
     # when
-    filed = await act(client, CREATE_CASE_MUTATION, dana, caseTypeCode="POTHOLE", title="Phoned in", requesterId="alice")
+    filed = await act(
+        client, CREATE_CASE_MUTATION, dana, caseTypeCode="POTHOLE", title="Phoned in", requesterId="alice"
+    )
     unnamed = await attempt(client, CREATE_CASE_MUTATION, dana, caseTypeCode="POTHOLE", title="Who?")
-    unknown = await attempt(client, CREATE_CASE_MUTATION, dana, caseTypeCode="POTHOLE", title="Who?", requesterId="nobody")
-    foreign = await attempt(client, CREATE_CASE_MUTATION, dana, caseTypeCode="PAYMENT", title="Pay", requesterId="alice")
-    by_grace = await attempt(client, CREATE_CASE_MUTATION, token("outsider_agent"), caseTypeCode="PAYMENT", title="Pay",
-                             requesterId="alice")
-    by_finn = await attempt(client, CREATE_CASE_MUTATION, token("field_agent"), caseTypeCode="POTHOLE", title="Seen",
-                            requesterId="alice")
+    unknown = await attempt(
+        client, CREATE_CASE_MUTATION, dana, caseTypeCode="POTHOLE", title="Who?", requesterId="nobody"
+    )
+    foreign = await attempt(
+        client, CREATE_CASE_MUTATION, dana, caseTypeCode="PAYMENT", title="Pay", requesterId="alice"
+    )
+    by_grace = await attempt(
+        client, CREATE_CASE_MUTATION, token("outsider_agent"), caseTypeCode="PAYMENT", title="Pay", requesterId="alice"
+    )
+    by_finn = await attempt(
+        client, CREATE_CASE_MUTATION, token("field_agent"), caseTypeCode="POTHOLE", title="Seen", requesterId="alice"
+    )
     # then
     assert filed["case"]["requester"] == {"id": "alice"} and filed["event"]["actor"] == {"id": "dana"}
     assert await sees(client, alice, filed["case"]["id"])
@@ -462,12 +554,18 @@ async def test_staff_file_only_their_groups_types_and_only_for_a_named_requester
     assert await event_count() == 2
 
 
-async def test_constituent_always_files_for_themselves(client: GraphQLClient, world: World, token: Callable[[str], str]) -> None:
+async def test_constituent_always_files_for_themselves(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
     # given
     alice, bob = token("requester"), token("other_constituent")
     # when
-    for_bob = await attempt(client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="For Bob", requesterId="bob")
-    for_self = await act(client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="Mine", requesterId="alice")
+    for_bob = await attempt(
+        client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="For Bob", requesterId="bob"
+    )
+    for_self = await act(
+        client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="Mine", requesterId="alice"
+    )
     # then
     assert codes(for_bob) == ["VALIDATION_FAILED"] and for_bob["errors"][0]["field"] == "requesterId"
     assert for_self["case"]["requester"] == {"id": "alice"}

@@ -113,8 +113,14 @@ async def test_similar_cases_are_open_cases_of_the_same_type_ranked_by_text(
     await case_with(world, "Broken lamp post", "Dark at night on Oak Avenue.")
     await case_with(world, "Pothole on Elm Street", "A deep pothole near number 12.", case_type="QUESTION")
     await case_with(world, "Pothole on Elm Street", "A deep pothole near number 12.", state=lc.CLOSED)
-    await case_with(world, "Pothole on Elm Street", "A deep pothole near number 12.", state=lc.DRAFT, requester="agent",
-                    assigned_to=None)
+    await case_with(
+        world,
+        "Pothole on Elm Street",
+        "A deep pothole near number 12.",
+        state=lc.DRAFT,
+        requester="agent",
+        assigned_to=None,
+    )
     # when
     found = await similar(client, token("agent"), subject.id)
     # then
@@ -189,26 +195,38 @@ async def test_marking_a_duplicate_resolves_it_and_links_both_cases_with_an_even
     # given an original and a later report of the same pothole
     dana = token("agent")
     original = await case_with(world, "Pothole on Elm Street", "Deep.", state=lc.REVIEW_OPEN)
-    duplicate = await case_with(world, "Elm Street pothole", "Deep.", state=lc.REVIEW_OPEN, requester="other_constituent")
+    duplicate = await case_with(
+        world, "Elm Street pothole", "Deep.", state=lc.REVIEW_OPEN, requester="other_constituent"
+    )
     assert [s["case"]["id"] for s in await similar(client, dana, duplicate.id)] == [original.id]
     # when
-    payload = await act(client, MARK_DUPLICATE_MUTATION, dana, caseId=duplicate.id, duplicateOfId=original.id,
-                        expectedVersion=1)
+    payload = await act(
+        client, MARK_DUPLICATE_MUTATION, dana, caseId=duplicate.id, duplicateOfId=original.id, expectedVersion=1
+    )
     # then the duplicate is resolved, pointing at the original
     marked = payload["case"]
     assert (marked["status"], marked["resolutionCode"], marked["version"]) == ("RESOLVED", "DUPLICATE", 2)
     assert marked["duplicateOf"] == {"id": original.id} and marked["resolutionNotes"]
     assert (payload["event"]["action"], payload["event"]["type"]) == ("MARK_DUPLICATE", "CASE_TRANSITIONED")
-    assert payload["event"]["details"] == {"resolutionCode": "DUPLICATE", "duplicateOfId": original.id,
-                                           "resolutionNotes": marked["resolutionNotes"]}
+    assert payload["event"]["details"] == {
+        "resolutionCode": "DUPLICATE",
+        "duplicateOfId": original.id,
+        "resolutionNotes": marked["resolutionNotes"],
+    }
     # and the original shows its duplicate, with an event of its own
     seen = (await client.data(CASE_QUERY, {"id": original.id}, token=dana))["case"]
     assert (seen["duplicates"], seen["version"], seen["status"]) == ([{"id": duplicate.id}], 2, "OPEN")
     last = seen["history"]["edges"][-1]["node"]
     assert (last["action"], last["type"], last["version"], last["details"]) == (
-        "MARK_DUPLICATE", "CASE_UPDATED", 2, {"duplicateId": duplicate.id})
+        "MARK_DUPLICATE",
+        "CASE_UPDATED",
+        2,
+        {"duplicateId": duplicate.id},
+    )
     assert [(e.case_id, e.action.value) for e in publisher.events] == [
-        (duplicate.id, "MARK_DUPLICATE"), (original.id, "MARK_DUPLICATE")]
+        (duplicate.id, "MARK_DUPLICATE"),
+        (original.id, "MARK_DUPLICATE"),
+    ]
     assert await similar(client, dana, original.id) == []
 
 
@@ -236,8 +254,14 @@ async def test_marking_a_duplicate_follows_the_propose_solution_rules(
         assert codes(payload) == [code], (who, case_id, payload)
     assert await event_count() == events
     # a manager of the group may, like proposeSolution
-    by_manager = await act(client, MARK_DUPLICATE_MUTATION, token("manager"), caseId=reviewing.id,
-                           duplicateOfId=original.id, resolutionNotes="Same pothole as CS0001001.")
+    by_manager = await act(
+        client,
+        MARK_DUPLICATE_MUTATION,
+        token("manager"),
+        caseId=reviewing.id,
+        duplicateOfId=original.id,
+        resolutionNotes="Same pothole as CS0001001.",
+    )
     assert by_manager["case"]["resolutionNotes"] == "Same pothole as CS0001001."
 
 
@@ -292,8 +316,13 @@ async def test_a_rejected_duplicate_no_longer_points_at_its_original(
     duplicate = await case_with(world, "Pothole", "Deep.", state=lc.REVIEW_OPEN, requester="other_constituent")
     await act(client, MARK_DUPLICATE_MUTATION, dana, caseId=duplicate.id, duplicateOfId=original.id)
     # when its requester rejects that solution
-    rejected = await act(client, REJECT_SOLUTION_MUTATION, token("other_constituent"), caseId=duplicate.id,
-                         reason="Mine is on the other side of the street.")
+    rejected = await act(
+        client,
+        REJECT_SOLUTION_MUTATION,
+        token("other_constituent"),
+        caseId=duplicate.id,
+        reason="Mine is on the other side of the street.",
+    )
     # then
     assert (rejected["case"]["status"], rejected["case"]["duplicateOf"]) == ("OPEN", None)
     assert (await case_row(duplicate.id)).duplicate_of_id is None
@@ -315,7 +344,8 @@ async def test_marking_a_duplicate_while_both_cases_are_being_commented_loses_an
     eli = token("other_agent")
     comments = [
         attempt(client, UPDATE_CASE_MUTATION, eli, caseId=case_id, comment=f"Note {n}")
-        for n in range(4) for case_id in (original.id, duplicate.id)
+        for n in range(4)
+        for case_id in (original.id, duplicate.id)
     ]
     # when the duplicate is marked meanwhile
     marking, *commented = await asyncio.gather(

@@ -46,26 +46,34 @@ CANCEL_CASE_MUTATION = _case_mutation("cancelCase")
 DELETE_CASE_MUTATION = _case_mutation("deleteCase")
 SUBMIT_SURVEY_MUTATION = _case_mutation("submitSurvey")
 RESTORE_CASE_MUTATION = _case_mutation("restoreCase")
-COMPLETE_TASK_MUTATION = (
-    "mutation CompleteTask($input: CompleteTaskInput!) { completeTask(input: $input) { task { id state } errors { code field } } }"
-)
-CANCEL_TASK_MUTATION = (
-    "mutation CancelTask($input: CancelTaskInput!) { cancelTask(input: $input) { task { id state } errors { code field } } }"
-)
+COMPLETE_TASK_MUTATION = "mutation CompleteTask($input: CompleteTaskInput!) { completeTask(input: $input) { task { id state } errors { code field } } }"
+CANCEL_TASK_MUTATION = "mutation CancelTask($input: CancelTaskInput!) { cancelTask(input: $input) { task { id state } errors { code field } } }"
 TASKS_QUERY = "query Tasks($id: ID!) { case(id: $id) { tasks { id state } } }"
 HISTORY_QUERY = "query History($id: ID!) { case(id: $id) { history { edges { node { sequence version } } } } }"
 
 NOTES = {"resolutionCode": "SOLVED", "resolutionNotes": "Fixed."}
 # One well-formed input per life-cycle mutation (besides caseId).
 EVERY_ACTION: list[tuple[str, dict[str, Any]]] = [
-    (SUBMIT_CASE_MUTATION, {}), (ASSIGN_CASE_MUTATION, {"assigneeId": "eli"}), (ACCEPT_CASE_MUTATION, {}),
-    (ASSIGN_TO_ME_MUTATION, {}), (UPDATE_CASE_MUTATION, {"comment": "Hello"}), (BEGIN_REVIEW_MUTATION, {}),
-    (REQUEST_INFO_MUTATION, {"question": "Where?"}), (RESUME_CASE_MUTATION, {}),
-    (REQUEST_INSPECTION_MUTATION, {"inspectorId": "finn"}), (COMPLETE_INSPECTION_MUTATION, {"findings": "Deep."}),
-    (START_WORK_MUTATION, {}), (ASSIGN_WORK_MUTATION, {"tasks": [{"title": "Fill"}]}), (COMPLETE_WORK_MUTATION, {}),
-    (PROPOSE_SOLUTION_MUTATION, NOTES), (ACCEPT_SOLUTION_MUTATION, {}), (REJECT_SOLUTION_MUTATION, {"reason": "No."}),
-    (CLOSE_CASE_MUTATION, {"resolutionNotes": "Done."}), (CANCEL_CASE_MUTATION, {"reason": "Dup."}),
-    (DELETE_CASE_MUTATION, {}), (SUBMIT_SURVEY_MUTATION, {"rating": 5}),
+    (SUBMIT_CASE_MUTATION, {}),
+    (ASSIGN_CASE_MUTATION, {"assigneeId": "eli"}),
+    (ACCEPT_CASE_MUTATION, {}),
+    (ASSIGN_TO_ME_MUTATION, {}),
+    (UPDATE_CASE_MUTATION, {"comment": "Hello"}),
+    (BEGIN_REVIEW_MUTATION, {}),
+    (REQUEST_INFO_MUTATION, {"question": "Where?"}),
+    (RESUME_CASE_MUTATION, {}),
+    (REQUEST_INSPECTION_MUTATION, {"inspectorId": "finn"}),
+    (COMPLETE_INSPECTION_MUTATION, {"findings": "Deep."}),
+    (START_WORK_MUTATION, {}),
+    (ASSIGN_WORK_MUTATION, {"tasks": [{"title": "Fill"}]}),
+    (COMPLETE_WORK_MUTATION, {}),
+    (PROPOSE_SOLUTION_MUTATION, NOTES),
+    (ACCEPT_SOLUTION_MUTATION, {}),
+    (REJECT_SOLUTION_MUTATION, {"reason": "No."}),
+    (CLOSE_CASE_MUTATION, {"resolutionNotes": "Done."}),
+    (CANCEL_CASE_MUTATION, {"reason": "Dup."}),
+    (DELETE_CASE_MUTATION, {}),
+    (SUBMIT_SURVEY_MUTATION, {"rating": 5}),
 ]
 
 
@@ -94,16 +102,23 @@ async def test_invisible_case_answers_not_found_to_every_outsider(
     case = await insert_case(world, state=lc.INTAKE_OPEN)
     # when / then: whatever they try, with whatever input, it does not exist for them
     for document, fields in EVERY_ACTION:
-        assert refused(await attempt(client, document, token("other_constituent"), caseId=case.id, **fields)) == "NOT_FOUND"
+        assert (
+            refused(await attempt(client, document, token("other_constituent"), caseId=case.id, **fields))
+            == "NOT_FOUND"
+        )
     for outsider in ("outsider_agent", "outsider_manager", "field_agent", "other_field_agent"):
         for document, fields in EVERY_ACTION[4:6] + EVERY_ACTION[13:14]:
             assert refused(await attempt(client, document, token(outsider), caseId=case.id, **fields)) == "NOT_FOUND"
-        sloppy = await attempt(client, REQUEST_INFO_MUTATION, token(outsider), caseId=case.id, question=" ", expectedVersion=9)
+        sloppy = await attempt(
+            client, REQUEST_INFO_MUTATION, token(outsider), caseId=case.id, question=" ", expectedVersion=9
+        )
         assert refused(sloppy) == "NOT_FOUND"
     assert (await case_row(case.id)).version == 1 and await event_count(case.id) == 1
 
 
-async def test_unknown_and_malformed_ids_answer_not_found(client: GraphQLClient, world: World, token: Callable[[str], str]) -> None:
+async def test_unknown_and_malformed_ids_answer_not_found(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
     # given
     await insert_case(world, state=lc.INTAKE_NEW)
     ids = [str(uuid.uuid4()), "not-a-uuid", "", "42", "'; DROP TABLE cases; --", "0" * 36, "x" * 5000]
@@ -148,14 +163,20 @@ async def test_permission_denied_when_the_viewers_relation_is_not_listed(
         assert await event_count(case.id) == 1
 
 
-async def test_admin_takes_no_life_cycle_action(client: GraphQLClient, world: World, token: Callable[[str], str]) -> None:
+async def test_admin_takes_no_life_cycle_action(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
     # given a case the administrator can see
     case = await insert_case(world, state=lc.INTAKE_NEW, assigned_to=None)
     admin = token("admin")
     # when / then
     for document, fields in EVERY_ACTION:
-        assert refused(await attempt(client, document, admin, caseId=case.id, **fields)) == "PERMISSION_DENIED", document
-    filed = await attempt(client, CREATE_CASE_MUTATION, admin, caseTypeCode="POTHOLE", title="Hole", requesterId="alice")
+        assert refused(await attempt(client, document, admin, caseId=case.id, **fields)) == "PERMISSION_DENIED", (
+            document
+        )
+    filed = await attempt(
+        client, CREATE_CASE_MUTATION, admin, caseTypeCode="POTHOLE", title="Hole", requesterId="alice"
+    )
     assert refused(filed) == "PERMISSION_DENIED"
     assert await event_count() == 1
 
@@ -171,7 +192,13 @@ async def test_blank_mandatory_text_is_refused_naming_the_field(
     resolved = await insert_case(world, state=lc.RESOLVED)
     attempts = [
         ("agent", REQUEST_INFO_MUTATION, open_case, {"question": blank}, "question"),
-        ("agent", PROPOSE_SOLUTION_MUTATION, open_case, {"resolutionCode": "SOLVED", "resolutionNotes": blank}, "resolutionNotes"),
+        (
+            "agent",
+            PROPOSE_SOLUTION_MUTATION,
+            open_case,
+            {"resolutionCode": "SOLVED", "resolutionNotes": blank},
+            "resolutionNotes",
+        ),
         ("agent", CLOSE_CASE_MUTATION, open_case, {"resolutionNotes": blank}, "resolutionNotes"),
         ("agent", CLOSE_CASE_MUTATION, open_case, {}, "resolutionNotes"),
         ("manager", CANCEL_CASE_MUTATION, open_case, {"reason": blank}, "reason"),
@@ -214,8 +241,9 @@ async def test_text_over_its_limit_is_refused_and_text_at_the_limit_accepted(
         assert at["errors"] == [] and at["case"]["version"] == 2, field
     too_long = await attempt(client, CREATE_CASE_MUTATION, alice, caseTypeCode="POTHOLE", title="t" * 201)
     assert refused(too_long) == "VALIDATION_FAILED" and too_long["errors"][0]["field"] == "title"
-    exact = await attempt(client, CREATE_CASE_MUTATION, alice, caseTypeCode="POTHOLE", title="t" * 200,
-                          description="d" * 20_000)
+    exact = await attempt(
+        client, CREATE_CASE_MUTATION, alice, caseTypeCode="POTHOLE", title="t" * 200, description="d" * 20_000
+    )
     assert exact["errors"] == [] and exact["case"]["version"] == 1
 
 
@@ -286,8 +314,9 @@ async def test_actions_outside_their_from_states_are_not_allowed(
     # when / then
     for state, case_type, who, document, fields in table:
         case = await insert_case(world, state=state, case_type=case_type)
-        assert refused(await attempt(client, document, token(who), caseId=case.id, **fields)) == "TRANSITION_NOT_ALLOWED", (
-            state, who, document)
+        assert (
+            refused(await attempt(client, document, token(who), caseId=case.id, **fields)) == "TRANSITION_NOT_ALLOWED"
+        ), (state, who, document)
         assert (await case_row(case.id)).version == 1 and await event_count(case.id) == 1
 
 
@@ -326,10 +355,20 @@ async def test_refused_actions_record_and_publish_nothing(
         refused(await attempt(client, ACCEPT_CASE_MUTATION, token("agent"), caseId=case.id)),
     ]
     # then
-    assert codes == ["NOT_FOUND", "PERMISSION_DENIED", "VALIDATION_FAILED", "VERSION_CONFLICT", "TRANSITION_NOT_ALLOWED"]
+    assert codes == [
+        "NOT_FOUND",
+        "PERMISSION_DENIED",
+        "VALIDATION_FAILED",
+        "VERSION_CONFLICT",
+        "TRANSITION_NOT_ALLOWED",
+    ]
     after = await case_row(case.id)
     assert (after.version, after.state, after.updated_at, after.remembered) == (
-        before.version, before.state, before.updated_at, before.remembered)
+        before.version,
+        before.state,
+        before.updated_at,
+        before.remembered,
+    )
     assert await event_count(case.id) == 1 and publisher.events == []
 
 
@@ -353,7 +392,11 @@ async def test_each_success_bumps_version_by_one_and_appends_one_event(
         event = payload["event"]
         assert payload["errors"] == [] and payload["case"]["version"] == version + 1
         assert (event["action"], event["type"], event["version"], event["actor"]["id"]) == (
-            action, event_type, version + 1, world.sub(who))
+            action,
+            event_type,
+            version + 1,
+            world.sub(who),
+        )
         assert (event["fromStatus"], event["toStatus"]) == (status, to_status)
         assert await event_count(case.id) == events_before + 1
         assert publisher.events[-1].sequence == event["sequence"]
@@ -365,12 +408,21 @@ async def test_create_case_starts_at_version_one_with_one_created_event(
     client: GraphQLClient, world: World, token: Callable[[str], str], publisher: RecordingPublisher
 ) -> None:
     # when
-    payload = await attempt(client, CREATE_CASE_MUTATION, token("requester"), caseTypeCode="QUESTION", title="Opening hours?")
+    payload = await attempt(
+        client, CREATE_CASE_MUTATION, token("requester"), caseTypeCode="QUESTION", title="Opening hours?"
+    )
     # then
     assert payload["errors"] == [] and payload["case"]["version"] == 1
     assert payload["event"] == {
-        "sequence": payload["event"]["sequence"], "type": "CASE_CREATED", "action": "CREATE", "version": 1,
-        "fromStage": None, "fromStatus": None, "toStage": "INTAKE", "toStatus": "NEW", "actor": {"id": "alice"},
+        "sequence": payload["event"]["sequence"],
+        "type": "CASE_CREATED",
+        "action": "CREATE",
+        "version": 1,
+        "fromStage": None,
+        "fromStatus": None,
+        "toStage": "INTAKE",
+        "toStatus": "NEW",
+        "actor": {"id": "alice"},
     }
     assert await event_count(payload["case"]["id"]) == 1
     assert [e.sequence for e in publisher.events] == [payload["event"]["sequence"]]
@@ -385,7 +437,9 @@ async def test_racing_actions_have_one_winner_and_publish_only_its_event(
     # when
     versioned = await asyncio.gather(
         attempt(client, BEGIN_REVIEW_MUTATION, token("agent"), caseId=guarded.id, expectedVersion=1),
-        attempt(client, REQUEST_INFO_MUTATION, token("manager"), caseId=guarded.id, expectedVersion=1, question="Where?"),
+        attempt(
+            client, REQUEST_INFO_MUTATION, token("manager"), caseId=guarded.id, expectedVersion=1, question="Where?"
+        ),
     )
     grabs = await asyncio.gather(
         attempt(client, ASSIGN_TO_ME_MUTATION, token("agent"), caseId=unassigned.id),
@@ -399,7 +453,8 @@ async def test_racing_actions_have_one_winner_and_publish_only_its_event(
         assert winners[0]["case"]["version"] == 2
     assert await event_count(guarded.id) == 2 and await event_count(unassigned.id) == 2
     assert sorted(e.sequence for e in publisher.events) == sorted(
-        r["event"]["sequence"] for r in (*versioned, *grabs) if r["event"])
+        r["event"]["sequence"] for r in (*versioned, *grabs) if r["event"]
+    )
 
 
 async def test_event_sequences_strictly_increase_in_commit_order(
@@ -412,8 +467,13 @@ async def test_event_sequences_strictly_increase_in_commit_order(
     # when actions alternate between the cases, some of them concurrently
     for case_id in (first, second):
         await attempt(client, ASSIGN_TO_ME_MUTATION, dana, caseId=case_id)
-    await asyncio.gather(*(attempt(client, UPDATE_CASE_MUTATION, alice, caseId=c, comment=f"Note {n}")
-                           for n in range(3) for c in (first, second)))
+    await asyncio.gather(
+        *(
+            attempt(client, UPDATE_CASE_MUTATION, alice, caseId=c, comment=f"Note {n}")
+            for n in range(3)
+            for c in (first, second)
+        )
+    )
     # then: within a case, later versions carry higher sequences; no sequence is used twice
     logged: list[int] = []
     for case_id in (first, second):

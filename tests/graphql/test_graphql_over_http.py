@@ -34,14 +34,23 @@ mutation Create($input: CreateCaseInput!) {
 
 
 def create_input() -> dict[str, Any]:
-    return {"input": {"caseTypeCode": "POTHOLE", "title": "Hole", "description": "Deep", "impact": 3,
-                      "urgency": 3, "channel": "PORTAL"}}
+    return {
+        "input": {
+            "caseTypeCode": "POTHOLE",
+            "title": "Hole",
+            "description": "Deep",
+            "impact": 3,
+            "urgency": 3,
+            "channel": "PORTAL",
+        }
+    }
 
 
 async def post(client: GraphQLClient, body: Any, headers: dict[str, str], token: str | None = None) -> httpx.Response:
     all_headers = {**headers, **({"Authorization": f"Bearer {token}"} if token else {})}
-    return await client.http.post("/graphql", content=json.dumps(body), headers={"Content-Type": "application/json",
-                                                                                    **all_headers})
+    return await client.http.post(
+        "/graphql", content=json.dumps(body), headers={"Content-Type": "application/json", **all_headers}
+    )
 
 
 async def nothing_written() -> bool:
@@ -49,6 +58,7 @@ async def nothing_written() -> bool:
 
 
 # -- negotiation ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("accept", "chosen"),
@@ -71,6 +81,7 @@ def test_the_response_type_follows_the_accept_header(accept: str | None, chosen:
 
 
 # -- application/graphql-response+json ------------------------------------------------------------
+
 
 async def test_a_successful_query_is_200_with_the_new_media_type(client: GraphQLClient, world: World) -> None:
     response = await post(client, {"query": ME}, NEW, token=world.token(client.settings, "agent"))
@@ -115,29 +126,36 @@ async def test_a_field_error_during_execution_is_still_200_with_data(client: Gra
 async def test_refused_mutations_are_payload_errors_and_200(client: GraphQLClient, world: World) -> None:
     variables = create_input()
     variables["input"]["caseTypeCode"] = "NO_SUCH_TYPE"
-    response = await post(client, {"query": CREATE, "variables": variables}, NEW,
-                          token=world.token(client.settings, "requester"))
+    response = await post(
+        client, {"query": CREATE, "variables": variables}, NEW, token=world.token(client.settings, "requester")
+    )
     assert response.status_code == 200
     assert response.json()["data"]["createCase"]["errors"][0]["code"] == "VALIDATION_FAILED"
 
 
 async def test_the_mutation_used_below_runs_when_sent_properly(client: GraphQLClient, world: World) -> None:
     # The 405/406 tests below send this very request and expect nothing written.
-    response = await post(client, {"query": CREATE, "variables": create_input()}, NEW,
-                          token=world.token(client.settings, "requester"))
+    response = await post(
+        client, {"query": CREATE, "variables": create_input()}, NEW, token=world.token(client.settings, "requester")
+    )
     assert response.status_code == 200
-    assert response.json()["data"]["createCase"] == {"case": {"id": response.json()["data"]["createCase"]["case"]["id"]},
-                                                      "errors": []}
+    assert response.json()["data"]["createCase"] == {
+        "case": {"id": response.json()["data"]["createCase"]["case"]["id"]},
+        "errors": [],
+    }
     assert not await nothing_written()
 
 
 # -- application/json (legacy) --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("headers", [LEGACY, {}], ids=["accept-json", "no-accept"])
 async def test_legacy_clients_get_200_for_every_well_formed_request(
     client: GraphQLClient, world: World, headers: dict[str, str]
 ) -> None:
-    invalid = await post(client, {"query": "query { noSuchField }"}, headers, token=world.token(client.settings, "agent"))
+    invalid = await post(
+        client, {"query": "query { noSuchField }"}, headers, token=world.token(client.settings, "agent")
+    )
     anonymous = await post(client, {"query": ME}, headers)
     for response in (invalid, anonymous):
         assert response.status_code == 200
@@ -147,9 +165,14 @@ async def test_legacy_clients_get_200_for_every_well_formed_request(
 
 # -- the HTTP request itself ----------------------------------------------------------------------
 
+
 async def test_an_unacceptable_accept_header_is_406_and_runs_nothing(client: GraphQLClient, world: World) -> None:
-    response = await post(client, {"query": CREATE, "variables": create_input()}, {"Accept": "text/html"},
-                          token=world.token(client.settings, "requester"))
+    response = await post(
+        client,
+        {"query": CREATE, "variables": create_input()},
+        {"Accept": "text/html"},
+        token=world.token(client.settings, "requester"),
+    )
     assert response.status_code == 406
     assert response.json()["errors"][0]["extensions"]["code"] == "NOT_ACCEPTABLE"
     assert await nothing_written()
@@ -157,8 +180,11 @@ async def test_an_unacceptable_accept_header_is_406_and_runs_nothing(client: Gra
 
 async def test_a_mutation_over_get_is_405_and_runs_nothing(client: GraphQLClient, world: World) -> None:
     params = {"query": CREATE, "variables": json.dumps(create_input())}
-    response = await client.http.get("/graphql", params=params, headers={
-        **NEW, "Authorization": f"Bearer {world.token(client.settings, 'requester')}"})
+    response = await client.http.get(
+        "/graphql",
+        params=params,
+        headers={**NEW, "Authorization": f"Bearer {world.token(client.settings, 'requester')}"},
+    )
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
     assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
@@ -166,15 +192,19 @@ async def test_a_mutation_over_get_is_405_and_runs_nothing(client: GraphQLClient
 
 
 async def test_a_query_over_get_runs(client: GraphQLClient, world: World) -> None:
-    response = await client.http.get("/graphql", params={"query": ME}, headers={
-        **NEW, "Authorization": f"Bearer {world.token(client.settings, 'agent')}"})
+    response = await client.http.get(
+        "/graphql",
+        params={"query": ME},
+        headers={**NEW, "Authorization": f"Bearer {world.token(client.settings, 'agent')}"},
+    )
     assert response.status_code == 200
     assert response.json()["data"]["me"]["id"]
 
 
 async def test_a_body_that_is_not_json_is_a_graphql_shaped_400(client: GraphQLClient) -> None:
-    response = await client.http.post("/graphql", content=b"{not json", headers={
-        "Content-Type": "application/json", **NEW})
+    response = await client.http.post(
+        "/graphql", content=b"{not json", headers={"Content-Type": "application/json", **NEW}
+    )
     assert response.status_code == 400
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE_JSON)
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
@@ -182,20 +212,27 @@ async def test_a_body_that_is_not_json_is_a_graphql_shaped_400(client: GraphQLCl
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
 async def test_a_body_of_another_media_type_is_415(client: GraphQLClient, content_type: str) -> None:
-    response = await client.http.post("/graphql", content=json.dumps({"query": ME}), headers={
-        "Content-Type": content_type})
+    response = await client.http.post(
+        "/graphql", content=json.dumps({"query": ME}), headers={"Content-Type": content_type}
+    )
     assert response.status_code == 415
     assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
 async def test_a_body_with_a_charset_parameter_is_accepted(client: GraphQLClient, world: World) -> None:
-    response = await client.http.post("/graphql", content=json.dumps({"query": ME}), headers={
-        "Content-Type": "application/json; charset=utf-8",
-        "Authorization": f"Bearer {world.token(client.settings, 'agent')}"})
+    response = await client.http.post(
+        "/graphql",
+        content=json.dumps({"query": ME}),
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Authorization": f"Bearer {world.token(client.settings, 'agent')}",
+        },
+    )
     assert response.status_code == 200 and response.json()["data"]["me"]
 
 
 # -- batching --------------------------------------------------------------------------------------
+
 
 async def test_batches_are_refused_unless_configured(client: GraphQLClient, world: World) -> None:
     response = await post(client, [{"query": ME}, {"query": ME}], NEW, token=world.token(client.settings, "agent"))

@@ -517,14 +517,33 @@ ACTION_TEXTS = [
     ActionText("updateCase", "UpdateCaseInput", NEW, "requester", {"description": LONG}, "description"),
     ActionText("requestInfo", "RequestInfoInput", INTAKE_OPEN, "agent", {"question": " \n "}, "question"),
     ActionText("requestInfo", "RequestInfoInput", INTAKE_OPEN, "agent", {"question": LONG}, "question"),
-    ActionText("proposeSolution", "ProposeSolutionInput", INTAKE_OPEN, "agent",
-               {**SOLVED, "resolutionNotes": "   "}, "resolutionNotes"),
-    ActionText("proposeSolution", "ProposeSolutionInput", INTAKE_OPEN, "agent",
-               {**SOLVED, "resolutionNotes": LONG}, "resolutionNotes"),
+    ActionText(
+        "proposeSolution",
+        "ProposeSolutionInput",
+        INTAKE_OPEN,
+        "agent",
+        {**SOLVED, "resolutionNotes": "   "},
+        "resolutionNotes",
+    ),
+    ActionText(
+        "proposeSolution",
+        "ProposeSolutionInput",
+        INTAKE_OPEN,
+        "agent",
+        {**SOLVED, "resolutionNotes": LONG},
+        "resolutionNotes",
+    ),
     ActionText("closeCase", "CloseCaseInput", INTAKE_OPEN, "agent", {"resolutionNotes": "   "}, "resolutionNotes"),
     ActionText("rejectSolution", "RejectSolutionInput", RESOLVED, "requester", {"reason": "\t"}, "reason"),
-    ActionText("completeInspection", "CompleteInspectionInput", INSPECTING, "agent", {"findings": "  "}, "findings",
-               extra={"inspector": "field_agent"}),
+    ActionText(
+        "completeInspection",
+        "CompleteInspectionInput",
+        INSPECTING,
+        "agent",
+        {"findings": "  "},
+        "findings",
+        extra={"inspector": "field_agent"},
+    ),
 ]
 
 
@@ -685,9 +704,11 @@ async def test_a_mutation_with_more_than_100_aliases_is_refused_before_it_create
 ) -> None:
     # given
     before = await counts()
-    mutation = "mutation { " + aliased(
-        101, 'createCase(input: {{caseTypeCode: "POTHOLE", title: "Alias {i}"}}) {{ errors {{ code }} }}'
-    ) + " }"
+    mutation = (
+        "mutation { "
+        + aliased(101, 'createCase(input: {{caseTypeCode: "POTHOLE", title: "Alias {i}"}}) {{ errors {{ code }} }}')
+        + " }"
+    )
     # when
     response = await client.post(mutation, token=world.token(settings, "requester"))
     # then
@@ -799,15 +820,11 @@ async def test_a_bad_token_is_unauthenticated_on_any_operation(
     before = await counts()
     # when
     responses = {
-        name: await _post_with_authorization(
-            client, _with_case(query, case.id), _variables_for(query, case.id), header
-        )
+        name: await _post_with_authorization(client, _with_case(query, case.id), _variables_for(query, case.id), header)
         for name, query in OPERATIONS.items()
     }
     # then
-    assert {name: error_codes(r) for name, r in responses.items()} == {
-        name: ["UNAUTHENTICATED"] for name in OPERATIONS
-    }
+    assert {name: error_codes(r) for name, r in responses.items()} == {name: ["UNAUTHENTICATED"] for name in OPERATIONS}
     assert await counts() == before
     assert (await case_row(case.id)).version == 1
 

@@ -101,12 +101,22 @@ async def test_agent_drafts_manager_publishes_and_only_then_constituents_read_th
 ) -> None:
     # given an agent's draft
     alice, dana, maria = token("requester"), token("agent"), token("manager")
-    draft = await act(client, CREATE_ARTICLE_MUTATION, dana, title=" Reporting a pothole ", body="Photograph it.",
-                      caseTypeCode="POTHOLE", keywords=["road", "Road", "asphalt"])
+    draft = await act(
+        client,
+        CREATE_ARTICLE_MUTATION,
+        dana,
+        title=" Reporting a pothole ",
+        body="Photograph it.",
+        caseTypeCode="POTHOLE",
+        keywords=["road", "Road", "asphalt"],
+    )
     article = draft["article"]
     assert (article["status"], article["version"], article["title"]) == ("DRAFT", 1, "Reporting a pothole")
     assert (article["caseType"], article["author"], article["keywords"]) == (
-        {"code": "POTHOLE"}, {"id": world.sub("agent")}, ["road", "asphalt"])
+        {"code": "POTHOLE"},
+        {"id": world.sub("agent")},
+        ["road", "asphalt"],
+    )
     # when a constituent looks before and after a manager publishes it
     before = (await client.data(ARTICLE_QUERY, {"id": article["id"]}, token=alice))["article"]
     listed_before = (await client.data(ARTICLES_QUERY, {}, token=alice))["articles"]["totalCount"]
@@ -129,15 +139,18 @@ async def test_only_managers_and_admins_publish_and_agents_edit_only_their_own_d
     # when others try to change it / then
     assert codes(await attempt(client, PUBLISH_ARTICLE_MUTATION, dana, articleId=article_id)) == ["PERMISSION_DENIED"]
     assert codes(await attempt(client, UPDATE_ARTICLE_MUTATION, eli, articleId=article_id, title="Mine")) == [
-        "PERMISSION_DENIED"]
+        "PERMISSION_DENIED"
+    ]
     edited = await act(client, UPDATE_ARTICLE_MUTATION, dana, articleId=article_id, body="Better text.")
     assert (edited["article"]["body"], edited["article"]["version"]) == ("Better text.", 2)
     await act(client, PUBLISH_ARTICLE_MUTATION, ada, articleId=article_id)
     # an agent may no longer edit it once published; a manager may, and may take it back to draft
     assert codes(await attempt(client, UPDATE_ARTICLE_MUTATION, dana, articleId=article_id, body="Again.")) == [
-        "PERMISSION_DENIED"]
+        "PERMISSION_DENIED"
+    ]
     assert (await act(client, UPDATE_ARTICLE_MUTATION, maria, articleId=article_id, body="Again."))["article"][
-        "status"] == "PUBLISHED"
+        "status"
+    ] == "PUBLISHED"
     unpublished = await act(client, UNPUBLISH_ARTICLE_MUTATION, maria, articleId=article_id)
     assert (unpublished["article"]["status"], unpublished["article"]["publishedAt"]) == ("DRAFT", None)
 
@@ -177,17 +190,23 @@ async def test_article_input_is_validated_and_versions_are_checked(
     assert fields(await attempt(client, CREATE_ARTICLE_MUTATION, dana, title="T" * 201, body="Body.")) == ["title"]
     assert fields(await attempt(client, CREATE_ARTICLE_MUTATION, dana, title="T", body="b" * 20_001)) == ["body"]
     assert fields(await attempt(client, CREATE_ARTICLE_MUTATION, dana, title="T", body="B", caseTypeCode="NOPE")) == [
-        "caseTypeCode"]
-    assert fields(await attempt(client, CREATE_ARTICLE_MUTATION, dana, title="T", body="B",
-                                keywords=[f"k{i}" for i in range(21)])) == ["keywords"]
+        "caseTypeCode"
+    ]
+    assert fields(
+        await attempt(client, CREATE_ARTICLE_MUTATION, dana, title="T", body="B", keywords=[f"k{i}" for i in range(21)])
+    ) == ["keywords"]
     assert fields(await attempt(client, CREATE_ARTICLE_MUTATION, dana, title="T", body="B", keywords=[" "])) == [
-        "keywords.0"]
-    assert fields(await attempt(client, UPDATE_ARTICLE_MUTATION, dana, articleId=article_id, title="Title")) == ["input"]
+        "keywords.0"
+    ]
+    assert fields(await attempt(client, UPDATE_ARTICLE_MUTATION, dana, articleId=article_id, title="Title")) == [
+        "input"
+    ]
     stale = await attempt(client, UPDATE_ARTICLE_MUTATION, dana, articleId=article_id, body="New.", expectedVersion=7)
     assert (codes(stale), fields(stale)) == (["VERSION_CONFLICT"], ["expectedVersion"])
     await act(client, PUBLISH_ARTICLE_MUTATION, maria, articleId=article_id)
     assert codes(await attempt(client, PUBLISH_ARTICLE_MUTATION, maria, articleId=article_id)) == [
-        "TRANSITION_NOT_ALLOWED"]
+        "TRANSITION_NOT_ALLOWED"
+    ]
     for unknown in ("not-an-id", "00000000-0000-0000-0000-000000000000"):
         assert codes(await attempt(client, PUBLISH_ARTICLE_MUTATION, maria, articleId=unknown)) == ["NOT_FOUND"]
     assert (await client.data(ARTICLE_QUERY, {"id": article_id}, token=dana))["article"]["version"] == 2
@@ -208,7 +227,9 @@ async def test_search_ranks_articles_matching_more_words_and_title_words_first(
     found = await search(client, token("requester"), "pothole repair")
     # then both words (title first) rank above a single mention; unrelated articles are left out
     assert titles(found)[:2] in (
-        ["Pothole repair", "Repairing potholes on main roads"], ["Repairing potholes on main roads", "Pothole repair"])
+        ["Pothole repair", "Repairing potholes on main roads"],
+        ["Repairing potholes on main roads", "Pothole repair"],
+    )
     assert titles(found)[2:] == ["Street lights"]
     assert found["totalCount"] == 3
     relevance = [edge["relevance"] for edge in found["edges"]]
@@ -240,7 +261,8 @@ async def test_search_combines_with_the_case_type_and_author_filters(
     dana = token("agent")
     # when / then
     assert titles(await search(client, dana, "permit", filter={"search": "permit", "caseTypeCode": "POTHOLE"})) == [
-        "Permits for roadworks"]
+        "Permits for roadworks"
+    ]
     by_eli = await search(client, dana, "permit", filter={"search": "permit", "authorId": world.sub("other_agent")})
     assert titles(by_eli) == ["Permit draft"]
 
@@ -250,8 +272,12 @@ async def test_a_case_type_code_or_author_id_no_row_can_have_matches_no_article(
 ) -> None:
     # given: values longer than their column, or holding NUL (which PostgreSQL text cannot hold)
     await published(client, token, "Permits for roadworks", "Apply early.", caseTypeCode="POTHOLE")
-    unmatched = [{"caseTypeCode": "POTHOLE" + "X" * 60}, {"caseTypeCode": "POTHOLE\x00"},
-                 {"authorId": world.sub("agent") + "x" * 255}, {"authorId": world.sub("agent") + "\x00"}]
+    unmatched = [
+        {"caseTypeCode": "POTHOLE" + "X" * 60},
+        {"caseTypeCode": "POTHOLE\x00"},
+        {"authorId": world.sub("agent") + "x" * 255},
+        {"authorId": world.sub("agent") + "\x00"},
+    ]
     # when / then: with and without a search, as for a code or author nothing has
     for flt in unmatched:
         for search_text in (None, "permit"):
@@ -266,10 +292,13 @@ async def test_an_article_id_spelled_otherwise_than_we_issue_it_finds_nothing(
     article_id = await published(client, token, "Permits for roadworks", "Apply early.")
     spellings = [article_id.upper(), "{" + article_id + "}", "urn:uuid:" + article_id]
     # when
-    found = [(await client.data(ARTICLE_QUERY, {"id": spelling}, token=token("agent")))["article"]
-             for spelling in spellings]
-    publishing = [await attempt(client, UNPUBLISH_ARTICLE_MUTATION, token("manager"), articleId=spelling)
-                  for spelling in spellings]
+    found = [
+        (await client.data(ARTICLE_QUERY, {"id": spelling}, token=token("agent")))["article"] for spelling in spellings
+    ]
+    publishing = [
+        await attempt(client, UNPUBLISH_ARTICLE_MUTATION, token("manager"), articleId=spelling)
+        for spelling in spellings
+    ]
     # then
     assert found == [None] * len(spellings)
     assert [codes(payload) for payload in publishing] == [["NOT_FOUND"]] * len(spellings)
@@ -327,8 +356,9 @@ async def test_linking_an_article_records_one_event_and_the_case_shows_it(
     case = await insert_case(world, state=lc.REVIEW_OPEN)
     article_id = await published(client, token, "Pothole repair", "We patch it.")
     # when a group agent (not the assignee) links it
-    payload = await act(client, LINK_ARTICLE_MUTATION, token("other_agent"), caseId=case.id, articleId=article_id,
-                        expectedVersion=1)
+    payload = await act(
+        client, LINK_ARTICLE_MUTATION, token("other_agent"), caseId=case.id, articleId=article_id, expectedVersion=1
+    )
     # then
     assert payload["event"]["action"] == "LINK_ARTICLE" and payload["event"]["type"] == "CASE_UPDATED"
     assert (payload["case"]["version"], payload["case"]["status"]) == (2, "OPEN")
@@ -350,7 +380,9 @@ async def test_linking_is_refused_as_data_and_records_nothing(
     case = await insert_case(world, state=lc.INTAKE_OPEN)
     closed = await insert_case(world, state=lc.CLOSED)
     article_id = await published(client, token, "Answer", "Text.")
-    draft_id = (await act(client, CREATE_ARTICLE_MUTATION, token("agent"), title="Draft", body="Text."))["article"]["id"]
+    draft_id = (await act(client, CREATE_ARTICLE_MUTATION, token("agent"), title="Draft", body="Text."))["article"][
+        "id"
+    ]
     other_id = await published(client, token, "Another", "Text.")
     dana = token("agent")
     await act(client, LINK_ARTICLE_MUTATION, dana, caseId=case.id, articleId=article_id)
@@ -367,8 +399,9 @@ async def test_linking_is_refused_as_data_and_records_nothing(
         (dana, case.id, other_id, 1, "VERSION_CONFLICT", "expectedVersion"),
     ]
     for who, case_id, wanted, version, code, field in refusals:
-        payload = await attempt(client, LINK_ARTICLE_MUTATION, who, caseId=case_id, articleId=wanted,
-                                expectedVersion=version)
+        payload = await attempt(
+            client, LINK_ARTICLE_MUTATION, who, caseId=case_id, articleId=wanted, expectedVersion=version
+        )
         assert (codes(payload), fields(payload)) == ([code], [field]), (code, payload)
     assert await event_count() == events
 
@@ -379,11 +412,13 @@ async def test_a_repeated_link_with_the_same_idempotency_key_changes_nothing(
     # given
     case = await insert_case(world, state=lc.INTAKE_OPEN)
     article_id = await published(client, token, "Answer", "Text.")
-    first = await act(client, LINK_ARTICLE_MUTATION, token("agent"), caseId=case.id, articleId=article_id,
-                      idempotencyKey="link-1")
+    first = await act(
+        client, LINK_ARTICLE_MUTATION, token("agent"), caseId=case.id, articleId=article_id, idempotencyKey="link-1"
+    )
     # when
-    again = await act(client, LINK_ARTICLE_MUTATION, token("agent"), caseId=case.id, articleId=article_id,
-                      idempotencyKey="link-1")
+    again = await act(
+        client, LINK_ARTICLE_MUTATION, token("agent"), caseId=case.id, articleId=article_id, idempotencyKey="link-1"
+    )
     # then
     assert again["event"]["sequence"] == first["event"]["sequence"]
     assert await event_count(case.id) == 2
@@ -412,8 +447,9 @@ async def test_resolving_with_an_article_fills_the_notes_links_it_and_records_on
     article_id = await published(client, token, "Pothole repair", "We patch it within a week.")
     events = await event_count(case.id)
     # when
-    payload = await act(client, RESOLVE_WITH_ARTICLE_MUTATION, token("agent"), caseId=case.id, articleId=article_id,
-                        expectedVersion=1)
+    payload = await act(
+        client, RESOLVE_WITH_ARTICLE_MUTATION, token("agent"), caseId=case.id, articleId=article_id, expectedVersion=1
+    )
     # then
     resolved = payload["case"]
     assert (resolved["status"], resolved["resolutionCode"], resolved["version"]) == ("RESOLVED", "SOLVED", 2)
@@ -429,7 +465,9 @@ async def test_resolving_with_an_article_follows_the_propose_solution_rules(
 ) -> None:
     # given
     article_id = await published(client, token, "Answer", "Text.")
-    draft_id = (await act(client, CREATE_ARTICLE_MUTATION, token("agent"), title="Draft", body="Text."))["article"]["id"]
+    draft_id = (await act(client, CREATE_ARTICLE_MUTATION, token("agent"), title="Draft", body="Text."))["article"][
+        "id"
+    ]
     open_case = await insert_case(world, state=lc.REVIEW_OPEN)
     new_case = await insert_case(world, state=lc.INTAKE_NEW)
     assigning = await insert_case(world, state=lc.PROCESS_ASSIGNMENT)
@@ -450,8 +488,9 @@ async def test_resolving_with_an_article_follows_the_propose_solution_rules(
     assert await event_count() == events
     assert await Case.filter(status="RESOLVED").count() == 0
     # a manager of the group may, like proposeSolution
-    assert (await act(client, RESOLVE_WITH_ARTICLE_MUTATION, token("manager"), caseId=open_case.id,
-                      articleId=article_id))["case"]["status"] == "RESOLVED"
+    assert (
+        await act(client, RESOLVE_WITH_ARTICLE_MUTATION, token("manager"), caseId=open_case.id, articleId=article_id)
+    )["case"]["status"] == "RESOLVED"
 
 
 async def test_an_agent_turns_a_solved_cases_resolution_into_a_draft_article(
@@ -460,16 +499,28 @@ async def test_an_agent_turns_a_solved_cases_resolution_into_a_draft_article(
     # given a case the agent resolved
     dana = token("agent")
     case = await insert_case(world, state=lc.REVIEW_OPEN, title="Pothole at the school gate")
-    await act(client, PROPOSE_SOLUTION_MUTATION, dana, caseId=case.id, resolutionCode="SOLVED",
-              resolutionNotes="Filled with cold asphalt; permanent repair scheduled.")
+    await act(
+        client,
+        PROPOSE_SOLUTION_MUTATION,
+        dana,
+        caseId=case.id,
+        resolutionCode="SOLVED",
+        resolutionNotes="Filled with cold asphalt; permanent repair scheduled.",
+    )
     # when
     payload = await act(client, CREATE_ARTICLE_FROM_CASE_MUTATION, dana, caseId=case.id)
     # then
     article = payload["article"]
     assert (article["status"], article["title"], article["body"]) == (
-        "DRAFT", "Pothole at the school gate", "Filled with cold asphalt; permanent repair scheduled.")
+        "DRAFT",
+        "Pothole at the school gate",
+        "Filled with cold asphalt; permanent repair scheduled.",
+    )
     assert (article["caseType"], article["sourceCase"], article["author"]) == (
-        {"code": "POTHOLE"}, {"id": case.id}, {"id": world.sub("agent")})
+        {"code": "POTHOLE"},
+        {"id": case.id},
+        {"id": world.sub("agent")},
+    )
     assert titles(await search(client, token("manager"), "asphalt")) == ["Pothole at the school gate"]
     titled = await act(client, CREATE_ARTICLE_FROM_CASE_MUTATION, dana, caseId=case.id, title="Temporary patches")
     assert titled["article"]["title"] == "Temporary patches"
@@ -482,10 +533,18 @@ async def test_only_staff_of_a_solved_case_turn_it_into_an_article(
     dana = token("agent")
     still_open = await insert_case(world, state=lc.REVIEW_OPEN)
     solved = await insert_case(world, state=lc.REVIEW_OPEN)
-    await act(client, PROPOSE_SOLUTION_MUTATION, dana, caseId=solved.id, resolutionCode="SOLVED", resolutionNotes="Done.")
+    await act(
+        client, PROPOSE_SOLUTION_MUTATION, dana, caseId=solved.id, resolutionCode="SOLVED", resolutionNotes="Done."
+    )
     duplicate = await insert_case(world, state=lc.REVIEW_OPEN)
-    await act(client, PROPOSE_SOLUTION_MUTATION, dana, caseId=duplicate.id, resolutionCode="DUPLICATE",
-              resolutionNotes="Same as another.")
+    await act(
+        client,
+        PROPOSE_SOLUTION_MUTATION,
+        dana,
+        caseId=duplicate.id,
+        resolutionCode="DUPLICATE",
+        resolutionNotes="Same as another.",
+    )
     # when / then
     for who, case_id, code, field in (
         (dana, still_open.id, "TRANSITION_NOT_ALLOWED", None),

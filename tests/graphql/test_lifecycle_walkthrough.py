@@ -44,13 +44,13 @@ CLOSE_CASE_MUTATION = _case_mutation("closeCase")
 CANCEL_CASE_MUTATION = _case_mutation("cancelCase")
 SUBMIT_SURVEY_MUTATION = _case_mutation("submitSurvey")
 
-TASK_PAYLOAD = (
-    f"task {{ id title state note assignee {{ id }} }} case {{ {CASE_FIELDS} }} event {{ {EVENT_FIELDS} }} errors {{ code field }}"
-)
+TASK_PAYLOAD = f"task {{ id title state note assignee {{ id }} }} case {{ {CASE_FIELDS} }} event {{ {EVENT_FIELDS} }} errors {{ code field }}"
 COMPLETE_TASK_MUTATION = (
     f"mutation CompleteTask($input: CompleteTaskInput!) {{ completeTask(input: $input) {{ {TASK_PAYLOAD} }} }}"
 )
-CANCEL_TASK_MUTATION = f"mutation CancelTask($input: CancelTaskInput!) {{ cancelTask(input: $input) {{ {TASK_PAYLOAD} }} }}"
+CANCEL_TASK_MUTATION = (
+    f"mutation CancelTask($input: CancelTaskInput!) {{ cancelTask(input: $input) {{ {TASK_PAYLOAD} }} }}"
+)
 
 AVAILABLE_ACTIONS_QUERY = "query AvailableActions($id: ID!) { case(id: $id) { availableActions } }"
 CASE_DETAIL_QUERY = """
@@ -68,6 +68,7 @@ query History($id: ID!) {{
   case(id: $id) {{ history(first: 100) {{ totalCount edges {{ node {{ {EVENT_FIELDS} }} }} }} }}
 }}
 """
+
 
 @pytest.fixture
 def token(world: World, settings: Settings) -> Callable[[str], str]:
@@ -112,12 +113,29 @@ async def test_public_service_case_goes_through_every_stage_to_a_surveyed_close(
 ) -> None:
     # given a constituent's pothole report
     alice, dana, eli, maria, finn = (token(w) for w in ("requester", "agent", "other_agent", "manager", "field_agent"))
-    created = await act(client, CREATE_CASE_MUTATION, alice, caseTypeCode="POTHOLE", title="Pothole on Elm Street",
-                        description="Deep.", impact=2, urgency=2)
+    created = await act(
+        client,
+        CREATE_CASE_MUTATION,
+        alice,
+        caseTypeCode="POTHOLE",
+        title="Pothole on Elm Street",
+        description="Deep.",
+        impact=2,
+        urgency=2,
+    )
     case_id = created["case"]["id"]
     assert (created["case"]["stage"], created["case"]["status"], created["case"]["version"]) == ("INTAKE", "NEW", 1)
-    assert await actions_for(client, case_id, maria) == {"ASSIGN", "ASSIGN_TO_ME", "UPDATE", "CLOSE", "CANCEL", "DELETE",
-                                                         "REFER", "LINK_ARTICLE", "SPLIT_CASE"}
+    assert await actions_for(client, case_id, maria) == {
+        "ASSIGN",
+        "ASSIGN_TO_ME",
+        "UPDATE",
+        "CLOSE",
+        "CANCEL",
+        "DELETE",
+        "REFER",
+        "LINK_ARTICLE",
+        "SPLIT_CASE",
+    }
     assert await actions_for(client, case_id, dana) == {"ASSIGN_TO_ME", "UPDATE", "LINK_ARTICLE"}
     assert await actions_for(client, case_id, alice) == {"UPDATE", "CLOSE", "CANCEL"}
 
@@ -140,20 +158,29 @@ async def test_public_service_case_goes_through_every_stage_to_a_surveyed_close(
 
     # and has it inspected by the field agent
     inspecting = await act(client, REQUEST_INSPECTION_MUTATION, dana, caseId=case_id, inspectorId="finn")
-    assert inspecting["case"]["status"] == "INSPECTION_IN_PROGRESS" and inspecting["case"]["inspector"] == {"id": "finn"}
+    assert inspecting["case"]["status"] == "INSPECTION_IN_PROGRESS" and inspecting["case"]["inspector"] == {
+        "id": "finn"
+    }
     assert await actions_for(client, case_id, finn) == {"COMPLETE_INSPECTION"}
     inspected = await act(client, COMPLETE_INSPECTION_MUTATION, finn, caseId=case_id, findings="40 cm wide, 10 deep.")
     assert (inspected["case"]["stage"], inspected["case"]["status"]) == ("PROCESS", "WORK_IN_PROGRESS")
 
     # and orders the work in two tasks, one finished and one cancelled by their assignees
-    ordered = await act(client, ASSIGN_WORK_MUTATION, dana, caseId=case_id,
-                        tasks=[{"title": "Fill the hole", "assigneeId": "finn"}, {"title": "Repaint lines", "assigneeId": "eli"}])
+    ordered = await act(
+        client,
+        ASSIGN_WORK_MUTATION,
+        dana,
+        caseId=case_id,
+        tasks=[{"title": "Fill the hole", "assigneeId": "finn"}, {"title": "Repaint lines", "assigneeId": "eli"}],
+    )
     assert ordered["case"]["status"] == "WORK_ASSIGNMENT_IN_PROGRESS"
     offered = await actions_for(client, case_id, dana)
     assert "COMPLETE_WORK" not in offered and "PROPOSE_SOLUTION" not in offered
     tasks = (await client.data(CASE_DETAIL_QUERY, {"id": case_id}, token=dana))["case"]["tasks"]
     assert [(t["title"], t["state"], t["assignee"]["id"]) for t in tasks] == [
-        ("Fill the hole", "OPEN", "finn"), ("Repaint lines", "OPEN", "eli")]
+        ("Fill the hole", "OPEN", "finn"),
+        ("Repaint lines", "OPEN", "eli"),
+    ]
     done = await act(client, COMPLETE_TASK_MUTATION, finn, taskId=tasks[0]["id"], note="Filled.")
     assert done["task"]["state"] == "DONE" and done["event"]["action"] == "COMPLETE_TASK"
     dropped = await act(client, CANCEL_TASK_MUTATION, eli, taskId=tasks[1]["id"], reason="Lines are fine.")
@@ -163,13 +190,20 @@ async def test_public_service_case_goes_through_every_stage_to_a_surveyed_close(
     assert (completed["case"]["stage"], completed["case"]["status"]) == ("DECISION", "READY_FOR_DECISION")
 
     # and proposes a solution, which the requester rejects once, then accepts
-    await act(client, PROPOSE_SOLUTION_MUTATION, dana, caseId=case_id, resolutionCode="SOLVED", resolutionNotes="Filled.")
+    await act(
+        client, PROPOSE_SOLUTION_MUTATION, dana, caseId=case_id, resolutionCode="SOLVED", resolutionNotes="Filled."
+    )
     assert await actions_for(client, case_id, alice) == {"ACCEPT_SOLUTION", "REJECT_SOLUTION", "DELETE"}
     rejected = await act(client, REJECT_SOLUTION_MUTATION, alice, caseId=case_id, reason="Still a dip.")
-    assert (rejected["case"]["stage"], rejected["case"]["status"], rejected["case"]["reopenCount"]) == ("REVIEW", "OPEN", 1)
+    assert (rejected["case"]["stage"], rejected["case"]["status"], rejected["case"]["reopenCount"]) == (
+        "REVIEW",
+        "OPEN",
+        1,
+    )
     assert rejected["case"]["resolutionCode"] is None
-    again = await act(client, PROPOSE_SOLUTION_MUTATION, dana, caseId=case_id, resolutionCode="SOLVED",
-                      resolutionNotes="Levelled.")
+    again = await act(
+        client, PROPOSE_SOLUTION_MUTATION, dana, caseId=case_id, resolutionCode="SOLVED", resolutionNotes="Levelled."
+    )
     assert again["case"]["status"] == "RESOLVED" and again["case"]["resolutionCode"] == "SOLVED"
     closed = await act(client, ACCEPT_SOLUTION_MUTATION, alice, caseId=case_id)
     assert (closed["case"]["stage"], closed["case"]["status"]) == ("DECISION", "CLOSED")
@@ -183,21 +217,52 @@ async def test_public_service_case_goes_through_every_stage_to_a_surveyed_close(
     detail = (await client.data(CASE_DETAIL_QUERY, {"id": case_id}, token=alice))["case"]
     assert detail["survey"] == {"rating": 4, "comment": "Quick, thanks."}
     assert detail["reopenCount"] == 1 and detail["version"] == 17
-    assert [c["body"] for c in detail["comments"]] == ["Which side of the street?", "North side, by the bakery.", "Still a dip."]
+    assert [c["body"] for c in detail["comments"]] == [
+        "Which side of the street?",
+        "North side, by the bakery.",
+        "Still a dip.",
+    ]
     events = await history(client, case_id, alice)
-    assert_consistent_history(events, [
-        ("CREATE", "alice", "NEW"), ("ASSIGN", "maria", "NEW"), ("ACCEPT", "dana", "OPEN"),
-        ("BEGIN_REVIEW", "dana", "OPEN"), ("REQUEST_INFO", "dana", "AWAITING_INFO"), ("UPDATE", "alice", "OPEN"),
-        ("REQUEST_INSPECTION", "dana", "INSPECTION_IN_PROGRESS"), ("COMPLETE_INSPECTION", "finn", "WORK_IN_PROGRESS"),
-        ("ASSIGN_WORK", "dana", "WORK_ASSIGNMENT_IN_PROGRESS"), ("COMPLETE_TASK", "finn", "WORK_ASSIGNMENT_IN_PROGRESS"),
-        ("CANCEL_TASK", "eli", "WORK_ASSIGNMENT_IN_PROGRESS"), ("COMPLETE_WORK", "dana", "READY_FOR_DECISION"),
-        ("PROPOSE_SOLUTION", "dana", "RESOLVED"), ("REJECT_SOLUTION", "alice", "OPEN"),
-        ("PROPOSE_SOLUTION", "dana", "RESOLVED"), ("ACCEPT_SOLUTION", "alice", "CLOSED"),
-        ("SUBMIT_SURVEY", "alice", "CLOSED"),
-    ])
+    assert_consistent_history(
+        events,
+        [
+            ("CREATE", "alice", "NEW"),
+            ("ASSIGN", "maria", "NEW"),
+            ("ACCEPT", "dana", "OPEN"),
+            ("BEGIN_REVIEW", "dana", "OPEN"),
+            ("REQUEST_INFO", "dana", "AWAITING_INFO"),
+            ("UPDATE", "alice", "OPEN"),
+            ("REQUEST_INSPECTION", "dana", "INSPECTION_IN_PROGRESS"),
+            ("COMPLETE_INSPECTION", "finn", "WORK_IN_PROGRESS"),
+            ("ASSIGN_WORK", "dana", "WORK_ASSIGNMENT_IN_PROGRESS"),
+            ("COMPLETE_TASK", "finn", "WORK_ASSIGNMENT_IN_PROGRESS"),
+            ("CANCEL_TASK", "eli", "WORK_ASSIGNMENT_IN_PROGRESS"),
+            ("COMPLETE_WORK", "dana", "READY_FOR_DECISION"),
+            ("PROPOSE_SOLUTION", "dana", "RESOLVED"),
+            ("REJECT_SOLUTION", "alice", "OPEN"),
+            ("PROPOSE_SOLUTION", "dana", "RESOLVED"),
+            ("ACCEPT_SOLUTION", "alice", "CLOSED"),
+            ("SUBMIT_SURVEY", "alice", "CLOSED"),
+        ],
+    )
     assert [e["toStage"] for e in events] == [
-        "INTAKE", "INTAKE", "INTAKE", "REVIEW", "REVIEW", "REVIEW", "REVIEW", "PROCESS", "PROCESS", "PROCESS",
-        "PROCESS", "DECISION", "DECISION", "REVIEW", "DECISION", "DECISION", "DECISION",
+        "INTAKE",
+        "INTAKE",
+        "INTAKE",
+        "REVIEW",
+        "REVIEW",
+        "REVIEW",
+        "REVIEW",
+        "PROCESS",
+        "PROCESS",
+        "PROCESS",
+        "PROCESS",
+        "DECISION",
+        "DECISION",
+        "REVIEW",
+        "DECISION",
+        "DECISION",
+        "DECISION",
     ]
     assert [e.sequence for e in publisher.events] == [e["sequence"] for e in events]
 
@@ -210,7 +275,11 @@ async def test_customer_service_case_goes_from_new_to_a_surveyed_close(
     created = await act(client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="Permit for a skip?")
     case_id = created["case"]["id"]
     taken = await act(client, ASSIGN_TO_ME_MUTATION, eli, caseId=case_id)
-    assert (taken["case"]["stage"], taken["case"]["status"], taken["case"]["assignedTo"]) == ("INTAKE", "OPEN", {"id": "eli"})
+    assert (taken["case"]["stage"], taken["case"]["status"], taken["case"]["assignedTo"]) == (
+        "INTAKE",
+        "OPEN",
+        {"id": "eli"},
+    )
     offered = await actions_for(client, case_id, eli)
     assert {"REQUEST_INFO", "PROPOSE_SOLUTION", "CLOSE", "UPDATE"} <= offered
     assert offered.isdisjoint({"BEGIN_REVIEW", "START_WORK", "REQUEST_INSPECTION", "ASSIGN_WORK"})
@@ -221,16 +290,34 @@ async def test_customer_service_case_goes_from_new_to_a_surveyed_close(
     resumed = await act(client, RESUME_CASE_MUTATION, eli, caseId=case_id)
     assert (resumed["case"]["stage"], resumed["case"]["status"]) == ("INTAKE", "OPEN")
     await act(client, REQUEST_INFO_MUTATION, eli, caseId=case_id, question="Where will it stand?")
-    answered = await act(client, UPDATE_CASE_MUTATION, alice, caseId=case_id, description="Outside no. 12.",
-                         comment="On the road.")
+    answered = await act(
+        client, UPDATE_CASE_MUTATION, alice, caseId=case_id, description="Outside no. 12.", comment="On the road."
+    )
     assert (answered["case"]["stage"], answered["case"]["status"]) == ("INTAKE", "OPEN")
 
     # and proposes a solution that is rejected, then accepted and rated
-    await act(client, PROPOSE_SOLUTION_MUTATION, eli, caseId=case_id, resolutionCode="SOLVED_WORKAROUND",
-              resolutionNotes="Use the online form.")
+    await act(
+        client,
+        PROPOSE_SOLUTION_MUTATION,
+        eli,
+        caseId=case_id,
+        resolutionCode="SOLVED_WORKAROUND",
+        resolutionNotes="Use the online form.",
+    )
     rejected = await act(client, REJECT_SOLUTION_MUTATION, alice, caseId=case_id, reason="The form is broken.")
-    assert (rejected["case"]["stage"], rejected["case"]["status"], rejected["case"]["reopenCount"]) == ("INTAKE", "OPEN", 1)
-    await act(client, PROPOSE_SOLUTION_MUTATION, eli, caseId=case_id, resolutionCode="SOLVED", resolutionNotes="Permit issued.")
+    assert (rejected["case"]["stage"], rejected["case"]["status"], rejected["case"]["reopenCount"]) == (
+        "INTAKE",
+        "OPEN",
+        1,
+    )
+    await act(
+        client,
+        PROPOSE_SOLUTION_MUTATION,
+        eli,
+        caseId=case_id,
+        resolutionCode="SOLVED",
+        resolutionNotes="Permit issued.",
+    )
     await act(client, ACCEPT_SOLUTION_MUTATION, alice, caseId=case_id)
     await act(client, SUBMIT_SURVEY_MUTATION, alice, caseId=case_id, rating=5)
 
@@ -238,13 +325,22 @@ async def test_customer_service_case_goes_from_new_to_a_surveyed_close(
     detail = (await client.data(CASE_DETAIL_QUERY, {"id": case_id}, token=alice))["case"]
     assert (detail["stage"], detail["status"], detail["version"]) == ("DECISION", "CLOSED", 11)
     assert detail["survey"] == {"rating": 5, "comment": None}
-    assert_consistent_history(await history(client, case_id, eli), [
-        ("CREATE", "alice", "NEW"), ("ASSIGN_TO_ME", "eli", "OPEN"), ("REQUEST_INFO", "eli", "AWAITING_INFO"),
-        ("RESUME", "eli", "OPEN"), ("REQUEST_INFO", "eli", "AWAITING_INFO"), ("UPDATE", "alice", "OPEN"),
-        ("PROPOSE_SOLUTION", "eli", "RESOLVED"), ("REJECT_SOLUTION", "alice", "OPEN"),
-        ("PROPOSE_SOLUTION", "eli", "RESOLVED"), ("ACCEPT_SOLUTION", "alice", "CLOSED"),
-        ("SUBMIT_SURVEY", "alice", "CLOSED"),
-    ])
+    assert_consistent_history(
+        await history(client, case_id, eli),
+        [
+            ("CREATE", "alice", "NEW"),
+            ("ASSIGN_TO_ME", "eli", "OPEN"),
+            ("REQUEST_INFO", "eli", "AWAITING_INFO"),
+            ("RESUME", "eli", "OPEN"),
+            ("REQUEST_INFO", "eli", "AWAITING_INFO"),
+            ("UPDATE", "alice", "OPEN"),
+            ("PROPOSE_SOLUTION", "eli", "RESOLVED"),
+            ("REJECT_SOLUTION", "alice", "OPEN"),
+            ("PROPOSE_SOLUTION", "eli", "RESOLVED"),
+            ("ACCEPT_SOLUTION", "alice", "CLOSED"),
+            ("SUBMIT_SURVEY", "alice", "CLOSED"),
+        ],
+    )
 
 
 async def test_answer_in_process_stage_returns_case_to_work_in_progress(
@@ -252,7 +348,9 @@ async def test_answer_in_process_stage_returns_case_to_work_in_progress(
 ) -> None:
     # given a pothole in review, worked on without inspection
     alice, maria = token("requester"), token("manager")
-    case_id = (await act(client, CREATE_CASE_MUTATION, alice, caseTypeCode="POTHOLE", title="Sunken drain"))["case"]["id"]
+    case_id = (await act(client, CREATE_CASE_MUTATION, alice, caseTypeCode="POTHOLE", title="Sunken drain"))["case"][
+        "id"
+    ]
     await act(client, ASSIGN_TO_ME_MUTATION, maria, caseId=case_id)
     await act(client, BEGIN_REVIEW_MUTATION, maria, caseId=case_id)
     working = await act(client, START_WORK_MUTATION, maria, caseId=case_id)
@@ -260,13 +358,22 @@ async def test_answer_in_process_stage_returns_case_to_work_in_progress(
     # when
     asked = await act(client, REQUEST_INFO_MUTATION, maria, caseId=case_id, question="Is it still flooding?")
     answered = await act(client, UPDATE_CASE_MUTATION, alice, caseId=case_id, contactPhone="+32 470 12 34 56")
-    resolved = await act(client, PROPOSE_SOLUTION_MUTATION, maria, caseId=case_id, resolutionCode="SOLVED",
-                         resolutionNotes="Drain cleared.")
+    resolved = await act(
+        client,
+        PROPOSE_SOLUTION_MUTATION,
+        maria,
+        caseId=case_id,
+        resolutionCode="SOLVED",
+        resolutionNotes="Drain cleared.",
+    )
     # then
     assert (asked["case"]["stage"], asked["case"]["status"]) == ("PROCESS", "AWAITING_INFO")
     assert (answered["case"]["stage"], answered["case"]["status"]) == ("PROCESS", "WORK_IN_PROGRESS")
     assert (resolved["event"]["fromStatus"], resolved["event"]["toStage"], resolved["event"]["toStatus"]) == (
-        "WORK_IN_PROGRESS", "DECISION", "RESOLVED")
+        "WORK_IN_PROGRESS",
+        "DECISION",
+        "RESOLVED",
+    )
 
 
 async def test_staff_close_and_manager_cancel_end_cases_in_decision(
@@ -282,7 +389,11 @@ async def test_staff_close_and_manager_cancel_end_cases_in_decision(
     closed = await act(client, CLOSE_CASE_MUTATION, dana, caseId=first, resolutionNotes="Answered by phone.")
     cancelled = await act(client, CANCEL_CASE_MUTATION, maria, caseId=second, reason="Duplicate of a police report.")
     # then
-    assert (closed["case"]["stage"], closed["case"]["status"], closed["event"]["action"]) == ("DECISION", "CLOSED", "CLOSE")
+    assert (closed["case"]["stage"], closed["case"]["status"], closed["event"]["action"]) == (
+        "DECISION",
+        "CLOSED",
+        "CLOSE",
+    )
     assert (cancelled["case"]["stage"], cancelled["case"]["status"]) == ("DECISION", "CANCELLED")
     assert await actions_for(client, first, alice) == set()
     assert await actions_for(client, second, maria) == set()

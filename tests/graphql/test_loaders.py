@@ -47,7 +47,9 @@ def test_only_the_loader_mechanism_builds_dataloaders() -> None:
     ]
 
     # then none builds a DataLoader of its own: loaders are Loader classes, got with loaders[Kind]
-    assert made == [], "declare a Loader subclass (resolvers/loaders.py) and use info.context.loaders[Kind]: " + ", ".join(made)
+    assert made == [], (
+        "declare a Loader subclass (resolvers/loaders.py) and use info.context.loaders[Kind]: " + ", ".join(made)
+    )
 
 
 def test_a_loader_kind_is_made_once_per_set_of_loaders() -> None:

@@ -8,8 +8,8 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import pytest
 
 from casegraph.app import Runtime
 from casegraph.domain.enums import Role
-from casegraph.persisted_queries.caches import REGISTERED_TTL, PersistedQueries, RegisteredDocuments
+from casegraph.persisted_queries.caches import REGISTERED_TTL, RegisteredDocuments
 from casegraph.persisted_queries.protocol import document_hash
 from casegraph.persisted_queries.registry import operation_document, register_documents
 from casegraph.settings import RateLimits, Settings
@@ -30,7 +30,9 @@ from tests.live.support import postgres_database
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ME = "query Me { me { id } }"
 GROUPS = "query Groups { assignmentGroups { code } }"
-CREATE_PARKS = 'mutation CreateParks { createAssignmentGroup(input: {code: "PARKS", name: "Parks"}) { errors { code } } }'
+CREATE_PARKS = (
+    'mutation CreateParks { createAssignmentGroup(input: {code: "PARKS", name: "Parks"}) { errors { code } } }'
+)
 REGISTER = """mutation Register($input: RegisterPersistedQueryInput!) {
   registerPersistedQuery(input: $input) { sha256 name created errors { code field message } }
 }"""
@@ -168,7 +170,9 @@ async def test_apq_get_learns_from_hash_and_text_too(client: GraphQLClient) -> N
     token = user_token(client)
     sha256 = document_hash(ME)
     assert error_code(await send(client, sha256=sha256, token=token, method="GET")) == "PERSISTED_QUERY_NOT_FOUND"
-    assert (await send(client, query=ME, sha256=sha256, token=token, method="GET")).json()["data"] == {"me": {"id": "dana"}}
+    assert (await send(client, query=ME, sha256=sha256, token=token, method="GET")).json()["data"] == {
+        "me": {"id": "dana"}
+    }
     assert (await send(client, sha256=sha256, token=token, method="GET")).json()["data"] == {"me": {"id": "dana"}}
 
 
@@ -233,7 +237,9 @@ async def test_allowlist_unregistered_text_is_refused_and_nothing_runs(client: G
     assert error_code(hashed) == "PERSISTED_QUERY_NOT_ALLOWED"
     assert not await AssignmentGroup.filter(code="PARKS").exists()
     # and the text was not learnt either
-    assert error_code(await send(client, sha256=document_hash(CREATE_PARKS), token=admin)) == "PERSISTED_QUERY_NOT_FOUND"
+    assert (
+        error_code(await send(client, sha256=document_hash(CREATE_PARKS), token=admin)) == "PERSISTED_QUERY_NOT_FOUND"
+    )
 
 
 @pytest.mark.parametrize("mode", ["allowlist"])
@@ -380,8 +386,13 @@ def casegraph(args: list[str], database_url: str, workdir: Path) -> subprocess.C
     env["CASEGRAPH_DATABASE_URL"] = database_url
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return subprocess.run(
-        [sys.executable, "-m", "casegraph.cli", *args], env=env, cwd=workdir, capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "-m", "casegraph.cli", *args],
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -394,7 +405,9 @@ def manifest_entry(body: str, name: str, kind: str = "query", sha256: str | None
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def migrated_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def migrated_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
     """An empty database migrated by `casegraph migrate`, shared by the command-line tests."""
     workdir = tmp_path_factory.mktemp("persisted-queries-cli")
     with contextlib.ExitStack() as stack:
@@ -429,8 +442,11 @@ def test_the_command_line_registers_a_manifest_and_graphql_files_lists_and_remov
     assert "2 operations: 0 new, 2 already registered" in again.stdout
     rows = {line.split("\t")[0]: line.split("\t")[2] for line in listed.stdout.splitlines()}
     # the file is registered whole, byte for byte, named after itself
-    assert rows == {document_hash(ME): "Me", document_hash(CREATE_PARKS): "CreateParks",
-                    document_hash(two_operations): "screens"}
+    assert rows == {
+        document_hash(ME): "Me",
+        document_hash(CREATE_PARKS): "CreateParks",
+        document_hash(two_operations): "screens",
+    }
     # when: one is removed
     removed = casegraph(["persisted-queries", "remove", document_hash(ME)], url, workdir)
     missing = casegraph(["persisted-queries", "remove", document_hash(ME)], url, workdir)

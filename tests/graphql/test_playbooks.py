@@ -38,8 +38,10 @@ HISTORY_QUERY = "query History($id: ID!) { case(id: $id) { history { edges { nod
 
 def _case_mutation(field: str) -> str:
     name = field[0].upper() + field[1:]
-    return (f"mutation {name}($input: {name}Input!) {{ {field}(input: $input) "
-            "{ case { id stage status version } errors { code field } } }")
+    return (
+        f"mutation {name}($input: {name}Input!) {{ {field}(input: $input) "
+        "{ case { id stage status version } errors { code field } } }"
+    )
 
 
 CREATE_CASE_MUTATION = _case_mutation("createCase")
@@ -82,14 +84,22 @@ def codes(payload: dict[str, Any]) -> list[str]:
 
 
 async def set_playbook(client: GraphQLClient, admin: str, enforce: bool = True, **extra: Any) -> None:
-    await act(client, SET_PLAYBOOK_MUTATION, admin, caseTypeCode="POTHOLE", steps=POTHOLE_STEPS,
-              enforceRequiredSteps=enforce, **extra)
+    await act(
+        client,
+        SET_PLAYBOOK_MUTATION,
+        admin,
+        caseTypeCode="POTHOLE",
+        steps=POTHOLE_STEPS,
+        enforceRequiredSteps=enforce,
+        **extra,
+    )
 
 
 async def taken_case(client: GraphQLClient, token: Callable[[str], str]) -> str:
     """Alice's pothole, taken by Dana: INTAKE/OPEN."""
-    case_id: str = (await act(client, CREATE_CASE_MUTATION, token("requester"), caseTypeCode="POTHOLE",
-                              title="Pothole on Elm St"))["case"]["id"]
+    case_id: str = (
+        await act(client, CREATE_CASE_MUTATION, token("requester"), caseTypeCode="POTHOLE", title="Pothole on Elm St")
+    )["case"]["id"]
     await act(client, ASSIGN_TO_ME_MUTATION, token("agent"), caseId=case_id)
     return case_id
 
@@ -111,14 +121,22 @@ async def test_admin_sets_a_playbook_that_the_case_type_shows_in_order(
     client: GraphQLClient, world: World, token: Callable[[str], str]
 ) -> None:
     # when
-    payload = await act(client, SET_PLAYBOOK_MUTATION, token("admin"), caseTypeCode="POTHOLE",
-                        steps=[POTHOLE_STEPS[2], *POTHOLE_STEPS[:2]])
+    payload = await act(
+        client,
+        SET_PLAYBOOK_MUTATION,
+        token("admin"),
+        caseTypeCode="POTHOLE",
+        steps=[POTHOLE_STEPS[2], *POTHOLE_STEPS[:2]],
+    )
     # then: ordered by stage, then as given within a stage; required unless said otherwise
-    assert payload["caseType"]["playbook"] == {"enforceRequiredSteps": True, "steps": [
-        {"stage": "INTAKE", "position": 1, "title": "Verify the location", "required": True},
-        {"stage": "INTAKE", "position": 2, "title": "Call the requester", "required": False},
-        {"stage": "REVIEW", "position": 1, "title": "Photograph the damage", "required": True},
-    ]}
+    assert payload["caseType"]["playbook"] == {
+        "enforceRequiredSteps": True,
+        "steps": [
+            {"stage": "INTAKE", "position": 1, "title": "Verify the location", "required": True},
+            {"stage": "INTAKE", "position": 2, "title": "Call the requester", "required": False},
+            {"stage": "REVIEW", "position": 1, "title": "Photograph the damage", "required": True},
+        ],
+    }
     # and an empty list removes it
     removed = await act(client, SET_PLAYBOOK_MUTATION, token("admin"), caseTypeCode="POTHOLE", steps=[])
     assert removed["caseType"]["playbook"] is None
@@ -140,16 +158,29 @@ async def test_playbook_steps_must_fit_the_workflow_and_have_titles(
     # given
     admin = token("admin")
     # when / then: the customer-service workflow has no REVIEW stage; DRAFT holds no steps
-    review = await attempt(client, SET_PLAYBOOK_MUTATION, admin, caseTypeCode="QUESTION",
-                           steps=[{"stage": "INTAKE", "title": "Greet"}, {"stage": "REVIEW", "title": "Review"}])
-    draft = await attempt(client, SET_PLAYBOOK_MUTATION, admin, caseTypeCode="POTHOLE",
-                          steps=[{"stage": "DRAFT", "title": "Write"}])
-    blank = await attempt(client, SET_PLAYBOOK_MUTATION, admin, caseTypeCode="POTHOLE",
-                          steps=[{"stage": "INTAKE", "title": "Ok"}, {"stage": "INTAKE", "title": "  "}])
+    review = await attempt(
+        client,
+        SET_PLAYBOOK_MUTATION,
+        admin,
+        caseTypeCode="QUESTION",
+        steps=[{"stage": "INTAKE", "title": "Greet"}, {"stage": "REVIEW", "title": "Review"}],
+    )
+    draft = await attempt(
+        client, SET_PLAYBOOK_MUTATION, admin, caseTypeCode="POTHOLE", steps=[{"stage": "DRAFT", "title": "Write"}]
+    )
+    blank = await attempt(
+        client,
+        SET_PLAYBOOK_MUTATION,
+        admin,
+        caseTypeCode="POTHOLE",
+        steps=[{"stage": "INTAKE", "title": "Ok"}, {"stage": "INTAKE", "title": "  "}],
+    )
     unknown = await attempt(client, SET_PLAYBOOK_MUTATION, admin, caseTypeCode="NOPE", steps=[])
     assert [(e["code"], e["field"]) for p in (review, draft, blank, unknown) for e in p["errors"]] == [
-        ("VALIDATION_FAILED", "steps.1.stage"), ("VALIDATION_FAILED", "steps.0.stage"),
-        ("VALIDATION_FAILED", "steps.1.title"), ("VALIDATION_FAILED", "caseTypeCode"),
+        ("VALIDATION_FAILED", "steps.1.stage"),
+        ("VALIDATION_FAILED", "steps.0.stage"),
+        ("VALIDATION_FAILED", "steps.1.title"),
+        ("VALIDATION_FAILED", "caseTypeCode"),
     ]
 
 
@@ -163,11 +194,18 @@ async def test_a_submitted_case_shows_its_checklist_with_progress_to_staff_only(
     # then
     case = await playbook(client, token("agent"), case_id)
     assert {k: v for k, v in case["playbook"].items() if k != "stages"} == {
-        "enforceRequiredSteps": True, "total": 4, "done": 0, "requiredOpen": 3}
-    assert [(s["stage"], s["current"], s["total"], s["done"], s["requiredOpen"]) for s in case["playbook"]["stages"]] == [
-        ("INTAKE", True, 2, 0, 1), ("REVIEW", False, 1, 0, 1), ("PROCESS", False, 1, 0, 1)]
+        "enforceRequiredSteps": True,
+        "total": 4,
+        "done": 0,
+        "requiredOpen": 3,
+    }
+    assert [
+        (s["stage"], s["current"], s["total"], s["done"], s["requiredOpen"]) for s in case["playbook"]["stages"]
+    ] == [("INTAKE", True, 2, 0, 1), ("REVIEW", False, 1, 0, 1), ("PROCESS", False, 1, 0, 1)]
     assert [(s["title"], s["required"], s["done"]) for s in case["playbook"]["stages"][0]["steps"]] == [
-        ("Verify the location", True, False), ("Call the requester", False, False)]
+        ("Verify the location", True, False),
+        ("Call the requester", False, False),
+    ]
     assert (await playbook(client, token("requester"), case_id))["playbook"] is None
     types = (await client.data(CASE_TYPES_QUERY, token=token("requester")))["caseTypes"]
     assert [t["playbook"] for t in types if t["code"] == "POTHOLE"] == [None]
@@ -187,9 +225,16 @@ async def test_the_assigned_agent_completes_and_reopens_a_step_each_a_recorded_e
     assert (done["step"]["done"], done["step"]["doneBy"], done["case"]["version"]) == (True, {"id": "dana"}, 3)
     assert done["step"]["doneAt"] is not None
     assert (done["event"]["type"], done["event"]["action"], done["event"]["version"]) == (
-        "CASE_UPDATED", "COMPLETE_STEP", 3)
-    assert done["event"]["details"] == {"stepId": verify, "stage": "INTAKE", "title": "Verify the location",
-                                        "done": True}
+        "CASE_UPDATED",
+        "COMPLETE_STEP",
+        3,
+    )
+    assert done["event"]["details"] == {
+        "stepId": verify,
+        "stage": "INTAKE",
+        "title": "Verify the location",
+        "done": True,
+    }
     progress = (await playbook(client, dana, case_id))["playbook"]
     assert (progress["done"], progress["requiredOpen"], progress["stages"][0]["requiredOpen"]) == (1, 2, 0)
     # when
@@ -197,20 +242,26 @@ async def test_the_assigned_agent_completes_and_reopens_a_step_each_a_recorded_e
     # then
     assert (reopened["step"]["done"], reopened["step"]["doneBy"], reopened["step"]["doneAt"]) == (False, None, None)
     assert (reopened["event"]["action"], reopened["event"]["details"]["done"], reopened["case"]["version"]) == (
-        "COMPLETE_STEP", False, 4)
+        "COMPLETE_STEP",
+        False,
+        4,
+    )
     history = (await client.data(HISTORY_QUERY, {"id": case_id}, token=dana))["case"]["history"]["edges"]
     assert [e["node"]["action"] for e in history] == ["CREATE", "ASSIGN_TO_ME", "COMPLETE_STEP", "COMPLETE_STEP"]
     assert [e.action.value for e in publisher.events][-2:] == ["COMPLETE_STEP", "COMPLETE_STEP"]
 
 
-@pytest.mark.parametrize(("who", "expected"), [
-    ("manager", []),
-    ("other_agent", ["PERMISSION_DENIED"]),
-    ("requester", ["PERMISSION_DENIED"]),
-    ("outsider_agent", ["NOT_FOUND"]),
-    ("other_constituent", ["NOT_FOUND"]),
-    ("admin", ["PERMISSION_DENIED"]),
-])
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("manager", []),
+        ("other_agent", ["PERMISSION_DENIED"]),
+        ("requester", ["PERMISSION_DENIED"]),
+        ("outsider_agent", ["NOT_FOUND"]),
+        ("other_constituent", ["NOT_FOUND"]),
+        ("admin", ["PERMISSION_DENIED"]),
+    ],
+)
 async def test_only_the_assigned_agent_or_a_manager_of_the_group_ticks_steps(
     client: GraphQLClient, world: World, token: Callable[[str], str], who: str, expected: list[str]
 ) -> None:
@@ -244,7 +295,8 @@ async def test_ticking_a_done_step_again_an_unknown_step_or_a_stale_version_is_r
     assert codes(await attempt(client, COMPLETE_STEP_MUTATION, dana, stepId="\u00b2")) == ["NOT_FOUND"]
     assert codes(await attempt(client, COMPLETE_STEP_MUTATION, dana, stepId=str(2**31))) == ["NOT_FOUND"]
     assert codes(await attempt(client, COMPLETE_STEP_MUTATION, dana, stepId=call, expectedVersion=2)) == [
-        "VERSION_CONFLICT"]
+        "VERSION_CONFLICT"
+    ]
     assert await event_count(case_id) == 3
 
 
@@ -273,14 +325,19 @@ async def test_a_stage_cannot_be_left_while_one_of_its_required_steps_is_open(
     dana = token("agent")
     # when
     refused = await attempt(client, BEGIN_REVIEW_MUTATION, dana, caseId=case_id)
-    resolved = await attempt(client, PROPOSE_SOLUTION_MUTATION, dana, caseId=case_id, resolutionCode="SOLVED",
-                             resolutionNotes="Patched.")
+    resolved = await attempt(
+        client, PROPOSE_SOLUTION_MUTATION, dana, caseId=case_id, resolutionCode="SOLVED", resolutionNotes="Patched."
+    )
     # then
     assert codes(refused) == codes(resolved) == ["TRANSITION_NOT_ALLOWED"]
     assert await event_count(case_id) == 2
     # when the step is done, the case moves on, and the next stage waits for its own step
-    await act(client, COMPLETE_STEP_MUTATION, dana, stepId=step_id(await playbook(client, dana, case_id),
-                                                                   "Verify the location"))
+    await act(
+        client,
+        COMPLETE_STEP_MUTATION,
+        dana,
+        stepId=step_id(await playbook(client, dana, case_id), "Verify the location"),
+    )
     reviewed = await act(client, BEGIN_REVIEW_MUTATION, dana, caseId=case_id)
     assert (reviewed["case"]["stage"], reviewed["case"]["status"]) == ("REVIEW", "OPEN")
     assert codes(await attempt(client, START_WORK_MUTATION, dana, caseId=case_id)) == ["TRANSITION_NOT_ALLOWED"]
@@ -296,7 +353,9 @@ async def test_open_required_steps_never_hold_back_the_agent_closing_or_cancelli
     first, second = await taken_case(client, token), await taken_case(client, token)
     offered_before = await offered(client, token("agent"), first)
     # when: the assigned agent closes one, a manager cancels the other
-    closed = await attempt(client, CLOSE_CASE_MUTATION, token("agent"), caseId=first, resolutionNotes="Filled by the owner.")
+    closed = await attempt(
+        client, CLOSE_CASE_MUTATION, token("agent"), caseId=first, resolutionNotes="Filled by the owner."
+    )
     cancelled = await attempt(client, CANCEL_CASE_MUTATION, token("manager"), caseId=second, reason="Private road.")
     # then: playbooks gate progress, not exits; and the buttons said so beforehand
     assert closed["errors"] == [] and closed["case"]["status"] == "CLOSED"
@@ -332,7 +391,8 @@ async def test_open_steps_never_stop_the_requester_withdrawing_or_a_manager_canc
     # and a finished case's steps stay as they are
     verify = step_id(await playbook(client, token("manager"), first), "Verify the location")
     assert codes(await attempt(client, COMPLETE_STEP_MUTATION, token("manager"), stepId=verify)) == [
-        "TRANSITION_NOT_ALLOWED"]
+        "TRANSITION_NOT_ALLOWED"
+    ]
 
 
 async def test_a_draft_gets_its_checklist_when_submitted_and_keeps_it_when_the_playbook_changes(
@@ -341,12 +401,18 @@ async def test_a_draft_gets_its_checklist_when_submitted_and_keeps_it_when_the_p
     # given
     admin, alice = token("admin"), token("requester")
     await set_playbook(client, admin)
-    draft_id = (await act(client, CREATE_CASE_MUTATION, alice, caseTypeCode="POTHOLE", title="Hole",
-                          submit=False))["case"]["id"]
+    draft_id = (await act(client, CREATE_CASE_MUTATION, alice, caseTypeCode="POTHOLE", title="Hole", submit=False))[
+        "case"
+    ]["id"]
     # when
     await act(client, SUBMIT_CASE_MUTATION, alice, caseId=draft_id)
-    await act(client, SET_PLAYBOOK_MUTATION, admin, caseTypeCode="POTHOLE",
-              steps=[{"stage": "INTAKE", "title": "Something new"}])
+    await act(
+        client,
+        SET_PLAYBOOK_MUTATION,
+        admin,
+        caseTypeCode="POTHOLE",
+        steps=[{"stage": "INTAKE", "title": "Something new"}],
+    )
     later_id = await taken_case(client, token)
     # then
     submitted = (await playbook(client, token("manager"), draft_id))["playbook"]
@@ -371,15 +437,30 @@ async def test_a_child_case_gets_the_checklist_of_its_own_case_type(
     client: GraphQLClient, world: World, token: Callable[[str], str]
 ) -> None:
     # given
-    await act(client, SET_PLAYBOOK_MUTATION, token("admin"), caseTypeCode="QUESTION",
-              steps=[{"stage": "INTAKE", "title": "Answer by phone"}])
+    await act(
+        client,
+        SET_PLAYBOOK_MUTATION,
+        token("admin"),
+        caseTypeCode="QUESTION",
+        steps=[{"stage": "INTAKE", "title": "Answer by phone"}],
+    )
     parent_id = await taken_case(client, token)
     # when
-    split = await act(client, SPLIT_CASE_MUTATION, token("agent"), caseId=parent_id,
-                      children=[{"caseTypeCode": "QUESTION", "title": "Explain the repair schedule"}])
+    split = await act(
+        client,
+        SPLIT_CASE_MUTATION,
+        token("agent"),
+        caseId=parent_id,
+        children=[{"caseTypeCode": "QUESTION", "title": "Explain the repair schedule"}],
+    )
     # then
-    child_id = (await client.data("query C($id: ID!) { case(id: $id) { children { cases { id } } } }",
-                                  {"id": split["case"]["id"]}, token=token("agent")))["case"]["children"]["cases"][0]["id"]
+    child_id = (
+        await client.data(
+            "query C($id: ID!) { case(id: $id) { children { cases { id } } } }",
+            {"id": split["case"]["id"]},
+            token=token("agent"),
+        )
+    )["case"]["children"]["cases"][0]["id"]
     child = (await playbook(client, token("agent"), child_id))["playbook"]
     assert [step["title"] for stage in child["stages"] for step in stage["steps"]] == ["Answer by phone"]
 
@@ -415,14 +496,21 @@ async def test_available_actions_leave_out_resolving_a_parent_with_open_children
 ) -> None:
     # given: a taken case split into one child
     case_id = await taken_case(client, token)
-    split = await act(client, SPLIT_CASE_MUTATION, token("agent"), caseId=case_id,
-                      children=[{"caseTypeCode": "QUESTION", "title": "Part for the helpdesk"}])
+    split = await act(
+        client,
+        SPLIT_CASE_MUTATION,
+        token("agent"),
+        caseId=case_id,
+        children=[{"caseTypeCode": "QUESTION", "title": "Part for the helpdesk"}],
+    )
     assert split["case"]["id"] == case_id
     blocked = await offered(client, token("agent"), case_id)
     # when: the child is cancelled by the manager
-    child_id = (await client.data(
-        "query($id: ID!) { case(id: $id) { children { cases { id } } } }", {"id": case_id}, token=token("agent")
-    ))["case"]["children"]["cases"][0]["id"]
+    child_id = (
+        await client.data(
+            "query($id: ID!) { case(id: $id) { children { cases { id } } } }", {"id": case_id}, token=token("agent")
+        )
+    )["case"]["children"]["cases"][0]["id"]
     await act(client, CANCEL_CASE_MUTATION, token("manager"), caseId=child_id, reason="Not needed after all")
     free = await offered(client, token("agent"), case_id)
     # then

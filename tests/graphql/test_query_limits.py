@@ -36,17 +36,13 @@ Limited = Callable[..., AbstractAsyncContextManager[GraphQLClient]]
 
 
 @pytest.fixture
-def limited(
-    db: TortoiseContext, settings: Settings, clock: FakeClock, publisher: RecordingPublisher
-) -> Limited:
+def limited(db: TortoiseContext, settings: Settings, clock: FakeClock, publisher: RecordingPublisher) -> Limited:
     """A client of an app whose query limits are the defaults but for the ones given."""
 
     @asynccontextmanager
     async def open_client(**limits: int) -> AsyncIterator[GraphQLClient]:
         configured = dataclasses.replace(settings, query_limits=QueryLimits(**limits))
-        runtime = Runtime(
-            settings=configured, verifier=TokenVerifier(configured), clock=clock, publisher=publisher
-        )
+        runtime = Runtime(settings=configured, verifier=TokenVerifier(configured), clock=clock, publisher=publisher)
         app = create_app(configured, manage_resources=False, runtime=runtime)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
             yield GraphQLClient(http, configured)
@@ -59,6 +55,7 @@ def limit_refusal(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     assert body.get("data") is None, body
+    error: dict[str, Any]
     [error] = body["errors"]
     assert "path" not in error, error
     assert error["extensions"]["code"] == QUERY_LIMIT_EXCEEDED, error
@@ -66,7 +63,9 @@ def limit_refusal(response: httpx.Response) -> dict[str, Any]:
     return error
 
 
-async def runs(client: GraphQLClient, query: str, variables: dict[str, Any] | None = None, *, token: str) -> dict[str, Any]:
+async def runs(
+    client: GraphQLClient, query: str, variables: dict[str, Any] | None = None, *, token: str
+) -> dict[str, Any]:
     return await client.data(query, variables, token=token)
 
 
@@ -95,7 +94,11 @@ def test_query_limits_are_read_from_the_environment(tmp_path: Path) -> None:
 def test_the_default_query_limits_are_those_of_the_api() -> None:
     # then: api.md fixes depth, aliases and the page size
     assert Settings.from_env({}, dotenv=Path("/nonexistent/.env")).query_limits == QueryLimits(
-        max_depth=15, max_aliases=100, max_tokens=5000, max_complexity=20000, max_page_size=100,
+        max_depth=15,
+        max_aliases=100,
+        max_tokens=5000,
+        max_complexity=20000,
+        max_page_size=100,
         max_representations=500,
     )
 
@@ -140,7 +143,9 @@ async def test_depth_counts_the_fields_a_fragment_brings_in(limited: Limited, wo
 # --- aliases ----------------------------------------------------------------------------------------
 
 
-async def test_a_document_with_as_many_aliases_as_the_limit_runs(limited: Limited, world: World, settings: Settings) -> None:
+async def test_a_document_with_as_many_aliases_as_the_limit_runs(
+    limited: Limited, world: World, settings: Settings
+) -> None:
     async with limited(max_aliases=3) as client:
         # when
         data = await runs(client, "{ a: __typename b: __typename c: __typename }", token=world.token(settings, "agent"))
@@ -237,7 +242,9 @@ async def test_a_variables_default_page_size_is_what_counts_when_no_value_is_sen
     assert allowed.json() == {"data": {"cases": {"edges": []}}}
 
 
-async def test_without_first_a_connection_costs_its_default_page(limited: Limited, world: World, settings: Settings) -> None:
+async def test_without_first_a_connection_costs_its_default_page(
+    limited: Limited, world: World, settings: Settings
+) -> None:
     async with limited(max_complexity=1) as client:
         # when
         response = await client.post("{ cases { edges { cursor } } }", token=world.token(settings, "agent"))
@@ -245,10 +252,14 @@ async def test_without_first_a_connection_costs_its_default_page(limited: Limite
     assert limit_refusal(response)["extensions"]["actual"] == 22
 
 
-async def test_lists_without_a_page_size_count_as_the_assumed_size(limited: Limited, world: World, settings: Settings) -> None:
+async def test_lists_without_a_page_size_count_as_the_assumed_size(
+    limited: Limited, world: World, settings: Settings
+) -> None:
     async with limited(max_complexity=1) as client:
         # when
-        response = await client.post("{ cases(first: 3) { edges { node { tasks { id } } } } }", token=world.token(settings, "agent"))
+        response = await client.post(
+            "{ cases(first: 3) { edges { node { tasks { id } } } } }", token=world.token(settings, "agent")
+        )
     # then: cases + edges + 3 × (node + tasks + ASSUMED_LIST_SIZE × id)
     assert limit_refusal(response)["extensions"]["actual"] == 2 + 3 * (2 + ASSUMED_LIST_SIZE)
 
@@ -275,7 +286,8 @@ async def test_each_entity_representation_counts_towards_the_complexity(
         allowed = await runs(client, ENTITY_NUMBERS, {"r": [{"__typename": "Case", "id": case.id}] * 10}, token=token)
         refused = await client.post(ENTITY_NUMBERS, {"r": [{"__typename": "Case", "id": case.id}] * 11}, token=token)
         literal = await client.post(
-            "{ _entities(representations: [" + ", ".join([f'{{__typename: "Case", id: "{case.id}"}}'] * 11)
+            "{ _entities(representations: ["
+            + ", ".join([f'{{__typename: "Case", id: "{case.id}"}}'] * 11)
             + "]) { ... on Case { id number } } }",
             token=token,
         )
@@ -283,7 +295,10 @@ async def test_each_entity_representation_counts_towards_the_complexity(
     assert [entity["number"] for entity in allowed["_entities"]] == [case.number] * 10
     for response in (refused, literal):
         assert limit_refusal(response)["extensions"] == {
-            "code": QUERY_LIMIT_EXCEEDED, "limit": "complexity", "max": 21, "actual": 23,
+            "code": QUERY_LIMIT_EXCEEDED,
+            "limit": "complexity",
+            "max": 21,
+            "actual": 23,
         }
 
 
@@ -467,7 +482,10 @@ async def test_a_subscription_over_the_limit_is_refused_before_it_starts() -> No
     [error] = first.errors
     assert error.path is None
     assert error.extensions == {
-        "code": QUERY_LIMIT_EXCEEDED, "limit": "complexity", "max": 10, "actual": 4 + ASSUMED_LIST_SIZE
+        "code": QUERY_LIMIT_EXCEEDED,
+        "limit": "complexity",
+        "max": 10,
+        "actual": 4 + ASSUMED_LIST_SIZE,
     }
 
 
@@ -496,14 +514,17 @@ async def test_a_case_history_is_capped_at_the_configured_page_size(
     case = await insert_case(world)
     async with limited(max_page_size=1) as client:
         await runs(
-            client, "mutation($input: UpdateCaseInput!) { updateCase(input: $input) { errors { code } } }",
+            client,
+            "mutation($input: UpdateCaseInput!) { updateCase(input: $input) { errors { code } } }",
             {"input": {"caseId": case.id, "description": "Deeper than it looked."}},
             token=world.token(settings, "requester"),
         )
         # when
         data = await runs(
-            client, "query($id: ID!) { case(id: $id) { history(first: 50) { totalCount edges { cursor } } } }",
-            {"id": case.id}, token=world.token(settings, "agent"),
+            client,
+            "query($id: ID!) { case(id: $id) { history(first: 50) { totalCount edges { cursor } } } }",
+            {"id": case.id},
+            token=world.token(settings, "agent"),
         )
     # then
     assert data["case"]["history"]["totalCount"] == 2
@@ -514,7 +535,7 @@ async def test_a_case_history_is_capped_at_the_configured_page_size(
     "query",
     [
         "{ cases(first: -1) { totalCount } }",
-        'query($id: ID!) { case(id: $id) { history(first: -1) { totalCount } } }',
+        "query($id: ID!) { case(id: $id) { history(first: -1) { totalCount } } }",
     ],
 )
 async def test_a_negative_first_is_a_validation_error_not_a_server_error(
@@ -523,7 +544,9 @@ async def test_a_negative_first_is_a_validation_error_not_a_server_error(
     # given
     case = await insert_case(world)
     # when
-    response = await client.post(query, {"id": case.id} if "$id" in query else None, token=world.token(settings, "agent"))
+    response = await client.post(
+        query, {"id": case.id} if "$id" in query else None, token=world.token(settings, "agent")
+    )
     # then
     assert response.status_code == 200, response.text
     errors = response.json()["errors"]
@@ -539,13 +562,19 @@ async def test_a_negative_first_is_a_validation_error_not_a_server_error(
         get_introspection_query(),
         # GraphiQL asks for more: descriptions everywhere, deprecated arguments, repeatable directives.
         get_introspection_query(
-            descriptions=True, specified_by_url=True, directive_is_repeatable=True, schema_description=True,
-            input_value_deprecation=True, one_of=True,
+            descriptions=True,
+            specified_by_url=True,
+            directive_is_repeatable=True,
+            schema_description=True,
+            input_value_deprecation=True,
+            one_of=True,
         ),
     ],
     ids=["graphql-core", "graphiql"],
 )
-async def test_the_full_introspection_query_passes_the_default_limits(client: GraphQLClient, introspection: str) -> None:
+async def test_the_full_introspection_query_passes_the_default_limits(
+    client: GraphQLClient, introspection: str
+) -> None:
     # when
     body = await client.execute(introspection)
     # then

@@ -40,12 +40,16 @@ query History($id: ID!) {
   case(id: $id) { history { edges { node { action type version actor { id } details } } } }
 }
 """
-ACCEPT_CASE_MUTATION = "mutation Accept($input: AcceptCaseInput!) { acceptCase(input: $input) { case { status } errors { code } } }"
+ACCEPT_CASE_MUTATION = (
+    "mutation Accept($input: AcceptCaseInput!) { acceptCase(input: $input) { case { status } errors { code } } }"
+)
 
 
 async def auto_assign(client: GraphQLClient, admin: str, skills: list[str] | None = None) -> None:
     data = await client.data(
-        UPDATE_CASE_TYPE_MUTATION, {"input": {"code": "POTHOLE", "autoAssign": True, "skills": skills or []}}, token=admin
+        UPDATE_CASE_TYPE_MUTATION,
+        {"input": {"code": "POTHOLE", "autoAssign": True, "skills": skills or []}},
+        token=admin,
     )
     assert data["updateCaseType"]["errors"] == []
 
@@ -55,7 +59,9 @@ async def add_agent(world: World, clock: FakeClock, sub: str) -> None:
     from casegraph.services import admin
 
     await provision(claims=Claims(sub=sub, roles=frozenset({Role.AGENT}), name=sub), now=clock())
-    await admin.add_group_member(actor=world.actor("admin"), group_code="ROADS", user_id=sub, is_manager=False, now=clock())
+    await admin.add_group_member(
+        actor=world.actor("admin"), group_code="ROADS", user_id=sub, is_manager=False, now=clock()
+    )
 
 
 async def file(client: GraphQLClient, token: str, **extra: object) -> dict[str, object]:
@@ -102,13 +108,15 @@ async def test_a_routed_assignment_is_its_own_system_event_and_the_agent_then_ac
     history = await client.data(HISTORY_QUERY, {"id": case["id"]}, token=world.token(settings, "manager"))
     agent = case["assignedTo"]["id"]
     accepted = await client.data(
-        ACCEPT_CASE_MUTATION, {"input": {"caseId": case["id"]}},
+        ACCEPT_CASE_MUTATION,
+        {"input": {"caseId": case["id"]}},
         token=world.token(settings, "agent" if agent == "dana" else "other_agent"),
     )
     # then: the creation is version 1, routing is version 2 by no one, in NEW until accepted
     nodes = [edge["node"] for edge in history["case"]["history"]["edges"]]
     assert [(n["action"], n["type"], n["version"]) for n in nodes] == [
-        ("CREATE", "CASE_CREATED", 1), ("ASSIGN", "CASE_UPDATED", 2)
+        ("CREATE", "CASE_CREATED", 1),
+        ("ASSIGN", "CASE_UPDATED", 2),
     ]
     assert nodes[1]["actor"] is None and nodes[1]["details"]["routed"] is True
     assert case["status"] == "NEW" and case["version"] == 2
@@ -134,15 +142,20 @@ async def test_unavailable_agents_are_skipped_and_none_eligible_leaves_the_case_
 ) -> None:
     # given: eli marks himself away
     await auto_assign(client, world.token(settings, "admin"))
-    away = await client.data(SET_AVAILABILITY_MUTATION, {"input": {"available": False}}, token=world.token(settings, "other_agent"))
+    away = await client.data(
+        SET_AVAILABILITY_MUTATION, {"input": {"available": False}}, token=world.token(settings, "other_agent")
+    )
     assert away["setAvailability"] == {"user": {"id": "eli", "available": False}, "errors": []}
     # when
     routed = [(await file(client, world.token(settings, "requester")))["case"] for _ in range(3)]
     # then
     assert all(isinstance(c, dict) and c["assignedTo"] == {"id": "dana"} for c in routed)
     # and when dana is away too (set by her manager), cases wait unassigned, with no routing event
-    await client.data(SET_AVAILABILITY_MUTATION, {"input": {"available": False, "userId": "dana"}},
-                      token=world.token(settings, "manager"))
+    await client.data(
+        SET_AVAILABILITY_MUTATION,
+        {"input": {"available": False, "userId": "dana"}},
+        token=world.token(settings, "manager"),
+    )
     waiting = (await file(client, world.token(settings, "requester")))["case"]
     assert isinstance(waiting, dict)
     assert waiting["assignedTo"] is None and waiting["version"] == 1
@@ -151,8 +164,11 @@ async def test_unavailable_agents_are_skipped_and_none_eligible_leaves_the_case_
 async def test_case_type_skills_narrow_the_pool(client: GraphQLClient, world: World, settings: Settings) -> None:
     # given: only eli has the asphalt skill
     await auto_assign(client, world.token(settings, "admin"), skills=["Asphalt"])
-    skilled = await client.data(SET_AGENT_SKILLS_MUTATION, {"input": {"userId": "eli", "skills": ["asphalt", "signs"]}},
-                                token=world.token(settings, "manager"))
+    skilled = await client.data(
+        SET_AGENT_SKILLS_MUTATION,
+        {"input": {"userId": "eli", "skills": ["asphalt", "signs"]}},
+        token=world.token(settings, "manager"),
+    )
     assert skilled["setAgentSkills"] == {"user": {"id": "eli", "skills": ["asphalt", "signs"]}, "errors": []}
     # when
     routed = [(await file(client, world.token(settings, "requester")))["case"] for _ in range(3)]
@@ -177,18 +193,29 @@ async def test_only_the_agent_their_manager_or_an_admin_change_routing_settings(
     client: GraphQLClient, world: World, settings: Settings
 ) -> None:
     # when
-    by_peer = await client.data(SET_AVAILABILITY_MUTATION, {"input": {"available": False, "userId": "dana"}},
-                                token=world.token(settings, "other_agent"))
+    by_peer = await client.data(
+        SET_AVAILABILITY_MUTATION,
+        {"input": {"available": False, "userId": "dana"}},
+        token=world.token(settings, "other_agent"),
+    )
     by_outside_manager = await client.data(
-        SET_AGENT_SKILLS_MUTATION, {"input": {"userId": "dana", "skills": ["x"]}}, token=world.token(settings, "outsider_manager")
+        SET_AGENT_SKILLS_MUTATION,
+        {"input": {"userId": "dana", "skills": ["x"]}},
+        token=world.token(settings, "outsider_manager"),
     )
     by_agent_for_self = await client.data(
         SET_AGENT_SKILLS_MUTATION, {"input": {"userId": "dana", "skills": ["x"]}}, token=world.token(settings, "agent")
     )
-    type_by_manager = await client.data(UPDATE_CASE_TYPE_MUTATION, {"input": {"code": "POTHOLE", "autoAssign": True}},
-                                        token=world.token(settings, "manager"))
-    bad_skill = await client.data(SET_AGENT_SKILLS_MUTATION, {"input": {"userId": "dana", "skills": ["no spaces"]}},
-                                  token=world.token(settings, "admin"))
+    type_by_manager = await client.data(
+        UPDATE_CASE_TYPE_MUTATION,
+        {"input": {"code": "POTHOLE", "autoAssign": True}},
+        token=world.token(settings, "manager"),
+    )
+    bad_skill = await client.data(
+        SET_AGENT_SKILLS_MUTATION,
+        {"input": {"userId": "dana", "skills": ["no spaces"]}},
+        token=world.token(settings, "admin"),
+    )
     # then
     assert by_peer["setAvailability"]["errors"][0]["code"] == "PERMISSION_DENIED"
     assert by_outside_manager["setAgentSkills"]["errors"][0]["code"] == "PERMISSION_DENIED"
@@ -204,10 +231,18 @@ async def test_a_user_id_no_user_can_have_is_not_found_like_an_unknown_one(
     admin = world.token(settings, "admin")
     user_ids = ["nobody", "dana" + "x" * 255, "d" * 30_000, "dana\x00"]
     # when
-    availability = [(await client.data(SET_AVAILABILITY_MUTATION, {"input": {"available": False, "userId": user_id}},
-                                       token=admin))["setAvailability"] for user_id in user_ids]
-    skills = [(await client.data(SET_AGENT_SKILLS_MUTATION, {"input": {"userId": user_id, "skills": ["x"]}},
-                                 token=admin))["setAgentSkills"] for user_id in user_ids]
+    availability = [
+        (await client.data(SET_AVAILABILITY_MUTATION, {"input": {"available": False, "userId": user_id}}, token=admin))[
+            "setAvailability"
+        ]
+        for user_id in user_ids
+    ]
+    skills = [
+        (await client.data(SET_AGENT_SKILLS_MUTATION, {"input": {"userId": user_id, "skills": ["x"]}}, token=admin))[
+            "setAgentSkills"
+        ]
+        for user_id in user_ids
+    ]
     # then
     assert [payload["errors"][0]["code"] for payload in availability] == ["NOT_FOUND"] * len(user_ids)
     assert [payload["errors"][0]["code"] for payload in skills] == ["NOT_FOUND"] * len(user_ids)

@@ -90,11 +90,30 @@ def refusal(payload: dict[str, Any]) -> list[tuple[str, str | None]]:
 
 async def pothole_service(client: GraphQLClient, admin: str, **template: Any) -> None:
     """A template requiring a phone number, and the public "Report a pothole" service using it."""
-    await act(client, CREATE_CASE_TEMPLATE_MUTATION, admin, code="POTHOLE_REPORT", name="Pothole report",
-              caseTypeCode="POTHOLE", title="Pothole report", description=SKELETON, impact=2, urgency=1,
-              requiredFields=["CONTACT_PHONE"], **template)
-    await act(client, CREATE_SERVICE_DEFINITION_MUTATION, admin, code="REPORT_POTHOLE", name="Report a pothole",
-              description="Tell us about a hole in the road.", caseTypeCode="POTHOLE", templateCode="POTHOLE_REPORT")
+    await act(
+        client,
+        CREATE_CASE_TEMPLATE_MUTATION,
+        admin,
+        code="POTHOLE_REPORT",
+        name="Pothole report",
+        caseTypeCode="POTHOLE",
+        title="Pothole report",
+        description=SKELETON,
+        impact=2,
+        urgency=1,
+        requiredFields=["CONTACT_PHONE"],
+        **template,
+    )
+    await act(
+        client,
+        CREATE_SERVICE_DEFINITION_MUTATION,
+        admin,
+        code="REPORT_POTHOLE",
+        name="Report a pothole",
+        description="Tell us about a hole in the road.",
+        caseTypeCode="POTHOLE",
+        templateCode="POTHOLE_REPORT",
+    )
 
 
 async def service_codes(client: GraphQLClient, token: str, include_inactive: bool = False) -> list[str]:
@@ -106,23 +125,43 @@ async def test_admin_offers_a_service_with_a_template_and_the_portal_lists_it(
     client: GraphQLClient, world: World, token: Callable[[str], str]
 ) -> None:
     # given
-    await act(client, SET_CASE_TYPE_REQUIRED_FIELDS_MUTATION, token("admin"), caseTypeCode="POTHOLE",
-              requiredFields=["DESCRIPTION"])
+    await act(
+        client,
+        SET_CASE_TYPE_REQUIRED_FIELDS_MUTATION,
+        token("admin"),
+        caseTypeCode="POTHOLE",
+        requiredFields=["DESCRIPTION"],
+    )
     # when
     await pothole_service(client, token("admin"))
     # then: a constituent sees the service, its case type, template and every field it requires
     services = (await client.data(SERVICE_DEFINITIONS_QUERY, token=token("requester")))["serviceDefinitions"]
-    assert services == [{
-        "code": "REPORT_POTHOLE", "name": "Report a pothole", "description": "Tell us about a hole in the road.",
-        "public": True, "active": True, "caseType": {"code": "POTHOLE"}, "template": {"code": "POTHOLE_REPORT"},
-        "requiredFields": ["DESCRIPTION", "CONTACT_PHONE"],
-    }]
-    templates = (await client.data(CASE_TEMPLATES_QUERY, {"caseTypeCode": "POTHOLE"}, token=token("agent")))
-    assert templates["caseTemplates"] == [{
-        "code": "POTHOLE_REPORT", "name": "Pothole report", "title": "Pothole report", "description": SKELETON,
-        "impact": 2, "urgency": 1, "requiredFields": ["CONTACT_PHONE"], "active": True,
-        "caseType": {"code": "POTHOLE"},
-    }]
+    assert services == [
+        {
+            "code": "REPORT_POTHOLE",
+            "name": "Report a pothole",
+            "description": "Tell us about a hole in the road.",
+            "public": True,
+            "active": True,
+            "caseType": {"code": "POTHOLE"},
+            "template": {"code": "POTHOLE_REPORT"},
+            "requiredFields": ["DESCRIPTION", "CONTACT_PHONE"],
+        }
+    ]
+    templates = await client.data(CASE_TEMPLATES_QUERY, {"caseTypeCode": "POTHOLE"}, token=token("agent"))
+    assert templates["caseTemplates"] == [
+        {
+            "code": "POTHOLE_REPORT",
+            "name": "Pothole report",
+            "title": "Pothole report",
+            "description": SKELETON,
+            "impact": 2,
+            "urgency": 1,
+            "requiredFields": ["CONTACT_PHONE"],
+            "active": True,
+            "caseType": {"code": "POTHOLE"},
+        }
+    ]
 
 
 @pytest.mark.parametrize("who", ["requester", "agent", "manager"])
@@ -134,13 +173,19 @@ async def test_only_an_administrator_may_configure_services_templates_and_requir
     caller = token(who)
     # when
     payloads = [
-        await attempt(client, CREATE_SERVICE_DEFINITION_MUTATION, caller, code="ASK", name="Ask",
-                      caseTypeCode="QUESTION"),
+        await attempt(
+            client, CREATE_SERVICE_DEFINITION_MUTATION, caller, code="ASK", name="Ask", caseTypeCode="QUESTION"
+        ),
         await attempt(client, UPDATE_SERVICE_DEFINITION_MUTATION, caller, code="REPORT_POTHOLE", active=False),
         await attempt(client, CREATE_CASE_TEMPLATE_MUTATION, caller, code="T", name="T", caseTypeCode="QUESTION"),
         await attempt(client, UPDATE_CASE_TEMPLATE_MUTATION, caller, code="POTHOLE_REPORT", title="Mine"),
-        await attempt(client, SET_CASE_TYPE_REQUIRED_FIELDS_MUTATION, caller, caseTypeCode="QUESTION",
-                      requiredFields=["CONTACT_EMAIL"]),
+        await attempt(
+            client,
+            SET_CASE_TYPE_REQUIRED_FIELDS_MUTATION,
+            caller,
+            caseTypeCode="QUESTION",
+            requiredFields=["CONTACT_EMAIL"],
+        ),
     ]
     # then
     assert [refusal(p) for p in payloads] == [[("PERMISSION_DENIED", None)]] * 5
@@ -152,11 +197,21 @@ async def test_constituents_see_active_public_services_staff_also_internal_ones_
 ) -> None:
     # given: a public, an internal and a retired service
     admin = token("admin")
-    await act(client, CREATE_SERVICE_DEFINITION_MUTATION, admin, code="A_PUBLIC", name="A public", caseTypeCode="POTHOLE")
-    await act(client, CREATE_SERVICE_DEFINITION_MUTATION, admin, code="B_INTERNAL", name="B internal",
-              caseTypeCode="QUESTION", public=False)
-    await act(client, CREATE_SERVICE_DEFINITION_MUTATION, admin, code="C_RETIRED", name="C retired",
-              caseTypeCode="PAYMENT")
+    await act(
+        client, CREATE_SERVICE_DEFINITION_MUTATION, admin, code="A_PUBLIC", name="A public", caseTypeCode="POTHOLE"
+    )
+    await act(
+        client,
+        CREATE_SERVICE_DEFINITION_MUTATION,
+        admin,
+        code="B_INTERNAL",
+        name="B internal",
+        caseTypeCode="QUESTION",
+        public=False,
+    )
+    await act(
+        client, CREATE_SERVICE_DEFINITION_MUTATION, admin, code="C_RETIRED", name="C retired", caseTypeCode="PAYMENT"
+    )
     await act(client, UPDATE_SERVICE_DEFINITION_MUTATION, admin, code="C_RETIRED", active=False)
     # when / then
     assert await service_codes(client, token("requester")) == ["A_PUBLIC"]
@@ -175,10 +230,16 @@ async def test_a_code_no_service_or_case_type_can_have_finds_nothing(
     await pothole_service(client, token("admin"))
     codes = ["REPORT_POTHOLE" + "X" * 60, "Y" * 30_000, "REPORT_POTHOLE\x00"]
     # when
-    services = [(await client.data(SERVICE_DEFINITION_QUERY, {"code": code}, token=token("admin")))["serviceDefinition"]
-                for code in codes]
-    templates = [(await client.data(CASE_TEMPLATES_QUERY, {"caseTypeCode": code.replace("REPORT_", "")},
-                                    token=token("admin")))["caseTemplates"] for code in codes]
+    services = [
+        (await client.data(SERVICE_DEFINITION_QUERY, {"code": code}, token=token("admin")))["serviceDefinition"]
+        for code in codes
+    ]
+    templates = [
+        (await client.data(CASE_TEMPLATES_QUERY, {"caseTypeCode": code.replace("REPORT_", "")}, token=token("admin")))[
+            "caseTemplates"
+        ]
+        for code in codes
+    ]
     # then: as for a code nothing has
     assert services == [None] * len(codes)
     assert templates == [[]] * len(codes)
@@ -199,28 +260,38 @@ async def test_service_definition_and_template_input_is_validated(
     await pothole_service(client, admin)
     # when / then
     create = CREATE_SERVICE_DEFINITION_MUTATION
-    assert refusal(await attempt(client, create, admin, code="REPORT_POTHOLE", name="Again",
-                                 caseTypeCode="POTHOLE")) == [("VALIDATION_FAILED", "code")]
-    assert refusal(await attempt(client, create, admin, code="bad code!", name="X",
-                                 caseTypeCode="POTHOLE")) == [("VALIDATION_FAILED", "code")]
-    assert refusal(await attempt(client, create, admin, code="X", name="  ",
-                                 caseTypeCode="POTHOLE")) == [("VALIDATION_FAILED", "name")]
-    assert refusal(await attempt(client, create, admin, code="X", name="X",
-                                 caseTypeCode="NOPE")) == [("VALIDATION_FAILED", "caseTypeCode")]
-    assert refusal(await attempt(client, create, admin, code="X", name="X", caseTypeCode="QUESTION",
-                                 templateCode="POTHOLE_REPORT")) == [("VALIDATION_FAILED", "templateCode")]
-    assert refusal(await attempt(client, create, admin, code="X", name="X", caseTypeCode="QUESTION",
-                                 templateCode="NOPE")) == [("VALIDATION_FAILED", "templateCode")]
+    assert refusal(
+        await attempt(client, create, admin, code="REPORT_POTHOLE", name="Again", caseTypeCode="POTHOLE")
+    ) == [("VALIDATION_FAILED", "code")]
+    assert refusal(await attempt(client, create, admin, code="bad code!", name="X", caseTypeCode="POTHOLE")) == [
+        ("VALIDATION_FAILED", "code")
+    ]
+    assert refusal(await attempt(client, create, admin, code="X", name="  ", caseTypeCode="POTHOLE")) == [
+        ("VALIDATION_FAILED", "name")
+    ]
+    assert refusal(await attempt(client, create, admin, code="X", name="X", caseTypeCode="NOPE")) == [
+        ("VALIDATION_FAILED", "caseTypeCode")
+    ]
+    assert refusal(
+        await attempt(client, create, admin, code="X", name="X", caseTypeCode="QUESTION", templateCode="POTHOLE_REPORT")
+    ) == [("VALIDATION_FAILED", "templateCode")]
+    assert refusal(
+        await attempt(client, create, admin, code="X", name="X", caseTypeCode="QUESTION", templateCode="NOPE")
+    ) == [("VALIDATION_FAILED", "templateCode")]
     template = CREATE_CASE_TEMPLATE_MUTATION
-    assert refusal(await attempt(client, template, admin, code="T", name="T", caseTypeCode="POTHOLE",
-                                 impact=7)) == [("VALIDATION_FAILED", "impact")]
-    assert refusal(await attempt(client, template, admin, code="T", name="T", caseTypeCode="POTHOLE",
-                                 title="x" * 201)) == [("VALIDATION_FAILED", "title")]
-    assert refusal(await attempt(client, UPDATE_SERVICE_DEFINITION_MUTATION, admin, code="NOPE",
-                                 name="X")) == [("VALIDATION_FAILED", "code")]
+    assert refusal(await attempt(client, template, admin, code="T", name="T", caseTypeCode="POTHOLE", impact=7)) == [
+        ("VALIDATION_FAILED", "impact")
+    ]
+    assert refusal(
+        await attempt(client, template, admin, code="T", name="T", caseTypeCode="POTHOLE", title="x" * 201)
+    ) == [("VALIDATION_FAILED", "title")]
+    assert refusal(await attempt(client, UPDATE_SERVICE_DEFINITION_MUTATION, admin, code="NOPE", name="X")) == [
+        ("VALIDATION_FAILED", "code")
+    ]
     # a new case type for the service leaves its template behind, unless a matching one is named
-    assert refusal(await attempt(client, UPDATE_SERVICE_DEFINITION_MUTATION, admin, code="REPORT_POTHOLE",
-                                 caseTypeCode="QUESTION")) == [("VALIDATION_FAILED", "templateCode")]
+    assert refusal(
+        await attempt(client, UPDATE_SERVICE_DEFINITION_MUTATION, admin, code="REPORT_POTHOLE", caseTypeCode="QUESTION")
+    ) == [("VALIDATION_FAILED", "templateCode")]
     assert await service_codes(client, admin) == ["REPORT_POTHOLE"]
 
 
@@ -231,15 +302,38 @@ async def test_updates_change_only_the_fields_given_and_null_drops_the_template(
     admin = token("admin")
     await pothole_service(client, admin)
     # when
-    service = (await act(client, UPDATE_SERVICE_DEFINITION_MUTATION, admin, code="REPORT_POTHOLE",
-                         name="Report a road hazard", templateCode=None))["serviceDefinition"]
-    template = (await act(client, UPDATE_CASE_TEMPLATE_MUTATION, admin, code="POTHOLE_REPORT", urgency=None,
-                          requiredFields=["LOCATION", "CONTACT_EMAIL"]))["template"]
+    service = (
+        await act(
+            client,
+            UPDATE_SERVICE_DEFINITION_MUTATION,
+            admin,
+            code="REPORT_POTHOLE",
+            name="Report a road hazard",
+            templateCode=None,
+        )
+    )["serviceDefinition"]
+    template = (
+        await act(
+            client,
+            UPDATE_CASE_TEMPLATE_MUTATION,
+            admin,
+            code="POTHOLE_REPORT",
+            urgency=None,
+            requiredFields=["LOCATION", "CONTACT_EMAIL"],
+        )
+    )["template"]
     # then
     assert (service["name"], service["description"], service["template"]) == (
-        "Report a road hazard", "Tell us about a hole in the road.", None)
+        "Report a road hazard",
+        "Tell us about a hole in the road.",
+        None,
+    )
     assert (template["title"], template["impact"], template["urgency"], template["requiredFields"]) == (
-        "Pothole report", 2, None, ["CONTACT_EMAIL", "LOCATION"])
+        "Pothole report",
+        2,
+        None,
+        ["CONTACT_EMAIL", "LOCATION"],
+    )
 
 
 async def test_filing_under_a_service_takes_its_case_type_and_template_defaults(
@@ -248,12 +342,22 @@ async def test_filing_under_a_service_takes_its_case_type_and_template_defaults(
     # given
     await pothole_service(client, token("admin"))
     # when
-    payload = await act(client, CREATE_CASE_MUTATION, token("requester"), serviceDefinitionCode="REPORT_POTHOLE",
-                        description="Outside no. 12, about a metre wide.", contactPhone="+1 555 0100")
+    payload = await act(
+        client,
+        CREATE_CASE_MUTATION,
+        token("requester"),
+        serviceDefinitionCode="REPORT_POTHOLE",
+        description="Outside no. 12, about a metre wide.",
+        contactPhone="+1 555 0100",
+    )
     # then
     case = payload["case"]
     assert (case["status"], case["version"], case["caseType"], case["assignmentGroup"]) == (
-        "NEW", 1, {"code": "POTHOLE"}, {"code": "ROADS"})
+        "NEW",
+        1,
+        {"code": "POTHOLE"},
+        {"code": "ROADS"},
+    )
     assert (case["title"], case["impact"], case["urgency"], case["priority"]) == ("Pothole report", 2, 1, 2)
     assert case["serviceDefinitionCode"] == "REPORT_POTHOLE"
     assert payload["event"]["type"] == "CASE_CREATED"
@@ -267,12 +371,27 @@ async def test_explicit_inputs_override_the_template_defaults(
     # given
     await pothole_service(client, token("admin"))
     # when
-    case = (await act(client, CREATE_CASE_MUTATION, token("requester"), serviceDefinitionCode="REPORT_POTHOLE",
-                      title="Crater on Elm St", description="Huge.", impact=1, urgency=3,
-                      contactPhone="555 0100"))["case"]
+    case = (
+        await act(
+            client,
+            CREATE_CASE_MUTATION,
+            token("requester"),
+            serviceDefinitionCode="REPORT_POTHOLE",
+            title="Crater on Elm St",
+            description="Huge.",
+            impact=1,
+            urgency=3,
+            contactPhone="555 0100",
+        )
+    )["case"]
     # then
     assert (case["title"], case["description"], case["impact"], case["urgency"], case["priority"]) == (
-        "Crater on Elm St", "Huge.", 1, 3, 3)
+        "Crater on Elm St",
+        "Huge.",
+        1,
+        3,
+        3,
+    )
 
 
 async def test_a_template_alone_names_the_case_type_and_staff_may_file_with_it_for_a_constituent(
@@ -281,11 +400,23 @@ async def test_a_template_alone_names_the_case_type_and_staff_may_file_with_it_f
     # given
     await pothole_service(client, token("admin"))
     # when
-    case = (await act(client, CREATE_CASE_MUTATION, token("agent"), templateCode="POTHOLE_REPORT",
-                      requesterId="alice", description="Called in.", contactPhone="555 0100"))["case"]
+    case = (
+        await act(
+            client,
+            CREATE_CASE_MUTATION,
+            token("agent"),
+            templateCode="POTHOLE_REPORT",
+            requesterId="alice",
+            description="Called in.",
+            contactPhone="555 0100",
+        )
+    )["case"]
     # then
     assert (case["caseType"], case["title"], case["serviceDefinitionCode"]) == (
-        {"code": "POTHOLE"}, "Pothole report", None)
+        {"code": "POTHOLE"},
+        "Pothole report",
+        None,
+    )
 
 
 async def test_filing_under_an_internal_or_retired_service_or_a_contradicting_case_type_is_refused(
@@ -294,31 +425,71 @@ async def test_filing_under_an_internal_or_retired_service_or_a_contradicting_ca
     # given
     admin, alice = token("admin"), token("requester")
     await pothole_service(client, admin)
-    await act(client, CREATE_SERVICE_DEFINITION_MUTATION, admin, code="INTERNAL", name="Internal",
-              caseTypeCode="QUESTION", public=False)
-    await act(client, CREATE_SERVICE_DEFINITION_MUTATION, admin, code="RETIRED", name="Retired",
-              caseTypeCode="QUESTION", active=False)
+    await act(
+        client,
+        CREATE_SERVICE_DEFINITION_MUTATION,
+        admin,
+        code="INTERNAL",
+        name="Internal",
+        caseTypeCode="QUESTION",
+        public=False,
+    )
+    await act(
+        client,
+        CREATE_SERVICE_DEFINITION_MUTATION,
+        admin,
+        code="RETIRED",
+        name="Retired",
+        caseTypeCode="QUESTION",
+        active=False,
+    )
     await act(client, CREATE_CASE_TEMPLATE_MUTATION, admin, code="QUESTION_FORM", name="Q", caseTypeCode="QUESTION")
     base = {"title": "Help", "description": "Please."}
     # when / then
-    assert refusal(await attempt(client, CREATE_CASE_MUTATION, alice, serviceDefinitionCode="INTERNAL",
-                                 **base)) == [("VALIDATION_FAILED", "serviceDefinitionCode")]
-    assert refusal(await attempt(client, CREATE_CASE_MUTATION, alice, serviceDefinitionCode="RETIRED",
-                                 **base)) == [("VALIDATION_FAILED", "serviceDefinitionCode")]
-    assert refusal(await attempt(client, CREATE_CASE_MUTATION, alice, serviceDefinitionCode="REPORT_POTHOLE",
-                                 caseTypeCode="QUESTION", contactPhone="555 0100",
-                                 **base)) == [("VALIDATION_FAILED", "caseTypeCode")]
-    assert refusal(await attempt(client, CREATE_CASE_MUTATION, alice, serviceDefinitionCode="REPORT_POTHOLE",
-                                 templateCode="QUESTION_FORM", contactPhone="555 0100",
-                                 **base)) == [("VALIDATION_FAILED", "templateCode")]
-    assert refusal(await attempt(client, CREATE_CASE_MUTATION, alice, templateCode="NOPE",
-                                 **base)) == [("VALIDATION_FAILED", "templateCode")]
+    assert refusal(await attempt(client, CREATE_CASE_MUTATION, alice, serviceDefinitionCode="INTERNAL", **base)) == [
+        ("VALIDATION_FAILED", "serviceDefinitionCode")
+    ]
+    assert refusal(await attempt(client, CREATE_CASE_MUTATION, alice, serviceDefinitionCode="RETIRED", **base)) == [
+        ("VALIDATION_FAILED", "serviceDefinitionCode")
+    ]
+    assert refusal(
+        await attempt(
+            client,
+            CREATE_CASE_MUTATION,
+            alice,
+            serviceDefinitionCode="REPORT_POTHOLE",
+            caseTypeCode="QUESTION",
+            contactPhone="555 0100",
+            **base,
+        )
+    ) == [("VALIDATION_FAILED", "caseTypeCode")]
+    assert refusal(
+        await attempt(
+            client,
+            CREATE_CASE_MUTATION,
+            alice,
+            serviceDefinitionCode="REPORT_POTHOLE",
+            templateCode="QUESTION_FORM",
+            contactPhone="555 0100",
+            **base,
+        )
+    ) == [("VALIDATION_FAILED", "templateCode")]
+    assert refusal(await attempt(client, CREATE_CASE_MUTATION, alice, templateCode="NOPE", **base)) == [
+        ("VALIDATION_FAILED", "templateCode")
+    ]
     # staff file under internal services (of their own groups' case types)
-    staff = await act(client, CREATE_CASE_MUTATION, token("agent"), serviceDefinitionCode="INTERNAL",
-                      requesterId="alice", **base)
+    staff = await act(
+        client, CREATE_CASE_MUTATION, token("agent"), serviceDefinitionCode="INTERNAL", requesterId="alice", **base
+    )
     assert staff["case"]["serviceDefinitionCode"] == "INTERNAL"
-    outsider = await attempt(client, CREATE_CASE_MUTATION, token("outsider_agent"),
-                             serviceDefinitionCode="INTERNAL", requesterId="alice", **base)
+    outsider = await attempt(
+        client,
+        CREATE_CASE_MUTATION,
+        token("outsider_agent"),
+        serviceDefinitionCode="INTERNAL",
+        requesterId="alice",
+        **base,
+    )
     assert refusal(outsider) == [("PERMISSION_DENIED", "caseTypeCode")]
     assert await event_count() == 1
 
@@ -329,8 +500,13 @@ async def test_submitting_without_a_field_the_template_requires_is_refused_and_r
     # given
     await pothole_service(client, token("admin"))
     # when
-    payload = await attempt(client, CREATE_CASE_MUTATION, token("requester"), serviceDefinitionCode="REPORT_POTHOLE",
-                            description="By the school.")
+    payload = await attempt(
+        client,
+        CREATE_CASE_MUTATION,
+        token("requester"),
+        serviceDefinitionCode="REPORT_POTHOLE",
+        description="By the school.",
+    )
     # then
     assert refusal(payload) == [("VALIDATION_FAILED", "contactPhone")]
     assert payload["case"] is None and await event_count() == 0
@@ -341,15 +517,28 @@ async def test_fields_a_case_type_requires_apply_to_every_case_of_the_type(
 ) -> None:
     # given
     admin, alice = token("admin"), token("requester")
-    set_fields = await act(client, SET_CASE_TYPE_REQUIRED_FIELDS_MUTATION, admin, caseTypeCode="QUESTION",
-                           requiredFields=["CONTACT_EMAIL", "DESCRIPTION", "CONTACT_EMAIL"])
+    set_fields = await act(
+        client,
+        SET_CASE_TYPE_REQUIRED_FIELDS_MUTATION,
+        admin,
+        caseTypeCode="QUESTION",
+        requiredFields=["CONTACT_EMAIL", "DESCRIPTION", "CONTACT_EMAIL"],
+    )
     assert set_fields["caseType"] == {"code": "QUESTION", "requiredFields": ["DESCRIPTION", "CONTACT_EMAIL"]}
     # when
     missing_both = await attempt(client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="Parking?")
-    missing_email = await attempt(client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="Parking?",
-                                  description="Where may I park?")
-    complete = await attempt(client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="Parking?",
-                             description="Where may I park?", contactEmail="alice@example.org")
+    missing_email = await attempt(
+        client, CREATE_CASE_MUTATION, alice, caseTypeCode="QUESTION", title="Parking?", description="Where may I park?"
+    )
+    complete = await attempt(
+        client,
+        CREATE_CASE_MUTATION,
+        alice,
+        caseTypeCode="QUESTION",
+        title="Parking?",
+        description="Where may I park?",
+        contactEmail="alice@example.org",
+    )
     # then
     assert refusal(missing_both) == [("VALIDATION_FAILED", "description")]
     assert refusal(missing_email) == [("VALIDATION_FAILED", "contactEmail")]
@@ -366,15 +555,22 @@ async def test_an_unchanged_description_skeleton_does_not_count_as_a_description
 ) -> None:
     # given: the template requires a description and offers a skeleton for it
     await pothole_service(client, token("admin"))
-    await act(client, UPDATE_CASE_TEMPLATE_MUTATION, token("admin"), code="POTHOLE_REPORT",
-              requiredFields=["DESCRIPTION"])
+    await act(
+        client, UPDATE_CASE_TEMPLATE_MUTATION, token("admin"), code="POTHOLE_REPORT", requiredFields=["DESCRIPTION"]
+    )
     alice = token("requester")
     # when
     untouched = await attempt(client, CREATE_CASE_MUTATION, alice, serviceDefinitionCode="REPORT_POTHOLE")
-    copied = await attempt(client, CREATE_CASE_MUTATION, alice, serviceDefinitionCode="REPORT_POTHOLE",
-                           description=f"  {SKELETON}  ")
-    filled = await attempt(client, CREATE_CASE_MUTATION, alice, serviceDefinitionCode="REPORT_POTHOLE",
-                           description=f"{SKELETON}\nOutside no. 12, a metre wide.")
+    copied = await attempt(
+        client, CREATE_CASE_MUTATION, alice, serviceDefinitionCode="REPORT_POTHOLE", description=f"  {SKELETON}  "
+    )
+    filled = await attempt(
+        client,
+        CREATE_CASE_MUTATION,
+        alice,
+        serviceDefinitionCode="REPORT_POTHOLE",
+        description=f"{SKELETON}\nOutside no. 12, a metre wide.",
+    )
     # then
     assert refusal(untouched) == [("VALIDATION_FAILED", "description")]
     assert refusal(copied) == [("VALIDATION_FAILED", "description")]
@@ -385,8 +581,13 @@ async def test_a_location_requirement_is_enforced_at_submission(
     client: GraphQLClient, world: World, token: Callable[[str], str]
 ) -> None:
     # given
-    await act(client, SET_CASE_TYPE_REQUIRED_FIELDS_MUTATION, token("admin"), caseTypeCode="POTHOLE",
-              requiredFields=["LOCATION"])
+    await act(
+        client,
+        SET_CASE_TYPE_REQUIRED_FIELDS_MUTATION,
+        token("admin"),
+        caseTypeCode="POTHOLE",
+        requiredFields=["LOCATION"],
+    )
     # when
     payload = await attempt(client, CREATE_CASE_MUTATION, token("requester"), caseTypeCode="POTHOLE", title="Hole")
     # then
@@ -402,7 +603,10 @@ async def test_a_draft_may_be_incomplete_but_is_checked_when_submitted(
     draft = await act(client, CREATE_CASE_MUTATION, alice, serviceDefinitionCode="REPORT_POTHOLE", submit=False)
     case_id = draft["case"]["id"]
     assert (draft["case"]["status"], draft["case"]["title"], draft["case"]["description"]) == (
-        "DRAFT", "Pothole report", SKELETON)
+        "DRAFT",
+        "Pothole report",
+        SKELETON,
+    )
     # when
     early = await attempt(client, SUBMIT_CASE_MUTATION, alice, caseId=case_id)
     await act(client, UPDATE_CASE_MUTATION, alice, caseId=case_id, contactPhone="555 0100")

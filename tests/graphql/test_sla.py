@@ -59,7 +59,9 @@ class Desk:
     def token(self, who: str) -> str:
         return self.world.token(self.settings, who)
 
-    async def mutate(self, who: str, name: str, input: dict[str, Any], select: str = "case { id status version }") -> Any:
+    async def mutate(
+        self, who: str, name: str, input: dict[str, Any], select: str = "case { id status version }"
+    ) -> Any:
         type_name = name[0].upper() + name[1:] + "Input"
         query = f"mutation M($input: {type_name}!) {{ {name}(input: $input) {{ {select} errors {{ code field }} }} }}"
         return (await self.client.data(query, {"input": input}, token=self.token(who)))[name]
@@ -70,24 +72,42 @@ class Desk:
         case: dict[str, Any] = payload["case"]
         return case
 
-    async def policy(self, code: str = "POTHOLE", priority: int = 3, response: int | None = 60,
-                     resolution: int | None = 240) -> None:
-        payload = await self.mutate("admin", "setSlaPolicy", {
-            "caseTypeCode": code, "priority": priority, "responseMinutes": response, "resolutionMinutes": resolution,
-        }, select="policy { priority }")
+    async def policy(
+        self, code: str = "POTHOLE", priority: int = 3, response: int | None = 60, resolution: int | None = 240
+    ) -> None:
+        payload = await self.mutate(
+            "admin",
+            "setSlaPolicy",
+            {
+                "caseTypeCode": code,
+                "priority": priority,
+                "responseMinutes": response,
+                "resolutionMinutes": resolution,
+            },
+            select="policy { priority }",
+        )
         assert payload["errors"] == []
 
     async def configure(self, code: str, **settings: Any) -> dict[str, Any]:
-        data = await self.client.data(SET_SETTINGS, {"input": {"caseTypeCode": code, **settings}}, token=self.token("admin"))
+        data = await self.client.data(
+            SET_SETTINGS, {"input": {"caseTypeCode": code, **settings}}, token=self.token("admin")
+        )
         payload: dict[str, Any] = data["setSlaSettings"]
         assert payload["errors"] == [], payload["errors"]
         return payload
 
     async def file(self, code: str = "POTHOLE") -> str:
         """A case of priority 3 (impact 2 × urgency 2) filed by Alice."""
-        payload = await self.mutate("requester", "createCase", {
-            "caseTypeCode": code, "title": "Broken streetlight", "impact": 2, "urgency": 2,
-        })
+        payload = await self.mutate(
+            "requester",
+            "createCase",
+            {
+                "caseTypeCode": code,
+                "title": "Broken streetlight",
+                "impact": 2,
+                "urgency": 2,
+            },
+        )
         assert payload["errors"] == []
         case_id: str = payload["case"]["id"]
         return case_id
@@ -103,7 +123,7 @@ class Desk:
         return case
 
     async def timer(self, case_id: str, kind: str = "RESOLUTION") -> dict[str, Any]:
-        timers = {t["kind"]: t for t in (await self.case(case_id))["slaTimers"]}
+        timers: dict[str, dict[str, Any]] = {t["kind"]: t for t in (await self.case(case_id))["slaTimers"]}
         return timers[kind]
 
     async def sla_events(self, case_id: str) -> list[dict[str, Any]]:
@@ -118,7 +138,9 @@ class Desk:
         return await evaluate_due(now=self.clock(), publisher=self.publisher)
 
 
-def desk(client: GraphQLClient, world: World, settings: Settings, clock: FakeClock, publisher: RecordingPublisher) -> Desk:
+def desk(
+    client: GraphQLClient, world: World, settings: Settings, clock: FakeClock, publisher: RecordingPublisher
+) -> Desk:
     return Desk(client, world, settings, clock, publisher)
 
 
@@ -137,8 +159,9 @@ async def test_an_admin_sets_targets_per_case_type_and_priority_and_staff_read_t
     # when
     await d.policy(priority=1, response=15, resolution=120)
     await d.policy(priority=1, response=30, resolution=None)
-    listed = await client.data("{ slaPolicies { caseTypeCode priority responseMinutes resolutionMinutes } }",
-                               token=d.token("agent"))
+    listed = await client.data(
+        "{ slaPolicies { caseTypeCode priority responseMinutes resolutionMinutes } }", token=d.token("agent")
+    )
     # then: the second call replaced the first
     assert listed["slaPolicies"] == [
         {"caseTypeCode": "POTHOLE", "priority": 1, "responseMinutes": 30, "resolutionMinutes": None}
@@ -155,7 +178,9 @@ async def test_setting_a_policy_is_for_admins_with_valid_values(
     as_manager = await d.mutate("manager", "setSlaPolicy", base, select="policy { priority }")
     bad_priority = await d.mutate("admin", "setSlaPolicy", {**base, "priority": 6}, select="policy { priority }")
     bad_target = await d.mutate("admin", "setSlaPolicy", {**base, "resolutionMinutes": 0}, select="policy { priority }")
-    unknown_type = await d.mutate("admin", "setSlaPolicy", {**base, "caseTypeCode": "NOPE"}, select="policy { priority }")
+    unknown_type = await d.mutate(
+        "admin", "setSlaPolicy", {**base, "caseTypeCode": "NOPE"}, select="policy { priority }"
+    )
     constituent_read = await client.execute("{ slaPolicies { priority } }", token=d.token("requester"))
     # then
     assert as_manager["errors"] == [{"code": "PERMISSION_DENIED", "field": None}]
@@ -413,7 +438,9 @@ async def test_an_admin_overrides_a_stage_dwell_limit_per_case_type(
 ) -> None:
     # given: 90 minutes in INTAKE for potholes; REVIEW alerts off
     d = desk(client, world, settings, clock, publisher)
-    payload = await d.configure("POTHOLE", stageDwell=[{"stage": "INTAKE", "minutes": 90}, {"stage": "REVIEW", "minutes": 0}])
+    payload = await d.configure(
+        "POTHOLE", stageDwell=[{"stage": "INTAKE", "minutes": 90}, {"stage": "REVIEW", "minutes": 0}]
+    )
     case_id = await d.taken()
     # when
     intake = await d.later(91 * MINUTE)
@@ -515,7 +542,11 @@ async def test_a_resolved_case_is_reminded_after_5_days_and_closed_after_10(
     assert case["status"] == "CLOSED" and case["version"] == version + 1
     event = (await d.sla_events(case_id))[-1]
     assert (event["action"], event["type"], event["actor"], event["fromStatus"], event["toStatus"]) == (
-        "AUTO_CLOSE", "CASE_TRANSITIONED", None, "RESOLVED", "CLOSED"
+        "AUTO_CLOSE",
+        "CASE_TRANSITIONED",
+        None,
+        "RESOLVED",
+        "CLOSED",
     )
     assert [e.sequence for e in closed.events] == [event["sequence"]]
     # as if accepted, but no survey prompt
@@ -530,13 +561,18 @@ async def test_a_case_excluded_from_auto_close_stays_resolved_until_included_aga
     await d.configure("QUESTION", autoCloseEnabled=True)
     case_id = await resolved_question(d)
     # when: Dana excludes it; eleven days pass
-    excluded = await d.mutate("agent", "setAutoCloseExcluded", {"caseId": case_id, "excluded": True},
-                              select="case { autoCloseExcluded version } event { type action details }")
+    excluded = await d.mutate(
+        "agent",
+        "setAutoCloseExcluded",
+        {"caseId": case_id, "excluded": True},
+        select="case { autoCloseExcluded version } event { type action details }",
+    )
     left = await d.later(11 * DAY)
     still = await d.case(case_id)
     alice_inbox = await d.inbox("requester")
-    included = await d.mutate("agent", "setAutoCloseExcluded", {"caseId": case_id, "excluded": False},
-                              select="case { autoCloseExcluded }")
+    included = await d.mutate(
+        "agent", "setAutoCloseExcluded", {"caseId": case_id, "excluded": False}, select="case { autoCloseExcluded }"
+    )
     caught_up = await d.later(MINUTE)
     # then: nothing while excluded; closed as soon as included (resolved long enough ago)
     assert excluded["errors"] == [] and excluded["case"]["autoCloseExcluded"] is True
@@ -561,7 +597,9 @@ async def test_only_the_assignee_or_a_manager_may_exclude_an_open_case(
     by_outsider = await d.mutate("outsider_agent", "setAutoCloseExcluded", {"caseId": case_id, "excluded": True})
     by_manager = await d.mutate("manager", "setAutoCloseExcluded", {"caseId": case_id, "excluded": True})
     repeated = await d.mutate("manager", "setAutoCloseExcluded", {"caseId": case_id, "excluded": True})
-    stale = await d.mutate("agent", "setAutoCloseExcluded", {"caseId": case_id, "excluded": False, "expectedVersion": 1})
+    stale = await d.mutate(
+        "agent", "setAutoCloseExcluded", {"caseId": case_id, "excluded": False, "expectedVersion": 1}
+    )
     on_closed = await d.mutate("agent", "setAutoCloseExcluded", {"caseId": closed_id, "excluded": True})
     # then
     assert by_requester["errors"] == [{"code": "PERMISSION_DENIED", "field": None}]
@@ -583,10 +621,14 @@ async def test_with_business_hours_the_clock_only_counts_opening_hours(
     # given: Mon–Fri 09:00–17:00 in Paris; a case filed on Friday at 16:00 Paris time (15:00 UTC)
     d = desk(client, world, settings, clock, publisher)
     await d.policy("QUESTION", response=None, resolution=240)
-    payload = await d.configure("QUESTION", businessHours={
-        "timezone": "Europe/Paris", "windows": [{"weekday": w, "start": "09:00", "end": "17:00"} for w in WEEKDAYS],
-        "holidays": ["2026-12-25"],
-    })
+    payload = await d.configure(
+        "QUESTION",
+        businessHours={
+            "timezone": "Europe/Paris",
+            "windows": [{"weekday": w, "start": "09:00", "end": "17:00"} for w in WEEKDAYS],
+            "holidays": ["2026-12-25"],
+        },
+    )
     clock.now = datetime(2026, 11, 6, 15, 0, tzinfo=UTC)
     case_id = await d.taken("QUESTION")
     # when: the weekend passes; Monday 10:00 Paris is two working hours later
@@ -608,27 +650,71 @@ async def test_unusable_business_hours_are_refused_naming_the_field(
     d = desk(client, world, settings, clock, publisher)
     hours = {"timezone": "Atlantis/Capital", "windows": [{"weekday": "MONDAY", "start": "09:00", "end": "17:00"}]}
     # when
-    bad_zone = await d.mutate("admin", "setSlaSettings", {"caseTypeCode": "QUESTION", "businessHours": hours},
-                              select="settings { caseTypeCode }")
-    reversed_window = await d.mutate("admin", "setSlaSettings", {"caseTypeCode": "QUESTION", "businessHours": {
-        "timezone": "UTC", "windows": [{"weekday": "MONDAY", "start": "17:00", "end": "09:00"}]}},
-        select="settings { caseTypeCode }")
-    reminder_late = await d.mutate("admin", "setSlaSettings", {
-        "caseTypeCode": "QUESTION", "autoCloseReminderMinutes": 600, "autoCloseMinutes": 600,
-    }, select="settings { caseTypeCode }")
-    by_agent = await d.mutate("agent", "setSlaSettings", {"caseTypeCode": "QUESTION", "autoCloseEnabled": True},
-                              select="settings { caseTypeCode }")
+    bad_zone = await d.mutate(
+        "admin",
+        "setSlaSettings",
+        {"caseTypeCode": "QUESTION", "businessHours": hours},
+        select="settings { caseTypeCode }",
+    )
+    reversed_window = await d.mutate(
+        "admin",
+        "setSlaSettings",
+        {
+            "caseTypeCode": "QUESTION",
+            "businessHours": {"timezone": "UTC", "windows": [{"weekday": "MONDAY", "start": "17:00", "end": "09:00"}]},
+        },
+        select="settings { caseTypeCode }",
+    )
+    reminder_late = await d.mutate(
+        "admin",
+        "setSlaSettings",
+        {
+            "caseTypeCode": "QUESTION",
+            "autoCloseReminderMinutes": 600,
+            "autoCloseMinutes": 600,
+        },
+        select="settings { caseTypeCode }",
+    )
+    by_agent = await d.mutate(
+        "agent",
+        "setSlaSettings",
+        {"caseTypeCode": "QUESTION", "autoCloseEnabled": True},
+        select="settings { caseTypeCode }",
+    )
     # names the time zone package cannot open as a file (a directory; too long for a file name)
-    unopenable_zones = [await d.mutate("admin", "setSlaSettings", {"caseTypeCode": "QUESTION", "businessHours": {
-        "timezone": zone, "windows": [{"weekday": "MONDAY", "start": "09:00", "end": "17:00"}]}},
-        select="settings { caseTypeCode }") for zone in ("Europe", "Z" * 300)]
+    unopenable_zones = [
+        await d.mutate(
+            "admin",
+            "setSlaSettings",
+            {
+                "caseTypeCode": "QUESTION",
+                "businessHours": {
+                    "timezone": zone,
+                    "windows": [{"weekday": "MONDAY", "start": "09:00", "end": "17:00"}],
+                },
+            },
+            select="settings { caseTypeCode }",
+        )
+        for zone in ("Europe", "Z" * 300)
+    ]
     # a superscript digit: str.isdigit() holds, int() fails
-    superscript = await d.mutate("admin", "setSlaSettings", {"caseTypeCode": "QUESTION", "businessHours": {
-        "timezone": "UTC", "windows": [{"weekday": "MONDAY", "start": "09:00", "end": "1\u00b2:00"}]}},
-        select="settings { caseTypeCode }")
+    superscript = await d.mutate(
+        "admin",
+        "setSlaSettings",
+        {
+            "caseTypeCode": "QUESTION",
+            "businessHours": {
+                "timezone": "UTC",
+                "windows": [{"weekday": "MONDAY", "start": "09:00", "end": "1\u00b2:00"}],
+            },
+        },
+        select="settings { caseTypeCode }",
+    )
     # then
     assert bad_zone["errors"] == [{"code": "VALIDATION_FAILED", "field": "businessHours.timezone"}]
-    assert [z["errors"] for z in unopenable_zones] == [[{"code": "VALIDATION_FAILED", "field": "businessHours.timezone"}]] * 2
+    assert [z["errors"] for z in unopenable_zones] == [
+        [{"code": "VALIDATION_FAILED", "field": "businessHours.timezone"}]
+    ] * 2
     assert superscript["errors"] == [{"code": "VALIDATION_FAILED", "field": "businessHours.windows.0.end"}]
     assert reversed_window["errors"] == [{"code": "VALIDATION_FAILED", "field": "businessHours.windows.0.end"}]
     assert reminder_late["errors"] == [{"code": "VALIDATION_FAILED", "field": "autoCloseReminderMinutes"}]
@@ -658,8 +744,10 @@ async def test_staff_read_each_case_types_effective_settings_with_the_defaults_a
     assert pothole == {
         "caseTypeCode": "POTHOLE",
         "stageDwell": [
-            {"stage": "INTAKE", "minutes": 2880}, {"stage": "REVIEW", "minutes": 11520},
-            {"stage": "PROCESS", "minutes": 11520}, {"stage": "DECISION", "minutes": 2880},
+            {"stage": "INTAKE", "minutes": 2880},
+            {"stage": "REVIEW", "minutes": 11520},
+            {"stage": "PROCESS", "minutes": 11520},
+            {"stage": "DECISION", "minutes": 2880},
         ],
         "unansweredCommentMinutes": 2880,
         "autoCloseEnabled": False,

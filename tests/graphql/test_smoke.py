@@ -20,7 +20,9 @@ mutation Take($input: AssignToMeInput!) {
 """
 
 
-async def test_constituent_files_a_case_and_an_agent_takes_it(client: GraphQLClient, world: World, settings: Settings) -> None:
+async def test_constituent_files_a_case_and_an_agent_takes_it(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
     # given
     alice = world.token(settings, "requester")
     dana = world.token(settings, "agent")

@@ -54,10 +54,14 @@ async def rated(
     comment: str | None = None,
 ) -> str:
     """A case closed by its requester accepting the solution, then rated by them; returns its id."""
-    case = await insert_case(world, state=lc.CLOSED, solution_accepted=True, assigned_to=agent, case_type=case_type,
-                             requester=requester)
-    data = await client.data(SUBMIT_SURVEY_MUTATION, {"input": {"caseId": case.id, "rating": rating, "comment": comment}},
-                             token=token(requester))
+    case = await insert_case(
+        world, state=lc.CLOSED, solution_accepted=True, assigned_to=agent, case_type=case_type, requester=requester
+    )
+    data = await client.data(
+        SUBMIT_SURVEY_MUTATION,
+        {"input": {"caseId": case.id, "rating": rating, "comment": comment}},
+        token=token(requester),
+    )
     assert data["submitSurvey"]["errors"] == []
     return case.id
 
@@ -104,7 +108,10 @@ async def test_a_manager_sees_count_average_and_distribution_of_their_groups(
 
 
 async def test_results_filter_by_case_type_agent_group_and_period(
-    client: GraphQLClient, world: World, clock: FakeClock, token: Callable[[str], str],
+    client: GraphQLClient,
+    world: World,
+    clock: FakeClock,
+    token: Callable[[str], str],
     surveyed: dict[str, list[str]],
 ) -> None:
     # given a later survey, a day after the others
@@ -121,8 +128,9 @@ async def test_results_filter_by_case_type_agent_group_and_period(
     assert (await results(client, ada, filter={"groupCode": "BENEFITS"}))["count"] == 1
     later = await results(client, ada, filter={"from": (start + timedelta(hours=12)).isoformat()})
     assert (later["count"], later["averageRating"]) == (1, 5.0)
-    earlier = await results(client, ada, filter={"to": (start + timedelta(hours=12)).isoformat(),
-                                                 "caseTypeCode": "POTHOLE"})
+    earlier = await results(
+        client, ada, filter={"to": (start + timedelta(hours=12)).isoformat(), "caseTypeCode": "POTHOLE"}
+    )
     assert (earlier["count"], earlier["averageRating"]) == (4, 3.5)
     empty = await results(client, ada, filter={"agentId": "nobody"})
     assert (empty["count"], empty["averageRating"], distribution(empty)) == (0, None, [0, 0, 0, 0, 0])
@@ -133,8 +141,12 @@ async def test_a_case_type_or_group_code_no_row_can_have_counts_no_survey(
 ) -> None:
     # given: codes longer than their column, or holding NUL (which PostgreSQL text cannot hold)
     ada = token("admin")
-    unmatched = [{"caseTypeCode": "POTHOLE" + "X" * 60}, {"caseTypeCode": "POTHOLE\x00"},
-                 {"groupCode": "R" * 30_000}, {"groupCode": "ROADS\x00"}]
+    unmatched = [
+        {"caseTypeCode": "POTHOLE" + "X" * 60},
+        {"caseTypeCode": "POTHOLE\x00"},
+        {"groupCode": "R" * 30_000},
+        {"groupCode": "ROADS\x00"},
+    ]
     # when / then: as for a code nothing has
     for flt in unmatched:
         found = await results(client, ada, filter=flt)
@@ -148,9 +160,15 @@ async def test_results_break_down_by_agent_and_by_case_type(
     found = await results(client, token("admin"))
     # then
     assert [(b["agent"]["id"], b["count"], b["averageRating"]) for b in found["byAgent"]] == [
-        (world.sub("agent"), 4, 3.75), (world.sub("other_agent"), 1, 1.0), (world.sub("outsider_agent"), 1, 3.0)]
+        (world.sub("agent"), 4, 3.75),
+        (world.sub("other_agent"), 1, 1.0),
+        (world.sub("outsider_agent"), 1, 3.0),
+    ]
     assert sorted((b["caseType"]["code"], b["count"], b["averageRating"]) for b in found["byCaseType"]) == [
-        ("PAYMENT", 1, 3.0), ("POTHOLE", 4, 3.5), ("QUESTION", 1, 2.0)]
+        ("PAYMENT", 1, 3.0),
+        ("POTHOLE", 4, 3.5),
+        ("QUESTION", 1, 2.0),
+    ]
 
 
 async def test_an_agent_sees_only_the_results_of_their_own_cases(
@@ -161,10 +179,13 @@ async def test_an_agent_sees_only_the_results_of_their_own_cases(
     # when
     own = await results(client, dana)
     asked_for_self = await results(client, dana, filter={"agentId": world.sub("agent")})
-    asked_for_other = await client.execute(SURVEY_RESULTS_QUERY, {"filter": {"agentId": world.sub("other_agent")}},
-                                           token=dana)
+    asked_for_other = await client.execute(
+        SURVEY_RESULTS_QUERY, {"filter": {"agentId": world.sub("other_agent")}}, token=dana
+    )
     # then
-    assert (own["count"], own["averageRating"]) == (4, 3.75) == (asked_for_self["count"], asked_for_self["averageRating"])
+    assert (
+        (own["count"], own["averageRating"]) == (4, 3.75) == (asked_for_self["count"], asked_for_self["averageRating"])
+    )
     assert {edge["node"]["case"]["id"] for edge in own["surveys"]["edges"]} == set(surveyed["dana"])
     assert top_level_code(asked_for_other) == "PERMISSION_DENIED"
 
@@ -221,10 +242,13 @@ async def test_a_bad_period_or_cursor_is_refused(
     )
     bad_cursor = await client.execute(SURVEY_RESULTS_QUERY, {"after": "nope"}, token=ada)
     # cursors of the right shape whose values the database could not compare
-    forged = [await client.execute(SURVEY_RESULTS_QUERY, {"after": cursor}, token=ada) for cursor in (
-        base64.urlsafe_b64encode(json.dumps(["2026-11-01T00:00:00+00:00", 2**40]).encode()).decode(),
-        base64.urlsafe_b64encode(json.dumps(["2026-11-01T00:00:00", 1]).encode()).decode(),
-    )]
+    forged = [
+        await client.execute(SURVEY_RESULTS_QUERY, {"after": cursor}, token=ada)
+        for cursor in (
+            base64.urlsafe_b64encode(json.dumps(["2026-11-01T00:00:00+00:00", 2**40]).encode()).decode(),
+            base64.urlsafe_b64encode(json.dumps(["2026-11-01T00:00:00", 1]).encode()).decode(),
+        )
+    ]
     # then
     assert top_level_code(backwards) == "VALIDATION_FAILED"
     assert top_level_code(bad_cursor) == "VALIDATION_FAILED"

@@ -13,7 +13,10 @@ CASES_QUERY = "{ cases { totalCount } }"
 
 
 async def test_an_unexpected_failure_is_masked_with_an_error_id_logged_with_its_traceback(
-    client: GraphQLClient, world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    client: GraphQLClient,
+    world: World,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # given: the list service fails with internals in its message

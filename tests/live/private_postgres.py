@@ -49,9 +49,20 @@ class PrivatePostgres:
             if self._as_postgres:
                 shutil.chown(self.dir, "postgres")
             self._run("initdb", "-D", str(self.data), "-U", "casegraph", "--auth=trust", "-E", "UTF8")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"), "-w", "-t", "60", "-o",
-                  f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
-                  "-c synchronous_commit=off -c full_page_writes=off", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off",
+            "start",
+        )
 
     def stop(self, mode: str = "fast") -> None:
         """``fast`` ends every session (a restart); ``immediate`` is a crash of the server."""
@@ -60,8 +71,17 @@ class PrivatePostgres:
     def remove(self) -> None:
         if self.data.exists():
             subprocess.run(
-                [*(["runuser", "-u", "postgres", "--"] if self._as_postgres else []),
-                 str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
-                capture_output=True, timeout=60, check=False,
+                [
+                    *(["runuser", "-u", "postgres", "--"] if self._as_postgres else []),
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "stop",
+                ],
+                capture_output=True,
+                timeout=60,
+                check=False,
             )
         shutil.rmtree(self.dir, ignore_errors=True)

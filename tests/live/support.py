@@ -153,8 +153,9 @@ class ServerProcess:
         return elapsed
 
 
-def start_server(name: str, env: dict[str, str], workdir: Path, *, wait_ready: bool = False,
-                 port: int | None = None) -> ServerProcess:
+def start_server(
+    name: str, env: dict[str, str], workdir: Path, *, wait_ready: bool = False, port: int | None = None
+) -> ServerProcess:
     """Start ``casegraph serve`` on a free port (or ``port``, to restart a server where clients
     expect it) and wait for ``/healthz`` (and ``/readyz``).
 
@@ -189,8 +190,9 @@ class PortTaken(AssertionError):
     pass
 
 
-def _start_server_once(name: str, env: dict[str, str], workdir: Path, *, wait_ready: bool,
-                       port: int | None = None) -> ServerProcess:
+def _start_server_once(
+    name: str, env: dict[str, str], workdir: Path, *, wait_ready: bool, port: int | None = None
+) -> ServerProcess:
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     log_path = workdir / f"{name}-{port}.log"
@@ -328,8 +330,21 @@ class RedisServer:
         assert self.process is None or self.process.poll() is not None, "redis-server is already running"
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", str(self.workdir)],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
@@ -383,14 +398,20 @@ class GraphQLHttp:
     async def __aexit__(self, *exc: object) -> None:
         await self.client.aclose()
 
-    async def execute(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None) -> dict[str, Any]:
+    async def execute(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None) -> dict[str, Any]:
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
         body = await self.execute(query, variables, token=token)
         assert not body.get("errors"), body["errors"]
         data: dict[str, Any] = body["data"]
@@ -422,8 +443,9 @@ PEOPLE: Final[dict[str, tuple[Role, ...]]] = {
 
 
 def mint_token(sub: str, *roles: Role, secret: str = TEST_SECRET) -> str:
-    return issue_token(Settings(jwt_secret=secret), sub=sub, roles=list(roles), name=sub.title(),
-                       email=f"{sub}@example.org")
+    return issue_token(
+        Settings(jwt_secret=secret), sub=sub, roles=list(roles), name=sub.title(), email=f"{sub}@example.org"
+    )
 
 
 @dataclass
@@ -445,10 +467,16 @@ class LiveWorld:
 
 async def create_group(gql: GraphQLHttp, world: LiveWorld, code: str, members: list[str]) -> None:
     admin = world.token("ada")
-    await gql.mutate("createAssignmentGroup", {"code": code, "name": code.title()}, "assignmentGroup { code }", token=admin)
+    await gql.mutate(
+        "createAssignmentGroup", {"code": code, "name": code.title()}, "assignmentGroup { code }", token=admin
+    )
     for member in members:
-        await gql.mutate("addGroupMember", {"groupCode": code, "userId": member, "isManager": False},
-                         "member { user { id } }", token=admin)
+        await gql.mutate(
+            "addGroupMember",
+            {"groupCode": code, "userId": member, "isManager": False},
+            "member { user { id } }",
+            token=admin,
+        )
 
 
 async def create_case_type(gql: GraphQLHttp, world: LiveWorld, code: str, workflow: str, group: str) -> None:
@@ -476,11 +504,19 @@ async def set_up_world(base_url: str, secret: str = TEST_SECRET) -> LiveWorld:
 EVENT_SELECTION: Final = "event { id sequence type }"
 
 
-async def create_case(gql: GraphQLHttp, world: LiveWorld, who: str, title: str, case_type: str = "POTHOLE") -> tuple[str, str]:
+async def create_case(
+    gql: GraphQLHttp, world: LiveWorld, who: str, title: str, case_type: str = "POTHOLE"
+) -> tuple[str, str]:
     """File a case as ``who``; returns (case id, id of its CASE_CREATED event)."""
     payload = await gql.mutate(
         "createCase",
-        {"caseTypeCode": case_type, "title": title, "description": "Seen on the way to work.", "impact": 2, "urgency": 2},
+        {
+            "caseTypeCode": case_type,
+            "title": title,
+            "description": "Seen on the way to work.",
+            "impact": 2,
+            "urgency": 2,
+        },
         f"case {{ id }} {EVENT_SELECTION}",
         token=world.token(who),
     )
@@ -489,8 +525,9 @@ async def create_case(gql: GraphQLHttp, world: LiveWorld, who: str, title: str, 
 
 async def update_description(gql: GraphQLHttp, world: LiveWorld, who: str, case_id: str, text: str) -> dict[str, Any]:
     """One CASE_UPDATED event; returns the recorded event {id, sequence, type}."""
-    payload = await gql.mutate("updateCase", {"caseId": case_id, "description": text}, EVENT_SELECTION,
-                               token=world.token(who))
+    payload = await gql.mutate(
+        "updateCase", {"caseId": case_id, "description": text}, EVENT_SELECTION, token=world.token(who)
+    )
     event: dict[str, Any] = payload["event"]
     return event
 
@@ -561,7 +598,9 @@ class LiveSubscription:
             raise AssertionError(f"got {len(results)} of {count} results within {timeout}s: {results}") from None
         return results
 
-    async def take_until(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = EVENT_TIMEOUT) -> list[dict[str, Any]]:
+    async def take_until(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = EVENT_TIMEOUT
+    ) -> list[dict[str, Any]]:
         """Results up to and including the first one ``predicate`` accepts."""
         results: list[dict[str, Any]] = []
         try:
@@ -685,7 +724,9 @@ async def ws_connect(
 
 
 def case_events_query(fields: str = EVENT_FIELDS) -> str:
-    return f"subscription Watch($caseId: ID, $after: ID) {{ caseEvents(caseId: $caseId, after: $after) {{ {fields} }} }}"
+    return (
+        f"subscription Watch($caseId: ID, $after: ID) {{ caseEvents(caseId: $caseId, after: $after) {{ {fields} }} }}"
+    )
 
 
 def sequences(events: list[dict[str, Any]]) -> list[int]:

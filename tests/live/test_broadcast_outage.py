@@ -93,7 +93,8 @@ async def test_every_subscriber_gets_every_event_exactly_once_in_order_across_a_
             "bob, everything": ("bob", case_events_query(), {"after": after}),
             "dana, everything": ("dana", case_events_query(), {"after": after}),
             "eli, ROADS queue": (
-                "eli", "subscription Q($after: ID) { queueEvents(groupCode: \"ROADS\", after: $after) { id sequence case { id } } }",
+                "eli",
+                'subscription Q($after: ID) { queueEvents(groupCode: "ROADS", after: $after) { id sequence case { id } } }',
                 {"after": after},
             ),
         }
@@ -206,7 +207,9 @@ async def test_failed_reconnect_attempts_leave_no_redis_listener_tasks_behind() 
                 await asyncio.sleep(0.05)
         assert not channel.healthy
         leftovers = [task for task in asyncio.all_tasks() if "_pubsub_listener" in repr(task.get_coro())]
-        assert leftovers == [], f"{len(leftovers)} listener tasks left behind by failed attempts to connect ({channel.reconnects} retries)"
+        assert leftovers == [], (
+            f"{len(leftovers)} listener tasks left behind by failed attempts to connect ({channel.reconnects} retries)"
+        )
     finally:
         await channel.stop()
         await _clean_up_after_leaked_listeners()

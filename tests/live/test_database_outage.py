@@ -20,7 +20,6 @@ from typing import Any, Final
 import asyncpg
 import httpx
 import pytest
-
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
@@ -69,8 +68,11 @@ def log_records(server: ServerProcess) -> list[dict[str, Any]]:
 
 
 def outage_lines(server: ServerProcess, logger: str, level: str) -> list[dict[str, Any]]:
-    return [r for r in log_records(server) if r.get("logger") == logger and r.get("level") == level
-            and "unavailable" in str(r.get("message"))]
+    return [
+        r
+        for r in log_records(server)
+        if r.get("logger") == logger and r.get("level") == level and "unavailable" in str(r.get("message"))
+    ]
 
 
 async def wait_for(predicate: Any, what: str) -> None:
@@ -83,8 +85,9 @@ async def test_requests_are_answered_503_and_the_outage_is_logged_once_while_the
     private_postgres: PrivatePostgres, tmp_path: Path
 ) -> None:
     # given: a server on a database that works, its outbox dispatcher passing often
-    server = start_server("outage", server_env(database_url=private_postgres.url, outbox_interval="0.1",
-                                               log_level="DEBUG"), tmp_path)
+    server = start_server(
+        "outage", server_env(database_url=private_postgres.url, outbox_interval="0.1", log_level="DEBUG"), tmp_path
+    )
     token = mint_token("alice", *PEOPLE["alice"])
     headers = {"Authorization": f"Bearer {token}"}
     try:
@@ -94,18 +97,32 @@ async def test_requests_are_answered_503_and_the_outage_is_logged_once_while_the
             # when: PostgreSQL goes away
             private_postgres.stop()
             answers = [await http.post("/graphql", json=ME, headers=headers) for _ in range(3)]
-            answers.append(await http.post("/graphql", json=ME, headers={
-                **headers, "Accept": "application/graphql-response+json"}))
+            answers.append(
+                await http.post("/graphql", json=ME, headers={**headers, "Accept": "application/graphql-response+json"})
+            )
             # several passes of the dispatcher fail meanwhile
-            await wait_for(lambda: len([r for r in log_records(server) if r.get("logger") == OUTBOX_LOGGER
-                                        and "still unavailable" in str(r.get("message"))]) >= 3, "failed passes")
+            await wait_for(
+                lambda: (
+                    len(
+                        [
+                            r
+                            for r in log_records(server)
+                            if r.get("logger") == OUTBOX_LOGGER and "still unavailable" in str(r.get("message"))
+                        ]
+                    )
+                    >= 3
+                ),
+                "failed passes",
+            )
 
             # then: every request is a 503 to retry, shaped as GraphQL
             for answer in answers:
                 assert answer.status_code == 503, answer.text
                 assert int(answer.headers["Retry-After"]) > 0
-                assert answer.headers["content-type"].split(";")[0] in ("application/json",
-                                                                         "application/graphql-response+json")
+                assert answer.headers["content-type"].split(";")[0] in (
+                    "application/json",
+                    "application/graphql-response+json",
+                )
                 body = answer.json()
                 assert [error["extensions"]["code"] for error in body["errors"]] == [SERVICE_UNAVAILABLE]
                 assert "data" not in body
@@ -120,8 +137,14 @@ async def test_requests_are_answered_503_and_the_outage_is_logged_once_while_the
             async with asyncio.timeout(WAIT):
                 while recovered is None or recovered.status_code != 200:
                     recovered = await http.post("/graphql", json=ME, headers=headers)
-            await wait_for(lambda: any("available again" in str(r.get("message")) for r in log_records(server)
-                                       if r.get("logger") == OUTBOX_LOGGER), "the dispatcher's recovery")
+            await wait_for(
+                lambda: any(
+                    "available again" in str(r.get("message"))
+                    for r in log_records(server)
+                    if r.get("logger") == OUTBOX_LOGGER
+                ),
+                "the dispatcher's recovery",
+            )
 
         # then: requests work again, and each component logged the end of the outage once
         assert recovered.json()["data"]["me"]["id"] == "alice"
@@ -140,15 +163,18 @@ async def test_a_mutation_that_loses_the_database_midway_is_answered_503(
         world = await set_up_world(server.http_url)
         async with GraphQLHttp(server.http_url) as gql:
             case_id, _ = await create_case(gql, world, "alice", "Held up")
-        update = {"query": "mutation M($i: UpdateCaseInput!) { updateCase(input: $i) { case { id } errors { code } } }",
-                  "variables": {"i": {"caseId": case_id, "description": "Deeper now."}}}
+        update = {
+            "query": "mutation M($i: UpdateCaseInput!) { updateCase(input: $i) { case { id } errors { code } } }",
+            "variables": {"i": {"caseId": case_id, "description": "Deeper now."}},
+        }
         lock = await asyncpg.connect(private_postgres.url.replace("postgres://", "postgresql://", 1))
         transaction = lock.transaction()
         await transaction.start()
         await lock.execute("SELECT 1 FROM cases WHERE id = $1 FOR UPDATE", case_id)
         async with httpx.AsyncClient(base_url=server.http_url, timeout=WAIT) as http:
-            in_flight = asyncio.ensure_future(http.post(
-                "/graphql", json=update, headers={"Authorization": f"Bearer {world.token('alice')}"}))
+            in_flight = asyncio.ensure_future(
+                http.post("/graphql", json=update, headers={"Authorization": f"Bearer {world.token('alice')}"})
+            )
             async with asyncio.timeout(WAIT):
                 while not await lock.fetchval(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"

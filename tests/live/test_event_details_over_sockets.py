@@ -57,19 +57,30 @@ async def test_a_requester_never_reads_internal_flags_mentions_or_other_requeste
         bob_case, bob_created = await create_case(gql, world, "bob", "Hole on Elm Street again")
         for case_id in (alice_case, bob_case):
             await gql.mutate("assignToMe", {"caseId": case_id}, "case { id }", token=world.token("dana"))
-        async with ws_connect(server.ws_url, world.token("alice")) as alice_socket, \
-                ws_connect(server.ws_url, world.token("bob")) as bob_socket:
-            alice_feed = await alice_socket.subscribe(case_events_query(EVENT), {"caseId": alice_case,
-                                                                                  "after": alice_created})
+        async with (
+            ws_connect(server.ws_url, world.token("alice")) as alice_socket,
+            ws_connect(server.ws_url, world.token("bob")) as bob_socket,
+        ):
+            alice_feed = await alice_socket.subscribe(
+                case_events_query(EVENT), {"caseId": alice_case, "after": alice_created}
+            )
             bob_feed = await bob_socket.subscribe(case_events_query(EVENT), {"caseId": bob_case, "after": bob_created})
             # the assignment is replayed first, so each feed is live before we act; it names no assignee
             replayed = [*(await alice_feed.take(1)), *(await bob_feed.take(1))]
             assert [leaked(event["details"]) for event in replayed] == [set(), set()]
             # when: dana writes a work note mentioning eli, then links bob's case to alice's
-            await gql.mutate("updateCase", {"caseId": alice_case, "workNote": "@eli same hole as before"},
-                             "case { id }", token=world.token("dana"))
-            await gql.mutate("markDuplicate", {"caseId": bob_case, "duplicateOfId": alice_case}, "case { id }",
-                             token=world.token("dana"))
+            await gql.mutate(
+                "updateCase",
+                {"caseId": alice_case, "workNote": "@eli same hole as before"},
+                "case { id }",
+                token=world.token("dana"),
+            )
+            await gql.mutate(
+                "markDuplicate",
+                {"caseId": bob_case, "duplicateOfId": alice_case},
+                "case { id }",
+                token=world.token("dana"),
+            )
             alice_live = await alice_feed.take(2)
             bob_live = await bob_feed.take(1)
         alice_history = await gql.data(HISTORY_QUERY, {"id": alice_case}, token=world.token("alice"))
@@ -81,8 +92,9 @@ async def test_a_requester_never_reads_internal_flags_mentions_or_other_requeste
     assert alice_live[0]["details"].get("comment") is False and bob_live[0]["details"]["resolutionCode"] == "DUPLICATE"
     # and over HTTP, history tells the requesters no more
     for history in (alice_history, bob_history):
-        assert [leaked(edge["node"]["details"]) for edge in history["case"]["history"]["edges"]] == \
-            [set()] * len(history["case"]["history"]["edges"])
+        assert [leaked(edge["node"]["details"]) for edge in history["case"]["history"]["edges"]] == [set()] * len(
+            history["case"]["history"]["edges"]
+        )
     # while staff still read the whole summary
     staff = {edge["node"]["action"]: edge["node"]["details"] for edge in staff_history["case"]["history"]["edges"]}
     assert staff["UPDATE"]["workNote"] is True and staff["UPDATE"]["mentions"] == ["eli"]
@@ -95,16 +107,24 @@ async def test_staff_and_the_requester_watching_one_case_each_get_their_own_deta
     async with GraphQLHttp(server.http_url) as gql:
         # given: dana and alice both watch alice's case (the fan-out serves both from one plan)
         case_id, created = await create_case(gql, world, "alice", "Broken bench")
-        async with ws_connect(server.ws_url, world.token("dana")) as staff_socket, \
-                ws_connect(server.ws_url, world.token("alice")) as requester_socket:
-            feeds = [await socket.subscribe(case_events_query(EVENT), {"caseId": case_id, "after": created})
-                     for socket in (staff_socket, requester_socket)]
+        async with (
+            ws_connect(server.ws_url, world.token("dana")) as staff_socket,
+            ws_connect(server.ws_url, world.token("alice")) as requester_socket,
+        ):
+            feeds = [
+                await socket.subscribe(case_events_query(EVENT), {"caseId": case_id, "after": created})
+                for socket in (staff_socket, requester_socket)
+            ]
             await gql.mutate("assignToMe", {"caseId": case_id}, "case { id }", token=world.token("dana"))
             for feed in feeds:
                 await feed.take(1)
             # when: dana adds a work note
-            await gql.mutate("updateCase", {"caseId": case_id, "workNote": "Order a new bench"}, "case { id }",
-                             token=world.token("dana"))
+            await gql.mutate(
+                "updateCase",
+                {"caseId": case_id, "workNote": "Order a new bench"},
+                "case { id }",
+                token=world.token("dana"),
+            )
             [staff_event], [requester_event] = [await feed.take(1) for feed in feeds]
     # then: the same event, the whole summary for dana, its public part for alice
     assert staff_event["sequence"] == requester_event["sequence"]

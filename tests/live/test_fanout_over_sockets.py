@@ -26,7 +26,7 @@ from tests.live.support import (
     ws_connect,
 )
 
-QUEUE = "subscription Queue { queueEvents(groupCode: \"ROADS\") { sequence action case { id number title status } } }"
+QUEUE = 'subscription Queue { queueEvents(groupCode: "ROADS") { sequence action case { id number title status } } }'
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,13 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """Loopback is the trusted proxy; one mutation per client address an hour."""
     workdir = tmp_path_factory.mktemp(f"forwarded-{request.param}")
     with backend_database(str(request.param), workdir) as url:
-        env = server_env(database_url=url, rate_limits="on", trusted_proxies="127.0.0.1/32",
-                         rate_mutations_per_ip="1/3600", rate_mutations_per_user="off")
+        env = server_env(
+            database_url=url,
+            rate_limits="on",
+            trusted_proxies="127.0.0.1/32",
+            rate_mutations_per_ip="1/3600",
+            rate_mutations_per_user="off",
+        )
         process = start_server(f"forwarded-{request.param}", env, workdir)
         try:
             yield process
@@ -32,8 +37,10 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 async def mark_read(http: httpx.AsyncClient, *forwarded: str) -> httpx.Response:
-    headers = [("Authorization", f"Bearer {mint_token('alice', Role.CONSTITUENT)}"),
-               *(("X-Forwarded-For", line) for line in forwarded)]
+    headers = [
+        ("Authorization", f"Bearer {mint_token('alice', Role.CONSTITUENT)}"),
+        *(("X-Forwarded-For", line) for line in forwarded),
+    ]
     return await http.post("/graphql", json={"query": MARK_READ_MUTATION}, headers=headers)
 
 

@@ -48,15 +48,20 @@ GROUPS: Final = "{ assignmentGroups { code } }"
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     env = {
-        "allowed_origins": ALLOWED, "max_body_bytes": str(BODY_LIMIT), "max_intake_bytes": str(INTAKE_LIMIT),
-        "intake_secret": INTAKE_SECRET, "intake_case_type": "POTHOLE",
+        "allowed_origins": ALLOWED,
+        "max_body_bytes": str(BODY_LIMIT),
+        "max_intake_bytes": str(INTAKE_LIMIT),
+        "intake_secret": INTAKE_SECRET,
+        "intake_case_type": "POTHOLE",
     }
     if request.param == "sqlite":
         with sqlite_server(tmp_path_factory, "guards", **env) as process:
             yield process
         return
     with postgres_database() as database_url:
-        process = start_server("guards-pg", server_env(database_url=database_url, **env), tmp_path_factory.mktemp("guards"))
+        process = start_server(
+            "guards-pg", server_env(database_url=database_url, **env), tmp_path_factory.mktemp("guards")
+        )
         try:
             yield process
         finally:
@@ -74,9 +79,13 @@ def vary(response: httpx.Response) -> set[str]:
 
 def create_group_body(code: str, padding: int) -> bytes:
     """The mutation as a JSON body, with ``padding`` bytes in a member GraphQL ignores."""
-    return json.dumps({
-        "query": CREATE_GROUP, "variables": {"input": {"code": code, "name": code.title()}}, "padding": "x" * padding,
-    }).encode()
+    return json.dumps(
+        {
+            "query": CREATE_GROUP,
+            "variables": {"input": {"code": code, "name": code.title()}},
+            "padding": "x" * padding,
+        }
+    ).encode()
 
 
 def group_codes(http: httpx.Client, token: str) -> set[str]:
@@ -93,10 +102,14 @@ def unique_code() -> str:
 
 
 def preflight(http: httpx.Client, origin: str) -> httpx.Response:
-    return http.options("/graphql", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type",
-    })
+    return http.options(
+        "/graphql",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
 
 
 def test_a_preflight_from_an_allowed_origin_is_answered(server: ServerProcess) -> None:
@@ -126,8 +139,11 @@ def test_a_response_names_an_allowed_origin_only(server: ServerProcess, admin: s
     # when: the same request from a page on each origin
     with httpx.Client(base_url=server.http_url, timeout=SOCKET_TIMEOUT) as http:
         responses = {
-            origin: http.post("/graphql", json={"query": "{ me { id } }"},
-                              headers={"Authorization": f"Bearer {admin}", "Origin": origin})
+            origin: http.post(
+                "/graphql",
+                json={"query": "{ me { id } }"},
+                headers={"Authorization": f"Bearer {admin}", "Origin": origin},
+            )
             for origin in (ALLOWED, OTHER)
         }
     # then: both ran (CORS is the browser's to enforce), only the allowed page may read it
@@ -167,10 +183,13 @@ def raw_request(server: ServerProcess, head: str) -> str:
 
 def test_a_body_declared_over_the_limit_is_refused_before_it_is_sent(server: ServerProcess) -> None:
     # when: a head announcing 100 MiB, and not one byte of it
-    status = raw_request(server, (
-        "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {100 * 1024 * 1024}\r\n\r\n"
-    ))
+    status = raw_request(
+        server,
+        (
+            "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {100 * 1024 * 1024}\r\n\r\n"
+        ),
+    )
     # then: answered at once, not after waiting for the body
     assert status.split()[1] == "413", status
 
@@ -182,13 +201,19 @@ def test_a_chunked_body_over_the_limit_is_refused_and_nothing_in_it_runs(server:
 
     def chunks() -> Iterator[bytes]:
         for start in range(0, len(body), 4096):
-            yield body[start:start + 4096]
+            yield body[start : start + 4096]
 
     with httpx.Client(base_url=server.http_url, timeout=SOCKET_TIMEOUT) as http:
         # when
-        response = http.post("/graphql", content=chunks(), headers={
-            "Content-Type": "application/json", "Authorization": f"Bearer {admin}", "Origin": ALLOWED,
-        })
+        response = http.post(
+            "/graphql",
+            content=chunks(),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {admin}",
+                "Origin": ALLOWED,
+            },
+        )
         # then: a GraphQL-shaped 413 the page may read, and no group
         assert response.status_code == 413, response.text
         assert "content-length" not in response.request.headers
@@ -206,9 +231,14 @@ def test_a_body_under_the_limit_runs(server: ServerProcess, admin: str) -> None:
     body = create_group_body(code, padding=BODY_LIMIT - len(body) - 1)
     with httpx.Client(base_url=server.http_url, timeout=SOCKET_TIMEOUT) as http:
         # when
-        response = http.post("/graphql", content=body, headers={
-            "Content-Type": "application/json", "Authorization": f"Bearer {admin}",
-        })
+        response = http.post(
+            "/graphql",
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {admin}",
+            },
+        )
         # then
         assert response.status_code == 200, response.text
         payload: dict[str, Any] = response.json()["data"]["createAssignmentGroup"]
@@ -221,9 +251,14 @@ def test_a_mail_over_the_intake_limit_is_refused(server: ServerProcess) -> None:
     raw = b"From: carol@example.org\r\nSubject: big\r\n\r\n" + b"x" * INTAKE_LIMIT
     with httpx.Client(base_url=server.http_url, timeout=SOCKET_TIMEOUT) as http:
         # when
-        response = http.post("/intake/email", content=raw, headers={
-            "X-Casegraph-Intake-Secret": INTAKE_SECRET, "Content-Type": "message/rfc822",
-        })
+        response = http.post(
+            "/intake/email",
+            content=raw,
+            headers={
+                "X-Casegraph-Intake-Secret": INTAKE_SECRET,
+                "Content-Type": "message/rfc822",
+            },
+        )
     # then
     assert response.status_code == 413, response.text
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"

@@ -23,10 +23,10 @@ import pytest
 from casegraph.services.idempotency import LEASE
 from tests.live.private_postgres import PrivatePostgres
 from tests.live.support import (
+    GraphQLHttp,
     LiveWorld,
     ServerProcess,
     create_case,
-    GraphQLHttp,
     postgres_database,
     server_env,
     set_up_world,
@@ -87,8 +87,11 @@ async def events_of(database_url: str, case_id: str) -> int:
 
 async def send(server: ServerProcess, world: LiveWorld, variables: dict[str, Any]) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=server.http_url, timeout=60) as http:
-        response = await http.post("/graphql", json={"query": UPDATE, "variables": variables},
-                                   headers={"Authorization": f"Bearer {world.token('alice')}"})
+        response = await http.post(
+            "/graphql",
+            json={"query": UPDATE, "variables": variables},
+            headers={"Authorization": f"Bearer {world.token('alice')}"},
+        )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     assert not body.get("errors"), body

@@ -115,9 +115,10 @@ async def test_a_mutation_on_one_process_reaches_subscribers_on_the_other(
     writer, reader = (gql_a, pair.b) if direction == "A->B" else (gql_b, pair.a)
     case_id, created = await create_case(writer, pair.world, "alice", f"Across processes {direction}")
     after = str(int(created) - 1)
-    async with ws_connect(reader.ws_url, pair.world.token("alice")) as alice, ws_connect(
-        reader.ws_url, pair.world.token("dana")
-    ) as dana:
+    async with (
+        ws_connect(reader.ws_url, pair.world.token("alice")) as alice,
+        ws_connect(reader.ws_url, pair.world.token("dana")) as dana,
+    ):
         watchers = [
             await alice.subscribe(case_events_query(), {"caseId": case_id, "after": after}),
             await dana.subscribe(case_events_query(), {"after": after}),

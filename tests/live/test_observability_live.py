@@ -25,7 +25,6 @@ from tests.live.support import (
     LiveWorld,
     ServerProcess,
     case_events_query,
-    create_case,
     free_port,
     run_sync,
     server_env,
@@ -70,7 +69,9 @@ async def wait_for_metric(base_url: str, name: str, expected: float) -> None:
     raise AssertionError(f"{name} stayed {value}, expected {expected}")
 
 
-async def test_active_subscriptions_rise_and_fall_over_a_real_websocket(server: tuple[ServerProcess, LiveWorld]) -> None:
+async def test_active_subscriptions_rise_and_fall_over_a_real_websocket(
+    server: tuple[ServerProcess, LiveWorld],
+) -> None:
     process, world = server
     await wait_for_metric(process.http_url, "casegraph_active_subscriptions", 0)
     async with ws_connect(process.ws_url, world.token("dana")) as connection:
@@ -89,10 +90,14 @@ async def test_a_websocket_keeps_its_request_id_for_the_events_its_mutations_wri
     server: tuple[ServerProcess, LiveWorld],
 ) -> None:
     process, world = server
-    mutation = (
-        "mutation File($input: CreateCaseInput!) { createCase(input: $input) { case { id } errors { code } } }"
-    )
-    case_input = {"caseTypeCode": "POTHOLE", "title": "Over the socket", "description": "Deep.", "impact": 2, "urgency": 2}
+    mutation = "mutation File($input: CreateCaseInput!) { createCase(input: $input) { case { id } errors { code } } }"
+    case_input = {
+        "caseTypeCode": "POTHOLE",
+        "title": "Over the socket",
+        "description": "Deep.",
+        "impact": 2,
+        "urgency": 2,
+    }
     async with ws_connect(process.ws_url, world.token("alice"), headers={"X-Request-ID": "socket-42"}) as connection:
         assert connection.ws.response is not None
         assert connection.ws.response.headers["X-Request-ID"] == "socket-42"
@@ -112,14 +117,17 @@ async def test_every_server_log_line_is_json_and_requests_carry_their_id(
     process, world = server
     async with httpx.AsyncClient(base_url=process.http_url, timeout=5) as http:
         response = await http.post(
-            "/graphql", json={"query": "query Me { me { id } }"},
+            "/graphql",
+            json={"query": "query Me { me { id } }"},
             headers={"Authorization": f"Bearer {world.token('eli')}", "X-Request-ID": "live-log-1"},
         )
     assert response.headers["x-request-id"] == "live-log-1"
     deadline = time.monotonic() + WAIT
     while True:
         lines = [json.loads(line) for line in process.log_tail(100_000).splitlines() if line.strip()]
-        access = [line for line in lines if line.get("request_id") == "live-log-1" and line["logger"] == "casegraph.access"]
+        access = [
+            line for line in lines if line.get("request_id") == "live-log-1" and line["logger"] == "casegraph.access"
+        ]
         if access or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.1)
@@ -147,7 +155,11 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "casegraph.cli", "serve", "--port", str(port), "--workers", "2"],
-            env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -184,4 +196,6 @@ def test_a_scrape_of_any_worker_reports_the_requests_of_all_workers(two_workers:
     # then: every scrape, whichever worker answers it, counts them all
     for _ in range(6):
         text = httpx.get(f"{two_workers}/metrics", timeout=5).text
-        assert metric(text, "casegraph_http_requests_total", method="GET", route="/readyz", status="200") == len(answered_by)
+        assert metric(text, "casegraph_http_requests_total", method="GET", route="/readyz", status="200") == len(
+            answered_by
+        )

@@ -52,12 +52,13 @@ def dana(server: ServerProcess) -> str:
     with httpx.Client(base_url=server.http_url, timeout=15.0) as http:
         http.post("/graphql", json={"query": GROUPS}, headers={"Authorization": f"Bearer {token}"})  # provisions dana
         response = http.post(
-            "/graphql", json={"query": SET_UP, "variables": {"user": "dana"}},
+            "/graphql",
+            json={"query": SET_UP, "variables": {"user": "dana"}},
             headers={"Authorization": f"Bearer {mint_token('ada', Role.ADMIN)}"},
         )
-    assert response.json() == {
-        "data": {"createAssignmentGroup": {"errors": []}, "addGroupMember": {"errors": []}}
-    }, response.text
+    assert response.json() == {"data": {"createAssignmentGroup": {"errors": []}, "addGroupMember": {"errors": []}}}, (
+        response.text
+    )
     return token
 
 
@@ -87,4 +88,3 @@ async def test_an_unregistered_query_is_refused_over_http_and_a_registered_hash_
         )
     assert [e["extensions"]["code"] for e in refused["errors"]] == ["PERSISTED_QUERY_NOT_ALLOWED"]
     assert by_hash.json() == {"data": {"assignmentGroups": [{"code": "ROADS"}]}}
-

@@ -23,7 +23,9 @@ COSTLY_FEED = "subscription { caseEvents { case { history(first: 50) { edges { n
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    with sqlite_server(tmp_path_factory, "limits", max_complexity=str(MAX_COMPLEXITY), max_depth=str(MAX_DEPTH)) as process:
+    with sqlite_server(
+        tmp_path_factory, "limits", max_complexity=str(MAX_COMPLEXITY), max_depth=str(MAX_DEPTH)
+    ) as process:
         yield process
 
 
@@ -40,7 +42,10 @@ async def test_a_subscription_over_the_configured_complexity_is_refused_and_the_
     assert message["type"] == "error", message
     [error] = message["payload"]
     assert error["extensions"] == {
-        "code": "QUERY_LIMIT_EXCEEDED", "limit": "complexity", "max": MAX_COMPLEXITY, "actual": 654
+        "code": "QUERY_LIMIT_EXCEEDED",
+        "limit": "complexity",
+        "max": MAX_COMPLEXITY,
+        "actual": 654,
     }
     assert answer == {"id": answered.id, "type": "next", "payload": {"data": {"__typename": "Query"}}}
 
@@ -56,4 +61,9 @@ async def test_a_query_over_the_configured_depth_is_refused_over_http(server: Se
     # then
     assert response.status_code == 200, response.text
     [error] = response.json()["errors"]
-    assert error["extensions"] == {"code": "QUERY_LIMIT_EXCEEDED", "limit": "depth", "max": MAX_DEPTH, "actual": MAX_DEPTH + 1}
+    assert error["extensions"] == {
+        "code": "QUERY_LIMIT_EXCEEDED",
+        "limit": "depth",
+        "max": MAX_DEPTH,
+        "actual": MAX_DEPTH + 1,
+    }

@@ -37,8 +37,8 @@ from casegraph.domain.enums import Role
 from casegraph.rate_limits import RATE_LIMITED
 from tests.live.support import (
     LEGACY_WS,
-    SubscriptionFailed,
     ServerProcess,
+    SubscriptionFailed,
     WsClosed,
     mint_token,
     postgres_database,
@@ -84,8 +84,9 @@ async def fresh_window(seconds: int, needed: float) -> None:
 
 async def mutate(base_url: str, sub: str) -> httpx.Response:
     async with httpx.AsyncClient(base_url=base_url, timeout=15.0) as client:
-        return await client.post("/graphql", json={"query": update_missing_case()},
-                                 headers={"Authorization": f"Bearer {token(sub)}"})
+        return await client.post(
+            "/graphql", json={"query": update_missing_case()}, headers={"Authorization": f"Bearer {token(sub)}"}
+        )
 
 
 def ran(response: httpx.Response) -> bool:
@@ -111,6 +112,7 @@ def sqlite_server(name: str, workdir: Path, **limits: str) -> ServerProcess:
 
 
 # -- WebSocket connections per address ------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def address_limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
@@ -147,10 +149,15 @@ async def test_handshakes_over_the_address_limit_get_429_with_retry_after_and_re
 
 # -- WebSocket connections per user, mutations over WebSocket -------------------------------------
 
+
 @pytest.fixture(scope="module")
 def user_limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = sqlite_server("connections-per-user", tmp_path_factory.mktemp("rate-user"),
-                           rate_connections_per_user="2/3", rate_mutations_per_user="3/3600")
+    server = sqlite_server(
+        "connections-per-user",
+        tmp_path_factory.mktemp("rate-user"),
+        rate_connections_per_user="2/3",
+        rate_mutations_per_user="3/3600",
+    )
     yield server
     server.stop()
 
@@ -238,8 +245,10 @@ async def test_a_user_holding_as_many_open_connections_as_allowed_is_refused_one
         assert (refused.value.code, refused.value.reason) == (TRY_AGAIN_LATER, OPEN_LIMIT_REASON)
         assert (legacy_code, legacy_reason) == (TRY_AGAIN_LATER, OPEN_LIMIT_REASON)
         assert message["type"] == "connection_error"
-        assert message["payload"] == {"message": OPEN_LIMIT_REASON,
-                                      "extensions": {"code": RATE_LIMITED, "openConnections": 2}}
+        assert message["payload"] == {
+            "message": OPEN_LIMIT_REASON,
+            "extensions": {"code": RATE_LIMITED, "openConnections": 2},
+        }
         assert (await (await first.subscribe("query { me { id } }")).next())["id"] == sub
         # and once one closes, its place is free again
         await first.ws.close()
@@ -263,6 +272,7 @@ async def test_mutations_over_websocket_count_with_those_over_http(user_limited:
 
 # -- one count across processes -------------------------------------------------------------------
 
+
 @dataclass
 class Pair:
     a: ServerProcess
@@ -277,12 +287,16 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     redis_url = require_redis() if store == "redis" else None
     workdir = tmp_path_factory.mktemp(f"rate-{store}")
     with postgres_database() as database_url:
-        env = server_env(database_url=database_url, broadcast_url=redis_url or "memory://",
-                         **{**ALL_OFF, "rate_mutations_per_user": "4/3", "rate_sockets_per_user": "2"})
+        env = server_env(
+            database_url=database_url,
+            broadcast_url=redis_url or "memory://",
+            **{**ALL_OFF, "rate_mutations_per_user": "4/3", "rate_sockets_per_user": "2"},
+        )
         run_cli(["migrate"], env, workdir)
         with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=2) as pool:
-            starting = [pool.submit(start_server, f"rate-{store}-{name}", env, workdir, wait_ready=True)
-                        for name in "AB"]
+            starting = [
+                pool.submit(start_server, f"rate-{store}-{name}", env, workdir, wait_ready=True) for name in "AB"
+            ]
             for future in starting:
                 with contextlib.suppress(Exception):
                     stack.callback(future.result().stop)

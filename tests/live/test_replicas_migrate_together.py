@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -40,8 +41,14 @@ def migrate_at_once(database_url: str, workdir: Path) -> list[tuple[int, str]]:
     workdir.mkdir(parents=True, exist_ok=True)
     env = _server_env(server_env(database_url=database_url))
     processes = [
-        subprocess.Popen([sys.executable, "-m", "casegraph.cli", "migrate"], env=env, cwd=workdir,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        subprocess.Popen(
+            [sys.executable, "-m", "casegraph.cli", "migrate"],
+            env=env,
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         for _ in range(REPLICAS)
     ]
     outcomes = []
@@ -68,5 +75,5 @@ def test_replicas_migrating_an_empty_database_at_once_all_succeed(empty_database
         assert not failures, f"round {round_number}: {len(failures)} of {REPLICAS} failed:\n{failures[0]}"
         # and: each migration was applied once
         if database_url.startswith("postgres"):
-            names = run_sync(lambda: applied_migrations(database_url))
+            names = run_sync(partial(applied_migrations, database_url))
             assert names and len(names) == len(set(names)), names

@@ -105,8 +105,14 @@ async def test_a_connection_init_waits_for_a_place_at_the_setup_gate(
         async with every_place_taken() as gate:
             waiting = gate.waiting
             # when
-            await ws.send(json.dumps({"type": "connection_init",
-                                      "payload": {"Authorization": f"Bearer {world.token(settings, 'agent')}"}}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "connection_init",
+                        "payload": {"Authorization": f"Bearer {world.token(settings, 'agent')}"},
+                    }
+                )
+            )
             # then: it waits at the gate instead of being authenticated and acknowledged
             assert await answer_or_waiter(ws, gate, waiting) is None
             assert gate.waiting == waiting + 1
@@ -119,8 +125,11 @@ async def test_an_operation_waits_for_a_place_at_the_setup_gate(
     ws_url: str, world: World, settings: Settings, protocol: str
 ) -> None:
     async with connect(ws_url, subprotocols=[Subprotocol(protocol)]) as ws:
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"Authorization": f"Bearer {world.token(settings, 'agent')}"}}))
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {world.token(settings, 'agent')}"}}
+            )
+        )
         assert (await receive(ws, "ka"))["type"] == "connection_ack"
         # given: no place free among the set-ups
         async with every_place_taken() as gate:

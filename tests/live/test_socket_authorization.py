@@ -131,13 +131,21 @@ async def open_desk(gql: GraphQLHttp, world: LiveWorld, members: list[str]) -> D
 
 
 async def remove_member(gql: GraphQLHttp, world: LiveWorld, group: str, user_id: str) -> None:
-    await gql.mutate("removeGroupMember", {"groupCode": group, "userId": user_id}, "assignmentGroup { code }",
-                     token=world.token("ada"))
+    await gql.mutate(
+        "removeGroupMember",
+        {"groupCode": group, "userId": user_id},
+        "assignmentGroup { code }",
+        token=world.token("ada"),
+    )
 
 
 async def add_member(gql: GraphQLHttp, world: LiveWorld, group: str, user_id: str) -> None:
-    await gql.mutate("addGroupMember", {"groupCode": group, "userId": user_id, "isManager": False},
-                     "member { user { id } }", token=world.token("ada"))
+    await gql.mutate(
+        "addGroupMember",
+        {"groupCode": group, "userId": user_id, "isManager": False},
+        "member { user { id } }",
+        token=world.token("ada"),
+    )
 
 
 async def run_once(connection: GraphQLWebSocket, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -292,11 +300,16 @@ async def test_a_socket_is_closed_with_4403_when_its_token_expires_and_resumes_w
     world = servers.world
     agent, fresh_token = new_agent()
     desk = await open_desk(gql, world, [agent])
-    expiring = issue_token(Settings(jwt_secret=TEST_SECRET), sub=agent, roles=[Role.AGENT],
-                           ttl=timedelta(seconds=STILL_VALID_FOR - LEEWAY_SECONDS))
+    expiring = issue_token(
+        Settings(jwt_secret=TEST_SECRET),
+        sub=agent,
+        roles=[Role.AGENT],
+        ttl=timedelta(seconds=STILL_VALID_FOR - LEEWAY_SECONDS),
+    )
     async with ws_connect(servers.a.ws_url, expiring, protocol=protocol) as connection:
-        events = await connection.subscribe(case_events_query("id sequence"), {"caseId": desk.case_id,
-                                                                             "after": desk.created})
+        events = await connection.subscribe(
+            case_events_query("id sequence"), {"caseId": desk.case_id, "after": desk.created}
+        )
         seen = await update_description(gql, world, "alice", desk.case_id, "Before the token expired.")
         assert (await events.next())["id"] == seen["id"]
         # when: the token expires
@@ -306,6 +319,7 @@ async def test_a_socket_is_closed_with_4403_when_its_token_expires_and_resumes_w
     # and with a fresh token the client resumes where it was, missing nothing
     missed = await update_description(gql, world, "alice", desk.case_id, "While it reconnected.")
     async with ws_connect(servers.a.ws_url, fresh_token, protocol=protocol) as connection:
-        resumed = await connection.subscribe(case_events_query("id sequence"), {"caseId": desk.case_id,
-                                                                             "after": seen["id"]})
+        resumed = await connection.subscribe(
+            case_events_query("id sequence"), {"caseId": desk.case_id, "after": seen["id"]}
+        )
         assert (await resumed.next())["id"] == missed["id"]

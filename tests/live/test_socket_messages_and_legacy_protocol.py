@@ -63,16 +63,27 @@ async def active_subscriptions(server: ServerProcess, expected: int) -> None:
     """Wait until the server counts ``expected`` followed subscriptions."""
     async with httpx.AsyncClient(base_url=server.http_url, timeout=5) as http:
         async with asyncio.timeout(10):
-            while f"casegraph_active_subscriptions {float(expected)}" not in (await http.get("/metrics")).text.splitlines():
+            while (
+                f"casegraph_active_subscriptions {float(expected)}"
+                not in (await http.get("/metrics")).text.splitlines()
+            ):
                 await asyncio.sleep(0.05)
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
-@pytest.mark.parametrize("text", ["[1, 2]", "42", '"connection_init"', "null",
-                                  '{"id": "1", "type": "START", "payload": []}',
-                                  '{"id": "1", "type": "START", "payload": "x"}',
-                                  '{"id": 1, "type": "START", "payload": {"query": "{ me { id } }"}}'],
-                         ids=["list", "number", "string", "null", "list-payload", "string-payload", "number-id"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[1, 2]",
+        "42",
+        '"connection_init"',
+        "null",
+        '{"id": "1", "type": "START", "payload": []}',
+        '{"id": "1", "type": "START", "payload": "x"}',
+        '{"id": 1, "type": "START", "payload": {"query": "{ me { id } }"}}',
+    ],
+    ids=["list", "number", "string", "null", "list-payload", "string-payload", "number-id"],
+)
 async def test_json_that_is_not_a_message_closes_4400_without_a_traceback(
     server: ServerProcess, world: LiveWorld, protocol: str, text: str
 ) -> None:
@@ -94,15 +105,28 @@ async def test_legacy_queries_and_mutations_are_answered_then_completed(
     async with ws_connect(server.ws_url, world.token("alice"), protocol=LEGACY_WS) as connection:
         # when
         me = await connection.subscribe("query Me { me { id } }")
-        created = await connection.subscribe(CREATE, {"input": {
-            "caseTypeCode": "POTHOLE", "title": "Filed over the legacy protocol", "description": "Deep",
-            "impact": 2, "urgency": 2,
-        }})
+        created = await connection.subscribe(
+            CREATE,
+            {
+                "input": {
+                    "caseTypeCode": "POTHOLE",
+                    "title": "Filed over the legacy protocol",
+                    "description": "Deep",
+                    "impact": 2,
+                    "urgency": 2,
+                }
+            },
+        )
         answers = [await me.message(), await me.message(), await created.message(), await created.message()]
     # then: data, then complete, for each
     assert answers[0] == {"id": me.id, "type": "data", "payload": {"data": {"me": {"id": "alice"}}}}
-    assert answers[2] == {"id": created.id, "type": "data", "payload": {"data": {"createCase": {
-        "case": {"title": "Filed over the legacy protocol", "status": "NEW"}, "errors": []}}}}
+    assert answers[2] == {
+        "id": created.id,
+        "type": "data",
+        "payload": {
+            "data": {"createCase": {"case": {"title": "Filed over the legacy protocol", "status": "NEW"}, "errors": []}}
+        },
+    }
     assert [answers[1]["type"], answers[3]["type"]] == ["complete", "complete"]
 
 
@@ -158,8 +182,9 @@ async def test_case_events_of_one_case_are_followed_and_shared_on_both_protocols
         await active_subscriptions(server, 3)
         assert await set_up_subscriptions(server, "WatchOne") == before + 3
         # when
-        await gql.mutate("updateCase", {"caseId": case_id, "comment": "Seen it."}, "case { id }",
-                         token=world.token("dana"))
+        await gql.mutate(
+            "updateCase", {"caseId": case_id, "comment": "Seen it."}, "case { id }", token=world.token("dana")
+        )
         messages = [await subscription.message() for subscription in subscriptions]
         for subscription in subscriptions:
             await subscription.stop()
@@ -191,7 +216,10 @@ async def test_presence_and_queue_counters_are_followed_and_shared_on_both_proto
             await stack.enter_async_context(ws_connect(server.ws_url, world.token("dana"))),
             await stack.enter_async_context(ws_connect(server.ws_url, world.token("eli"), protocol=LEGACY_WS)),
         ]
-        watching, counting = await set_up_subscriptions(server, "Presence"), await set_up_subscriptions(server, "Counters")
+        watching, counting = (
+            await set_up_subscriptions(server, "Presence"),
+            await set_up_subscriptions(server, "Counters"),
+        )
         viewers = [await connection.subscribe(presence, {"caseId": case_id}) for connection in connections]
         counted = [await connection.subscribe(counters) for connection in connections]
         # then: every one is followed (its operation's set-up ended), none iterated by a task

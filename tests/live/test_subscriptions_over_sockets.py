@@ -81,9 +81,10 @@ async def test_a_burst_of_concurrent_mutations_arrives_in_sequence_order_with_no
     # given: alice's three cases, watched by alice (all her cases) and by dana (all of ROADS)
     cases = [await create_case(gql, world, "alice", f"Burst {n}") for n in range(3)]
     first_created = cases[0][1]
-    async with ws_connect(server.ws_url, world.token("alice")) as alice, ws_connect(
-        server.ws_url, world.token("dana")
-    ) as dana:
+    async with (
+        ws_connect(server.ws_url, world.token("alice")) as alice,
+        ws_connect(server.ws_url, world.token("dana")) as dana,
+    ):
         watchers = [
             await alice.subscribe(case_events_query(), {"after": _before(first_created)}),
             await dana.subscribe(case_events_query(), {"after": _before(first_created)}),
@@ -91,10 +92,13 @@ async def test_a_burst_of_concurrent_mutations_arrives_in_sequence_order_with_no
         for watcher in watchers:
             assert sequences(await watcher.take(3)) == sorted(int(created) for _, created in cases)
         # when: 30 updates at once, 10 per case
-        recorded = await asyncio.gather(*(
-            update_description(gql, world, "alice", case_id, f"burst {case_id[:4]} #{n}")
-            for n in range(10) for case_id, _ in cases
-        ))
+        recorded = await asyncio.gather(
+            *(
+                update_description(gql, world, "alice", case_id, f"burst {case_id[:4]} #{n}")
+                for n in range(10)
+                for case_id, _ in cases
+            )
+        )
         expected = sorted(int(event["sequence"]) for event in recorded)
         # then: every watcher gets all 30, strictly increasing by sequence, nothing else
         for watcher in watchers:
@@ -162,9 +166,11 @@ async def test_a_constituent_never_receives_another_constituents_case(
     alice_case, alice_created = await create_case(gql, world, "alice", "Alice's pothole")
     bob_case, bob_created = await create_case(gql, world, "bob", "Bob's pothole")
     start = _before(alice_created)
-    async with ws_connect(server.ws_url, world.token("alice")) as alice, ws_connect(
-        server.ws_url, world.token("bob")
-    ) as bob, ws_connect(server.ws_url, world.token("dana")) as dana:
+    async with (
+        ws_connect(server.ws_url, world.token("alice")) as alice,
+        ws_connect(server.ws_url, world.token("bob")) as bob,
+        ws_connect(server.ws_url, world.token("dana")) as dana,
+    ):
         alice_feed = await alice.subscribe(case_events_query(), {"after": start})
         bob_feed = await bob.subscribe(case_events_query(), {"after": start})
         dana_feed = await dana.subscribe(case_events_query(), {"after": start})
@@ -198,20 +204,25 @@ async def test_an_agent_removed_from_a_group_stops_receiving_its_cases(
     await create_group(gql, world, group, ["ivan", "judy"])
     await create_case_type(gql, world, case_type, "PUBLIC_SERVICE", group)
     case_id, created = await create_case(gql, world, "alice", "Lamp out", case_type)
-    async with ws_connect(server.ws_url, world.token("ivan")) as ivan, ws_connect(
-        server.ws_url, world.token("judy")
-    ) as judy:
+    async with (
+        ws_connect(server.ws_url, world.token("ivan")) as ivan,
+        ws_connect(server.ws_url, world.token("judy")) as judy,
+    ):
         ivan_feed = await ivan.subscribe(case_events_query(), {"after": _before(created)})
         judy_feed = await judy.subscribe(case_events_query(), {"after": _before(created)})
         queue_feed = await ivan.subscribe(
-            f"subscription {{ queueEvents(groupCode: \"{group}\", after: \"{_before(created)}\") {{ id }} }}"
+            f'subscription {{ queueEvents(groupCode: "{group}", after: "{_before(created)}") {{ id }} }}'
         )
         assert sequences(await ivan_feed.take(1)) == [int(created)]
         assert [e["id"] for e in await queue_feed.take(1)] == [created]
         assert sequences(await judy_feed.take(1)) == [int(created)]
         # when: the admin removes ivan from LIGHTS, then the group's cases change
-        await gql.mutate("removeGroupMember", {"groupCode": group, "userId": "ivan"}, "assignmentGroup { code }",
-                         token=world.token("ada"))
+        await gql.mutate(
+            "removeGroupMember",
+            {"groupCode": group, "userId": "ivan"},
+            "assignmentGroup { code }",
+            token=world.token("ada"),
+        )
         update = await update_description(gql, world, "alice", case_id, "Still out")
         second_case, second_created = await create_case(gql, world, "alice", "Another lamp", case_type)
         # then: judy gets both; ivan gets nothing more on either feed: his connection is closed
@@ -236,8 +247,13 @@ def _token_signed_with(secret: str, ttl: timedelta = timedelta(hours=1)) -> str:
     [
         pytest.param({}, id="no-token"),
         pytest.param({"Authorization": "Bearer not-a-jwt"}, id="garbage-token"),
-        pytest.param({"Authorization": f"Bearer {_token_signed_with('someone-elses-secret-of-at-least-32-bytes')}"}, id="foreign-secret"),
-        pytest.param({"Authorization": f"Bearer {_token_signed_with(TEST_SECRET, timedelta(minutes=-10))}"}, id="expired"),
+        pytest.param(
+            {"Authorization": f"Bearer {_token_signed_with('someone-elses-secret-of-at-least-32-bytes')}"},
+            id="foreign-secret",
+        ),
+        pytest.param(
+            {"Authorization": f"Bearer {_token_signed_with(TEST_SECRET, timedelta(minutes=-10))}"}, id="expired"
+        ),
         pytest.param({"Authorization": "Basic YWxpY2U6c2VjcmV0"}, id="not-bearer"),
     ],
 )
@@ -386,11 +402,14 @@ async def test_the_server_exits_promptly_on_sigterm_with_subscriptions_open(tmp_
         world = await set_up_world(server.http_url)
         async with GraphQLHttp(server.http_url) as gql:
             case_id, created = await create_case(gql, world, "alice", "Shutdown")
-        async with ws_connect(server.ws_url, world.token("alice")) as one, ws_connect(
-            server.ws_url, world.token("dana")
-        ) as two:
-            feeds = [await connection.subscribe(case_events_query(), {"caseId": case_id, "after": _before(created)})
-                     for connection in (one, two, one, two, one)]
+        async with (
+            ws_connect(server.ws_url, world.token("alice")) as one,
+            ws_connect(server.ws_url, world.token("dana")) as two,
+        ):
+            feeds = [
+                await connection.subscribe(case_events_query(), {"caseId": case_id, "after": _before(created)})
+                for connection in (one, two, one, two, one)
+            ]
             for feed in feeds:
                 assert sequences(await feed.take(1)) == [int(created)]
             # when

@@ -59,8 +59,13 @@ class EchoApp:
             await send({"type": "websocket.http.response.body", "body": b"slow down"})
             return
         offered = scope["subprotocols"]
-        await send({"type": "websocket.accept", "subprotocol": offered[0] if offered else None,
-                    "headers": [(b"x-echo", b"yes")]})
+        await send(
+            {
+                "type": "websocket.accept",
+                "subprotocol": offered[0] if offered else None,
+                "headers": [(b"x-echo", b"yes")],
+            }
+        )
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
@@ -84,9 +89,14 @@ class EchoApp:
 async def serving(app: EchoApp, implementation: str, **options: Any) -> AsyncIterator[tuple[int, uvicorn.Server]]:
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, ws=IMPLEMENTATIONS[implementation], ws_per_message_deflate=False,
+        app,
+        host="127.0.0.1",
+        port=port,
+        ws=IMPLEMENTATIONS[implementation],
+        ws_per_message_deflate=False,
         lifespan="off",
-        log_level="warning", **options,
+        log_level="warning",
+        **options,
     )
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve())
@@ -103,7 +113,9 @@ async def serving(app: EchoApp, implementation: str, **options: Any) -> AsyncIte
 # ---- a client that breaks the rules on purpose
 
 
-async def raw_handshake(port: int, *, version: str = "13", key: str | None = None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bytes]:
+async def raw_handshake(
+    port: int, *, version: str = "13", key: str | None = None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bytes]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     key = key if key is not None else base64.b64encode(os.urandom(16)).decode()
     writer.write(
@@ -117,8 +129,10 @@ async def raw_handshake(port: int, *, version: str = "13", key: str | None = Non
 def client_frame(opcode: int, payload: bytes, *, fin: bool = True, masked: bool = True, rsv: int = 0) -> bytes:
     first = (0x80 if fin else 0) | rsv | opcode
     mask = os.urandom(4) if masked else b""
-    header = bytes((first, (0x80 if masked else 0) | len(payload))) if len(payload) < 126 else (
-        bytes((first, (0x80 if masked else 0) | 126)) + len(payload).to_bytes(2, "big")
+    header = (
+        bytes((first, (0x80 if masked else 0) | len(payload)))
+        if len(payload) < 126
+        else (bytes((first, (0x80 if masked else 0) | 126)) + len(payload).to_bytes(2, "big"))
     )
     body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if masked else payload
     return header + mask + body
@@ -144,7 +158,7 @@ async def close_code(reader: asyncio.StreamReader) -> int:
 
 
 async def test_messages_round_trip_with_the_chosen_subprotocol_and_headers(implementation: str) -> None:
-    async with serving(EchoApp(implementation), implementation) as (port, _):
+    async with serving(EchoApp(implementation), implementation) as (port, _):  # noqa: SIM117 - the client needs the port
         async with connect(f"ws://127.0.0.1:{port}/", subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
             await ws.send("hello")
             assert await ws.recv() == "hello"
@@ -176,7 +190,9 @@ async def test_closing_codes_and_reasons_reach_the_other_side_both_ways(implemen
     assert {"type": "websocket.disconnect", "code": 4000, "reason": "bye"} in app.disconnects
 
 
-async def test_a_refusal_before_accepting_is_a_403_and_a_denial_response_keeps_its_status_and_body(implementation: str) -> None:
+async def test_a_refusal_before_accepting_is_a_403_and_a_denial_response_keeps_its_status_and_body(
+    implementation: str,
+) -> None:
     async with serving(EchoApp(implementation), implementation) as (port, _):
         with pytest.raises(InvalidStatus) as refused:
             async with connect(f"ws://127.0.0.1:{port}/refuse"):
@@ -202,8 +218,17 @@ async def test_a_refusal_before_accepting_is_a_403_and_a_denial_response_keeps_i
         (client_frame(0x8, b"\x03\xe8"[:1]), 1002),
         (client_frame(0x8, (999).to_bytes(2, "big")), 1002),
     ],
-    ids=["unmasked", "reserved-bit", "stray-continuation", "fragmented-ping", "bad-opcode", "bad-utf8",
-         "too-big", "short-close", "bad-close-code"],
+    ids=[
+        "unmasked",
+        "reserved-bit",
+        "stray-continuation",
+        "fragmented-ping",
+        "bad-opcode",
+        "bad-utf8",
+        "too-big",
+        "short-close",
+        "bad-close-code",
+    ],
 )
 async def test_a_frame_against_the_rfc_closes_the_connection_with_its_code(
     frame: bytes, code: int, implementation: str
@@ -217,7 +242,7 @@ async def test_a_frame_against_the_rfc_closes_the_connection_with_its_code(
 
 
 async def test_a_client_that_never_answers_pings_is_closed_and_one_that_does_stays(implementation: str) -> None:
-    async with serving(EchoApp(implementation), implementation, ws_ping_interval=0.2, ws_ping_timeout=0.3) as (port, _):
+    async with serving(EchoApp(implementation), implementation, ws_ping_interval=0.2, ws_ping_timeout=0.3) as (port, _):  # noqa: SIM117 - as above
         async with connect(f"ws://127.0.0.1:{port}/") as polite:
             reader, writer, _ = await raw_handshake(port)
             opcode, _ = await server_frame(reader)

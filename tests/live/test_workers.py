@@ -22,9 +22,9 @@ import pytest
 
 from casegraph.events.hub import POLL_INTERVAL
 from tests.live.support import (
+    GraphQLHttp,
     LiveSubscription,
     LiveWorld,
-    GraphQLHttp,
     case_events_query,
     create_case,
     free_port,
@@ -57,7 +57,11 @@ def workers_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
         log = (workdir / "workers.log").open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "casegraph.cli", "serve", "--port", str(port), "--workers", str(WORKERS)],
-            env=full_env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=full_env,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -82,9 +86,7 @@ def workers_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
                 log.close()
 
 
-async def test_changes_reach_every_subscriber_across_worker_processes(
-    workers_server: tuple[str, LiveWorld]
-) -> None:
+async def test_changes_reach_every_subscriber_across_worker_processes(workers_server: tuple[str, LiveWorld]) -> None:
     # given: subscribers on separate connections (spread over the workers), already live
     base, world = workers_server
     ws_url = base.replace("http://", "ws://") + "/graphql"

@@ -36,8 +36,13 @@ class Person:
     agency: str | None = None
 
     def claims(self) -> Claims:
-        return Claims(sub=self.sub, roles=frozenset(self.roles), name=self.name, email=f"{self.sub}@example.org",
-                      agency=self.agency)
+        return Claims(
+            sub=self.sub,
+            roles=frozenset(self.roles),
+            name=self.name,
+            email=f"{self.sub}@example.org",
+            agency=self.agency,
+        )
 
 
 # Who queries the queue in the tests, one per visibility class.
@@ -55,11 +60,16 @@ CONSTITUENTS: Final = 30
 
 # Lists drawn from with fixed weights: open work dominates a queue.
 STATES: Final = (
-    (CaseStage.INTAKE, CaseStatus.NEW), (CaseStage.INTAKE, CaseStatus.OPEN),
-    (CaseStage.REVIEW, CaseStatus.OPEN), (CaseStage.INTAKE, CaseStatus.AWAITING_INFO),
-    (CaseStage.PROCESS, CaseStatus.WORK_IN_PROGRESS), (CaseStage.PROCESS, CaseStatus.WORK_ASSIGNMENT_IN_PROGRESS),
-    (CaseStage.DECISION, CaseStatus.RESOLVED), (CaseStage.DECISION, CaseStatus.CLOSED),
-    (CaseStage.DECISION, CaseStatus.CANCELLED), (CaseStage.INTAKE, CaseStatus.DRAFT),
+    (CaseStage.INTAKE, CaseStatus.NEW),
+    (CaseStage.INTAKE, CaseStatus.OPEN),
+    (CaseStage.REVIEW, CaseStatus.OPEN),
+    (CaseStage.INTAKE, CaseStatus.AWAITING_INFO),
+    (CaseStage.PROCESS, CaseStatus.WORK_IN_PROGRESS),
+    (CaseStage.PROCESS, CaseStatus.WORK_ASSIGNMENT_IN_PROGRESS),
+    (CaseStage.DECISION, CaseStatus.RESOLVED),
+    (CaseStage.DECISION, CaseStatus.CLOSED),
+    (CaseStage.DECISION, CaseStatus.CANCELLED),
+    (CaseStage.INTAKE, CaseStatus.DRAFT),
 )
 STATE_WEIGHTS: Final = (20, 20, 10, 8, 12, 8, 8, 6, 3, 5)
 
@@ -88,8 +98,11 @@ async def load_queue_dataset(
     for code, name in (("QA_ROADS", "Roads"), ("QA_PARKS", "Parks"), ("QA_BENEFITS", "Benefits")):
         groups[code] = (await AssignmentGroup.create(code=code, name=name, created_at=now)).id
     memberships = [
-        ("qa-agent", "QA_ROADS", False), ("qa-agent", "QA_PARKS", False), ("qa-manager", "QA_ROADS", True),
-        ("qa-manager", "QA_PARKS", False), ("qa-outsider", "QA_BENEFITS", False),
+        ("qa-agent", "QA_ROADS", False),
+        ("qa-agent", "QA_PARKS", False),
+        ("qa-manager", "QA_ROADS", True),
+        ("qa-manager", "QA_PARKS", False),
+        ("qa-outsider", "QA_BENEFITS", False),
         *((a.sub, ("QA_ROADS", "QA_PARKS", "QA_BENEFITS")[i % 3], False) for i, a in enumerate(agents)),
     ]
     for user_id, code, manager in memberships:
@@ -97,18 +110,31 @@ async def load_queue_dataset(
 
     types = []
     for code, workflow, group in (
-        ("QA_POTHOLE", Workflow.PUBLIC_SERVICE, "QA_ROADS"), ("QA_TREE", Workflow.PUBLIC_SERVICE, "QA_PARKS"),
-        ("QA_QUESTION", Workflow.CUSTOMER_SERVICE, "QA_ROADS"), ("QA_PAYMENT", Workflow.CUSTOMER_SERVICE, "QA_BENEFITS"),
+        ("QA_POTHOLE", Workflow.PUBLIC_SERVICE, "QA_ROADS"),
+        ("QA_TREE", Workflow.PUBLIC_SERVICE, "QA_PARKS"),
+        ("QA_QUESTION", Workflow.CUSTOMER_SERVICE, "QA_ROADS"),
+        ("QA_PAYMENT", Workflow.CUSTOMER_SERVICE, "QA_BENEFITS"),
     ):
-        row = await CaseType.create(code=code, name=code.title().replace("_", " "), workflow=workflow,
-                                    assignment_group_id=groups[group], created_at=now)
+        row = await CaseType.create(
+            code=code,
+            name=code.title().replace("_", " "),
+            workflow=workflow,
+            assignment_group_id=groups[group],
+            created_at=now,
+        )
         types.append(row)
     # Timers of this type count in office hours: the SLA view's calendar branch.
     await SlaSettings.create(
-        case_type_id=types[1].id, updated_at=now,
-        business_hours={"timezone": "Europe/Paris", "holidays": [],
-                        "windows": [{"weekday": d, "start": "08:00", "end": "18:00"}
-                                    for d in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")]},
+        case_type_id=types[1].id,
+        updated_at=now,
+        business_hours={
+            "timezone": "Europe/Paris",
+            "holidays": [],
+            "windows": [
+                {"weekday": d, "start": "08:00", "end": "18:00"}
+                for d in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")
+            ],
+        },
     )
 
     staff = ["qa-agent", "qa-manager", "qa-field", *(a.sub for a in agents)]
@@ -128,53 +154,89 @@ async def load_queue_dataset(
         requester = rng.choice(requesters)
         draft = status is CaseStatus.DRAFT
         case_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-        case_rows.append(Case(
-            id=case_id, number=f"QA{n + 1:07d}",
-            title=None if n % 41 == 0 else f"Case {n} — {rng.choice(('pothole', 'fallen tree', 'payment', 'noise'))}",
-            description="Reported through the queue data set.", stage=stage, status=status,
-            remembered_stage=CaseStage.INTAKE if status is CaseStatus.AWAITING_INFO else None,
-            remembered_status=CaseStatus.OPEN if status is CaseStatus.AWAITING_INFO else None,
-            workflow=case_type.workflow, case_type_id=case_type.id, assignment_group_id=case_type.assignment_group_id,
-            impact=impact, urgency=urgency, priority=derive_priority(impact, urgency), channel=Channel.PORTAL,
-            requester_id=requester, author_id=requester,
-            assigned_to_id=None if draft or status is CaseStatus.NEW or n % 9 == 0 else rng.choice(staff),
-            inspector_id="qa-field" if n % 13 == 0 else None, version=rng.randint(1, 9),
-            escalated=n % 17 == 0, referred_agency=PARTNER_AGENCY if n % 11 == 0 else None,
-            submitted_at=None if draft else created, first_opened_at=None if status is CaseStatus.NEW else created,
-            deleted_at=updated if n % 23 == 0 else None, created_at=created, updated_at=updated,
-        ))
+        case_rows.append(
+            Case(
+                id=case_id,
+                number=f"QA{n + 1:07d}",
+                title=None
+                if n % 41 == 0
+                else f"Case {n} — {rng.choice(('pothole', 'fallen tree', 'payment', 'noise'))}",
+                description="Reported through the queue data set.",
+                stage=stage,
+                status=status,
+                remembered_stage=CaseStage.INTAKE if status is CaseStatus.AWAITING_INFO else None,
+                remembered_status=CaseStatus.OPEN if status is CaseStatus.AWAITING_INFO else None,
+                workflow=case_type.workflow,
+                case_type_id=case_type.id,
+                assignment_group_id=case_type.assignment_group_id,
+                impact=impact,
+                urgency=urgency,
+                priority=derive_priority(impact, urgency),
+                channel=Channel.PORTAL,
+                requester_id=requester,
+                author_id=requester,
+                assigned_to_id=None if draft or status is CaseStatus.NEW or n % 9 == 0 else rng.choice(staff),
+                inspector_id="qa-field" if n % 13 == 0 else None,
+                version=rng.randint(1, 9),
+                escalated=n % 17 == 0,
+                referred_agency=PARTNER_AGENCY if n % 11 == 0 else None,
+                submitted_at=None if draft else created,
+                first_opened_at=None if status is CaseStatus.NEW else created,
+                deleted_at=updated if n % 23 == 0 else None,
+                created_at=created,
+                updated_at=updated,
+            )
+        )
         for t in range(0 if draft else rng.randint(0, tasks_per_case)):
-            task_rows.append(CaseTask(
-                case_id=case_id, title=f"Task {t} of case {n}", state=rng.choice(list(TaskState)),
-                assignee_id=rng.choice((None, "qa-field", *staff[:4])),
-                due_at=None if t == 0 else now + timedelta(hours=rng.randint(-48, 96)), created_at=created,
-            ))
+            task_rows.append(
+                CaseTask(
+                    case_id=case_id,
+                    title=f"Task {t} of case {n}",
+                    state=rng.choice(list(TaskState)),
+                    assignee_id=rng.choice((None, "qa-field", *staff[:4])),
+                    due_at=None if t == 0 else now + timedelta(hours=rng.randint(-48, 96)),
+                    created_at=created,
+                )
+            )
         if not draft and n % 5 != 0:
             timer_rows.extend(_timers(rng, case_id, status, created, now))
     for start in range(0, len(case_rows), batch):
-        await Case.bulk_create(case_rows[start:start + batch])
+        await Case.bulk_create(case_rows[start : start + batch])
     for start in range(0, len(task_rows), batch):
-        await CaseTask.bulk_create(task_rows[start:start + batch])
+        await CaseTask.bulk_create(task_rows[start : start + batch])
     for start in range(0, len(timer_rows), batch):
-        await CaseTimer.bulk_create(timer_rows[start:start + batch])
+        await CaseTimer.bulk_create(timer_rows[start : start + batch])
     return QueueDataset(people=dict(PEOPLE), case_ids=[str(c.id) for c in case_rows], group_ids=groups, now=now)
 
 
-def _timers(rng: random.Random, case_id: uuid.UUID, status: CaseStatus, since: datetime,
-            now: datetime) -> list[CaseTimer]:
+def _timers(
+    rng: random.Random, case_id: uuid.UUID, status: CaseStatus, since: datetime, now: datetime
+) -> list[CaseTimer]:
     settled = status in (CaseStatus.RESOLVED, CaseStatus.CLOSED, CaseStatus.CANCELLED)
     timers = []
     for kind in TimerKind:
-        phase = (Phase.STOPPED if settled or (kind is TimerKind.RESPONSE and status is not CaseStatus.NEW)
-                 else Phase.PAUSED if status is CaseStatus.AWAITING_INFO else Phase.RUNNING)
+        phase = (
+            Phase.STOPPED
+            if settled or (kind is TimerKind.RESPONSE and status is not CaseStatus.NEW)
+            else Phase.PAUSED
+            if status is CaseStatus.AWAITING_INFO
+            else Phase.RUNNING
+        )
         target = rng.choice((60, 240, 480, 1440, 4320))
         elapsed = timedelta(minutes=rng.randint(0, 2 * target))
         running_since = now - timedelta(minutes=rng.randint(0, target)) if phase is Phase.RUNNING else None
-        timers.append(CaseTimer(
-            case_id=case_id, kind=kind, target_minutes=target, elapsed_us=elapsed // timedelta(microseconds=1),
-            running_since=running_since, phase=phase, started_at=since,
-            stopped_at=now if phase is Phase.STOPPED else None,
-            warned_50_at=since if elapsed * 2 >= timedelta(minutes=target) else None,
-            breached_at=since if rng.random() < 0.1 else None,
-        ))
+        timers.append(
+            CaseTimer(
+                case_id=case_id,
+                kind=kind,
+                target_minutes=target,
+                elapsed_us=elapsed // timedelta(microseconds=1),
+                running_since=running_since,
+                phase=phase,
+                started_at=since,
+                stopped_at=now if phase is Phase.STOPPED else None,
+                warned_50_at=since if elapsed * 2 >= timedelta(minutes=target) else None,
+                breached_at=since if rng.random() < 0.1 else None,
+            )
+        )
     return timers

@@ -21,12 +21,12 @@ from pypika_tortoise.dialects.postgresql import PostgreSQLQueryBuilder
 from pypika_tortoise.dialects.sqlite import SQLLiteQueryBuilder
 from pypika_tortoise.queries import QueryBuilder
 
-from bench.assign import ASSIGN_TO_ME, CREATE_CASE  # what bench/assign.py measures
 from casegraph.domain.enums import Role
 from casegraph.domain.relations import Actor
 from casegraph.services.sla_config import set_sla_policy
 from casegraph.settings import Settings
 from tests.helpers import GraphQLClient, World, counted_statements
+from tests.perf.documents import ASSIGN_TO_ME, CREATE_CASE  # what bench/assign.py measures
 
 ASSIGN_STATEMENTS: Final = 11
 
@@ -57,11 +57,19 @@ async def test_assign_to_me_sends_its_fixed_statements_and_builds_none(
 ) -> None:
     # given: a case type with SLA targets, cases filed by a constituent, one action seen already
     admin = Actor(user_id="admin", roles=frozenset({Role.ADMIN}))
-    await set_sla_policy(actor=admin, case_type_code="POTHOLE", priority=3, response_minutes=60,
-                         resolution_minutes=600, now=datetime(2026, 11, 2, tzinfo=UTC))
+    await set_sla_policy(
+        actor=admin,
+        case_type_code="POTHOLE",
+        priority=3,
+        response_minutes=60,
+        resolution_minutes=600,
+        now=datetime(2026, 11, 2, tzinfo=UTC),
+    )
     constituent = world.token(settings, "requester")
-    cases = [(await client.data(CREATE_CASE, {"title": f"Pothole {i}"}, token=constituent))["createCase"]["case"]["id"]
-             for i in range(2)]
+    cases = [
+        (await client.data(CREATE_CASE, {"title": f"Pothole {i}"}, token=constituent))["createCase"]["case"]["id"]
+        for i in range(2)
+    ]
     agent = world.token(settings, "agent")
     await client.data(ASSIGN_TO_ME, {"caseId": cases[0]}, token=agent)
     # when

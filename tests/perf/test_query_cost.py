@@ -25,10 +25,10 @@ import pytest
 
 from casegraph.fastpath.executor import EXECUTIONS, PLANS
 from casegraph.settings import Settings
+from tests.fastpath.test_compiled_queries import token
 from tests.helpers import FakeClock, GraphQLClient, counted_statements
 from tests.perf.queue_dataset import QueueDataset, load_queue_dataset
 from tests.perf.queue_query import QUEUE_QUERY
-from tests.perf.test_compiled_queries import token
 
 NOW: Final = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 # The actor's group memberships (authentication), `me` with its groups, and the page.
@@ -48,8 +48,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 async def queue(db: Any, clock: FakeClock) -> QueueDataset:
     return await load_queue_dataset(cases=200, now=NOW)
-
-
 
 
 @contextmanager
@@ -106,8 +104,9 @@ async def test_the_dashboards_and_the_benchmarks_queue_queries_take_the_compiled
     query = dashboard_queue_query() if document == "dashboard" else QUEUE_QUERY
     before = EXECUTIONS["compiled"]
     # when
-    body = await client.execute(query, {"first": 50, "filter": {"status": ["NEW", "OPEN"]}},
-                                token=token(settings, "agent"))
+    body = await client.execute(
+        query, {"first": 50, "filter": {"status": ["NEW", "OPEN"]}}, token=token(settings, "agent")
+    )
     # then
     assert "errors" not in body
     assert EXECUTIONS["compiled"] == before + 1

@@ -189,7 +189,9 @@ VALID_INPUT: Final[Mapping[CaseAction, commands.Command]] = {
     CaseAction.ASSIGN: commands.Assign(assignee_id="eli"),  # other_agent
     CaseAction.REQUEST_INSPECTION: commands.RequestInspection(inspector_id="finn"),  # field_agent
     CaseAction.ASSIGN_WORK: commands.AssignWork(tasks=(commands.TaskSpec(title="Fill the pothole"),)),
-    CaseAction.PROPOSE_SOLUTION: commands.ProposeSolution(resolution_code=ResolutionCode.SOLVED, resolution_notes="Filled."),
+    CaseAction.PROPOSE_SOLUTION: commands.ProposeSolution(
+        resolution_code=ResolutionCode.SOLVED, resolution_notes="Filled."
+    ),
     CaseAction.CLOSE: commands.Close(resolution_notes="Nothing more to do."),
     CaseAction.CANCEL: commands.Cancel(reason="Filed twice."),
     CaseAction.REJECT_SOLUTION: commands.RejectSolution(reason="Still there."),
@@ -288,7 +290,8 @@ async def test_action_matrix_cell_matches_the_table(
 @pytest.mark.parametrize("situation", SITUATIONS, ids=[s.id for s in SITUATIONS])
 def test_available_actions_are_exactly_the_cells_the_table_allows(situation: Situation) -> None:
     facts = Facts(
-        open_tasks=situation.open_tasks, solution_accepted=situation.solution_accepted,
+        open_tasks=situation.open_tasks,
+        solution_accepted=situation.solution_accepted,
         remembered=situation.remembered,
     )
     for persona in PERSONAS:
@@ -313,7 +316,10 @@ def test_every_allowed_cell_stays_inside_its_workflow() -> None:
 def test_the_matrix_exercises_every_outcome() -> None:
     codes = {expected(p, s, a).code for s, a in CELLS for p in PERSONAS}
     assert codes == {
-        None, ErrorCode.NOT_FOUND, ErrorCode.PERMISSION_DENIED, ErrorCode.TRANSITION_NOT_ALLOWED,
+        None,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.PERMISSION_DENIED,
+        ErrorCode.TRANSITION_NOT_ALLOWED,
     }
     allowed_actions = {a for s, a in CELLS for p in PERSONAS if expected(p, s, a).allowed}
     assert allowed_actions == set(ACTIONS)

@@ -17,8 +17,8 @@ def test_the_composition_root_installs_every_check_and_hook_in_its_order() -> No
     composition.install_case_extensions()
     composition.install_case_extensions()
     # then each runs once, in the root's order
-    assert extensions.TRANSITION_CHECKS == list(composition.TRANSITION_CHECKS)
-    assert extensions.CHANGE_HOOKS == list(composition.CHANGE_HOOKS)
+    assert list(composition.TRANSITION_CHECKS) == extensions.TRANSITION_CHECKS
+    assert list(composition.CHANGE_HOOKS) == extensions.CHANGE_HOOKS
     assert len(set(composition.CHANGE_HOOKS)) == len(composition.CHANGE_HOOKS) == 8
 
 

@@ -30,8 +30,12 @@ async def taken_case(world: World, clock: FakeClock, publisher: RecordingPublish
     """A POTHOLE case of priority 3 (response 60, resolution 240 minutes) that Dana took."""
     if policy:
         await sla_config.set_sla_policy(
-            actor=world.actor("admin"), case_type_code="POTHOLE", priority=3,
-            response_minutes=60, resolution_minutes=240, now=clock(),
+            actor=world.actor("admin"),
+            case_type_code="POTHOLE",
+            priority=3,
+            response_minutes=60,
+            resolution_minutes=240,
+            now=clock(),
         )
     created = await create_case(
         actor=world.actor("requester"),
@@ -40,8 +44,10 @@ async def taken_case(world: World, clock: FakeClock, publisher: RecordingPublish
         publisher=publisher,
     )
     await perform(
-        actor=world.actor("agent"), request=ActionRequest(CaseAction.ASSIGN_TO_ME, created.case.id),
-        now=clock(), publisher=publisher,
+        actor=world.actor("agent"),
+        request=ActionRequest(CaseAction.ASSIGN_TO_ME, created.case.id),
+        now=clock(),
+        publisher=publisher,
     )
     return created.case.id
 
@@ -84,7 +90,9 @@ async def test_concurrent_evaluators_fire_each_threshold_once(
     assert len({(e.case_id, e.summary["threshold"]) for e in fired}) == 9
     for case_id in cases:
         assert await sla_events(case_id) == [
-            ("SLA_WARNING", 50, "RESOLUTION"), ("SLA_WARNING", 75, "RESOLUTION"), ("SLA_BREACHED", 100, "RESOLUTION")
+            ("SLA_WARNING", 50, "RESOLUTION"),
+            ("SLA_WARNING", 75, "RESOLUTION"),
+            ("SLA_BREACHED", 100, "RESOLUTION"),
         ]
     assert sorted(e.sequence for e in publisher.events if e.action is CaseAction.SLA_TIMER) == sorted(
         e.sequence for e in fired
@@ -104,7 +112,9 @@ async def test_a_restarted_server_catches_up_each_missed_threshold_once_in_order
     again = await evaluate_due(now=clock(), publisher=publisher)
     # then: 50, 75, 100 in order, each stamped with when it was actually due; and the dwell alert
     assert [(e.type, e.summary["threshold"]) for e in caught_up.events] == [
-        (CaseEventType.SLA_WARNING, 50), (CaseEventType.SLA_WARNING, 75), (CaseEventType.SLA_BREACHED, 100)
+        (CaseEventType.SLA_WARNING, 50),
+        (CaseEventType.SLA_WARNING, 75),
+        (CaseEventType.SLA_BREACHED, 100),
     ]
     assert [e.summary["dueAt"] for e in caught_up.events] == [
         (started + minutes * MINUTE).isoformat() for minutes in (120, 180, 240)
@@ -126,13 +136,14 @@ async def test_an_agent_acting_between_passes_is_never_overwritten(
     ask = perform(
         actor=world.actor("agent"),
         request=ActionRequest(CaseAction.REQUEST_INFO, case_id, command=RequestInfo(question="Where exactly?")),
-        now=now, publisher=publisher,
+        now=now,
+        publisher=publisher,
     )
     # when
     evaluation, asked = await asyncio.gather(evaluate_due(now=now, publisher=publisher), ask)
     # then: both recorded, versions consecutive, the case awaiting info with its clock paused
     case = await case_row(case_id)
-    versions = await CaseEvent.filter(case_id=case_id).order_by("sequence").values_list("version", flat=True)
+    versions: list[Any] = await CaseEvent.filter(case_id=case_id).order_by("sequence").values_list("version", flat=True)
     assert len(evaluation.events) == 1 and asked.case.status is CaseStatus.AWAITING_INFO
     assert list(versions) == list(range(1, case.version + 1))
     assert case.status is CaseStatus.AWAITING_INFO
@@ -162,7 +173,7 @@ async def test_the_background_task_keeps_going_after_a_failing_pass(
     import casegraph.sla_scheduler as module
 
     calls: list[int] = []
-    real = module.evaluate_due
+    real = evaluate_due  # the scheduler's own reference, replaced below
 
     async def flaky(**kwargs: Any) -> Any:
         calls.append(1)
@@ -226,10 +237,16 @@ async def test_an_auto_close_refused_inside_its_transaction_is_skipped_not_retri
     case_id = await taken_case(world, clock, publisher, policy=False)
     await perform(
         actor=world.actor("agent"),
-        request=ActionRequest(CaseAction.PROPOSE_SOLUTION, case_id, command=ProposeSolution(
-            resolution_code=ResolutionCode.SOLVED, resolution_notes="Filled.",
-        )),
-        now=clock(), publisher=publisher,
+        request=ActionRequest(
+            CaseAction.PROPOSE_SOLUTION,
+            case_id,
+            command=ProposeSolution(
+                resolution_code=ResolutionCode.SOLVED,
+                resolution_notes="Filled.",
+            ),
+        ),
+        now=clock(),
+        publisher=publisher,
     )
     clock.advance(11 * DAY)
     # when
@@ -249,13 +266,15 @@ async def test_a_deleted_case_stops_counting_until_restored(
     # given: deleted 30 minutes in
     case_id = await taken_case(world, clock, publisher)
     clock.advance(30 * MINUTE)
-    await perform(actor=world.actor("agent"), request=ActionRequest(CaseAction.DELETE, case_id), now=clock(),
-                  publisher=publisher)
+    await perform(
+        actor=world.actor("agent"), request=ActionRequest(CaseAction.DELETE, case_id), now=clock(), publisher=publisher
+    )
     # when
     while_deleted = await evaluate_due(now=clock() + 30 * DAY, publisher=publisher)
     clock.advance(30 * DAY)
-    await perform(actor=world.actor("admin"), request=ActionRequest(CaseAction.RESTORE, case_id), now=clock(),
-                  publisher=publisher)
+    await perform(
+        actor=world.actor("admin"), request=ActionRequest(CaseAction.RESTORE, case_id), now=clock(), publisher=publisher
+    )
     after = await evaluate_due(now=clock() + 91 * MINUTE, publisher=publisher)
     # then: 30 + 91 minutes counted, so 50 % (120) and nothing more
     assert while_deleted.events == [] and while_deleted.alerts == 0
@@ -268,14 +287,17 @@ async def test_a_case_nobody_took_alerts_the_groups_managers(
 ) -> None:
     # given: filed, never taken
     await create_case(
-        actor=world.actor("requester"), new=NewCase(case_type_code="POTHOLE", title="Hole"), now=clock(),
+        actor=world.actor("requester"),
+        new=NewCase(case_type_code="POTHOLE", title="Hole"),
+        now=clock(),
         publisher=publisher,
     )
     # when
     evaluation = await evaluate_due(now=clock() + 2 * DAY + MINUTE, publisher=publisher)
     # then
     assert evaluation.alerts == 1
-    assert await Notification.filter(kind="STAGE_DWELL").values_list("user_id", flat=True) == ["maria"]
+    notified: list[Any] = await Notification.filter(kind="STAGE_DWELL").values_list("user_id", flat=True)
+    assert notified == ["maria"]
 
 
 async def test_a_backlog_larger_than_a_batch_is_worked_off_in_one_pass(

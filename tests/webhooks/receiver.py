@@ -55,7 +55,7 @@ class Receiver:
             request_line = (await reader.readline()).decode()
             _method, path, _version = request_line.split(" ", 2)
             headers: dict[str, str] = {}
-            while (line := (await reader.readline()).decode().strip()):
+            while line := (await reader.readline()).decode().strip():
                 name, _, value = line.partition(":")
                 headers[name.strip().lower()] = value.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0")))

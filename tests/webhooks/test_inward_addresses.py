@@ -26,9 +26,17 @@ CREATE_PARTNER_MUTATION = """mutation Create($input: CreatePartnerAgencyInput!) 
   createPartnerAgency(input: $input) { partner { code } errors { code field } }
 }"""
 INWARD_HOSTS: Final = [
-    "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[::ffff:169.254.169.254]", "[::ffff:10.0.0.5]",
-    "[64:ff9b::127.0.0.1]", "[64:ff9b::a9fe:a9fe]", "[2002:7f00:1::]", "[2002:a00:5::1]",
-    "[::127.0.0.1]", "[::a00:5]", "[fec0::1]",
+    "[::ffff:127.0.0.1]",
+    "[::ffff:7f00:1]",
+    "[::ffff:169.254.169.254]",
+    "[::ffff:10.0.0.5]",
+    "[64:ff9b::127.0.0.1]",
+    "[64:ff9b::a9fe:a9fe]",
+    "[2002:7f00:1::]",
+    "[2002:a00:5::1]",
+    "[::127.0.0.1]",
+    "[::a00:5]",
+    "[fec0::1]",
 ]
 
 
@@ -42,10 +50,14 @@ async def test_a_webhook_to_an_ipv6_form_of_an_inward_address_is_refused(
     client: GraphQLClient, world: World, settings: Settings, host: str
 ) -> None:
     # when
-    created = await client.data(CREATE_WEBHOOK_MUTATION, {"input": {"url": f"http://{host}:8080/hook"}},
-                                token=world.token(settings, "admin"))
+    created = await client.data(
+        CREATE_WEBHOOK_MUTATION, {"input": {"url": f"http://{host}:8080/hook"}}, token=world.token(settings, "admin")
+    )
     # then
-    assert created["createWebhookEndpoint"] == {"endpoint": None, "errors": [{"code": "VALIDATION_FAILED", "field": "url"}]}
+    assert created["createWebhookEndpoint"] == {
+        "endpoint": None,
+        "errors": [{"code": "VALIDATION_FAILED", "field": "url"}],
+    }
     assert await WebhookEndpoint.all().count() == 0
 
 
@@ -54,9 +66,11 @@ async def test_a_partner_at_an_ipv6_form_of_an_inward_address_is_refused(
     client: GraphQLClient, world: World, settings: Settings, host: str
 ) -> None:
     # when
-    created = await client.data(CREATE_PARTNER_MUTATION, {"input": {
-        "code": "HOUSING", "name": "Housing", "graphqlUrl": f"https://{host}/graphql"}},
-        token=world.token(settings, "admin"))
+    created = await client.data(
+        CREATE_PARTNER_MUTATION,
+        {"input": {"code": "HOUSING", "name": "Housing", "graphqlUrl": f"https://{host}/graphql"}},
+        token=world.token(settings, "admin"),
+    )
     # then
     assert created["createPartnerAgency"]["partner"] is None
     assert created["createPartnerAgency"]["errors"][0]["code"] == "VALIDATION_FAILED"

@@ -9,6 +9,7 @@ import hmac
 import ipaddress
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -17,8 +18,8 @@ from casegraph.domain.errors import DomainError
 from casegraph.outbox_dispatcher import OutboxDispatcher
 from casegraph.services import webhooks
 from casegraph.services.case_actions import ActionRequest, perform
-from casegraph.services.case_creation import NewCase, create_case
 from casegraph.services.case_changes import ActionResult
+from casegraph.services.case_creation import NewCase, create_case
 from casegraph.settings import Settings
 from models import CaseEvent, DeliveryStatus, OutboxDelivery
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World
@@ -43,17 +44,29 @@ async def receiver() -> AsyncIterator[Receiver]:
     await receiver.stop()
 
 
-async def endpoint(world: World, clock: FakeClock, url: str, *, event_types: list[str] | None = None,
-                   case_type_codes: list[str] | None = None) -> webhooks.CreatedEndpoint:
+async def endpoint(
+    world: World,
+    clock: FakeClock,
+    url: str,
+    *,
+    event_types: list[str] | None = None,
+    case_type_codes: list[str] | None = None,
+) -> webhooks.CreatedEndpoint:
     return await webhooks.create_endpoint(
-        actor=world.actor("admin"), url=url, event_types=event_types or [], case_type_codes=case_type_codes or [],
-        allow_private=True, now=clock(),
+        actor=world.actor("admin"),
+        url=url,
+        event_types=event_types or [],
+        case_type_codes=case_type_codes or [],
+        allow_private=True,
+        now=clock(),
     )
 
 
 async def file_case(world: World, clock: FakeClock, publisher: RecordingPublisher, case_type: str = "POTHOLE") -> str:
     created = await create_case(
-        actor=world.actor("requester"), new=NewCase(case_type_code=case_type, title="Hole"), now=clock(),
+        actor=world.actor("requester"),
+        new=NewCase(case_type_code=case_type, title="Hole"),
+        now=clock(),
         publisher=publisher,
     )
     return created.case.id
@@ -81,8 +94,12 @@ async def test_every_event_reaches_each_endpoint_once_after_failed_attempts_and_
     first = await endpoint(world, clock, receiver.base_url + "/one")
     second = await endpoint(world, clock, receiver.base_url + "/two")
     case_ids = [await file_case(world, clock, publisher) for _ in range(3)]
-    await perform(actor=world.actor("agent"), request=ActionRequest(CaseAction.ASSIGN_TO_ME, case_ids[0]),
-                  now=clock(), publisher=publisher)
+    await perform(
+        actor=world.actor("agent"),
+        request=ActionRequest(CaseAction.ASSIGN_TO_ME, case_ids[0]),
+        now=clock(),
+        publisher=publisher,
+    )
     sequences = sorted(await CaseEvent.all().values_list("sequence", flat=True))
     assert len(sequences) == 4
 
@@ -106,8 +123,19 @@ async def test_every_event_reaches_each_endpoint_once_after_failed_attempts_and_
     assert sample.headers["x-casegraph-event"] == sample.json["event"]["type"]
     assert sample.json["deliveryId"] == sample.headers["x-casegraph-delivery"]
     assert set(sample.json["event"]) == {
-        "sequence", "id", "type", "action", "caseId", "caseNumber", "fromStage", "fromStatus", "toStage",
-        "toStatus", "version", "occurredAt", "actorId",
+        "sequence",
+        "id",
+        "type",
+        "action",
+        "caseId",
+        "caseNumber",
+        "fromStage",
+        "fromStatus",
+        "toStage",
+        "toStatus",
+        "version",
+        "occurredAt",
+        "actorId",
     }
     assert await OutboxDelivery.filter(status=DeliveryStatus.DELIVERED).count() == 8
 
@@ -141,8 +169,12 @@ async def test_endpoints_get_only_the_event_types_and_case_types_they_filter_on(
 
     # when: a pothole filed and taken (two events), a question filed (one)
     pothole = await file_case(world, clock, publisher)
-    await perform(actor=world.actor("agent"), request=ActionRequest(CaseAction.ASSIGN_TO_ME, pothole),
-                  now=clock(), publisher=publisher)
+    await perform(
+        actor=world.actor("agent"),
+        request=ActionRequest(CaseAction.ASSIGN_TO_ME, pothole),
+        now=clock(),
+        publisher=publisher,
+    )
     await file_case(world, clock, publisher, case_type="QUESTION")
 
     # then
@@ -153,16 +185,28 @@ async def test_endpoints_get_only_the_event_types_and_case_types_they_filter_on(
     assert await types_for(created_only) == ["CASE_CREATED", "CASE_CREATED"]
     assert await types_for(questions_only) == ["CASE_CREATED"]
     assert len(await types_for(everything)) == 3
-    assert (await OutboxDelivery.filter(endpoint_id=questions_only.endpoint.id).first()).payload[  # type: ignore[union-attr]
-        "event"]["caseNumber"].startswith("CS")
+    assert (
+        (await OutboxDelivery.filter(endpoint_id=questions_only.endpoint.id).first())
+        .payload[  # type: ignore[union-attr]
+            "event"
+        ]["caseNumber"]
+        .startswith("CS")
+    )
 
 
 async def test_an_inactive_endpoint_gets_nothing_enqueued(
     world: World, clock: FakeClock, publisher: RecordingPublisher
 ) -> None:
     created = await endpoint(world, clock, "http://127.0.0.1:9/paused")
-    await webhooks.update_endpoint(actor=world.actor("admin"), endpoint_id=str(created.endpoint.id), url=None,
-                                   active=False, event_types=None, case_type_codes=None, allow_private=True)
+    await webhooks.update_endpoint(
+        actor=world.actor("admin"),
+        endpoint_id=str(created.endpoint.id),
+        url=None,
+        active=False,
+        event_types=None,
+        case_type_codes=None,
+        allow_private=True,
+    )
     await file_case(world, clock, publisher)
     assert await OutboxDelivery.all().count() == 0
 
@@ -178,8 +222,13 @@ async def test_a_rolled_back_change_enqueues_nothing(
 
     # when
     with pytest.raises(RuntimeError):
-        await create_case(actor=world.actor("requester"), new=NewCase(case_type_code="POTHOLE", title="Hole"),
-                          now=clock(), publisher=publisher, on_success=fail)
+        await create_case(
+            actor=world.actor("requester"),
+            new=NewCase(case_type_code="POTHOLE", title="Hole"),
+            now=clock(),
+            publisher=publisher,
+            on_success=fail,
+        )
 
     # then
     assert await CaseEvent.all().count() == 0
@@ -187,7 +236,11 @@ async def test_a_rolled_back_change_enqueues_nothing(
 
 
 async def test_a_delivery_fails_after_the_last_attempt_shows_in_the_log_and_can_be_retried(
-    world: World, clock: FakeClock, publisher: RecordingPublisher, receiver: Receiver, client: GraphQLClient,
+    world: World,
+    clock: FakeClock,
+    publisher: RecordingPublisher,
+    receiver: Receiver,
+    client: GraphQLClient,
     settings: Settings,
 ) -> None:
     # given: a receiver that is down (500), three attempts allowed
@@ -207,8 +260,15 @@ async def test_a_delivery_fails_after_the_last_attempt_shows_in_the_log_and_can_
     assert logged["lastDeliveredAt"] is None
     [delivery] = logged["deliveries"]
     assert delivery | {"id": None, "eventId": None} == {
-        "id": None, "eventId": None, "eventType": "CASE_CREATED", "status": "FAILED", "attempts": 3,
-        "lastStatusCode": 500, "lastError": "HTTP 500", "nextAttemptAt": None, "deliveredAt": None,
+        "id": None,
+        "eventId": None,
+        "eventType": "CASE_CREATED",
+        "status": "FAILED",
+        "attempts": 3,
+        "lastStatusCode": 500,
+        "lastError": "HTTP 500",
+        "nextAttemptAt": None,
+        "deliveredAt": None,
     }
 
     # when: the receiver recovers and an admin retries the delivery
@@ -231,7 +291,7 @@ async def test_a_delivery_fails_after_the_last_attempt_shows_in_the_log_and_can_
 
 async def test_only_administrators_manage_webhooks(client: GraphQLClient, world: World, settings: Settings) -> None:
     agent = world.token(settings, "manager")
-    created = (await client.data(CREATE, {"input": {"url": "https://example.org/hook"}}, token=agent))
+    created = await client.data(CREATE, {"input": {"url": "https://example.org/hook"}}, token=agent)
     assert created["createWebhookEndpoint"]["errors"][0]["code"] == "PERMISSION_DENIED"
     assert created["createWebhookEndpoint"]["secret"] is None
     listed = await client.execute(ENDPOINTS, token=agent)
@@ -242,9 +302,19 @@ async def test_only_administrators_manage_webhooks(client: GraphQLClient, world:
 
 async def test_the_secret_is_shown_once_on_creation(client: GraphQLClient, world: World, settings: Settings) -> None:
     admin = world.token(settings, "admin")
-    created = (await client.data(CREATE, {"input": {
-        "url": "https://example.org/hook", "eventTypes": ["CASE_CREATED"], "caseTypeCodes": ["pothole"],
-    }}, token=admin))["createWebhookEndpoint"]
+    created = (
+        await client.data(
+            CREATE,
+            {
+                "input": {
+                    "url": "https://example.org/hook",
+                    "eventTypes": ["CASE_CREATED"],
+                    "caseTypeCodes": ["pothole"],
+                }
+            },
+            token=admin,
+        )
+    )["createWebhookEndpoint"]
     assert len(created["secret"]) == 64 and created["errors"] == []
     assert created["endpoint"]["eventTypes"] == ["CASE_CREATED"]
     assert created["endpoint"]["caseTypeCodes"] == ["POTHOLE"]
@@ -260,23 +330,37 @@ async def test_the_secret_is_shown_once_on_creation(client: GraphQLClient, world
     assert (await client.data(ENDPOINTS, token=admin))["webhookEndpoints"] == []
 
 
-@pytest.mark.parametrize("url", [
-    "ftp://example.org/hook", "http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.0.0.5/hook",
-    "http://[::1]/hook", "http://169.254.169.254/latest/meta-data", "not a url",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.org/hook",
+        "http://127.0.0.1:8080/hook",
+        "http://localhost/hook",
+        "http://10.0.0.5/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "not a url",
+    ],
+)
 async def test_production_refuses_urls_that_are_not_public_http(world: World, clock: FakeClock, url: str) -> None:
     with pytest.raises(DomainError) as refusal:
-        await webhooks.create_endpoint(actor=world.actor("admin"), url=url, event_types=[], case_type_codes=[],
-                                       allow_private=Settings(env="production").webhooks_may_target_private,
-                                       now=clock())
+        await webhooks.create_endpoint(
+            actor=world.actor("admin"),
+            url=url,
+            event_types=[],
+            case_type_codes=[],
+            allow_private=Settings(env="production").webhooks_may_target_private,
+            now=clock(),
+        )
     assert (refusal.value.code, refusal.value.field) == (ErrorCode.VALIDATION_FAILED, "url")
 
 
 async def test_unknown_filters_are_refused(world: World, clock: FakeClock) -> None:
     for event_types, case_types, field in ((["NOPE"], [], "eventTypes"), ([], ["NOPE"], "caseTypeCodes")):
         with pytest.raises(DomainError) as refusal:
-            await endpoint(world, clock, "https://example.org/hook", event_types=event_types,
-                           case_type_codes=case_types)
+            await endpoint(
+                world, clock, "https://example.org/hook", event_types=event_types, case_type_codes=case_types
+            )
         assert refusal.value.field == field
 
 
@@ -305,8 +389,9 @@ async def test_the_background_dispatcher_sends_without_being_asked_and_stops(
 
 
 def test_the_dispatcher_interval_and_private_targets_come_from_the_environment() -> None:
-    settings = Settings.from_env({"CASEGRAPH_OUTBOX_INTERVAL": "0", "CASEGRAPH_ENV": "production",
-                                  "CASEGRAPH_WEBHOOK_ALLOW_PRIVATE": "true"})
+    settings = Settings.from_env(
+        {"CASEGRAPH_OUTBOX_INTERVAL": "0", "CASEGRAPH_ENV": "production", "CASEGRAPH_WEBHOOK_ALLOW_PRIVATE": "true"}
+    )
     assert (settings.outbox_interval, settings.webhooks_may_target_private) == (0.0, True)
     assert Settings.from_env({}).outbox_interval == 1.0
     assert not Settings(env="production").webhooks_may_target_private
@@ -338,7 +423,11 @@ async def test_delivered_messages_are_pruned_after_the_retention_and_failed_ones
 
 @pytest.mark.parametrize("inward", ["127.0.0.1", "64:ff9b::7f00:1"])
 async def test_a_host_name_resolving_to_a_private_address_is_not_sent_to_when_private_targets_are_refused(
-    world: World, clock: FakeClock, publisher: RecordingPublisher, receiver: Receiver, monkeypatch: pytest.MonkeyPatch,
+    world: World,
+    clock: FakeClock,
+    publisher: RecordingPublisher,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
     inward: str,
 ) -> None:
     # given: an endpoint saved under a public-looking name that now resolves to loopback
@@ -347,7 +436,7 @@ async def test_a_host_name_resolving_to_a_private_address_is_not_sent_to_when_pr
     created = await endpoint(world, clock, f"http://hooks.example.org:{port}/hook")
     real_getaddrinfo = asyncio.get_running_loop().getaddrinfo
 
-    async def resolve(host: str, *args: object, **kwargs: object) -> object:
+    async def resolve(host: str, *args: Any, **kwargs: Any) -> object:
         return await real_getaddrinfo(inward if host == "hooks.example.org" else host, *args, **kwargs)
 
     monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", resolve)
@@ -357,4 +446,6 @@ async def test_a_host_name_resolving_to_a_private_address_is_not_sent_to_when_pr
     # then: nothing was sent; the attempt failed with the reason, to be retried
     assert receiver.received == []
     [delivery] = await OutboxDelivery.filter(endpoint_id=created.endpoint.id)
-    assert delivery.status is DeliveryStatus.PENDING and f"non-public address {ipaddress.ip_address(inward)}" in (delivery.last_error or "")
+    assert delivery.status is DeliveryStatus.PENDING and f"non-public address {ipaddress.ip_address(inward)}" in (
+        delivery.last_error or ""
+    )

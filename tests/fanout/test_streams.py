@@ -66,8 +66,14 @@ class Capture:
 
 
 async def follow(
-    dispatcher: FanoutDispatcher, live: LiveEvents, world: World, who: str, query: str,
-    variables: dict[str, Any] | None, spec: StreamSpec, operation_id: str,
+    dispatcher: FanoutDispatcher,
+    live: LiveEvents,
+    world: World,
+    who: str,
+    query: str,
+    variables: dict[str, Any] | None,
+    spec: StreamSpec,
+    operation_id: str,
 ) -> tuple[Capture, StreamFollower]:
     """What the WebSocket handlers do once the resolver has authorized the subscriber and shared it."""
     operation = parse(query).definitions[0]
@@ -76,7 +82,11 @@ async def follow(
     capture = Capture()
     context = ConnectionContext(actor=world.actor(who), live=live, clock=world.clock, over_websocket=True)
     follower = dispatcher.follow_stream(
-        spec=spec, plan=plan, outlet=Outlet(capture.send, capture.send_now), context=context, owner=capture,
+        spec=spec,
+        plan=plan,
+        outlet=Outlet(capture.send, capture.send_now),
+        context=context,
+        owner=capture,
         operation_id=operation_id,
     )
     await follower.start(None)
@@ -113,8 +123,10 @@ async def test_a_change_of_presence_is_executed_once_for_every_viewer_of_the_cas
     # then: one execution served all six, and each got the same, exact view
     assert dispatcher.streams.executions == executions + 1
     assert dispatcher.streams.alone == alone
-    expected = sorted((world.sub(who), world.people[who].name, who == "admin")
-                      for who in ("requester", "agent", "other_agent", "manager", "admin"))
+    expected = sorted(
+        (world.sub(who), world.people[who].name, who == "admin")
+        for who in ("requester", "agent", "other_agent", "manager", "admin")
+    )
     for view in views:
         assert sorted(viewers(view)) == expected
     assert len(dispatcher.streams) == 1  # one stream for the case
@@ -173,9 +185,7 @@ async def test_one_recount_and_one_execution_per_value_serve_every_counter_subsc
     assert [payload["data"]["queueCounters"]["total"] for payload in after] == [3, 3, 2, 2]
 
 
-async def test_a_closed_follower_leaves_the_stream_and_the_hub(
-    world: World, live: LiveEvents, schema: Schema
-) -> None:
+async def test_a_closed_follower_leaves_the_stream_and_the_hub(world: World, live: LiveEvents, schema: Schema) -> None:
     # given: two counter subscribers of the group
     dispatcher = FanoutDispatcher(schema)
     followers: list[StreamFollower] = []

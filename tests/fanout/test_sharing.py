@@ -44,8 +44,17 @@ MIXED = (
 )
 
 # Who watches: every role, an agent with two connections, and people who must not see a case.
-WATCHERS = ["requester", "other_constituent", "agent", "agent", "other_agent", "outsider_agent", "manager",
-            "admin", "field_agent"]
+WATCHERS = [
+    "requester",
+    "other_constituent",
+    "agent",
+    "agent",
+    "other_agent",
+    "outsider_agent",
+    "manager",
+    "admin",
+    "field_agent",
+]
 
 
 @dataclass
@@ -76,16 +85,26 @@ def context_of(world: World, who: str, live: LiveEvents) -> Context:
 
 
 async def follow(
-    dispatcher: FanoutDispatcher, live: LiveEvents, world: World, who: str, query: str,
-    variables: dict[str, Any] | None, operation_id: str,
+    dispatcher: FanoutDispatcher,
+    live: LiveEvents,
+    world: World,
+    who: str,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_id: str,
 ) -> Capture:
     operation = parse(query).definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
     plan = dispatcher.plan_for(query=query, operation_name=None, variables=variables, operation=operation, fragments={})
     capture = Capture()
     follower = dispatcher.follow(
-        hub=live.hub, actor=world.actor(who), flt=every_visible_case(), plan=plan,
-        outlet=Outlet(capture.send, capture.send_now), context=context_of(world, who, live), owner=capture,
+        hub=live.hub,
+        actor=world.actor(who),
+        flt=every_visible_case(),
+        plan=plan,
+        outlet=Outlet(capture.send, capture.send_now),
+        context=context_of(world, who, live),
+        owner=capture,
         operation_id=operation_id,
     )
     await follower.start(None)
@@ -147,7 +166,9 @@ async def make_events(world: World, live: LiveEvents, references: list[Reference
 
     roads = await insert_case(world)
     await dispatched()
-    benefits = await insert_case(world, case_type="PAYMENT", requester="other_constituent", assigned_to="outsider_agent")
+    benefits = await insert_case(
+        world, case_type="PAYMENT", requester="other_constituent", assigned_to="outsider_agent"
+    )
     await dispatched()
     for who, case_id, update in (
         ("agent", roads.id, UpdateCase(comment="On our list.")),
@@ -155,13 +176,20 @@ async def make_events(world: World, live: LiveEvents, references: list[Reference
         ("outsider_agent", benefits.id, UpdateCase(comment="Checking the payment.")),
         ("requester", roads.id, UpdateCase(comment="Thank you!")),
     ):
-        await perform(actor=world.actor(who), request=ActionRequest(CaseAction.UPDATE, case_id, command=update),
-                      now=world.clock(), publisher=live)
+        await perform(
+            actor=world.actor(who),
+            request=ActionRequest(CaseAction.UPDATE, case_id, command=update),
+            now=world.clock(),
+            publisher=live,
+        )
         await dispatched()
 
 
-@pytest.mark.parametrize(("query", "variables"), [(PURE, None), (STAFF, None), (ACTOR, None), (MIXED, {"n": 1})],
-                         ids=["pure", "staff", "actor", "mixed"])
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [(PURE, None), (STAFF, None), (ACTOR, None), (MIXED, {"n": 1})],
+    ids=["pure", "staff", "actor", "mixed"],
+)
 async def test_every_subscriber_gets_exactly_what_its_own_execution_would_give(
     world: World, live: LiveEvents, schema: Schema, query: str, variables: dict[str, Any] | None
 ) -> None:
@@ -241,9 +269,15 @@ async def test_legacy_and_modern_subscribers_of_a_class_share_one_execution(
         who = "agent"
         capture = Capture()
         follower = dispatcher.follow(
-            hub=live.hub, actor=world.actor(who), flt=every_visible_case(), plan=plan,
-            outlet=Outlet(capture.send, capture.send_now), context=context_of(world, who, live), owner=capture,
-            operation_id=str(number), frame_type=frame_type,
+            hub=live.hub,
+            actor=world.actor(who),
+            flt=every_visible_case(),
+            plan=plan,
+            outlet=Outlet(capture.send, capture.send_now),
+            context=context_of(world, who, live),
+            owner=capture,
+            operation_id=str(number),
+            frame_type=frame_type,
         )
         await follower.start(None)
         captures.append(capture)

@@ -13,9 +13,9 @@ import pytest
 from tortoise.context import TortoiseContext
 from tortoise.expressions import F
 
-from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus
 from casegraph.database import statements
 from casegraph.database.sql import Unsupported
+from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus
 from casegraph.services.event_log import append_event
 from casegraph.services.users import ensure_user
 from models import Case, CaseEvent, CaseTimer, User
@@ -38,8 +38,14 @@ def _fields(row: object) -> dict[str, object]:
 async def test_an_update_changes_the_row_only_at_the_expected_version(db: TortoiseContext, world: World) -> None:
     # given
     case = await insert_case(world, assigned_to=None)
-    values = {"first_opened_at": AT, "assigned_to_id": "agent", "stage": CaseStage.INTAKE, "status": CaseStatus.OPEN,
-              "version": case.version + 1, "updated_at": AT}
+    values = {
+        "first_opened_at": AT,
+        "assigned_to_id": "agent",
+        "stage": CaseStage.INTAKE,
+        "status": CaseStatus.OPEN,
+        "version": case.version + 1,
+        "updated_at": AT,
+    }
     # when
     changed = await statements.update(Case, {"id": case.id, "version": case.version}, values)
     stale = await statements.update(Case, {"id": case.id, "version": case.version}, {**values, "title": "late"})
@@ -47,7 +53,12 @@ async def test_an_update_changes_the_row_only_at_the_expected_version(db: Tortoi
     row = await Case.get(id=case.id)
     assert (changed, stale) == (1, 0)
     assert (row.first_opened_at, row.assigned_to_id, row.status, row.version, row.title) == (
-        AT, "agent", CaseStatus.OPEN, case.version + 1, case.title)
+        AT,
+        "agent",
+        CaseStatus.OPEN,
+        case.version + 1,
+        case.title,
+    )
 
 
 async def test_the_rows_it_writes_read_back_as_tortoise_s_own_writes_do(db: TortoiseContext, world: World) -> None:
@@ -69,24 +80,58 @@ async def test_an_event_inserted_reads_back_whole(db: TortoiseContext, world: Wo
     case = await insert_case(world)
     # when
     record = await append_event(
-        case_id=case.id, actor_id="agent", event_type=CaseEventType.CASE_TRANSITIONED, action=CaseAction.ASSIGN_TO_ME,
-        before=(CaseStage.INTAKE, CaseStatus.NEW), after=(CaseStage.INTAKE, CaseStatus.OPEN), version=2,
-        summary={"assigneeId": "agent", "nested": {"list": [1, "two", None]}}, now=AT, request_id="req-1",
+        case_id=case.id,
+        actor_id="agent",
+        event_type=CaseEventType.CASE_TRANSITIONED,
+        action=CaseAction.ASSIGN_TO_ME,
+        before=(CaseStage.INTAKE, CaseStatus.NEW),
+        after=(CaseStage.INTAKE, CaseStatus.OPEN),
+        version=2,
+        summary={"assigneeId": "agent", "nested": {"list": [1, "two", None]}},
+        now=AT,
+        request_id="req-1",
     )
     # then
     row = await CaseEvent.get(sequence=record.sequence)
-    assert (str(row.case_id), row.actor_id, row.type, row.action, row.from_status, row.to_status, row.version,
-            row.summary, row.occurred_at, row.request_id) == (
-        case.id, "agent", CaseEventType.CASE_TRANSITIONED, CaseAction.ASSIGN_TO_ME, CaseStatus.NEW, CaseStatus.OPEN, 2,
-        {"assigneeId": "agent", "nested": {"list": [1, "two", None]}}, AT, "req-1")
+    assert (
+        str(row.case_id),
+        row.actor_id,
+        row.type,
+        row.action,
+        row.from_status,
+        row.to_status,
+        row.version,
+        row.summary,
+        row.occurred_at,
+        row.request_id,
+    ) == (
+        case.id,
+        "agent",
+        CaseEventType.CASE_TRANSITIONED,
+        CaseAction.ASSIGN_TO_ME,
+        CaseStatus.NEW,
+        CaseStatus.OPEN,
+        2,
+        {"assigneeId": "agent", "nested": {"list": [1, "two", None]}},
+        AT,
+        "req-1",
+    )
 
 
 async def test_fetch_returns_the_instances_a_filter_returns(db: TortoiseContext, world: World) -> None:
     # given: a case with two timers
     case = await insert_case(world)
     for kind in ("RESPONSE", "RESOLUTION"):
-        await CaseTimer.create(case_id=case.id, kind=kind, target_minutes=60, elapsed_us=5, phase="RUNNING",
-                               running_since=AT, next_due_at=AT + timedelta(hours=1), started_at=AT)
+        await CaseTimer.create(
+            case_id=case.id,
+            kind=kind,
+            target_minutes=60,
+            elapsed_us=5,
+            phase="RUNNING",
+            running_since=AT,
+            next_due_at=AT + timedelta(hours=1),
+            started_at=AT,
+        )
     # when
     fetched = await statements.fetch(CaseTimer, {"case_id": case.id})
     filtered = await CaseTimer.filter(case_id=case.id)

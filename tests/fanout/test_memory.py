@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 import gc
 import tracemalloc
-from collections.abc import Callable, Iterator
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, Final, cast
 
 import pytest
-from graphql import OperationDefinitionNode, execute_subscription_event, parse
+from graphql import ExecutionResult, OperationDefinitionNode, execute_subscription_event, parse
 from strawberry.schema import Schema
 
 from casegraph.events.feed import every_visible_case
@@ -88,8 +88,13 @@ async def test_a_followed_subscription_holds_no_more_after_many_deliveries(
     socket = Discard()
     actor = world.actor("agent")
     follower = dispatcher.follow(
-        hub=live.hub, actor=actor, flt=every_visible_case(), plan=plan, outlet=Outlet(socket.send, socket.send_now),
-        context=ConnectionContext(actor=actor, live=live, clock=world.clock, over_websocket=True), owner=socket,
+        hub=live.hub,
+        actor=actor,
+        flt=every_visible_case(),
+        plan=plan,
+        outlet=Outlet(socket.send, socket.send_now),
+        context=ConnectionContext(actor=actor, live=live, clock=world.clock, over_websocket=True),
+        owner=socket,
         operation_id="1",
     )
     await follower.start(None)
@@ -130,7 +135,7 @@ async def test_strawberrys_own_subscription_executor_holds_no_more_after_many_ev
         for _ in range(count):
             per_event: Any = executor.build_per_event_executor(root)
             per_event.context_value = ConnectionContext(actor=actor, live=live, clock=world.clock, over_websocket=True)
-            result = await execute_subscription_event(per_event)
+            result = await cast(Awaitable[ExecutionResult], execute_subscription_event(per_event))
             assert not result.errors, result.errors
 
     await execute(WARM_UP)

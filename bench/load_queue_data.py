@@ -1,6 +1,6 @@
 """Load the queue data set into a fresh database and print a token per role, for profiling.
 
-    python -m tests.perf.load_queue_data --database-url postgres://…/qa --cases 3000 --secret S
+    python -m bench.load_queue_data --database-url postgres://…/qa --cases 3000 --secret S
 
 The database is created (PostgreSQL) or must be empty; migrations are applied first, as
 ``casegraph serve`` would.
@@ -54,8 +54,14 @@ def main() -> None:
     from tests.perf.queue_dataset import PEOPLE
 
     for who, person in PEOPLE.items():
-        token = issue_token(settings, sub=person.sub, roles=list(person.roles), name=person.name,
-                            email=f"{person.sub}@example.org", agency=person.agency)
+        token = issue_token(
+            settings,
+            sub=person.sub,
+            roles=list(person.roles),
+            name=person.name,
+            email=f"{person.sub}@example.org",
+            agency=person.agency,
+        )
         print(f"{who}\t{token}")
 
 

@@ -44,8 +44,15 @@ async def test_simultaneous_first_sign_ins_claiming_one_free_address_bind_it_onc
     migrated: TortoiseContext, clock: FakeClock
 ) -> None:
     # given: six people signing in for the first time at once, all claiming one free address
-    claims = [Claims(sub=f"newcomer-{n}", roles=frozenset({Role.CONSTITUENT}), name=f"Newcomer {n}",
-                     email="Shared@Example.org" if n % 2 else "shared@example.org") for n in range(CONTENDERS)]
+    claims = [
+        Claims(
+            sub=f"newcomer-{n}",
+            roles=frozenset({Role.CONSTITUENT}),
+            name=f"Newcomer {n}",
+            email="Shared@Example.org" if n % 2 else "shared@example.org",
+        )
+        for n in range(CONTENDERS)
+    ]
     # when
     await asyncio.gather(*(provision(claims=claim, now=clock()) for claim in claims))
     # then: everyone is a user, and exactly one of them holds the address
@@ -65,8 +72,14 @@ async def test_the_migration_leaves_each_address_with_its_first_holder(
     # given: addresses bound twice before the index existed (the oldest user first)
     await execute(migrated, migration.DOWN)
     start = clock()
-    rows = [("bea", "bea@example.org", 0), ("bea-again", "BEA@example.org", 5), ("bea-third", "bea@example.org", 9),
-            ("cal", "cal@example.org", 1), ("dee", None, 2), ("dee-too", None, 3)]
+    rows = [
+        ("bea", "bea@example.org", 0),
+        ("bea-again", "BEA@example.org", 5),
+        ("bea-third", "bea@example.org", 9),
+        ("cal", "cal@example.org", 1),
+        ("dee", None, 2),
+        ("dee-too", None, 3),
+    ]
     for user_id, email, minutes in rows:
         when = start + timedelta(minutes=minutes)
         await User.create(id=user_id, email=email, roles=[], created_at=when, updated_at=when)
@@ -74,8 +87,14 @@ async def test_the_migration_leaves_each_address_with_its_first_holder(
     await execute(migrated, migration.UP)
     # then: the first holder keeps each address, the others lose it, nobody else changes
     emails = dict(await User.all().values_list("id", "email"))
-    assert emails == {"bea": "bea@example.org", "bea-again": None, "bea-third": None, "cal": "cal@example.org",
-                      "dee": None, "dee-too": None}
+    assert emails == {
+        "bea": "bea@example.org",
+        "bea-again": None,
+        "bea-third": None,
+        "cal": "cal@example.org",
+        "dee": None,
+        "dee-too": None,
+    }
     # and: the index holds from now on
     with pytest.raises(Exception, match="(?i)unique"):
         await User.filter(id="cal").update(email="BEA@EXAMPLE.ORG")

@@ -41,11 +41,22 @@ async def test_a_running_request_renews_its_claim(
             while (await IdempotencyRecord.get(id=claim.id)).created_at == claim.created_at:
                 await asyncio.sleep(0.01)
         renewed.set()
-        return await perform(actor=world.actor("agent"), request=ActionRequest(CaseAction.UPDATE, case.id,
-                             command=UpdateCase(comment="Still on it.")), now=now, publisher=publisher, on_success=store)
+        return await perform(
+            actor=world.actor("agent"),
+            request=ActionRequest(CaseAction.UPDATE, case.id, command=UpdateCase(comment="Still on it.")),
+            now=now,
+            publisher=publisher,
+            on_success=store,
+        )
 
-    result = await run_idempotent(user_id=world.sub("agent"), key="slow", operation="updateCase",
-                                  input_hash=input_fingerprint("updateCase", {}), now=now, run=run)
+    result = await run_idempotent(
+        user_id=world.sub("agent"),
+        key="slow",
+        operation="updateCase",
+        input_hash=input_fingerprint("updateCase", {}),
+        now=now,
+        run=run,
+    )
     # then: the heartbeat moved forward while it ran, and the response was stored at the end
     assert renewed.is_set()
     stored = await IdempotencyRecord.get(key="slow")
@@ -64,15 +75,22 @@ async def test_a_holder_whose_claim_was_taken_over_does_not_commit_its_change(
     async def run(store: Store | None) -> ActionResult:
         mine = await IdempotencyRecord.get(key="lapsed")
         await IdempotencyRecord.filter(id=mine.id).delete()
-        await IdempotencyRecord.create(user_id=mine.user_id, key=mine.key, operation=mine.operation,
-                                       input_hash=mine.input_hash, created_at=now)
-        return await perform(actor=world.actor("agent"), request=ActionRequest(CaseAction.UPDATE, case.id,
-                             command=UpdateCase(comment="Twice?")), now=now, publisher=publisher, on_success=store)
+        await IdempotencyRecord.create(
+            user_id=mine.user_id, key=mine.key, operation=mine.operation, input_hash=mine.input_hash, created_at=now
+        )
+        return await perform(
+            actor=world.actor("agent"),
+            request=ActionRequest(CaseAction.UPDATE, case.id, command=UpdateCase(comment="Twice?")),
+            now=now,
+            publisher=publisher,
+            on_success=store,
+        )
 
     # when: it finishes its change
     with pytest.raises(DomainError) as refused:
-        await run_idempotent(user_id=world.sub("agent"), key="lapsed", operation="updateCase",
-                             input_hash=input_hash, now=now, run=run)
+        await run_idempotent(
+            user_id=world.sub("agent"), key="lapsed", operation="updateCase", input_hash=input_hash, now=now, run=run
+        )
 
     # then: it is refused, its change rolled back, and the taker's claim is left to the taker
     assert refused.value.code is ErrorCode.VERSION_CONFLICT

@@ -50,8 +50,14 @@ async def queue(db: Any, clock: FakeClock) -> QueueDataset:
 
 def token(settings: Settings, who: str, *, named: bool = True) -> str:
     person = PEOPLE[who]
-    return issue_token(settings, sub=person.sub, roles=list(person.roles), name=person.name if named else None,
-                       email=f"{person.sub}@example.org" if named else None, agency=person.agency)
+    return issue_token(
+        settings,
+        sub=person.sub,
+        roles=list(person.roles),
+        name=person.name if named else None,
+        email=f"{person.sub}@example.org" if named else None,
+        agency=person.agency,
+    )
 
 
 @dataclass(frozen=True)
@@ -86,9 +92,11 @@ class BothWays:
 
 
 def _difference(query: str, variables: dict[str, Any], fast: Exchange, normal: Exchange) -> str:
-    return (f"\nquery: {query}\nvariables: {json.dumps(variables)}\ncompiled: {fast.status} "
-            f"{json.dumps(fast.body, sort_keys=True)[:3000]}\nnormal:   {normal.status} "
-            f"{json.dumps(normal.body, sort_keys=True)[:3000]}")
+    return (
+        f"\nquery: {query}\nvariables: {json.dumps(variables)}\ncompiled: {fast.status} "
+        f"{json.dumps(fast.body, sort_keys=True)[:3000]}\nnormal:   {normal.status} "
+        f"{json.dumps(normal.body, sort_keys=True)[:3000]}"
+    )
 
 
 @pytest.fixture
@@ -128,18 +136,22 @@ async def test_a_viewer_without_a_name_in_the_token_gets_the_stored_one_on_both_
 ) -> None:
     answer = await both_ways.compare(
         "{ me { __typename id name email roles agency available skills groups { __typename id code name } } }",
-        {}, token(settings, "manager", named=False),
+        {},
+        token(settings, "manager", named=False),
     )
     assert answer.body["compiled"]
     assert answer.body["data"]["me"]["name"] == "Mo Manager"
 
 
-@pytest.mark.parametrize("variables", [
-    {"first": -1},
-    {"first": 5, "after": "not-a-cursor"},
-    {"first": 5, "filter": {"includeDeleted": True}},
-    {"first": 5, "filter": {"text": "x" * 201}},
-])
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"first": -1},
+        {"first": 5, "after": "not-a-cursor"},
+        {"first": 5, "filter": {"includeDeleted": True}},
+        {"first": 5, "filter": {"text": "x" * 201}},
+    ],
+)
 async def test_refused_page_requests_are_refused_as_the_resolvers_refuse_them(
     both_ways: BothWays, queue: QueueDataset, settings: Settings, variables: dict[str, Any]
 ) -> None:
@@ -150,11 +162,38 @@ async def test_refused_page_requests_are_refused_as_the_resolvers_refuse_them(
 # --- generated selections --------------------------------------------------------------------
 
 CASE_SCALARS: Final = (
-    "id", "number", "title", "description", "stage", "status", "workflow", "impact", "urgency", "priority",
-    "channel", "version", "resolutionCode", "resolutionNotes", "reopenCount", "contactEmail", "contactPhone",
-    "latitude", "longitude", "cancelReason", "submittedAt", "firstOpenedAt", "resolvedAt", "closedAt",
-    "deletedAt", "createdAt", "updatedAt", "escalated", "autoCloseExcluded", "serviceDefinitionCode",
-    "inspectionFindings", "__typename",
+    "id",
+    "number",
+    "title",
+    "description",
+    "stage",
+    "status",
+    "workflow",
+    "impact",
+    "urgency",
+    "priority",
+    "channel",
+    "version",
+    "resolutionCode",
+    "resolutionNotes",
+    "reopenCount",
+    "contactEmail",
+    "contactPhone",
+    "latitude",
+    "longitude",
+    "cancelReason",
+    "submittedAt",
+    "firstOpenedAt",
+    "resolvedAt",
+    "closedAt",
+    "deletedAt",
+    "createdAt",
+    "updatedAt",
+    "escalated",
+    "autoCloseExcluded",
+    "serviceDefinitionCode",
+    "inspectionFindings",
+    "__typename",
 )
 RELATIONS: Final = {
     "assignedTo": ("id", "name", "agency", "__typename"),
@@ -162,11 +201,34 @@ RELATIONS: Final = {
     "inspector": ("id", "name"),
     "assignmentGroup": ("id", "code", "name", "__typename"),
     "caseType": ("id", "code", "name", "description", "workflow", "autoAssign", "active"),
-    "tasks": ("id", "title", "state", "dueAt", "note", "createdAt", "finishedAt", "__typename",
-              "assignee { id name __typename }"),
-    "slaTimers": ("kind", "phase", "targetMinutes", "elapsedSeconds", "remainingSeconds", "paused", "stopped",
-                  "breached", "dueAt", "startedAt", "stoppedAt", "warnedAt50", "warnedAt75", "breachedAt",
-                  "__typename"),
+    "tasks": (
+        "id",
+        "title",
+        "state",
+        "dueAt",
+        "note",
+        "createdAt",
+        "finishedAt",
+        "__typename",
+        "assignee { id name __typename }",
+    ),
+    "slaTimers": (
+        "kind",
+        "phase",
+        "targetMinutes",
+        "elapsedSeconds",
+        "remainingSeconds",
+        "paused",
+        "stopped",
+        "breached",
+        "dueAt",
+        "startedAt",
+        "stoppedAt",
+        "warnedAt50",
+        "warnedAt75",
+        "breachedAt",
+        "__typename",
+    ),
 }
 ORDER_FIELDS: Final = ("CREATED_AT", "UPDATED_AT", "PRIORITY", "NUMBER")
 STATUSES: Final = ("NEW", "OPEN", "AWAITING_INFO", "WORK_IN_PROGRESS", "RESOLVED", "CLOSED", "DRAFT")
@@ -241,8 +303,13 @@ def connection_selection(data: st.DataObject, document: Document) -> str:
     if data.draw(st.booleans()):
         items.append("totalCount")
     if data.draw(st.booleans()):
-        info = data.draw(st.lists(st.sampled_from(("hasNextPage", "hasPreviousPage", "startCursor", "endCursor",
-                                                   "__typename")), min_size=1, max_size=4))
+        info = data.draw(
+            st.lists(
+                st.sampled_from(("hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename")),
+                min_size=1,
+                max_size=4,
+            )
+        )
         items.append(f"pageInfo {{ {' '.join(info)} }}")
     for _ in range(data.draw(st.integers(1, 2))):
         edge = ["cursor"] if data.draw(st.booleans()) else []
@@ -260,8 +327,11 @@ def case_filter(data: st.DataObject) -> dict[str, Any] | None:
     if kind == 0:
         return {"status": data.draw(st.lists(st.sampled_from(STATUSES), min_size=1, max_size=3))}
     if kind == 1:
-        return {"assignmentGroupCode": data.draw(st.lists(st.sampled_from(("QA_ROADS", "QA_PARKS", "NOPE")),
-                                                          min_size=1, max_size=2))}
+        return {
+            "assignmentGroupCode": data.draw(
+                st.lists(st.sampled_from(("QA_ROADS", "QA_PARKS", "NOPE")), min_size=1, max_size=2)
+            )
+        }
     if kind == 2:
         return {"unassigned": data.draw(st.booleans()), "priority": [1, 2, 3]}
     if kind == 3:
@@ -271,8 +341,11 @@ def case_filter(data: st.DataObject) -> dict[str, Any] | None:
     return None
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 async def test_generated_selections_answer_as_the_resolvers_do(
     both_ways: BothWays, queue: QueueDataset, settings: Settings, data: st.DataObject
@@ -280,22 +353,38 @@ async def test_generated_selections_answer_as_the_resolvers_do(
     # given: a document selecting from `cases` (and maybe `me`), and a role to send it as
     document = Document(fragments=[], variables={})
     who = data.draw(st.sampled_from(sorted(PEOPLE)), label="who")
-    order = {"field": data.draw(st.sampled_from(ORDER_FIELDS)), "direction": data.draw(st.sampled_from(("ASC", "DESC")))}
-    variables: dict[str, Any] = {"first": data.draw(st.sampled_from((0, 1, 5, 17, 100, 150))), "order": order,
-                                 "filter": case_filter(data)}
+    order = {
+        "field": data.draw(st.sampled_from(ORDER_FIELDS)),
+        "direction": data.draw(st.sampled_from(("ASC", "DESC"))),
+    }
+    variables: dict[str, Any] = {
+        "first": data.draw(st.sampled_from((0, 1, 5, 17, 100, 150))),
+        "order": order,
+        "filter": case_filter(data),
+    }
     selection = connection_selection(data, document)
     me = "me { id name roles groups { code name } }" if data.draw(st.booleans()) else ""
-    root = document.selection(data, [f"cases(filter: $filter, orderBy: $order, first: $first, after: $after) "
-                                     f"{{ {selection} }}", *([me] if me else [])], "Query")
+    root = document.selection(
+        data,
+        [
+            f"cases(filter: $filter, orderBy: $order, first: $first, after: $after) {{ {selection} }}",
+            *([me] if me else []),
+        ],
+        "Query",
+    )
     declared = "".join(f", ${name}: Boolean!" for name in document.variables)
-    query = (f"query Generated($filter: CaseFilterInput, $order: CaseOrderInput, $first: Int, $after: String{declared}) "
-             f"{{ {root} }} {' '.join(document.fragments)}")
+    query = (
+        f"query Generated($filter: CaseFilterInput, $order: CaseOrderInput, $first: Int, $after: String{declared}) "
+        f"{{ {root} }} {' '.join(document.fragments)}"
+    )
     bearer = token(settings, who)
     if data.draw(st.booleans(), label="from a cursor"):
         # A cursor of this ordering, from the first page.
         first_page = await both_ways.send(
             "query C($order: CaseOrderInput) { cases(orderBy: $order, first: 30) { edges { cursor } } }",
-            {"order": order}, bearer, planned=True,
+            {"order": order},
+            bearer,
+            planned=True,
         )
         cursors = [edge["cursor"] for edge in first_page.body["data"]["cases"]["edges"]]
         if cursors:
@@ -305,4 +394,6 @@ async def test_generated_selections_answer_as_the_resolvers_do(
     # (a generated document may also price above the complexity limit: both ways refuse it alike)
     refused = answer.body["errors"][0].get("extensions", {}).get("code") if answer.body.get("errors") else None
     assert answer.body["compiled"] or refused in {"VALIDATION_FAILED", "QUERY_LIMIT_EXCEEDED"}, (
-        query, answer.body.get("errors"))
+        query,
+        answer.body.get("errors"),
+    )

@@ -37,8 +37,10 @@ def expected_queue(data: GeneratedDataset) -> list[dict[str, Any]]:
     for timer in data.records("case_timers"):
         timers[timer["case_id"]].append((timer["kind"], timer["phase"]))
     visible = [
-        case for case in data.records("cases")
-        if case["assignment_group_id"] in data.bench_group_ids and case["status"] in OPEN_STATUSES
+        case
+        for case in data.records("cases")
+        if case["assignment_group_id"] in data.bench_group_ids
+        and case["status"] in OPEN_STATUSES
         and case["deleted_at"] is None
     ]
     visible.sort(key=lambda c: (c["updated_at"], str(c["id"])), reverse=True)
@@ -51,8 +53,10 @@ def expected_queue(data: GeneratedDataset) -> list[dict[str, Any]]:
             "assignedTo": case["assigned_to_id"] and (case["assigned_to_id"], names[case["assigned_to_id"]]),
             "group": groups[case["assignment_group_id"]],
             "caseType": types[case["case_type_id"]],
-            "tasks": [(str(t["id"]), t["state"], t["assignee_id"] and (t["assignee_id"], names[t["assignee_id"]]))
-                      for t in tasks[case["id"]]],
+            "tasks": [
+                (str(t["id"]), t["state"], t["assignee_id"] and (t["assignee_id"], names[t["assignee_id"]]))
+                for t in tasks[case["id"]]
+            ],
             "timers": sorted(timers[case["id"]], key=lambda kind_phase: kind_phase[0] != "RESPONSE"),
         }
         for case in visible
@@ -83,8 +87,13 @@ async def test_the_loaded_data_set_is_what_the_cases_query_returns(
     rows = casegraph_rows({"data": answer})
     assert [
         {
-            "number": row["number"], "status": row["status"], "version": row["version"], "updatedAt": row["updatedAt"],
-            "assignedTo": row["assignedTo"], "group": row["group"][0], "caseType": row["caseType"][0],
+            "number": row["number"],
+            "status": row["status"],
+            "version": row["version"],
+            "updatedAt": row["updatedAt"],
+            "assignedTo": row["assignedTo"],
+            "group": row["group"][0],
+            "caseType": row["caseType"][0],
             "tasks": [(task_id, state, assignee) for task_id, _, state, _, assignee in row["tasks"]],
             "timers": row["timers"],
         }
@@ -115,5 +124,11 @@ Transfer/sec:      6.84MB
 
 def test_a_wrk_report_is_read_into_throughput_latency_and_errors() -> None:
     result = parse_wrk(WRK_REPORT)
-    assert (result.requests, result.seconds, result.p50_ms, result.p99_ms, result.non_2xx) == (2493, 20.05, 241.1, 1050.0, 3)
+    assert (result.requests, result.seconds, result.p50_ms, result.p99_ms, result.non_2xx) == (
+        2493,
+        20.05,
+        241.1,
+        1050.0,
+        3,
+    )
     assert round(result.requests_per_second, 1) == 124.3

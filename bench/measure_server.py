@@ -1,6 +1,6 @@
 """Drive a real ``casegraph serve`` with wrk and report requests/s, latency and server CPU per request.
 
-    python -m tests.perf.measure_server --database-url postgres://…/qa_perf --token T \
+    python -m bench.measure_server --database-url postgres://…/qa_perf --token T \
         --first 50 --seconds 10 [--py-spy profile.svg | --py-spy-top]
 
 A development tool for the profile-then-fix loop (the benchmark suite in bench/ is the judge).
@@ -66,21 +66,30 @@ def main() -> None:
     args = parser.parse_args()
 
     env = {
-        **os.environ, "CASEGRAPH_DATABASE_URL": args.database_url, "CASEGRAPH_JWT_SECRET": args.secret,
-        "CASEGRAPH_SLA_INTERVAL": "0", "CASEGRAPH_OUTBOX_INTERVAL": "0", "CASEGRAPH_LOG_LEVEL": "WARNING",
+        **os.environ,
+        "CASEGRAPH_DATABASE_URL": args.database_url,
+        "CASEGRAPH_JWT_SECRET": args.secret,
+        "CASEGRAPH_SLA_INTERVAL": "0",
+        "CASEGRAPH_OUTBOX_INTERVAL": "0",
+        "CASEGRAPH_LOG_LEVEL": "WARNING",
         "CASEGRAPH_RATE_LIMITS": "off",
     }
     bin_dir = Path(sys.executable).parent
     server = subprocess.Popen(
-        [str(bin_dir / "casegraph"), "serve", "--port", str(args.port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [str(bin_dir / "casegraph"), "serve", "--port", str(args.port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{args.port}"
     try:
         wait_ready(url)
         body = json.dumps({"query": args.query, "variables": {"first": args.first}, "operationName": "AgentQueue"})
-        request = urllib.request.Request(f"{url}/graphql", data=body.encode(), headers={
-            "Content-Type": "application/json", "Authorization": f"Bearer {args.token}"})
+        request = urllib.request.Request(
+            f"{url}/graphql",
+            data=body.encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {args.token}"},
+        )
         with urllib.request.urlopen(request) as answer:
             sample = json.loads(answer.read())
         if sample.get("errors"):
@@ -89,18 +98,46 @@ def main() -> None:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(wrk_script(body, args.token))
         # Warm up (caches, connection pool), then measure.
-        subprocess.run(["wrk", "-t2", "-c8", "-d2s", "-s", script.name, f"{url}/graphql"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["wrk", "-t2", "-c8", "-d2s", "-s", script.name, f"{url}/graphql"], check=True, capture_output=True
+        )
         spy = None
         if args.py_spy or args.py_spy_top:
             out = args.py_spy or "/tmp/py-spy-raw.txt"
             fmt = ["--format", "raw"] if args.py_spy_top else []
-            spy = subprocess.Popen([str(bin_dir / "py-spy"), "record", "--pid", str(server.pid), "-o", out,
-                                    "-d", str(args.seconds), "-r", "200", *fmt], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+            spy = subprocess.Popen(
+                [
+                    str(bin_dir / "py-spy"),
+                    "record",
+                    "--pid",
+                    str(server.pid),
+                    "-o",
+                    out,
+                    "-d",
+                    str(args.seconds),
+                    "-r",
+                    "200",
+                    *fmt,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         before = cpu_seconds(server.pid)
-        run = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s",
-                              script.name, f"{url}/graphql"], check=True, capture_output=True, text=True)
+        run = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "--latency",
+                "-s",
+                script.name,
+                f"{url}/graphql",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         used = cpu_seconds(server.pid) - before
         if spy is not None:
             spy.wait()
@@ -109,8 +146,10 @@ def main() -> None:
         p50 = re.search(r"50%\s+(\S+)", run.stdout).group(1)  # type: ignore[union-attr]
         p99 = re.search(r"99%\s+(\S+)", run.stdout).group(1)  # type: ignore[union-attr]
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", run.stdout)
-        print(f"edges={edges} requests={total} req/s={rate} p50={p50} p99={p99} "
-              f"server_cpu_ms/req={1000 * used / max(total, 1):.2f} non2xx={errors.group(1) if errors else 0}")
+        print(
+            f"edges={edges} requests={total} req/s={rate} p50={p50} p99={p99} "
+            f"server_cpu_ms/req={1000 * used / max(total, 1):.2f} non2xx={errors.group(1) if errors else 0}"
+        )
         if args.py_spy_top:
             print(top_functions(Path("/tmp/py-spy-raw.txt")))
     finally:

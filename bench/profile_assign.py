@@ -1,6 +1,6 @@
 """``assignToMe`` through the ASGI application on a SQLite file, in process: latency and profile.
 
-    python -m tests.perf.profile_assign [--mutations 200] [--profile pyinstrument|cprofile]
+    python -m bench.profile_assign [--mutations 200] [--profile pyinstrument|cprofile]
 
 Each mutation takes a fresh NEW case of the agent's group (filed beforehand through the service,
 so it has its creation event and SLA timers); the document is the dashboard's mutation shape.
@@ -9,10 +9,10 @@ so it has its creation event and SLA timers); the document is the dashboard's mu
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
 import cProfile
 import json
+import os
 import pstats
 import statistics
 import tempfile
@@ -22,7 +22,7 @@ from typing import Any
 
 from tortoise import Tortoise
 
-from bench.assign import ASSIGN_TO_ME  # the benchmark's own document
+from bench.profile_queue import call
 from casegraph.app import create_app
 from casegraph.auth import issue_token
 from casegraph.db import migrate, tortoise_config
@@ -34,27 +34,44 @@ from casegraph.services.publisher import NullPublisher
 from casegraph.services.sla_config import set_sla_policy
 from casegraph.services.users import Claims, build_actor, provision
 from casegraph.settings import RateLimits, Settings
-from tests.perf.profile_queue import call
+from tests.perf.documents import ASSIGN_TO_ME  # the benchmark's own document
 
 
 async def file_cases(count: int) -> list[str]:
     now = datetime.now(UTC)
     root = Actor(user_id="admin", roles=frozenset({Role.ADMIN}))
     await admin.create_assignment_group(actor=root, code="ROADS", name="Roads", now=now)
-    await admin.create_case_type(actor=root, code="POTHOLE", name="Pothole", workflow=Workflow.PUBLIC_SERVICE,
-                                 assignment_group_code="ROADS", auto_assign=False, description=None, now=now)
+    await admin.create_case_type(
+        actor=root,
+        code="POTHOLE",
+        name="Pothole",
+        workflow=Workflow.PUBLIC_SERVICE,
+        assignment_group_code="ROADS",
+        auto_assign=False,
+        description=None,
+        now=now,
+    )
     for priority in range(1, 6):
-        await set_sla_policy(actor=root, case_type_code="POTHOLE", priority=priority, response_minutes=60 * priority,
-                             resolution_minutes=480 * priority, now=now)
+        await set_sla_policy(
+            actor=root,
+            case_type_code="POTHOLE",
+            priority=priority,
+            response_minutes=60 * priority,
+            resolution_minutes=480 * priority,
+            now=now,
+        )
     await admin.add_group_member(actor=root, group_code="ROADS", user_id="agent-1", is_manager=False, now=now)
     citizen_claims = Claims(sub="alice", roles=frozenset({Role.CONSTITUENT}), name="Alice")
     await provision(claims=citizen_claims, now=now)
     citizen = await build_actor(citizen_claims)
     ids = []
     for i in range(count):
-        created = await create_case(actor=citizen, new=NewCase(case_type_code="POTHOLE", title=f"Pothole {i}",
-                                                               impact=2, urgency=2),
-                                    now=datetime.now(UTC), publisher=NullPublisher())
+        created = await create_case(
+            actor=citizen,
+            new=NewCase(case_type_code="POTHOLE", title=f"Pothole {i}", impact=2, urgency=2),
+            now=datetime.now(UTC),
+            publisher=NullPublisher(),
+        )
         ids.append(created.case.id)
     return ids
 
@@ -68,9 +85,13 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="casegraph-assign.") as tmp:
         url = f"sqlite://{tmp}/assign.sqlite3"
         await migrate(url)
-        settings = Settings(jwt_secret="perf-secret-perf-secret-perf-secret-32", database_url=url,
-                            rate_limits=RateLimits() if args.rate_limits else RateLimits.off(), sla_interval=0,
-                            outbox_interval=0)
+        settings = Settings(
+            jwt_secret="perf-secret-perf-secret-perf-secret-32",
+            database_url=url,
+            rate_limits=RateLimits() if args.rate_limits else RateLimits.off(),
+            sla_interval=0,
+            outbox_interval=0,
+        )
         app = create_app(settings, manage_resources=False)
         await Tortoise.init(config=tortoise_config(url))
         warmup = 10
@@ -97,12 +118,16 @@ async def main() -> None:
                 cpu.append(used)
         if args.profile == "cprofile":
             profiler.disable()
-            pstats.Stats(profiler).sort_stats(os.environ.get("PSORT", "cumulative")).print_stats(int(os.environ.get("PLINES", "50")))
+            pstats.Stats(profiler).sort_stats(os.environ.get("PSORT", "cumulative")).print_stats(
+                int(os.environ.get("PLINES", "50"))
+            )
         elif args.profile == "pyinstrument":
             profiler.stop()
             print(profiler.output_text(unicode=False, color=False))
-        print(f"assignToMe: {len(seconds)} mutations, p50 {1000 * statistics.median(seconds):.2f} ms, "
-              f"mean {1000 * statistics.fmean(seconds):.2f} ms, CPU p50 {1000 * statistics.median(cpu):.2f} ms")
+        print(
+            f"assignToMe: {len(seconds)} mutations, p50 {1000 * statistics.median(seconds):.2f} ms, "
+            f"mean {1000 * statistics.fmean(seconds):.2f} ms, CPU p50 {1000 * statistics.median(cpu):.2f} ms"
+        )
         await Tortoise.close_connections()
 
 

@@ -1,6 +1,6 @@
 """CPU per request of the queue query through the ASGI application, in process (no HTTP server).
 
-    python -m tests.perf.profile_queue --database-url postgres://…/qa_perf [--requests 300]
+    python -m bench.profile_queue --database-url postgres://…/qa_perf [--requests 300]
         [--first 50] [--normal] [--profile cprofile|pyinstrument] [--query-file F]
 
 Requests go straight into the Starlette app (middleware, view, Strawberry, the compiled path);
@@ -17,6 +17,7 @@ import json
 import pstats
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
@@ -33,11 +34,24 @@ BATCH = 25
 
 async def call(app: Any, body: bytes, token: str) -> tuple[int, bytes]:
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"bench"), (b"content-type", b"application/json"),
-                    (b"authorization", f"Bearer {token}".encode()), (b"content-length", str(len(body)).encode())],
-        "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000), "state": {},
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"bench"),
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
     }
     sent = False
     status, chunks = 0, []
@@ -72,8 +86,13 @@ async def main() -> None:
     parser.add_argument("--variables", default=None, help="JSON variables (default: {first: N})")
     args = parser.parse_args()
 
-    settings = Settings(jwt_secret="perf-secret-perf-secret-perf-secret-32", rate_limits=RateLimits.off(),
-                        database_url=args.database_url, sla_interval=0, outbox_interval=0)
+    settings = Settings(
+        jwt_secret="perf-secret-perf-secret-perf-secret-32",
+        rate_limits=RateLimits.off(),
+        database_url=args.database_url,
+        sla_interval=0,
+        outbox_interval=0,
+    )
     app = create_app(settings, manage_resources=False)
     await Tortoise.init(config=tortoise_config(args.database_url))
     if args.normal:
@@ -82,7 +101,7 @@ async def main() -> None:
         PLANS.get = lambda executor: None  # type: ignore[method-assign]
     person = PEOPLE[args.who]
     token = issue_token(settings, sub=person.sub, roles=list(person.roles), name=person.name, agency=person.agency)
-    query = open(args.query_file).read() if args.query_file else QUEUE_QUERY
+    query = Path(args.query_file).read_text() if args.query_file else QUEUE_QUERY
     variables = json.loads(args.variables) if args.variables else {"first": args.first}
     body = json.dumps({"query": query, "variables": variables}).encode()
     status, answer = await call(app, body, token)
@@ -115,10 +134,12 @@ async def main() -> None:
     elif args.profile == "pyinstrument":
         profiler.stop()
         print(profiler.output_text(unicode=False, color=False, show_all=False))
-    print(f"{'normal' if args.normal else 'compiled'}: {args.requests} requests, "
-          f"{1000 * cpu / args.requests:.3f} ms CPU/request (least batch {1000 * min(batches):.3f}, median "
-          f"{1000 * statistics.median(batches):.3f}), {1000 * wall / args.requests:.3f} ms wall/request, "
-          f"response {len(answer)} bytes")
+    print(
+        f"{'normal' if args.normal else 'compiled'}: {args.requests} requests, "
+        f"{1000 * cpu / args.requests:.3f} ms CPU/request (least batch {1000 * min(batches):.3f}, median "
+        f"{1000 * statistics.median(batches):.3f}), {1000 * wall / args.requests:.3f} ms wall/request, "
+        f"response {len(answer)} bytes"
+    )
     await Tortoise.close_connections()
 
 
