@@ -310,7 +310,7 @@ async def test_automatic_closing_of_a_parent_waits_for_its_children(
     # when: the system's auto-close path asks the transition checks, as every automation does
     with pytest.raises(DomainError) as refused:
         await check_transition(Transition(case=parent, action=CaseAction.AUTO_CLOSE,
-                                          target=(CaseStage.DECISION, CaseStatus.CLOSED), actor=None, params={},
+                                          target=(CaseStage.DECISION, CaseStatus.CLOSED), actor=None,
                                           now=clock()))
     # then
     assert refused.value.code is ErrorCode.TRANSITION_NOT_ALLOWED
