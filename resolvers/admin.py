@@ -15,7 +15,8 @@ from schema.inputs import (
     UpdateCaseTypeInput,
 )
 from schema.payloads import AssignmentGroupPayload, CaseTypePayload, GroupMemberPayload, UserPayload, refused
-from schema.types import AssignmentGroup, CaseType, GroupMember, User
+from schema.types.case_type import CaseType
+from schema.types.people import AssignmentGroup, GroupMember, User
 from models import AssignmentGroup as GroupRow
 from models import GroupMembership
 

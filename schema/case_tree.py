@@ -1,4 +1,5 @@
-"""Parent and child cases: `splitCase`, a child's `parent`, a parent's `children` and their progress."""
+"""Splitting a case into child cases (`splitCase`). A child's `parent` and a parent's `children`
+are fields of ``Case`` (``schema/types/case.py``, resolved by ``resolvers/case_tree.py``)."""
 
 from __future__ import annotations
 
@@ -10,43 +11,13 @@ import strawberry
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.case_splits import ChildSpec, SplitRequest, split_case
 from casegraph.services.case_tree import progress
-from casegraph.services.records import CaseRecord
-from resolvers.feature_loaders import ChildrenByParent
 from resolvers.loaders import VisibleCaseById
 from resolvers.pipeline import run_case_change
 from schema.context import Info
 from schema.inputs import CaseActionInput
 from schema.payloads import refused
-from schema.types import Case, CaseEvent, StatusCount, UserError
-
-
-@strawberry.type(description="A parent case's children: progress over all of them, and those the viewer may see.")
-class CaseChildren:
-    total: int
-    open: int = strawberry.field(description="Children not yet resolved, closed or cancelled.")
-    by_status: list[StatusCount]
-    cases: list[Case] = strawberry.field(description="The children the viewer may see, oldest first.")
-
-
-async def case_children(info: Info, record: CaseRecord) -> CaseChildren:
-    """``Case.children``."""
-    children = await info.context.loaders[ChildrenByParent].load(record.id)
-    counts = progress([status for _, status in children])
-    visible = await info.context.loaders[VisibleCaseById].load_many([child_id for child_id, _ in children])
-    return CaseChildren(
-        total=counts.total,
-        open=counts.open,
-        by_status=[StatusCount(status=status, count=count) for status, count in counts.by_status],
-        cases=[Case.from_record(child) for child in visible if child is not None],
-    )
-
-
-async def case_parent(info: Info, record: CaseRecord) -> Case | None:
-    """``Case.parent``: when the viewer may see it."""
-    if record.parent_id is None:
-        return None
-    parent = await info.context.loaders[VisibleCaseById].load(record.parent_id)
-    return Case.from_record(parent) if parent is not None else None
+from schema.types.case import Case, CaseEvent
+from schema.types.common import UserError
 
 
 @strawberry.input(description="One child case: its own case type (and so group), title and description.")

@@ -1,5 +1,6 @@
 """Duplicates: similar open cases (``similarCases``) and ``markDuplicate``; ``Case.duplicateOf`` and
-``Case.duplicates`` show the link from both sides. Service: ``casegraph/services/duplicates.py``."""
+``Case.duplicates`` (``schema/types/case.py``, resolved by ``resolvers/duplicates.py``) show the
+link from both sides. Service: ``casegraph/services/duplicates.py``."""
 
 from __future__ import annotations
 
@@ -8,16 +9,12 @@ from typing import Annotated
 
 import strawberry
 
-from casegraph.domain.enums import ResolutionCode
 from casegraph.services import duplicates
-from casegraph.services.records import CaseRecord
-from resolvers.feature_loaders import DuplicatesByCase
-from resolvers.loaders import VisibleCaseById
 from resolvers.pipeline import refusals_as_errors, run_case_change
 from schema.context import Info
 from schema.inputs import CaseActionInput
 from schema.payloads import CasePayload, case_payload, refused
-from schema.types import Case
+from schema.types.case import Case
 
 
 @strawberry.type(description="An open case that may be the same request as another, and why.")
@@ -36,20 +33,6 @@ class MarkDuplicateInput(CaseActionInput):
     resolution_notes: str | None = strawberry.field(
         default=None, description="Shown to the requester; a neutral default is used when omitted."
     )
-
-
-async def duplicate_of(info: Info, record: CaseRecord) -> Case | None:
-    """``Case.duplicateOf``: the original, while the case stands resolved as its duplicate."""
-    if record.duplicate_of_id is None or record.resolution_code is not ResolutionCode.DUPLICATE:
-        return None
-    original = await info.context.loaders[VisibleCaseById].load(record.duplicate_of_id)
-    return Case.from_record(original) if original is not None else None
-
-
-async def duplicates_of(info: Info, case_id: str) -> list[Case]:
-    """``Case.duplicates``: cases resolved as duplicates of this one that the viewer may see."""
-    info.context.require_actor()  # only signed-in viewers: the loader scopes by them
-    return [Case.from_record(r) for r in await info.context.loaders[DuplicatesByCase].load(case_id)]
 
 
 @strawberry.type

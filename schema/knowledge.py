@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from functools import partial
 
 import strawberry
@@ -13,64 +12,13 @@ from casegraph.domain.knowledge import ArticleStatus
 from casegraph.domain.relations import Actor
 from casegraph.services import knowledge
 from models import Article as ArticleRow
-from resolvers.feature_loaders import LinkedArticlesByCase
-from resolvers.loaders import CaseTypeById, VisibleCaseById
 from resolvers.pipeline import hidden_as_none, refusals_as_errors, run_case_change, run_mutation
 from schema.context import Info
 from schema.inputs import EXPECTED_VERSION, CaseActionInput
 from schema.payloads import CasePayload, case_payload, refused
-from schema.types import Case, CaseType, PageInfo, User, UserError, _user
+from schema.types.case import Article
+from schema.types.common import PageInfo, UserError
 
-strawberry.enum(ArticleStatus, description="Whether an article is a draft (staff only) or published (everyone).")
-
-
-@strawberry.type(description="A knowledge-base article: published ones are read by everyone, drafts by staff.")
-class Article:
-    id: strawberry.ID
-    title: str
-    body: str
-    status: ArticleStatus
-    keywords: list[str]
-    version: int = strawberry.field(description="Bumped by each change; pass it as `expectedVersion`.")
-    created_at: datetime
-    updated_at: datetime
-    published_at: datetime | None
-    _case_type_id: strawberry.Private[int | None]
-    _author_id: strawberry.Private[str]
-    _published_by_id: strawberry.Private[str | None]
-    _source_case_id: strawberry.Private[str | None]
-
-    @strawberry.field(description="The case type the article is about, if any.")
-    async def case_type(self, info: Info) -> CaseType | None:
-        if self._case_type_id is None:
-            return None
-        row = await info.context.loaders[CaseTypeById].load(self._case_type_id)
-        return CaseType.from_row(row) if row is not None else None
-
-    @strawberry.field
-    async def author(self, info: Info) -> User | None:
-        return await _user(info, self._author_id)
-
-    @strawberry.field
-    async def published_by(self, info: Info) -> User | None:
-        return await _user(info, self._published_by_id)
-
-    @strawberry.field(description="The resolved case the article was written from, if the viewer may see it.")
-    async def source_case(self, info: Info) -> Case | None:
-        if self._source_case_id is None:
-            return None
-        record = await info.context.loaders[VisibleCaseById].load(self._source_case_id)
-        return Case.from_record(record) if record is not None else None
-
-    @classmethod
-    def from_row(cls, row: ArticleRow) -> Article:
-        return cls(
-            id=strawberry.ID(str(row.id)), title=row.title, body=row.body, status=row.status,
-            keywords=list(row.keywords or []), version=row.version, created_at=row.created_at,
-            updated_at=row.updated_at, published_at=row.published_at, _case_type_id=row.case_type_id,
-            _author_id=row.author_id, _published_by_id=row.published_by_id,
-            _source_case_id=None if row.source_case_id is None else str(row.source_case_id),
-        )
 
 
 @strawberry.type
@@ -151,12 +99,6 @@ class ResolveWithArticleInput(CaseActionInput):
 class ArticlePayload:
     article: Article | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-async def linked_articles(info: Info, case_id: str) -> list[Article]:
-    """``Case.linkedArticles``: for a case the viewer sees, the linked articles they may read."""
-    info.context.require_actor()  # only signed-in viewers: the loader scopes by them
-    return [Article.from_row(row) for row in await info.context.loaders[LinkedArticlesByCase].load(case_id)]
 
 
 @strawberry.type

@@ -9,7 +9,10 @@ import strawberry
 
 from casegraph.domain.errors import DomainError
 from casegraph.services.case_changes import ActionResult
-from schema.types import AssignmentGroup, Case, CaseEvent, CaseTask, CaseType, GroupMember, User, UserError
+from schema.types.case import Case, CaseEvent, CaseTask
+from schema.types.case_type import CaseType
+from schema.types.common import UserError
+from schema.types.people import AssignmentGroup, GroupMember, User
 
 
 P = TypeVar("P")

@@ -1,135 +1,27 @@
-"""Playbooks: a case type's checklist per stage (ADMIN sets it), each case's copy with progress,
-and ticking steps off (`completeStep` / `reopenStep`, each a recorded COMPLETE_STEP event)."""
+"""Playbooks: setting a case type's checklist per stage (ADMIN), and ticking a case's steps off
+(`completeStep` / `reopenStep`, each a recorded COMPLETE_STEP event). The checklists themselves
+are ``schema/types/playbooks.py``, resolved by ``resolvers/playbooks.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from functools import partial
 
 import strawberry
 
-from casegraph.domain.playbooks import PLAYBOOK_STAGES, StepDefinition
+from casegraph.domain.playbooks import StepDefinition
 from casegraph.services import playbooks
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.playbook_steps import StepRequest, mark_step
-from casegraph.services.records import CaseRecord
 from models import CaseStep as CaseStepRow
-from models import PlaybookStep as PlaybookStepRow
-from resolvers.feature_loaders import PlaybookByCaseType, StepsByCase
-from resolvers.loaders import UserById
 from resolvers.pipeline import run_case_change, run_mutation
 from schema.context import Info
 from schema.enums import CaseStage
 from schema.inputs import EXPECTED_VERSION, IDEMPOTENCY_KEY
 from schema.payloads import CaseTypePayload, refused
-from schema.types import Case, CaseEvent, CaseType, User, UserError
-
-
-@strawberry.type(description="One step of a case type's playbook.")
-class PlaybookStep:
-    stage: CaseStage
-    position: int = strawberry.field(description="1, 2, … within its stage.")
-    title: str
-    required: bool
-
-
-@strawberry.type(description="A case type's checklist: ordered steps per stage, copied onto each submitted case.")
-class Playbook:
-    enforce_required_steps: bool = strawberry.field(
-        description="A case cannot leave a stage while required steps of that stage are open."
-    )
-    steps: list[PlaybookStep]
-
-
-@strawberry.type(description="A step of a case's checklist and whether it is done.")
-class CaseStep:
-    id: strawberry.ID
-    stage: CaseStage
-    position: int
-    title: str
-    required: bool
-    done: bool
-    done_at: datetime | None
-    _done_by_id: strawberry.Private[str | None]
-
-    @strawberry.field(description="Who ticked the step off.")
-    async def done_by(self, info: Info) -> User | None:
-        if self._done_by_id is None:
-            return None
-        row = await info.context.loaders[UserById].load(self._done_by_id)
-        return User.from_row(row) if row is not None else None
-
-    @classmethod
-    def from_row(cls, row: CaseStepRow) -> CaseStep:
-        return cls(
-            id=strawberry.ID(str(row.id)), stage=row.stage, position=row.position, title=row.title,
-            required=row.required, done=row.done_at is not None, done_at=row.done_at, _done_by_id=row.done_by_id,
-        )
-
-
-@strawberry.type(description="Checklist progress of one stage of a case.")
-class CasePlaybookStage:
-    stage: CaseStage
-    current: bool = strawberry.field(description="The case is in this stage now.")
-    total: int
-    done: int
-    required_open: int = strawberry.field(description="Required steps not done yet.")
-    steps: list[CaseStep]
-
-
-@strawberry.type(description="A case's checklist with progress.")
-class CasePlaybook:
-    enforce_required_steps: bool
-    total: int
-    done: int
-    required_open: int
-    stages: list[CasePlaybookStage]
-
-
-def _progress(steps: Sequence[CaseStep]) -> tuple[int, int, int]:
-    return len(steps), sum(s.done for s in steps), sum(1 for s in steps if s.required and not s.done)
-
-
-async def case_playbook(info: Info, record: CaseRecord) -> CasePlaybook | None:
-    """``Case.playbook``: staff only; null when the case got no checklist."""
-    if not info.context.sees_internal:
-        return None
-    rows = await info.context.loaders[StepsByCase].load(record.id)
-    if not rows:
-        return None
-    definition = await info.context.loaders[PlaybookByCaseType].load(record.case_type_id) if record.case_type_id else None
-    steps = [CaseStep.from_row(row) for row in rows]
-    stages = []
-    for stage in PLAYBOOK_STAGES[record.workflow]:
-        of_stage = [s for s in steps if s.stage is stage]
-        if of_stage:
-            total, done, required_open = _progress(of_stage)
-            stages.append(CasePlaybookStage(
-                stage=stage, current=record.stage is stage, total=total, done=done, required_open=required_open,
-                steps=of_stage,
-            ))
-    total, done, required_open = _progress(steps)
-    return CasePlaybook(
-        enforce_required_steps=definition is not None and definition.enforce_required_steps,
-        total=total, done=done, required_open=required_open, stages=stages,
-    )
-
-
-async def case_type_playbook(info: Info, case_type_id: int) -> Playbook | None:
-    """``CaseType.playbook``: the definition; staff only, like each case's checklist."""
-    if not info.context.sees_internal:
-        return None
-    row = await info.context.loaders[PlaybookByCaseType].load(case_type_id)
-    if row is None:
-        return None
-    steps = await PlaybookStepRow.filter(playbook_id=row.id)
-    order = {stage: index for index, stage in enumerate(CaseStage)}
-    steps.sort(key=lambda s: (order[s.stage], s.position))
-    return Playbook(
-        enforce_required_steps=row.enforce_required_steps,
-        steps=[PlaybookStep(stage=s.stage, position=s.position, title=s.title, required=s.required) for s in steps],
-    )
+from schema.types.case import Case, CaseEvent
+from schema.types.case_type import CaseType
+from schema.types.common import UserError
+from schema.types.playbooks import CaseStep
 
 
 @strawberry.input

@@ -1,5 +1,6 @@
-"""SLAs over GraphQL: policies and settings per case type (ADMIN sets, staff read), each case's
-timers (`Case.slaTimers`), and excluding a case from auto-close (`setAutoCloseExcluded`)."""
+"""SLAs over GraphQL: policies and settings per case type (ADMIN sets, staff read), and excluding
+a case from auto-close (`setAutoCloseExcluded`). Each case's timers (`Case.slaTimers`) are
+``schema/types/sla.py``, resolved by ``resolvers/sla.py``."""
 
 from __future__ import annotations
 
@@ -12,42 +13,20 @@ import strawberry
 from casegraph.domain.business_hours import CalendarError, Weekday, WeeklyCalendar, build_calendar
 from casegraph.domain.enums import CaseStage as DomainStage
 from casegraph.domain.errors import validation_failed
-from casegraph.domain.sla import DWELL_STAGES, Phase, TimerKind
+from casegraph.domain.sla import DWELL_STAGES
 from casegraph.services import sla_config
 from casegraph.services.auto_close import set_auto_close_excluded
-from casegraph.services.records import CaseRecord
 from casegraph.services.sla_config import DWELL_COLUMNS, SettingsView, calendar_input_error
-from casegraph.services.timer_rows import timer_of
 from models import SlaPolicy as SlaPolicyRow
-from resolvers.feature_loaders import SlaConfigByCaseType, TimersByCase
 from resolvers.pipeline import refusals_as_errors, run_case_change, run_mutation
 from schema.context import Info
 from schema.enums import CaseStage
 from schema.inputs import CASE_ID, EXPECTED_VERSION, IDEMPOTENCY_KEY
 from schema.payloads import CasePayload, case_payload, refused
-from schema.types import Case, UserError
+from schema.types.case import Case
+from schema.types.common import UserError
 
-strawberry.enum(TimerKind, name="SlaTimerKind", description="RESPONSE: submitted → first OPEN; RESOLUTION: submitted → RESOLVED.")
-strawberry.enum(Phase, name="SlaTimerPhase", description="Whether an SLA timer is counting.")
 strawberry.enum(Weekday, description="A day of the week.")
-
-
-@strawberry.type(description="One SLA clock of a case. Times count working time when the case type has business hours.")
-class SlaTimer:
-    kind: TimerKind
-    phase: Phase = strawberry.field(description="RUNNING, PAUSED (AWAITING_INFO) or STOPPED.")
-    target_minutes: int
-    elapsed_seconds: int = strawberry.field(description="Working time counted so far.")
-    remaining_seconds: int = strawberry.field(description="Until the target; negative once overrun.")
-    paused: bool
-    stopped: bool
-    breached: bool
-    due_at: datetime | None = strawberry.field(description="When the target is reached if the timer keeps running; null unless running.")
-    started_at: datetime
-    stopped_at: datetime | None
-    warned_at_50: datetime | None = strawberry.field(name="warnedAt50")
-    warned_at_75: datetime | None = strawberry.field(name="warnedAt75")
-    breached_at: datetime | None
 
 
 @strawberry.type(description="The targets of one case type for one priority.")
@@ -278,38 +257,3 @@ class SlaMutation:
         return await run_case_change(
             info, "setAutoCloseExcluded", input, refused=refused(CasePayload), change=change, done=case_payload
         )
-
-
-# --- Case.slaTimers ---------------------------------------------------------------------------
-
-
-async def case_sla_timers(info: Info, record: CaseRecord) -> list[SlaTimer]:
-    """``Case.slaTimers``: RESPONSE then RESOLUTION; empty when no policy covered the case."""
-    rows = await info.context.loaders[TimersByCase].load(record.id)
-    if not rows:
-        return []
-    config = await info.context.loaders[SlaConfigByCaseType].load((record.case_type_id, record.workflow.value))
-    now = info.context.clock()
-    timers = []
-    for row in sorted(rows, key=lambda r: list(TimerKind).index(r.kind)):
-        timer = timer_of(row)
-        view = timer.view(now, config.calendar)
-        timers.append(
-            SlaTimer(
-                kind=row.kind,
-                phase=row.phase,
-                target_minutes=row.target_minutes,
-                elapsed_seconds=int(view.elapsed.total_seconds()),
-                remaining_seconds=int(view.remaining.total_seconds()),
-                paused=row.phase is Phase.PAUSED,
-                stopped=row.phase is Phase.STOPPED,
-                breached=view.breached,
-                due_at=view.due_at,
-                started_at=row.started_at,
-                stopped_at=row.stopped_at,
-                warned_at_50=row.warned_50_at,
-                warned_at_75=row.warned_75_at,
-                breached_at=row.breached_at,
-            )
-        )
-    return timers
