@@ -256,3 +256,25 @@ class CaseFilterInput:
 class CaseOrderInput:
     field: CaseOrderField = CaseOrderField.CREATED_AT
     direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.input(description="One child case: its own case type (and so group), title and description.")
+class ChildCaseInput:
+    case_type_code: str
+    title: str
+    description: str | None = strawberry.field(default=None, description="Default: the parent's description.")
+    impact: int | None = strawberry.field(default=None, description="Default: the parent's.")
+    urgency: int | None = strawberry.field(default=None, description="Default: the parent's.")
+
+
+@strawberry.input(description="Split a case into child cases with the same requester.")
+class SplitCaseInput(CaseActionInput):
+    children: list[ChildCaseInput]
+
+
+@strawberry.input(description="Resolve the case (code DUPLICATE) as a duplicate of another, open case.")
+class MarkDuplicateInput(CaseActionInput):
+    duplicate_of_id: strawberry.ID = strawberry.field(description="The original case.")
+    resolution_notes: str | None = strawberry.field(
+        default=None, description="Shown to the requester; a neutral default is used when omitted."
+    )

@@ -74,3 +74,13 @@ class CaseTypePayload:
 class UserPayload:
     user: User | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The result of splitting a case: the parent, its SPLIT_CASE event, the new children.")
+class SplitCasePayload:
+    case: Case | None = None
+    event: CaseEvent | None = None
+    children: list[Case] = strawberry.field(
+        default_factory=list, description="The new children the viewer may see."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -535,3 +535,13 @@ class Article:
             _author_id=row.author_id, _published_by_id=row.published_by_id,
             _source_case_id=None if row.source_case_id is None else str(row.source_case_id),
         )
+
+
+@strawberry.type(description="An open case that may be the same request as another, and why.")
+class SimilarCase:
+    case: Case
+    score: float = strawberry.field(
+        description="0 … 1: text similarity, blended with proximity (within the radius) when both cases have a location."
+    )
+    text_similarity: float = strawberry.field(description="0 … 1: how alike title and description are.")
+    distance_meters: float | None = strawberry.field(description="Null unless both cases have a location.")
