@@ -278,3 +278,33 @@ class MarkDuplicateInput(CaseActionInput):
     resolution_notes: str | None = strawberry.field(
         default=None, description="Shown to the requester; a neutral default is used when omitted."
     )
+
+
+@strawberry.input
+class PlaybookStepInput:
+    stage: CaseStage
+    title: str
+    required: bool = True
+
+
+@strawberry.input(description="Replace a case type's playbook; no steps removes it. Cases already submitted keep theirs.")
+class SetPlaybookInput:
+    case_type_code: str
+    steps: list[PlaybookStepInput]
+    enforce_required_steps: bool = strawberry.field(
+        default=True, description="Hold cases in a stage while its required steps are open."
+    )
+
+
+@strawberry.input
+class CompleteStepInput:
+    step_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input
+class ReopenStepInput:
+    step_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)

@@ -13,6 +13,7 @@ from schema.types.case import Case, CaseEvent, CaseTask
 from schema.types.case_type import CaseType
 from schema.types.common import UserError
 from schema.types.people import AssignmentGroup, GroupMember, User
+from schema.types.playbooks import CaseStep
 
 
 P = TypeVar("P")
@@ -83,4 +84,12 @@ class SplitCasePayload:
     children: list[Case] = strawberry.field(
         default_factory=list, description="The new children the viewer may see."
     )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The result of completing or reopening a playbook step.")
+class CaseStepPayload:
+    step: CaseStep | None = None
+    case: Case | None = None
+    event: CaseEvent | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
