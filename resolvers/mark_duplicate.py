@@ -17,4 +17,6 @@ async def mark_duplicate(info: Info, input: MarkDuplicateInput) -> CasePayload:
         case_id=str(input.case_id), duplicate_of_id=str(input.duplicate_of_id),
         resolution_notes=input.resolution_notes, expected_version=input.expected_version,
     )
-    return await run_case_change(info, "markDuplicate", input, refused=refused(CasePayload), change=change, done=case_payload)
+    return await run_case_change(
+        info, "markDuplicate", input, refused=refused(CasePayload), change=change, done=case_payload
+    )

@@ -60,6 +60,7 @@ class OrderDirection(Enum):
 
 
 __all__ = [
-    "ArticleStatus", "CaseAction", "CaseEventType", "CaseField", "CaseOrderField", "CaseStage", "CaseStatus", "Channel",
-    "ErrorCode", "OrderDirection", "Phase", "QueueScope", "ResolutionCode", "Role", "TaskState", "TimerKind", "Workflow",
+    "ArticleStatus", "CaseAction", "CaseEventType", "CaseField", "CaseOrderField", "CaseStage", "CaseStatus",
+    "Channel", "ErrorCode", "OrderDirection", "Phase", "QueueScope", "ResolutionCode", "Role", "TaskState",
+    "TimerKind", "Workflow",
 ]

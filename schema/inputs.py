@@ -6,7 +6,16 @@ from datetime import datetime
 
 import strawberry
 
-from schema.enums import CaseOrderField, CaseStage, CaseStatus, Channel, OrderDirection, ResolutionCode, Workflow
+from schema.enums import (
+    ArticleStatus,
+    CaseOrderField,
+    CaseStage,
+    CaseStatus,
+    Channel,
+    OrderDirection,
+    ResolutionCode,
+    Workflow,
+)
 
 CASE_ID = "The case to act on."
 EXPECTED_VERSION = "Refuse with VERSION_CONFLICT unless the case is at this version."
@@ -308,3 +317,60 @@ class ReopenStepInput:
     step_id: strawberry.ID
     expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input(description="All given conditions must hold.")
+class ArticleFilterInput:
+    search: str | None = strawberry.field(
+        default=None, description="Words to find in title, body and keywords; ranks the results by relevance."
+    )
+    status: ArticleStatus | None = None
+    case_type_code: str | None = None
+    author_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="Write a new article; it starts as a DRAFT.")
+class CreateArticleInput:
+    title: str
+    body: str
+    case_type_code: str | None = None
+    keywords: list[str] | None = None
+
+
+@strawberry.input(description="Change an article; omitted fields stay as they are.")
+class UpdateArticleInput:
+    article_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    title: str | None = None
+    body: str | None = None
+    case_type_code: str | None = None
+    clear_case_type: bool = strawberry.field(default=False, description="Detach the article from its case type.")
+    keywords: list[str] | None = strawberry.field(default=None, description="Replaces the keywords.")
+
+
+@strawberry.input
+class PublishArticleInput:
+    article_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+
+
+@strawberry.input
+class UnpublishArticleInput:
+    article_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+
+
+@strawberry.input(description="Turn a solved case's resolution notes into a draft article.")
+class CreateArticleFromCaseInput:
+    case_id: strawberry.ID
+    title: str | None = strawberry.field(default=None, description="Defaults to the case's title.")
+
+
+@strawberry.input
+class LinkArticleInput(CaseActionInput):
+    article_id: strawberry.ID
+
+
+@strawberry.input(description="Propose a solution (code SOLVED) whose resolution notes are the article's text.")
+class ResolveWithArticleInput(CaseActionInput):
+    article_id: strawberry.ID

@@ -9,7 +9,7 @@ import strawberry
 
 from casegraph.domain.errors import DomainError
 from casegraph.services.case_changes import ActionResult
-from schema.types.case import Case, CaseEvent, CaseTask
+from schema.types.case import Article, Case, CaseEvent, CaseTask
 from schema.types.case_type import CaseType
 from schema.types.common import UserError
 from schema.types.people import AssignmentGroup, GroupMember, User
@@ -92,4 +92,10 @@ class CaseStepPayload:
     step: CaseStep | None = None
     case: Case | None = None
     event: CaseEvent | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The result of an article mutation.")
+class ArticlePayload:
+    article: Article | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
