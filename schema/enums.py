@@ -22,6 +22,7 @@ from casegraph.domain.enums import (
     TaskState,
     Workflow,
 )
+from casegraph.domain.business_hours import Weekday
 from casegraph.domain.intake import CaseField
 from casegraph.domain.knowledge import ArticleStatus
 from casegraph.domain.sla import Phase, TimerKind
@@ -43,6 +44,7 @@ strawberry.enum(CaseField, description="A case field a case type or template can
 strawberry.enum(ArticleStatus, description="Whether an article is a draft (staff only) or published (everyone).")
 strawberry.enum(TimerKind, name="SlaTimerKind", description="RESPONSE: submitted → first OPEN; RESOLUTION: submitted → RESOLVED.")
 strawberry.enum(Phase, name="SlaTimerPhase", description="Whether an SLA timer is counting.")
+strawberry.enum(Weekday, description="A day of the week.")
 
 
 @strawberry.enum(description="What a case list is sorted by.")
@@ -62,5 +64,5 @@ class OrderDirection(Enum):
 __all__ = [
     "ArticleStatus", "CaseAction", "CaseEventType", "CaseField", "CaseOrderField", "CaseStage", "CaseStatus",
     "Channel", "ErrorCode", "OrderDirection", "Phase", "QueueScope", "ResolutionCode", "Role", "TaskState",
-    "TimerKind", "Workflow",
+    "TimerKind", "Weekday", "Workflow",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 
@@ -14,6 +14,7 @@ from schema.enums import (
     Channel,
     OrderDirection,
     ResolutionCode,
+    Weekday,
     Workflow,
 )
 
@@ -374,3 +375,58 @@ class LinkArticleInput(CaseActionInput):
 @strawberry.input(description="Propose a solution (code SOLVED) whose resolution notes are the article's text.")
 class ResolveWithArticleInput(CaseActionInput):
     article_id: strawberry.ID
+
+
+@strawberry.input
+class SetSlaPolicyInput:
+    case_type_code: str
+    priority: int = strawberry.field(description="1 (critical) … 5 (planning).")
+    response_minutes: int | None = strawberry.field(default=None, description="Null: no response target.")
+    resolution_minutes: int | None = strawberry.field(
+        default=None, description="Null: no resolution target. Both null removes the policy."
+    )
+
+
+@strawberry.input
+class StageDwellInput:
+    stage: CaseStage
+    minutes: int | None = strawberry.field(default=None, description="Null: the default; 0: no alert.")
+
+
+@strawberry.input
+class BusinessHoursWindowInput:
+    weekday: Weekday
+    start: str = strawberry.field(description="HH:MM")
+    end: str = strawberry.field(description="HH:MM (24:00 for midnight)")
+
+
+@strawberry.input
+class BusinessHoursInput:
+    timezone: str = strawberry.field(description="An IANA time zone, e.g. Europe/Paris.")
+    windows: list[BusinessHoursWindowInput]
+    holidays: list[date] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Fields left out stay as they are; null restores a default.")
+class SetSlaSettingsInput:
+    case_type_code: str
+    stage_dwell: list[StageDwellInput] | None = strawberry.UNSET
+    unanswered_comment_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Null: the default; 0: no alert."
+    )
+    auto_close_enabled: bool | None = strawberry.UNSET
+    auto_close_reminder_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Null: the default (5 days); 0: no reminder."
+    )
+    auto_close_minutes: int | None = strawberry.field(default=strawberry.UNSET, description="Null: the default (10 days).")
+    business_hours: BusinessHoursInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Null: count around the clock."
+    )
+
+
+@strawberry.input
+class SetAutoCloseExcludedInput:
+    case_id: strawberry.ID = strawberry.field(description=CASE_ID)
+    excluded: bool
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)

@@ -14,6 +14,7 @@ from schema.types.case_type import CaseType
 from schema.types.common import UserError
 from schema.types.people import AssignmentGroup, GroupMember, User
 from schema.types.playbooks import CaseStep
+from schema.types.sla import SlaPolicy, SlaSettings
 
 
 P = TypeVar("P")
@@ -98,4 +99,16 @@ class CaseStepPayload:
 @strawberry.type(description="The result of an article mutation.")
 class ArticlePayload:
     article: Article | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SlaPolicyPayload:
+    policy: SlaPolicy | None = strawberry.field(default=None, description="Null when the policy was removed.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SlaSettingsPayload:
+    settings: SlaSettings | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
