@@ -17,7 +17,8 @@ from schema.inputs import (
     UpdateCaseTypeInput,
 )
 from schema.payloads import AssignmentGroupPayload, CaseTypePayload, GroupMemberPayload, UserPayload, refused
-from schema.types import AssignmentGroup, CaseType, GroupMember, User
+from schema.types.case_type import CaseType
+from schema.types.people import AssignmentGroup, GroupMember, User
 
 
 async def create_assignment_group(info: Info, input: CreateAssignmentGroupInput) -> AssignmentGroupPayload:

@@ -17,7 +17,7 @@ from models import CaseTask as TaskRow
 from resolvers.pipeline import run_case_change
 from schema.context import Info
 from schema.payloads import CasePayload, TaskPayload, case_payload, refused
-from schema.types import Case, CaseEvent, CaseTask
+from schema.types.case import Case, CaseEvent, CaseTask
 
 # Each action's input decoded into its command (casegraph/domain/commands.py); the rest take none.
 COMMANDS: Final[dict[CaseAction, Callable[[Any], Command]]] = {

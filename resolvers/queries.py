@@ -18,7 +18,10 @@ from resolvers.pipeline import hidden_as_none, refusals_as_errors
 from schema.context import Info
 from schema.enums import OrderDirection
 from schema.inputs import CaseFilterInput, CaseOrderInput
-from schema.types import AssignmentGroup, Case, CaseConnection, CaseEdge, CaseType, Me, PageInfo
+from schema.types.case import Case, CaseConnection, CaseEdge
+from schema.types.case_type import CaseType
+from schema.types.common import PageInfo
+from schema.types.people import AssignmentGroup, Me
 
 
 async def me(info: Info) -> Me:

@@ -34,7 +34,7 @@ from casegraph.services.queue_counts import count_by_status, shared_recounts
 from resolvers.loaders import Loaders
 from resolvers.pipeline import refusals_as_errors
 from schema.context import Info
-from schema.types import CaseEvent, QueueCounters, StatusCount
+from schema.types.case import CaseEvent, QueueCounters, StatusCount
 
 # Counters are recomputed at most this often however fast events arrive.
 COUNTER_MIN_INTERVAL: Final = 0.25

@@ -5,6 +5,7 @@ database only when asked for. Definitions: ``casegraph/services/analytics.py`` (
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import Enum
 
 import strawberry
 
@@ -18,9 +19,9 @@ from resolvers.pipeline import refusals_as_errors
 from schema.context import Info
 from schema.enums import CaseStage, CaseStatus
 from schema.survey_results import RatingCount
-from schema.types import AssignmentGroup, CaseType, User, _group, _user
+from schema.types.case_type import CaseType
+from schema.types.people import AssignmentGroup, User, _group, _user
 
-# SlaTimerKind is registered (and described) by schema/sla.py.
 strawberry.enum(OpenCaseDimension, description="What open cases are counted per.")
 strawberry.enum(BacklogInterval, description="The width of one backlog bucket.")
 
@@ -93,10 +94,19 @@ class DurationStats:
         )
 
 
+# The contract gives compliance its own enum, TimerKind, without a description, apart from the
+# timers' SlaTimerKind (schema/enums.py). It used to follow from the order of imports (the domain
+# class was registered only after this type was declared); declared here, no order decides it.
+@strawberry.enum(name="TimerKind")
+class ComplianceTimerKind(str, Enum):
+    RESPONSE = TimerKind.RESPONSE.value
+    RESOLUTION = TimerKind.RESOLUTION.value
+
+
 @strawberry.type(description="SLA timers of one case type, priority and kind.")
 class SlaCompliance:
     priority: int
-    kind: TimerKind
+    kind: ComplianceTimerKind
     met: int = strawberry.field(description="Stopped within target.")
     breached: int = strawberry.field(description="Breach recorded, or time counted reached the target.")
     in_progress: int = strawberry.field(description="Still counting (running or paused) within target.")
@@ -189,7 +199,7 @@ class Analytics:
         return [
             SlaCompliance(
                 priority=r.priority,
-                kind=r.kind,
+                kind=ComplianceTimerKind(r.kind.value),
                 met=r.met,
                 breached=r.breached,
                 in_progress=r.in_progress,

@@ -1,55 +1,20 @@
-"""Duplicates: similar open cases (``similarCases``) and ``markDuplicate``; ``Case.duplicateOf`` and
-``Case.duplicates`` show the link from both sides. Service: ``casegraph/services/duplicates.py``."""
+"""Duplicates: similar open cases (``similarCases``, resolved by ``resolvers/similar_cases.py``) and
+``markDuplicate`` (``resolvers/mark_duplicate.py``); ``Case.duplicateOf`` and ``Case.duplicates``
+(``schema/types/case.py``) show the link from both sides. Service: ``casegraph/services/duplicates.py``."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated
 
 import strawberry
 
-from casegraph.domain.enums import ResolutionCode
 from casegraph.services import duplicates
-from casegraph.services.records import CaseRecord
-from resolvers.feature_loaders import DuplicatesByCase
-from resolvers.loaders import VisibleCaseById
-from resolvers.pipeline import refusals_as_errors, run_case_change
+from resolvers.mark_duplicate import mark_duplicate
+from resolvers.similar_cases import similar_cases
 from schema.context import Info
-from schema.inputs import CaseActionInput
-from schema.payloads import CasePayload, case_payload, refused
-from schema.types import Case
-
-
-@strawberry.type(description="An open case that may be the same request as another, and why.")
-class SimilarCase:
-    case: Case
-    score: float = strawberry.field(
-        description="0 … 1: text similarity, blended with proximity (within the radius) when both cases have a location."
-    )
-    text_similarity: float = strawberry.field(description="0 … 1: how alike title and description are.")
-    distance_meters: float | None = strawberry.field(description="Null unless both cases have a location.")
-
-
-@strawberry.input(description="Resolve the case (code DUPLICATE) as a duplicate of another, open case.")
-class MarkDuplicateInput(CaseActionInput):
-    duplicate_of_id: strawberry.ID = strawberry.field(description="The original case.")
-    resolution_notes: str | None = strawberry.field(
-        default=None, description="Shown to the requester; a neutral default is used when omitted."
-    )
-
-
-async def duplicate_of(info: Info, record: CaseRecord) -> Case | None:
-    """``Case.duplicateOf``: the original, while the case stands resolved as its duplicate."""
-    if record.duplicate_of_id is None or record.resolution_code is not ResolutionCode.DUPLICATE:
-        return None
-    original = await info.context.loaders[VisibleCaseById].load(record.duplicate_of_id)
-    return Case.from_record(original) if original is not None else None
-
-
-async def duplicates_of(info: Info, case_id: str) -> list[Case]:
-    """``Case.duplicates``: cases resolved as duplicates of this one that the viewer may see."""
-    info.context.require_actor()  # only signed-in viewers: the loader scopes by them
-    return [Case.from_record(r) for r in await info.context.loaders[DuplicatesByCase].load(case_id)]
+from schema.inputs import MarkDuplicateInput
+from schema.payloads import CasePayload
+from schema.types.case import SimilarCase
 
 
 @strawberry.type
@@ -67,20 +32,7 @@ class DuplicatesQuery:
             float, strawberry.argument(description="How near counts as nearby, in meters (at most 50 km).")
         ] = duplicates.DEFAULT_RADIUS_METERS,
     ) -> list[SimilarCase]:
-        actor = info.context.require_actor()
-        with refusals_as_errors():
-            found = await duplicates.similar_cases(
-                actor=actor, case_id=str(case_id), first=first, radius_meters=radius_meters
-            )
-        return [
-            SimilarCase(
-                case=Case.from_record(s.case),
-                score=s.score,
-                text_similarity=s.text_similarity,
-                distance_meters=s.distance_meters,
-            )
-            for s in found
-        ]
+        return await similar_cases(info, str(case_id), first, radius_meters)
 
 
 @strawberry.type
@@ -90,13 +42,4 @@ class DuplicatesMutation:
         "same rules as proposeSolution. Both cases record a MARK_DUPLICATE event."
     )
     async def mark_duplicate(self, info: Info, input: MarkDuplicateInput) -> CasePayload:
-        change = partial(
-            duplicates.mark_duplicate,
-            case_id=str(input.case_id),
-            duplicate_of_id=str(input.duplicate_of_id),
-            resolution_notes=input.resolution_notes,
-            expected_version=input.expected_version,
-        )
-        return await run_case_change(
-            info, "markDuplicate", input, refused=refused(CasePayload), change=change, done=case_payload
-        )
+        return await mark_duplicate(info, input)

@@ -10,6 +10,7 @@ from enum import Enum
 
 import strawberry
 
+from casegraph.domain.business_hours import Weekday
 from casegraph.domain.enums import (
     CaseAction,
     CaseEventType,
@@ -22,6 +23,9 @@ from casegraph.domain.enums import (
     TaskState,
     Workflow,
 )
+from casegraph.domain.intake import CaseField
+from casegraph.domain.knowledge import ArticleStatus
+from casegraph.domain.sla import Phase, TimerKind
 from casegraph.events.feed import QueueScope
 from casegraph.services.case_queries import OrderField
 
@@ -36,6 +40,13 @@ strawberry.enum(CaseEventType, description="What kind of change an event records
 strawberry.enum(ErrorCode, description="Why a mutation was refused.")
 strawberry.enum(TaskState, description="Where a case task (work-order line) stands.")
 strawberry.enum(QueueScope, description="Which cases a queue feed follows: my groups' or those assigned to me.")
+strawberry.enum(CaseField, description="A case field a case type or template can require at submission.")
+strawberry.enum(ArticleStatus, description="Whether an article is a draft (staff only) or published (everyone).")
+strawberry.enum(
+    TimerKind, name="SlaTimerKind", description="RESPONSE: submitted → first OPEN; RESOLUTION: submitted → RESOLVED."
+)
+strawberry.enum(Phase, name="SlaTimerPhase", description="Whether an SLA timer is counting.")
+strawberry.enum(Weekday, description="A day of the week.")
 
 
 @strawberry.enum(description="What a case list is sorted by.")
@@ -53,17 +64,22 @@ class OrderDirection(Enum):
 
 
 __all__ = [
+    "ArticleStatus",
     "CaseAction",
     "CaseEventType",
+    "CaseField",
     "CaseOrderField",
     "CaseStage",
     "CaseStatus",
     "Channel",
     "ErrorCode",
     "OrderDirection",
+    "Phase",
     "QueueScope",
     "ResolutionCode",
     "Role",
     "TaskState",
+    "TimerKind",
+    "Weekday",
     "Workflow",
 ]

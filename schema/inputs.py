@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 
-from schema.enums import CaseOrderField, CaseStage, CaseStatus, Channel, OrderDirection, ResolutionCode, Workflow
+from schema.enums import (
+    ArticleStatus,
+    CaseOrderField,
+    CaseStage,
+    CaseStatus,
+    Channel,
+    OrderDirection,
+    ResolutionCode,
+    Weekday,
+    Workflow,
+)
 
 CASE_ID = "The case to act on."
 EXPECTED_VERSION = "Refuse with VERSION_CONFLICT unless the case is at this version."
@@ -256,3 +266,171 @@ class CaseFilterInput:
 class CaseOrderInput:
     field: CaseOrderField = CaseOrderField.CREATED_AT
     direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.input(description="One child case: its own case type (and so group), title and description.")
+class ChildCaseInput:
+    case_type_code: str
+    title: str
+    description: str | None = strawberry.field(default=None, description="Default: the parent's description.")
+    impact: int | None = strawberry.field(default=None, description="Default: the parent's.")
+    urgency: int | None = strawberry.field(default=None, description="Default: the parent's.")
+
+
+@strawberry.input(description="Split a case into child cases with the same requester.")
+class SplitCaseInput(CaseActionInput):
+    children: list[ChildCaseInput]
+
+
+@strawberry.input(description="Resolve the case (code DUPLICATE) as a duplicate of another, open case.")
+class MarkDuplicateInput(CaseActionInput):
+    duplicate_of_id: strawberry.ID = strawberry.field(description="The original case.")
+    resolution_notes: str | None = strawberry.field(
+        default=None, description="Shown to the requester; a neutral default is used when omitted."
+    )
+
+
+@strawberry.input
+class PlaybookStepInput:
+    stage: CaseStage
+    title: str
+    required: bool = True
+
+
+@strawberry.input(
+    description="Replace a case type's playbook; no steps removes it. Cases already submitted keep theirs."
+)
+class SetPlaybookInput:
+    case_type_code: str
+    steps: list[PlaybookStepInput]
+    enforce_required_steps: bool = strawberry.field(
+        default=True, description="Hold cases in a stage while its required steps are open."
+    )
+
+
+@strawberry.input
+class CompleteStepInput:
+    step_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input
+class ReopenStepInput:
+    step_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input(description="All given conditions must hold.")
+class ArticleFilterInput:
+    search: str | None = strawberry.field(
+        default=None, description="Words to find in title, body and keywords; ranks the results by relevance."
+    )
+    status: ArticleStatus | None = None
+    case_type_code: str | None = None
+    author_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="Write a new article; it starts as a DRAFT.")
+class CreateArticleInput:
+    title: str
+    body: str
+    case_type_code: str | None = None
+    keywords: list[str] | None = None
+
+
+@strawberry.input(description="Change an article; omitted fields stay as they are.")
+class UpdateArticleInput:
+    article_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    title: str | None = None
+    body: str | None = None
+    case_type_code: str | None = None
+    clear_case_type: bool = strawberry.field(default=False, description="Detach the article from its case type.")
+    keywords: list[str] | None = strawberry.field(default=None, description="Replaces the keywords.")
+
+
+@strawberry.input
+class PublishArticleInput:
+    article_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+
+
+@strawberry.input
+class UnpublishArticleInput:
+    article_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+
+
+@strawberry.input(description="Turn a solved case's resolution notes into a draft article.")
+class CreateArticleFromCaseInput:
+    case_id: strawberry.ID
+    title: str | None = strawberry.field(default=None, description="Defaults to the case's title.")
+
+
+@strawberry.input
+class LinkArticleInput(CaseActionInput):
+    article_id: strawberry.ID
+
+
+@strawberry.input(description="Propose a solution (code SOLVED) whose resolution notes are the article's text.")
+class ResolveWithArticleInput(CaseActionInput):
+    article_id: strawberry.ID
+
+
+@strawberry.input
+class SetSlaPolicyInput:
+    case_type_code: str
+    priority: int = strawberry.field(description="1 (critical) … 5 (planning).")
+    response_minutes: int | None = strawberry.field(default=None, description="Null: no response target.")
+    resolution_minutes: int | None = strawberry.field(
+        default=None, description="Null: no resolution target. Both null removes the policy."
+    )
+
+
+@strawberry.input
+class StageDwellInput:
+    stage: CaseStage
+    minutes: int | None = strawberry.field(default=None, description="Null: the default; 0: no alert.")
+
+
+@strawberry.input
+class BusinessHoursWindowInput:
+    weekday: Weekday
+    start: str = strawberry.field(description="HH:MM")
+    end: str = strawberry.field(description="HH:MM (24:00 for midnight)")
+
+
+@strawberry.input
+class BusinessHoursInput:
+    timezone: str = strawberry.field(description="An IANA time zone, e.g. Europe/Paris.")
+    windows: list[BusinessHoursWindowInput]
+    holidays: list[date] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Fields left out stay as they are; null restores a default.")
+class SetSlaSettingsInput:
+    case_type_code: str
+    stage_dwell: list[StageDwellInput] | None = strawberry.UNSET
+    unanswered_comment_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Null: the default; 0: no alert."
+    )
+    auto_close_enabled: bool | None = strawberry.UNSET
+    auto_close_reminder_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Null: the default (5 days); 0: no reminder."
+    )
+    auto_close_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Null: the default (10 days)."
+    )
+    business_hours: BusinessHoursInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Null: count around the clock."
+    )
+
+
+@strawberry.input
+class SetAutoCloseExcludedInput:
+    case_id: strawberry.ID = strawberry.field(description=CASE_ID)
+    excluded: bool
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)

@@ -17,9 +17,8 @@ from resolvers.loaders import CaseTypeById
 from resolvers.pipeline import run_mutation
 from schema.context import Info
 from schema.payloads import CaseTypePayload, refused
-from schema.types import CaseType, UserError
-
-strawberry.enum(CaseField, description="A case field a case type or template can require at submission.")
+from schema.types.case_type import CaseType
+from schema.types.common import UserError
 
 
 async def required_fields_of_case_type(info: Info, case_type_id: int) -> list[CaseField]:

@@ -12,7 +12,7 @@ from casegraph.services.notifications import mark_read
 from models import Notification as NotificationRow
 from resolvers.loaders import VisibleCaseById
 from schema.context import Info
-from schema.types import Case
+from schema.types.case import Case
 
 
 @strawberry.type(description="Something the viewer was told about a case.")

@@ -9,7 +9,12 @@ import strawberry
 
 from casegraph.domain.errors import DomainError
 from casegraph.services.case_changes import ActionResult
-from schema.types import AssignmentGroup, Case, CaseEvent, CaseTask, CaseType, GroupMember, User, UserError
+from schema.types.case import Article, Case, CaseEvent, CaseTask
+from schema.types.case_type import CaseType
+from schema.types.common import UserError
+from schema.types.people import AssignmentGroup, GroupMember, User
+from schema.types.playbooks import CaseStep
+from schema.types.sla import SlaPolicy, SlaSettings
 
 P = TypeVar("P")
 
@@ -69,4 +74,38 @@ class CaseTypePayload:
 @strawberry.type
 class UserPayload:
     user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The result of splitting a case: the parent, its SPLIT_CASE event, the new children.")
+class SplitCasePayload:
+    case: Case | None = None
+    event: CaseEvent | None = None
+    children: list[Case] = strawberry.field(default_factory=list, description="The new children the viewer may see.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The result of completing or reopening a playbook step.")
+class CaseStepPayload:
+    step: CaseStep | None = None
+    case: Case | None = None
+    event: CaseEvent | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The result of an article mutation.")
+class ArticlePayload:
+    article: Article | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SlaPolicyPayload:
+    policy: SlaPolicy | None = strawberry.field(default=None, description="Null when the policy was removed.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SlaSettingsPayload:
+    settings: SlaSettings | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

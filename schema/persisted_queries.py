@@ -9,7 +9,7 @@ from casegraph.persisted_queries.registry import register_persisted_query
 from resolvers.pipeline import run_mutation
 from schema.context import Info
 from schema.payloads import refused
-from schema.types import UserError
+from schema.types.common import UserError
 
 
 @strawberry.input

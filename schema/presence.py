@@ -17,7 +17,7 @@ from casegraph.fanout.registration import PresenceSpec, live_registration
 from resolvers.loaders import Loaders
 from resolvers.pipeline import refusals_as_errors
 from schema.context import Info
-from schema.types import User, _user
+from schema.types.people import User, _user
 
 
 @strawberry.type(description="Someone with the case open now.")

@@ -21,21 +21,14 @@ from models import CaseType as CaseTypeRow
 from models import PartnerAgency as PartnerRow
 from models import Referral as ReferralRow
 from models import ReferralDirection as DirectionModel
-from models import ReferralStatus as StatusModel
 from resolvers.pipeline import refusals_as_errors, run_mutation
+from resolvers.referrals import referral_of
 from schema.context import Info
 from schema.payloads import refused
-from schema.types import Case, CaseEvent, UserError
+from schema.types.case import Case, CaseEvent
+from schema.types.common import UserError
+from schema.types.referrals import Referral, ReferralStatus
 
-ReferralStatus = strawberry.enum(
-    StatusModel,
-    name="ReferralStatus",
-    description=(
-        "PENDING: not yet delivered (retrying). DELIVERED: the partner has it. ACCEPTED / REJECTED: the "
-        "partner's decision. FAILED: the partner refused it or could not be reached after every retry."
-    ),
-)
-ReferralDirection = strawberry.enum(DirectionModel, name="ReferralDirection")
 ReferralOutcome = strawberry.enum(
     OutcomeModel,
     name="ReferralOutcome",
@@ -73,63 +66,6 @@ class PartnerAgency:
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
-
-
-@strawberry.type(description="A case (or one task of it) handed between agencies, as this side sees it.")
-class Referral:
-    id: strawberry.ID
-    direction: ReferralDirection  # type: ignore[valid-type]
-    status: ReferralStatus  # type: ignore[valid-type]
-    partner_code: str
-    partner_name: str
-    case_id: strawberry.ID = strawberry.field(description="The case here: referred (OUTBOUND) or received (INBOUND).")
-    task_id: strawberry.ID | None
-    note: str | None
-    reason: str | None = strawberry.field(description="Why the partner rejected it.")
-    remote_case_id: str | None = strawberry.field(description="The case at the partner (OUTBOUND) or referring agency.")
-    remote_case_number: str | None
-    remote_stage: str | None = strawberry.field(description="The partner's case, as of its last update.")
-    remote_status: str | None
-    remote_resolution_code: str | None
-    remote_resolution_notes: str | None
-    last_error: str | None = strawberry.field(description="Why the last delivery attempt failed.")
-    created_at: datetime
-    updated_at: datetime
-    delivered_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: ReferralRow, partner: PartnerRow) -> Referral:
-        return cls(
-            id=strawberry.ID(str(row.id)),
-            direction=row.direction,
-            status=row.status,
-            partner_code=partner.code,
-            partner_name=partner.name,
-            case_id=strawberry.ID(str(row.case_id)),
-            task_id=strawberry.ID(str(row.task_id)) if row.task_id is not None else None,
-            note=row.note,
-            reason=row.reason,
-            remote_case_id=row.remote_case_id,
-            remote_case_number=row.remote_case_number,
-            remote_stage=row.remote_stage,
-            remote_status=row.remote_status,
-            remote_resolution_code=row.remote_resolution_code,
-            remote_resolution_notes=row.remote_resolution_notes,
-            last_error=row.last_error,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            delivered_at=row.delivered_at,
-        )
-
-
-async def referral_of(row: ReferralRow) -> Referral:
-    return Referral.from_row(row, await PartnerRow.get(id=row.partner_id))
-
-
-async def referrals_of(case_id: str) -> list[Referral]:
-    rows = await referrals.referrals_of_case(case_id)
-    partners_by_id = {p.id: p for p in await PartnerRow.filter(id__in={r.partner_id for r in rows})} if rows else {}
-    return [Referral.from_row(row, partners_by_id[row.partner_id]) for row in rows]
 
 
 @strawberry.input

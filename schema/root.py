@@ -21,7 +21,9 @@ from schema.payloads import (
     TaskPayload,
     UserPayload,
 )
-from schema.types import AssignmentGroup, Case, CaseConnection, CaseEvent, CaseType, Me, QueueCounters
+from schema.types.case import Case, CaseConnection, CaseEvent, QueueCounters
+from schema.types.case_type import CaseType
+from schema.types.people import AssignmentGroup, Me
 
 
 @strawberry.type

@@ -13,7 +13,10 @@ from models import Survey as SurveyRow
 from resolvers.loaders import CaseTypeById, VisibleCaseById
 from resolvers.pipeline import refusals_as_errors
 from schema.context import Info
-from schema.types import Case, CaseType, PageInfo, User, _user
+from schema.types.case import Case
+from schema.types.case_type import CaseType
+from schema.types.common import PageInfo
+from schema.types.people import User, _user
 
 
 @strawberry.input(description="All given conditions must hold; `from` is inclusive, `to` exclusive (submission time).")

@@ -10,7 +10,7 @@ from resolvers.case_actions import run_finish_task
 from schema.context import Info
 from schema.inputs import EXPECTED_VERSION, IDEMPOTENCY_KEY
 from schema.payloads import TaskPayload
-from schema.types import CaseTask
+from schema.types.case import CaseTask
 
 
 @strawberry.input(description="Start working on a task (OPEN → IN_PROGRESS).")

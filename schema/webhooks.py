@@ -15,7 +15,7 @@ from models import WebhookEndpoint as EndpointRow
 from resolvers.pipeline import refusals_as_errors, run_mutation
 from schema.context import Info
 from schema.payloads import refused
-from schema.types import UserError
+from schema.types.common import UserError
 
 DeliveryStatus = strawberry.enum(DeliveryStatusModel, name="WebhookDeliveryStatus")
 

@@ -1,19 +1,21 @@
 """What one WebSocket connection keeps for its lifetime, kept small.
 
-A WebSocket's context lives as long as the connection. A followed subscription never uses its
-loaders (each execution makes its own), so ``ConnectionContext`` makes the ``Loaders`` only when
-an operation on the socket first asks for them. And the many connections of one person hold one
-``Actor`` (``shared_actor``) — with its role and group sets — not one each.
+A WebSocket's context lives as long as the connection, and Strawberry runs every operation on
+the socket with it: a DataLoader kept there would cache for the whole connection (Strawberry's
+dataloader guide), and operations running at once would share, and reset, each other's cache.
+So no operation runs with the connection's context itself: each gets ``for_operation()``, a
+copy with the actor as of its start and loaders of its own. And the many connections of one
+person hold one ``Actor`` (``shared_actor``) — with its role and group sets — not one each.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import weakref
 from typing import Any, Final, Protocol
 
 from casegraph.domain.relations import Actor
-from resolvers.loaders import Loaders
 from schema.context import Context
 
 
@@ -36,24 +38,22 @@ def shared_actor(actor: Actor) -> Actor:
 
 
 class ConnectionContext(Context):
-    _built: Loaders | None
     # Set once connection_init authenticated the socket: its token's validity and memberships.
     session: OpenSession | None
 
     def __post_init__(self) -> None:
-        self._built = None
         self.session = None
 
-    @property
-    def loaders(self) -> Loaders:
-        if self._built is None:
-            self._built = Loaders(self.actor)
-        return self._built
+    def for_operation(self) -> ConnectionContext:
+        """The context one operation on the socket runs with: the connection's as it is now
+        (actor, session), with loaders made for this operation alone, on first use."""
+        operation = copy.copy(self)
+        operation.forget_loaders()
+        return operation
 
-    @loaders.setter
-    def loaders(self, value: Loaders) -> None:
-        self._built = value
 
-    def forget_loaders(self) -> None:
-        """The actor changed (authentication): loaders are made again, for it, on first use."""
-        self._built = None
+def operation_context(context: Context) -> Context:
+    """What an operation on a socket runs with (both protocols' handlers): its own copy of the
+    connection's context, so that it is neither served what another operation read nor resets
+    their cache; any other context as it is."""
+    return context.for_operation() if isinstance(context, ConnectionContext) else context

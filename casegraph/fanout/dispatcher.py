@@ -35,7 +35,7 @@ from casegraph.fanout.streams import StreamFollower, Streams
 from casegraph.fanout.viewer_reads import recording_context
 from casegraph.services.records import CaseRecord, EventRecord
 from schema.context import Context
-from schema.types import CaseEvent
+from schema.types.case import CaseEvent
 
 log = logging.getLogger(__name__)
 

@@ -36,6 +36,7 @@ from casegraph._compat.uvicorn_websockets_sansio import SEND_TEXT_NOW
 from casegraph.domain.relations import Actor
 from casegraph.events.feed import FeedFilter
 from casegraph.events.hub import EventHub
+from casegraph.fanout.connection_context import operation_context
 from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.followers import Follower
 from casegraph.fanout.messages import BAD_MESSAGE, message_problem
@@ -112,7 +113,7 @@ class LiveLegacyWSHandler(LegacyWSHandler):
                     query=query,
                     variable_values=variables,
                     operation_name=operation_name,
-                    context_value=self.context,
+                    context_value=operation_context(self.context),
                     root_value=self.root_value,
                 )
                 self.subscriptions[operation_id] = result_source

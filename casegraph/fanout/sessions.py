@@ -159,8 +159,6 @@ class SessionGuard:
             return False
         if actor is not context.actor:
             context.actor = actor
-        # Loaders cache what they read: an operation must not be served what an earlier one saw.
-        context.forget_loaders()
         return True
 
     async def handle(self) -> None:

@@ -37,6 +37,7 @@ from casegraph._compat.uvicorn_websockets_sansio import SEND_TEXT_NOW
 from casegraph.domain.relations import Actor
 from casegraph.events.feed import FeedFilter
 from casegraph.events.hub import EventHub
+from casegraph.fanout.connection_context import operation_context
 from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.followers import Follower
 from casegraph.fanout.messages import message_problem
@@ -89,7 +90,7 @@ class LiveTransportWSHandler(SessionGuard, TransportWSHandler):
                 result_source = await self.schema.stream(
                     operation.query,
                     variable_values=operation.variables,
-                    context_value=self.context,
+                    context_value=operation_context(self.context),
                     root_value=self.root_value,
                     operation_name=operation.operation_name,
                 )

@@ -132,7 +132,7 @@ def timer_views(
         if known is None:
             running_since = t[3] if native_times else instant(t[3])
             row = TimerRow(_KINDS[t[0]], t[1], t[2], running_since, _PHASES[t[4]], t[7], t[8], t[9])
-            # The same arithmetic as Case.slaTimers (schema/sla.py case_sla_timers).
+            # The same arithmetic as Case.slaTimers (resolvers/sla.py case_sla_timers).
             known = (row, timer_of(cast(CaseTimer, row)))
             if len(_TIMERS) >= _TIMERS_KEPT:
                 _TIMERS.clear()

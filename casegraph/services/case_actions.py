@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -65,11 +65,7 @@ async def perform(
             grant=grant,
             facts=await _facts(request.action, case),
         )
-        await check_transition(
-            Transition(
-                case=case, action=request.action, target=target, actor=actor, params=asdict(request.command), now=now
-            )
-        )
+        await check_transition(Transition(case=case, action=request.action, target=target, actor=actor, now=now))
         changes = {**_state_changes(request.action, case, target, actor, now), **plan.changes}
         try:
             result = await commit_change(

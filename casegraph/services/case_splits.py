@@ -82,14 +82,7 @@ async def split_case(
         if parent.state not in SPLITTABLE:
             raise transition_not_allowed(f"A case cannot be split in {parent.status.value}.")
         await check_transition(
-            Transition(
-                case=parent,
-                action=CaseAction.SPLIT_CASE,
-                target=parent.state,
-                actor=actor,
-                params={"children": len(planned)},
-                now=now,
-            )
+            Transition(case=parent, action=CaseAction.SPLIT_CASE, target=parent.state, actor=actor, now=now)
         )
         children: list[tuple[CaseRecord, EventRecord]] = []
 

@@ -170,14 +170,7 @@ async def mark_duplicate(
             facts=case.facts(),
         )
         await check_transition(
-            Transition(
-                case=case,
-                action=CaseAction.MARK_DUPLICATE,
-                target=target,
-                actor=actor,
-                params={"duplicateOfId": original.id, "resolutionNotes": notes},
-                now=now,
-            )
+            Transition(case=case, action=CaseAction.MARK_DUPLICATE, target=target, actor=actor, now=now)
         )
         changes = {
             **_state_changes(CaseAction.PROPOSE_SOLUTION, case, target, actor, now),

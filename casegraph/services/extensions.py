@@ -31,7 +31,6 @@ class Transition:
     action: CaseAction
     target: State
     actor: Actor | None
-    params: dict[str, object]
     now: datetime
 
 

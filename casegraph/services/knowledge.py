@@ -421,14 +421,7 @@ async def link_article(
         if case.state not in lifecycle.SUBMITTED_NON_TERMINAL or case.deleted:
             raise transition_not_allowed(f"Articles cannot be linked to a case in {case.status.value}.")
         await check_transition(
-            Transition(
-                case=case,
-                action=CaseAction.LINK_ARTICLE,
-                target=case.state,
-                actor=actor,
-                params={"articleId": str(article.id)},
-                now=now,
-            )
+            Transition(case=case, action=CaseAction.LINK_ARTICLE, target=case.state, actor=actor, now=now)
         )
         try:
             result = await commit_change(

@@ -235,7 +235,7 @@ async def _fire_alert(
     if not moot and kind is AlertKind.AUTO_CLOSE:
         try:
             await check_transition(
-                Transition(case=case, action=CaseAction.AUTO_CLOSE, target=CLOSED, actor=None, params={}, now=now)
+                Transition(case=case, action=CaseAction.AUTO_CLOSE, target=CLOSED, actor=None, now=now)
             )
         except DomainError as refusal:
             # The case moved on since the alert was planned: the alert is moot, not a failure.

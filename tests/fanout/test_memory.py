@@ -26,7 +26,7 @@ from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.outlet import Outlet
 from casegraph.services.records import EVENT_COLUMNS, CaseRecord, EventRecord
 from models import CaseEvent
-from schema.types import CaseEvent as CaseEventType
+from schema.types.case import CaseEvent as CaseEventType
 from tests.helpers import World, insert_case
 
 # Nested selections: the sub-field memo is used below the root field.

@@ -376,7 +376,6 @@ async def test_automatic_closing_of_a_parent_waits_for_its_children(
                 action=CaseAction.AUTO_CLOSE,
                 target=(CaseStage.DECISION, CaseStatus.CLOSED),
                 actor=None,
-                params={},
                 now=clock(),
             )
         )

@@ -1,216 +1,62 @@
-"""GraphQL object types. Scalars are plain attributes copied from records (no resolver cost);
-relations and computed fields resolve through the request's loaders."""
+"""A case and what points back at it: its events, tasks, notes, children and linked articles.
+
+Scalars are plain attributes copied from records (no resolver cost); relations and computed
+fields resolve through the request's loaders, or through a resolver that returns records.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from casegraph.domain import desk_actions, lifecycle
-from casegraph.domain.enums import Role as DomainRole
 from casegraph.domain.event_details import public_details
 from casegraph.domain.relations import relations_of
 from casegraph.services.case_queries import case_history
 from casegraph.services.records import CaseRecord, EventRecord
-from models import AssignmentGroup as GroupRow
+from models import Article as ArticleRow
 from models import CaseTask as TaskRow
-from models import CaseType as CaseTypeRow
 from models import Comment as CommentRow
-from models import GroupMembership as MembershipRow
 from models import ReferralStatus as ReferralStatusRow
 from models import Survey as SurveyRow
-from models import User as UserRow
 from models import WorkNote as WorkNoteRow
-from resolvers import entities
+from resolvers import case_tree, duplicates, entities, knowledge
 from resolvers.available_actions import available_actions as refined_available_actions
 from resolvers.loaders import (
     CaseTypeById,
     CommentsByCase,
-    GroupById,
     InboundReferralStatusByCase,
-    MembersByGroup,
     OpenStepCountByCase,
     OpenTaskCountByCase,
     SurveyByCase,
     TasksByCase,
-    UserById,
     VisibleCaseById,
     WorkNotesByCase,
 )
+from resolvers.playbooks import case_playbook
+from resolvers.referrals import referrals_of
+from resolvers.sla import case_sla_timers
 from schema.context import Info
-
-if TYPE_CHECKING:
-    from casegraph.domain.intake import CaseField
-    from schema.case_tree import CaseChildren
-    from schema.knowledge import Article
-    from schema.playbooks import CasePlaybook, Playbook
-    from schema.referrals import Referral
-    from schema.sla import SlaTimer
 from schema.enums import (
+    ArticleStatus,
     CaseAction,
     CaseEventType,
     CaseStage,
     CaseStatus,
     Channel,
-    ErrorCode,
     ResolutionCode,
-    Role,
     TaskState,
     Workflow,
 )
-
-
-@strawberry.federation.type(keys=["id"], description="A person or service account; `id` is the token's `sub`.")
-class User:
-    id: strawberry.ID
-    name: str | None
-    roles: list[Role]
-    agency: str | None
-    _email: strawberry.Private[str | None]
-    _available: strawberry.Private[bool] = True
-    _skills: strawberry.Private[tuple[str, ...]] = ()
-
-    def _shown_to(self, info: Info) -> bool:
-        viewer = info.context.actor
-        return viewer is not None and (viewer.user_id == self.id or info.context.sees_internal)
-
-    @strawberry.field(description="Shown to staff and to the user themselves only.")
-    def email(self, info: Info) -> str | None:
-        return self._email if self._shown_to(info) else None
-
-    @strawberry.field(description="Available for automatic routing; staff and the user only.")
-    def available(self, info: Info) -> bool | None:
-        return self._available if self._shown_to(info) else None
-
-    @strawberry.field(description="Skills routing matches against case types; staff and the user only.")
-    def skills(self, info: Info) -> list[str] | None:
-        return list(self._skills) if self._shown_to(info) else None
-
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> User | None:
-        row = await entities.visible_user(info, str(id))
-        return cls.from_row(row) if row is not None else None
-
-    @classmethod
-    def from_row(cls, row: UserRow) -> User:
-        roles = []
-        for raw in row.roles or []:
-            try:
-                roles.append(DomainRole(raw))
-            except ValueError:
-                continue
-        return cls(
-            id=strawberry.ID(row.id),
-            name=row.name,
-            roles=roles,
-            agency=row.agency,
-            _email=row.email,
-            _available=row.available,
-            _skills=tuple(row.skills or ()),
-        )
-
-
-async def _user(info: Info, user_id: str | None) -> User | None:
-    if user_id is None:
-        return None
-    row = await info.context.loaders[UserById].load(user_id)
-    return User.from_row(row) if row is not None else None
-
-
-@strawberry.type(description="A member of an assignment group.")
-class GroupMember:
-    is_manager: bool
-    _user_id: strawberry.Private[str]
-
-    @strawberry.field
-    async def user(self, info: Info) -> User:
-        user = await _user(info, self._user_id)
-        assert user is not None
-        return user
-
-
-@strawberry.federation.type(keys=["code"], description="A team that handles the cases of its case types.")
-class AssignmentGroup:
-    id: strawberry.ID
-    code: str
-    name: str
-    _pk: strawberry.Private[int]
-
-    @strawberry.field(description="Members and managers; staff only (empty for others).")
-    async def members(self, info: Info) -> list[GroupMember]:
-        if not info.context.sees_internal:
-            return []
-        rows: list[MembershipRow] = await info.context.loaders[MembersByGroup].load(self._pk)
-        return [GroupMember(is_manager=row.is_manager, _user_id=row.user_id) for row in rows]
-
-    @classmethod
-    async def resolve_reference(cls, info: Info, code: str) -> AssignmentGroup | None:
-        row = await entities.group_by_code(info, code)
-        return cls.from_row(row) if row is not None else None
-
-    @classmethod
-    def from_row(cls, row: GroupRow) -> AssignmentGroup:
-        return cls(id=strawberry.ID(str(row.id)), code=row.code, name=row.name, _pk=row.id)
-
-
-async def _group(info: Info, group_id: int | None) -> AssignmentGroup | None:
-    if group_id is None:
-        return None
-    row = await info.context.loaders[GroupById].load(group_id)
-    return AssignmentGroup.from_row(row) if row is not None else None
-
-
-@strawberry.federation.type(keys=["code"], description="A kind of request; names its workflow and handling group.")
-class CaseType:
-    id: strawberry.ID
-    code: str
-    name: str
-    description: str | None
-    workflow: Workflow
-    auto_assign: bool
-    skills: list[str] = strawberry.field(description="Skills an agent needs to be routed cases of this type.")
-    active: bool
-    _group_id: strawberry.Private[int]
-
-    @strawberry.field
-    async def assignment_group(self, info: Info) -> AssignmentGroup:
-        group = await _group(info, self._group_id)
-        assert group is not None
-        return group
-
-    @strawberry.field(description="Fields every case of this type must have when submitted.")
-    async def required_fields(self, info: Info) -> list[Annotated[CaseField, strawberry.lazy("schema.intake")]]:
-        from schema.intake import required_fields_of_case_type
-
-        return await required_fields_of_case_type(info, int(self.id))
-
-    @strawberry.field(description="The checklist per stage copied onto each submitted case, if any; staff only.")
-    async def playbook(self, info: Info) -> Annotated[Playbook, strawberry.lazy("schema.playbooks")] | None:
-        from schema.playbooks import case_type_playbook
-
-        return await case_type_playbook(info, int(self.id))
-
-    @classmethod
-    async def resolve_reference(cls, info: Info, code: str) -> CaseType | None:
-        row = await entities.case_type_by_code(info, code)
-        return cls.from_row(row) if row is not None else None
-
-    @classmethod
-    def from_row(cls, row: CaseTypeRow) -> CaseType:
-        return cls(
-            id=strawberry.ID(str(row.id)),
-            code=row.code,
-            name=row.name,
-            description=row.description,
-            workflow=row.workflow,
-            auto_assign=row.auto_assign,
-            skills=list(row.skills or []),
-            active=row.active,
-            _group_id=row.assignment_group_id,
-        )
+from schema.types.case_type import CaseType
+from schema.types.common import PageInfo
+from schema.types.people import AssignmentGroup, User, _group, _user
+from schema.types.playbooks import CasePlaybook
+from schema.types.referrals import Referral
+from schema.types.sla import SlaTimer
 
 
 @strawberry.type(description="A work-order line of a case.")
@@ -230,7 +76,7 @@ class CaseTask:
         return await _user(info, self._assignee_id)
 
     @strawberry.field(description="The case this task belongs to.")
-    async def case(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
+    async def case(self, info: Info) -> Case | None:
         record = await info.context.loaders[VisibleCaseById].load(self._case_id)
         return Case.from_record(record) if record is not None else None
 
@@ -276,14 +122,6 @@ class Note:
         return cls(id=strawberry.ID(str(row.id)), body=row.body, created_at=row.created_at, _author_id=row.author_id)
 
 
-@strawberry.type(description="Relay page information.")
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
 @strawberry.type(description="One recorded change of a case; history and subscription feed alike.")
 class CaseEvent:
     id: strawberry.ID
@@ -304,7 +142,7 @@ class CaseEvent:
     _request_id: strawberry.Private[str | None] = None
 
     @strawberry.field
-    async def case(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
+    async def case(self, info: Info) -> Case | None:
         record = self._case or await info.context.loaders[VisibleCaseById].load(self._case_id)
         return Case.from_record(record) if record is not None else None
 
@@ -570,11 +408,9 @@ class Case:
     @strawberry.field(
         description="Referrals to and from partner agencies, oldest first; staff only (empty for others)."
     )
-    async def referrals(self, info: Info) -> list[Annotated[Referral, strawberry.lazy("schema.referrals")]]:
+    async def referrals(self, info: Info) -> list[Referral]:
         if not info.context.sees_internal:
             return []
-        from schema.referrals import referrals_of
-
         return await referrals_of(self._record.id)
 
     @strawberry.field(description="The service definition the case was filed under, if any.")
@@ -582,27 +418,26 @@ class Case:
         return self._record.service_definition_code
 
     @strawberry.field(description="The checklist with progress; staff only (null for others or without one).")
-    async def playbook(self, info: Info) -> Annotated[CasePlaybook, strawberry.lazy("schema.playbooks")] | None:
-        from schema.playbooks import case_playbook
-
+    async def playbook(self, info: Info) -> CasePlaybook | None:
         return await case_playbook(info, self._record)
 
     @strawberry.field(description="The case this one was split off, if the viewer may see it.")
-    async def parent(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
-        from schema.case_tree import case_parent
-
-        return await case_parent(info, self._record)
+    async def parent(self, info: Info) -> Case | None:
+        parent = await case_tree.parent_of(info, self._record)
+        return Case.from_record(parent) if parent is not None else None
 
     @strawberry.field(description="Child cases split off this one and their progress.")
-    async def children(self, info: Info) -> Annotated[CaseChildren, strawberry.lazy("schema.case_tree")]:
-        from schema.case_tree import case_children
-
-        return await case_children(info, self._record)
+    async def children(self, info: Info) -> CaseChildren:
+        counts, visible = await case_tree.children_of(info, self._record)
+        return CaseChildren(
+            total=counts.total,
+            open=counts.open,
+            by_status=[StatusCount(status=status, count=count) for status, count in counts.by_status],
+            cases=[Case.from_record(child) for child in visible],
+        )
 
     @strawberry.field(description="SLA timers (response, resolution): target, elapsed, remaining, paused, breached.")
-    async def sla_timers(self, info: Info) -> list[Annotated[SlaTimer, strawberry.lazy("schema.sla")]]:
-        from schema.sla import case_sla_timers
-
+    async def sla_timers(self, info: Info) -> list[SlaTimer]:
         return await case_sla_timers(info, self._record)
 
     @strawberry.field(description="Flagged when an SLA of the case was breached.")
@@ -614,22 +449,17 @@ class Case:
         return self._record.auto_close_excluded
 
     @strawberry.field(description="Knowledge articles linked to the case (those the viewer may read), in link order.")
-    async def linked_articles(self, info: Info) -> list[Annotated[Article, strawberry.lazy("schema.knowledge")]]:
-        from schema.knowledge import linked_articles
-
-        return await linked_articles(info, self._record.id)
+    async def linked_articles(self, info: Info) -> list[Article]:
+        return [Article.from_row(row) for row in await knowledge.linked_articles(info, self._record.id)]
 
     @strawberry.field(description="The original case, while this one stands resolved as its duplicate (if visible).")
-    async def duplicate_of(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.types")] | None:
-        from schema.duplicates import duplicate_of
-
-        return await duplicate_of(info, self._record)
+    async def duplicate_of(self, info: Info) -> Case | None:
+        original = await duplicates.original_of(info, self._record)
+        return Case.from_record(original) if original is not None else None
 
     @strawberry.field(description="Cases resolved as duplicates of this one that the viewer may see, oldest first.")
-    async def duplicates(self, info: Info) -> list[Annotated[Case, strawberry.lazy("schema.types")]]:
-        from schema.duplicates import duplicates_of
-
-        return await duplicates_of(info, self._record.id)
+    async def duplicates(self, info: Info) -> list[Case]:
+        return [Case.from_record(record) for record in await duplicates.duplicates_of(info, self._record.id)]
 
 
 @strawberry.type
@@ -645,22 +475,6 @@ class CaseConnection:
     total_count: int
 
 
-@strawberry.type(description="Why a mutation was refused; `field` names the input at fault.")
-class UserError:
-    code: ErrorCode
-    message: str
-    field: str | None = None
-
-
-@strawberry.type(description="The viewer: who the token says they are, and their groups.")
-class Me(User):
-    @strawberry.field
-    async def groups(self, info: Info) -> list[AssignmentGroup]:
-        actor = info.context.require_actor()
-        rows = await GroupRow.filter(id__in=sorted(actor.group_ids)).order_by("code")
-        return [AssignmentGroup.from_row(row) for row in rows]
-
-
 @strawberry.type(description="How many open cases of a group are in one status.")
 class StatusCount:
     status: CaseStatus
@@ -673,3 +487,78 @@ class QueueCounters:
     total: int
     by_status: list[StatusCount]
     as_of_sequence: int = strawberry.field(description="Every event up to this sequence is counted.")
+
+
+@strawberry.type(description="A parent case's children: progress over all of them, and those the viewer may see.")
+class CaseChildren:
+    total: int
+    open: int = strawberry.field(description="Children not yet resolved, closed or cancelled.")
+    by_status: list[StatusCount]
+    cases: list[Case] = strawberry.field(description="The children the viewer may see, oldest first.")
+
+
+@strawberry.type(description="A knowledge-base article: published ones are read by everyone, drafts by staff.")
+class Article:
+    id: strawberry.ID
+    title: str
+    body: str
+    status: ArticleStatus
+    keywords: list[str]
+    version: int = strawberry.field(description="Bumped by each change; pass it as `expectedVersion`.")
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    _case_type_id: strawberry.Private[int | None]
+    _author_id: strawberry.Private[str]
+    _published_by_id: strawberry.Private[str | None]
+    _source_case_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="The case type the article is about, if any.")
+    async def case_type(self, info: Info) -> CaseType | None:
+        if self._case_type_id is None:
+            return None
+        row = await info.context.loaders[CaseTypeById].load(self._case_type_id)
+        return CaseType.from_row(row) if row is not None else None
+
+    @strawberry.field
+    async def author(self, info: Info) -> User | None:
+        return await _user(info, self._author_id)
+
+    @strawberry.field
+    async def published_by(self, info: Info) -> User | None:
+        return await _user(info, self._published_by_id)
+
+    @strawberry.field(description="The resolved case the article was written from, if the viewer may see it.")
+    async def source_case(self, info: Info) -> Case | None:
+        if self._source_case_id is None:
+            return None
+        record = await info.context.loaders[VisibleCaseById].load(self._source_case_id)
+        return Case.from_record(record) if record is not None else None
+
+    @classmethod
+    def from_row(cls, row: ArticleRow) -> Article:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            title=row.title,
+            body=row.body,
+            status=row.status,
+            keywords=list(row.keywords or []),
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            published_at=row.published_at,
+            _case_type_id=row.case_type_id,
+            _author_id=row.author_id,
+            _published_by_id=row.published_by_id,
+            _source_case_id=None if row.source_case_id is None else str(row.source_case_id),
+        )
+
+
+@strawberry.type(description="An open case that may be the same request as another, and why.")
+class SimilarCase:
+    case: Case
+    score: float = strawberry.field(
+        description="0 … 1: text similarity, blended with proximity (within the radius) when both cases have a location."
+    )
+    text_similarity: float = strawberry.field(description="0 … 1: how alike title and description are.")
+    distance_meters: float | None = strawberry.field(description="Null unless both cases have a location.")
