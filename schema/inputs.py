@@ -434,3 +434,10 @@ class SetAutoCloseExcludedInput:
     excluded: bool
     expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input(description="Start working on a task (OPEN → IN_PROGRESS).")
+class StartTaskInput:
+    task_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)

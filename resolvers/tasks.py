@@ -1,0 +1,28 @@
+"""Case tasks from the assignee's side: ``myTasks``, and ``startTask``."""
+
+from __future__ import annotations
+
+from casegraph.domain.enums import TaskState
+from models import CaseTask as TaskRow
+from resolvers.case_actions import run_finish_task
+from schema.context import Info
+from schema.inputs import StartTaskInput
+from schema.payloads import TaskPayload
+from schema.types.case import CaseTask
+
+
+async def my_tasks(info: Info, states: list[TaskState] | None, first: int) -> list[CaseTask]:
+    actor = info.context.require_actor()
+    wanted = states or [TaskState.OPEN, TaskState.IN_PROGRESS]
+    rows = (
+        await TaskRow.filter(assignee_id=actor.user_id, state__in=wanted, case__deleted_at__isnull=True)
+        .order_by("due_at", "id")
+        .limit(max(0, min(first, info.context.max_page_size)))
+    )
+    # Tasks without a due date come after dated ones, whatever the database's NULL order.
+    rows.sort(key=lambda row: (row.due_at is None, row.due_at or row.created_at, row.id))
+    return [CaseTask.from_row(row) for row in rows]
+
+
+async def start_task(info: Info, input: StartTaskInput) -> TaskPayload:
+    return await run_finish_task(info, "startTask", input, TaskState.IN_PROGRESS)
