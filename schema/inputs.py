@@ -441,3 +441,11 @@ class StartTaskInput:
     task_id: strawberry.ID
     expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input
+class RegisterPersistedQueryInput:
+    document: str = strawberry.field(
+        description="The operation text exactly as clients will send it: its SHA-256 is the hash they name."
+    )
+    name: str | None = strawberry.field(default=None, description="Defaults to the document's only operation name.")

@@ -109,3 +109,11 @@ class SlaPolicyPayload:
 class SlaSettingsPayload:
     settings: SlaSettings | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The result of registering a persisted query.")
+class PersistedQueryPayload:
+    sha256: str | None = strawberry.field(default=None, description="Hex SHA-256 of the document (APQ's sha256Hash).")
+    name: str | None = None
+    created: bool = strawberry.field(default=False, description="False when the document was registered already.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
