@@ -1,0 +1,29 @@
+"""The viewer's notifications: ``notifications`` and ``markNotificationsRead``."""
+
+from __future__ import annotations
+
+import strawberry
+
+from casegraph.domain.validation import id_number
+from casegraph.services.column_limits import max_value
+from casegraph.services.notifications import mark_read
+from models import Notification as NotificationRow
+from schema.context import Info
+from schema.types.notifications import Notification
+
+
+async def notifications(info: Info, unread_only: bool, first: int) -> list[Notification]:
+    actor = info.context.require_actor()
+    query = NotificationRow.filter(user_id=actor.user_id)
+    if unread_only:
+        query = query.filter(read_at__isnull=True)
+    rows = await query.order_by("-id").limit(max(0, min(first, info.context.max_page_size)))
+    return [Notification.from_row(row) for row in rows]
+
+
+async def mark_notifications_read(info: Info, ids: list[strawberry.ID] | None) -> int:
+    actor = info.context.require_actor()
+    # An id no notification can have (not a number, or beyond the column) marks nothing.
+    largest = max_value(NotificationRow, "id")
+    wanted = None if ids is None else [n for n in (id_number(str(i), largest) for i in ids) if n is not None]
+    return await mark_read(actor=actor, ids=wanted, now=info.context.clock())
