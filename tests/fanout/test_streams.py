@@ -26,8 +26,8 @@ from casegraph.fanout.outlet import Outlet
 from casegraph.fanout.registration import StreamSpec
 from casegraph.fanout.streams import StreamFollower
 from casegraph.services.queue_counts import count_by_status, shared_recounts
+from resolvers.presence import presence_spec
 from resolvers.subscriptions import counters_spec
-from schema.presence import presence_spec
 from tests.helpers import World, counted_statements, insert_case
 
 TIMEOUT = 10.0
