@@ -18,9 +18,9 @@ from resolvers.loaders import CaseTypeById
 from resolvers.pipeline import refusals_as_errors
 from schema.context import Info
 from schema.enums import CaseStage, CaseStatus
-from schema.survey_results import RatingCount
 from schema.types.case_type import CaseType
 from schema.types.people import AssignmentGroup, User, _group, _user
+from schema.types.survey_results import RatingCount
 
 strawberry.enum(OpenCaseDimension, description="What open cases are counted per.")
 strawberry.enum(BacklogInterval, description="The width of one backlog bucket.")

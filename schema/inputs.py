@@ -449,3 +449,12 @@ class RegisterPersistedQueryInput:
         description="The operation text exactly as clients will send it: its SHA-256 is the hash they name."
     )
     name: str | None = strawberry.field(default=None, description="Defaults to the document's only operation name.")
+
+
+@strawberry.input(description="All given conditions must hold; `from` is inclusive, `to` exclusive (submission time).")
+class SurveyResultsFilter:
+    case_type_code: str | None = None
+    agent_id: strawberry.ID | None = strawberry.field(default=None, description="The case's assigned agent.")
+    group_code: str | None = strawberry.field(default=None, description="The case's assignment group.")
+    from_: datetime | None = strawberry.field(default=None, name="from")
+    to: datetime | None = None
