@@ -27,6 +27,7 @@ from casegraph.domain.intake import CaseField
 from casegraph.domain.knowledge import ArticleStatus
 from casegraph.domain.sla import Phase, TimerKind
 from casegraph.events.feed import QueueScope
+from casegraph.services.analytics import BacklogInterval, OpenCaseDimension
 from casegraph.services.case_queries import OrderField
 
 strawberry.enum(CaseStage, description="The stage of a case's life cycle.")
@@ -47,6 +48,8 @@ strawberry.enum(
 )
 strawberry.enum(Phase, name="SlaTimerPhase", description="Whether an SLA timer is counting.")
 strawberry.enum(Weekday, description="A day of the week.")
+strawberry.enum(OpenCaseDimension, description="What open cases are counted per.")
+strawberry.enum(BacklogInterval, description="The width of one backlog bucket.")
 
 
 @strawberry.enum(description="What a case list is sorted by.")
@@ -57,6 +60,15 @@ class CaseOrderField(Enum):
     NUMBER = OrderField.NUMBER.value
 
 
+# The contract gives SLA compliance its own enum, TimerKind, without a description, apart from the
+# timers' SlaTimerKind above. It used to follow from the order of imports (the domain class was
+# registered only after the compliance type was declared); declared here, no order decides it.
+@strawberry.enum(name="TimerKind")
+class ComplianceTimerKind(str, Enum):
+    RESPONSE = TimerKind.RESPONSE.value
+    RESOLUTION = TimerKind.RESOLUTION.value
+
+
 @strawberry.enum(description="Sort direction.")
 class OrderDirection(Enum):
     ASC = "ASC"
@@ -65,6 +77,7 @@ class OrderDirection(Enum):
 
 __all__ = [
     "ArticleStatus",
+    "BacklogInterval",
     "CaseAction",
     "CaseEventType",
     "CaseField",
@@ -72,7 +85,9 @@ __all__ = [
     "CaseStage",
     "CaseStatus",
     "Channel",
+    "ComplianceTimerKind",
     "ErrorCode",
+    "OpenCaseDimension",
     "OrderDirection",
     "Phase",
     "QueueScope",

@@ -458,3 +458,19 @@ class SurveyResultsFilter:
     group_code: str | None = strawberry.field(default=None, description="The case's assignment group.")
     from_: datetime | None = strawberry.field(default=None, name="from")
     to: datetime | None = None
+
+
+@strawberry.input(
+    description=(
+        "Which cases analytics cover; all given conditions must hold. `from` is inclusive, `to` exclusive; "
+        "what they bound differs per aggregate (see each field). Group and case type codes: null or empty "
+        "means every one the viewer may see."
+    )
+)
+class AnalyticsFilterInput:
+    from_: datetime | None = strawberry.field(default=None, name="from", description="A time without offset is UTC.")
+    to: datetime | None = strawberry.field(default=None, description="A time without offset is UTC.")
+    group_codes: list[str] | None = strawberry.field(
+        default=None, description="Assignment groups; AGENT and MANAGER may name only their own."
+    )
+    case_type_codes: list[str] | None = None
