@@ -8,6 +8,7 @@ import strawberry
 
 from schema.enums import (
     ArticleStatus,
+    CaseEventType,
     CaseOrderField,
     CaseStage,
     CaseStatus,
@@ -473,4 +474,20 @@ class AnalyticsFilterInput:
     group_codes: list[str] | None = strawberry.field(
         default=None, description="Assignment groups; AGENT and MANAGER may name only their own."
     )
+    case_type_codes: list[str] | None = None
+
+
+@strawberry.input
+class CreateWebhookEndpointInput:
+    url: str = strawberry.field(description="http(s); loopback/private addresses are refused in production.")
+    event_types: list[CaseEventType] = strawberry.field(default_factory=list, description="Empty: all.")
+    case_type_codes: list[str] = strawberry.field(default_factory=list, description="Empty: all.")
+
+
+@strawberry.input
+class UpdateWebhookEndpointInput:
+    id: strawberry.ID
+    url: str | None = None
+    active: bool | None = None
+    event_types: list[CaseEventType] | None = None
     case_type_codes: list[str] | None = None

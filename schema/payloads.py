@@ -15,6 +15,7 @@ from schema.types.common import UserError
 from schema.types.people import AssignmentGroup, GroupMember, User
 from schema.types.playbooks import CaseStep
 from schema.types.sla import SlaPolicy, SlaSettings
+from schema.types.webhooks import WebhookDelivery, WebhookEndpoint
 
 P = TypeVar("P")
 
@@ -116,4 +117,25 @@ class PersistedQueryPayload:
     sha256: str | None = strawberry.field(default=None, description="Hex SHA-256 of the document (APQ's sha256Hash).")
     name: str | None = None
     created: bool = strawberry.field(default=False, description="False when the document was registered already.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class WebhookEndpointPayload:
+    endpoint: WebhookEndpoint | None = None
+    secret: str | None = strawberry.field(
+        default=None, description="The signing secret: returned by createWebhookEndpoint only, never again."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeleteWebhookEndpointPayload:
+    deleted_id: strawberry.ID | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class WebhookDeliveryPayload:
+    delivery: WebhookDelivery | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
