@@ -9,6 +9,7 @@ import strawberry
 from schema.enums import (
     ArticleStatus,
     CaseEventType,
+    CaseField,
     CaseOrderField,
     CaseStage,
     CaseStatus,
@@ -491,3 +492,60 @@ class UpdateWebhookEndpointInput:
     active: bool | None = None
     event_types: list[CaseEventType] | None = None
     case_type_codes: list[str] | None = None
+
+
+@strawberry.input
+class CreateServiceDefinitionInput:
+    code: str
+    name: str
+    case_type_code: str
+    description: str | None = None
+    template_code: str | None = strawberry.field(default=None, description="A template of the same case type.")
+    public: bool = True
+    active: bool = True
+
+
+@strawberry.input(
+    description="Change a service definition; omitted fields stay as they are, `templateCode: null` drops the template."
+)
+class UpdateServiceDefinitionInput:
+    code: str
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    case_type_code: str | None = strawberry.UNSET
+    template_code: str | None = strawberry.UNSET
+    public: bool | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class CreateCaseTemplateInput:
+    code: str
+    name: str
+    case_type_code: str
+    title: str | None = None
+    description: str | None = None
+    impact: int | None = None
+    urgency: int | None = None
+    required_fields: list[CaseField] = strawberry.field(default_factory=list)
+    active: bool = True
+
+
+@strawberry.input(
+    description="Change a case template; omitted fields stay as they are, null clears. Its case type stays."
+)
+class UpdateCaseTemplateInput:
+    code: str
+    name: str | None = strawberry.UNSET
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    impact: int | None = strawberry.UNSET
+    urgency: int | None = strawberry.UNSET
+    required_fields: list[CaseField] | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.input(description="Replace the fields every case of the type must have when submitted.")
+class SetCaseTypeRequiredFieldsInput:
+    case_type_code: str
+    required_fields: list[CaseField]

@@ -12,6 +12,7 @@ from casegraph.services.case_changes import ActionResult
 from schema.types.case import Article, Case, CaseEvent, CaseTask
 from schema.types.case_type import CaseType
 from schema.types.common import UserError
+from schema.types.intake import CaseTemplate, ServiceDefinition
 from schema.types.people import AssignmentGroup, GroupMember, User
 from schema.types.playbooks import CaseStep
 from schema.types.sla import SlaPolicy, SlaSettings
@@ -138,4 +139,16 @@ class DeleteWebhookEndpointPayload:
 @strawberry.type
 class WebhookDeliveryPayload:
     delivery: WebhookDelivery | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ServiceDefinitionPayload:
+    service_definition: ServiceDefinition | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CaseTemplatePayload:
+    template: CaseTemplate | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
