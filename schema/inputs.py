@@ -19,6 +19,7 @@ from schema.enums import (
     Weekday,
     Workflow,
 )
+from schema.types.referrals import ReferralOutcome, ReferralStatus
 
 CASE_ID = "The case to act on."
 EXPECTED_VERSION = "Refuse with VERSION_CONFLICT unless the case is at this version."
@@ -549,3 +550,85 @@ class UpdateCaseTemplateInput:
 class SetCaseTypeRequiredFieldsInput:
     case_type_code: str
     required_fields: list[CaseField]
+
+
+@strawberry.input
+class CreatePartnerAgencyInput:
+    code: str
+    name: str
+    graphql_url: str = strawberry.field(
+        description="Its /graphql URL (http(s); private addresses refused in production)."
+    )
+    shared_secret: str | None = strawberry.field(
+        default=None, description=("32-128 characters, the same on both sides; omitted: generated and returned once.")
+    )
+    receive_case_type_code: str | None = None
+
+
+@strawberry.input
+class UpdatePartnerAgencyInput:
+    code: str
+    name: str | None = None
+    graphql_url: str | None = None
+    shared_secret: str | None = None
+    receive_case_type_code: str | None = None
+    active: bool | None = None
+
+
+@strawberry.input
+class ReferCaseInput:
+    case_id: strawberry.ID
+    partner_code: str
+    task_id: strawberry.ID | None = strawberry.field(default=None, description="Refer this open task only.")
+    note: str | None = strawberry.field(default=None, description="For the partner (sent to it).")
+    expected_version: int | None = None
+
+
+@strawberry.input
+class DecideReferralInput:
+    case_id: strawberry.ID = strawberry.field(description="The case received from the partner.")
+    reason: str | None = strawberry.field(default=None, description="Required to reject.")
+    expected_version: int | None = None
+
+
+@strawberry.input(description="Sent by a referring agency's casegraph.")
+class ReceiveReferralInput:
+    referral_id: str
+    case_id: str
+    case_number: str
+    title: str | None = None
+    description: str | None = None
+    case_type_code: str | None = None
+    case_type_name: str | None = None
+    impact: int | None = None
+    urgency: int | None = None
+    task_id: str | None = None
+    task_title: str | None = None
+    note: str | None = None
+    referred_by: str | None = None
+
+
+@strawberry.input(description="Sent by the partner's casegraph when the case it received changes.")
+class ReferralUpdateInput:
+    referral_id: str
+    sequence: int
+    status: ReferralStatus | None  # type: ignore[valid-type]
+    case_id: str
+    case_number: str
+    stage: str
+    case_status: str
+    occurred_at: datetime
+    resolution_code: str | None = None
+    resolution_notes: str | None = None
+    reason: str | None = None
+
+
+@strawberry.input(description="Sent by the referring agency's casegraph when the case it referred closes or reopens.")
+class ReferralOutcomeInput:
+    referral_id: str = strawberry.field(description="The referring agency's referral id (as in receiveReferral).")
+    sequence: int = strawberry.field(
+        description="The referring event's sequence: later outcomes win, repeats are no-ops."
+    )
+    outcome: ReferralOutcome  # type: ignore[valid-type]
+    case_number: str | None = strawberry.field(default=None, description="The referring case's number.")
+    reason: str | None = strawberry.field(default=None, description="Why the solution was rejected (REJECTED).")

@@ -15,6 +15,7 @@ from schema.types.common import UserError
 from schema.types.intake import CaseTemplate, ServiceDefinition
 from schema.types.people import AssignmentGroup, GroupMember, User
 from schema.types.playbooks import CaseStep
+from schema.types.referrals import PartnerAgency, ReceivedReferral, Referral
 from schema.types.sla import SlaPolicy, SlaSettings
 from schema.types.webhooks import WebhookDelivery, WebhookEndpoint
 
@@ -151,4 +152,31 @@ class ServiceDefinitionPayload:
 @strawberry.type
 class CaseTemplatePayload:
     template: CaseTemplate | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class PartnerAgencyPayload:
+    partner: PartnerAgency | None = None
+    shared_secret: str | None = strawberry.field(default=None, description="Only when generated: shown once.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReferralPayload:
+    referral: Referral | None = None
+    case: Case | None = None
+    event: CaseEvent | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReceiveReferralPayload:
+    referral: ReceivedReferral | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReferralUpdatePayload:
+    applied: bool = strawberry.field(default=False, description="False: this update had been applied before.")
     errors: list[UserError] = strawberry.field(default_factory=list)

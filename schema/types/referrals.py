@@ -6,6 +6,8 @@ from datetime import datetime
 
 import strawberry
 
+from casegraph.services.referral_outbox import ReferralOutcome as OutcomeModel
+from models import CaseType as CaseTypeRow
 from models import PartnerAgency as PartnerRow
 from models import Referral as ReferralRow
 from models import ReferralDirection as DirectionModel
@@ -20,6 +22,14 @@ ReferralStatus = strawberry.enum(
     ),
 )
 ReferralDirection = strawberry.enum(DirectionModel, name="ReferralDirection")
+ReferralOutcome = strawberry.enum(
+    OutcomeModel,
+    name="ReferralOutcome",
+    description=(
+        "How a referring case ended: ACCEPTED (it closed), REJECTED (its requester rejected the solution), "
+        "WITHDRAWN (it was cancelled)."
+    ),
+)
 
 
 @strawberry.type(description="A case (or one task of it) handed between agencies, as this side sees it.")
@@ -67,3 +77,47 @@ class Referral:
             updated_at=row.updated_at,
             delivered_at=row.delivered_at,
         )
+
+
+@strawberry.type(description="Another agency running casegraph (ADMIN).")
+class PartnerAgency:
+    id: strawberry.ID
+    code: str = strawberry.field(description="Its agency code: its service tokens' agency claim.")
+    name: str
+    graphql_url: str
+    active: bool
+    receive_case_type_code: str | None = strawberry.field(description="The type its referrals become here.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    async def from_row(cls, row: PartnerRow) -> PartnerAgency:
+        code = None
+        if row.receive_case_type_id is not None:
+            case_type = await CaseTypeRow.get_or_none(id=row.receive_case_type_id)
+            code = case_type.code if case_type else None
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            code=row.code,
+            name=row.name,
+            graphql_url=row.graphql_url,
+            active=row.active,
+            receive_case_type_code=code,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+@strawberry.type(description="What the receiving agency answers: its case for the referral.")
+class ReceivedReferral:
+    referral_id: strawberry.ID
+    case_id: strawberry.ID
+    case_number: str
+    status: ReferralStatus  # type: ignore[valid-type]
+    created: bool = strawberry.field(description="False: this referral had arrived before (same case).")
+
+
+@strawberry.type(description="A partner agency cases can be referred to: what agents need to choose one.")
+class ReferralPartner:
+    code: str
+    name: str
