@@ -3,9 +3,8 @@ resolve in ``resolvers/analytics_aggregates.py``. Who sees what: ``casegraph/ser
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from casegraph.services.analytics_scope import AnalyticsFilter, analytics_scope
+from resolvers.filter_times import as_utc
 from resolvers.pipeline import refusals_as_errors
 from schema.context import Info
 from schema.inputs import AnalyticsFilterInput
@@ -19,16 +18,11 @@ async def analytics(info: Info, filter: AnalyticsFilterInput | None) -> Analytic
         scope = await analytics_scope(
             actor=actor,
             flt=AnalyticsFilter(
-                start=_utc(flt.from_),
-                end=_utc(flt.to),
+                start=as_utc(flt.from_),
+                end=as_utc(flt.to),
                 group_codes=flt.group_codes,
                 case_type_codes=flt.case_type_codes,
             ),
             now=info.context.clock(),
         )
     return Analytics(_scope=scope)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """A time without an offset is taken as UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

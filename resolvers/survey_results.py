@@ -3,9 +3,8 @@ Who sees what: ``casegraph/services/survey_results.py`` (managers and admins; ag
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from casegraph.services import survey_results as results
+from resolvers.filter_times import as_utc
 from resolvers.pipeline import refusals_as_errors
 from schema.context import Info
 from schema.inputs import SurveyResultsFilter
@@ -22,8 +21,8 @@ async def survey_results(info: Info, filter: SurveyResultsFilter | None) -> Surv
                 case_type_code=flt.case_type_code,
                 agent_id=None if flt.agent_id is None else str(flt.agent_id),
                 group_code=flt.group_code,
-                submitted_from=_utc(flt.from_),
-                submitted_to=_utc(flt.to),
+                submitted_from=as_utc(flt.from_),
+                submitted_to=as_utc(flt.to),
             ),
         )
     counts = await results.distribution(query)
@@ -34,8 +33,3 @@ async def survey_results(info: Info, filter: SurveyResultsFilter | None) -> Surv
         distribution=[RatingCount(rating=r, count=n) for r, n in counts.items()],
         _query=query,
     )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """A time without an offset is taken as UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
