@@ -64,7 +64,7 @@ from graphql import (
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from graphql.validation import ASTValidationRule, MaxIntrospectionDepthRule
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import MaxTokensLimiter
 
 from casegraph._compat.graphql_core_validation import INTROSPECTION_LIST_DEPTH
 from casegraph._compat.strawberry_schema import graphql_schema
@@ -378,26 +378,23 @@ class IntrospectionNestingRule(MaxIntrospectionDepthRule):
         )
 
 
-class QueryLimitsGuard(SchemaExtension):
+class QueryLimitsGuard(MaxTokensLimiter):
     """Applies ``QueryLimits`` to every operation, over HTTP and WebSocket alike.
 
     Give it to the schema as a factory (one instance per operation). An extension that parses
-    or validates by itself (a parser or validation cache) must come *before* it: it sets the
-    token limit in ``parse_options`` when the operation starts, and refuses in ``on_validate``
-    only if nothing refused earlier.
+    or validates by itself (a parser or validation cache) must come *before* it: Strawberry's
+    ``MaxTokensLimiter`` (the base) sets the token limit in ``parse_options`` when the operation
+    starts, and this guard refuses in ``on_validate`` only if nothing refused earlier.
     """
 
     def __init__(self, limits: QueryLimits) -> None:
+        super().__init__(max_token_count=limits.max_tokens)
         self.limits = limits
-
-    def on_operation(self) -> Iterator[None]:
-        self.execution_context.parse_options["max_tokens"] = self.limits.max_tokens
-        yield
 
     def on_parse(self) -> Iterator[None]:
         yield
         # The parser's refusal is a plain syntax error: give it the code and numbers of the others.
-        maximum = self.limits.max_tokens
+        maximum = self.max_token_count
         abort = f"Syntax Error: Document contains more than {maximum} tokens. Parsing aborted."
         for error in self.execution_context.pre_execution_errors or ():
             if isinstance(error, GraphQLSyntaxError) and error.message == abort:
