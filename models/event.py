@@ -8,6 +8,7 @@ from tortoise.manager import Manager
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from casegraph._compat.tortoise_models import is_saved
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class CaseEvent(Model):
     ) -> None:
         # Inserting is the only write: PostgreSQL and migrated SQLite databases refuse the rest
         # with a trigger too (migration 0007), this fails earlier and names the mistake.
-        if self._saved_in_db or update_fields or force_update:
+        if is_saved(self) or update_fields or force_update:
             raise AppendOnlyError("case events are append-only: a recorded event cannot be saved again")
         await super().save(using_db=using_db, force_create=force_create)
 

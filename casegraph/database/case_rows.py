@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
+from tortoise.fields.base import Field
 from tortoise.queryset import QuerySet
 
+from casegraph._compat import tortoise_models, tortoise_queryset
 from casegraph.database.sql import CONDITIONS, Statement, dialect_of
 from models import Case
 
@@ -27,20 +29,23 @@ _converters: dict[tuple[str, frozenset[str], tuple[str, ...]], tuple[str, list[C
 def _select_and_converters(dialect: str, columns: tuple[str, ...]) -> tuple[str, list[Callable[[Any], Any]]]:
     """The select list and, as ``ValuesQuery.resolve_to_python_value``: native columns as they
     come, others converted."""
-    meta = Case._meta
     # Which columns are native is set when Tortoise starts on a backend, hence part of the key.
-    native = frozenset(entry[1] for entry in meta.db_native_fields)
+    native = tortoise_models.native_columns(Case)
     key = (dialect, native, columns)
     found = _converters.get(key)
     if found is None:
         found = (
             ",".join(f'"{column}"' for column in columns),
-            [
-                (lambda value: value) if column in native else meta.fields_map[column].to_python_value
-                for column in columns
-            ],
+            [(lambda value: value) if column in native else _field(column).to_python_value for column in columns],
         )
         _converters[key] = found
+    return found
+
+
+def _field(column: str) -> Field[Any]:
+    found = tortoise_models.field(Case, column)
+    if found is None:
+        raise KeyError(column)  # as Tortoise's fields_map[column] would
     return found
 
 
@@ -49,12 +54,12 @@ async def case_row_by_id(
 ) -> dict[str, Any] | None:
     """``columns`` of the case ``case_id`` if ``visible`` holds it. ``condition_key`` must determine
     ``visible``'s condition entirely (the caller's rule is a pure function of it)."""
-    db = visible._choose_db()
+    db = tortoise_queryset.connection_for(visible)
     dialect = dialect_of(db)
     condition = CONDITIONS.get((dialect, condition_key), visible)
     statement = Statement(dialect)
     where = statement.condition(condition)
-    key = statement.param(Case._meta.fields_map["id"].to_db_value(case_id, Case))
+    key = statement.param(_field("id").to_db_value(case_id, Case))
     select, converters = _select_and_converters(dialect, tuple(columns))
     _, rows = await db.execute_query(f'SELECT {select} FROM "cases" WHERE ({where}) AND "id"={key}', statement.params)
     if not rows:

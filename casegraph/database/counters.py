@@ -3,6 +3,7 @@ transaction so that values follow commit order."""
 
 from __future__ import annotations
 
+from casegraph._compat.tortoise_models import connection_for
 from models import Counter
 
 EVENT_SEQUENCE = "event_sequence"
@@ -16,7 +17,7 @@ async def next_value(name: str, *, start: int = 0) -> int:
     One ``UPDATE … RETURNING`` (PostgreSQL, SQLite 3.35+): the row lock it takes until commit is
     what serializes appends, and the value it returns is the one this transaction wrote.
     """
-    connection = Counter._choose_db(for_write=True)
+    connection = connection_for(Counter, for_write=True)
     placeholder = "?" if connection.capabilities.dialect == "sqlite" else "$1"
     rows = await connection.execute_query_dict(
         f'UPDATE "counters" SET "value"="value"+1 WHERE "name"={placeholder} RETURNING "value"', [name]

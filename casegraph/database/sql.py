@@ -20,6 +20,8 @@ from typing import Any, Final
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
+from casegraph._compat.tortoise_queryset import parameterized_sql
+
 POSTGRES: Final = "postgres"
 SQLITE: Final = "sqlite"
 _PREFIX: Final = 'SELECT "id" "id" FROM "cases" WHERE '
@@ -47,10 +49,7 @@ def dialect_of(db: BaseDBAsyncClient) -> str:
 
 def render_condition(query: QuerySet[Any]) -> Condition:
     """The WHERE condition Tortoise would send for ``query`` (a filter on cases, no order or limit)."""
-    values = query.values("id")
-    values._choose_db_if_not_chosen()
-    values._make_query()
-    sql, params = values.query.get_parameterized_sql()
+    sql, params = parameterized_sql(query.values("id"))
     if not sql.startswith(_PREFIX):
         raise Unsupported
     return Condition(sql[len(_PREFIX) :], tuple(params))

@@ -5,11 +5,12 @@ is (the README's Performance section has the measurement), and a case action sen
 case, the event, its SLA timers, the assignee). Here a statement over one model,
 whose condition is equality on a fixed set of fields, is rendered once per (model, dialect,
 fields) and sent with its values converted by each field's own ``to_db_value``, as Tortoise's
-queries convert them; rows come back as model instances built by ``Model._init_from_db``, as
-Tortoise builds them. Anything else (expressions, joins, ``IN``) stays with Tortoise.
+queries convert them; rows come back as model instances built as Tortoise builds them.
+Anything else (expressions, joins, ``IN``) stays with Tortoise. What this needs of a model's
+private ``_meta`` comes through ``casegraph._compat.tortoise_models``.
 
-Statements run on the connection Tortoise would choose (``Model._choose_db``), so they take part
-in the surrounding ``in_transaction()``.
+Statements run on the connection Tortoise would choose (``tortoise_models.connection_for``), so
+they take part in the surrounding ``in_transaction()``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Expression
 from tortoise.models import Model
 
+from casegraph._compat import tortoise_models
 from casegraph.database.sql import SQLITE, Unsupported, dialect_of
 
 M = TypeVar("M", bound=Model)
@@ -37,7 +39,7 @@ def _placeholder(dialect: str, position: int) -> str:
 
 def _column(model: type[Model], field: str) -> str:
     try:
-        return model._meta.fields_db_projection[field]
+        return tortoise_models.columns(model)[field]
     except KeyError:
         raise Unsupported(f"{model.__name__}.{field} is not a column") from None
 
@@ -47,7 +49,10 @@ def _db_value(model: type[Model], field: str, value: Any) -> Any:
     if isinstance(value, (Expression, Model)):
         raise Unsupported(f"{model.__name__}.{field}: only plain values")
     # No instance, as Tortoise's own UPDATE passes none: auto_now fields must not set anything.
-    return model._meta.fields_map[field].to_db_value(value, cast(Any, None))
+    found = tortoise_models.field(model, field)
+    if found is None:  # a column always has its field; this keeps the refusal in our words
+        raise Unsupported(f"{model.__name__}.{field} is not a field")
+    return found.to_db_value(value, cast(Any, None))
 
 
 def _render(kind: str, model: type[Model], dialect: str, assigned: tuple[str, ...], matched: tuple[str, ...]) -> str:
@@ -55,7 +60,7 @@ def _render(kind: str, model: type[Model], dialect: str, assigned: tuple[str, ..
     sql = _rendered.get(key)
     if sql is not None:
         return sql
-    table = model._meta.db_table
+    table = tortoise_models.table_name(model)
     position = 0
 
     def next_placeholder() -> str:
@@ -72,7 +77,7 @@ def _render(kind: str, model: type[Model], dialect: str, assigned: tuple[str, ..
         where = " AND ".join(f'"{_column(model, field)}"={next_placeholder()}' for field in matched)
         sql = f'UPDATE "{table}" SET {sets} WHERE {where}'
     else:
-        columns = ",".join(f'"{column}"' for column in model._meta.fields_db_projection.values())
+        columns = ",".join(f'"{column}"' for column in tortoise_models.columns(model).values())
         where = " AND ".join(f'"{_column(model, field)}"={next_placeholder()}' for field in matched)
         sql = f'SELECT {columns} FROM "{table}" WHERE {where}'
     _rendered[key] = sql
@@ -80,7 +85,7 @@ def _render(kind: str, model: type[Model], dialect: str, assigned: tuple[str, ..
 
 
 def _connection(model: type[Model], *, for_write: bool) -> tuple[BaseDBAsyncClient, str]:
-    db = model._choose_db(for_write)
+    db = tortoise_models.connection_for(model, for_write=for_write)
     return db, dialect_of(db)  # refuses dialects other than PostgreSQL and SQLite
 
 
@@ -92,7 +97,7 @@ async def fetch(model: type[M], where: Mapping[str, Any]) -> list[M]:
     matched = tuple(where)
     sql = _render(_SELECT, model, dialect, (), matched)
     _, rows = await db.execute_query(sql, [_db_value(model, field, where[field]) for field in matched])
-    return [model._init_from_db(**dict(row)) for row in rows]
+    return [tortoise_models.from_row(model, dict(row)) for row in rows]
 
 
 async def fetch_one(model: type[M], where: Mapping[str, Any]) -> M | None:
@@ -110,7 +115,7 @@ async def update(model: type[Model], where: Mapping[str, Any], values: Mapping[s
     db, dialect = _connection(model, for_write=True)
     assigned, matched = tuple(values), tuple(where)
     for field in assigned:
-        found = model._meta.fields_map.get(field)
+        found = tortoise_models.field(model, field)
         if found is None or found.pk:
             raise Unsupported(f"{model.__name__}.{field}: not a column that may be updated")
     params = [_db_value(model, field, values[field]) for field in assigned]
@@ -123,8 +128,7 @@ async def update(model: type[Model], where: Mapping[str, Any], values: Mapping[s
 async def insert(model: type[Model], values: Mapping[str, Any]) -> None:
     """One row with every column given (no defaults filled in, nothing read back): for tables
     whose key the caller supplies, like the event log's sequence."""
-    meta = model._meta
-    missing = set(meta.fields_db_projection) - set(values)
+    missing = set(tortoise_models.columns(model)) - set(values)
     if missing:
         raise ValueError(f"{model.__name__}: no value for {sorted(missing)}")
     db, dialect = _connection(model, for_write=True)

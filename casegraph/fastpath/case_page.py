@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
+from casegraph._compat import tortoise_queryset
 from casegraph.database.sql import (
     CONDITIONS,
     POSTGRES,
@@ -175,7 +176,7 @@ def _template(dialect: str, needs: CaseNeeds, column: str, descending: bool) -> 
 
 async def fetch_page(request: PageRequest, needs: CaseNeeds) -> tuple[int, list[Row], _Template]:
     """The total and the page's rows (one more than the page when more follow)."""
-    db = request.matching._choose_db()
+    db = tortoise_queryset.connection_for(request.matching)
     dialect = dialect_of(db)
     if request.condition_key is not None:
         key = (dialect, request.condition_key)

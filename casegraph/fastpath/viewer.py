@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
+from casegraph._compat import tortoise_models
 from casegraph.database.sql import Statement, dialect_of, nested_rows
 from casegraph.domain.relations import Actor
 from casegraph.fastpath.fields import ROLE_NAMES
@@ -40,7 +41,7 @@ async def fetch_viewer(fields: Sequence[Field], actor: Actor) -> Callable[[], di
     row: Sequence[Any] | None = None
     groups: Sequence[Sequence[Any]] = ()
     if wants_row or wants_groups:
-        db = User._meta.db
+        db = tortoise_models.default_connection(User)
         dialect = dialect_of(db)
         statement = Statement(dialect)
         select = ['"u"."id"', '"u"."name"', '"u"."email"', '"u"."available"', '"u"."skills"']

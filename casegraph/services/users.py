@@ -8,6 +8,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from casegraph._compat.tortoise_models import connection_for
 from casegraph.domain.enums import Role
 from casegraph.domain.relations import Actor
 from models import GroupMembership, User
@@ -87,7 +88,7 @@ async def ensure_user(*, user_id: str, now: datetime) -> None:
 
 async def read_memberships(user_id: str) -> Memberships:
     # Every request and connection asks this: a fixed statement, not a query built each time.
-    connection = GroupMembership._choose_db()
+    connection = connection_for(GroupMembership)
     placeholder = "?" if connection.capabilities.dialect == "sqlite" else "$1"
     rows = await connection.execute_query_dict(
         f'SELECT "group_id","is_manager" FROM "group_memberships" WHERE "user_id"={placeholder}', [user_id]

@@ -161,3 +161,69 @@ def test_the_guard_reports_private_imports_of_upstream_projects_and_nothing_else
     found = private_imports(source, "sample.py")
     # then exactly the three private imports are reported, by line
     assert [line.split(": ", 1)[0] for line in found] == ["sample.py:1", "sample.py:2", "sample.py:3"]
+
+
+def tortoise_private_names() -> frozenset[str]:
+    """Tortoise's private names on models and query sets, read from the installed Tortoise, plus
+    the instance attributes ``Model._init_from_db`` sets (they are not on the class)."""
+    from tortoise.models import Model
+    from tortoise.queryset import CountQuery, DeleteQuery, QuerySet, UpdateQuery, ValuesListQuery, ValuesQuery
+
+    names = {
+        name
+        for cls in (Model, QuerySet, ValuesQuery, ValuesListQuery, UpdateQuery, CountQuery, DeleteQuery)
+        for name in dir(cls)
+        if name.startswith("_") and not name.startswith("__")
+    }
+    return frozenset(names | {"_saved_in_db", "_partial", "_custom_generated_pk", "_await_when_save"})
+
+
+def private_tortoise_uses(source: str, name: str, private: frozenset[str], *, own_self: bool) -> list[str]:
+    """Attribute uses of Tortoise's private names (``Case._meta``, ``query._make_query()``).
+
+    With ``own_self``, ``self.<name>`` is the module's own class speaking of itself and is not
+    reported; models subclass Tortoise's ``Model``, so there ``self`` is Tortoise's too.
+    """
+    uses = [
+        node
+        for node in ast.walk(ast.parse(source, name))
+        if isinstance(node, ast.Attribute)
+        and node.attr in private
+        and not (own_self and isinstance(node.value, ast.Name) and node.value.id == "self")
+    ]
+    return [f"{name}:{node.lineno}: {ast.unparse(node)}" for node in sorted(uses, key=lambda node: node.lineno)]
+
+
+def test_no_module_outside_the_fenced_place_uses_tortoise_s_private_model_and_query_set_names() -> None:
+    private = tortoise_private_names()
+    offenders = [
+        line
+        for package in OUR_PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if COMPAT not in path.parents
+        for line in private_tortoise_uses(
+            path.read_text(), str(path.relative_to(ROOT)), private, own_self=package != "models"
+        )
+    ]
+    assert not offenders, (
+        "Tortoise's private model and query-set names belong in casegraph/_compat/tortoise_*.py "
+        "(with the version they follow):\n" + "\n".join(offenders)
+    )
+
+
+def test_the_tortoise_guard_reports_private_uses_and_leaves_own_attributes_alone() -> None:
+    # given a module that reaches into a model, a query set and a row builder, and keeps its own state
+    source = (
+        "columns = Case._meta.fields_db_projection\n"
+        "query._make_query()\n"
+        "case = Case._init_from_db(**row)\n"
+        "self._limit = 3\n"
+        "meta = Case.describe()\n"
+    )
+    private = tortoise_private_names()
+    # when the guard reads it as one of our modules, and as a model module
+    ours = private_tortoise_uses(source, "sample.py", private, own_self=True)
+    model = private_tortoise_uses(source, "sample.py", private, own_self=False)
+    # then the three private uses are reported, and a model's self._limit is Tortoise's too
+    assert [line.split(": ", 1)[0] for line in ours] == ["sample.py:1", "sample.py:2", "sample.py:3"]
+    assert [line.split(": ", 1)[0] for line in model] == ["sample.py:1", "sample.py:2", "sample.py:3", "sample.py:4"]
