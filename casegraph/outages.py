@@ -12,6 +12,7 @@ restart of PostgreSQL otherwise printed a traceback for every request and every 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Final
@@ -19,6 +20,7 @@ from typing import Final
 import asyncpg
 import redis.exceptions
 from starlette.responses import JSONResponse
+from tortoise import connections
 from tortoise.exceptions import DBConnectionError
 
 from casegraph.graphql_http import error_body
@@ -36,10 +38,25 @@ _OUTAGE_TYPES: Final[tuple[type[BaseException], ...]] = (
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
     asyncpg.InterfaceError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
 )
+
+
+async def database_unreachable(timeout: float = 2.0) -> bool:
+    """Whether the database refuses a trivial statement now with an outage error.
+
+    A statement in flight when PostgreSQL shuts down can fail with an error no list above names
+    (the driver reports a connection torn down mid-protocol in several ways); a failure that
+    coincides with the database being unreachable is part of the outage, not a bug.
+    """
+    try:
+        await asyncio.wait_for(connections.get("default").execute_query("SELECT 1"), timeout)
+    except Exception as error:  # noqa: BLE001 - any failure of the probe is judged by what it is
+        return is_outage(error)
+    return False
 
 
 def is_outage(error: BaseException) -> bool:

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from typing import ClassVar
 
-from casegraph.outages import OutageLog, is_outage
+from casegraph.outages import OutageLog, database_unreachable, is_outage
 
 
 class PeriodicWorker:
@@ -60,7 +60,7 @@ class PeriodicWorker:
             try:
                 await self.run_pass()
             except Exception as error:  # one bad pass must not end the worker
-                if is_outage(error):
+                if is_outage(error) or await database_unreachable():
                     outage.failed(error)
                 else:
                     self.log.exception("%s: pass failed", self.task_name)
