@@ -18,3 +18,21 @@ CREATE_CASE: Final = """
 mutation File($title: String!) {
   createCase(input: {caseTypeCode: "POTHOLE", title: $title, impact: 2, urgency: 2}) { case { id } errors { code } }
 }"""
+# The action mutations the write benchmark (bench/writes.py) sends from its concurrent agents;
+# test_write_cost.py guards their statement counts.
+COMMENT_ON_CASE: Final = """
+mutation Comment($caseId: ID!, $body: String!) {
+  updateCase(input: {caseId: $caseId, comment: $body}) {
+    case { id status version }
+    event { sequence version }
+    errors { code message field }
+  }
+}"""
+PROPOSE_SOLUTION: Final = """
+mutation Propose($caseId: ID!) {
+  proposeSolution(input: {caseId: $caseId, resolutionCode: SOLVED, resolutionNotes: "Done as asked."}) {
+    case { id status version }
+    event { sequence version }
+    errors { code message field }
+  }
+}"""
