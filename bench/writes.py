@@ -417,7 +417,11 @@ async def _run_loads(
             chosen_cases = peer_cases if loop is _peer_loop else own_cases
 
             def loops(
-                window: _Window, loop: Any = loop, target: str = target, chosen_cases: Any = chosen_cases
+                window: _Window,
+                loop: Any = loop,
+                target: str = target,
+                chosen_cases: Any = chosen_cases,
+                written: list[tuple[str, int]] = written,
             ) -> list[Awaitable[Any]]:
                 return [loop(target, agent, chosen_cases[agent.user_id], window, written) for agent in chosen]
 

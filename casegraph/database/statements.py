@@ -23,6 +23,7 @@ from tortoise.expressions import Expression
 from tortoise.models import Model
 
 from casegraph._compat import tortoise_models
+from casegraph.database.counters import next_value
 from casegraph.database.sql import SQLITE, Unsupported, dialect_of
 
 M = TypeVar("M", bound=Model)
@@ -135,3 +136,46 @@ async def insert(model: type[Model], values: Mapping[str, Any]) -> None:
     assigned = tuple(values)
     sql = _render(_INSERT, model, dialect, assigned, ())
     await db.execute_query(sql, [_db_value(model, field, values[field]) for field in assigned])
+
+
+async def insert_numbered(model: type[Model], values: Mapping[str, Any], *, key: str, counter: str) -> int:
+    """One row whose ``key`` is the next value of the named ``counter`` (``database.counters``);
+    every other column given. Returns the value taken.
+
+    On PostgreSQL the counter's bump and the insert are one statement: the counter's row lock,
+    held until commit, is what orders the writers, so each round trip made while holding it is
+    a round trip every other writer waits for. SQLite has no UPDATE inside WITH, and serializes
+    its writers anyway: there it is the counter's UPDATE, then the insert.
+    """
+    given = {field: value for field, value in values.items() if field != key}
+    missing = set(tortoise_models.columns(model)) - set(given) - {key}
+    if missing:
+        raise ValueError(f"{model.__name__}: no value for {sorted(missing)}")
+    db, dialect = _connection(model, for_write=True)
+    if dialect == SQLITE:
+        taken = await next_value(counter)
+        await insert(model, {key: taken, **given})
+        return taken
+    assigned = tuple(given)
+    sql = _render_numbered(model, assigned, key)
+    rows = await db.execute_query_dict(sql, [counter, *(_db_value(model, field, given[field]) for field in assigned)])
+    return int(rows[0][_column(model, key)])
+
+
+def _render_numbered(model: type[Model], assigned: tuple[str, ...], key: str) -> str:
+    cache_key = ("numbered", model, key, assigned, ())
+    sql = _rendered.get(cache_key)
+    if sql is not None:
+        return sql
+    table = tortoise_models.table_name(model)
+    key_column = _column(model, key)
+    columns = ",".join(f'"{_column(model, field)}"' for field in (key, *assigned))
+    # $1 is the counter's name; VALUES (not SELECT) so each parameter takes its column's type. A
+    # missing counter row makes the key NULL and the insert fail: ensure_counters creates the rows.
+    values = ",".join(f"${position}" for position in range(2, len(assigned) + 2))
+    sql = (
+        'WITH "next" AS (UPDATE "counters" SET "value"="value"+1 WHERE "name"=$1 RETURNING "value") '
+        f'INSERT INTO "{table}" ({columns}) VALUES ((SELECT "value" FROM "next"),{values}) RETURNING "{key_column}"'
+    )
+    _rendered[cache_key] = sql
+    return sql
