@@ -133,7 +133,7 @@ def _pg(url: str) -> str:
 
 
 @dataclass
-class _Window:
+class Window:
     """The measured interval; a write counts if it both started and finished inside it."""
 
     start: float
@@ -241,7 +241,7 @@ def _event_of(answer: dict[str, Any], mutation: str, case_id: str) -> tuple[str,
 
 
 async def _agent_loop(
-    server_url: str, agent: Agent, cases: Sequence[str], window: _Window, written: list[tuple[str, int]]
+    server_url: str, agent: Agent, cases: Sequence[str], window: Window, written: list[tuple[str, int]]
 ) -> int:
     """Take, comment on and resolve cases until the window closes; the cases it ran out of (0 or 1)."""
     host, port = server_url.removeprefix("http://").split(":")
@@ -267,8 +267,8 @@ async def _agent_loop(
         await http.close()
 
 
-async def _peer_loop(
-    url: str, agent: Agent, cases: Sequence[str], window: _Window, written: list[tuple[str, int]]
+async def peer_loop(
+    url: str, agent: Agent, cases: Sequence[str], window: Window, written: list[tuple[str, int]]
 ) -> None:
     connection = await asyncpg.connect(_pg(url))
     try:
@@ -308,13 +308,13 @@ async def _measure(
     name: str,
     url: str,
     options: WritesOptions,
-    loops: Callable[[_Window], Sequence[Awaitable[Any]]],
+    loops: Callable[[Window], Sequence[Awaitable[Any]]],
     *,
     server: ServerProcess | None,
     postmaster: int | None,
 ) -> tuple[LoadFigures, list[Any]]:
     begin = time.monotonic()
-    window = _Window(start=begin + options.warmup, end=begin + options.warmup + options.duration)
+    window = Window(start=begin + options.warmup, end=begin + options.warmup + options.duration)
     tasks = [asyncio.ensure_future(loop) for loop in loops(window)]
     await asyncio.sleep(max(0.0, window.start - time.monotonic()))
     server_before = CpuSample.of_tree(server.pid) if server else None
@@ -406,18 +406,18 @@ async def _run_loads(
     own_cases = {a.user_id: cases[a.user_id][:-PEER_CASES] for a in chosen}
     connection = await asyncpg.connect(_pg(url))
     try:
-        for name, loop in (("physical limit", _peer_loop), ("casegraph", _agent_loop)):
+        for name, loop in (("physical limit", peer_loop), ("casegraph", _agent_loop)):
             print(
                 f"measuring {name}: {len(chosen)} agents, {options.warmup:g} s warm-up + {options.duration:g} s …",
                 flush=True,
             )
             start = await event_sequence(connection)
             written: list[tuple[str, int]] = []
-            target = url if loop is _peer_loop else server.url
-            chosen_cases = peer_cases if loop is _peer_loop else own_cases
+            target = url if loop is peer_loop else server.url
+            chosen_cases = peer_cases if loop is peer_loop else own_cases
 
             def loops(
-                window: _Window,
+                window: Window,
                 loop: Any = loop,
                 target: str = target,
                 chosen_cases: Any = chosen_cases,
