@@ -1,7 +1,8 @@
 """`make bench`: the whole benchmark suite, one command, one summary table.
 
     python -m bench.run [--quick] [--cases N] [--duration S] [--warmup S] [--mutations N]
-                        [--subscribers N …] [--soak-seconds S] [--only queue|assign|fanout|soak …]
+                        [--subscribers N …] [--soak-seconds S] [--writes-database-url URL]
+                        [--only queue|assign|fanout|soak|writes …]
                         [--json FILE]
 
 1. the agents' queue query, casegraph against PostGraphile v5 (``bench.queue``);
@@ -9,7 +10,10 @@
 3. subscription fan-out (``bench/fanout.py``, run as its own process through its command line:
    ``--subscribers N … --json FILE``);
 4. a soak: resident memory of ``serve --workers 2`` while subscriptions deliver (``bench.soak``;
-   one minute, ``--soak-seconds 600`` for the ten-minute run).
+   one minute, ``--soak-seconds 600`` for the ten-minute run);
+5. writes: ``assignToMe``, comments and ``proposeSolution`` from 32 agents on PostgreSQL against a
+   minimal asyncpg client's physical limit on the same database (``bench.writes``; on a private
+   database of ``--cases`` cases, or with ``--writes-database-url`` on one loaded already).
 
 Everything is started on loopback and stopped again (Ctrl-C and SIGTERM included); the figures
 also go to bench/results/latest.json. The full run stays well under ten minutes on 2 cores;
@@ -36,11 +40,12 @@ from bench.machine import describe
 from bench.queue import QueueOptions, QueueReport, run_queue
 from bench.services import ServiceUnavailable
 from bench.soak import SoakReport, run_soak, soak_table
+from bench.writes import WritesOptions, WritesReport, run_writes, writes_table
 
 BENCH_DIR: Final = Path(__file__).resolve().parent
 RESULTS: Final = BENCH_DIR / "results" / "latest.json"
 FANOUT_TIMEOUT: Final = 420.0
-PARTS: Final = ("queue", "assign", "fanout", "soak")
+PARTS: Final = ("queue", "assign", "fanout", "soak", "writes")
 
 
 def _stop_on_sigterm() -> None:
@@ -126,6 +131,7 @@ def main() -> None:
     parser.add_argument(
         "--soak-seconds", type=float, help="length of the soak (default 60, --quick 30; 600 for the full one)"
     )
+    parser.add_argument("--writes-database-url", help="the write benchmark on this loaded database (any size)")
     parser.add_argument("--only", choices=PARTS, nargs="+", default=list(PARTS))
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"figures as JSON (default {RESULTS})")
     args = parser.parse_args()
@@ -150,6 +156,19 @@ def main() -> None:
     fanout = run_fanout(subscribers) if "fanout" in args.only else None
     soak_seconds = args.soak_seconds or (30.0 if quick else 60.0)
     soak: SoakReport | None = run_soak(seconds=soak_seconds) if "soak" in args.only else None
+    writes: WritesReport | None = None
+    if "writes" in args.only:
+        try:
+            writes = run_writes(
+                WritesOptions(
+                    cases=options.cases,
+                    duration=args.duration or (5.0 if quick else 15.0),
+                    warmup=options.warmup,
+                    database_url=args.writes_database_url,
+                )
+            )
+        except ServiceUnavailable as missing:
+            print(f"write benchmark skipped: {missing}")
 
     machine = describe(queue.versions if queue else {})
     print()
@@ -161,6 +180,8 @@ def main() -> None:
         print(fanout_table(fanout), end="\n\n")
     if soak is not None:
         print(soak_table(soak), end="\n\n")
+    if writes is not None:
+        print(writes_table(writes), end="\n\n")
     print(report.machine_lines(machine))
     print(f"(whole run: {time.monotonic() - started:.0f} s)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -172,6 +193,7 @@ def main() -> None:
                 "assign": asdict(assign) if assign else None,
                 "fanout": fanout,
                 "soak": soak.to_json() if soak else None,
+                "writes": writes.to_json() if writes else None,
             },
             indent=2,
             default=str,
