@@ -23,15 +23,20 @@ TRANSITION_CHECKS: tuple[extensions.TransitionCheck, ...] = (
     check_required_steps,  # playbooks: a stage is not left with required steps open
     check_children_settled,  # parent cases: not resolved/closed while a child is open
 )
+# Each runs its first phase before the event's sequence is taken, its second (if any) after:
+# services/extensions.py.
 CHANGE_HOOKS: tuple[extensions.ChangeHook, ...] = (
     copy_playbook_on_submission,  # playbooks: a submitted case gets its type's checklist
     recheck_children_settled,  # parent cases: the same rule again, children locked
     forget_duplicate_link,  # duplicates: a reopened duplicate no longer points at its original
-    cancel_tasks_of_finished_case,  # tasks: a closed or cancelled case takes its open tasks with it
+    # tasks: a closed or cancelled case takes its open tasks with it (naming the event)
+    extensions.after_sequence(cancel_tasks_of_finished_case),
     track_sla,  # SLAs: timers run, pause and stop with the case; alerts are planned
     enqueue_webhooks,  # webhooks: one outbox delivery per matching endpoint, sent after commit
-    enqueue_referral_updates,  # referrals: a received case's changes go back to the referring agency
-    enqueue_referral_outcomes,  # referrals: a referred case's end closes (or reopens) the partner's case
+    # referrals: a received case's changes go back to the referring agency
+    extensions.after_sequence(enqueue_referral_updates),
+    # referrals: a referred case's end closes (or reopens) the partner's case
+    extensions.after_sequence(enqueue_referral_outcomes),
 )
 
 

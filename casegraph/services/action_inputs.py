@@ -50,7 +50,26 @@ class Plan:
     survey: tuple[int, str | None] | None = None
     mentions: list[str] = field(default_factory=list)
 
+    def early_effects(self, actor_id: str, now: datetime) -> list[Callable[[CaseRecord], Awaitable[None]]]:
+        """What needs no event sequence: written before it is taken (case_changes.commit_change)."""
+
+        async def write(case: CaseRecord) -> None:
+            for title, assignee, due_at in self.tasks:
+                await CaseTask.create(case_id=case.id, title=title, assignee_id=assignee, due_at=due_at, created_at=now)
+            if self.changes.get("assigned_to_id"):
+                # Manual assignments count for routing's "idle longest" order too.
+                await statements.update(User, {"id": self.changes["assigned_to_id"]}, {"last_assigned_at": now})
+            if self.survey is not None:
+                rating, comment = self.survey
+                await Survey.create(
+                    case_id=case.id, requester_id=actor_id, rating=rating, comment=comment, submitted_at=now
+                )
+
+        return [write]
+
     def side_effects(self, actor_id: str, now: datetime) -> list[Callable[[CaseRecord, EventRecord], Awaitable[None]]]:
+        """What names the event (its sequence): written after it is taken."""
+
         async def write(case: CaseRecord, event: EventRecord) -> None:
             for body in self.comments:
                 await Comment.create(
@@ -60,11 +79,6 @@ class Plan:
                 await WorkNote.create(
                     case_id=case.id, author_id=actor_id, body=body, event_sequence=event.sequence, created_at=now
                 )
-            for title, assignee, due_at in self.tasks:
-                await CaseTask.create(case_id=case.id, title=title, assignee_id=assignee, due_at=due_at, created_at=now)
-            if self.changes.get("assigned_to_id"):
-                # Manual assignments count for routing's "idle longest" order too.
-                await statements.update(User, {"id": self.changes["assigned_to_id"]}, {"last_assigned_at": now})
             if self.mentions:
                 await notify(
                     user_ids=self.mentions,
@@ -73,11 +87,6 @@ class Plan:
                     text=f"{actor_id} mentioned you on {case.number}.",
                     now=now,
                     event_sequence=event.sequence,
-                )
-            if self.survey is not None:
-                rating, comment = self.survey
-                await Survey.create(
-                    case_id=case.id, requester_id=actor_id, rating=rating, comment=comment, submitted_at=now
                 )
 
         return [write]

@@ -77,6 +77,7 @@ async def perform(
                 changes=changes,
                 summary=plan.summary,
                 now=now,
+                early_effects=plan.early_effects(actor.user_id, now),
                 side_effects=plan.side_effects(actor.user_id, now),
                 on_success=on_success,
             )

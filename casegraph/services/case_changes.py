@@ -15,12 +15,15 @@ from casegraph.domain.enums import CaseAction, CaseEventType
 from casegraph.domain.errors import DomainError, version_conflict
 from casegraph.domain.lifecycle import State
 from casegraph.domain.relations import Actor
-from casegraph.services.event_log import append_event
-from casegraph.services.extensions import run_change_hooks
+from casegraph.services.event_log import append_drafted, draft_event
+from casegraph.services.extensions import finish_change_hooks, prepare_change_hooks
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
 from casegraph.services.visibility import load_visible_case
 from models import Case
 
+# Rows written beside the change: an early effect before the event's sequence is taken (it
+# needs none), a side effect after (it names the event).
+EarlyEffect = Callable[[CaseRecord], Awaitable[None]]
 SideEffect = Callable[[CaseRecord, EventRecord], Awaitable[None]]
 
 
@@ -66,6 +69,7 @@ async def commit_change(
     changes: dict[str, Any],
     summary: dict[str, Any],
     now: datetime,
+    early_effects: Sequence[EarlyEffect] = (),
     side_effects: Sequence[SideEffect] = (),
     on_success: Callable[[ActionResult], Awaitable[None]] | None = None,
 ) -> ActionResult:
@@ -74,6 +78,12 @@ async def commit_change(
     The UPDATE … WHERE version = v is the portable optimistic lock: of racing writers exactly one
     matches, on SQLite and PostgreSQL alike. Side effects (comments, tasks, survey) and the
     event are written in the same transaction, so a refused or failed change records nothing.
+
+    The event's sequence is taken as late as it can be: the counter's row lock it takes is held
+    until commit and every other writer waits for it. So first what needs no sequence (the
+    update, ``early_effects``, each change hook's first phase), then the sequence and the event
+    in one statement, then what names the event (``side_effects``, the hooks' second phase,
+    ``on_success``), then commit.
     """
     new_version = case.version + 1
     row_changes = {
@@ -88,7 +98,9 @@ async def commit_change(
         if updated != 1:
             raise StaleCase(case.id)
         new_case = dataclasses.replace(case, **{k: v for k, v in row_changes.items() if k in CASE_COLUMNS})
-        event = await append_event(
+        for early in early_effects:
+            await early(new_case)
+        draft = draft_event(
             case_id=case.id,
             actor_id=actor_id,
             event_type=event_type,
@@ -99,9 +111,11 @@ async def commit_change(
             summary=summary,
             now=now,
         )
+        steps = await prepare_change_hooks(case, new_case, draft)
+        event = await append_drafted(draft)
         for effect in side_effects:
             await effect(new_case, event)
-        await run_change_hooks(case, new_case, event)
+        await finish_change_hooks(steps, event)
         result = ActionResult(new_case, event)
         if on_success is not None:
             await on_success(result)

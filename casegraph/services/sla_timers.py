@@ -15,6 +15,7 @@ Nothing fires here: the evaluator (``services/sla_evaluation.py``) does, when th
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Final
 
 from casegraph.database import statements
@@ -30,7 +31,8 @@ from casegraph.domain.sla import (
     phase_of,
     plan_alerts,
 )
-from casegraph.services.records import CaseRecord, EventRecord
+from casegraph.services.extensions import AfterSequence
+from casegraph.services.records import CaseRecord, EventFacts, EventRecord
 from casegraph.services.sla_config import case_type_sla, policy_targets
 from casegraph.services.timer_rows import timer_of
 from models import CaseAlert, CaseTimer
@@ -54,10 +56,14 @@ def phase_for(kind: TimerKind, case: CaseRecord) -> Phase:
     return phase_of(kind, status=case.status, first_opened=case.first_opened_at is not None, deleted=case.deleted)
 
 
-async def track_sla(before: CaseRecord, after: CaseRecord, event: EventRecord) -> None:
-    """CHANGE_HOOK: cheap for events that change nothing SLAs depend on (no query at all)."""
+async def track_sla(before: CaseRecord, after: CaseRecord, event: EventFacts) -> AfterSequence | None:
+    """CHANGE_HOOK: cheap for events that change nothing SLAs depend on (no query at all).
+
+    Timers move in the first phase; alerts, whose keys name the event's sequence, are planned in
+    the second (services/extensions.py).
+    """
     if after.status is CaseStatus.DRAFT or after.submitted_at is None:
-        return
+        return None
     submitted = event.action in (CaseAction.CREATE, CaseAction.SUBMIT) or before.status is CaseStatus.DRAFT
     state_moved = before.state != after.state or before.deleted != after.deleted
     timers_touched = (
@@ -65,12 +71,20 @@ async def track_sla(before: CaseRecord, after: CaseRecord, event: EventRecord) -
     )
     change = _alert_change(before, after, event, submitted)
     if not timers_touched and change is None:
-        return
+        return None
     config = await case_type_sla(after.case_type_id, after.workflow)
     if timers_touched:
         await _update_timers(before, after, event.occurred_at, config.calendar, submitted=submitted)
-    if change is not None:
-        await apply_alert_plan(after.id, plan_alerts(change, config.rules), event.occurred_at)
+    if change is None:
+        return None
+    planned = change
+
+    async def plan(recorded: EventRecord) -> None:
+        await apply_alert_plan(
+            after.id, plan_alerts(planned(sequence=recorded.sequence), config.rules), recorded.occurred_at
+        )
+
+    return plan
 
 
 async def _update_timers(
@@ -110,8 +124,9 @@ async def _start_timers(case: CaseRecord, now: datetime, calendar: Calendar) -> 
         )
 
 
-def _alert_change(before: CaseRecord, after: CaseRecord, event: EventRecord, submitted: bool) -> Change | None:
-    """The facts alerts are planned from, or None when this event cannot affect any alert."""
+def _alert_change(before: CaseRecord, after: CaseRecord, event: EventFacts, submitted: bool) -> partial[Change] | None:
+    """The facts alerts are planned from, all but the event's sequence (``sequence=``); None
+    when this event cannot affect any alert."""
     summary = event.summary or {}
     commented = bool(summary.get("comment")) or event.action in COMMENTING_ACTIONS
     by_requester = event.actor_id is not None and event.actor_id == after.requester_id
@@ -130,10 +145,10 @@ def _alert_change(before: CaseRecord, after: CaseRecord, event: EventRecord, sub
     )
     if not relevant:
         return None
-    return Change(
+    return partial(
+        Change,
         before=before.state,
         after=after.state,
-        sequence=event.sequence,
         at=event.occurred_at,
         submitted=submitted,
         requester_commented=requester_commented,

@@ -26,7 +26,8 @@ from casegraph.domain.enums import CaseEventType
 from casegraph.domain.errors import not_found, validation_failed
 from casegraph.domain.relations import Actor
 from casegraph.services.admin import require_admin
-from casegraph.services.records import CaseRecord, EventRecord
+from casegraph.services.extensions import AfterSequence
+from casegraph.services.records import CaseRecord, EventFacts, EventRecord
 from models import CaseType, DeliveryStatus, OutboxDelivery, WebhookEndpoint
 
 URL_LIMIT = 2000
@@ -245,39 +246,47 @@ def event_payload(delivery_id: str, event: EventRecord, case: CaseRecord) -> dic
     }
 
 
-async def enqueue_webhooks(before: CaseRecord, after: CaseRecord, event: EventRecord) -> None:
+async def enqueue_webhooks(before: CaseRecord, after: CaseRecord, event: EventFacts) -> AfterSequence | None:
     """Change hook: one PENDING delivery per active endpoint whose filter matches the event.
 
     With no endpoints this is one small query; endpoints are read afresh so a new or paused
-    endpoint counts from the next event in every server process.
+    endpoint counts from the next event in every server process. They are read in the first
+    phase; the deliveries, which carry the event's sequence, are written in the second.
     """
     endpoints = await statements.fetch(WebhookEndpoint, {"active": True})
     if not endpoints:
-        return
+        return None
     case_type_code: str | None = None
     if after.case_type_id is not None and any(e.case_type_codes for e in endpoints):
         row = await CaseType.filter(id=after.case_type_id).first().values("code")
         case_type_code = str(row["code"]) if row else None
-    rows = []
-    for endpoint in endpoints:
-        if endpoint.event_types and event.type.value not in endpoint.event_types:
-            continue
-        if endpoint.case_type_codes and case_type_code not in endpoint.case_type_codes:
-            continue
-        delivery_id = uuid.uuid4()
-        rows.append(
-            OutboxDelivery(
-                id=delivery_id,
-                kind=WEBHOOK,
-                endpoint_id=endpoint.id,
-                event_sequence=event.sequence,
-                event_type=event.type.value,
-                payload=event_payload(str(delivery_id), event, after),
-                status=DeliveryStatus.PENDING,
-                attempts=0,
-                next_attempt_at=event.occurred_at,
-                created_at=event.occurred_at,
+    matching = [
+        endpoint
+        for endpoint in endpoints
+        if (not endpoint.event_types or event.type.value in endpoint.event_types)
+        and (not endpoint.case_type_codes or case_type_code in endpoint.case_type_codes)
+    ]
+    if not matching:
+        return None
+
+    async def write(recorded: EventRecord) -> None:
+        rows = []
+        for endpoint in matching:
+            delivery_id = uuid.uuid4()
+            rows.append(
+                OutboxDelivery(
+                    id=delivery_id,
+                    kind=WEBHOOK,
+                    endpoint_id=endpoint.id,
+                    event_sequence=recorded.sequence,
+                    event_type=recorded.type.value,
+                    payload=event_payload(str(delivery_id), recorded, after),
+                    status=DeliveryStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=recorded.occurred_at,
+                    created_at=recorded.occurred_at,
+                )
             )
-        )
-    if rows:
         await OutboxDelivery.bulk_create(rows)
+
+    return write
