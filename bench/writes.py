@@ -320,9 +320,12 @@ async def _measure(
     server_before = CpuSample.of_tree(server.pid) if server else None
     db_before = CpuSample.of_tree(postmaster) if postmaster else None
     async with _sampling(url) as sampler:
+        # CPU at the window's end, before the clients close: a backend that exited takes its
+        # CPU time out of the postmaster's tree.
+        await asyncio.sleep(max(0.0, window.end - time.monotonic()))
+        server_cpu = CpuSample.of_tree(server.pid).since(server_before) if server and server_before else None
+        db_cpu = CpuSample.of_tree(postmaster).since(db_before) if postmaster and db_before else None
         results = await asyncio.gather(*tasks)
-    server_cpu = CpuSample.of_tree(server.pid).since(server_before) if server and server_before else None
-    db_cpu = CpuSample.of_tree(postmaster).since(db_before) if postmaster and db_before else None
     writes = len(window.latencies)
     ordered = sorted(s * 1000 for s in window.latencies)
     per = max(writes, 1)

@@ -5,12 +5,14 @@ Under concurrency every writer waits on the event-sequence counter's row lock, h
 counter's bump to commit (``casegraph/database/counters.py``), so what counts most is how many
 round trips a mutation makes while it holds it. On PostgreSQL the bump and the event's insert are
 one statement (``statements.insert_numbered``); SQLite, which cannot UPDATE inside WITH and
-serializes its writers anyway, sends the two. ``assignToMe`` has its own guard in
-test_action_cost.py.
+serializes its writers anyway, sends the two. And the event is appended last
+(``case_changes.commit_change``): after it, only the writes that name the event — nothing is
+read while the lock is held. ``assignToMe``'s count has its own guard in test_action_cost.py.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Final
 
@@ -24,6 +26,21 @@ from tests.perf.documents import ASSIGN_TO_ME, COMMENT_ON_CASE, CREATE_CASE, PRO
 COMMENT_STATEMENTS: Final = {"sqlite": 9, "postgres": 8}
 PROPOSE_STATEMENTS: Final = {"sqlite": 14, "postgres": 13}
 BARE_COUNTER_BUMP: Final = 'UPDATE "counters"'
+EVENT_INSERT: Final = 'INSERT INTO "case_events"'
+
+
+STATEMENT: Final = re.compile(r'^(SELECT|INSERT|UPDATE|DELETE)\b.*?(?:FROM|INTO|UPDATE) "(\w+)"', re.DOTALL)
+
+
+def after_the_event(statements: list[str]) -> list[str]:
+    """What was sent after the statement that appended the event, as "VERB table"."""
+    [appended] = [i for i, statement in enumerate(statements) if EVENT_INSERT in statement]
+    shapes = []
+    for statement in statements[appended + 1 :]:
+        found = STATEMENT.match(statement)
+        assert found is not None, statement
+        shapes.append(f"{found[1]} {found[2]}")
+    return shapes
 
 
 async def _assigned_cases(client: GraphQLClient, world: World, settings: Settings, count: int) -> list[str]:
@@ -61,6 +78,8 @@ async def test_a_comment_sends_its_fixed_statements(
     # then
     assert answer["updateCase"]["errors"] == [] and answer["updateCase"]["event"] is not None, answer
     assert len(statements) == COMMENT_STATEMENTS[backend], "\n".join(statements)
+    # the comment names the event; the answered comment's alert was keyed by an event
+    assert after_the_event(statements) == ["INSERT comments", "DELETE case_alerts"]
     if backend == "postgres":
         assert not any(statement.startswith(BARE_COUNTER_BUMP) for statement in statements)
 
@@ -80,11 +99,13 @@ async def test_a_proposed_solution_sends_its_fixed_statements(
         answer
     )
     assert len(statements) == PROPOSE_STATEMENTS[backend], "\n".join(statements)
+    # the stage-dwell alert is keyed by the event; the old ones go
+    assert after_the_event(statements) == ["DELETE case_alerts", "INSERT case_alerts"]
     if backend == "postgres":
         assert not any(statement.startswith(BARE_COUNTER_BUMP) for statement in statements)
 
 
-async def test_an_assignment_takes_the_sequence_and_writes_the_event_in_one_statement_on_postgres(
+async def test_an_assignment_appends_its_event_last_in_one_statement_on_postgres(
     client: GraphQLClient, world: World, settings: Settings, backend: str
 ) -> None:
     # given
@@ -101,3 +122,5 @@ async def test_an_assignment_takes_the_sequence_and_writes_the_event_in_one_stat
         assert bumps[0].startswith('WITH "next" AS (UPDATE "counters"') and 'INSERT INTO "case_events"' in bumps[0]
     else:
         assert bumps[0].startswith(BARE_COUNTER_BUMP)
+    # nothing names the event; after it, only the payload's assignee, read after commit
+    assert after_the_event(statements) == ["SELECT users"]
