@@ -170,11 +170,13 @@ def _render_numbered(model: type[Model], assigned: tuple[str, ...], key: str) ->
     table = tortoise_models.table_name(model)
     key_column = _column(model, key)
     columns = ",".join(f'"{_column(model, field)}"' for field in (key, *assigned))
-    # $1 is the counter's name; VALUES (not SELECT) so each parameter takes its column's type. A
-    # missing counter row makes the key NULL and the insert fail: ensure_counters creates the rows.
+    # $1 is the counter's name; VALUES (not SELECT) so each parameter takes its column's type.
+    # An upsert, so that the first use creates the row (from 0) as ``next_value`` does; it locks
+    # the row as the plain UPDATE would.
     values = ",".join(f"${position}" for position in range(2, len(assigned) + 2))
     sql = (
-        'WITH "next" AS (UPDATE "counters" SET "value"="value"+1 WHERE "name"=$1 RETURNING "value") '
+        'WITH "next" AS (INSERT INTO "counters" ("name","value") VALUES ($1,1) ON CONFLICT ("name") DO UPDATE'
+        ' SET "value"="counters"."value"+1 RETURNING "value") '
         f'INSERT INTO "{table}" ({columns}) VALUES ((SELECT "value" FROM "next"),{values}) RETURNING "{key_column}"'
     )
     _rendered[cache_key] = sql

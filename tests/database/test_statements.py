@@ -14,11 +14,12 @@ from tortoise.context import TortoiseContext
 from tortoise.expressions import F
 
 from casegraph.database import statements
+from casegraph.database.counters import EVENT_SEQUENCE
 from casegraph.database.sql import Unsupported
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus
-from casegraph.services.event_log import append_event
+from casegraph.services.event_log import append_drafted, append_event, draft_event
 from casegraph.services.users import ensure_user
-from models import Case, CaseEvent, CaseTimer, User
+from models import Case, CaseEvent, CaseTimer, Comment, Counter, User
 from tests.helpers import World, insert_case
 
 AT = datetime(2026, 11, 21, 14, 30, 15, 123456, tzinfo=UTC)
@@ -116,6 +117,39 @@ async def test_an_event_inserted_reads_back_whole(db: TortoiseContext, world: Wo
         AT,
         "req-1",
     )
+
+
+async def test_a_numbered_insert_takes_the_counter_s_next_value_and_its_first_use_creates_it(
+    db: TortoiseContext, world: World
+) -> None:
+    # given: a case (its creation used the event counter) and a counter no one used yet
+    case = await insert_case(world)
+    counter = await Counter.get(name=EVENT_SEQUENCE)
+    draft = draft_event(
+        case_id=case.id,
+        actor_id="agent",
+        event_type=CaseEventType.CASE_UPDATED,
+        action=CaseAction.UPDATE,
+        before=(CaseStage.INTAKE, CaseStatus.NEW),
+        after=(CaseStage.INTAKE, CaseStatus.NEW),
+        version=2,
+        summary={},
+        now=AT,
+    )
+    comment = {"case_id": case.id, "author_id": "agent", "body": "Numbered.", "created_at": AT}
+    # when
+    event = await append_drafted(draft)
+    taken = [
+        await statements.insert_numbered(Comment, {"id": 900 + i, **comment}, key="event_sequence", counter="fresh")
+        for i in range(2)
+    ]
+    # then
+    assert event.sequence == counter.value + 1
+    assert (await CaseEvent.get(sequence=event.sequence)).version == 2
+    assert (await Counter.get(name=EVENT_SEQUENCE)).value == event.sequence
+    assert taken == [1, 2]
+    assert (await Counter.get(name="fresh")).value == 2
+    assert [c.event_sequence for c in await Comment.filter(id__gte=900).order_by("id")] == [1, 2]
 
 
 async def test_fetch_returns_the_instances_a_filter_returns(db: TortoiseContext, world: World) -> None:

@@ -116,10 +116,10 @@ async def test_an_assignment_appends_its_event_last_in_one_statement_on_postgres
         answer = await client.data(ASSIGN_TO_ME, {"caseId": filed["createCase"]["case"]["id"]}, token=agent)
     # then
     assert answer["assignToMe"]["errors"] == [], answer
-    bumps = [s for s in statements if 'UPDATE "counters"' in s]
+    bumps = [s for s in statements if '"counters"' in s]
     assert len(bumps) == 1, "\n".join(statements)
     if backend == "postgres":
-        assert bumps[0].startswith('WITH "next" AS (UPDATE "counters"') and 'INSERT INTO "case_events"' in bumps[0]
+        assert bumps[0].startswith('WITH "next" AS (INSERT INTO "counters"') and 'INSERT INTO "case_events"' in bumps[0]
     else:
         assert bumps[0].startswith(BARE_COUNTER_BUMP)
     # nothing names the event; after it, only the payload's assignee, read after commit
