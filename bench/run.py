@@ -1,10 +1,11 @@
 """`make bench`: the whole benchmark suite, one command, one summary table.
 
-    python -m bench.run [--quick] [--cases N] [--duration S] [--warmup S] [--mutations N]
+    python -m bench.run [--quick] [--sizes 10000,1000000] [--duration S] [--warmup S] [--mutations N]
                         [--subscribers N …] [--soak-seconds S] [--only queue|assign|fanout|soak …]
                         [--json FILE]
 
-1. the agents' queue query, casegraph against PostGraphile v5 (``bench.queue``);
+1. the agents' queue, casegraph against PostGraphile v5, at 10,000 and 1,000,000 cases side by
+   side (``bench.queue``; ``--sizes`` to choose);
 2. ``assignToMe`` latency on SQLite (``bench.assign``);
 3. subscription fan-out (``bench/fanout.py``, run as its own process through its command line:
    ``--subscribers N … --json FILE``);
@@ -12,8 +13,9 @@
    one minute, ``--soak-seconds 600`` for the ten-minute run).
 
 Everything is started on loopback and stopped again (Ctrl-C and SIGTERM included); the figures
-also go to bench/results/latest.json. The full run stays well under ten minutes on 2 cores;
-``--quick`` (2,000 cases, 5 s runs, 50 mutations, 100 and 1,000 subscribers) takes about two.
+also go to bench/results/latest.json. The full run stays well under thirty minutes on 2 cores
+(loading the million cases takes a few of them); ``--quick`` (2,000 and 20,000 cases, short
+runs, 50 mutations, 100 and 1,000 subscribers) takes about three.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any, Final
 from bench import report
 from bench.assign import AssignReport, run_assign
 from bench.machine import describe
-from bench.queue import QueueOptions, QueueReport, run_queue
+from bench.queue import DEFAULT_SIZES, QUICK_SIZES, QueueOptions, QueueReport, parse_sizes, run_queue
 from bench.services import ServiceUnavailable
 from bench.soak import SoakReport, run_soak, soak_table
 
@@ -118,8 +120,10 @@ def fanout_table(figures: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes and short runs, for development")
-    parser.add_argument("--cases", type=int)
-    parser.add_argument("--duration", type=float, help="seconds of measured load per server")
+    parser.add_argument(
+        "--sizes", type=parse_sizes, help="queue data-set sizes, e.g. 10000,1000000 or 10k (default both)"
+    )
+    parser.add_argument("--duration", type=float, help="seconds of measured load per queue target")
     parser.add_argument("--warmup", type=float, help="seconds of unmeasured load before each")
     parser.add_argument("--mutations", type=int, help="assignToMe mutations measured")
     parser.add_argument("--subscribers", type=int, nargs="+", help="fan-out sizes")
@@ -131,9 +135,9 @@ def main() -> None:
     args = parser.parse_args()
     quick = args.quick
     options = QueueOptions(
-        cases=args.cases or (2_000 if quick else 10_000),
-        duration=args.duration or (5.0 if quick else 20.0),
-        warmup=args.warmup if args.warmup is not None else (2.0 if quick else 5.0),
+        sizes=args.sizes or (QUICK_SIZES if quick else DEFAULT_SIZES),
+        duration=args.duration or (3.0 if quick else 10.0),
+        warmup=args.warmup if args.warmup is not None else (1.0 if quick else 3.0),
     )
     mutations = args.mutations or (50 if quick else 200)
     subscribers = args.subscribers or ([100, 1000] if quick else [1000, 10000])
