@@ -191,7 +191,10 @@ def casegraph_rows(body: Mapping[str, Any]) -> list[dict[str, Any]]:
         if "assignedTo" in node:
             row["assignedTo"] = _person(node["assignedTo"], "id")
         if "assignmentGroup" in node:
-            row["group"] = node["assignmentGroup"] and (node["assignmentGroup"]["code"], node["assignmentGroup"]["name"])
+            row["group"] = node["assignmentGroup"] and (
+                node["assignmentGroup"]["code"],
+                node["assignmentGroup"]["name"],
+            )
         if "caseType" in node:
             row["caseType"] = node["caseType"] and (node["caseType"]["code"], node["caseType"]["name"])
         if "tasks" in node:

@@ -66,9 +66,7 @@ class SizedDataset:
 def _copied(columns: tuple[str, ...], times: frozenset[str], special: dict[str, str]) -> tuple[str, str]:
     """The INSERT column list and the SELECT list of one table's copy (source alias ``s``, copy ``m``)."""
     names = [c for c in columns if c != "id" or "id" in special]
-    select = [
-        special[c] if c in special else f"s.{c} - m.copy * $1::interval" if c in times else f"s.{c}" for c in names
-    ]
+    select = [special.get(c, f"s.{c} - m.copy * $1::interval" if c in times else f"s.{c}") for c in names]
     return ", ".join(names), ", ".join(select)
 
 
@@ -79,9 +77,7 @@ def _new_id(old: str, copy: str) -> str:
     return f"overlay(overlay({digest} placing '4' from 13 for 1) placing '8' from 17 for 1)::uuid"
 
 
-CASE_NUMBER_SQL: Final = (
-    "'CS' || lpad((m.number)::text, greatest(7, length((m.number)::text)), '0')"  # as f'CS{n:07d}'
-)
+CASE_NUMBER_SQL: Final = "'CS' || lpad((m.number)::text, greatest(7, length((m.number)::text)), '0')"  # as f'CS{n:07d}'
 
 
 async def _drop_secondary_indexes(connection: asyncpg.Connection) -> list[str]:
@@ -100,9 +96,7 @@ async def _drop_secondary_indexes(connection: asyncpg.Connection) -> list[str]:
     return [str(row["definition"]) for row in rows]
 
 
-async def multiply_finished_cases(
-    connection: asyncpg.Connection, extra: int, *, shift: timedelta = COPY_SHIFT
-) -> int:
+async def multiply_finished_cases(connection: asyncpg.Connection, extra: int, *, shift: timedelta = COPY_SHIFT) -> int:
     """Add ``extra`` cases copied from the finished ones already loaded; returns the copies made.
 
     Runs in one transaction: the counters and id sequences advance past the copies, so the
