@@ -23,7 +23,10 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _ratio(ours: float, theirs: float) -> str:
-    return f"{ours / theirs:.2f}" if theirs else "–"
+    if not theirs:
+        return "–"
+    ratio = ours / theirs
+    return f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.3f}"  # far below: one more digit
 
 
 _QUEUE_METRICS: Final[tuple[tuple[str, Callable[[ServerFigures], float], str], ...]] = (
