@@ -15,7 +15,7 @@
 Everything is started on loopback and stopped again (Ctrl-C and SIGTERM included); the figures
 also go to bench/results/latest.json. The full run stays well under thirty minutes on 2 cores
 (loading the million cases takes a few of them); ``--quick`` (10,000 and 50,000 cases, short
-runs, 50 mutations, 100 and 1,000 subscribers) takes about three.
+runs, 50 mutations, 100 and 1,000 subscribers) takes about four.
 """
 
 from __future__ import annotations
