@@ -236,6 +236,9 @@ class GeneratedDataset:
     def bench_group_ids(self) -> list[int]:
         return sorted(self.group_ids[code] for code in world.BENCH_AGENT_GROUPS)
 
+    def viewer_group_ids(self, viewer: world.Viewer) -> list[int]:
+        return sorted(self.group_ids[code] for code in viewer.groups)
+
     def records(self, table: str) -> list[dict[str, Any]]:
         """The rows of one table as dicts (column name → value), in load order."""
         columns = dict(TABLES)[table]
@@ -348,6 +351,12 @@ def _people(
         if code in world.BENCH_AGENT_GROUPS:
             member(code, world.BENCH_AGENT_ID, False)
             agents[code].append(world.BENCH_AGENT_ID)
+    # The queue benchmark's viewers only look: added last, with fixed names, so the random draws
+    # (and every other row) stay what they were without them.
+    for viewer in world.VIEWERS:
+        person(viewer.id, viewer.name, [Role.AGENT])
+        for code in viewer.groups:
+            member(code, viewer.id, False)
     return _People(constituents=constituents, agents=agents, managers=managers)
 
 

@@ -67,6 +67,25 @@ BENCH_AGENT_ID: Final = "bench-agent"
 BENCH_AGENT_NAME: Final = "Bench Agent"
 BENCH_AGENT_GROUPS: Final = ("ROADS", "PARKS")
 
+
+@dataclass(frozen=True)
+class Viewer:
+    """An agent the queue benchmark asks as; a member of ``groups``, taking none of their cases."""
+
+    id: str
+    name: str
+    groups: tuple[str, ...]
+
+    @property
+    def sees_every_group(self) -> bool:
+        return set(self.groups) == {g.code for g in GROUPS}
+
+
+# The two ends of what an agent may see: every group's cases, and one small group's.
+SEES_ALL: Final = Viewer("bench-all-groups", "All Groups Agent", tuple(g.code for g in GROUPS))
+SEES_FEW: Final = Viewer("bench-parks", "Parks Agent", ("PARKS",))
+VIEWERS: Final = (SEES_ALL, SEES_FEW)
+
 CHANNELS: Final = (
     (Channel.PORTAL, 0.55),
     (Channel.PHONE, 0.2),

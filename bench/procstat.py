@@ -2,7 +2,9 @@
 
 CPU is utime + stime of every process in the tree (threads included: /proc/<pid>/stat sums
 them), so "server CPU per request" is the CPU the server spent, whatever the wall clock or the
-number of cores. Peak memory is VmHWM, each process's high-water resident set, summed.
+number of cores. Each process's cutime + cstime (its exited, reaped children's CPU) is added: a
+PostgreSQL backend that ends during a measurement (a pool closing a connection) would otherwise
+take its CPU out of the tree's sum, and the difference could even come out negative. Peak memory is VmHWM, each process's high-water resident set, summed.
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ def cpu_seconds(pids: Iterable[int]) -> float:
     for pid in pids:
         fields = _stat_fields(pid)
         if fields is not None:
-            # After the name: state is index 0, so utime (field 14) and stime (15) are 11 and 12.
-            ticks += int(fields[11]) + int(fields[12])
+            # After the name: state is index 0, so utime (field 14) and stime (15) are 11 and 12,
+            # cutime (16) and cstime (17) 13 and 14.
+            ticks += sum(int(value) for value in fields[11:15])
     return ticks / TICKS_PER_SECOND
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
-
-from bench.dataset_world import BENCH_AGENT_ID
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from bench.assign import AssignReport
@@ -25,48 +23,105 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _ratio(ours: float, theirs: float) -> str:
-    return f"{ours / theirs:.2f}" if theirs else "–"
+    if not theirs:
+        return "–"
+    ratio = ours / theirs
+    return f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.3f}"  # far below: one more digit
+
+
+_QUEUE_METRICS: Final[tuple[tuple[str, Callable[[ServerFigures], float], str], ...]] = (
+    ("requests/s", lambda s: s.requests_per_second, "{:,.1f}"),
+    ("p50 (ms)", lambda s: s.p50_ms, "{:,.1f}"),
+    ("p99 (ms)", lambda s: s.p99_ms, "{:,.1f}"),
+    ("server CPU/req (ms)", lambda s: s.cpu_ms_per_request, "{:,.2f}"),
+    ("PG CPU/req (ms)", lambda s: s.db_cpu_ms_per_request, "{:,.2f}"),
+    ("peak RSS (MiB)", lambda s: s.peak_rss_mib, "{:,.0f}"),
+    ("SQL/req", lambda s: s.statements_per_request, "{:,.1f}"),
+    ("errors", lambda s: s.errors, "{:,.0f}"),
+)
+# What the growth from the smallest to the largest size is judged on (issue 16's target 1).
+_GROWTH_METRICS: Final[tuple[tuple[str, Callable[[ServerFigures], float]], ...]] = (
+    ("server CPU/req", lambda s: s.cpu_ms_per_request),
+    ("PG CPU/req", lambda s: s.db_cpu_ms_per_request),
+    ("p50", lambda s: s.p50_ms),
+    ("requests/s", lambda s: s.requests_per_second),
+)
+
+
+def _in_order(values: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _data_lines(queue: QueueReport) -> list[str]:
+    options = queue.options
+    lines = [
+        f"wrk {options.connections} connections, {options.warmup:g} s warm-up, {options.duration:g} s measured "
+        "per target; casegraph/this: casegraph's requests/s over this target's at the same size"
+    ]
+    for size in queue.sizes:
+        rows = size.rows
+        visible = ", ".join(f"{viewer} {count:,}" for viewer, count in size.visible_open.items())
+        lines.append(
+            f"data {size.cases:,} cases: {rows.get('case_tasks', 0):,} tasks, {rows.get('case_events', 0):,} events, "
+            f"{rows.get('case_timers', 0):,} SLA timers, loaded in {size.load_seconds:.0f} s; "
+            f"visible open cases: {visible}"
+        )
+    return lines
 
 
 def queue_table(queue: QueueReport) -> str:
-    options = queue.options
-    rows = queue.rows
-    title = (
-        f"Agents' queue query: 50 cases by update time with assignee, group, type, tasks and SLA timers, "
-        f"as agent {BENCH_AGENT_ID} (2 groups; {queue.queue_total:,} visible open cases)\n"
-        f"data: {rows.get('cases', 0):,} cases, {rows.get('case_tasks', 0):,} tasks, "
-        f"{rows.get('case_events', 0):,} events, {rows.get('case_timers', 0):,} SLA timers; "
-        f"wrk {options.connections} connections, {options.warmup:g} s warm-up, {options.duration:g} s measured per server"
-    )
-    lines = [title]
-    names = list(queue.servers) or list(queue.statements_by_first)
-    metrics: list[tuple[str, Callable[[ServerFigures], float], str]] = [
-        ("requests/s", lambda s: s.requests_per_second, "{:,.1f}"),
-        ("p50 latency (ms)", lambda s: s.p50_ms, "{:,.1f}"),
-        ("p99 latency (ms)", lambda s: s.p99_ms, "{:,.1f}"),
-        ("server CPU per request (ms)", lambda s: s.cpu_ms_per_request, "{:,.2f}"),
-        ("PostgreSQL CPU per request (ms)", lambda s: s.db_cpu_ms_per_request, "{:,.2f}"),
-        ("peak RSS (MiB)", lambda s: s.peak_rss_mib, "{:,.0f}"),
-        ("SQL statements per request", lambda s: s.statements_per_request, "{:,.1f}"),
-        ("fields per response", lambda s: s.fields, "{:,.0f}"),
-        ("requests measured", lambda s: s.requests, "{:,.0f}"),
-        ("errors (non-2xx, socket)", lambda s: s.errors, "{:,.0f}"),
-    ]
-    if queue.servers:
-        both = "casegraph" in queue.servers and "PostGraphile" in queue.servers
-        header = ["", *names, *(["casegraph/PostGraphile"] if both else [])]
+    """One table per shape and viewer (a row per size and server), then the growth table."""
+    lines = ["Agents' queue: casegraph against PostGraphile at each size", *_data_lines(queue)]
+    shapes = _in_order([m.shape for m in queue.measurements])
+    viewers = _in_order([m.viewer for m in queue.measurements])
+    servers = _in_order([m.server for m in queue.measurements])
+    sizes = [size.cases for size in queue.sizes]
+    for shape in shapes:
+        for viewer in viewers:
+            header = ["cases", "server", *(label for label, _, _ in _QUEUE_METRICS), "casegraph/this"]
+            body = []
+            for cases in sizes:
+                ours = queue.figures(cases, shape, viewer, "casegraph")
+                for server in servers:
+                    figures = queue.figures(cases, shape, viewer, server)
+                    if figures is None:
+                        continue
+                    ratio = (
+                        "–"
+                        if server == "casegraph" or ours is None
+                        else _ratio(ours.requests_per_second, figures.requests_per_second)
+                    )
+                    body.append(
+                        [f"{cases:,}", server, *(fmt.format(value(figures)) for _, value, fmt in _QUEUE_METRICS), ratio]
+                    )
+            if body:
+                lines += ["", f"{shape}, as {viewer}", table(header, body)]
+    if len(sizes) > 1:
+        small, large = min(sizes), max(sizes)
+        header = [f"growth {large:,}/{small:,} cases", "server", *(label for label, _ in _GROWTH_METRICS)]
         body = []
-        for label, value, fmt in metrics:
-            row = [label, *(fmt.format(value(queue.servers[n])) for n in names)]
-            if both:
-                row.append(_ratio(value(queue.servers["casegraph"]), value(queue.servers["PostGraphile"])))
-            body.append(row)
-        lines += ["", table(header, body)]
+        for shape in shapes:
+            for viewer in viewers:
+                for server in servers:
+                    before = queue.figures(small, shape, viewer, server)
+                    after = queue.figures(large, shape, viewer, server)
+                    if before is None or after is None:
+                        continue
+                    body.append(
+                        [
+                            f"{shape}, as {viewer}",
+                            server,
+                            *(f"{_ratio(value(after), value(before))}×" for _, value in _GROWTH_METRICS),
+                        ]
+                    )
+        if body:
+            lines += ["", table(header, body)]
     if queue.statements_by_first:
-        sizes = sorted({size for counts in queue.statements_by_first.values() for size in counts})
-        header = ["SQL statements per request", *(f"first: {size}" for size in sizes)]
+        firsts = sorted({first for counts in queue.statements_by_first.values() for first in counts})
+        header = ["SQL statements per request (dashboard)", *(f"first: {first}" for first in firsts)]
         body = [
-            [name, *(f"{counts[size]:.1f}" for size in sizes)] for name, counts in queue.statements_by_first.items()
+            [name, *(f"{counts[first]:.1f}" if first in counts else "–" for first in firsts)]
+            for name, counts in queue.statements_by_first.items()
         ]
         lines += ["", table(header, body)]
     lines += [f"note: {note}" for note in queue.notes]

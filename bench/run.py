@@ -1,11 +1,12 @@
 """`make bench`: the whole benchmark suite, one command, one summary table.
 
-    python -m bench.run [--quick] [--cases N] [--duration S] [--warmup S] [--mutations N]
+    python -m bench.run [--quick] [--sizes 10000,1000000] [--duration S] [--warmup S] [--mutations N]
                         [--subscribers N …] [--soak-seconds S] [--writes-database-url URL]
                         [--only queue|assign|fanout|soak|writes …]
                         [--json FILE]
 
-1. the agents' queue query, casegraph against PostGraphile v5 (``bench.queue``);
+1. the agents' queue, casegraph against PostGraphile v5, at 10,000 and 1,000,000 cases side by
+   side (``bench.queue``; ``--sizes`` to choose);
 2. ``assignToMe`` latency on SQLite (``bench.assign``);
 3. subscription fan-out (``bench/fanout.py``, run as its own process through its command line:
    ``--subscribers N … --json FILE``);
@@ -13,11 +14,12 @@
    one minute, ``--soak-seconds 600`` for the ten-minute run);
 5. writes: ``assignToMe``, comments and ``proposeSolution`` from 32 agents on PostgreSQL against a
    minimal asyncpg client's physical limit on the same database (``bench.writes``; on a private
-   database of ``--cases`` cases, or with ``--writes-database-url`` on one loaded already).
+   database at each of ``--sizes``, or with ``--writes-database-url`` on one loaded already).
 
 Everything is started on loopback and stopped again (Ctrl-C and SIGTERM included); the figures
-also go to bench/results/latest.json. The full run stays well under ten minutes on 2 cores;
-``--quick`` (2,000 cases, 5 s runs, 50 mutations, 100 and 1,000 subscribers) takes about two.
+also go to bench/results/latest.json. The full run stays well under thirty minutes on 2 cores
+(loading the million cases takes a few of them); ``--quick`` (10,000 and 50,000 cases, short
+runs, 50 mutations, 100 and 1,000 subscribers) takes about four.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Any, Final
 from bench import report
 from bench.assign import AssignReport, run_assign
 from bench.machine import describe
-from bench.queue import QueueOptions, QueueReport, run_queue
+from bench.queue import DEFAULT_SIZES, QUICK_SIZES, QueueOptions, QueueReport, parse_sizes, run_queue
 from bench.services import ServiceUnavailable
 from bench.soak import SoakReport, run_soak, soak_table
 from bench.writes import WritesOptions, WritesReport, run_writes, writes_table
@@ -123,8 +125,10 @@ def fanout_table(figures: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes and short runs, for development")
-    parser.add_argument("--cases", type=int)
-    parser.add_argument("--duration", type=float, help="seconds of measured load per server")
+    parser.add_argument(
+        "--sizes", type=parse_sizes, help="queue data-set sizes, e.g. 10000,1000000 or 10k (default both)"
+    )
+    parser.add_argument("--duration", type=float, help="seconds of measured load per queue target")
     parser.add_argument("--warmup", type=float, help="seconds of unmeasured load before each")
     parser.add_argument("--mutations", type=int, help="assignToMe mutations measured")
     parser.add_argument("--subscribers", type=int, nargs="+", help="fan-out sizes")
@@ -137,9 +141,9 @@ def main() -> None:
     args = parser.parse_args()
     quick = args.quick
     options = QueueOptions(
-        cases=args.cases or (2_000 if quick else 10_000),
-        duration=args.duration or (5.0 if quick else 20.0),
-        warmup=args.warmup if args.warmup is not None else (2.0 if quick else 5.0),
+        sizes=args.sizes or (QUICK_SIZES if quick else DEFAULT_SIZES),
+        duration=args.duration or (3.0 if quick else 10.0),
+        warmup=args.warmup if args.warmup is not None else (1.0 if quick else 3.0),
     )
     mutations = args.mutations or (50 if quick else 200)
     subscribers = args.subscribers or ([100, 1000] if quick else [1000, 10000])
@@ -156,19 +160,23 @@ def main() -> None:
     fanout = run_fanout(subscribers) if "fanout" in args.only else None
     soak_seconds = args.soak_seconds or (30.0 if quick else 60.0)
     soak: SoakReport | None = run_soak(seconds=soak_seconds) if "soak" in args.only else None
-    writes: WritesReport | None = None
+    # One write run per size (a private database each), or one on the database given.
+    writes: dict[int, WritesReport] = {}
     if "writes" in args.only:
-        try:
-            writes = run_writes(
-                WritesOptions(
-                    cases=options.cases,
-                    duration=args.duration or (5.0 if quick else 15.0),
-                    warmup=options.warmup,
-                    database_url=args.writes_database_url,
+        sizes = [0] if args.writes_database_url else list(options.sizes)
+        for size in sizes:
+            try:
+                writes[size] = run_writes(
+                    WritesOptions(
+                        cases=size or WritesOptions.cases,
+                        duration=args.duration or (5.0 if quick else 15.0),
+                        warmup=options.warmup,
+                        database_url=args.writes_database_url,
+                    )
                 )
-            )
-        except ServiceUnavailable as missing:
-            print(f"write benchmark skipped: {missing}")
+            except ServiceUnavailable as missing:
+                print(f"write benchmark skipped: {missing}")
+                break
 
     machine = describe(queue.versions if queue else {})
     print()
@@ -180,8 +188,9 @@ def main() -> None:
         print(fanout_table(fanout), end="\n\n")
     if soak is not None:
         print(soak_table(soak), end="\n\n")
-    if writes is not None:
-        print(writes_table(writes), end="\n\n")
+    for size, run in writes.items():
+        print(f"writes at {run.database_cases:,} cases" if size else "writes on the given database")
+        print(writes_table(run), end="\n\n")
     print(report.machine_lines(machine))
     print(f"(whole run: {time.monotonic() - started:.0f} s)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -193,7 +202,7 @@ def main() -> None:
                 "assign": asdict(assign) if assign else None,
                 "fanout": fanout,
                 "soak": soak.to_json() if soak else None,
-                "writes": writes.to_json() if writes else None,
+                "writes": {str(size): run.to_json() for size, run in writes.items()} or None,
             },
             indent=2,
             default=str,

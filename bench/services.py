@@ -65,8 +65,11 @@ class PrivatePostgres:
 
     @property
     def url(self) -> str:
-        """The benchmark database (created by ``start``)."""
-        return f"postgres://{PG_USER}@127.0.0.1:{self.port}/{BENCH_DATABASE}"
+        """The benchmark database (created by ``create_bench_database``)."""
+        return self.database_url(BENCH_DATABASE)
+
+    def database_url(self, database: str) -> str:
+        return f"postgres://{PG_USER}@127.0.0.1:{self.port}/{database}"
 
     def version(self) -> str:
         out = subprocess.run([str(self.bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=True)
@@ -145,14 +148,15 @@ def start_postgres() -> PrivatePostgres:
     return server
 
 
-async def create_bench_database(server: PrivatePostgres) -> None:
+async def create_bench_database(server: PrivatePostgres, database: str = BENCH_DATABASE) -> None:
+    """An empty database ``database`` (dropped first if it exists) with pg_stat_statements."""
     connection = await asyncpg.connect(server.admin_url.replace("postgres://", "postgresql://", 1))
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{database}"')
     finally:
         await connection.close()
-    bench = await asyncpg.connect(server.url.replace("postgres://", "postgresql://", 1))
+    bench = await asyncpg.connect(server.database_url(database).replace("postgres://", "postgresql://", 1))
     try:
         await bench.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     finally:

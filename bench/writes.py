@@ -44,13 +44,12 @@ import uvloop
 
 from bench import report, sql_counts
 from bench.casegraph_server import casegraph_server, token
-from bench.dataset import DatasetSpec, load_dataset
 from bench.dataset_world import BENCH_AGENT_ID
 from bench.processes import ServerProcess
 from bench.procstat import CpuSample
-from bench.services import create_bench_database, private_postgres, private_redis
+from bench.scale import sized_database
+from bench.services import private_postgres, private_redis
 from bench.writes_cases import Agent, EventLogCheck, agents, check_event_log, event_sequence, provision
-from casegraph.db import migrate
 from casegraph.domain.enums import Role
 from tests.perf.documents import ASSIGN_TO_ME, COMMENT_ON_CASE, PROPOSE_SOLUTION
 
@@ -448,11 +447,8 @@ def run_writes(options: WritesOptions) -> WritesReport:
         postmaster: int | None = None
         if options.database_url is None:
             pg = stack.enter_context(private_postgres())
-            url = pg.url
             print(f"loading {options.cases:,} cases into PostgreSQL {pg.version()} …", flush=True)
-            asyncio.run(create_bench_database(pg))
-            asyncio.run(migrate(url))
-            asyncio.run(load_dataset(url, DatasetSpec(cases=options.cases)))
+            url = sized_database(pg, options.cases).url
             postmaster = pg.server_pids()[0]
         else:
             url = options.database_url
