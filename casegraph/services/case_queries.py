@@ -18,13 +18,16 @@ from typing import Any, Final
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from casegraph._compat import tortoise_queryset
+from casegraph.database.case_pages import page_rows
+from casegraph.database.sql import CONDITIONS, Condition, dialect_of, render_condition
 from casegraph.domain.enums import CaseStage, CaseStatus, Role
 from casegraph.domain.errors import validation_failed
 from casegraph.domain.relations import Actor
 from casegraph.domain.validation import clean_text, id_number, lookup_key, uuid_key
 from casegraph.services.column_limits import max_length, max_value
 from casegraph.services.records import CASE_COLUMNS, EVENT_COLUMNS, CaseRecord, EventRecord
-from casegraph.services.visibility import visible_cases
+from casegraph.services.visibility import SUBMITTED_STATUSES, visibility_branches, visible_cases
 from models import AssignmentGroup, Case, CaseEvent, CaseType, User
 
 # Without `first`; `first` itself is capped by the caller's `max_page` (Settings.query_limits).
@@ -100,23 +103,31 @@ class PageRequest:
     # code the database resolved): the compiled path keeps its rendered SQL under it. None otherwise.
     condition_key: Hashable | None
 
-    def after_cursor(self) -> QuerySet[Case]:
-        """Matching cases that follow the cursor in the ordering (all of them without one)."""
-        query = self.matching
-        column = self.ordering.field.value
-        if self.after is not None:
-            value, last_id = self.after
-            if self.ordering.descending:
-                query = query.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": last_id}))
-            else:
-                query = query.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": last_id}))
-        return query
+    # ``matching`` as disjoint branches a page walks in index order (visibility_branches), each
+    # with the filter; their union is ``matching``.
+    branches: tuple[QuerySet[Case], ...] = ()
 
-    def page_query(self) -> QuerySet[Case]:
-        """The page in order, and one case more (to tell whether more follow)."""
+    def branch_conditions(self, dialect: str) -> list[Condition]:
+        """The branches' conditions, rendered once per (dialect, condition_key) when there is one."""
+        if self.condition_key is None:
+            return [render_condition(branch) for branch in self.branches]
+        return [
+            CONDITIONS.get((dialect, self.condition_key, "branch", position), branch)
+            for position, branch in enumerate(self.branches)
+        ]
+
+    def after_condition(self) -> Condition | None:
+        """Cases that follow the cursor in the ordering; None without one. Written as a range on
+        the order column (``col <= v``) that an index walk starts from, plus the tie-break on id."""
+        if self.after is None:
+            return None
+        value, last_id = self.after
         column = self.ordering.field.value
-        sign = "-" if self.ordering.descending else ""
-        return self.after_cursor().order_by(f"{sign}{column}", f"{sign}id").limit(self.limit + 1)
+        if self.ordering.descending:
+            bound = Q(Q(**{f"{column}__lte": value}), Q(**{f"{column}__lt": value}) | Q(id__lt=last_id))
+        else:
+            bound = Q(Q(**{f"{column}__gte": value}), Q(**{f"{column}__gt": value}) | Q(id__gt=last_id))
+        return render_condition(Case.filter(bound))
 
 
 async def page_request(
@@ -130,6 +141,12 @@ async def page_request(
     condition = await _filter_q(flt)
     cursor = _decode_cursor(after, ordering.field) if after is not None else None
     matching = visible_cases(actor, include_deleted=flt.include_deleted).filter(condition)
+    if flt.include_deleted:
+        # An administrator's audit listing: deleted cases are in no branch's index; one walk.
+        branches: tuple[QuerySet[Case], ...] = (matching,)
+    else:
+        split = flt.statuses or SUBMITTED_STATUSES
+        branches = tuple(Case.filter(branch).filter(condition) for branch in visibility_branches(actor, split))
     resolved_codes = bool(flt.case_type_codes or flt.assignment_group_codes)
     return PageRequest(
         actor=actor,
@@ -138,6 +155,7 @@ async def page_request(
         limit=limit,
         after=cursor,
         condition_key=None if resolved_codes else (actor, flt),
+        branches=branches,
     )
 
 
@@ -146,8 +164,19 @@ async def list_cases(
 ) -> Page:
     request = await page_request(actor=actor, flt=flt, ordering=ordering, first=first, after=after, max_page=max_page)
     total = await request.matching.count()
-    rows = await request.page_query().values(*CASE_COLUMNS)
+    db = tortoise_queryset.connection_for(request.matching)
+    dialect = dialect_of(db)
     limit, column = request.limit, ordering.field.value
+    rows = await page_rows(
+        db,
+        dialect,
+        request.branch_conditions(dialect),
+        request.after_condition(),
+        columns=CASE_COLUMNS,
+        order_column=column,
+        descending=ordering.descending,
+        limit=limit + 1,
+    )
     records = [CaseRecord.from_row(row) for row in rows[:limit]]
     return Page(
         records=records,

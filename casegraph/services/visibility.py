@@ -6,6 +6,8 @@ not found (``NOT_FOUND``, never ``PERMISSION_DENIED``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
@@ -39,6 +41,55 @@ def visibility_filter(actor: Actor, *, include_deleted: bool = False) -> Q:
     if include_deleted and actor.has(Role.ADMIN):
         return visible
     return Q(visible, Q(deleted_at__isnull=True))
+
+
+# Statuses a case can be in once submitted: what the branches split on without a status filter.
+SUBMITTED_STATUSES: tuple[CaseStatus, ...] = tuple(status for status in CaseStatus if status is not CaseStatus.DRAFT)
+
+
+def visibility_branches(actor: Actor, statuses: Iterable[CaseStatus] = SUBMITTED_STATUSES) -> list[Q]:
+    """``visibility_filter(actor)`` (deleted cases excluded) as disjoint conditions, one per way of
+    seeing a case, each of a shape an index serves in order (``models/migrations/0013_case_page_indexes``).
+
+    A page is then the first rows of each branch merged (``database.case_pages``). The branches
+    must be disjoint — a case reachable two ways appears once — so each carries the null-safe
+    negation of the paths before it: cheap row filters on the small per-user paths, none on the
+    large ones, which come first. The large paths (the actor's groups, a partner's agency, all
+    cases for an administrator) split by status (``statuses``: the filter's, or every submitted
+    status) so a status filter is an index prefix rather than a walk past closed cases; the
+    caller still applies its filter to every branch. Their union is exactly ``visibility_filter``
+    (``tests/database/test_case_pages.py`` checks it against the single condition).
+    """
+    me = actor.user_id
+    live = Q(deleted_at__isnull=True)
+    split = sorted({status for status in statuses if status is not CaseStatus.DRAFT}, key=lambda s: s.value)
+    # Drafts are seen by their author alone, whoever else they concern (may_see).
+    branches = [Q(Q(status=CaseStatus.DRAFT, author_id=me), live)]
+    if actor.has(Role.ADMIN):
+        branches.extend(Q(Q(status=status), live) for status in split)
+        return branches
+    submitted = Q(~Q(status=CaseStatus.DRAFT), live)
+    # Null-safe "not on an earlier path" (NOT (x = v) is unknown, not true, when x is NULL).
+    earlier: list[Q] = []
+    if actor.is_staff and actor.group_ids:
+        groups = sorted(actor.group_ids)
+        branches.extend(Q(Q(assignment_group_id=group, status=status), live) for group in groups for status in split)
+        earlier.append(Q(Q(assignment_group_id__isnull=True), ~Q(assignment_group_id__in=groups), join_type=Q.OR))
+    if actor.has(Role.PARTNER) and actor.agency:
+        agency = actor.agency
+        branches.extend(Q(Q(referred_agency=agency, status=status), live, *earlier) for status in split)
+        earlier.append(Q(Q(referred_agency__isnull=True), ~Q(referred_agency=agency), join_type=Q.OR))
+    branches.append(Q(Q(requester_id=me), submitted, *earlier))
+    earlier.append(~Q(requester_id=me))  # requester_id is never NULL
+    if actor.is_staff:
+        branches.append(Q(Q(assigned_to_id=me), submitted, *earlier))
+        earlier.append(Q(Q(assigned_to_id__isnull=True), ~Q(assigned_to_id=me), join_type=Q.OR))
+    if actor.has(Role.FIELD_AGENT):
+        branches.append(Q(Q(inspector_id=me), submitted, *earlier))
+        earlier.append(Q(Q(inspector_id__isnull=True), ~Q(inspector_id=me), join_type=Q.OR))
+        tasks = Subquery(CaseTask.filter(assignee_id=me).values("case_id"))
+        branches.append(Q(Q(id__in=tasks), submitted, *earlier))
+    return branches
 
 
 def visible_cases(actor: Actor, *, include_deleted: bool = False) -> QuerySet[Case]:
