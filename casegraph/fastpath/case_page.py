@@ -188,7 +188,8 @@ async def fetch_page(request: PageRequest, needs: CaseNeeds) -> tuple[int, list[
     # Parameters in the order they appear in the text (SQLite numbers them by position).
     page_sql = page_statement(
         statement,
-        request.branch_conditions(dialect),
+        request.page_branches(dialect),
+        request.filter_condition(dialect),
         request.after_condition(),
         columns=sorted(needs.columns),
         order_column=column,

@@ -19,7 +19,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from casegraph._compat import tortoise_queryset
-from casegraph.database.case_pages import page_rows
+from casegraph.database.case_pages import PageBranch, page_rows
 from casegraph.database.sql import CONDITIONS, Condition, dialect_of, render_condition
 from casegraph.domain.enums import CaseStage, CaseStatus, Role
 from casegraph.domain.errors import validation_failed
@@ -103,18 +103,27 @@ class PageRequest:
     # code the database resolved): the compiled path keeps its rendered SQL under it. None otherwise.
     condition_key: Hashable | None
 
-    # ``matching`` as disjoint branches a page walks in index order (visibility_branches), each
-    # with the filter; their union is ``matching``.
-    branches: tuple[QuerySet[Case], ...] = ()
+    # ``matching`` before the filter, as disjoint branches (visibility_branches): the query and
+    # whether an index yields it in order. Their union, filtered, is ``matching``.
+    branches: tuple[tuple[QuerySet[Case], bool], ...] = ()
+    # The filter's own condition; None without one.
+    filtered: QuerySet[Case] | None = None
 
-    def branch_conditions(self, dialect: str) -> list[Condition]:
+    def page_branches(self, dialect: str) -> list[PageBranch]:
         """The branches' conditions, rendered once per (dialect, condition_key) when there is one."""
         if self.condition_key is None:
-            return [render_condition(branch) for branch in self.branches]
+            return [PageBranch(render_condition(query), ordered) for query, ordered in self.branches]
         return [
-            CONDITIONS.get((dialect, self.condition_key, "branch", position), branch)
-            for position, branch in enumerate(self.branches)
+            PageBranch(CONDITIONS.get((dialect, self.condition_key, "branch", position), query), ordered)
+            for position, (query, ordered) in enumerate(self.branches)
         ]
+
+    def filter_condition(self, dialect: str) -> Condition | None:
+        if self.filtered is None:
+            return None
+        if self.condition_key is None:
+            return render_condition(self.filtered)
+        return CONDITIONS.get((dialect, self.condition_key, "filter"), self.filtered)
 
     def after_condition(self) -> Condition | None:
         """Cases that follow the cursor in the ordering; None without one. Written as a range on
@@ -143,10 +152,14 @@ async def page_request(
     matching = visible_cases(actor, include_deleted=flt.include_deleted).filter(condition)
     if flt.include_deleted:
         # An administrator's audit listing: deleted cases are in no branch's index; one walk.
-        branches: tuple[QuerySet[Case], ...] = (matching,)
+        branches: tuple[tuple[QuerySet[Case], bool], ...] = (
+            (visible_cases(actor, include_deleted=True), True),
+        )
     else:
         split = flt.statuses or SUBMITTED_STATUSES
-        branches = tuple(Case.filter(branch).filter(condition) for branch in visibility_branches(actor, split))
+        branches = tuple(
+            (Case.filter(branch.condition), branch.index_ordered) for branch in visibility_branches(actor, split)
+        )
     resolved_codes = bool(flt.case_type_codes or flt.assignment_group_codes)
     return PageRequest(
         actor=actor,
@@ -156,6 +169,7 @@ async def page_request(
         after=cursor,
         condition_key=None if resolved_codes else (actor, flt),
         branches=branches,
+        filtered=Case.filter(condition) if condition.children or condition.filters else None,
     )
 
 
@@ -170,7 +184,8 @@ async def list_cases(
     rows = await page_rows(
         db,
         dialect,
-        request.branch_conditions(dialect),
+        request.page_branches(dialect),
+        request.filter_condition(dialect),
         request.after_condition(),
         columns=CASE_COLUMNS,
         order_column=column,

@@ -42,7 +42,8 @@ PAGE_INDEXES = {
 }
 LOOKUP_INDEXES = {
     "cases_inspector": '"cases" ("inspector_id") WHERE "inspector_id" IS NOT NULL',
-    "cases_draft_author": '"cases" ("author_id") WHERE "status" = \'DRAFT\'',
+    # Not partial on the status: SQLite would not use it for ``"status"=?`` (a parameter).
+    "cases_draft_author": '"cases" ("author_id","status") WHERE "deleted_at" IS NULL',
 }
 INDEXES = {**PAGE_INDEXES, **LOOKUP_INDEXES}
 UP = [f"CREATE INDEX IF NOT EXISTS {name} ON {target}" for name, target in INDEXES.items()]
