@@ -51,9 +51,9 @@ def page_statement(
     descending: bool,
     limit: int,
 ) -> str:
-    """SELECT of ``columns`` of the first ``limit`` cases over ``branches`` (disjoint conditions)
-    that match ``refine`` (the filter) and follow ``after`` (the keyset condition) when given,
-    ordered by ``order_column`` then id."""
+    """SELECT of ``columns`` of the first ``limit`` cases over ``branches`` (disjoint conditions;
+    those not index-ordered further narrowed by ``refine``, the filter) that follow ``after``
+    (the keyset condition) when given, ordered by ``order_column`` then id."""
     if not branches:
         raise ValueError("a page needs at least one branch")
     direction = "DESC" if descending else "ASC"
@@ -69,7 +69,10 @@ def page_statement(
             # The filter and the cursor's range stay outside the fence: inside, they would offer
             # the planner a whole-table index again (the status's, the order column's).
             source, where = f'(SELECT * FROM "cases" WHERE {path} {fence}) "u"', []
-        where.extend(f"({statement.condition(part)})" for part in (refine, after) if part is not None)
+            if refine is not None:
+                where.append(f"({statement.condition(refine)})")
+        if after is not None:
+            where.append(f"({statement.condition(after)})")
         if where:
             source += f" WHERE {' AND '.join(where)}"
         own_limit = statement.param(limit)

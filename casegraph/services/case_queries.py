@@ -103,8 +103,9 @@ class PageRequest:
     # code the database resolved): the compiled path keeps its rendered SQL under it. None otherwise.
     condition_key: Hashable | None
 
-    # ``matching`` before the filter, as disjoint branches (visibility_branches): the query and
-    # whether an index yields it in order. Their union, filtered, is ``matching``.
+    # ``matching`` as disjoint branches (visibility_branches): the query and whether an index
+    # yields it in order. An index-ordered branch carries the filter (its status is one of the
+    # filter's); a user's own branch is filtered after the fetch, by ``filtered``.
     branches: tuple[tuple[QuerySet[Case], bool], ...] = ()
     # The filter's own condition; None without one.
     filtered: QuerySet[Case] | None = None
@@ -147,18 +148,21 @@ async def page_request(
     if flt.include_deleted and not actor.has(Role.ADMIN):
         raise validation_failed("filter.includeDeleted", "Only an administrator may list deleted cases.")
     limit = page_size(first, max_page=max_page)
-    condition = await _filter_q(flt)
+    condition, within = await _filter_q(flt)
     cursor = _decode_cursor(after, ordering.field) if after is not None else None
     matching = visible_cases(actor, include_deleted=flt.include_deleted).filter(condition)
     if flt.include_deleted:
         # An administrator's audit listing: deleted cases are in no branch's index; one walk.
-        branches: tuple[tuple[QuerySet[Case], bool], ...] = (
-            (visible_cases(actor, include_deleted=True), True),
-        )
+        branches: tuple[tuple[QuerySet[Case], bool], ...] = ((matching, True),)
     else:
         split = flt.statuses or SUBMITTED_STATUSES
+        # Each index-ordered branch has one status of the filter: its status list would only
+        # cost the index walk its order (PostgreSQL reads `= ANY` on a later index column unordered).
         branches = tuple(
-            (Case.filter(branch.condition), branch.index_ordered) for branch in visibility_branches(actor, split)
+            (Case.filter(branch.condition).filter(within), True)
+            if branch.index_ordered
+            else (Case.filter(branch.condition), False)
+            for branch in visibility_branches(actor, split)
         )
     resolved_codes = bool(flt.case_type_codes or flt.assignment_group_codes)
     return PageRequest(
@@ -223,10 +227,10 @@ async def case_history(*, case_id: str, first: int | None, after: str | None, ma
     )
 
 
-async def _filter_q(flt: CaseFilter) -> Q:
+async def _filter_q(flt: CaseFilter) -> tuple[Q, Q]:
+    """The filter's condition, and the same without its status list (what a branch of one of
+    those statuses still needs)."""
     parts: list[Q] = []
-    if flt.statuses:
-        parts.append(Q(status__in=list(flt.statuses)))
     if flt.stages:
         parts.append(Q(stage__in=list(flt.stages)))
     if flt.case_type_codes:
@@ -244,7 +248,9 @@ async def _filter_q(flt: CaseFilter) -> Q:
     text = clean_text("filter.text", flt.text, required=False, limit=TEXT_FILTER_LIMIT)
     if text is not None:
         parts.append(Q(title__icontains=text))
-    return Q(*parts) if parts else Q()
+    if flt.statuses:
+        return Q(Q(status__in=list(flt.statuses)), *parts), Q(*parts)
+    return (Q(*parts), Q(*parts)) if parts else (Q(), Q())
 
 
 async def _with_code(column: str, model: type[CaseType] | type[AssignmentGroup], codes: tuple[str, ...]) -> Q:
