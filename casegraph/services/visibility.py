@@ -65,11 +65,11 @@ def visibility_branches(actor: Actor, statuses: Iterable[CaseStatus] = SUBMITTED
 
     A page is then the first rows of each branch merged (``database.case_pages``). The branches
     must be disjoint — a case reachable two ways appears once — so each carries the null-safe
-    negation of the paths before it: cheap row filters on the small per-user paths, none on the
-    large ones, which come first. The large paths (the actor's groups, a partner's agency, all
-    cases for an administrator) split by status (``statuses``: the filter's, or every submitted
-    status) so a status filter is an index prefix rather than a walk past closed cases; the
-    caller still applies its filter to every branch. Their union is exactly ``visibility_filter``
+    negation of the paths before it (a row filter). The large paths (a staff member's
+    assignments, their groups, a partner's agency, all cases for an administrator) come first and
+    split by status (``statuses``: the filter's, or every submitted status), so a status filter is
+    an index prefix rather than a walk past closed cases; the caller applies the rest of its
+    filter to every branch. Their union is exactly ``visibility_filter``
     (``tests/database/test_case_pages.py`` checks it against the single condition).
     """
     me = actor.user_id
@@ -83,10 +83,15 @@ def visibility_branches(actor: Actor, statuses: Iterable[CaseStatus] = SUBMITTED
     submitted = Q(~Q(status=CaseStatus.DRAFT), live)
     # Null-safe "not on an earlier path" (NOT (x = v) is unknown, not true, when x is NULL).
     earlier: list[Q] = []
+    if actor.is_staff:
+        # An agent's assignments grow with the table too. First, so that the group walks skip
+        # the few of them in the agent's groups, rather than this walk skipping all of those.
+        branches.extend(Branch(Q(Q(assigned_to_id=me, status=status), live), index_ordered=True) for status in split)
+        earlier.append(Q(Q(assigned_to_id__isnull=True), ~Q(assigned_to_id=me), join_type=Q.OR))
     if actor.is_staff and actor.group_ids:
         groups = sorted(actor.group_ids)
         branches.extend(
-            Branch(Q(Q(assignment_group_id=group, status=status), live), index_ordered=True)
+            Branch(Q(Q(assignment_group_id=group, status=status), live, *earlier), index_ordered=True)
             for group in groups
             for status in split
         )
@@ -99,9 +104,6 @@ def visibility_branches(actor: Actor, statuses: Iterable[CaseStatus] = SUBMITTED
         earlier.append(Q(Q(referred_agency__isnull=True), ~Q(referred_agency=agency), join_type=Q.OR))
     branches.append(Branch(Q(Q(requester_id=me), submitted, *earlier), index_ordered=False))
     earlier.append(~Q(requester_id=me))  # requester_id is never NULL
-    if actor.is_staff:
-        branches.append(Branch(Q(Q(assigned_to_id=me), submitted, *earlier), index_ordered=False))
-        earlier.append(Q(Q(assigned_to_id__isnull=True), ~Q(assigned_to_id=me), join_type=Q.OR))
     if actor.has(Role.FIELD_AGENT):
         branches.append(Branch(Q(Q(inspector_id=me), submitted, *earlier), index_ordered=False))
         earlier.append(Q(Q(inspector_id__isnull=True), ~Q(inspector_id=me), join_type=Q.OR))

@@ -5,14 +5,18 @@ each walked in the page's order (``database.case_pages``). What serves which bra
 
 * index-served for all four orderings (UPDATED_AT, CREATED_AT, PRIORITY, NUMBER; either way,
   an index walked backwards serves DESC) — the large paths, whose size grows with the table:
-  an agent's group (``cases_page_group_*``: group, status, order column, id), an
-  administrator's all-cases (``cases_page_all_*``: status, order column, id), a partner's
+  an agent's group (``cases_page_group_*``: group, status, order column, id), an agent's own
+  assignments (``cases_page_assignee_*``: assignee, status, …; they accumulate over the years),
+  an administrator's all-cases (``cases_page_all_*``: status, order column, id), a partner's
   agency (``cases_page_agency_*``: agency, status, order column, id). Each branch is one group
-  (agency) and one status, so the status filter of the dashboard (the open statuses) is an index
-  prefix: a walk never passes the closed cases that make up most of a large table.
+  (assignee, agency) and one status, so the status filter of the dashboard (the open statuses)
+  is an index prefix: a walk never passes the closed cases that make up most of a large table.
+  A group's walk skips the agent's own assignments in it (their branch comes first): few.
 * looked up, then sorted — the per-user paths, bounded by that one user's involvement and not
-  by the table: requester and assignee (their 0011 indexes), inspector (``cases_inspector``),
-  task assignee (0011's ``case_tasks.assignee_id``), own drafts (``cases_draft_author``).
+  by the table: requester (its 0011 index), inspector (``cases_inspector``), task assignee
+  (0011's ``case_tasks.assignee_id``, then the primary key), own drafts (``cases_draft_author``).
+  A text filter (``title`` contains) is a row filter on either kind: a walk stops at the page's
+  end, so it is bounded by how far the matches lie, not by an index.
 
 The predicates exclude deleted cases only. Drafts never match a branch's status (they have their
 own branch), but a predicate on the status could not be used: SQLite proves a partial index
@@ -20,8 +24,10 @@ applies only from literal terms, and PostgreSQL's generic plans of prepared stat
 know the status parameter either; ``deleted_at IS NULL`` is literal in every branch.
 
 Every index costs each write that changes its columns (``updated_at`` changes on every write):
-twelve over the orderings, two small ones for the per-user paths. The agency indexes hold only
-referred cases. Created by this migration alone (partial indexes, which models cannot declare).
+sixteen over the orderings, two small ones for the per-user paths. The agency and assignee
+indexes hold only referred and assigned cases. 0011's indexes stay: they also serve deleted
+cases and other readers (the queue counts and the event feed filter on the group). Created by
+this migration alone (partial indexes, which models cannot declare).
 """
 
 from typing import Any
@@ -32,6 +38,7 @@ from tortoise.migrations import operations as ops
 ORDER_COLUMNS = ("updated_at", "created_at", "priority", "number")
 PREFIXES = {
     "group": ('"assignment_group_id","status"', '"deleted_at" IS NULL AND "assignment_group_id" IS NOT NULL'),
+    "assignee": ('"assigned_to_id","status"', '"deleted_at" IS NULL AND "assigned_to_id" IS NOT NULL'),
     "all": ('"status"', '"deleted_at" IS NULL'),
     "agency": ('"referred_agency","status"', '"deleted_at" IS NULL AND "referred_agency" IS NOT NULL'),
 }

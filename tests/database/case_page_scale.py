@@ -74,7 +74,7 @@ def _columns(dialect: str) -> dict[str, str]:
         "deleted_at": f"CASE WHEN i % 97 = 0 THEN {at.format('i')} ELSE {no_time} END",
         "created_at": at.format("i * 60"),
         # Updates come in another order than creations.
-        "updated_at": at.format("(i * 7919) % n * 60 + i % 60"),
+        "updated_at": at.format("(i % 100003) * 7919 % n * 60 + i % 60"),
         "assigned_to_id": _ASSIGNEE,
         "assignment_group_id": _GROUP,
         "author_id": _REQUESTER,

@@ -109,7 +109,8 @@ async def test_a_page_of_a_status_filter_is_made_of_that_status_s_branches(db: T
     open_statuses = (CaseStatus.NEW, CaseStatus.OPEN)
     # when
     branches = visibility_branches(actor, open_statuses)
-    # then one index-ordered branch per group and status, then the actor's own paths
+    # then one index-ordered branch per status of the agent's assignments and of each group,
+    # between the agent's own drafts and the cases they requested
     ordered: list[Any] = [b for b in branches if b.index_ordered]
-    assert len(ordered) == len(actor.group_ids) * len(open_statuses)
-    assert [b.index_ordered for b in branches] == [False, *[True] * len(ordered), False, False]
+    assert len(ordered) == (1 + len(actor.group_ids)) * len(open_statuses)
+    assert [b.index_ordered for b in branches] == [False, *[True] * len(ordered), False]
