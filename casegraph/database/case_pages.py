@@ -6,11 +6,13 @@ Here each branch (``services.visibility.visibility_branches``) takes its first `
 the page's order — an index range walk when an index of ``0013_case_page_indexes`` matches the
 branch — and the union of those is cut to ``limit`` in the same order: PostgreSQL plans it as
 a Merge Append over the branches, SQLite as a merge of sorted subqueries (its compound SELECT
-with an ORDER BY). The work is then the branches times the page, not the visible set.
+with an ORDER BY). The work is then the branches times the page, not the visible set. The
+filter's other conditions (a title's text among them) are row filters in each walk, which stops
+at the page's end.
 
-A branch that is one user's own cases (requester, assignee, inspector, task assignee, own
-drafts) is not walked in order: it is fetched through that user's index and sorted, bounded by
-the user's involvement. Left to itself the planner may instead walk a whole-table index in the
+A branch that is one user's own cases (requester, inspector, task assignee, own drafts) is not
+walked in order: it is fetched through that user's index and sorted, bounded by the user's
+involvement. Left to itself the planner may instead walk a whole-table index in the
 page's order, expecting the user's rows to come early — and read the table when they do not
 (all of them excluded by an earlier branch, say). A fence keeps the fetch planned on its own:
 ``OFFSET 0`` on PostgreSQL, ``LIMIT -1`` on SQLite (neither flattens such a subquery).

@@ -96,7 +96,9 @@ async def populate(db: BaseDBAsyncClient, dialect: str, cases: int) -> None:
     """Fill an empty, migrated database with ``cases`` cases (and their users, groups and tasks)."""
     now = "CURRENT_TIMESTAMP"
     yes = "TRUE" if dialect == "postgres" else "1"
-    named = " UNION ALL ".join(f"SELECT '{a.user_id}' AS u" for a in ACTORS.values() if not a.user_id.startswith("sc-citizen"))
+    named = " UNION ALL ".join(
+        f"SELECT '{a.user_id}' AS u" for a in ACTORS.values() if not a.user_id.startswith("sc-citizen")
+    )
     citizens = f"SELECT 'sc-citizen-' || (i - 1) AS u FROM ({_rows(dialect, REQUESTERS)}) AS c"
     await db.execute_script(
         f'INSERT INTO "users" ("id","roles","available","created_at","updated_at") '
@@ -122,8 +124,8 @@ async def populate(db: BaseDBAsyncClient, dialect: str, cases: int) -> None:
 async def _main(url: str, cases: int) -> None:
     from tortoise.context import TortoiseContext
 
-    from casegraph.db import migrate, tortoise_config
     from casegraph.database.sql import dialect_of
+    from casegraph.db import migrate, tortoise_config
 
     await migrate(url)
     async with TortoiseContext() as ctx:

@@ -13,6 +13,7 @@ column's own index when the planner prefers it, with an incremental sort of ties
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import uuid
@@ -23,11 +24,12 @@ from typing import Any, Final
 import pytest
 from tortoise.context import TortoiseContext
 
+from casegraph._compat import tortoise_queryset
 from casegraph.database.case_pages import page_statement
 from casegraph.database.sql import POSTGRES, Statement, dialect_of
 from casegraph.db import migrate, tortoise_config
 from casegraph.domain.enums import CaseStatus
-from casegraph.services.case_queries import CaseFilter, Ordering, OrderField, list_cases, page_request
+from casegraph.services.case_queries import CaseFilter, OrderField, Ordering, list_cases, page_request
 from tests.conftest import (
     BACKENDS,
     _create_pg_database_named,
@@ -109,8 +111,6 @@ async def large(large_database: LargeDatabase) -> AsyncIterator[LargeDatabase]:
 async def explained(who: str, flt: CaseFilter, ordering: Ordering, after: str | None) -> tuple[str, Any]:
     """The page statement as both paths build it, and its plan."""
     request = await page_request(actor=ACTORS[who], flt=flt, ordering=ordering, first=PAGE, after=after, max_page=100)
-    from casegraph._compat import tortoise_queryset
-
     db = tortoise_queryset.connection_for(request.matching)
     dialect = dialect_of(db)
     statement = Statement(dialect)
@@ -127,7 +127,7 @@ async def explained(who: str, flt: CaseFilter, ordering: Ordering, after: str | 
     if dialect == POSTGRES:
         _, rows = await db.execute_query(f"EXPLAIN (FORMAT JSON) {sql}", statement.params)
         plan = rows[0][0]
-        return dialect, (plan if isinstance(plan, list) else __import__("json").loads(plan))[0]["Plan"]
+        return dialect, (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
     _, rows = await db.execute_query(f"EXPLAIN QUERY PLAN {sql}", statement.params)
     return dialect, [(row[0], row[1], row[3]) for row in rows]
 

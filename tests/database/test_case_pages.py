@@ -19,11 +19,11 @@ from tortoise.expressions import Q
 
 from casegraph.domain.enums import CaseStage, CaseStatus, Role
 from casegraph.domain.relations import Actor
-from casegraph.services.case_queries import CaseFilter, Ordering, OrderField, list_cases, page_request
+from casegraph.services.case_queries import CaseFilter, OrderField, Ordering, list_cases, page_request
 from casegraph.services.users import build_actor
 from casegraph.services.visibility import visibility_branches, visible_cases
 from models import Case
-from tests.perf.queue_dataset import PEOPLE, QueueDataset, load_queue_dataset
+from tests.perf.queue_dataset import PEOPLE, load_queue_dataset
 
 NOW: Final = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 CASES: Final = 90
@@ -44,11 +44,14 @@ async def reference_page(
         else:
             query = query.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": last_id}))
     sign = "-" if ordering.descending else ""
-    ids = [str(i) for i in await query.order_by(f"{sign}{column}", f"{sign}id").limit(first + 1).values_list("id", flat=True)]
+    ids = [
+        str(i)
+        for i in await query.order_by(f"{sign}{column}", f"{sign}id").limit(first + 1).values_list("id", flat=True)
+    ]
     return ids[:first], len(ids) > first
 
 
-def random_filter(rng: random.Random, actor: Actor, dataset: QueueDataset) -> CaseFilter:
+def random_filter(rng: random.Random, actor: Actor) -> CaseFilter:
     statuses = tuple(rng.sample(list(CaseStatus), rng.randint(1, 4))) if rng.random() < 0.6 else ()
     return CaseFilter(
         statuses=statuses,
@@ -64,13 +67,13 @@ def random_filter(rng: random.Random, actor: Actor, dataset: QueueDataset) -> Ca
 
 async def test_the_branched_page_is_the_page_of_the_single_condition(db: TortoiseContext) -> None:
     # given
-    dataset = await load_queue_dataset(cases=CASES, now=NOW, seed=16)
+    await load_queue_dataset(cases=CASES, now=NOW, seed=16)
     actors = [await build_actor(person.claims()) for person in PEOPLE.values()]
     rng = random.Random(16)
     compared = 0
     for _ in range(ROUNDS):
         actor = rng.choice(actors)
-        flt = random_filter(rng, actor, dataset)
+        flt = random_filter(rng, actor)
         ordering = Ordering(rng.choice(list(OrderField)), rng.choice([True, False]))
         first = rng.randint(1, 9)
         after: str | None = None
