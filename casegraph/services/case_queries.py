@@ -112,19 +112,21 @@ class PageRequest:
 
     def page_branches(self, dialect: str) -> list[PageBranch]:
         """The branches' conditions, rendered once per (dialect, condition_key) when there is one."""
-        if self.condition_key is None:
-            return [PageBranch(render_condition(query), ordered) for query, ordered in self.branches]
-        return [
-            PageBranch(CONDITIONS.get((dialect, self.condition_key, "branch", position), query), ordered)
-            for position, (query, ordered) in enumerate(self.branches)
-        ]
+        conditions = self._rendered(dialect)
+        return [PageBranch(condition, ordered) for condition, (_, ordered) in zip(conditions, self.branches)]
 
     def filter_condition(self, dialect: str) -> Condition | None:
-        if self.filtered is None:
-            return None
+        """The filter's own condition (what the branches not index-ordered are narrowed by)."""
+        return self._rendered(dialect)[len(self.branches)] if self.filtered is not None else None
+
+    def _rendered(self, dialect: str) -> tuple[Condition, ...]:
+        """The branches' conditions, then the filter's when there is one."""
+        queries = [query for query, _ in self.branches]
+        if self.filtered is not None:
+            queries.append(self.filtered)
         if self.condition_key is None:
-            return render_condition(self.filtered)
-        return CONDITIONS.get((dialect, self.condition_key, "filter"), self.filtered)
+            return tuple(render_condition(query) for query in queries)
+        return CONDITIONS.get_all((dialect, self.condition_key, "page"), queries)
 
     def after_condition(self) -> Condition | None:
         """Cases that follow the cursor in the ordering; None without one. Written as a range on
