@@ -26,7 +26,7 @@ from models import Case
 _converters: dict[tuple[str, frozenset[str], tuple[str, ...]], tuple[str, list[Callable[[Any], Any]]]] = {}
 
 
-def _select_and_converters(dialect: str, columns: tuple[str, ...]) -> tuple[str, list[Callable[[Any], Any]]]:
+def select_and_converters(dialect: str, columns: tuple[str, ...]) -> tuple[str, list[Callable[[Any], Any]]]:
     """The select list and, as ``ValuesQuery.resolve_to_python_value``: native columns as they
     come, others converted."""
     # Which columns are native is set when Tortoise starts on a backend, hence part of the key.
@@ -60,7 +60,7 @@ async def case_row_by_id(
     statement = Statement(dialect)
     where = statement.condition(condition)
     key = statement.param(_field("id").to_db_value(case_id, Case))
-    select, converters = _select_and_converters(dialect, tuple(columns))
+    select, converters = select_and_converters(dialect, tuple(columns))
     _, rows = await db.execute_query(f'SELECT {select} FROM "cases" WHERE ({where}) AND "id"={key}', statement.params)
     if not rows:
         return None

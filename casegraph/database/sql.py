@@ -61,6 +61,7 @@ class ConditionCache:
     def __init__(self, size: int = 1024) -> None:
         self.size = size
         self._entries: OrderedDict[Hashable, Condition] = OrderedDict()
+        self._groups: OrderedDict[Hashable, tuple[Condition, ...]] = OrderedDict()
 
     def get(self, key: Hashable, query: QuerySet[Any]) -> Condition:
         found = self._entries.get(key)
@@ -71,6 +72,19 @@ class ConditionCache:
         self._entries[key] = found
         if len(self._entries) > self.size:
             self._entries.popitem(last=False)
+        return found
+
+    def get_all(self, key: Hashable, queries: Sequence[QuerySet[Any]]) -> tuple[Condition, ...]:
+        """As ``get``, for queries rendered together (a page's branches): one entry for them all,
+        so that a request of many branches does not push out as many other requests' entries."""
+        found = self._groups.get(key)
+        if found is not None:
+            self._groups.move_to_end(key)
+            return found
+        found = tuple(render_condition(query) for query in queries)
+        self._groups[key] = found
+        if len(self._groups) > self.size:
+            self._groups.popitem(last=False)
         return found
 
 

@@ -2,8 +2,9 @@
 
 The page request (filter, order, page size, cursor) is checked and built by the service the
 resolver uses (``case_queries.page_request``), so refusals are the same — the compiled path
-then gives way and the normal execution reports them. The statement selects the columns the
-shape needs, joins the users, group and case type it names, and aggregates tasks and SLA timers
+then gives way and the normal execution reports them. The page itself is the statement of
+``database.case_pages`` (the branches of visibility merged in index order), as ``list_cases``
+runs it; the statement selects the columns the shape needs, joins the users, group and case type it names, and aggregates tasks and SLA timers
 per case; ``rows`` builds the response objects from it.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final, cast
 
 from casegraph._compat import tortoise_queryset
+from casegraph.database.case_pages import page_statement
 from casegraph.database.sql import (
     CONDITIONS,
     POSTGRES,
@@ -101,7 +103,6 @@ class _Template:
     select: _Select
     joins: str
     order_column: str
-    page_order: str
     outer_order: str
 
 
@@ -165,7 +166,6 @@ def _template(dialect: str, needs: CaseNeeds, column: str, descending: bool) -> 
         select=select,
         joins=" ".join(joins),
         order_column=column,
-        page_order=f'ORDER BY "{column}" {direction},"id" {direction}',
         outer_order=f'ORDER BY "p"."{column}" {direction},"p"."id" {direction}',
     )
     if len(_templates) >= 1024:  # shapes come from clients: keep the set of templates bounded
@@ -179,21 +179,26 @@ async def fetch_page(request: PageRequest, needs: CaseNeeds) -> tuple[int, list[
     db = tortoise_queryset.connection_for(request.matching)
     dialect = dialect_of(db)
     if request.condition_key is not None:
-        key = (dialect, request.condition_key)
-        counted = CONDITIONS.get(key, request.matching)
-        paged = counted if request.after is None else render_condition(request.after_cursor())
+        counted = CONDITIONS.get((dialect, request.condition_key), request.matching)
     else:
         counted = render_condition(request.matching)
-        paged = render_condition(request.after_cursor())
-    template = _template(dialect, needs, request.ordering.field.value, request.ordering.descending)
+    column, descending = request.ordering.field.value, request.ordering.descending
+    template = _template(dialect, needs, column, descending)
     statement = Statement(dialect)
     # Parameters in the order they appear in the text (SQLite numbers them by position).
-    page_where = statement.condition(paged)
-    limit = statement.param(request.limit + 1)
+    page_sql = page_statement(
+        statement,
+        request.page_branches(dialect),
+        request.filter_condition(dialect),
+        request.after_condition(),
+        columns=sorted(needs.columns),
+        order_column=column,
+        descending=descending,
+        limit=request.limit + 1,
+    )
     count_where = statement.condition(counted)
-    page_columns = ",".join(f'"{c}"' for c in sorted(needs.columns))
     sql = (
-        f'WITH "p" AS (SELECT {page_columns} FROM "cases" WHERE {page_where} {template.page_order} LIMIT {limit}) '
+        f'WITH "p" AS ({page_sql}) '
         f"SELECT {','.join(template.select.expressions)} "
         f'FROM (SELECT count(*) AS "total" FROM "cases" WHERE {count_where}) "n" '
         f'LEFT JOIN "p" ON {"TRUE" if dialect == POSTGRES else "1"} {template.joins} {template.outer_order}'

@@ -18,13 +18,16 @@ from typing import Any, Final
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from casegraph._compat import tortoise_queryset
+from casegraph.database.case_pages import PageBranch, page_rows
+from casegraph.database.sql import CONDITIONS, Condition, dialect_of, render_condition
 from casegraph.domain.enums import CaseStage, CaseStatus, Role
 from casegraph.domain.errors import validation_failed
 from casegraph.domain.relations import Actor
 from casegraph.domain.validation import clean_text, id_number, lookup_key, uuid_key
 from casegraph.services.column_limits import max_length, max_value
 from casegraph.services.records import CASE_COLUMNS, EVENT_COLUMNS, CaseRecord, EventRecord
-from casegraph.services.visibility import visible_cases
+from casegraph.services.visibility import SUBMITTED_STATUSES, visibility_branches, visible_cases
 from models import AssignmentGroup, Case, CaseEvent, CaseType, User
 
 # Without `first`; `first` itself is capped by the caller's `max_page` (Settings.query_limits).
@@ -100,23 +103,43 @@ class PageRequest:
     # code the database resolved): the compiled path keeps its rendered SQL under it. None otherwise.
     condition_key: Hashable | None
 
-    def after_cursor(self) -> QuerySet[Case]:
-        """Matching cases that follow the cursor in the ordering (all of them without one)."""
-        query = self.matching
-        column = self.ordering.field.value
-        if self.after is not None:
-            value, last_id = self.after
-            if self.ordering.descending:
-                query = query.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": last_id}))
-            else:
-                query = query.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": last_id}))
-        return query
+    # ``matching`` as disjoint branches (visibility_branches): the query and whether an index
+    # yields it in order. An index-ordered branch carries the filter (its status is one of the
+    # filter's); a user's own branch is filtered after the fetch, by ``filtered``.
+    branches: tuple[tuple[QuerySet[Case], bool], ...] = ()
+    # The filter's own condition; None without one.
+    filtered: QuerySet[Case] | None = None
 
-    def page_query(self) -> QuerySet[Case]:
-        """The page in order, and one case more (to tell whether more follow)."""
+    def page_branches(self, dialect: str) -> list[PageBranch]:
+        """The branches' conditions, rendered once per (dialect, condition_key) when there is one."""
+        conditions = self._rendered(dialect)
+        return [PageBranch(condition, ordered) for condition, (_, ordered) in zip(conditions, self.branches)]
+
+    def filter_condition(self, dialect: str) -> Condition | None:
+        """The filter's own condition (what the branches not index-ordered are narrowed by)."""
+        return self._rendered(dialect)[len(self.branches)] if self.filtered is not None else None
+
+    def _rendered(self, dialect: str) -> tuple[Condition, ...]:
+        """The branches' conditions, then the filter's when there is one."""
+        queries = [query for query, _ in self.branches]
+        if self.filtered is not None:
+            queries.append(self.filtered)
+        if self.condition_key is None:
+            return tuple(render_condition(query) for query in queries)
+        return CONDITIONS.get_all((dialect, self.condition_key, "page"), queries)
+
+    def after_condition(self) -> Condition | None:
+        """Cases that follow the cursor in the ordering; None without one. Written as a range on
+        the order column (``col <= v``) that an index walk starts from, plus the tie-break on id."""
+        if self.after is None:
+            return None
+        value, last_id = self.after
         column = self.ordering.field.value
-        sign = "-" if self.ordering.descending else ""
-        return self.after_cursor().order_by(f"{sign}{column}", f"{sign}id").limit(self.limit + 1)
+        if self.ordering.descending:
+            bound = Q(Q(**{f"{column}__lte": value}), Q(**{f"{column}__lt": value}) | Q(id__lt=last_id))
+        else:
+            bound = Q(Q(**{f"{column}__gte": value}), Q(**{f"{column}__gt": value}) | Q(id__gt=last_id))
+        return render_condition(Case.filter(bound))
 
 
 async def page_request(
@@ -127,9 +150,22 @@ async def page_request(
     if flt.include_deleted and not actor.has(Role.ADMIN):
         raise validation_failed("filter.includeDeleted", "Only an administrator may list deleted cases.")
     limit = page_size(first, max_page=max_page)
-    condition = await _filter_q(flt)
+    condition, within = await _filter_q(flt)
     cursor = _decode_cursor(after, ordering.field) if after is not None else None
     matching = visible_cases(actor, include_deleted=flt.include_deleted).filter(condition)
+    if flt.include_deleted:
+        # An administrator's audit listing: deleted cases are in no branch's index; one walk.
+        branches: tuple[tuple[QuerySet[Case], bool], ...] = ((matching, True),)
+    else:
+        split = flt.statuses or SUBMITTED_STATUSES
+        # Each index-ordered branch has one status of the filter: its status list would only
+        # cost the index walk its order (PostgreSQL reads `= ANY` on a later index column unordered).
+        branches = tuple(
+            (Case.filter(branch.condition).filter(within), True)
+            if branch.index_ordered
+            else (Case.filter(branch.condition), False)
+            for branch in visibility_branches(actor, split)
+        )
     resolved_codes = bool(flt.case_type_codes or flt.assignment_group_codes)
     return PageRequest(
         actor=actor,
@@ -138,6 +174,8 @@ async def page_request(
         limit=limit,
         after=cursor,
         condition_key=None if resolved_codes else (actor, flt),
+        branches=branches,
+        filtered=Case.filter(condition) if condition.children or condition.filters else None,
     )
 
 
@@ -146,8 +184,20 @@ async def list_cases(
 ) -> Page:
     request = await page_request(actor=actor, flt=flt, ordering=ordering, first=first, after=after, max_page=max_page)
     total = await request.matching.count()
-    rows = await request.page_query().values(*CASE_COLUMNS)
+    db = tortoise_queryset.connection_for(request.matching)
+    dialect = dialect_of(db)
     limit, column = request.limit, ordering.field.value
+    rows = await page_rows(
+        db,
+        dialect,
+        request.page_branches(dialect),
+        request.filter_condition(dialect),
+        request.after_condition(),
+        columns=CASE_COLUMNS,
+        order_column=column,
+        descending=ordering.descending,
+        limit=limit + 1,
+    )
     records = [CaseRecord.from_row(row) for row in rows[:limit]]
     return Page(
         records=records,
@@ -179,10 +229,10 @@ async def case_history(*, case_id: str, first: int | None, after: str | None, ma
     )
 
 
-async def _filter_q(flt: CaseFilter) -> Q:
+async def _filter_q(flt: CaseFilter) -> tuple[Q, Q]:
+    """The filter's condition, and the same without its status list (what a branch of one of
+    those statuses still needs)."""
     parts: list[Q] = []
-    if flt.statuses:
-        parts.append(Q(status__in=list(flt.statuses)))
     if flt.stages:
         parts.append(Q(stage__in=list(flt.stages)))
     if flt.case_type_codes:
@@ -200,7 +250,9 @@ async def _filter_q(flt: CaseFilter) -> Q:
     text = clean_text("filter.text", flt.text, required=False, limit=TEXT_FILTER_LIMIT)
     if text is not None:
         parts.append(Q(title__icontains=text))
-    return Q(*parts) if parts else Q()
+    if flt.statuses:
+        return Q(Q(status__in=list(flt.statuses)), *parts), Q(*parts)
+    return (Q(*parts), Q(*parts)) if parts else (Q(), Q())
 
 
 async def _with_code(column: str, model: type[CaseType] | type[AssignmentGroup], codes: tuple[str, ...]) -> Q:

@@ -1,0 +1,234 @@
+"""At 100,000 cases the queue page is an index walk, not a sort of every visible case (plan shape).
+
+The page statement (database/case_pages.py, the one both the resolver and the compiled path run)
+is EXPLAINed for each kind of reader, with the dashboard's filter (open statuses) and with none,
+on its first page and on the page after it, for every ordering both ways. No timings: the plan
+must not sort the visible set — on PostgreSQL no sequential scan of cases and no Sort fed by a
+scan of cases other than one user's own cases (their index, bounded by their involvement) or one
+status of one branch (a slice the planner estimates small enough to sort); on SQLite no full scan
+of cases and no temporary B-tree over cases read through another index. The large paths must be
+walked in the ordering's column order (an index of migration 0013; on PostgreSQL also the
+column's own index when the planner prefers it, with an incremental sort of ties).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pytest
+from tortoise.context import TortoiseContext
+
+from casegraph._compat import tortoise_queryset
+from casegraph.database.case_pages import page_statement
+from casegraph.database.sql import POSTGRES, Statement, dialect_of
+from casegraph.db import migrate, tortoise_config
+from casegraph.domain.enums import CaseStatus
+from casegraph.services.case_queries import CaseFilter, OrderField, Ordering, list_cases, page_request
+from tests.conftest import (
+    BACKENDS,
+    _create_pg_database_named,
+    _drop_pg_database,
+    _run_in_thread,
+    forget_backend_caches,
+)
+from tests.database.case_page_scale import ACTORS, populate
+
+CASES: Final = 100_000
+PAGE: Final = 50
+DASHBOARD: Final = CaseFilter(
+    statuses=(
+        CaseStatus.NEW,
+        CaseStatus.OPEN,
+        CaseStatus.AWAITING_INFO,
+        CaseStatus.WORK_IN_PROGRESS,
+        CaseStatus.WORK_ASSIGNMENT_IN_PROGRESS,
+        CaseStatus.INSPECTION_IN_PROGRESS,
+        CaseStatus.READY_FOR_DECISION,
+    )
+)
+FILTERS: Final = {"dashboard": DASHBOARD, "none": CaseFilter()}
+# One user's own cases: fetched through these and sorted (requester, assignee, inspector, own
+# drafts; a task assignee's cases by primary key).
+PER_USER_INDEXES: Final = frozenset(
+    {
+        "idx_cases_request_995772",
+        "idx_cases_assigne_0c1659",
+        "cases_inspector",
+        "cases_draft_author",
+        "cases_pkey",
+        "sqlite_autoindex_cases_1",
+    }
+)
+# Readers whose large paths (groups, agency, all cases) must be index walks.
+WALKERS: Final = frozenset({"agent_who_sees_most", "agent_who_sees_few", "admin", "partner"})
+
+
+@dataclass(frozen=True)
+class LargeDatabase:
+    url: str
+    dialect: str
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def large_database(request: pytest.FixtureRequest) -> Iterator[LargeDatabase]:
+    """A migrated database of 100,000 cases built in SQL, shared by this module's tests."""
+    if request.param == "postgres":
+        name = f"casegraph_plans_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        url = _run_in_thread(lambda: _create_pg_database_named(name))
+        _run_in_thread(lambda: _build(url))
+        yield LargeDatabase(url, "postgres")
+        _run_in_thread(lambda: _drop_pg_database(name))
+    else:
+        with tempfile.TemporaryDirectory() as directory:
+            url = f"sqlite://{directory}/plans.sqlite3"
+            _run_in_thread(lambda: _build(url))
+            yield LargeDatabase(url, "sqlite")
+
+
+async def _build(url: str) -> None:
+    forget_backend_caches()
+    await migrate(url)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url))
+        db = ctx.db()
+        await populate(db, dialect_of(db), CASES)
+
+
+@pytest.fixture
+async def large(large_database: LargeDatabase) -> AsyncIterator[LargeDatabase]:
+    forget_backend_caches()
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(large_database.url))
+        yield large_database
+
+
+async def explained(who: str, flt: CaseFilter, ordering: Ordering, after: str | None) -> tuple[str, Any]:
+    """The page statement as both paths build it, and its plan."""
+    request = await page_request(actor=ACTORS[who], flt=flt, ordering=ordering, first=PAGE, after=after, max_page=100)
+    db = tortoise_queryset.connection_for(request.matching)
+    dialect = dialect_of(db)
+    statement = Statement(dialect)
+    sql = page_statement(
+        statement,
+        request.page_branches(dialect),
+        request.filter_condition(dialect),
+        request.after_condition(),
+        columns=["id", ordering.field.value],
+        order_column=ordering.field.value,
+        descending=ordering.descending,
+        limit=PAGE + 1,
+    )
+    if dialect == POSTGRES:
+        _, rows = await db.execute_query(f"EXPLAIN (FORMAT JSON) {sql}", statement.params)
+        plan = rows[0][0]
+        return dialect, (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+    _, rows = await db.execute_query(f"EXPLAIN QUERY PLAN {sql}", statement.params)
+    return dialect, [(row[0], row[1], row[3]) for row in rows]
+
+
+def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _nodes(child)
+
+
+def _index_of(scan: dict[str, Any]) -> str | None:
+    """The index a scan of cases goes through (for a bitmap scan, those of its bitmap)."""
+    if "Index Name" in scan:
+        return str(scan["Index Name"])
+    names = {str(n["Index Name"]) for n in _nodes(scan) if "Index Name" in n}
+    return ",".join(sorted(names)) or None
+
+
+def _sorted_inputs(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Scans of cases feeding a Sort directly (not through a Limit: those are bounded)."""
+    for child in node.get("Plans", []):
+        if child.get("Relation Name") == "cases":
+            yield child
+        elif child["Node Type"] not in ("Limit", "Merge Append"):
+            yield from _sorted_inputs(child)
+
+
+def _conditions(scan: dict[str, Any]) -> str:
+    """The index conditions a scan (or its bitmap) reads by: what bounds the rows it reads."""
+    return " ".join(str(n.get("Index Cond", "")) + str(n.get("Recheck Cond", "")) for n in _nodes(scan))
+
+
+def postgres_problems(plan: dict[str, Any], column: str, walks: bool) -> list[str]:
+    problems = []
+    walked = False
+    for node in _nodes(plan):
+        if node.get("Relation Name") == "cases":
+            if node["Node Type"] == "Seq Scan":
+                problems.append("sequential scan of cases")
+            index = _index_of(node) or ""
+            walked |= index.startswith("cases_page_") and index.endswith(column) and "Scan" in node["Node Type"]
+        presorted = node.get("Presorted Key", [""])[0].endswith(f".{column}")
+        if node["Node Type"] == "Incremental Sort" and presorted:
+            walked = True  # an index walk in the page's order: only ties on the order column are sorted
+            continue
+        if node["Node Type"] in ("Sort", "Incremental Sort"):
+            for scan in _sorted_inputs(node):
+                index = _index_of(scan) or scan["Node Type"]
+                # One user's cases, or one status of one large path (a group's, the agency's, all)
+                # that the planner found small enough to sort: a branch's slice, not the visible set.
+                one_slice = "(status)::text = " in _conditions(scan)
+                if not (set(index.split(",")) <= PER_USER_INDEXES or one_slice):
+                    problems.append(f"sort over cases read through {index}")
+    if walks and not walked:
+        problems.append(f"no index walked in {column} order")
+    return problems
+
+
+def sqlite_problems(plan: list[tuple[int, int, str]], column: str, walks: bool) -> list[str]:
+    problems = []
+    used: set[str] = set()
+    sorts = {parent for _, parent, detail in plan if detail.startswith("USE TEMP B-TREE FOR ORDER BY")}
+    for _, parent, detail in plan:
+        if not detail.startswith(("SCAN cases", "SEARCH cases")):
+            continue
+        words = detail.split()
+        index = words[words.index("INDEX") + 1] if "INDEX" in words else ""
+        used.add(index)
+        if detail.startswith("SCAN cases"):
+            problems.append(f"full scan: {detail}")
+        elif parent in sorts and index not in PER_USER_INDEXES:
+            problems.append(f"sorted after {detail}")
+    if walks and not any(name.startswith("cases_page_") and name.endswith(column) for name in used):
+        problems.append(f"no cases_page_*_{column} index walked (used {sorted(used)})")
+    return problems
+
+
+@pytest.mark.parametrize("field", list(OrderField))
+@pytest.mark.parametrize("who", list(ACTORS))
+async def test_the_page_walks_indexes_without_sorting_the_visible_cases(
+    large: LargeDatabase, who: str, field: OrderField
+) -> None:
+    problems: dict[str, list[str]] = {}
+    for descending in (True, False):
+        for filter_name, flt in FILTERS.items():
+            ordering = Ordering(field, descending)
+            # given the first page, and its cursor
+            first_page = await list_cases(
+                actor=ACTORS[who], flt=flt, ordering=ordering, first=PAGE, after=None, max_page=100
+            )
+            assert first_page.records, (who, filter_name)
+            for after in (None, first_page.cursors[-1]):
+                # when
+                dialect, plan = await explained(who, flt, ordering, after)
+                # then
+                walks = who in WALKERS
+                found = (
+                    postgres_problems(plan, field.value, walks)
+                    if dialect == POSTGRES
+                    else sqlite_problems(plan, field.value, walks)
+                )
+                if found:
+                    problems[f"{'desc' if descending else 'asc'} {filter_name} {'after' if after else 'first'}"] = found
+    assert not problems
