@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final, cast
 
 from casegraph._compat import tortoise_queryset
+from casegraph.database.case_counts import total_sql
 from casegraph.database.sql import (
     CONDITIONS,
     POSTGRES,
@@ -190,12 +191,15 @@ async def fetch_page(request: PageRequest, needs: CaseNeeds) -> tuple[int, list[
     # Parameters in the order they appear in the text (SQLite numbers them by position).
     page_where = statement.condition(paged)
     limit = statement.param(request.limit + 1)
-    count_where = statement.condition(counted)
+    if request.counted is not None:
+        counting = f'(SELECT {total_sql(statement, request.counted)} AS "total") "n"'
+    else:
+        counting = f'(SELECT count(*) AS "total" FROM "cases" WHERE {statement.condition(counted)}) "n"'
     page_columns = ",".join(f'"{c}"' for c in sorted(needs.columns))
     sql = (
         f'WITH "p" AS (SELECT {page_columns} FROM "cases" WHERE {page_where} {template.page_order} LIMIT {limit}) '
         f"SELECT {','.join(template.select.expressions)} "
-        f'FROM (SELECT count(*) AS "total" FROM "cases" WHERE {count_where}) "n" '
+        f"FROM {counting} "
         f'LEFT JOIN "p" ON {"TRUE" if dialect == POSTGRES else "1"} {template.joins} {template.outer_order}'
     )
     _, fetched = await db.execute_query(sql, statement.params)
