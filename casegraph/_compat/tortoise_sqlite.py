@@ -39,4 +39,4 @@ async def _execute_query(self: SqliteClient, query: str, values: list[Any] | Non
 
 def use_statement_changes() -> None:
     """Idempotent; called wherever a SQLite connection is configured (``casegraph.db``)."""
-    SqliteClient.execute_query = _execute_query  # type: ignore[method-assign,assignment]
+    SqliteClient.execute_query = _execute_query  # type: ignore[method-assign]
