@@ -42,37 +42,57 @@ FROM cases WHERE deleted_at IS NULL AND status <> 'DRAFT'
 GROUP BY COALESCE(assignment_group_id, 0), status, stage, COALESCE(referred_agency, '')
 """
 
+# One upsert per statement, of the net change per key (rows of this backend's shard only, so no
+# other writer waits on them). Statement-level with transition tables rather than per row: within
+# one transaction every per-row upsert of a key adds a version of the same counter row that the
+# next must walk past, so a bulk load of one group's cases would cost quadratic time.
+_POSTGRES_DELTAS = """
+INSERT INTO case_counts (group_key, status, stage, agency, shard, n)
+SELECT group_key, status, stage, agency, pg_backend_pid(), SUM(delta) FROM ({rows}) AS changed
+GROUP BY group_key, status, stage, agency HAVING SUM(delta) <> 0
+ON CONFLICT (group_key, status, stage, agency, shard) DO UPDATE SET n = case_counts.n + EXCLUDED.n;
+"""
+_POSTGRES_ROWS = """
+SELECT COALESCE(assignment_group_id, 0) AS group_key, status, stage, COALESCE(referred_agency, '') AS agency,
+       {delta} AS delta
+FROM {table} WHERE deleted_at IS NULL AND status <> 'DRAFT'
+"""
+_INSERTED = _POSTGRES_ROWS.format(table="inserted_cases", delta=1)
+_DELETED = _POSTGRES_ROWS.format(table="deleted_cases", delta=-1)
+_UPDATED = (
+    _POSTGRES_ROWS.format(table="old_cases", delta=-1)
+    + " UNION ALL "
+    + _POSTGRES_ROWS.format(table="new_cases", delta=1)
+)
+POSTGRES_TRIGGERS = {
+    # name: (event and transition tables, the rows whose keys it counts)
+    "cases_counted_insert": ("INSERT ON cases REFERENCING NEW TABLE AS inserted_cases", _INSERTED),
+    "cases_counted_delete": ("DELETE ON cases REFERENCING OLD TABLE AS deleted_cases", _DELETED),
+    # Transition tables allow no column list: an update of other columns nets to zero, no write.
+    "cases_counted_update": ("UPDATE ON cases REFERENCING OLD TABLE AS old_cases NEW TABLE AS new_cases", _UPDATED),
+}
+
+
+def _postgres_trigger(name: str, event: str, rows: str) -> list[str]:
+    function = f"casegraph_{name}"
+    return [
+        f"""
+        CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
+        BEGIN
+            {_POSTGRES_DELTAS.format(rows=rows)}
+            RETURN NULL;
+        END
+        $$ LANGUAGE plpgsql
+        """,
+        f"DROP TRIGGER IF EXISTS {name} ON cases",
+        f"CREATE TRIGGER {name} AFTER {event} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+    ]
+
+
 POSTGRES_UP = [
     TABLE,
     *INDEXES,
-    """
-    CREATE OR REPLACE FUNCTION casegraph_count_case(INT, TEXT, TEXT, TEXT, INT) RETURNS void AS $$
-        INSERT INTO case_counts (group_key, status, stage, agency, shard, n)
-        VALUES (COALESCE($1, 0), $2, $3, COALESCE($4, ''), pg_backend_pid(), $5)
-        ON CONFLICT (group_key, status, stage, agency, shard) DO UPDATE SET n = case_counts.n + EXCLUDED.n
-    $$ LANGUAGE sql
-    """,
-    """
-    CREATE OR REPLACE FUNCTION casegraph_count_cases() RETURNS trigger AS $$
-    DECLARE
-        counted_before BOOLEAN := TG_OP <> 'INSERT' AND OLD.deleted_at IS NULL AND OLD.status <> 'DRAFT';
-        counted_after BOOLEAN := TG_OP <> 'DELETE' AND NEW.deleted_at IS NULL AND NEW.status <> 'DRAFT';
-    BEGIN
-        IF counted_before AND counted_after AND NEW.assignment_group_id IS NOT DISTINCT FROM OLD.assignment_group_id
-           AND NEW.status = OLD.status AND NEW.stage = OLD.stage
-           AND NEW.referred_agency IS NOT DISTINCT FROM OLD.referred_agency THEN
-            RETURN NULL;  -- counted under the same key before and after
-        END IF;
-        IF counted_before THEN
-            PERFORM casegraph_count_case(OLD.assignment_group_id, OLD.status, OLD.stage, OLD.referred_agency, -1);
-        END IF;
-        IF counted_after THEN
-            PERFORM casegraph_count_case(NEW.assignment_group_id, NEW.status, NEW.stage, NEW.referred_agency, 1);
-        END IF;
-        RETURN NULL;
-    END
-    $$ LANGUAGE plpgsql
-    """,
+    *(sql for name, (event, rows) in POSTGRES_TRIGGERS.items() for sql in _postgres_trigger(name, event, rows)),
     """
     CREATE OR REPLACE FUNCTION casegraph_uncount_all_cases() RETURNS trigger AS $$
     BEGIN
@@ -80,12 +100,6 @@ POSTGRES_UP = [
         RETURN NULL;
     END
     $$ LANGUAGE plpgsql
-    """,
-    "DROP TRIGGER IF EXISTS cases_counted ON cases",
-    """
-    CREATE TRIGGER cases_counted
-    AFTER INSERT OR DELETE OR UPDATE OF assignment_group_id, status, stage, referred_agency, deleted_at ON cases
-    FOR EACH ROW EXECUTE FUNCTION casegraph_count_cases()
     """,
     "DROP TRIGGER IF EXISTS cases_counted_truncate ON cases",
     """
@@ -96,11 +110,10 @@ POSTGRES_UP = [
     BACKFILL,
 ]
 POSTGRES_DOWN = [
-    "DROP TRIGGER IF EXISTS cases_counted ON cases",
+    *(f"DROP TRIGGER IF EXISTS {name} ON cases" for name in POSTGRES_TRIGGERS),
     "DROP TRIGGER IF EXISTS cases_counted_truncate ON cases",
-    "DROP FUNCTION IF EXISTS casegraph_count_cases()",
+    *(f"DROP FUNCTION IF EXISTS casegraph_{name}()" for name in POSTGRES_TRIGGERS),
     "DROP FUNCTION IF EXISTS casegraph_uncount_all_cases()",
-    "DROP FUNCTION IF EXISTS casegraph_count_case(INT, TEXT, TEXT, TEXT, INT)",
     "DROP INDEX IF EXISTS cases_draft_author",
     "DROP INDEX IF EXISTS cases_inspector",
     "DROP TABLE IF EXISTS case_counts",
