@@ -17,6 +17,7 @@ stand inside a larger statement.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -146,3 +147,17 @@ async def fold_case_counts(db: BaseDBAsyncClient) -> None:
         'ON CONFLICT ("group_key","status","stage","agency","shard") DO UPDATE SET "n"="case_counts"."n"+EXCLUDED."n"'
     )
 
+
+async def group_status_counts(db: BaseDBAsyncClient, group_id: int, *, excluded: Iterable[str]) -> dict[str, int]:
+    """The group's counted (submitted, not deleted) cases per status, but for ``excluded``
+    statuses; statuses with none are left out, as a ``GROUP BY`` over the cases would."""
+    statement = Statement(dialect_of(db))
+    where = [f'"group_key"={statement.param(group_id)}']
+    left_out = tuple(excluded)
+    if left_out:
+        where.append(f'"status" NOT IN ({statement.params_in(left_out)})')
+    _, rows = await db.execute_query(
+        f'SELECT "status",SUM("n") FROM "case_counts" WHERE {" AND ".join(where)} GROUP BY "status" HAVING SUM("n")<>0',
+        statement.params,
+    )
+    return {str(row[0]): int(row[1]) for row in rows}

@@ -19,11 +19,13 @@ from typing import Any, Final
 
 import pytest
 from tortoise.context import TortoiseContext
+from tortoise.functions import Count
 
 from casegraph._compat import tortoise_models
-from casegraph.database.case_counts import count_total
+from casegraph.database.case_counts import count_total, group_status_counts
 from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, next_value
 from casegraph.domain.enums import CaseStage, CaseStatus, Role, TaskState, Workflow
+from casegraph.domain.lifecycle import TERMINAL_STATUSES
 from casegraph.domain.relations import Actor
 from casegraph.services.case_queries import CaseFilter, Ordering, list_cases
 from casegraph.services.visibility import visible_cases
@@ -151,6 +153,14 @@ def filters(rng: random.Random) -> list[tuple[tuple[CaseStatus, ...], tuple[Case
 
 async def assert_totals_exact(world: World, rng: random.Random) -> None:
     db = tortoise_models.connection_for(Case)
+    for group_id in world.group_ids.values():  # the live queue counters' recount (queue_counts)
+        submitted = Case.filter(assignment_group_id=group_id, deleted_at__isnull=True).exclude(
+            status__in=[CaseStatus.DRAFT, *TERMINAL_STATUSES]
+        )
+        rows = await submitted.annotate(n=Count("id")).group_by("status").values("status", "n")
+        expected_by_status = {str(CaseStatus(row["status"]).value): int(row["n"]) for row in rows}
+        excluded = [status.value for status in TERMINAL_STATUSES]
+        assert await group_status_counts(db, group_id, excluded=excluded) == expected_by_status
     for actor in actors(world, rng):
         for statuses, stages in filters(rng):
             expected = visible_cases(actor)
