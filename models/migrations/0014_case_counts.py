@@ -6,10 +6,12 @@ exact for every write, the ORM's, raw SQL's and bulk loads' alike; the table is 
 existing rows here, in the migration's transaction (creating the triggers locks out writers until
 it commits, so nothing is missed or counted twice).
 
-On PostgreSQL a count is split into rows per server process (``shard`` = ``pg_backend_pid()``):
-a process runs one transaction at a time, so concurrent writers never wait on one another's
-counter row until commit, and a reader sums the shards. ``migrate`` folds the rows of processes
-that are gone into shard 0. SQLite serializes writes anyway: everything is shard 0.
+On PostgreSQL the triggers run once per statement, over its transition tables, and a count is
+split into rows per server process (``shard`` = ``pg_backend_pid()``): a process runs one
+transaction at a time, so concurrent writers never wait on one another's counter row until
+commit (one row per key made 32 writers of one group queue and deadlock), and a reader sums the
+shards. ``migrate`` folds the rows of processes that are gone into shard 0. SQLite has row
+triggers only and serializes writes anyway: everything is shard 0.
 
 Two partial indexes serve the per-user parts of a total, counted by index: drafts by their
 author and cases by their inspector.
