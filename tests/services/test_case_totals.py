@@ -15,6 +15,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, Final
 
 import pytest
@@ -203,7 +204,7 @@ async def test_a_page_s_total_comes_from_the_counts_and_equals_its_rows_when_the
 async def test_the_migration_counts_the_cases_that_exist_before_it(db: TortoiseContext, world: World) -> None:
     # given cases written while no counts existed (the migration undone)
     client = tortoise_models.connection_for(Case, for_write=True)
-    editor = type("Editor", (), {"client": client})()
+    editor = SimpleNamespace(client=client)
     await migration.backward(None, editor)
     try:
         rng = random.Random(3)
@@ -218,3 +219,18 @@ async def test_the_migration_counts_the_cases_that_exist_before_it(db: TortoiseC
     for _ in range(20):
         await writer.step()
     await assert_totals_exact(world, rng)
+
+
+async def test_an_update_reports_its_own_rows_not_the_counts_its_triggers_wrote(world: World) -> None:
+    # given two cases of one group
+    writer = Writer(world, random.Random(1), [])
+    for _ in range(2):
+        await writer.create()
+    await Case.all().update(status=CaseStatus.NEW, deleted_at=None, assignment_group_id=world.group_ids["ROADS"])
+    # when one moves to another group and status (its triggers decrement one count, increment another)
+    changed = await Case.filter(id=writer.ids[0]).update(
+        status=CaseStatus.OPEN, assignment_group_id=world.group_ids["BENEFITS"]
+    )
+    # then one row changed, as the version check of every action expects (SQLite counted three)
+    assert changed == 1
+    assert await Case.all().update(status=CaseStatus.CLOSED) == 2
