@@ -38,7 +38,11 @@ from casegraph.db import migrate
 migration = importlib.import_module("models.migrations.0014_case_counts")
 
 STATUSES: Final = ("NEW", "OPEN", "WORK_IN_PROGRESS", "AWAITING_INFO")
-WAITING: Final = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid = ANY($1::int[])"
+# Writers waiting for another transaction's row lock (until it commits); not for a file extension.
+WAITING: Final = (
+    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+    "AND wait_event IN ('transactionid', 'tuple') AND pid = ANY($1::int[])"
+)
 
 
 @dataclass(frozen=True)
