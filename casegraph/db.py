@@ -12,11 +12,14 @@ from typing import Any, Final
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
+from casegraph._compat import tortoise_sqlite
+
 MODEL_MODULES = ["models"]
 MIGRATIONS_MODULE = "models.migrations"
 
 
 ASYNCPG_ENGINE = "tortoise.backends.asyncpg"
+SQLITE_ENGINE = "tortoise.backends.sqlite"
 # Tortoise's asyncpg client on a pool that serves waiting requests in order (_compat/asyncpg_pool.py says why).
 FAIR_POOL_ENGINE = "casegraph._compat.asyncpg_pool"
 
@@ -32,6 +35,9 @@ async def keep_session(connection: Any) -> None:
 
 def _connection(database_url: str) -> str | dict[str, Any]:
     config = expand_db_url(database_url)
+    if config["engine"] == SQLITE_ENGINE:
+        # Rows changed = the statement's own, not its triggers' (0014's counts): _compat says why.
+        tortoise_sqlite.use_statement_changes()
     if config["engine"] != ASYNCPG_ENGINE:
         return database_url
     config["engine"] = FAIR_POOL_ENGINE
@@ -116,6 +122,7 @@ async def migrate(database_url: str) -> None:
     """
     from tortoise import Tortoise
 
+    from casegraph.database.case_counts import fold_case_counts
     from casegraph.database.counters import ensure_counters
 
     config = tortoise_config(database_url)
@@ -128,5 +135,7 @@ async def migrate(database_url: str) -> None:
         await Tortoise.init(config=config)
         try:
             await ensure_counters()
+            # At every start: the counts' shards of server processes that have gone (0014).
+            await fold_case_counts(Tortoise.get_connection("default"))
         finally:
             await Tortoise.close_connections()

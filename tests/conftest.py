@@ -30,7 +30,7 @@ from casegraph.events.live import LiveEvents
 from casegraph.services.users import forget_provisioned
 from casegraph.settings import RateLimits, Settings, parse_switch
 from schema import build_schema
-from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, build_world
+from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, apply_raw_sql_migrations, build_world
 
 T = TypeVar("T")
 TEST_SECRET = "test-secret-for-casegraph-tests-only"
@@ -144,6 +144,7 @@ TABLES = (
     "work_notes",
     "comments",
     "cases",
+    "case_counts",
     "case_types",
     "group_memberships",
     "assignment_groups",
@@ -188,6 +189,7 @@ async def db(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Tort
         async with TortoiseContext() as ctx:
             await ctx.init(config=tortoise_config("sqlite://:memory:"))
             await ctx.generate_schemas(safe=False)
+            await apply_raw_sql_migrations(ctx.db())
             await ensure_counters()
             yield ctx
     forget_provisioned()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from casegraph.auth import issue_token
 from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, next_value
@@ -280,3 +283,15 @@ def counted_statements() -> Iterator[list[str]]:
         logger.removeHandler(handler)
         logger.setLevel(level)
         logger.propagate = propagate
+
+
+# Schema that models cannot declare, hence absent from generate_schemas: created by its migration's SQL.
+RAW_SQL_MIGRATIONS = ("0013_case_page_indexes", "0014_case_counts")
+
+
+async def apply_raw_sql_migrations(client: BaseDBAsyncClient) -> None:
+    """Runs the raw-SQL migrations (the page's partial indexes; maintained counts: table, triggers) on a
+    database built by ``generate_schemas``, as ``migrate`` would."""
+    for name in RAW_SQL_MIGRATIONS:
+        migration = importlib.import_module(f"models.migrations.{name}")
+        await migration.forward(None, SimpleNamespace(client=client))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final, cast
 
 from casegraph._compat import tortoise_queryset
+from casegraph.database.case_counts import total_sql
 from casegraph.database.case_pages import page_statement
 from casegraph.database.sql import (
     CONDITIONS,
@@ -178,10 +179,6 @@ async def fetch_page(request: PageRequest, needs: CaseNeeds) -> tuple[int, list[
     """The total and the page's rows (one more than the page when more follow)."""
     db = tortoise_queryset.connection_for(request.matching)
     dialect = dialect_of(db)
-    if request.condition_key is not None:
-        counted = CONDITIONS.get((dialect, request.condition_key), request.matching)
-    else:
-        counted = render_condition(request.matching)
     column, descending = request.ordering.field.value, request.ordering.descending
     template = _template(dialect, needs, column, descending)
     statement = Statement(dialect)
@@ -196,11 +193,19 @@ async def fetch_page(request: PageRequest, needs: CaseNeeds) -> tuple[int, list[
         descending=descending,
         limit=request.limit + 1,
     )
-    count_where = statement.condition(counted)
+    if request.counted is not None:
+        counting = f'(SELECT {total_sql(statement, request.counted)} AS "total") "n"'
+    else:
+        # A filter the maintained counts do not carry (README, Performance: totalCount).
+        if request.condition_key is not None:
+            counted = CONDITIONS.get((dialect, request.condition_key), request.matching)
+        else:
+            counted = render_condition(request.matching)
+        counting = f'(SELECT count(*) AS "total" FROM "cases" WHERE {statement.condition(counted)}) "n"'
     sql = (
         f'WITH "p" AS ({page_sql}) '
         f"SELECT {','.join(template.select.expressions)} "
-        f'FROM (SELECT count(*) AS "total" FROM "cases" WHERE {count_where}) "n" '
+        f"FROM {counting} "
         f'LEFT JOIN "p" ON {"TRUE" if dialect == POSTGRES else "1"} {template.joins} {template.outer_order}'
     )
     _, fetched = await db.execute_query(sql, statement.params)

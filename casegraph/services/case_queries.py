@@ -1,7 +1,8 @@
 """Reading cases and their history: filtered, ordered, keyset-paginated, visibility applied.
 
 Pages are cut in SQL by keyset (``after`` a cursor holding the sort value and id), so a page
-costs two statements (rows + total count) however deep it is and however long.
+costs two statements (rows + total count) however deep it is and however long. The total comes
+from the maintained counts when the filter allows (``visible_counts``), else from count(*).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from casegraph._compat import tortoise_queryset
+from casegraph.database.case_counts import CountScope, count_total
 from casegraph.database.case_pages import PageBranch, page_rows
 from casegraph.database.sql import CONDITIONS, Condition, dialect_of, render_condition
 from casegraph.domain.enums import CaseStage, CaseStatus, Role
@@ -28,6 +30,7 @@ from casegraph.domain.validation import clean_text, id_number, lookup_key, uuid_
 from casegraph.services.column_limits import max_length, max_value
 from casegraph.services.records import CASE_COLUMNS, EVENT_COLUMNS, CaseRecord, EventRecord
 from casegraph.services.visibility import SUBMITTED_STATUSES, visibility_branches, visible_cases
+from casegraph.services.visible_counts import count_scope
 from models import AssignmentGroup, Case, CaseEvent, CaseType, User
 
 # Without `first`; `first` itself is capped by the caller's `max_page` (Settings.query_limits).
@@ -102,6 +105,8 @@ class PageRequest:
     # What ``matching`` depends on, when that is only the actor and the filter's own values (no
     # code the database resolved): the compiled path keeps its rendered SQL under it. None otherwise.
     condition_key: Hashable | None
+    # The total as maintained counts give it, when the filter is one they carry; None: count(*).
+    counted: CountScope | None = None
 
     # ``matching`` as disjoint branches (visibility_branches): the query and whether an index
     # yields it in order. An index-ordered branch carries the filter (its status is one of the
@@ -174,18 +179,29 @@ async def page_request(
         limit=limit,
         after=cursor,
         condition_key=None if resolved_codes else (actor, flt),
+        counted=_counted(actor, flt),
         branches=branches,
         filtered=Case.filter(condition) if condition.children or condition.filters else None,
     )
+
+
+def _counted(actor: Actor, flt: CaseFilter) -> CountScope | None:
+    """The counts carry status and stage; any other filter is left to count(*)."""
+    if flt != CaseFilter(statuses=flt.statuses, stages=flt.stages):
+        return None
+    return count_scope(actor, statuses=flt.statuses, stages=flt.stages)
 
 
 async def list_cases(
     *, actor: Actor, flt: CaseFilter, ordering: Ordering, first: int | None, after: str | None, max_page: int
 ) -> Page:
     request = await page_request(actor=actor, flt=flt, ordering=ordering, first=first, after=after, max_page=max_page)
-    total = await request.matching.count()
     db = tortoise_queryset.connection_for(request.matching)
     dialect = dialect_of(db)
+    if request.counted is not None:
+        total = await count_total(db, request.counted)
+    else:
+        total = await request.matching.count()
     limit, column = request.limit, ordering.field.value
     rows = await page_rows(
         db,

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from tortoise.functions import Count
 
+from casegraph._compat import tortoise_queryset
+from casegraph.database.case_counts import group_status_counts
 from casegraph.domain.enums import CaseStatus
 from casegraph.domain.lifecycle import TERMINAL_STATUSES
 from casegraph.domain.relations import Actor
@@ -96,13 +98,13 @@ class SharedRecounts:
             open_cases = Case.filter(assignment_group_id=group_id, deleted_at__isnull=True).exclude(
                 status__in=list(TERMINAL_STATUSES)
             )
-            submitted = {
-                CaseStatus(row["status"]): int(row["n"])
-                for row in await open_cases.exclude(status=CaseStatus.DRAFT)
-                .annotate(n=Count("id"))
-                .group_by("status")
-                .values("status", "n")
-            }
+            # Submitted cases from the maintained counts (migration 0014): no scan of the group's cases.
+            counted = await group_status_counts(
+                tortoise_queryset.connection_for(open_cases),
+                group_id,
+                excluded=sorted(status.value for status in TERMINAL_STATUSES),
+            )
+            submitted = {CaseStatus(status): n for status, n in counted.items()}
             drafts = {
                 str(row["author_id"]): int(row["n"])
                 for row in await open_cases.filter(status=CaseStatus.DRAFT)
