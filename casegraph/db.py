@@ -42,6 +42,11 @@ def _connection(database_url: str) -> str | dict[str, Any]:
         return database_url
     config["engine"] = FAIR_POOL_ENGINE
     config["credentials"]["reset"] = keep_session
+    # The cases page is one statement of a branch per group and status (database.case_pages):
+    # tens of kilobytes of text for an agent of many groups. asyncpg prepares and keeps only
+    # statements up to 15 KiB; a longer one is parsed and planned on every request (planning the
+    # branches costs more than running them). Kept, it is planned once per connection.
+    config["credentials"].setdefault("max_cacheable_statement_size", 256 * 1024)
     # casegraph's statements are short OLTP reads and writes: PostgreSQL's JIT (on by default
     # since 11) compiles the ones its cost estimate calls big, spending milliseconds of CPU to
     # save microseconds (measured on the queue page statement; see README, Performance).

@@ -5,14 +5,10 @@ SQLite) from their number ``i``, so the table is the same on both and needs no P
 It has the proportions that make the queue expensive: most cases closed, most in the groups of
 one agent, a few in another agent's group, some drafts and deleted cases, requesters with a
 few dozen cases each, a partner agency, an inspector and a task assignee.
-
-Also used by hand to measure plans at 1,000,000 cases (``python -m tests.database.case_page_scale URL N``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from typing import Final
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -119,20 +115,3 @@ async def populate(db: BaseDBAsyncClient, dialect: str, cases: int) -> None:
         # As autovacuum would soon: the planner weighs the indexes with the table's statistics.
         # SQLite is left without them (sqlite_stat1), as casegraph's own databases are.
         await db.execute_script("ANALYZE")
-
-
-async def _main(url: str, cases: int) -> None:
-    from tortoise.context import TortoiseContext
-
-    from casegraph.database.sql import dialect_of
-    from casegraph.db import migrate, tortoise_config
-
-    await migrate(url)
-    async with TortoiseContext() as ctx:
-        await ctx.init(config=tortoise_config(url))
-        db = ctx.db()
-        await populate(db, dialect_of(db), cases)
-
-
-if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1], int(sys.argv[2])))
