@@ -77,13 +77,13 @@ def page_statement(
             where.append(f"({statement.condition(after)})")
         if where:
             source += f" WHERE {' AND '.join(where)}"
-        own_limit = statement.param(limit)
+        own_limit = int(limit)
         walk = f"SELECT {select} FROM {source} {order} LIMIT {own_limit}"
         if len(branches) == 1:
             return walk
         # SQLite takes no ORDER BY/LIMIT on a compound member itself: each is a subquery.
         parts.append(f'SELECT {select} FROM ({walk}) "b{position}"')
-    return " UNION ALL ".join(parts) + f" {order} LIMIT {statement.param(limit)}"
+    return " UNION ALL ".join(parts) + f" {order} LIMIT {int(limit)}"
 
 
 async def page_rows(
