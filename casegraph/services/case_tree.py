@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from casegraph.domain.case_tree import ChildState, refuse_if_children_open, waits_for_children
 from casegraph.domain.enums import CaseStatus
-from casegraph.services.records import CaseRecord, EventFacts
+from casegraph.services.records import CaseRecord, EventDraft
 from models import Case
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ async def check_children_settled(transition: Transition) -> None:
         refuse_if_children_open(await _children(transition.case.id, lock=False))
 
 
-async def recheck_children_settled(before: CaseRecord, after: CaseRecord, event: EventFacts) -> None:
+async def recheck_children_settled(before: CaseRecord, after: CaseRecord, event: EventDraft) -> None:
     """CHANGE_HOOK: the same rule inside the writing transaction, children locked (PostgreSQL)."""
     if waits_for_children(before.status, after.status):
         refuse_if_children_open(await _children(after.id, lock=True))

@@ -8,10 +8,10 @@ reopened the case. Kept apart from ``services.duplicates``, which imports the ac
 from __future__ import annotations
 
 from casegraph.domain.enums import ResolutionCode
-from casegraph.services.records import CaseRecord, EventFacts
+from casegraph.services.records import CaseRecord, EventDraft
 from models import Case
 
 
-async def forget_duplicate_link(before: CaseRecord, after: CaseRecord, event: EventFacts) -> None:
+async def forget_duplicate_link(before: CaseRecord, after: CaseRecord, event: EventDraft) -> None:
     if after.duplicate_of_id is not None and after.resolution_code is not ResolutionCode.DUPLICATE:
         await Case.filter(id=after.id).update(duplicate_of_id=None)

@@ -5,7 +5,7 @@
   missing, e.g. an open playbook step or an open child case).
 - ``CHANGE_HOOKS`` run inside the transaction that recorded an event, so what they write (SLA
   timers, links, counters) commits or rolls back with the change itself. They run in two
-  phases: first before the event's sequence is taken (they see ``EventFacts``, everything but
+  phases: first before the event's sequence is taken (they see ``EventDraft``, everything but
   the sequence), then, if the first phase returned a step, after it (the step gets the
   ``EventRecord``). The sequence is taken from a counter whose row lock every writer waits on
   until commit, so what needs no sequence belongs in the first phase; ``after_sequence`` makes
@@ -25,7 +25,7 @@ from datetime import datetime
 from casegraph.domain.enums import CaseAction
 from casegraph.domain.lifecycle import State
 from casegraph.domain.relations import Actor
-from casegraph.services.records import CaseRecord, EventFacts, EventRecord
+from casegraph.services.records import CaseRecord, EventDraft, EventRecord
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Transition:
 
 TransitionCheck = Callable[[Transition], Awaitable[None]]
 AfterSequence = Callable[[EventRecord], Awaitable[None]]
-ChangeHook = Callable[[CaseRecord, CaseRecord, EventFacts], Awaitable[AfterSequence | None]]
+ChangeHook = Callable[[CaseRecord, CaseRecord, EventDraft], Awaitable[AfterSequence | None]]
 SequencedHook = Callable[[CaseRecord, CaseRecord, EventRecord], Awaitable[None]]
 
 TRANSITION_CHECKS: list[TransitionCheck] = []
@@ -75,7 +75,7 @@ async def check_transition(transition: Transition) -> None:
         await check(transition)
 
 
-async def prepare_change_hooks(before: CaseRecord, after: CaseRecord, event: EventFacts) -> list[AfterSequence]:
+async def prepare_change_hooks(before: CaseRecord, after: CaseRecord, event: EventDraft) -> list[AfterSequence]:
     """Every hook's first phase, in order; the steps to run once the event has its sequence."""
     if not _installed:
         raise ExtensionsNotInstalled()
@@ -100,7 +100,7 @@ async def run_change_hooks(before: CaseRecord, after: CaseRecord, event: EventRe
 def after_sequence(hook: SequencedHook) -> ChangeHook:
     """A hook that needs the event's sequence (it writes it, or names it): all in the second phase."""
 
-    async def prepared(before: CaseRecord, after: CaseRecord, event: EventFacts) -> AfterSequence:
+    async def prepared(before: CaseRecord, after: CaseRecord, event: EventDraft) -> AfterSequence:
         async def step(recorded: EventRecord) -> None:
             await hook(before, after, recorded)
 

@@ -27,7 +27,7 @@ from casegraph.domain.relations import Actor, relations_of
 from casegraph.domain.validation import clean_title
 from casegraph.services.admin import require_admin
 from casegraph.services.intake import case_type_by_code
-from casegraph.services.records import CaseRecord, EventFacts
+from casegraph.services.records import CaseRecord, EventDraft
 from models import CaseStep, CaseType, Playbook, PlaybookStep
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ async def set_playbook(
     return case_type
 
 
-async def copy_playbook_on_submission(before: CaseRecord, after: CaseRecord, event: EventFacts) -> None:
+async def copy_playbook_on_submission(before: CaseRecord, after: CaseRecord, event: EventDraft) -> None:
     """CHANGE_HOOK: a case filed as NEW (or a draft submitted) gets its case type's checklist."""
     submitted = (event.action is CaseAction.CREATE and after.status is CaseStatus.NEW) or (
         event.action is CaseAction.SUBMIT

@@ -6,9 +6,9 @@ Building these from ``.values()`` dicts (not ORM objects) keeps list queries che
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from casegraph.domain.enums import (
     CaseAction,
@@ -138,8 +138,13 @@ CASE_COLUMNS: Final = tuple(f.name for f in fields(CaseRecord))
 
 
 @dataclass(frozen=True, slots=True)
-class EventRecord:
-    sequence: int
+class EventDraft:
+    """An event about to be appended: everything but its sequence.
+
+    A case change takes the sequence as its last write (``case_changes.commit_change``), so
+    what runs before that — the first phase of each change hook — sees the event as this.
+    """
+
     case_id: str
     actor_id: str | None
     type: CaseEventType
@@ -154,6 +159,24 @@ class EventRecord:
     # The X-Request-ID of the request that recorded it; shown to staff only.
     request_id: str | None = None
 
+    def columns(self) -> dict[str, Any]:
+        """The draft's columns, field by field, not through asdict: that deep-copies the
+        summary for nothing."""
+        return {name: getattr(self, name) for name in _DRAFT_FIELDS}
+
+    def recorded(self, sequence: int) -> EventRecord:
+        return EventRecord(sequence=sequence, **self.columns())
+
+
+_DRAFT_FIELDS: Final = tuple(f.name for f in fields(EventDraft))
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord(EventDraft):
+    """An event of the log: a draft with its sequence."""
+
+    sequence: int = field(kw_only=True)
+
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> EventRecord:
         values = {name: row[name] for name in EVENT_COLUMNS}
@@ -162,67 +185,6 @@ class EventRecord:
 
 
 EVENT_COLUMNS: Final = tuple(f.name for f in fields(EventRecord))
-
-
-class EventFacts(Protocol):
-    """What is known of an event before its sequence is: everything but the sequence.
-
-    A case change takes its sequence as its last write (``case_changes.commit_change``), so
-    what runs before that — the first phase of each change hook — sees the event as this.
-    """
-
-    @property
-    def case_id(self) -> str: ...
-    @property
-    def actor_id(self) -> str | None: ...
-    @property
-    def type(self) -> CaseEventType: ...
-    @property
-    def action(self) -> CaseAction: ...
-    @property
-    def from_stage(self) -> CaseStage | None: ...
-    @property
-    def from_status(self) -> CaseStatus | None: ...
-    @property
-    def to_stage(self) -> CaseStage: ...
-    @property
-    def to_status(self) -> CaseStatus: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def summary(self) -> dict[str, Any]: ...
-    @property
-    def occurred_at(self) -> datetime: ...
-    @property
-    def request_id(self) -> str | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class EventDraft:
-    """An event about to be appended: ``EventRecord`` without its sequence."""
-
-    case_id: str
-    actor_id: str | None
-    type: CaseEventType
-    action: CaseAction
-    from_stage: CaseStage | None
-    from_status: CaseStatus | None
-    to_stage: CaseStage
-    to_status: CaseStatus
-    version: int
-    summary: dict[str, Any]
-    occurred_at: datetime
-    request_id: str | None = None
-
-    def columns(self) -> dict[str, Any]:
-        """Field by field, not through asdict: that deep-copies the summary for nothing."""
-        return {name: getattr(self, name) for name in _DRAFT_FIELDS}
-
-    def recorded(self, sequence: int) -> EventRecord:
-        return EventRecord(sequence=sequence, **self.columns())
-
-
-_DRAFT_FIELDS: Final = tuple(f.name for f in fields(EventDraft))
 
 
 def _jsonable(value: Any) -> Any:

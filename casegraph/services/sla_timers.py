@@ -32,7 +32,7 @@ from casegraph.domain.sla import (
     plan_alerts,
 )
 from casegraph.services.extensions import AfterSequence
-from casegraph.services.records import CaseRecord, EventFacts, EventRecord
+from casegraph.services.records import CaseRecord, EventDraft, EventRecord
 from casegraph.services.sla_config import case_type_sla, policy_targets
 from casegraph.services.timer_rows import timer_of
 from models import CaseAlert, CaseTimer
@@ -56,7 +56,7 @@ def phase_for(kind: TimerKind, case: CaseRecord) -> Phase:
     return phase_of(kind, status=case.status, first_opened=case.first_opened_at is not None, deleted=case.deleted)
 
 
-async def track_sla(before: CaseRecord, after: CaseRecord, event: EventFacts) -> AfterSequence | None:
+async def track_sla(before: CaseRecord, after: CaseRecord, event: EventDraft) -> AfterSequence | None:
     """CHANGE_HOOK: cheap for events that change nothing SLAs depend on (no query at all).
 
     Timers move in the first phase; alerts, whose keys name the event's sequence, are planned in
@@ -124,7 +124,7 @@ async def _start_timers(case: CaseRecord, now: datetime, calendar: Calendar) -> 
         )
 
 
-def _alert_change(before: CaseRecord, after: CaseRecord, event: EventFacts, submitted: bool) -> partial[Change] | None:
+def _alert_change(before: CaseRecord, after: CaseRecord, event: EventDraft, submitted: bool) -> partial[Change] | None:
     """The facts alerts are planned from, all but the event's sequence (``sequence=``); None
     when this event cannot affect any alert."""
     summary = event.summary or {}

@@ -27,7 +27,7 @@ from casegraph.domain.errors import not_found, validation_failed
 from casegraph.domain.relations import Actor
 from casegraph.services.admin import require_admin
 from casegraph.services.extensions import AfterSequence
-from casegraph.services.records import CaseRecord, EventFacts, EventRecord
+from casegraph.services.records import CaseRecord, EventDraft, EventRecord
 from models import CaseType, DeliveryStatus, OutboxDelivery, WebhookEndpoint
 
 URL_LIMIT = 2000
@@ -246,7 +246,7 @@ def event_payload(delivery_id: str, event: EventRecord, case: CaseRecord) -> dic
     }
 
 
-async def enqueue_webhooks(before: CaseRecord, after: CaseRecord, event: EventFacts) -> AfterSequence | None:
+async def enqueue_webhooks(before: CaseRecord, after: CaseRecord, event: EventDraft) -> AfterSequence | None:
     """Change hook: one PENDING delivery per active endpoint whose filter matches the event.
 
     With no endpoints this is one small query; endpoints are read afresh so a new or paused
