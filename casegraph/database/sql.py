@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
@@ -26,6 +26,8 @@ POSTGRES: Final = "postgres"
 SQLITE: Final = "sqlite"
 _PREFIX: Final = 'SELECT "id" "id" FROM "cases" WHERE '
 _NUMBERED: Final = re.compile(r"\$(\d+)")
+_MISSING: Final = object()
+T = TypeVar("T")
 
 
 class Unsupported(Exception):
@@ -61,7 +63,7 @@ class ConditionCache:
     def __init__(self, size: int = 1024) -> None:
         self.size = size
         self._entries: OrderedDict[Hashable, Condition] = OrderedDict()
-        self._groups: OrderedDict[Hashable, tuple[Condition, ...]] = OrderedDict()
+        self._groups: OrderedDict[Hashable, object] = OrderedDict()
 
     def get(self, key: Hashable, query: QuerySet[Any]) -> Condition:
         found = self._entries.get(key)
@@ -74,18 +76,19 @@ class ConditionCache:
             self._entries.popitem(last=False)
         return found
 
-    def get_all(self, key: Hashable, queries: Sequence[QuerySet[Any]]) -> tuple[Condition, ...]:
-        """As ``get``, for queries rendered together (a page's branches): one entry for them all,
-        so that a request of many branches does not push out as many other requests' entries."""
-        found = self._groups.get(key)
-        if found is not None:
+    def get_built(self, key: Hashable, build: Callable[[], T]) -> T:
+        """As ``get``, for what ``build`` renders from several queries at once (a page's branches):
+        one entry for them all, so that a request of many branches does not push out as many
+        other requests' entries; ``build`` runs only when the key is not kept."""
+        found = self._groups.get(key, _MISSING)
+        if found is not _MISSING:
             self._groups.move_to_end(key)
-            return found
-        found = tuple(render_condition(query) for query in queries)
-        self._groups[key] = found
+            return cast(T, found)
+        built = build()
+        self._groups[key] = built
         if len(self._groups) > self.size:
             self._groups.popitem(last=False)
-        return found
+        return built
 
 
 # Conditions rendered under keys that determine them (PageRequest.condition_key, an actor's visibility).

@@ -20,6 +20,7 @@ from casegraph.database.case_pages import page_statement
 from casegraph.database.sql import (
     CONDITIONS,
     POSTGRES,
+    ConditionCache,
     Statement,
     dialect_of,
     nested_groups,
@@ -181,12 +182,35 @@ async def fetch_page(request: PageRequest, needs: CaseNeeds) -> tuple[int, list[
     dialect = dialect_of(db)
     column, descending = request.ordering.field.value, request.ordering.descending
     template = _template(dialect, needs, column, descending)
+    if request.after is None and request.condition_key is not None:
+        # A first page's text and parameters follow from the actor, the filter and the shape
+        # alone: a dashboard refreshing its queue sends the same statement each time.
+        key = (dialect, request.condition_key, needs, column, descending, request.limit)
+        sql, params = _statements.get_built(key, lambda: _page_sql(dialect, request, template, needs))
+    else:
+        sql, params = _page_sql(dialect, request, template, needs)
+    _, fetched = await db.execute_query(sql, list(params))
+    rows = cast(list[Row], fetched)
+    total = int(rows[0][0]) if rows else 0
+    page = [row for row in rows if row[template.select.index["id"]] is not None]
+    return total, page, template
+
+
+# First pages' statements by what determines them (fetch_page); fewer than CONDITIONS keeps, as an
+# agent of many groups has a statement of tens of kilobytes.
+_statements: Final = ConditionCache(size=512)
+
+
+def _page_sql(dialect: str, request: PageRequest, template: _Template, needs: CaseNeeds) -> tuple[str, tuple[Any, ...]]:
+    """The statement of the page and its total, with its parameters."""
+    column, descending = request.ordering.field.value, request.ordering.descending
+    shape = request.page_shape(dialect)
     statement = Statement(dialect)
     # Parameters in the order they appear in the text (SQLite numbers them by position).
     page_sql = page_statement(
         statement,
-        request.page_branches(dialect),
-        request.filter_condition(dialect),
+        shape.branches,
+        shape.filtered,
         request.after_condition(),
         columns=sorted(needs.columns),
         order_column=column,
@@ -208,11 +232,7 @@ async def fetch_page(request: PageRequest, needs: CaseNeeds) -> tuple[int, list[
         f"FROM {counting} "
         f'LEFT JOIN "p" ON {"TRUE" if dialect == POSTGRES else "1"} {template.joins} {template.outer_order}'
     )
-    _, fetched = await db.execute_query(sql, statement.params)
-    rows = cast(list[Row], fetched)
-    total = int(rows[0][0]) if rows else 0
-    page = [row for row in rows if row[template.select.index["id"]] is not None]
-    return total, page, template
+    return sql, tuple(statement.params)
 
 
 class _Page:

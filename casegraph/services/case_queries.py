@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -91,6 +91,31 @@ def page_size(first: int | None, *, max_page: int) -> int:
     return min(first, max_page)
 
 
+@dataclass(frozen=True, slots=True)
+class PageQueries:
+    """A page's condition as query sets: its disjoint branches, each with whether an index yields
+    it in order (an index-ordered branch carries the filter, its status one of the filter's; a
+    user's own branch is filtered after the fetch), and the filter's own condition (None without one)."""
+
+    branches: tuple[tuple[QuerySet[Case], bool], ...]
+    filtered: QuerySet[Case] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageShape:
+    """``PageQueries`` rendered: what ``database.case_pages.page_statement`` takes."""
+
+    branches: tuple[PageBranch, ...]
+    filtered: Condition | None
+
+
+def _rendered_shape(queries: PageQueries) -> PageShape:
+    return PageShape(
+        tuple(PageBranch(render_condition(query), ordered) for query, ordered in queries.branches),
+        render_condition(queries.filtered) if queries.filtered is not None else None,
+    )
+
+
 @dataclass(frozen=True)
 class PageRequest:
     """A checked request for a page of cases: what both the resolver and the compiled path run."""
@@ -105,33 +130,19 @@ class PageRequest:
     # What ``matching`` depends on, when that is only the actor and the filter's own values (no
     # code the database resolved): the compiled path keeps its rendered SQL under it. None otherwise.
     condition_key: Hashable | None
+    # ``matching`` as disjoint branches (visibility_branches) and the filter's own condition, as
+    # query sets; called only when their rendered conditions are not kept under ``condition_key``:
+    # building a query set per branch was most of a page's Python time for an agent of many groups.
+    shape: Callable[[], PageQueries]
     # The total as maintained counts give it, when the filter is one they carry; None: count(*).
     counted: CountScope | None = None
 
-    # ``matching`` as disjoint branches (visibility_branches): the query and whether an index
-    # yields it in order. An index-ordered branch carries the filter (its status is one of the
-    # filter's); a user's own branch is filtered after the fetch, by ``filtered``.
-    branches: tuple[tuple[QuerySet[Case], bool], ...] = ()
-    # The filter's own condition; None without one.
-    filtered: QuerySet[Case] | None = None
-
-    def page_branches(self, dialect: str) -> list[PageBranch]:
-        """The branches' conditions, rendered once per (dialect, condition_key) when there is one."""
-        conditions = self._rendered(dialect)
-        return [PageBranch(condition, ordered) for condition, (_, ordered) in zip(conditions, self.branches)]
-
-    def filter_condition(self, dialect: str) -> Condition | None:
-        """The filter's own condition (what the branches not index-ordered are narrowed by)."""
-        return self._rendered(dialect)[len(self.branches)] if self.filtered is not None else None
-
-    def _rendered(self, dialect: str) -> tuple[Condition, ...]:
-        """The branches' conditions, then the filter's when there is one."""
-        queries = [query for query, _ in self.branches]
-        if self.filtered is not None:
-            queries.append(self.filtered)
+    def page_shape(self, dialect: str) -> PageShape:
+        """The branches' conditions and the filter's, rendered once per (dialect, condition_key)
+        when there is one."""
         if self.condition_key is None:
-            return tuple(render_condition(query) for query in queries)
-        return CONDITIONS.get_all((dialect, self.condition_key, "page"), queries)
+            return _rendered_shape(self.shape())
+        return CONDITIONS.get_built((dialect, self.condition_key, "page"), lambda: _rendered_shape(self.shape()))
 
     def after_condition(self) -> Condition | None:
         """Cases that follow the cursor in the ordering; None without one. Written as a range on
@@ -158,10 +169,12 @@ async def page_request(
     condition, within = await _filter_q(flt)
     cursor = _decode_cursor(after, ordering.field) if after is not None else None
     matching = visible_cases(actor, include_deleted=flt.include_deleted).filter(condition)
-    if flt.include_deleted:
-        # An administrator's audit listing: deleted cases are in no branch's index; one walk.
-        branches: tuple[tuple[QuerySet[Case], bool], ...] = ((matching, True),)
-    else:
+
+    def shape() -> PageQueries:
+        filtered = Case.filter(condition) if condition.children or condition.filters else None
+        if flt.include_deleted:
+            # An administrator's audit listing: deleted cases are in no branch's index; one walk.
+            return PageQueries(((matching, True),), filtered)
         split = flt.statuses or SUBMITTED_STATUSES
         # Each index-ordered branch has one status of the filter: its status list would only
         # cost the index walk its order (PostgreSQL reads `= ANY` on a later index column unordered).
@@ -171,6 +184,8 @@ async def page_request(
             else (Case.filter(branch.condition), False)
             for branch in visibility_branches(actor, split)
         )
+        return PageQueries(branches, filtered)
+
     resolved_codes = bool(flt.case_type_codes or flt.assignment_group_codes)
     return PageRequest(
         actor=actor,
@@ -180,8 +195,7 @@ async def page_request(
         after=cursor,
         condition_key=None if resolved_codes else (actor, flt),
         counted=_counted(actor, flt),
-        branches=branches,
-        filtered=Case.filter(condition) if condition.children or condition.filters else None,
+        shape=shape,
     )
 
 
@@ -203,11 +217,12 @@ async def list_cases(
     else:
         total = await request.matching.count()
     limit, column = request.limit, ordering.field.value
+    shape = request.page_shape(dialect)
     rows = await page_rows(
         db,
         dialect,
-        request.page_branches(dialect),
-        request.filter_condition(dialect),
+        shape.branches,
+        shape.filtered,
         request.after_condition(),
         columns=CASE_COLUMNS,
         order_column=column,

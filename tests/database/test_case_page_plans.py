@@ -119,8 +119,8 @@ async def explained(
     statement = Statement(dialect)
     sql = page_statement(
         statement,
-        request.page_branches(dialect),
-        request.filter_condition(dialect),
+        request.page_shape(dialect).branches,
+        request.page_shape(dialect).filtered,
         request.after_condition(),
         columns=["id", ordering.field.value],
         order_column=ordering.field.value,

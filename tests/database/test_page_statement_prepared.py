@@ -43,8 +43,8 @@ async def many_groups_page_sql() -> tuple[str, list[Any]]:
     statement = Statement(POSTGRES)
     sql = page_statement(
         statement,
-        request.page_branches(POSTGRES),
-        request.filter_condition(POSTGRES),
+        request.page_shape(POSTGRES).branches,
+        request.page_shape(POSTGRES).filtered,
         request.after_condition(),
         columns=CASE_COLUMNS,
         order_column="updated_at",

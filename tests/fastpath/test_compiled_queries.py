@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from casegraph.auth import issue_token
 from casegraph.fastpath.executor import EXECUTIONS, PLANS
 from casegraph.settings import Settings
+from models import GroupMembership
 from tests.helpers import FakeClock, GraphQLClient
 from tests.perf.queue_dataset import PEOPLE, QueueDataset, load_queue_dataset
 from tests.perf.queue_query import QUEUE_QUERY
@@ -397,3 +398,33 @@ async def test_generated_selections_answer_as_the_resolvers_do(
         query,
         answer.body.get("errors"),
     )
+
+
+async def test_a_repeated_first_page_follows_the_agents_current_groups(
+    client: GraphQLClient, queue: QueueDataset, settings: Settings
+) -> None:
+    # given: an agent of two groups who has asked for the first page (its statement is kept)
+    bearer = token(settings, "agent")
+    me = PEOPLE["agent"].sub
+    query = """query($first: Int!) { cases(first: $first) { totalCount edges { node {
+        id assignmentGroup { code } assignedTo { id } requester { id } inspector { id } } } } }"""
+
+    def parks_not_mine(page: dict[str, Any]) -> set[str]:
+        """Parks cases the agent sees through the group alone (not assigned, requested or inspected)."""
+        return {
+            node["id"]
+            for node in (edge["node"] for edge in page["cases"]["edges"])
+            if (node["assignmentGroup"] or {}).get("code") == "QA_PARKS"
+            and me not in {(node[role] or {}).get("id") for role in ("assignedTo", "requester", "inspector")}
+        }
+
+    before = await client.data(query, {"first": 100}, token=bearer)
+    assert parks_not_mine(before)
+    executions = EXECUTIONS["compiled"]
+    # when: the agent leaves the Parks group and asks again
+    await GroupMembership.filter(user_id=me, group_id=queue.group_ids["QA_PARKS"]).delete()
+    after = await client.data(query, {"first": 100}, token=bearer)
+    # then: the Parks cases seen through the group are gone from the page and its total
+    assert EXECUTIONS["compiled"] == executions + 1
+    assert not parks_not_mine(after)
+    assert after["cases"]["totalCount"] < before["cases"]["totalCount"]

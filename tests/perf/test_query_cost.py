@@ -7,7 +7,9 @@ No timings: what is counted does not depend on the machine.
 - the dashboard's own queue document (read from ``casegraph/web/static/agent/queries.js``) and
   the benchmark's extended one take the compiled path;
 - Python function calls per additional case: small on the compiled path, and a fraction of what
-  the normal execution spends per case (a relative measure, so it holds on any machine).
+  the normal execution spends per case (a relative measure, so it holds on any machine);
+- Python function calls per additional group of the agent, for a page asked again: a few (the
+  membership read), not a page branch built per group and status each time.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pytest
 
 from casegraph.fastpath.executor import EXECUTIONS, PLANS
 from casegraph.settings import Settings
+from models import AssignmentGroup, GroupMembership
 from tests.fastpath.test_compiled_queries import token
 from tests.helpers import FakeClock, GraphQLClient, counted_statements
 from tests.perf.queue_dataset import QueueDataset, load_queue_dataset
@@ -37,6 +40,10 @@ QUEUE_STATEMENTS: Final = 3
 # PostgreSQL, ~55 on SQLite, whose times are text; the normal execution makes ~2,700). A resolver
 # or a loader per case would blow through it.
 CALLS_PER_CASE: Final = 100
+# Python calls a repeated page may cost per group of the agent beyond the first: reading and
+# holding the membership (measured: 5–6). Building the group's branches again, as every request
+# did before the page's statement was kept, cost ~1,150.
+CALLS_PER_GROUP: Final = 60
 QUERIES_JS: Final = Path(__file__).parents[2] / "casegraph" / "web" / "static" / "agent" / "queries.js"
 
 
@@ -132,3 +139,29 @@ async def test_each_additional_case_costs_the_compiled_path_few_calls_and_far_fe
     # then
     assert compiled <= CALLS_PER_CASE, compiled
     assert compiled * 10 <= normal, (compiled, normal)
+
+
+async def test_a_repeated_page_costs_an_agent_of_many_groups_little_more_than_an_agent_of_few(
+    client: GraphQLClient, queue: QueueDataset, settings: Settings
+) -> None:
+    # given: an agent of two groups, whose page was asked for once already
+    bearer = token(settings, "agent")
+    await queue_page(client, bearer, 50)
+
+    async def calls() -> int:
+        await queue_page(client, bearer, 50)  # the page's statement is made once per actor
+        with counted_calls() as count:
+            await queue_page(client, bearer, 50)
+        return count[0]
+
+    few = await calls()
+    # when: the agent joins twenty more groups (each with every status a page branch of its own)
+    added = 20
+    for number in range(added):
+        group = await AssignmentGroup.create(code=f"QA_EXTRA_{number}", name=f"Extra {number}", created_at=NOW)
+        await GroupMembership.create(
+            group_id=group.id, user_id=queue.people["agent"].sub, is_manager=False, created_at=NOW
+        )
+    many = await calls()
+    # then
+    assert (many - few) / added <= CALLS_PER_GROUP, (few, many)
