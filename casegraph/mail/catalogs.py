@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -75,3 +76,9 @@ class Catalogs:
     def texts(self, locale: str | None) -> Texts:
         language = self.choose(locale)
         return Texts(language=language, own=self._languages[language], fallback=self._languages[FALLBACK])
+
+
+@lru_cache(maxsize=4)
+def mail_languages(override: str | None) -> frozenset[str]:
+    """The languages of the catalogues (read once per template directory)."""
+    return Catalogs(Path(override) if override is not None else None).languages

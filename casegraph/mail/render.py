@@ -139,7 +139,8 @@ class MailRenderer:
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         # RFC 3834: out-of-office replies are not sent back to an automatic mail.
         message["Auto-Submitted"] = "auto-generated"
-        message["Content-Language"] = texts.language
         message.set_content(text)
         message.add_alternative(html, subtype="html")
+        # After the parts: making the message multipart moves Content-* headers into its first part.
+        message["Content-Language"] = texts.language
         return message
