@@ -46,6 +46,8 @@ class MaildirTransport:
             raise SendFailure(f"maildir {self.path}: {error}", permanent=False) from None
 
     def _add(self, message: EmailMessage) -> None:
+        # Maildir creates its own directory only, not var/ above it.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         mailbox.Maildir(self.path, create=True).add(message)
 
 

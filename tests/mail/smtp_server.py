@@ -3,17 +3,26 @@ free port, in its own thread, keeping every message it accepted."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+import ssl
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,8 @@ class Accepted:
     envelope_from: str
     recipients: tuple[str, ...]
     message: EmailMessage
+    over_tls: bool = False
+    login: str | None = None
 
     def text(self) -> str:
         part = self.message.get_body(preferencelist=("plain",))
@@ -52,12 +63,62 @@ class Recorder:
             raw = envelope.original_content or b""
             message = BytesParser(policy=policy.default).parsebytes(raw)
             assert isinstance(message, EmailMessage)
-            self.accepted.append(Accepted(str(envelope.mail_from), tuple(str(r) for r in envelope.rcpt_tos), message))
+            login = session.auth_data.login if isinstance(session.auth_data, LoginPassword) else None
+            self.accepted.append(
+                Accepted(
+                    str(envelope.mail_from),
+                    tuple(str(r) for r in envelope.rcpt_tos),
+                    message,
+                    over_tls=server.transport is not None and server.transport.get_extra_info("ssl_object") is not None,
+                    login=login.decode() if isinstance(login, bytes) else login,
+                )
+            )
         return "250 2.0.0 Accepted"
 
     def to(self, address: str) -> list[Accepted]:
         with self.lock:
             return [mail for mail in self.accepted if address in mail.recipients]
+
+
+def password_check(login: str, password: str) -> Any:
+    """An aiosmtpd authenticator accepting one login and password."""
+
+    def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+        good = isinstance(data, LoginPassword) and (data.login, data.password) == (login.encode(), password.encode())
+        return AuthResult(success=good, handled=False, auth_data=data)
+
+    return authenticate
+
+
+def self_signed_tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a fresh certificate for 127.0.0.1, and a client context trusting it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    with tempfile.TemporaryDirectory() as directory:
+        certificate_file, key_file = Path(directory) / "cert.pem", Path(directory) / "key.pem"
+        certificate_file.write_bytes(certificate_pem)
+        key_file.write_bytes(key_pem)
+        server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server.load_cert_chain(certificate_file, key_file)
+    client = ssl.create_default_context(cadata=certificate_pem.decode())
+    return server, client
 
 
 def free_port() -> int:
@@ -72,9 +133,8 @@ class SmtpServer:
         self.port = free_port()
         self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, **server_options)
 
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+    def url(self, scheme: str = "smtp", credentials: str = "") -> str:
+        return f"{scheme}://{credentials}127.0.0.1:{self.port}"
 
     def start(self) -> None:
         self.controller.start()

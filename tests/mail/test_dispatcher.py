@@ -41,7 +41,7 @@ def settings(smtp: SmtpServer) -> Settings:
     return Settings(
         jwt_secret="test-secret-for-casegraph-tests-only",
         bind_host="127.0.0.1",
-        smtp=parse_smtp_url(smtp.url),
+        smtp=parse_smtp_url(smtp.url()),
         mail_from="Roads desk <desk@city.example>",
         public_url="https://city.example",
         intake_secret=INTAKE_SECRET,
