@@ -4,7 +4,8 @@ A row is inserted in the transaction that recorded the case event, so a committe
 has its mails and a refused or rolled-back one has none. The mail dispatcher (casegraph/mail)
 renders and sends them after commit, retrying with backoff. One row per (event, recipient
 address): a second enqueue of the same mail is refused by the database, so no event mails anyone
-twice, however many dispatchers run.
+twice, however many dispatchers run. A staff notification mailed (to those who opted in) is one
+row per notification, which is per recipient already.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ class MailDelivery(Model):
     """
 
     id = fields.UUIDField(primary_key=True)
-    event_sequence = fields.BigIntField()
+    # The event the mail is about; None for a staff notification an event did not cause (an SLA
+    # alert), which is keyed by its notification instead.
+    event_sequence = fields.BigIntField(null=True)
+    notification_id = fields.IntField(null=True, unique=True)
     case_id = fields.UUIDField()
     recipient = fields.CharField(max_length=320)
     # The user the address belongs to (their preferences, the unsubscribe link); None: the case's

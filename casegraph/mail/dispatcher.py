@@ -28,6 +28,7 @@ from casegraph.mail.transport import MailTransport, SendFailure
 from casegraph.outbox_dispatcher import BATCH, ERROR_LIMIT, MAX_ATTEMPTS, PRUNE_EVERY, RETENTION, Pass, backoff
 from casegraph.periodic import PeriodicWorker
 from casegraph.services.mail_preferences import unsubscribe_token
+from casegraph.services.notification_mail import NOTIFICATION
 from casegraph.services.reply_addresses import ReplyAddresses
 from casegraph.services.requester_mail import RequesterMail
 from models import Comment, DeliveryStatus, MailDelivery
@@ -47,7 +48,12 @@ class Links:
     unsubscribe_secret: str
 
     def case(self, case_id: str) -> str:
+        """The case on the constituent portal."""
         return f"{self.public_url}/portal#case-{quote(case_id, safe='')}"
+
+    def desk_case(self, case_id: str) -> str:
+        """The case on the agent dashboard."""
+        return f"{self.public_url}/#/case/{quote(case_id, safe='')}"
 
     def unsubscribe(self, user_id: str) -> str:
         query = urlencode({"user": user_id, "token": unsubscribe_token(self.unsubscribe_secret, user_id)})
@@ -144,6 +150,10 @@ class MailDispatcher(PeriodicWorker):
 
     async def _extras(self, mail: Mail, user_id: str | None) -> Extras:
         number = str(mail.facts.get("number", ""))
+        unsubscribe = self.links.unsubscribe(user_id) if user_id is not None else None
+        if mail.template == NOTIFICATION:
+            # Staff: their dashboard, and no reply address (intake takes replies from requesters).
+            return Extras(case_url=self.links.desk_case(mail.case_id), unsubscribe_url=unsubscribe)
         question = None
         if mail.template == RequesterMail.QUESTION.value:
             # The question is the public comment the REQUEST_INFO event wrote.
@@ -153,7 +163,7 @@ class MailDispatcher(PeriodicWorker):
             case_url=self.links.case(mail.case_id),
             reply_address=self.reply.address(case_id=mail.case_id, number=number) if self.reply else None,
             reply_token=self.reply.token(case_id=mail.case_id, number=number) if self.reply else None,
-            unsubscribe_url=self.links.unsubscribe(user_id) if user_id is not None else None,
+            unsubscribe_url=unsubscribe,
             question=question,
         )
 

@@ -31,7 +31,7 @@ class Mail:
     """One row of the mail outbox, as the renderer needs it."""
 
     delivery_id: str
-    event_sequence: int
+    event_sequence: int | None  # None: a staff notification no event caused
     case_id: str
     recipient: str
     template: str
@@ -69,6 +69,8 @@ def thread_root(case_id: str, domain: str) -> str:
 def message_id(mail: Mail, domain: str) -> str:
     if mail.template == "received":
         return thread_root(mail.case_id, domain)
+    if mail.event_sequence is None:
+        return f"<mail.{mail.delivery_id}@{domain}>"
     recipient = hashlib.sha256(mail.recipient.lower().encode()).hexdigest()[:12]
     return f"<case.{mail.case_id}.{mail.event_sequence}.{recipient}@{domain}>"
 
@@ -98,6 +100,10 @@ class MailRenderer:
     def render(self, mail: Mail, extras: Extras, *, now: datetime) -> EmailMessage:
         texts = self.catalogs.texts(mail.locale)
         values = {key: ("" if value is None else value) for key, value in mail.facts.items()}
+        kind = mail.facts.get("kind")
+        if kind:
+            # A staff notification: its kind in the recipient's words, for the subject.
+            values["kind_label"] = texts.text(f"notification.{kind}", values)
 
         def t(key: str) -> str:
             return texts.text(key, values)
@@ -117,6 +123,7 @@ class MailRenderer:
             "reply_by_mail": extras.reply_address is not None,
             "outcome": texts.text(f"resolution.{code}", values) if code else "",
             "unsubscribe_url": extras.unsubscribe_url,
+            "footer_key": "notification.footer" if kind else "footer",
         }
         text = self.environment.get_template(f"{mail.template}.txt").render(context)
         html = self.environment.get_template(f"{mail.template}.html").render(context)

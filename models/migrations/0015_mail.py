@@ -18,7 +18,8 @@ class Migration(migrations.Migration):
             name='MailDelivery',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('event_sequence', fields.BigIntField()),
+                ('event_sequence', fields.BigIntField(null=True)),
+                ('notification_id', fields.IntField(null=True, unique=True)),
                 ('case_id', fields.UUIDField()),
                 ('recipient', fields.CharField(max_length=320)),
                 ('user_id', fields.CharField(null=True, max_length=255)),

@@ -21,7 +21,7 @@ from casegraph.services.case_creation import NewCase, create_case
 from casegraph.services.mail_preferences import set_mail_preferences
 from casegraph.services.records import CaseRecord
 from casegraph.settings import Settings, parse_smtp_url
-from models import Case, Comment, DeliveryStatus, MailDelivery
+from models import Case, Comment, DeliveryStatus, MailDelivery, Notification, User
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World
 from tests.mail.smtp_server import Accepted, SmtpServer, running_smtp_server
 
@@ -350,3 +350,25 @@ async def test_replying_to_the_question_mail_answers_it_on_the_case(
     assert row.status is CaseStatus.OPEN
     comments = await Comment.filter(case_id=case.id).order_by("id").values("author_id", "body")
     assert comments[-1]["author_id"] == "alice" and comments[-1]["body"].startswith("The north side.")
+
+
+async def test_staff_get_their_notifications_by_mail_only_when_they_opted_in(
+    desk: Desk, dispatcher: MailDispatcher, clock: FakeClock, smtp: SmtpServer
+) -> None:
+    # given: Eli asked for his notifications by mail, in Spanish; Maria did not
+    await User.filter(id="eli").update(notification_mail=True, locale="es")
+    case = await desk.file()
+    await desk.act("agent", CaseAction.ASSIGN_TO_ME, case)
+
+    # when: Dana mentions both in a work note
+    await desk.act("agent", CaseAction.UPDATE, case, UpdateCase(work_note="@eli @maria please look"))
+    await drain(dispatcher, clock)
+
+    # then: Eli's mail links to the case on the dashboard; nothing for Maria
+    [mail] = smtp.recorder.to("eli@example.org")
+    assert subject(mail) == f"Caso {case.number}: le mencionaron"
+    assert f"https://city.example/#/case/{case.id}" in mail.text()
+    assert "dana mentioned you on" in mail.text()
+    assert mail.message["Reply-To"] is None
+    assert smtp.recorder.to("maria@example.org") == []
+    assert await Notification.filter(user_id="maria").count() == 1

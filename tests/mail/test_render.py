@@ -11,6 +11,7 @@ import pytest
 
 from casegraph.mail.catalogs import BUILT_IN, Catalogs
 from casegraph.mail.render import Extras, Mail, MailRenderer
+from casegraph.services.notification_mail import NOTIFICATION
 from casegraph.services.requester_mail import RequesterMail
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -23,16 +24,17 @@ FACTS = {
 }
 
 
-def mail(template: RequesterMail, locale: str = "en") -> Mail:
+def mail(template: RequesterMail | str, locale: str = "en") -> Mail:
+    name = template.value if isinstance(template, RequesterMail) else template
     return Mail(
         delivery_id="d",
         event_sequence=7,
         case_id="c0ffee00-0000-4000-8000-000000000001",
         recipient="alice@example.org",
-        template=template.value,
+        template=name,
         locale=locale,
         essential=True,
-        facts=FACTS,
+        facts={**FACTS, "kind": "SLA_BREACHED", "text": "CS0001001 breached."} if name == NOTIFICATION else FACTS,
     )
 
 
@@ -46,8 +48,8 @@ def test_every_catalogue_has_the_texts_of_the_english_one() -> None:
 
 
 @pytest.mark.parametrize("language", sorted(Catalogs().languages))
-@pytest.mark.parametrize("template", list(RequesterMail))
-def test_every_mail_renders_in_every_language(language: str, template: RequesterMail) -> None:
+@pytest.mark.parametrize("template", [*RequesterMail, NOTIFICATION])
+def test_every_mail_renders_in_every_language(language: str, template: RequesterMail | str) -> None:
     # when
     message = MailRenderer(sender="desk@city.example").render(mail(template, language), EXTRAS, now=NOW)
     # then: both parts, the case number in the subject, the link in both

@@ -130,3 +130,24 @@ async def test_an_event_mails_an_address_once_whatever_writes_it_again(
             created_at=clock(),
         )
     assert await MailDelivery.all().count() == 1
+
+
+async def test_a_change_rolled_back_after_its_event_was_written_leaves_no_mail(
+    world: World, clock: FakeClock, publisher: RecordingPublisher
+) -> None:
+    # given: a request that fails after the case and its event were written
+    async def fail(_result: ActionResult) -> None:
+        raise RuntimeError("the request failed after the event was written")
+
+    # when
+    with pytest.raises(RuntimeError):
+        await create_case(
+            actor=world.actor("requester"),
+            new=NewCase(case_type_code="POTHOLE", title="Hole"),
+            now=clock(),
+            publisher=publisher,
+            on_success=fail,
+        )
+
+    # then: the mail went with the event
+    assert await mails() == []
