@@ -24,6 +24,7 @@ from casegraph.db import tortoise_config
 from casegraph.endpoints import email_intake_endpoint, healthz, readyz_endpoint
 from casegraph.events.live import LiveEvents
 from casegraph.graphql_view import MAX_SUBSCRIPTIONS_PER_CONNECTION, CaseGraphView
+from casegraph.mail.catalogs import CatalogError, mail_languages
 from casegraph.mail.dispatcher import UNSUBSCRIBE_PATH
 from casegraph.mail.unsubscribe import unsubscribe_endpoint
 from casegraph.mail.wiring import mail_dispatcher
@@ -94,6 +95,10 @@ def create_app(
     problem = settings.startup_problem()
     if problem is not None:
         raise RuntimeError(problem)
+    try:
+        mail_languages(settings.mail_templates)  # an agency's broken catalogue: refused before serving
+    except CatalogError as broken:
+        raise RuntimeError(str(broken)) from None
     if settings.uses_dev_secret:
         log.warning("Using the DEVELOPMENT JWT secret: anyone can mint tokens. Set CASEGRAPH_JWT_SECRET.")
     if settings.otel_endpoint is not None and runtime.tracer_provider is None:

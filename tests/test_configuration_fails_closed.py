@@ -242,6 +242,15 @@ def test_production_mails_only_with_a_sender_public_links_and_a_signing_secret()
     create_app(production(), manage_resources=False)  # no SMTP: nothing to require
 
 
+def test_a_mail_catalogue_that_is_not_json_refuses_to_start(tmp_path: Path) -> None:
+    # given: an agency's template directory with a broken Spanish catalogue
+    (tmp_path / "catalogs").mkdir()
+    (tmp_path / "catalogs" / "es.json").write_text('{"greeting": "Hola:",}', encoding="utf-8")
+    # when / then: named before anything listens, not on the first mail
+    with pytest.raises(RuntimeError, match="es.json"):
+        create_app(Settings(mail_templates=str(tmp_path), bind_host="127.0.0.1"), manage_resources=False)
+
+
 def test_serve_in_production_refuses_to_start_without_a_metrics_token(tmp_path: Path) -> None:
     # when
     completed, database = serve(

@@ -24,7 +24,7 @@ from tortoise.expressions import F
 from casegraph.clock import Clock
 from casegraph.mail.catalogs import CatalogError
 from casegraph.mail.render import Extras, Mail, MailRenderer
-from casegraph.mail.transport import MailTransport, SendFailure
+from casegraph.mail.transport import TIMEOUT, MailTransport, SendFailure
 from casegraph.outbox_dispatcher import BATCH, ERROR_LIMIT, MAX_ATTEMPTS, PRUNE_EVERY, RETENTION, Pass, backoff
 from casegraph.periodic import PeriodicWorker
 from casegraph.services.mail_preferences import unsubscribe_token
@@ -63,7 +63,7 @@ class Links:
 class MailDispatcher(PeriodicWorker):
     task_name = "casegraph-mail-dispatcher"
     log = log
-    stop_grace = 60.0  # an SMTP conversation in progress may take its timeouts
+    stop_grace = 2 * TIMEOUT  # an SMTP conversation in progress may take its timeouts
 
     def __init__(
         self,
@@ -121,7 +121,6 @@ class MailDispatcher(PeriodicWorker):
             recipient=row.recipient,
             template=row.template,
             locale=row.locale,
-            essential=row.essential,
             facts=row.facts,
         )
         error: str | None = None

@@ -36,7 +36,6 @@ class Mail:
     recipient: str
     template: str
     locale: str
-    essential: bool
     facts: dict[str, Any]
 
 

@@ -19,7 +19,8 @@ import aiosmtplib
 
 from casegraph.settings import SmtpServer
 
-TIMEOUT: Final = 30.0
+# Seconds per SMTP step (connect, each command): a slow server is retried later, not waited on.
+TIMEOUT: Final = 15.0
 
 
 class SendFailure(Exception):

@@ -33,7 +33,6 @@ def mail(template: RequesterMail | str, locale: str = "en") -> Mail:
         recipient="alice@example.org",
         template=name,
         locale=locale,
-        essential=True,
         facts={**FACTS, "kind": "SLA_BREACHED", "text": "CS0001001 breached."} if name == NOTIFICATION else FACTS,
     )
 
