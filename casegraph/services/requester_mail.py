@@ -7,7 +7,8 @@ unique (event, recipient) key lets no event mail anyone twice. The mail dispatch
 
 What is mailed: the case received (filed or submitted), a question from the agent, a proposed
 solution, the case closed or cancelled, and the survey invitation once the requester accepted
-the solution. Only to an address we may use, as e-mail intake decides whose replies count: the
+the solution (and, written with its notification, the reminder that a resolved case will be
+closed automatically). Only to an address we may use, as e-mail intake decides whose replies count: the
 address bound to the requester (a verified token claim, or the address their mail came from),
 else the case's contact address. The survey invitation is non-essential: someone who asked for
 no such mail gets none; the others are essential and always go.
@@ -37,6 +38,8 @@ class RequesterMail(str, Enum):
     CLOSED = "closed"
     CANCELLED = "cancelled"
     SURVEY = "survey"
+    # Not a case event: the auto-close reminder of a resolved case (services/notification_mail.py).
+    REMINDER = "reminder"
 
 
 NON_ESSENTIAL: Final = frozenset({RequesterMail.SURVEY})

@@ -13,6 +13,7 @@ from casegraph.domain.enums import CaseAction, ResolutionCode
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.case_creation import NewCase, create_case
+from casegraph.services.notifications import NotificationKind, notify
 from casegraph.services.records import CaseRecord
 from models import DeliveryStatus, MailDelivery, User
 from tests.helpers import FakeClock, RecordingPublisher, World
@@ -151,3 +152,22 @@ async def test_a_change_rolled_back_after_its_event_was_written_leaves_no_mail(
 
     # then: the mail went with the event
     assert await mails() == []
+
+
+async def test_the_auto_close_reminder_is_mailed_to_the_requester_and_other_notifications_only_on_request(
+    world: World, clock: FakeClock, publisher: RecordingPublisher
+) -> None:
+    # given: Alice's case; Dana asked for nothing by mail
+    case = await file(world, clock, publisher)
+    await MailDelivery.all().delete()
+
+    # when: the reminder tells Alice, an alert tells Dana
+    await notify(
+        user_ids=["alice"], case_id=case.id, kind=NotificationKind.AUTO_CLOSE_REMINDER, text="Soon.", now=clock()
+    )
+    await notify(user_ids=["dana"], case_id=case.id, kind=NotificationKind.STAGE_DWELL, text="Late.", now=clock())
+
+    # then: one mail, the reminder, to Alice
+    assert await mails() == [("reminder", "alice@example.org", "en")]
+    reminder = await MailDelivery.get()
+    assert reminder.essential and reminder.notification_id is not None and reminder.event_sequence is None
