@@ -24,6 +24,10 @@ from casegraph.db import tortoise_config
 from casegraph.endpoints import email_intake_endpoint, healthz, readyz_endpoint
 from casegraph.events.live import LiveEvents
 from casegraph.graphql_view import MAX_SUBSCRIPTIONS_PER_CONNECTION, CaseGraphView
+from casegraph.mail.catalogs import CatalogError, mail_languages
+from casegraph.mail.dispatcher import UNSUBSCRIBE_PATH
+from casegraph.mail.unsubscribe import unsubscribe_endpoint
+from casegraph.mail.wiring import mail_dispatcher
 from casegraph.observability.logs import configure_logging
 from casegraph.observability.metrics import forget_this_process
 from casegraph.observability.metrics_endpoint import metrics_endpoint
@@ -91,6 +95,10 @@ def create_app(
     problem = settings.startup_problem()
     if problem is not None:
         raise RuntimeError(problem)
+    try:
+        mail_languages(settings.mail_templates)  # an agency's broken catalogue: refused before serving
+    except CatalogError as broken:
+        raise RuntimeError(str(broken)) from None
     if settings.uses_dev_secret:
         log.warning("Using the DEVELOPMENT JWT secret: anyone can mint tokens. Set CASEGRAPH_JWT_SECRET.")
     if settings.otel_endpoint is not None and runtime.tracer_provider is None:
@@ -129,10 +137,13 @@ def create_app(
                 allow_private=settings.webhooks_may_target_private,
             )
             await outbox.start()
+            mail = mail_dispatcher(settings, clock=runtime.clock)
+            await mail.start()
             settle_garbage_collector()
             try:
                 yield
             finally:
+                await mail.stop()
                 await outbox.stop()
                 await sla.stop()
                 # Close live feeds first so open subscriptions end and the server can exit.
@@ -152,6 +163,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz_endpoint(runtime)),
         Route("/intake/email", email_intake_endpoint(runtime), methods=["POST"]),
+        Route(UNSUBSCRIBE_PATH, unsubscribe_endpoint(runtime), methods=["GET", "POST"]),
         *web_routes(settings),
         Route(
             "/metrics",

@@ -15,6 +15,7 @@ from casegraph.services.finished_case_tasks import cancel_tasks_of_finished_case
 from casegraph.services.intake import check_required_fields_at_submit
 from casegraph.services.playbooks import check_required_steps, copy_playbook_on_submission
 from casegraph.services.referral_outbox import enqueue_referral_outcomes, enqueue_referral_updates
+from casegraph.services.requester_mail import enqueue_requester_mail
 from casegraph.services.sla_timers import track_sla
 from casegraph.services.webhooks import enqueue_webhooks
 
@@ -37,6 +38,8 @@ CHANGE_HOOKS: tuple[extensions.ChangeHook, ...] = (
     extensions.after_sequence(enqueue_referral_updates),
     # referrals: a referred case's end closes (or reopens) the partner's case
     extensions.after_sequence(enqueue_referral_outcomes),
+    # mail: the requester hears of receipt, questions, proposals, the end and the survey
+    enqueue_requester_mail,
 )
 
 

@@ -36,6 +36,7 @@ from casegraph.graphql_http import (
     negotiate,
     status_for,
 )
+from casegraph.mail.catalogs import mail_languages
 from casegraph.outages import (
     REQUESTS,
     RETRY_AFTER_SECONDS,
@@ -234,6 +235,7 @@ class CaseGraphView(GraphQL[Context, None]):
             max_page_size=runtime.settings.query_limits.max_page_size,
             webhooks_may_target_private=runtime.settings.webhooks_may_target_private,
             reply_addresses=reply_addresses(runtime.settings),
+            mail_languages=mail_languages(runtime.settings.mail_templates),
         )
         if isinstance(request, WebSocket):
             context.over_websocket = True

@@ -6,7 +6,9 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
+from email.headerregistry import Address, HeaderRegistry
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from starlette.config import Config
 
@@ -63,6 +65,62 @@ def parse_rate(name: str, value: str | None, default: Rate | None) -> Rate | Non
     if rate.count < 1 or rate.seconds < 1:
         raise ValueError(f"{name} needs a positive count and window, not {value!r}.")
     return rate
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where mail is sent (CASEGRAPH_SMTP_URL). ``smtps``: TLS from the first byte (port 465);
+    ``smtp``: STARTTLS whenever the server offers it, and required before credentials are sent
+    to a host that is not loopback."""
+
+    implicit_tls: bool
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
+
+
+def parse_smtp_url(value: str | None) -> SmtpServer | None:
+    """``smtp://[user:pass@]host[:port]`` (port 587 by default) or ``smtps://…`` (465)."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"CASEGRAPH_SMTP_URL has a malformed host or port: {value!r}.") from None
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname or parts.path not in {"", "/"} or parts.query:
+        raise ValueError(
+            "CASEGRAPH_SMTP_URL must look like smtp://user:password@host:587 (STARTTLS) or smtps://host:465, "
+            f"not {value!r}."
+        )
+    implicit_tls = parts.scheme == "smtps"
+    username = unquote(parts.username) if parts.username else None
+    if (parts.password is not None) != (username is not None):
+        raise ValueError("CASEGRAPH_SMTP_URL needs both a user name and a password, or neither.")
+    return SmtpServer(
+        implicit_tls=implicit_tls,
+        host=parts.hostname,
+        port=port or (465 if implicit_tls else 587),
+        username=username,
+        password=unquote(parts.password) if parts.password is not None else None,
+    )
+
+
+def parse_mail_from(value: str | None) -> str | None:
+    """CASEGRAPH_MAIL_FROM: one address, optionally with a display name (``City <cases@city.gov>``)."""
+    if value is None:
+        return None
+    text = value.strip()
+    header = HeaderRegistry()("From", text) if "\n" not in text and "\r" not in text else None
+    addresses: tuple[Address, ...] = getattr(header, "addresses", ())
+    if header is None or header.defects or len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
+        raise ValueError(f"CASEGRAPH_MAIL_FROM must be one address such as City <cases@city.example>, not {value!r}.")
+    return str(addresses[0])
 
 
 @dataclass(frozen=True)
@@ -133,6 +191,16 @@ class Settings:
     intake_authserv_id: str | None = None
     # Wrong intake secrets per client address; over it the address is refused for the window.
     intake_guesses: Rate | None = Rate(10, 60)
+    # Outbound mail (issue 17). No SMTP server: every mail is written to the maildir instead.
+    smtp: SmtpServer | None = None
+    mail_from: str | None = None
+    maildir: str = "var/mail"
+    # A directory of templates overriding the built-in ones (casegraph/mail/templates), file by file.
+    mail_templates: str | None = None
+    # The address people reach the portal at, for the links in mails.
+    public_url: str = "http://127.0.0.1:8000"
+    # Signs unsubscribe links; unset: the intake secret, else the JWT secret.
+    mail_secret: str | None = None
     query_limits: QueryLimits = field(default_factory=QueryLimits)
     rate_limits: RateLimits = field(default_factory=RateLimits)
     # Operations per batched HTTP request; 0 refuses batches (the default).
@@ -161,6 +229,14 @@ class Settings:
     @property
     def webhooks_may_target_private(self) -> bool:
         return not self.production or self.webhook_allow_private
+
+    @property
+    def sender(self) -> str:
+        return self.mail_from or "Casegraph <casegraph@localhost>"
+
+    @property
+    def mail_signing_secret(self) -> str:
+        return self.mail_secret or self.intake_secret or self.jwt_secret
 
     @property
     def uses_dev_secret(self) -> bool:
@@ -196,6 +272,17 @@ class Settings:
             return f"CASEGRAPH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production."
         if self.intake_secret is not None and len(self.intake_secret.encode()) < MIN_SECRET_BYTES:
             return f"CASEGRAPH_INTAKE_SECRET must be at least {MIN_SECRET_BYTES} bytes in production."
+        if self.mail_secret is not None and len(self.mail_secret.encode()) < MIN_SECRET_BYTES:
+            return f"CASEGRAPH_MAIL_SECRET must be at least {MIN_SECRET_BYTES} bytes in production."
+        if self.smtp is not None:
+            # Mails leave the building: they must name a real sender and real links, and their
+            # unsubscribe links must not be signed with the published development secret.
+            if self.mail_from is None:
+                return "CASEGRAPH_SMTP_URL in production needs CASEGRAPH_MAIL_FROM (the sender of every mail)."
+            if not self.public_url.startswith("https://"):
+                return "CASEGRAPH_SMTP_URL in production needs CASEGRAPH_PUBLIC_URL, an https:// address of the portal."
+            if self.mail_signing_secret == DEV_SECRET:
+                return "CASEGRAPH_SMTP_URL in production needs CASEGRAPH_MAIL_SECRET (it signs unsubscribe links)."
         if self.metrics_token is None and not self.metrics_public:
             return (
                 "CASEGRAPH_ENV=production needs CASEGRAPH_METRICS_TOKEN for /metrics "
@@ -271,6 +358,12 @@ class Settings:
             intake_address=_mailbox(get("INTAKE_ADDRESS")),
             intake_authserv_id=get("INTAKE_AUTHSERV_ID"),
             intake_guesses=parse_rate("CASEGRAPH_RATE_INTAKE_GUESSES", get("RATE_INTAKE_GUESSES"), cls.intake_guesses),
+            smtp=parse_smtp_url(get("SMTP_URL")),
+            mail_from=parse_mail_from(get("MAIL_FROM")),
+            maildir=get("MAILDIR") or cls.maildir,
+            mail_templates=_directory("CASEGRAPH_MAIL_TEMPLATES", get("MAIL_TEMPLATES")),
+            public_url=_public_url(get("PUBLIC_URL")),
+            mail_secret=get("MAIL_SECRET"),
             query_limits=limits,
             rate_limits=rates,
             batch_max_operations=_count("CASEGRAPH_BATCH_MAX_OPERATIONS", get("BATCH_MAX_OPERATIONS"), 0, minimum=0),
@@ -382,3 +475,24 @@ def _mailbox(value: str | None) -> str | None:
     if not at or not local or not domain or "+" in local or any(c.isspace() or c in '<>"' for c in address):
         raise ValueError(f"CASEGRAPH_INTAKE_ADDRESS must be a plain mailbox such as cases@city.example, not {value!r}.")
     return address
+
+
+def _directory(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not Path(value).is_dir():
+        raise ValueError(f"{name} must name an existing directory, not {value!r}.")
+    return value
+
+
+def _public_url(value: str | None) -> str:
+    """CASEGRAPH_PUBLIC_URL: scheme://host[:port][/path], without a trailing slash."""
+    if value is None:
+        return Settings.public_url
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(
+            f"CASEGRAPH_PUBLIC_URL must be an http(s) address such as https://city.example, not {value!r}."
+        )
+    return url

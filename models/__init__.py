@@ -10,6 +10,7 @@ from models.guard import PersistedQuery, RateLimitBucket
 from models.idempotency import IdempotencyRecord
 from models.intake import CaseIntake, CaseTemplate, CaseTypeRequirement, ServiceDefinition
 from models.knowledge import Article, ArticleTerm, CaseArticleLink
+from models.mail import MailDelivery
 from models.notification import Notification
 from models.outbox import DeliveryStatus, OutboxDelivery, WebhookEndpoint
 from models.playbook import CaseStep, Playbook, PlaybookStep
@@ -43,6 +44,7 @@ __all__ = [
     "Counter",
     "GroupMembership",
     "IdempotencyRecord",
+    "MailDelivery",
     "Notification",
     "DeliveryStatus",
     "OutboxDelivery",

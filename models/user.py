@@ -17,6 +17,12 @@ class User(Model):
     available = fields.BooleanField(default=True)
     skills: fields.Field[list[str] | None] = fields.JSONField(null=True)
     last_assigned_at = fields.DatetimeField(null=True)
+    # Mail (issue 17): the language of the mails they get (a catalogue name, casegraph/mail), whether
+    # they want non-essential mails (survey invitations; case-status mails always go), and, for
+    # staff, whether their notifications are mailed to them too (opt-in).
+    locale = fields.CharField(max_length=16, default="en", db_default="en")
+    non_essential_mail = fields.BooleanField(default=True, db_default=True)
+    notification_mail = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

@@ -42,6 +42,8 @@ class Context:
     webhooks_may_target_private: bool = True
     # Per-case reply tokens of e-mail intake (None while intake is off).
     reply_addresses: ReplyAddresses | None = None
+    # The languages mails can be written in (casegraph/mail's catalogues).
+    mail_languages: frozenset[str] = frozenset({"en"})
     # Made on first use, for the actor then known: a request authenticates before it resolves
     # anything, so each request builds its loaders once.
     _loaders: Loaders | None = field(default=None, init=False, repr=False)

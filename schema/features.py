@@ -11,6 +11,7 @@ from schema.case_tree import CaseTreeMutation
 from schema.duplicates import DuplicatesMutation, DuplicatesQuery
 from schema.intake import IntakeMutation, IntakeQuery
 from schema.knowledge import KnowledgeMutation, KnowledgeQuery
+from schema.mail import MailMutation, MailQuery
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.persisted_queries import PersistedQueriesMutation
 from schema.playbooks import PlaybookMutation
@@ -32,6 +33,7 @@ QUERIES: list[type] = [
     AnalyticsQuery,
     WebhookQuery,
     ReferralQuery,
+    MailQuery,
 ]
 MUTATIONS: list[type] = [
     PresenceMutation,
@@ -46,5 +48,6 @@ MUTATIONS: list[type] = [
     PersistedQueriesMutation,
     WebhookMutation,
     ReferralMutation,
+    MailMutation,
 ]
 SUBSCRIPTIONS: list[type] = [PresenceSubscription]

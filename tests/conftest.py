@@ -118,6 +118,7 @@ def _run_in_thread(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 TABLES = (
+    "mail_deliveries",
     "outbox_deliveries",
     "webhook_endpoints",
     "referral_updates",

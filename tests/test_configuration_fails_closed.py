@@ -22,7 +22,7 @@ from tortoise.context import TortoiseContext
 from casegraph.app import Runtime, create_app
 from casegraph.auth import TokenVerifier
 from casegraph.domain.enums import Role
-from casegraph.settings import DEV_SECRET, MIN_SECRET_BYTES, RateLimits, Settings, is_loopback
+from casegraph.settings import DEV_SECRET, MIN_SECRET_BYTES, RateLimits, Settings, is_loopback, parse_smtp_url
 from tests.helpers import FakeClock, GraphQLClient
 from tests.live.support import REPO_ROOT, free_port
 
@@ -219,6 +219,36 @@ def test_production_refuses_a_short_intake_secret() -> None:
     with pytest.raises(RuntimeError, match="CASEGRAPH_INTAKE_SECRET"):
         create_app(production(intake_secret="x" * (MIN_SECRET_BYTES - 1)), manage_resources=False)
     create_app(production(intake_secret="x" * MIN_SECRET_BYTES), manage_resources=False)
+
+
+def test_production_mails_only_with_a_sender_public_links_and_a_signing_secret() -> None:
+    # given: an SMTP server, as production sends mail
+    smtp = parse_smtp_url("smtps://desk:secret@mail.city.example")
+    complete = {"smtp": smtp, "mail_from": "cases@city.example", "public_url": "https://city.example"}
+    # when / then: each missing piece is named
+    for missing, variable in (("mail_from", "CASEGRAPH_MAIL_FROM"), ("public_url", "CASEGRAPH_PUBLIC_URL")):
+        changes = {**complete, missing: Settings.public_url if missing == "public_url" else None}
+        with pytest.raises(RuntimeError, match=variable):
+            create_app(production(**changes), manage_resources=False)
+    # identity-provider tokens leave no secret of ours to sign unsubscribe links with
+    with pytest.raises(RuntimeError, match="CASEGRAPH_MAIL_SECRET"):
+        create_app(
+            production(**complete, jwt_secret=DEV_SECRET, jwt_jwks_url="https://idp.example/jwks"),
+            manage_resources=False,
+        )
+    with pytest.raises(RuntimeError, match="CASEGRAPH_MAIL_SECRET"):
+        create_app(production(**complete, mail_secret="short"), manage_resources=False)
+    create_app(production(**complete), manage_resources=False)
+    create_app(production(), manage_resources=False)  # no SMTP: nothing to require
+
+
+def test_a_mail_catalogue_that_is_not_json_refuses_to_start(tmp_path: Path) -> None:
+    # given: an agency's template directory with a broken Spanish catalogue
+    (tmp_path / "catalogs").mkdir()
+    (tmp_path / "catalogs" / "es.json").write_text('{"greeting": "Hola:",}', encoding="utf-8")
+    # when / then: named before anything listens, not on the first mail
+    with pytest.raises(RuntimeError, match="es.json"):
+        create_app(Settings(mail_templates=str(tmp_path), bind_host="127.0.0.1"), manage_resources=False)
 
 
 def test_serve_in_production_refuses_to_start_without_a_metrics_token(tmp_path: Path) -> None:

@@ -64,6 +64,7 @@ MODEL_TABLES = {
     "partner_agencies",
     "referrals",
     "referral_updates",
+    "mail_deliveries",
 }
 
 # api.md *Operations (names fixed)*.

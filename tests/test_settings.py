@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from casegraph.settings import Settings
 
 
@@ -35,3 +37,48 @@ def test_an_empty_value_counts_as_unset(tmp_path: Path) -> None:
     settings = Settings.from_env({"CASEGRAPH_AGENCY_CODE": ""}, dotenv=tmp_path / ".env")
     # then: the default, not an empty agency code
     assert settings.agency_code == Settings.from_env({}, dotenv=tmp_path / ".env").agency_code
+
+
+def test_outbound_mail_is_read_from_its_variables(tmp_path: Path) -> None:
+    # when
+    settings = Settings.from_env(
+        {
+            "CASEGRAPH_SMTP_URL": "smtp://desk%40city:p%2Fss@mail.city.example",
+            "CASEGRAPH_MAIL_FROM": "City of Example <cases@city.example>",
+            "CASEGRAPH_MAILDIR": "/srv/mail",
+            "CASEGRAPH_MAIL_TEMPLATES": str(tmp_path),
+            "CASEGRAPH_PUBLIC_URL": "https://city.example/",
+        },
+        dotenv=tmp_path / ".env",
+    )
+    # then
+    assert settings.smtp is not None
+    assert (settings.smtp.host, settings.smtp.port, settings.smtp.implicit_tls) == ("mail.city.example", 587, False)
+    assert (settings.smtp.username, settings.smtp.password) == ("desk@city", "p/ss")
+    assert "p/ss" not in repr(settings)  # the password stays out of logs of the settings
+    assert settings.sender == "City of Example <cases@city.example>"
+    assert (settings.maildir, settings.mail_templates) == ("/srv/mail", str(tmp_path))
+    assert settings.public_url == "https://city.example"
+
+
+def test_no_mail_settings_mean_the_local_maildir(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, dotenv=tmp_path / ".env")
+    assert settings.smtp is None and settings.maildir == "var/mail"
+    assert settings.public_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        ("CASEGRAPH_SMTP_URL", "http://mail.city.example", "CASEGRAPH_SMTP_URL must look like"),
+        ("CASEGRAPH_SMTP_URL", "smtp://mail.city.example:99999", "malformed host or port"),
+        ("CASEGRAPH_SMTP_URL", "smtp://desk@mail.city.example", "both a user name and a password"),
+        ("CASEGRAPH_MAIL_FROM", "cases@city.example, other@evil.example", "CASEGRAPH_MAIL_FROM must be one address"),
+        ("CASEGRAPH_MAIL_FROM", "not an address", "CASEGRAPH_MAIL_FROM must be one address"),
+        ("CASEGRAPH_MAIL_TEMPLATES", "/nonexistent/templates", "existing directory"),
+        ("CASEGRAPH_PUBLIC_URL", "city.example", "CASEGRAPH_PUBLIC_URL must be"),
+    ],
+)
+def test_malformed_mail_settings_are_refused_by_name(tmp_path: Path, variable: str, value: str, complaint: str) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        Settings.from_env({variable: value}, dotenv=tmp_path / ".env")

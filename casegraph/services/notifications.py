@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import Enum
 
 from casegraph.domain.relations import Actor
+from casegraph.services.notification_mail import enqueue_notification_mails
 from models import Notification
 
 
@@ -28,12 +29,16 @@ async def notify(
     now: datetime,
     event_sequence: int | None = None,
 ) -> list[str]:
-    """One notification per distinct recipient; call inside the transaction of the causing event."""
+    """One notification per distinct recipient; call inside the transaction of the causing event.
+    Those who opted in get it by mail too (services/notification_mail.py)."""
     recipients = sorted(set(user_ids))
-    for user_id in recipients:
+    written = [
         await Notification.create(
             user_id=user_id, case_id=case_id, kind=kind.value, text=text, event_sequence=event_sequence, created_at=now
         )
+        for user_id in recipients
+    ]
+    await enqueue_notification_mails(written, now=now)
     return recipients
 
 

@@ -1,0 +1,178 @@
+"""Sends the mail outbox: a background task of each server process (started by the lifespan).
+
+Like the webhook outbox (casegraph/outbox_dispatcher.py): each pass picks due PENDING mails and
+claims each with one conditional UPDATE (``attempts`` as the version, pushing ``next_attempt_at``
+a lease ahead), so of several dispatchers exactly one sends a given attempt. A sent mail is
+DELIVERED; a temporary refusal is tried again with the outbox's backoff until ``MAX_ATTEMPTS``;
+a permanent one (5xx) fails at once. The unique (event, recipient) key of the rows means no
+event is mailed to anyone twice. A process dying between the server's acceptance and the
+DELIVERED mark leaves the mail to be sent again after the lease: its Message-ID is the same,
+so mail clients show it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+from urllib.parse import quote, urlencode
+
+from jinja2 import TemplateError
+from tortoise.expressions import F
+
+from casegraph.clock import Clock
+from casegraph.mail.catalogs import CatalogError
+from casegraph.mail.render import Extras, Mail, MailRenderer
+from casegraph.mail.transport import TIMEOUT, MailTransport, SendFailure
+from casegraph.outbox_dispatcher import BATCH, ERROR_LIMIT, MAX_ATTEMPTS, PRUNE_EVERY, RETENTION, Pass, backoff
+from casegraph.periodic import PeriodicWorker
+from casegraph.services.mail_preferences import unsubscribe_token
+from casegraph.services.notification_mail import NOTIFICATION
+from casegraph.services.reply_addresses import ReplyAddresses
+from casegraph.services.requester_mail import RequesterMail
+from models import Comment, DeliveryStatus, MailDelivery
+
+log = logging.getLogger("casegraph.mail")
+
+# A claimed mail is not picked again for this long: more than an SMTP conversation's timeouts.
+LEASE: Final = timedelta(minutes=5)
+UNSUBSCRIBE_PATH: Final = "/mail/unsubscribe"
+
+
+@dataclass(frozen=True)
+class Links:
+    """The addresses mails point at: the portal's case page and the unsubscribe endpoint."""
+
+    public_url: str
+    unsubscribe_secret: str
+
+    def case(self, case_id: str) -> str:
+        """The case on the constituent portal."""
+        return f"{self.public_url}/portal#case-{quote(case_id, safe='')}"
+
+    def desk_case(self, case_id: str) -> str:
+        """The case on the agent dashboard."""
+        return f"{self.public_url}/#/case/{quote(case_id, safe='')}"
+
+    def unsubscribe(self, user_id: str) -> str:
+        query = urlencode({"user": user_id, "token": unsubscribe_token(self.unsubscribe_secret, user_id)})
+        return f"{self.public_url}{UNSUBSCRIBE_PATH}?{query}"
+
+
+class MailDispatcher(PeriodicWorker):
+    task_name = "casegraph-mail-dispatcher"
+    log = log
+    stop_grace = 2 * TIMEOUT  # an SMTP conversation in progress may take its timeouts
+
+    def __init__(
+        self,
+        *,
+        interval: float,
+        clock: Clock,
+        transport: MailTransport,
+        renderer: MailRenderer,
+        links: Links,
+        reply: ReplyAddresses | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        super().__init__(interval=interval)
+        self.transport = transport
+        self.renderer = renderer
+        self.links = links
+        self.reply = reply
+        self.max_attempts = max_attempts
+        self._clock = clock
+        self._pruned_at: datetime | None = None
+
+    async def run_once(self) -> Pass:
+        now = self._clock()
+        due = await (
+            MailDelivery.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "event_sequence")
+            .limit(BATCH)
+            .values("id", "attempts")
+        )
+        delivered = retried = failed = 0
+        for row in due:
+            # The claim: only the dispatcher whose UPDATE still sees the attempts it read wins.
+            claimed = await MailDelivery.filter(
+                id=row["id"], status=DeliveryStatus.PENDING, attempts=row["attempts"]
+            ).update(attempts=F("attempts") + 1, next_attempt_at=now + LEASE, last_attempt_at=now)
+            if not claimed:
+                continue
+            outcome = await self._send(row["id"], row["attempts"] + 1)
+            if outcome is DeliveryStatus.DELIVERED:
+                delivered += 1
+            elif outcome is DeliveryStatus.FAILED:
+                failed += 1
+            else:
+                retried += 1
+        if delivered or retried or failed:
+            log.info("Mail pass: %d sent, %d to retry, %d failed", delivered, retried, failed)
+        return Pass(delivered, retried, failed)
+
+    async def _send(self, delivery_id: object, attempts: int) -> DeliveryStatus:
+        row = await MailDelivery.get(id=delivery_id)
+        mail = Mail(
+            delivery_id=str(row.id),
+            event_sequence=row.event_sequence,
+            case_id=str(row.case_id),
+            recipient=row.recipient,
+            template=row.template,
+            locale=row.locale,
+            facts=row.facts,
+        )
+        error: str | None = None
+        permanent = False
+        try:
+            message = self.renderer.render(mail, await self._extras(mail, row.user_id), now=self._clock())
+            await self.transport.send(message, mail.recipient)
+        except SendFailure as failure:
+            error, permanent = str(failure), failure.permanent
+        except (CatalogError, TemplateError, KeyError, ValueError) as broken:
+            # An agency's template or catalogue is wrong: retried, so fixing it sends the mail.
+            error = f"rendering {mail.template} ({mail.locale}): {type(broken).__name__}: {broken}"
+            log.error("Mail %s not rendered: %s", mail.delivery_id, error)
+        now = self._clock()
+        if error is None:
+            outcome = DeliveryStatus.DELIVERED
+            changes: dict[str, object] = {"delivered_at": now, "last_error": None}
+        elif permanent or attempts >= self.max_attempts:
+            outcome = DeliveryStatus.FAILED
+            changes = {"last_error": error[:ERROR_LIMIT]}
+        else:
+            outcome = DeliveryStatus.PENDING
+            changes = {"last_error": error[:ERROR_LIMIT], "next_attempt_at": now + backoff(attempts)}
+        await MailDelivery.filter(id=row.id, attempts=attempts).update(status=outcome, **changes)
+        return outcome
+
+    async def _extras(self, mail: Mail, user_id: str | None) -> Extras:
+        number = str(mail.facts.get("number", ""))
+        unsubscribe = self.links.unsubscribe(user_id) if user_id is not None else None
+        if mail.template == NOTIFICATION:
+            # Staff: their dashboard, and no reply address (intake takes replies from requesters).
+            return Extras(case_url=self.links.desk_case(mail.case_id), unsubscribe_url=unsubscribe)
+        question = None
+        if mail.template == RequesterMail.QUESTION.value:
+            # The question is the public comment the REQUEST_INFO event wrote.
+            comment = await Comment.filter(case_id=mail.case_id, event_sequence=mail.event_sequence).first()
+            question = comment.body if comment is not None else None
+        return Extras(
+            case_url=self.links.case(mail.case_id),
+            reply_address=self.reply.address(case_id=mail.case_id, number=number) if self.reply else None,
+            reply_token=self.reply.token(case_id=mail.case_id, number=number) if self.reply else None,
+            unsubscribe_url=unsubscribe,
+            question=question,
+        )
+
+    async def prune(self) -> int:
+        """Remove sent mails older than RETENTION; returns how many."""
+        now = self._clock()
+        self._pruned_at = now
+        return await MailDelivery.filter(status=DeliveryStatus.DELIVERED, delivered_at__lt=now - RETENTION).delete()
+
+    async def run_pass(self) -> None:
+        await self.run_once()
+        if self._pruned_at is None or self._clock() - self._pruned_at >= PRUNE_EVERY:
+            await self.prune()
