@@ -15,7 +15,7 @@ they take part in the surrounding ``in_transaction()``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypeVar, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -32,6 +32,8 @@ _SELECT: Final = "select"
 _UPDATE: Final = "update"
 _INSERT: Final = "insert"
 _rendered: dict[tuple[str, type[Model], str, tuple[str, ...], tuple[str, ...]], str] = {}
+# Statements with more to their shape than assigned and matched fields (``select``, ``delete``).
+_shaped: dict[tuple[Any, ...], str] = {}
 
 
 def _placeholder(dialect: str, position: int) -> str:
@@ -181,3 +183,71 @@ def _render_numbered(model: type[Model], assigned: tuple[str, ...], key: str) ->
     )
     _rendered[cache_key] = sql
     return sql
+
+
+async def select(
+    model: type[Model],
+    fields: tuple[str, ...],
+    where: Mapping[str, Any],
+    *,
+    null: tuple[str, ...] = (),
+    order_by: tuple[str, ...] = (),
+    for_update: bool = False,
+) -> list[dict[str, Any]]:
+    """``model.filter(**where, <null>__isnull=True).order_by(*order_by).values(*fields)`` (ascending
+    order), ``for_update`` as ``select_for_update()``: each row as {field: value}, values as
+    ``values()`` gives them. The SQL is the one Tortoise sends, without building it per call."""
+    if not where or not fields:
+        raise ValueError("select needs fields and a condition")
+    db, dialect = _connection(model, for_write=for_update)
+    matched = tuple(where)
+    key = ("select", model, dialect, fields, matched, null, order_by, for_update)
+    sql = _shaped.get(key)
+    if sql is None:
+        selected = ",".join(f'"{_column(model, field)}" "{field}"' for field in fields)
+        conditions = [f'"{_column(model, field)}"={_placeholder(dialect, i)}' for i, field in enumerate(matched, 1)]
+        conditions.extend(f'"{_column(model, field)}" IS NULL' for field in null)
+        sql = f'SELECT {selected} FROM "{tortoise_models.table_name(model)}" WHERE {" AND ".join(conditions)}'
+        if order_by:
+            sql += " ORDER BY " + ",".join(f'"{_column(model, field)}" ASC' for field in order_by)
+        # SQLite has no row locks (Tortoise leaves the clause out there too): its writers are serialized.
+        if for_update and dialect != SQLITE:
+            sql += " FOR UPDATE"
+        _shaped[key] = sql
+    _, rows = await db.execute_query(sql, [_db_value(model, field, where[field]) for field in matched])
+    native = tortoise_models.native_columns(model)
+    converters = [(field, None if field in native else tortoise_models.field(model, field)) for field in fields]
+    return [
+        {field: row[field] if found is None else found.to_python_value(row[field]) for field, found in converters}
+        for row in rows
+    ]
+
+
+async def delete(
+    model: type[Model], where: Mapping[str, Any], *, any_of: tuple[str, Sequence[Any]] | None = None
+) -> int:
+    """``model.filter(**where, <field>__in=values).delete()`` for ``any_of=(field, values)``: the rows deleted."""
+    if not where:
+        raise ValueError("delete needs a condition")
+    db, dialect = _connection(model, for_write=True)
+    matched = tuple(where)
+    params = [_db_value(model, field, where[field]) for field in matched]
+    listed: tuple[str, int] | None = None
+    if any_of is not None:
+        field, values = any_of
+        if not values:
+            raise ValueError("delete: an empty IN list matches nothing")
+        listed = (field, len(values))
+        params.extend(_db_value(model, field, value) for value in values)
+    key = ("delete", model, dialect, matched, listed)
+    sql = _shaped.get(key)
+    if sql is None:
+        conditions = [f'"{_column(model, field)}"={_placeholder(dialect, i)}' for i, field in enumerate(matched, 1)]
+        if listed is not None:
+            first = len(matched) + 1
+            marks = ",".join(_placeholder(dialect, i) for i in range(first, first + listed[1]))
+            conditions.append(f'"{_column(model, listed[0])}" IN ({marks})')
+        sql = f'DELETE FROM "{tortoise_models.table_name(model)}" WHERE {" AND ".join(conditions)}'
+        _shaped[key] = sql
+    changed, _ = await db.execute_query(sql, params)
+    return int(changed)

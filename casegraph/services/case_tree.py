@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from casegraph.database import statements
 from casegraph.domain.case_tree import ChildState, refuse_if_children_open, waits_for_children
 from casegraph.domain.enums import CaseStatus
 from casegraph.services.records import CaseRecord, EventDraft
@@ -35,13 +36,10 @@ async def recheck_children_settled(before: CaseRecord, after: CaseRecord, event:
 
 
 async def _children(parent_id: str, *, lock: bool) -> list[ChildState]:
-    query = Case.filter(parent_id=parent_id)
-    if lock:
-        # Every child row, whatever its status: a child being reopened right now is waited for.
-        rows = await query.select_for_update()
-        return [ChildState(row.number, row.status, row.deleted_at is not None) for row in rows]
-    values = await query.values("number", "status", "deleted_at")
-    return [ChildState(v["number"], v["status"], v["deleted_at"] is not None) for v in values]
+    # Every child row, whatever its status, when locking: a child being reopened right now is
+    # waited for. Only the three columns the rule reads; FOR UPDATE locks the whole row anyway.
+    rows = await statements.select(Case, ("number", "status", "deleted_at"), {"parent_id": parent_id}, for_update=lock)
+    return [ChildState(row["number"], row["status"], row["deleted_at"] is not None) for row in rows]
 
 
 @dataclass(frozen=True)

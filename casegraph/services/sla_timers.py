@@ -164,7 +164,7 @@ async def apply_alert_plan(case_id: str, plan: AlertPlan, now: datetime) -> None
     if plan.empty:
         return
     if plan.cancel:
-        await CaseAlert.filter(case_id=case_id, kind__in=sorted(k.value for k in plan.cancel)).delete()
+        await statements.delete(CaseAlert, {"case_id": case_id}, any_of=("kind", sorted(k.value for k in plan.cancel)))
     for alert in plan.schedule:
         if alert.kind is AlertKind.UNANSWERED_COMMENT and await CaseAlert.exists(
             case_id=case_id, kind=AlertKind.UNANSWERED_COMMENT.value
