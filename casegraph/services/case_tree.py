@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,15 +24,28 @@ if TYPE_CHECKING:
     from casegraph.services.extensions import Transition
 
 
+# The (case id, version) whose check, run after the case was read at that version, found no
+# child at all. A child only comes into being with a split, and a split is a change of the parent
+# (services/case_splits.py: its conditional update, version + 1, in the transaction that inserts
+# the children). So once the writing transaction's conditional update matched that same version,
+# no child can exist: the recheck would lock no row, and its statement is left out. A case with
+# children is always rechecked, locked.
+_childless: ContextVar[tuple[str, int] | None] = ContextVar("casegraph_childless_case", default=None)
+
+
 async def check_children_settled(transition: Transition) -> None:
     """TRANSITION_CHECK: PROPOSE_SOLUTION, CLOSE, ACCEPT_SOLUTION and automatic closing alike."""
-    if waits_for_children(transition.case.status, transition.target[1]):
-        refuse_if_children_open(await _children(transition.case.id, lock=False))
+    case = transition.case
+    if waits_for_children(case.status, transition.target[1]):
+        children = await _children(case.id, lock=False)
+        refuse_if_children_open(children)
+        _childless.set(None if children else (case.id, case.version))
 
 
 async def recheck_children_settled(before: CaseRecord, after: CaseRecord, event: EventDraft) -> None:
-    """CHANGE_HOOK: the same rule inside the writing transaction, children locked (PostgreSQL)."""
-    if waits_for_children(before.status, after.status):
+    """CHANGE_HOOK: the same rule inside the writing transaction, children locked (PostgreSQL);
+    nothing to do when the check found no child at the version this change started from."""
+    if waits_for_children(before.status, after.status) and _childless.get() != (before.id, before.version):
         refuse_if_children_open(await _children(after.id, lock=True))
 
 

@@ -29,7 +29,7 @@ from tests.perf.documents import ASSIGN_TO_ME, COMMENT_ON_CASE, CREATE_CASE, PRO
 from tests.perf.query_building import counted_query_building
 
 COMMENT_STATEMENTS: Final = {"sqlite": 9, "postgres": 8}
-PROPOSE_STATEMENTS: Final = {"sqlite": 14, "postgres": 13}
+PROPOSE_STATEMENTS: Final = {"sqlite": 13, "postgres": 12}
 BARE_COUNTER_BUMP: Final = 'UPDATE "counters"'
 EVENT_INSERT: Final = 'INSERT INTO "case_events"'
 
