@@ -128,6 +128,28 @@ async def update(model: type[Model], where: Mapping[str, Any], values: Mapping[s
     return int(changed)
 
 
+async def update_returning(model: type[M], where: Mapping[str, Any], values: Mapping[str, Any]) -> list[M]:
+    """``update`` that also returns the rows it changed, whole, as ``fetch`` returns them: one
+    statement where a write and then a read of the same rows would be two."""
+    if not where or not values:
+        raise ValueError("update needs a condition and values")
+    db, dialect = _connection(model, for_write=True)
+    assigned, matched = tuple(values), tuple(where)
+    for field in assigned:
+        found = tortoise_models.field(model, field)
+        if found is None or found.pk:
+            raise Unsupported(f"{model.__name__}.{field}: not a column that may be updated")
+    params = [_db_value(model, field, values[field]) for field in assigned]
+    params.extend(_db_value(model, field, where[field]) for field in matched)
+    key = ("update_returning", model, dialect, assigned, matched)
+    sql = _shaped.get(key)
+    if sql is None:
+        columns = ",".join(f'"{column}"' for column in tortoise_models.columns(model).values())
+        sql = _shaped[key] = f"{_render(_UPDATE, model, dialect, assigned, matched)} RETURNING {columns}"
+    rows = await db.execute_query_dict(sql, params)
+    return [tortoise_models.from_row(model, row) for row in rows]
+
+
 async def insert(model: type[Model], values: Mapping[str, Any]) -> None:
     """One row with every column given (no defaults filled in, nothing read back): for tables
     whose key the caller supplies, like the event log's sequence."""

@@ -152,6 +152,17 @@ async def test_a_numbered_insert_takes_the_counter_s_next_value_and_its_first_us
     assert [c.event_sequence for c in await Comment.filter(id__gte=900).order_by("id")] == [1, 2]
 
 
+async def test_an_update_returning_gives_back_the_rows_a_fetch_then_reads(db: TortoiseContext, world: World) -> None:
+    # when
+    returned = await statements.update_returning(User, {"id": "agent"}, {"last_assigned_at": AT})
+    missing = await statements.update_returning(User, {"id": "nobody"}, {"last_assigned_at": AT})
+    # then
+    fetched = await statements.fetch(User, {"id": "agent"})
+    assert [_fields(row) for row in returned] == [_fields(row) for row in fetched]
+    assert returned[0].last_assigned_at == AT
+    assert missing == []
+
+
 async def test_fetch_returns_the_instances_a_filter_returns(db: TortoiseContext, world: World) -> None:
     # given: a case with two timers
     case = await insert_case(world)
