@@ -15,7 +15,7 @@ they take part in the surrounding ``in_transaction()``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -47,15 +47,23 @@ def _column(model: type[Model], field: str) -> str:
         raise Unsupported(f"{model.__name__}.{field} is not a column") from None
 
 
+# (model, field) → the field's own conversion to a column value: looked up once, since every
+# value of every statement here goes through it.
+_to_db: dict[tuple[type[Model], str], Callable[[Any, Any], Any]] = {}
+
+
 def _db_value(model: type[Model], field: str, value: Any) -> Any:
-    _column(model, field)
+    convert: Callable[[Any, Any], Any] | None = _to_db.get((model, field))
+    if convert is None:
+        _column(model, field)
+        found = tortoise_models.field(model, field)
+        if found is None:  # a column always has its field; this keeps the refusal in our words
+            raise Unsupported(f"{model.__name__}.{field} is not a field")
+        convert = _to_db[(model, field)] = found.to_db_value
     if isinstance(value, (Expression, Model)):
         raise Unsupported(f"{model.__name__}.{field}: only plain values")
     # No instance, as Tortoise's own UPDATE passes none: auto_now fields must not set anything.
-    found = tortoise_models.field(model, field)
-    if found is None:  # a column always has its field; this keeps the refusal in our words
-        raise Unsupported(f"{model.__name__}.{field} is not a field")
-    return found.to_db_value(value, cast(Any, None))
+    return convert(value, cast(Any, None))
 
 
 def _render(kind: str, model: type[Model], dialect: str, assigned: tuple[str, ...], matched: tuple[str, ...]) -> str:
@@ -160,6 +168,25 @@ async def insert(model: type[Model], values: Mapping[str, Any]) -> None:
     assigned = tuple(values)
     sql = _render(_INSERT, model, dialect, assigned, ())
     await db.execute_query(sql, [_db_value(model, field, values[field]) for field in assigned])
+
+
+async def insert_generated(model: type[Model], values: Mapping[str, Any]) -> Any:
+    """``model.create(**values)`` for a table whose key the database generates, with every other
+    column given (no Python-side defaults filled in): the statement Tortoise sends on
+    PostgreSQL, ``INSERT … RETURNING`` the key, without building an instance first. Returns the key."""
+    key_field = tortoise_models.primary_key(model)
+    missing = set(tortoise_models.columns(model)) - set(values) - {key_field}
+    if missing or key_field in values:
+        raise ValueError(f"{model.__name__}: no value for {sorted(missing)}" if missing else "the key is generated")
+    db, dialect = _connection(model, for_write=True)
+    assigned = tuple(values)
+    sql_key = ("insert_generated", model, dialect, assigned)
+    sql = _shaped.get(sql_key)
+    if sql is None:
+        returning = f' RETURNING "{_column(model, key_field)}"'
+        sql = _shaped[sql_key] = _render(_INSERT, model, dialect, assigned, ()) + returning
+    rows = await db.execute_query_dict(sql, [_db_value(model, field, values[field]) for field in assigned])
+    return rows[0][_column(model, key_field)]
 
 
 async def insert_numbered(model: type[Model], values: Mapping[str, Any], *, key: str, counter: str) -> int:

@@ -79,8 +79,15 @@ class Plan:
 
         async def write(case: CaseRecord, event: EventRecord) -> None:
             for body in self.comments:
-                await Comment.create(
-                    case_id=case.id, author_id=actor_id, body=body, event_sequence=event.sequence, created_at=now
+                await statements.insert_generated(
+                    Comment,
+                    {
+                        "case_id": case.id,
+                        "author_id": actor_id,
+                        "body": body,
+                        "event_sequence": event.sequence,
+                        "created_at": now,
+                    },
                 )
             for body in self.work_notes:
                 await WorkNote.create(

@@ -171,6 +171,15 @@ async def apply_alert_plan(case_id: str, plan: AlertPlan, now: datetime) -> None
         ):
             continue  # the oldest unanswered comment keeps the clock
         # Keys carry the sequence of the event that planned them, so they are new by construction.
-        await CaseAlert.create(
-            case_id=case_id, kind=alert.kind.value, key=alert.key, due_at=alert.due_at, created_at=now
+        await statements.insert_generated(
+            CaseAlert,
+            {
+                "case_id": case_id,
+                "kind": alert.kind.value,
+                "key": alert.key,
+                "due_at": alert.due_at,
+                "fired_at": None,
+                "outcome": None,
+                "created_at": now,
+            },
         )

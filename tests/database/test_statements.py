@@ -8,6 +8,7 @@ same row counts, model instances equal field for field.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from tortoise.context import TortoiseContext
@@ -161,6 +162,30 @@ async def test_an_update_returning_gives_back_the_rows_a_fetch_then_reads(db: To
     assert [_fields(row) for row in returned] == [_fields(row) for row in fetched]
     assert returned[0].last_assigned_at == AT
     assert missing == []
+
+
+async def test_an_insert_with_a_generated_key_writes_what_create_writes(db: TortoiseContext, world: World) -> None:
+    # given
+    case = await insert_case(world)
+    values: dict[str, Any] = {"case_id": case.id, "kind": "STAGE_DWELL", "due_at": AT, "fired_at": None}
+    # when
+    created = await CaseAlert.create(**values, key="one", outcome=None, created_at=AT)
+    key = await statements.insert_generated(CaseAlert, {**values, "key": "two", "outcome": None, "created_at": AT})
+    # then: the same row but for its key, and due times compare alike in SQL (SQLite keeps text)
+    inserted = await CaseAlert.get(id=key)
+    assert key != created.id
+    assert {**_fields(inserted), "id": None, "key": None} == {
+        **_fields(await CaseAlert.get(id=created.id)),
+        "id": None,
+        "key": None,
+    }
+    assert await CaseAlert.filter(due_at__lte=AT).count() == 2
+    with pytest.raises(ValueError, match="no value for"):
+        await statements.insert_generated(Comment, {"case_id": case.id, "body": "no author"})
+    with pytest.raises(ValueError, match="generated"):
+        await statements.insert_generated(
+            CaseAlert, {**values, "key": "three", "outcome": None, "created_at": AT, "id": 10**6}
+        )
 
 
 async def test_fetch_returns_the_instances_a_filter_returns(db: TortoiseContext, world: World) -> None:
