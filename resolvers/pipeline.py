@@ -25,6 +25,7 @@ from casegraph.domain.relations import Actor
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.idempotency import input_fingerprint, run_idempotent
 from casegraph.services.publisher import Publisher
+from resolvers.loaders import UserById
 from schema.context import Info, query_error
 
 R = TypeVar("R")
@@ -91,6 +92,9 @@ async def run_case_change(
             )
     except DomainError as refusal:
         return refused(refusal)
+    for user in result.users:
+        # What the change committed for these users is what a read would find: no second read.
+        info.context.loaders[UserById].prime(user.id, user)
     return await _payload(done, result)
 
 

@@ -16,6 +16,8 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from casegraph._compat.strawberry_arguments import use_planned_input_conversion
+from casegraph._compat.strawberry_extension_hooks import use_classified_hooks
 from casegraph.domain.errors import DomainError
 from casegraph.fastpath.documents import CachedDocuments, DocumentCache
 from casegraph.fastpath.executor import CompiledExecutor
@@ -174,6 +176,10 @@ def build_schema(
     metrics, tracing); they run after authentication and before the limits.
     """
     limits = limits or QueryLimits()
+    # Input objects' fields are worked out once per type, not per request (the module says why).
+    use_planned_input_conversion()
+    # The extensions' hooks are classified once per class, not per request (the module says why).
+    use_classified_hooks()
     documents = DocumentCache()
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         AuthenticationGate,

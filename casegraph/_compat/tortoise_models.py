@@ -40,6 +40,11 @@ def columns(model: type[Model]) -> Mapping[str, str]:
     return model._meta.fields_db_projection
 
 
+def primary_key(model: type[Model]) -> str:
+    """The name of ``model``'s key field."""
+    return model._meta.pk_attr
+
+
 def field(model: type[Model], name: str) -> Field[Any] | None:
     """The field ``name`` of ``model``, or None if it has none of that name."""
     return model._meta.fields_map.get(name)

@@ -49,6 +49,8 @@ class Plan:
     tasks: list[tuple[str, str | None, datetime | None]] = field(default_factory=list)
     survey: tuple[int, str | None] | None = None
     mentions: list[str] = field(default_factory=list)
+    # Written by ``early_effects``: the users rows it updated, as they were committed.
+    assignees: tuple[User, ...] = ()
 
     def early_effects(self, actor_id: str, now: datetime) -> list[Callable[[CaseRecord], Awaitable[None]]]:
         """What needs no event sequence: written before it is taken (case_changes.commit_change)."""
@@ -57,8 +59,13 @@ class Plan:
             for title, assignee, due_at in self.tasks:
                 await CaseTask.create(case_id=case.id, title=title, assignee_id=assignee, due_at=due_at, created_at=now)
             if self.changes.get("assigned_to_id"):
-                # Manual assignments count for routing's "idle longest" order too.
-                await statements.update(User, {"id": self.changes["assigned_to_id"]}, {"last_assigned_at": now})
+                # Manual assignments count for routing's "idle longest" order too. The row comes
+                # back whole: the payload shows the assignee without reading it again.
+                self.assignees = tuple(
+                    await statements.update_returning(
+                        User, {"id": self.changes["assigned_to_id"]}, {"last_assigned_at": now}
+                    )
+                )
             if self.survey is not None:
                 rating, comment = self.survey
                 await Survey.create(
@@ -72,8 +79,15 @@ class Plan:
 
         async def write(case: CaseRecord, event: EventRecord) -> None:
             for body in self.comments:
-                await Comment.create(
-                    case_id=case.id, author_id=actor_id, body=body, event_sequence=event.sequence, created_at=now
+                await statements.insert_generated(
+                    Comment,
+                    {
+                        "case_id": case.id,
+                        "author_id": actor_id,
+                        "body": body,
+                        "event_sequence": event.sequence,
+                        "created_at": now,
+                    },
                 )
             for body in self.work_notes:
                 await WorkNote.create(

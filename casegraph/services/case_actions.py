@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,6 +91,8 @@ async def perform(
             )
             continue
         await publisher.published([result.event])
+        if plan.assignees:
+            result = dataclasses.replace(result, users=plan.assignees)
         if request.action is CaseAction.SUBMIT:
             routed = await route_if_automatic(case=result.case, now=now, publisher=publisher)
             result = ActionResult(routed, result.event, result.extra)

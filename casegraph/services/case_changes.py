@@ -19,7 +19,7 @@ from casegraph.services.event_log import append_drafted, draft_event
 from casegraph.services.extensions import finish_change_hooks, prepare_change_hooks
 from casegraph.services.records import CASE_COLUMNS, CaseRecord, EventRecord
 from casegraph.services.visibility import load_visible_case
-from models import Case
+from models import Case, User
 
 # Rows written beside the change: an early effect before the event's sequence is taken (it
 # needs none), a side effect after (it names the event).
@@ -32,6 +32,9 @@ class ActionResult:
     case: CaseRecord
     event: EventRecord
     extra: dict[str, Any] = field(default_factory=dict)
+    # Users rows the change wrote and returned (an assignee), as committed: the payload shows
+    # them without another read. Not part of what an idempotent repeat replays.
+    users: tuple[User, ...] = ()
 
 
 class StaleCase(Exception):

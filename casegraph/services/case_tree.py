@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from casegraph.database import statements
 from casegraph.domain.case_tree import ChildState, refuse_if_children_open, waits_for_children
 from casegraph.domain.enums import CaseStatus
 from casegraph.services.records import CaseRecord, EventDraft
@@ -22,26 +24,36 @@ if TYPE_CHECKING:
     from casegraph.services.extensions import Transition
 
 
+# The (case id, version) whose check, run after the case was read at that version, found no
+# child at all. A child only comes into being with a split, and a split is a change of the parent
+# (services/case_splits.py: its conditional update, version + 1, in the transaction that inserts
+# the children). So once the writing transaction's conditional update matched that same version,
+# no child can exist: the recheck would lock no row, and its statement is left out. A case with
+# children is always rechecked, locked.
+_childless: ContextVar[tuple[str, int] | None] = ContextVar("casegraph_childless_case", default=None)
+
+
 async def check_children_settled(transition: Transition) -> None:
     """TRANSITION_CHECK: PROPOSE_SOLUTION, CLOSE, ACCEPT_SOLUTION and automatic closing alike."""
-    if waits_for_children(transition.case.status, transition.target[1]):
-        refuse_if_children_open(await _children(transition.case.id, lock=False))
+    case = transition.case
+    if waits_for_children(case.status, transition.target[1]):
+        children = await _children(case.id, lock=False)
+        refuse_if_children_open(children)
+        _childless.set(None if children else (case.id, case.version))
 
 
 async def recheck_children_settled(before: CaseRecord, after: CaseRecord, event: EventDraft) -> None:
-    """CHANGE_HOOK: the same rule inside the writing transaction, children locked (PostgreSQL)."""
-    if waits_for_children(before.status, after.status):
+    """CHANGE_HOOK: the same rule inside the writing transaction, children locked (PostgreSQL);
+    nothing to do when the check found no child at the version this change started from."""
+    if waits_for_children(before.status, after.status) and _childless.get() != (before.id, before.version):
         refuse_if_children_open(await _children(after.id, lock=True))
 
 
 async def _children(parent_id: str, *, lock: bool) -> list[ChildState]:
-    query = Case.filter(parent_id=parent_id)
-    if lock:
-        # Every child row, whatever its status: a child being reopened right now is waited for.
-        rows = await query.select_for_update()
-        return [ChildState(row.number, row.status, row.deleted_at is not None) for row in rows]
-    values = await query.values("number", "status", "deleted_at")
-    return [ChildState(v["number"], v["status"], v["deleted_at"] is not None) for v in values]
+    # Every child row, whatever its status, when locking: a child being reopened right now is
+    # waited for. Only the three columns the rule reads; FOR UPDATE locks the whole row anyway.
+    rows = await statements.select(Case, ("number", "status", "deleted_at"), {"parent_id": parent_id}, for_update=lock)
+    return [ChildState(row["number"], row["status"], row["deleted_at"] is not None) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
+from casegraph.database import statements
 from casegraph.domain.enums import CaseAction, CaseStatus
 from casegraph.domain.playbooks import (
     OpenStep,
@@ -111,10 +112,12 @@ async def check_required_steps(transition: Transition) -> None:
     relations = relations_of(transition.actor, case.parties()) if transition.actor else frozenset()
     if not is_gated(action=transition.action, state=case.state, target=transition.target, relations=relations):
         return
-    open_required = (
-        await CaseStep.filter(case_id=case.id, stage=case.stage, required=True, done_at__isnull=True)
-        .order_by("position")
-        .values("stage", "position", "title")
+    open_required = await statements.select(
+        CaseStep,
+        ("stage", "position", "title"),
+        {"case_id": case.id, "stage": case.stage, "required": True},
+        null=("done_at",),
+        order_by=("position",),
     )
     if not open_required or not await enforced(case.case_type_id):
         return

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final
 
+from casegraph.database import statements
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStatus
 from casegraph.services.extensions import AfterSequence
 from casegraph.services.records import CaseRecord, EventDraft, EventRecord
@@ -105,26 +106,34 @@ async def enqueue_requester_mail(before: CaseRecord, after: CaseRecord, event: E
     mail = mail_for(before, after, event)
     if mail is None:
         return None
-    user = await User.filter(id=after.requester_id).first().values("email", "locale", "non_essential_mail")
-    recipient = recipient_of(after, user, mail)
+    # Fixed statements (database.statements), as the rest of a write's: no query built per request.
+    users = await statements.select(User, ("email", "locale", "non_essential_mail"), {"id": after.requester_id})
+    recipient = recipient_of(after, users[0] if users else None, mail)
     if recipient is None:
         return None
 
     async def write(recorded: EventRecord) -> None:
-        await MailDelivery.create(
-            id=uuid.uuid4(),
-            event_sequence=recorded.sequence,
-            case_id=after.id,
-            recipient=recipient.address,
-            user_id=recipient.user_id,
-            template=mail.value,
-            locale=recipient.locale,
-            essential=mail not in NON_ESSENTIAL,
-            facts=facts_of(after),
-            status=DeliveryStatus.PENDING,
-            attempts=0,
-            next_attempt_at=recorded.occurred_at,
-            created_at=recorded.occurred_at,
+        await statements.insert(
+            MailDelivery,
+            {
+                "id": uuid.uuid4(),
+                "event_sequence": recorded.sequence,
+                "notification_id": None,
+                "case_id": after.id,
+                "recipient": recipient.address,
+                "user_id": recipient.user_id,
+                "template": mail.value,
+                "locale": recipient.locale,
+                "essential": mail not in NON_ESSENTIAL,
+                "facts": facts_of(after),
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": recorded.occurred_at,
+                "last_error": None,
+                "last_attempt_at": None,
+                "delivered_at": None,
+                "created_at": recorded.occurred_at,
+            },
         )
 
     return write

@@ -164,13 +164,22 @@ async def apply_alert_plan(case_id: str, plan: AlertPlan, now: datetime) -> None
     if plan.empty:
         return
     if plan.cancel:
-        await CaseAlert.filter(case_id=case_id, kind__in=sorted(k.value for k in plan.cancel)).delete()
+        await statements.delete(CaseAlert, {"case_id": case_id}, any_of=("kind", sorted(k.value for k in plan.cancel)))
     for alert in plan.schedule:
         if alert.kind is AlertKind.UNANSWERED_COMMENT and await CaseAlert.exists(
             case_id=case_id, kind=AlertKind.UNANSWERED_COMMENT.value
         ):
             continue  # the oldest unanswered comment keeps the clock
         # Keys carry the sequence of the event that planned them, so they are new by construction.
-        await CaseAlert.create(
-            case_id=case_id, kind=alert.kind.value, key=alert.key, due_at=alert.due_at, created_at=now
+        await statements.insert_generated(
+            CaseAlert,
+            {
+                "case_id": case_id,
+                "kind": alert.kind.value,
+                "key": alert.key,
+                "due_at": alert.due_at,
+                "fired_at": None,
+                "outcome": None,
+                "created_at": now,
+            },
         )

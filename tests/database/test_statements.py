@@ -8,6 +8,7 @@ same row counts, model instances equal field for field.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from tortoise.context import TortoiseContext
@@ -19,8 +20,8 @@ from casegraph.database.sql import Unsupported
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStage, CaseStatus
 from casegraph.services.event_log import append_drafted, append_event, draft_event
 from casegraph.services.users import ensure_user
-from models import Case, CaseEvent, CaseTimer, Comment, Counter, User
-from tests.helpers import World, insert_case
+from models import Case, CaseAlert, CaseEvent, CaseStep, CaseTimer, Comment, Counter, User
+from tests.helpers import World, counted_statements, insert_case
 
 AT = datetime(2026, 11, 21, 14, 30, 15, 123456, tzinfo=UTC)
 
@@ -152,6 +153,41 @@ async def test_a_numbered_insert_takes_the_counter_s_next_value_and_its_first_us
     assert [c.event_sequence for c in await Comment.filter(id__gte=900).order_by("id")] == [1, 2]
 
 
+async def test_an_update_returning_gives_back_the_rows_a_fetch_then_reads(db: TortoiseContext, world: World) -> None:
+    # when
+    returned = await statements.update_returning(User, {"id": "agent"}, {"last_assigned_at": AT})
+    missing = await statements.update_returning(User, {"id": "nobody"}, {"last_assigned_at": AT})
+    # then
+    fetched = await statements.fetch(User, {"id": "agent"})
+    assert [_fields(row) for row in returned] == [_fields(row) for row in fetched]
+    assert returned[0].last_assigned_at == AT
+    assert missing == []
+
+
+async def test_an_insert_with_a_generated_key_writes_what_create_writes(db: TortoiseContext, world: World) -> None:
+    # given
+    case = await insert_case(world)
+    values: dict[str, Any] = {"case_id": case.id, "kind": "STAGE_DWELL", "due_at": AT, "fired_at": None}
+    # when
+    created = await CaseAlert.create(**values, key="one", outcome=None, created_at=AT)
+    key = await statements.insert_generated(CaseAlert, {**values, "key": "two", "outcome": None, "created_at": AT})
+    # then: the same row but for its key, and due times compare alike in SQL (SQLite keeps text)
+    inserted = await CaseAlert.get(id=key)
+    assert key != created.id
+    assert {**_fields(inserted), "id": None, "key": None} == {
+        **_fields(await CaseAlert.get(id=created.id)),
+        "id": None,
+        "key": None,
+    }
+    assert await CaseAlert.filter(due_at__lte=AT).count() == 2
+    with pytest.raises(ValueError, match="no value for"):
+        await statements.insert_generated(Comment, {"case_id": case.id, "body": "no author"})
+    with pytest.raises(ValueError, match="generated"):
+        await statements.insert_generated(
+            CaseAlert, {**values, "key": "three", "outcome": None, "created_at": AT, "id": 10**6}
+        )
+
+
 async def test_fetch_returns_the_instances_a_filter_returns(db: TortoiseContext, world: World) -> None:
     # given: a case with two timers
     case = await insert_case(world)
@@ -175,6 +211,78 @@ async def test_fetch_returns_the_instances_a_filter_returns(db: TortoiseContext,
     assert await statements.fetch_one(User, {"id": "nobody"}) is None
     with pytest.raises(LookupError):
         await statements.fetch_one(CaseTimer, {"case_id": case.id})
+
+
+async def test_select_returns_what_values_returns_and_sends_tortoise_s_sql(db: TortoiseContext, world: World) -> None:
+    # given: a case with steps of two stages, done and open, required and not, out of order
+    case = await insert_case(world)
+    for position, stage, required, done_at in (
+        (3, CaseStage.INTAKE, True, None),
+        (1, CaseStage.INTAKE, True, None),
+        (2, CaseStage.INTAKE, True, AT),
+        (4, CaseStage.INTAKE, False, None),
+        (5, CaseStage.REVIEW, True, None),
+    ):
+        await CaseStep.create(
+            case_id=case.id,
+            stage=stage,
+            position=position,
+            title=f"Step {position}",
+            required=required,
+            done_at=done_at,
+            created_at=AT,
+        )
+    where = {"case_id": case.id, "stage": CaseStage.INTAKE, "required": True}
+    fields = ("stage", "position", "title")
+    # when
+    with counted_statements() as by_tortoise:
+        expected = await CaseStep.filter(**where, done_at__isnull=True).order_by("position").values(*fields)
+    with counted_statements() as by_statement:
+        selected = await statements.select(CaseStep, fields, where, null=("done_at",), order_by=("position",))
+    # then
+    assert selected == expected
+    assert [row["position"] for row in selected] == [1, 3]
+    assert isinstance(selected[0]["stage"], CaseStage)
+    assert [s.split(":")[0] for s in by_statement] == [s.split(":")[0] for s in by_tortoise]
+
+
+async def test_select_for_update_reads_the_rows_a_locking_filter_reads(
+    db: TortoiseContext, world: World, backend: str
+) -> None:
+    # given: a parent with one child
+    parent, child = await insert_case(world), await insert_case(world)
+    await Case.filter(id=child.id).update(parent_id=parent.id)
+    # when
+    with counted_statements() as sent:
+        locked = await statements.select(
+            Case, ("number", "status", "deleted_at"), {"parent_id": parent.id}, for_update=True
+        )
+    # then
+    assert locked == [{"number": child.number, "status": child.status, "deleted_at": None}]
+    # PostgreSQL locks the rows; SQLite has no row locks, and Tortoise leaves the clause out there too
+    assert sent[0].split(":")[0].endswith(" FOR UPDATE") == (backend == "postgres")
+
+
+async def test_delete_removes_what_a_filtered_delete_removes(db: TortoiseContext, world: World) -> None:
+    # given: two cases with alerts of three kinds each
+    cases = [await insert_case(world), await insert_case(world)]
+    for case in cases:
+        for kind in ("STAGE_DWELL", "UNANSWERED_COMMENT", "AUTO_CLOSE"):
+            await CaseAlert.create(case_id=case.id, kind=kind, key=f"{kind}:1", due_at=AT, created_at=AT)
+    # when
+    with counted_statements() as by_statement:
+        deleted = await statements.delete(
+            CaseAlert, {"case_id": cases[0].id}, any_of=("kind", ["STAGE_DWELL", "UNANSWERED_COMMENT"])
+        )
+    with counted_statements() as by_tortoise:
+        await CaseAlert.filter(case_id=cases[1].id, kind__in=["STAGE_DWELL", "UNANSWERED_COMMENT"]).delete()
+    # then
+    assert deleted == 2
+    for case in cases:
+        assert [a.kind for a in await CaseAlert.filter(case_id=case.id)] == ["AUTO_CLOSE"]
+    assert [s.split(":")[0] for s in by_statement] == [s.split(":")[0] for s in by_tortoise]
+    with pytest.raises(ValueError, match="empty"):
+        await statements.delete(CaseAlert, {"case_id": cases[0].id}, any_of=("kind", []))
 
 
 async def test_what_it_cannot_say_is_refused_before_any_sql(db: TortoiseContext, world: World) -> None:

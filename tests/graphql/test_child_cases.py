@@ -14,7 +14,15 @@ from casegraph.domain.errors import DomainError
 from casegraph.services.case_changes import commit_change
 from casegraph.services.extensions import Transition, check_transition
 from casegraph.settings import Settings
-from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, case_row, event_count
+from tests.helpers import (
+    FakeClock,
+    GraphQLClient,
+    RecordingPublisher,
+    World,
+    case_row,
+    counted_statements,
+    event_count,
+)
 
 CASE_FIELDS = "id number status version requester { id } assignedTo { id } assignmentGroup { code } parent { id }"
 SPLIT_CASE_MUTATION = f"""
@@ -336,6 +344,31 @@ async def test_a_parent_resolves_once_every_child_is_resolved_closed_or_cancelle
     assert parent is not None
     assert (parent["children"]["total"], parent["children"]["open"]) == (2, 0)
     assert parent["children"]["byStatus"] == [{"status": "RESOLVED", "count": 1}, {"status": "CANCELLED", "count": 1}]
+
+
+async def test_a_parent_is_rechecked_with_its_children_locked_and_a_case_without_children_is_not(
+    client: GraphQLClient, world: World, token: Callable[[str], str], backend: str
+) -> None:
+    # given: a parent whose children are settled (one cancelled, one resolved), and a taken case
+    # that never had a child
+    parent_id, children = await split_in_two(client, token)
+    await act(client, CANCEL_CASE_MUTATION, token("manager"), caseId=children["POTHOLE"], reason="Covered by parent.")
+    grace = token("outsider_agent")
+    await act(client, ASSIGN_TO_ME_MUTATION, grace, caseId=children["PAYMENT"])
+    await act(client, PROPOSE_SOLUTION_MUTATION, grace, caseId=children["PAYMENT"], **SOLVED)
+    childless_id = await taken_case(client, token)
+    # when
+    with counted_statements() as parent_statements:
+        await act(client, PROPOSE_SOLUTION_MUTATION, token("agent"), caseId=parent_id, **SOLVED)
+    with counted_statements() as childless_statements:
+        await act(client, PROPOSE_SOLUTION_MUTATION, token("agent"), caseId=childless_id, **SOLVED)
+    # then: the parent's children are read by the check, then again inside the transaction, locked
+    parent_reads = [s for s in parent_statements if '"parent_id"=' in s]
+    assert len(parent_reads) == 2, "\n".join(parent_statements)
+    assert (" FOR UPDATE" in parent_reads[1]) == (backend == "postgres")
+    # a case the check found without children cannot have gained one at the version it changed
+    # from (a split changes the parent's version): it is read once
+    assert len([s for s in childless_statements if '"parent_id"=' in s]) == 1, "\n".join(childless_statements)
 
 
 async def test_a_resolved_parent_is_not_closed_while_a_reopened_child_is_open(

@@ -4,23 +4,18 @@ for every CI run: no timings, only what does not depend on the machine.
 - ``assignToMe`` sends exactly ``ASSIGN_STATEMENTS`` statements once its shapes have been seen
   (the actor's memberships, the case, its conditional update, the event's sequence and row — one
   statement on PostgreSQL, two on SQLite: ``statements.insert_numbered`` — the
-  assignee's routing time, the SLA settings, timers and the timer it stops, the active webhook
-  endpoints, the payload's assignee) and none of them is built by pypika: each was rendered once
+  assignee's routing time, which returns the assignee's row the payload shows, the SLA settings,
+  timers and the timer it stops, the active webhook endpoints) and none of them is built by pypika: each was rendered once
   (``casegraph/database/statements.py``, ``database/case_rows.py``, ``services/users.build_actor``);
 - nothing in it reads the event log (an idle hub does not either: ``tests/events/test_hub_and_feed.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 import pytest
-from pypika_tortoise.dialects.postgresql import PostgreSQLQueryBuilder
-from pypika_tortoise.dialects.sqlite import SQLLiteQueryBuilder
-from pypika_tortoise.queries import QueryBuilder
 
 from casegraph.domain.enums import Role
 from casegraph.domain.relations import Actor
@@ -28,29 +23,9 @@ from casegraph.services.sla_config import set_sla_policy
 from casegraph.settings import Settings
 from tests.helpers import GraphQLClient, World, counted_statements
 from tests.perf.documents import ASSIGN_TO_ME, CREATE_CASE  # what bench/assign.py measures
+from tests.perf.query_building import counted_query_building
 
-ASSIGN_STATEMENTS: Final = {"sqlite": 11, "postgres": 10}
-
-
-@contextmanager
-def counted_query_building(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Statements pypika renders while the block runs (either dialect, either entry point)."""
-    built: list[str] = []
-
-    def counting(real: Any) -> Any:
-        def render(self: QueryBuilder, *args: Any, **kwargs: Any) -> Any:
-            rendered = real(self, *args, **kwargs)
-            built.append(str(rendered))
-            return rendered
-
-        return render
-
-    with monkeypatch.context() as patched:
-        for builder in (QueryBuilder, SQLLiteQueryBuilder, PostgreSQLQueryBuilder):
-            for method in ("get_sql", "get_parameterized_sql"):
-                if method in vars(builder):
-                    patched.setattr(builder, method, counting(vars(builder)[method]))
-        yield built
+ASSIGN_STATEMENTS: Final = {"sqlite": 10, "postgres": 9}
 
 
 async def test_assign_to_me_sends_its_fixed_statements_and_builds_none(
