@@ -79,6 +79,7 @@ class WritesOptions:
     duration: float = 15.0
     warmup: float = 3.0
     agents: int = 32
+    workers: int = 1  # casegraph server processes
     database_url: str | None = None  # an already loaded database, else a private one with ``cases``
 
 
@@ -459,7 +460,12 @@ def run_writes(options: WritesOptions) -> WritesReport:
             f"{result.work_cases:,} new cases copied for {len(chosen)} agents ({result.database_cases:,} cases in all)"
         )
         server = stack.enter_context(
-            casegraph_server(database_url=url, broadcast_url=redis.url if redis else "memory://", log_dir=logs)
+            casegraph_server(
+                database_url=url,
+                broadcast_url=redis.url if redis else "memory://",
+                log_dir=logs,
+                workers=options.workers,
+            )
         )
         first = chosen[0]
         _count_statements(url, server.url, first, cases[first.user_id], result)
@@ -518,6 +524,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000, help="size of the private database's data set")
     parser.add_argument("--database-url", help="an already loaded casegraph database instead of a private one")
     parser.add_argument("--agents", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="casegraph server processes (serve --workers)")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of measured load for each")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured load before each")
     parser.add_argument("--show-sql", action="store_true", help="print each mutation's statements")
@@ -529,6 +536,7 @@ def main() -> None:
             duration=args.duration,
             warmup=args.warmup,
             agents=args.agents,
+            workers=args.workers,
             database_url=args.database_url,
         )
     )
