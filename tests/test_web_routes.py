@@ -67,6 +67,8 @@ async def test_pages_are_html_that_browsers_revalidate(serve: Serve, path: str) 
         ("/static/portal/main.js", JAVASCRIPT_TYPES),
         ("/static/lib/style.css", ("text/css",)),
         ("/static/portal/portal.css", ("text/css",)),
+        # imported as a JSON module, which the browser refuses under any other type
+        ("/static/portal/i18n/es.json", ("application/json",)),
     ],
 )
 async def test_static_files_carry_a_type_browsers_accept(serve: Serve, path: str, types: tuple[str, ...]) -> None:

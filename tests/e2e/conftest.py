@@ -263,15 +263,18 @@ def screens(request: pytest.FixtureRequest) -> Screens:
 def open_window(
     browser: Browser, server_under_test: E2EServer, screens: Screens, request: pytest.FixtureRequest
 ) -> Iterator[Any]:
-    """``open_window(name)``: a fresh browser context (its own storage) with one page.
+    """``open_window(name, locale=…)``: a fresh browser context (its own storage) with one page.
 
     At the end: a failed test gets a screenshot of each window and the server's log tail; a
     test whose windows reported console errors, page errors or failed requests fails.
     """
     windows: list[Window] = []
 
-    def open_(name: str, *, width: int = 1280, height: int = 900) -> Window:
-        context = browser.new_context(base_url=server_under_test.url, viewport={"width": width, "height": height})
+    def open_(name: str, *, width: int = 1280, height: int = 900, locale: str | None = None) -> Window:
+        # `locale` is the browser's language (navigator.languages, Accept-Language); None: Chromium's.
+        context = browser.new_context(
+            base_url=server_under_test.url, viewport={"width": width, "height": height}, locale=locale
+        )
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         window = Window(name=name, context=context, page=context.new_page())
         window.record()

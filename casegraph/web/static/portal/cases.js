@@ -2,12 +2,13 @@
 // in-memory summaries, which the mutations' payloads and the live feed keep current.
 
 import { h, replace } from "../lib/dom.js";
+import { t } from "./i18n.js";
 import { formatTime, needsMe, statusLabel } from "./labels.js";
 
 export function renderMyCases(list, cases, { selectedId, onOpen }) {
   const sorted = [...cases].sort((a, b) => (b.updatedAt ?? "").localeCompare(a.updatedAt ?? ""));
   if (!sorted.length) {
-    replace(list, h("li", { class: "empty" }, "You have no requests yet."));
+    replace(list, h("li", { class: "empty" }, t("cases.none")));
     return;
   }
   replace(
@@ -32,12 +33,12 @@ export function renderMyCases(list, cases, { selectedId, onOpen }) {
             h("span", { class: "case-number" }, item.number),
             h("span", { class: ["badge", `status-${item.status}`] }, statusLabel(item.status)),
           ),
-          h("span", { class: "my-case-title" }, item.title || "(no title)"),
+          h("span", { class: "my-case-title" }, item.title || t("common.noTitle")),
           h(
             "span",
             { class: "my-case-meta" },
             item.caseType?.name ?? "",
-            item.updatedAt ? ` · updated ${formatTime(item.updatedAt)}` : "",
+            item.updatedAt ? [" · ", t("cases.updated", { time: formatTime(item.updatedAt) })] : "",
           ),
         ),
       ),

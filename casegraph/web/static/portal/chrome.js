@@ -1,13 +1,11 @@
 // The page furniture around the portal's content: the error banner, the live-status pill, who is
 // signed in, and the screen-reader announcer for live changes.
 
-import { replace } from "../lib/dom.js";
+import { h, replace } from "../lib/dom.js";
+import { LANGUAGES, language, t } from "./i18n.js";
 
-const CODES_SAID_PLAINLY = {
-  UNAUTHENTICATED: "Your sign-in is no longer valid. Please sign in again.",
-  RATE_LIMITED: "Too many requests at once. Please wait a moment and try again.",
-  INTERNAL_ERROR: "Something went wrong on our side. Please try again later.",
-};
+// Error codes said plainly (catalogue keys error.<CODE>); others show the server's message.
+const CODES_SAID_PLAINLY = new Set(["UNAUTHENTICATED", "RATE_LIMITED", "INTERNAL_ERROR"]);
 
 export class Banner {
   constructor(element) {
@@ -17,7 +15,7 @@ export class Banner {
   }
 
   show(message, code = null) {
-    replace(this.message, CODES_SAID_PLAINLY[code] ?? message);
+    replace(this.message, CODES_SAID_PLAINLY.has(code) ? t(`error.${code}`) : message);
     if (code) this.element.dataset.code = code;
     else delete this.element.dataset.code;
     this.element.hidden = false;
@@ -29,11 +27,23 @@ export class Banner {
   }
 }
 
-const STATUS_TEXT = { live: "live", connecting: "connecting", offline: "offline" };
+const LIVE_STATUSES = new Set(["live", "connecting", "offline"]);
 
 export function showLiveStatus(element, status) {
   element.dataset.status = status;
-  element.textContent = STATUS_TEXT[status] ?? status;
+  element.textContent = LIVE_STATUSES.has(status) ? t(`live.${status}`) : status;
+}
+
+/** The header's language menu; `onChoose(code)` is called when the visitor picks another. */
+export function renderLanguageMenu(container, onChoose) {
+  const menu = h(
+    "select",
+    { id: "language", testid: "language", onChange: (event) => onChoose(event.target.value) },
+    Object.entries(LANGUAGES).map(([code, name]) =>
+      h("option", { value: code, lang: code, selected: code === language() }, name),
+    ),
+  );
+  replace(container, h("label", { class: "visually-hidden", for: menu.id }, t("header.language")), menu);
 }
 
 export function showSignedIn(nameElement, signOutButton, name) {

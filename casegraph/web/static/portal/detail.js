@@ -9,18 +9,15 @@
 import { h, replace } from "../lib/dom.js";
 import { ACCEPT_SOLUTION, ANSWER, CANCEL_CASE, REJECT_SOLUTION, SUBMIT_CASE, SUBMIT_SURVEY } from "./documents.js";
 import { IdempotencyKey, field, formError, submitting } from "./forms.js";
+import { formatNumber, t } from "./i18n.js";
 import { formatTime, happening, progressSteps, resolutionLabel, statusLabel } from "./labels.js";
 
 // Events whose details carry a resolution the requester should be able to read again later.
 const OUTCOME_ACTIONS = new Set(["PROPOSE_SOLUTION", "CLOSE", "MARK_DUPLICATE"]);
 
-const RATINGS = [
-  [1, "Very dissatisfied"],
-  [2, "Dissatisfied"],
-  [3, "Neither"],
-  [4, "Satisfied"],
-  [5, "Very satisfied"],
-];
+// The survey's scale (catalogue keys survey.rating.<n>).
+const RATINGS = [1, 2, 3, 4, 5];
+const BEST_RATING = RATINGS.at(-1);
 
 export class CaseDetail {
   constructor(container, { api, banner, me, onChanged }) {
@@ -69,12 +66,13 @@ export class CaseDetail {
       h(
         "header",
         { class: "case-detail-head" },
-        h("p", { class: "case-number muted", testid: "case-number" }, `Request ${item.number}`),
-        h("h2", { id: "case-detail-title", testid: "case-title", tabIndex: -1 }, item.title || "(no title)"),
+        h("p", { class: "case-number muted", testid: "case-number" }, t("case.number", { number: item.number })),
+        h("h2", { id: "case-detail-title", testid: "case-title", tabIndex: -1 }, item.title || t("common.noTitle")),
         h(
           "p",
           { class: "case-status-line" },
-          "Status: ",
+          t("case.status"),
+          " ",
           h(
             "span",
             { class: ["badge", `status-${item.status}`], testid: "case-status", "data-status": item.status },
@@ -85,7 +83,7 @@ export class CaseDetail {
           "p",
           { class: "muted" },
           item.caseType?.name ?? "",
-          item.submittedAt ? ` · sent ${formatTime(item.submittedAt)}` : "",
+          item.submittedAt ? [" · ", t("case.sent", { time: formatTime(item.submittedAt) })] : "",
         ),
       ),
       this._progress(item),
@@ -98,10 +96,10 @@ export class CaseDetail {
       h(
         "section",
         { class: "case-description", "aria-labelledby": "description-heading" },
-        h("h3", { id: "description-heading" }, "What you told us"),
+        h("h3", { id: "description-heading" }, t("description.heading")),
         item.description
           ? h("p", { class: "pre-wrap", testid: "case-description" }, item.description)
-          : h("p", { class: "empty", testid: "case-description" }, "No description."),
+          : h("p", { class: "empty", testid: "case-description" }, t("description.none")),
       ),
       this._conversation(item, actions),
       this._timeline(item),
@@ -110,7 +108,7 @@ export class CaseDetail {
   }
 
   _draft(item) {
-    const submit = h("button", { type: "submit", class: "primary", testid: "submit-draft" }, "Send this request");
+    const submit = h("button", { type: "submit", class: "primary", testid: "submit-draft" }, t("draft.submit"));
     const error = formError();
     const form = h("form", {}, error, h("div", { class: "form-actions" }, submit));
     form.addEventListener("submit", (event) => {
@@ -123,17 +121,17 @@ export class CaseDetail {
     return h(
       "section",
       { class: "callout draft", testid: "draft", "aria-labelledby": "draft-heading" },
-      h("h3", { id: "draft-heading" }, "Not sent yet"),
-      h("p", {}, "This request is a draft: we have not received it. Send it when it is ready."),
+      h("h3", { id: "draft-heading" }, t("draft.heading")),
+      h("p", {}, t("draft.intro")),
       form,
     );
   }
 
   _withdraw(item) {
     const reason = this._draftArea(item.id, "cancel-reason", { id: "cancel-reason", name: "reason", rows: 2 });
-    const submit = h("button", { type: "submit", class: "danger", testid: "cancel-case" }, "Withdraw my request");
+    const submit = h("button", { type: "submit", class: "danger", testid: "cancel-case" }, t("withdraw.submit"));
     const error = formError();
-    const form = h("form", {}, field("Why? It helps us improve", reason), error, h("div", { class: "form-actions" }, submit));
+    const form = h("form", {}, field(t("withdraw.reason"), reason), error, h("div", { class: "form-actions" }, submit));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this._act(item, "cancel", { form, error, buttons: [submit] }, async (idempotencyKey) => {
@@ -150,7 +148,7 @@ export class CaseDetail {
         open: this.drafts.get(`${item.id}:withdraw-open`) === "yes",
         onToggle: (event) => this.drafts.set(`${item.id}:withdraw-open`, event.target.open ? "yes" : "no"),
       },
-      h("summary", {}, "No longer needed? Withdraw this request"),
+      h("summary", {}, t("withdraw.summary")),
       form,
     );
   }
@@ -162,8 +160,8 @@ export class CaseDetail {
     return h(
       "section",
       { class: "progress", testid: "case-stage", "data-stage": item.stage, "aria-labelledby": "progress-heading" },
-      h("h3", { id: "progress-heading", class: "visually-hidden" }, "Progress"),
-      h("p", { class: "visually-hidden" }, `Step ${position} of ${steps.length}: ${steps[position - 1].label}`),
+      h("h3", { id: "progress-heading", class: "visually-hidden" }, t("progress.heading")),
+      h("p", { class: "visually-hidden" }, t("progress.step", { position, count: steps.length, label: steps[position - 1].label })),
       h(
         "ol",
         { class: "progress-steps" },
@@ -185,12 +183,12 @@ export class CaseDetail {
   _infoRequest(item) {
     const question = findQuestion(item, this.me.id);
     const answer = this._draftArea(item.id, "answer-text", { id: "answer-text", name: "comment", rows: 4 });
-    const submit = h("button", { type: "submit", class: "primary", testid: "answer-submit" }, "Send my answer");
+    const submit = h("button", { type: "submit", class: "primary", testid: "answer-submit" }, t("info.submit"));
     const error = formError();
     const form = h(
       "form",
       { class: "answer-form" },
-      field("Your answer", answer, { required: true }),
+      field(t("info.answer"), answer, { required: true }),
       error,
       h("div", { class: "form-actions" }, submit),
     );
@@ -205,16 +203,16 @@ export class CaseDetail {
     return h(
       "section",
       { class: "callout info-request", testid: "info-request", "aria-labelledby": "info-request-heading" },
-      h("h3", { id: "info-request-heading" }, "We need more information from you"),
+      h("h3", { id: "info-request-heading" }, t("info.heading")),
       question
         ? h(
           "blockquote",
           { class: "question" },
           h("p", { class: "pre-wrap", testid: "info-question" }, question.body),
-          h("footer", { class: "muted" }, question.author?.name ?? "Staff", " · ", formatTime(question.createdAt)),
+          h("footer", { class: "muted" }, question.author?.name ?? t("common.staff"), " · ", formatTime(question.createdAt)),
         )
         : null,
-      h("p", {}, "Work on your request continues once you answer."),
+      h("p", {}, t("info.continues")),
       form,
     );
   }
@@ -225,7 +223,7 @@ export class CaseDetail {
     return h(
       "section",
       { class: "outcome", testid: "case-outcome", "aria-labelledby": "outcome-heading" },
-      h("h3", { id: "outcome-heading" }, "Outcome"),
+      h("h3", { id: "outcome-heading" }, t("outcome.heading")),
       item.resolutionCode
         ? h("p", { class: "solution-code", testid: "outcome-code", "data-code": item.resolutionCode },
           resolutionLabel(item.resolutionCode))
@@ -236,13 +234,13 @@ export class CaseDetail {
 
   _solution(item, actions) {
     const parts = [
-      h("h3", { id: "solution-heading" }, "Our proposed solution"),
+      h("h3", { id: "solution-heading" }, t("solution.heading")),
       h("p", { class: "solution-code", testid: "solution-code", "data-code": item.resolutionCode ?? "" },
         resolutionLabel(item.resolutionCode)),
       item.resolutionNotes ? h("p", { class: "pre-wrap", testid: "solution-notes" }, item.resolutionNotes) : null,
     ];
     if (actions.has("ACCEPT_SOLUTION")) {
-      const accept = h("button", { type: "submit", class: "primary", testid: "accept-solution" }, "Yes, this solves it");
+      const accept = h("button", { type: "submit", class: "primary", testid: "accept-solution" }, t("solution.accept"));
       const acceptError = formError();
       const acceptForm = h("form", { class: "accept-form" }, h("div", { class: "form-actions" }, accept), acceptError);
       acceptForm.addEventListener("submit", (event) => {
@@ -252,16 +250,16 @@ export class CaseDetail {
           return (await this.api.request(ACCEPT_SOLUTION, { input })).acceptSolution;
         });
       });
-      parts.push(h("p", {}, "Does this solve your problem?"), acceptForm);
+      parts.push(h("p", {}, t("solution.question")), acceptForm);
     }
     if (actions.has("REJECT_SOLUTION")) {
       const reason = this._draftArea(item.id, "reject-reason", { id: "reject-reason", name: "reason", rows: 3 });
-      const reject = h("button", { type: "submit", class: "danger", testid: "reject-solution" }, "No, it is not solved");
+      const reject = h("button", { type: "submit", class: "danger", testid: "reject-solution" }, t("solution.reject"));
       const rejectError = formError();
       const rejectForm = h(
         "form",
         { class: "reject-form" },
-        field("If not, tell us what is still wrong", reason, { required: true }),
+        field(t("solution.rejectReason"), reason, { required: true }),
         rejectError,
         h("div", { class: "form-actions" }, reject),
       );
@@ -278,7 +276,7 @@ export class CaseDetail {
   }
 
   _survey(item) {
-    const radios = RATINGS.map(([value, label]) => {
+    const radios = RATINGS.map((value) => {
       const radio = h("input", {
         type: "radio", name: "rating", value: String(value), id: `survey-rating-${value}`,
         testid: `survey-rating-${value}`, required: true,
@@ -286,16 +284,17 @@ export class CaseDetail {
         onChange: () => this.drafts.set(`${item.id}:survey-rating`, String(value)),
       });
       // The label wraps its radio: the whole chip is the click target, the radio stays visible.
-      return h("label", { class: "rating", for: radio.id }, radio, h("span", { class: "stars" }, String(value)), " ", label);
+      return h("label", { class: "rating", for: radio.id }, radio, h("span", { class: "stars" }, formatNumber(value)), " ",
+        t(`survey.rating.${value}`));
     });
     const comment = this._draftArea(item.id, "survey-comment", { id: "survey-comment", name: "comment", rows: 3 });
-    const submit = h("button", { type: "submit", class: "primary", testid: "survey-submit" }, "Send my rating");
+    const submit = h("button", { type: "submit", class: "primary", testid: "survey-submit" }, t("survey.submit"));
     const error = formError();
     const form = h(
       "form",
       { class: "survey-form" },
-      h("fieldset", { class: "ratings" }, h("legend", {}, "How satisfied are you with how we handled your request?"), radios),
-      field("Anything you want to tell us?", comment),
+      h("fieldset", { class: "ratings" }, h("legend", {}, t("survey.question")), radios),
+      field(t("survey.comment"), comment),
       error,
       h("div", { class: "form-actions" }, submit),
     );
@@ -311,7 +310,7 @@ export class CaseDetail {
     return h(
       "section",
       { class: "callout survey", testid: "survey", "aria-labelledby": "survey-heading" },
-      h("h3", { id: "survey-heading" }, "Rate our service"),
+      h("h3", { id: "survey-heading" }, t("survey.heading")),
       form,
     );
   }
@@ -320,8 +319,8 @@ export class CaseDetail {
     return h(
       "section",
       { class: "callout thanks", testid: "survey-thanks", "data-rating": survey.rating, "aria-labelledby": "thanks-heading" },
-      h("h3", { id: "thanks-heading" }, "Thank you for your feedback"),
-      h("p", {}, `You rated our service ${survey.rating} out of 5.`),
+      h("h3", { id: "thanks-heading" }, t("thanks.heading")),
+      h("p", {}, t("thanks.rated", { rating: survey.rating, best: BEST_RATING })),
       survey.comment ? h("p", { class: "pre-wrap muted" }, survey.comment) : null,
     );
   }
@@ -337,19 +336,19 @@ export class CaseDetail {
           return h(
             "li",
             { testid: "comment", class: ["comment", mine ? "mine" : "theirs"], "data-comment-id": comment.id },
-            h("p", { class: "comment-meta" }, mine ? "You" : comment.author?.name ?? "Staff", " · ", formatTime(comment.createdAt)),
+            h("p", { class: "comment-meta" }, mine ? t("messages.you") : comment.author?.name ?? t("common.staff"), " · ", formatTime(comment.createdAt)),
             h("p", { class: "pre-wrap comment-body" }, comment.body),
           );
         })
-        : h("li", { class: "empty" }, "No messages yet."),
+        : h("li", { class: "empty" }, t("messages.none")),
     );
     // Outside an information request (which has its own form) the requester may still write.
     let form = null;
     if (actions.has("UPDATE") && item.status !== "AWAITING_INFO") {
       const text = this._draftArea(item.id, "comment-text", { id: "comment-text", name: "comment", rows: 3 });
-      const submit = h("button", { type: "submit", testid: "comment-submit" }, "Send message");
+      const submit = h("button", { type: "submit", testid: "comment-submit" }, t("messages.submit"));
       const error = formError();
-      form = h("form", { class: "comment-form" }, field("Write to us", text, { required: true }), error,
+      form = h("form", { class: "comment-form" }, field(t("messages.label"), text, { required: true }), error,
         h("div", { class: "form-actions" }, submit));
       form.addEventListener("submit", (event) => {
         event.preventDefault();
@@ -362,7 +361,7 @@ export class CaseDetail {
     return h(
       "section",
       { class: "case-conversation", "aria-labelledby": "conversation-heading" },
-      h("h3", { id: "conversation-heading" }, "Messages"),
+      h("h3", { id: "conversation-heading" }, t("messages.heading")),
       list,
       form,
     );
@@ -376,7 +375,7 @@ export class CaseDetail {
     return h(
       "section",
       { class: "case-timeline", "aria-labelledby": "timeline-heading" },
-      h("h3", { id: "timeline-heading" }, "What happened so far"),
+      h("h3", { id: "timeline-heading" }, t("timeline.heading")),
       h(
         "ol",
         { class: "plain timeline", testid: "timeline" },

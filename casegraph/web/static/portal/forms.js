@@ -3,6 +3,7 @@
 
 import { h, replace } from "../lib/dom.js";
 import { GraphQLRequestError } from "../lib/graphql.js";
+import { t } from "./i18n.js";
 
 function randomKey() {
   if (window.crypto?.randomUUID) return window.crypto.randomUUID();
@@ -39,7 +40,7 @@ export function field(labelText, control, { hint = null, required = false } = {}
   return h(
     "div",
     { class: "field" },
-    h("label", { for: control.id }, labelText, required ? null : h("span", { class: "hint" }, " (optional)")),
+    h("label", { for: control.id }, labelText, required ? null : h("span", { class: "hint" }, " ", t("form.optional"))),
     hint ? h("p", { class: "hint" }, hint) : null,
     control,
     error,
@@ -66,7 +67,7 @@ export async function submitting({ form, errorBox, buttons, banner, key, perform
     return payload;
   } catch (error) {
     if (error instanceof GraphQLRequestError) banner.show(error.message, error.code);
-    else banner.show(`Something went wrong: ${error.message}`);
+    else banner.show(t("error.unexpected", { reason: error.message }));
     return null;
   } finally {
     for (const button of buttons) button.disabled = false;
@@ -82,5 +83,5 @@ function showPayloadErrors(form, errorBox, errors) {
     else general.push(error.message);
   }
   // The form-level box always says something, so a refusal is never silent.
-  replace(errorBox, general.length ? general.join(" ") : "Please check the fields marked below.");
+  replace(errorBox, general.length ? general.join(" ") : t("form.checkFields"));
 }

@@ -1,23 +1,19 @@
-// Plain words for a member of the public. The server speaks in enum values (AWAITING_INFO,
+// Plain words for a member of the public, in their language (catalogue keys status.*,
+// resolution.*, stage.*, happened.*). The server speaks in enum values (AWAITING_INFO,
 // PROPOSE_SOLUTION…); the portal shows these labels and keeps the enum values in data-* attributes
 // (data-status, data-stage) for styling and for the end-to-end tests.
 
-const STATUS = {
-  DRAFT: "Draft, not sent yet",
-  NEW: "Received",
-  OPEN: "Being handled",
-  AWAITING_INFO: "Waiting for your answer",
-  INSPECTION_IN_PROGRESS: "Inspection under way",
-  WORK_IN_PROGRESS: "Work under way",
-  WORK_ASSIGNMENT_IN_PROGRESS: "Work under way",
-  READY_FOR_DECISION: "Decision coming soon",
-  RESOLVED: "Solution proposed: please check it",
-  CLOSED: "Closed",
-  CANCELLED: "Cancelled",
-};
+import { formatTime, t } from "./i18n.js";
+
+export { formatTime };
+
+const STATUSES = new Set([
+  "DRAFT", "NEW", "OPEN", "AWAITING_INFO", "INSPECTION_IN_PROGRESS", "WORK_IN_PROGRESS",
+  "WORK_ASSIGNMENT_IN_PROGRESS", "READY_FOR_DECISION", "RESOLVED", "CLOSED", "CANCELLED",
+]);
 
 export function statusLabel(status) {
-  return STATUS[status] ?? status;
+  return STATUSES.has(status) ? t(`status.${status}`) : status;
 }
 
 /** Statuses that ask the constituent to do something. */
@@ -25,95 +21,70 @@ export function needsMe(status) {
   return status === "AWAITING_INFO" || status === "RESOLVED";
 }
 
-const RESOLUTION = {
-  SOLVED: "Solved",
-  SOLVED_WORKAROUND: "Solved with a workaround",
-  SOLVED_BY_PARTNER: "Solved by a partner organisation",
-  NOT_SOLVED_NOT_REPRODUCIBLE: "Not solved: we could not find the problem",
-  NOT_SOLVED_TOO_COSTLY: "Not solved: the fix would cost too much",
-  DUPLICATE: "Already reported by someone else",
-  NO_RESPONSE: "Closed without an answer from you",
-};
+const RESOLUTIONS = new Set([
+  "SOLVED", "SOLVED_WORKAROUND", "SOLVED_BY_PARTNER", "NOT_SOLVED_NOT_REPRODUCIBLE",
+  "NOT_SOLVED_TOO_COSTLY", "DUPLICATE", "NO_RESPONSE",
+]);
 
 export function resolutionLabel(code) {
-  return RESOLUTION[code] ?? code ?? "";
+  return RESOLUTIONS.has(code) ? t(`resolution.${code}`) : code ?? "";
 }
 
 // The steps a request goes through, per workflow, as the progress indicator shows them.
 const STEPS = {
-  PUBLIC_SERVICE: [
-    ["INTAKE", "Received"],
-    ["REVIEW", "Under review"],
-    ["PROCESS", "Work"],
-    ["DECISION", "Outcome"],
-  ],
-  CUSTOMER_SERVICE: [
-    ["INTAKE", "Received"],
-    ["DECISION", "Outcome"],
-  ],
+  PUBLIC_SERVICE: ["INTAKE", "REVIEW", "PROCESS", "DECISION"],
+  CUSTOMER_SERVICE: ["INTAKE", "DECISION"],
 };
 
 /** [{stage, label, state: "done" | "current" | "todo"}] for a case's progress indicator. */
 export function progressSteps(workflow, stage, status) {
-  if (stage === "DRAFT") return [{ stage: "DRAFT", label: "Draft", state: "current" }];
+  if (stage === "DRAFT") return [{ stage: "DRAFT", label: t("stage.DRAFT"), state: "current" }];
   const steps = STEPS[workflow] ?? STEPS.CUSTOMER_SERVICE;
-  const at = steps.findIndex(([code]) => code === stage);
+  const at = steps.indexOf(stage);
   const finished = status === "CLOSED" || status === "CANCELLED";
-  return steps.map(([code, label], index) => ({
+  return steps.map((code, index) => ({
     stage: code,
-    label: code === "DECISION" && finished ? statusLabel(status) : label,
+    label: code === "DECISION" && finished ? statusLabel(status) : t(`stage.${code}`),
     state: index < at || (finished && index === at) ? "done" : index === at ? "current" : "todo",
   }));
 }
 
-// What happened, told to the requester. Events without a line here (timers…) are not shown.
+// What happened, told to the requester: the catalogue key of its sentence. Events without a line
+// here (timers…) are not shown.
 const HAPPENINGS = {
   CREATE: (mine, _, toStatus) =>
-    toStatus === "DRAFT" ? "You saved a draft" : mine ? "You sent your request" : "Your request was registered",
-  SUBMIT: () => "You sent your request",
-  ASSIGN: () => "Your request was given to a member of staff",
-  ACCEPT: () => "A member of staff took on your request",
-  ASSIGN_TO_ME: () => "A member of staff took on your request",
+    toStatus === "DRAFT" ? "happened.CREATE.draft" : mine ? "happened.CREATE.mine" : "happened.CREATE.registered",
+  SUBMIT: () => "happened.SUBMIT",
+  ASSIGN: () => "happened.ASSIGN",
+  ACCEPT: () => "happened.ACCEPT",
+  ASSIGN_TO_ME: () => "happened.ACCEPT",
   // An update that changed the status is the requester's answer to a question (it resumes the case).
   // Staff activity the requester cannot see (work notes, internal flags) is not announced: its
   // details (filtered for the requester by the server) then hold no comment and no visible change.
   UPDATE: (mine, transitioned, _, details) =>
     transitioned
-      ? "You answered our question"
+      ? "happened.UPDATE.answered"
       : mine
-        ? "You added information"
+        ? "happened.UPDATE.mine"
         : details?.comment || details?.changed?.length
-          ? "We added information"
+          ? "happened.UPDATE.staff"
           : null,
-  BEGIN_REVIEW: () => "Review started",
-  REQUEST_INFO: () => "We asked you a question",
-  RESUME: () => "Work on your request resumed",
-  REQUEST_INSPECTION: () => "An inspection was arranged",
-  COMPLETE_INSPECTION: () => "The inspection was done",
-  START_WORK: () => "Work started",
-  ASSIGN_WORK: () => "Work was scheduled",
-  COMPLETE_WORK: () => "The work was completed",
-  PROPOSE_SOLUTION: () => "We proposed a solution",
-  ACCEPT_SOLUTION: () => "You accepted the solution",
-  REJECT_SOLUTION: () => "You told us the problem is not solved",
-  CLOSE: (mine) => (mine ? "You closed your request" : "Your request was closed"),
-  AUTO_CLOSE: () => "Your request was closed",
-  CANCEL: (mine) => (mine ? "You withdrew your request" : "Your request was cancelled"),
-  SUBMIT_SURVEY: () => "You rated our service",
-  MARK_DUPLICATE: () => "Your request was linked to an earlier report of the same problem",
-  SPLIT_CASE: () => "Your request was split into separate requests",
+  CLOSE: (mine) => (mine ? "happened.CLOSE.mine" : "happened.CLOSE.theirs"),
+  AUTO_CLOSE: () => "happened.CLOSE.theirs",
+  CANCEL: (mine) => (mine ? "happened.CANCEL.mine" : "happened.CANCEL.theirs"),
 };
+// Actions told in one sentence whoever did them (catalogue key happened.<ACTION>).
+for (const action of [
+  "BEGIN_REVIEW", "REQUEST_INFO", "RESUME", "REQUEST_INSPECTION", "COMPLETE_INSPECTION", "START_WORK",
+  "ASSIGN_WORK", "COMPLETE_WORK", "PROPOSE_SOLUTION", "ACCEPT_SOLUTION", "REJECT_SOLUTION",
+  "SUBMIT_SURVEY", "MARK_DUPLICATE", "SPLIT_CASE",
+]) {
+  HAPPENINGS[action] = () => `happened.${action}`;
+}
 
 /** A sentence for one history event, or null for events the requester need not read. */
 export function happening(event, mine) {
   const say = HAPPENINGS[event.action];
-  return say ? say(mine, event.type === "CASE_TRANSITIONED", event.toStatus, event.details) : null;
-}
-
-const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-
-export function formatTime(iso) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? String(iso) : DATE_TIME.format(date);
+  const key = say ? say(mine, event.type === "CASE_TRANSITIONED", event.toStatus, event.details) : null;
+  return key === null ? null : t(key);
 }

@@ -4,13 +4,21 @@
 // State lives here: the signed-in client, the services, a summary per case (kept current by the
 // mutations' payloads and by the `caseEvents` feed of every case the constituent may see), and
 // what the right-hand side shows (a service's form, a case, or a welcome).
+//
+// The language is the one chosen in this browser before, else the browser's own
+// (`navigator.languages`); a signed-in person's choice is also their mail language on the server
+// (`setMailPreferences`), and a choice made on another device is read back at sign-in.
 
 import { h, replace } from "../lib/dom.js";
 import { GraphQLClient, GraphQLRequestError, storeToken, storedToken, tokenClaims } from "../lib/graphql.js";
 import { renderMyCases } from "./cases.js";
-import { Banner, announce, showLiveStatus, showSignedIn } from "./chrome.js";
+import { Banner, announce, renderLanguageMenu, showLiveStatus, showSignedIn } from "./chrome.js";
 import { CaseDetail } from "./detail.js";
-import { CASE, CASE_EVENTS, ME, MY_CASES, SERVICES } from "./documents.js";
+import { CASE, CASE_EVENTS, ME, MY_CASES, SERVICES, SET_MAIL_LANGUAGE } from "./documents.js";
+import {
+  DEFAULT_LANGUAGE, LANGUAGES, language, languageFromBrowser, rememberLanguage, rememberedLanguage, t,
+  translatePage, useLanguage,
+} from "./i18n.js";
 import { statusLabel } from "./labels.js";
 import { renderFileForm, renderServices } from "./services.js";
 import { renderSignIn } from "./signin.js";
@@ -24,6 +32,7 @@ const page = {
   liveStatus: document.querySelector('[data-testid="live-status"]'),
   signedInAs: document.querySelector('[data-testid="signed-in-as"]'),
   signOut: document.querySelector('[data-testid="sign-out"]'),
+  languageMenu: document.querySelector('[data-testid="language-menu"]'),
 };
 
 let session = null; // the Portal of the signed-in constituent
@@ -51,36 +60,73 @@ async function signIn(token) {
 
 /** null when signed in, else {message, refused}: refused when the token itself is no good. */
 async function tryToken(token) {
-  if (!token) return { message: "Paste your access token, or pick a demo person.", refused: true };
+  if (!token) return { message: t("signin.pasteToken"), refused: true };
   const claims = tokenClaims(token);
-  if (!claims) return { message: "This does not look like an access token.", refused: true };
+  if (!claims) return { message: t("signin.notAToken"), refused: true };
   const api = new GraphQLClient({ token });
   let me;
+  let mailPreferences;
   try {
-    me = (await api.request(ME)).me;
+    ({ me, mailPreferences } = await api.request(ME));
   } catch (error) {
     if (error instanceof GraphQLRequestError && error.code === "UNAUTHENTICATED") {
-      return { message: "This token was not accepted: it may have expired.", refused: true };
+      return { message: t("signin.expired"), refused: true };
     }
     const reason = error.message.replace(/\.$/, "");
-    return { message: `Could not sign in (${reason}). Please try again.`, refused: false };
+    return { message: t("signin.failed", { reason }), refused: false };
   }
   if (!me.roles.includes("CONSTITUENT")) {
-    return { message: "This portal is for members of the public. Staff use the agent dashboard at /.", refused: true };
+    return { message: t("signin.staff"), refused: true };
   }
   storeToken(SCOPE, token);
   page.banner.hide();
   session?.close();
-  session = new Portal(api, me);
+  await adoptLanguageChosenElsewhere(mailPreferences);
+  session = new Portal(api, me, mailPreferences?.languages ?? []);
   showSignedIn(page.signedInAs, page.signOut, me.name ?? me.id);
+  if (mailPreferences && mailPreferences.locale !== language()) session.saveLanguage(language());
   await session.start();
   return null;
 }
 
+/**
+ * A person who chose a language on another device gets it here too, unless they chose one in this
+ * browser. English is also every account's default, so an English `locale` is not taken as a
+ * choice: the browser's language is kept (and becomes the mail language).
+ */
+async function adoptLanguageChosenElsewhere(mailPreferences) {
+  const theirs = mailPreferences?.locale;
+  if (rememberedLanguage() || !theirs || theirs === DEFAULT_LANGUAGE || !(theirs in LANGUAGES)) return;
+  if (theirs === language()) return;
+  rememberLanguage(theirs);
+  await showLanguage(theirs);
+}
+
+/** Redraw the page furniture in `code` (the content is redrawn by its owner). */
+async function showLanguage(code) {
+  await useLanguage(code);
+  translatePage();
+  showLiveStatus(page.liveStatus, page.liveStatus.dataset.status);
+  renderLanguageMenu(page.languageMenu, chooseLanguage);
+}
+
+/** The visitor picked a language in the header: remembered here, and for their mails. */
+async function chooseLanguage(code) {
+  rememberLanguage(code);
+  await showLanguage(code);
+  if (session) {
+    session.redraw();
+    session.saveLanguage(code);
+  } else {
+    showSignInScreen();
+  }
+}
+
 class Portal {
-  constructor(api, me) {
+  constructor(api, me, mailLanguages) {
     this.api = api;
     this.me = me;
+    this.mailLanguages = mailLanguages; // the languages the server can write mails in
     this.services = [];
     this.cases = new Map(); // id -> case summary
     this.selected = null; // { kind: "service", code } | { kind: "case", id } | null
@@ -102,9 +148,11 @@ class Portal {
   _layout() {
     // Busy until their first load completes (tests wait for that too).
     this.servicesList = h("ul", { class: "plain services", testid: "services", "aria-busy": "true" },
-      h("li", { class: "muted" }, "Loading…"));
+      h("li", { class: "muted" }, t("common.loading")));
     this.casesList = h("ul", { class: "plain my-cases", testid: "my-cases", "aria-live": "polite", "aria-busy": "true" },
-      h("li", { class: "muted" }, "Loading…"));
+      h("li", { class: "muted" }, t("common.loading")));
+    this.servicesHeading = h("h2", { id: "services-heading" }, t("lists.services"));
+    this.casesHeading = h("h2", { id: "my-cases-heading" }, t("lists.myCases"));
     this.side = h("div", { class: "portal-side" });
     replace(
       page.main,
@@ -115,13 +163,38 @@ class Portal {
           "div",
           { class: "portal-lists" },
           h("section", { class: "panel", "aria-labelledby": "services-heading" },
-            h("h2", { id: "services-heading" }, "Ask for a service"), this.servicesList),
+            this.servicesHeading, this.servicesList),
           h("section", { class: "panel", "aria-labelledby": "my-cases-heading" },
-            h("h2", { id: "my-cases-heading" }, "My requests"), this.casesList),
+            this.casesHeading, this.casesList),
         ),
         this.side,
       ),
     );
+  }
+
+  /** Everything drawn again in the current language (after a switch). */
+  redraw() {
+    this.servicesHeading.textContent = t("lists.services");
+    this.casesHeading.textContent = t("lists.myCases");
+    if (!this.servicesList.hasAttribute("aria-busy")) this._drawServices();
+    if (!this.casesList.hasAttribute("aria-busy")) this._drawCases();
+    const selected = this.selected;
+    if (selected?.kind === "case" && this.detail.current?.id === selected.id) this.detail.show(this.detail.current);
+    else if (selected?.kind === "service") {
+      const service = this.services.find((each) => each.code === selected.code);
+      if (service) this.openService(service);
+    } else if (!selected) this._showWelcome();
+  }
+
+  /** Make `code` the person's mail language too (when the server writes mails in it). */
+  async saveLanguage(code) {
+    if (!this.mailLanguages.includes(code)) return;
+    try {
+      const payload = (await this.api.request(SET_MAIL_LANGUAGE, { input: { locale: code } })).setMailPreferences;
+      if (payload.errors.length) page.banner.show(payload.errors.map((e) => e.message).join("; "));
+    } catch (error) {
+      this._failed(error);
+    }
   }
 
   async start() {
@@ -138,7 +211,7 @@ class Portal {
         if (errors?.length) page.banner.show(errors.map((e) => e.message).join("; "));
         if (data?.caseEvents) this._onEvent(data.caseEvents);
       },
-      error: (errors) => page.banner.show(`Live updates stopped: ${errors.map((e) => e.message).join("; ")}`),
+      error: (errors) => page.banner.show(t("live.stopped", { reasons: errors.map((e) => e.message).join("; ") })),
     });
     this._showWelcome();
     await Promise.all([this._loadServices(), this._loadCases()]);
@@ -173,7 +246,7 @@ class Portal {
 
   _failed(error) {
     if (error instanceof GraphQLRequestError && error.code === "UNAUTHENTICATED") {
-      signOut("Your sign-in is no longer valid. Please sign in again.");
+      signOut(t("error.UNAUTHENTICATED"));
       return;
     }
     page.banner.show(error.message, error.code);
@@ -201,9 +274,9 @@ class Portal {
       h(
         "section",
         { class: "panel welcome" },
-        h("h2", {}, `Welcome, ${this.me.name ?? this.me.id}`),
-        h("p", {}, "Choose a service to send us a request, or open one of your requests to see where it stands."),
-        h("p", { class: "muted" }, "This page updates by itself when we answer: there is no need to reload it."),
+        h("h2", {}, t("welcome.heading", { name: this.me.name ?? this.me.id })),
+        h("p", {}, t("welcome.intro")),
+        h("p", { class: "muted" }, t("welcome.live")),
       ),
     );
   }
@@ -219,7 +292,7 @@ class Portal {
       banner: page.banner,
       onFiled: (item) => {
         this._remember(item);
-        announce(`Your request ${item.number} was sent.`);
+        announce(t("announce.filed", { number: item.number }));
         this.openCase(item.id, item);
       },
       onCancel: () => {
@@ -241,7 +314,7 @@ class Portal {
     } else {
       if (this.detail.caseId !== id) {
         this.detail.clear();
-        replace(this.side, h("p", { class: "panel muted", "aria-busy": "true" }, "Loading…"));
+        replace(this.side, h("p", { class: "panel muted", "aria-busy": "true" }, t("common.loading")));
       }
       await this._refreshCase(id);
     }
@@ -273,7 +346,7 @@ class Portal {
         else this._forget(id);
         if (this.selected?.kind === "case" && this.selected.id === id) {
           if (item) this.detail.show(item);
-          else replace(this.side, h("p", { class: "panel empty" }, "This request is no longer available."));
+          else replace(this.side, h("p", { class: "panel empty" }, t("case.gone")));
         }
         again = this.refreshing.get(id).again;
       }
@@ -303,7 +376,7 @@ class Portal {
     const before = this.cases.get(item.id);
     if (before && item.version < before.version) return; // older than what a payload already showed
     if (before?.status !== item.status) {
-      announce(`Your request ${item.number}: ${statusLabel(item.status)}.`);
+      announce(t("announce.status", { number: item.number, status: statusLabel(item.status) }));
     }
     this._remember(item);
     if (this.selected?.kind === "case" && this.selected.id === item.id) {
@@ -319,6 +392,7 @@ function pickSummary(item) {
   return Object.fromEntries(SUMMARY_FIELDS.filter((key) => key in item).map((key) => [key, item[key]]));
 }
 
+await showLanguage(rememberedLanguage() ?? languageFromBrowser());
 const saved = storedToken(SCOPE);
 if (saved) {
   tryToken(saved).then((failure) => {

@@ -5,10 +5,11 @@
 import { h, replace } from "../lib/dom.js";
 import { CREATE_CASE } from "./documents.js";
 import { IdempotencyKey, field, formError, submitting } from "./forms.js";
+import { t } from "./i18n.js";
 
 export function renderServices(list, services, { selectedCode, onChoose }) {
   if (!services.length) {
-    replace(list, h("li", { class: "empty" }, "No services are offered online at the moment."));
+    replace(list, h("li", { class: "empty" }, t("services.none")));
     return;
   }
   replace(
@@ -62,35 +63,35 @@ export function renderFileForm(container, service, { api, banner, onFiled, onCan
     });
   }
   const error = formError();
-  const submit = h("button", { type: "submit", class: "primary", testid: "file-submit" }, "Send my request");
-  const cancel = h("button", { type: "button", onClick: onCancel }, "Cancel");
+  const submit = h("button", { type: "submit", class: "primary", testid: "file-submit" }, t("file.submit"));
+  const cancel = h("button", { type: "button", onClick: onCancel }, t("common.cancel"));
 
   const form = h(
     "form",
     { class: "panel file-form", testid: "file-form", "data-code": service.code, "aria-labelledby": "file-heading", noValidate: false },
     h("h2", { id: "file-heading" }, service.name),
     service.description ? h("p", { class: "muted" }, service.description) : null,
-    field("In a few words, what is it about?", controls.title, { required: true }),
-    field("Tell us more", controls.description, {
+    field(t("file.title"), controls.title, { required: true }),
+    field(t("file.description"), controls.description, {
       required: required.has("DESCRIPTION"),
-      hint: "What happened, where and since when. Do not include passwords or bank details.",
+      hint: t("file.descriptionHint"),
     }),
     wantsLocation
       ? h(
         "fieldset",
         { class: "location" },
-        h("legend", {}, "Where is it?"),
-        h("p", { class: "hint" }, "The position in degrees (as a map app shows it)."),
-        field("Latitude", controls.latitude, { required: true }),
-        field("Longitude", controls.longitude, { required: true }),
+        h("legend", {}, t("file.where")),
+        h("p", { class: "hint" }, t("file.whereHint")),
+        field(t("file.latitude"), controls.latitude, { required: true }),
+        field(t("file.longitude"), controls.longitude, { required: true }),
       )
       : null,
     h(
       "fieldset",
       { class: "contact" },
-      h("legend", {}, "How can we reach you?"),
-      field("Email", controls.contactEmail, { required: required.has("CONTACT_EMAIL") }),
-      field("Phone", controls.contactPhone, { required: required.has("CONTACT_PHONE") }),
+      h("legend", {}, t("file.contact")),
+      field(t("file.email"), controls.contactEmail, { required: required.has("CONTACT_EMAIL") }),
+      field(t("file.phone"), controls.contactPhone, { required: required.has("CONTACT_PHONE") }),
     ),
     error,
     h("div", { class: "form-actions" }, submit, cancel),

@@ -4,6 +4,7 @@
 
 import { h, replace } from "../lib/dom.js";
 import { formError } from "./forms.js";
+import { t } from "./i18n.js";
 
 export function renderSignIn(container, { onToken, message = null }) {
   const error = formError();
@@ -12,13 +13,13 @@ export function renderSignIn(container, { onToken, message = null }) {
     id: "login-token", name: "token", testid: "login-token", rows: 4, spellcheck: false,
     autocomplete: "off", required: true,
   });
-  const submit = h("button", { type: "submit", class: "primary", testid: "login-submit" }, "Sign in");
+  const submit = h("button", { type: "submit", class: "primary", testid: "login-submit" }, t("signin.submit"));
   const devUsers = h("ul", { class: "dev-users", testid: "dev-users" });
   const devSection = h(
     "section",
     { class: "panel", hidden: true, "aria-labelledby": "dev-users-heading" },
-    h("h2", { id: "dev-users-heading" }, "Demo people"),
-    h("p", { class: "muted" }, "This server runs in development mode: sign in as one of these members of the public."),
+    h("h2", { id: "dev-users-heading" }, t("signin.demoHeading")),
+    h("p", { class: "muted" }, t("signin.demoIntro")),
     devUsers,
   );
 
@@ -43,9 +44,9 @@ export function renderSignIn(container, { onToken, message = null }) {
         use(token.value, [submit]);
       },
     },
-    h("h1", { id: "sign-in-heading" }, "Sign in"),
-    h("p", {}, "Sign in to ask for a service, follow your requests and answer our questions."),
-    h("div", { class: "field" }, h("label", { for: "login-token" }, "Your access token"), token),
+    h("h1", { id: "sign-in-heading" }, t("signin.heading")),
+    h("p", {}, t("signin.intro")),
+    h("div", { class: "field" }, h("label", { for: "login-token" }, t("signin.tokenLabel")), token),
     error,
     h("div", { class: "form-actions" }, submit),
   );

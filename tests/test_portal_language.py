@@ -1,0 +1,172 @@
+"""The portal speaks the visitor's language: its words come from one catalogue per language
+(``portal/i18n/<code>.json``), none are written into its scripts (issue 17, "Their language").
+
+The guard reads every string literal of ``portal/*.js`` (template literals by their fixed parts)
+and refuses one that reads as words for people: a capitalised word, two words with a space, or an
+ellipsis. Strings for machines (enum values, test ids, CSS classes, selectors, URLs) are lower
+case or UPPER_CASE without spaces; the CSS class lists given to ``class:`` are the exception
+allowed by position. Needs Node.js for the catalogue list (skipped without it; CI refuses to).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+from casegraph.web import STATIC
+from tests.conftest import IN_CI
+
+PORTAL: Final = STATIC / "portal"
+CATALOGUES: Final = PORTAL / "i18n"
+ENGLISH: Final = CATALOGUES / "en.json"
+# A literal that reads as words for people.
+WORDS: Final = re.compile(r"\b[A-Z][a-z]+|[A-Za-z]{2,}[,.:;!?]? +[A-Za-z]{2,}|…")
+# A CSS class list (`class: "panel welcome"`, `class: ["badge", …]`): lower-case names.
+CLASS_LIST: Final = re.compile(r"[a-z0-9-]+(?: [a-z0-9-]+)*")
+CLASS_POSITION: Final = re.compile(r"\bclass:\s*\[?\s*$")
+# A programming error's message is for developers (a missing catalogue text, an unknown language).
+ERROR_POSITION: Final = re.compile(r"\bnew Error\(\s*$")
+PLACEHOLDER: Final = re.compile(r"\{(\w+)\}")
+KEY_USE: Final = re.compile(r"""\bt\(\s*["']([^"']+)["']""")
+LANGUAGES_SCRIPT: Final = """
+const { LANGUAGES } = await import(process.argv[1] + "/portal/i18n.js");
+console.log(JSON.stringify(Object.keys(LANGUAGES)));
+"""
+
+
+def string_literals(source: str) -> list[tuple[str, str]]:
+    """(literal, code before it on its line) for each string literal; comments are skipped."""
+    found: list[tuple[str, str]] = []
+    index = 0
+    while index < len(source):
+        char = source[index]
+        if source.startswith("//", index):
+            index = source.find("\n", index)
+            index = len(source) if index < 0 else index
+        elif source.startswith("/*", index):
+            index = source.index("*/", index) + 2
+        elif char in "'\"`":
+            end = index + 1
+            parts: list[str] = []
+            start = end
+            depth = 0
+            while source[end] != char or depth:
+                if source[end] == "\\":
+                    end += 2
+                    continue
+                if char == "`" and source.startswith("${", end) and not depth:
+                    parts.append(source[start:end])
+                    depth = 1
+                    end += 2
+                    continue
+                if depth and source[end] == "{":
+                    depth += 1
+                elif depth and source[end] == "}":
+                    depth -= 1
+                    if not depth:
+                        start = end + 1
+                end += 1
+            parts.append(source[start:end])
+            line_start = source.rfind("\n", 0, index) + 1
+            found.append(("\u0000".join(parts), source[line_start:index]))
+            index = end + 1
+        else:
+            index += 1
+    return found
+
+
+def reads_as_words(literal: str, before: str) -> bool:
+    if CLASS_POSITION.search(before) and CLASS_LIST.fullmatch(literal):
+        return False
+    return WORDS.search(literal) is not None and not ERROR_POSITION.search(before)
+
+
+def written_words(source: str) -> list[str]:
+    return [literal for literal, before in string_literals(source) if reads_as_words(literal, before)]
+
+
+def portal_scripts() -> list[Path]:
+    scripts = sorted(PORTAL.glob("*.js"))
+    assert scripts
+    return scripts
+
+
+def catalogue(path: Path) -> dict[str, str]:
+    texts: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return texts
+
+
+def test_no_words_for_people_are_written_into_the_portal_scripts() -> None:
+    # given: the portal's scripts; the GraphQL documents are for the server, and i18n.js names
+    # each language in itself (in no catalogue, so a visitor can always find theirs)
+    allowed = {("documents.js", None), ("i18n.js", "English"), ("i18n.js", "Español")}
+    # when: their string literals are read
+    offenders = [
+        f"{path.name}: {literal!r}"
+        for path in portal_scripts()
+        for literal in written_words(path.read_text(encoding="utf-8"))
+        if (path.name, None) not in allowed and (path.name, literal) not in allowed
+    ]
+    # then: every text shown comes from the catalogue
+    assert offenders == []
+
+
+def test_the_guard_finds_words_in_a_script() -> None:
+    # given: a script with a label, a sentence, an ellipsis, a message with a value, and strings
+    # for machines and developers
+    script = """
+    h("button", { class: "primary link", testid: "file-submit" }, "Send");  // "Not this"
+    replace(list, h("li", { class: ["badge", `status-${item.status}`] }, "you have none"));
+    h("p", {}, "Loading…", `Request ${item.number}`, "AWAITING_INFO", '[data-testid="sign-out"]', t("signin.pasteToken"));
+    if (!found) throw new Error(`no text "${key}"`);
+    """
+    # when: its literals are read
+    words = written_words(script)
+    # then: the four texts are found, nothing else
+    assert words == ["Send", "you have none", "Loading…", "Request \u0000"]
+
+
+def test_every_catalogue_has_the_texts_of_the_english_one_with_the_same_placeholders() -> None:
+    # given: the English catalogue, which the portal falls back to
+    english = catalogue(ENGLISH)
+    others = sorted(path for path in CATALOGUES.glob("*.json") if path != ENGLISH)
+    assert others, "only English"
+    for path in others:
+        # when: another language's catalogue is compared with it
+        texts = catalogue(path)
+        # then: the same keys, each text non-empty with the same {placeholders}
+        assert sorted(texts) == sorted(english), path.name
+        for key, text in texts.items():
+            assert text.strip(), f"{path.name}: {key} is empty"
+            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(english[key])), f"{path.name}: {key}"
+
+
+def test_every_text_the_scripts_ask_for_is_in_the_catalogue() -> None:
+    english = catalogue(ENGLISH)
+    asked = {key for path in portal_scripts() for key in KEY_USE.findall(path.read_text(encoding="utf-8"))}
+    assert asked
+    assert sorted(asked - set(english)) == []
+
+
+def test_the_languages_offered_are_the_catalogues_there_are() -> None:
+    node = shutil.which("node")
+    if node is None:
+        if IN_CI:
+            pytest.fail("CI must have Node.js to read the portal's languages")
+        pytest.skip("node is not installed")
+    completed = subprocess.run(
+        [node, "--input-type=module", "-e", LANGUAGES_SCRIPT, STATIC.resolve().as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    offered: list[str] = json.loads(completed.stdout)
+    assert sorted(offered) == sorted(path.stem for path in CATALOGUES.glob("*.json"))
