@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pytest
 
@@ -37,6 +37,23 @@ KEY_USE: Final = re.compile(r"""\bt\(\s*["']([^"']+)["']""")
 LANGUAGES_SCRIPT: Final = """
 const { LANGUAGES } = await import(process.argv[1] + "/portal/i18n.js");
 console.log(JSON.stringify(Object.keys(LANGUAGES)));
+"""
+# The portal in Spanish as Node runs its modules: the language a browser's list picks, a status,
+# a date, and the shared GraphQL client's English messages said in Spanish.
+SPANISH_SCRIPT: Final = """
+const i18n = await import(process.argv[1] + "/portal/i18n.js");
+const { statusLabel, formatTime } = await import(process.argv[1] + "/portal/labels.js");
+const { clientMessage } = await import(process.argv[1] + "/portal/chrome.js");
+const picked = [i18n.languageFromBrowser(["fr-FR", "es-MX", "en"]), i18n.languageFromBrowser(["de"])];
+await i18n.useLanguage("es");
+console.log(JSON.stringify({
+  picked,
+  status: statusLabel("AWAITING_INFO"),
+  unknownStatus: statusLabel("SOMETHING_NEW"),
+  date: formatTime("2026-12-07T16:05:00Z"),
+  intlDate: new Intl.DateTimeFormat("es", { dateStyle: "medium", timeStyle: "short" }).format(new Date("2026-12-07T16:05:00Z")),
+  messages: ["Your sign-in was refused.", "The server answered 502.", "Case not found"].map(clientMessage),
+}));
 """
 
 
@@ -103,9 +120,15 @@ def catalogue(path: Path) -> dict[str, str]:
 
 
 def test_no_words_for_people_are_written_into_the_portal_scripts() -> None:
-    # given: the portal's scripts; the GraphQL documents are for the server, and i18n.js names
-    # each language in itself (in no catalogue, so a visitor can always find theirs)
-    allowed = {("documents.js", None), ("i18n.js", "English"), ("i18n.js", "Español")}
+    # given: the portal's scripts; the GraphQL documents are for the server, i18n.js names each
+    # language in itself (in no catalogue, so a visitor can always find theirs), and chrome.js
+    # recognises the shared GraphQL client's own English refusal to say it from the catalogue
+    allowed = {
+        ("documents.js", None),
+        ("i18n.js", "English"),
+        ("i18n.js", "Español"),
+        ("chrome.js", "Your sign-in was refused."),
+    }
     # when: their string literals are read
     offenders = [
         f"{path.name}: {literal!r}"
@@ -154,19 +177,42 @@ def test_every_text_the_scripts_ask_for_is_in_the_catalogue() -> None:
     assert sorted(asked - set(english)) == []
 
 
-def test_the_languages_offered_are_the_catalogues_there_are() -> None:
+def run_portal_modules(script: str) -> Any:
     node = shutil.which("node")
     if node is None:
         if IN_CI:
-            pytest.fail("CI must have Node.js to read the portal's languages")
+            pytest.fail("CI must have Node.js to run the portal's modules")
         pytest.skip("node is not installed")
     completed = subprocess.run(
-        [node, "--input-type=module", "-e", LANGUAGES_SCRIPT, STATIC.resolve().as_uri()],
+        [node, "--input-type=module", "-e", script, STATIC.resolve().as_uri()],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
-    offered: list[str] = json.loads(completed.stdout)
+    return json.loads(completed.stdout)
+
+
+def test_the_languages_offered_are_the_catalogues_there_are() -> None:
+    offered = run_portal_modules(LANGUAGES_SCRIPT)
     assert sorted(offered) == sorted(path.stem for path in CATALOGUES.glob("*.json"))
+
+
+def test_in_spanish_the_portal_words_statuses_dates_and_the_clients_messages_in_spanish() -> None:
+    # given: the Spanish catalogue
+    spanish = catalogue(CATALOGUES / "es.json")
+    # when: Node runs the portal's modules in Spanish
+    said = run_portal_modules(SPANISH_SCRIPT)
+    # then: a browser asking for es-MX gets Spanish, one asking for German English
+    assert said["picked"] == ["es", "en"]
+    # and statuses, dates and the client's messages are Spanish; an unknown status shows its value
+    assert said["status"] == spanish["status.AWAITING_INFO"]
+    assert said["unknownStatus"] == "SOMETHING_NEW"
+    assert said["date"] == said["intlDate"]
+    assert "dic" in said["date"]
+    assert said["messages"] == [
+        spanish["error.signInRefused"],
+        spanish["error.httpStatus"].replace("{status}", "502"),
+        "Case not found",
+    ]

@@ -7,6 +7,18 @@ import { LANGUAGES, language, t } from "./i18n.js";
 // Error codes said plainly (catalogue keys error.<CODE>); others show the server's message.
 const CODES_SAID_PLAINLY = new Set(["UNAUTHENTICATED", "RATE_LIMITED", "INTERNAL_ERROR"]);
 
+// lib/graphql.js (shared with the dashboard) words its own errors in English: the two it makes are
+// said in the visitor's language here; any other message is the server's, shown as it is.
+const CLIENT_REFUSAL = "Your sign-in was refused.";
+const CLIENT_STATUS = /^The server answered (\d+)\.$/;
+
+/** A message of the GraphQL client or the server, in the visitor's language where it is ours. */
+export function clientMessage(message) {
+  if (message === CLIENT_REFUSAL) return t("error.signInRefused");
+  const status = CLIENT_STATUS.exec(message)?.[1];
+  return status ? t("error.httpStatus", { status }) : message;
+}
+
 export class Banner {
   constructor(element) {
     this.element = element;
@@ -15,7 +27,7 @@ export class Banner {
   }
 
   show(message, code = null) {
-    replace(this.message, CODES_SAID_PLAINLY.has(code) ? t(`error.${code}`) : message);
+    replace(this.message, CODES_SAID_PLAINLY.has(code) ? t(`error.${code}`) : clientMessage(message));
     if (code) this.element.dataset.code = code;
     else delete this.element.dataset.code;
     this.element.hidden = false;

@@ -12,7 +12,7 @@
 import { h, replace } from "../lib/dom.js";
 import { GraphQLClient, GraphQLRequestError, storeToken, storedToken, tokenClaims } from "../lib/graphql.js";
 import { renderMyCases } from "./cases.js";
-import { Banner, announce, renderLanguageMenu, showLiveStatus, showSignedIn } from "./chrome.js";
+import { Banner, announce, clientMessage, renderLanguageMenu, showLiveStatus, showSignedIn } from "./chrome.js";
 import { CaseDetail } from "./detail.js";
 import { CASE, CASE_EVENTS, ME, MY_CASES, SERVICES, SET_MAIL_LANGUAGE } from "./documents.js";
 import {
@@ -72,7 +72,7 @@ async function tryToken(token) {
     if (error instanceof GraphQLRequestError && error.code === "UNAUTHENTICATED") {
       return { message: t("signin.expired"), refused: true };
     }
-    const reason = error.message.replace(/\.$/, "");
+    const reason = clientMessage(error.message).replace(/\.$/, "");
     return { message: t("signin.failed", { reason }), refused: false };
   }
   if (!me.roles.includes("CONSTITUENT")) {
@@ -211,7 +211,7 @@ class Portal {
         if (errors?.length) page.banner.show(errors.map((e) => e.message).join("; "));
         if (data?.caseEvents) this._onEvent(data.caseEvents);
       },
-      error: (errors) => page.banner.show(t("live.stopped", { reasons: errors.map((e) => e.message).join("; ") })),
+      error: (errors) => page.banner.show(t("live.stopped", { reasons: errors.map((e) => clientMessage(e.message)).join("; ") })),
     });
     this._showWelcome();
     await Promise.all([this._loadServices(), this._loadCases()]);
