@@ -1,8 +1,8 @@
 """The portal in the visitor's language (issue 17, "Their language"), in Chromium.
 
 A browser asking for Spanish (``es-ES``) gets the portal in Spanish: title, navigation, form labels,
-statuses and dates (formatted by ``Intl`` for Spanish), with no English text of the portal's
-catalogue on the pages visited; the person's mail language becomes Spanish. Switching to English
+statuses, resolution codes and dates (formatted by ``Intl`` for Spanish) as staff move the case,
+with no English text of the portal's catalogue on the pages visited; the person's mail language becomes Spanish. Switching to English
 in the header is remembered across a reload and makes their mails English; a choice made on one
 device follows the person to another at sign-in.
 """
@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from casegraph.web import STATIC
 from tests.e2e.conftest import E2EServer, Screens, Window
 from tests.e2e.portal_steps import file_case
-from tests.e2e.world import SERVICE, E2EWorld, token
+from tests.e2e.world import SERVICE, E2EWorld, act_as, token
 from tests.live.support import GraphQLHttp, run_sync
 
 CATALOGUES: Final = STATIC / "portal" / "i18n"
@@ -107,6 +107,38 @@ def test_a_spanish_browser_gets_the_portal_in_spanish_and_can_switch_to_english(
     assert mail_language(e2e_server, "alice") == "es"
     screens.shoot("request in Spanish")
 
+    # when: staff ask her a question (from elsewhere, over the API)
+    base = e2e_server.url
+    run_sync(lambda: act_as(base, "dana", "assignToMe", {"caseId": case_id}))
+    run_sync(lambda: act_as(base, "dana", "requestInfo", {"caseId": case_id, "question": "¿En qué calle?"}))
+    # then: the question, its form and the new status are in Spanish
+    expect(status).to_have_attribute("data-status", "AWAITING_INFO")
+    expect(status).to_have_text(SPANISH["status.AWAITING_INFO"])
+    expect(page.locator("#info-request-heading")).to_have_text(SPANISH["info.heading"])
+    expect(page.get_by_test_id("answer-submit")).to_have_text(SPANISH["info.submit"])
+    assert english_on_page(page) == []
+    page.get_by_test_id("answer-text").fill("Calle Mayor, 3.")
+    page.get_by_test_id("answer-submit").click()
+    expect(status).to_have_attribute("data-status", "OPEN")
+
+    # when: they propose a solution
+    proposal: dict[str, object] = {
+        "caseId": case_id,
+        "resolutionCode": "SOLVED_WORKAROUND",
+        "resolutionNotes": "Cambiamos la bombilla.",
+    }
+    run_sync(lambda: act_as(base, "dana", "proposeSolution", proposal))
+    # then: its resolution code is worded in Spanish; and once accepted, so is the survey
+    expect(page.get_by_test_id("solution-code")).to_have_text(SPANISH["resolution.SOLVED_WORKAROUND"])
+    expect(status).to_have_text(SPANISH["status.RESOLVED"])
+    assert english_on_page(page) == []
+    screens.shoot("solution in Spanish")
+    page.get_by_test_id("accept-solution").click()
+    expect(status).to_have_attribute("data-status", "CLOSED")
+    expect(page.get_by_test_id("survey")).to_contain_text(SPANISH["survey.rating.5"])
+    expect(page.get_by_test_id("case-outcome")).to_contain_text(SPANISH["resolution.SOLVED_WORKAROUND"])
+    assert english_on_page(page) == []
+
     # when: she picks English in the header
     with saving_mail_language(page):
         page.get_by_test_id("language").select_option("en")
@@ -114,6 +146,7 @@ def test_a_spanish_browser_gets_the_portal_in_spanish_and_can_switch_to_english(
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#my-cases-heading")).to_have_text(ENGLISH["lists.myCases"])
     expect(status).to_have_text(ENGLISH[f"status.{status.get_attribute('data-status')}"])
+    assert english_on_page(page) != []  # the check above would see English, were there any
     assert mail_language(e2e_server, "alice") == "en"
     page.reload()
     expect(page.get_by_test_id("signed-in-as")).to_have_text(E2EWorld.name("alice"))
