@@ -45,9 +45,11 @@ const i18n = await import(process.argv[1] + "/portal/i18n.js");
 const { statusLabel, formatTime } = await import(process.argv[1] + "/portal/labels.js");
 const { clientMessage } = await import(process.argv[1] + "/portal/chrome.js");
 const picked = [i18n.languageFromBrowser(["fr-FR", "es-MX", "en"]), i18n.languageFromBrowser(["de"])];
+const formatting = [i18n.formattingLocale("es", ["fr-FR", "es-MX"]), i18n.formattingLocale("es", ["en-GB"])];
 await i18n.useLanguage("es");
 console.log(JSON.stringify({
   picked,
+  formatting,
   status: statusLabel("AWAITING_INFO"),
   unknownStatus: statusLabel("SOMETHING_NEW"),
   date: formatTime("2026-12-07T16:05:00Z"),
@@ -206,6 +208,8 @@ def test_in_spanish_the_portal_words_statuses_dates_and_the_clients_messages_in_
     said = run_portal_modules(SPANISH_SCRIPT)
     # then: a browser asking for es-MX gets Spanish, one asking for German English
     assert said["picked"] == ["es", "en"]
+    # and writes dates for the browser's region of that language, if it names one
+    assert said["formatting"] == ["es-MX", "es"]
     # and statuses, dates and the client's messages are Spanish; an unknown status shows its value
     assert said["status"] == spanish["status.AWAITING_INFO"]
     assert said["unknownStatus"] == "SOMETHING_NEW"

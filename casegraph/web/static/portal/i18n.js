@@ -14,6 +14,7 @@ export const DEFAULT_LANGUAGE = "en";
 const CHOICE_KEY = "casegraph.portal.language";
 
 let current = DEFAULT_LANGUAGE;
+let formatting = DEFAULT_LANGUAGE; // the locale Intl writes dates and numbers for
 let catalogue = english;
 let dateTime = null;
 let numbers = null;
@@ -42,6 +43,14 @@ export function languageFromBrowser(preferred = globalThis.navigator?.languages 
   return DEFAULT_LANGUAGE;
 }
 
+/**
+ * The locale dates and numbers are written for in `code`: the browser's own tag for that language
+ * when it has one (`en-GB` writes the day first, `en-US` the month), else the language itself.
+ */
+export function formattingLocale(code, preferred = globalThis.navigator?.languages ?? []) {
+  return preferred.find((tag) => String(tag).toLowerCase().split("-")[0] === code) ?? code;
+}
+
 /** The language chosen in this browser before, or null. */
 export function rememberedLanguage() {
   try {
@@ -67,6 +76,7 @@ export async function useLanguage(code) {
     ? english
     : (await import(`./i18n/${code}.json`, { with: { type: "json" } })).default;
   current = code;
+  formatting = formattingLocale(code);
   dateTime = null;
   numbers = null;
   if (globalThis.document) document.documentElement.lang = code;
@@ -76,12 +86,12 @@ export function formatTime(iso) {
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return String(iso);
-  dateTime ??= new Intl.DateTimeFormat(current, { dateStyle: "medium", timeStyle: "short" });
+  dateTime ??= new Intl.DateTimeFormat(formatting, { dateStyle: "medium", timeStyle: "short" });
   return dateTime.format(date);
 }
 
 export function formatNumber(value) {
-  numbers ??= new Intl.NumberFormat(current);
+  numbers ??= new Intl.NumberFormat(formatting);
   return numbers.format(value);
 }
 
