@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,8 +31,9 @@ WORDS: Final = re.compile(r"\b[A-Z][a-z]+|[A-Za-z]{2,}[,.:;!?]? +[A-Za-z]{2,}|�
 # A CSS class list (`class: "panel welcome"`, `class: ["badge", …]`): lower-case names.
 CLASS_LIST: Final = re.compile(r"[a-z0-9-]+(?: [a-z0-9-]+)*")
 CLASS_POSITION: Final = re.compile(r"\bclass:\s*\[?\s*$")
-# A programming error's message is for developers (a missing catalogue text, an unknown language).
-ERROR_POSITION: Final = re.compile(r"\bnew Error\(\s*$")
+# A programming error's message is for developers (a missing catalogue text, an unknown language);
+# a CSS selector is for the DOM.
+MACHINE_POSITION: Final = re.compile(r"(?:\bnew Error|\.querySelector(?:All)?)\(\s*$")
 PLACEHOLDER: Final = re.compile(r"\{(\w+)\}")
 KEY_USE: Final = re.compile(r"""\bt\(\s*["']([^"']+)["']""")
 LANGUAGES_SCRIPT: Final = """
@@ -103,7 +105,7 @@ def string_literals(source: str) -> list[tuple[str, str]]:
 def reads_as_words(literal: str, before: str) -> bool:
     if CLASS_POSITION.search(before) and CLASS_LIST.fullmatch(literal):
         return False
-    return WORDS.search(literal) is not None and not ERROR_POSITION.search(before)
+    return WORDS.search(literal) is not None and not MACHINE_POSITION.search(before)
 
 
 def written_words(source: str) -> list[str]:
@@ -142,6 +144,48 @@ def test_no_words_for_people_are_written_into_the_portal_scripts() -> None:
     assert offenders == []
 
 
+class UntranslatedText(HTMLParser):
+    """Text of a page not in an element the portal translates (``data-i18n``), nor in
+    ``<noscript>`` (no script, no catalogue: it says it in every language) or ``<title>`` (set
+    from ``page.title``); attributes shown to people (``title``) need ``data-i18n-title``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[tuple[str, bool]] = []  # (tag, translated)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if "title" in named and tag != "link" and "data-i18n-title" not in named:
+            self.found.append(f"title={named['title']!r}")
+        if tag not in {"meta", "link", "br", "img", "input"}:
+            self.open.append((tag, "data-i18n" in named or tag in {"noscript", "title", "script", "style"}))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.open and self.open.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        if data.strip() and not any(translated for _, translated in self.open):
+            self.found.append(data.strip())
+
+
+def untranslated_text(page: str) -> list[str]:
+    parser = UntranslatedText()
+    parser.feed(page)
+    return parser.found
+
+
+def test_every_text_of_the_portal_page_is_translated() -> None:
+    assert untranslated_text((STATIC / "portal.html").read_text(encoding="utf-8")) == []
+    # the check sees a text and a tooltip left in English
+    assert untranslated_text('<p>Hello <b data-i18n="x">Hi</b></p><span title="Tip">x</span>') == [
+        "Hello",
+        "title='Tip'",
+        "x",
+    ]
+
+
 def test_the_guard_finds_words_in_a_script() -> None:
     # given: a script with a label, a sentence, an ellipsis, a message with a value, and strings
     # for machines and developers
@@ -150,6 +194,7 @@ def test_the_guard_finds_words_in_a_script() -> None:
     replace(list, h("li", { class: ["badge", `status-${item.status}`] }, "you have none"));
     h("p", {}, "Loading…", `Request ${item.number}`, "AWAITING_INFO", '[data-testid="sign-out"]', t("signin.pasteToken"));
     if (!found) throw new Error(`no text "${key}"`);
+    for (const control of form.querySelectorAll("input, textarea")) control.value = "";
     """
     # when: its literals are read
     words = written_words(script)

@@ -40,6 +40,14 @@ def mail_language(server: E2EServer, who: str) -> str:
     return run_sync(read)
 
 
+def set_mail_language(server: E2EServer, who: str, locale: str) -> None:
+    async def write() -> None:
+        async with GraphQLHttp(server.url) as gql:
+            await gql.mutate("setMailPreferences", {"locale": locale}, "preferences { locale }", token=token(who))
+
+    run_sync(write)
+
+
 def saving_mail_language(page: Page) -> Any:
     """Waits for the portal's background request that saves the person's mail language."""
     return page.expect_response(
@@ -70,7 +78,8 @@ def english_on_page(page: Page) -> list[str]:
 def test_a_spanish_browser_gets_the_portal_in_spanish_and_can_switch_to_english(
     open_window: Any, e2e_server: E2EServer, screens: Screens
 ) -> None:
-    # given: alice's browser asks for Spanish
+    # given: alice's browser asks for Spanish; her mails are in English (every account's default)
+    set_mail_language(e2e_server, "alice", "en")
     window = open_window("constituent-es", locale="es-ES")
     page = window.page
     page.goto("/portal")
@@ -168,3 +177,26 @@ def test_a_spanish_browser_gets_the_portal_in_spanish_and_can_switch_to_english(
     expect(other.page.locator("#my-cases-heading")).to_have_text(SPANISH["lists.myCases"])
     expect(other.page.get_by_test_id("language")).to_have_value("es")
     screens.shoot("another device")
+
+
+def test_switching_language_keeps_what_was_typed_in_the_form(
+    open_window: Any, e2e_server: E2EServer, screens: Screens
+) -> None:
+    # given: alice, in English, has started a request
+    set_mail_language(e2e_server, "alice", "en")
+    window = open_window("constituent", locale="en-US")
+    sign_in_as(window, "alice")
+    page = window.page
+    page.locator(f'[data-testid="service"][data-code="{SERVICE}"]').click()
+    form = page.get_by_test_id("file-form")
+    expect(form.locator('label[for="file-title"]')).to_have_text(ENGLISH["file.title"])
+    form.get_by_test_id("input-title").fill("Streetlight out")
+    form.get_by_test_id("input-description").fill("At the corner of Main Street.")
+    # when: she switches to Spanish
+    page.get_by_test_id("language").select_option("es")
+    # then: the form is in Spanish with her text still in it, and the menu keeps the focus
+    expect(form.locator('label[for="file-title"]')).to_have_text(SPANISH["file.title"])
+    expect(form.get_by_test_id("input-title")).to_have_value("Streetlight out")
+    expect(form.get_by_test_id("input-description")).to_have_value("At the corner of Main Street.")
+    expect(page.get_by_test_id("language")).to_be_focused()
+    screens.shoot("form switched to Spanish")

@@ -106,20 +106,30 @@ async function adoptLanguageChosenElsewhere(mailPreferences) {
 async function showLanguage(code) {
   await useLanguage(code);
   translatePage();
+  // The live pill's text in the markup is its first state's; it says the current one.
   showLiveStatus(page.liveStatus, page.liveStatus.dataset.status);
   renderLanguageMenu(page.languageMenu, chooseLanguage);
 }
 
 /** The visitor picked a language in the header: remembered here, and for their mails. */
 async function chooseLanguage(code) {
+  try {
+    await showLanguage(code);
+  } catch (error) {
+    // Its catalogue could not be loaded (offline?): the page stays as it was, and says why.
+    renderLanguageMenu(page.languageMenu, chooseLanguage);
+    page.banner.show(t("error.unexpected", { reason: error.message }));
+    return;
+  }
   rememberLanguage(code);
-  await showLanguage(code);
   if (session) {
     session.redraw();
     session.saveLanguage(code);
   } else {
     showSignInScreen();
   }
+  // The menu was drawn anew (and the content may have taken focus): the visitor stays on it.
+  page.languageMenu.querySelector("select")?.focus();
 }
 
 class Portal {
@@ -182,8 +192,18 @@ class Portal {
     if (selected?.kind === "case" && this.detail.current?.id === selected.id) this.detail.show(this.detail.current);
     else if (selected?.kind === "service") {
       const service = this.services.find((each) => each.code === selected.code);
-      if (service) this.openService(service);
+      if (service) this._redrawFileForm(service);
     } else if (!selected) this._showWelcome();
+  }
+
+  /** The filing form again, with what the visitor had typed in it. */
+  _redrawFileForm(service) {
+    const typed = [...this.side.querySelectorAll("input, textarea")].map((control) => [control.id, control.value]);
+    this.openService(service);
+    for (const [id, value] of typed) {
+      const control = document.getElementById(id);
+      if (control) control.value = value;
+    }
   }
 
   /** Make `code` the person's mail language too (when the server writes mails in it). */
