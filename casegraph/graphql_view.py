@@ -236,6 +236,7 @@ class CaseGraphView(GraphQL[Context, None]):
             webhooks_may_target_private=runtime.settings.webhooks_may_target_private,
             reply_addresses=reply_addresses(runtime.settings),
             mail_languages=mail_languages(runtime.settings.mail_templates),
+            mail_signing_secret=runtime.settings.mail_signing_secret,
         )
         if isinstance(request, WebSocket):
             context.over_websocket = True
