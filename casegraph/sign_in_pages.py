@@ -8,7 +8,7 @@ The refresh token lives only in an HttpOnly cookie (no page script reads it), Sa
 (no other site's page sends it), Secure when the public URL is https, and scoped to ``/auth``,
 so no other request carries it. ``POST /auth/refresh`` trades it for a short-lived access token
 (the usual bearer JWT, so every transport's checks apply unchanged) and its successor;
-``POST /auth/signout`` ends the session. A POST whose ``Origin`` is another site is refused
+``POST /auth/signout`` ends the session. Without a cookie, refresh answers 204: no session. A POST whose ``Origin`` is another site is refused
 before anything else: signing someone in to an account of the sender's choosing is an attack too.
 """
 
@@ -40,7 +40,7 @@ MAX_SECRET: Final = 128
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Sign in</title></head>
+<title>Sign in</title><link rel="icon" href="data:,"></head>
 <body><main>{body}</main></body></html>
 """
 ASK = """<h1>Sign in</h1>
@@ -126,7 +126,10 @@ def refresh_endpoint(runtime: Runtime) -> Any:
         if not _same_site(request):
             return JSONResponse(CROSS_SITE, status_code=403)
         token = request.cookies.get(REFRESH_COOKIE)
-        if not token or len(token) > MAX_SECRET:
+        if not token:
+            # No session to refresh: what every portal load before a sign-in asks; not an error.
+            return Response(status_code=204)
+        if len(token) > MAX_SECRET:
             return JSONResponse(ENDED, status_code=401)
         try:
             signed_in = await refresh_session(token=token, now=runtime.clock())

@@ -18,7 +18,7 @@ const CASE_DETAIL = `
 
 const PAYLOAD_ERRORS = "errors { code field message }";
 
-export const ME = `query PortalMe { me { id name roles } }`;
+export const ME = `query PortalMe { me { id name roles email } }`;
 
 export const SERVICES = `query PortalServices {
   serviceDefinitions {
@@ -69,4 +69,9 @@ export const CANCEL_CASE = `mutation PortalWithdraw($input: CancelCaseInput!) {
 /** Every event of every case the constituent may see (their own), resumable with `after`. */
 export const CASE_EVENTS = `subscription PortalFeed($after: ID) {
   caseEvents(after: $after) { id sequence action toStatus case { ${CASE_SUMMARY} } }
+}`;
+
+/** Needs no token: mails a sign-in link (the same answer whether or not the address is known). */
+export const REQUEST_SIGN_IN_LINK = `mutation PortalRequestSignInLink($input: RequestSignInLinkInput!) {
+  requestSignInLink(input: $input) { accepted errors { code message field } }
 }`;

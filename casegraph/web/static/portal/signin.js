@@ -1,24 +1,50 @@
-// The sign-in screen: paste a token, or (in development) pick one of the demo constituents the
-// server lists at /dev/demo-users. `onToken(token)` is called with the chosen token; it answers
-// null on success or a message to show.
+// The sign-in screen: ask for a sign-in link by e-mail (the way in for members of the public),
+// or, under "For development", paste a token or pick one of the demo constituents the server
+// lists at /dev/demo-users (open by default only when the server runs in development).
+// `onToken(token)` is called with a pasted or demo token; it answers null on success or a
+// message to show. `onAskLink(email)` asks for the link; it answers null or a message.
 
 import { h, replace } from "../lib/dom.js";
 import { formError } from "./forms.js";
 
-export function renderSignIn(container, { onToken, message = null }) {
+// Every text of the sign-in screen and of the sessions it starts, in one place (for the
+// translation catalogue).
+export const SIGN_IN_TEXT = {
+  heading: "Sign in",
+  intro: "Sign in to ask for a service, follow your requests and answer our questions.",
+  emailLabel: "Your e-mail address",
+  emailSubmit: "E-mail me a sign-in link",
+  // The same whatever the address: the page must not tell whether someone has an account.
+  linkSent: "If this address can receive mail, a sign-in link is on its way. It works once, within 15 minutes.",
+  linkFailed: "Could not ask for a link ({reason}). Please try again.",
+  linkRateLimited: "Too many links were asked for from here. Please try again later.",
+  sessionEnded: "Your session has ended. Please sign in again.",
+  development: "For development",
+  tokenLabel: "Your access token",
+  tokenSubmit: "Sign in with the token",
+  demoHeading: "Demo people",
+  demoIntro: "This server runs in development mode: sign in as one of these members of the public.",
+};
+
+export function fill(text, values) {
+  return text.replace(/\{(\w+)\}/g, (_, key) => values[key] ?? "");
+}
+
+export function renderSignIn(container, { onToken, onAskLink, message = null }) {
+  const linkForm = renderLinkForm(onAskLink);
   const error = formError();
   if (message) replace(error, message);
   const token = h("textarea", {
     id: "login-token", name: "token", testid: "login-token", rows: 4, spellcheck: false,
     autocomplete: "off", required: true,
   });
-  const submit = h("button", { type: "submit", class: "primary", testid: "login-submit" }, "Sign in");
+  const submit = h("button", { type: "submit", testid: "login-submit" }, SIGN_IN_TEXT.tokenSubmit);
   const devUsers = h("ul", { class: "dev-users", testid: "dev-users" });
   const devSection = h(
     "section",
-    { class: "panel", hidden: true, "aria-labelledby": "dev-users-heading" },
-    h("h2", { id: "dev-users-heading" }, "Demo people"),
-    h("p", { class: "muted" }, "This server runs in development mode: sign in as one of these members of the public."),
+    { hidden: true, "aria-labelledby": "dev-users-heading" },
+    h("h2", { id: "dev-users-heading" }, SIGN_IN_TEXT.demoHeading),
+    h("p", { class: "muted" }, SIGN_IN_TEXT.demoIntro),
     devUsers,
   );
 
@@ -33,35 +59,70 @@ export function renderSignIn(container, { onToken, message = null }) {
     }
   }
 
-  const form = h(
+  const tokenForm = h(
     "form",
     {
-      class: "panel",
-      "aria-labelledby": "sign-in-heading",
       onSubmit: (event) => {
         event.preventDefault();
         use(token.value, [submit]);
       },
     },
-    h("h1", { id: "sign-in-heading" }, "Sign in"),
-    h("p", {}, "Sign in to ask for a service, follow your requests and answer our questions."),
-    h("div", { class: "field" }, h("label", { for: "login-token" }, "Your access token"), token),
+    h("div", { class: "field" }, h("label", { for: "login-token" }, SIGN_IN_TEXT.tokenLabel), token),
     error,
     h("div", { class: "form-actions" }, submit),
   );
-  replace(container, h("div", { class: "sign-in" }, form, devSection));
-  loadDemoUsers(devSection, devUsers, use);
+  const development = h(
+    "details",
+    { class: "panel", testid: "dev-signin" },
+    h("summary", {}, SIGN_IN_TEXT.development),
+    tokenForm,
+    devSection,
+  );
+  if (message) development.open = true; // the message is about a token tried there
+  replace(container, h("div", { class: "sign-in" }, linkForm, development));
+  loadDemoUsers(development, devSection, devUsers, use);
 }
 
-async function loadDemoUsers(section, list, use) {
+function renderLinkForm(onAskLink) {
+  const email = h("input", {
+    id: "signin-email", name: "email", type: "email", testid: "signin-email", autocomplete: "email", required: true,
+  });
+  const ask = h("button", { type: "submit", class: "primary", testid: "signin-email-submit" }, SIGN_IN_TEXT.emailSubmit);
+  const outcome = h("p", { testid: "signin-email-outcome", role: "status" });
+  return h(
+    "form",
+    {
+      class: "panel",
+      "aria-labelledby": "sign-in-heading",
+      onSubmit: async (event) => {
+        event.preventDefault();
+        ask.disabled = true;
+        replace(outcome);
+        try {
+          replace(outcome, (await onAskLink(email.value.trim())) ?? SIGN_IN_TEXT.linkSent);
+        } finally {
+          ask.disabled = false;
+        }
+      },
+    },
+    h("h1", { id: "sign-in-heading" }, SIGN_IN_TEXT.heading),
+    h("p", {}, SIGN_IN_TEXT.intro),
+    h("div", { class: "field" }, h("label", { for: "signin-email" }, SIGN_IN_TEXT.emailLabel), email),
+    outcome,
+    h("div", { class: "form-actions" }, ask),
+  );
+}
+
+async function loadDemoUsers(development, section, list, use) {
   let users;
   try {
     const response = await fetch("/dev/demo-users", { headers: { Accept: "application/json" } });
-    if (!response.ok) return; // not in development: no demo people
+    if (!response.ok) return; // not in development: no demo people, the disclosure stays closed
     users = await response.json();
   } catch {
     return;
   }
+  development.open = true;
   const constituents = users.filter((user) => user.roles.includes("CONSTITUENT"));
   if (!constituents.length) return;
   replace(
