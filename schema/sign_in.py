@@ -1,5 +1,6 @@
 """Sign-in by mailed link over GraphQL, resolved by ``resolvers/sign_in.py``; the types are
-``schema/types/sign_in.py``. The only root field an anonymous caller may use (AuthenticationGate)."""
+``schema/types/sign_in.py``. ``requestSignInLink`` is the only root field an anonymous caller may
+use (AuthenticationGate); ``setUserActive`` ends a user's sessions."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ import strawberry
 
 from resolvers import sign_in
 from schema.context import Info
-from schema.types.sign_in import RequestSignInLinkInput, RequestSignInLinkPayload
+from schema.types.sign_in import (
+    RequestSignInLinkInput,
+    RequestSignInLinkPayload,
+    SetUserActiveInput,
+    SetUserActivePayload,
+)
 
 
 @strawberry.type
@@ -18,3 +24,10 @@ class SignInMutation:
     )
     async def request_sign_in_link(self, info: Info, input: RequestSignInLinkInput) -> RequestSignInLinkPayload:
         return await sign_in.request_sign_in_link(info, input)
+
+    @strawberry.mutation(
+        description="ADMIN: deactivate a user (their tokens are refused, their browser sessions revoked, "
+        "mailed links sign them in no more) or activate them again."
+    )
+    async def set_user_active(self, info: Info, input: SetUserActiveInput) -> SetUserActivePayload:
+        return await sign_in.set_user_active(info, input)

@@ -31,8 +31,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from casegraph.domain.enums import Role
-from casegraph.domain.errors import validation_failed
-from casegraph.domain.validation import clean_email
+from casegraph.domain.errors import not_found, permission_denied, validation_failed
+from casegraph.domain.relations import Actor
+from casegraph.domain.validation import clean_email, lookup_key
 from models import BrowserSession, DeliveryStatus, MailDelivery, SignInLink, User
 
 LINK_LIFETIME: Final = timedelta(minutes=15)
@@ -151,6 +152,8 @@ async def open_sign_in_link(*, secret: str, now: datetime) -> SignedIn:
             raise SignInRefused("This sign-in link is not valid: it was used already, has expired, or is unknown.")
         link = await SignInLink.get(secret_hash=hash_secret(secret))
         user = await _user_of(link.email, now)
+        if not user.active:
+            raise SignInRefused("This account is deactivated.")
         return await _start_session(user, family=uuid.uuid4(), now=now)
 
 
@@ -201,7 +204,7 @@ async def refresh_session(*, token: str, now: datetime) -> SignedIn:
             rotated_at=now
         )
         user = await User.get_or_none(id=row.user_id)
-        if retired and user is not None:
+        if retired and user is not None and user.active:
             return await _start_session(user, family=row.family, now=now)
     # Reuse: the token was retired before (or by a concurrent refresh). Revoked in a transaction
     # of its own, so the revocation stands although the refresh is refused.
@@ -220,6 +223,21 @@ async def sign_out(*, token: str, now: datetime) -> bool:
         return False
     await revoke_family(row.family, now=now)
     return True
+
+
+async def set_user_active(*, actor: Actor, user_id: str, active: bool, now: datetime) -> tuple[User, int]:
+    """ADMIN: (de)activate a user; deactivating revokes every session of theirs, in the same
+    transaction. Returns the user and how many session tokens were revoked."""
+    if not actor.has(Role.ADMIN):
+        raise permission_denied("Only an administrator may do that.")
+    if not active and user_id == actor.user_id:
+        raise validation_failed("userId", "Administrators cannot deactivate themselves.")
+    key = lookup_key(user_id, 255)
+    async with in_transaction():
+        if key is None or not await User.filter(id=key).update(active=active, updated_at=now):
+            raise not_found("User")
+        revoked = 0 if active else await revoke_user_sessions(user_id=key, now=now)
+        return await User.get(id=key), revoked
 
 
 async def revoke_user_sessions(*, user_id: str, now: datetime) -> int:

@@ -1,4 +1,5 @@
-"""Sign-in without tokens (issue 17): mailed sign-in links and the browser sessions they start.
+"""Sign-in without tokens (issue 17): mailed sign-in links, the browser sessions they start, and
+the deactivation of users (which ends their sessions).
 
 A sign-in link's mail is about no case, so the mail outbox's ``case_id`` may now be empty. On
 SQLite altering a column rebuilds the table, which drops its index and unique constraint: they are put back.
@@ -61,6 +62,11 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'browser_sessions', 'app': 'models', 'pk_attr': 'id', 'table_description': "One refresh token of a browser's session: rotating it writes the next row of its ``family``."},
             bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='User',
+            name='active',
+            field=fields.BooleanField(default=True, db_default=True),
         ),
         ops.AlterField(
             model_name='MailDelivery',

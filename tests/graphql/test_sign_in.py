@@ -13,8 +13,8 @@ from tortoise.context import TortoiseContext
 from casegraph.app import create_app
 from casegraph.services import sign_in
 from casegraph.settings import RateLimits, Settings
-from models import MailDelivery, SignInLink
-from tests.helpers import GraphQLClient, World
+from models import BrowserSession, MailDelivery, SignInLink, User
+from tests.helpers import FakeClock, GraphQLClient, World
 
 REQUEST = """mutation Ask($input: RequestSignInLinkInput!) {
   requestSignInLink(input: $input) { accepted errors { code field } }
@@ -107,3 +107,52 @@ async def test_in_production_an_anonymous_caller_may_ask_for_a_link_and_nothing_
     # then
     assert asked == {"data": {"requestSignInLink": {"accepted": True, "errors": []}}}
     assert other.get("data") is None and other["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+SET_ACTIVE = """mutation Set($input: SetUserActiveInput!) {
+  setUserActive(input: $input) { user { id } revokedSessions errors { code field } }
+}"""
+
+
+async def test_a_deactivated_users_tokens_are_refused_and_their_sessions_end_until_reactivated(
+    client: GraphQLClient, world: World, settings: Settings, clock: FakeClock
+) -> None:
+    # given: Alice uses the portal with a token, and has two browser sessions
+    alice, admin = world.token(settings, "requester"), world.token(settings, "admin")
+    assert await client.data("{ me { id } }", token=alice) == {"me": {"id": "alice"}}
+    for _ in range(2):
+        await sign_in.request_sign_in_link(
+            email="alice@example.org", client="192.0.2.1", locale="en", now=clock(), signing_secret="s"
+        )
+    for link in await SignInLink.all():
+        await sign_in.open_sign_in_link(secret=sign_in.link_secret("s", str(link.id)), now=clock())
+    # when
+    off = await client.data(SET_ACTIVE, {"input": {"userId": "alice", "active": False}}, token=admin)
+    # then: her token (checked and remembered a moment ago) is refused, her sessions are gone
+    assert off["setUserActive"] == {"user": {"id": "alice"}, "revokedSessions": 2, "errors": []}
+    refused = await client.execute("{ me { id } }", token=alice)
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "deactivated" in refused["errors"][0]["message"]
+    assert await BrowserSession.filter(revoked_at__isnull=True).count() == 0
+    # and: activated again, the same token works
+    on = await client.data(SET_ACTIVE, {"input": {"userId": "alice", "active": True}}, token=admin)
+    assert on["setUserActive"]["revokedSessions"] == 0
+    assert await client.data("{ me { id } }", token=alice) == {"me": {"id": "alice"}}
+
+
+async def test_only_an_administrator_deactivates_and_not_themselves_nor_a_user_not_here(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given
+    admin = world.token(settings, "admin")
+    # when
+    by_agent = await client.data(
+        SET_ACTIVE, {"input": {"userId": "alice", "active": False}}, token=world.token(settings, "agent")
+    )
+    themselves = await client.data(SET_ACTIVE, {"input": {"userId": "ada", "active": False}}, token=admin)
+    nobody = await client.data(SET_ACTIVE, {"input": {"userId": "nobody", "active": False}}, token=admin)
+    # then
+    assert by_agent["setUserActive"]["errors"] == [{"code": "PERMISSION_DENIED", "field": None}]
+    assert themselves["setUserActive"]["errors"] == [{"code": "VALIDATION_FAILED", "field": "userId"}]
+    assert nobody["setUserActive"]["errors"] == [{"code": "NOT_FOUND", "field": None}]
+    assert await User.filter(id__in=["alice", "ada"], active=True).count() == 2

@@ -271,3 +271,18 @@ def test_the_mail_language_is_the_browsers_first_choice_when_it_names_one() -> N
     assert sign_in.mail_locale("*") == "en"
     assert sign_in.mail_locale(None) == "en"
     assert sign_in.mail_locale("x" * 40) == "en"
+
+
+async def test_a_deactivated_user_is_signed_in_neither_by_a_link_nor_by_a_refresh(
+    db: TortoiseContext, clock: FakeClock
+) -> None:
+    # given: a session, and a fresh link, of a user an administrator then deactivates
+    session = await signed_in_session(clock)
+    await ask(clock, "ivy@example.org")
+    secret = await mailed_secret("ivy@example.org")
+    await User.filter(id=session.user_id).update(active=False)
+    # when / then
+    with pytest.raises(SignInRefused):
+        await sign_in.open_sign_in_link(secret=secret, now=clock())
+    with pytest.raises(SignInRefused):
+        await sign_in.refresh_session(token=session.refresh_token, now=clock())
