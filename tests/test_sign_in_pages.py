@@ -84,6 +84,7 @@ async def test_a_constituent_signs_in_by_the_mailed_link_and_keeps_the_session_i
     mail = smtp.recorder.to("nina@example.org")[0]
     assert str(mail.message["Subject"]).strip() == "Your sign-in link"
     assert "within 15 minutes" in mail.text() and "List-Unsubscribe" not in mail.message
+    assert "In-Reply-To" not in mail.message  # about no case: threaded with none
 
     # when: the link is opened (a mail scanner would stop here) and nothing is signed in yet
     page = await client.http.get(link)
