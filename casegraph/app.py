@@ -25,7 +25,7 @@ from casegraph.endpoints import email_intake_endpoint, healthz, readyz_endpoint
 from casegraph.events.live import LiveEvents
 from casegraph.graphql_view import MAX_SUBSCRIPTIONS_PER_CONNECTION, CaseGraphView
 from casegraph.mail.catalogs import CatalogError, mail_languages
-from casegraph.mail.dispatcher import UNSUBSCRIBE_PATH
+from casegraph.mail.dispatcher import SIGN_IN_PATH, UNSUBSCRIBE_PATH
 from casegraph.mail.unsubscribe import unsubscribe_endpoint
 from casegraph.mail.wiring import mail_dispatcher
 from casegraph.observability.logs import configure_logging
@@ -41,6 +41,13 @@ from casegraph.rate_limits import ConnectionRateLimit, MutationRateLimit
 from casegraph.runtime import Runtime
 from casegraph.services.publisher import NullPublisher
 from casegraph.settings import Settings
+from casegraph.sign_in_pages import (
+    REFRESH_PATH,
+    SIGN_OUT_PATH,
+    refresh_endpoint,
+    sign_in_link_endpoint,
+    sign_out_endpoint,
+)
 from casegraph.sla_scheduler import SlaScheduler
 from casegraph.web import web_routes
 
@@ -164,6 +171,9 @@ def create_app(
         Route("/readyz", readyz_endpoint(runtime)),
         Route("/intake/email", email_intake_endpoint(runtime), methods=["POST"]),
         Route(UNSUBSCRIBE_PATH, unsubscribe_endpoint(runtime), methods=["GET", "POST"]),
+        Route(SIGN_IN_PATH, sign_in_link_endpoint(runtime), methods=["GET", "POST"]),
+        Route(REFRESH_PATH, refresh_endpoint(runtime), methods=["POST"]),
+        Route(SIGN_OUT_PATH, sign_out_endpoint(runtime), methods=["POST"]),
         *web_routes(settings),
         Route(
             "/metrics",

@@ -50,7 +50,7 @@ from casegraph.rate_limits import ConnectionRateLimited
 from casegraph.rate_limits.sockets import SocketLease, TooManySockets
 from casegraph.runtime import Runtime
 from casegraph.services.reply_addresses import reply_addresses
-from casegraph.services.users import Claims, build_actor, provision
+from casegraph.services.users import Claims, UserDeactivated, build_actor, provision
 from schema import build_schema
 from schema.context import Context
 
@@ -236,6 +236,7 @@ class CaseGraphView(GraphQL[Context, None]):
             webhooks_may_target_private=runtime.settings.webhooks_may_target_private,
             reply_addresses=reply_addresses(runtime.settings),
             mail_languages=mail_languages(runtime.settings.mail_templates),
+            mail_signing_secret=runtime.settings.mail_signing_secret,
         )
         if isinstance(request, WebSocket):
             context.over_websocket = True
@@ -306,7 +307,10 @@ class CaseGraphView(GraphQL[Context, None]):
         if claims is None:
             return None
         await provision(claims=claims, now=self.runtime.clock())
-        context.actor = await build_actor(claims)
+        try:
+            context.actor = await build_actor(claims, refuse_deactivated=True)
+        except UserDeactivated:
+            raise AuthError("This account is deactivated.") from None
         REQUESTS.succeeded()
         context.forget_loaders()
         return claims

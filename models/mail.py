@@ -30,7 +30,8 @@ class MailDelivery(Model):
     # alert), which is keyed by its notification instead.
     event_sequence = fields.BigIntField(null=True)
     notification_id = fields.IntField(null=True, unique=True)
-    case_id = fields.UUIDField()
+    # None: a mail about no case (a sign-in link, services/sign_in.py).
+    case_id = fields.UUIDField(null=True)
     recipient = fields.CharField(max_length=320)
     # The user the address belongs to (their preferences, the unsubscribe link); None: the case's
     # contact address of a requester without one of their own.

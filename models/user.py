@@ -23,6 +23,9 @@ class User(Model):
     locale = fields.CharField(max_length=16, default="en", db_default="en")
     non_essential_mail = fields.BooleanField(default=True, db_default=True)
     notification_mail = fields.BooleanField(default=False, db_default=False)
+    # An administrator's deactivation (setUserActive): tokens of the user are refused, their
+    # browser sessions revoked, and mailed sign-in links sign them in no more.
+    active = fields.BooleanField(default=True, db_default=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

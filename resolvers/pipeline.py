@@ -60,6 +60,17 @@ async def run_mutation(
     return await _payload(done, result)
 
 
+async def run_anonymous_mutation(
+    info: Info, *, refused: Refused[P], call: Callable[[], Awaitable[R]], done: Done[R, P]
+) -> P:
+    """A mutation a caller without a token may use too (schema.ANONYMOUS_FIELDS): no actor."""
+    try:
+        result = await call()
+    except DomainError as refusal:
+        return refused(refusal)
+    return await _payload(done, result)
+
+
 async def run_case_change(
     info: Info,
     operation: str,

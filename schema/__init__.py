@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from typing import Final
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -44,14 +45,16 @@ class AuthenticationGate(SchemaExtension):
     """Refuses, before execution, operations without a valid token.
 
     A bad token is refused on any operation; a missing one only when the operation asks for
-    more than introspection (api.md *Authentication*).
+    more than introspection (api.md *Authentication*) and the ``ANONYMOUS_FIELDS``.
     """
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context) and context.actor is None:
             message = context.auth_error
-            if message is None and not _introspection_only(self.execution_context):
+            if message is None and not (
+                _introspection_only(self.execution_context) or _anonymous_only(self.execution_context)
+            ):
                 message = "Authentication required: send 'Authorization: Bearer <token>'."
             if message is not None:
                 self.execution_context.result = GraphQLExecutionResult(data=None, errors=[unauthenticated(message)])
@@ -61,15 +64,20 @@ class AuthenticationGate(SchemaExtension):
 class AnonymousCallersLearnNothing(SchemaExtension):
     """Production: an operation without a valid token is refused before it is validated.
 
-    There introspection is off and every other field needs a token, so such an operation can
-    never run; validating it would only tell the caller "Did you mean …?" and name fields one
+    There introspection is off and every other field but the ``ANONYMOUS_FIELDS`` needs a
+    token, so such an operation can never run; validating it would only tell the caller "Did you mean …?" and name fields one
     guess at a time. Runs before CachedDocuments, which then skips validation too.
     """
 
     def on_validate(self) -> Iterator[None]:
         execution_context = self.execution_context
         context = execution_context.context
-        if isinstance(context, Context) and context.actor is None and execution_context.pre_execution_errors is None:
+        if (
+            isinstance(context, Context)
+            and context.actor is None
+            and execution_context.pre_execution_errors is None
+            and (context.auth_error is not None or not _anonymous_only(execution_context))
+        ):
             message = context.auth_error or "Authentication required: send 'Authorization: Bearer <token>'."
             execution_context.pre_execution_errors = [unauthenticated(message)]
         yield
@@ -103,14 +111,28 @@ class SubscriptionsNeedAWebSocket(SchemaExtension):
         yield
 
 
+# Root fields an operation without a token may ask for: asking for a sign-in link is how a
+# person without one gets one (casegraph/services/sign_in.py).
+ANONYMOUS_FIELDS: Final = frozenset({"requestSignInLink"})
+
+
 def _introspection_only(execution_context: ExecutionContext) -> bool:
+    return _only_root_fields(execution_context, lambda name: name.startswith("__"))
+
+
+def _anonymous_only(execution_context: ExecutionContext) -> bool:
+    """Every root field is one an anonymous caller may use (introspection aside)."""
+    return _only_root_fields(execution_context, ANONYMOUS_FIELDS.__contains__)
+
+
+def _only_root_fields(execution_context: ExecutionContext, allowed: Callable[[str], bool]) -> bool:
     document = execution_context.graphql_document
     if document is None:
         return False
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
             for selection in definition.selection_set.selections:
-                if not isinstance(selection, FieldNode) or not selection.name.value.startswith("__"):
+                if not isinstance(selection, FieldNode) or not allowed(selection.name.value):
                     return False
     return True
 

@@ -44,6 +44,8 @@ class Context:
     reply_addresses: ReplyAddresses | None = None
     # The languages mails can be written in (casegraph/mail's catalogues).
     mail_languages: frozenset[str] = frozenset({"en"})
+    # Derives the secrets of mailed sign-in links (Settings.mail_signing_secret); None: no links.
+    mail_signing_secret: str | None = None
     # Made on first use, for the actor then known: a request authenticates before it resolves
     # anything, so each request builds its loaders once.
     _loaders: Loaders | None = field(default=None, init=False, repr=False)

@@ -17,6 +17,7 @@ from schema.persisted_queries import PersistedQueriesMutation
 from schema.playbooks import PlaybookMutation
 from schema.presence import PresenceMutation, PresenceSubscription
 from schema.referrals import ReferralMutation, ReferralQuery
+from schema.sign_in import SignInMutation
 from schema.sla import SlaMutation, SlaQuery
 from schema.survey_results import SurveyResultsQuery
 from schema.tasks import TaskMutation, TaskQuery
@@ -49,5 +50,6 @@ MUTATIONS: list[type] = [
     WebhookMutation,
     ReferralMutation,
     MailMutation,
+    SignInMutation,
 ]
 SUBSCRIPTIONS: list[type] = [PresenceSubscription]

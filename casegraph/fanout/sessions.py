@@ -15,8 +15,10 @@ the connection's lifetime and keeps it honest:
   announces the user gone, and whatever the client subscribes to again is decided afresh.
   A group gained only widens what the next operation may do; nothing is closed.
 
-Roles come from the token, so they change with the next token (at the latest at expiry); there
-is no deactivation of users in casegraph to act on.
+Roles come from the token, so they change with the next token (at the latest at expiry). A user
+an administrator deactivates (``setUserActive``) is refused at the next ``connection_init``, but a
+socket already open is not closed: it lasts until its token expires (10 minutes for a browser
+session's access token).
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from casegraph.services.mail_preferences import unsubscribe_token
 from casegraph.services.notification_mail import NOTIFICATION
 from casegraph.services.reply_addresses import ReplyAddresses
 from casegraph.services.requester_mail import RequesterMail
+from casegraph.services.sign_in import SIGN_IN_TEMPLATE, link_secret
 from models import Comment, DeliveryStatus, MailDelivery
 
 log = logging.getLogger("casegraph.mail")
@@ -38,11 +39,13 @@ log = logging.getLogger("casegraph.mail")
 # A claimed mail is not picked again for this long: more than an SMTP conversation's timeouts.
 LEASE: Final = timedelta(minutes=5)
 UNSUBSCRIBE_PATH: Final = "/mail/unsubscribe"
+SIGN_IN_PATH: Final = "/signin/link"
 
 
 @dataclass(frozen=True)
 class Links:
-    """The addresses mails point at: the portal's case page and the unsubscribe endpoint."""
+    """The addresses mails point at: the portal's case page, the unsubscribe endpoint and sign-in
+    links. ``unsubscribe_secret`` is the server's mail signing secret, which makes both."""
 
     public_url: str
     unsubscribe_secret: str
@@ -54,6 +57,11 @@ class Links:
     def desk_case(self, case_id: str) -> str:
         """The case on the agent dashboard."""
         return f"{self.public_url}/#/case/{quote(case_id, safe='')}"
+
+    def sign_in(self, link_id: str) -> str:
+        """The page that signs the link's owner in (casegraph/sign_in_pages.py)."""
+        query = urlencode({"token": link_secret(self.unsubscribe_secret, link_id)})
+        return f"{self.public_url}{SIGN_IN_PATH}?{query}"
 
     def unsubscribe(self, user_id: str) -> str:
         query = urlencode({"user": user_id, "token": unsubscribe_token(self.unsubscribe_secret, user_id)})
@@ -117,7 +125,7 @@ class MailDispatcher(PeriodicWorker):
         mail = Mail(
             delivery_id=str(row.id),
             event_sequence=row.event_sequence,
-            case_id=str(row.case_id),
+            case_id=str(row.case_id) if row.case_id is not None else None,
             recipient=row.recipient,
             template=row.template,
             locale=row.locale,
@@ -149,6 +157,9 @@ class MailDispatcher(PeriodicWorker):
 
     async def _extras(self, mail: Mail, user_id: str | None) -> Extras:
         number = str(mail.facts.get("number", ""))
+        if mail.template == SIGN_IN_TEMPLATE or mail.case_id is None:
+            # About no case: the link is all the mail carries (its secret derived, never stored).
+            return Extras(case_url="", sign_in_url=self.links.sign_in(str(mail.facts.get("link_id", ""))))
         unsubscribe = self.links.unsubscribe(user_id) if user_id is not None else None
         if mail.template == NOTIFICATION:
             # Staff: their dashboard, and no reply address (intake takes replies from requesters).

@@ -24,6 +24,8 @@ from markupsafe import Markup, escape
 from casegraph.mail.catalogs import Catalogs
 
 BUILT_IN: Final = Path(__file__).resolve().parent / "templates"
+# Mails not about a case the recipient filed say so in their own footer.
+FOOTERS: Final = {"sign_in": "sign_in.footer"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Mail:
 
     delivery_id: str
     event_sequence: int | None  # None: a staff notification no event caused
-    case_id: str
+    case_id: str | None  # None: a mail about no case (a sign-in link)
     recipient: str
     template: str
     locale: str
@@ -48,6 +50,7 @@ class Extras:
     reply_token: str | None = None
     unsubscribe_url: str | None = None
     question: str | None = None
+    sign_in_url: str | None = None
 
 
 def _lines(text: object) -> Markup:
@@ -66,7 +69,7 @@ def thread_root(case_id: str, domain: str) -> str:
 
 
 def message_id(mail: Mail, domain: str) -> str:
-    if mail.template == "received":
+    if mail.template == "received" and mail.case_id is not None:
         return thread_root(mail.case_id, domain)
     if mail.event_sequence is None:
         return f"<mail.{mail.delivery_id}@{domain}>"
@@ -122,7 +125,8 @@ class MailRenderer:
             "reply_by_mail": extras.reply_address is not None,
             "outcome": texts.text(f"resolution.{code}", values) if code else "",
             "unsubscribe_url": extras.unsubscribe_url,
-            "footer_key": "notification.footer" if kind else "footer",
+            "sign_in_url": extras.sign_in_url or "",
+            "footer_key": FOOTERS.get(mail.template, "notification.footer" if kind else "footer"),
         }
         text = self.environment.get_template(f"{mail.template}.txt").render(context)
         html = self.environment.get_template(f"{mail.template}.html").render(context)
@@ -133,7 +137,7 @@ class MailRenderer:
         message["Subject"] = subject
         message["Date"] = format_datetime(now)
         message["Message-ID"] = message_id(mail, self.domain)
-        if mail.template != "received":
+        if mail.template != "received" and mail.case_id is not None:
             root = thread_root(mail.case_id, self.domain)
             message["In-Reply-To"] = root
             message["References"] = root

@@ -86,6 +86,23 @@ async def ensure_user(*, user_id: str, now: datetime) -> None:
         pass
 
 
+async def read_actor_facts(user_id: str) -> tuple[bool, frozenset[int], frozenset[int]]:
+    """Whether the user is active, and their memberships: one fixed statement, as every request
+    asks (the user's row joined to their memberships; no row: a user not provisioned, active)."""
+    connection = connection_for(GroupMembership)
+    placeholder = "?" if connection.capabilities.dialect == "sqlite" else "$1"
+    rows = await connection.execute_query_dict(
+        'SELECT u."active" AS "active", m."group_id" AS "group_id", m."is_manager" AS "is_manager" '
+        'FROM "users" u LEFT JOIN "group_memberships" m ON m."user_id" = u."id" '
+        f'WHERE u."id"={placeholder}',
+        [user_id],
+    )
+    active = bool(rows[0]["active"]) if rows else True
+    groups = frozenset(int(row["group_id"]) for row in rows if row["group_id"] is not None)
+    managed = frozenset(int(row["group_id"]) for row in rows if row["group_id"] is not None and row["is_manager"])
+    return active, groups, managed
+
+
 async def read_memberships(user_id: str) -> Memberships:
     # Every request and connection asks this: a fixed statement, not a query built each time.
     connection = connection_for(GroupMembership)
@@ -98,8 +115,16 @@ async def read_memberships(user_id: str) -> Memberships:
     return groups, managed
 
 
-async def build_actor(claims: Claims) -> Actor:
-    groups, managed = await read_memberships(claims.sub)
+class UserDeactivated(Exception):
+    """The token is good but its user was deactivated by an administrator."""
+
+
+async def build_actor(claims: Claims, *, refuse_deactivated: bool = False) -> Actor:
+    """The actor of the claims, with their memberships; ``refuse_deactivated``: raise
+    ``UserDeactivated`` for a deactivated user (authentication does; mentions and intake don't)."""
+    active, groups, managed = await read_actor_facts(claims.sub)
+    if refuse_deactivated and not active:
+        raise UserDeactivated(f"The user {claims.sub!r} is deactivated.")
     return Actor(
         user_id=claims.sub,
         roles=claims.roles,

@@ -43,9 +43,48 @@ export function tokenClaims(token) {
   }
 }
 
+/**
+ * A browser session started by a mailed sign-in link. Its refresh token is an HttpOnly cookie
+ * scoped to /auth that no script can read; the access token it buys lives only in memory (never
+ * in storage) and is renewed a minute before it expires, and again after a reload via the cookie.
+ *
+ *   const session = new CookieSession({ onToken: (token) => ... });
+ *   const token = await session.refresh();   // null: no session (or it ended)
+ *   await session.signOut();
+ */
+export class CookieSession {
+  constructor({ onToken = () => {}, onEnded = () => {} } = {}) {
+    this.onToken = onToken;
+    this.onEnded = onEnded;
+    this.timer = null;
+  }
+
+  async refresh() {
+    window.clearTimeout(this.timer);
+    const response = await fetch("/auth/refresh", { method: "POST", credentials: "same-origin" });
+    if (response.status !== 200) {
+      // 204: no session cookie at all; 401: the session ended (signed out, revoked, expired).
+      if (response.status === 401) this.onEnded();
+      return null;
+    }
+    const { accessToken, expiresIn } = await response.json();
+    this.timer = window.setTimeout(() => this.refresh(), Math.max(expiresIn - 60, 10) * 1000);
+    this.onToken(accessToken);
+    return accessToken;
+  }
+
+  async signOut() {
+    window.clearTimeout(this.timer);
+    await fetch("/auth/signout", { method: "POST", credentials: "same-origin" });
+  }
+}
+
 export class GraphQLClient {
-  constructor({ token, url = "/graphql" }) {
+  // `renew`: an async function answering a fresh token (or null), asked once when the server
+  // refuses the current one, e.g. after a laptop slept through the scheduled refresh.
+  constructor({ token, url = "/graphql", renew = null }) {
     this.token = token;
+    this.renew = renew;
     this.url = url;
     this.socket = null;
     this.acknowledged = false;
@@ -58,12 +97,25 @@ export class GraphQLClient {
   }
 
   async request(query, variables = {}) {
+    try {
+      return await this._request(query, variables);
+    } catch (error) {
+      if (!(this.renew && error instanceof GraphQLRequestError && error.code === "UNAUTHENTICATED")) throw error;
+      const token = await this.renew();
+      if (!token) throw error;
+      this.token = token;
+      return this._request(query, variables);
+    }
+  }
+
+  async _request(query, variables) {
     const response = await fetch(this.url, {
       method: "POST",
       headers: {
         "Content-Type": "application/json",
         Accept: "application/graphql-response+json, application/json;q=0.9",
-        Authorization: `Bearer ${this.token}`,
+        // No token: only asking for a sign-in link works so.
+        ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}),
       },
       body: JSON.stringify({ query, variables }),
     });

@@ -19,7 +19,7 @@ const CASE_DETAIL = `
 const PAYLOAD_ERRORS = "errors { code field message }";
 
 // With the person's mail language: a language chosen on another device follows them (main.js).
-export const ME = `query PortalMe { me { id name roles } mailPreferences { locale languages } }`;
+export const ME = `query PortalMe { me { id name roles email } mailPreferences { locale languages } }`;
 
 /** The person's language for their mails, set when they pick one in the portal. */
 export const SET_MAIL_LANGUAGE = `mutation PortalMailLanguage($input: SetMailPreferencesInput!) {
@@ -75,4 +75,9 @@ export const CANCEL_CASE = `mutation PortalWithdraw($input: CancelCaseInput!) {
 /** Every event of every case the constituent may see (their own), resumable with `after`. */
 export const CASE_EVENTS = `subscription PortalFeed($after: ID) {
   caseEvents(after: $after) { id sequence action toStatus case { ${CASE_SUMMARY} } }
+}`;
+
+/** Needs no token: mails a sign-in link (the same answer whether or not the address is known). */
+export const REQUEST_SIGN_IN_LINK = `mutation PortalRequestSignInLink($input: RequestSignInLinkInput!) {
+  requestSignInLink(input: $input) { accepted errors { code message field } }
 }`;

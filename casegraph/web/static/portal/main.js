@@ -10,18 +10,18 @@
 // (`setMailPreferences`), and a choice made on another device is read back at sign-in.
 
 import { h, replace } from "../lib/dom.js";
-import { GraphQLClient, GraphQLRequestError, storeToken, storedToken, tokenClaims } from "../lib/graphql.js";
+import { CookieSession, GraphQLClient, GraphQLRequestError, storeToken, storedToken, tokenClaims } from "../lib/graphql.js";
 import { renderMyCases } from "./cases.js";
 import { Banner, announce, clientMessage, renderLanguageMenu, showLiveStatus, showSignedIn } from "./chrome.js";
 import { CaseDetail } from "./detail.js";
-import { CASE, CASE_EVENTS, ME, MY_CASES, SERVICES, SET_MAIL_LANGUAGE } from "./documents.js";
+import { CASE, CASE_EVENTS, ME, MY_CASES, REQUEST_SIGN_IN_LINK, SERVICES, SET_MAIL_LANGUAGE } from "./documents.js";
 import {
   DEFAULT_LANGUAGE, LANGUAGES, language, languageFromBrowser, rememberLanguage, rememberedLanguage, t,
   translatePage, useLanguage,
 } from "./i18n.js";
 import { statusLabel } from "./labels.js";
 import { renderFileForm, renderServices } from "./services.js";
-import { renderSignIn } from "./signin.js";
+import { SIGN_IN_TEXT, fill, renderSignIn } from "./signin.js";
 
 const SCOPE = "portal";
 const MY_CASES_PAGE = 100;
@@ -36,21 +36,45 @@ const page = {
 };
 
 let session = null; // the Portal of the signed-in constituent
+// A session started by a mailed link: its access token is held here, in memory only.
+const cookieSession = new CookieSession({
+  onToken: (token) => {
+    if (session?.fromCookie) session.api.token = token;
+  },
+  onEnded: () => {
+    if (session?.fromCookie) signOut(SIGN_IN_TEXT.sessionEnded);
+  },
+});
 
 page.signOut.addEventListener("click", () => signOut());
 
 function signOut(message = null) {
+  const fromCookie = session?.fromCookie;
   session?.close();
   session = null;
   storeToken(SCOPE, null);
+  // The sign-in screen once the server has ended the session: a reload then finds none.
+  const ended = fromCookie ? cookieSession.signOut().catch(() => null) : Promise.resolve();
   if (window.location.hash) history.replaceState(null, "", window.location.pathname);
   showSignedIn(page.signedInAs, page.signOut, null);
   showLiveStatus(page.liveStatus, "offline");
-  showSignInScreen(message);
+  ended.then(() => showSignInScreen(message));
 }
 
 function showSignInScreen(message = null) {
-  renderSignIn(page.main, { onToken: signIn, message });
+  renderSignIn(page.main, { onToken: signIn, onAskLink: askLink, message });
+}
+
+/** Ask for a sign-in link: null when asked (whatever the address), else a message to show. */
+async function askLink(email) {
+  try {
+    const { errors } = (await new GraphQLClient({ token: null }).request(REQUEST_SIGN_IN_LINK, { input: { email } }))
+      .requestSignInLink;
+    return errors.length ? errors[0].message : null;
+  } catch (error) {
+    if (error instanceof GraphQLRequestError && error.code === "RATE_LIMITED") return SIGN_IN_TEXT.linkRateLimited;
+    return fill(SIGN_IN_TEXT.linkFailed, { reason: clientMessage(error.message).replace(/\.$/, "") });
+  }
 }
 
 /** Try a token: null when signed in, else why not (shown on the sign-in screen). */
@@ -58,12 +82,13 @@ async function signIn(token) {
   return (await tryToken(token))?.message ?? null;
 }
 
-/** null when signed in, else {message, refused}: refused when the token itself is no good. */
-async function tryToken(token) {
+/** null when signed in, else {message, refused}: refused when the token itself is no good.
+ * `fromCookie`: the token came from the session cookie; it is kept in memory only. */
+async function tryToken(token, { fromCookie = false } = {}) {
   if (!token) return { message: t("signin.pasteToken"), refused: true };
   const claims = tokenClaims(token);
   if (!claims) return { message: t("signin.notAToken"), refused: true };
-  const api = new GraphQLClient({ token });
+  const api = new GraphQLClient({ token, renew: fromCookie ? () => cookieSession.refresh() : null });
   let me;
   let mailPreferences;
   try {
@@ -78,12 +103,13 @@ async function tryToken(token) {
   if (!me.roles.includes("CONSTITUENT")) {
     return { message: t("signin.staff"), refused: true };
   }
-  storeToken(SCOPE, token);
+  if (!fromCookie) storeToken(SCOPE, token); // a pasted or demo token (development)
   page.banner.hide();
   session?.close();
   await adoptLanguageChosenElsewhere(mailPreferences);
   session = new Portal(api, me, mailPreferences?.languages ?? []);
-  showSignedIn(page.signedInAs, page.signOut, me.name ?? me.id);
+  session.fromCookie = fromCookie;
+  showSignedIn(page.signedInAs, page.signOut, me.name ?? me.email ?? me.id);
   if (mailPreferences && mailPreferences.locale !== language()) session.saveLanguage(language());
   await session.start();
   return null;
@@ -422,5 +448,12 @@ if (saved) {
     else if (failure) showSignInScreen(failure.message);
   });
 } else {
-  showSignInScreen();
+  // Signed in by a mailed link before (this page, or before a reload)? The cookie says.
+  cookieSession
+    .refresh()
+    .catch(() => null)
+    .then((token) => (token ? tryToken(token, { fromCookie: true }) : { message: null }))
+    .then((failure) => {
+      if (failure) showSignInScreen(failure.message);
+    });
 }

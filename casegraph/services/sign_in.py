@@ -1,0 +1,245 @@
+"""Sign-in without tokens (issue 17): a mailed single-use link, then a session the browser keeps.
+
+``request_sign_in_link`` answers the same way for every well-formed address, known or not: it
+looks up no user at all, and writes a link row and its mail row for any address under its
+throttle, so neither the answer nor the work done tells whether someone has an account here. The
+user is found (or provisioned as a ``CONSTITUENT``) only when the link is opened, by whoever
+holds the mailbox.
+
+Secrets are stored only as SHA-256 hashes. A link's secret is derived from its id with the
+server's mail signing secret, so the mail outbox row names only the link's id and the mail
+dispatcher derives the secret when it renders the mail: nothing in the database signs anyone in.
+
+A session is a family of refresh tokens: each refresh retires the token presented and issues its
+successor. A retired token presented again was copied, so the whole family is revoked (RFC 9700
+section 4.14.2, refresh token rotation); sign-out revokes the family, deactivating a user revokes
+all of theirs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from casegraph.domain.enums import Role
+from casegraph.domain.errors import not_found, permission_denied, validation_failed
+from casegraph.domain.relations import Actor
+from casegraph.domain.validation import clean_email, lookup_key
+from models import BrowserSession, DeliveryStatus, MailDelivery, SignInLink, User
+
+LINK_LIFETIME: Final = timedelta(minutes=15)
+# Links mailed to one address per LINK_LIFETIME: more would only fill someone's mailbox. Over it
+# the answer is the same and nothing is mailed (the links already sent still work).
+LINKS_PER_ADDRESS: Final = 3
+# Links asked for from one client address per hour: over it the request is refused with the
+# seconds to wait, whatever address it names (so the refusal says nothing about any account).
+LINKS_PER_CLIENT: Final = 20
+CLIENT_WINDOW: Final = timedelta(hours=1)
+# A session's refresh token lasts this long unused; each refresh starts the span again.
+SESSION_LIFETIME: Final = timedelta(days=30)
+SIGN_IN_TEMPLATE: Final = "sign_in"
+DEFAULT_LOCALE: Final = "en"
+LOCALE: Final = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
+
+
+class SignInThrottled(Exception):
+    """Too many links asked for from one client address: try again in ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many sign-in links asked for: retry after {retry_after} s.")
+        self.retry_after = retry_after
+
+
+class SignInRefused(Exception):
+    """A link or refresh token that signs nobody in: unknown, expired, used, or revoked."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a link or a refresh signed in, and the refresh token that continues their session."""
+
+    user_id: str
+    roles: tuple[Role, ...]
+    name: str | None
+    email: str | None
+    refresh_token: str
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def link_secret(signing_secret: str, link_id: str) -> str:
+    """The secret of a link's URL: only someone holding the server's signing secret can make it."""
+    digest = hmac.new(signing_secret.encode(), f"sign-in-link:{link_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()
+
+
+def mail_locale(accept_language: str | None) -> str:
+    """The language of the link's mail: the browser's first choice, if it names one sensibly."""
+    first = (accept_language or "").split(",")[0].split(";")[0].strip()
+    return first[:16] if LOCALE.fullmatch(first) else DEFAULT_LOCALE
+
+
+async def request_sign_in_link(
+    *, email: str | None, client: str, locale: str, now: datetime, signing_secret: str
+) -> None:
+    """Write a link and its mail for ``email`` (see the module: the same for every address).
+
+    Raises ``DomainError`` (VALIDATION_FAILED) for a malformed address and ``SignInThrottled``
+    when ``client`` asked for too many links.
+    """
+    address = clean_email("email", email)
+    if address is None:
+        raise validation_failed("email", "email is required.")
+    address = address.lower()
+    client = client[:64]
+    async with in_transaction():
+        recent = SignInLink.filter(client_address=client, created_at__gt=now - CLIENT_WINDOW).order_by("created_at")
+        from_client: list[datetime] = [row["created_at"] for row in await recent.values("created_at")]
+        if len(from_client) >= LINKS_PER_CLIENT:
+            # The window frees a place when the oldest of the last LINKS_PER_CLIENT leaves it.
+            oldest = from_client[len(from_client) - LINKS_PER_CLIENT]
+            raise SignInThrottled(max(1, int((oldest + CLIENT_WINDOW - now).total_seconds()) + 1))
+        to_address = await SignInLink.filter(email=address, created_at__gt=now - LINK_LIFETIME).count()
+        if to_address >= LINKS_PER_ADDRESS:
+            return
+        link_id = uuid.uuid4()
+        await SignInLink.create(
+            id=link_id,
+            email=address,
+            secret_hash=hash_secret(link_secret(signing_secret, str(link_id))),
+            client_address=client,
+            created_at=now,
+            expires_at=now + LINK_LIFETIME,
+        )
+        # Essential (a person asked for it) and about no case; no user yet, so no unsubscribe link.
+        await MailDelivery.create(
+            id=uuid.uuid4(),
+            event_sequence=None,
+            notification_id=None,
+            case_id=None,
+            recipient=address,
+            user_id=None,
+            template=SIGN_IN_TEMPLATE,
+            locale=locale,
+            essential=True,
+            facts={"link_id": str(link_id), "minutes": int(LINK_LIFETIME.total_seconds() // 60)},
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+
+
+async def open_sign_in_link(*, secret: str, now: datetime) -> SignedIn:
+    """Use a link once: its address's user (provisioned on first use) gets a new session."""
+    async with in_transaction():
+        # The conditional UPDATE is the claim: of two openings at once, one changes the row.
+        claimed = await SignInLink.filter(
+            secret_hash=hash_secret(secret), used_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if not claimed:
+            raise SignInRefused("This sign-in link is not valid: it was used already, has expired, or is unknown.")
+        link = await SignInLink.get(secret_hash=hash_secret(secret))
+        user = await _user_of(link.email, now)
+        if not user.active:
+            raise SignInRefused("This account is deactivated.")
+        return await _start_session(user, family=uuid.uuid4(), now=now)
+
+
+async def _user_of(address: str, now: datetime) -> User:
+    """The user the address is bound to, or a new ``CONSTITUENT`` bound to it (proven by the link)."""
+    found = await User.filter(email__iexact=address).first()
+    if found is not None:
+        return found
+    try:
+        # A savepoint: a concurrent first sign-in binding the address leaves our transaction usable.
+        async with in_transaction():
+            return await User.create(
+                id=str(uuid.uuid4()),
+                email=address,
+                roles=[Role.CONSTITUENT.value],
+                created_at=now,
+                updated_at=now,
+            )
+    except IntegrityError:
+        return await User.get(email__iexact=address)
+
+
+def _roles(user: User) -> tuple[Role, ...]:
+    known = tuple(Role(raw) for raw in user.roles if raw in Role._value2member_map_)
+    return known or (Role.CONSTITUENT,)
+
+
+async def _start_session(user: User, *, family: uuid.UUID, now: datetime) -> SignedIn:
+    token = secrets.token_urlsafe(32)
+    await BrowserSession.create(
+        id=uuid.uuid4(),
+        family=family,
+        user_id=user.id,
+        token_hash=hash_secret(token),
+        created_at=now,
+        expires_at=now + SESSION_LIFETIME,
+    )
+    return SignedIn(user_id=user.id, roles=_roles(user), name=user.name, email=user.email, refresh_token=token)
+
+
+async def refresh_session(*, token: str, now: datetime) -> SignedIn:
+    """Retire ``token`` and issue its successor; a retired token presented again revokes its family."""
+    async with in_transaction():
+        row = await BrowserSession.get_or_none(token_hash=hash_secret(token))
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            raise SignInRefused("The session has ended: sign in again.")
+        retired = await BrowserSession.filter(id=row.id, rotated_at__isnull=True, revoked_at__isnull=True).update(
+            rotated_at=now
+        )
+        user = await User.get_or_none(id=row.user_id)
+        if retired and user is not None and user.active:
+            return await _start_session(user, family=row.family, now=now)
+    # Reuse: the token was retired before (or by a concurrent refresh). Revoked in a transaction
+    # of its own, so the revocation stands although the refresh is refused.
+    await revoke_family(row.family, now=now)
+    raise SignInRefused("The session has ended: sign in again.")
+
+
+async def revoke_family(family: uuid.UUID, *, now: datetime) -> int:
+    return await BrowserSession.filter(family=family, revoked_at__isnull=True).update(revoked_at=now)
+
+
+async def sign_out(*, token: str, now: datetime) -> bool:
+    """End the session ``token`` belongs to (every token of its family); False: no such session."""
+    row = await BrowserSession.get_or_none(token_hash=hash_secret(token))
+    if row is None:
+        return False
+    await revoke_family(row.family, now=now)
+    return True
+
+
+async def set_user_active(*, actor: Actor, user_id: str, active: bool, now: datetime) -> tuple[User, int]:
+    """ADMIN: (de)activate a user; deactivating revokes every session of theirs, in the same
+    transaction. Returns the user and how many session tokens were revoked."""
+    if not actor.has(Role.ADMIN):
+        raise permission_denied("Only an administrator may do that.")
+    if not active and user_id == actor.user_id:
+        raise validation_failed("userId", "Administrators cannot deactivate themselves.")
+    key = lookup_key(user_id, 255)
+    async with in_transaction():
+        if key is None or not await User.filter(id=key).update(active=active, updated_at=now):
+            raise not_found("User")
+        revoked = 0 if active else await revoke_user_sessions(user_id=key, now=now)
+        return await User.get(id=key), revoked
+
+
+async def revoke_user_sessions(*, user_id: str, now: datetime) -> int:
+    """End every session of the user (their deactivation); returns how many tokens were revoked."""
+    return await BrowserSession.filter(user_id=user_id, revoked_at__isnull=True).update(revoked_at=now)

@@ -1,0 +1,163 @@
+"""The HTTP side of sign-in by mailed link and of browser sessions (rules: services/sign_in.py).
+
+``GET /signin/link?token=…`` shows a page with one button, because mail scanners follow links
+and must not use up a single-use link (as ``/mail/unsubscribe`` does); its ``POST`` signs the
+person in and sends them to the portal with a refresh token in a cookie.
+
+The refresh token lives only in an HttpOnly cookie (no page script reads it), SameSite=Strict
+(no other site's page sends it), Secure when the public URL is https, and scoped to ``/auth``,
+so no other request carries it. ``POST /auth/refresh`` trades it for a short-lived access token
+(the usual bearer JWT, so every transport's checks apply unchanged) and its successor;
+``POST /auth/signout`` ends the session. Without a cookie, refresh answers 204: no session. A POST whose ``Origin`` is another site is refused
+before anything else: signing someone in to an account of the sender's choosing is an attack too.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html import escape
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from casegraph.auth import issue_token
+from casegraph.runtime import Runtime
+from casegraph.services.sign_in import SESSION_LIFETIME, SignedIn, SignInRefused, open_sign_in_link, refresh_session
+from casegraph.services.sign_in import sign_out as end_session
+from casegraph.settings import Settings
+
+REFRESH_COOKIE: Final = "casegraph_refresh"
+SESSION_PATH: Final = "/auth"
+REFRESH_PATH: Final = f"{SESSION_PATH}/refresh"
+SIGN_OUT_PATH: Final = f"{SESSION_PATH}/signout"
+# Short: a stolen access token is good only this long; the portal refreshes before it ends.
+ACCESS_LIFETIME: Final = timedelta(minutes=10)
+PORTAL: Final = "/portal"
+# Secrets are 64 hexadecimal digits (services/sign_in.link_secret); anything longer is not one.
+MAX_SECRET: Final = 128
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Sign in</title><link rel="icon" href="data:,"></head>
+<body><main>{body}</main></body></html>
+"""
+ASK = """<h1>Sign in</h1>
+<p>Sign in to the service desk portal with the link you were mailed.</p>
+<form method="post"><input type="hidden" name="token" value="{token}">
+<button type="submit">Sign in</button></form>"""
+REFUSED = """<h1>This sign-in link is not valid</h1>
+<p>It was used already, has expired (links last 15 minutes), or was copied incompletely.</p>
+<p><a href="/portal">Ask for a new link on the portal</a></p>"""
+CROSS_SITE = {"error": {"code": "PERMISSION_DENIED", "message": "Requests from other sites are refused."}}
+ENDED = {"error": {"code": "UNAUTHENTICATED", "message": "The session has ended: sign in again."}}
+
+
+def _same_site(request: Request) -> bool:
+    """No Origin (a form post of an older browser, a script) or this server's own origin."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    own = urlsplit(str(request.base_url))
+    return origin == f"{own.scheme}://{own.netloc}"
+
+
+def _set_refresh_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        REFRESH_COOKIE,
+        token,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path=SESSION_PATH,
+        secure=settings.public_url.startswith("https://"),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _forget_refresh_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        REFRESH_COOKIE,
+        path=SESSION_PATH,
+        secure=settings.public_url.startswith("https://"),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def access_token(settings: Settings, signed_in: SignedIn) -> str:
+    return issue_token(
+        settings,
+        sub=signed_in.user_id,
+        roles=list(signed_in.roles),
+        name=signed_in.name,
+        email=signed_in.email,
+        ttl=ACCESS_LIFETIME,
+    )
+
+
+def sign_in_link_endpoint(runtime: Runtime) -> Any:
+    async def sign_in_link(request: Request) -> Response:
+        if request.method == "GET":
+            token = request.query_params.get("token", "")
+            if not token or len(token) > MAX_SECRET:
+                return HTMLResponse(PAGE.format(body=REFUSED), status_code=400)
+            return HTMLResponse(PAGE.format(body=ASK.format(token=escape(token))))
+        if not _same_site(request):
+            return HTMLResponse(PAGE.format(body=REFUSED), status_code=403)
+        form = await request.form()
+        posted = form.get("token")
+        if not isinstance(posted, str) or not posted or len(posted) > MAX_SECRET:
+            return HTMLResponse(PAGE.format(body=REFUSED), status_code=400)
+        try:
+            signed_in = await open_sign_in_link(secret=posted, now=runtime.clock())
+        except SignInRefused:
+            return HTMLResponse(PAGE.format(body=REFUSED), status_code=400)
+        # 303: the browser GETs the portal, which trades the cookie for an access token.
+        response = RedirectResponse(PORTAL, status_code=303)
+        _set_refresh_cookie(response, runtime.settings, signed_in.refresh_token)
+        return response
+
+    return sign_in_link
+
+
+def refresh_endpoint(runtime: Runtime) -> Any:
+    async def refresh(request: Request) -> Response:
+        if not _same_site(request):
+            return JSONResponse(CROSS_SITE, status_code=403)
+        token = request.cookies.get(REFRESH_COOKIE)
+        if not token:
+            # No session to refresh: what every portal load before a sign-in asks; not an error.
+            return Response(status_code=204)
+        if len(token) > MAX_SECRET:
+            return JSONResponse(ENDED, status_code=401)
+        try:
+            signed_in = await refresh_session(token=token, now=runtime.clock())
+        except SignInRefused:
+            response = JSONResponse(ENDED, status_code=401)
+            _forget_refresh_cookie(response, runtime.settings)
+            return response
+        body = {
+            "accessToken": access_token(runtime.settings, signed_in),
+            "expiresIn": int(ACCESS_LIFETIME.total_seconds()),
+            "user": {"id": signed_in.user_id, "name": signed_in.name, "email": signed_in.email},
+        }
+        response = JSONResponse(body, headers={"Cache-Control": "no-store"})
+        _set_refresh_cookie(response, runtime.settings, signed_in.refresh_token)
+        return response
+
+    return refresh
+
+
+def sign_out_endpoint(runtime: Runtime) -> Any:
+    async def sign_out(request: Request) -> Response:
+        if not _same_site(request):
+            return JSONResponse(CROSS_SITE, status_code=403)
+        token = request.cookies.get(REFRESH_COOKIE)
+        if token and len(token) <= MAX_SECRET:
+            await end_session(token=token, now=runtime.clock())
+        response = Response(status_code=204)
+        _forget_refresh_cookie(response, runtime.settings)
+        return response
+
+    return sign_out

@@ -1,0 +1,90 @@
+"""A member of the public signs in to the portal with a mailed link, in Chromium, against a real
+server process: the mail is read from the server's maildir, as a newcomer running `make run` would."""
+
+from __future__ import annotations
+
+import mailbox
+import re
+import time
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import E2EServer, Screens
+from tests.e2e.portal_steps import file_case
+
+NEWCOMER = "newcomer@example.org"
+# The dispatcher passes every second (CASEGRAPH_OUTBOX_INTERVAL); a loaded machine gets leeway.
+MAIL_WAIT_SECONDS = 30.0
+
+
+def mails_to(maildir: Path, address: str) -> list[EmailMessage]:
+    if not maildir.is_dir():
+        return []
+    box = mailbox.Maildir(maildir, factory=None, create=False)
+    found = []
+    for key in box.iterkeys():
+        message = message_from_bytes(box.get_bytes(key), policy=default)
+        if isinstance(message, EmailMessage) and message["To"] == address:
+            found.append(message)
+    return found
+
+
+def sign_in_link(server: E2EServer, address: str) -> str:
+    """The path of the link in the newest mail to ``address``, once the server has written one."""
+    maildir = server.workdir / "var" / "mail"
+    deadline = time.monotonic() + MAIL_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        mails = mails_to(maildir, address)
+        if mails:
+            body = mails[-1].get_body(preferencelist=("plain",))
+            assert body is not None
+            found = re.search(r"(/signin/link\?token=\w+)", str(body.get_content()))
+            assert found is not None
+            return found.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no mail to {address} in {maildir} after {MAIL_WAIT_SECONDS} s")
+
+
+def test_a_constituent_signs_in_by_mailed_link_files_a_request_reloads_and_signs_out(
+    open_window: Any, e2e_server: E2EServer, screens: Screens
+) -> None:
+    window = open_window("newcomer")
+    page = window.page
+    # asks for a link: the answer would be the same for any address
+    page.goto("/portal")
+    page.get_by_test_id("signin-email").fill(NEWCOMER)
+    page.get_by_test_id("signin-email-submit").click()
+    expect(page.get_by_test_id("signin-email-outcome")).to_contain_text("a sign-in link is on its way")
+    screens.shoot("link asked for")
+
+    # opens the mailed link: a page with a button (a mail scanner's visit signs nobody in)
+    page.goto(sign_in_link(e2e_server, NEWCOMER))
+    screens.shoot("link opened")
+    page.get_by_role("button", name="Sign in").click()
+
+    # lands on the portal, signed in
+    expect(page).to_have_url(re.compile(r"/portal$"))
+    expect(page.get_by_test_id("signed-in-as")).to_have_text(NEWCOMER)
+    expect(page.get_by_test_id("live-status")).to_have_text("live")
+    # the access token is in memory only: nothing in the page's storage
+    assert page.evaluate("() => window.localStorage.length + window.sessionStorage.length") == 0
+    case_id, number = file_case(window, "Streetlight out", "The one by the school has been dark for a week.")
+
+    # a reload signs in again from the session cookie
+    page.reload()
+    expect(page.get_by_test_id("signed-in-as")).to_have_text(NEWCOMER)
+    expect(page.locator(f'[data-testid="my-case"][data-case-id="{case_id}"]')).to_have_attribute("data-number", number)
+    screens.shoot("signed in after reload")
+
+    # signs out: the session ends on the server, so a reload finds none
+    page.get_by_test_id("sign-out").click()
+    expect(page.get_by_test_id("signin-email")).to_be_visible()
+    page.reload()
+    expect(page.get_by_test_id("signin-email")).to_be_visible()
+    expect(page.get_by_test_id("signed-in-as")).to_be_hidden()
+    screens.shoot("signed out")

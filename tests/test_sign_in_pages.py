@@ -1,0 +1,222 @@
+"""Signing in by mailed link over HTTP: the mail reaches a real SMTP server on loopback, its link
+opens a page that signs in only on POST, and the browser's session lives in a cookie."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from tortoise.context import TortoiseContext
+
+from casegraph.app import Runtime, create_app
+from casegraph.auth import TokenVerifier
+from casegraph.mail.dispatcher import MailDispatcher
+from casegraph.mail.wiring import mail_dispatcher
+from casegraph.settings import RateLimits, Settings, parse_smtp_url
+from models import BrowserSession, User
+from tests.conftest import TEST_SECRET
+from tests.helpers import FakeClock, GraphQLClient, World
+from tests.mail.smtp_server import SmtpServer, running_smtp_server
+
+REQUEST = 'mutation { requestSignInLink(input: {email: "%s"}) { accepted } }'
+ME = "{ me { id name } }"
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    yield from running_smtp_server()
+
+
+@pytest.fixture
+def settings(smtp: SmtpServer) -> Settings:
+    return Settings(
+        jwt_secret=TEST_SECRET,
+        bind_host="127.0.0.1",
+        rate_limits=RateLimits.off(),
+        smtp=parse_smtp_url(smtp.url()),
+        mail_from="City desk <desk@city.example>",
+        public_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def dispatcher(settings: Settings, clock: FakeClock) -> MailDispatcher:
+    return mail_dispatcher(settings, clock=clock)
+
+
+async def mailed_link(
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer, email: str, language: str = "en"
+) -> str:
+    """Ask for a link as the portal does, send the outbox, and read the link out of the mail."""
+    response = await client.http.post(
+        "/graphql", json={"query": REQUEST % email}, headers={"Accept-Language": language}
+    )
+    assert response.json() == {"data": {"requestSignInLink": {"accepted": True}}}
+    await dispatcher.run_once()
+    mail = smtp.recorder.to(email)[-1]
+    found = re.search(r"https?://testserver(/signin/link\?token=\w+)", mail.text())
+    assert found is not None, mail.text()
+    assert found.group(0) in mail.html()
+    return found.group(1)
+
+
+async def sign_in_with(client: GraphQLClient, link: str) -> httpx.Response:
+    page = await client.http.get(link)
+    token = re.search(r'name="token" value="(\w+)"', page.text)
+    assert page.status_code == 200 and token is not None
+    return await client.http.post("/signin/link", data={"token": token.group(1)})
+
+
+async def refreshed(client: GraphQLClient) -> httpx.Response:
+    return await client.http.post("/auth/refresh")
+
+
+async def test_a_constituent_signs_in_by_the_mailed_link_and_keeps_the_session_in_a_cookie(
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    # given: a link mailed to someone with no account yet
+    link = await mailed_link(client, dispatcher, smtp, "nina@example.org")
+    mail = smtp.recorder.to("nina@example.org")[0]
+    assert str(mail.message["Subject"]).strip() == "Your sign-in link"
+    assert "within 15 minutes" in mail.text() and "List-Unsubscribe" not in mail.message
+    assert "In-Reply-To" not in mail.message  # about no case: threaded with none
+
+    # when: the link is opened (a mail scanner would stop here) and nothing is signed in yet
+    page = await client.http.get(link)
+    assert page.status_code == 200 and '<form method="post">' in page.text
+    assert await User.filter(email="nina@example.org").count() == 0
+    # and: the button is pressed
+    signed_in = await sign_in_with(client, link)
+
+    # then: off to the portal with the refresh token in a cookie no script can read
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/portal"
+    cookie = signed_in.headers["set-cookie"]
+    assert cookie.startswith("casegraph_refresh=") and "HttpOnly" in cookie and "Path=/auth" in cookie
+    assert "SameSite=strict" in cookie and "Secure" not in cookie  # http here: no Secure
+    # and: the cookie buys a short-lived access token for a new, verified constituent
+    session = await refreshed(client)
+    assert session.status_code == 200 and session.json()["expiresIn"] == 600
+    access = session.json()["accessToken"]
+    user = await User.get(email="nina@example.org")
+    assert user.roles == ["CONSTITUENT"]
+    assert await client.data(ME, token=access) == {"me": {"id": user.id, "name": None}}
+
+
+async def test_the_link_works_once(client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer) -> None:
+    # given
+    link = await mailed_link(client, dispatcher, smtp, "olga@example.org")
+    assert (await sign_in_with(client, link)).status_code == 303
+    # when
+    again = await sign_in_with(client, link)
+    # then
+    assert again.status_code == 400 and "not valid" in again.text and "set-cookie" not in again.headers
+
+
+async def test_an_expired_link_signs_nobody_in(
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    # given
+    link = await mailed_link(client, dispatcher, smtp, "pia@example.org")
+    # when
+    clock.advance(timedelta(minutes=15))
+    # then
+    assert (await sign_in_with(client, link)).status_code == 400
+    assert await User.filter(email="pia@example.org").count() == 0
+
+
+async def test_the_link_mail_is_in_the_browsers_language(
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer
+) -> None:
+    # when
+    await mailed_link(client, dispatcher, smtp, "quim@example.org", language="es-ES,es;q=0.9")
+    # then
+    mail = smtp.recorder.to("quim@example.org")[0]
+    assert str(mail.message["Subject"]).strip() == "Su enlace para iniciar sesión"
+    assert mail.message["Content-Language"] == "es"
+
+
+async def test_an_address_bound_to_a_user_signs_that_user_in(
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer, world: World
+) -> None:
+    # given: Alice's address (the world's people have addresses)
+    link = await mailed_link(client, dispatcher, smtp, "alice@example.org")
+    # when
+    await sign_in_with(client, link)
+    access = (await refreshed(client)).json()["accessToken"]
+    # then
+    assert await client.data(ME, token=access) == {"me": {"id": "alice", "name": "Alice"}}
+
+
+async def test_refreshing_rotates_the_cookie_and_a_replayed_old_cookie_ends_the_session(
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer
+) -> None:
+    # given: signed in, and the first refresh token kept aside (as a thief would)
+    await sign_in_with(client, await mailed_link(client, dispatcher, smtp, "rui@example.org"))
+    stolen = client.http.cookies["casegraph_refresh"]
+    first = await refreshed(client)
+    current = client.http.cookies["casegraph_refresh"]
+    assert first.status_code == 200 and current != stolen
+    # when: the old token comes back
+    replayed = await client.http.post("/auth/refresh", headers={"Cookie": f"casegraph_refresh={stolen}"})
+    # then: refused, and the browser's current token is dead too
+    assert replayed.status_code == 401
+    again = await client.http.post("/auth/refresh", headers={"Cookie": f"casegraph_refresh={current}"})
+    assert again.status_code == 401
+    assert await BrowserSession.filter(revoked_at__isnull=True).count() == 0
+
+
+async def test_signing_out_ends_the_session_and_forgets_the_cookie(
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer
+) -> None:
+    # given
+    await sign_in_with(client, await mailed_link(client, dispatcher, smtp, "sara@example.org"))
+    kept = client.http.cookies["casegraph_refresh"]
+    # when
+    out = await client.http.post("/auth/signout")
+    # then
+    assert out.status_code == 204 and 'casegraph_refresh=""' in out.headers["set-cookie"]
+    replayed = await client.http.post("/auth/refresh", headers={"Cookie": f"casegraph_refresh={kept}"})
+    assert replayed.status_code == 401
+
+
+async def test_posts_from_another_site_are_refused_before_anything_happens(
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer
+) -> None:
+    # given: a link (say, the attacker's own, to sign the victim in as the attacker)
+    link = await mailed_link(client, dispatcher, smtp, "tom@example.org")
+    token = urlsplit(link).query.removeprefix("token=")
+    evil = {"Origin": "https://evil.example"}
+    # when
+    forced = await client.http.post("/signin/link", data={"token": token}, headers=evil)
+    refresh = await client.http.post("/auth/refresh", headers=evil)
+    # then
+    assert forced.status_code == 403 and refresh.status_code == 403
+    assert await User.filter(email="tom@example.org").count() == 0
+    # and: the link still works from this site
+    assert (await sign_in_with(client, link)).status_code == 303
+
+
+async def test_without_a_cookie_there_is_no_session(client: GraphQLClient, world: World) -> None:
+    assert (await refreshed(client)).status_code == 204
+    assert (await client.http.post("/auth/signout")).status_code == 204
+
+
+async def test_the_cookie_is_secure_when_the_portal_is_served_over_https(
+    settings: Settings, clock: FakeClock, db: TortoiseContext, smtp: SmtpServer
+) -> None:
+    # given: the same server, its public address https
+    secure = replace(settings, public_url="https://testserver")
+    runtime = Runtime(settings=secure, verifier=TokenVerifier(secure), clock=clock)
+    app = create_app(secure, manage_resources=False, runtime=runtime)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
+        client = GraphQLClient(http, secure)
+        link = await mailed_link(client, mail_dispatcher(secure, clock=clock), smtp, "uma@example.org")
+        # when
+        signed_in = await sign_in_with(client, link)
+    # then
+    assert signed_in.status_code == 303 and "Secure" in signed_in.headers["set-cookie"]
