@@ -6,6 +6,7 @@ deliveries and claims each with one conditional UPDATE (``attempts`` as the vers
 2xx answer marks it DELIVERED; anything else schedules the next attempt with backoff, until
 ``MAX_ATTEMPTS`` makes it FAILED. A process dying mid-send leaves the lease to expire and another
 dispatcher retries: delivery is at least once, and receivers dedupe on X-Casegraph-Delivery.
+Picking, claiming and pruning rows are the mail dispatcher's too (casegraph/delivery_queue.py).
 Deliveries are sent in order of due time, not strictly per endpoint in event order: receivers
 order by the event's ``sequence``.
 
@@ -19,16 +20,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from tortoise.expressions import F
 
 from casegraph import partner_client
 from casegraph.clock import Clock
-from casegraph.periodic import PeriodicWorker
+from casegraph.delivery_queue import ERROR_LIMIT, MAX_ATTEMPTS, DeliveryQueue, Pass, Tally, backoff, log_pass
 from casegraph.services import referrals
 from casegraph.services.publisher import NullPublisher, Publisher
 from casegraph.services.referral_outbox import REFERRAL
@@ -37,35 +36,17 @@ from models import DeliveryStatus, OutboxDelivery, PartnerAgency, WebhookEndpoin
 
 log = logging.getLogger("casegraph.outbox")
 
-# Seconds to wait after the 1st, 2nd, ... failed attempt; the last value repeats.
-BACKOFF = (5, 30, 120, 600, 3600, 3 * 3600, 6 * 3600)
-MAX_ATTEMPTS = 8
 # A claimed delivery is not picked again for this long (covers the send's timeout many times).
 LEASE = timedelta(seconds=60)
-# Delivered messages are kept this long for the delivery log, then removed (FAILED ones stay until
-# retried or their endpoint/partner is removed). Pruning runs at most once per PRUNE_EVERY.
-RETENTION = timedelta(days=30)
-PRUNE_EVERY = timedelta(hours=1)
 TIMEOUT = 5.0
-BATCH = 50
-ERROR_LIMIT = 500
 
 
-@dataclass(frozen=True)
-class Pass:
-    delivered: int = 0
-    retried: int = 0
-    failed: int = 0
-
-
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=BACKOFF[min(attempts, len(BACKOFF)) - 1])
-
-
-class OutboxDispatcher(PeriodicWorker):
+class OutboxDispatcher(DeliveryQueue):
     task_name = "casegraph-outbox-dispatcher"
     log = log
     stop_grace = TIMEOUT * 2  # a send in progress may take its whole timeout
+    model = OutboxDelivery
+    lease = LEASE
 
     def __init__(
         self,
@@ -78,46 +59,27 @@ class OutboxDispatcher(PeriodicWorker):
         publisher: Callable[[], Publisher] | None = None,
         allow_private: bool = True,
     ) -> None:
-        super().__init__(interval=interval)
-        self.max_attempts = max_attempts
+        super().__init__(interval=interval, clock=clock, max_attempts=max_attempts)
         self.agency_code = agency_code
-        self._clock = clock
         self._transport = transport
         self._publisher = publisher or NullPublisher
-        self._pruned_at: datetime | None = None
         # False in production (unless CASEGRAPH_WEBHOOK_ALLOW_PRIVATE): no sends to hosts that
         # resolve to loopback, private or link-local addresses.
         self.allow_private = allow_private
 
     async def run_once(self) -> Pass:
         now = self._clock()
-        due = await (
-            OutboxDelivery.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "event_sequence")
-            .limit(BATCH)
-            .values("id", "attempts")
-        )
-        delivered = retried = failed = 0
+        due = await self.due(now)
         if not due:
             return Pass()
+        tally = Tally()
         async with httpx.AsyncClient(timeout=TIMEOUT, transport=self._transport, follow_redirects=False) as http:
             for row in due:
-                # The claim: only the dispatcher whose UPDATE still sees the attempts it read wins.
-                claimed = await OutboxDelivery.filter(
-                    id=row["id"], status=DeliveryStatus.PENDING, attempts=row["attempts"]
-                ).update(attempts=F("attempts") + 1, next_attempt_at=now + LEASE, last_attempt_at=now)
-                if not claimed:
-                    continue
-                outcome = await self._send(http, row["id"], row["attempts"] + 1)
-                if outcome is DeliveryStatus.DELIVERED:
-                    delivered += 1
-                elif outcome is DeliveryStatus.FAILED:
-                    failed += 1
-                else:
-                    retried += 1
-        if delivered or retried or failed:
-            log.info("Outbox pass: %d delivered, %d to retry, %d failed", delivered, retried, failed)
-        return Pass(delivered, retried, failed)
+                if await self.claim(row, now):
+                    tally.count(await self._send(http, row["id"], row["attempts"] + 1))
+        result = tally.result()
+        log_pass(log, "Outbox", result)
+        return result
 
     async def _send(self, http: httpx.AsyncClient, delivery_id: object, attempts: int) -> DeliveryStatus:
         delivery = await OutboxDelivery.get_or_none(id=delivery_id)
@@ -219,14 +181,3 @@ class OutboxDispatcher(PeriodicWorker):
             )
         else:
             await referrals.note_attempt_error(referral_id=referral_id, error=answer.error or "", now=now)
-
-    async def prune(self) -> int:
-        """Remove DELIVERED messages older than RETENTION; returns how many."""
-        now = self._clock()
-        self._pruned_at = now
-        return await OutboxDelivery.filter(status=DeliveryStatus.DELIVERED, delivered_at__lt=now - RETENTION).delete()
-
-    async def run_pass(self) -> None:
-        await self.run_once()
-        if self._pruned_at is None or self._clock() - self._pruned_at >= PRUNE_EVERY:
-            await self.prune()

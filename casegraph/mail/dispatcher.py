@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Final
 from urllib.parse import quote, urlencode
 
 from jinja2 import TemplateError
-from tortoise.expressions import F
 
 from casegraph.clock import Clock
+from casegraph.delivery_queue import ERROR_LIMIT, MAX_ATTEMPTS, DeliveryQueue, Pass, Tally, backoff, log_pass
 from casegraph.mail.catalogs import CatalogError
 from casegraph.mail.render import Extras, Mail, MailRenderer
 from casegraph.mail.transport import TIMEOUT, MailTransport, SendFailure
-from casegraph.outbox_dispatcher import BATCH, ERROR_LIMIT, MAX_ATTEMPTS, PRUNE_EVERY, RETENTION, Pass, backoff
-from casegraph.periodic import PeriodicWorker
 from casegraph.services.mail_preferences import unsubscribe_token
 from casegraph.services.notification_mail import NOTIFICATION
 from casegraph.services.reply_addresses import ReplyAddresses
@@ -68,10 +66,12 @@ class Links:
         return f"{self.public_url}{UNSUBSCRIBE_PATH}?{query}"
 
 
-class MailDispatcher(PeriodicWorker):
+class MailDispatcher(DeliveryQueue):
     task_name = "casegraph-mail-dispatcher"
     log = log
     stop_grace = 2 * TIMEOUT  # an SMTP conversation in progress may take its timeouts
+    model = MailDelivery
+    lease = LEASE
 
     def __init__(
         self,
@@ -84,41 +84,21 @@ class MailDispatcher(PeriodicWorker):
         reply: ReplyAddresses | None = None,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
-        super().__init__(interval=interval)
+        super().__init__(interval=interval, clock=clock, max_attempts=max_attempts)
         self.transport = transport
         self.renderer = renderer
         self.links = links
         self.reply = reply
-        self.max_attempts = max_attempts
-        self._clock = clock
-        self._pruned_at: datetime | None = None
 
     async def run_once(self) -> Pass:
         now = self._clock()
-        due = await (
-            MailDelivery.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "event_sequence")
-            .limit(BATCH)
-            .values("id", "attempts")
-        )
-        delivered = retried = failed = 0
-        for row in due:
-            # The claim: only the dispatcher whose UPDATE still sees the attempts it read wins.
-            claimed = await MailDelivery.filter(
-                id=row["id"], status=DeliveryStatus.PENDING, attempts=row["attempts"]
-            ).update(attempts=F("attempts") + 1, next_attempt_at=now + LEASE, last_attempt_at=now)
-            if not claimed:
-                continue
-            outcome = await self._send(row["id"], row["attempts"] + 1)
-            if outcome is DeliveryStatus.DELIVERED:
-                delivered += 1
-            elif outcome is DeliveryStatus.FAILED:
-                failed += 1
-            else:
-                retried += 1
-        if delivered or retried or failed:
-            log.info("Mail pass: %d sent, %d to retry, %d failed", delivered, retried, failed)
-        return Pass(delivered, retried, failed)
+        tally = Tally()
+        for row in await self.due(now):
+            if await self.claim(row, now):
+                tally.count(await self._send(row["id"], row["attempts"] + 1))
+        result = tally.result()
+        log_pass(log, "Mail", result, delivered="sent")
+        return result
 
     async def _send(self, delivery_id: object, attempts: int) -> DeliveryStatus:
         row = await MailDelivery.get(id=delivery_id)
@@ -176,14 +156,3 @@ class MailDispatcher(PeriodicWorker):
             unsubscribe_url=unsubscribe,
             question=question,
         )
-
-    async def prune(self) -> int:
-        """Remove sent mails older than RETENTION; returns how many."""
-        now = self._clock()
-        self._pruned_at = now
-        return await MailDelivery.filter(status=DeliveryStatus.DELIVERED, delivered_at__lt=now - RETENTION).delete()
-
-    async def run_pass(self) -> None:
-        await self.run_once()
-        if self._pruned_at is None or self._clock() - self._pruned_at >= PRUNE_EVERY:
-            await self.prune()
