@@ -24,11 +24,10 @@ import asyncio
 import contextlib
 import cProfile
 import json
-import logging
 import pstats
 import statistics
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -51,6 +50,7 @@ from casegraph.events.live import LiveEvents
 from casegraph.observability.logs import configure_logging
 from casegraph.runtime import Runtime
 from casegraph.settings import RateLimits, Settings
+from tests.helpers import counted_statements
 
 BATCH: Final = 25
 WARMUP: Final = 10  # mutations of each kind before the measured ones: caches, prepared statements
@@ -70,28 +70,6 @@ class MutationFigures:
             f"{self.mutation:>16}: {self.mutations} mutations, CPU {self.least_ms:.3f} ms least batch, "
             f"{self.median_ms:.3f} ms median batch; {self.wall_ms:.3f} ms wall; {len(self.statements)} statements"
         )
-
-
-@contextlib.contextmanager
-def _counted_statements() -> Iterator[list[str]]:
-    """Every statement Tortoise sends (its clients log each one at DEBUG); BEGIN and COMMIT are not among them."""
-    statements: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            statements.append(record.getMessage())
-
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level, propagate = Collect(logging.DEBUG), logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    try:
-        yield statements
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = propagate
 
 
 @contextlib.asynccontextmanager
@@ -134,7 +112,7 @@ async def _measure(
 ) -> tuple[MutationFigures, Any]:
     for case_id in cases[:WARMUP]:
         await _send(app, mutation, case_id, bearer)
-    with _counted_statements() as statements:
+    with counted_statements() as statements:
         await _send(app, mutation, cases[WARMUP], bearer)
     measured = cases[WARMUP + 1 :]
     profiler: Any = None

@@ -119,8 +119,11 @@ async def fetch_one(model: type[M], where: Mapping[str, Any]) -> M | None:
     return rows[0] if rows else None
 
 
-async def update(model: type[Model], where: Mapping[str, Any], values: Mapping[str, Any]) -> int:
-    """``model.filter(**where).update(**values)`` for plain values: the number of rows changed."""
+def _update_of(
+    model: type[Model], where: Mapping[str, Any], values: Mapping[str, Any]
+) -> tuple[BaseDBAsyncClient, str, tuple[str, ...], tuple[str, ...], list[Any]]:
+    """What an UPDATE of ``values`` where ``where`` needs: the connection, its dialect, the columns
+    assigned and matched, and the parameters in that order (refused for a key or a non-column)."""
     if not where or not values:
         raise ValueError("update needs a condition and values")
     db, dialect = _connection(model, for_write=True)
@@ -131,6 +134,12 @@ async def update(model: type[Model], where: Mapping[str, Any], values: Mapping[s
             raise Unsupported(f"{model.__name__}.{field}: not a column that may be updated")
     params = [_db_value(model, field, values[field]) for field in assigned]
     params.extend(_db_value(model, field, where[field]) for field in matched)
+    return db, dialect, assigned, matched, params
+
+
+async def update(model: type[Model], where: Mapping[str, Any], values: Mapping[str, Any]) -> int:
+    """``model.filter(**where).update(**values)`` for plain values: the number of rows changed."""
+    db, dialect, assigned, matched, params = _update_of(model, where, values)
     sql = _render(_UPDATE, model, dialect, assigned, matched)
     changed, _ = await db.execute_query(sql, params)
     return int(changed)
@@ -139,16 +148,7 @@ async def update(model: type[Model], where: Mapping[str, Any], values: Mapping[s
 async def update_returning(model: type[M], where: Mapping[str, Any], values: Mapping[str, Any]) -> list[M]:
     """``update`` that also returns the rows it changed, whole, as ``fetch`` returns them: one
     statement where a write and then a read of the same rows would be two."""
-    if not where or not values:
-        raise ValueError("update needs a condition and values")
-    db, dialect = _connection(model, for_write=True)
-    assigned, matched = tuple(values), tuple(where)
-    for field in assigned:
-        found = tortoise_models.field(model, field)
-        if found is None or found.pk:
-            raise Unsupported(f"{model.__name__}.{field}: not a column that may be updated")
-    params = [_db_value(model, field, values[field]) for field in assigned]
-    params.extend(_db_value(model, field, where[field]) for field in matched)
+    db, dialect, assigned, matched, params = _update_of(model, where, values)
     key = ("update_returning", model, dialect, assigned, matched)
     sql = _shaped.get(key)
     if sql is None:
