@@ -15,6 +15,7 @@ from models.notification import Notification
 from models.outbox import DeliveryStatus, OutboxDelivery, WebhookEndpoint
 from models.playbook import CaseStep, Playbook, PlaybookStep
 from models.referral import PartnerAgency, Referral, ReferralDirection, ReferralStatus, ReferralUpdate
+from models.self_service import SelfServiceDraft, SelfServiceRead
 from models.sign_in import BrowserSession, SignInLink
 from models.sla import CaseAlert, CaseTimer, SlaPolicy, SlaSettings
 from models.survey import Survey
@@ -59,6 +60,8 @@ __all__ = [
     "ReferralStatus",
     "ReferralUpdate",
     "RateLimitBucket",
+    "SelfServiceDraft",
+    "SelfServiceRead",
     "Survey",
     "User",
     "WorkNote",

@@ -5,6 +5,7 @@ and ``analytics_times.py`` (durations)."""
 from __future__ import annotations
 
 from casegraph.services import analytics as counts
+from casegraph.services import analytics_deflection as deflections
 from casegraph.services import analytics_times as times
 from casegraph.services.analytics import BacklogInterval, OpenCaseDimension
 from casegraph.services.analytics_scope import Scope
@@ -42,3 +43,7 @@ async def satisfaction(scope: Scope) -> counts.Satisfaction:
 
 async def agent_workload(scope: Scope) -> list[times.AgentWorkload]:
     return await times.agent_workload(scope)
+
+
+async def deflection(scope: Scope) -> deflections.Deflection:
+    return await deflections.deflection(scope)

@@ -17,6 +17,7 @@ from schema.persisted_queries import PersistedQueriesMutation
 from schema.playbooks import PlaybookMutation
 from schema.presence import PresenceMutation, PresenceSubscription
 from schema.referrals import ReferralMutation, ReferralQuery
+from schema.self_service import SelfServiceMutation
 from schema.sign_in import SignInMutation
 from schema.sla import SlaMutation, SlaQuery
 from schema.survey_results import SurveyResultsQuery
@@ -51,5 +52,6 @@ MUTATIONS: list[type] = [
     ReferralMutation,
     MailMutation,
     SignInMutation,
+    SelfServiceMutation,
 ]
 SUBSCRIPTIONS: list[type] = [PresenceSubscription]

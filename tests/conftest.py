@@ -137,6 +137,8 @@ TABLES = (
     "case_timers",
     "sla_policies",
     "sla_settings",
+    "self_service_reads",
+    "self_service_drafts",
     "case_article_links",
     "kb_article_terms",
     "kb_articles",

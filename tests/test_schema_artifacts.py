@@ -59,6 +59,8 @@ MODEL_TABLES = {
     "case_article_links",
     "kb_article_terms",
     "kb_articles",
+    "self_service_drafts",
+    "self_service_reads",
     "rate_limit_buckets",
     "persisted_queries",
     "webhook_endpoints",

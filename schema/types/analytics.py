@@ -14,6 +14,7 @@ from resolvers import analytics_aggregates
 from resolvers.loaders import CaseTypeById
 from schema.context import Info
 from schema.enums import CaseStage, CaseStatus, ComplianceTimerKind
+from schema.types.case import Article
 from schema.types.case_type import CaseType
 from schema.types.people import AssignmentGroup, User, _group, _user
 from schema.types.survey_results import RatingCount
@@ -114,6 +115,31 @@ class AgentWorkload:
         return await _user(info, self._agent_id)
 
 
+@strawberry.type(description="A knowledge article and the requests it deflected in the range.")
+class ArticleDeflection:
+    article: Article
+    deflected_requests: int = strawberry.field(description="Deflected requests in which it was read.")
+
+
+@strawberry.type(
+    description=(
+        "Requests not filed after their writer read a knowledge article in the portal, of the draft "
+        "sessions whose last step is in the range (a session: one filing form a constituent opened)."
+    )
+)
+class DeflectionSummary:
+    deflected_requests: int = strawberry.field(
+        description="Sessions that read an article and were left without filing (or idle for a day)."
+    )
+    filed_after_reading: int = strawberry.field(description="Sessions that read an article, then filed.")
+    deflection_rate: float | None = strawberry.field(
+        description="deflectedRequests / (deflectedRequests + filedAfterReading); null when neither."
+    )
+    top_articles: list[ArticleDeflection] = strawberry.field(
+        description="The articles read in the most deflected sessions, most first (at most 10)."
+    )
+
+
 @strawberry.type(description="Aggregates over the cases the filter selects and the viewer may see.")
 class Analytics:
     _scope: strawberry.Private[Scope]
@@ -203,6 +229,24 @@ class Analytics:
             )
             for w in await analytics_aggregates.agent_workload(self._scope)
         ]
+
+    @strawberry.field(
+        description=(
+            "Requests not filed after reading a knowledge article in the portal, over the range and "
+            "the groups and case types of the services they were written under."
+        )
+    )
+    async def deflection(self) -> DeflectionSummary:
+        found = await analytics_aggregates.deflection(self._scope)
+        return DeflectionSummary(
+            deflected_requests=found.deflected,
+            filed_after_reading=found.filed_after_reading,
+            deflection_rate=found.rate,
+            top_articles=[
+                ArticleDeflection(article=Article.from_row(each.article), deflected_requests=each.deflected)
+                for each in found.top_articles
+            ],
+        )
 
 
 async def _case_type(info: Info, case_type_id: int | None) -> CaseType | None:

@@ -1,5 +1,6 @@
-// "My requests": the constituent's cases, most recently changed first. Rows are rebuilt from the
-// in-memory summaries, which the mutations' payloads and the live feed keep current.
+// "My requests": the constituent's cases, most recently changed first, a page at a time ("Show
+// more"), all of them or only the open or the finished ones, with how many there are. Rows are
+// rebuilt from the in-memory summaries, which the mutations' payloads and the live feed keep current.
 
 import { h, replace } from "../lib/dom.js";
 import { t } from "./i18n.js";
@@ -43,5 +44,44 @@ export function renderMyCases(list, cases, { selectedId, onOpen }) {
         ),
       ),
     ),
+  );
+}
+
+// Finished: nothing more will happen to the request. Everything else (drafts and proposed
+// solutions included) still waits for someone.
+const FINISHED = ["CLOSED", "CANCELLED"];
+const UNFINISHED = [
+  "DRAFT", "NEW", "OPEN", "AWAITING_INFO", "INSPECTION_IN_PROGRESS", "WORK_IN_PROGRESS",
+  "WORK_ASSIGNMENT_IN_PROGRESS", "READY_FOR_DECISION", "RESOLVED",
+];
+
+/** The `cases` filter of each choice (catalogue keys cases.filter.<choice>). */
+export const CASE_FILTERS = { all: null, open: { status: UNFINISHED }, closed: { status: FINISHED } };
+
+export function matchesFilter(filter, status) {
+  const statuses = CASE_FILTERS[filter]?.status;
+  return !statuses || statuses.includes(status);
+}
+
+export function renderCasesFilter(container, chosen, onChoose) {
+  const select = h(
+    "select",
+    { id: "cases-filter", testid: "cases-filter", onChange: (event) => onChoose(event.target.value) },
+    Object.keys(CASE_FILTERS).map((choice) =>
+      h("option", { value: choice, selected: choice === chosen }, t(`cases.filter.${choice}`))),
+  );
+  replace(container, h("label", { for: select.id }, t("cases.filter.label")), " ", select);
+}
+
+/** "Showing 20 of 57" and the button for the next page (while there is one). */
+export function renderCasesFooter(container, { shown, total, more, loading, onMore }) {
+  replace(
+    container,
+    total === null ? null : h("p", { class: "muted", testid: "cases-count", "data-shown": shown, "data-total": total },
+      t("cases.count", { shown, total })),
+    more
+      ? h("button", { type: "button", testid: "cases-more", disabled: loading, "aria-busy": loading ? "true" : null,
+        onClick: onMore }, loading ? t("common.loading") : t("cases.more"))
+      : null,
   );
 }

@@ -1,27 +1,43 @@
 // One request, as its constituent sees it: where it stands, the public conversation, and what
 // they are asked to do now: answer a question (AWAITING_INFO), accept or reject a proposed solution
-// (RESOLVED), rate the service (CLOSED after accepting). What is offered follows the case's
-// `availableActions`, so the portal never shows a button the server would refuse.
+// (RESOLVED), rate the service (CLOSED after accepting). They may also change its description and
+// contact details, close it or withdraw it. What is offered follows the case's `availableActions`,
+// so the portal never shows a button the server would refuse. A finished request shows its whole
+// outcome: the resolution in words, its notes, who decided and when, the survey, or why it was
+// withdrawn.
 //
 // The detail is redrawn whenever the case changes (live), so text typed into its forms is kept
 // in `drafts` and focus is put back where it was.
 
 import { h, replace } from "../lib/dom.js";
-import { ACCEPT_SOLUTION, ANSWER, CANCEL_CASE, REJECT_SOLUTION, SUBMIT_CASE, SUBMIT_SURVEY } from "./documents.js";
+import { announce } from "./chrome.js";
+import {
+  ACCEPT_SOLUTION, ANSWER, CANCEL_CASE, CLOSE_CASE, EDIT_CASE, REJECT_SOLUTION, SUBMIT_CASE, SUBMIT_SURVEY,
+} from "./documents.js";
 import { IdempotencyKey, field, formError, submitting } from "./forms.js";
 import { formatNumber, t } from "./i18n.js";
 import { formatTime, happening, progressSteps, resolutionLabel, statusLabel } from "./labels.js";
 
 // Events whose details carry a resolution the requester should be able to read again later.
 const OUTCOME_ACTIONS = new Set(["PROPOSE_SOLUTION", "CLOSE", "MARK_DUPLICATE"]);
+// Events that decided a request's outcome (the latest one names who and when).
+const DECIDING_ACTIONS = new Set(["PROPOSE_SOLUTION", "CLOSE", "AUTO_CLOSE", "MARK_DUPLICATE"]);
+// What the requester may change of their own request (lifecycle UPDATE), each with the catalogue
+// text said when the server refuses its value.
+const EDITABLE = [
+  { name: "description", label: "file.description", invalid: "edit.invalid.description" },
+  { name: "contactEmail", label: "file.email", invalid: "edit.invalid.contactEmail" },
+  { name: "contactPhone", label: "file.phone", invalid: "edit.invalid.contactPhone" },
+];
 
 // The survey's scale (catalogue keys survey.rating.<n>).
 const RATINGS = [1, 2, 3, 4, 5];
 const BEST_RATING = RATINGS.at(-1);
 
 export class CaseDetail {
-  constructor(container, { api, banner, me, onChanged }) {
+  constructor(container, { api, banner, me, onChanged, onReload }) {
     this.container = container;
+    this.onReload = onReload; // (caseId) => void: fetch the case again (after a version conflict)
     this.api = api;
     this.banner = banner;
     this.me = me;
@@ -29,6 +45,7 @@ export class CaseDetail {
     this.drafts = new Map(); // "<caseId>:<testid>" -> text typed but not sent
     this.keys = new Map(); // "<caseId>:<form>" -> IdempotencyKey
     this.current = null;
+    this.notices = new Map(); // caseId -> what the visitor's last change did (shown until they leave it)
   }
 
   get caseId() {
@@ -39,11 +56,17 @@ export class CaseDetail {
     const focused = this._focusedControl();
     this.current = item;
     replace(this.container, this._render(item));
+    const notice = this.notices.get(item.id);
+    if (notice) {
+      this.container.querySelector(".case-detail-head")
+        ?.append(h("p", { class: "callout notice", testid: "case-notice", role: "status" }, notice));
+    }
     if (focused) this._restoreFocus(focused);
   }
 
   clear() {
     this.current = null;
+    this.notices.clear();
   }
 
   focusHeading() {
@@ -91,6 +114,7 @@ export class CaseDetail {
       item.status === "AWAITING_INFO" && actions.has("UPDATE") ? this._infoRequest(item) : null,
       item.status === "RESOLVED" ? this._solution(item, actions) : null,
       item.status === "CLOSED" ? this._outcome(item) : null,
+      item.status === "CANCELLED" ? this._cancelled(item) : null,
       item.survey ? this._surveyThanks(item.survey) : null,
       !item.survey && actions.has("SUBMIT_SURVEY") ? this._survey(item) : null,
       h(
@@ -101,9 +125,164 @@ export class CaseDetail {
           ? h("p", { class: "pre-wrap", testid: "case-description" }, item.description)
           : h("p", { class: "empty", testid: "case-description" }, t("description.none")),
       ),
+      actions.has("UPDATE") && item.status !== "DRAFT" ? this._edit(item) : null,
       this._conversation(item, actions),
       this._timeline(item),
+      actions.has("CLOSE") ? this._close(item) : null,
       actions.has("CANCEL") ? this._withdraw(item) : null,
+    );
+  }
+
+  /** Change the description and contact details; checked against the version the edit began from. */
+  _edit(item) {
+    const open = this.drafts.get(`${item.id}:edit-open`) === "yes";
+    // The version seen when the edit began: a change by someone else since is a conflict.
+    const base = Number(this.drafts.get(`${item.id}:edit-version`) ?? item.version);
+    const controls = Object.fromEntries(EDITABLE.map(({ name }) => {
+      const draftKey = `${item.id}:edit-${name}`;
+      const attrs = {
+        id: `edit-${name}`, name, testid: `edit-${name}`,
+        value: this.drafts.get(draftKey) ?? item[name] ?? "",
+        onInput: (event) => this.drafts.set(draftKey, event.target.value),
+      };
+      if (name === "description") return [name, h("textarea", { ...attrs, rows: 5 })];
+      const type = name === "contactEmail" ? "email" : "tel";
+      return [name, h("input", { ...attrs, type, autocomplete: type === "email" ? "email" : "tel" })];
+    }));
+    const submit = h("button", { type: "submit", class: "primary", testid: "edit-submit" }, t("edit.submit"));
+    const error = formError();
+    const form = h(
+      "form",
+      { class: "edit-form", noValidate: true },
+      item.status === "AWAITING_INFO" ? h("p", { class: "hint", testid: "edit-resumes" }, t("edit.resumes")) : null,
+      EDITABLE.map(({ name, label }) => field(t(label), controls[name])),
+      error,
+      h("div", { class: "form-actions" }, submit),
+    );
+    const say = (refusal) => {
+      if (refusal.code === "VERSION_CONFLICT") {
+        return [
+          t("edit.conflict"), " ",
+          h("button", { type: "button", testid: "edit-reload", onClick: () => this._reloadEdit(item.id) }, t("edit.reload")),
+        ];
+      }
+      const known = EDITABLE.find(({ name }) => name === refusal.field);
+      return refusal.code === "VALIDATION_FAILED" && known ? t(known.invalid) : null;
+    };
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const input = { caseId: item.id, expectedVersion: base };
+      for (const { name } of EDITABLE) {
+        if (controls[name].value !== (item[name] ?? "")) input[name] = controls[name].value;
+      }
+      if (Object.keys(input).length === 2) {
+        replace(error, t("edit.nothing"));
+        return;
+      }
+      const statusBefore = item.status;
+      this._act(item, "edit", { form, error, buttons: [submit], say }, async (idempotencyKey) =>
+        (await this.api.request(EDIT_CASE, { input: { ...input, idempotencyKey } })).updateCase,
+      [...EDITABLE.map(({ name }) => `edit-${name}`), "edit-version", "edit-open"], (changed) => {
+        const text = changed.status !== statusBefore
+          ? t("edit.savedResumed", { status: statusLabel(changed.status) })
+          : t("edit.saved");
+        this.notices.set(item.id, text);
+        announce(text);
+      });
+    });
+    return h(
+      "details",
+      {
+        class: "edit", testid: "edit-case", open,
+        onToggle: (event) => {
+          this.drafts.set(`${item.id}:edit-open`, event.target.open ? "yes" : "no");
+          if (event.target.open && !this.drafts.has(`${item.id}:edit-version`)) {
+            this.drafts.set(`${item.id}:edit-version`, String(item.version));
+          }
+        },
+      },
+      h("summary", {}, t("edit.summary")),
+      form,
+    );
+  }
+
+  /** After a conflict: the case as it is now, with what the visitor typed kept. */
+  _reloadEdit(caseId) {
+    this.drafts.delete(`${caseId}:edit-version`);
+    this.drafts.set(`${caseId}:edit-open`, "yes");
+    this.onReload(caseId);
+  }
+
+  /** Close the request (the requester needs to give nothing), after a confirmation. */
+  _close(item) {
+    const confirming = this.drafts.get(`${item.id}:close-confirm`) === "yes";
+    const error = formError();
+    const ask = h("button", {
+      type: "button", testid: "close-case",
+      onClick: () => {
+        this.drafts.set(`${item.id}:close-confirm`, "yes");
+        this.show(this.current);
+        this.container.querySelector('[data-testid="close-confirm"]')?.focus();
+      },
+    }, t("close.submit"));
+    const confirm = h("button", { type: "submit", class: "danger", testid: "close-confirm" }, t("close.confirm"));
+    const keep = h("button", {
+      type: "button", testid: "close-keep",
+      onClick: () => {
+        this.drafts.delete(`${item.id}:close-confirm`);
+        this.show(this.current);
+      },
+    }, t("close.keep"));
+    const form = h(
+      "form",
+      { class: "close-form" },
+      confirming ? h("p", { class: "callout", role: "alert", testid: "close-question" }, t("close.question")) : null,
+      error,
+      h("div", { class: "form-actions" }, confirming ? [confirm, keep] : ask),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this._act(item, "close", { form, error, buttons: [confirm, keep] }, async (idempotencyKey) =>
+        (await this.api.request(CLOSE_CASE, { input: { caseId: item.id, idempotencyKey } })).closeCase,
+      ["close-confirm"]);
+    });
+    return h(
+      "section",
+      { class: "close", testid: "close", "aria-labelledby": "close-heading" },
+      h("h3", { id: "close-heading" }, t("close.heading")),
+      h("p", { class: "muted" }, t("close.intro")),
+      form,
+    );
+  }
+
+  /** Who decided the outcome and when, and when the request was closed, from its history. */
+  _decided(item) {
+    const events = (item.history?.edges ?? []).map((edge) => edge.node);
+    const decision = events.filter((event) => DECIDING_ACTIONS.has(event.action)).at(-1);
+    const closing = events.filter((event) => event.toStatus === item.status).at(-1);
+    const who = (event) => (event.actor?.id === this.me.id ? t("messages.you") : event.actor?.name ?? t("common.staff"));
+    return [
+      decision
+        ? h("p", { class: "muted", testid: "outcome-by" },
+          t("outcome.by", { name: who(decision), time: formatTime(decision.occurredAt) }))
+        : null,
+      closing && closing !== decision
+        ? h("p", { class: "muted", testid: "outcome-closed" },
+          t(`outcome.at.${item.status}`, { name: who(closing), time: formatTime(closing.occurredAt) }))
+        : null,
+    ];
+  }
+
+  /** A withdrawn request: why, by whom and when. */
+  _cancelled(item) {
+    return h(
+      "section",
+      { class: "outcome", testid: "case-cancelled", "aria-labelledby": "cancelled-heading" },
+      h("h3", { id: "cancelled-heading" }, t("cancelled.heading")),
+      item.cancelReason
+        ? h("p", { class: "pre-wrap", testid: "cancel-reason-text" }, item.cancelReason)
+        : h("p", { class: "empty", testid: "cancel-reason-text" }, t("cancelled.noReason")),
+      this._decided(item),
     );
   }
 
@@ -219,7 +398,6 @@ export class CaseDetail {
 
   /** How a closed request ended: the solution accepted, or what staff wrote when closing it. */
   _outcome(item) {
-    if (!item.resolutionCode && !item.resolutionNotes) return null;
     return h(
       "section",
       { class: "outcome", testid: "case-outcome", "aria-labelledby": "outcome-heading" },
@@ -229,6 +407,7 @@ export class CaseDetail {
           resolutionLabel(item.resolutionCode))
         : null,
       item.resolutionNotes ? h("p", { class: "pre-wrap", testid: "outcome-notes" }, item.resolutionNotes) : null,
+      this._decided(item),
     );
   }
 
@@ -238,6 +417,7 @@ export class CaseDetail {
       h("p", { class: "solution-code", testid: "solution-code", "data-code": item.resolutionCode ?? "" },
         resolutionLabel(item.resolutionCode)),
       item.resolutionNotes ? h("p", { class: "pre-wrap", testid: "solution-notes" }, item.resolutionNotes) : null,
+      this._decided(item),
     ];
     if (actions.has("ACCEPT_SOLUTION")) {
       const accept = h("button", { type: "submit", class: "primary", testid: "accept-solution" }, t("solution.accept"));
@@ -424,12 +604,13 @@ export class CaseDetail {
     return this.keys.get(name);
   }
 
-  async _act(item, formName, { form, error, buttons }, perform, draftNames = []) {
+  async _act(item, formName, { form, error, buttons, say = null }, perform, draftNames = [], then = null) {
     const payload = await submitting({
-      form, errorBox: error, buttons, banner: this.banner, key: this._key(item.id, formName), perform,
+      form, errorBox: error, buttons, banner: this.banner, key: this._key(item.id, formName), perform, say,
     });
     if (!payload) return;
     for (const name of draftNames) this.drafts.delete(`${item.id}:${name}`);
+    then?.(payload.case);
     this.onChanged(payload.case);
   }
 

@@ -9,11 +9,11 @@ const CASE_SUMMARY = `
 
 const CASE_DETAIL = `
   ${CASE_SUMMARY}
-  description createdAt resolutionCode resolutionNotes reopenCount
+  description createdAt resolutionCode resolutionNotes reopenCount cancelReason contactEmail contactPhone
   availableActions
   survey { rating comment submittedAt }
   comments { id body createdAt author { id name } }
-  history(first: 100) { edges { node { id action type toStatus occurredAt details actor { id } } } }
+  history(first: 100) { edges { node { id action type toStatus occurredAt details actor { id name } } } }
 `;
 
 const PAYLOAD_ERRORS = "errors { code field message }";
@@ -34,11 +34,33 @@ export const SERVICES = `query PortalServices {
   }
 }`;
 
-export const MY_CASES = `query PortalMyCases($first: Int) {
-  cases(first: $first, orderBy: { field: UPDATED_AT, direction: DESC }) {
+/** A page of "My requests" (newest change first), optionally only some statuses; `after` pages on. */
+export const MY_CASES = `query PortalMyCases($first: Int, $after: String, $filter: CaseFilterInput) {
+  cases(first: $first, after: $after, filter: $filter, orderBy: { field: UPDATED_AT, direction: DESC }) {
     totalCount
+    pageInfo { hasNextPage endCursor }
     edges { node { ${CASE_SUMMARY} } }
   }
+}`;
+
+/** Published articles matching what the constituent is typing (constituents never see drafts). */
+export const SUGGESTED_ARTICLES = `query PortalSuggestedArticles($search: String!, $first: Int) {
+  articles(filter: { search: $search }, first: $first) { edges { node { id title body } } }
+}`;
+
+/** A step of a draft request: an article read, then filed or left (the deflection figure). */
+export const RECORD_SELF_SERVICE = `mutation PortalSelfService($input: RecordSelfServiceInput!) {
+  recordSelfService(input: $input) { recorded ${PAYLOAD_ERRORS} }
+}`;
+
+/** The requester's own edit: description and contact details, checked against the version they saw. */
+export const EDIT_CASE = `mutation PortalEdit($input: UpdateCaseInput!) {
+  updateCase(input: $input) { case { ${CASE_DETAIL} } ${PAYLOAD_ERRORS} }
+}`;
+
+/** The requester closes their own request (nothing required). */
+export const CLOSE_CASE = `mutation PortalClose($input: CloseCaseInput!) {
+  closeCase(input: $input) { case { ${CASE_DETAIL} } ${PAYLOAD_ERRORS} }
 }`;
 
 export const CASE = `query PortalCase($id: ID!) { case(id: $id) { ${CASE_DETAIL} } }`;

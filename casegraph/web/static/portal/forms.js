@@ -50,9 +50,10 @@ export function field(labelText, control, { hint = null, required = false } = {}
 /**
  * Run `perform(key)` (which returns a mutation payload) for a form: disables `buttons` meanwhile,
  * clears and then shows errors in `errorBox` and per-field boxes under `form`. Returns the
- * payload when it has no errors, otherwise null.
+ * payload when it has no errors, otherwise null. `say(error)`, if given, words a refusal in the
+ * visitor's language (a node or text), or returns null to show the server's message.
  */
-export async function submitting({ form, errorBox, buttons, banner, key, perform }) {
+export async function submitting({ form, errorBox, buttons, banner, key, perform, say = null }) {
   for (const button of buttons) button.disabled = true;
   form?.setAttribute("aria-busy", "true");
   replace(errorBox);
@@ -61,7 +62,7 @@ export async function submitting({ form, errorBox, buttons, banner, key, perform
     const payload = await perform(key.value);
     key.renew();
     if (payload.errors?.length) {
-      showPayloadErrors(form, errorBox, payload.errors);
+      showPayloadErrors(form, errorBox, payload.errors, say);
       return null;
     }
     return payload;
@@ -75,13 +76,14 @@ export async function submitting({ form, errorBox, buttons, banner, key, perform
   }
 }
 
-function showPayloadErrors(form, errorBox, errors) {
+function showPayloadErrors(form, errorBox, errors, say) {
   const general = [];
   for (const error of errors) {
+    const words = say?.(error) ?? error.message;
     const box = error.field ? form?.querySelector(`.field-error[data-field="${CSS.escape(error.field)}"]`) : null;
-    if (box) replace(box, error.message);
-    else general.push(error.message);
+    if (box) replace(box, words);
+    else general.push(words);
   }
   // The form-level box always says something, so a refusal is never silent.
-  replace(errorBox, general.length ? general.join(" ") : t("form.checkFields"));
+  replace(errorBox, general.length ? general.flatMap((words, i) => (i ? [" ", words] : [words])) : t("form.checkFields"));
 }

@@ -11,7 +11,7 @@
 
 import { h, replace } from "../lib/dom.js";
 import { CookieSession, GraphQLClient, GraphQLRequestError, storeToken, storedToken, tokenClaims } from "../lib/graphql.js";
-import { renderMyCases } from "./cases.js";
+import { CASE_FILTERS, matchesFilter, renderCasesFooter, renderCasesFilter, renderMyCases } from "./cases.js";
 import { Banner, announce, clientMessage, renderLanguageMenu, showLiveStatus, showSignedIn } from "./chrome.js";
 import { CaseDetail } from "./detail.js";
 import { CASE, CASE_EVENTS, ME, MY_CASES, REQUEST_SIGN_IN_LINK, SERVICES, SET_MAIL_LANGUAGE } from "./documents.js";
@@ -24,7 +24,8 @@ import { renderFileForm, renderServices } from "./services.js";
 import { SIGN_IN_TEXT, fill, renderSignIn } from "./signin.js";
 
 const SCOPE = "portal";
-const MY_CASES_PAGE = 100;
+// "My requests" is paged: the first page, then "Show more" for the next, as long as there are more.
+const MY_CASES_PAGE = 20;
 
 const page = {
   main: document.getElementById("content"),
@@ -50,6 +51,7 @@ page.signOut.addEventListener("click", () => signOut());
 
 function signOut(message = null) {
   const fromCookie = session?.fromCookie;
+  session?.leaveDraft();
   session?.close();
   session = null;
   storeToken(SCOPE, null);
@@ -164,7 +166,12 @@ class Portal {
     this.me = me;
     this.mailLanguages = mailLanguages; // the languages the server can write mails in
     this.services = [];
-    this.cases = new Map(); // id -> case summary
+    this.cases = new Map(); // id -> case summary (of the pages loaded, and any the live feed told of)
+    this.casesFilter = "all"; // one of CASE_FILTERS
+    this.casesTotal = null; // how many requests the filter selects (the server's count)
+    this.nextCursor = null; // where the next page starts; null when there is none
+    this.loadingMore = false;
+    this.draft = null; // the suggestions of the filing form on screen (reports the draft left)
     this.selected = null; // { kind: "service", code } | { kind: "case", id } | null
     this.lastEventId = null;
     this.everLive = false;
@@ -174,6 +181,7 @@ class Portal {
     this._layout();
     this.detail = new CaseDetail(this.side, {
       api, banner: page.banner, me,
+      onReload: (id) => this._refreshCase(id),
       onChanged: (item) => {
         this._remember(item);
         if (this.selected?.kind === "case" && this.selected.id === item.id) this.detail.show(item);
@@ -189,6 +197,8 @@ class Portal {
       h("li", { class: "muted" }, t("common.loading")));
     this.servicesHeading = h("h2", { id: "services-heading" }, t("lists.services"));
     this.casesHeading = h("h2", { id: "my-cases-heading" }, t("lists.myCases"));
+    this.casesFilterBox = h("div", { class: "cases-filter" });
+    this.casesFooter = h("div", { class: "cases-footer" });
     this.side = h("div", { class: "portal-side" });
     replace(
       page.main,
@@ -201,7 +211,7 @@ class Portal {
           h("section", { class: "panel", "aria-labelledby": "services-heading" },
             this.servicesHeading, this.servicesList),
           h("section", { class: "panel", "aria-labelledby": "my-cases-heading" },
-            this.casesHeading, this.casesList),
+            this.casesHeading, this.casesFilterBox, this.casesList, this.casesFooter),
         ),
         this.side,
       ),
@@ -225,7 +235,7 @@ class Portal {
   /** The filing form again, with what the visitor had typed in it. */
   _redrawFileForm(service) {
     const typed = [...this.side.querySelectorAll("input, textarea")].map((control) => [control.id, control.value]);
-    this.openService(service);
+    this.openService(service, this.draft);
     for (const [id, value] of typed) {
       const control = document.getElementById(id);
       if (control) control.value = value;
@@ -265,6 +275,12 @@ class Portal {
     if (wanted && this.cases.has(decodeURIComponent(wanted))) this.openCase(decodeURIComponent(wanted));
   }
 
+  /** The filing form on screen is left without filing (the draft's reads are then counted as deflected). */
+  leaveDraft() {
+    this.draft?.left();
+    this.draft = null;
+  }
+
   close() {
     this.stopFeed?.();
     this.stopStatus?.();
@@ -280,14 +296,50 @@ class Portal {
     this._drawServices();
   }
 
+  /** The first page of requests under the current filter (again, after a filter change or an outage). */
   async _loadCases() {
+    const filter = this.casesFilter;
     try {
-      const { cases } = await this.api.request(MY_CASES, { first: MY_CASES_PAGE });
-      for (const edge of cases.edges) this.cases.set(edge.node.id, edge.node);
+      const { cases } = await this.api.request(MY_CASES, { first: MY_CASES_PAGE, filter: CASE_FILTERS[filter] });
+      if (filter !== this.casesFilter) return; // the visitor chose another filter meanwhile
+      this.cases = new Map(cases.edges.map((edge) => [edge.node.id, edge.node]));
+      this.casesTotal = cases.totalCount;
+      this.nextCursor = cases.pageInfo.hasNextPage ? cases.pageInfo.endCursor : null;
     } catch (error) {
       this._failed(error);
     }
     this._drawCases();
+  }
+
+  async _loadMoreCases() {
+    if (this.loadingMore || !this.nextCursor) return;
+    const filter = this.casesFilter;
+    this.loadingMore = true;
+    this._drawCases();
+    try {
+      const { cases } = await this.api.request(MY_CASES, {
+        first: MY_CASES_PAGE, after: this.nextCursor, filter: CASE_FILTERS[filter],
+      });
+      if (filter === this.casesFilter) {
+        for (const edge of cases.edges) if (!this.cases.has(edge.node.id)) this.cases.set(edge.node.id, edge.node);
+        this.casesTotal = cases.totalCount;
+        this.nextCursor = cases.pageInfo.hasNextPage ? cases.pageInfo.endCursor : null;
+      }
+    } catch (error) {
+      this._failed(error);
+    } finally {
+      this.loadingMore = false;
+    }
+    this._drawCases();
+  }
+
+  _chooseFilter(filter) {
+    if (filter === this.casesFilter) return;
+    this.casesFilter = filter;
+    this.casesTotal = null;
+    this.nextCursor = null;
+    this.casesList.setAttribute("aria-busy", "true");
+    this._loadCases();
   }
 
   _failed(error) {
@@ -308,9 +360,19 @@ class Portal {
 
   _drawCases() {
     this.casesList.removeAttribute("aria-busy");
-    renderMyCases(this.casesList, [...this.cases.values()], {
+    // A request the live feed moved out of the filter (closed while "open" is shown) leaves the list.
+    const shown = [...this.cases.values()].filter((item) => matchesFilter(this.casesFilter, item.status));
+    renderCasesFilter(this.casesFilterBox, this.casesFilter, (filter) => this._chooseFilter(filter));
+    renderMyCases(this.casesList, shown, {
       selectedId: this.selected?.kind === "case" ? this.selected.id : null,
       onOpen: (id) => this.openCase(id),
+    });
+    renderCasesFooter(this.casesFooter, {
+      shown: shown.length,
+      total: this.casesTotal === null ? null : Math.max(this.casesTotal, shown.length),
+      more: this.nextCursor !== null,
+      loading: this.loadingMore,
+      onMore: () => this._loadMoreCases(),
     });
   }
 
@@ -327,21 +389,28 @@ class Portal {
     );
   }
 
-  openService(service) {
+  /** The filing form of `service`; `draft`: the same draft's suggestions, when it is drawn again. */
+  openService(service, draft = null) {
+    if (!draft) this.leaveDraft();
     this.selected = { kind: "service", code: service.code };
     this.detail.clear();
     history.replaceState(null, "", window.location.pathname);
     this._drawServices();
     this._drawCases();
-    renderFileForm(this.side, service, {
+    this.draft = renderFileForm(this.side, service, {
       api: this.api,
       banner: page.banner,
+      draft,
       onFiled: (item) => {
+        this.draft = null;
+        const counted = this.casesTotal !== null && !this.cases.has(item.id);
+        if (counted && matchesFilter(this.casesFilter, item.status)) this.casesTotal += 1;
         this._remember(item);
         announce(t("announce.filed", { number: item.number }));
         this.openCase(item.id, item);
       },
       onCancel: () => {
+        this.draft = null;
         this.selected = null;
         this._drawServices();
         this._showWelcome();
@@ -351,6 +420,7 @@ class Portal {
 
   /** Show a case; `known` is its full state when the caller has it already (no refetch). */
   async openCase(id, known = null) {
+    this.leaveDraft();
     this.selected = { kind: "case", id };
     history.replaceState(null, "", `#case-${encodeURIComponent(id)}`);
     this._drawServices();
@@ -401,6 +471,16 @@ class Portal {
     }
   }
 
+  /** Keep the count of the filter's requests true as the live feed moves one in or out of it. */
+  _recount(before, item) {
+    if (this.casesTotal === null) return;
+    const was = before ? matchesFilter(this.casesFilter, before.status) : false;
+    const is = matchesFilter(this.casesFilter, item.status);
+    // An unknown case may be one of the pages not loaded yet: only a new one (just created) is added.
+    if (!before && item.version !== 1) return;
+    this.casesTotal += Number(is) - Number(was);
+  }
+
   _remember(item) {
     const before = this.cases.get(item.id);
     this.cases.set(item.id, { ...before, ...pickSummary(item) });
@@ -421,6 +501,7 @@ class Portal {
     }
     const before = this.cases.get(item.id);
     if (before && item.version < before.version) return; // older than what a payload already showed
+    this._recount(before, item);
     if (before?.status !== item.status) {
       announce(t("announce.status", { number: item.number, status: statusLabel(item.status) }));
     }
@@ -439,6 +520,9 @@ function pickSummary(item) {
 }
 
 await showLanguage(rememberedLanguage() ?? languageFromBrowser());
+// Closing or leaving the page with a filing form open leaves that draft.
+window.addEventListener("pagehide", () => session?.leaveDraft());
+
 const saved = storedToken(SCOPE);
 if (saved) {
   tryToken(saved).then((failure) => {

@@ -1,11 +1,15 @@
 // "Ask for a service": the public services on offer, and the form that files a case under one.
 // The form asks for what the service requires (ServiceDefinition.requiredFields) and offers the
-// contact fields otherwise; the template, if any, pre-fills title and description.
+// contact fields otherwise; the template, if any, pre-fills title and description. While the
+// constituent types, published knowledge articles matching their words are offered
+// (suggestions.js); what they read, and whether they then file or leave, is reported for the
+// deflection figure.
 
 import { h, replace } from "../lib/dom.js";
 import { CREATE_CASE } from "./documents.js";
 import { IdempotencyKey, field, formError, submitting } from "./forms.js";
 import { t } from "./i18n.js";
+import { ArticleSuggestions } from "./suggestions.js";
 
 export function renderServices(list, services, { selectedCode, onChoose }) {
   if (!services.length) {
@@ -34,8 +38,11 @@ export function renderServices(list, services, { selectedCode, onChoose }) {
   );
 }
 
-/** The filing form for one service; `onFiled(case)` gets the new case. */
-export function renderFileForm(container, service, { api, banner, onFiled, onCancel }) {
+/**
+ * The filing form for one service; `onFiled(case)` gets the new case. Returns `leave()`, which the
+ * portal calls when the visitor goes elsewhere without filing (it reports the draft as left).
+ */
+export function renderFileForm(container, service, { api, banner, onFiled, onCancel, draft = null }) {
   const required = new Set(service.requiredFields);
   const controls = {
     title: h("input", {
@@ -64,7 +71,18 @@ export function renderFileForm(container, service, { api, banner, onFiled, onCan
   }
   const error = formError();
   const submit = h("button", { type: "submit", class: "primary", testid: "file-submit" }, t("file.submit"));
-  const cancel = h("button", { type: "button", onClick: onCancel }, t("common.cancel"));
+  // `draft` is the suggestions of this same form drawn before (a language switch redraws it).
+  const suggestions = draft ?? new ArticleSuggestions({ api, serviceCode: service.code });
+  const cancel = h("button", {
+    type: "button",
+    onClick: () => {
+      suggestions.left();
+      onCancel();
+    },
+  }, t("common.cancel"));
+  const typed = () => suggestions.typed(`${controls.title.value} ${controls.description.value}`);
+  controls.title.addEventListener("input", typed);
+  controls.description.addEventListener("input", typed);
 
   const form = h(
     "form",
@@ -93,6 +111,7 @@ export function renderFileForm(container, service, { api, banner, onFiled, onCan
       field(t("file.email"), controls.contactEmail, { required: required.has("CONTACT_EMAIL") }),
       field(t("file.phone"), controls.contactPhone, { required: required.has("CONTACT_PHONE") }),
     ),
+    suggestions.element(),
     error,
     h("div", { class: "form-actions" }, submit, cancel),
   );
@@ -116,8 +135,13 @@ export function renderFileForm(container, service, { api, banner, onFiled, onCan
       form, errorBox: error, buttons: [submit, cancel], banner, key,
       perform: async (idempotencyKey) => (await api.request(CREATE_CASE, { input: { ...input, idempotencyKey } })).createCase,
     });
-    if (payload) onFiled(payload.case);
+    if (!payload) return;
+    suggestions.filed(payload.case.id);
+    onFiled(payload.case);
   });
   replace(container, form);
   controls.title.focus();
+  // A template's words are searched at once: its articles may answer before anything is typed.
+  if (controls.title.value || controls.description.value) typed();
+  return suggestions;
 }
