@@ -259,14 +259,15 @@ export class CaseDetail {
   _decided(item) {
     const events = (item.history?.edges ?? []).map((edge) => edge.node);
     const decision = events.filter((event) => DECIDING_ACTIONS.has(event.action)).at(-1);
-    const closing = events.filter((event) => event.toStatus === item.status).at(-1);
+    // The step into the status shown (a survey afterwards records no transition).
+    const closing = events.filter((event) => event.type === "CASE_TRANSITIONED" && event.toStatus === item.status).at(-1);
     const who = (event) => (event.actor?.id === this.me.id ? t("messages.you") : event.actor?.name ?? t("common.staff"));
     return [
-      decision
+      decision && decision !== closing
         ? h("p", { class: "muted", testid: "outcome-by" },
           t("outcome.by", { name: who(decision), time: formatTime(decision.occurredAt) }))
         : null,
-      closing && closing !== decision
+      closing
         ? h("p", { class: "muted", testid: "outcome-closed" },
           t(`outcome.at.${item.status}`, { name: who(closing), time: formatTime(closing.occurredAt) }))
         : null,
