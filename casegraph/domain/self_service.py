@@ -9,6 +9,8 @@ articles were read or however often the browser reports leaving.
 - Only a signed-in ``CONSTITUENT`` records (staff filing for someone else are not helping
   themselves, and nobody else can inflate the figure).
 - The first ending wins: a session that was abandoned stays abandoned, a filed one stays filed.
+- At most ``MAX_DRAFTS_PER_DAY`` sessions of one constituent begin in a day; reads in more
+  are not recorded (the portal goes on working, the figure does not grow).
 - A session that read articles and was left with no ending (the tab was closed) counts as
   abandoned once it has been idle for ``IDLE_ABANDONED``.
 """
@@ -25,6 +27,9 @@ from casegraph.domain.relations import Actor
 IDLE_ABANDONED: Final = timedelta(days=1)
 # A draft session reads a handful of articles; more is a script, not a reader.
 MAX_READS_PER_DRAFT: Final = 50
+# Draft sessions counted per constituent in a day: one person cannot weigh more than a few
+# requests' worth in the figure, whatever their browser reports.
+MAX_DRAFTS_PER_DAY: Final = 20
 
 
 class SelfServiceStep(str, Enum):

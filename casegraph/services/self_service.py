@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 
@@ -19,7 +19,13 @@ from casegraph.domain.enums import ErrorCode
 from casegraph.domain.errors import DomainError, not_found, permission_denied, transition_not_allowed, validation_failed
 from casegraph.domain.knowledge import ArticleStatus
 from casegraph.domain.relations import Actor
-from casegraph.domain.self_service import MAX_READS_PER_DRAFT, DraftOutcome, SelfServiceStep, may_record
+from casegraph.domain.self_service import (
+    MAX_DRAFTS_PER_DAY,
+    MAX_READS_PER_DRAFT,
+    DraftOutcome,
+    SelfServiceStep,
+    may_record,
+)
 from casegraph.domain.validation import lookup_key, uuid_key
 from casegraph.services.column_limits import max_length
 from casegraph.services.knowledge import load_article
@@ -64,6 +70,8 @@ async def _article_read(actor: Actor, draft_key: str, report: SelfServiceReport,
     if article.status is not ArticleStatus.PUBLISHED:
         raise DomainError(ErrorCode.NOT_FOUND, "Article not found.", "articleId")
     draft = await _draft(actor, draft_key, report.service_code, now)
+    if draft is None:
+        return False  # past the day's drafts of this constituent: not counted
     if draft.outcome is not None:
         raise transition_not_allowed("This request was filed or left already; a new one starts a new draft.")
     if await SelfServiceRead.filter(draft_id=draft.id, article_id=article.id).exists():
@@ -78,8 +86,9 @@ async def _article_read(actor: Actor, draft_key: str, report: SelfServiceReport,
     return True
 
 
-async def _draft(actor: Actor, draft_key: str, service_code: str | None, now: datetime) -> SelfServiceDraft:
-    """The actor's draft session ``draft_key``, begun now (under a public service) if new."""
+async def _draft(actor: Actor, draft_key: str, service_code: str | None, now: datetime) -> SelfServiceDraft | None:
+    """The actor's draft session ``draft_key``, begun now (under a public service) if new; None
+    when the actor began ``MAX_DRAFTS_PER_DAY`` already in the last day."""
     existing = await SelfServiceDraft.get_or_none(requester_id=actor.user_id, draft_key=draft_key)
     if existing is not None:
         return existing
@@ -88,6 +97,10 @@ async def _draft(actor: Actor, draft_key: str, service_code: str | None, now: da
     if service is None:
         raise validation_failed("serviceCode", "No public service has that code.")
     case_type = await CaseType.get(id=service.case_type_id)
+    # On the (requester, draft_key) index: this constituent's rows only.
+    today = await SelfServiceDraft.filter(requester_id=actor.user_id, started_at__gt=now - timedelta(days=1)).count()
+    if today >= MAX_DRAFTS_PER_DAY:
+        return None
     try:
         return await SelfServiceDraft.create(
             id=uuid.uuid4(),

@@ -109,6 +109,14 @@ def test_an_article_read_while_typing_then_leaving_counts_as_a_deflected_request
     assert after["deflectedRequests"] == before["deflectedRequests"] + 1
     assert after["filedAfterReading"] == before["filedAfterReading"]
     assert {"deflectedRequests": 1, "article": {"id": helpful}} in after["topArticles"]
+    # and the desk sees it on the dashboard's analytics
+    desk = open_window("administrator").page
+    desk.goto("/")
+    desk.locator('[data-testid="dev-user"][data-user-id="ada"]').click()
+    figure = desk.get_by_test_id("deflection")
+    expect(figure).to_have_attribute("data-deflected", str(after["deflectedRequests"]))
+    expect(figure.locator(f'[data-article-id="{helpful}"]')).to_contain_text("Renewing a parking permit")
+    screens.shoot("deflection on the dashboard")
 
     # when she starts again, reads the article, and files anyway
     form = open_service(window)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from casegraph.domain.self_service import MAX_DRAFTS_PER_DAY
 from casegraph.settings import Settings
 from models import SelfServiceDraft, SelfServiceRead, ServiceDefinition
 from tests.helpers import FakeClock, GraphQLClient, World, insert_case
@@ -237,3 +238,26 @@ async def test_the_figure_counts_filed_and_idle_drafts_over_the_period_and_the_v
 
 def iso(when: datetime) -> str:
     return when.isoformat()
+
+
+async def test_one_constituent_counts_for_at_most_a_days_worth_of_drafts(
+    client: GraphQLClient, clock: FakeClock, token: Callable[[str], str], services: dict[str, str]
+) -> None:
+    # given a constituent whose browser reports a read in a new draft over and over
+    helpful = await article(client, token, "Pothole repairs", "Filled within a week.", publish=True)
+    alice = token("requester")
+
+    async def read_in_a_new_draft() -> bool:
+        step = {"draftId": draft(), "step": "ARTICLE_READ", "serviceCode": services["roads"], "articleId": helpful}
+        payload = await record(client, alice, **step)
+        assert payload["errors"] == []
+        recorded: bool = payload["recorded"]
+        return recorded
+
+    # when it reports more drafts in a day than a person writes
+    counted = [await read_in_a_new_draft() for _ in range(MAX_DRAFTS_PER_DAY + 2)]
+    # then only a day's worth begin; the next day counts again
+    assert counted == [True] * MAX_DRAFTS_PER_DAY + [False, False]
+    assert await SelfServiceDraft.filter(requester_id="alice").count() == MAX_DRAFTS_PER_DAY
+    clock.advance(timedelta(days=1))
+    assert await read_in_a_new_draft() is True

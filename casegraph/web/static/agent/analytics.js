@@ -1,5 +1,7 @@
 // Desk analytics as SVG charts (lib/charts.js): open cases by status, the backlog over time,
-// response and resolution times, SLA compliance and satisfaction — one query per refresh.
+// response and resolution times, SLA compliance and satisfaction — one query per refresh — and,
+// below them, the reopen rate, the workload per agent and self-service deflection (requests the
+// public did not file after reading a knowledge article in the portal).
 
 import { h, clear } from "../lib/dom.js";
 import { barChart, lineChart } from "../lib/charts.js";
@@ -161,6 +163,26 @@ export class AnalyticsView {
           h("td", {}, String(w.openCases)),
           h("td", {}, String(w.resolvedCases)),
           h("td", {}, w.meanResolutionSeconds == null ? "—" : hoursText(w.meanResolutionSeconds / 3600)),
-          h("td", {}, w.averageRating == null ? "—" : `${w.averageRating.toFixed(1)} (${w.surveyCount})`))))));
+          h("td", {}, w.averageRating == null ? "—" : `${w.averageRating.toFixed(1)} (${w.surveyCount})`))))),
+      this.deflection(a.deflection));
+  }
+
+  /** Requests not filed after reading an article in the portal, and the articles that helped most. */
+  deflection(d) {
+    const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+    const summary = d.deflectionRate == null
+      ? "no request was written after reading an article in this period."
+      : `${plural(d.deflectedRequests, "request", "requests")} not filed after reading an article, `
+        + `${d.filedAfterReading} filed anyway (${Math.round(d.deflectionRate * 100)}% deflected).`;
+    return h("section", { class: "deflection", testid: "deflection", "data-deflected": d.deflectedRequests,
+      "data-filed": d.filedAfterReading },
+    h("p", {}, h("strong", {}, "Self-service: "), summary),
+    d.topArticles.length
+      ? h("table", { class: "workload", testid: "deflecting-articles" },
+        h("caption", {}, "Articles that answered the most requests"),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Article"), h("th", { scope: "col" }, "Requests not filed"))),
+        h("tbody", {}, d.topArticles.map((row) => h("tr", { "data-article-id": row.article.id },
+          h("td", {}, row.article.title), h("td", {}, String(row.deflectedRequests))))))
+      : null);
   }
 }

@@ -107,5 +107,6 @@ query AgentAnalytics($filter: AnalyticsFilterInput, $interval: BacklogInterval!)
     satisfaction { count averageRating distribution { rating count } }
     reopenRate { resolvedCases reopenedCases rate }
     agentWorkload { openCases resolvedCases meanResolutionSeconds surveyCount averageRating agent { id name } }
+    deflection { deflectedRequests filedAfterReading deflectionRate topArticles { deflectedRequests article { id title } } }
   }
 }`;

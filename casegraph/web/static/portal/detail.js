@@ -611,6 +611,7 @@ export class CaseDetail {
     });
     if (!payload) return;
     for (const name of draftNames) this.drafts.delete(`${item.id}:${name}`);
+    this.notices.delete(item.id); // about an earlier change: this one says its own, if anything
     then?.(payload.case);
     this.onChanged(payload.case);
   }

@@ -271,8 +271,10 @@ class Portal {
     });
     this._showWelcome();
     await Promise.all([this._loadServices(), this._loadCases()]);
+    // A link to one request (mails carry /portal#case-<id>) opens it even when it is not on the
+    // first page of the list; one the visitor may not see reads as gone.
     const wanted = /^#case-(.+)$/.exec(window.location.hash)?.[1];
-    if (wanted && this.cases.has(decodeURIComponent(wanted))) this.openCase(decodeURIComponent(wanted));
+    if (wanted) this.openCase(decodeURIComponent(wanted));
   }
 
   /** The filing form on screen is left without filing (the draft's reads are then counted as deflected). */
