@@ -197,7 +197,7 @@ def test_the_requester_edits_their_request_answers_by_an_edit_and_closes_it(
     close.get_by_test_id("close-confirm").click()
     # then it is closed by her, and nothing more is offered but the outcome
     expect(detail.get_by_test_id("case-status")).to_have_attribute("data-status", "CLOSED")
-    expect(detail.get_by_test_id("outcome-closed")).to_contain_text("Closed by You")
+    expect(detail.get_by_test_id("outcome-closed")).to_contain_text("Closed by you")
     expect(detail.get_by_test_id("close")).to_have_count(0)
     expect(detail.get_by_test_id("withdraw")).to_have_count(0)
     expect(detail.get_by_test_id("edit-case")).to_have_count(0)
@@ -273,7 +273,7 @@ def test_a_spanish_requester_reads_the_whole_outcome_of_a_closed_request(
     expect(outcome.get_by_test_id("outcome-code")).to_have_text("Resuelto")
     expect(outcome.get_by_test_id("outcome-notes")).to_have_text("Recogidos el martes por la mañana.")
     expect(outcome.get_by_test_id("outcome-by")).to_contain_text("Decidido por Dana Desk")
-    expect(outcome.get_by_test_id("outcome-closed")).to_contain_text("Cerrada por Usted")
+    expect(outcome.get_by_test_id("outcome-closed")).to_contain_text("Cerrada por usted")
     expect(detail.get_by_test_id("comments")).to_contain_text("Pasamos el martes.")
     expect(detail.get_by_test_id("survey-thanks")).to_contain_text("Ha valorado nuestro servicio con 5 de 5.")
     screens.shoot("outcome in Spanish")

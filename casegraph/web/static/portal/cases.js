@@ -77,7 +77,7 @@ export function renderCasesFilter(container, chosen, onChoose) {
 export function renderCasesFooter(container, { shown, total, more, loading, onMore }) {
   replace(
     container,
-    total === null ? null : h("p", { class: "muted", testid: "cases-count", "data-shown": shown, "data-total": total },
+    !total ? null : h("p", { class: "muted", testid: "cases-count", "data-shown": shown, "data-total": total },
       t("cases.count", { shown, total })),
     more
       ? h("button", { type: "button", testid: "cases-more", disabled: loading, "aria-busy": loading ? "true" : null,

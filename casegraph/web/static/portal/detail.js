@@ -261,7 +261,7 @@ export class CaseDetail {
     const decision = events.filter((event) => DECIDING_ACTIONS.has(event.action)).at(-1);
     // The step into the status shown (a survey afterwards records no transition).
     const closing = events.filter((event) => event.type === "CASE_TRANSITIONED" && event.toStatus === item.status).at(-1);
-    const who = (event) => (event.actor?.id === this.me.id ? t("messages.you") : event.actor?.name ?? t("common.staff"));
+    const who = (event) => (event.actor?.id === this.me.id ? t("outcome.you") : event.actor?.name ?? t("common.staff"));
     return [
       decision && decision !== closing
         ? h("p", { class: "muted", testid: "outcome-by" },

@@ -94,6 +94,8 @@ export function renderFileForm(container, service, { api, banner, onFiled, onCan
       required: required.has("DESCRIPTION"),
       hint: t("file.descriptionHint"),
     }),
+    // Right under what is typed, so the visitor sees the articles while writing.
+    suggestions.element(),
     wantsLocation
       ? h(
         "fieldset",
@@ -111,7 +113,6 @@ export function renderFileForm(container, service, { api, banner, onFiled, onCan
       field(t("file.email"), controls.contactEmail, { required: required.has("CONTACT_EMAIL") }),
       field(t("file.phone"), controls.contactPhone, { required: required.has("CONTACT_PHONE") }),
     ),
-    suggestions.element(),
     error,
     h("div", { class: "form-actions" }, submit, cancel),
   );
