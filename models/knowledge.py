@@ -67,6 +67,8 @@ class ArticleTerm(Model):
     class Meta:
         table = "kb_article_terms"
         unique_together = (("article", "term"),)
+        # The portal's suggestions read a word's heaviest rows first and stop after a few.
+        indexes = (("term", "weight"),)
 
 
 class CaseArticleLink(Model):

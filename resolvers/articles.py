@@ -68,6 +68,13 @@ async def articles(
     )
 
 
+async def suggested_articles(info: Info, text: str, first: int | None) -> list[Article]:
+    info.context.require_actor()
+    with refusals_as_errors():
+        rows = await knowledge.suggest_articles(text=text, first=first)
+    return [Article.from_row(row) for row in rows]
+
+
 async def create_article(info: Info, input: CreateArticleInput) -> ArticlePayload:
     draft = knowledge.ArticleDraft(
         title=input.title, body=input.body, case_type_code=input.case_type_code, keywords=input.keywords

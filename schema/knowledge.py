@@ -37,6 +37,16 @@ class KnowledgeQuery:
     ) -> ArticleConnection:
         return await articles.articles(info, filter, first, after)
 
+    @strawberry.field(
+        description=(
+            "Published articles for the words of `text`, most words matched first: what the portal offers "
+            "while a request is typed. Drafts never, whoever asks. `first`: 3 by default, at most 10. "
+            "Bounded: a few words, each reading a few of its heaviest rows from an index."
+        )
+    )
+    async def suggested_articles(self, info: Info, text: str, first: int | None = None) -> list[Article]:
+        return await articles.suggested_articles(info, text, first)
+
 
 @strawberry.type
 class KnowledgeMutation:

@@ -61,6 +61,13 @@ MAX_KEYWORDS: Final = 20
 KEYWORD_LIMIT: Final = 50
 SEARCH_LIMIT: Final = 200
 MAX_QUERY_TERMS: Final = 20
+# The portal's suggestions while a request is typed: a few articles from a bounded read.
+SUGGESTIONS_DEFAULT: Final = 3
+SUGGESTIONS_MAX: Final = 10
+SUGGESTION_TERMS: Final = 12
+SUGGESTION_ROWS_PER_TERM: Final = 50
+# What is being typed: a title and the start of a description (only the first words are used).
+SUGGESTION_TEXT_LIMIT: Final = 2000
 TITLE_WEIGHT: Final = 3
 KEYWORD_WEIGHT: Final = 3
 # Repeating a word does not buy unlimited rank.
@@ -158,6 +165,35 @@ async def search_articles(
     found = [(by_id[str(row["article_id"])], row) for row in ranked[:limit] if str(row["article_id"]) in by_id]
     scores: list[float | None] = [_relevance(int(row["matched"]), int(row["score"] or 0)) for _, row in found]
     return _page([article for article, _ in found], scores, offset, len(ranked) > limit, total)
+
+
+async def suggest_articles(*, text: str, first: int | None) -> list[Article]:
+    """Published articles for the words of ``text``: what the portal offers while a request is typed.
+
+    Bounded, whatever the number of articles: at most ``SUGGESTION_TERMS`` words are looked up,
+    each reading at most ``SUGGESTION_ROWS_PER_TERM`` of its heaviest published rows through
+    the ``(term, weight)`` index; articles matching more of the words come first, then by their
+    summed weight. Drafts are never offered, whoever asks (these are the public's suggestions).
+    """
+    limit = SUGGESTIONS_DEFAULT if first is None else min(max(first, 1), SUGGESTIONS_MAX)
+    cleaned = clean_text("text", text, required=False, limit=SUGGESTION_TEXT_LIMIT)
+    wanted = list(dict.fromkeys(terms(cleaned)))[:SUGGESTION_TERMS]
+    matched: dict[str, int] = {}
+    weight: dict[str, int] = {}
+    for term in wanted:
+        rows = (
+            await ArticleTerm.filter(term=term, article__status=ArticleStatus.PUBLISHED)
+            .order_by("-weight")
+            .limit(SUGGESTION_ROWS_PER_TERM)
+            .values("article_id", "weight")
+        )
+        for row in rows:
+            key = str(row["article_id"])
+            matched[key] = matched.get(key, 0) + 1
+            weight[key] = weight.get(key, 0) + int(row["weight"])
+    best = sorted(matched, key=lambda key: (-matched[key], -weight[key], key))[:limit]
+    found = {str(a.id): a for a in await Article.filter(id__in=best, status=ArticleStatus.PUBLISHED)}
+    return [found[key] for key in best if key in found]
 
 
 def _relevance(matched: int, score: int) -> float:

@@ -1,5 +1,6 @@
 """Helping themselves (issue 17): the draft sessions of the portal's filing form and the articles
-read in them, which the deflection figure of ``analytics`` counts."""
+read in them, which the deflection figure of ``analytics`` counts; and an index on a word's
+rows by weight, which bounds the portal's article suggestions."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -7,6 +8,7 @@ from casegraph.domain.self_service import DraftOutcome
 from tortoise.fields.base import OnDelete
 from uuid import uuid4
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0016_sign_in')]
@@ -40,5 +42,9 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'self_service_reads', 'app': 'models', 'unique_together': (('draft', 'article'),), 'pk_attr': 'id', 'table_description': 'A published article opened during a draft session (once per article and session).'},
             bases=['Model'],
+        ),
+        ops.AddIndex(
+            model_name='ArticleTerm',
+            index=Index(fields=['term', 'weight']),
         ),
     ]

@@ -20,7 +20,8 @@ from tests.live.support import GraphQLHttp, run_sync
 DEFLECTION: Final = """query {
   analytics { deflection { deflectedRequests filedAfterReading topArticles { deflectedRequests article { id } } } }
 }"""
-MY_CASE_COUNT: Final = "query { cases(first: 1) { totalCount } }"
+MY_CASE_COUNT: Final = "query C($filter: CaseFilterInput) { cases(first: 1, filter: $filter) { totalCount } }"
+FINISHED: Final = ["CLOSED", "CANCELLED"]
 # The portal's page of "My requests" (main.js MY_CASES_PAGE).
 PAGE_SIZE: Final = 20
 
@@ -48,10 +49,11 @@ def read_deflection(server: E2EServer) -> dict[str, Any]:
     return run_sync(read)
 
 
-def count_of_my_cases(server: E2EServer, who: str) -> int:
+def count_of_my_cases(server: E2EServer, who: str, statuses: list[str] | None = None) -> int:
     async def read() -> int:
+        variables = {"filter": {"status": statuses} if statuses else None}
         async with GraphQLHttp(server.url) as gql:
-            total: int = (await gql.data(MY_CASE_COUNT, token=token(who)))["cases"]["totalCount"]
+            total: int = (await gql.data(MY_CASE_COUNT, variables, token=token(who)))["cases"]["totalCount"]
         return total
 
     return run_sync(read)
@@ -229,11 +231,15 @@ def test_the_requester_pages_through_all_their_requests_and_filters_them(
     expect(page.get_by_test_id("cases-count")).to_have_attribute("data-shown", str(total))
     screens.shoot("every request")
     # when she shows the finished ones only
+    finished = count_of_my_cases(e2e_server, "alice", FINISHED)
     page.get_by_test_id("cases-filter").select_option("closed")
+    expect(page.get_by_test_id("cases-count")).to_have_attribute("data-total", str(finished))
+    expect(rows).to_have_count(finished)
     expect(page.locator(f'[data-testid="my-case"][data-case-id="{created[0]["id"]}"]')).to_be_visible()
     for status in rows.evaluate_all("rows => rows.map(row => row.dataset.status)"):
-        assert status in ("CLOSED", "CANCELLED")
+        assert status in FINISHED
     page.get_by_test_id("cases-filter").select_option("open")
+    expect(page.get_by_test_id("cases-count")).to_have_attribute("data-total", str(total - finished))
     expect(page.locator(f'[data-testid="my-case"][data-case-id="{created[0]["id"]}"]')).to_have_count(0)
     expect(page.locator(f'[data-testid="my-case"][data-case-id="{created[-1]["id"]}"]')).to_be_visible()
 

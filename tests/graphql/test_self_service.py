@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from casegraph.domain.self_service import MAX_DRAFTS_PER_DAY
+from casegraph.services.knowledge import SUGGESTION_ROWS_PER_TERM, ArticleDraft, create_article, publish_article
 from casegraph.settings import Settings
 from models import SelfServiceDraft, SelfServiceRead, ServiceDefinition
-from tests.helpers import FakeClock, GraphQLClient, World, insert_case
+from tests.helpers import FakeClock, GraphQLClient, World, counted_statements, insert_case
 
 ARTICLE_PAYLOAD = "article { id } errors { code field }"
 CREATE_ARTICLE = (
@@ -30,6 +31,7 @@ UNPUBLISH_ARTICLE = f"""mutation U($input: UnpublishArticleInput!) {{
 SEARCH = """query S($text: String!) {
   articles(filter: { search: $text }, first: 5) { totalCount edges { node { id title status } } }
 }"""
+SUGGEST = """query G($text: String!, $first: Int) { suggestedArticles(text: $text, first: $first) { id title } }"""
 RECORD = """mutation R($input: RecordSelfServiceInput!) {
   recordSelfService(input: $input) { recorded errors { code field } }
 }"""
@@ -112,6 +114,61 @@ async def test_a_constituent_searching_while_typing_finds_published_articles_onl
     # while staff searching the same words see the drafts too
     staff = (await client.data(SEARCH, {"text": "pothole on my street"}, token=token("agent")))["articles"]
     assert staff["totalCount"] == 3
+
+
+async def test_suggestions_while_typing_offer_published_articles_most_words_first_to_anyone(
+    client: GraphQLClient, token: Callable[[str], str]
+) -> None:
+    # given two published articles (one about more of the words) and a draft about all of them
+    best = await article(
+        client, token, "Pothole repairs", "Potholes on any street are repaired in a week.", publish=True
+    )
+    other = await article(client, token, "Street lights", "Report a dark street light.", publish=True)
+    await article(client, token, "Pothole street repair crews", "Internal.", publish=False)
+    # when the portal asks for suggestions, for a constituent and for staff
+    words = "There is a pothole in my street, please repair it"
+    for who in ("requester", "agent"):
+        found = (await client.data(SUGGEST, {"text": words, "first": 5}, token=token(who)))["suggestedArticles"]
+        # then the published articles only, the one matching more words first
+        assert [a["id"] for a in found] == [best, other], who
+    # and `first` is kept between 1 and 10; a text longer than a request's start is refused
+    one = (await client.data(SUGGEST, {"text": words, "first": 0}, token=token("requester")))["suggestedArticles"]
+    assert [a["id"] for a in one] == [best]
+    nothing = await client.data(SUGGEST, {"text": "the and of", "first": 3}, token=token("requester"))
+    assert nothing["suggestedArticles"] == []
+    long = await client.execute(SUGGEST, {"text": "pothole " * 300, "first": 3}, token=token("requester"))
+    assert long["errors"][0]["extensions"]["code"] == "VALIDATION_FAILED"
+    anonymous = await client.execute(SUGGEST, {"text": words, "first": 3})
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_suggestions_read_a_bounded_number_of_rows_however_many_articles_match(
+    client: GraphQLClient, world: World, token: Callable[[str], str]
+) -> None:
+    # given a few articles about potholes
+    agent, manager = world.actor("agent"), world.actor("manager")
+
+    async def publish(n: int) -> None:
+        draft = ArticleDraft(title=f"Pothole advice {n}", body="Potholes on a street are repaired quickly.")
+        row = await create_article(actor=agent, draft=draft, now=world.clock())
+        await publish_article(actor=manager, article_id=str(row.id), expected_version=None, now=world.clock())
+
+    for n in range(3):
+        await publish(n)
+    words = {"text": "pothole street", "first": 3}
+    with counted_statements() as few:
+        small = await client.data(SUGGEST, words, token=token("requester"))
+    # when many more match the same words
+    for n in range(3, 3 + SUGGESTION_ROWS_PER_TERM + 10):
+        await publish(n)
+    with counted_statements() as many:
+        large = await client.data(SUGGEST, words, token=token("requester"))
+    # then the same statements run, each word's read stopping after a fixed number of rows
+    assert len(small["suggestedArticles"]) == len(large["suggestedArticles"]) == 3
+    assert len(few) == len(many)
+    term_reads = [sql for sql in many if "kb_article_terms" in sql]
+    assert len(term_reads) == 2
+    assert all(f"LIMIT {SUGGESTION_ROWS_PER_TERM}" in sql or "LIMIT ?" in sql or "LIMIT $" in sql for sql in term_reads)
 
 
 # --- recording a draft's steps -----------------------------------------------------------------------

@@ -44,8 +44,8 @@ export const MY_CASES = `query PortalMyCases($first: Int, $after: String, $filte
 }`;
 
 /** Published articles matching what the constituent is typing (constituents never see drafts). */
-export const SUGGESTED_ARTICLES = `query PortalSuggestedArticles($search: String!, $first: Int) {
-  articles(filter: { search: $search }, first: $first) { edges { node { id title body } } }
+export const SUGGESTED_ARTICLES = `query PortalSuggestedArticles($text: String!, $first: Int) {
+  suggestedArticles(text: $text, first: $first) { id title body }
 }`;
 
 /** A step of a draft request: an article read, then filed or left (the deflection figure). */

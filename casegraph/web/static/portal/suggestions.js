@@ -16,6 +16,8 @@ import { t } from "./i18n.js";
 const DEBOUNCE_MS = 400;
 const MIN_SEARCH_LENGTH = 3;
 const SHOWN = 3;
+// The server reads the first words only, and refuses a longer text (suggestedArticles).
+const MAX_TEXT = 2000;
 
 /** A random UUID (version 4) naming this draft; randomUUID needs a secure context, getRandomValues does not. */
 function draftId() {
@@ -73,14 +75,14 @@ export class ArticleSuggestions {
   }
 
   async _search(text) {
-    const search = text.trim().replace(/\s+/g, " ");
+    const search = text.trim().replace(/\s+/g, " ").slice(0, MAX_TEXT);
     if (search === this.searched || this.ended) return;
     this.searched = search;
     const asked = ++this.asked;
     let found = [];
     if (search.length >= MIN_SEARCH_LENGTH) {
       try {
-        found = (await this.api.request(SUGGESTED_ARTICLES, { search, first: SHOWN })).articles.edges.map((e) => e.node);
+        found = (await this.api.request(SUGGESTED_ARTICLES, { text: search, first: SHOWN })).suggestedArticles;
       } catch {
         return; // a help, not the task: a failed search leaves the form as it was
       }
