@@ -340,6 +340,8 @@ class Portal {
     this.casesFilter = filter;
     this.casesTotal = null;
     this.nextCursor = null;
+    // The requests at hand that match are shown at once; the filter's own first page follows.
+    this._drawCases();
     this.casesList.setAttribute("aria-busy", "true");
     this._loadCases();
   }
