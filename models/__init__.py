@@ -15,7 +15,7 @@ from models.notification import Notification
 from models.outbox import DeliveryStatus, OutboxDelivery, WebhookEndpoint
 from models.playbook import CaseStep, Playbook, PlaybookStep
 from models.referral import PartnerAgency, Referral, ReferralDirection, ReferralStatus, ReferralUpdate
-from models.sign_in import BrowserSession, SignInLink
+from models.sign_in import BrowserSession, OidcFlow, SignInLink, UserIdentity
 from models.sla import CaseAlert, CaseTimer, SlaPolicy, SlaSettings
 from models.survey import Survey
 from models.task import CaseTask
@@ -24,6 +24,8 @@ from models.user import User
 __all__ = [
     "BrowserSession",
     "SignInLink",
+    "OidcFlow",
+    "UserIdentity",
     "CaseAlert",
     "CaseTimer",
     "SlaPolicy",

@@ -1,0 +1,121 @@
+"""People sign in with the agency's identity provider, in Chromium, against a real OpenID provider
+(oidc-provider, tests/oidc_provider) and a real server process: the authorization code flow with
+PKCE, run by the server, ending in the same browser session a mailed sign-in link starts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, Final
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from tests.conftest import BACKENDS
+from tests.e2e.conftest import E2EServer, Screens, Window, running_e2e_server
+from tests.e2e.portal_steps import file_case
+from tests.live.support import free_port
+from tests.oidc_provider import FONT_URLS, OpenIdProvider, running_provider
+
+PROVIDER_NAME: Final = "City Hall"
+# The provider's accounts (login: claims); roles are the provider's group names.
+ACCOUNTS: Final = {
+    "rosa": {"email": "rosa@example.org", "email_verified": True, "name": "Rosa Díaz", "roles": []},
+    "omar": {"email": "omar@city.example", "email_verified": True, "name": "Omar Haddad", "roles": ["caseworker"]},
+}
+ROLE_MAP: Final = "caseworker=AGENT,supervisor=MANAGER"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def provider_and_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[OpenIdProvider, E2EServer]]:
+    """A provider with a client for the server's callback, and the server configured for it."""
+    backend = str(request.param)
+    workdir = tmp_path_factory.mktemp(f"oidc-{backend}")
+    port = free_port()
+    public_url = f"http://127.0.0.1:{port}"
+    with running_provider(workdir, redirect_uris=[f"{public_url}/auth/oidc/callback"], accounts=ACCOUNTS) as provider:
+        env = provider.server_env(name=PROVIDER_NAME, roles_claim="roles", role_map=ROLE_MAP)
+        env["CASEGRAPH_PUBLIC_URL"] = public_url
+        with running_e2e_server(backend, workdir, port=port, extra_env=env) as server:
+            yield provider, server
+
+
+@pytest.fixture
+def server_under_test(provider_and_server: tuple[OpenIdProvider, E2EServer]) -> E2EServer:
+    return provider_and_server[1]
+
+
+def without_web_fonts(window: Window) -> Window:
+    """The provider's development pages import a web font; the test browser has no Internet."""
+
+    def empty_stylesheet(route: Route) -> None:
+        route.fulfill(status=200, content_type="text/css", body="")
+
+    window.context.route(FONT_URLS, empty_stylesheet)
+    return window
+
+
+def sign_in_at_provider(page: Page, login: str) -> None:
+    """oidc-provider's development login (any password) and consent pages."""
+    expect(page).to_have_url(re.compile(r"^http://127\.0\.0\.1:\d+/interaction/"))
+    page.locator('input[name="login"]').fill(login)
+    page.locator('input[name="password"]').fill("any password will do")
+    page.get_by_role("button", name="Sign-in").click()
+    page.get_by_role("button", name="Continue").click()
+
+
+def test_a_constituent_signs_in_to_the_portal_with_the_identity_provider_files_a_request_and_reloads(
+    open_window: Any, screens: Screens
+) -> None:
+    window = without_web_fonts(open_window("rosa"))
+    page = window.page
+    # given: the portal offers the provider by its configured name
+    page.goto("/portal")
+    offer = page.get_by_test_id("signin-oidc")
+    expect(offer).to_have_text(f"Sign in with {PROVIDER_NAME}")
+    screens.shoot("offered")
+
+    # when: she signs in there
+    offer.click()
+    screens.shoot("at the provider")
+    sign_in_at_provider(page, "rosa")
+
+    # then: back on the portal, signed in as the person the provider named
+    expect(page).to_have_url(re.compile(r"/portal$"))
+    expect(page.get_by_test_id("signed-in-as")).to_have_text("Rosa Díaz")
+    expect(page.get_by_test_id("live-status")).to_have_text("live")
+    # no provider token and no access token in the page's storage
+    assert page.evaluate("() => window.localStorage.length + window.sessionStorage.length") == 0
+    case_id, number = file_case(window, "Graffiti on the library", "Fresh paint on the north wall.")
+    screens.shoot("signed in and filed")
+
+    # a reload signs in again from the session cookie
+    page.reload()
+    expect(page.get_by_test_id("signed-in-as")).to_have_text("Rosa Díaz")
+    expect(page.locator(f'[data-testid="my-case"][data-case-id="{case_id}"]')).to_have_attribute("data-number", number)
+
+
+def test_a_sign_in_cancelled_at_the_provider_ends_on_a_page_in_the_readers_language(
+    open_window: Any, screens: Screens
+) -> None:
+    window = without_web_fonts(open_window("rosa-es", locale="es-ES"))
+    window.allow(r"status of 400")  # the page that says why answers 400: nobody was signed in
+    page = window.page
+    page.goto("/portal")
+    offer = page.get_by_test_id("signin-oidc")
+    expect(offer).to_have_text(f"Iniciar sesión con {PROVIDER_NAME}")
+    offer.click()
+
+    # when: she cancels at the provider (it answers error=access_denied)
+    page.get_by_role("link", name="[ Cancel ]").click()
+
+    # then: a page in Spanish says so, with a way back; nobody is signed in
+    problem = page.get_by_test_id("oidc-problem")
+    expect(problem).to_have_attribute("data-reason", "denied")
+    expect(problem.get_by_role("heading")).to_have_text("Se canceló el inicio de sesión")
+    screens.shoot("cancelled")
+    problem.get_by_role("link", name="Volver al inicio de sesión").click()
+    expect(page.get_by_test_id("signin-email")).to_be_visible()
+    expect(page.get_by_test_id("signed-in-as")).to_be_hidden()
