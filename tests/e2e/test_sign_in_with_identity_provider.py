@@ -119,3 +119,35 @@ def test_a_sign_in_cancelled_at_the_provider_ends_on_a_page_in_the_readers_langu
     problem.get_by_role("link", name="Volver al inicio de sesión").click()
     expect(page.get_by_test_id("signin-email")).to_be_visible()
     expect(page.get_by_test_id("signed-in-as")).to_be_hidden()
+
+
+def test_an_agent_by_the_providers_group_signs_in_to_the_dashboard_reloads_and_signs_out(
+    open_window: Any, screens: Screens
+) -> None:
+    window = without_web_fonts(open_window("omar"))
+    page = window.page
+    # given: the dashboard offers the provider
+    page.goto("/")
+    offer = page.get_by_test_id("signin-oidc")
+    expect(offer).to_have_text(f"Sign in with {PROVIDER_NAME}")
+
+    # when: an agent (the provider's "caseworker" group) signs in there
+    offer.click()
+    sign_in_at_provider(page, "omar")
+
+    # then: the dashboard, signed in as them, live, with the token in memory only
+    expect(page).to_have_url(re.compile(r"127\.0\.0\.1:\d+/$"))
+    expect(page.get_by_test_id("signed-in-as")).to_have_text("Omar Haddad")
+    expect(page.get_by_test_id("live-status")).to_have_text("live")
+    expect(page.get_by_test_id("queue")).to_be_visible()
+    assert page.evaluate("() => window.localStorage.length + window.sessionStorage.length") == 0
+    screens.shoot("dashboard")
+
+    # a reload signs in again from the session cookie; sign-out ends the session on the server
+    page.reload()
+    expect(page.get_by_test_id("signed-in-as")).to_have_text("Omar Haddad")
+    page.get_by_test_id("sign-out").click()
+    expect(page.get_by_test_id("signin-oidc")).to_be_visible()
+    page.reload()
+    expect(page.get_by_test_id("signin-oidc")).to_be_visible()
+    expect(page.get_by_test_id("signed-in-as")).to_be_hidden()
