@@ -25,11 +25,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from casegraph.client_address import client_address
 from casegraph.oidc_client import IdTokenRefused, OidcClient, ProviderError
 from casegraph.runtime import Runtime
 from casegraph.services.oidc_sign_in import (
     FLOW_LIFETIME,
     FlowRefused,
+    FlowThrottled,
     claim_flow,
     identity_of,
     safe_next,
@@ -78,6 +80,10 @@ TEXTS: Final[dict[str, dict[str, tuple[str, str]]]] = {
             "This account is deactivated",
             "An administrator has deactivated this account. Please contact the service desk.",
         ),
+        "throttled": (
+            "Too many sign-ins at once",
+            "Too many sign-ins were started from your network. Please try again in a few minutes.",
+        ),
         "again": ("Back to sign-in", ""),
     },
     "es": {
@@ -102,6 +108,10 @@ TEXTS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "deactivated": (
             "Esta cuenta está desactivada",
             "Un administrador ha desactivado esta cuenta. Póngase en contacto con el servicio de atención.",
+        ),
+        "throttled": (
+            "Demasiados inicios de sesión a la vez",
+            "Se han iniciado demasiadas sesiones desde su red. Inténtelo de nuevo dentro de unos minutos, por favor.",
         ),
         "again": ("Volver al inicio de sesión", ""),
     },
@@ -187,7 +197,12 @@ def start_endpoint(runtime: Runtime, client: OidcClient) -> Any:
         except ProviderError as problem:
             log.warning("OIDC discovery failed: %s", problem)
             return problem_page(request, provider, "unreachable", status=502, back=next_path)
-        flow = await start_flow(next_path=next_path, now=runtime.clock())
+        try:
+            flow = await start_flow(next_path=next_path, client=client_address(request.client), now=runtime.clock())
+        except FlowThrottled as throttled:
+            response = problem_page(request, provider, "throttled", status=429, back=next_path)
+            response.headers["Retry-After"] = str(throttled.retry_after)
+            return response
         location = client.authorization_url(
             metadata, state=flow.state, nonce=flow.nonce, code_challenge=flow.code_challenge
         )

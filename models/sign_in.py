@@ -85,6 +85,8 @@ class OidcFlow(Model):
     nonce = fields.CharField(max_length=64)
     verifier = fields.CharField(max_length=128)
     next_path = fields.CharField(max_length=512)
+    # Who started it: flows started from one client address are throttled (services/oidc_sign_in.py).
+    client_address = fields.CharField(max_length=64, db_index=True)
     created_at = fields.DatetimeField(db_index=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)

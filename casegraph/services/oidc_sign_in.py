@@ -37,10 +37,19 @@ from casegraph.services.sign_in import SignedIn, SignInRefused, hash_secret, sta
 from models import OidcFlow, User, UserIdentity
 
 FLOW_LIFETIME: Final = timedelta(minutes=10)
-# Flows nobody came back from are deleted this long after they expired.
-FLOW_RETENTION: Final = timedelta(days=1)
+# Sign-ins started from one client address per FLOW_LIFETIME: each writes a row, so without a
+# bound anyone could fill the table. Generous, because an office's staff share one address.
+FLOWS_PER_CLIENT: Final = 100
 DEFAULT_NEXT: Final = "/portal"
 MAX_NEXT: Final = 512
+
+
+class FlowThrottled(Exception):
+    """Too many sign-ins started from one client address: try again in ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many sign-ins started: retry after {retry_after} s.")
+        self.retry_after = retry_after
 
 
 class FlowRefused(Exception):
@@ -96,11 +105,22 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-async def start_flow(*, next_path: str | None, now: datetime) -> StartedFlow:
-    """Write a flow: the state, nonce and PKCE verifier the callback will check."""
+async def start_flow(*, next_path: str | None, client: str, now: datetime) -> StartedFlow:
+    """Write a flow: the state, nonce and PKCE verifier the callback will check.
+
+    Raises ``FlowThrottled`` when ``client`` started FLOWS_PER_CLIENT flows within FLOW_LIFETIME.
+    """
+    client = client[:64]
+    # Expired flows can sign nobody in and no longer count against anyone: gone.
+    await OidcFlow.filter(expires_at__lte=now).delete()
+    recent = OidcFlow.filter(client_address=client).order_by("created_at")
+    started: list[datetime] = [row["created_at"] for row in await recent.values("created_at")]
+    if len(started) >= FLOWS_PER_CLIENT:
+        # A place frees when the oldest of the last FLOWS_PER_CLIENT expires.
+        oldest = started[len(started) - FLOWS_PER_CLIENT]
+        raise FlowThrottled(max(1, int((oldest + FLOW_LIFETIME - now).total_seconds()) + 1))
     state, nonce, browser_key = (secrets.token_urlsafe(32) for _ in range(3))
     verifier = secrets.token_urlsafe(64)  # 86 characters: RFC 7636 asks for 43 to 128
-    await OidcFlow.filter(expires_at__lt=now - FLOW_RETENTION).delete()
     await OidcFlow.create(
         id=uuid.uuid4(),
         state_hash=hash_secret(state),
@@ -108,6 +128,7 @@ async def start_flow(*, next_path: str | None, now: datetime) -> StartedFlow:
         nonce=nonce,
         verifier=verifier,
         next_path=safe_next(next_path),
+        client_address=client,
         created_at=now,
         expires_at=now + FLOW_LIFETIME,
     )

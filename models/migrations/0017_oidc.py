@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                 ('nonce', fields.CharField(max_length=64)),
                 ('verifier', fields.CharField(max_length=128)),
                 ('next_path', fields.CharField(max_length=512)),
+                ('client_address', fields.CharField(db_index=True, max_length=64)),
                 ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),

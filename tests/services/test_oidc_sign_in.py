@@ -12,12 +12,13 @@ from tortoise.context import TortoiseContext
 
 from casegraph.domain.enums import Role
 from casegraph.services import oidc_sign_in
-from casegraph.services.oidc_sign_in import FlowRefused, Identity, identity_of, map_roles, safe_next
+from casegraph.services.oidc_sign_in import FlowRefused, FlowThrottled, Identity, identity_of, map_roles, safe_next
 from casegraph.services.sign_in import SignInRefused, refresh_session
 from models import BrowserSession, OidcFlow, User, UserIdentity
 from tests.helpers import FakeClock
 
 ISSUER = "https://id.city.example"
+CLIENT = "192.0.2.7"
 ROLE_MAP = (("caseworker", "AGENT"), ("supervisor", "MANAGER"), ("admins", "ADMIN"))
 
 
@@ -35,7 +36,7 @@ def identity(subject: str = "person-1", **changes: Any) -> Identity:
 
 async def test_a_flow_is_used_once_by_the_browser_that_started_it(db: TortoiseContext, clock: FakeClock) -> None:
     # given
-    flow = await oidc_sign_in.start_flow(next_path="/portal", now=clock())
+    flow = await oidc_sign_in.start_flow(next_path="/portal", client=CLIENT, now=clock())
     # when: another browser brings the state (the callback URL was handed on)
     with pytest.raises(FlowRefused):
         await oidc_sign_in.claim_flow(state=flow.state, browser_key="another-browser", now=clock())
@@ -48,7 +49,7 @@ async def test_a_flow_is_used_once_by_the_browser_that_started_it(db: TortoiseCo
 
 
 async def test_an_expired_flow_or_an_unknown_state_signs_nobody_in(db: TortoiseContext, clock: FakeClock) -> None:
-    flow = await oidc_sign_in.start_flow(next_path=None, now=clock())
+    flow = await oidc_sign_in.start_flow(next_path=None, client=CLIENT, now=clock())
     with pytest.raises(FlowRefused):
         await oidc_sign_in.claim_flow(state="made-up", browser_key=flow.browser_key, now=clock())
     with pytest.raises(FlowRefused):
@@ -59,6 +60,25 @@ async def test_an_expired_flow_or_an_unknown_state_signs_nobody_in(db: TortoiseC
     # nothing in the database holds the state or the browser's key
     stored = {value for row in await OidcFlow.all().values_list("state_hash", "browser_hash") for value in row}
     assert flow.state not in stored and flow.browser_key not in stored
+
+
+async def test_sign_ins_started_from_one_address_are_throttled_until_the_oldest_expires(
+    db: TortoiseContext, clock: FakeClock
+) -> None:
+    # given: as many flows as one address may start at once, a second apart
+    for _ in range(oidc_sign_in.FLOWS_PER_CLIENT):
+        await oidc_sign_in.start_flow(next_path=None, client=CLIENT, now=clock())
+        clock.advance(timedelta(seconds=1))
+    # when / then: one more is refused, with the wait; another address is not
+    with pytest.raises(FlowThrottled) as refused:
+        await oidc_sign_in.start_flow(next_path=None, client=CLIENT, now=clock())
+    lifetime = int(oidc_sign_in.FLOW_LIFETIME.total_seconds())
+    assert 0 < refused.value.retry_after <= lifetime - oidc_sign_in.FLOWS_PER_CLIENT + 1
+    await oidc_sign_in.start_flow(next_path=None, client="198.51.100.1", now=clock())
+    # and once the oldest expired, the address may start again (expired flows are deleted)
+    clock.advance(timedelta(seconds=refused.value.retry_after))
+    await oidc_sign_in.start_flow(next_path=None, client=CLIENT, now=clock())
+    assert await OidcFlow.filter(client_address=CLIENT).count() < oidc_sign_in.FLOWS_PER_CLIENT + 1
 
 
 @pytest.mark.parametrize(

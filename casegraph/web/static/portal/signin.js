@@ -85,7 +85,12 @@ async function offerIdentityProvider(slot) {
       h("p", { id: "oidc-heading" }, t("signin.oidcIntro", { provider: oidc.name })),
       h(
         "a",
-        { class: "button primary", testid: "signin-oidc", href: identityProviderLink(oidc, "/portal") },
+        // Back to this page after sign-in, with the case a mailed link opened (`#case-…`), if any.
+        {
+          class: "button primary",
+          testid: "signin-oidc",
+          href: identityProviderLink(oidc, `${window.location.pathname}${window.location.hash}`),
+        },
         t("signin.oidcSubmit", { provider: oidc.name }),
       ),
     ),
