@@ -151,3 +151,20 @@ def test_an_agent_by_the_providers_group_signs_in_to_the_dashboard_reloads_and_s
     page.reload()
     expect(page.get_by_test_id("signin-oidc")).to_be_visible()
     expect(page.get_by_test_id("signed-in-as")).to_be_hidden()
+
+
+def test_staff_signing_in_on_the_portal_are_sent_to_the_dashboard_and_their_session_ends(
+    open_window: Any, screens: Screens
+) -> None:
+    window = without_web_fonts(open_window("omar-portal"))
+    page = window.page
+    page.goto("/portal")
+    page.get_by_test_id("signin-oidc").click()
+    sign_in_at_provider(page, "omar")
+    # then: the portal says where staff go, and keeps no session
+    expect(page.get_by_text("Staff use the agent dashboard at /.")).to_be_visible()
+    screens.shoot("staff on the portal")
+    with page.expect_response(lambda response: response.url.endswith("/auth/refresh")) as refreshed:
+        page.reload()
+    assert refreshed.value.status == 204  # no session cookie any more
+    expect(page.get_by_test_id("signed-in-as")).to_be_hidden()
