@@ -24,7 +24,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import BACKENDS
 from tests.e2e.conftest import E2EServer, Screens, running_e2e_server
 from tests.e2e.portal_steps import file_case
-from tests.e2e.test_sign_in_with_identity_provider import sign_in_at_provider, without_web_fonts
+from tests.e2e.provider_steps import sign_in_at_provider, without_web_fonts
 from tests.e2e.world import CASE_TYPE, act_as
 from tests.live.support import free_port, run_sync
 from tests.mail.smtp_server import Accepted, SmtpServer

@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import expect
 
 from tests.conftest import BACKENDS
-from tests.e2e.conftest import E2EServer, Screens, Window, running_e2e_server
+from tests.e2e.conftest import E2EServer, Screens, running_e2e_server
 from tests.e2e.portal_steps import file_case
+from tests.e2e.provider_steps import sign_in_at_provider, without_web_fonts
 from tests.live.support import free_port
-from tests.oidc_provider import FONT_URLS, OpenIdProvider, running_provider
+from tests.oidc_provider import OpenIdProvider, running_provider
 
 PROVIDER_NAME: Final = "City Hall"
 # The provider's accounts (login: claims); roles are the provider's group names.
@@ -45,25 +46,6 @@ def provider_and_server(
 @pytest.fixture
 def server_under_test(provider_and_server: tuple[OpenIdProvider, E2EServer]) -> E2EServer:
     return provider_and_server[1]
-
-
-def without_web_fonts(window: Window) -> Window:
-    """The provider's development pages import a web font; the test browser has no Internet."""
-
-    def empty_stylesheet(route: Route) -> None:
-        route.fulfill(status=200, content_type="text/css", body="")
-
-    window.context.route(FONT_URLS, empty_stylesheet)
-    return window
-
-
-def sign_in_at_provider(page: Page, login: str) -> None:
-    """oidc-provider's development login (any password) and consent pages."""
-    expect(page).to_have_url(re.compile(r"^http://127\.0\.0\.1:\d+/interaction/"))
-    page.locator('input[name="login"]').fill(login)
-    page.locator('input[name="password"]').fill("any password will do")
-    page.get_by_role("button", name="Sign-in").click()
-    page.get_by_role("button", name="Continue").click()
 
 
 def test_a_constituent_signs_in_to_the_portal_with_the_identity_provider_files_a_request_and_reloads(
