@@ -150,18 +150,19 @@ class OidcClient:
         return metadata
 
     def authorization_url(self, metadata: ProviderMetadata, *, state: str, nonce: str, code_challenge: str) -> str:
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": self.provider.client_id,
-                "redirect_uri": self.redirect_uri,
-                "scope": self.provider.scopes,
-                "state": state,
-                "nonce": nonce,
-                "code_challenge": code_challenge,
-                "code_challenge_method": "S256",
-            }
-        )
+        parameters = {
+            "response_type": "code",
+            "client_id": self.provider.client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": self.provider.scopes,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+        }
+        if self.provider.acr_values:
+            parameters["acr_values"] = self.provider.acr_values
+        query = urlencode(parameters)
         separator = "&" if "?" in metadata.authorization_endpoint else "?"
         return f"{metadata.authorization_endpoint}{separator}{query}"
 

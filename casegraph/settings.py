@@ -145,6 +145,8 @@ class OidcProvider:
     scopes: str = OIDC_DEFAULT_SCOPES
     roles_claim: str | None = None
     role_map: tuple[tuple[str, str], ...] = ()
+    # Sent as acr_values when set: the assurance level asked for (Login.gov requires one).
+    acr_values: str | None = None
 
     @property
     def discovery_url(self) -> str:
@@ -160,6 +162,7 @@ def parse_oidc(
     scopes: str | None,
     roles_claim: str | None,
     role_map: str | None,
+    acr_values: str | None = None,
 ) -> OidcProvider | None:
     """The provider, or None when no CASEGRAPH_OIDC_* is set; a half-configured one is an error."""
     given = {
@@ -168,6 +171,7 @@ def parse_oidc(
         "CASEGRAPH_OIDC_SCOPES": scopes,
         "CASEGRAPH_OIDC_ROLES_CLAIM": roles_claim,
         "CASEGRAPH_OIDC_ROLE_MAP": role_map,
+        "CASEGRAPH_OIDC_ACR_VALUES": acr_values,
     }
     if issuer is None and client_id is None:
         stray = [variable for variable, value in given.items() if value is not None]
@@ -196,6 +200,7 @@ def parse_oidc(
         scopes=" ".join(words),
         roles_claim=roles_claim.strip() if roles_claim else None,
         role_map=_role_map(role_map),
+        acr_values=" ".join(acr_values.split()) if acr_values else None,
     )
 
 
@@ -491,6 +496,7 @@ class Settings:
                 scopes=get("OIDC_SCOPES"),
                 roles_claim=get("OIDC_ROLES_CLAIM"),
                 role_map=get("OIDC_ROLE_MAP"),
+                acr_values=get("OIDC_ACR_VALUES"),
             ),
         )
 

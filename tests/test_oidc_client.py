@@ -8,13 +8,15 @@ import base64
 import json
 import time
 from typing import Any, Final
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from casegraph.oidc_client import IdTokenRefused, client_secret_basic, validate_id_token
+from casegraph.oidc_client import IdTokenRefused, OidcClient, ProviderMetadata, client_secret_basic, validate_id_token
+from casegraph.settings import parse_oidc
 
 ISSUER: Final = "https://id.city.example"
 CLIENT: Final = "casegraph"
@@ -126,3 +128,39 @@ def test_the_client_secret_is_form_encoded_before_basic_authentication() -> None
     # RFC 6749 section 2.3.1: a ':' in the secret must not split it
     header = client_secret_basic("case graph", "p:ss/word")
     assert base64.b64decode(header.removeprefix("Basic ")).decode() == "case+graph:p%3Ass%2Fword"
+
+
+def test_the_authorization_request_asks_for_a_code_with_pkce_and_the_configured_assurance() -> None:
+    provider = parse_oidc(
+        issuer=ISSUER,
+        client_id=CLIENT,
+        client_secret=None,
+        name=None,
+        scopes="openid email",
+        roles_claim=None,
+        role_map=None,
+        acr_values="urn:acr.login.gov:auth-only",
+    )
+    assert provider is not None
+    client = OidcClient(provider, redirect_uri="https://desk.city.example/auth/oidc/callback")
+    metadata = ProviderMetadata(
+        issuer=ISSUER,
+        authorization_endpoint=f"{ISSUER}/openid_connect/authorize?locale=es",
+        token_endpoint=f"{ISSUER}/token",
+        jwks_uri=f"{ISSUER}/jwks",
+        userinfo_endpoint=None,
+    )
+    url = client.authorization_url(metadata, state="s", nonce="n", code_challenge="c")
+    asked = parse_qs(urlsplit(url).query)
+    assert asked == {
+        "locale": ["es"],
+        "response_type": ["code"],
+        "client_id": [CLIENT],
+        "redirect_uri": ["https://desk.city.example/auth/oidc/callback"],
+        "scope": ["openid email"],
+        "state": ["s"],
+        "nonce": ["n"],
+        "code_challenge": ["c"],
+        "code_challenge_method": ["S256"],
+        "acr_values": ["urn:acr.login.gov:auth-only"],
+    }

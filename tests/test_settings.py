@@ -93,6 +93,7 @@ def test_an_identity_provider_is_read_from_its_variables(tmp_path: Path) -> None
             "CASEGRAPH_OIDC_NAME": "City ID",
             "CASEGRAPH_OIDC_ROLES_CLAIM": "realm_access.roles",
             "CASEGRAPH_OIDC_ROLE_MAP": "caseworker=AGENT, supervisor=manager,admins=ADMIN",
+            "CASEGRAPH_OIDC_ACR_VALUES": "urn:acr.login.gov:auth-only",
         },
         dotenv=tmp_path / ".env",
     )
@@ -103,6 +104,7 @@ def test_an_identity_provider_is_read_from_its_variables(tmp_path: Path) -> None
     assert provider.scopes == "openid email profile"
     assert provider.roles_claim == "realm_access.roles"
     assert provider.role_map == (("caseworker", "AGENT"), ("supervisor", "MANAGER"), ("admins", "ADMIN"))
+    assert provider.acr_values == "urn:acr.login.gov:auth-only"
     assert "s3cret" not in repr(provider)
 
 
