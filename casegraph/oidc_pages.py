@@ -228,9 +228,17 @@ def callback_endpoint(runtime: Runtime, client: OidcClient) -> Any:
         params = request.query_params
         state, code, error = params.get("state", ""), params.get("code", ""), params.get("error")
         if error is not None:
-            # access_denied (the person said no), login_required, …: nothing to check, nobody signed in.
+            # access_denied (the person said no), login_required, …: nobody signed in. The flow is
+            # used up, and the way back leads to the page it started from (portal or dashboard).
             log.info("OIDC provider answered error=%s", error[:100])
-            return problem_page(request, provider, "denied", status=400)
+            back = PORTAL
+            if state and len(state) <= MAX_PARAMETER:
+                try:
+                    cookie = request.cookies.get(FLOW_COOKIE)
+                    back = (await claim_flow(state=state, browser_key=cookie, now=runtime.clock())).next_path
+                except FlowRefused:
+                    pass
+            return problem_page(request, provider, "denied", status=400, back=back)
         if not state or not code or len(state) > MAX_PARAMETER or len(code) > MAX_PARAMETER:
             return problem_page(request, provider, "expired", status=400)
         issuer = params.get("iss")

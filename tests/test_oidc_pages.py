@@ -21,7 +21,7 @@ from casegraph.auth import TokenVerifier
 from casegraph.runtime import Runtime
 from casegraph.settings import Settings, parse_oidc
 from casegraph.sign_in_pages import REFRESH_COOKIE
-from models import BrowserSession, User, UserIdentity
+from models import BrowserSession, OidcFlow, User, UserIdentity
 from tests.helpers import GraphQLClient
 from tests.oidc_provider import CLIENT_SECRET, OpenIdProvider, running_provider
 
@@ -162,7 +162,7 @@ async def test_a_deactivated_user_is_refused_with_a_page_and_no_session(
 async def test_an_error_from_the_provider_or_another_issuer_signs_nobody_in(
     client: GraphQLClient, db: TortoiseContext, provider: OpenIdProvider
 ) -> None:
-    started = await client.http.get("/auth/oidc/start")
+    started = await client.http.get("/auth/oidc/start", params={"next": "/"})  # from the dashboard
     state = parse_qs(urlsplit(started.headers["location"]).query)["state"][0]
     denied = await client.http.get(
         "/auth/oidc/callback",
@@ -171,6 +171,9 @@ async def test_an_error_from_the_provider_or_another_issuer_signs_nobody_in(
     )
     assert denied.status_code == 400 and "Se canceló el inicio de sesión" in denied.text
     assert "<script" not in denied.text and "Traceback" not in denied.text
+    # the way back is the page the sign-in started from, and the flow is used up
+    assert '<a href="/">Volver al inicio de sesión</a>' in denied.text
+    assert await OidcFlow.filter(used_at__isnull=False).count() == 1
     # an answer naming another issuer (a mix-up): refused before the code is used
     callback = await at_provider(client, "rosa")
     mixed = await client.http.get(callback_path(callback).replace("iss=", "iss=https%3A%2F%2Fevil.example&x="))
