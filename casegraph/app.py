@@ -34,6 +34,7 @@ from casegraph.observability.metrics_endpoint import metrics_endpoint
 from casegraph.observability.middleware import ObservabilityMiddleware
 from casegraph.observability.operations import operation_instruments
 from casegraph.observability.tracing import otlp_tracer_provider, tracing_extension
+from casegraph.oidc_pages import oidc_routes
 from casegraph.outbox_dispatcher import OutboxDispatcher
 from casegraph.persisted_queries.gate import AllowListGate
 from casegraph.persisted_queries.protocol import ALLOWLIST
@@ -174,6 +175,7 @@ def create_app(
         Route(SIGN_IN_PATH, sign_in_link_endpoint(runtime), methods=["GET", "POST"]),
         Route(REFRESH_PATH, refresh_endpoint(runtime), methods=["POST"]),
         Route(SIGN_OUT_PATH, sign_out_endpoint(runtime), methods=["POST"]),
+        *oidc_routes(runtime),
         *web_routes(settings),
         Route(
             "/metrics",

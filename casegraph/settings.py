@@ -123,6 +123,105 @@ def parse_mail_from(value: str | None) -> str | None:
     return str(addresses[0])
 
 
+# CASEGRAPH_OIDC_ROLE_MAP: what a value of the roles claim makes someone here.
+OIDC_ROLES = ("CONSTITUENT", "AGENT", "FIELD_AGENT", "MANAGER", "ADMIN")
+OIDC_DEFAULT_SCOPES = "openid email profile"
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    """An OpenID provider people sign in with (CASEGRAPH_OIDC_*): the authorization code flow
+    with PKCE, run by the server (casegraph/oidc_pages.py), so no provider token reaches a page.
+
+    ``client_secret`` None: a public client (PKCE only); else client_secret_basic at the token
+    endpoint. ``roles_claim`` names a claim (a dotted path into nested objects) whose values
+    ``role_map`` turns into roles here; None: roles are not taken from the provider.
+    """
+
+    issuer: str
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    name: str = "your organisation"
+    scopes: str = OIDC_DEFAULT_SCOPES
+    roles_claim: str | None = None
+    role_map: tuple[tuple[str, str], ...] = ()
+    # Sent as acr_values when set: the assurance level asked for (Login.gov requires one).
+    acr_values: str | None = None
+
+    @property
+    def discovery_url(self) -> str:
+        return f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
+
+
+def parse_oidc(
+    *,
+    issuer: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    name: str | None,
+    scopes: str | None,
+    roles_claim: str | None,
+    role_map: str | None,
+    acr_values: str | None = None,
+) -> OidcProvider | None:
+    """The provider, or None when no CASEGRAPH_OIDC_* is set; a half-configured one is an error."""
+    given = {
+        "CASEGRAPH_OIDC_CLIENT_SECRET": client_secret,
+        "CASEGRAPH_OIDC_NAME": name,
+        "CASEGRAPH_OIDC_SCOPES": scopes,
+        "CASEGRAPH_OIDC_ROLES_CLAIM": roles_claim,
+        "CASEGRAPH_OIDC_ROLE_MAP": role_map,
+        "CASEGRAPH_OIDC_ACR_VALUES": acr_values,
+    }
+    if issuer is None and client_id is None:
+        stray = [variable for variable, value in given.items() if value is not None]
+        if stray:
+            raise ValueError(f"{', '.join(stray)} needs CASEGRAPH_OIDC_ISSUER and CASEGRAPH_OIDC_CLIENT_ID.")
+        return None
+    if issuer is None or client_id is None:
+        missing = "CASEGRAPH_OIDC_ISSUER" if issuer is None else "CASEGRAPH_OIDC_CLIENT_ID"
+        raise ValueError(f"Sign-in with an identity provider needs {missing} too.")
+    parts = urlsplit(issuer.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"CASEGRAPH_OIDC_ISSUER must be the provider's https:// issuer URL, not {issuer!r}.")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        # Discovery, keys and the code exchange over plain HTTP could be rewritten on the way.
+        raise ValueError(f"CASEGRAPH_OIDC_ISSUER must use https:// (http only on loopback), not {issuer!r}.")
+    words = (scopes or OIDC_DEFAULT_SCOPES).split()
+    if "openid" not in words:
+        raise ValueError(f"CASEGRAPH_OIDC_SCOPES must include openid, not {scopes!r}.")
+    if role_map is not None and roles_claim is None:
+        raise ValueError("CASEGRAPH_OIDC_ROLE_MAP needs CASEGRAPH_OIDC_ROLES_CLAIM (the claim it reads).")
+    return OidcProvider(
+        issuer=issuer.strip(),
+        client_id=client_id.strip(),
+        client_secret=client_secret,
+        name=(name or OidcProvider.name).strip()[:80],
+        scopes=" ".join(words),
+        roles_claim=roles_claim.strip() if roles_claim else None,
+        role_map=_role_map(role_map),
+        acr_values=" ".join(acr_values.split()) if acr_values else None,
+    )
+
+
+def _role_map(value: str | None) -> tuple[tuple[str, str], ...]:
+    """``caseworker=AGENT,supervisor=MANAGER``: a provider's value, then one of our roles."""
+    if value is None:
+        return ()
+    pairs: list[tuple[str, str]] = []
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        theirs, equals, ours = item.partition("=")
+        if not equals or not theirs.strip() or ours.strip().upper() not in OIDC_ROLES:
+            raise ValueError(
+                "CASEGRAPH_OIDC_ROLE_MAP lists provider-value=ROLE pairs such as caseworker=AGENT,admins=ADMIN "
+                f"(roles: {', '.join(OIDC_ROLES)}), not {item.strip()!r}."
+            )
+        pairs.append((theirs.strip(), ours.strip().upper()))
+    return tuple(pairs)
+
+
 @dataclass(frozen=True)
 class QueryLimits:
     """What one GraphQL document may ask for (api.md *Limits*); refused before execution."""
@@ -221,6 +320,8 @@ class Settings:
     metrics_token: str | None = None
     # Production refuses to start without a metrics token unless this says /metrics is public.
     metrics_public: bool = False
+    # Sign-in with the agency's identity provider (issue 17); None: not offered.
+    oidc: OidcProvider | None = None
 
     @property
     def production(self) -> bool:
@@ -255,6 +356,12 @@ class Settings:
         """Why this configuration must not serve, or None: checked before anything listens."""
         if self.env not in ENVIRONMENTS:
             return f"CASEGRAPH_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}."
+        if self.oidc is not None and self.jwt_jwks_url is not None:
+            # The sessions it starts are our own HS256 access tokens, which a JWKS-only server refuses.
+            return (
+                "CASEGRAPH_OIDC_ISSUER signs people in with this server's own access tokens: "
+                "set CASEGRAPH_JWT_SECRET instead of CASEGRAPH_JWT_JWKS_URL."
+            )
         if not self.production:
             if self.uses_dev_secret and not self.binds_loopback:
                 # Anyone who can reach the port could mint an ADMIN token with the published secret.
@@ -283,6 +390,9 @@ class Settings:
                 return "CASEGRAPH_SMTP_URL in production needs CASEGRAPH_PUBLIC_URL, an https:// address of the portal."
             if self.mail_signing_secret == DEV_SECRET:
                 return "CASEGRAPH_SMTP_URL in production needs CASEGRAPH_MAIL_SECRET (it signs unsubscribe links)."
+        if self.oidc is not None and not self.public_url.startswith("https://"):
+            # The provider sends people back to CASEGRAPH_PUBLIC_URL with a code in the address.
+            return "CASEGRAPH_OIDC_ISSUER in production needs CASEGRAPH_PUBLIC_URL, an https:// address of the portal."
         if self.metrics_token is None and not self.metrics_public:
             return (
                 "CASEGRAPH_ENV=production needs CASEGRAPH_METRICS_TOKEN for /metrics "
@@ -378,6 +488,16 @@ class Settings:
             otel_endpoint=get("OTEL_ENDPOINT"),
             metrics_token=get("METRICS_TOKEN"),
             metrics_public=_flag("CASEGRAPH_METRICS_PUBLIC", get("METRICS_PUBLIC")),
+            oidc=parse_oidc(
+                issuer=get("OIDC_ISSUER"),
+                client_id=get("OIDC_CLIENT_ID"),
+                client_secret=get("OIDC_CLIENT_SECRET"),
+                name=get("OIDC_NAME"),
+                scopes=get("OIDC_SCOPES"),
+                roles_claim=get("OIDC_ROLES_CLAIM"),
+                role_map=get("OIDC_ROLE_MAP"),
+                acr_values=get("OIDC_ACR_VALUES"),
+            ),
         )
 
 

@@ -63,7 +63,7 @@ def _same_site(request: Request) -> bool:
     return origin == f"{own.scheme}://{own.netloc}"
 
 
-def _set_refresh_cookie(response: Response, settings: Settings, token: str) -> None:
+def set_refresh_cookie(response: Response, settings: Settings, token: str) -> None:
     response.set_cookie(
         REFRESH_COOKIE,
         token,
@@ -115,7 +115,7 @@ def sign_in_link_endpoint(runtime: Runtime) -> Any:
             return HTMLResponse(PAGE.format(body=REFUSED), status_code=400)
         # 303: the browser GETs the portal, which trades the cookie for an access token.
         response = RedirectResponse(PORTAL, status_code=303)
-        _set_refresh_cookie(response, runtime.settings, signed_in.refresh_token)
+        set_refresh_cookie(response, runtime.settings, signed_in.refresh_token)
         return response
 
     return sign_in_link
@@ -143,7 +143,7 @@ def refresh_endpoint(runtime: Runtime) -> Any:
             "user": {"id": signed_in.user_id, "name": signed_in.name, "email": signed_in.email},
         }
         response = JSONResponse(body, headers={"Cache-Control": "no-store"})
-        _set_refresh_cookie(response, runtime.settings, signed_in.refresh_token)
+        set_refresh_cookie(response, runtime.settings, signed_in.refresh_token)
         return response
 
     return refresh

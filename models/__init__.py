@@ -16,7 +16,7 @@ from models.outbox import DeliveryStatus, OutboxDelivery, WebhookEndpoint
 from models.playbook import CaseStep, Playbook, PlaybookStep
 from models.referral import PartnerAgency, Referral, ReferralDirection, ReferralStatus, ReferralUpdate
 from models.self_service import SelfServiceDraft, SelfServiceRead
-from models.sign_in import BrowserSession, SignInLink
+from models.sign_in import BrowserSession, OidcFlow, SignInLink, UserIdentity
 from models.sla import CaseAlert, CaseTimer, SlaPolicy, SlaSettings
 from models.survey import Survey
 from models.task import CaseTask
@@ -25,6 +25,8 @@ from models.user import User
 __all__ = [
     "BrowserSession",
     "SignInLink",
+    "OidcFlow",
+    "UserIdentity",
     "CaseAlert",
     "CaseTimer",
     "SlaPolicy",

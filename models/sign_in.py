@@ -50,3 +50,46 @@ class BrowserSession(Model):
 
     class Meta:
         table = "browser_sessions"
+
+
+class UserIdentity(Model):
+    """A person's account at an OpenID provider: (``issuer``, ``subject``) signs in as ``user_id``.
+
+    The provider's ``sub`` is stable and never reassigned (OpenID Connect Core, section 5.7); an
+    e-mail address may change hands, so it links an identity to a user only the first time.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    issuer = fields.CharField(max_length=255)
+    subject = fields.CharField(max_length=255)
+    user_id = fields.CharField(max_length=255, db_index=True)
+    created_at = fields.DatetimeField()
+    last_signed_in_at = fields.DatetimeField()
+
+    class Meta:
+        table = "user_identities"
+        unique_together = (("issuer", "subject"),)
+
+
+class OidcFlow(Model):
+    """One sign-in with an OpenID provider under way: what the callback checks, used once.
+
+    ``state_hash`` finds it (the state travels through the provider); ``browser_hash`` binds it to
+    the browser that started it (a random value in an HttpOnly cookie), so a callback URL sent to
+    someone else signs nobody in. The nonce and the PKCE verifier never leave the server.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    state_hash = fields.CharField(max_length=64, unique=True)
+    browser_hash = fields.CharField(max_length=64)
+    nonce = fields.CharField(max_length=64)
+    verifier = fields.CharField(max_length=128)
+    next_path = fields.CharField(max_length=512)
+    # Who started it: flows started from one client address are throttled (services/oidc_sign_in.py).
+    client_address = fields.CharField(max_length=64, db_index=True)
+    created_at = fields.DatetimeField(db_index=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "oidc_flows"

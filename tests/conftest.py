@@ -118,6 +118,8 @@ def _run_in_thread(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 TABLES = (
+    "oidc_flows",
+    "user_identities",
     "browser_sessions",
     "sign_in_links",
     "mail_deliveries",

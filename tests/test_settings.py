@@ -82,3 +82,94 @@ def test_no_mail_settings_mean_the_local_maildir(tmp_path: Path) -> None:
 def test_malformed_mail_settings_are_refused_by_name(tmp_path: Path, variable: str, value: str, complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         Settings.from_env({variable: value}, dotenv=tmp_path / ".env")
+
+
+def test_an_identity_provider_is_read_from_its_variables(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "CASEGRAPH_OIDC_ISSUER": "https://id.city.example/realms/staff",
+            "CASEGRAPH_OIDC_CLIENT_ID": "casegraph",
+            "CASEGRAPH_OIDC_CLIENT_SECRET": "s3cret",
+            "CASEGRAPH_OIDC_NAME": "City ID",
+            "CASEGRAPH_OIDC_ROLES_CLAIM": "realm_access.roles",
+            "CASEGRAPH_OIDC_ROLE_MAP": "caseworker=AGENT, supervisor=manager,admins=ADMIN",
+            "CASEGRAPH_OIDC_ACR_VALUES": "urn:acr.login.gov:auth-only",
+        },
+        dotenv=tmp_path / ".env",
+    )
+    provider = settings.oidc
+    assert provider is not None
+    assert provider.discovery_url == "https://id.city.example/realms/staff/.well-known/openid-configuration"
+    assert (provider.client_id, provider.client_secret, provider.name) == ("casegraph", "s3cret", "City ID")
+    assert provider.scopes == "openid email profile"
+    assert provider.roles_claim == "realm_access.roles"
+    assert provider.role_map == (("caseworker", "AGENT"), ("supervisor", "MANAGER"), ("admins", "ADMIN"))
+    assert provider.acr_values == "urn:acr.login.gov:auth-only"
+    assert "s3cret" not in repr(provider)
+
+
+def test_no_identity_provider_settings_mean_no_provider(tmp_path: Path) -> None:
+    assert Settings.from_env({}, dotenv=tmp_path / ".env").oidc is None
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({"CASEGRAPH_OIDC_ISSUER": "https://id.city.example"}, "needs CASEGRAPH_OIDC_CLIENT_ID too"),
+        ({"CASEGRAPH_OIDC_CLIENT_ID": "casegraph"}, "needs CASEGRAPH_OIDC_ISSUER too"),
+        ({"CASEGRAPH_OIDC_CLIENT_SECRET": "s3cret"}, "CASEGRAPH_OIDC_CLIENT_SECRET needs CASEGRAPH_OIDC_ISSUER"),
+        ({"CASEGRAPH_OIDC_ISSUER": "http://id.city.example", "CASEGRAPH_OIDC_CLIENT_ID": "c"}, "must use https://"),
+        ({"CASEGRAPH_OIDC_ISSUER": "id.city.example", "CASEGRAPH_OIDC_CLIENT_ID": "c"}, "issuer URL"),
+        (
+            {
+                "CASEGRAPH_OIDC_ISSUER": "https://id.city.example",
+                "CASEGRAPH_OIDC_CLIENT_ID": "c",
+                "CASEGRAPH_OIDC_SCOPES": "email",
+            },
+            "must include openid",
+        ),
+        (
+            {
+                "CASEGRAPH_OIDC_ISSUER": "https://id.city.example",
+                "CASEGRAPH_OIDC_CLIENT_ID": "c",
+                "CASEGRAPH_OIDC_ROLE_MAP": "a=AGENT",
+            },
+            "needs CASEGRAPH_OIDC_ROLES_CLAIM",
+        ),
+        (
+            {
+                "CASEGRAPH_OIDC_ISSUER": "https://id.city.example",
+                "CASEGRAPH_OIDC_CLIENT_ID": "c",
+                "CASEGRAPH_OIDC_ROLES_CLAIM": "roles",
+                "CASEGRAPH_OIDC_ROLE_MAP": "caseworker=WIZARD",
+            },
+            "provider-value=ROLE pairs",
+        ),
+    ],
+)
+def test_a_half_configured_identity_provider_is_refused_by_name(
+    tmp_path: Path, env: dict[str, str], complaint: str
+) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        Settings.from_env(env, dotenv=tmp_path / ".env")
+
+
+def test_an_identity_provider_with_a_jwks_only_server_or_plain_http_in_production_refuses_to_start(
+    tmp_path: Path,
+) -> None:
+    provider = {"CASEGRAPH_OIDC_ISSUER": "https://id.city.example", "CASEGRAPH_OIDC_CLIENT_ID": "casegraph"}
+    jwks_only = Settings.from_env(
+        {**provider, "CASEGRAPH_JWT_JWKS_URL": "https://id.city.example/jwks"}, dotenv=tmp_path / ".env"
+    )
+    assert "set CASEGRAPH_JWT_SECRET instead" in (jwks_only.startup_problem() or "")
+    production = Settings.from_env(
+        {
+            **provider,
+            "CASEGRAPH_ENV": "production",
+            "CASEGRAPH_JWT_SECRET": "x" * 40,
+            "CASEGRAPH_METRICS_PUBLIC": "true",
+            "CASEGRAPH_PUBLIC_URL": "http://desk.city.example",
+        },
+        dotenv=tmp_path / ".env",
+    )
+    assert "https:// address of the portal" in (production.startup_problem() or "")

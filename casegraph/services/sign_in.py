@@ -154,7 +154,7 @@ async def open_sign_in_link(*, secret: str, now: datetime) -> SignedIn:
         user = await _user_of(link.email, now)
         if not user.active:
             raise SignInRefused("This account is deactivated.")
-        return await _start_session(user, family=uuid.uuid4(), now=now)
+        return await start_session(user, family=uuid.uuid4(), now=now)
 
 
 async def _user_of(address: str, now: datetime) -> User:
@@ -181,7 +181,7 @@ def _roles(user: User) -> tuple[Role, ...]:
     return known or (Role.CONSTITUENT,)
 
 
-async def _start_session(user: User, *, family: uuid.UUID, now: datetime) -> SignedIn:
+async def start_session(user: User, *, family: uuid.UUID, now: datetime) -> SignedIn:
     token = secrets.token_urlsafe(32)
     await BrowserSession.create(
         id=uuid.uuid4(),
@@ -205,7 +205,7 @@ async def refresh_session(*, token: str, now: datetime) -> SignedIn:
         )
         user = await User.get_or_none(id=row.user_id)
         if retired and user is not None and user.active:
-            return await _start_session(user, family=row.family, now=now)
+            return await start_session(user, family=row.family, now=now)
     # Reuse: the token was retired before (or by a concurrent refresh). Revoked in a transaction
     # of its own, so the revocation stands although the refresh is refused.
     await revoke_family(row.family, now=now)

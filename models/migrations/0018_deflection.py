@@ -11,7 +11,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0016_sign_in')]
+    dependencies = [('models', '0017_oidc')]
 
     initial = False
 

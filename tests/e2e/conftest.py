@@ -126,16 +126,21 @@ def server_process_env(env: dict[str, str]) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_e2e_server(backend: str, workdir: Path) -> Iterator[E2EServer]:
+def running_e2e_server(
+    backend: str, workdir: Path, *, port: int | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[E2EServer]:
     """A server on the backend with the world of tests/e2e/world.py.
 
     It runs with the development JWT secret, as `make run` does, so the sign-in screens offer
     the people in the database (``/dev/demo-users``) and the tests sign in the way a developer does.
+    ``port``: where it listens (an identity provider must know the address to send people back
+    to); ``extra_env``: more CASEGRAPH_* settings.
     """
     with _database(backend, workdir) as database_url:
         env = server_env(database_url=database_url, agency_code=E2E_AGENCY_CODE)
         del env["CASEGRAPH_JWT_SECRET"]  # the development secret
-        process = start_server(f"e2e-{backend}", env, workdir, wait_ready=True)
+        env.update(extra_env or {})
+        process = start_server(f"e2e-{backend}", env, workdir, wait_ready=True, port=port)
         server: E2EServer | None = None
         try:
             world = run_sync(lambda: set_up_e2e_world(process.http_url))

@@ -16,11 +16,12 @@ const ANALYTICS_ROLES = new Set(["AGENT", "MANAGER", "ADMIN"]);
 const LIVE_WAIT = 1500; // ms: load the queue once the feed is live (or after this, regardless)
 
 export class Dashboard {
-  constructor({ shell, token, claims, onSignOut }) {
+  // `renew`: for a session kept by the refresh cookie, how to get a fresh access token.
+  constructor({ shell, token, claims, onSignOut, renew = null }) {
     this.shell = shell;
     this.claims = claims ?? {};
     this.onSignOut = onSignOut;
-    this.api = new GraphQLClient({ token });
+    this.api = new GraphQLClient({ token, renew });
     this.me = null;
     this.lastQueueEventId = null;
     this.people = [];

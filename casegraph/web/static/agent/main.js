@@ -1,6 +1,10 @@
 // Entry point of the agent dashboard (/): signed out → sign-in screen; signed in → dashboard.
+//
+// Two kinds of sign-in: a session kept by the refresh cookie (signed in with the agency's identity
+// provider; the access token lives in memory only and is renewed through the cookie, as on the
+// portal), or a pasted or demo token (development), remembered in localStorage.
 
-import { storedToken, storeToken, tokenClaims } from "../lib/graphql.js";
+import { CookieSession, storedToken, storeToken, tokenClaims } from "../lib/graphql.js";
 import { Dashboard } from "./dashboard.js";
 import { Shell } from "./shell.js";
 import { renderSignIn } from "./signin.js";
@@ -9,7 +13,17 @@ const SCOPE = "agent";
 const shell = new Shell(document.getElementById("app"));
 let dashboard = null;
 
+const cookieSession = new CookieSession({
+  onToken: (token) => {
+    if (dashboard?.fromCookie) dashboard.api.token = token;
+  },
+  onEnded: () => {
+    if (dashboard?.fromCookie) signOut("Your session has ended. Please sign in again.");
+  },
+});
+
 function signOut(message = "") {
+  const fromCookie = dashboard?.fromCookie;
   dashboard?.stop();
   dashboard = null;
   storeToken(SCOPE, null);
@@ -17,21 +31,32 @@ function signOut(message = "") {
   shell.setLiveStatus("offline");
   shell.clearError();
   if (window.location.hash) window.history.replaceState(null, "", window.location.pathname);
-  renderSignIn(shell.main, { onToken: signIn, message });
+  // The sign-in screen once the server has ended the session: a reload then finds none.
+  const ended = fromCookie ? cookieSession.signOut().catch(() => null) : Promise.resolve();
+  ended.then(() => renderSignIn(shell.main, { onToken: signIn, message }));
 }
 
-function signIn(token) {
+function signIn(token, { fromCookie = false } = {}) {
   const claims = tokenClaims(token);
   if (!claims) {
     renderSignIn(shell.main, { onToken: signIn, message: "That does not look like a token (a JWT has three parts separated by dots)." });
     return;
   }
-  storeToken(SCOPE, token);
+  if (!fromCookie) storeToken(SCOPE, token);
   shell.clearError();
-  dashboard = new Dashboard({ shell, token, claims, onSignOut: signOut });
+  dashboard = new Dashboard({
+    shell, token, claims, onSignOut: signOut, renew: fromCookie ? () => cookieSession.refresh() : null,
+  });
+  dashboard.fromCookie = fromCookie;
   dashboard.start();
 }
 
 const token = storedToken(SCOPE);
 if (token) signIn(token);
-else signOut();
+else {
+  // Signed in with the identity provider before (this page, or before a reload)? The cookie says.
+  cookieSession
+    .refresh()
+    .catch(() => null)
+    .then((fresh) => (fresh ? signIn(fresh, { fromCookie: true }) : signOut()));
+}

@@ -1,6 +1,7 @@
 // Sign-in: paste a token, or (development only) pick a demo staff user.
 
 import { h } from "../lib/dom.js";
+import { identityProviderLink, signInOptions } from "../lib/graphql.js";
 
 const ROLE_ORDER = ["AGENT", "MANAGER", "FIELD_AGENT", "ADMIN"];
 const STAFF_ROLES = new Set(ROLE_ORDER);
@@ -36,11 +37,21 @@ export function renderSignIn(main, { onToken, message = "" }) {
     h("p", { class: "muted" }, "Only offered while the server uses its development secret."),
     devList);
 
+  // Staff of an agency with an identity provider sign in there; the token form is for development.
+  const provider = h("div", { class: "identity-provider" });
   main.replaceChildren(h("div", { class: "sign-in" },
     h("section", { class: "panel", "aria-labelledby": "sign-in-heading" },
       h("h1", { id: "sign-in-heading" }, "Sign in to the service desk"),
+      provider,
       form),
     devSection));
+  signInOptions().then(({ oidc }) => {
+    if (!oidc) return;
+    provider.replaceChildren(h("p", {},
+      h("a", { class: "button primary", testid: "signin-oidc", href: identityProviderLink(oidc, "/") },
+        `Sign in with ${oidc.name}`)),
+      h("p", { class: "muted" }, "Or paste an access token:"));
+  });
 
   loadDemoUsers().then((users) => {
     // Desk roles first: that is who usually signs in here.

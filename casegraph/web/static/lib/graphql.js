@@ -79,6 +79,25 @@ export class CookieSession {
   }
 }
 
+let signInOptionsAnswer = null;
+
+/**
+ * What sign-in this server offers besides its own (`GET /auth/config`), asked once per page:
+ * `{ oidc: { name, start } }` when people may sign in with the agency's identity provider
+ * (a link to `start?next=<this page>`), `{ oidc: null }` otherwise or when it cannot be told.
+ */
+export function signInOptions() {
+  signInOptionsAnswer ??= fetch("/auth/config", { headers: { Accept: "application/json" } })
+    .then((response) => (response.ok ? response.json() : { oidc: null }))
+    .catch(() => ({ oidc: null }));
+  return signInOptionsAnswer;
+}
+
+/** Where the identity provider's sign-in starts, coming back to `next` (a path on this site). */
+export function identityProviderLink(oidc, next) {
+  return `${oidc.start}?next=${encodeURIComponent(next)}`;
+}
+
 export class GraphQLClient {
   // `renew`: an async function answering a fresh token (or null), asked once when the server
   // refuses the current one, e.g. after a laptop slept through the scheduled refresh.

@@ -541,7 +541,11 @@ if (saved) {
     .refresh()
     .catch(() => null)
     .then((token) => (token ? tryToken(token, { fromCookie: true }) : { message: null }))
-    .then((failure) => {
-      if (failure) showSignInScreen(failure.message);
+    .then(async (failure) => {
+      if (!failure) return;
+      // A session this portal will not use (staff signed in with the identity provider here):
+      // ended, so it does not come back at every reload.
+      if (failure.refused) await cookieSession.signOut().catch(() => null);
+      showSignInScreen(failure.message);
     });
 }

@@ -5,6 +5,7 @@
 // message to show. `onAskLink(email)` asks for the link; it answers null or a message.
 
 import { h, replace } from "../lib/dom.js";
+import { identityProviderLink, signInOptions } from "../lib/graphql.js";
 import { formError } from "./forms.js";
 import { t } from "./i18n.js";
 
@@ -66,8 +67,34 @@ export function renderSignIn(container, { onToken, onAskLink, message = null }) 
     devSection,
   );
   if (message) development.open = true; // the message is about a token tried there
-  replace(container, h("div", { class: "sign-in" }, linkForm, development));
+  const providerSlot = h("div", { class: "identity-provider" });
+  replace(container, h("div", { class: "sign-in" }, linkForm, providerSlot, development));
   loadDemoUsers(development, devSection, devUsers, use);
+  offerIdentityProvider(providerSlot);
+}
+
+/** "Sign in with <provider>" when the server has one configured (it runs the whole flow). */
+async function offerIdentityProvider(slot) {
+  const { oidc } = await signInOptions();
+  if (!oidc) return;
+  replace(
+    slot,
+    h(
+      "section",
+      { class: "panel", "aria-labelledby": "oidc-heading" },
+      h("p", { id: "oidc-heading" }, t("signin.oidcIntro", { provider: oidc.name })),
+      h(
+        "a",
+        // Back to this page after sign-in, with the case a mailed link opened (`#case-…`), if any.
+        {
+          class: "button primary",
+          testid: "signin-oidc",
+          href: identityProviderLink(oidc, `${window.location.pathname}${window.location.hash}`),
+        },
+        t("signin.oidcSubmit", { provider: oidc.name }),
+      ),
+    ),
+  );
 }
 
 function renderLinkForm(onAskLink) {
