@@ -33,6 +33,8 @@ MODEL_TABLES = {
     "users",
     "sign_in_links",
     "browser_sessions",
+    "oidc_flows",
+    "user_identities",
     "assignment_groups",
     "group_memberships",
     "case_types",
