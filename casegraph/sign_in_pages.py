@@ -8,7 +8,8 @@ The refresh token lives only in an HttpOnly cookie (no page script reads it), Sa
 (no other site's page sends it), Secure when the public URL is https, and scoped to ``/auth``,
 so no other request carries it. ``POST /auth/refresh`` trades it for a short-lived access token
 (the usual bearer JWT, so every transport's checks apply unchanged) and its successor;
-``POST /auth/signout`` ends the session. Without a cookie, refresh answers 204: no session. A POST whose ``Origin`` is another site is refused
+``POST /auth/signout`` ends the session, and with it every socket opened with its access tokens
+(they carry the session as ``sid``). Without a cookie, refresh answers 204: no session. A POST whose ``Origin`` is another site is refused
 before anything else: signing someone in to an account of the sender's choosing is an attack too.
 """
 
@@ -92,6 +93,7 @@ def access_token(settings: Settings, signed_in: SignedIn) -> str:
         roles=list(signed_in.roles),
         name=signed_in.name,
         email=signed_in.email,
+        session=signed_in.session,
         ttl=ACCESS_LIFETIME,
     )
 
@@ -133,7 +135,9 @@ def refresh_endpoint(runtime: Runtime) -> Any:
             return JSONResponse(ENDED, status_code=401)
         try:
             signed_in = await refresh_session(token=token, now=runtime.clock())
-        except SignInRefused:
+        except SignInRefused as refusal:
+            if refusal.ended_session is not None:
+                await _session_ended(runtime, refusal.ended_session)
             response = JSONResponse(ENDED, status_code=401)
             _forget_refresh_cookie(response, runtime.settings)
             return response
@@ -155,9 +159,17 @@ def sign_out_endpoint(runtime: Runtime) -> Any:
             return JSONResponse(CROSS_SITE, status_code=403)
         token = request.cookies.get(REFRESH_COOKIE)
         if token and len(token) <= MAX_SECRET:
-            await end_session(token=token, now=runtime.clock())
+            ended = await end_session(token=token, now=runtime.clock())
+            if ended is not None:
+                await _session_ended(runtime, ended)
         response = Response(status_code=204)
         _forget_refresh_cookie(response, runtime.settings)
         return response
 
     return sign_out
+
+
+async def _session_ended(runtime: Runtime, session: str) -> None:
+    """After the commit: sockets opened with the session's access tokens close, on every process."""
+    if runtime.live is not None:
+        await runtime.live.session_ended(session)

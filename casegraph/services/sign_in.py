@@ -23,6 +23,7 @@ import hmac
 import re
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -60,7 +61,14 @@ class SignInThrottled(Exception):
 
 
 class SignInRefused(Exception):
-    """A link or refresh token that signs nobody in: unknown, expired, used, or revoked."""
+    """A link or refresh token that signs nobody in: unknown, expired, used, or revoked.
+
+    ``ended_session``: the session (family) the refusal revoked, whose open connections must end.
+    """
+
+    def __init__(self, message: str, *, ended_session: str | None = None) -> None:
+        super().__init__(message)
+        self.ended_session = ended_session
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,9 @@ class SignedIn:
     name: str | None
     email: str | None
     refresh_token: str
+    # The family of the refresh token: access tokens name it (``sid``) so that ending the session
+    # ends their use too.
+    session: str
 
 
 def hash_secret(secret: str) -> str:
@@ -191,7 +202,14 @@ async def _start_session(user: User, *, family: uuid.UUID, now: datetime) -> Sig
         created_at=now,
         expires_at=now + SESSION_LIFETIME,
     )
-    return SignedIn(user_id=user.id, roles=_roles(user), name=user.name, email=user.email, refresh_token=token)
+    return SignedIn(
+        user_id=user.id,
+        roles=_roles(user),
+        name=user.name,
+        email=user.email,
+        refresh_token=token,
+        session=str(family),
+    )
 
 
 async def refresh_session(*, token: str, now: datetime) -> SignedIn:
@@ -209,19 +227,51 @@ async def refresh_session(*, token: str, now: datetime) -> SignedIn:
     # Reuse: the token was retired before (or by a concurrent refresh). Revoked in a transaction
     # of its own, so the revocation stands although the refresh is refused.
     await revoke_family(row.family, now=now)
-    raise SignInRefused("The session has ended: sign in again.")
+    raise SignInRefused("The session has ended: sign in again.", ended_session=str(row.family))
 
 
 async def revoke_family(family: uuid.UUID, *, now: datetime) -> int:
     return await BrowserSession.filter(family=family, revoked_at__isnull=True).update(revoked_at=now)
 
 
-async def sign_out(*, token: str, now: datetime) -> bool:
-    """End the session ``token`` belongs to (every token of its family); False: no such session."""
+async def sign_out(*, token: str, now: datetime) -> str | None:
+    """End the session ``token`` belongs to (every token of its family): the session ended, or
+    None when there is no such session."""
     row = await BrowserSession.get_or_none(token_hash=hash_secret(token))
     if row is None:
-        return False
+        return None
     await revoke_family(row.family, now=now)
+    return str(row.family)
+
+
+async def session_alive(session: str) -> bool:
+    """Whether the browser session (a family) still has a token not revoked: access tokens
+    issued for it count only while it does."""
+    try:
+        family = uuid.UUID(session)
+    except ValueError:
+        return False
+    return await BrowserSession.filter(family=family, revoked_at__isnull=True).exists()
+
+
+async def ended_sessions(sessions: Iterable[str]) -> set[str]:
+    """Of ``sessions``, those with no token left unrevoked (signed out, reused, deactivated)."""
+    families = {str(family) for family in sessions}
+    wanted = [uuid.UUID(family) for family in families if _is_uuid(family)]
+    alive: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        rows = await BrowserSession.filter(family__in=wanted[start : start + 500], revoked_at__isnull=True).values_list(
+            "family", flat=True
+        )
+        alive.update(str(family) for family in rows)
+    return families - alive
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
     return True
 
 
