@@ -134,7 +134,9 @@ def refresh_endpoint(runtime: Runtime) -> Any:
         if len(token) > MAX_SECRET:
             return JSONResponse(ENDED, status_code=401)
         try:
-            signed_in = await refresh_session(token=token, now=runtime.clock())
+            signed_in = await refresh_session(
+                token=token, now=runtime.clock(), signing_secret=runtime.settings.mail_signing_secret
+            )
         except SignInRefused as refusal:
             if refusal.ended_session is not None:
                 await _session_ended(runtime, refusal.ended_session)

@@ -3,10 +3,12 @@ opens a page that signs in only on POST, and the browser's session lives in a co
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
+from unittest.mock import ANY
 from urllib.parse import urlsplit
 
 import httpx
@@ -17,6 +19,7 @@ from casegraph.app import Runtime, create_app
 from casegraph.auth import TokenVerifier
 from casegraph.mail.dispatcher import MailDispatcher
 from casegraph.mail.wiring import mail_dispatcher
+from casegraph.services.sign_in import REUSE_GRACE
 from casegraph.settings import RateLimits, Settings, parse_smtp_url
 from models import BrowserSession, User
 from tests.conftest import TEST_SECRET
@@ -153,7 +156,7 @@ async def test_an_address_bound_to_a_user_signs_that_user_in(
 
 
 async def test_refreshing_rotates_the_cookie_and_a_replayed_old_cookie_ends_the_session(
-    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer, clock: FakeClock
 ) -> None:
     # given: signed in, and the first refresh token kept aside (as a thief would)
     await sign_in_with(client, await mailed_link(client, dispatcher, smtp, "rui@example.org"))
@@ -161,13 +164,37 @@ async def test_refreshing_rotates_the_cookie_and_a_replayed_old_cookie_ends_the_
     first = await refreshed(client)
     current = client.http.cookies["casegraph_refresh"]
     assert first.status_code == 200 and current != stolen
-    # when: the old token comes back
+    # when: the old token comes back (later than a second tab's refresh racing the first could)
+    clock.advance(REUSE_GRACE + timedelta(seconds=1))
     replayed = await client.http.post("/auth/refresh", headers={"Cookie": f"casegraph_refresh={stolen}"})
     # then: refused, and the browser's current token is dead too
     assert replayed.status_code == 401
     again = await client.http.post("/auth/refresh", headers={"Cookie": f"casegraph_refresh={current}"})
     assert again.status_code == 401
     assert await BrowserSession.filter(revoked_at__isnull=True).count() == 0
+
+
+async def test_two_tabs_refreshing_at_once_both_stay_signed_in_with_one_successor(
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer
+) -> None:
+    # given: a browser signed in, its tabs sharing the cookie
+    await sign_in_with(client, await mailed_link(client, dispatcher, smtp, "vera@example.org"))
+    cookie = {"Cookie": f"casegraph_refresh={client.http.cookies['casegraph_refresh']}"}
+    # when: two tabs reload together, each refreshing with the same cookie
+    tab_a, tab_b = await asyncio.gather(
+        client.http.post("/auth/refresh", headers=cookie), client.http.post("/auth/refresh", headers=cookie)
+    )
+    # then: both get an access token and the same next cookie; nothing is revoked
+    assert (tab_a.status_code, tab_b.status_code) == (200, 200), (tab_a.text, tab_b.text)
+    assert tab_a.cookies["casegraph_refresh"] == tab_b.cookies["casegraph_refresh"]
+    for tab in (tab_a, tab_b):
+        assert await client.data(ME, token=tab.json()["accessToken"]) == {"me": {"id": ANY, "name": None}}
+    assert await BrowserSession.filter(revoked_at__isnull=True).count() == 2
+    # and: the session carries on from the shared successor
+    onward = await client.http.post(
+        "/auth/refresh", headers={"Cookie": f"casegraph_refresh={tab_b.cookies['casegraph_refresh']}"}
+    )
+    assert onward.status_code == 200
 
 
 async def test_signing_out_ends_the_session_and_forgets_the_cookie(

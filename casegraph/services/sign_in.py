@@ -14,10 +14,18 @@ A session is a family of refresh tokens: each refresh retires the token presente
 successor. A retired token presented again was copied, so the whole family is revoked (RFC 9700
 section 4.14.2, refresh token rotation); sign-out revokes the family, deactivating a user revokes
 all of theirs.
+
+Except within ``REUSE_GRACE`` of its retirement: two tabs of one browser refreshing at once send
+the same cookie, and the second must not sign the person out. A successor is derived from the
+token it follows with the server's signing secret (``successor_token``), so the server can hand
+the same successor to the second request without storing any token; after the grace, the
+retired token revokes the family as before. Only the holder of the retired token gets the
+successor, and only for those seconds: what a stolen, long-retired token still does is revoke.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -47,6 +55,11 @@ LINKS_PER_CLIENT: Final = 20
 CLIENT_WINDOW: Final = timedelta(hours=1)
 # A session's refresh token lasts this long unused; each refresh starts the span again.
 SESSION_LIFETIME: Final = timedelta(days=30)
+# A retired refresh token presented again this soon is a second tab's refresh racing the first
+# (the portal serializes its tabs' refreshes; this covers browsers without Web Locks).
+REUSE_GRACE: Final = timedelta(seconds=30)
+# Successors followed from a token retired within the grace (a tab that refreshed twice meanwhile).
+GRACE_STEPS: Final = 3
 SIGN_IN_TEMPLATE: Final = "sign_in"
 DEFAULT_LOCALE: Final = "en"
 LOCALE: Final = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
@@ -192,8 +205,14 @@ def _roles(user: User) -> tuple[Role, ...]:
     return known or (Role.CONSTITUENT,)
 
 
-async def _start_session(user: User, *, family: uuid.UUID, now: datetime) -> SignedIn:
-    token = secrets.token_urlsafe(32)
+def successor_token(signing_secret: str, token: str) -> str:
+    """The refresh token that follows ``token``: only the server can derive it from ``token``."""
+    digest = hmac.new(signing_secret.encode(), f"refresh-successor:{token}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
+async def _start_session(user: User, *, family: uuid.UUID, now: datetime, token: str | None = None) -> SignedIn:
+    token = token or secrets.token_urlsafe(32)
     await BrowserSession.create(
         id=uuid.uuid4(),
         family=family,
@@ -212,22 +231,56 @@ async def _start_session(user: User, *, family: uuid.UUID, now: datetime) -> Sig
     )
 
 
-async def refresh_session(*, token: str, now: datetime) -> SignedIn:
-    """Retire ``token`` and issue its successor; a retired token presented again revokes its family."""
+async def refresh_session(*, token: str, now: datetime, signing_secret: str) -> SignedIn:
+    """Retire ``token`` and issue its successor; a retired token presented again revokes its family
+    (within ``REUSE_GRACE`` of its retirement: the same successor again, see the module)."""
     async with in_transaction():
         row = await BrowserSession.get_or_none(token_hash=hash_secret(token))
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise SignInRefused("The session has ended: sign in again.")
+        # The conditional UPDATE is the claim: of two refreshes at once, one retires the token
+        # (on PostgreSQL the other waits for its commit, then finds the successor written).
         retired = await BrowserSession.filter(id=row.id, rotated_at__isnull=True, revoked_at__isnull=True).update(
             rotated_at=now
         )
         user = await User.get_or_none(id=row.user_id)
         if retired and user is not None and user.active:
-            return await _start_session(user, family=row.family, now=now)
+            return await _start_session(user, family=row.family, now=now, token=successor_token(signing_secret, token))
+        if user is not None and user.active:
+            again = await _successor_within_grace(user, token, now=now, signing_secret=signing_secret)
+            if again is not None:
+                return again
     # Reuse: the token was retired before (or by a concurrent refresh). Revoked in a transaction
     # of its own, so the revocation stands although the refresh is refused.
     await revoke_family(row.family, now=now)
     raise SignInRefused("The session has ended: sign in again.", ended_session=str(row.family))
+
+
+async def _successor_within_grace(user: User, token: str, *, now: datetime, signing_secret: str) -> SignedIn | None:
+    """The live successor of ``token`` when it was retired within ``REUSE_GRACE`` (following a
+    few successors retired as recently); None: a reuse."""
+    current = token
+    for _ in range(GRACE_STEPS):
+        retired = await BrowserSession.get_or_none(token_hash=hash_secret(current))
+        if retired is None or retired.revoked_at is not None or retired.rotated_at is None:
+            return None
+        if retired.rotated_at <= now - REUSE_GRACE:
+            return None
+        following = successor_token(signing_secret, current)
+        successor = await BrowserSession.get_or_none(token_hash=hash_secret(following))
+        if successor is None or successor.revoked_at is not None or successor.expires_at <= now:
+            return None
+        if successor.rotated_at is None:
+            return SignedIn(
+                user_id=user.id,
+                roles=_roles(user),
+                name=user.name,
+                email=user.email,
+                refresh_token=following,
+                session=str(successor.family),
+            )
+        current = following
+    return None
 
 
 async def revoke_family(family: uuid.UUID, *, now: datetime) -> int:

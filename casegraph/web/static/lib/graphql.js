@@ -52,6 +52,18 @@ export function tokenClaims(token) {
  *   const token = await session.refresh();   // null: no session (or it ended)
  *   await session.signOut();
  */
+// The tabs of one browser share the refresh cookie, and each refresh retires the token it sends:
+// a tab refreshing with a token another tab has just retired would look like a stolen copy. So the
+// tabs take turns (Web Locks: the next tab's request carries the cookie the previous one got);
+// the server forgives a retired token for a few seconds too, for browsers without Web Locks.
+const REFRESH_LOCK = "casegraph-session-refresh";
+
+function refreshOneTabAtATime() {
+  const post = () => fetch("/auth/refresh", { method: "POST", credentials: "same-origin" });
+  if (!navigator.locks) return post();
+  return navigator.locks.request(REFRESH_LOCK, post);
+}
+
 export class CookieSession {
   constructor({ onToken = () => {}, onEnded = () => {} } = {}) {
     this.onToken = onToken;
@@ -61,7 +73,7 @@ export class CookieSession {
 
   async refresh() {
     window.clearTimeout(this.timer);
-    const response = await fetch("/auth/refresh", { method: "POST", credentials: "same-origin" });
+    const response = await refreshOneTabAtATime();
     if (response.status !== 200) {
       // 204: no session cookie at all; 401: the session ended (signed out, revoked, expired).
       if (response.status === 401) this.onEnded();
