@@ -149,8 +149,12 @@ class MailDispatcher(DeliveryQueue):
             # The question is the public comment the REQUEST_INFO event wrote.
             comment = await Comment.filter(case_id=mail.case_id, event_sequence=mail.event_sequence).first()
             question = comment.body if comment is not None else None
+        # A reply to a resolved case, filed as a new request: the resolved case is where the
+        # requester accepts or rejects its solution (services/email_intake.py).
+        follows = mail.facts.get("follows_case_id") if mail.facts.get("follows_status") == "RESOLVED" else None
         return Extras(
             case_url=self.links.case(mail.case_id),
+            follows_url=self.links.case(str(follows)) if follows else None,
             reply_address=self.reply.address(case_id=mail.case_id, number=number) if self.reply else None,
             reply_token=self.reply.token(case_id=mail.case_id, number=number) if self.reply else None,
             unsubscribe_url=unsubscribe,

@@ -51,6 +51,8 @@ class Extras:
     unsubscribe_url: str | None = None
     question: str | None = None
     sign_in_url: str | None = None
+    # A reply filed as a new request: the case it replied to, where the requester decides on it.
+    follows_url: str | None = None
 
 
 def _lines(text: object) -> Markup:
@@ -126,6 +128,7 @@ class MailRenderer:
             "outcome": texts.text(f"resolution.{code}", values) if code else "",
             "unsubscribe_url": extras.unsubscribe_url,
             "sign_in_url": extras.sign_in_url or "",
+            "follows_url": extras.follows_url or "",
             "footer_key": FOOTERS.get(mail.template, "notification.footer" if kind else "footer"),
         }
         text = self.environment.get_template(f"{mail.template}.txt").render(context)
