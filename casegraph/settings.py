@@ -164,6 +164,10 @@ class Settings:
     jwt_jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    # The organisation's OpenID Connect provider (CASEGRAPH_OIDC_ISSUER; issue 17, the OIDC
+    # sign-in another part of the work builds on this same name). While one is configured, staff
+    # sign in there: a mailed sign-in link signs in constituents only (services/sign_in.py).
+    oidc_issuer: str | None = None
     env: str = "development"
     # The address `serve` binds (CASEGRAPH_BIND_HOST, set by `serve` itself); None: unknown.
     bind_host: str | None = None
@@ -344,6 +348,7 @@ class Settings:
             jwt_jwks_url=get("JWT_JWKS_URL"),
             jwt_issuer=get("JWT_ISSUER"),
             jwt_audience=get("JWT_AUDIENCE"),
+            oidc_issuer=get("OIDC_ISSUER"),
             env=_choice("CASEGRAPH_ENV", get("ENV"), ENVIRONMENTS) or "development",
             bind_host=get(BIND_HOST_VARIABLE.removeprefix("CASEGRAPH_")),
             allowed_origins=_origins(get("ALLOWED_ORIGINS")),

@@ -25,7 +25,14 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from casegraph.auth import issue_token
 from casegraph.runtime import Runtime
-from casegraph.services.sign_in import SESSION_LIFETIME, SignedIn, SignInRefused, open_sign_in_link, refresh_session
+from casegraph.services.sign_in import (
+    SESSION_LIFETIME,
+    SignedIn,
+    SignInRefused,
+    StaffSignInElsewhere,
+    open_sign_in_link,
+    refresh_session,
+)
 from casegraph.services.sign_in import sign_out as end_session
 from casegraph.settings import Settings
 
@@ -51,6 +58,10 @@ ASK = """<h1>Sign in</h1>
 REFUSED = """<h1>This sign-in link is not valid</h1>
 <p>It was used already, has expired (links last 15 minutes), or was copied incompletely.</p>
 <p><a href="/portal">Ask for a new link on the portal</a></p>"""
+STAFF = """<h1>Sign in with your organisation's account</h1>
+<p>This address belongs to a staff account. Staff sign in with their organisation's account, not
+with a mailed link.</p>
+<p><a href="/">Go to the service desk</a></p>"""
 CROSS_SITE = {"error": {"code": "PERMISSION_DENIED", "message": "Requests from other sites are refused."}}
 ENDED = {"error": {"code": "UNAUTHENTICATED", "message": "The session has ended: sign in again."}}
 
@@ -112,7 +123,11 @@ def sign_in_link_endpoint(runtime: Runtime) -> Any:
         if not isinstance(posted, str) or not posted or len(posted) > MAX_SECRET:
             return HTMLResponse(PAGE.format(body=REFUSED), status_code=400)
         try:
-            signed_in = await open_sign_in_link(secret=posted, now=runtime.clock())
+            signed_in = await open_sign_in_link(
+                secret=posted, now=runtime.clock(), constituents_only=runtime.settings.oidc_issuer is not None
+            )
+        except StaffSignInElsewhere:
+            return HTMLResponse(PAGE.format(body=STAFF), status_code=403)
         except SignInRefused:
             return HTMLResponse(PAGE.format(body=REFUSED), status_code=400)
         # 303: the browser GETs the portal, which trades the cookie for an access token.

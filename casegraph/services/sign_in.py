@@ -61,6 +61,8 @@ REUSE_GRACE: Final = timedelta(seconds=30)
 # Successors followed from a token retired within the grace (a tab that refreshed twice meanwhile).
 GRACE_STEPS: Final = 3
 SIGN_IN_TEMPLATE: Final = "sign_in"
+# Sent instead of the link to a staff member's address while an identity provider signs staff in.
+STAFF_SIGN_IN_TEMPLATE: Final = "sign_in_staff"
 DEFAULT_LOCALE: Final = "en"
 LOCALE: Final = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
 
@@ -82,6 +84,10 @@ class SignInRefused(Exception):
     def __init__(self, message: str, *, ended_session: str | None = None) -> None:
         super().__init__(message)
         self.ended_session = ended_session
+
+
+class StaffSignInElsewhere(SignInRefused):
+    """A staff member's link while an identity provider signs staff in: the organisation's sign-in is theirs."""
 
 
 @dataclass(frozen=True)
@@ -165,8 +171,23 @@ async def request_sign_in_link(
         )
 
 
-async def open_sign_in_link(*, secret: str, now: datetime) -> SignedIn:
-    """Use a link once: its address's user (provisioned on first use) gets a new session."""
+def constituent_only(user: User) -> bool:
+    """Whether the user holds no role but CONSTITUENT (a user with no roles yet counts as one)."""
+    return set(user.roles) <= {Role.CONSTITUENT.value}
+
+
+async def signs_in_elsewhere(address: str) -> bool:
+    """Whether the address belongs to staff (a user with a role besides CONSTITUENT): while an
+    identity provider is configured, they sign in there, not by a mailed link."""
+    user = await User.filter(email__iexact=address).first()
+    return user is not None and not constituent_only(user)
+
+
+async def open_sign_in_link(*, secret: str, now: datetime, constituents_only: bool = False) -> SignedIn:
+    """Use a link once: its address's user (provisioned on first use) gets a new session.
+
+    ``constituents_only`` (an identity provider is configured): a link signs in no staff member —
+    possessing a mailbox is not enough for staff roles; their organisation's sign-in is."""
     async with in_transaction():
         # The conditional UPDATE is the claim: of two openings at once, one changes the row.
         claimed = await SignInLink.filter(
@@ -178,6 +199,8 @@ async def open_sign_in_link(*, secret: str, now: datetime) -> SignedIn:
         user = await _user_of(link.email, now)
         if not user.active:
             raise SignInRefused("This account is deactivated.")
+        if constituents_only and not constituent_only(user):
+            raise StaffSignInElsewhere("Staff sign in with their organisation's account, not with a mailed link.")
         return await _start_session(user, family=uuid.uuid4(), now=now)
 
 
