@@ -138,6 +138,8 @@ class MailDispatcher(DeliveryQueue):
         elif permanent or attempts >= self.max_attempts:
             outcome = DeliveryStatus.FAILED
             changes = {"last_error": error[:ERROR_LIMIT]}
+            # Kept, not lost: an operator lists it with `casegraph mail failed` and re-queues it.
+            log.warning("Mail %s (%s) gave up after %d attempts: %s", mail.delivery_id, mail.template, attempts, error)
         else:
             outcome = DeliveryStatus.PENDING
             changes = {"last_error": error[:ERROR_LIMIT], "next_attempt_at": now + backoff(attempts)}
