@@ -32,7 +32,7 @@ from typing import Final
 
 from casegraph.domain.commands import UpdateCase
 from casegraph.domain.enums import CaseAction, CaseStatus, Channel, Role
-from casegraph.domain.errors import not_found, validation_failed
+from casegraph.domain.errors import DomainError, not_found, validation_failed
 from casegraph.domain.validation import TEXT_LIMIT, TITLE_LIMIT, courtesy_text
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_changes import ActionResult
@@ -162,7 +162,9 @@ async def receive_email(
     )
     comments = replied is not None and replied.takes_comments
     follows = replied if replied is not None and not replied.takes_comments else None
-    case_type = (follows.case_type_code if follows is not None else None) or intake_case_type
+    # A reply kept as a new request goes under its case's type; should that type take no request
+    # by mail now (retired, or needing what a mail cannot give, like a location), under intake's.
+    case_types = list(dict.fromkeys(filter(None, [follows.case_type_code if follows else None, intake_case_type])))
     if len(text) + len(_reference(follows)) > TEXT_LIMIT:
         raise validation_failed("message", f"The message text is longer than {TEXT_LIMIT} characters.")
 
@@ -175,23 +177,31 @@ async def receive_email(
                 publisher=publisher,
                 on_success=on_success,
             )
-        if case_type is None:
+        if not case_types:
             raise validation_failed(
                 "message", "E-mail intake has no case type configured (CASEGRAPH_INTAKE_CASE_TYPE)."
             )
-        return await create_case(
-            actor=actor,
-            new=NewCase(
-                case_type_code=case_type,
-                title=_title_of(mail)[:TITLE_LIMIT],
-                description=text + _reference(follows),
-                contact_email=mail.address,
-            ),
-            now=now,
-            publisher=publisher,
-            on_success=_following(follows, on_success),
-            via=Channel.EMAIL,
-        )
+        for case_type in case_types:
+            try:
+                # A refusal comes before anything is written (the type and the fields are checked
+                # first), so trying the next type leaves nothing behind.
+                return await create_case(
+                    actor=actor,
+                    new=NewCase(
+                        case_type_code=case_type,
+                        title=_title_of(mail)[:TITLE_LIMIT],
+                        description=text + _reference(follows),
+                        contact_email=mail.address,
+                    ),
+                    now=now,
+                    publisher=publisher,
+                    on_success=_following(follows, on_success),
+                    via=Channel.EMAIL,
+                )
+            except DomainError:
+                if case_type == case_types[-1]:
+                    raise
+        raise AssertionError("unreachable: the last case type's refusal is raised")
 
     if mail.message_id is not None:
         key = "mail:" + hashlib.sha256(mail.message_id.encode()).hexdigest()

@@ -6,17 +6,21 @@ acknowledgement says why — through the real intake endpoint, mails on a real S
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
+import httpx
 import pytest
 
+from casegraph.app import Runtime, create_app
+from casegraph.auth import TokenVerifier
 from casegraph.domain.commands import Cancel, Close, ProposeSolution
 from casegraph.domain.enums import CaseAction, CaseStatus, Channel, ResolutionCode
 from casegraph.mail.dispatcher import MailDispatcher
 from casegraph.mail.wiring import mail_dispatcher
 from casegraph.services.mail_preferences import set_mail_preferences
 from casegraph.settings import Settings, parse_smtp_url
-from models import Case, Comment
+from models import Case, CaseType, Comment
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World
 from tests.mail.smtp_server import Accepted, SmtpServer, running_smtp_server
 from tests.mail.test_dispatcher import ALICE, INTAKE_SECRET, MAILBOX, Desk, drain, reply_to, subject
@@ -168,3 +172,37 @@ async def test_a_reply_to_a_case_still_open_is_a_comment_as_before(
     assert response.status_code == 200 and response.json()["action"] == "commented", response.text
     assert await Case.all().count() == 1
     assert await Comment.filter(case_id=case.id, author_id="alice").count() == 1
+
+
+async def test_a_reply_to_a_finished_case_whose_type_was_retired_is_filed_under_the_intake_type(
+    client: GraphQLClient,
+    settings: Settings,
+    clock: FakeClock,
+    world: World,
+    publisher: RecordingPublisher,
+    smtp: SmtpServer,
+) -> None:
+    # given: intake files under QUESTION; alice's POTHOLE case is closed, and POTHOLE retired since
+    with_intake = replace(settings, intake_case_type="QUESTION")
+    dispatcher = mail_dispatcher(with_intake, clock=clock)
+    desk = Desk(world, clock, publisher)
+    case = await desk.file()
+    await desk.act("agent", CaseAction.ASSIGN_TO_ME, case)
+    await desk.act("agent", CaseAction.CLOSE, case, Close(resolution_notes="Filled."))
+    await drain(dispatcher, clock)
+    closure = smtp.recorder.to(ALICE)[-1]
+    await CaseType.filter(code="POTHOLE").update(active=False)
+    runtime = Runtime(settings=with_intake, verifier=TokenVerifier(with_intake), clock=clock, publisher=publisher)
+    app = create_app(with_intake, manage_resources=False, runtime=runtime)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        # when
+        response = await http.post(
+            "/intake/email",
+            content=reply_to(closure, "It came back."),
+            headers={"X-Casegraph-Intake-Secret": INTAKE_SECRET, "Content-Type": "message/rfc822"},
+        )
+    # then: kept all the same, under the intake's type
+    assert response.status_code == 201, response.text
+    new = await Case.get(id=response.json()["caseId"]).prefetch_related("case_type")
+    assert new.case_type is not None and new.case_type.code == "QUESTION"
+    assert new.description is not None and case.number in new.description
