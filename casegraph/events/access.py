@@ -157,12 +157,25 @@ class AccessBoard:
             holder.end(SESSION_ENDED)
 
     async def recheck(self) -> None:
-        """Read everyone's standing again (the backstop for a lost broadcast)."""
-        if self._holders:
-            await self._refresh(list(self._holders))
+        """Read everyone's standing again (the backstop for a lost broadcast). The two reads are
+        independent: one failing (a database hiccup) does not hold the other back a round."""
+        problems: list[Exception] = []
+        for step in (self._recheck_sessions, self._recheck_users):
+            try:
+                await step()
+            except Exception as problem:  # noqa: BLE001 - raised below, after the other step ran
+                problems.append(problem)
+        if problems:
+            raise problems[0]
+
+    async def _recheck_sessions(self) -> None:
         if self._by_session:
             for session in await ended_sessions(list(self._by_session)):
                 self.session_ended(session)
+
+    async def _recheck_users(self) -> None:
+        if self._holders:
+            await self._refresh(list(self._holders))
 
     async def _refresh(self, user_ids: list[str]) -> None:
         epoch = self._epoch

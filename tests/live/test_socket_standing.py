@@ -114,10 +114,13 @@ async def follow(connection: GraphQLWebSocket, case_id: str, created: str) -> Li
     return subscription
 
 
-async def assert_ended(connection: GraphQLWebSocket, subscription: LiveSubscription) -> str:
+async def assert_ended(connection: GraphQLWebSocket, subscription: LiveSubscription, server: ServerProcess) -> str:
     """The socket is closed with 4403 and the subscription gets nothing more; returns the reason."""
-    code, reason = await connection.wait_closed(CLOSE_TIMEOUT)
-    assert code == FORBIDDEN, (code, reason)
+    try:
+        code, reason = await connection.wait_closed(CLOSE_TIMEOUT)
+    except TimeoutError:
+        raise AssertionError(f"the socket stayed open; the server's log:\n{server.log_tail()}") from None
+    assert code == FORBIDDEN, (code, reason, server.log_tail())
     message = await subscription.message(CLOSE_TIMEOUT)
     assert message["type"] == "__closed__", message
     return reason
@@ -152,7 +155,7 @@ async def test_deactivating_a_user_closes_their_open_sockets_with_4403(
         # when: an administrator deactivates them (on process A)
         await set_active(gql, world, agent, False)
         # then: the socket closes with 4403 (the token itself is good for 30 days more)
-        reason = await assert_ended(connection, events)
+        reason = await assert_ended(connection, events, socket_server(servers, where))
     assert "deactivated" in reason
     # and: the case's next event reaches nobody in their name; a new socket is refused
     await update_description(gql, world, "alice", case_id, "After the deactivation.")
@@ -243,7 +246,7 @@ async def test_signing_out_closes_the_sockets_opened_with_the_sessions_tokens(
             # when: they sign out (in another tab, on process A)
             assert (await browser.post("/auth/signout")).status_code == 204
             # then: the socket closes with 4403 at once, not when the access token expires
-            reason = await assert_ended(connection, events)
+            reason = await assert_ended(connection, events, socket_server(servers, where))
     assert "session has ended" in reason
     # and: the access token of the ended session is refused on every transport
     refused = await gql.execute(COUNT_CASES, token=access)
