@@ -10,8 +10,10 @@
 // Subscriptions survive a lost connection: the client reconnects with backoff and re-subscribes,
 // asking the variables function again so the feed resumes `after` the last event the page saw
 // (the server replays what was missed, with no gap and no duplicate). A live connection the
-// server closes with 4403 (token expired, groups changed) is reconnected once with the current
-// token; only when that connection_init is refused too do the subscriptions get an error.
+// server closes with 4403 (token expired, groups changed, session ended) is reconnected once with
+// the current token; when that connection_init is refused too, a client that can `renew` asks once
+// for a fresh token (a page whose session ended then goes to its sign-in), else the subscriptions
+// get an error.
 
 export class GraphQLRequestError extends Error {
   constructor(errors, status) {
@@ -69,6 +71,7 @@ export class CookieSession {
     this.onToken = onToken;
     this.onEnded = onEnded;
     this.timer = null;
+    this.signedIn = false; // this page holds a session from the cookie
   }
 
   async refresh() {
@@ -76,9 +79,12 @@ export class CookieSession {
     const response = await refreshOneTabAtATime();
     if (response.status !== 200) {
       // 204: no session cookie at all; 401: the session ended (signed out, revoked, expired).
-      if (response.status === 401) this.onEnded();
+      // A cookie gone while this page held a session was cleared by a sign-out in another tab.
+      if (response.status === 401 || this.signedIn) this.onEnded();
+      this.signedIn = false;
       return null;
     }
+    this.signedIn = true;
     const { accessToken, expiresIn } = await response.json();
     this.timer = window.setTimeout(() => this.refresh(), Math.max(expiresIn - 60, 10) * 1000);
     this.onToken(accessToken);
@@ -87,6 +93,7 @@ export class CookieSession {
 
   async signOut() {
     window.clearTimeout(this.timer);
+    this.signedIn = false;
     await fetch("/auth/signout", { method: "POST", credentials: "same-origin" });
   }
 }
@@ -106,6 +113,7 @@ export class GraphQLClient {
     this.statusListeners = new Set();
     this.status = "offline";
     this.closed = false;
+    this.renewedForSocket = false; // a refused connection_init asked `renew` already
   }
 
   async request(query, variables = {}) {
@@ -195,6 +203,13 @@ export class GraphQLClient {
           this._connect();
           return;
         }
+        // The current token is refused too (its session ended, or it expired unrenewed): a page
+        // that can renew asks once — a session that ended then takes the page to its sign-in.
+        if (this.renew && !this.renewedForSocket && this.subscriptions.size) {
+          this.renewedForSocket = true;
+          this._renewSocket();
+          return;
+        }
         for (const { sink } of this.subscriptions.values()) sink.error?.([{ message: "Your sign-in was refused." }]);
         return;
       }
@@ -206,10 +221,27 @@ export class GraphQLClient {
     };
   }
 
+  async _renewSocket() {
+    let token = null;
+    try {
+      token = await this.renew();
+    } catch {
+      token = null;
+    }
+    if (this.closed) return;
+    if (token) {
+      this.token = token;
+      this._connect();
+      return;
+    }
+    for (const { sink } of this.subscriptions.values()) sink.error?.([{ message: "Your sign-in was refused." }]);
+  }
+
   _receive(message) {
     switch (message.type) {
       case "connection_ack":
         this.acknowledged = true;
+        this.renewedForSocket = false;
         this.retryDelay = 500;
         this._setStatus("live");
         for (const [id, entry] of this.subscriptions) this._start(id, entry);
