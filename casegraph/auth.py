@@ -177,7 +177,13 @@ def claims_from_payload(payload: dict[str, Any]) -> Claims:
         email=courtesy_text(payload.get("email"), 320) if payload.get("email_verified") is True else None,
         agency=courtesy_text(payload.get("agency"), 100),
         valid_until=valid_until(payload),
+        session=_session_of(payload),
     )
+
+
+def _session_of(payload: dict[str, Any]) -> str | None:
+    sid = payload.get("sid")
+    return sid if isinstance(sid, str) and 0 < len(sid) <= 64 else None
 
 
 def valid_until(payload: dict[str, Any]) -> float | None:
@@ -194,6 +200,7 @@ def issue_token(
     name: str | None = None,
     email: str | None = None,
     agency: str | None = None,
+    session: str | None = None,
     ttl: timedelta = timedelta(days=30),
 ) -> str:
     """A development/testing token signed with the HS256 secret."""
@@ -204,7 +211,7 @@ def issue_token(
         "iat": now,
         "exp": now + int(ttl.total_seconds()),
     }
-    for claim, value in (("name", name), ("email", email), ("agency", agency)):
+    for claim, value in (("name", name), ("email", email), ("agency", agency), ("sid", session)):
         if value:
             payload[claim] = value
     if email:

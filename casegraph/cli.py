@@ -1,4 +1,4 @@
-"""The ``casegraph`` command: serve, migrate, seed-demo, token, export-schema, persisted-queries."""
+"""The ``casegraph`` command: serve, migrate, seed-demo, token, export-schema, persisted-queries, mail."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from casegraph.composition import install_case_extensions
 from casegraph.domain.enums import Role
+from casegraph.mail.command_line import add_mail_command
 from casegraph.persisted_queries.command_line import add_persisted_queries_command
 from casegraph.settings import BIND_HOST_VARIABLE, Settings
 
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(func=_export_schema)
     add_persisted_queries_command(sub)
+    add_mail_command(sub)
     return parser
 
 

@@ -50,6 +50,7 @@ from casegraph.rate_limits import ConnectionRateLimited
 from casegraph.rate_limits.sockets import SocketLease, TooManySockets
 from casegraph.runtime import Runtime
 from casegraph.services.reply_addresses import reply_addresses
+from casegraph.services.sign_in import session_alive
 from casegraph.services.users import Claims, UserDeactivated, build_actor, provision
 from schema import build_schema
 from schema.context import Context
@@ -299,6 +300,7 @@ class CaseGraphView(GraphQL[Context, None]):
                 closer=_closer(context.request),
                 board=live.access if live is not None else None,
                 read_at=read_at,
+                session=claims.session,
             )
         return None
 
@@ -306,6 +308,10 @@ class CaseGraphView(GraphQL[Context, None]):
         claims = await self.runtime.verifier.verify(header)
         if claims is None:
             return None
+        # A token issued for a browser session counts only while the session lasts: signing out
+        # ends its use on every transport, not 10 minutes later.
+        if claims.session is not None and not await session_alive(claims.session):
+            raise AuthError("The session has ended: sign in again.")
         await provision(claims=claims, now=self.runtime.clock())
         try:
             context.actor = await build_actor(claims, refuse_deactivated=True)

@@ -324,6 +324,12 @@ class Settings:
     oidc: OidcProvider | None = None
 
     @property
+    def oidc_issuer(self) -> str | None:
+        """The organisation's OpenID provider, if any. While one is configured staff sign in there:
+        a mailed sign-in link signs in constituents only (services/sign_in.py)."""
+        return None if self.oidc is None else self.oidc.issuer
+
+    @property
     def production(self) -> bool:
         return self.env == "production"
 

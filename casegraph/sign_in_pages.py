@@ -8,7 +8,8 @@ The refresh token lives only in an HttpOnly cookie (no page script reads it), Sa
 (no other site's page sends it), Secure when the public URL is https, and scoped to ``/auth``,
 so no other request carries it. ``POST /auth/refresh`` trades it for a short-lived access token
 (the usual bearer JWT, so every transport's checks apply unchanged) and its successor;
-``POST /auth/signout`` ends the session. Without a cookie, refresh answers 204: no session. A POST whose ``Origin`` is another site is refused
+``POST /auth/signout`` ends the session, and with it every socket opened with its access tokens
+(they carry the session as ``sid``). Without a cookie, refresh answers 204: no session. A POST whose ``Origin`` is another site is refused
 before anything else: signing someone in to an account of the sender's choosing is an attack too.
 """
 
@@ -24,7 +25,14 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from casegraph.auth import issue_token
 from casegraph.runtime import Runtime
-from casegraph.services.sign_in import SESSION_LIFETIME, SignedIn, SignInRefused, open_sign_in_link, refresh_session
+from casegraph.services.sign_in import (
+    SESSION_LIFETIME,
+    SignedIn,
+    SignInRefused,
+    StaffSignInElsewhere,
+    open_sign_in_link,
+    refresh_session,
+)
 from casegraph.services.sign_in import sign_out as end_session
 from casegraph.settings import Settings
 
@@ -50,6 +58,10 @@ ASK = """<h1>Sign in</h1>
 REFUSED = """<h1>This sign-in link is not valid</h1>
 <p>It was used already, has expired (links last 15 minutes), or was copied incompletely.</p>
 <p><a href="/portal">Ask for a new link on the portal</a></p>"""
+STAFF = """<h1>Sign in with your organisation's account</h1>
+<p>This address belongs to a staff account. Staff sign in with their organisation's account, not
+with a mailed link.</p>
+<p><a href="/">Go to the service desk</a></p>"""
 CROSS_SITE = {"error": {"code": "PERMISSION_DENIED", "message": "Requests from other sites are refused."}}
 ENDED = {"error": {"code": "UNAUTHENTICATED", "message": "The session has ended: sign in again."}}
 
@@ -92,6 +104,7 @@ def access_token(settings: Settings, signed_in: SignedIn) -> str:
         roles=list(signed_in.roles),
         name=signed_in.name,
         email=signed_in.email,
+        session=signed_in.session,
         ttl=ACCESS_LIFETIME,
     )
 
@@ -110,7 +123,11 @@ def sign_in_link_endpoint(runtime: Runtime) -> Any:
         if not isinstance(posted, str) or not posted or len(posted) > MAX_SECRET:
             return HTMLResponse(PAGE.format(body=REFUSED), status_code=400)
         try:
-            signed_in = await open_sign_in_link(secret=posted, now=runtime.clock())
+            signed_in = await open_sign_in_link(
+                secret=posted, now=runtime.clock(), constituents_only=runtime.settings.oidc_issuer is not None
+            )
+        except StaffSignInElsewhere:
+            return HTMLResponse(PAGE.format(body=STAFF), status_code=403)
         except SignInRefused:
             return HTMLResponse(PAGE.format(body=REFUSED), status_code=400)
         # 303: the browser GETs the portal, which trades the cookie for an access token.
@@ -132,8 +149,12 @@ def refresh_endpoint(runtime: Runtime) -> Any:
         if len(token) > MAX_SECRET:
             return JSONResponse(ENDED, status_code=401)
         try:
-            signed_in = await refresh_session(token=token, now=runtime.clock())
-        except SignInRefused:
+            signed_in = await refresh_session(
+                token=token, now=runtime.clock(), signing_secret=runtime.settings.mail_signing_secret
+            )
+        except SignInRefused as refusal:
+            if refusal.ended_session is not None:
+                await _session_ended(runtime, refusal.ended_session)
             response = JSONResponse(ENDED, status_code=401)
             _forget_refresh_cookie(response, runtime.settings)
             return response
@@ -155,9 +176,17 @@ def sign_out_endpoint(runtime: Runtime) -> Any:
             return JSONResponse(CROSS_SITE, status_code=403)
         token = request.cookies.get(REFRESH_COOKIE)
         if token and len(token) <= MAX_SECRET:
-            await end_session(token=token, now=runtime.clock())
+            ended = await end_session(token=token, now=runtime.clock())
+            if ended is not None:
+                await _session_ended(runtime, ended)
         response = Response(status_code=204)
         _forget_refresh_cookie(response, runtime.settings)
         return response
 
     return sign_out
+
+
+async def _session_ended(runtime: Runtime, session: str) -> None:
+    """After the commit: sockets opened with the session's access tokens close, on every process."""
+    if runtime.live is not None:
+        await runtime.live.session_ended(session)

@@ -21,6 +21,9 @@ class User(Model):
     # they want non-essential mails (survey invitations; case-status mails always go), and, for
     # staff, whether their notifications are mailed to them too (opt-in).
     locale = fields.CharField(max_length=16, default="en", db_default="en")
+    # Whether ``locale`` is the person's choice (setMailPreferences) or only the default: English
+    # is both, and a chosen English must win over a browser that asks for another language.
+    locale_chosen = fields.BooleanField(default=False, db_default=False)
     non_essential_mail = fields.BooleanField(default=True, db_default=True)
     notification_mail = fields.BooleanField(default=False, db_default=False)
     # An administrator's deactivation (setUserActive): tokens of the user are refused, their

@@ -25,6 +25,7 @@ async def set_mail_preferences(info: Info, input: SetMailPreferencesInput) -> Ma
         call=lambda actor: rules.set_mail_preferences(
             actor=actor,
             locale=input.locale,
+            locale_chosen=input.locale_chosen,
             non_essential_mail=input.non_essential_mail,
             notification_mail=input.notification_mail,
             languages=languages,

@@ -57,8 +57,13 @@ async def request_sign_in_link(info: Info, input: RequestSignInLinkInput) -> Req
 
 
 async def set_user_active(info: Info, input: SetUserActiveInput) -> SetUserActivePayload:
-    def payload(changed: tuple[UserRow, int]) -> SetUserActivePayload:
+    async def payload(changed: tuple[UserRow, int]) -> SetUserActivePayload:
         row, revoked = changed
+        # After the commit: the user's open sockets, here and on every process, re-read whether
+        # they are active (casegraph/events/access.py) and a deactivated user's close.
+        live = info.context.live
+        if live is not None:
+            await live.access_changed(row.id)
         return SetUserActivePayload(user=User.from_row(row), revoked_sessions=revoked)
 
     return await run_mutation(

@@ -3,10 +3,13 @@ opens a page that signs in only on POST, and the browser's session lives in a co
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import timedelta
+from unittest.mock import ANY
 from urllib.parse import urlsplit
 
 import httpx
@@ -17,8 +20,10 @@ from casegraph.app import Runtime, create_app
 from casegraph.auth import TokenVerifier
 from casegraph.mail.dispatcher import MailDispatcher
 from casegraph.mail.wiring import mail_dispatcher
-from casegraph.settings import RateLimits, Settings, parse_smtp_url
-from models import BrowserSession, User
+from casegraph.services import sign_in
+from casegraph.services.sign_in import REUSE_GRACE
+from casegraph.settings import OidcProvider, RateLimits, Settings, parse_smtp_url
+from models import BrowserSession, SignInLink, User
 from tests.conftest import TEST_SECRET
 from tests.helpers import FakeClock, GraphQLClient, World
 from tests.mail.smtp_server import SmtpServer, running_smtp_server
@@ -153,7 +158,7 @@ async def test_an_address_bound_to_a_user_signs_that_user_in(
 
 
 async def test_refreshing_rotates_the_cookie_and_a_replayed_old_cookie_ends_the_session(
-    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer, clock: FakeClock
 ) -> None:
     # given: signed in, and the first refresh token kept aside (as a thief would)
     await sign_in_with(client, await mailed_link(client, dispatcher, smtp, "rui@example.org"))
@@ -161,13 +166,37 @@ async def test_refreshing_rotates_the_cookie_and_a_replayed_old_cookie_ends_the_
     first = await refreshed(client)
     current = client.http.cookies["casegraph_refresh"]
     assert first.status_code == 200 and current != stolen
-    # when: the old token comes back
+    # when: the old token comes back (later than a second tab's refresh racing the first could)
+    clock.advance(REUSE_GRACE + timedelta(seconds=1))
     replayed = await client.http.post("/auth/refresh", headers={"Cookie": f"casegraph_refresh={stolen}"})
     # then: refused, and the browser's current token is dead too
     assert replayed.status_code == 401
     again = await client.http.post("/auth/refresh", headers={"Cookie": f"casegraph_refresh={current}"})
     assert again.status_code == 401
     assert await BrowserSession.filter(revoked_at__isnull=True).count() == 0
+
+
+async def test_two_tabs_refreshing_at_once_both_stay_signed_in_with_one_successor(
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer
+) -> None:
+    # given: a browser signed in, its tabs sharing the cookie
+    await sign_in_with(client, await mailed_link(client, dispatcher, smtp, "vera@example.org"))
+    cookie = {"Cookie": f"casegraph_refresh={client.http.cookies['casegraph_refresh']}"}
+    # when: two tabs reload together, each refreshing with the same cookie
+    tab_a, tab_b = await asyncio.gather(
+        client.http.post("/auth/refresh", headers=cookie), client.http.post("/auth/refresh", headers=cookie)
+    )
+    # then: both get an access token and the same next cookie; nothing is revoked
+    assert (tab_a.status_code, tab_b.status_code) == (200, 200), (tab_a.text, tab_b.text)
+    assert tab_a.cookies["casegraph_refresh"] == tab_b.cookies["casegraph_refresh"]
+    for tab in (tab_a, tab_b):
+        assert await client.data(ME, token=tab.json()["accessToken"]) == {"me": {"id": ANY, "name": None}}
+    assert await BrowserSession.filter(revoked_at__isnull=True).count() == 2
+    # and: the session carries on from the shared successor
+    onward = await client.http.post(
+        "/auth/refresh", headers={"Cookie": f"casegraph_refresh={tab_b.cookies['casegraph_refresh']}"}
+    )
+    assert onward.status_code == 200
 
 
 async def test_signing_out_ends_the_session_and_forgets_the_cookie(
@@ -220,3 +249,79 @@ async def test_the_cookie_is_secure_when_the_portal_is_served_over_https(
         signed_in = await sign_in_with(client, link)
     # then
     assert signed_in.status_code == 303 and "Secure" in signed_in.headers["set-cookie"]
+
+
+# --------------------------------------------------------------------------------------------
+# Staff and sign-in links: with an identity provider, a mailbox is not enough for staff roles
+
+IDENTITY_PROVIDER = "https://id.city.example"
+
+
+@contextlib.asynccontextmanager
+async def desk_with_identity_provider(
+    settings: Settings, clock: FakeClock
+) -> AsyncIterator[tuple[GraphQLClient, MailDispatcher]]:
+    """The same server with CASEGRAPH_OIDC_ISSUER set, and its mail dispatcher."""
+    configured = replace(settings, oidc=OidcProvider(issuer=IDENTITY_PROVIDER, client_id="casegraph"))
+    runtime = Runtime(settings=configured, verifier=TokenVerifier(configured), clock=clock)
+    app = create_app(configured, manage_resources=False, runtime=runtime)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        yield GraphQLClient(http, configured), mail_dispatcher(configured, clock=clock)
+
+
+async def test_with_an_identity_provider_staff_get_the_same_answer_and_a_mail_to_use_it(
+    settings: Settings, clock: FakeClock, world: World, smtp: SmtpServer
+) -> None:
+    async with desk_with_identity_provider(settings, clock) as (client, dispatcher):
+        # when: links are asked for with an agent's address and with a constituent's
+        answers = [
+            (await client.http.post("/graphql", json={"query": REQUEST % address})).json()
+            for address in ("dana@example.org", "bob@example.org")
+        ]
+        await dispatcher.run_once()
+    # then: the same answer for both (no account oracle) and a mail to each
+    assert answers == [{"data": {"requestSignInLink": {"accepted": True}}}] * 2
+    [staff_mail] = smtp.recorder.to("dana@example.org")
+    [constituent_mail] = smtp.recorder.to("bob@example.org")
+    # and: the agent's mail holds no link: it sends them to their organisation's sign-in
+    assert str(staff_mail.message["Subject"]).strip() == "Sign in with your organisation's account"
+    assert "/signin/link" not in staff_mail.text() and "/signin/link" not in staff_mail.html()
+    assert "staff sign in with their organisation's account" in staff_mail.text()
+    assert "http://testserver/" in staff_mail.text()
+    # and: the constituent's holds their link as before
+    assert "/signin/link?token=" in constituent_mail.text()
+
+
+async def test_with_an_identity_provider_a_link_signs_no_staff_member_in(
+    settings: Settings, clock: FakeClock, world: World, smtp: SmtpServer
+) -> None:
+    # given: a link for an agent's address (asked for before the identity provider was configured)
+    async with desk_with_identity_provider(settings, clock) as (client, _):
+        await sign_in.request_sign_in_link(
+            email="dana@example.org",
+            client="192.0.2.9",
+            locale="en",
+            now=clock(),
+            signing_secret=settings.mail_signing_secret,
+        )
+        link = await SignInLink.get(email="dana@example.org")
+        secret = sign_in.link_secret(settings.mail_signing_secret, str(link.id))
+        # when: it is opened
+        opened = await client.http.post("/signin/link", data={"token": secret})
+    # then: refused with a page saying where staff sign in; no cookie, no session
+    assert opened.status_code == 403 and "organisation" in opened.text
+    assert "set-cookie" not in opened.headers
+    assert await BrowserSession.filter(user_id="dana").count() == 0
+
+
+async def test_without_an_identity_provider_a_link_signs_staff_in_with_their_roles(
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer, world: World
+) -> None:
+    # given: no identity provider (the README's security notes say what this means)
+    link = await mailed_link(client, dispatcher, smtp, "dana@example.org")
+    # when
+    signed_in = await sign_in_with(client, link)
+    # then: the mailbox alone signs the agent in, with the agent's roles
+    assert signed_in.status_code == 303
+    access = (await refreshed(client)).json()["accessToken"]
+    assert await client.data(ME, token=access) == {"me": {"id": "dana", "name": "Dana"}}

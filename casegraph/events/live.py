@@ -64,6 +64,14 @@ class LiveEvents:
         except Exception as error:  # noqa: BLE001 - the other processes' recheck catches up
             log.warning("broadcast of a membership change failed (%s); peers recheck within seconds", error)
 
+    async def session_ended(self, session: str) -> None:
+        """A browser session ended (committed): sockets opened with its tokens close, here and elsewhere."""
+        self.access.session_ended(session)
+        try:
+            await self.channel.publish(json.dumps({"session": session}))
+        except Exception as error:  # noqa: BLE001 - the other processes' recheck catches up
+            log.warning("broadcast of an ended session failed (%s); peers recheck within seconds", error)
+
     def _received(self, message: str) -> None:
         try:
             decoded = json.loads(message)
@@ -73,6 +81,8 @@ class LiveEvents:
             self.presence.apply(decoded["presence"])  # our own echo is harmless: same entry
         elif isinstance(decoded, dict) and isinstance(decoded.get("access"), str):
             self.access.changed(decoded["access"])  # our own echo costs one more read
+        elif isinstance(decoded, dict) and isinstance(decoded.get("session"), str):
+            self.access.session_ended(decoded["session"])  # our own echo finds nothing left to close
         else:
             self.hub.wake()
 

@@ -15,10 +15,13 @@ the connection's lifetime and keeps it honest:
   announces the user gone, and whatever the client subscribes to again is decided afresh.
   A group gained only widens what the next operation may do; nothing is closed.
 
-Roles come from the token, so they change with the next token (at the latest at expiry). A user
-an administrator deactivates (``setUserActive``) is refused at the next ``connection_init``, but a
-socket already open is not closed: it lasts until its token expires (10 minutes for a browser
-session's access token).
+- when an administrator deactivates the user (``setUserActive``), or the browser session the
+  token was issued for ends (sign-out, a reused refresh token), the socket is closed with 4403
+  at once, here and on every other process (the board hears of it as of a membership change;
+  ``casegraph/events/access.py``), and an operation that arrives meanwhile finds the user
+  deactivated (read with the memberships) and is not run.
+
+Roles come from the token, so they change with the next token (at the latest at expiry).
 """
 
 from __future__ import annotations
@@ -33,10 +36,10 @@ from typing import Any, Final
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
 from casegraph.domain.relations import Actor
-from casegraph.events.access import AccessBoard, lost_access
+from casegraph.events.access import DEACTIVATED, AccessBoard, lost_access
 from casegraph.fanout.connection_context import ConnectionContext, shared_actor
 from casegraph.fanout.legacy_ws import LiveLegacyWSHandler
-from casegraph.services.users import Memberships, read_memberships
+from casegraph.services.users import Memberships, read_actor_facts
 
 FORBIDDEN: Final = 4403
 TOKEN_EXPIRED: Final = "The token has expired: reconnect with a fresh one."
@@ -51,6 +54,7 @@ class Session:
     __slots__ = (
         "token_actor",
         "valid_until",
+        "session",
         "memberships",
         "actor",
         "ended",
@@ -70,10 +74,13 @@ class Session:
         board: AccessBoard | None,
         read_at: int = -1,
         wall: Callable[[], float] = time.time,
+        session: str | None = None,
     ) -> None:
-        """``read_at``: the board's epoch before ``token_actor``'s memberships were read."""
+        """``read_at``: the board's epoch before ``token_actor``'s memberships were read;
+        ``session``: the browser session the token was issued for (its ``sid``)."""
         self.token_actor = token_actor
         self.valid_until = valid_until
+        self.session = session
         self.memberships: Memberships = (token_actor.group_ids, token_actor.managed_group_ids)
         self.actor = token_actor
         self.ended = False
@@ -102,8 +109,12 @@ class Session:
         if self.expired:
             self.end(TOKEN_EXPIRED)
             return None
-        user_id = self.user_id
-        memberships = await (self._board.memberships(user_id) if self._board is not None else read_memberships(user_id))
+        memberships = await (
+            self._board.memberships(self.user_id) if self._board is not None else _read_standing(self.user_id)
+        )
+        if memberships is None:
+            self.end(DEACTIVATED)
+            return None
         self.revise(memberships)
         return None if self.ended else self.actor
 
@@ -139,6 +150,12 @@ class Session:
         if self._board is not None:
             self._board.leave(self)
             self._board = None
+
+
+async def _read_standing(user_id: str) -> Memberships | None:
+    """Without a board: the user's memberships, or None when they are deactivated."""
+    active, groups, managed = await read_actor_facts(user_id)
+    return (groups, managed) if active else None
 
 
 # Closing tasks in flight (the event loop keeps only weak references to tasks).

@@ -29,7 +29,7 @@ from casegraph.services.mail_preferences import unsubscribe_token
 from casegraph.services.notification_mail import NOTIFICATION
 from casegraph.services.reply_addresses import ReplyAddresses
 from casegraph.services.requester_mail import RequesterMail
-from casegraph.services.sign_in import SIGN_IN_TEMPLATE, link_secret
+from casegraph.services.sign_in import SIGN_IN_TEMPLATE, STAFF_SIGN_IN_TEMPLATE, link_secret, signs_in_elsewhere
 from models import Comment, DeliveryStatus, MailDelivery
 
 log = logging.getLogger("casegraph.mail")
@@ -83,12 +83,17 @@ class MailDispatcher(DeliveryQueue):
         links: Links,
         reply: ReplyAddresses | None = None,
         max_attempts: int = MAX_ATTEMPTS,
+        staff_sign_in_elsewhere: bool = False,
     ) -> None:
+        """``staff_sign_in_elsewhere``: an identity provider signs staff in (CASEGRAPH_OIDC_ISSUER),
+        so a sign-in link asked for with a staff member's address is not sent: a mail telling
+        them to use their organisation's sign-in is (services/sign_in.py)."""
         super().__init__(interval=interval, clock=clock, max_attempts=max_attempts)
         self.transport = transport
         self.renderer = renderer
         self.links = links
         self.reply = reply
+        self.staff_sign_in_elsewhere = staff_sign_in_elsewhere
 
     async def run_once(self) -> Pass:
         now = self._clock()
@@ -102,12 +107,16 @@ class MailDispatcher(DeliveryQueue):
 
     async def _send(self, delivery_id: object, attempts: int) -> DeliveryStatus:
         row = await MailDelivery.get(id=delivery_id)
+        template = row.template
+        # Decided when sending, not when asked for: asking looks up nobody (no account oracle).
+        if template == SIGN_IN_TEMPLATE and self.staff_sign_in_elsewhere and await signs_in_elsewhere(row.recipient):
+            template = STAFF_SIGN_IN_TEMPLATE
         mail = Mail(
             delivery_id=str(row.id),
             event_sequence=row.event_sequence,
             case_id=str(row.case_id) if row.case_id is not None else None,
             recipient=row.recipient,
-            template=row.template,
+            template=template,
             locale=row.locale,
             facts=row.facts,
         )
@@ -129,6 +138,8 @@ class MailDispatcher(DeliveryQueue):
         elif permanent or attempts >= self.max_attempts:
             outcome = DeliveryStatus.FAILED
             changes = {"last_error": error[:ERROR_LIMIT]}
+            # Kept, not lost: an operator lists it with `casegraph mail failed` and re-queues it.
+            log.warning("Mail %s (%s) gave up after %d attempts: %s", mail.delivery_id, mail.template, attempts, error)
         else:
             outcome = DeliveryStatus.PENDING
             changes = {"last_error": error[:ERROR_LIMIT], "next_attempt_at": now + backoff(attempts)}
@@ -137,6 +148,8 @@ class MailDispatcher(DeliveryQueue):
 
     async def _extras(self, mail: Mail, user_id: str | None) -> Extras:
         number = str(mail.facts.get("number", ""))
+        if mail.template == STAFF_SIGN_IN_TEMPLATE:
+            return Extras(case_url="", desk_url=f"{self.links.public_url}/")
         if mail.template == SIGN_IN_TEMPLATE or mail.case_id is None:
             # About no case: the link is all the mail carries (its secret derived, never stored).
             return Extras(case_url="", sign_in_url=self.links.sign_in(str(mail.facts.get("link_id", ""))))
@@ -149,8 +162,12 @@ class MailDispatcher(DeliveryQueue):
             # The question is the public comment the REQUEST_INFO event wrote.
             comment = await Comment.filter(case_id=mail.case_id, event_sequence=mail.event_sequence).first()
             question = comment.body if comment is not None else None
+        # A reply to a resolved case, filed as a new request: the resolved case is where the
+        # requester accepts or rejects its solution (services/email_intake.py).
+        follows = mail.facts.get("follows_case_id") if mail.facts.get("follows_status") == "RESOLVED" else None
         return Extras(
             case_url=self.links.case(mail.case_id),
+            follows_url=self.links.case(str(follows)) if follows else None,
             reply_address=self.reply.address(case_id=mail.case_id, number=number) if self.reply else None,
             reply_token=self.reply.token(case_id=mail.case_id, number=number) if self.reply else None,
             unsubscribe_url=unsubscribe,

@@ -25,7 +25,7 @@ from casegraph.mail.catalogs import Catalogs
 
 BUILT_IN: Final = Path(__file__).resolve().parent / "templates"
 # Mails not about a case the recipient filed say so in their own footer.
-FOOTERS: Final = {"sign_in": "sign_in.footer"}
+FOOTERS: Final = {"sign_in": "sign_in.footer", "sign_in_staff": "sign_in.footer"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,10 @@ class Extras:
     unsubscribe_url: str | None = None
     question: str | None = None
     sign_in_url: str | None = None
+    # A reply filed as a new request: the case it replied to, where the requester decides on it.
+    follows_url: str | None = None
+    # The service desk's own page (staff told to sign in there, not by link).
+    desk_url: str | None = None
 
 
 def _lines(text: object) -> Markup:
@@ -126,6 +130,8 @@ class MailRenderer:
             "outcome": texts.text(f"resolution.{code}", values) if code else "",
             "unsubscribe_url": extras.unsubscribe_url,
             "sign_in_url": extras.sign_in_url or "",
+            "follows_url": extras.follows_url or "",
+            "desk_url": extras.desk_url or "",
             "footer_key": FOOTERS.get(mail.template, "notification.footer" if kind else "footer"),
         }
         text = self.environment.get_template(f"{mail.template}.txt").render(context)

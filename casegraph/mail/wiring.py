@@ -28,4 +28,5 @@ def mail_dispatcher(settings: Settings, *, clock: Clock, transport: MailTranspor
         renderer=MailRenderer(sender=settings.sender, override=override),
         links=Links(public_url=settings.public_url, unsubscribe_secret=settings.mail_signing_secret),
         reply=reply_addresses(settings),
+        staff_sign_in_elsewhere=settings.oidc_issuer is not None,
     )

@@ -34,7 +34,7 @@ def add_persisted_queries_command(commands: argparse._SubParsersAction[argparse.
     remove.set_defaults(func=_remove)
 
 
-async def _in_database(database_url: str, work: Callable[[], Awaitable[T]]) -> T:
+async def in_database(database_url: str, work: Callable[[], Awaitable[T]]) -> T:
     from tortoise import Tortoise
 
     from casegraph.db import tortoise_config
@@ -55,7 +55,7 @@ def _register(args: argparse.Namespace, settings: Settings) -> int:
         print(f"nothing registered: {error}", file=sys.stderr)
         return 1
     registrations = asyncio.run(
-        _in_database(settings.database_url, lambda: register_documents(documents, now=datetime.now(UTC)))
+        in_database(settings.database_url, lambda: register_documents(documents, now=datetime.now(UTC)))
     )
     for registration in registrations:
         row = registration.row
@@ -68,7 +68,7 @@ def _register(args: argparse.Namespace, settings: Settings) -> int:
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     from casegraph.persisted_queries.registry import registered_documents
 
-    for row in asyncio.run(_in_database(settings.database_url, registered_documents)):
+    for row in asyncio.run(in_database(settings.database_url, registered_documents)):
         print(f"{row.sha256}\t{row.created_at.isoformat()}\t{row.name or ''}")
     return 0
 
@@ -78,7 +78,7 @@ def _remove(args: argparse.Namespace, settings: Settings) -> int:
     from casegraph.persisted_queries.registry import remove_document
 
     sha256 = str(args.hash)
-    if not asyncio.run(_in_database(settings.database_url, lambda: remove_document(sha256))):
+    if not asyncio.run(in_database(settings.database_url, lambda: remove_document(sha256))):
         print(f"not registered: {sha256}", file=sys.stderr)
         return 1
     print(f"removed {sha256.lower()}; running servers may still accept it for up to {REGISTERED_TTL:g} s")

@@ -3,7 +3,14 @@
 A mail gateway posts the raw RFC 822 message. A mail carrying a case's reply token (see
 ``reply_addresses``) in the address it was sent to or in its subject, from the address of that
 case's requester, adds its text as a public comment to the case, which (per the life-cycle table)
-returns it from AWAITING_INFO. Any other mail — a bare case number in the subject included —
+returns it from AWAITING_INFO.
+
+Every mail to the requester offers that reply address, also those about a case the requester may
+no longer comment on (lifecycle.md: no UPDATE by the requester in RESOLVED; nothing changes a
+CLOSED or CANCELLED case). A reply to such a case is not dropped: it is filed as a new request of
+the same case type for the requester (channel EMAIL), whose description names the case it
+replied to, and whose acknowledgement mail says why — for a RESOLVED case, with the link where
+the requester accepts or rejects its solution. Any other mail — a bare case number in the subject included —
 files a new case of the configured intake case type, channel EMAIL, for the sender, provisioned
 as a constituent by address. With the gateway's authserv-id configured, a mail failing DMARC or
 DKIM there is refused. Redelivery of the same Message-ID returns the first result and stores
@@ -24,8 +31,8 @@ from email.parser import BytesParser
 from typing import Final
 
 from casegraph.domain.commands import UpdateCase
-from casegraph.domain.enums import CaseAction, Channel, Role
-from casegraph.domain.errors import not_found, validation_failed
+from casegraph.domain.enums import CaseAction, CaseStatus, Channel, Role
+from casegraph.domain.errors import DomainError, not_found, validation_failed
 from casegraph.domain.validation import TEXT_LIMIT, TITLE_LIMIT, courtesy_text
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_changes import ActionResult
@@ -34,9 +41,10 @@ from casegraph.services.column_limits import max_length
 from casegraph.services.idempotency import run_idempotent
 from casegraph.services.mail_authentication import refusal
 from casegraph.services.publisher import Publisher
-from casegraph.services.reply_addresses import ReplyAddresses, ReplyToken, tokens_in
+from casegraph.services.reply_addresses import TOKEN, ReplyAddresses, ReplyToken, tokens_in
+from casegraph.services.requester_mail import RequesterMail
 from casegraph.services.users import Claims, build_actor, provision
-from models import Case, User
+from models import Case, MailDelivery, User
 
 EMAIL_USER_PREFIX: Final = "email:"
 
@@ -60,9 +68,28 @@ class InboundMail:
 
 @dataclass(frozen=True)
 class IntakeResult:
-    action: str  # "created" or "commented"
+    action: str  # "created" or "commented"; a reply to a closed case is "created" (see the module)
     case_id: str
     number: str
+
+
+# The statuses in which a requester's reply cannot become their comment on the case.
+CLOSED_TO_REPLIES: Final = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED, CaseStatus.CANCELLED})
+
+
+@dataclass(frozen=True)
+class RepliedCase:
+    """The case whose reply token a mail carries, as intake needs it."""
+
+    case_id: str
+    requester_id: str
+    number: str
+    status: CaseStatus
+    case_type_code: str | None
+
+    @property
+    def takes_comments(self) -> bool:
+        return self.status not in CLOSED_TO_REPLIES
 
 
 def parse_message(raw: bytes) -> InboundMail:
@@ -129,37 +156,52 @@ async def receive_email(
     if len(text) > TEXT_LIMIT:
         raise validation_failed("message", f"The message text is longer than {TEXT_LIMIT} characters.")
     replied = await _case_replied_to(mail, reply)
-    user_id = replied[1] if replied is not None else await _constituent_for(mail, now)
+    user_id = replied.requester_id if replied is not None else await _constituent_for(mail, now)
     actor = await build_actor(
         Claims(sub=user_id, roles=frozenset({Role.CONSTITUENT}), name=mail.display_name, email=mail.address)
     )
+    comments = replied is not None and replied.takes_comments
+    follows = replied if replied is not None and not replied.takes_comments else None
+    # A reply kept as a new request goes under its case's type; should that type take no request
+    # by mail now (retired, or needing what a mail cannot give, like a location), under intake's.
+    case_types = list(dict.fromkeys(filter(None, [follows.case_type_code if follows else None, intake_case_type])))
+    if len(text) + len(_reference(follows)) > TEXT_LIMIT:
+        raise validation_failed("message", f"The message text is longer than {TEXT_LIMIT} characters.")
 
     async def act(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
-        if replied is not None:
+        if replied is not None and comments:
             return await perform(
                 actor=actor,
-                request=ActionRequest(CaseAction.UPDATE, replied[0], command=UpdateCase(comment=text)),
+                request=ActionRequest(CaseAction.UPDATE, replied.case_id, command=UpdateCase(comment=text)),
                 now=now,
                 publisher=publisher,
                 on_success=on_success,
             )
-        if intake_case_type is None:
+        if not case_types:
             raise validation_failed(
                 "message", "E-mail intake has no case type configured (CASEGRAPH_INTAKE_CASE_TYPE)."
             )
-        return await create_case(
-            actor=actor,
-            new=NewCase(
-                case_type_code=intake_case_type,
-                title=(mail.subject or mail.body.splitlines()[0])[:TITLE_LIMIT],
-                description=text,
-                contact_email=mail.address,
-            ),
-            now=now,
-            publisher=publisher,
-            on_success=on_success,
-            via=Channel.EMAIL,
-        )
+        for case_type in case_types:
+            try:
+                # A refusal comes before anything is written (the type and the fields are checked
+                # first), so trying the next type leaves nothing behind.
+                return await create_case(
+                    actor=actor,
+                    new=NewCase(
+                        case_type_code=case_type,
+                        title=_title_of(mail)[:TITLE_LIMIT],
+                        description=text + _reference(follows),
+                        contact_email=mail.address,
+                    ),
+                    now=now,
+                    publisher=publisher,
+                    on_success=_following(follows, on_success),
+                    via=Channel.EMAIL,
+                )
+            except DomainError:
+                if case_type == case_types[-1]:
+                    raise
+        raise AssertionError("unreachable: the last case type's refusal is raised")
 
     if mail.message_id is not None:
         key = "mail:" + hashlib.sha256(mail.message_id.encode()).hexdigest()
@@ -173,24 +215,70 @@ async def receive_email(
         )
     else:
         result = await act(None)
-    return IntakeResult("commented" if replied is not None else "created", result.case.id, result.case.number)
+    return IntakeResult("commented" if comments else "created", result.case.id, result.case.number)
 
 
-async def _case_replied_to(mail: InboundMail, reply: ReplyAddresses | None) -> tuple[str, str] | None:
-    """(case id, requester id) of the case whose reply token the mail carries; None without a
-    token; NOT_FOUND when no token is genuine for a case requested from the sender's address."""
+def _title_of(mail: InboundMail) -> str:
+    """The subject (without the reply token a reply carries there), else the first line."""
+    subject = TOKEN.sub("", mail.subject).replace("[]", "").strip()
+    if subject:
+        return subject
+    return mail.body.splitlines()[0] if mail.body else mail.subject
+
+
+def _reference(follows: RepliedCase | None) -> str:
+    """The line of a reply filed as a new request that names the case it replied to (for staff)."""
+    if follows is None:
+        return ""
+    return f"\n\n(Replied by e-mail to case {follows.number}, which is {follows.status.value}.)"
+
+
+def _following(
+    follows: RepliedCase | None, on_success: Callable[[ActionResult], Awaitable[None]] | None
+) -> Callable[[ActionResult], Awaitable[None]] | None:
+    """For a reply filed as a new request: its acknowledgement mail, written by the change hook in
+    the same transaction, also says which case it replied to and why it could not be added there."""
+    if follows is None:
+        return on_success
+
+    async def mark(result: ActionResult) -> None:
+        for row in await MailDelivery.filter(case_id=result.case.id, template=RequesterMail.RECEIVED.value):
+            row.facts = {
+                **row.facts,
+                "follows": follows.number,
+                "follows_case_id": follows.case_id,
+                "follows_status": follows.status.value,
+            }
+            await row.save(update_fields=["facts"])
+        if on_success is not None:
+            await on_success(result)
+
+    return mark
+
+
+async def _case_replied_to(mail: InboundMail, reply: ReplyAddresses | None) -> RepliedCase | None:
+    """The case whose reply token the mail carries; None without a token; NOT_FOUND when no
+    token is genuine for a case requested from the sender's address."""
     if not mail.reply_tokens:
         return None
     senders = await User.filter(email__iexact=mail.address).values_list("id", flat=True)
     for token in mail.reply_tokens:
-        rows = await Case.filter(number=token.number).values("id", "requester_id", "contact_email")
+        rows = await Case.filter(number=token.number).values(
+            "id", "requester_id", "contact_email", "status", "case_type__code"
+        )
         if not rows or reply is None or not reply.matches(token, case_id=str(rows[0]["id"])):
             continue
         row = rows[0]
         # The sender is the requester: by the address bound to them, or the case's contact address
         # (where mail about the case goes, for requesters whose token bound no address).
         if row["requester_id"] in senders or (row["contact_email"] or "").lower() == mail.address:
-            return str(row["id"]), str(row["requester_id"])
+            return RepliedCase(
+                case_id=str(row["id"]),
+                requester_id=str(row["requester_id"]),
+                number=token.number,
+                status=CaseStatus(row["status"]),
+                case_type_code=row["case_type__code"],
+            )
     raise not_found()
 
 

@@ -40,17 +40,25 @@ async def set_mail_preferences(
     actor: Actor,
     locale: str | None,
     non_essential_mail: bool | None,
+    locale_chosen: bool | None = None,
     notification_mail: bool | None,
     languages: frozenset[str],
     now: datetime,
 ) -> User:
-    """The actor's own settings; a language must be one the mail catalogues have."""
+    """The actor's own settings; a language must be one the mail catalogues have.
+
+    A ``locale`` is the person's choice unless ``locale_chosen`` is False (the portal saving the
+    browser's language): a choice, English included, is what the portal keeps over a browser
+    asking for another language (users.locale_chosen)."""
     values: dict[str, object] = {}
+    if locale_chosen is not None and locale is None:
+        raise validation_failed("localeChosen", "Give it with the locale it is about.")
     if locale is not None:
         cleaned = locale.strip()
         if cleaned not in languages:
             raise validation_failed("locale", f"One of: {', '.join(sorted(languages))}.")
         values["locale"] = cleaned
+        values["locale_chosen"] = locale_chosen is not False
     if non_essential_mail is not None:
         values["non_essential_mail"] = non_essential_mail
     if notification_mail is not None:

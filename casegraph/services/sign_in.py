@@ -14,15 +14,24 @@ A session is a family of refresh tokens: each refresh retires the token presente
 successor. A retired token presented again was copied, so the whole family is revoked (RFC 9700
 section 4.14.2, refresh token rotation); sign-out revokes the family, deactivating a user revokes
 all of theirs.
+
+Except within ``REUSE_GRACE`` of its retirement: two tabs of one browser refreshing at once send
+the same cookie, and the second must not sign the person out. A successor is derived from the
+token it follows with the server's signing secret (``successor_token``), so the server can hand
+the same successor to the second request without storing any token; after the grace, the
+retired token revokes the family as before. Only the holder of the retired token gets the
+successor, and only for those seconds: what a stolen, long-retired token still does is revoke.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -46,7 +55,14 @@ LINKS_PER_CLIENT: Final = 20
 CLIENT_WINDOW: Final = timedelta(hours=1)
 # A session's refresh token lasts this long unused; each refresh starts the span again.
 SESSION_LIFETIME: Final = timedelta(days=30)
+# A retired refresh token presented again this soon is a second tab's refresh racing the first
+# (the portal serializes its tabs' refreshes; this covers browsers without Web Locks).
+REUSE_GRACE: Final = timedelta(seconds=30)
+# Successors followed from a token retired within the grace (a tab that refreshed twice meanwhile).
+GRACE_STEPS: Final = 3
 SIGN_IN_TEMPLATE: Final = "sign_in"
+# Sent instead of the link to a staff member's address while an identity provider signs staff in.
+STAFF_SIGN_IN_TEMPLATE: Final = "sign_in_staff"
 DEFAULT_LOCALE: Final = "en"
 LOCALE: Final = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
 
@@ -60,7 +76,18 @@ class SignInThrottled(Exception):
 
 
 class SignInRefused(Exception):
-    """A link or refresh token that signs nobody in: unknown, expired, used, or revoked."""
+    """A link or refresh token that signs nobody in: unknown, expired, used, or revoked.
+
+    ``ended_session``: the session (family) the refusal revoked, whose open connections must end.
+    """
+
+    def __init__(self, message: str, *, ended_session: str | None = None) -> None:
+        super().__init__(message)
+        self.ended_session = ended_session
+
+
+class StaffSignInElsewhere(SignInRefused):
+    """A staff member's link while an identity provider signs staff in: the organisation's sign-in is theirs."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +99,9 @@ class SignedIn:
     name: str | None
     email: str | None
     refresh_token: str
+    # The family of the refresh token: access tokens name it (``sid``) so that ending the session
+    # ends their use too.
+    session: str
 
 
 def hash_secret(secret: str) -> str:
@@ -141,8 +171,23 @@ async def request_sign_in_link(
         )
 
 
-async def open_sign_in_link(*, secret: str, now: datetime) -> SignedIn:
-    """Use a link once: its address's user (provisioned on first use) gets a new session."""
+def constituent_only(user: User) -> bool:
+    """Whether the user holds no role but CONSTITUENT (a user with no roles yet counts as one)."""
+    return set(user.roles) <= {Role.CONSTITUENT.value}
+
+
+async def signs_in_elsewhere(address: str) -> bool:
+    """Whether the address belongs to staff (a user with a role besides CONSTITUENT): while an
+    identity provider is configured, they sign in there, not by a mailed link."""
+    user = await User.filter(email__iexact=address).first()
+    return user is not None and not constituent_only(user)
+
+
+async def open_sign_in_link(*, secret: str, now: datetime, constituents_only: bool = False) -> SignedIn:
+    """Use a link once: its address's user (provisioned on first use) gets a new session.
+
+    ``constituents_only`` (an identity provider is configured): a link signs in no staff member —
+    possessing a mailbox is not enough for staff roles; their organisation's sign-in is."""
     async with in_transaction():
         # The conditional UPDATE is the claim: of two openings at once, one changes the row.
         claimed = await SignInLink.filter(
@@ -154,6 +199,8 @@ async def open_sign_in_link(*, secret: str, now: datetime) -> SignedIn:
         user = await _user_of(link.email, now)
         if not user.active:
             raise SignInRefused("This account is deactivated.")
+        if constituents_only and not constituent_only(user):
+            raise StaffSignInElsewhere("Staff sign in with their organisation's account, not with a mailed link.")
         return await start_session(user, family=uuid.uuid4(), now=now)
 
 
@@ -181,8 +228,14 @@ def _roles(user: User) -> tuple[Role, ...]:
     return known or (Role.CONSTITUENT,)
 
 
-async def start_session(user: User, *, family: uuid.UUID, now: datetime) -> SignedIn:
-    token = secrets.token_urlsafe(32)
+def successor_token(signing_secret: str, token: str) -> str:
+    """The refresh token that follows ``token``: only the server can derive it from ``token``."""
+    digest = hmac.new(signing_secret.encode(), f"refresh-successor:{token}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
+async def start_session(user: User, *, family: uuid.UUID, now: datetime, token: str | None = None) -> SignedIn:
+    token = token or secrets.token_urlsafe(32)
     await BrowserSession.create(
         id=uuid.uuid4(),
         family=family,
@@ -191,37 +244,110 @@ async def start_session(user: User, *, family: uuid.UUID, now: datetime) -> Sign
         created_at=now,
         expires_at=now + SESSION_LIFETIME,
     )
-    return SignedIn(user_id=user.id, roles=_roles(user), name=user.name, email=user.email, refresh_token=token)
+    return SignedIn(
+        user_id=user.id,
+        roles=_roles(user),
+        name=user.name,
+        email=user.email,
+        refresh_token=token,
+        session=str(family),
+    )
 
 
-async def refresh_session(*, token: str, now: datetime) -> SignedIn:
-    """Retire ``token`` and issue its successor; a retired token presented again revokes its family."""
+async def refresh_session(*, token: str, now: datetime, signing_secret: str) -> SignedIn:
+    """Retire ``token`` and issue its successor; a retired token presented again revokes its family
+    (within ``REUSE_GRACE`` of its retirement: the same successor again, see the module)."""
     async with in_transaction():
         row = await BrowserSession.get_or_none(token_hash=hash_secret(token))
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise SignInRefused("The session has ended: sign in again.")
+        # The conditional UPDATE is the claim: of two refreshes at once, one retires the token
+        # (on PostgreSQL the other waits for its commit, then finds the successor written).
         retired = await BrowserSession.filter(id=row.id, rotated_at__isnull=True, revoked_at__isnull=True).update(
             rotated_at=now
         )
         user = await User.get_or_none(id=row.user_id)
         if retired and user is not None and user.active:
-            return await start_session(user, family=row.family, now=now)
+            return await start_session(user, family=row.family, now=now, token=successor_token(signing_secret, token))
+        if user is not None and user.active:
+            again = await _successor_within_grace(user, token, now=now, signing_secret=signing_secret)
+            if again is not None:
+                return again
     # Reuse: the token was retired before (or by a concurrent refresh). Revoked in a transaction
     # of its own, so the revocation stands although the refresh is refused.
     await revoke_family(row.family, now=now)
-    raise SignInRefused("The session has ended: sign in again.")
+    raise SignInRefused("The session has ended: sign in again.", ended_session=str(row.family))
+
+
+async def _successor_within_grace(user: User, token: str, *, now: datetime, signing_secret: str) -> SignedIn | None:
+    """The live successor of ``token`` when it was retired within ``REUSE_GRACE`` (following a
+    few successors retired as recently); None: a reuse."""
+    current = token
+    for _ in range(GRACE_STEPS):
+        retired = await BrowserSession.get_or_none(token_hash=hash_secret(current))
+        if retired is None or retired.revoked_at is not None or retired.rotated_at is None:
+            return None
+        if retired.rotated_at <= now - REUSE_GRACE:
+            return None
+        following = successor_token(signing_secret, current)
+        successor = await BrowserSession.get_or_none(token_hash=hash_secret(following))
+        if successor is None or successor.revoked_at is not None or successor.expires_at <= now:
+            return None
+        if successor.rotated_at is None:
+            return SignedIn(
+                user_id=user.id,
+                roles=_roles(user),
+                name=user.name,
+                email=user.email,
+                refresh_token=following,
+                session=str(successor.family),
+            )
+        current = following
+    return None
 
 
 async def revoke_family(family: uuid.UUID, *, now: datetime) -> int:
     return await BrowserSession.filter(family=family, revoked_at__isnull=True).update(revoked_at=now)
 
 
-async def sign_out(*, token: str, now: datetime) -> bool:
-    """End the session ``token`` belongs to (every token of its family); False: no such session."""
+async def sign_out(*, token: str, now: datetime) -> str | None:
+    """End the session ``token`` belongs to (every token of its family): the session ended, or
+    None when there is no such session."""
     row = await BrowserSession.get_or_none(token_hash=hash_secret(token))
     if row is None:
-        return False
+        return None
     await revoke_family(row.family, now=now)
+    return str(row.family)
+
+
+async def session_alive(session: str) -> bool:
+    """Whether the browser session (a family) still has a token not revoked: access tokens
+    issued for it count only while it does."""
+    try:
+        family = uuid.UUID(session)
+    except ValueError:
+        return False
+    return await BrowserSession.filter(family=family, revoked_at__isnull=True).exists()
+
+
+async def ended_sessions(sessions: Iterable[str]) -> set[str]:
+    """Of ``sessions``, those with no token left unrevoked (signed out, reused, deactivated)."""
+    families = {str(family) for family in sessions}
+    wanted = [uuid.UUID(family) for family in families if _is_uuid(family)]
+    alive: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        rows = await BrowserSession.filter(family__in=wanted[start : start + 500], revoked_at__isnull=True).values_list(
+            "family", flat=True
+        )
+        alive.update(str(family) for family in rows)
+    return families - alive
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
     return True
 
 

@@ -24,6 +24,9 @@ class Claims:
     # Seconds since the epoch from which the verifier refuses the token (its ``exp`` plus the
     # leeway): a WebSocket authenticated with it is closed then (casegraph/fanout/sessions.py).
     valid_until: float | None = None
+    # The browser session (the refresh token family, services/sign_in.py) the token was issued
+    # for, from its ``sid`` claim: signing out of it ends the token's use everywhere at once.
+    session: str | None = None
 
 
 # An actor's groups and the groups of those they manage.

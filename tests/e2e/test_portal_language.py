@@ -40,10 +40,17 @@ def mail_language(server: E2EServer, who: str) -> str:
     return run_sync(read)
 
 
-def set_mail_language(server: E2EServer, who: str, locale: str) -> None:
+def set_mail_language(server: E2EServer, who: str, locale: str, *, chosen: bool = False) -> None:
+    """The person's mail language; not ``chosen``: as every account starts (or as their browser set it)."""
+
     async def write() -> None:
         async with GraphQLHttp(server.url) as gql:
-            await gql.mutate("setMailPreferences", {"locale": locale}, "preferences { locale }", token=token(who))
+            await gql.mutate(
+                "setMailPreferences",
+                {"locale": locale, "localeChosen": chosen},
+                "preferences { locale }",
+                token=token(who),
+            )
 
     run_sync(write)
 
@@ -200,3 +207,27 @@ def test_switching_language_keeps_what_was_typed_in_the_form(
     expect(form.get_by_test_id("input-description")).to_have_value("At the corner of Main Street.")
     expect(page.get_by_test_id("language")).to_be_focused()
     screens.shoot("form switched to Spanish")
+
+
+def test_english_chosen_after_spanish_mails_is_remembered_on_a_spanish_browser(
+    open_window: Any, e2e_server: E2EServer, screens: Screens
+) -> None:
+    # given: alice's mails are in Spanish (her Spanish browser set them at sign-in)
+    set_mail_language(e2e_server, "alice", "en")
+    spanish = open_window("spanish-browser", locale="es-ES")
+    with saving_mail_language(spanish.page):
+        sign_in_as(spanish, "alice")
+    assert mail_language(e2e_server, "alice") == "es"
+    # when: she picks English in the header
+    with saving_mail_language(spanish.page):
+        spanish.page.get_by_test_id("language").select_option("en")
+    assert mail_language(e2e_server, "alice") == "en"
+    # and: later signs in on another device whose browser asks for Spanish
+    other = open_window("other-spanish-browser", locale="es-ES")
+    sign_in_as(other, "alice")
+    # then: her choice of English follows her there, and her mails stay English
+    expect(other.page.locator("html")).to_have_attribute("lang", "en")
+    expect(other.page.get_by_test_id("language")).to_have_value("en")
+    expect(other.page.locator("#my-cases-heading")).to_have_text(ENGLISH["lists.myCases"])
+    screens.shoot("english kept on a spanish browser")
+    assert mail_language(e2e_server, "alice") == "en"

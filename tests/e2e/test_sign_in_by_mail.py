@@ -88,3 +88,69 @@ def test_a_constituent_signs_in_by_mailed_link_files_a_request_reloads_and_signs
     expect(page.get_by_test_id("signin-email")).to_be_visible()
     expect(page.get_by_test_id("signed-in-as")).to_be_hidden()
     screens.shoot("signed out")
+
+
+def test_two_tabs_reloading_together_both_stay_signed_in(
+    open_window: Any, e2e_server: E2EServer, screens: Screens
+) -> None:
+    # given: signed in by link in one tab, and a second tab of the same browser on the portal
+    address = "two-tabs@example.org"
+    window = open_window("first-tab")
+    first = window.page
+    first.goto("/portal")
+    first.get_by_test_id("signin-email").fill(address)
+    first.get_by_test_id("signin-email-submit").click()
+    expect(first.get_by_test_id("signin-email-outcome")).to_contain_text("a sign-in link is on its way")
+    first.goto(sign_in_link(e2e_server, address))
+    first.get_by_role("button", name="Sign in").click()
+    expect(first.get_by_test_id("signed-in-as")).to_have_text(address)
+    second = window.context.new_page()
+    second.on("pageerror", lambda error: window.problems.append(f"second tab: page error: {error}"))
+    second.goto("/portal")
+    expect(second.get_by_test_id("signed-in-as")).to_have_text(address)
+
+    # when: both tabs reload at once, each refreshing its session with the same cookie
+    for _ in range(3):
+        second.evaluate("() => window.setTimeout(() => window.location.reload(), 0)")
+        first.reload()
+        second.wait_for_load_state()
+
+        # then: both are still signed in, live
+        for page in (first, second):
+            expect(page.get_by_test_id("signed-in-as")).to_have_text(address)
+            expect(page.get_by_test_id("live-status")).to_have_text("live")
+    screens.shoot("both tabs signed in after reloading together")
+    # and: a third reload of either still finds the session (nothing was revoked)
+    second.reload()
+    expect(second.get_by_test_id("signed-in-as")).to_have_text(address)
+
+
+def test_signing_out_in_one_tab_takes_the_other_tab_to_the_sign_in_screen_at_once(
+    open_window: Any, e2e_server: E2EServer, screens: Screens
+) -> None:
+    # given: two tabs of one browser signed in by link, both live
+    address = "one-tab-signs-out@example.org"
+    window = open_window("tab-signing-out")
+    first = window.page
+    first.goto("/portal")
+    first.get_by_test_id("signin-email").fill(address)
+    first.get_by_test_id("signin-email-submit").click()
+    expect(first.get_by_test_id("signin-email-outcome")).to_contain_text("a sign-in link is on its way")
+    first.goto(sign_in_link(e2e_server, address))
+    first.get_by_role("button", name="Sign in").click()
+    expect(first.get_by_test_id("signed-in-as")).to_have_text(address)
+    second = window.context.new_page()
+    second.on("pageerror", lambda error: window.problems.append(f"second tab: page error: {error}"))
+    second.goto("/portal")
+    expect(second.get_by_test_id("live-status")).to_have_text("live")
+
+    # when: the first tab signs out
+    first.get_by_test_id("sign-out").click()
+    expect(first.get_by_test_id("signin-email")).to_be_visible()
+
+    # then: the server closes the second tab's live connection, and the tab, finding its session
+    # ended, shows the sign-in screen and says why — without being touched
+    expect(second.get_by_test_id("signin-email")).to_be_visible()
+    expect(second.get_by_test_id("signed-in-as")).to_be_hidden()
+    expect(second.locator("#content")).to_contain_text("Your session has ended")
+    screens.shoot("the other tab signed out")

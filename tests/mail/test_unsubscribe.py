@@ -83,3 +83,25 @@ async def test_the_viewer_sets_the_language_of_their_mails_to_one_the_catalogues
         "errors": [{"code": "VALIDATION_FAILED", "field": "locale"}],
     }
     assert (await User.get(id="alice")).locale == "es"
+
+
+CHOSEN = "query { mailPreferences { locale localeChosen } }"
+
+
+async def test_a_chosen_english_is_told_apart_from_the_default_english(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: a new account's mails are in English, which nobody chose
+    alice = world.token(settings, "requester")
+    assert (await client.data(CHOSEN, token=alice))["mailPreferences"] == {"locale": "en", "localeChosen": False}
+    # when: her browser's Spanish is saved (not a choice), then she picks English
+    await client.data(SET_PREFERENCES, {"input": {"locale": "es", "localeChosen": False}}, token=alice)
+    assert (await client.data(CHOSEN, token=alice))["mailPreferences"] == {"locale": "es", "localeChosen": False}
+    await client.data(SET_PREFERENCES, {"input": {"locale": "en"}}, token=alice)
+    # then: English is now her choice, remembered as one
+    assert (await client.data(CHOSEN, token=alice))["mailPreferences"] == {"locale": "en", "localeChosen": True}
+    assert (await User.get(id="alice")).locale_chosen
+    # and: localeChosen without a locale is refused and changes nothing
+    refused = await client.data(SET_PREFERENCES, {"input": {"localeChosen": False}}, token=alice)
+    assert refused["setMailPreferences"]["errors"] == [{"code": "VALIDATION_FAILED", "field": "localeChosen"}]
+    assert (await client.data(CHOSEN, token=alice))["mailPreferences"] == {"locale": "en", "localeChosen": True}

@@ -131,7 +131,9 @@ async def test_a_first_sign_in_provisions_a_user_and_the_next_finds_them_by_issu
     assert (user.email, user.name, user.roles) == ("ana@example.org", "Ana Ruiz", ["CONSTITUENT"])
     assert await UserIdentity.filter(issuer=ISSUER, subject="person-1", user_id=user.id).count() == 1
     assert await BrowserSession.filter(user_id=user.id).count() == 2
-    assert (await refresh_session(token=again.refresh_token, now=clock())).user_id == user.id
+    assert (
+        await refresh_session(token=again.refresh_token, now=clock(), signing_secret="test-signing-secret")
+    ).user_id == user.id
 
 
 async def test_a_verified_address_links_the_existing_user_and_an_unverified_one_does_not(

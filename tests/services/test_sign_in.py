@@ -209,8 +209,8 @@ async def test_a_refresh_rotates_the_token(db: TortoiseContext, clock: FakeClock
     # given
     first = await signed_in_session(clock)
     # when
-    second = await sign_in.refresh_session(token=first.refresh_token, now=clock())
-    third = await sign_in.refresh_session(token=second.refresh_token, now=clock())
+    second = await sign_in.refresh_session(token=first.refresh_token, now=clock(), signing_secret=SECRET)
+    third = await sign_in.refresh_session(token=second.refresh_token, now=clock(), signing_secret=SECRET)
     # then
     assert len({first.refresh_token, second.refresh_token, third.refresh_token}) == 3
     assert third.user_id == first.user_id
@@ -220,14 +220,68 @@ async def test_a_refresh_rotates_the_token(db: TortoiseContext, clock: FakeClock
 async def test_a_reused_refresh_token_revokes_the_whole_session(db: TortoiseContext, clock: FakeClock) -> None:
     # given: the session has moved on from its first token
     first = await signed_in_session(clock)
-    second = await sign_in.refresh_session(token=first.refresh_token, now=clock())
-    # when: the first token comes back (a copy of it)
+    second = await sign_in.refresh_session(token=first.refresh_token, now=clock(), signing_secret=SECRET)
+    # when: the first token comes back (a copy of it), after the grace of a racing tab
+    clock.advance(sign_in.REUSE_GRACE + timedelta(seconds=1))
     with pytest.raises(SignInRefused):
-        await sign_in.refresh_session(token=first.refresh_token, now=clock())
+        await sign_in.refresh_session(token=first.refresh_token, now=clock(), signing_secret=SECRET)
     # then: the current token is dead too
     with pytest.raises(SignInRefused):
-        await sign_in.refresh_session(token=second.refresh_token, now=clock())
+        await sign_in.refresh_session(token=second.refresh_token, now=clock(), signing_secret=SECRET)
     assert await BrowserSession.filter(revoked_at__isnull=True).count() == 0
+
+
+async def test_two_refreshes_at_once_with_the_same_token_both_get_the_same_successor(
+    db: TortoiseContext, clock: FakeClock
+) -> None:
+    # given: two tabs of one browser holding the same cookie
+    first = await signed_in_session(clock)
+    # when: both refresh at once
+    tab_a, tab_b = await asyncio.gather(
+        sign_in.refresh_session(token=first.refresh_token, now=clock(), signing_secret=SECRET),
+        sign_in.refresh_session(token=first.refresh_token, now=clock(), signing_secret=SECRET),
+    )
+    # then: neither is signed out, both carry on with one successor, and the session lives on
+    assert tab_a.refresh_token == tab_b.refresh_token != first.refresh_token
+    assert tab_a.session == tab_b.session == first.session
+    assert await BrowserSession.filter(revoked_at__isnull=True).count() == 2
+    assert await BrowserSession.filter(rotated_at__isnull=True).count() == 1
+    later = await sign_in.refresh_session(token=tab_b.refresh_token, now=clock(), signing_secret=SECRET)
+    assert later.user_id == first.user_id
+
+
+async def test_a_retired_token_within_the_grace_gets_the_current_successor_and_after_it_revokes(
+    db: TortoiseContext, clock: FakeClock
+) -> None:
+    # given: a tab refreshed twice while another tab still held the first token
+    first = await signed_in_session(clock)
+    second = await sign_in.refresh_session(token=first.refresh_token, now=clock(), signing_secret=SECRET)
+    clock.advance(timedelta(seconds=5))
+    third = await sign_in.refresh_session(token=second.refresh_token, now=clock(), signing_secret=SECRET)
+    # when: the first token comes back within the grace
+    again = await sign_in.refresh_session(token=first.refresh_token, now=clock(), signing_secret=SECRET)
+    # then: the session's current token, not a revocation
+    assert again.refresh_token == third.refresh_token
+    assert await BrowserSession.filter(revoked_at__isnull=True).count() == 3
+    # when: the second token comes back after the grace
+    clock.advance(sign_in.REUSE_GRACE)
+    with pytest.raises(SignInRefused) as refused:
+        await sign_in.refresh_session(token=second.refresh_token, now=clock(), signing_secret=SECRET)
+    # then: a copy: the whole session is revoked, its current token with it
+    assert refused.value.ended_session == first.session
+    assert await BrowserSession.filter(revoked_at__isnull=True).count() == 0
+    with pytest.raises(SignInRefused):
+        await sign_in.refresh_session(token=third.refresh_token, now=clock(), signing_secret=SECRET)
+
+
+async def test_a_successor_cannot_be_derived_without_the_servers_secret(db: TortoiseContext, clock: FakeClock) -> None:
+    # given
+    first = await signed_in_session(clock)
+    # when
+    second = await sign_in.refresh_session(token=first.refresh_token, now=clock(), signing_secret=SECRET)
+    # then: it is the secret's successor of the token, not one anyone holding the token could make
+    assert second.refresh_token == sign_in.successor_token(SECRET, first.refresh_token)
+    assert second.refresh_token != sign_in.successor_token("another-secret", first.refresh_token)
 
 
 async def test_sign_out_ends_the_session_and_leaves_others_alone(db: TortoiseContext, clock: FakeClock) -> None:
@@ -238,8 +292,10 @@ async def test_sign_out_ends_the_session_and_leaves_others_alone(db: TortoiseCon
     assert await sign_in.sign_out(token=laptop.refresh_token, now=clock())
     # then
     with pytest.raises(SignInRefused):
-        await sign_in.refresh_session(token=laptop.refresh_token, now=clock())
-    assert (await sign_in.refresh_session(token=phone.refresh_token, now=clock())).user_id == phone.user_id
+        await sign_in.refresh_session(token=laptop.refresh_token, now=clock(), signing_secret=SECRET)
+    assert (
+        await sign_in.refresh_session(token=phone.refresh_token, now=clock(), signing_secret=SECRET)
+    ).user_id == phone.user_id
 
 
 async def test_revoking_a_users_sessions_ends_every_one_of_them(db: TortoiseContext, clock: FakeClock) -> None:
@@ -252,8 +308,10 @@ async def test_revoking_a_users_sessions_ends_every_one_of_them(db: TortoiseCont
     # then
     for ended in (laptop, phone):
         with pytest.raises(SignInRefused):
-            await sign_in.refresh_session(token=ended.refresh_token, now=clock())
-    assert (await sign_in.refresh_session(token=other.refresh_token, now=clock())).user_id == other.user_id
+            await sign_in.refresh_session(token=ended.refresh_token, now=clock(), signing_secret=SECRET)
+    assert (
+        await sign_in.refresh_session(token=other.refresh_token, now=clock(), signing_secret=SECRET)
+    ).user_id == other.user_id
 
 
 async def test_an_unused_session_expires(db: TortoiseContext, clock: FakeClock) -> None:
@@ -263,7 +321,7 @@ async def test_an_unused_session_expires(db: TortoiseContext, clock: FakeClock) 
     clock.advance(sign_in.SESSION_LIFETIME)
     # then
     with pytest.raises(SignInRefused):
-        await sign_in.refresh_session(token=session.refresh_token, now=clock())
+        await sign_in.refresh_session(token=session.refresh_token, now=clock(), signing_secret=SECRET)
 
 
 def test_the_mail_language_is_the_browsers_first_choice_when_it_names_one() -> None:
@@ -285,4 +343,4 @@ async def test_a_deactivated_user_is_signed_in_neither_by_a_link_nor_by_a_refres
     with pytest.raises(SignInRefused):
         await sign_in.open_sign_in_link(secret=secret, now=clock())
     with pytest.raises(SignInRefused):
-        await sign_in.refresh_session(token=session.refresh_token, now=clock())
+        await sign_in.refresh_session(token=session.refresh_token, now=clock(), signing_secret=SECRET)

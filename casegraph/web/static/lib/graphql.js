@@ -10,8 +10,10 @@
 // Subscriptions survive a lost connection: the client reconnects with backoff and re-subscribes,
 // asking the variables function again so the feed resumes `after` the last event the page saw
 // (the server replays what was missed, with no gap and no duplicate). A live connection the
-// server closes with 4403 (token expired, groups changed) is reconnected once with the current
-// token; only when that connection_init is refused too do the subscriptions get an error.
+// server closes with 4403 (token expired, groups changed, session ended) is reconnected once with
+// the current token; when that connection_init is refused too, a client that can `renew` asks once
+// for a fresh token (a page whose session ended then goes to its sign-in), else the subscriptions
+// get an error.
 
 export class GraphQLRequestError extends Error {
   constructor(errors, status) {
@@ -52,21 +54,37 @@ export function tokenClaims(token) {
  *   const token = await session.refresh();   // null: no session (or it ended)
  *   await session.signOut();
  */
+// The tabs of one browser share the refresh cookie, and each refresh retires the token it sends:
+// a tab refreshing with a token another tab has just retired would look like a stolen copy. So the
+// tabs take turns (Web Locks: the next tab's request carries the cookie the previous one got);
+// the server forgives a retired token for a few seconds too, for browsers without Web Locks.
+const REFRESH_LOCK = "casegraph-session-refresh";
+
+function refreshOneTabAtATime() {
+  const post = () => fetch("/auth/refresh", { method: "POST", credentials: "same-origin" });
+  if (!navigator.locks) return post();
+  return navigator.locks.request(REFRESH_LOCK, post);
+}
+
 export class CookieSession {
   constructor({ onToken = () => {}, onEnded = () => {} } = {}) {
     this.onToken = onToken;
     this.onEnded = onEnded;
     this.timer = null;
+    this.signedIn = false; // this page holds a session from the cookie
   }
 
   async refresh() {
     window.clearTimeout(this.timer);
-    const response = await fetch("/auth/refresh", { method: "POST", credentials: "same-origin" });
+    const response = await refreshOneTabAtATime();
     if (response.status !== 200) {
       // 204: no session cookie at all; 401: the session ended (signed out, revoked, expired).
-      if (response.status === 401) this.onEnded();
+      // A cookie gone while this page held a session was cleared by a sign-out in another tab.
+      if (response.status === 401 || this.signedIn) this.onEnded();
+      this.signedIn = false;
       return null;
     }
+    this.signedIn = true;
     const { accessToken, expiresIn } = await response.json();
     this.timer = window.setTimeout(() => this.refresh(), Math.max(expiresIn - 60, 10) * 1000);
     this.onToken(accessToken);
@@ -75,6 +93,7 @@ export class CookieSession {
 
   async signOut() {
     window.clearTimeout(this.timer);
+    this.signedIn = false;
     await fetch("/auth/signout", { method: "POST", credentials: "same-origin" });
   }
 }
@@ -113,6 +132,7 @@ export class GraphQLClient {
     this.statusListeners = new Set();
     this.status = "offline";
     this.closed = false;
+    this.renewedForSocket = false; // a refused connection_init asked `renew` already
   }
 
   async request(query, variables = {}) {
@@ -202,6 +222,13 @@ export class GraphQLClient {
           this._connect();
           return;
         }
+        // The current token is refused too (its session ended, or it expired unrenewed): a page
+        // that can renew asks once — a session that ended then takes the page to its sign-in.
+        if (this.renew && !this.renewedForSocket && this.subscriptions.size) {
+          this.renewedForSocket = true;
+          this._renewSocket();
+          return;
+        }
         for (const { sink } of this.subscriptions.values()) sink.error?.([{ message: "Your sign-in was refused." }]);
         return;
       }
@@ -213,10 +240,27 @@ export class GraphQLClient {
     };
   }
 
+  async _renewSocket() {
+    let token = null;
+    try {
+      token = await this.renew();
+    } catch {
+      token = null;
+    }
+    if (this.closed) return;
+    if (token) {
+      this.token = token;
+      this._connect();
+      return;
+    }
+    for (const { sink } of this.subscriptions.values()) sink.error?.([{ message: "Your sign-in was refused." }]);
+  }
+
   _receive(message) {
     switch (message.type) {
       case "connection_ack":
         this.acknowledged = true;
+        this.renewedForSocket = false;
         this.retryDelay = 500;
         this._setStatus("live");
         for (const [id, entry] of this.subscriptions) this._start(id, entry);

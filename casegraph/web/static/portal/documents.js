@@ -19,7 +19,7 @@ const CASE_DETAIL = `
 const PAYLOAD_ERRORS = "errors { code field message }";
 
 // With the person's mail language: a language chosen on another device follows them (main.js).
-export const ME = `query PortalMe { me { id name roles email } mailPreferences { locale languages } }`;
+export const ME = `query PortalMe { me { id name roles email } mailPreferences { locale localeChosen languages } }`;
 
 /** The person's language for their mails, set when they pick one in the portal. */
 export const SET_MAIL_LANGUAGE = `mutation PortalMailLanguage($input: SetMailPreferencesInput!) {

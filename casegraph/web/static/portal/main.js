@@ -16,7 +16,7 @@ import { Banner, announce, clientMessage, renderLanguageMenu, showLiveStatus, sh
 import { CaseDetail } from "./detail.js";
 import { CASE, CASE_EVENTS, ME, MY_CASES, REQUEST_SIGN_IN_LINK, SERVICES, SET_MAIL_LANGUAGE } from "./documents.js";
 import {
-  DEFAULT_LANGUAGE, LANGUAGES, language, languageFromBrowser, rememberLanguage, rememberedLanguage, t,
+  LANGUAGES, language, languageFromBrowser, rememberLanguage, rememberedLanguage, t,
   translatePage, useLanguage,
 } from "./i18n.js";
 import { statusLabel } from "./labels.js";
@@ -112,19 +112,22 @@ async function tryToken(token, { fromCookie = false } = {}) {
   session = new Portal(api, me, mailPreferences?.languages ?? []);
   session.fromCookie = fromCookie;
   showSignedIn(page.signedInAs, page.signOut, me.name ?? me.email ?? me.id);
-  if (mailPreferences && mailPreferences.locale !== language()) session.saveLanguage(language());
+  if (mailPreferences && mailPreferences.locale !== language()) {
+    // What the page shows without a choice made elsewhere: a choice only if made in this browser.
+    session.saveLanguage(language(), { chosen: rememberedLanguage() !== null });
+  }
   await session.start();
   return null;
 }
 
 /**
  * A person who chose a language on another device gets it here too, unless they chose one in this
- * browser. English is also every account's default, so an English `locale` is not taken as a
- * choice: the browser's language is kept (and becomes the mail language).
+ * browser. A `locale` they never chose (every account starts with English) is not taken as a
+ * choice: the browser's language is kept (and becomes the mail language). A chosen English is.
  */
 async function adoptLanguageChosenElsewhere(mailPreferences) {
   const theirs = mailPreferences?.locale;
-  if (rememberedLanguage() || !theirs || theirs === DEFAULT_LANGUAGE || !(theirs in LANGUAGES)) return;
+  if (rememberedLanguage() || !theirs || !mailPreferences.localeChosen || !(theirs in LANGUAGES)) return;
   if (theirs === language()) return;
   rememberLanguage(theirs);
   await showLanguage(theirs);
@@ -242,11 +245,15 @@ class Portal {
     }
   }
 
-  /** Make `code` the person's mail language too (when the server writes mails in it). */
-  async saveLanguage(code) {
+  /**
+   * Make `code` the person's mail language too (when the server writes mails in it); `chosen`:
+   * picked by them (kept on their other devices), not only their browser's language.
+   */
+  async saveLanguage(code, { chosen = true } = {}) {
     if (!this.mailLanguages.includes(code)) return;
     try {
-      const payload = (await this.api.request(SET_MAIL_LANGUAGE, { input: { locale: code } })).setMailPreferences;
+      const input = { locale: code, localeChosen: chosen };
+      const payload = (await this.api.request(SET_MAIL_LANGUAGE, { input })).setMailPreferences;
       if (payload.errors.length) page.banner.show(payload.errors.map((e) => e.message).join("; "));
     } catch (error) {
       this._failed(error);
