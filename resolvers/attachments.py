@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, cast
 
+from starlette.datastructures import UploadFile
+
 from casegraph.services import attachments
 from casegraph.services.attachment_content import Readable, upload_digest
 from casegraph.services.attachments import ATTACHMENT_ID, AddAttachment, AttachmentDesk, RemoveAttachment
@@ -20,8 +22,9 @@ from schema.types.case import Case, CaseEvent
 
 async def add_attachment(info: Info, input: AddAttachmentInput) -> AttachmentPayload:
     desk = _desk(info)
-    # Strawberry's Upload scalar is typed as bytes; over ASGI it is Starlette's UploadFile.
-    upload = cast(Readable, input.file)
+    # Strawberry's Upload scalar is typed as bytes; over ASGI a multipart part is Starlette's
+    # UploadFile. Anything else (a string in a JSON body) is no file: the service refuses None.
+    upload = cast(Readable, input.file) if isinstance(input.file, UploadFile) else None
     command = AddAttachment(
         case_id=str(input.case_id),
         upload=upload,
@@ -30,7 +33,7 @@ async def add_attachment(info: Info, input: AddAttachmentInput) -> AttachmentPay
         expected_version=input.expected_version,
     )
     fingerprint: dict[str, Any] | None = None
-    if input.idempotency_key is not None:
+    if input.idempotency_key is not None and upload is not None:
         # A repeat must send the same bytes, not just a file of the same name.
         fingerprint = {
             "caseId": str(input.case_id),

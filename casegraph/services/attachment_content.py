@@ -51,6 +51,7 @@ class Received:
     path: Path
     size: int
     sha256: str
+    filename: str | None = None  # as the client named it (unsafe until cleaned)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ async def receive(upload: Readable, store: AttachmentStore, *, max_bytes: int) -
     if size == 0:
         path.unlink(missing_ok=True)
         raise validation_failed("file", "The file is empty.")
-    return Received(path, size, digest.hexdigest())
+    return Received(path, size, digest.hexdigest(), upload.filename)
 
 
 async def upload_digest(upload: Readable) -> str:

@@ -71,7 +71,7 @@ class AttachmentDesk:
 @dataclass(frozen=True)
 class AddAttachment:
     case_id: str
-    upload: Readable
+    upload: Readable | None  # None: the request carried no file part
     comment: str | None = None
     internal: bool = False
     expected_version: int | None = None
@@ -100,6 +100,10 @@ async def add_attachment(
     comment = clean_text("comment", command.comment, required=False)
     # Every refusal that needs no bytes comes before a byte is read.
     await _judge_add(actor, command)
+    if command.upload is None:
+        raise validation_failed(
+            "file", "Send the file as a part of a multipart request (GraphQL multipart request spec)."
+        )
     received = await receive(command.upload, desk.store, max_bytes=desk.max_bytes)
     try:
         prepared = await prepare(received, desk.store)
@@ -112,7 +116,7 @@ async def add_attachment(
         kept.append(prepared.thumbnail.sha256)
         await desk.store.keep(prepared.thumbnail.path, prepared.thumbnail.sha256)
     attachment_id = str(uuid.uuid4())
-    filename = clean_filename(command.upload.filename, prepared.content_type)
+    filename = clean_filename(received.filename, prepared.content_type)
     row = {
         "id": attachment_id,
         "filename": filename,
@@ -187,6 +191,8 @@ async def _commit_addition(
             await on_success(dataclasses.replace(result, extra=extra))
 
     summary: dict[str, object] = {ATTACHMENT_ID: row["id"], "filename": row["filename"], "internal": command.internal}
+    if not command.internal:
+        summary["attached"] = row["filename"]  # the requester's history may name a file they see
     if comment is not None:
         # A public comment reads as any comment does; an internal file's note stays the staff's.
         summary["workNote" if command.internal else "comment"] = True if command.internal else comment
@@ -277,7 +283,12 @@ async def remove_attachment(
                 target=case.state,
                 changes={},
                 # "removalReason", not "reason": an internal file's removal is not the requester's to read.
-                summary={ATTACHMENT_ID: extra[ATTACHMENT_ID], "filename": attachment.filename, "removalReason": reason},
+                summary={
+                    ATTACHMENT_ID: extra[ATTACHMENT_ID],
+                    "filename": attachment.filename,
+                    "removalReason": reason,
+                    **({} if attachment.internal else {"detached": attachment.filename}),
+                },
                 now=now,
                 side_effects=[mark],
                 on_success=then,

@@ -257,7 +257,7 @@ async def test_an_internal_file_is_the_staffs_only(client: GraphQLClient, world:
     details = [
         e["node"]["details"] for e in seen_by_alice["history"]["edges"] if e["node"]["action"] == "ADD_ATTACHMENT"
     ]
-    assert details == [{}, {"comment": "Plan"}]
+    assert details == [{}, {"comment": "Plan", "attached": "plan.txt"}]
 
 
 async def test_the_requester_may_not_add_an_internal_file(
@@ -485,3 +485,18 @@ async def _file_on(case_id: str, token: str, state: lc.State, client: GraphQLCli
         created_at=world.clock(),
     )
     return str(row.id)
+
+
+async def test_a_file_sent_as_json_text_is_refused_as_no_file(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: a client that put text where the file goes, in a plain JSON request
+    case = await insert_case(world, state=lc.INTAKE_NEW)
+    alice = world.token(settings, "requester")
+    # when
+    data = await client.data(
+        ADD_ATTACHMENT, {"input": {"caseId": case.id, "file": "x", "idempotencyKey": "k"}}, token=alice
+    )
+    # then
+    assert [(e["code"], e["field"]) for e in data["addAttachment"]["errors"]] == [("VALIDATION_FAILED", "file")]
+    assert await event_count(case.id) == 1
