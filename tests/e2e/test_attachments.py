@@ -58,3 +58,41 @@ def test_a_constituent_attaches_a_phone_photo_and_gets_it_back_without_its_posit
     with Image.open(saved) as image:
         assert image.size == (800, 600)
         assert not image.getexif()
+
+
+def test_the_agent_sees_the_photo_live_and_adds_an_internal_file_the_constituent_never_sees(
+    open_window: Any, screens: Screens
+) -> None:
+    # given: alice on the portal with a new request, dana with it open on the dashboard
+    constituent, agent = open_window("constituent"), open_window("agent")
+    portal, desk = constituent.page, agent.page
+    sign_in_with_demo_user(constituent, "alice")
+    desk.goto("/")
+    desk.locator('[data-testid="dev-user"][data-user-id="dana"]').click()
+    expect(desk.get_by_test_id("live-status")).to_have_text("live")
+    case_id, _ = file_case(constituent, "Fallen sign", "The stop sign on 5th lies on the pavement.")
+    desk.locator(f'[data-testid="queue-row"][data-case-id="{case_id}"]').click()
+    view = desk.get_by_test_id("case-view")
+    expect(view).to_have_attribute("data-case-id", case_id)
+    # when: alice attaches her photo
+    detail = portal.get_by_test_id("case-detail")
+    detail.get_by_test_id("attachment-file").set_input_files(
+        {"name": "sign.jpg", "mimeType": "image/jpeg", "buffer": phone_photo()}
+    )
+    detail.get_by_test_id("attachment-submit").click()
+    # then: dana's open case shows it, thumbnail and all, without a reload
+    shown = view.get_by_test_id("attachment")
+    expect(shown).to_have_count(1)
+    expect(shown.get_by_test_id("attachment-thumbnail")).to_have_attribute("src", re.compile(r"^blob:"))
+    # when: dana attaches an internal note for the crew
+    view.get_by_test_id("attachment-file").set_input_files(
+        {"name": "crew.txt", "mimeType": "text/plain", "buffer": b"Bring the long ladder.\n"}
+    )
+    view.get_by_test_id("attachment-internal").check()
+    view.get_by_test_id("attachment-submit").click()
+    # then: dana sees both, alice (live) still only her photo
+    expect(view.get_by_test_id("attachment")).to_have_count(2)
+    expect(view.locator('[data-testid="attachment"][data-internal="true"]')).to_contain_text("crew.txt")
+    expect(detail.locator('[data-testid="timeline-item"][data-action="ADD_ATTACHMENT"]')).to_have_count(1)
+    expect(detail.get_by_test_id("attachment")).to_have_count(1)
+    screens.shoot("agent and constituent files")
