@@ -97,9 +97,9 @@ async def add_attachment(
     on_success: OnSuccess = None,
 ) -> ActionResult:
     """One ADD_ATTACHMENT event with the attachment's row (and its note); the bytes kept first."""
-    comment = clean_text("comment", command.comment, required=False)
-    # Every refusal that needs no bytes comes before a byte is read.
+    # Every refusal that needs no bytes comes before a byte is read: who first, then what.
     await _judge_add(actor, command)
+    comment = clean_text("comment", command.comment, required=False)
     if command.upload is None:
         raise validation_failed(
             "file", "Send the file as a part of a multipart request (GraphQL multipart request spec)."
@@ -242,8 +242,10 @@ async def remove_attachment(
     on_success: OnSuccess = None,
 ) -> ActionResult:
     """One REMOVE_ATTACHMENT event; the row kept (marked removed, with the reason), the bytes purged."""
-    reason = clean_text("reason", command.reason, required=True)
     attachment = await visible_attachment(actor, command.attachment_id)
+    case_id = str(attachment.case_id)
+    await _judge_remove(actor, case_id, command.expected_version)
+    reason = clean_text("reason", command.reason, required=True)
     extra = {ATTACHMENT_ID: str(attachment.id)}
 
     async def mark(case: CaseRecord, event: EventRecord) -> None:
@@ -257,21 +259,8 @@ async def remove_attachment(
         if on_success is not None:
             await on_success(dataclasses.replace(result, extra=extra))
 
-    case_id = str(attachment.case_id)
     for _ in range(MAX_ATTEMPTS):
-        case = await load_visible_case(actor, case_id)
-        relations = relations_of(actor, case.parties())
-        grant = lifecycle.authorize(CaseAction.REMOVE_ATTACHMENT, relations, case.state, rules=ATTACHMENT_RULES)
-        if command.expected_version is not None and command.expected_version != case.version:
-            raise version_conflict(command.expected_version, case.version)
-        lifecycle.transition(
-            action=CaseAction.REMOVE_ATTACHMENT,
-            workflow=case.workflow,
-            state=case.state,
-            grant=grant,
-            facts=Facts(deleted=case.deleted),
-            rules=ATTACHMENT_RULES,
-        )
+        case = await _judge_remove(actor, case_id, command.expected_version)
         if await Attachment.filter(id=attachment.id, removed_at__isnull=False).exists():
             raise not_found("Attachment")
         try:
@@ -300,6 +289,25 @@ async def remove_attachment(
         await publisher.published([result.event])
         return dataclasses.replace(result, extra=extra)
     raise await retries_exhausted(actor=actor, case_id=case_id, expected_version=command.expected_version)
+
+
+async def _judge_remove(actor: Actor, case_id: str, expected_version: int | None) -> CaseRecord:
+    """The case, if the actor may remove its files now (PERMISSION_DENIED, VERSION_CONFLICT,
+    TRANSITION_NOT_ALLOWED otherwise)."""
+    case = await load_visible_case(actor, case_id)
+    relations = relations_of(actor, case.parties())
+    grant = lifecycle.authorize(CaseAction.REMOVE_ATTACHMENT, relations, case.state, rules=ATTACHMENT_RULES)
+    if expected_version is not None and expected_version != case.version:
+        raise version_conflict(expected_version, case.version)
+    lifecycle.transition(
+        action=CaseAction.REMOVE_ATTACHMENT,
+        workflow=case.workflow,
+        state=case.state,
+        grant=grant,
+        facts=Facts(deleted=case.deleted),
+        rules=ATTACHMENT_RULES,
+    )
+    return case
 
 
 # --- reading -----------------------------------------------------------------------------------

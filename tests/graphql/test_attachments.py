@@ -354,9 +354,9 @@ async def test_removing_a_file_purges_its_content_and_keeps_its_history(
     alice, dana = world.token(settings, "requester"), world.token(settings, "agent")
     attachment = (await attach(client, alice, case_id=case.id, content=photo_with_gps()))["attachment"]
     assert len(stored_files(settings)) == 2  # the photo and its thumbnail
-    # when: alice may not remove it; dana does
+    # when: alice may not remove it (who is judged before what: her blank reason is not the point); dana does
     by_alice = await client.data(
-        REMOVE_ATTACHMENT, {"input": {"attachmentId": attachment["id"], "reason": "x"}}, token=alice
+        REMOVE_ATTACHMENT, {"input": {"attachmentId": attachment["id"], "reason": " "}}, token=alice
     )
     blank = await client.data(
         REMOVE_ATTACHMENT, {"input": {"attachmentId": attachment["id"], "reason": " "}}, token=dana
@@ -500,3 +500,48 @@ async def test_a_file_sent_as_json_text_is_refused_as_no_file(
     # then
     assert [(e["code"], e["field"]) for e in data["addAttachment"]["errors"]] == [("VALIDATION_FAILED", "file")]
     assert await event_count(case.id) == 1
+
+
+async def test_over_federation_a_case_entitys_files_follow_its_visibility(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: a case referred to PARKS, with a public and an internal file
+    from casegraph.domain.enums import Role
+    from models import Case
+
+    case = await insert_case(world, state=lc.INTAKE_OPEN)
+    await Case.filter(id=case.id).update(referred_agency="PARKS")
+    dana = world.token(settings, "agent")
+    await attach(client, dana, case_id=case.id, content=b"Public plan.\n", filename="plan.txt")
+    await attach(client, dana, case_id=case.id, content=b"Internal quote.\n", filename="quote.txt", internal=True)
+    query = (
+        """query E($r: [_Any!]!) { _entities(representations: $r) { ... on Case { id attachments { filename } } } }"""
+    )
+    representations = {"r": [{"__typename": "Case", "id": case.id}]}
+    # when: the partner it was referred to, and another, resolve it through the gateway
+    parks = client.token("svc-parks", Role.PARTNER, agency="PARKS")
+    health = client.token("svc-health", Role.PARTNER, agency="HEALTH")
+    seen_by_parks = (await client.data(query, representations, token=parks))["_entities"]
+    seen_by_health = (await client.data(query, representations, token=health))["_entities"]
+    # then: the referred partner sees the public file only; the other partner not the case at all
+    assert seen_by_parks == [{"id": case.id, "attachments": [{"filename": "plan.txt"}]}]
+    assert seen_by_health == [None]
+
+
+@pytest.mark.parametrize("status", ["PENDING", "INFECTED"])
+async def test_a_file_the_scanner_has_not_cleared_is_never_served(
+    client: GraphQLClient, world: World, settings: Settings, status: str
+) -> None:
+    # given: alice's file and a link to it, then the file is waiting for the scanner or quarantined
+    from casegraph.domain.attachments import ScanStatus
+
+    case = await insert_case(world, state=lc.INTAKE_NEW)
+    alice = world.token(settings, "requester")
+    attachment = (await attach(client, alice, case_id=case.id, content=b"A letter.\n", filename="l.txt"))["attachment"]
+    await Attachment.filter(id=attachment["id"]).update(scan_status=ScanStatus(status))
+    # when
+    listed = (await client.data(CASE_ATTACHMENTS, {"id": case.id}, token=alice))["case"]["attachments"]
+    fetched = await download(client, attachment["url"], alice)
+    # then: listed with its status and no link; the old link refused
+    assert [(a["scanStatus"], a["url"]) for a in listed] == [(status, None)]
+    assert fetched.status_code == 403
