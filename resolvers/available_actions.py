@@ -1,6 +1,5 @@
-"""``availableActions`` = what the viewer may do now: the life-cycle table's verdict, the desk
-actions' (``domain/desk_actions.py``) and the attachments' (``domain/attachments.py``), minus what
-the desk rules would refuse.
+"""``availableActions`` = what the viewer may do now: the life-cycle table's verdict and the desk
+actions' (``domain/desk_actions.py``), minus what the desk rules would refuse.
 
 The tables alone would offer, say, "propose solution" on a parent whose children are open, or
 "start work" while a required playbook step of the stage is open; the mutation would then be
@@ -12,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from casegraph.domain import attachments, desk_actions, lifecycle
+from casegraph.domain import desk_actions, lifecycle
 from casegraph.domain.case_tree import waits_for_children
 from casegraph.domain.enums import CaseAction, Relation
 from casegraph.domain.playbooks import is_gated
@@ -33,12 +32,6 @@ async def available_actions(
         **{
             a: desk_actions.DESK_RULES
             for a in desk_actions.available_actions(
-                workflow=record.workflow, state=record.state, relations=relations, facts=facts
-            )
-        },
-        **{
-            a: attachments.ATTACHMENT_RULES
-            for a in attachments.available_actions(
                 workflow=record.workflow, state=record.state, relations=relations, facts=facts
             )
         },

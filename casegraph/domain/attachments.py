@@ -2,7 +2,8 @@
 
 Pure: standard library only. The two actions are not rows of ``spec/lifecycle.md``; like the
 desk's actions (``domain/desk_actions.py``) they are held in a table of the life-cycle table's
-own shape, so the services judge a caller and ``availableActions`` offers the button alike.
+own shape, so the services judge a caller and ``Case.attachmentActions`` offers the file picker
+alike (beside ``availableActions``, whose buttons are the case's own actions).
 Adding a file is a kind of update: whoever may update the case may attach (the requester on their
 own case, the case's staff), from the states where they may update it. Removing one purges a file
 that should not be there (a wrong upload, personal data); that is the staff's call.
@@ -156,7 +157,7 @@ def sees_internal(actor: Actor) -> bool:
 def available_actions(
     *, workflow: Workflow, state: State, relations: frozenset[Relation], facts: Facts
 ) -> list[CaseAction]:
-    """The attachment actions the viewer may take now, in table order (``availableActions``)."""
+    """The attachment actions the viewer may take now, in table order (``Case.attachmentActions``)."""
     if facts.deleted:
         return []
     return [

@@ -12,7 +12,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from casegraph.domain import desk_actions, lifecycle
+from casegraph.domain import attachments, desk_actions, lifecycle
 from casegraph.domain.event_details import public_details
 from casegraph.domain.relations import relations_of
 from casegraph.services.case_queries import case_history
@@ -330,6 +330,22 @@ class Case:
         if reply is None or not info.context.sees_internal:
             return None
         return reply.address(case_id=self._record.id, number=self._record.number)
+
+    @strawberry.field(
+        description="What the viewer may do with the case's files now (ADD_ATTACHMENT, REMOVE_ATTACHMENT): "
+        "where pages offer the file picker and the remove buttons."
+    )
+    def attachment_actions(self, info: Info) -> list[CaseAction]:
+        actor = info.context.actor
+        if actor is None:
+            return []
+        record = self._record
+        return attachments.available_actions(
+            workflow=record.workflow,
+            state=record.state,
+            relations=relations_of(actor, record.parties()),
+            facts=lifecycle.Facts(deleted=record.deleted),
+        )
 
     @strawberry.field(description="What the viewer may do now: the buttons a dashboard draws.")
     async def available_actions(self, info: Info) -> list[CaseAction]:

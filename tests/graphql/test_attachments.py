@@ -47,7 +47,7 @@ query Files($id: ID!) {{
     attachments {{ {ATTACHMENT_FIELDS} }}
     comments {{ body attachments {{ id }} }}
     workNotes {{ body attachments {{ id }} }}
-    availableActions
+    attachmentActions
     history {{ edges {{ node {{ action details }} }} }}
   }}
 }}"""
@@ -419,7 +419,7 @@ async def test_a_multipart_request_without_a_token_is_refused_unread(
 
 ATTACH_VIEWERS = ["agent", "manager", "other_agent", "outsider_agent", "requester", "other_constituent", "admin"]
 ATTACH_STATES = [lc.DRAFT, lc.INTAKE_NEW, lc.REVIEW_OPEN, lc.PROCESS_AWAITING, lc.RESOLVED, lc.CLOSED]
-OFFERED_QUERY = "query Offered($id: ID!) { case(id: $id) { availableActions } }"
+OFFERED_QUERY = "query Offered($id: ID!) { case(id: $id) { attachmentActions } }"
 REFUSALS = {"PERMISSION_DENIED", "TRANSITION_NOT_ALLOWED", "NOT_FOUND"}
 
 
@@ -438,7 +438,7 @@ async def test_an_attachment_action_is_offered_exactly_when_its_mutation_is_acce
             if action is CaseAction.REMOVE_ATTACHMENT:
                 existing = await _file_on(case.id, staff_uploader, state, client, world)
             offered_to = await client.data(OFFERED_QUERY, {"id": case.id}, token=token)
-            offered = offered_to["case"] is not None and action.value in offered_to["case"]["availableActions"]
+            offered = offered_to["case"] is not None and action.value in offered_to["case"]["attachmentActions"]
             # when
             if action is CaseAction.ADD_ATTACHMENT:
                 payload = await attach(client, token, case_id=case.id, content=b"notes\n", filename="n.txt")
@@ -545,3 +545,39 @@ async def test_a_file_the_scanner_has_not_cleared_is_never_served(
     # then: listed with its status and no link; the old link refused
     assert [(a["scanStatus"], a["url"]) for a in listed] == [(status, None)]
     assert fetched.status_code == 403
+
+
+async def test_a_chunked_upload_without_a_length_is_cut_off_at_the_limit_and_leaves_nothing(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: a multipart body streamed in chunks, with no Content-Length, of 20 MiB
+    case = await insert_case(world, state=lc.INTAKE_NEW)
+    alice = world.token(settings, "requester")
+    boundary = "casegraph-test-boundary"
+    operations = {"query": ADD_ATTACHMENT, "variables": {"input": {"caseId": case.id, "file": None}}}
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{json.dumps(operations)}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{{"0": ["variables.input.file"]}}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="0"; filename="big.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n"
+    ).encode()
+    sent: list[int] = []
+
+    async def body() -> Any:
+        yield head
+        for _ in range(20):
+            sent.append(MIB)
+            yield b"x" * MIB
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    # when
+    response = await client.http.post(
+        "/graphql",
+        content=body(),
+        headers={"Authorization": f"Bearer {alice}", "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    # then: refused once past the limit, not after reading it all, and nothing kept
+    assert response.status_code == 413
+    assert len(sent) < 20
+    assert await event_count(case.id) == 1
+    assert await Attachment.all().count() == 0 and stored_files(settings) == []

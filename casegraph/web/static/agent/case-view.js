@@ -548,7 +548,7 @@ export class CaseView {
     clear(this.attachments);
     const files = c.attachments ?? [];
     if (!files.length) this.attachments.append(h("li", { class: "empty" }, "No attachments."));
-    const removable = c.availableActions.includes("REMOVE_ATTACHMENT");
+    const removable = (c.attachmentActions ?? []).includes("REMOVE_ATTACHMENT");
     for (const file of files) {
       const preview = file.thumbnailUrl ? h("img", { class: "attachment-thumbnail", testid: "attachment-thumbnail", alt: `Preview of ${file.filename}` }) : null;
       if (preview) this.showThumbnail(preview, file);
@@ -560,7 +560,7 @@ export class CaseView {
             personName(file.uploadedBy) || "System", " · ", h("time", { datetime: file.createdAt }, formatDateTime(file.createdAt))),
           removable ? h("button", { type: "button", class: "link", testid: "attachment-remove", onClick: () => this.removeAttachment(file) }, "Remove") : null)));
     }
-    this.attachmentForm.hidden = !c.availableActions.includes("ADD_ATTACHMENT");
+    this.attachmentForm.hidden = !(c.attachmentActions ?? []).includes("ADD_ATTACHMENT");
   }
 
   async showThumbnail(img, file) {

@@ -37,7 +37,7 @@ fragment CaseDetail on Case {
   requester { id name email }
   assignedTo { id name }
   inspector { id name }
-  availableActions editableFields
+  availableActions editableFields attachmentActions
   history(first: 100) { totalCount pageInfo { hasNextPage endCursor } ${HISTORY_EDGE} }
   comments { id body createdAt author { id name } }
   workNotes { id body createdAt author { id name } }

@@ -10,7 +10,7 @@ const CASE_SUMMARY = `
 const CASE_DETAIL = `
   ${CASE_SUMMARY}
   description createdAt resolutionCode resolutionNotes reopenCount
-  availableActions
+  availableActions attachmentActions
   survey { rating comment submittedAt }
   comments { id body createdAt author { id name } }
   attachments { id filename contentType size scanStatus createdAt url thumbnailUrl uploadedBy { id name } }
