@@ -34,7 +34,7 @@ export class CaseDetail {
     // Attachment id -> object URL of its thumbnail: fetched once with the token (no <img src> can
     // send it), kept across redraws.
     this.thumbnails = new Map();
-    this.pickedFiles = new Map(); // case id -> the File picked for it and not yet attached
+    this.pickers = new Map(); // case id -> its file input (kept, with the file picked, across redraws)
     this.current = null;
   }
 
@@ -384,19 +384,19 @@ export class CaseDetail {
     );
     let form = null;
     if ((item.attachmentActions ?? []).includes("ADD_ATTACHMENT")) {
-      const picker = h("input", {
-        type: "file", id: "attachment-file", name: "file", testid: "attachment-file", accept: ATTACHABLE,
-        onChange: () => this.pickedFiles.set(item.id, picker.files?.[0] ?? null),
-      });
-      // A live redraw must not drop the file the person picked (like the drafts of text).
-      restorePickedFile(picker, this.pickedFiles.get(item.id));
+      // One file input per case, moved into each redraw: a live redraw must not drop the file the
+      // person picked (as the drafts keep typed text).
+      if (!this.pickers.has(item.id)) {
+        this.pickers.set(item.id, h("input", { type: "file", id: "attachment-file", name: "file", testid: "attachment-file", accept: ATTACHABLE }));
+      }
+      const picker = this.pickers.get(item.id);
       const submit = h("button", { type: "submit", testid: "attachment-submit" }, t("attachments.submit"));
       const error = formError();
       form = h("form", { class: "attachment-form" }, field(t("attachments.label"), picker, { hint: t("attachments.hint"), required: true }),
         error, h("div", { class: "form-actions" }, submit));
       form.addEventListener("submit", (event) => {
         event.preventDefault();
-        const file = picker.files?.[0] ?? this.pickedFiles.get(item.id);
+        const file = picker.files?.[0];
         if (!file) {
           replace(error, t("attachments.choose"));
           return;
@@ -404,7 +404,7 @@ export class CaseDetail {
         this._act(item, "attach", { form, error, buttons: [submit] }, async (idempotencyKey) => {
           const input = { caseId: item.id, file: null, idempotencyKey };
           const payload = (await this.api.upload(ADD_ATTACHMENT, { input }, { "input.file": file })).addAttachment;
-          if (!payload.errors?.length) this.pickedFiles.delete(item.id);
+          if (!payload.errors?.length) picker.value = "";
           return payload;
         });
       });
@@ -551,14 +551,6 @@ export class CaseDetail {
       }
     }
   }
-}
-
-/** Put a File back into a redrawn file input (browsers allow it through a DataTransfer). */
-function restorePickedFile(picker, file) {
-  if (!file || typeof DataTransfer === "undefined") return;
-  const transfer = new DataTransfer();
-  transfer.items.add(file);
-  picker.files = transfer.files;
 }
 
 /**
