@@ -42,7 +42,7 @@ from casegraph.persisted_queries.protocol import ALLOWLIST
 from casegraph.rate_limits import ConnectionRateLimit, MutationRateLimit
 from casegraph.runtime import Runtime
 from casegraph.services.publisher import NullPublisher
-from casegraph.settings import Settings
+from casegraph.settings import DEV_SECRET, Settings
 from casegraph.sign_in_pages import (
     REFRESH_PATH,
     SIGN_OUT_PATH,
@@ -112,6 +112,13 @@ def create_app(
         raise RuntimeError(str(broken)) from None
     if settings.uses_dev_secret:
         log.warning("Using the DEVELOPMENT JWT secret: anyone can mint tokens. Set CASEGRAPH_JWT_SECRET.")
+    elif settings.mail_signing_secret == DEV_SECRET:
+        # Identity-provider tokens leave no secret of ours. A download still needs the user's own
+        # token and is re-authorized when used; only the link's expiry rests on this signature.
+        log.warning(
+            "Attachment download links are signed with the development secret: set CASEGRAPH_MAIL_SECRET "
+            "so that their expiry cannot be forged."
+        )
     if settings.otel_endpoint is not None and runtime.tracer_provider is None:
         # Raises, naming `pip install casegraph[otel]`, when the packages are missing.
         runtime.tracer_provider = otlp_tracer_provider(settings.otel_endpoint)

@@ -290,12 +290,6 @@ class Settings:
                 return "CASEGRAPH_SMTP_URL in production needs CASEGRAPH_PUBLIC_URL, an https:// address of the portal."
             if self.mail_signing_secret == DEV_SECRET:
                 return "CASEGRAPH_SMTP_URL in production needs CASEGRAPH_MAIL_SECRET (it signs unsubscribe links)."
-        if self.mail_signing_secret == DEV_SECRET:
-            # Identity-provider tokens leave no secret of ours: links would be signed with a published one.
-            return (
-                "CASEGRAPH_JWT_JWKS_URL in production needs CASEGRAPH_MAIL_SECRET "
-                "(it signs unsubscribe and attachment download links)."
-            )
         if self.metrics_token is None and not self.metrics_public:
             return (
                 "CASEGRAPH_ENV=production needs CASEGRAPH_METRICS_TOKEN for /metrics "
