@@ -17,9 +17,11 @@ from tortoise.contrib.starlette import RegisterTortoise
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from casegraph._compat.starlette_websocket_route import DirectWebSocketRoute
+from casegraph.attachment_downloads import PATH as ATTACHMENT_PATH
+from casegraph.attachment_downloads import attachment_download_endpoint
 from casegraph.auth import TokenVerifier
 from casegraph.body_limit import BodyLimit
-from casegraph.composition import install_case_extensions
+from casegraph.composition import install_case_extensions, periodic_workers
 from casegraph.db import tortoise_config
 from casegraph.endpoints import email_intake_endpoint, healthz, readyz_endpoint
 from casegraph.events.live import LiveEvents
@@ -41,7 +43,7 @@ from casegraph.persisted_queries.protocol import ALLOWLIST
 from casegraph.rate_limits import ConnectionRateLimit, MutationRateLimit
 from casegraph.runtime import Runtime
 from casegraph.services.publisher import NullPublisher
-from casegraph.settings import Settings
+from casegraph.settings import DEV_SECRET, Settings
 from casegraph.sign_in_pages import (
     REFRESH_PATH,
     SIGN_OUT_PATH,
@@ -57,6 +59,8 @@ __all__ = ["CaseGraphView", "Runtime", "create_app", "create_app_from_env", "sch
 log = logging.getLogger("casegraph")
 # Allocations (net of frees) between young-generation collections; the default is 700.
 GC_YOUNG_THRESHOLD = 20_000
+# Bytes of a multipart upload request besides the file: its boundaries, headers and operation.
+MULTIPART_ALLOWANCE = 64 * 1024
 
 
 def schema_extensions(runtime: Runtime) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
@@ -109,6 +113,13 @@ def create_app(
         raise RuntimeError(str(broken)) from None
     if settings.uses_dev_secret:
         log.warning("Using the DEVELOPMENT JWT secret: anyone can mint tokens. Set CASEGRAPH_JWT_SECRET.")
+    elif settings.mail_signing_secret == DEV_SECRET:
+        # Identity-provider tokens leave no secret of ours. A download still needs the user's own
+        # token and is re-authorized when used; only the link's expiry rests on this signature.
+        log.warning(
+            "Attachment download links are signed with the development secret: set CASEGRAPH_MAIL_SECRET "
+            "so that their expiry cannot be forged."
+        )
     if settings.otel_endpoint is not None and runtime.tracer_provider is None:
         # Raises, naming `pip install casegraph[otel]`, when the packages are missing.
         runtime.tracer_provider = otlp_tracer_provider(settings.otel_endpoint)
@@ -122,6 +133,8 @@ def create_app(
         connection_init_wait_timeout=timedelta(seconds=30),
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
         allowed_origins=settings.allowed_origins,
+        # File uploads (addAttachment); graphql_view.parse_http_body keeps them from other sites.
+        multipart_uploads_enabled=True,
     )
 
     @contextlib.asynccontextmanager
@@ -147,10 +160,15 @@ def create_app(
             await outbox.start()
             mail = mail_dispatcher(settings, clock=runtime.clock)
             await mail.start()
+            workers = periodic_workers(runtime.attachments, runtime.clock)
+            for worker in workers:
+                await worker.start()
             settle_garbage_collector()
             try:
                 yield
             finally:
+                for worker in workers:
+                    await worker.stop()
                 await mail.stop()
                 await outbox.stop()
                 await sla.stop()
@@ -176,6 +194,7 @@ def create_app(
         Route(REFRESH_PATH, refresh_endpoint(runtime), methods=["POST"]),
         Route(SIGN_OUT_PATH, sign_out_endpoint(runtime), methods=["POST"]),
         *oidc_routes(runtime),
+        Route(ATTACHMENT_PATH, attachment_download_endpoint(runtime), methods=["GET"]),
         *web_routes(settings),
         Route(
             "/metrics",
@@ -189,7 +208,11 @@ def create_app(
     # (casegraph/_compat/starlette_websocket_route.py).
     app.add_middleware(DirectWebSocketRoute, path="/graphql", endpoint=graphql_socket)
     app.add_middleware(
-        BodyLimit, default=settings.max_body_bytes, per_path={"/intake/email": settings.max_intake_bytes}
+        BodyLimit,
+        default=settings.max_body_bytes,
+        per_path={"/intake/email": settings.max_intake_bytes},
+        # An upload: the file's limit and room for the multipart framing and the operation.
+        multipart={"/graphql": settings.attachment_max_bytes + MULTIPART_ALLOWANCE},
     )
     # Outside the body limit, so a page on an allowed origin can read its 413 too. Bearer tokens,
     # never cookies: no credentials mode, and the list has no wildcard (Settings refuses one).

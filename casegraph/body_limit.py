@@ -27,21 +27,33 @@ class BodyTooLarge(Exception):
 class BodyLimit:
     """Pure ASGI, so the body is never buffered here either.
 
-    ``per_path`` overrides ``default`` for exact paths (e-mail intake takes attachments).
+    ``per_path`` overrides ``default`` for exact paths (e-mail intake takes attachments);
+    ``multipart`` does for ``multipart/form-data`` bodies on exact paths (GraphQL file uploads).
     """
 
-    def __init__(self, app: ASGIApp, *, default: int, per_path: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        default: int,
+        per_path: Mapping[str, int] | None = None,
+        multipart: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.default = default
         self.per_path = dict(per_path or {})
+        self.multipart = dict(multipart or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
+        headers = Headers(scope=scope)
         limit = self.per_path.get(path, self.default)
-        declared = Headers(scope=scope).get("content-length")
+        if path in self.multipart and headers.get("content-type", "").lower().startswith("multipart/form-data"):
+            limit = self.multipart[path]
+        declared = headers.get("content-length")
         if declared is not None and declared.strip().isdigit() and int(declared) > limit:
             await _refusal(path, limit)(scope, receive, send)
             return

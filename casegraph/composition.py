@@ -8,7 +8,15 @@ test suite. Order matters and is read here, in one place.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from casegraph.attachment_sweeper import AttachmentSweeper
+from casegraph.clock import Clock
+from casegraph.periodic import PeriodicWorker
 from casegraph.services import extensions
+from casegraph.services.attachment_links import AttachmentLinks
+from casegraph.services.attachment_store import LocalDirectoryStore, NoScanner
+from casegraph.services.attachments import AttachmentDesk
 from casegraph.services.case_tree import check_children_settled, recheck_children_settled
 from casegraph.services.duplicate_links import forget_duplicate_link
 from casegraph.services.finished_case_tasks import cancel_tasks_of_finished_case
@@ -18,6 +26,7 @@ from casegraph.services.referral_outbox import enqueue_referral_outcomes, enqueu
 from casegraph.services.requester_mail import enqueue_requester_mail
 from casegraph.services.sla_timers import track_sla
 from casegraph.services.webhooks import enqueue_webhooks
+from casegraph.settings import Settings
 
 TRANSITION_CHECKS: tuple[extensions.TransitionCheck, ...] = (
     check_required_fields_at_submit,  # intake: fields the case type/template require
@@ -46,3 +55,28 @@ CHANGE_HOOKS: tuple[extensions.ChangeHook, ...] = (
 def install_case_extensions() -> None:
     """Install the checks and hooks above (idempotent: every app a test builds calls it)."""
     extensions.install(checks=TRANSITION_CHECKS, hooks=CHANGE_HOOKS)
+
+
+def attachment_desk(settings: Settings) -> AttachmentDesk:
+    """Attachments' parts (issue 18): where bytes are kept, who scans them, how links are signed.
+
+    The embedded default: a local directory and no scanner. An object store and clamd are other
+    implementations of the same protocols (services/attachment_store.py), chosen here.
+    """
+    return AttachmentDesk(
+        store=LocalDirectoryStore(settings.attachments_dir),
+        scanner=NoScanner(),
+        links=AttachmentLinks(settings.mail_signing_secret, timedelta(seconds=settings.attachment_link_seconds)),
+        max_bytes=settings.attachment_max_bytes,
+        case_max_bytes=settings.attachment_case_max_bytes,
+    )
+
+
+# Seconds between sweeps of the attachment store for bytes no attachment names (a crash between
+# keeping a file and committing its row leaves such bytes).
+ATTACHMENT_SWEEP_INTERVAL = 3600.0
+
+
+def periodic_workers(desk: AttachmentDesk, clock: Clock) -> list[PeriodicWorker]:
+    """Background passes the server runs besides the SLA evaluator, the outbox and mail."""
+    return [AttachmentSweeper(desk.store, clock=clock, interval=ATTACHMENT_SWEEP_INTERVAL)]

@@ -93,6 +93,7 @@ def error_body(message: str, code: str) -> dict[str, Any]:
 
 HTTP_ERROR_CODES = {
     400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -56,6 +57,7 @@ from schema import build_schema
 from schema.context import Context
 
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+MULTIPART_FORM_DATA = "multipart/form-data"
 # The WebSocket scope's key for the connection's lease (casegraph/rate_limits/sockets.py).
 SOCKET_LEASE = "casegraph.socket_lease"
 
@@ -111,6 +113,10 @@ class CaseGraphView(GraphQL[Context, None]):
                 raise
             REQUESTS.failed(error)
             response = outage_response(media_type or APPLICATION_JSON)
+        finally:
+            # An upload's files (spooled to disk past 1 MiB) are the request's: closed, and so
+            # deleted, as soon as the operation is done with them.
+            await request.close()
         await response(scope, receive, send)
 
     @staticmethod
@@ -127,8 +133,19 @@ class CaseGraphView(GraphQL[Context, None]):
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "POST":
             content_type, _ = parse_content_type(request.content_type or "")
-            if content_type != APPLICATION_JSON:
-                raise HTTPException(415, "POST bodies must be application/json.")
+            if content_type == MULTIPART_FORM_DATA:
+                # File uploads (the GraphQL multipart request spec). A form on another site can post
+                # multipart/form-data without asking (a "simple" request: the CSRF Strawberry warns
+                # of); it cannot add an Authorization header, and a script that does must pass the
+                # CORS preflight first. So a multipart request without one is refused unread.
+                if not request.headers.get("authorization"):
+                    raise HTTPException(401, "File uploads need an Authorization header.")
+                try:
+                    return await super().parse_http_body(request)
+                except StarletteHTTPException as refusal:  # Starlette's own word on a broken body
+                    raise HTTPException(400, f"Unable to parse the multipart body: {refusal.detail}") from None
+            elif content_type != APPLICATION_JSON:
+                raise HTTPException(415, "POST bodies must be application/json (multipart/form-data for uploads).")
         return await super().parse_http_body(request)
 
     async def execute_operation(
@@ -238,6 +255,7 @@ class CaseGraphView(GraphQL[Context, None]):
             reply_addresses=reply_addresses(runtime.settings),
             mail_languages=mail_languages(runtime.settings.mail_templates),
             mail_signing_secret=runtime.settings.mail_signing_secret,
+            attachments=runtime.attachments,
         )
         if isinstance(request, WebSocket):
             context.over_websocket = True

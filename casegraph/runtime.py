@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING
 
 from casegraph.auth import TokenVerifier
 from casegraph.clock import Clock, utc_now
+from casegraph.composition import attachment_desk
 from casegraph.events.live import LiveEvents
 from casegraph.observability.metrics import Metrics
 from casegraph.persisted_queries.caches import PersistedQueries
 from casegraph.rate_limits import RateLimiter, build_rate_limiter
+from casegraph.services.attachments import AttachmentDesk
 from casegraph.services.publisher import NullPublisher, Publisher
 from casegraph.settings import Settings
 
@@ -34,6 +36,9 @@ class Runtime:
     tracer_provider: TracerProvider | None = None
     # From settings.rate_limits; reads the clock through the runtime so a test's clock counts.
     rate_limiter: RateLimiter = field(init=False)
+    # Attachments' store, scanner and links (issue 18), as the composition root builds them.
+    attachments: AttachmentDesk = field(init=False)
 
     def __post_init__(self) -> None:
         self.rate_limiter = build_rate_limiter(self.settings, clock=lambda: self.clock())
+        self.attachments = attachment_desk(self.settings)

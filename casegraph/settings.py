@@ -298,8 +298,15 @@ class Settings:
     mail_templates: str | None = None
     # The address people reach the portal at, for the links in mails.
     public_url: str = "http://127.0.0.1:8000"
-    # Signs unsubscribe links; unset: the intake secret, else the JWT secret.
+    # Signs unsubscribe links and attachment download links; unset: the intake secret, else the
+    # JWT secret.
     mail_secret: str | None = None
+    # Attachments (issue 18): where their bytes are kept (a directory, content-addressed), the
+    # largest file, the most all of one case's files may hold, and how long a download link lives.
+    attachments_dir: str = "var/attachments"
+    attachment_max_bytes: int = 10 * MIB
+    attachment_case_max_bytes: int = 100 * MIB
+    attachment_link_seconds: int = 300
     query_limits: QueryLimits = field(default_factory=QueryLimits)
     rate_limits: RateLimits = field(default_factory=RateLimits)
     # Operations per batched HTTP request; 0 refuses batches (the default).
@@ -480,6 +487,16 @@ class Settings:
             mail_templates=_directory("CASEGRAPH_MAIL_TEMPLATES", get("MAIL_TEMPLATES")),
             public_url=_public_url(get("PUBLIC_URL")),
             mail_secret=get("MAIL_SECRET"),
+            attachments_dir=get("ATTACHMENTS_DIR") or cls.attachments_dir,
+            attachment_max_bytes=_count(
+                "CASEGRAPH_ATTACHMENT_MAX_BYTES", get("ATTACHMENT_MAX_BYTES"), cls.attachment_max_bytes
+            ),
+            attachment_case_max_bytes=_count(
+                "CASEGRAPH_ATTACHMENT_CASE_MAX_BYTES", get("ATTACHMENT_CASE_MAX_BYTES"), cls.attachment_case_max_bytes
+            ),
+            attachment_link_seconds=_count(
+                "CASEGRAPH_ATTACHMENT_LINK_SECONDS", get("ATTACHMENT_LINK_SECONDS"), cls.attachment_link_seconds
+            ),
             query_limits=limits,
             rate_limits=rates,
             batch_max_operations=_count("CASEGRAPH_BATCH_MAX_OPERATIONS", get("BATCH_MAX_OPERATIONS"), 0, minimum=0),

@@ -1,5 +1,6 @@
 """Tortoise ORM models: the only place that knows table layouts."""
 
+from models.attachment import Attachment
 from models.case import Case
 from models.case_type import CaseType
 from models.comment import Comment, WorkNote
@@ -23,6 +24,7 @@ from models.task import CaseTask
 from models.user import User
 
 __all__ = [
+    "Attachment",
     "BrowserSession",
     "SignInLink",
     "OidcFlow",

@@ -15,10 +15,12 @@ from casegraph.database import statements
 from casegraph.domain.case_tree import SETTLED_STATUSES
 from casegraph.domain.enums import CaseStage, TaskState
 from casegraph.domain.relations import Actor
+from casegraph.services.attachments import attachments_of_cases, attachments_of_notes
 from casegraph.services.records import CASE_COLUMNS, CaseRecord
 from casegraph.services.visibility import visible_cases
 from models import (
     AssignmentGroup,
+    Attachment,
     Case,
     CaseStep,
     CaseTask,
@@ -152,6 +154,40 @@ class CommentsByCase(Loader[str, "list[Comment]"]):
 class WorkNotesByCase(Loader[str, "list[WorkNote]"]):
     async def batch(self, keys: Sequence[str]) -> list[list[WorkNote]]:
         return await _grouped(WorkNote, keys, "id")
+
+
+class AttachmentsByCase(Loader[str, "list[Attachment]"]):
+    """Live files of cases already shown to the viewer; internal ones only for staff."""
+
+    async def batch(self, keys: Sequence[str]) -> list[list[Attachment]]:
+        actor = self.actor
+        if actor is None:
+            return [[] for _ in keys]
+        grouped = await attachments_of_cases(actor, keys)
+        return [grouped.get(key, []) for key in keys]
+
+
+# A note is ("comment", id) or ("work_note", id): the two live in separate tables.
+NoteKey = tuple[str, int]
+
+
+class AttachmentsByNote(Loader[NoteKey, "list[Attachment]"]):
+    """Live files sent with notes already shown to the viewer (a work note's only for staff)."""
+
+    async def batch(self, keys: Sequence[NoteKey]) -> list[list[Attachment]]:
+        actor = self.actor
+        if actor is None:
+            return [[] for _ in keys]
+        rows = await attachments_of_notes(
+            actor,
+            comment_ids=[note_id for kind, note_id in keys if kind == "comment"],
+            work_note_ids=[note_id for kind, note_id in keys if kind == "work_note"],
+        )
+        grouped: dict[NoteKey, list[Attachment]] = defaultdict(list)
+        for row in rows:
+            key = ("comment", row.comment_id) if row.comment_id is not None else ("work_note", row.work_note_id)
+            grouped[(key[0], int(key[1] or 0))].append(row)
+        return [grouped.get(key, []) for key in keys]
 
 
 class MembersByGroup(Loader[int, "list[GroupMembership]"]):

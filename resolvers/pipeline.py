@@ -79,8 +79,13 @@ async def run_case_change(
     refused: Refused[P],
     change: CaseChange,
     done: Done[ActionResult, P],
+    fingerprint: dict[str, Any] | None = None,
 ) -> P:
-    """A mutation that records a case event; repeats with the input's ``idempotencyKey`` replay it."""
+    """A mutation that records a case event; repeats with the input's ``idempotencyKey`` replay it.
+
+    ``fingerprint``: what a repeat must match, when the input's plain fields cannot say it (an
+    uploaded file is matched by its bytes' digest).
+    """
     actor = info.context.require_actor()
     now = info.context.clock()
     publisher = info.context.publisher
@@ -97,7 +102,7 @@ async def run_case_change(
                 user_id=actor.user_id,
                 key=key,
                 operation=operation,
-                input_hash=input_fingerprint(operation, _fingerprint(input)),
+                input_hash=input_fingerprint(operation, fingerprint or _fingerprint(input)),
                 now=now,
                 run=run,
             )

@@ -12,11 +12,13 @@ from casegraph.domain.enums import Role
 from casegraph.domain.errors import DomainError
 from casegraph.domain.relations import Actor
 from casegraph.events.live import LiveEvents
+from casegraph.services.attachments import AttachmentDesk
 from casegraph.services.publisher import NullPublisher, Publisher
 from casegraph.services.reply_addresses import ReplyAddresses
 from casegraph.settings import QueryLimits
 from resolvers.loaders import Loaders
 
+# The same roles see internal attachments (domain/attachments.INTERNAL_VIEW_ROLES).
 STAFF_VIEW_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.FIELD_AGENT, Role.ADMIN})
 
 
@@ -46,6 +48,8 @@ class Context:
     mail_languages: frozenset[str] = frozenset({"en"})
     # Derives the secrets of mailed sign-in links (Settings.mail_signing_secret); None: no links.
     mail_signing_secret: str | None = None
+    # Attachments (issue 18): their store, scanner, download links and limits.
+    attachments: AttachmentDesk | None = None
     # Made on first use, for the actor then known: a request authenticates before it resolves
     # anything, so each request builds its loaders once.
     _loaders: Loaders | None = field(default=None, init=False, repr=False)

@@ -10,6 +10,7 @@ from enum import Enum
 
 import strawberry
 
+from casegraph.domain.attachments import ScanStatus
 from casegraph.domain.business_hours import Weekday
 from casegraph.domain.enums import (
     CaseAction,
@@ -42,6 +43,10 @@ strawberry.enum(ErrorCode, description="Why a mutation was refused.")
 strawberry.enum(TaskState, description="Where a case task (work-order line) stands.")
 strawberry.enum(QueueScope, description="Which cases a queue feed follows: my groups' or those assigned to me.")
 strawberry.enum(CaseField, description="A case field a case type or template can require at submission.")
+strawberry.enum(
+    ScanStatus,
+    description="Where a file stands with the malware scanner; NOT_SCANNED when no scanner is configured.",
+)
 strawberry.enum(ArticleStatus, description="Whether an article is a draft (staff only) or published (everyone).")
 strawberry.enum(
     TimerKind, name="SlaTimerKind", description="RESPONSE: submitted → first OPEN; RESOLUTION: submitted → RESOLVED."
@@ -77,6 +82,7 @@ class OrderDirection(Enum):
 
 __all__ = [
     "ArticleStatus",
+    "ScanStatus",
     "BacklogInterval",
     "CaseAction",
     "CaseEventType",

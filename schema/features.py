@@ -7,6 +7,7 @@ A feature defines its own ``@strawberry.type class XQuery`` / ``XMutation`` (in 
 from __future__ import annotations
 
 from schema.analytics import AnalyticsQuery
+from schema.attachments import AttachmentMutation
 from schema.case_tree import CaseTreeMutation
 from schema.duplicates import DuplicatesMutation, DuplicatesQuery
 from schema.intake import IntakeMutation, IntakeQuery
@@ -53,5 +54,6 @@ MUTATIONS: list[type] = [
     MailMutation,
     SignInMutation,
     SelfServiceMutation,
+    AttachmentMutation,
 ]
 SUBSCRIPTIONS: list[type] = [PresenceSubscription]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from schema.enums import (
     ArticleStatus,
@@ -632,3 +633,20 @@ class ReferralOutcomeInput:
     outcome: ReferralOutcome  # type: ignore[valid-type]
     case_number: str | None = strawberry.field(default=None, description="The referring case's number.")
     reason: str | None = strawberry.field(default=None, description="Why the solution was rejected (REJECTED).")
+
+
+@strawberry.input(description="Attach a file to a case (GraphQL multipart request); an ADD_ATTACHMENT event.")
+class AddAttachmentInput(CaseActionInput):
+    file: Upload = strawberry.field(description="The file: an image, a PDF, plain text or an office document.")
+    comment: str | None = strawberry.field(
+        default=None, description="A note sent with the file: a public comment, or a work note when internal."
+    )
+    internal: bool = strawberry.field(default=False, description="Staff only, like a work note (staff may set it).")
+
+
+@strawberry.input(description="Remove a file (staff): kept in the history, its content purged.")
+class RemoveAttachmentInput:
+    attachment_id: strawberry.ID
+    reason: str = strawberry.field(description="Why: recorded in the case's history (staff read it).")
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)

@@ -9,6 +9,7 @@ import strawberry
 
 from casegraph.domain.errors import DomainError
 from casegraph.services.case_changes import ActionResult
+from schema.types.attachments import Attachment
 from schema.types.case import Article, Case, CaseEvent, CaseTask
 from schema.types.case_type import CaseType
 from schema.types.common import UserError
@@ -179,4 +180,12 @@ class ReceiveReferralPayload:
 @strawberry.type
 class ReferralUpdatePayload:
     applied: bool = strawberry.field(default=False, description="False: this update had been applied before.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The result of adding or removing a file.")
+class AttachmentPayload:
+    attachment: Attachment | None = None
+    case: Case | None = None
+    event: CaseEvent | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -148,6 +148,7 @@ TABLES = (
     "idempotency_records",
     "surveys",
     "case_tasks",
+    "attachments",
     "work_notes",
     "comments",
     "cases",

@@ -31,6 +31,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SDL_PATH = REPO_ROOT / "schema.graphql"
 MODEL_TABLES = {
     "users",
+    "attachments",
     "sign_in_links",
     "browser_sessions",
     "oidc_flows",

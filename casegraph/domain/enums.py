@@ -64,6 +64,9 @@ class CaseAction(str, Enum):
     REFERRAL_UPDATE = "REFERRAL_UPDATE"
     ACCEPT_REFERRAL = "ACCEPT_REFERRAL"
     REJECT_REFERRAL = "REJECT_REFERRAL"
+    # Files on a case (issue 18): domain/attachments.py holds who may, from which statuses.
+    ADD_ATTACHMENT = "ADD_ATTACHMENT"
+    REMOVE_ATTACHMENT = "REMOVE_ATTACHMENT"
 
 
 class Role(str, Enum):

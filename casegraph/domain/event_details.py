@@ -32,6 +32,10 @@ PUBLIC_KEYS: Final = frozenset(
         # The service the requester filed under and the form it brought: their own choice, no one's id.
         "serviceDefinitionCode",
         "templateCode",
+        # A file added or removed that the requester may see: its name (issue 18). Internal
+        # files' events carry neither key.
+        "attached",
+        "detached",
     }
 )
 # Case columns a requester may read: what ``changed`` may still name for them.

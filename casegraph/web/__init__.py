@@ -29,7 +29,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",  # the portal's icon is a data: URL
+        # The portal's icon is a data: URL; attachments' thumbnails are blob: URLs of bytes the
+        # page fetched with its token (casegraph/attachment_downloads.py).
+        "img-src 'self' data: blob:",
         "connect-src 'self'",  # /graphql over HTTP and WebSocket (CSP 3: 'self' covers ws: and wss:)
         "base-uri 'none'",
         "form-action 'self'",

@@ -12,7 +12,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from casegraph.domain import desk_actions, lifecycle
+from casegraph.domain import attachments, desk_actions, lifecycle
 from casegraph.domain.event_details import public_details
 from casegraph.domain.relations import relations_of
 from casegraph.services.case_queries import case_history
@@ -26,6 +26,8 @@ from models import WorkNote as WorkNoteRow
 from resolvers import case_tree, duplicates, entities, knowledge
 from resolvers.available_actions import available_actions as refined_available_actions
 from resolvers.loaders import (
+    AttachmentsByCase,
+    AttachmentsByNote,
     CaseTypeById,
     CommentsByCase,
     InboundReferralStatusByCase,
@@ -51,6 +53,7 @@ from schema.enums import (
     TaskState,
     Workflow,
 )
+from schema.types.attachments import Attachment
 from schema.types.case_type import CaseType
 from schema.types.common import PageInfo
 from schema.types.people import AssignmentGroup, User, _group, _user
@@ -112,14 +115,26 @@ class Note:
     body: str
     created_at: datetime
     _author_id: strawberry.Private[str]
+    _kind: strawberry.Private[str]
 
     @strawberry.field
     async def author(self, info: Info) -> User | None:
         return await _user(info, self._author_id)
 
+    @strawberry.field(description="Files sent with the note (a work note's: staff only).")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        rows = await info.context.loaders[AttachmentsByNote].load((self._kind, int(self.id)))
+        return [Attachment.from_row(row) for row in rows]
+
     @classmethod
     def from_row(cls, row: CommentRow | WorkNoteRow) -> Note:
-        return cls(id=strawberry.ID(str(row.id)), body=row.body, created_at=row.created_at, _author_id=row.author_id)
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            body=row.body,
+            created_at=row.created_at,
+            _author_id=row.author_id,
+            _kind="comment" if isinstance(row, CommentRow) else "work_note",
+        )
 
 
 @strawberry.type(description="One recorded change of a case; history and subscription feed alike.")
@@ -316,6 +331,22 @@ class Case:
             return None
         return reply.address(case_id=self._record.id, number=self._record.number)
 
+    @strawberry.field(
+        description="What the viewer may do with the case's files now (ADD_ATTACHMENT, REMOVE_ATTACHMENT): "
+        "where pages offer the file picker and the remove buttons."
+    )
+    def attachment_actions(self, info: Info) -> list[CaseAction]:
+        actor = info.context.actor
+        if actor is None:
+            return []
+        record = self._record
+        return attachments.available_actions(
+            workflow=record.workflow,
+            state=record.state,
+            relations=relations_of(actor, record.parties()),
+            facts=lifecycle.Facts(deleted=record.deleted),
+        )
+
     @strawberry.field(description="What the viewer may do now: the buttons a dashboard draws.")
     async def available_actions(self, info: Info) -> list[CaseAction]:
         actor = info.context.actor
@@ -397,6 +428,11 @@ class Case:
     async def comments(self, info: Info) -> list[Note]:
         rows = await info.context.loaders[CommentsByCase].load(self._record.id)
         return [Note.from_row(row) for row in rows]
+
+    @strawberry.field(description="Files on the case, oldest first; internal ones for staff only.")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        rows = await info.context.loaders[AttachmentsByCase].load(self._record.id)
+        return [Attachment.from_row(row) for row in rows]
 
     @strawberry.field(description="Internal work notes, oldest first; staff only (empty for others).")
     async def work_notes(self, info: Info) -> list[Note]:

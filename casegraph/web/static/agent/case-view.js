@@ -14,11 +14,11 @@ import { GraphQLRequestError } from "../lib/graphql.js";
 import { ACTIONS, REFERRAL_MUTATIONS, TASK_MUTATIONS, offeredActions, runsAtOnce } from "./actions.js";
 import { buildActionForm } from "./action-form.js";
 import {
-  CASE_EVENTS, CASE_QUERY, HISTORY_PAGE_QUERY, REFERRAL_PARTNERS_QUERY, RETRY_REFERRAL, caseMutation,
+  CASE_EVENTS, CASE_FILE_LINKS, CASE_QUERY, HISTORY_PAGE_QUERY, REFERRAL_PARTNERS_QUERY, RETRY_REFERRAL, caseMutation,
 } from "./queries.js";
 import { ReferralsSection, describeReferralEvent, refersCases } from "./referrals.js";
 import {
-  PRIORITY_LABELS, formatDateTime, formatDuration, formatValue, humanize, personName, statusLabel,
+  PRIORITY_LABELS, formatBytes, formatDateTime, formatDuration, formatValue, humanize, personName, statusLabel,
 } from "./format.js";
 
 const REFETCH_DELAY = 120; // ms: one refetch for a burst of events
@@ -232,6 +232,7 @@ export class CaseView {
     this.renderNotes(this.workNotes, c.workNotes, "work-note", "No work notes yet.");
     const updatable = c.availableActions.includes("UPDATE");
     for (const form of [this.commentForm, this.workNoteForm]) form.setEnabled(updatable);
+    this.renderAttachments();
     this.renderHistory();
   }
 
@@ -268,6 +269,9 @@ export class CaseView {
     this.comments = h("ol", { class: "plain timeline", testid: "comments" });
     this.workNotes = h("ol", { class: "plain timeline", testid: "work-notes" });
     this.history = h("ol", { class: "plain timeline history", testid: "history" });
+    this.attachments = h("ul", { class: "plain attachment-list", testid: "attachments" });
+    this.attachmentForm = this.buildAttachmentForm();
+    this.thumbnails = new Map(); // attachment id -> blob: URL of its thumbnail (fetched with the token)
     this.commentForm = this.noteForm({ kind: "comment", field: "comment", label: "Add a public comment (the requester sees it)", button: "Post comment" });
     this.workNoteForm = this.noteForm({ kind: "work-note", field: "workNote", label: "Add an internal work note (staff only)", button: "Add work note" });
     this.referrals = new ReferralsSection({
@@ -294,6 +298,7 @@ export class CaseView {
       h("div", { class: "case-columns" },
         section("case-comments-heading", "Comments", this.comments, this.commentForm),
         section("case-work-notes-heading", "Work notes", this.workNotes, this.workNoteForm)),
+      section("case-attachments-heading", "Attachments", this.attachments, this.attachmentForm),
       section("case-history-heading", "History", this.history));
   }
 
@@ -420,11 +425,11 @@ export class CaseView {
    * Send a mutation whose payload carries the case; apply it. Returns null on success, else the
    * message to show next to the form (payload errors), or "" when a banner shows it.
    */
-  async mutate(name, inputType, input) {
+  async mutate(name, inputType, input, files = null) {
     this.mutating = true;
     this.deferredEvents = [];
     try {
-      return await this.sendMutation(name, inputType, input);
+      return await this.sendMutation(name, inputType, input, files);
     } finally {
       this.mutating = false;
       const deferred = this.deferredEvents;
@@ -433,10 +438,11 @@ export class CaseView {
     }
   }
 
-  async sendMutation(name, inputType, input) {
+  async sendMutation(name, inputType, input, files = null) {
     let payload;
     try {
-      const data = await this.api.request(caseMutation(name, inputType), { input });
+      const document = caseMutation(name, inputType);
+      const data = files ? await this.api.upload(document, { input }, files) : await this.api.request(document, { input });
       payload = data[name];
     } catch (error) {
       this.onError(error);
@@ -496,6 +502,97 @@ export class CaseView {
       hint.hidden = on;
     };
     return form;
+  }
+
+  buildAttachmentForm() {
+    const picker = h("input", { type: "file", id: "attachment-file", testid: "attachment-file",
+      accept: "image/jpeg,image/png,image/gif,image/webp,application/pdf,text/plain,.txt,.docx,.xlsx,.pptx,.odt,.ods,.odp" });
+    const internal = h("input", { type: "checkbox", id: "attachment-internal", testid: "attachment-internal" });
+    const error = h("p", { class: "form-error", testid: "attachment-error", role: "alert" });
+    const submit = h("button", { type: "submit", class: "primary", testid: "attachment-submit" }, "Attach");
+    const form = h("form", {
+      class: "attachment-form",
+      onSubmit: async (event) => {
+        event.preventDefault();
+        error.textContent = "";
+        const file = picker.files?.[0];
+        if (!file) {
+          error.textContent = "Choose a file first.";
+          return;
+        }
+        submit.disabled = true;
+        form.setAttribute("aria-busy", "true");
+        try {
+          const input = { caseId: this.detail.id, expectedVersion: this.detail.version, file: null, internal: internal.checked };
+          const message = await this.mutate("addAttachment", "AddAttachmentInput", input, { "input.file": file });
+          if (message === null) {
+            picker.value = "";
+            internal.checked = false;
+          } else if (message) error.textContent = message;
+        } finally {
+          submit.disabled = false;
+          form.removeAttribute("aria-busy");
+        }
+      },
+    },
+    h("label", { for: "attachment-file" }, "Attach a file (images, PDF, text, office documents; photos lose their location data)"),
+    picker,
+    h("label", { class: "inline", for: "attachment-internal" }, internal, " Internal (staff only)"),
+    error,
+    h("div", { class: "form-actions" }, submit));
+    return form;
+  }
+
+  renderAttachments() {
+    const c = this.detail;
+    clear(this.attachments);
+    const files = c.attachments ?? [];
+    if (!files.length) this.attachments.append(h("li", { class: "empty" }, "No attachments."));
+    const removable = (c.attachmentActions ?? []).includes("REMOVE_ATTACHMENT");
+    for (const file of files) {
+      const preview = file.thumbnailUrl ? h("img", { class: "attachment-thumbnail", testid: "attachment-thumbnail", alt: `Preview of ${file.filename}` }) : null;
+      if (preview) this.showThumbnail(preview, file);
+      this.attachments.append(h("li", { testid: "attachment", "data-attachment-id": file.id, "data-scan-status": file.scanStatus, "data-internal": String(file.internal) },
+        preview,
+        h("div", {},
+          h("button", { type: "button", class: "link", testid: "attachment-download", disabled: !file.url, onClick: () => this.download(file) }, file.filename),
+          h("div", { class: "meta" }, file.internal ? "Internal · " : "", formatBytes(file.size), " · ", humanize(file.scanStatus), " · ",
+            personName(file.uploadedBy) || "System", " · ", h("time", { datetime: file.createdAt }, formatDateTime(file.createdAt))),
+          removable ? h("button", { type: "button", class: "link", testid: "attachment-remove", onClick: () => this.removeAttachment(file) }, "Remove") : null)));
+    }
+    this.attachmentForm.hidden = !(c.attachmentActions ?? []).includes("ADD_ATTACHMENT");
+  }
+
+  async showThumbnail(img, file) {
+    try {
+      if (!this.thumbnails.has(file.id)) this.thumbnails.set(file.id, URL.createObjectURL(await this.api.fetchFile(file.thumbnailUrl)));
+      img.src = this.thumbnails.get(file.id);
+    } catch {
+      img.alt = "Preview unavailable";
+    }
+  }
+
+  async download(file) {
+    try {
+      // Links live minutes: a view left open asks for a fresh one first.
+      const fresh = (await this.api.request(CASE_FILE_LINKS, { id: this.detail.id }))?.case?.attachments ?? [];
+      const url = fresh.find((candidate) => candidate.id === file.id)?.url ?? file.url;
+      const href = URL.createObjectURL(await this.api.fetchFile(url));
+      const anchor = h("a", { href, download: file.filename, hidden: true });
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+      window.setTimeout(() => URL.revokeObjectURL(href), 60000);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  async removeAttachment(file) {
+    const reason = window.prompt(`Why remove ${file.filename}? (kept in the history; the file itself is deleted)`);
+    if (reason === null) return;
+    const message = await this.mutate("removeAttachment", "RemoveAttachmentInput", { attachmentId: file.id, reason });
+    if (message) this.actionStatus.textContent = message;
   }
 
   renderNotes(list, notes, testid, emptyText) {

@@ -84,3 +84,10 @@ export function formatRelative(iso, now = Date.now()) {
 export function personName(user) {
   return user ? user.name || user.id : "";
 }
+
+/** A file's size for people: 812 B, 14.2 kB, 3.1 MB. */
+export function formatBytes(bytes) {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1000 * 1000) return `${(bytes / 1000).toFixed(1)} kB`;
+  return `${(bytes / (1000 * 1000)).toFixed(1)} MB`;
+}

@@ -37,10 +37,11 @@ fragment CaseDetail on Case {
   requester { id name email }
   assignedTo { id name }
   inspector { id name }
-  availableActions editableFields
+  availableActions editableFields attachmentActions
   history(first: 100) { totalCount pageInfo { hasNextPage endCursor } ${HISTORY_EDGE} }
   comments { id body createdAt author { id name } }
   workNotes { id body createdAt author { id name } }
+  attachments { id filename contentType size scanStatus internal createdAt url thumbnailUrl uploadedBy { id name } }
   tasks { id title state dueAt note createdAt finishedAt assignee { id name } }
   slaTimers { kind phase targetMinutes elapsedSeconds remainingSeconds paused stopped breached dueAt startedAt stoppedAt breachedAt }
   survey { rating comment submittedAt }
@@ -76,6 +77,9 @@ export const CASE_EVENTS = `
 subscription AgentCaseEvents($caseId: ID!, $after: ID) {
   caseEvents(caseId: $caseId, after: $after) { ${EVENT_FIELDS} }
 }`;
+
+/** Fresh download links (they live minutes) for a file about to be saved. */
+export const CASE_FILE_LINKS = `query AgentFileLinks($id: ID!) { case(id: $id) { id attachments { id url } } }`;
 
 /** A case mutation whose payload refreshes the case view at once. */
 export function caseMutation(name, inputType) {

@@ -136,27 +136,59 @@ export class GraphQLClient {
   }
 
   async request(query, variables = {}) {
+    return this._renewing(() => this._request(query, variables));
+  }
+
+  /**
+   * A mutation carrying files, as the GraphQL multipart request spec says (what addAttachment
+   * takes): `files` maps a variable's path ("input.file") to a File. The server refuses such a
+   * request without the Authorization header, which this always sends.
+   */
+  async upload(query, variables, files) {
+    return this._renewing(() => {
+      const form = new FormData();
+      const map = {};
+      Object.keys(files).forEach((path, index) => { map[String(index)] = [`variables.${path}`]; });
+      form.append("operations", JSON.stringify({ query, variables }));
+      form.append("map", JSON.stringify(map));
+      Object.values(files).forEach((file, index) => form.append(String(index), file, file.name));
+      return this._request(query, variables, form);
+    });
+  }
+
+  /**
+   * The bytes behind an attachment's link, as a Blob: the link works only with the token of the
+   * person it was made for, which an <img src> or a plain link cannot send.
+   */
+  async fetchFile(url) {
+    const response = await fetch(url, { headers: { Authorization: `Bearer ${this.token}` } });
+    if (!response.ok) throw new GraphQLRequestError([{ message: `The server answered ${response.status}.` }], response.status);
+    return response.blob();
+  }
+
+  async _renewing(send) {
     try {
-      return await this._request(query, variables);
+      return await send();
     } catch (error) {
       if (!(this.renew && error instanceof GraphQLRequestError && error.code === "UNAUTHENTICATED")) throw error;
       const token = await this.renew();
       if (!token) throw error;
       this.token = token;
-      return this._request(query, variables);
+      return send();
     }
   }
 
-  async _request(query, variables) {
+  async _request(query, variables, form = null) {
     const response = await fetch(this.url, {
       method: "POST",
       headers: {
-        "Content-Type": "application/json",
+        // A multipart body names its own boundary in Content-Type: the browser sets it.
+        ...(form ? {} : { "Content-Type": "application/json" }),
         Accept: "application/graphql-response+json, application/json;q=0.9",
         // No token: only asking for a sign-in link works so.
         ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}),
       },
-      body: JSON.stringify({ query, variables }),
+      body: form ?? JSON.stringify({ query, variables }),
     });
     let body;
     try {

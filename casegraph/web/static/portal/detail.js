@@ -12,7 +12,8 @@
 import { h, replace } from "../lib/dom.js";
 import { announce } from "./chrome.js";
 import {
-  ACCEPT_SOLUTION, ANSWER, CANCEL_CASE, CLOSE_CASE, EDIT_CASE, REJECT_SOLUTION, SUBMIT_CASE, SUBMIT_SURVEY,
+  ACCEPT_SOLUTION, ADD_ATTACHMENT, ANSWER, CANCEL_CASE, CASE_FILE_LINKS, CLOSE_CASE, EDIT_CASE, REJECT_SOLUTION,
+  SUBMIT_CASE, SUBMIT_SURVEY,
 } from "./documents.js";
 import { IdempotencyKey, field, formError, submitting } from "./forms.js";
 import { formatNumber, t } from "./i18n.js";
@@ -34,6 +35,9 @@ const EDITABLE = [
 const RATINGS = [1, 2, 3, 4, 5];
 const BEST_RATING = RATINGS.at(-1);
 
+// What the file picker offers: the types the server accepts (it sniffs the bytes anyway).
+const ATTACHABLE = "image/jpeg,image/png,image/gif,image/webp,application/pdf,text/plain,.txt,.docx,.xlsx,.pptx,.odt,.ods,.odp";
+
 export class CaseDetail {
   constructor(container, { api, banner, me, onChanged, onReload }) {
     this.container = container;
@@ -44,6 +48,10 @@ export class CaseDetail {
     this.onChanged = onChanged; // (case) => void: a mutation returned the case's new state
     this.drafts = new Map(); // "<caseId>:<testid>" -> text typed but not sent
     this.keys = new Map(); // "<caseId>:<form>" -> IdempotencyKey
+    // Attachment id -> object URL of its thumbnail: fetched once with the token (no <img src> can
+    // send it), kept across redraws.
+    this.thumbnails = new Map();
+    this.pickers = new Map(); // case id -> its file input (kept, with the file picked, across redraws)
     this.current = null;
     this.notices = new Map(); // caseId -> what the visitor's last change did (shown until they leave it)
   }
@@ -127,6 +135,7 @@ export class CaseDetail {
       ),
       actions.has("UPDATE") && item.status !== "DRAFT" ? this._edit(item) : null,
       this._conversation(item, actions),
+      this._attachments(item, actions),
       this._timeline(item),
       actions.has("CLOSE") ? this._close(item) : null,
       actions.has("CANCEL") ? this._withdraw(item) : null,
@@ -546,6 +555,97 @@ export class CaseDetail {
       list,
       form,
     );
+  }
+
+  _attachments(item, actions) {
+    const files = item.attachments ?? [];
+    const list = h(
+      "ul",
+      { class: "plain attachments", testid: "attachments" },
+      files.length ? files.map((file) => this._attachment(file)) : h("li", { class: "empty" }, t("attachments.none")),
+    );
+    let form = null;
+    if ((item.attachmentActions ?? []).includes("ADD_ATTACHMENT")) {
+      // One file input per case, moved into each redraw: a live redraw must not drop the file the
+      // person picked (as the drafts keep typed text).
+      if (!this.pickers.has(item.id)) {
+        this.pickers.set(item.id, h("input", { type: "file", id: "attachment-file", name: "file", testid: "attachment-file", accept: ATTACHABLE }));
+      }
+      const picker = this.pickers.get(item.id);
+      const submit = h("button", { type: "submit", testid: "attachment-submit" }, t("attachments.submit"));
+      const error = formError();
+      form = h("form", { class: "attachment-form" }, field(t("attachments.label"), picker, { hint: t("attachments.hint"), required: true }),
+        error, h("div", { class: "form-actions" }, submit));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const file = picker.files?.[0];
+        if (!file) {
+          replace(error, t("attachments.choose"));
+          return;
+        }
+        this._act(item, "attach", { form, error, buttons: [submit] }, async (idempotencyKey) => {
+          const input = { caseId: item.id, file: null, idempotencyKey };
+          const payload = (await this.api.upload(ADD_ATTACHMENT, { input }, { "input.file": file })).addAttachment;
+          if (!payload.errors?.length) picker.value = "";
+          return payload;
+        });
+      });
+    }
+    return h(
+      "section",
+      { class: "case-attachments", "aria-labelledby": "attachments-heading" },
+      h("h3", { id: "attachments-heading" }, t("attachments.heading")),
+      list,
+      form,
+    );
+  }
+
+  _attachment(file) {
+    const mine = file.uploadedBy?.id === this.me.id;
+    let preview = null;
+    if (file.thumbnailUrl) {
+      preview = h("img", { class: "attachment-thumbnail", testid: "attachment-thumbnail", alt: t("attachments.thumbnail", { name: file.filename }) });
+      this._showThumbnail(preview, file);
+    }
+    const download = h(
+      "button",
+      { type: "button", class: "link", testid: "attachment-download", disabled: !file.url, onClick: () => this._download(file) },
+      t("attachments.download", { name: file.filename }),
+    );
+    return h(
+      "li",
+      { class: "attachment", testid: "attachment", "data-attachment-id": file.id, "data-scan-status": file.scanStatus },
+      preview,
+      h("div", {}, download,
+        h("p", { class: "muted" }, mine ? t("attachments.byYou") : t("attachments.by", { name: file.uploadedBy?.name ?? t("common.staff") }),
+          " · ", formatTime(file.createdAt))),
+    );
+  }
+
+  async _showThumbnail(img, file) {
+    try {
+      if (!this.thumbnails.has(file.id)) this.thumbnails.set(file.id, URL.createObjectURL(await this.api.fetchFile(file.thumbnailUrl)));
+      img.src = this.thumbnails.get(file.id);
+    } catch {
+      img.alt = t("attachments.unavailable");
+    }
+  }
+
+  async _download(file) {
+    try {
+      // Links live minutes: a page left open asks for a fresh one first.
+      const fresh = (await this.api.request(CASE_FILE_LINKS, { id: this.caseId }))?.case?.attachments ?? [];
+      const url = fresh.find((candidate) => candidate.id === file.id)?.url ?? file.url;
+      const blob = await this.api.fetchFile(url);
+      const href = URL.createObjectURL(blob);
+      const anchor = h("a", { href, download: file.filename, hidden: true });
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+      setTimeout(() => URL.revokeObjectURL(href), 60_000);
+    } catch {
+      this.banner.show(t("attachments.unavailable"));
+    }
   }
 
   _timeline(item) {

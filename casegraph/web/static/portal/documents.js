@@ -10,9 +10,10 @@ const CASE_SUMMARY = `
 const CASE_DETAIL = `
   ${CASE_SUMMARY}
   description createdAt resolutionCode resolutionNotes reopenCount cancelReason contactEmail contactPhone
-  availableActions
+  availableActions attachmentActions
   survey { rating comment submittedAt }
   comments { id body createdAt author { id name } }
+  attachments { id filename contentType size scanStatus createdAt url thumbnailUrl uploadedBy { id name } }
   history(first: 100) { edges { node { id action type toStatus occurredAt details actor { id name } } } }
 `;
 
@@ -73,6 +74,14 @@ export const CREATE_CASE = `mutation PortalFile($input: CreateCaseInput!) {
 export const ANSWER = `mutation PortalAnswer($input: UpdateCaseInput!) {
   updateCase(input: $input) { case { ${CASE_DETAIL} } ${PAYLOAD_ERRORS} }
 }`;
+
+/** A file on the request (a multipart request: lib/graphql.js upload). */
+export const ADD_ATTACHMENT = `mutation PortalAttach($input: AddAttachmentInput!) {
+  addAttachment(input: $input) { case { ${CASE_DETAIL} } ${PAYLOAD_ERRORS} }
+}`;
+
+/** Fresh download links (they live minutes) for a file the person is about to save. */
+export const CASE_FILE_LINKS = `query PortalFileLinks($id: ID!) { case(id: $id) { id attachments { id url } } }`;
 
 export const ACCEPT_SOLUTION = `mutation PortalAccept($input: AcceptSolutionInput!) {
   acceptSolution(input: $input) { case { ${CASE_DETAIL} } ${PAYLOAD_ERRORS} }

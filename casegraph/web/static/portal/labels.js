@@ -72,6 +72,10 @@ const HAPPENINGS = {
   CLOSE: (mine) => (mine ? "happened.CLOSE.mine" : "happened.CLOSE.theirs"),
   AUTO_CLOSE: () => "happened.CLOSE.theirs",
   CANCEL: (mine) => (mine ? "happened.CANCEL.mine" : "happened.CANCEL.theirs"),
+  // Files: the server names them (attached/detached) only when the requester may see them.
+  ADD_ATTACHMENT: (mine, _, __, details) =>
+    mine ? "happened.ADD_ATTACHMENT.mine" : details?.attached ? "happened.ADD_ATTACHMENT.staff" : null,
+  REMOVE_ATTACHMENT: (_, __, ___, details) => (details?.detached ? "happened.REMOVE_ATTACHMENT" : null),
 };
 // Actions told in one sentence whoever did them (catalogue key happened.<ACTION>).
 for (const action of [
