@@ -17,7 +17,7 @@ from casegraph.domain.enums import CaseStatus, Role
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.relations import Actor
 from casegraph.domain.validation import clean_text
-from casegraph.services.analytics_sql import Statement
+from casegraph.services.analytics_sql import OPEN, SUBMITTED_AT, Statement
 from models import AssignmentGroup, CaseType
 
 MAX_CODES = 100
@@ -49,6 +49,19 @@ class Scope:
         if self.case_type_ids is not None:
             parts.append(f"{alias}.case_type_id IN {stmt.values(self.case_type_ids)}")
         return " AND ".join(parts)
+
+    def open_in_period(self, stmt: Statement) -> str:
+        """Cases (alias ``c``) open now that were submitted in the range (open cases, workload).
+
+        Given a range, SQLite must read it through the submission index: without statistics it
+        would rather take the status list (an equality, so it guesses fewer rows than a range)
+        and read every open case of the years. A unary ``+`` keeps a term out of its index
+        choice; PostgreSQL weighs both with its statistics and needs no hint.
+        """
+        status = "c.status"
+        if stmt.sqlite and (self.start is not None or self.end is not None):
+            status = f"+{status}"
+        return f"{status} IN {OPEN} AND {self.within(stmt, SUBMITTED_AT)}"
 
     def within(self, stmt: Statement, column: str) -> str:
         """``from <= column < to`` for the bounds given (TRUE when none is)."""
