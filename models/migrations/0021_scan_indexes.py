@@ -1,4 +1,4 @@
-"""Indexes that bound the analytics by the period asked for, not by the table (issue 16).
+"""Indexes that bound what a request reads by what it asks for, not by the table (issue 16).
 
 Every ``analytics`` aggregate filters on one time column; each is served by a range walk over an
 index of that column, so a one-week request reads that week's rows (of the scope's groups or
@@ -20,6 +20,12 @@ alone (expressions and partial indexes, which models cannot declare; the plain o
 that one migration holds what the analytics' plans rely on). Each costs the writes that change its
 column: submission and first response are written once per case, events and surveys are inserted
 once, timers start once.
+
+Two lists of one user's rows that accumulate over the years: ``notifications`` (newest first) walks
+the user's part of ``(user_id, id)`` — partial on unread ones for ``unreadOnly`` — and stops at
+the page's end, where ``(user_id, read_at)`` gave every notification of the user to sort;
+``myTasks`` reads the assignee's tasks in the states asked for (``(assignee_id, state, due_at)``)
+and sorts those, not every task the assignee ever finished.
 """
 
 from typing import Any, Final
@@ -40,6 +46,10 @@ INDEXES: Final = {
     "case_events_occurred_at": "case_events (occurred_at)",
     "case_timers_started_at": "case_timers (started_at)",
     "surveys_submitted_at": "surveys (submitted_at, id)",
+    # Lists of one user's rows that grow with the years (``notifications``, ``myTasks``).
+    "notifications_user_newest": "notifications (user_id, id)",
+    "notifications_user_unread_newest": "notifications (user_id, id) WHERE read_at IS NULL",
+    "case_tasks_assignee_state": "case_tasks (assignee_id, state, due_at)",
 }
 UP: Final = [f"CREATE INDEX IF NOT EXISTS {name} ON {target}" for name, target in INDEXES.items()]
 DOWN: Final = [f"DROP INDEX IF EXISTS {name}" for name in INDEXES]
@@ -56,7 +66,7 @@ async def forward(apps: Any, schema_editor: Any) -> None:
     if schema_editor.client.capabilities.dialect == "postgres":
         # Statistics on the indexed expressions (PostgreSQL keeps them per expression index), so
         # the planner estimates a period's rows from the start rather than guessing a third.
-        for table in ("cases", "case_events", "case_timers", "surveys"):
+        for table in ("cases", "case_events", "case_timers", "surveys", "notifications", "case_tasks"):
             await schema_editor.client.execute_query(f'ANALYZE "{table}"')
 
 
