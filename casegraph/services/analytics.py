@@ -160,8 +160,8 @@ async def backlog(scope: Scope, interval: BacklogInterval) -> list[BacklogBucket
         " FROM (SELECT e.from_status, e.to_status,"
         f" CASE WHEN {entered} THEN 1 ELSE 0 END AS entered,"
         f" CASE WHEN {at} >= {end_us} THEN {_LATER} ELSE ({at} - {start_us}) / {stmt.value(micros(length))} END AS bucket"
-        f" FROM case_events e JOIN cases c ON c.id = e.case_id"
-        f" WHERE {scope.cases(stmt)} AND e.occurred_at >= {stmt.time(start)} AND e.occurred_at <= {_LAST_MOVE}"
+        f" FROM case_events e {scope.case_of(stmt, 'e')}"
+        f" WHERE e.occurred_at >= {stmt.time(start)} AND e.occurred_at <= {_LAST_MOVE}"
         f" AND (({entered}) OR ({left}))) moves"
         " GROUP BY bucket"
     )
@@ -231,8 +231,8 @@ async def sla_compliance(scope: Scope) -> list[SlaCompliance]:
         f" SUM(CASE WHEN {breached} THEN 1 ELSE 0 END) AS breached,"
         f" SUM(CASE WHEN NOT {breached} AND t.phase = 'STOPPED' THEN 1 ELSE 0 END) AS met,"
         f" SUM(CASE WHEN NOT {breached} AND t.phase <> 'STOPPED' THEN 1 ELSE 0 END) AS in_progress"
-        " FROM case_timers t JOIN cases c ON c.id = t.case_id"
-        f" WHERE {scope.cases(stmt)} AND {scope.within(stmt, 't.started_at')}"
+        f" FROM case_timers t {scope.case_of(stmt, 't', 'c.case_type_id, c.priority')}"
+        f" WHERE {scope.within(stmt, 't.started_at')}"
         " GROUP BY c.case_type_id, c.priority, t.kind"
     )
     found = [
@@ -292,8 +292,8 @@ async def satisfaction(scope: Scope) -> Satisfaction:
     """Surveys submitted in the range, per rating 1 to 5 (zeros included)."""
     stmt = Statement()
     rows = await stmt.fetch(
-        "SELECT s.rating, COUNT(*) AS n FROM surveys s JOIN cases c ON c.id = s.case_id"
-        f" WHERE {scope.cases(stmt)} AND {scope.within(stmt, 's.submitted_at')} GROUP BY s.rating"
+        f"SELECT s.rating, COUNT(*) AS n FROM surveys s {scope.case_of(stmt, 's')}"
+        f" WHERE {scope.within(stmt, 's.submitted_at')} GROUP BY s.rating"
     )
     counts = {int(row["rating"]): int(row["n"]) for row in rows}
     return Satisfaction({rating: counts.get(rating, 0) for rating in RATINGS})

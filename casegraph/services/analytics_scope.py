@@ -50,6 +50,22 @@ class Scope:
             parts.append(f"{alias}.case_type_id IN {stmt.values(self.case_type_ids)}")
         return " AND ".join(parts)
 
+    def case_of(self, stmt: Statement, row: str, columns: str = "c.id") -> str:
+        """A join from each row of the period (alias ``row``: an event, a timer, a survey) to its
+        case in scope (alias ``c``, with ``columns``), looked up by key row by row.
+
+        The period's rows are the fewer; the scope's cases grow with the table. A plan kept for any
+        group (PostgreSQL's generic plans) guesses a group's share of the cases and, at a million
+        cases, hashes every case of the group to join them (a week's backlog of one group cost
+        seven times its 10,000-case figure). A lateral subquery with ``OFFSET 0`` cannot be merged
+        into the join, so PostgreSQL looks each row's case up by its key; SQLite keeps a CROSS
+        JOIN's order, the period's rows outside.
+        """
+        conditions = f"c.id = {row}.case_id AND {self.cases(stmt)}"
+        if stmt.sqlite:
+            return f"CROSS JOIN cases c ON {conditions}"
+        return f"CROSS JOIN LATERAL (SELECT {columns} FROM cases c WHERE {conditions} OFFSET 0) c"
+
     def open_in_period(self, stmt: Statement) -> str:
         """Cases (alias ``c``) open now that were submitted in the range (open cases, workload).
 
