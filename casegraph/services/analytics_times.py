@@ -86,16 +86,14 @@ def _resolutions(stmt: Statement, scope: Scope) -> str:
             f" AND NOT EXISTS (SELECT 1 FROM case_events l WHERE l.case_id = c.id"
             f" AND {_resolving('l')} AND l.occurred_at >= {stmt.time(scope.end)})"
         )
-    # Grouping by the primary key lets PostgreSQL read the case's other columns too. SQLite keeps
-    # a CROSS JOIN's order (PostgreSQL plans it as any join): without statistics it would rather
-    # read every resolved case through the status index, then their events.
+    # Each resolution's case looked up by key (Scope.case_of), its columns grouped by with it.
+    columns = "c.id, c.assigned_to_id, c.status, c.submitted_at, c.created_at"
     return (
         f"SELECT c.id AS case_id, c.assigned_to_id AS agent_id,"
         f" MAX({stmt.epoch_us('e.occurred_at')}) - {stmt.epoch_us(SUBMITTED_AT)} AS d"
-        f" FROM case_events e CROSS JOIN cases c"
-        f" WHERE c.id = e.case_id AND {scope.cases(stmt)} AND c.status IN {RESOLVING} AND {_resolving('e')}"
-        f" AND {scope.within(stmt, 'e.occurred_at')}{later}"
-        f" GROUP BY c.id, c.assigned_to_id"
+        f" FROM case_events e {scope.case_of(stmt, 'e', columns)}"
+        f" WHERE c.status IN {RESOLVING} AND {_resolving('e')} AND {scope.within(stmt, 'e.occurred_at')}{later}"
+        f" GROUP BY c.id, c.assigned_to_id, c.submitted_at, c.created_at"
     )
 
 
