@@ -2,7 +2,7 @@
 
     python -m bench.run [--quick] [--sizes 10000,1000000] [--duration S] [--warmup S] [--mutations N]
                         [--subscribers N …] [--soak-seconds S] [--writes-database-url URL]
-                        [--only queue|assign|fanout|soak|writes …]
+                        [--only queue|assign|fanout|soak|writes|analytics …]
                         [--json FILE]
 
 1. the agents' queue, casegraph against PostGraphile v5, at 10,000 and 1,000,000 cases side by
@@ -14,7 +14,8 @@
    one minute, ``--soak-seconds 600`` for the ten-minute run);
 5. writes: ``assignToMe``, comments and ``proposeSolution`` from 32 agents on PostgreSQL against a
    minimal asyncpg client's physical limit on the same database (``bench.writes``; on a private
-   database at each of ``--sizes``, or with ``--writes-database-url`` on one loaded already).
+   database at each of ``--sizes``, or with ``--writes-database-url`` on one loaded already);
+6. analytics: every aggregate of one week at each of ``--sizes`` (``bench.analytics``), p50 and growth.
 
 Everything is started on loopback and stopped again (Ctrl-C and SIGTERM included); the figures
 also go to bench/results/latest.json. The full run stays well under thirty minutes on 2 cores
@@ -37,17 +38,18 @@ from types import FrameType
 from typing import Any, Final
 
 from bench import report
+from bench.analytics import AnalyticsReport, run_analytics
 from bench.assign import AssignReport, run_assign
 from bench.machine import describe
 from bench.queue import DEFAULT_SIZES, QUICK_SIZES, QueueOptions, QueueReport, parse_sizes, run_queue
-from bench.services import ServiceUnavailable
+from bench.services import ServiceUnavailable, private_postgres
 from bench.soak import SoakReport, run_soak, soak_table
 from bench.writes import WritesOptions, WritesReport, run_writes, writes_table
 
 BENCH_DIR: Final = Path(__file__).resolve().parent
 RESULTS: Final = BENCH_DIR / "results" / "latest.json"
 FANOUT_TIMEOUT: Final = 420.0
-PARTS: Final = ("queue", "assign", "fanout", "soak", "writes")
+PARTS: Final = ("queue", "assign", "fanout", "soak", "writes", "analytics")
 
 
 def _stop_on_sigterm() -> None:
@@ -178,6 +180,14 @@ def main() -> None:
                 print(f"write benchmark skipped: {missing}")
                 break
 
+    analytics: AnalyticsReport | None = None
+    if "analytics" in args.only:
+        try:
+            with private_postgres() as pg:
+                analytics = run_analytics(pg, options.sizes, repeats=5 if quick else 15)
+        except ServiceUnavailable as missing:
+            print(f"analytics benchmark skipped: {missing}")
+
     machine = describe(queue.versions if queue else {})
     print()
     if queue is not None:
@@ -191,6 +201,8 @@ def main() -> None:
     for size, run in writes.items():
         print(f"writes at {run.database_cases:,} cases" if size else "writes on the given database")
         print(writes_table(run), end="\n\n")
+    if analytics is not None:
+        print(analytics.table(), end="\n\n")
     print(report.machine_lines(machine))
     print(f"(whole run: {time.monotonic() - started:.0f} s)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -203,6 +215,7 @@ def main() -> None:
                 "fanout": fanout,
                 "soak": soak.to_json() if soak else None,
                 "writes": {str(size): run.to_json() for size, run in writes.items()} or None,
+                "analytics": {str(size): p50 for size, p50 in analytics.p50_ms.items()} if analytics else None,
             },
             indent=2,
             default=str,

@@ -6,7 +6,7 @@ import strawberry
 
 from casegraph.domain.validation import id_number
 from casegraph.services.column_limits import max_value
-from casegraph.services.notifications import mark_read
+from casegraph.services.notifications import mark_read, newest_notifications
 from models import Notification as NotificationRow
 from schema.context import Info
 from schema.types.notifications import Notification
@@ -14,10 +14,9 @@ from schema.types.notifications import Notification
 
 async def notifications(info: Info, unread_only: bool, first: int) -> list[Notification]:
     actor = info.context.require_actor()
-    query = NotificationRow.filter(user_id=actor.user_id)
-    if unread_only:
-        query = query.filter(read_at__isnull=True)
-    rows = await query.order_by("-id").limit(max(0, min(first, info.context.max_page_size)))
+    rows = await newest_notifications(
+        actor.user_id, unread_only=unread_only, limit=min(first, info.context.max_page_size)
+    )
     return [Notification.from_row(row) for row in rows]
 
 

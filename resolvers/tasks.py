@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from casegraph.domain.enums import TaskState
-from models import CaseTask as TaskRow
+from casegraph.services.case_tasks import tasks_to_do
 from resolvers.case_actions import run_finish_task
 from schema.context import Info
 from schema.inputs import StartTaskInput
@@ -14,11 +14,7 @@ from schema.types.case import CaseTask
 async def my_tasks(info: Info, states: list[TaskState] | None, first: int) -> list[CaseTask]:
     actor = info.context.require_actor()
     wanted = states or [TaskState.OPEN, TaskState.IN_PROGRESS]
-    rows = (
-        await TaskRow.filter(assignee_id=actor.user_id, state__in=wanted, case__deleted_at__isnull=True)
-        .order_by("due_at", "id")
-        .limit(max(0, min(first, info.context.max_page_size)))
-    )
+    rows = await tasks_to_do(actor.user_id, wanted, limit=min(first, info.context.max_page_size))
     # Tasks without a due date come after dated ones, whatever the database's NULL order.
     rows.sort(key=lambda row: (row.due_at is None, row.due_at or row.created_at, row.id))
     return [CaseTask.from_row(row) for row in rows]

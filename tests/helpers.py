@@ -286,12 +286,12 @@ def counted_statements() -> Iterator[list[str]]:
 
 
 # Schema that models cannot declare, hence absent from generate_schemas: created by its migration's SQL.
-RAW_SQL_MIGRATIONS = ("0013_case_page_indexes", "0014_case_counts")
+RAW_SQL_MIGRATIONS = ("0013_case_page_indexes", "0014_case_counts", "0021_scan_indexes")
 
 
 async def apply_raw_sql_migrations(client: BaseDBAsyncClient) -> None:
-    """Runs the raw-SQL migrations (the page's partial indexes; maintained counts: table, triggers) on a
-    database built by ``generate_schemas``, as ``migrate`` would."""
+    """Runs the raw-SQL migrations (the page's partial indexes; maintained counts: table, triggers;
+    the analytics' range indexes) on a database built by ``generate_schemas``, as ``migrate`` would."""
     for name in RAW_SQL_MIGRATIONS:
         migration = importlib.import_module(f"models.migrations.{name}")
         await migration.forward(None, SimpleNamespace(client=client))

@@ -196,10 +196,12 @@ def _rows(path: Path, query: str) -> list[tuple[object, ...]]:
 # Indexes over expressions and partial indexes, which the models cannot declare: created by
 # their migration alone.
 _PAGE_INDEXES: Final[dict[str, str]] = importlib.import_module(f"{MIGRATIONS_MODULE}.0013_case_page_indexes").INDEXES
+_SCAN_INDEXES: Final[dict[str, str]] = importlib.import_module(f"{MIGRATIONS_MODULE}.0021_scan_indexes").INDEXES
 MIGRATION_ONLY_INDEXES: Final = frozenset(
     {
         "users_email_lower_unique",  # 0012: lower(email), unique
         *_PAGE_INDEXES,  # 0013: the cases page's branches (partial)
+        *_SCAN_INDEXES,  # 0021: the analytics' time ranges (expressions, partial)
     }
 )
 # Tables no model declares: written by triggers and read by raw SQL alone.

@@ -17,7 +17,7 @@ from casegraph.domain.enums import CaseStatus, Role
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.relations import Actor
 from casegraph.domain.validation import clean_text
-from casegraph.services.analytics_sql import Statement
+from casegraph.services.analytics_sql import OPEN, SUBMITTED_AT, Statement
 from models import AssignmentGroup, CaseType
 
 MAX_CODES = 100
@@ -49,6 +49,35 @@ class Scope:
         if self.case_type_ids is not None:
             parts.append(f"{alias}.case_type_id IN {stmt.values(self.case_type_ids)}")
         return " AND ".join(parts)
+
+    def case_of(self, stmt: Statement, row: str, columns: str = "c.id") -> str:
+        """A join from each row of the period (alias ``row``: an event, a timer, a survey) to its
+        case in scope (alias ``c``, with ``columns``), looked up by key row by row.
+
+        The period's rows are the fewer; the scope's cases grow with the table. A plan kept for any
+        group (PostgreSQL's generic plans) guesses a group's share of the cases and, at a million
+        cases, hashes every case of the group to join them (a week's backlog of one group cost
+        seven times its 10,000-case figure). A lateral subquery with ``OFFSET 0`` cannot be merged
+        into the join, so PostgreSQL looks each row's case up by its key; SQLite keeps a CROSS
+        JOIN's order, the period's rows outside.
+        """
+        conditions = f"c.id = {row}.case_id AND {self.cases(stmt)}"
+        if stmt.sqlite:
+            return f"CROSS JOIN cases c ON {conditions}"
+        return f"CROSS JOIN LATERAL (SELECT {columns} FROM cases c WHERE {conditions} OFFSET 0) c"
+
+    def open_in_period(self, stmt: Statement) -> str:
+        """Cases (alias ``c``) open now that were submitted in the range (open cases, workload).
+
+        Given a range, SQLite must read it through the submission index: without statistics it
+        would rather take the status list (an equality, so it guesses fewer rows than a range)
+        and read every open case of the years. A unary ``+`` keeps a term out of its index
+        choice; PostgreSQL weighs both with its statistics and needs no hint.
+        """
+        status = "c.status"
+        if stmt.sqlite and (self.start is not None or self.end is not None):
+            status = f"+{status}"
+        return f"{status} IN {OPEN} AND {self.within(stmt, SUBMITTED_AT)}"
 
     def within(self, stmt: Statement, column: str) -> str:
         """``from <= column < to`` for the bounds given (TRUE when none is)."""

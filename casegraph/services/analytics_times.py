@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from casegraph.services.analytics_scope import Scope
-from casegraph.services.analytics_sql import MICROSECONDS, OPEN, RESOLVING, SUBMITTED_AT, Statement, epoch_us
+from casegraph.services.analytics_sql import MICROSECONDS, OPEN, RESOLVING, SUBMITTED_AT, Statement
 
 PERCENTILES: Final = (50, 90, 95)
 
@@ -73,22 +73,33 @@ async def first_response_time(scope: Scope) -> DurationStats:
 
 
 def _resolutions(stmt: Statement, scope: Scope) -> str:
-    """One row per resolved case in the scope and range: case_id, agent_id (assignee), d (µs)."""
-    resolved_at = f"MAX({stmt.epoch_us('e.occurred_at')})"
-    bounds = []
-    if scope.start is not None:
-        bounds.append(f"{resolved_at} >= {stmt.value(epoch_us(scope.start))}")
+    """One row per resolved case in the scope and range: case_id, agent_id (assignee), d (µs).
+
+    A case's final resolution falls in [from, to) when one of its resolutions does and none is
+    at or after ``to``: so only the range's resolutions are read (an index range of
+    ``occurred_at``), each case's later ones looked up by case, and the latest read in range is
+    the final one.
+    """
+    later = ""
     if scope.end is not None:
-        bounds.append(f"{resolved_at} < {stmt.value(epoch_us(scope.end))}")
-    having = f" HAVING {' AND '.join(bounds)}" if bounds else ""
-    # Grouping by the primary key lets PostgreSQL read the case's other columns too.
+        later = (
+            f" AND NOT EXISTS (SELECT 1 FROM case_events l WHERE l.case_id = c.id"
+            f" AND {_resolving('l')} AND l.occurred_at >= {stmt.time(scope.end)})"
+        )
+    # Each resolution's case looked up by key (Scope.case_of), its columns grouped by with it.
+    columns = "c.id, c.assigned_to_id, c.status, c.submitted_at, c.created_at"
     return (
-        f"SELECT c.id AS case_id, c.assigned_to_id AS agent_id, {resolved_at} - {stmt.epoch_us(SUBMITTED_AT)} AS d"
-        f" FROM cases c JOIN case_events e ON e.case_id = c.id"
-        f" WHERE {scope.cases(stmt)} AND c.status IN {RESOLVING}"
-        f" AND e.from_status IN {OPEN} AND e.to_status IN {RESOLVING}"
-        f" GROUP BY c.id, c.assigned_to_id{having}"
+        f"SELECT c.id AS case_id, c.assigned_to_id AS agent_id,"
+        f" MAX({stmt.epoch_us('e.occurred_at')}) - {stmt.epoch_us(SUBMITTED_AT)} AS d"
+        f" FROM case_events e {scope.case_of(stmt, 'e', columns)}"
+        f" WHERE c.status IN {RESOLVING} AND {_resolving('e')} AND {scope.within(stmt, 'e.occurred_at')}{later}"
+        f" GROUP BY c.id, c.assigned_to_id, c.submitted_at, c.created_at"
     )
+
+
+def _resolving(alias: str) -> str:
+    """An event of the case leaving the open set for RESOLVED or CLOSED."""
+    return f"{alias}.from_status IN {OPEN} AND {alias}.to_status IN {RESOLVING}"
 
 
 async def resolution_time(scope: Scope) -> DurationStats:
@@ -124,13 +135,13 @@ async def agent_workload(scope: Scope) -> list[AgentWorkload]:
         members += f" WHERE m.group_id IN {stmt.values(scope.group_ids)}"
     rows = await stmt.fetch(
         "WITH open_load AS (SELECT c.assigned_to_id AS agent_id, COUNT(*) AS open_cases FROM cases c"
-        f" WHERE {scope.cases(stmt)} AND c.assigned_to_id IS NOT NULL AND c.status IN {OPEN}"
-        f" AND {scope.within(stmt, SUBMITTED_AT)} GROUP BY c.assigned_to_id),"
+        f" WHERE {scope.cases(stmt)} AND c.assigned_to_id IS NOT NULL AND {scope.open_in_period(stmt)}"
+        " GROUP BY c.assigned_to_id),"
         " resolutions AS (SELECT agent_id, COUNT(*) AS resolved, AVG(d) AS mean_us"
         f" FROM ({_resolutions(stmt, scope)}) r WHERE agent_id IS NOT NULL GROUP BY agent_id),"
         " ratings AS (SELECT c.assigned_to_id AS agent_id, COUNT(*) AS surveys, SUM(s.rating) AS rating_sum"
-        f" FROM surveys s JOIN cases c ON c.id = s.case_id WHERE {scope.cases(stmt)}"
-        f" AND c.assigned_to_id IS NOT NULL AND {scope.within(stmt, 's.submitted_at')} GROUP BY c.assigned_to_id),"
+        f" FROM surveys s {scope.case_of(stmt, 's', 'c.assigned_to_id')}"
+        f" WHERE c.assigned_to_id IS NOT NULL AND {scope.within(stmt, 's.submitted_at')} GROUP BY c.assigned_to_id),"
         f" agents AS ({members} UNION SELECT agent_id FROM open_load UNION SELECT agent_id FROM resolutions"
         " UNION SELECT agent_id FROM ratings)"
         " SELECT a.agent_id, o.open_cases, r.resolved, r.mean_us, v.surveys, v.rating_sum FROM agents a"

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from tortoise.queryset import QuerySet
+
 from casegraph.domain import lifecycle
 from casegraph.domain.enums import CaseAction, CaseEventType, Relation, TaskState
 from casegraph.domain.errors import DomainError, not_found, permission_denied, transition_not_allowed, version_conflict
@@ -37,6 +39,14 @@ MOVES: Final[dict[TaskState, tuple[tuple[TaskState, ...], CaseAction, str | None
     TaskState.DONE: ((TaskState.OPEN, TaskState.IN_PROGRESS), CaseAction.COMPLETE_TASK, "note", False),
     TaskState.CANCELLED: ((TaskState.OPEN, TaskState.IN_PROGRESS), CaseAction.CANCEL_TASK, "reason", True),
 }
+
+
+def tasks_to_do(assignee_id: str, states: list[TaskState], *, limit: int) -> QuerySet[CaseTask]:
+    """The assignee's tasks in ``states`` (of cases not deleted), soonest due first, at most
+    ``limit``: read through the assignee's tasks in those states (migration 0021), so the
+    years of finished tasks behind them are not read."""
+    query = CaseTask.filter(assignee_id=assignee_id, state__in=states, case__deleted_at__isnull=True)
+    return query.order_by("due_at", "id").limit(max(0, limit))
 
 
 async def finish_task(

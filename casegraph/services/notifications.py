@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 
+from tortoise.queryset import QuerySet
+
 from casegraph.domain.relations import Actor
 from casegraph.services.notification_mail import enqueue_notification_mails
 from models import Notification
@@ -40,6 +42,15 @@ async def notify(
     ]
     await enqueue_notification_mails(written, now=now)
     return recipients
+
+
+def newest_notifications(user_id: str, *, unread_only: bool, limit: int) -> QuerySet[Notification]:
+    """The user's notifications (unread only, if asked), newest first, at most ``limit``: a walk
+    of the user's part of an index in id order (migration 0021), stopped at the page's end."""
+    query = Notification.filter(user_id=user_id)
+    if unread_only:
+        query = query.filter(read_at__isnull=True)
+    return query.order_by("-id").limit(max(0, limit))
 
 
 async def mark_read(*, actor: Actor, ids: Iterable[int] | None, now: datetime) -> int:

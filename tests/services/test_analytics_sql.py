@@ -72,6 +72,8 @@ async def test_an_event_on_a_bucket_boundary_counts_in_the_bucket_it_opens(world
             summary={},
             occurred_at=moment,
         )
+        # as every recorded transition does, in the same transaction as its event
+        await Case.filter(id=case.id).update(status=CaseStatus.RESOLVED, stage=CaseStage.DECISION)
     scope = Scope(group_ids=None, case_type_ids=None, start=T0, end=T0 + timedelta(days=2), now=T0)
     # when
     buckets = await backlog(scope, BacklogInterval.DAY)

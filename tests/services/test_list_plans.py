@@ -1,0 +1,155 @@
+"""One user's lists read that user's page, not the rows the years piled up (plan shape, 100,000 rows).
+
+``notifications`` (newest first, all or unread only) and ``myTasks`` (open and in progress, soonest
+due first) are EXPLAINed for a user who holds most of 100,000 notifications, nearly all read, and
+most of 100,000 tasks, nearly all done. No timings: no sequential scan; the notifications are an
+index walk in id order (no sort), the tasks are read through the assignee's tasks in the states
+asked for (an index condition on the state), so finished tasks are never read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pytest
+from tortoise.context import TortoiseContext
+from tortoise.queryset import QuerySet
+
+from casegraph._compat import tortoise_queryset
+from casegraph.database.sql import POSTGRES, dialect_of
+from casegraph.db import migrate, tortoise_config
+from casegraph.domain.enums import TaskState
+from casegraph.services.case_tasks import tasks_to_do
+from casegraph.services.notifications import newest_notifications
+from tests.conftest import (
+    BACKENDS,
+    _create_pg_database_named,
+    _drop_pg_database,
+    _run_in_thread,
+    forget_backend_caches,
+)
+from tests.database.case_page_scale import _rows, populate
+
+ROWS: Final = 100_000
+BUSY: Final = "sc-most"  # nine in ten notifications and tasks are this agent's
+RARE: Final = "sc-field"  # one in a thousand
+# Unread: all the rare user's notifications and one in a thousand of the busy agent's; open: one
+# task in a thousand, the busy agent's.
+PAGE: Final = 50
+
+
+@dataclass(frozen=True)
+class LargeDatabase:
+    url: str
+    dialect: str
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def large_database(request: pytest.FixtureRequest) -> Iterator[LargeDatabase]:
+    if request.param == "postgres":
+        name = f"casegraph_lists_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        url = _run_in_thread(lambda: _create_pg_database_named(name))
+        _run_in_thread(lambda: _build(url))
+        yield LargeDatabase(url, "postgres")
+        _run_in_thread(lambda: _drop_pg_database(name))
+    else:
+        with tempfile.TemporaryDirectory() as directory:
+            url = f"sqlite://{directory}/lists.sqlite3"
+            _run_in_thread(lambda: _build(url))
+            yield LargeDatabase(url, "sqlite")
+
+
+async def _build(url: str) -> None:
+    forget_backend_caches()
+    await migrate(url)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url))
+        db = ctx.db()
+        dialect = dialect_of(db)
+        await populate(db, dialect, ROWS)
+        owner = f"CASE WHEN i % 1000 = 0 THEN '{RARE}' WHEN i % 10 = 0 THEN 'sc-few' ELSE '{BUSY}' END"
+        case_id = "(SELECT id FROM cases ORDER BY id LIMIT 1)"
+        await db.execute_script(
+            'INSERT INTO "notifications" ("user_id","case_id","kind","text","created_at","read_at") '
+            f"SELECT {owner}, {case_id}, 'MENTION', 'Mentioned', CURRENT_TIMESTAMP,"
+            f" CASE WHEN i % 1000 < 2 THEN NULL ELSE CURRENT_TIMESTAMP END FROM ({_rows(dialect, ROWS)}) AS r"
+        )
+        await db.execute_script(
+            'INSERT INTO "case_tasks" ("title","state","created_at","case_id","assignee_id","due_at") '
+            f"SELECT 'Inspect', CASE WHEN i % 1000 = 1 THEN 'OPEN' ELSE 'DONE' END, CURRENT_TIMESTAMP,"
+            f" {case_id}, {owner}, CURRENT_TIMESTAMP FROM ({_rows(dialect, ROWS)}) AS r"
+        )
+        if dialect == POSTGRES:
+            await db.execute_script("ANALYZE")
+
+
+@pytest.fixture
+async def large(large_database: LargeDatabase) -> AsyncIterator[LargeDatabase]:
+    forget_backend_caches()
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(large_database.url))
+        yield large_database
+
+
+def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _nodes(child)
+
+
+async def plan_of(query: QuerySet[Any]) -> list[str]:
+    """The plan as lines: PostgreSQL's nodes ("Node Type on relation using index: condition"),
+    SQLite's EXPLAIN QUERY PLAN details."""
+    db = tortoise_queryset.connection_for(query)
+    sql = query.sql(params_inline=True)
+    if dialect_of(db) == POSTGRES:
+        _, rows = await db.execute_query(f"EXPLAIN (FORMAT JSON) {sql}")
+        plan = rows[0][0]
+        root = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+        return [
+            f"{n['Node Type']} on {n.get('Relation Name', '')} using {n.get('Index Name', '')}: {n.get('Index Cond', '')}"
+            for n in _nodes(root)
+        ]
+    _, rows = await db.execute_query(f"EXPLAIN QUERY PLAN {sql}")
+    return [str(row[3]) for row in rows]
+
+
+def by_the_users_index(line: str) -> bool:
+    """A read of notifications by an index condition on the user (PostgreSQL or SQLite)."""
+    return "(user_id" in line and line.startswith(("Index Scan", "Index Only Scan", "Bitmap Index Scan", "SEARCH"))
+
+
+@pytest.mark.parametrize("who", [BUSY, RARE])
+@pytest.mark.parametrize("unread_only", [False, True])
+async def test_a_users_newest_notifications_are_an_index_walk_that_stops_at_the_page(
+    large: LargeDatabase, unread_only: bool, who: str
+) -> None:
+    # given
+    query = newest_notifications(who, unread_only=unread_only, limit=PAGE)
+    assert await query
+    # when
+    plan = await plan_of(query)
+    # then nothing is sorted and, unless the user owns most rows (then the newest rows are theirs),
+    # the walk is of the user's part of an index
+    assert not [line for line in plan if line.startswith(("Seq Scan", "Sort", "SCAN", "USE TEMP B-TREE"))], plan
+    if who == RARE or unread_only:
+        assert any(by_the_users_index(line) for line in plan), plan
+
+
+async def test_a_users_open_tasks_are_read_without_the_finished_ones(large: LargeDatabase) -> None:
+    # given
+    query = tasks_to_do(BUSY, [TaskState.OPEN, TaskState.IN_PROGRESS], limit=PAGE)
+    assert len(await query) == PAGE
+    # when
+    plan = await plan_of(query)
+    # then
+    assert not [line for line in plan if line.startswith(("Seq Scan", "SCAN"))], plan
+    served = [line for line in plan if "case_tasks_assignee_state" in line]
+    assert served, plan
+    assert all("state" in line for line in served), plan
