@@ -75,7 +75,7 @@ async def backward(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0016_sign_in")]
+    dependencies = [("models", "0020_attachments")]
 
     initial = False
 
