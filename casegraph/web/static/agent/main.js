@@ -25,14 +25,16 @@ const cookieSession = new CookieSession({
 function signOut(message = "") {
   const fromCookie = dashboard?.fromCookie;
   dashboard?.stop();
+  const answered = dashboard?.api.settled() ?? Promise.resolve();
   dashboard = null;
   storeToken(SCOPE, null);
   shell.setUser(null);
   shell.setLiveStatus("offline");
   shell.clearError();
   if (window.location.hash) window.history.replaceState(null, "", window.location.pathname);
-  // The sign-in screen once the server has ended the session: a reload then finds none.
-  const ended = fromCookie ? cookieSession.signOut().catch(() => null) : Promise.resolve();
+  // The sign-in screen once the server has ended the session: a reload then finds none. Requests
+  // still on their way (a queue refresh) are answered first, with the session still valid.
+  const ended = fromCookie ? answered.then(() => cookieSession.signOut()).catch(() => null) : Promise.resolve();
   ended.then(() => renderSignIn(shell.main, { onToken: signIn, message }));
 }
 

@@ -133,6 +133,23 @@ export class GraphQLClient {
     this.status = "offline";
     this.closed = false;
     this.renewedForSocket = false; // a refused connection_init asked `renew` already
+    this.inFlight = new Set(); // requests sent and not yet answered
+  }
+
+  /**
+   * Resolves once the client is quiet: every request sent is answered (or failed), including the
+   * ones those answers set off (a chained report, a follow-up load), up to a few rounds. Signing
+   * out waits for it before ending the session on the server: a request still on its way (the last
+   * report of a draft, a queue refresh) would otherwise arrive with the token of an ended session
+   * and be refused.
+   */
+  async settled({ rounds = 10 } = {}) {
+    for (let round = 0; round < rounds; round += 1) {
+      // A task, not a microtask: requests queued by promise callbacks are sent by then.
+      await new Promise((resolve) => { window.setTimeout(resolve, 0); });
+      if (!this.inFlight.size) return;
+      await Promise.allSettled([...this.inFlight]);
+    }
   }
 
   async request(query, variables = {}) {
@@ -178,7 +195,15 @@ export class GraphQLClient {
     }
   }
 
-  async _request(query, variables, form = null) {
+  _request(query, variables, form = null) {
+    const answer = this._send(query, variables, form);
+    this.inFlight.add(answer);
+    const forget = () => this.inFlight.delete(answer);
+    answer.then(forget, forget);
+    return answer;
+  }
+
+  async _send(query, variables, form) {
     const response = await fetch(this.url, {
       method: "POST",
       headers: {

@@ -53,10 +53,12 @@ function signOut(message = null) {
   const fromCookie = session?.fromCookie;
   session?.leaveDraft();
   session?.close();
+  const answered = session?.api.settled() ?? Promise.resolve();
   session = null;
   storeToken(SCOPE, null);
-  // The sign-in screen once the server has ended the session: a reload then finds none.
-  const ended = fromCookie ? cookieSession.signOut().catch(() => null) : Promise.resolve();
+  // The sign-in screen once the server has ended the session: a reload then finds none. Requests
+  // still on their way (the draft's last report) are answered first, with the session still valid.
+  const ended = fromCookie ? answered.then(() => cookieSession.signOut()).catch(() => null) : Promise.resolve();
   if (window.location.hash) history.replaceState(null, "", window.location.pathname);
   showSignedIn(page.signedInAs, page.signOut, null);
   showLiveStatus(page.liveStatus, "offline");
