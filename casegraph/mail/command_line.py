@@ -53,6 +53,7 @@ def _retry(args: argparse.Namespace, settings: Settings) -> int:
             in_database(settings.database_url, lambda: retry_failed_mails(ids=ids, now=datetime.now(UTC)))
         )
     except DomainError as refusal:
+        # A command line, not GraphQL: the refusal (an unknown id) is the operator's message and exit code.
         print(f"nothing queued: {refusal.message}", file=sys.stderr)
         return 1
     for delivery in retried.queued:

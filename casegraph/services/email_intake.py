@@ -199,6 +199,8 @@ async def receive_email(
                     via=Channel.EMAIL,
                 )
             except DomainError:
+                # Not translated: a type that takes no request by mail any more is passed over for the
+                # next (the intake type); the last type's refusal goes up to the caller as it is.
                 if case_type == case_types[-1]:
                     raise
         raise AssertionError("unreachable: the last case type's refusal is raised")
