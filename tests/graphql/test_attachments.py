@@ -592,3 +592,22 @@ async def test_a_chunked_upload_without_a_length_is_cut_off_at_the_limit_and_lea
     assert len(sent) < 20
     assert await event_count(case.id) == 1
     assert await Attachment.all().count() == 0 and stored_files(settings) == []
+
+
+async def test_the_bytes_are_kept_where_the_deployment_says(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: the directory, or a bucket (the parametrized settings)
+    case = await insert_case(world, state=lc.INTAKE_NEW)
+    alice = world.token(settings, "requester")
+    # when
+    digest = (await attach(client, alice, case_id=case.id, content=b"A letter.\n", filename="l.txt"))["attachment"][
+        "sha256"
+    ]
+    # then: under its content address there, and nowhere else (staging emptied)
+    address = f"{digest[:2]}/{digest[2:4]}/{digest}"
+    location = settings.attachments_url
+    if location is None:
+        assert stored_files(settings) == [str(Path(settings.attachments_dir) / address)]
+    else:
+        assert stored_files(settings) == [f"{location.prefix}{address}"]
