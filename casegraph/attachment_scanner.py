@@ -45,6 +45,9 @@ class AttachmentScanner(PeriodicWorker):
         self._publisher = publisher
         self._clock = clock
         self.backoff = 0.0  # seconds to wait before the next attempt; 0 while clamd answers
+        # Pending files whose bytes are not in the store: nothing to scan (nor to serve: the download
+        # route answers 404). Said once, then left out, so they cannot hold up the files behind them.
+        self.missing: set[str] = set()
         self._next_attempt = 0.0
 
     async def run_pass(self) -> None:
@@ -63,7 +66,7 @@ class AttachmentScanner(PeriodicWorker):
     async def scan_pending(self) -> int:
         """Scan what is pending now; how many verdicts were recorded. ScannerUnavailable stops the pass."""
         recorded = 0
-        for attachment in await pending_scans():
+        for attachment in await pending_scans(skip=self.missing):
             signature: str | None = None
             if await known_infected(attachment.sha256):
                 status, signature = ScanStatus.INFECTED, "the same file was found infected before"
@@ -71,8 +74,8 @@ class AttachmentScanner(PeriodicWorker):
                 try:
                     verdict = await self._scanner.verdict(self._store, attachment.sha256)
                 except FileNotFoundError:
-                    # No bytes to scan (lost from the store): never served either; say so once.
-                    log.error("attachment %s has no bytes in the store to scan", attachment.id)
+                    log.error("attachment %s has no bytes in the store to scan; it stays pending", attachment.id)
+                    self.missing.add(str(attachment.id))
                     continue
                 status, signature = verdict.status, verdict.signature
             result = await record_verdict(

@@ -15,7 +15,7 @@ signature for the staff and, when the requester may see the file, that it was re
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -37,13 +37,12 @@ class _AlreadyDecided(Exception):
     """The file was removed or scanned by another process since it was read: nothing to record."""
 
 
-async def pending_scans(limit: int = BATCH) -> Sequence[Attachment]:
-    """Live files waiting for the scanner, oldest first."""
-    return list(
-        await Attachment.filter(scan_status=ScanStatus.PENDING, removed_at=None)
-        .order_by("created_at", "id")
-        .limit(limit)
-    )
+async def pending_scans(limit: int = BATCH, *, skip: Collection[str] = ()) -> Sequence[Attachment]:
+    """Live files waiting for the scanner, oldest first (but those in ``skip``)."""
+    query = Attachment.filter(scan_status=ScanStatus.PENDING, removed_at=None)
+    if skip:
+        query = query.exclude(id__in=list(skip))
+    return list(await query.order_by("created_at", "id").limit(limit))
 
 
 async def known_infected(sha256: str) -> bool:

@@ -158,3 +158,22 @@ async def test_a_file_removed_while_pending_gets_no_verdict(
     assert recorded == 0
     assert scan_events(await files_of(client, case.id, dana)) == []
     assert (await Attachment.get(id=added["id"])).removed_at is not None
+
+
+async def test_a_pending_file_whose_bytes_are_lost_is_set_aside_and_the_others_are_cleared(
+    client: GraphQLClient, world: World, settings: Settings, runtime: Runtime
+) -> None:
+    # given: a first file whose bytes went missing from the store, then a second one
+    case = await insert_case(world, state=lc.INTAKE_NEW)
+    alice = world.token(settings, "requester")
+    lost = (await attach(client, alice, case_id=case.id, content=b"Lost.\n", filename="lost.txt"))["attachment"]
+    await runtime.attachments.store.delete(lost["sha256"])
+    await attach(client, alice, case_id=case.id, content=LETTER, filename="letter.txt")
+    worker = scanner_of(runtime)
+    # when: two passes
+    await worker.run_pass()
+    await worker.run_pass()
+    # then: the second file is cleared; the lost one stays pending (never served), set aside once
+    statuses = {a["filename"]: a["scanStatus"] for a in (await files_of(client, case.id, alice))["attachments"]}
+    assert statuses == {"lost.txt": "PENDING", "letter.txt": "CLEAN"}
+    assert worker.missing == {lost["id"]}
