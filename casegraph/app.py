@@ -160,7 +160,7 @@ def create_app(
             await outbox.start()
             mail = mail_dispatcher(settings, clock=runtime.clock)
             await mail.start()
-            workers = periodic_workers(runtime.attachments, runtime.clock)
+            workers = periodic_workers(runtime.attachments, runtime.clock, lambda: runtime.publisher)
             for worker in workers:
                 await worker.start()
             settle_garbage_collector()

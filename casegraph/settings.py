@@ -307,6 +307,13 @@ class Settings:
     attachment_max_bytes: int = 10 * MIB
     attachment_case_max_bytes: int = 100 * MIB
     attachment_link_seconds: int = 300
+    # Several machines: an S3-compatible bucket (``s3://bucket/prefix``) instead of the directory,
+    # at this endpoint (unset: AWS's own, or botocore's AWS_ENDPOINT_URL[_S3]); credentials and
+    # region come from botocore's usual chain (AWS_ACCESS_KEY_ID…, AWS_PROFILE, instance roles).
+    attachments_url: S3Location | None = None
+    s3_endpoint_url: str | None = None
+    # ClamAV's clamd (``tcp://host:port`` or ``unix:///path``): files wait PENDING until it clears them.
+    clamd_url: ClamdAddress | None = None
     query_limits: QueryLimits = field(default_factory=QueryLimits)
     rate_limits: RateLimits = field(default_factory=RateLimits)
     # Operations per batched HTTP request; 0 refuses batches (the default).
@@ -497,6 +504,9 @@ class Settings:
             attachment_link_seconds=_count(
                 "CASEGRAPH_ATTACHMENT_LINK_SECONDS", get("ATTACHMENT_LINK_SECONDS"), cls.attachment_link_seconds
             ),
+            attachments_url=parse_s3_location(get("ATTACHMENTS_URL")),
+            s3_endpoint_url=_endpoint_url(get("S3_ENDPOINT_URL")),
+            clamd_url=parse_clamd_address(get("CLAMD_URL")),
             query_limits=limits,
             rate_limits=rates,
             batch_max_operations=_count("CASEGRAPH_BATCH_MAX_OPERATIONS", get("BATCH_MAX_OPERATIONS"), 0, minimum=0),
@@ -626,6 +636,58 @@ def _directory(name: str, value: str | None) -> str | None:
     if not Path(value).is_dir():
         raise ValueError(f"{name} must name an existing directory, not {value!r}.")
     return value
+
+
+@dataclass(frozen=True)
+class S3Location:
+    bucket: str
+    prefix: str  # "" or ends with "/"
+
+
+def parse_s3_location(value: str | None) -> S3Location | None:
+    """CASEGRAPH_ATTACHMENTS_URL: s3://bucket[/prefix]."""
+    if not value or not value.strip():
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"CASEGRAPH_ATTACHMENTS_URL must look like s3://bucket/prefix, not {value!r}.")
+    prefix = parts.path.strip("/")
+    return S3Location(parts.netloc, f"{prefix}/" if prefix else "")
+
+
+def _endpoint_url(value: str | None) -> str | None:
+    """CASEGRAPH_S3_ENDPOINT_URL: http(s)://host[:port] of an S3-compatible server."""
+    if not value or not value.strip():
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"CASEGRAPH_S3_ENDPOINT_URL must be an http(s) address, not {value!r}.")
+    return value.strip().rstrip("/")
+
+
+@dataclass(frozen=True)
+class ClamdAddress:
+    """Where clamd listens: a TCP host and port, or a Unix socket path."""
+
+    host: str | None = None
+    port: int | None = None
+    socket_path: str | None = None
+
+
+def parse_clamd_address(value: str | None) -> ClamdAddress | None:
+    """CASEGRAPH_CLAMD_URL: tcp://host:port or unix:///path/to/clamd.sock."""
+    if not value or not value.strip():
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme == "unix" and parts.path and not parts.netloc:
+        return ClamdAddress(socket_path=parts.path)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme == "tcp" and parts.hostname and port is not None:
+        return ClamdAddress(host=parts.hostname, port=port)
+    raise ValueError(f"CASEGRAPH_CLAMD_URL must be tcp://host:port or unix:///path/to/clamd.sock, not {value!r}.")
 
 
 def _public_url(value: str | None) -> str:

@@ -31,6 +31,9 @@ from casegraph.services.users import forget_provisioned
 from casegraph.settings import RateLimits, Settings, parse_switch
 from schema import build_schema
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, apply_raw_sql_migrations, build_world
+from tests.services.clamd_server import ClamdServer, clamd_binary
+from tests.services.object_store_server import CREDENTIALS as S3_CREDENTIALS
+from tests.services.object_store_server import ObjectStoreServer
 
 T = TypeVar("T")
 TEST_SECRET = "test-secret-for-casegraph-tests-only"
@@ -262,3 +265,37 @@ def schema() -> Schema:
     built = build_schema()
     assert isinstance(built, Schema)
     return built
+
+
+# --- attachments' outside services (issue 18): an S3-compatible server and clamd ------------------
+
+
+@pytest.fixture(scope="session")
+def object_store_server() -> Iterator[ObjectStoreServer]:
+    """moto's S3 server on loopback for the whole session; botocore finds its credentials in the
+    environment, as a deployment's would."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in S3_CREDENTIALS.items():
+            patch.setenv(name, value)
+        server = ObjectStoreServer()
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def clamd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClamdServer]:
+    """A real clamd with the EICAR signature only, for the whole session."""
+    binary = clamd_binary()
+    if binary is None:
+        if IN_CI:
+            pytest.fail("CI must install clamav-daemon (.ci/run)")
+        pytest.skip("clamd not installed: apt-get install clamav-daemon")
+    server = ClamdServer(tmp_path_factory.mktemp("clamd"), binary)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from casegraph.settings import Settings
+from casegraph.settings import ClamdAddress, S3Location, Settings
 
 
 def test_a_dotenv_file_supplies_what_the_environment_does_not(tmp_path: Path) -> None:
@@ -173,3 +173,39 @@ def test_an_identity_provider_with_a_jwks_only_server_or_plain_http_in_productio
         dotenv=tmp_path / ".env",
     )
     assert "https:// address of the portal" in (production.startup_problem() or "")
+
+
+def test_an_attachment_bucket_and_clamd_are_read_from_their_variables(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "CASEGRAPH_ATTACHMENTS_URL": "s3://city-files/casegraph/attachments/",
+            "CASEGRAPH_S3_ENDPOINT_URL": "http://minio.internal:9000/",
+            "CASEGRAPH_CLAMD_URL": "tcp://clamd.internal:3310",
+        },
+        dotenv=tmp_path / ".env",
+    )
+    assert settings.attachments_url == S3Location("city-files", "casegraph/attachments/")
+    assert settings.s3_endpoint_url == "http://minio.internal:9000"
+    assert settings.clamd_url == ClamdAddress(host="clamd.internal", port=3310)
+    bare = Settings.from_env({"CASEGRAPH_ATTACHMENTS_URL": "s3://city-files"}, dotenv=tmp_path / ".env")
+    assert bare.attachments_url == S3Location("city-files", "")
+
+
+def test_no_attachment_settings_mean_the_directory_and_no_scanner(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, dotenv=tmp_path / ".env")
+    assert (settings.attachments_url, settings.s3_endpoint_url, settings.clamd_url) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CASEGRAPH_ATTACHMENTS_URL", "https://city-files.s3.amazonaws.com/attachments"),
+        ("CASEGRAPH_ATTACHMENTS_URL", "s3:///attachments"),
+        ("CASEGRAPH_S3_ENDPOINT_URL", "minio.internal:9000"),
+        ("CASEGRAPH_CLAMD_URL", "clamd.internal:3310"),
+        ("CASEGRAPH_CLAMD_URL", "tcp://clamd.internal"),
+    ],
+)
+def test_malformed_attachment_settings_are_refused_by_name(tmp_path: Path, variable: str, value: str) -> None:
+    with pytest.raises(ValueError, match=variable):
+        Settings.from_env({variable: value}, dotenv=tmp_path / ".env")

@@ -67,6 +67,7 @@ class CaseAction(str, Enum):
     # Files on a case (issue 18): domain/attachments.py holds who may, from which statuses.
     ADD_ATTACHMENT = "ADD_ATTACHMENT"
     REMOVE_ATTACHMENT = "REMOVE_ATTACHMENT"
+    SCAN_ATTACHMENT = "SCAN_ATTACHMENT"  # the malware scanner's verdict (no actor)
 
 
 class Role(str, Enum):

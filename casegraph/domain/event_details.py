@@ -36,6 +36,8 @@ PUBLIC_KEYS: Final = frozenset(
         # files' events carry neither key.
         "attached",
         "detached",
+        # A file of theirs the malware scanner refused (its name; never the signature).
+        "refused",
     }
 )
 # Case columns a requester may read: what ``changed`` may still name for them.

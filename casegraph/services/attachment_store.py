@@ -63,19 +63,51 @@ class AttachmentStore(Protocol):
     def remove_staged(self, name: str) -> None: ...
 
 
-class LocalDirectoryStore:
-    """``root/ab/cd/abcd…``: content-addressed files in a directory of one machine."""
+class LocalStaging:
+    """A local directory uploads are received into and converted in, before they are kept.
 
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-        self.staging_dir = self.root / STAGING
+    Every store has one: the bytes are sniffed, re-encoded and hashed here, whatever keeps them.
+    """
+
+    def __init__(self, staging_dir: Path) -> None:
+        self.staging_dir = staging_dir
 
     def prepare(self) -> None:
         self.staging_dir.mkdir(parents=True, exist_ok=True)
 
+    def staged(self) -> Iterator[StoredBlob]:
+        if not self.staging_dir.is_dir():
+            return
+        for path in sorted(self.staging_dir.iterdir()):
+            if path.is_file():
+                yield StoredBlob(path.name, _modified(path))
+
+    def remove_staged(self, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.staging_dir / Path(name).name).unlink()
+
+    def new_staging_file(self) -> Path:
+        self.prepare()
+        handle, name = tempfile.mkstemp(dir=self.staging_dir, prefix="upload-")
+        os.close(handle)
+        return Path(name)
+
+
+def check_digest(sha256: str) -> str:
+    if not SHA256_HEX.fullmatch(sha256):
+        raise ValueError("not a SHA-256 digest")
+    return sha256
+
+
+class LocalDirectoryStore(LocalStaging):
+    """``root/ab/cd/abcd…``: content-addressed files in a directory of one machine."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        super().__init__(self.root / STAGING)
+
     def path_of(self, sha256: str) -> Path:
-        if not SHA256_HEX.fullmatch(sha256):
-            raise ValueError("not a SHA-256 digest")
+        check_digest(sha256)
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     async def keep(self, staged: Path, sha256: str) -> None:
@@ -104,23 +136,6 @@ class LocalDirectoryStore:
         for path in sorted(self.root.glob("??/??/*")):
             if SHA256_HEX.fullmatch(path.name) and path.is_file():
                 yield StoredBlob(path.name, _modified(path))
-
-    def staged(self) -> Iterator[StoredBlob]:
-        if not self.staging_dir.is_dir():
-            return
-        for path in sorted(self.staging_dir.iterdir()):
-            if path.is_file():
-                yield StoredBlob(path.name, _modified(path))
-
-    def remove_staged(self, name: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            (self.staging_dir / Path(name).name).unlink()
-
-    def new_staging_file(self) -> Path:
-        self.prepare()
-        handle, name = tempfile.mkstemp(dir=self.staging_dir, prefix="upload-")
-        os.close(handle)
-        return Path(name)
 
 
 def _modified(path: Path) -> datetime:

@@ -1,19 +1,48 @@
 """Attachments in the portal, in a real browser (issue 18): a constituent attaches a phone photo
 to a new request with the file picker, sees its thumbnail (fetched with her token, shown from a
-blob: URL) and saves the file, which comes back without the photo's GPS position."""
+blob: URL) and saves the file, which comes back without the photo's GPS position. With the files in
+a directory and in an S3-compatible bucket, on both backends."""
 
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Screens
+from tests.conftest import BACKENDS
+from tests.e2e.conftest import E2EServer, Screens, running_e2e_server
 from tests.e2e.portal_steps import file_case, sign_in_with_demo_user
+from tests.services.object_store_server import ObjectStoreServer
+
+STORES = ["directory", "s3"]
+
+
+@pytest.fixture(scope="module", params=[(b, s) for b in BACKENDS for s in STORES], ids=lambda p: "-".join(p))
+def attachment_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
+    """A server per backend and store: the directory, or a bucket of an S3-compatible server."""
+    backend, store = request.param
+    extra_env: dict[str, str] = {}
+    if store == "s3":
+        objects: ObjectStoreServer = request.getfixturevalue("object_store_server")
+        bucket = objects.new_bucket()
+        extra_env = {
+            "CASEGRAPH_ATTACHMENTS_URL": f"s3://{bucket.bucket}/{bucket.prefix}",
+            "CASEGRAPH_S3_ENDPOINT_URL": objects.endpoint_url,
+        }
+    workdir = tmp_path_factory.mktemp(f"e2e-files-{backend}-{store}")
+    with running_e2e_server(backend, workdir, extra_env=extra_env) as server:
+        yield server
+
+
+@pytest.fixture
+def server_under_test(attachment_server: E2EServer) -> E2EServer:
+    return attachment_server
 
 
 def phone_photo() -> bytes:

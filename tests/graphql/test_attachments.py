@@ -21,6 +21,7 @@ from casegraph.domain.enums import CaseAction
 from casegraph.settings import MIB, Settings
 from models import Attachment, CaseEvent
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, event_count, insert_case
+from tests.services.object_store_server import ObjectStoreServer, bucket_keys
 
 ATTACHMENT_FIELDS = "id filename contentType size sha256 scanStatus internal url thumbnailUrl uploadedBy { id }"
 ADD_ATTACHMENT = f"""
@@ -54,11 +55,16 @@ query Files($id: ID!) {{
 CASE_LIMIT = 3 * MIB
 
 
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path) -> Settings:
-    """The suite's settings with a store of this test's own and a small per-case limit."""
+@pytest.fixture(params=["directory", "s3"])
+def settings(settings: Settings, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """The suite's settings with a store of this test's own (a directory, or a bucket of an
+    S3-compatible server: every test runs with both) and a small per-case limit."""
+    store: dict[str, Any] = {}
+    if request.param == "s3":
+        server: ObjectStoreServer = request.getfixturevalue("object_store_server")
+        store = {"attachments_url": server.new_bucket(), "s3_endpoint_url": server.endpoint_url}
     return dataclasses.replace(
-        settings, attachments_dir=str(tmp_path / "attachments"), attachment_case_max_bytes=CASE_LIMIT
+        settings, attachments_dir=str(tmp_path / "attachments"), attachment_case_max_bytes=CASE_LIMIT, **store
     )
 
 
@@ -107,9 +113,14 @@ async def download(client: GraphQLClient, url: str, token: str) -> httpx.Respons
     return await client.http.get(url, headers={"Authorization": f"Bearer {token}"})
 
 
-def stored_files(settings: Settings) -> list[Path]:
+def stored_files(settings: Settings) -> list[str]:
+    """Every file the store holds: in the directory (staging included) and, with S3, in the bucket."""
     root = Path(settings.attachments_dir)
-    return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
+    local = sorted(str(path) for path in root.rglob("*") if path.is_file()) if root.exists() else []
+    location = settings.attachments_url
+    if location is None:
+        return local
+    return local + bucket_keys(location, str(settings.s3_endpoint_url))
 
 
 async def test_a_constituents_phone_photo_is_kept_without_its_gps_position_and_gets_a_thumbnail(
@@ -581,3 +592,22 @@ async def test_a_chunked_upload_without_a_length_is_cut_off_at_the_limit_and_lea
     assert len(sent) < 20
     assert await event_count(case.id) == 1
     assert await Attachment.all().count() == 0 and stored_files(settings) == []
+
+
+async def test_the_bytes_are_kept_where_the_deployment_says(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: the directory, or a bucket (the parametrized settings)
+    case = await insert_case(world, state=lc.INTAKE_NEW)
+    alice = world.token(settings, "requester")
+    # when
+    digest = (await attach(client, alice, case_id=case.id, content=b"A letter.\n", filename="l.txt"))["attachment"][
+        "sha256"
+    ]
+    # then: under its content address there, and nowhere else (staging emptied)
+    address = f"{digest[:2]}/{digest[2:4]}/{digest}"
+    location = settings.attachments_url
+    if location is None:
+        assert stored_files(settings) == [str(Path(settings.attachments_dir) / address)]
+    else:
+        assert stored_files(settings) == [f"{location.prefix}{address}"]

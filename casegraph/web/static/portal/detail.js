@@ -617,6 +617,9 @@ export class CaseDetail {
       { class: "attachment", testid: "attachment", "data-attachment-id": file.id, "data-scan-status": file.scanStatus },
       preview,
       h("div", {}, download,
+        // Not served until the virus check clears it; refused for good when it finds malware.
+        file.scanStatus === "PENDING" ? h("p", { class: "muted", testid: "attachment-scan" }, t("attachments.pending")) : null,
+        file.scanStatus === "INFECTED" ? h("p", { class: "form-error", testid: "attachment-scan" }, t("attachments.refused")) : null,
         h("p", { class: "muted" }, mine ? t("attachments.byYou") : t("attachments.by", { name: file.uploadedBy?.name ?? t("common.staff") }),
           " · ", formatTime(file.createdAt))),
     );

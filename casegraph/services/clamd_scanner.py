@@ -1,0 +1,97 @@
+"""Malware scanning with ClamAV's clamd (``CASEGRAPH_CLAMD_URL``): its INSTREAM command, over TCP or
+a Unix socket.
+
+The protocol: ``zINSTREAM\\0``, then the bytes as chunks each led by its length (4 bytes, big
+endian), a zero length to end; clamd answers one NUL-terminated line, ``stream: OK`` or
+``stream: <signature> FOUND`` (or ``… ERROR`` when it could not scan, e.g. over its StreamMaxLength).
+The bytes are read from the attachment store chunk by chunk, never whole.
+
+A file arrives ``PENDING`` and is served only once clamd said ``OK``; clamd away or erring raises
+``ScannerUnavailable`` and the file simply stays pending (``casegraph/attachment_scanner.py``
+retries with backoff).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from dataclasses import dataclass
+from typing import Final
+
+from casegraph.domain.attachments import ScanStatus
+from casegraph.services.attachment_store import AttachmentStore
+from casegraph.settings import ClamdAddress
+
+INSTREAM: Final = b"zINSTREAM\0"
+END: Final = struct.pack(">I", 0)
+# clamd's answer is one short line; anything longer is not clamd.
+MAX_REPLY: Final = 4096
+
+
+class ScannerUnavailable(Exception):
+    """clamd could not be reached or could not scan: the file stays pending, to be tried again."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: ScanStatus
+    signature: str | None = None  # what clamd found, for the staff's record
+
+
+def parse_reply(reply: bytes) -> Verdict:
+    text = reply.rstrip(b"\0\n").decode("utf-8", "replace").strip()
+    _, _, outcome = text.partition(": ")
+    if outcome == "OK":
+        return Verdict(ScanStatus.CLEAN)
+    if outcome.endswith(" FOUND"):
+        return Verdict(ScanStatus.INFECTED, outcome.removesuffix(" FOUND").strip() or "unknown")
+    raise ScannerUnavailable(f"clamd could not scan the file: {text!r}")
+
+
+class ClamdScanner:
+    """The ``Scanner`` of a deployment with clamd: files wait ``PENDING`` for its verdict."""
+
+    arrival_status = ScanStatus.PENDING
+
+    def __init__(self, address: ClamdAddress, *, timeout: float = 60.0) -> None:
+        self.address = address
+        self.timeout = timeout
+
+    async def scan(self, store: AttachmentStore, sha256: str) -> ScanStatus:
+        return (await self.verdict(store, sha256)).status
+
+    async def verdict(self, store: AttachmentStore, sha256: str) -> Verdict:
+        """clamd's verdict on kept bytes; FileNotFoundError when the store has none."""
+        if not await store.exists(sha256):
+            raise FileNotFoundError(sha256)
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._instream(store, sha256)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
+            # Includes clamd closing on us mid-stream (e.g. over its StreamMaxLength).
+            raise ScannerUnavailable(f"clamd unreachable: {error!r}") from error
+
+    async def _instream(self, store: AttachmentStore, sha256: str) -> Verdict:
+        reader, writer = await self._connect()
+        try:
+            writer.write(INSTREAM)
+            async for chunk in store.read(sha256):
+                writer.write(struct.pack(">I", len(chunk)) + chunk)
+                await writer.drain()
+            writer.write(END)
+            await writer.drain()
+            reply = await reader.readuntil(b"\0")
+        except asyncio.LimitOverrunError as error:
+            raise ScannerUnavailable("clamd's answer was not one line") from error
+        finally:
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except OSError:
+                pass
+        return parse_reply(reply)
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.address.socket_path is not None:
+            return await asyncio.open_unix_connection(self.address.socket_path, limit=MAX_REPLY)
+        return await asyncio.open_connection(self.address.host, self.address.port, limit=MAX_REPLY)
