@@ -10,7 +10,7 @@ reads are then bounded by the filter's rows, not by the table.
 
 * ``cases_page_requester_*``: requester, status, order column, id (for ``requesterId``);
 * ``cases_page_type_*``: case type, status, order column, id (for ``caseTypeCode``);
-* ``assigneeId`` is served by 0013's ``cases_page_assignee_*``, whose shape this is.
+* ``assignedToId`` is served by 0013's ``cases_page_assignee_*``, whose shape this is.
 
 Partial on live cases (what every branch says literally, see 0013). Each costs the writes that
 change its columns (``updated_at`` on every write): eight more over the four orderings.
