@@ -5,7 +5,8 @@ columns for its life: ``status``, ``attempts``, ``next_attempt_at``, ``last_atte
 ``delivered_at``, ``event_sequence``. A pass picks the due PENDING rows and claims each with one
 conditional UPDATE (``attempts`` as the version, pushing ``next_attempt_at`` a lease ahead), so
 several processes never send the same attempt twice; a failed attempt is retried with backoff
-until the dispatcher's ``max_attempts``; delivered rows are pruned after ``RETENTION``.
+until the dispatcher's ``max_attempts``; delivered rows are pruned after ``RETENTION``, failed
+ones ``FAILED_RETENTION`` after their last attempt.
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ from models import DeliveryStatus
 # Seconds to wait after the 1st, 2nd, ... failed attempt; the last value repeats.
 BACKOFF = (5, 30, 120, 600, 3600, 3 * 3600, 6 * 3600)
 MAX_ATTEMPTS = 8
-# Delivered messages are kept this long for the delivery log, then removed (FAILED ones stay until
-# retried or their endpoint/partner is removed). Pruning runs at most once per PRUNE_EVERY.
+# Delivered messages are kept this long for the delivery log, then removed. FAILED ones stay for
+# FAILED_RETENTION after their last attempt (an administrator's time to see and retry them), then
+# go too: without it they piled up for good, and every read of an endpoint's failed deliveries
+# (its status filter, its counts) read all of them. Pruning runs at most once per PRUNE_EVERY.
 RETENTION = timedelta(days=30)
+FAILED_RETENTION = timedelta(days=90)
 PRUNE_EVERY = timedelta(hours=1)
 BATCH = 50
 ERROR_LIMIT = 500
@@ -94,13 +98,17 @@ class DeliveryQueue(PeriodicWorker):
         return bool(claimed)
 
     async def prune(self) -> int:
-        """Remove DELIVERED rows older than RETENTION; returns how many."""
+        """Remove DELIVERED rows older than RETENTION and FAILED rows last tried longer than
+        FAILED_RETENTION ago; returns how many."""
         now = self._clock()
         self._pruned_at = now
-        pruned: int = await self.model.filter(
+        delivered: int = await self.model.filter(
             status=DeliveryStatus.DELIVERED, delivered_at__lt=now - RETENTION
         ).delete()
-        return pruned
+        failed: int = await self.model.filter(
+            status=DeliveryStatus.FAILED, last_attempt_at__lt=now - FAILED_RETENTION
+        ).delete()
+        return delivered + failed
 
     async def run_pass(self) -> None:
         await self.run_once()

@@ -15,8 +15,6 @@ async def my_tasks(info: Info, states: list[TaskState] | None, first: int) -> li
     actor = info.context.require_actor()
     wanted = states or [TaskState.OPEN, TaskState.IN_PROGRESS]
     rows = await tasks_to_do(actor.user_id, wanted, limit=min(first, info.context.max_page_size))
-    # Tasks without a due date come after dated ones, whatever the database's NULL order.
-    rows.sort(key=lambda row: (row.due_at is None, row.due_at or row.created_at, row.id))
     return [CaseTask.from_row(row) for row in rows]
 
 

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from tortoise.expressions import RawSQL
 from tortoise.queryset import QuerySet
 
+from casegraph._compat import tortoise_queryset
+from casegraph.database.sql import POSTGRES, dialect_of
 from casegraph.domain import lifecycle
 from casegraph.domain.enums import CaseAction, CaseEventType, Relation, TaskState
 from casegraph.domain.errors import DomainError, not_found, permission_denied, transition_not_allowed, version_conflict
@@ -42,11 +45,19 @@ MOVES: Final[dict[TaskState, tuple[tuple[TaskState, ...], CaseAction, str | None
 
 
 def tasks_to_do(assignee_id: str, states: list[TaskState], *, limit: int) -> QuerySet[CaseTask]:
-    """The assignee's tasks in ``states`` (of cases not deleted), soonest due first, at most
-    ``limit``: read through the assignee's tasks in those states (migration 0021), so the
-    years of finished tasks behind them are not read."""
+    """The assignee's tasks in ``states`` (of cases not deleted), soonest due first and undated
+    ones last, at most ``limit``: read through the assignee's tasks in those states (migration
+    0021), so the years of finished tasks behind them are not read.
+
+    The undated-last order is the statement's own, so LIMIT cuts the page after it (a sort in
+    Python after the LIMIT lost dated tasks behind undated ones). PostgreSQL's ascending order
+    puts NULLs last already, and its planner keeps the index for it; SQLite puts them first, so
+    there ``due_at IS NULL`` leads the order."""
     query = CaseTask.filter(assignee_id=assignee_id, state__in=states, case__deleted_at__isnull=True)
-    return query.order_by("due_at", "id").limit(max(0, limit))
+    if dialect_of(tortoise_queryset.connection_for(query)) == POSTGRES:
+        return query.order_by("due_at", "id").limit(max(0, limit))
+    undated = RawSQL(f'"{CaseTask._meta.db_table}"."due_at" IS NULL')
+    return query.annotate(undated=undated).order_by("undated", "due_at", "id").limit(max(0, limit))
 
 
 async def finish_task(

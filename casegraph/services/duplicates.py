@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Final
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from casegraph.domain import lifecycle
@@ -87,15 +88,7 @@ async def similar_cases(
         return []
     wording = Q(*(Q(title__icontains=w) | Q(description__icontains=w) for w in words), join_type=Q.OR)
     scope = Q(wording, near, join_type=Q.OR) if words and near is not None else (near if near is not None else wording)
-    rows = await (
-        visible_cases(actor)
-        .filter(case_type_id=subject.case_type_id, status__in=list(OPEN_STATUSES), duplicate_of_id__isnull=True)
-        .exclude(id=subject.id)
-        .filter(scope)
-        .order_by("-created_at", "-id")
-        .limit(MAX_CANDIDATES)
-        .values(*CASE_COLUMNS)
-    )
+    rows = await similar_candidates(actor, subject.case_type_id, subject.id, scope).values(*CASE_COLUMNS)
     mine = _words(subject)
     ranked: list[Similar] = []
     for row in rows:
@@ -114,6 +107,20 @@ async def similar_cases(
             )
     ranked.sort(key=lambda s: (-s.score, s.case.created_at, s.case.id))
     return ranked[:limit]
+
+
+def similar_candidates(actor: Actor, case_type_id: int, case_id: str, scope: Q) -> QuerySet[Case]:
+    """The newest open cases of the type (at most ``MAX_CANDIDATES``) the actor sees, matching
+    ``scope``: read through the type's open cases (0024's ``cases_page_type_created_at``: case
+    type, status, creation), not through every open case of every type."""
+    return (
+        visible_cases(actor)
+        .filter(case_type_id=case_type_id, status__in=list(OPEN_STATUSES), duplicate_of_id__isnull=True)
+        .exclude(id=case_id)
+        .filter(scope)
+        .order_by("-created_at", "-id")
+        .limit(MAX_CANDIDATES)
+    )
 
 
 def _words(case: CaseRecord) -> dict[str, int]:

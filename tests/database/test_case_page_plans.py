@@ -37,7 +37,7 @@ from tests.conftest import (
     _run_in_thread,
     forget_backend_caches,
 )
-from tests.database.case_page_scale import ACTORS, populate
+from tests.database.case_page_scale import ACTORS, RARE_TYPE, populate
 
 CASES: Final = 100_000
 PAGE: Final = 50
@@ -63,6 +63,8 @@ PER_USER_INDEXES: Final = frozenset(
         "cases_draft_author",
         "cases_pkey",
         "sqlite_autoindex_cases_1",
+        # 0024's requester-led page indexes: the same user's cases, by a longer key.
+        *(f"cases_page_requester_{field.value}" for field in OrderField),
     }
 )
 # Readers whose large paths (groups, agency, all cases) must be index walks.
@@ -270,4 +272,61 @@ async def test_the_plan_postgresql_keeps_for_the_page_walks_indexes_too(
                 found = postgres_problems(plan, field.value, who in WALKERS)
                 if found:
                     problems[f"{'desc' if descending else 'asc'} {filter_name} {'after' if after else 'first'}"] = found
+    assert not problems
+
+
+# A selective filter for a reader who sees most cases, and the indexes that lead with its column
+# (0024's page indexes and 0013's assignee ones, 0011's lookups, the reader's own drafts).
+SELECTIVE: Final = {
+    "requester": (CaseFilter(requester_id="sc-citizen-7"), ("cases_page_requester_", "idx_cases_request_995772")),
+    "assignee": (CaseFilter(assigned_to_id="sc-few"), ("cases_page_assignee_", "idx_cases_assigne_0c1659")),
+    "case type": (CaseFilter(case_type_codes=(RARE_TYPE,)), ("cases_page_type_",)),
+    "requester's open cases": (
+        CaseFilter(requester_id="sc-citizen-7", statuses=DASHBOARD.statuses),
+        ("cases_page_requester_", "idx_cases_request_995772"),
+    ),
+}
+OWN_DRAFTS: Final = ("cases_draft_author", "slice")
+
+
+def indexes_read(dialect: str, plan: Any) -> list[str]:
+    """The index (or "table scan") of every read of cases in a plan. On PostgreSQL, a read of one
+    status the planner finds at most a page long (a status no case or a handful has) is a slice,
+    not a walk: "slice"."""
+    if dialect == POSTGRES:
+        return [
+            "slice"
+            if node["Plan Rows"] <= PAGE and "(status)::text = " in _conditions(node)
+            else _index_of(node) or "table scan"
+            for node in _nodes(plan)
+            if node.get("Relation Name") == "cases"
+        ]
+    found = []
+    for _, _, detail in plan:
+        if detail.startswith(("SCAN cases", "SEARCH cases")):
+            words = detail.split()
+            found.append(words[words.index("INDEX") + 1] if "INDEX" in words else "table scan")
+    return found
+
+
+@pytest.mark.parametrize("field", [OrderField.UPDATED_AT, OrderField.PRIORITY])
+@pytest.mark.parametrize("filter_name", list(SELECTIVE))
+@pytest.mark.parametrize("who", ["agent_who_sees_most", "admin"])
+async def test_a_selective_filter_is_walked_from_its_own_index_not_through_what_the_reader_sees(
+    large: LargeDatabase, who: str, filter_name: str, field: OrderField
+) -> None:
+    # given a filter matching a few dozen or hundred of the 100,000 cases, for a reader who sees most
+    flt, led_by = SELECTIVE[filter_name]
+    ordering = Ordering(field, descending=True)
+    first_page = await list_cases(actor=ACTORS[who], flt=flt, ordering=ordering, first=PAGE, after=None, max_page=100)
+    assert first_page.records, filter_name
+    problems: dict[str, list[str]] = {}
+    for after in (None, first_page.cursors[-1]):
+        # when
+        dialect, plan = await explained(who, flt, ordering, after)
+        # then every read of cases goes through an index led by the filter's column (or the
+        # reader's own drafts): not a walk of the reader's groups with the filter as a row filter
+        off = [index for index in indexes_read(dialect, plan) if not index.startswith((*led_by, *OWN_DRAFTS))]
+        if off:
+            problems["after" if after else "first"] = off
     assert not problems

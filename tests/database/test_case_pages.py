@@ -57,6 +57,11 @@ def random_filter(rng: random.Random, actor: Actor) -> CaseFilter:
         statuses=statuses,
         stages=tuple(rng.sample(list(CaseStage), 2)) if rng.random() < 0.15 else (),
         assignment_group_codes=("QA_ROADS",) if rng.random() < 0.1 else (),
+        # The filters a page is walked from (requester, assignee, case types), also naming nothing.
+        requester_id=rng.choice([PEOPLE["constituent"].sub, "qa-citizen-1", "nobody"]) if rng.random() < 0.2 else None,
+        case_type_codes=tuple(rng.sample(["QA_POTHOLE", "QA_TREE", "QA_NONE"], rng.randint(1, 2)))
+        if rng.random() < 0.2
+        else (),
         assigned_to_id=rng.choice([PEOPLE["agent"].sub, PEOPLE["field_agent"].sub]) if rng.random() < 0.1 else None,
         unassigned=rng.choice([True, False]) if rng.random() < 0.15 else None,
         priorities=tuple(rng.sample(range(1, 6), 2)) if rng.random() < 0.2 else (),

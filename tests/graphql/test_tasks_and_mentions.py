@@ -210,3 +210,32 @@ async def test_staff_mentions_reach_only_those_who_may_see_the_case(
     # then
     assert updated["updateCase"]["event"]["details"]["mentions"] == ["eli"]
     assert len(eli_inbox) == 1 and grace_inbox == [] and oscar_inbox == []
+
+
+async def test_a_short_page_of_my_tasks_keeps_the_dated_ones_ahead_of_the_undated(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: two undated tasks written before one with a due date (SQLite orders NULL first)
+    case = await insert_case(world, state=(CaseStage.PROCESS, CaseStatus.WORK_IN_PROGRESS))
+    assigned = await client.data(
+        ASSIGN_WORK_MUTATION,
+        {
+            "input": {
+                "caseId": case.id,
+                "tasks": [
+                    {"title": "Someday one", "assigneeId": "finn"},
+                    {"title": "Someday two", "assigneeId": "finn"},
+                    {"title": "Due Friday", "assigneeId": "finn", "dueAt": "2026-11-06T12:00:00+00:00"},
+                ],
+            }
+        },
+        token=world.token(settings, "agent"),
+    )
+    assert assigned["assignWork"]["errors"] == []
+    finn = world.token(settings, "field_agent")
+    # when
+    first_one = (await client.data("{ myTasks(first: 1) { title } }", token=finn))["myTasks"]
+    first_two = (await client.data("{ myTasks(first: 2) { title } }", token=finn))["myTasks"]
+    # then the page is cut after the order, not before it
+    assert first_one == [{"title": "Due Friday"}]
+    assert [t["title"] for t in first_two] == ["Due Friday", "Someday one"]

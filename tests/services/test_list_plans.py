@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import pytest
 from tortoise.context import TortoiseContext
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from casegraph._compat import tortoise_queryset
@@ -26,6 +27,7 @@ from casegraph.database.sql import POSTGRES, dialect_of
 from casegraph.db import migrate, tortoise_config
 from casegraph.domain.enums import TaskState
 from casegraph.services.case_tasks import tasks_to_do
+from casegraph.services.duplicates import similar_candidates
 from casegraph.services.notifications import newest_notifications
 from tests.conftest import (
     BACKENDS,
@@ -34,7 +36,7 @@ from tests.conftest import (
     _run_in_thread,
     forget_backend_caches,
 )
-from tests.database.case_page_scale import _rows, populate
+from tests.database.case_page_scale import ACTORS, _rows, populate
 
 ROWS: Final = 100_000
 BUSY: Final = "sc-most"  # nine in ten notifications and tasks are this agent's
@@ -42,6 +44,9 @@ RARE: Final = "sc-field"  # one in a thousand
 # Unread: all the rare user's notifications and one in a thousand of the busy agent's; open: one
 # task in a thousand, the busy agent's.
 PAGE: Final = 50
+# case_page_scale's rare case type: one case in 1009.
+RARE_TYPE_ID: Final = 2
+INDEX_READS: Final = ("Index Scan", "Index Only Scan", "Bitmap Index Scan", "SEARCH")
 
 
 @dataclass(frozen=True)
@@ -153,3 +158,18 @@ async def test_a_users_open_tasks_are_read_without_the_finished_ones(large: Larg
     served = [line for line in plan if "case_tasks_assignee_state" in line]
     assert served, plan
     assert all("state" in line for line in served), plan
+
+
+@pytest.mark.parametrize("who", ["agent_who_sees_most", "admin"])
+async def test_similar_cases_are_read_through_the_case_types_open_cases(large: LargeDatabase, who: str) -> None:
+    # given a rare type (a hundred cases among 100,000, mostly closed; when nearly every case is of
+    # the type, reading the open cases by status is the same rows, and PostgreSQL may prefer it)
+    query = similar_candidates(ACTORS[who], RARE_TYPE_ID, str(uuid.uuid4()), Q(title__icontains="Case 1"))
+    assert await query
+    # when
+    plan = await plan_of(query)
+    # then every read of cases is by an index led by the case type and status, not every open case
+    assert not [line for line in plan if line.startswith(("Seq Scan", "SCAN"))], plan
+    reads = [line for line in plan if line.startswith(INDEX_READS) and "case_tasks" not in line]
+    assert reads, plan
+    assert all("case_type_id" in line for line in reads), plan

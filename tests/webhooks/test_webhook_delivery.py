@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from casegraph.delivery_queue import FAILED_RETENTION
 from casegraph.domain.enums import CaseAction, ErrorCode
 from casegraph.domain.errors import DomainError
 from casegraph.outbox_dispatcher import OutboxDispatcher
@@ -449,3 +450,23 @@ async def test_a_host_name_resolving_to_a_private_address_is_not_sent_to_when_pr
     assert delivery.status is DeliveryStatus.PENDING and f"non-public address {ipaddress.ip_address(inward)}" in (
         delivery.last_error or ""
     )
+
+
+async def test_a_failed_delivery_is_pruned_once_its_retention_after_the_last_attempt_has_passed(
+    world: World, clock: FakeClock, publisher: RecordingPublisher, receiver: Receiver
+) -> None:
+    # given: a delivery failed for good (410, one attempt allowed)
+    receiver.answer = lambda _delivery, _attempt: 410
+    await endpoint(world, clock, receiver.base_url + "/gone")
+    await file_case(world, clock, publisher)
+    dispatcher = OutboxDispatcher(interval=0, clock=clock, max_attempts=1)
+    await dispatcher.run_once()
+    assert [d.status.value for d in await OutboxDelivery.all()] == ["FAILED"]
+    # when: pruning just before the failed retention has passed, then after it
+    clock.advance(FAILED_RETENTION - timedelta(minutes=1))
+    kept = await dispatcher.prune()
+    clock.advance(timedelta(minutes=2))
+    pruned = await dispatcher.prune()
+    # then
+    assert (kept, pruned) == (0, 1)
+    assert await OutboxDelivery.all().count() == 0
