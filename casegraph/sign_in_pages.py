@@ -101,7 +101,7 @@ def _ask(texts: Texts, token: str) -> Response:
     form = (
         f'<form method="post"><input type="hidden" name="token" value="{escape(token)}">'
         f'<input type="hidden" name="{LANGUAGE_PARAMETER}" value="{escape(texts.language)}">'
-        f'<button type="submit">{escape(texts.text("sign_in.button", {}))}</button></form>'
+        f'<button type="submit" class="primary">{escape(texts.text("sign_in.button", {}))}</button></form>'
     )
     return page(texts, texts.text("sign_in.title", {}), paragraph(texts.text("sign_in.ask", {})) + form)
 

@@ -158,7 +158,7 @@ async def test_the_link_page_speaks_the_mails_language_whatever_the_browser_says
     # then: the page, and its button, in Spanish
     assert page.status_code == 200 and '<html lang="es">' in page.text
     assert "<h1>Iniciar sesión</h1>" in page.text and "Inicie sesión en el portal" in page.text
-    assert '<button type="submit">Iniciar sesión</button>' in page.text
+    assert '<button type="submit" class="primary">Iniciar sesión</button>' in page.text
     # and: the form carries the language, so a refusal after the button is in Spanish too
     token = re.search(r'name="token" value="(\w+)"', page.text)
     assert token is not None and 'name="lang" value="es"' in page.text
@@ -181,6 +181,11 @@ async def test_a_link_without_a_language_follows_the_browser_and_a_language_we_l
     assert '<html lang="es">' in named_unknown.text
     assert '<html lang="en">' in french.text and "This sign-in link is not valid" in french.text
     assert spanish.headers["Content-Language"] == "es"
+    # and: the portal's protections: no framing (a button to click for someone else), no inline
+    # code, and the link's token in no referrer to another site
+    assert spanish.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in spanish.headers["Content-Security-Policy"]
+    assert spanish.headers["Referrer-Policy"] == "same-origin"
 
 
 async def test_an_address_bound_to_a_user_signs_that_user_in(

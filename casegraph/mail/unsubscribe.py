@@ -37,7 +37,9 @@ def unsubscribe_endpoint(runtime: Runtime) -> Any:
             return _said(texts, "refused", status=400)
         if request.method == "GET":
             button = escape(texts.text("unsubscribe.ask.button", {}))
-            return _said(texts, "ask", form=f'<form method="post"><button type="submit">{button}</button></form>')
+            return _said(
+                texts, "ask", form=f'<form method="post"><button type="submit" class="primary">{button}</button></form>'
+            )
         if not await stop_non_essential_mail(user_id=user_id, now=runtime.clock()):
             return _said(texts, "refused", status=400)
         return _said(texts, "done")

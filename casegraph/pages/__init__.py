@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from casegraph.mail.catalogs import Catalogs, Texts
+from casegraph.web import PAGE_HEADERS
 
 BUILT_IN: Final = Path(__file__).resolve().parent / "catalogs"
 OVERRIDE_FOLDER: Final = "page_catalogs"
@@ -26,11 +27,12 @@ LANGUAGE_PARAMETER: Final = "lang"
 # A language tag is short; anything longer is not one and is not looked at.
 MAX_TAG: Final = 35
 
+# The look of the portal (its stylesheet), one panel in the middle of the page.
 SHELL: Final = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{title}</title><link rel="icon" href="data:,"></head>
-<body><main{attributes}><h1>{title}</h1>
-{body}</main></body></html>
+<title>{title}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/lib/style.css"></head>
+<body><main class="server-page"{attributes}><section class="panel"><h1>{title}</h1>
+{body}</section></main></body></html>
 """
 
 
@@ -78,7 +80,15 @@ def page(texts: Texts, title: str, body: str, *, status: int = 200, attributes: 
     return HTMLResponse(
         SHELL.format(lang=texts.language, title=escape(title), body=body, attributes=attributes),
         status_code=status,
-        headers={"Cache-Control": "no-store", "Content-Language": texts.language},
+        # The portal's headers (no framing, no inline code), never kept in a cache. The referrer
+        # (a link's token in its query) goes to this site only: "no-referrer" would make the
+        # browser post the form with ``Origin: null``, which the sign-in endpoint refuses.
+        headers={
+            **PAGE_HEADERS,
+            "Referrer-Policy": "same-origin",
+            "Cache-Control": "no-store",
+            "Content-Language": texts.language,
+        },
     )
 
 

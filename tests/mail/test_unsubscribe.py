@@ -57,7 +57,7 @@ async def test_the_pages_speak_the_language_of_the_mail_that_carried_the_link(
     # then: asked, and told it is done, in Spanish
     assert opened.status_code == 200 and '<html lang="es">' in opened.text
     assert "¿Dejar de recibir correos opcionales?" in opened.text
-    assert '<button type="submit">Dejar de recibir correos opcionales</button>' in opened.text
+    assert '<button type="submit" class="primary">Dejar de recibir correos opcionales</button>' in opened.text
     assert clicked.status_code == 200 and "<h1>Hecho</h1>" in clicked.text
     assert not await wants_optional_mail("alice")
 
