@@ -76,6 +76,39 @@ def test_dates_are_written_the_way_the_language_writes_them_on_the_agencys_clock
         assert expected in text.get_content() and expected in html.get_content(), text.get_content()
 
 
+@pytest.mark.parametrize(
+    ("language", "by_reply", "on_portal"),
+    [
+        (
+            "en",
+            "To answer, reply to this mail (keep the case number in the subject), or answer on the portal:",
+            "To answer, open your case on the portal:",
+        ),
+        (
+            "es",
+            "Para responder, conteste a este correo (conserve el número de caso en el asunto) o responda en el portal:",
+            "Para responder, abra su caso en el portal:",
+        ),
+    ],
+)
+def test_the_question_mail_says_how_to_answer_in_the_recipients_language(
+    language: str, by_reply: str, on_portal: str
+) -> None:
+    # given: a desk that takes replies by mail, and one that does not
+    renderer = MailRenderer(sender="desk@city.example")
+    replies = replace(EXTRAS, reply_address="cases+CS0001001-x@city.example", reply_token="CS0001001-x")
+    # when
+    answerable = renderer.render(mail(RequesterMail.QUESTION, language), replies, now=NOW)
+    portal_only = renderer.render(mail(RequesterMail.QUESTION, language), EXTRAS, now=NOW)
+    # then: the question, how to answer, and the portal link, in both parts
+    for message, how in ((answerable, by_reply), (portal_only, on_portal)):
+        text, html = message.get_body(("plain",)), message.get_body(("html",))
+        assert text is not None and html is not None
+        for part in (text.get_content(), html.get_content()):
+            assert "Which side?" in part and how in part and EXTRAS.case_url in part
+    assert answerable["Reply-To"] == "cases+CS0001001-x@city.example" and portal_only["Reply-To"] is None
+
+
 def test_a_mail_written_before_dates_were_kept_renders_without_them() -> None:
     message = MailRenderer(sender="desk@city.example").render(mail(RequesterMail.RECEIVED), EXTRAS, now=NOW)
     text = message.get_body(("plain",))
