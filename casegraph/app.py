@@ -38,6 +38,7 @@ from casegraph.observability.operations import operation_instruments
 from casegraph.observability.tracing import otlp_tracer_provider, tracing_extension
 from casegraph.oidc_pages import oidc_routes
 from casegraph.outbox_dispatcher import OutboxDispatcher
+from casegraph.pages import page_catalogs
 from casegraph.persisted_queries.gate import AllowListGate
 from casegraph.persisted_queries.protocol import ALLOWLIST
 from casegraph.rate_limits import ConnectionRateLimit, MutationRateLimit
@@ -108,7 +109,9 @@ def create_app(
     if problem is not None:
         raise RuntimeError(problem)
     try:
-        mail_languages(settings.mail_templates)  # an agency's broken catalogue: refused before serving
+        # An agency's broken catalogue (of mails or of pages): refused before serving.
+        mail_languages(settings.mail_templates)
+        page_catalogs(settings.mail_templates)
     except CatalogError as broken:
         raise RuntimeError(str(broken)) from None
     if settings.uses_dev_secret:

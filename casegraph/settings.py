@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address, HeaderRegistry
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.config import Config
 
@@ -296,6 +297,8 @@ class Settings:
     maildir: str = "var/mail"
     # A directory of templates overriding the built-in ones (casegraph/mail/templates), file by file.
     mail_templates: str | None = None
+    # The agency's time zone (IANA name): the dates and times mails state are its wall clock.
+    mail_timezone: str = "UTC"
     # The address people reach the portal at, for the links in mails.
     public_url: str = "http://127.0.0.1:8000"
     # Signs unsubscribe links and attachment download links; unset: the intake secret, else the
@@ -492,6 +495,7 @@ class Settings:
             mail_from=parse_mail_from(get("MAIL_FROM")),
             maildir=get("MAILDIR") or cls.maildir,
             mail_templates=_directory("CASEGRAPH_MAIL_TEMPLATES", get("MAIL_TEMPLATES")),
+            mail_timezone=_time_zone("CASEGRAPH_MAIL_TIMEZONE", get("MAIL_TIMEZONE")) or cls.mail_timezone,
             public_url=_public_url(get("PUBLIC_URL")),
             mail_secret=get("MAIL_SECRET"),
             attachments_dir=get("ATTACHMENTS_DIR") or cls.attachments_dir,
@@ -688,6 +692,16 @@ def parse_clamd_address(value: str | None) -> ClamdAddress | None:
     if parts.scheme == "tcp" and parts.hostname and port is not None:
         return ClamdAddress(host=parts.hostname, port=port)
     raise ValueError(f"CASEGRAPH_CLAMD_URL must be tcp://host:port or unix:///path/to/clamd.sock, not {value!r}.")
+
+
+def _time_zone(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"{name} must name a time zone such as America/Chicago or UTC, not {value!r}.") from None
+    return value
 
 
 def _public_url(value: str | None) -> str:

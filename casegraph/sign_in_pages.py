@@ -21,11 +21,14 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from casegraph.auth import issue_token
+from casegraph.mail.catalogs import Texts
+from casegraph.pages import LANGUAGE_PARAMETER, link, page, paragraph, reader_texts
 from casegraph.runtime import Runtime
 from casegraph.services.sign_in import (
+    LINK_LIFETIME,
     SESSION_LIFETIME,
     SignedIn,
     SignInRefused,
@@ -46,22 +49,6 @@ PORTAL: Final = "/portal"
 # Secrets are 64 hexadecimal digits (services/sign_in.link_secret); anything longer is not one.
 MAX_SECRET: Final = 128
 
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Sign in</title><link rel="icon" href="data:,"></head>
-<body><main>{body}</main></body></html>
-"""
-ASK = """<h1>Sign in</h1>
-<p>Sign in to the service desk portal with the link you were mailed.</p>
-<form method="post"><input type="hidden" name="token" value="{token}">
-<button type="submit">Sign in</button></form>"""
-REFUSED = """<h1>This sign-in link is not valid</h1>
-<p>It was used already, has expired (links last 15 minutes), or was copied incompletely.</p>
-<p><a href="/portal">Ask for a new link on the portal</a></p>"""
-STAFF = """<h1>Sign in with your organisation's account</h1>
-<p>This address belongs to a staff account. Staff sign in with their organisation's account, not
-with a mailed link.</p>
-<p><a href="/">Go to the service desk</a></p>"""
 CROSS_SITE = {"error": {"code": "PERMISSION_DENIED", "message": "Requests from other sites are refused."}}
 ENDED = {"error": {"code": "UNAUTHENTICATED", "message": "The session has ended: sign in again."}}
 
@@ -109,27 +96,53 @@ def access_token(settings: Settings, signed_in: SignedIn) -> str:
     )
 
 
+def _ask(texts: Texts, token: str) -> Response:
+    # The form posts the language back, so what follows the button speaks it too.
+    form = (
+        f'<form method="post"><input type="hidden" name="token" value="{escape(token)}">'
+        f'<input type="hidden" name="{LANGUAGE_PARAMETER}" value="{escape(texts.language)}">'
+        f'<button type="submit" class="primary">{escape(texts.text("sign_in.button", {}))}</button></form>'
+    )
+    return page(texts, texts.text("sign_in.title", {}), paragraph(texts.text("sign_in.ask", {})) + form)
+
+
+def _refused(texts: Texts, status: int) -> Response:
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    body = paragraph(texts.text("sign_in.refused.text", {"minutes": minutes}))
+    body += link(PORTAL, texts.text("sign_in.refused.again", {}))
+    return page(texts, texts.text("sign_in.refused.title", {}), body, status=status)
+
+
+def _staff(texts: Texts) -> Response:
+    body = paragraph(texts.text("sign_in.staff.text", {})) + link("/", texts.text("sign_in.staff.desk", {}))
+    return page(texts, texts.text("sign_in.staff.title", {}), body, status=403)
+
+
 def sign_in_link_endpoint(runtime: Runtime) -> Any:
+    override = runtime.settings.mail_templates
+
     async def sign_in_link(request: Request) -> Response:
         if request.method == "GET":
+            texts = reader_texts(request, override)
             token = request.query_params.get("token", "")
             if not token or len(token) > MAX_SECRET:
-                return HTMLResponse(PAGE.format(body=REFUSED), status_code=400)
-            return HTMLResponse(PAGE.format(body=ASK.format(token=escape(token))))
-        if not _same_site(request):
-            return HTMLResponse(PAGE.format(body=REFUSED), status_code=403)
+                return _refused(texts, 400)
+            return _ask(texts, token)
         form = await request.form()
+        texts = reader_texts(request, override, named=form.get(LANGUAGE_PARAMETER))
+        if not _same_site(request):
+            return _refused(texts, 403)
         posted = form.get("token")
         if not isinstance(posted, str) or not posted or len(posted) > MAX_SECRET:
-            return HTMLResponse(PAGE.format(body=REFUSED), status_code=400)
+            return _refused(texts, 400)
         try:
             signed_in = await open_sign_in_link(
                 secret=posted, now=runtime.clock(), constituents_only=runtime.settings.oidc_issuer is not None
             )
         except StaffSignInElsewhere:
-            return HTMLResponse(PAGE.format(body=STAFF), status_code=403)
+            return _staff(texts)
         except SignInRefused:
-            return HTMLResponse(PAGE.format(body=REFUSED), status_code=400)
+            return _refused(texts, 400)
         # 303: the browser GETs the portal, which trades the cookie for an access token.
         response = RedirectResponse(PORTAL, status_code=303)
         set_refresh_cookie(response, runtime.settings, signed_in.refresh_token)

@@ -1,5 +1,7 @@
 """The portal speaks the visitor's language: its words come from one catalogue per language
 (``portal/i18n/<code>.json``), none are written into its scripts (issue 17, "Their language").
+So do the server's own pages the mails link to (sign-in link, unsubscribe, identity-provider
+problems): their words come from ``casegraph/pages/catalogs/<code>.json``, none from their modules.
 
 The guard reads every string literal of ``portal/*.js`` (template literals by their fixed parts)
 and refuses one that reads as words for people: a capitalised word, two words with a space, or an
@@ -10,6 +12,7 @@ allowed by position. Needs Node.js for the catalogue list (skipped without it; C
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -20,12 +23,18 @@ from typing import Any, Final
 
 import pytest
 
+from casegraph.pages import BUILT_IN as PAGE_CATALOGUES
 from casegraph.web import STATIC
 from tests.conftest import IN_CI
 
 PORTAL: Final = STATIC / "portal"
 CATALOGUES: Final = PORTAL / "i18n"
 ENGLISH: Final = CATALOGUES / "en.json"
+PACKAGE: Final = STATIC.parents[1]
+# The modules that write the server's own pages.
+PAGE_MODULES: Final = ("sign_in_pages.py", "oidc_pages.py", "mail/unsubscribe.py", "pages/__init__.py")
+MARKUP: Final = re.compile(r"<[^>]*>|\{[^}]*\}")
+PAGE_KEY_USE: Final = re.compile(r"""\btext\(\s*f?["']([^"']+)["']""")
 # A literal that reads as words for people.
 WORDS: Final = re.compile(r"\b[A-Z][a-z]+|[A-Za-z]{2,}[,.:;!?]? +[A-Za-z]{2,}|…")
 # A CSS class list (`class: "panel welcome"`, `class: ["badge", …]`): lower-case names.
@@ -200,6 +209,65 @@ def test_the_guard_finds_words_in_a_script() -> None:
     words = written_words(script)
     # then: the four texts are found, nothing else
     assert words == ["Send", "you have none", "Loading…", "Request \u0000"]
+
+
+def words_in_markup(source: str) -> list[str]:
+    """The text of HTML written into a Python module: what is left of its literals holding markup
+    once tags and ``{placeholders}`` are taken out (docstrings are for readers of the code)."""
+    tree = ast.parse(source)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    literals: list[str] = []
+    parts_of_f_strings: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            # An f-string is one literal: its values read as placeholders.
+            parts_of_f_strings.update(id(part) for part in node.values)
+            literals.append("".join(str(p.value) if isinstance(p, ast.Constant) else "{}" for p in node.values))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Constant) or id(node) in docstrings | parts_of_f_strings:
+            continue
+        if isinstance(node.value, str):
+            literals.append(node.value)
+    texts = (" ".join(MARKUP.sub(" ", literal).split()) for literal in literals if "<" in literal)
+    return [text for text in texts if re.search(r"[A-Za-z]{2,}", text)]
+
+
+def test_no_words_for_people_are_written_into_the_servers_own_pages() -> None:
+    # given: the modules that write the pages a mail's links open
+    for name in PAGE_MODULES:
+        source = (PACKAGE / name).read_text(encoding="utf-8")
+        # then: their HTML holds no text of its own (it all comes from the pages' catalogues)
+        assert words_in_markup(source) == [], name
+    # and: the guard sees a heading, a title and a button written in English
+    written = """PAGE = '<title>Sign in</title><h1>{title}</h1>'\nx = f'<button>{b}</button><p>Nothing changed.</p>'"""
+    assert sorted(words_in_markup(written)) == ["Nothing changed.", "Sign in"]
+
+
+def test_every_text_the_servers_pages_ask_for_is_in_every_page_catalogue() -> None:
+    english = catalogue(PAGE_CATALOGUES / "en.json")
+    asked = {key for name in PAGE_MODULES for key in PAGE_KEY_USE.findall((PACKAGE / name).read_text(encoding="utf-8"))}
+    # the keys named whole, and those built from a reason or a step (oidc.{reason}.title)
+    literal = {key for key in asked if "{" not in key}
+    built = {re.compile(re.sub(r"\\\{\w+\\\}", r"[a-z_]+", re.escape(key))) for key in asked if "{" in key}
+    assert literal and built
+    assert sorted(literal - set(english)) == []
+    for pattern in built:
+        assert any(pattern.fullmatch(key) for key in english), pattern.pattern
+    others = sorted(path for path in PAGE_CATALOGUES.glob("*.json") if path.name != "en.json")
+    assert [path.name for path in others] == ["es.json"]
+    for path in others:
+        texts = catalogue(path)
+        assert sorted(texts) == sorted(english), path.name
+        for key, text in texts.items():
+            assert text.strip(), f"{path.name}: {key} is empty"
+            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(english[key])), f"{path.name}: {key}"
 
 
 def test_every_catalogue_has_the_texts_of_the_english_one_with_the_same_placeholders() -> None:

@@ -48,10 +48,12 @@ def test_outbound_mail_is_read_from_its_variables(tmp_path: Path) -> None:
             "CASEGRAPH_MAILDIR": "/srv/mail",
             "CASEGRAPH_MAIL_TEMPLATES": str(tmp_path),
             "CASEGRAPH_PUBLIC_URL": "https://city.example/",
+            "CASEGRAPH_MAIL_TIMEZONE": "America/Chicago",
         },
         dotenv=tmp_path / ".env",
     )
     # then
+    assert settings.mail_timezone == "America/Chicago"
     assert settings.smtp is not None
     assert (settings.smtp.host, settings.smtp.port, settings.smtp.implicit_tls) == ("mail.city.example", 587, False)
     assert (settings.smtp.username, settings.smtp.password) == ("desk@city", "p/ss")
@@ -64,6 +66,7 @@ def test_outbound_mail_is_read_from_its_variables(tmp_path: Path) -> None:
 def test_no_mail_settings_mean_the_local_maildir(tmp_path: Path) -> None:
     settings = Settings.from_env({}, dotenv=tmp_path / ".env")
     assert settings.smtp is None and settings.maildir == "var/mail"
+    assert settings.mail_timezone == "UTC"
     assert settings.public_url == "http://127.0.0.1:8000"
 
 
@@ -77,6 +80,8 @@ def test_no_mail_settings_mean_the_local_maildir(tmp_path: Path) -> None:
         ("CASEGRAPH_MAIL_FROM", "not an address", "CASEGRAPH_MAIL_FROM must be one address"),
         ("CASEGRAPH_MAIL_TEMPLATES", "/nonexistent/templates", "existing directory"),
         ("CASEGRAPH_PUBLIC_URL", "city.example", "CASEGRAPH_PUBLIC_URL must be"),
+        ("CASEGRAPH_MAIL_TIMEZONE", "Central Time", "CASEGRAPH_MAIL_TIMEZONE must name a time zone"),
+        ("CASEGRAPH_MAIL_TIMEZONE", "../../etc/passwd", "CASEGRAPH_MAIL_TIMEZONE must name a time zone"),
     ],
 )
 def test_malformed_mail_settings_are_refused_by_name(tmp_path: Path, variable: str, value: str, complaint: str) -> None:

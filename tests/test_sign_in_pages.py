@@ -145,6 +145,49 @@ async def test_the_link_mail_is_in_the_browsers_language(
     assert mail.message["Content-Language"] == "es"
 
 
+async def test_the_link_page_speaks_the_mails_language_whatever_the_browser_says(
+    client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer
+) -> None:
+    # given: a link asked for in Spanish, opened in a browser set to English
+    await mailed_link(client, dispatcher, smtp, "quim@example.org", language="es-ES,es;q=0.9")
+    found = re.search(r"https?://testserver(/signin/link\?\S+)", smtp.recorder.to("quim@example.org")[0].text())
+    assert found is not None
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    # when
+    page = await client.http.get(found.group(1), headers=english)
+    # then: the page, and its button, in Spanish
+    assert page.status_code == 200 and '<html lang="es">' in page.text
+    assert "<h1>Iniciar sesión</h1>" in page.text and "Inicie sesión en el portal" in page.text
+    assert '<button type="submit" class="primary">Iniciar sesión</button>' in page.text
+    # and: the form carries the language, so a refusal after the button is in Spanish too
+    token = re.search(r'name="token" value="(\w+)"', page.text)
+    assert token is not None and 'name="lang" value="es"' in page.text
+    await client.http.post("/signin/link", data={"token": token.group(1), "lang": "es"})
+    used = await client.http.post("/signin/link", data={"token": token.group(1), "lang": "es"}, headers=english)
+    assert used.status_code == 400 and '<html lang="es">' in used.text
+    assert "Este enlace de inicio de sesión no es válido" in used.text and "15 minutos" in used.text
+
+
+async def test_a_link_without_a_language_follows_the_browser_and_a_language_we_lack_falls_back(
+    client: GraphQLClient,
+) -> None:
+    # when: a link cut short, opened by browsers asking for Spanish, for French first, and for French only
+    spanish = await client.http.get("/signin/link", headers={"Accept-Language": "fr;q=0.9, es-MX;q=0.8"})
+    named_unknown = await client.http.get("/signin/link?lang=xx", headers={"Accept-Language": "es"})
+    french = await client.http.get("/signin/link", headers={"Accept-Language": "fr"})
+    # then: the first language we have, else English; the way back is a link to the portal
+    assert spanish.status_code == 400 and '<html lang="es">' in spanish.text
+    assert '<a href="/portal">Pida un enlace nuevo en el portal</a>' in spanish.text
+    assert '<html lang="es">' in named_unknown.text
+    assert '<html lang="en">' in french.text and "This sign-in link is not valid" in french.text
+    assert spanish.headers["Content-Language"] == "es"
+    # and: the portal's protections: no framing (a button to click for someone else), no inline
+    # code, and the link's token in no referrer to another site
+    assert spanish.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in spanish.headers["Content-Security-Policy"]
+    assert spanish.headers["Referrer-Policy"] == "same-origin"
+
+
 async def test_an_address_bound_to_a_user_signs_that_user_in(
     client: GraphQLClient, dispatcher: MailDispatcher, smtp: SmtpServer, world: World
 ) -> None:

@@ -34,7 +34,7 @@ class Texts:
     def text(self, key: str, values: dict[str, Any]) -> str:
         template = self.own.get(key, self.fallback.get(key))
         if template is None:
-            raise CatalogError(f"No mail text {key!r} in the {self.language!r} or English catalogue.")
+            raise CatalogError(f"No text {key!r} in the {self.language!r} or English catalogue.")
         return template.format_map(values)
 
 
@@ -49,29 +49,37 @@ def _read(path: Path) -> dict[str, str]:
 
 
 class Catalogs:
-    """Every language's texts, read once: built-in files, then the agency's."""
+    """Every language's texts, read once: built-in files, then the agency's.
 
-    def __init__(self, override: Path | None = None) -> None:
+    The mails' catalogues by default; the server's own pages (casegraph/pages) keep theirs in
+    ``built_in`` and an agency's in ``<override>/<folder>``, read the same way.
+    """
+
+    def __init__(self, override: Path | None = None, *, built_in: Path = BUILT_IN, folder: str = "catalogs") -> None:
         self._languages: dict[str, dict[str, str]] = {}
-        for directory in (BUILT_IN, override / "catalogs" if override is not None else None):
+        for directory in (built_in, override / folder if override is not None else None):
             if directory is None or not directory.is_dir():
                 continue
             for path in sorted(directory.glob("*.json")):
                 self._languages[path.stem] = _read(path)
         if FALLBACK not in self._languages:
-            raise CatalogError(f"The mail catalogues need {FALLBACK}.json.")
+            raise CatalogError(f"The catalogues in {built_in} need {FALLBACK}.json.")
 
     @property
     def languages(self) -> frozenset[str]:
         return frozenset(self._languages)
 
-    def choose(self, locale: str | None) -> str:
-        """The language for a locale: itself (``es-MX``), its language (``es``), else English."""
+    def find(self, locale: str | None) -> str | None:
+        """The language for a locale: itself (``es-MX``), its language (``es``), else none."""
         wanted = (locale or "").strip().replace("_", "-")
         for candidate in (wanted, wanted.split("-")[0].lower()):
             if candidate in self._languages:
                 return candidate
-        return FALLBACK
+        return None
+
+    def choose(self, locale: str | None) -> str:
+        """The language for a locale, else English."""
+        return self.find(locale) or FALLBACK
 
     def texts(self, locale: str | None) -> Texts:
         language = self.choose(locale)

@@ -56,13 +56,17 @@ class Links:
         """The case on the agent dashboard."""
         return f"{self.public_url}/#/case/{quote(case_id, safe='')}"
 
-    def sign_in(self, link_id: str) -> str:
+    # Pages a mail links to speak the mail's language (``lang``, casegraph/pages), whatever the
+    # browser that opens them is set to.
+
+    def sign_in(self, link_id: str, language: str) -> str:
         """The page that signs the link's owner in (casegraph/sign_in_pages.py)."""
-        query = urlencode({"token": link_secret(self.unsubscribe_secret, link_id)})
+        query = urlencode({"token": link_secret(self.unsubscribe_secret, link_id), "lang": language})
         return f"{self.public_url}{SIGN_IN_PATH}?{query}"
 
-    def unsubscribe(self, user_id: str) -> str:
-        query = urlencode({"user": user_id, "token": unsubscribe_token(self.unsubscribe_secret, user_id)})
+    def unsubscribe(self, user_id: str, language: str) -> str:
+        token = unsubscribe_token(self.unsubscribe_secret, user_id)
+        query = urlencode({"user": user_id, "token": token, "lang": language})
         return f"{self.public_url}{UNSUBSCRIBE_PATH}?{query}"
 
 
@@ -148,12 +152,13 @@ class MailDispatcher(DeliveryQueue):
 
     async def _extras(self, mail: Mail, user_id: str | None) -> Extras:
         number = str(mail.facts.get("number", ""))
+        language = self.renderer.catalogs.choose(mail.locale)
         if mail.template == STAFF_SIGN_IN_TEMPLATE:
             return Extras(case_url="", desk_url=f"{self.links.public_url}/")
         if mail.template == SIGN_IN_TEMPLATE or mail.case_id is None:
             # About no case: the link is all the mail carries (its secret derived, never stored).
-            return Extras(case_url="", sign_in_url=self.links.sign_in(str(mail.facts.get("link_id", ""))))
-        unsubscribe = self.links.unsubscribe(user_id) if user_id is not None else None
+            return Extras(case_url="", sign_in_url=self.links.sign_in(str(mail.facts.get("link_id", "")), language))
+        unsubscribe = self.links.unsubscribe(user_id, language) if user_id is not None else None
         if mail.template == NOTIFICATION:
             # Staff: their dashboard, and no reply address (intake takes replies from requesters).
             return Extras(case_url=self.links.desk_case(mail.case_id), unsubscribe_url=unsubscribe)

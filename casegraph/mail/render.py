@@ -22,6 +22,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from markupsafe import Markup, escape
 
 from casegraph.mail.catalogs import Catalogs
+from casegraph.mail.dates import written_date, written_date_time
 
 BUILT_IN: Final = Path(__file__).resolve().parent / "templates"
 # Mails not about a case the recipient filed say so in their own footer.
@@ -82,8 +83,11 @@ def message_id(mail: Mail, domain: str) -> str:
 
 
 class MailRenderer:
-    def __init__(self, *, sender: str, override: Path | None = None, catalogs: Catalogs | None = None) -> None:
+    def __init__(
+        self, *, sender: str, override: Path | None = None, catalogs: Catalogs | None = None, time_zone: str = "UTC"
+    ) -> None:
         self.sender = sender
+        self.time_zone = time_zone
         self.catalogs = catalogs or Catalogs(override)
         directories = [str(override)] if override is not None else []
         self.environment = Environment(
@@ -106,6 +110,11 @@ class MailRenderer:
     def render(self, mail: Mail, extras: Extras, *, now: datetime) -> EmailMessage:
         texts = self.catalogs.texts(mail.locale)
         values = {key: ("" if value is None else value) for key, value in mail.facts.items()}
+        # Moments are kept as ISO text in the row; the texts write them in the recipient's language.
+        if mail.facts.get("at"):
+            values["at"] = written_date_time(mail.facts["at"], texts.language, self.time_zone)
+        if mail.facts.get("closes_at"):
+            values["closes_on"] = written_date(mail.facts["closes_at"], texts.language, self.time_zone)
         kind = mail.facts.get("kind")
         if kind:
             # A staff notification: its kind in the recipient's words, for the subject.

@@ -25,7 +25,7 @@ def mail_dispatcher(settings: Settings, *, clock: Clock, transport: MailTranspor
         interval=settings.outbox_interval,
         clock=clock,
         transport=transport or mail_transport(settings),
-        renderer=MailRenderer(sender=settings.sender, override=override),
+        renderer=MailRenderer(sender=settings.sender, override=override, time_zone=settings.mail_timezone),
         links=Links(public_url=settings.public_url, unsubscribe_secret=settings.mail_signing_secret),
         reply=reply_addresses(settings),
         staff_sign_in_elsewhere=settings.oidc_issuer is not None,

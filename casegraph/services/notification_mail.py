@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
+from casegraph.domain.sla import AlertKind
 from casegraph.services.requester_mail import DEFAULT_LOCALE, RequesterMail
-from models import Case, DeliveryStatus, MailDelivery, Notification, User
+from models import Case, CaseAlert, DeliveryStatus, MailDelivery, Notification, User
 
 NOTIFICATION: Final = "notification"
 # Told to the requester: mailed to them as their case's mails are, opted in or not.
@@ -73,6 +74,16 @@ async def _enqueue_reminders(notifications: Sequence[Notification], *, now: date
     case = await Case.filter(id=notifications[0].case_id).first().values("number", "title", "contact_email")
     if case is None:
         return 0
+    # The day it closes by itself, said in the mail: the case's auto-close, not yet fired.
+    closing = (
+        await CaseAlert.filter(case_id=notifications[0].case_id, kind=AlertKind.AUTO_CLOSE.value, fired_at=None)
+        .order_by("due_at")
+        .first()
+        .values("due_at")
+    )
+    facts: dict[str, str] = {"number": case["number"], "title": case["title"] or ""}
+    if closing is not None:
+        facts["closes_at"] = closing["due_at"].isoformat()
     people = {
         row["id"]: row
         for row in await User.filter(id__in=sorted({n.user_id for n in notifications})).values("id", "email", "locale")
@@ -88,7 +99,7 @@ async def _enqueue_reminders(notifications: Sequence[Notification], *, now: date
             template=RequesterMail.REMINDER.value,
             locale=people[notification.user_id]["locale"] or DEFAULT_LOCALE,
             essential=True,
-            facts={"number": case["number"], "title": case["title"] or ""},
+            facts=facts,
             status=DeliveryStatus.PENDING,
             attempts=0,
             next_attempt_at=now,

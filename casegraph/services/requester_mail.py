@@ -125,7 +125,8 @@ async def enqueue_requester_mail(before: CaseRecord, after: CaseRecord, event: E
                 "template": mail.value,
                 "locale": recipient.locale,
                 "essential": mail not in NON_ESSENTIAL,
-                "facts": facts_of(after),
+                # When it happened, for the mails that say so (received, closed, cancelled).
+                "facts": {**facts_of(after), "at": recorded.occurred_at.isoformat()},
                 "status": DeliveryStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": recorded.occurred_at,

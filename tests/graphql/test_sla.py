@@ -12,6 +12,7 @@ from typing import Any
 
 from casegraph.services.sla_evaluation import Evaluation, evaluate_due
 from casegraph.settings import Settings
+from models import CaseEvent, MailDelivery
 from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World
 
 MINUTE = timedelta(minutes=1)
@@ -527,9 +528,14 @@ async def test_a_resolved_case_is_reminded_after_5_days_and_closed_after_10(
     d = desk(client, world, settings, clock, publisher)
     payload = await d.configure("QUESTION", autoCloseEnabled=True)
     case_id = await resolved_question(d)
+    # resolved by the proposal, the case's latest event
+    resolved_at = (await CaseEvent.filter(case_id=case_id).order_by("-sequence").first().values("occurred_at"))[
+        "occurred_at"
+    ]
     version = (await d.case(case_id))["version"]
     # when
     reminded = await d.later(5 * DAY + MINUTE)
+    reminder_mail = await MailDelivery.get(case_id=case_id, template="reminder")
     alice_inbox = await d.inbox("requester")
     waiting = await d.case(case_id, "requester")
     closed = await d.later(5 * DAY)
@@ -538,6 +544,8 @@ async def test_a_resolved_case_is_reminded_after_5_days_and_closed_after_10(
     assert payload["settings"]["autoCloseReminderMinutes"] == 5 * 24 * 60
     assert reminded.alerts == 1 and reminded.events == [] and alice_inbox == ["AUTO_CLOSE_REMINDER"]
     assert waiting["status"] == "RESOLVED" and waiting["version"] == version
+    # and: the reminder mail names the day it will close (when the auto-close is due)
+    assert datetime.fromisoformat(reminder_mail.facts["closes_at"]) == resolved_at + 10 * DAY
     case = await d.case(case_id, "requester")
     assert case["status"] == "CLOSED" and case["version"] == version + 1
     event = (await d.sla_events(case_id))[-1]

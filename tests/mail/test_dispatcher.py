@@ -296,6 +296,8 @@ async def test_a_spanish_speaking_requester_gets_the_spanish_text(
     assert subject(mail).startswith(f"Caso {case.number} recibido: Bache en la calle Mayor")
     assert "Hemos recibido su solicitud" in mail.text() and "Hemos recibido su solicitud" in mail.html()
     assert mail.message["Content-Language"] == "es"
+    # and: the opt-out page it links to will speak Spanish too, whatever the browser says
+    assert str(mail.message["List-Unsubscribe"]).endswith("&lang=es>")
 
 
 async def test_html_parts_escape_what_people_typed(

@@ -4,6 +4,7 @@ and keeps the rest, and a language is one more catalogue file."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +39,80 @@ def mail(template: RequesterMail | str, locale: str = "en") -> Mail:
 
 
 EXTRAS = Extras(case_url="https://city.example/portal#case-1", question="Which side?")
+
+
+@pytest.mark.parametrize(
+    ("language", "received", "reminder"),
+    [
+        (
+            "en",
+            "Received on November 2, 2026, 3:00\u202fAM CST.",
+            "Unless you reject the solution, the case will be closed on November 12, 2026.",
+        ),
+        (
+            "es",
+            "Recibida el 2 de noviembre de 2026, 3:00 -0600.",
+            "Si no rechaza la solución, el caso se cerrará el 12 de noviembre de 2026.",
+        ),
+    ],
+)
+def test_dates_are_written_the_way_the_language_writes_them_on_the_agencys_clock(
+    language: str, received: str, reminder: str
+) -> None:
+    # given: an agency in Chicago; a case received at 9:00 UTC (3:00 there), to be closed by itself
+    # at 2:30 UTC on the 13th, which is still the 12th in Chicago
+    renderer = MailRenderer(sender="desk@city.example", time_zone="America/Chicago")
+    at = {**FACTS, "at": NOW.isoformat(), "closes_at": "2026-11-13T02:30:00+00:00"}
+    # when
+    mails = {
+        template: renderer.render(replace(mail(template, language), facts=at), EXTRAS, now=NOW)
+        for template in (RequesterMail.RECEIVED, RequesterMail.REMINDER)
+    }
+    # then: in both parts, in the language's words and order (CLDR's narrow space before AM),
+    # on the agency's clock
+    for template, expected in ((RequesterMail.RECEIVED, received), (RequesterMail.REMINDER, reminder)):
+        text, html = mails[template].get_body(("plain",)), mails[template].get_body(("html",))
+        assert text is not None and html is not None
+        assert expected in text.get_content() and expected in html.get_content(), text.get_content()
+
+
+@pytest.mark.parametrize(
+    ("language", "by_reply", "on_portal"),
+    [
+        (
+            "en",
+            "To answer, reply to this mail (keep the case number in the subject), or answer on the portal:",
+            "To answer, open your case on the portal:",
+        ),
+        (
+            "es",
+            "Para responder, conteste a este correo (conserve el número de caso en el asunto) o responda en el portal:",
+            "Para responder, abra su caso en el portal:",
+        ),
+    ],
+)
+def test_the_question_mail_says_how_to_answer_in_the_recipients_language(
+    language: str, by_reply: str, on_portal: str
+) -> None:
+    # given: a desk that takes replies by mail, and one that does not
+    renderer = MailRenderer(sender="desk@city.example")
+    replies = replace(EXTRAS, reply_address="cases+CS0001001-x@city.example", reply_token="CS0001001-x")
+    # when
+    answerable = renderer.render(mail(RequesterMail.QUESTION, language), replies, now=NOW)
+    portal_only = renderer.render(mail(RequesterMail.QUESTION, language), EXTRAS, now=NOW)
+    # then: the question, how to answer, and the portal link, in both parts
+    for message, how in ((answerable, by_reply), (portal_only, on_portal)):
+        text, html = message.get_body(("plain",)), message.get_body(("html",))
+        assert text is not None and html is not None
+        for part in (text.get_content(), html.get_content()):
+            assert "Which side?" in part and how in part and EXTRAS.case_url in part
+    assert answerable["Reply-To"] == "cases+CS0001001-x@city.example" and portal_only["Reply-To"] is None
+
+
+def test_a_mail_written_before_dates_were_kept_renders_without_them() -> None:
+    message = MailRenderer(sender="desk@city.example").render(mail(RequesterMail.RECEIVED), EXTRAS, now=NOW)
+    text = message.get_body(("plain",))
+    assert text is not None and "Received on" not in text.get_content()
 
 
 def test_every_catalogue_has_the_texts_of_the_english_one() -> None:

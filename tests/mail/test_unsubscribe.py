@@ -15,9 +15,9 @@ SET_PREFERENCES = """mutation Set($input: SetMailPreferencesInput!) {
 }"""
 
 
-def link(settings: Settings, user_id: str) -> str:
-    """The path and query of the user's unsubscribe link, as a mail carries it."""
-    parts = urlsplit(Links(settings.public_url, settings.mail_signing_secret).unsubscribe(user_id))
+def link(settings: Settings, user_id: str, language: str = "en") -> str:
+    """The path and query of the user's unsubscribe link, as a mail in ``language`` carries it."""
+    parts = urlsplit(Links(settings.public_url, settings.mail_signing_secret).unsubscribe(user_id, language))
     return f"{parts.path}?{parts.query}"
 
 
@@ -44,6 +44,35 @@ async def test_opening_the_link_asks_and_only_the_button_or_a_one_click_post_uns
     assert clicked.status_code == 200
     assert not await wants_optional_mail("alice")
     assert await wants_optional_mail("bob")
+
+
+async def test_the_pages_speak_the_language_of_the_mail_that_carried_the_link(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: the link of a Spanish mail, opened in a browser set to English
+    english = {"Accept-Language": "en"}
+    # when
+    opened = await client.http.get(link(settings, "alice", "es"), headers=english)
+    clicked = await client.http.post(link(settings, "alice", "es"), headers=english)
+    # then: asked, and told it is done, in Spanish
+    assert opened.status_code == 200 and '<html lang="es">' in opened.text
+    assert "¿Dejar de recibir correos opcionales?" in opened.text
+    assert '<button type="submit" class="primary">Dejar de recibir correos opcionales</button>' in opened.text
+    assert clicked.status_code == 200 and "<h1>Hecho</h1>" in clicked.text
+    assert not await wants_optional_mail("alice")
+
+
+async def test_a_refused_link_is_said_in_the_browsers_language_when_the_link_names_none(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: a link whose signature was cut off, without its language
+    cut = link(settings, "alice").split("&token=")[0]
+    # when
+    refused = await client.http.post(cut, headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"})
+    # then
+    assert refused.status_code == 400 and '<html lang="es">' in refused.text
+    assert "Este enlace no es válido" in refused.text and "No se ha cambiado nada." in refused.text
+    assert await wants_optional_mail("alice")
 
 
 async def test_a_link_signed_for_someone_else_changes_nothing(

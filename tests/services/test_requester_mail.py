@@ -4,6 +4,7 @@ outbox rows themselves, before any dispatcher reads them."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from tortoise.exceptions import IntegrityError
@@ -15,7 +16,7 @@ from casegraph.services.case_changes import ActionResult
 from casegraph.services.case_creation import NewCase, create_case
 from casegraph.services.notifications import NotificationKind, notify
 from casegraph.services.records import CaseRecord
-from models import DeliveryStatus, MailDelivery, User
+from models import CaseEvent, DeliveryStatus, MailDelivery, User
 from tests.helpers import FakeClock, RecordingPublisher, World
 
 
@@ -54,6 +55,22 @@ async def test_a_draft_mails_nobody_until_it_is_submitted(
     await act(world, clock, publisher, "requester", CaseAction.SUBMIT, draft)
     # then
     assert await mails() == [("received", "alice@example.org", "en")]
+
+
+async def test_a_mail_keeps_when_its_event_happened_so_it_can_say_so(
+    world: World, clock: FakeClock, publisher: RecordingPublisher
+) -> None:
+    # when
+    case = await file(world, clock, publisher)
+    clock.advance(timedelta(hours=3))
+    await act(world, clock, publisher, "requester", CaseAction.CANCEL, case)
+    # then: each row holds its own event's moment, hours apart
+    rows = await MailDelivery.all().order_by("event_sequence").values("template", "facts", "event_sequence")
+    events = {e.sequence: e.occurred_at for e in await CaseEvent.filter(case_id=case.id)}
+    assert [row["template"] for row in rows] == ["received", "cancelled"]
+    moments = [datetime.fromisoformat(row["facts"]["at"]) for row in rows]
+    assert moments == [events[row["event_sequence"]] for row in rows]
+    assert moments[1] - moments[0] >= timedelta(hours=3)
 
 
 async def test_the_requesters_own_address_comes_before_the_cases_contact_address(

@@ -7,6 +7,7 @@ import { h } from "../lib/dom.js";
 import { GraphQLClient } from "../lib/graphql.js";
 import { AnalyticsView } from "./analytics.js";
 import { CaseView } from "./case-view.js";
+import { MailSettings } from "./mail-settings.js";
 import { humanize, personName, statusLabel } from "./format.js";
 import { ALL_CASE_EVENTS, QUEUE_EVENTS } from "./queries.js";
 import { QueueView } from "./queue.js";
@@ -94,6 +95,11 @@ export class Dashboard {
     this.me = me;
     this.caseView.me = me;
     this.shell.setUser(me.name || me.id, () => this.onSignOut());
+    this.mailSettings = new MailSettings({
+      api: this.api, onError: (error) => this.handleError(error), announce: (text) => this.shell.announce(text),
+    });
+    this.shell.settings.replaceChildren(this.mailSettings.element);
+    this.mailSettings.load();
     // The server refuses analytics to other roles (a field agent has no desk figures).
     if (me.roles.some((role) => ANALYTICS_ROLES.has(role))) {
       this.analytics.setGroups(me.groups);

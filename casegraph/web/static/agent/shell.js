@@ -8,11 +8,13 @@ export class Shell {
     this.root = root;
     this.status = h("span", { class: "live-status", testid: "live-status", "data-status": "offline", role: "status" }, "offline");
     this.who = h("span", { class: "who" });
+    this.settings = h("span", { class: "settings-slot" }); // the signed-in person's mail setting
     this.signOutButton = h("button", { type: "button", testid: "sign-out", hidden: true }, "Sign out");
     this.header = h("header", { class: "app-header" },
       h("p", { class: "brand" }, "casegraph · Service desk"),
       h("span", { class: "spacer" }),
       this.status,
+      this.settings,
       this.who,
       this.signOutButton,
     );
@@ -46,6 +48,7 @@ export class Shell {
     } else {
       this.signOutButton.hidden = true;
       this.signOutButton.onclick = null;
+      this.settings.replaceChildren();
     }
   }
 

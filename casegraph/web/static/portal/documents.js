@@ -20,11 +20,15 @@ const CASE_DETAIL = `
 const PAYLOAD_ERRORS = "errors { code field message }";
 
 // With the person's mail language: a language chosen on another device follows them (main.js).
-export const ME = `query PortalMe { me { id name roles email } mailPreferences { locale localeChosen languages } }`;
+export const ME = `query PortalMe { me { id name roles email } mailPreferences { locale localeChosen languages nonEssentialMail } }`;
 
 /** The person's language for their mails, set when they pick one in the portal. */
 export const SET_MAIL_LANGUAGE = `mutation PortalMailLanguage($input: SetMailPreferencesInput!) {
   setMailPreferences(input: $input) { preferences { locale } ${PAYLOAD_ERRORS} }
+}`;
+
+export const SET_OPTIONAL_MAIL = `mutation PortalOptionalMail($input: SetMailPreferencesInput!) {
+  setMailPreferences(input: $input) { preferences { nonEssentialMail } ${PAYLOAD_ERRORS} }
 }`;
 
 export const SERVICES = `query PortalServices {

@@ -14,6 +14,7 @@ import { CookieSession, GraphQLClient, GraphQLRequestError, storeToken, storedTo
 import { CASE_FILTERS, matchesFilter, renderCasesFooter, renderCasesFilter, renderMyCases } from "./cases.js";
 import { Banner, announce, clientMessage, renderLanguageMenu, showLiveStatus, showSignedIn } from "./chrome.js";
 import { CaseDetail } from "./detail.js";
+import { MailSettings } from "./mail-settings.js";
 import { CASE, CASE_EVENTS, ME, MY_CASES, REQUEST_SIGN_IN_LINK, SERVICES, SET_MAIL_LANGUAGE } from "./documents.js";
 import {
   LANGUAGES, language, languageFromBrowser, rememberLanguage, rememberedLanguage, t,
@@ -111,7 +112,7 @@ async function tryToken(token, { fromCookie = false } = {}) {
   page.banner.hide();
   session?.close();
   await adoptLanguageChosenElsewhere(mailPreferences);
-  session = new Portal(api, me, mailPreferences?.languages ?? []);
+  session = new Portal(api, me, mailPreferences);
   session.fromCookie = fromCookie;
   showSignedIn(page.signedInAs, page.signOut, me.name ?? me.email ?? me.id);
   if (mailPreferences && mailPreferences.locale !== language()) {
@@ -166,10 +167,13 @@ async function chooseLanguage(code) {
 }
 
 class Portal {
-  constructor(api, me, mailLanguages) {
+  constructor(api, me, mailPreferences) {
     this.api = api;
     this.me = me;
-    this.mailLanguages = mailLanguages; // the languages the server can write mails in
+    this.mailLanguages = mailPreferences?.languages ?? []; // the languages the server can write mails in
+    this.mailSettings = new MailSettings({
+      api, email: me.email, preferences: mailPreferences, onFailed: (error) => this._failed(error),
+    });
     this.services = [];
     this.cases = new Map(); // id -> case summary (of the pages loaded, and any the live feed told of)
     this.casesFilter = "all"; // one of CASE_FILTERS
@@ -217,6 +221,7 @@ class Portal {
             this.servicesHeading, this.servicesList),
           h("section", { class: "panel", "aria-labelledby": "my-cases-heading" },
             this.casesHeading, this.casesFilterBox, this.casesList, this.casesFooter),
+          this.mailSettings.element,
         ),
         this.side,
       ),
@@ -227,6 +232,7 @@ class Portal {
   redraw() {
     this.servicesHeading.textContent = t("lists.services");
     this.casesHeading.textContent = t("lists.myCases");
+    this.mailSettings.draw();
     if (!this.servicesList.hasAttribute("aria-busy")) this._drawServices();
     if (!this.casesList.hasAttribute("aria-busy")) this._drawCases();
     const selected = this.selected;
@@ -395,7 +401,10 @@ class Portal {
       h(
         "section",
         { class: "panel welcome" },
-        h("h2", {}, t("welcome.heading", { name: this.me.name ?? this.me.id })),
+        // Signed in by mailed link, a person has an address and no name yet; never their id.
+        h("h2", { testid: "welcome-heading" }, this.me.name || this.me.email
+          ? t("welcome.heading", { name: this.me.name || this.me.email })
+          : t("welcome.headingNoName")),
         h("p", {}, t("welcome.intro")),
         h("p", { class: "muted" }, t("welcome.live")),
       ),
