@@ -20,7 +20,7 @@ from casegraph.services.email_intake import parse_message
 from casegraph.services.records import CaseRecord
 from casegraph.services.reply_addresses import ReplyAddresses
 from casegraph.settings import Settings
-from models import Attachment, Case, CaseEvent, Comment, User
+from models import Attachment, Case, CaseEvent, Comment, MailDelivery, User
 from tests.helpers import FakeClock, GraphQLClient, World, case_row, insert_case
 
 SECRET = "intake-secret-for-tests"
@@ -345,6 +345,9 @@ async def test_a_part_that_may_not_be_attached_is_named_with_its_reason_and_the_
     assert case.description is not None
     assert "Attachments not kept: holiday.jpg (This kind of file cannot be attached" in case.description
     assert len(kept_files(settings)) == 1
+    # and: her acknowledgement mail names the file that was not kept
+    acknowledgement = await MailDelivery.get(case_id=case.id, template="received")
+    assert acknowledgement.facts["files_refused"] == "holiday.jpg"
 
 
 async def test_a_file_over_the_limit_is_named_and_nothing_of_it_is_kept(

@@ -206,7 +206,16 @@ async def receive_email(
     staged, refused = await _stage_files(mail.attachments, desk)
     try:
         return await _file_mail(
-            mail, raw, text + _refusal_note(refused), staged, desk, intake_case_type, now, publisher, reply
+            mail,
+            raw,
+            text + _refusal_note(refused),
+            staged,
+            [name for name, _ in refused],
+            desk,
+            intake_case_type,
+            now,
+            publisher,
+            reply,
         )
     finally:
         # Files not attached (a redelivery answered from its first result, a refusal) are forgotten.
@@ -220,6 +229,7 @@ async def _file_mail(
     raw: bytes,
     text: str,
     staged: list[StagedFile],
+    refused_names: list[str],
     desk: AttachmentDesk | None,
     intake_case_type: str | None,
     now: datetime,
@@ -292,7 +302,7 @@ async def _file_mail(
                     ),
                     now=now,
                     publisher=publisher,
-                    on_success=_following(follows, on_success),
+                    on_success=_acknowledging(follows, refused_names, on_success),
                     via=Channel.EMAIL,
                 )
             except DomainError:
@@ -315,33 +325,36 @@ async def _file_mail(
     return IntakeResult("commented" if comments else "created", result.case.id, result.case.number)
 
 
-async def _stage_files(parts: tuple[MailPart, ...], desk: AttachmentDesk | None) -> tuple[list[StagedFile], list[str]]:
+async def _stage_files(
+    parts: tuple[MailPart, ...], desk: AttachmentDesk | None
+) -> tuple[list[StagedFile], list[tuple[str, str]]]:
     """The parts kept safely in the store, and for each refused one its name and why."""
     staged: list[StagedFile] = []
-    refused: list[str] = []
+    refused: list[tuple[str, str]] = []
     total = 0
     for part in parts:
         if desk is None:
-            refused.append(f"{part.shown_name} (files are not kept here)")
+            refused.append((part.shown_name, "files are not kept here"))
             continue
         try:
             file = await stage_upload(desk, HeldBytes(part.content, part.filename))
         except DomainError as refusal_of_part:
-            refused.append(f"{part.shown_name} ({refusal_of_part.message})")
+            refused.append((part.shown_name, refusal_of_part.message))
             continue
         if total + file.size > desk.case_max_bytes:
             await discard_staged(desk, file)
-            refused.append(f"{part.shown_name} (the case's files would be over their limit together)")
+            refused.append((part.shown_name, "the case's files would be over their limit together"))
             continue
         total += file.size
         staged.append(file)
     return staged, refused
 
 
-def _refusal_note(refused: list[str]) -> str:
+def _refusal_note(refused: list[tuple[str, str]]) -> str:
+    """The line that names each refused part and why (for staff and the requester reading the case)."""
     if not refused:
         return ""
-    return "\n\n(Attachments not kept: " + "; ".join(refused) + ")"
+    return "\n\n(Attachments not kept: " + "; ".join(f"{name} ({why})" for name, why in refused) + ")"
 
 
 def _title_of(mail: InboundMail) -> str:
@@ -359,22 +372,25 @@ def _reference(follows: RepliedCase | None) -> str:
     return f"\n\n(Replied by e-mail to case {follows.number}, which is {follows.status.value}.)"
 
 
-def _following(
-    follows: RepliedCase | None, on_success: Callable[[ActionResult], Awaitable[None]] | None
+def _acknowledging(
+    follows: RepliedCase | None,
+    refused_names: list[str],
+    on_success: Callable[[ActionResult], Awaitable[None]] | None,
 ) -> Callable[[ActionResult], Awaitable[None]] | None:
-    """For a reply filed as a new request: its acknowledgement mail, written by the change hook in
-    the same transaction, also says which case it replied to and why it could not be added there."""
-    if follows is None:
+    """The acknowledgement mail of a mailed request, written by the change hook in the same
+    transaction, also names the files of the mail that were not kept, and, for a reply filed as a
+    new request, says which case it replied to and why it could not be added there."""
+    if follows is None and not refused_names:
         return on_success
+    facts: dict[str, str] = {}
+    if follows is not None:
+        facts = {"follows": follows.number, "follows_case_id": follows.case_id, "follows_status": follows.status.value}
+    if refused_names:
+        facts["files_refused"] = ", ".join(refused_names)
 
     async def mark(result: ActionResult) -> None:
         for row in await MailDelivery.filter(case_id=result.case.id, template=RequesterMail.RECEIVED.value):
-            row.facts = {
-                **row.facts,
-                "follows": follows.number,
-                "follows_case_id": follows.case_id,
-                "follows_status": follows.status.value,
-            }
+            row.facts = {**row.facts, **facts}
             await row.save(update_fields=["facts"])
         if on_success is not None:
             await on_success(result)
