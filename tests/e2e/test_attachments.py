@@ -10,6 +10,7 @@ with its server settings) on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from playwright.sync_api import Page, expect
 from casegraph.auth import issue_token
 from casegraph.domain.enums import Role
 from casegraph.settings import DEV_SECRET, Settings
+from casegraph.web import STATIC
 from tests.conftest import BACKENDS
 from tests.e2e.conftest import E2EServer, Screens, running_e2e_server
 from tests.e2e.portal_steps import file_case, sign_in_with_demo_user
@@ -247,6 +249,28 @@ def test_a_file_over_the_limit_is_refused_by_the_page_before_it_is_sent(open_win
     expect(detail.get_by_test_id("attachment")).to_have_count(1)
     assert len(uploads) == 1
     screens.shoot("refused as too large")
+    # when: she reads the portal in Spanish and picks the big file, and a program, again
+    spanish = json.loads((STATIC / "portal" / "i18n" / "es.json").read_text(encoding="utf-8"))
+    page.get_by_test_id("language").select_option("es")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(detail.locator(".drop-zone-title")).to_have_text(spanish["attachments.label"])
+    detail.get_by_test_id("attachment-file").set_input_files(
+        [
+            {"name": "flood.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8" + b"\x00" * (20 * MIB)},
+            {"name": "setup.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ" + b"\x00" * 100},
+        ]
+    )
+    detail.get_by_test_id("attachment-submit").click()
+    # then: both refusals are in Spanish, and still nothing was sent
+    expect(detail.locator('[data-testid="upload-row"][data-file="flood.jpg"]')).to_contain_text(
+        spanish["attachments.refused.tooLarge"].replace("{name}", "flood.jpg").replace("{megabytes}", "10")
+    )
+    expect(detail.locator('[data-testid="upload-row"][data-file="setup.exe"]')).to_contain_text(
+        spanish["attachments.refused.type"].replace("{name}", "setup.exe")
+    )
+    assert len(uploads) == 1
+    page.get_by_test_id("language").select_option("en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def test_another_constituent_can_fetch_the_file_neither_by_its_link_nor_by_its_id(

@@ -566,12 +566,7 @@ export class CaseDetail {
       files.length ? files.map((file) => this._attachment(file)) : h("li", { class: "empty" }, t("attachments.none")),
     );
     let form = null;
-    if ((item.attachmentActions ?? []).includes("ADD_ATTACHMENT")) {
-      // One file input and one list of uploads per case, moved into each redraw: a live redraw
-      // must not drop the files the person picked nor the progress of those on their way.
-      if (!this.pickers.has(item.id)) this.pickers.set(item.id, this._filePicker(item));
-      form = this.pickers.get(item.id);
-    }
+    if ((item.attachmentActions ?? []).includes("ADD_ATTACHMENT")) form = this._attachForm(item);
     return h(
       "section",
       { class: "case-attachments", "aria-labelledby": "attachments-heading" },
@@ -582,17 +577,26 @@ export class CaseDetail {
   }
 
   /** The attach form of a case: files picked or dropped, checked, then sent one by one with progress. */
-  _filePicker(item) {
-    const picker = h("input", { type: "file", id: "attachment-file", name: "file", testid: "attachment-file", accept: ATTACHABLE, multiple: true });
+  _attachForm(item) {
+    // One file input and one list of uploads per case, moved into each redraw (a live event, a
+    // language switch): a redraw must not drop the files picked nor the lines of those on their way.
+    if (!this.pickers.has(item.id)) {
+      const picker = h("input", { type: "file", id: "attachment-file", name: "file", testid: "attachment-file", accept: ATTACHABLE, multiple: true });
+      const uploads = h("ul", { class: "plain uploads", testid: "uploads", "aria-live": "polite" });
+      this.pickers.set(item.id, { picker, uploads, busy: false });
+    }
+    const state = this.pickers.get(item.id);
+    const { picker, uploads } = state;
     const chosen = h("p", { class: "muted", testid: "attachment-chosen", "aria-live": "polite" });
-    picker.addEventListener("change", () => {
+    const showChosen = () => {
       const names = [...(picker.files ?? [])].map((file) => file.name);
       replace(chosen, names.length ? t("attachments.chosen", { names: names.join(", ") }) : "");
-    });
+    };
+    showChosen();
+    picker.onchange = showChosen;
     const zone = dropZone({ input: picker, title: t("attachments.label"), hint: t("attachments.drop"), testid: "attachment-drop" });
-    const submit = h("button", { type: "submit", testid: "attachment-submit" }, t("attachments.submit"));
+    const submit = h("button", { type: "submit", testid: "attachment-submit", disabled: state.busy }, t("attachments.submit"));
     const error = formError();
-    const uploads = h("ul", { class: "plain uploads", testid: "uploads", "aria-live": "polite" });
     const form = h("form", { class: "attachment-form" }, zone, h("p", { class: "hint" }, t("attachments.hint")), chosen,
       error, uploads, h("div", { class: "form-actions" }, submit));
     form.addEventListener("submit", async (event) => {
@@ -603,17 +607,20 @@ export class CaseDetail {
         replace(error, t("attachments.choose"));
         return;
       }
+      state.busy = true;
       submit.disabled = true;
       form.setAttribute("aria-busy", "true");
       try {
         const { latest } = await sendFiles(this.api, item.id, picked, uploads);
         picker.value = "";
-        replace(chosen);
+        showChosen();
         if (latest) this.onChanged(latest);
       } catch (failure) {
         this.banner.show(failure.message, failure.code);
       } finally {
-        submit.disabled = false;
+        state.busy = false;
+        // The form on the page now (a redraw may have replaced this one meanwhile).
+        for (const button of this.container.querySelectorAll('[data-testid="attachment-submit"]')) button.disabled = false;
         form.removeAttribute("aria-busy");
       }
     });
