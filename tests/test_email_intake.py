@@ -381,9 +381,12 @@ async def test_a_replys_photo_goes_onto_the_case_it_answers(
     response = await post(client.http, raw)
     # then: her answer is a comment, and her photo is on the case, uploaded by her
     assert response.status_code == 200, response.text
-    assert (await Comment.get(case_id=case.id)).body == "There is a deep hole."
+    comment = await Comment.get(case_id=case.id)
+    assert comment.body == "There is a deep hole."
     attachment = await Attachment.get(case_id=case.id)
     assert attachment.filename == "closer.jpg" and attachment.uploaded_by_id == "alice"
+    # and: listed under her comment, as a file sent with a comment in the pages is
+    assert attachment.comment_id == comment.id and await Comment.filter(case_id=case.id).count() == 1
 
 
 async def test_redelivery_of_a_mail_with_files_keeps_them_once(

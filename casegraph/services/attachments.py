@@ -161,8 +161,14 @@ async def attach_staged(
     now: datetime,
     publisher: Publisher,
     on_success: OnSuccess = None,
+    with_comment_id: int | None = None,
 ) -> ActionResult:
-    """The ADD_ATTACHMENT event and row for a staged file; refused or failed, the file is forgotten."""
+    """The ADD_ATTACHMENT event and row for a staged file; refused or failed, the file is forgotten.
+
+    ``with_comment_id``: the public comment the file came with, written by an earlier action (a
+    mailed reply's text), so the file is listed under it; no note is written then."""
+    if with_comment_id is not None and (command.comment is not None or command.internal):
+        raise ValueError("a file sent with an existing comment brings no note of its own and is public")
     try:
         # Judged again in the commit's loop, with the case as it is then.
         comment = clean_text("comment", command.comment, required=False)
@@ -178,6 +184,8 @@ async def attach_staged(
             "uploaded_by_id": actor.user_id,
             "created_at": now,
         }
+        if with_comment_id is not None:
+            row["comment_id"] = with_comment_id
         result = await _commit_addition(desk, command, actor, now, row, comment, on_success)
     except BaseException:
         await discard_staged(desk, staged)

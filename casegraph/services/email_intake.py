@@ -61,7 +61,7 @@ from casegraph.services.publisher import Publisher
 from casegraph.services.reply_addresses import TOKEN, ReplyAddresses, ReplyToken, tokens_in
 from casegraph.services.requester_mail import RequesterMail
 from casegraph.services.users import Claims, build_actor, provision
-from models import Case, MailDelivery, User
+from models import Case, Comment, MailDelivery, User
 
 logger = logging.getLogger(__name__)
 
@@ -253,6 +253,13 @@ async def _file_mail(
 
     async def act(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
         result = await act_on_text(on_success)
+        # A reply's files are listed under the comment its text became.
+        written = (
+            await Comment.filter(case_id=result.case.id, event_sequence=result.event.sequence).first()
+            if comments
+            else None
+        )
+        with_comment_id = written.id if written is not None else None
         if desk is not None:
             while staged:
                 file = staged.pop(0)
@@ -268,6 +275,7 @@ async def _file_mail(
                         actor=actor,
                         now=now,
                         publisher=publisher,
+                        with_comment_id=with_comment_id,
                     )
                 except DomainError as refused_file:
                     logger.warning(
