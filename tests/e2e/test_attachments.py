@@ -172,10 +172,12 @@ def test_a_phone_photo_sent_with_a_new_request_reaches_the_agent_without_its_pos
     form = portal.get_by_test_id("file-form")
     form.get_by_test_id("input-title").fill("Broken street light")
     form.get_by_test_id("input-description").fill("The light on Elm St is out; photo attached.")
-    # when: she adds the photo from her phone to the request itself and sends it
-    form.get_by_test_id("file-attachments").set_input_files(
-        {"name": "IMG_3001.jpg", "mimeType": "image/jpeg", "buffer": phone_photo()}
-    )
+    # when: she adds the photo from her phone to the request itself — by keyboard: the drop
+    # zone's file input takes the focus and opens the chooser — and sends it
+    form.get_by_test_id("file-attachments").focus()
+    with portal.expect_file_chooser() as choosing:
+        portal.keyboard.press("Enter")
+    choosing.value.set_files({"name": "IMG_3001.jpg", "mimeType": "image/jpeg", "buffer": phone_photo()})
     expect(form.get_by_test_id("file-attachments-chosen")).to_contain_text("IMG_3001.jpg")
     form.get_by_test_id("file-submit").click()
     # then: her request is shown with the photo on it
