@@ -174,9 +174,11 @@ def test_a_phone_photo_sent_with_a_new_request_reaches_the_agent_without_its_pos
     form.get_by_test_id("input-description").fill("The light on Elm St is out; photo attached.")
     # when: she adds the photo from her phone to the request itself — by keyboard: the drop
     # zone's file input takes the focus and opens the chooser — and sends it
-    form.get_by_test_id("file-attachments").focus()
+    chooser_input = form.get_by_test_id("file-attachments")
+    chooser_input.focus()
+    expect(chooser_input).to_be_focused()
     with portal.expect_file_chooser() as choosing:
-        portal.keyboard.press("Enter")
+        chooser_input.press("Enter")
     choosing.value.set_files({"name": "IMG_3001.jpg", "mimeType": "image/jpeg", "buffer": phone_photo()})
     expect(form.get_by_test_id("file-attachments-chosen")).to_contain_text("IMG_3001.jpg")
     form.get_by_test_id("file-submit").click()
