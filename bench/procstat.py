@@ -69,6 +69,29 @@ def peak_rss_kib(pids: Iterable[int]) -> int:
     return total
 
 
+def _status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise LookupError(f"/proc/{pid}/status has no {field}")
+
+
+def rss_kib(pid: int) -> int:
+    """One process's resident set now."""
+    return _status_kib(pid, "VmRSS")
+
+
+def reset_peak_rss(pid: int) -> None:
+    """Start one process's high-water mark (VmHWM) afresh from its resident set now, so the peak of
+    what follows can be read (Linux ``clear_refs`` 5; the process must be the caller's own)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_rss_growth_kib(pid: int, since_kib: int) -> int:
+    """How far one process's resident set rose above ``since_kib`` (its RSS at ``reset_peak_rss``)."""
+    return _status_kib(pid, "VmHWM") - since_kib
+
+
 @dataclass(frozen=True)
 class CpuSample:
     seconds: float

@@ -2,7 +2,7 @@
 
     python -m bench.run [--quick] [--sizes 10000,1000000] [--duration S] [--warmup S] [--mutations N]
                         [--subscribers N …] [--soak-seconds S] [--writes-database-url URL]
-                        [--only queue|assign|fanout|soak|writes|analytics …]
+                        [--only queue|assign|fanout|soak|writes|analytics|attachments …]
                         [--json FILE]
 
 1. the agents' queue, casegraph against PostGraphile v5, at 10,000 and 1,000,000 cases side by
@@ -15,7 +15,9 @@
 5. writes: ``assignToMe``, comments and ``proposeSolution`` from 32 agents on PostgreSQL against a
    minimal asyncpg client's physical limit on the same database (``bench.writes``; on a private
    database at each of ``--sizes``, or with ``--writes-database-url`` on one loaded already);
-6. analytics: every aggregate of one week at each of ``--sizes`` (``bench.analytics``), p50 and growth.
+6. analytics: every aggregate of one week at each of ``--sizes`` (``bench.analytics``), p50 and growth;
+7. attachments: 10 MiB uploads through multipart, MiB/s and the server's peak RSS rise per upload
+   (``bench.attachments``; ``--quick`` uploads 2 files, else 5).
 
 Everything is started on loopback and stopped again (Ctrl-C and SIGTERM included); the figures
 also go to bench/results/latest.json. The full run stays well under thirty minutes on 2 cores
@@ -40,6 +42,7 @@ from typing import Any, Final
 from bench import report
 from bench.analytics import AnalyticsReport, run_analytics
 from bench.assign import AssignReport, run_assign
+from bench.attachments import AttachmentsReport, run_attachments
 from bench.machine import describe
 from bench.queue import DEFAULT_SIZES, QUICK_SIZES, QueueOptions, QueueReport, parse_sizes, run_queue
 from bench.services import ServiceUnavailable, private_postgres
@@ -49,7 +52,7 @@ from bench.writes import WritesOptions, WritesReport, run_writes, writes_table
 BENCH_DIR: Final = Path(__file__).resolve().parent
 RESULTS: Final = BENCH_DIR / "results" / "latest.json"
 FANOUT_TIMEOUT: Final = 420.0
-PARTS: Final = ("queue", "assign", "fanout", "soak", "writes", "analytics")
+PARTS: Final = ("queue", "assign", "fanout", "soak", "writes", "analytics", "attachments")
 
 
 def _stop_on_sigterm() -> None:
@@ -188,6 +191,10 @@ def main() -> None:
         except ServiceUnavailable as missing:
             print(f"analytics benchmark skipped: {missing}")
 
+    attachments: AttachmentsReport | None = None
+    if "attachments" in args.only:
+        attachments = run_attachments(files=2 if quick else 5)
+
     machine = describe(queue.versions if queue else {})
     print()
     if queue is not None:
@@ -203,6 +210,8 @@ def main() -> None:
         print(writes_table(run), end="\n\n")
     if analytics is not None:
         print(analytics.table(), end="\n\n")
+    if attachments is not None:
+        print(attachments.table(), end="\n\n")
     print(report.machine_lines(machine))
     print(f"(whole run: {time.monotonic() - started:.0f} s)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -216,6 +225,7 @@ def main() -> None:
                 "soak": soak.to_json() if soak else None,
                 "writes": {str(size): run.to_json() for size, run in writes.items()} or None,
                 "analytics": {str(size): p50 for size, p50 in analytics.p50_ms.items()} if analytics else None,
+                "attachments": attachments.to_json() if attachments else None,
             },
             indent=2,
             default=str,

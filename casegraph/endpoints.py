@@ -81,6 +81,8 @@ def email_intake_endpoint(runtime: Runtime) -> Any:
                 publisher=runtime.publisher,
                 reply=reply_addresses(runtime.settings),
                 authserv_id=runtime.settings.intake_authserv_id,
+                desk=runtime.attachments,
+                max_bytes=settings.max_intake_bytes,
             )
         except DomainError as refusal:
             # Not GraphQL: the intake webhook answers a refusal with an HTTP status and a JSON body.

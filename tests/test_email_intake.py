@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -9,13 +11,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from casegraph.app import Runtime, create_app
 from casegraph.domain.enums import CaseStage, CaseStatus
+from casegraph.services.attachment_store import LocalDirectoryStore
+from casegraph.services.email_intake import parse_message
 from casegraph.services.records import CaseRecord
 from casegraph.services.reply_addresses import ReplyAddresses
 from casegraph.settings import Settings
-from models import Case, CaseEvent, Comment, User
+from models import Attachment, Case, CaseEvent, Comment, MailDelivery, User
 from tests.helpers import FakeClock, GraphQLClient, World, case_row, insert_case
 
 SECRET = "intake-secret-for-tests"
@@ -28,12 +33,13 @@ GATEWAY = "mx.city.example"
 
 
 @pytest.fixture
-def settings() -> Settings:
+def settings(tmp_path: Path) -> Settings:
     return Settings(
         jwt_secret="test-secret-for-casegraph-tests-only",
         intake_secret=SECRET,
         intake_case_type="POTHOLE",
         intake_address=MAILBOX,
+        attachments_dir=str(tmp_path / "attachments"),
     )
 
 
@@ -237,3 +243,169 @@ def test_the_guess_limit_is_configurable() -> None:
     settings = Settings.from_env({"CASEGRAPH_RATE_INTAKE_GUESSES": "3/600"}, dotenv=Path("/nonexistent/.env"))
     assert settings.intake_guesses is not None
     assert (settings.intake_guesses.count, settings.intake_guesses.seconds) == (3, 600)
+
+
+# --- the mail's files (issue 18) ----------------------------------------------------------------
+
+
+def phone_photo() -> bytes:
+    """A JPEG as a phone mails it: with EXIF naming the phone and a GPS position (the sender's home)."""
+    image = Image.new("RGB", (640, 480), (30, 120, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (40.0, 26.0, 46.0), 3: "W", 4: (79.0, 58.0, 56.0)}  # GPSInfo
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def mail_with_files(
+    *, inline_photo: bool = False, files: tuple[tuple[str, bytes, str], ...] = (), **headers: str
+) -> bytes:
+    """A mail as a phone's mail app sends it: text, HTML (with the photo inline if asked), files."""
+    message = EmailMessage()
+    message["From"] = headers.get("sender", "Carol Citizen <carol@example.org>")
+    message["To"] = headers.get("to", MAILBOX)
+    message["Subject"] = headers.get("subject", "Hole on Main St")
+    message["Message-ID"] = headers.get("message_id", make_msgid())
+    message.set_content("There is a deep hole.")
+    if inline_photo:
+        message.add_alternative('<p>There is a deep hole.</p><img src="cid:photo1">', subtype="html")
+        html = next(part for part in message.iter_parts() if part.get_content_type() == "text/html")
+        assert isinstance(html, EmailMessage)
+        html.add_related(phone_photo(), maintype="image", subtype="jpeg", cid="<photo1>")
+    for filename, content, content_type in files:
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return bytes(message)
+
+
+async def stored_bytes(settings: Settings, sha256: str) -> bytes:
+    return b"".join([chunk async for chunk in LocalDirectoryStore(settings.attachments_dir).read(sha256)])
+
+
+def kept_files(settings: Settings) -> list[Path]:
+    root = Path(settings.attachments_dir)
+    return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
+
+
+async def test_a_mailed_phone_photo_is_kept_on_the_new_case_without_its_gps_position(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: a mail carrying a phone photo as an attachment
+    raw = mail_with_files(files=(("IMG_0042.jpg", phone_photo(), "image/jpeg"),))
+    # when
+    response = await post(client.http, raw)
+    # then: the new case holds the photo, uploaded by the sender, as any file attached in the pages
+    assert response.status_code == 201, response.text
+    case_id = response.json()["caseId"]
+    attachment = await Attachment.get(case_id=case_id)
+    user = await User.get(email="carol@example.org")
+    assert (attachment.filename, attachment.content_type) == ("IMG_0042.jpg", "image/jpeg")
+    assert attachment.uploaded_by_id == user.id and not attachment.internal
+    assert attachment.scan_status.value == "NOT_SCANNED" and attachment.thumbnail_sha256 is not None
+    # and: what is kept has lost the phone's EXIF, GPS included
+    kept = await stored_bytes(settings, attachment.sha256)
+    assert not Image.open(io.BytesIO(kept)).getexif() and b"PhoneMaker" not in kept
+    # and: the case's history records the file as an action of the sender
+    actions = [event.action for event in await CaseEvent.filter(case_id=case_id).order_by("sequence")]
+    assert actions[-1] == "ADD_ATTACHMENT"
+    case = await Case.get(id=case_id)
+    assert case.description is not None and "not kept" not in case.description
+
+
+async def test_a_photo_sent_inline_in_the_html_is_kept_too(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # when
+    response = await post(client.http, mail_with_files(inline_photo=True))
+    # then
+    assert response.status_code == 201, response.text
+    rows = await Attachment.filter(case_id=response.json()["caseId"])
+    assert [row.content_type for row in rows] == ["image/jpeg"]
+
+
+async def test_a_part_that_may_not_be_attached_is_named_with_its_reason_and_the_rest_is_kept(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: a program disguised as a photo beside a letter as plain text
+    raw = mail_with_files(
+        files=(
+            ("holiday.jpg", b"MZ\x90\x00" + b"\x00" * 200, "image/jpeg"),
+            ("letter.txt", b"Dear council, the hole is still there.", "text/plain"),
+        )
+    )
+    # when
+    response = await post(client.http, raw)
+    # then: the letter is kept; the program is not, and the case says so
+    assert response.status_code == 201, response.text
+    case = await Case.get(id=response.json()["caseId"])
+    rows = await Attachment.filter(case_id=case.id)
+    assert [(row.filename, row.content_type) for row in rows] == [("letter.txt", "text/plain")]
+    assert case.description is not None
+    assert "Attachments not kept: holiday.jpg (This kind of file cannot be attached" in case.description
+    assert len(kept_files(settings)) == 1
+    # and: her acknowledgement mail names the file that was not kept
+    acknowledgement = await MailDelivery.get(case_id=case.id, template="received")
+    assert acknowledgement.facts["files_refused"] == "holiday.jpg"
+
+
+async def test_a_file_over_the_limit_is_named_and_nothing_of_it_is_kept(
+    client: GraphQLClient, world: World, settings: Settings, runtime: Runtime
+) -> None:
+    # given: a file over the per-file limit
+    runtime.attachments = dataclasses.replace(runtime.attachments, max_bytes=1000)
+    raw = mail_with_files(files=(("notes.txt", b"a" * 1001, "text/plain"),))
+    # when
+    response = await post(client.http, raw)
+    # then
+    assert response.status_code == 201, response.text
+    case = await Case.get(id=response.json()["caseId"])
+    assert case.description is not None and "notes.txt (The file is over the limit of 1000 bytes.)" in case.description
+    assert await Attachment.all().count() == 0 and kept_files(settings) == []
+
+
+async def test_a_replys_photo_goes_onto_the_case_it_answers(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: alice's case waits for her answer
+    case = await insert_case(world, state=(CaseStage.REVIEW, CaseStatus.AWAITING_INFO))
+    shown = await client.data(REPLY_QUERY, {"id": case.id}, token=world.token(settings, "agent"))
+    raw = mail_with_files(
+        sender="Alice <alice@example.org>",
+        subject=f"Re: [{case.number}] question",
+        to=shown["case"]["replyAddress"],
+        files=(("closer.jpg", phone_photo(), "image/jpeg"),),
+    )
+    # when
+    response = await post(client.http, raw)
+    # then: her answer is a comment, and her photo is on the case, uploaded by her
+    assert response.status_code == 200, response.text
+    comment = await Comment.get(case_id=case.id)
+    assert comment.body == "There is a deep hole."
+    attachment = await Attachment.get(case_id=case.id)
+    assert attachment.filename == "closer.jpg" and attachment.uploaded_by_id == "alice"
+    # and: listed under her comment, as a file sent with a comment in the pages is
+    assert attachment.comment_id == comment.id and await Comment.filter(case_id=case.id).count() == 1
+
+
+async def test_redelivery_of_a_mail_with_files_keeps_them_once(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given
+    raw = mail_with_files(message_id="<same-files@mail.example>", files=(("a.jpg", phone_photo(), "image/jpeg"),))
+    first = await post(client.http, raw)
+    files_after_first = kept_files(settings)
+    # when
+    second = await post(client.http, raw)
+    # then: one attachment, and no second copy or staging file left behind
+    assert second.json() == first.json()
+    assert await Attachment.all().count() == 1
+    assert kept_files(settings) == files_after_first
+
+
+def test_a_mail_part_keeps_its_bytes_and_the_text_bodies_are_not_files() -> None:
+    # when
+    parsed = parse_message(mail_with_files(files=(("x.txt", b"hello", "text/plain"),)))
+    # then
+    assert [(part.filename, part.content) for part in parsed.attachments] == [("x.txt", b"hello")]

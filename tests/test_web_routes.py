@@ -205,3 +205,15 @@ async def test_static_files_are_never_sniffed(serve: Serve) -> None:
     async with serve(development()) as http:
         response = await http.get("/static/lib/graphql.js")
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_pages_learn_the_file_size_limit_they_check_before_sending(serve: Serve) -> None:
+    # given: a server whose files may be up to 3 MiB
+    settings = Settings(jwt_secret=TEST_SECRET, attachment_max_bytes=3 * 1024 * 1024, rate_limits=RateLimits.off())
+    async with serve(settings) as http:
+        # when: a page asks (before anyone signed in: the number is in the README anyway)
+        response = await http.get("/pages/limits.json")
+    # then
+    assert response.status_code == 200
+    assert response.json() == {"attachmentMaxBytes": 3 * 1024 * 1024}
+    assert response.headers["x-content-type-options"] == "nosniff"

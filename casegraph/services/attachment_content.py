@@ -224,3 +224,21 @@ def _measure(path: Path) -> tuple[int, str]:
             size += len(chunk)
             digest.update(chunk)
     return size, digest.hexdigest()
+
+
+class HeldBytes:
+    """Bytes already in memory (an e-mail's part) read like an upload, so they take the same path."""
+
+    def __init__(self, content: bytes, filename: str | None) -> None:
+        self.filename = filename
+        self._content = content
+        self._offset = 0
+
+    async def read(self, size: int = -1) -> bytes:
+        end = len(self._content) if size < 0 else self._offset + size
+        chunk = self._content[self._offset : end]
+        self._offset += len(chunk)
+        return chunk
+
+    async def seek(self, offset: int) -> None:
+        self._offset = offset

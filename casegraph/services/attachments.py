@@ -99,40 +99,96 @@ async def add_attachment(
     """One ADD_ATTACHMENT event with the attachment's row (and its note); the bytes kept first."""
     # Every refusal that needs no bytes comes before a byte is read: who first, then what.
     await _judge_add(actor, command)
-    comment = clean_text("comment", command.comment, required=False)
+    clean_text("comment", command.comment, required=False)
     if command.upload is None:
         raise validation_failed(
             "file", "Send the file as a part of a multipart request (GraphQL multipart request spec)."
         )
-    received = await receive(command.upload, desk.store, max_bytes=desk.max_bytes)
+    staged = await stage_upload(desk, command.upload)
+    return await attach_staged(
+        desk=desk, staged=staged, command=command, actor=actor, now=now, publisher=publisher, on_success=on_success
+    )
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """An upload received, judged safe and kept in the store, but on no case yet (an orphan until
+    ``attach_staged`` commits its row, forgotten by ``discard_staged`` or else by the sweeper)."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    thumbnail_sha256: str | None
+
+    @property
+    def digests(self) -> list[str]:
+        return [self.sha256, *filter(None, [self.thumbnail_sha256])]
+
+
+async def stage_upload(desk: AttachmentDesk, upload: Readable) -> StagedFile:
+    """Receive, sniff and make safe one file, and keep it: VALIDATION_FAILED (field ``file``) for a
+    file that may not be attached (too large, empty, a refused type, an unreadable image)."""
+    received = await receive(upload, desk.store, max_bytes=desk.max_bytes)
     try:
         prepared = await prepare(received, desk.store)
     except BaseException:
         received.path.unlink(missing_ok=True)
         raise
-    kept = [prepared.sha256]
     await desk.store.keep(prepared.path, prepared.sha256)
     if prepared.thumbnail is not None:
-        kept.append(prepared.thumbnail.sha256)
         await desk.store.keep(prepared.thumbnail.path, prepared.thumbnail.sha256)
-    attachment_id = str(uuid.uuid4())
-    filename = clean_filename(received.filename, prepared.content_type)
-    row = {
-        "id": attachment_id,
-        "filename": filename,
-        "content_type": prepared.content_type,
-        "size": prepared.size,
-        "sha256": prepared.sha256,
-        "thumbnail_sha256": prepared.thumbnail.sha256 if prepared.thumbnail is not None else None,
-        "internal": command.internal,
-        "scan_status": desk.scanner.arrival_status,
-        "uploaded_by_id": actor.user_id,
-        "created_at": now,
-    }
+    return StagedFile(
+        filename=clean_filename(received.filename, prepared.content_type),
+        content_type=prepared.content_type,
+        size=prepared.size,
+        sha256=prepared.sha256,
+        thumbnail_sha256=prepared.thumbnail.sha256 if prepared.thumbnail is not None else None,
+    )
+
+
+async def discard_staged(desk: AttachmentDesk, staged: StagedFile) -> None:
+    """Forget a staged file no attachment came to name (identical bytes another one names stay)."""
+    await _forget_unreferenced(desk.store, staged.digests)
+
+
+async def attach_staged(
+    *,
+    desk: AttachmentDesk,
+    staged: StagedFile,
+    command: AddAttachment,
+    actor: Actor,
+    now: datetime,
+    publisher: Publisher,
+    on_success: OnSuccess = None,
+    with_comment_id: int | None = None,
+) -> ActionResult:
+    """The ADD_ATTACHMENT event and row for a staged file; refused or failed, the file is forgotten.
+
+    ``with_comment_id``: the public comment the file came with, written by an earlier action (a
+    mailed reply's text), so the file is listed under it; no note is written then."""
+    if with_comment_id is not None and (command.comment is not None or command.internal):
+        raise ValueError("a file sent with an existing comment brings no note of its own and is public")
     try:
+        # Judged again in the commit's loop, with the case as it is then.
+        comment = clean_text("comment", command.comment, required=False)
+        row = {
+            "id": str(uuid.uuid4()),
+            "filename": staged.filename,
+            "content_type": staged.content_type,
+            "size": staged.size,
+            "sha256": staged.sha256,
+            "thumbnail_sha256": staged.thumbnail_sha256,
+            "internal": command.internal,
+            "scan_status": desk.scanner.arrival_status,
+            "uploaded_by_id": actor.user_id,
+            "created_at": now,
+        }
+        if with_comment_id is not None:
+            row["comment_id"] = with_comment_id
         result = await _commit_addition(desk, command, actor, now, row, comment, on_success)
     except BaseException:
-        await _forget_unreferenced(desk.store, kept)
+        await discard_staged(desk, staged)
         raise
     await publisher.published([result.event])
     return result

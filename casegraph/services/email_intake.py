@@ -15,11 +15,19 @@ files a new case of the configured intake case type, channel EMAIL, for the send
 as a constituent by address. With the gateway's authserv-id configured, a mail failing DMARC or
 DKIM there is refused. Redelivery of the same Message-ID returns the first result and stores
 nothing new.
+
+The mail's files — attachments and inline images alike — go onto the new case (or, for a reply,
+onto the case commented on) through the same path as a file uploaded in the pages
+(``services/attachments``: sniffed, allow-listed, size-limited, images stripped of their
+metadata, the scanner's status). They are judged before anything is written: a part that may not
+be attached is named with its reason in the case's description or the comment, never dropped
+silently.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,6 +42,15 @@ from casegraph.domain.commands import UpdateCase
 from casegraph.domain.enums import CaseAction, CaseStatus, Channel, Role
 from casegraph.domain.errors import DomainError, not_found, validation_failed
 from casegraph.domain.validation import TEXT_LIMIT, TITLE_LIMIT, courtesy_text
+from casegraph.services.attachment_content import HeldBytes
+from casegraph.services.attachments import (
+    AddAttachment,
+    AttachmentDesk,
+    StagedFile,
+    attach_staged,
+    discard_staged,
+    stage_upload,
+)
 from casegraph.services.case_actions import ActionRequest, perform
 from casegraph.services.case_changes import ActionResult
 from casegraph.services.case_creation import NewCase, create_case
@@ -44,14 +61,29 @@ from casegraph.services.publisher import Publisher
 from casegraph.services.reply_addresses import TOKEN, ReplyAddresses, ReplyToken, tokens_in
 from casegraph.services.requester_mail import RequesterMail
 from casegraph.services.users import Claims, build_actor, provision
-from models import Case, MailDelivery, User
+from models import Case, Comment, MailDelivery, User
+
+logger = logging.getLogger(__name__)
 
 EMAIL_USER_PREFIX: Final = "email:"
 
-MAX_MESSAGE_BYTES: Final = 1_000_000
+# Without a configured intake limit (direct callers): what the HTTP endpoint allows by default.
+MAX_MESSAGE_BYTES: Final = 10 * 1024 * 1024
 TAGS: Final = re.compile(r"<[^>]+>")
 # Where a reply token may come back: the addresses a reply is sent to, as the gateway records them.
 ADDRESS_HEADERS: Final = ("To", "Cc", "Delivered-To", "X-Original-To", "Reply-To")
+
+
+@dataclass(frozen=True)
+class MailPart:
+    """A file the mail carries: its name as the sender's client gave it (unsafe until cleaned)."""
+
+    filename: str | None
+    content: bytes
+
+    @property
+    def shown_name(self) -> str:
+        return self.filename or "attachment"
 
 
 @dataclass(frozen=True)
@@ -61,7 +93,7 @@ class InboundMail:
     subject: str
     body: str
     message_id: str | None
-    attachments: tuple[str, ...]
+    attachments: tuple[MailPart, ...]
     reply_tokens: tuple[ReplyToken, ...] = ()
     authentication_results: tuple[str, ...] = ()
 
@@ -92,10 +124,10 @@ class RepliedCase:
         return self.status not in CLOSED_TO_REPLIES
 
 
-def parse_message(raw: bytes) -> InboundMail:
+def parse_message(raw: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> InboundMail:
     """The parts of a raw message we use; VALIDATION_FAILED (field ``message``) if unusable."""
-    if len(raw) > MAX_MESSAGE_BYTES:
-        raise validation_failed("message", f"The message is larger than {MAX_MESSAGE_BYTES} bytes.")
+    if len(raw) > max_bytes:
+        raise validation_failed("message", f"The message is larger than {max_bytes} bytes.")
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(message, EmailMessage)
@@ -106,7 +138,7 @@ def parse_message(raw: bytes) -> InboundMail:
         body = body_part.get_content() if body_part is not None else ""
         if body_part is not None and body_part.get_content_type() == "text/html":
             body = TAGS.sub(" ", body)
-        attachments = tuple(part.get_filename() or "attachment" for part in message.iter_attachments())
+        attachments = _files_of(message, body_part)
         message_id = str(message["Message-ID"] or "").strip() or None
         addressed = [str(value) for name in ADDRESS_HEADERS for value in message.get_all(name) or ()]
         reply_tokens = tuple(tokens_in([*addressed, subject]))
@@ -135,6 +167,22 @@ def parse_message(raw: bytes) -> InboundMail:
     )
 
 
+def _files_of(message: EmailMessage, body_part: object) -> tuple[MailPart, ...]:
+    """Every leaf part but the text read as the body and its alternative renderings: attachments,
+    and inline images (a phone's mail app often sends its photo inline in the HTML)."""
+    files: list[MailPart] = []
+    for part in message.walk():
+        if part.is_multipart() or part is body_part:
+            continue
+        disposition = part.get_content_disposition()
+        is_text_body = part.get_content_maintype() == "text" and disposition != "attachment" and not part.get_filename()
+        if is_text_body:
+            continue
+        content = part.get_payload(decode=True)
+        files.append(MailPart(part.get_filename(), content if isinstance(content, bytes) else b""))
+    return tuple(files)
+
+
 async def receive_email(
     *,
     raw: bytes,
@@ -143,16 +191,51 @@ async def receive_email(
     publisher: Publisher,
     reply: ReplyAddresses | None = None,
     authserv_id: str | None = None,
+    desk: AttachmentDesk | None = None,
+    max_bytes: int = MAX_MESSAGE_BYTES,
 ) -> IntakeResult:
     """File or comment as the module says; PERMISSION_DENIED if the gateway's verdict refuses it,
     NOT_FOUND for reply tokens that name no case of the sender. Nothing is stored on refusal."""
-    mail = parse_message(raw)
+    mail = parse_message(raw, max_bytes)
     denied = refusal(mail.authentication_results, authserv_id)
     if denied is not None:
         raise denied
     text = mail.body or mail.subject
-    if mail.attachments:
-        text += "\n\n(Attachments not stored: " + ", ".join(mail.attachments) + ")"
+    if len(text) > TEXT_LIMIT:
+        raise validation_failed("message", f"The message text is longer than {TEXT_LIMIT} characters.")
+    staged, refused = await _stage_files(mail.attachments, desk)
+    try:
+        return await _file_mail(
+            mail,
+            raw,
+            text + _refusal_note(refused),
+            staged,
+            [name for name, _ in refused],
+            desk,
+            intake_case_type,
+            now,
+            publisher,
+            reply,
+        )
+    finally:
+        # Files not attached (a redelivery answered from its first result, a refusal) are forgotten.
+        if desk is not None:
+            for file in staged:
+                await discard_staged(desk, file)
+
+
+async def _file_mail(
+    mail: InboundMail,
+    raw: bytes,
+    text: str,
+    staged: list[StagedFile],
+    refused_names: list[str],
+    desk: AttachmentDesk | None,
+    intake_case_type: str | None,
+    now: datetime,
+    publisher: Publisher,
+    reply: ReplyAddresses | None,
+) -> IntakeResult:
     if len(text) > TEXT_LIMIT:
         raise validation_failed("message", f"The message text is longer than {TEXT_LIMIT} characters.")
     replied = await _case_replied_to(mail, reply)
@@ -169,6 +252,38 @@ async def receive_email(
         raise validation_failed("message", f"The message text is longer than {TEXT_LIMIT} characters.")
 
     async def act(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
+        result = await act_on_text(on_success)
+        # A reply's files are listed under the comment its text became.
+        written = (
+            await Comment.filter(case_id=result.case.id, event_sequence=result.event.sequence).first()
+            if comments
+            else None
+        )
+        with_comment_id = written.id if written is not None else None
+        if desk is not None:
+            while staged:
+                file = staged.pop(0)
+                # Each file its own ADD_ATTACHMENT event by the sender, after the text (which may
+                # have made the case one the sender can attach to again, like an answered question).
+                # The text is committed by now: a file refused here (the case's total reached by
+                # files added meanwhile) must not turn the accepted mail into an error.
+                try:
+                    await attach_staged(
+                        desk=desk,
+                        staged=file,
+                        command=AddAttachment(case_id=result.case.id, upload=None),
+                        actor=actor,
+                        now=now,
+                        publisher=publisher,
+                        with_comment_id=with_comment_id,
+                    )
+                except DomainError as refused_file:
+                    logger.warning(
+                        "mail file %s not attached to case %s: %s", file.filename, result.case.number, refused_file
+                    )
+        return result
+
+    async def act_on_text(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
         if replied is not None and comments:
             return await perform(
                 actor=actor,
@@ -195,7 +310,7 @@ async def receive_email(
                     ),
                     now=now,
                     publisher=publisher,
-                    on_success=_following(follows, on_success),
+                    on_success=_acknowledging(follows, refused_names, on_success),
                     via=Channel.EMAIL,
                 )
             except DomainError:
@@ -220,6 +335,38 @@ async def receive_email(
     return IntakeResult("commented" if comments else "created", result.case.id, result.case.number)
 
 
+async def _stage_files(
+    parts: tuple[MailPart, ...], desk: AttachmentDesk | None
+) -> tuple[list[StagedFile], list[tuple[str, str]]]:
+    """The parts kept safely in the store, and for each refused one its name and why."""
+    staged: list[StagedFile] = []
+    refused: list[tuple[str, str]] = []
+    total = 0
+    for part in parts:
+        if desk is None:
+            refused.append((part.shown_name, "files are not kept here"))
+            continue
+        try:
+            file = await stage_upload(desk, HeldBytes(part.content, part.filename))
+        except DomainError as refusal_of_part:
+            refused.append((part.shown_name, refusal_of_part.message))
+            continue
+        if total + file.size > desk.case_max_bytes:
+            await discard_staged(desk, file)
+            refused.append((part.shown_name, "the case's files would be over their limit together"))
+            continue
+        total += file.size
+        staged.append(file)
+    return staged, refused
+
+
+def _refusal_note(refused: list[tuple[str, str]]) -> str:
+    """The line that names each refused part and why (for staff and the requester reading the case)."""
+    if not refused:
+        return ""
+    return "\n\n(Attachments not kept: " + "; ".join(f"{name} ({why})" for name, why in refused) + ")"
+
+
 def _title_of(mail: InboundMail) -> str:
     """The subject (without the reply token a reply carries there), else the first line."""
     subject = TOKEN.sub("", mail.subject).replace("[]", "").strip()
@@ -235,22 +382,25 @@ def _reference(follows: RepliedCase | None) -> str:
     return f"\n\n(Replied by e-mail to case {follows.number}, which is {follows.status.value}.)"
 
 
-def _following(
-    follows: RepliedCase | None, on_success: Callable[[ActionResult], Awaitable[None]] | None
+def _acknowledging(
+    follows: RepliedCase | None,
+    refused_names: list[str],
+    on_success: Callable[[ActionResult], Awaitable[None]] | None,
 ) -> Callable[[ActionResult], Awaitable[None]] | None:
-    """For a reply filed as a new request: its acknowledgement mail, written by the change hook in
-    the same transaction, also says which case it replied to and why it could not be added there."""
-    if follows is None:
+    """The acknowledgement mail of a mailed request, written by the change hook in the same
+    transaction, also names the files of the mail that were not kept, and, for a reply filed as a
+    new request, says which case it replied to and why it could not be added there."""
+    if follows is None and not refused_names:
         return on_success
+    facts: dict[str, str] = {}
+    if follows is not None:
+        facts = {"follows": follows.number, "follows_case_id": follows.case_id, "follows_status": follows.status.value}
+    if refused_names:
+        facts["files_refused"] = ", ".join(refused_names)
 
     async def mark(result: ActionResult) -> None:
         for row in await MailDelivery.filter(case_id=result.case.id, template=RequesterMail.RECEIVED.value):
-            row.facts = {
-                **row.facts,
-                "follows": follows.number,
-                "follows_case_id": follows.case_id,
-                "follows_status": follows.status.value,
-            }
+            row.facts = {**row.facts, **facts}
             await row.save(update_fields=["facts"])
         if on_success is not None:
             await on_success(result)

@@ -97,10 +97,22 @@ def demo_users_endpoint(settings: Settings) -> Route:
     return Route("/dev/demo-users", demo_users)
 
 
+def page_limits_endpoint(settings: Settings) -> Route:
+    """What the pages check before sending a file (the server checks again): public, as the
+    README states the same numbers."""
+
+    async def limits(request: Request) -> Response:
+        body = {"attachmentMaxBytes": settings.attachment_max_bytes}
+        return JSONResponse(body, headers={**NO_CACHE, **NOSNIFF})
+
+    return Route("/pages/limits.json", limits)
+
+
 def web_routes(settings: Settings) -> list[BaseRoute]:
     return [
         _page("/", "agent.html"),
         _page("/portal", "portal.html"),
+        page_limits_endpoint(settings),
         demo_users_endpoint(settings),
         Mount("/static", _NoSniffStaticFiles(directory=STATIC), name="static"),
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -98,3 +99,40 @@ async def test_staff_and_the_requester_watching_one_case_each_see_their_own_file
         assert hers.status_code == 200 and hers.content == b"Next to the fountain.\n"
         assert not_his.status_code == 403
         assert mine["url"].split("?")[0] == link.split("?")[0]
+
+
+def text_file(size: int, seed: int) -> bytes:
+    line = f"line of file {seed}: the scanned form, page after page\n"
+    return (line * (size // len(line) + 1)).encode()[:size]
+
+
+def status_kib(pid: int, field: str) -> int:
+    """A field of /proc/<pid>/status (VmRSS: resident now, VmHWM: its peak)."""
+    line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith(field))
+    return int(line.split()[1])
+
+
+def reset_peak_rss(pid: int) -> None:
+    """VmHWM starts afresh from the resident set now (Linux clear_refs 5, on our own child)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+async def test_a_file_far_over_the_spool_threshold_is_never_held_whole_in_the_servers_memory(
+    server: ServerProcess, world: LiveWorld
+) -> None:
+    # given: alice's case, a first upload made (what it loads once is not what an upload costs),
+    # and a file nine times Starlette's 1 MiB spool threshold, near the 10 MiB limit
+    async with GraphQLHttp(server.http_url) as gql:
+        case_id, _ = await create_case(gql, world, "alice", "Scanned forms")
+    await upload(server, world.token("alice"), case_id, "first.txt", text_file(4096, seed=1))
+    content = text_file(9 * 1024 * 1024, seed=2)
+    pid = server.process.pid
+    before = status_kib(pid, "VmRSS")
+    reset_peak_rss(pid)
+    # when
+    attachment = await upload(server, world.token("alice"), case_id, "forms.txt", content)
+    # then: stored whole, while the server's resident set never rose by even half the file: it was
+    # streamed through in chunks, never read (or copied) whole
+    rise = (status_kib(pid, "VmHWM") - before) * 1024
+    assert attachment["url"]
+    assert rise < len(content) // 2, f"the server's peak RSS rose by {rise / 2**20:.1f} MiB"

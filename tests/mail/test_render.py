@@ -3,6 +3,7 @@ and keeps the rest, and a language is one more catalogue file."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -160,3 +161,24 @@ def test_a_language_nobody_wrote_falls_back_to_english() -> None:
     assert catalogs.choose("es-MX") == "es"
     assert catalogs.choose("de") == "en"
     assert catalogs.choose(None) == "en"
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "could not be kept"), ("es", "no se pudieron guardar")])
+def test_the_acknowledgement_of_a_mailed_request_names_the_files_not_kept(language: str, words: str) -> None:
+    # given: a mailed request two of whose files were refused
+    received = dataclasses.replace(
+        mail(RequesterMail.RECEIVED, language), facts={**FACTS, "files_refused": "holiday.jpg, setup.exe"}
+    )
+    # when
+    message = MailRenderer(sender="desk@city.example").render(received, EXTRAS, now=NOW)
+    # then: both parts name them, in the requester's language
+    for part in (message.get_body(("plain",)), message.get_body(("html",))):
+        assert part is not None
+        content = part.get_content()
+        assert words in content and "holiday.jpg, setup.exe" in content
+
+
+def test_an_acknowledgement_without_refused_files_says_nothing_of_files() -> None:
+    message = MailRenderer(sender="desk@city.example").render(mail(RequesterMail.RECEIVED), EXTRAS, now=NOW)
+    text = message.get_body(("plain",))
+    assert text is not None and "could not be kept" not in text.get_content()

@@ -10,6 +10,7 @@
 // and then to show why (its lastError).
 
 import { h, clear } from "../lib/dom.js";
+import { ATTACHABLE, dropZone, fileLimits, refusalBeforeSending, uploadRow } from "../lib/files.js";
 import { GraphQLRequestError } from "../lib/graphql.js";
 import { ACTIONS, REFERRAL_MUTATIONS, TASK_MUTATIONS, offeredActions, runsAtOnce } from "./actions.js";
 import { buildActionForm } from "./action-form.js";
@@ -24,6 +25,21 @@ import {
 const REFETCH_DELAY = 120; // ms: one refetch for a burst of events
 const MAX_HISTORY_PAGES = 20;
 const PENDING_REFERRAL_POLL = 10000; // ms: refetch while a referral waits for delivery
+
+// A file's scan status in words (the dashboard is in English; the portal says it in the reader's language).
+const SCAN_WORDS = {
+  PENDING: "Waiting for the virus scan",
+  NOT_SCANNED: "Not scanned",
+  CLEAN: "Scanned: clean",
+  INFECTED: "Refused as unsafe",
+};
+
+// What the page can tell before sending a file (the server checks again, and says why it refuses).
+const PAGE_REFUSALS = {
+  tooLarge: (maxBytes) => `Too large: files may be up to ${formatBytes(maxBytes)}.`,
+  type: () => "This kind of file cannot be attached: images, PDF, plain text and office documents can.",
+  empty: () => "The file is empty.",
+};
 
 export class CaseView {
   constructor({ api, me, people, onChanged, onClose, onError, announce }) {
@@ -425,11 +441,11 @@ export class CaseView {
    * Send a mutation whose payload carries the case; apply it. Returns null on success, else the
    * message to show next to the form (payload errors), or "" when a banner shows it.
    */
-  async mutate(name, inputType, input, files = null) {
+  async mutate(name, inputType, input, files = null, uploadOptions = {}) {
     this.mutating = true;
     this.deferredEvents = [];
     try {
-      return await this.sendMutation(name, inputType, input, files);
+      return await this.sendMutation(name, inputType, input, files, uploadOptions);
     } finally {
       this.mutating = false;
       const deferred = this.deferredEvents;
@@ -438,11 +454,11 @@ export class CaseView {
     }
   }
 
-  async sendMutation(name, inputType, input, files = null) {
+  async sendMutation(name, inputType, input, files = null, uploadOptions = {}) {
     let payload;
     try {
       const document = caseMutation(name, inputType);
-      const data = files ? await this.api.upload(document, { input }, files) : await this.api.request(document, { input });
+      const data = files ? await this.api.upload(document, { input }, files, uploadOptions) : await this.api.request(document, { input });
       payload = data[name];
     } catch (error) {
       this.onError(error);
@@ -505,42 +521,65 @@ export class CaseView {
   }
 
   buildAttachmentForm() {
-    const picker = h("input", { type: "file", id: "attachment-file", testid: "attachment-file",
-      accept: "image/jpeg,image/png,image/gif,image/webp,application/pdf,text/plain,.txt,.docx,.xlsx,.pptx,.odt,.ods,.odp" });
+    const picker = h("input", { type: "file", id: "attachment-file", testid: "attachment-file", accept: ATTACHABLE, multiple: true });
     const internal = h("input", { type: "checkbox", id: "attachment-internal", testid: "attachment-internal" });
     const error = h("p", { class: "form-error", testid: "attachment-error", role: "alert" });
+    const uploads = h("ul", { class: "uploads", testid: "uploads", "aria-live": "polite" });
     const submit = h("button", { type: "submit", class: "primary", testid: "attachment-submit" }, "Attach");
+    const zone = dropZone({
+      input: picker,
+      title: "Attach files (images, PDF, text, office documents; photos lose their location data)",
+      hint: "Drop files here, or choose them: several at once if you like.",
+      testid: "attachment-drop",
+    });
     const form = h("form", {
       class: "attachment-form",
       onSubmit: async (event) => {
         event.preventDefault();
         error.textContent = "";
-        const file = picker.files?.[0];
-        if (!file) {
+        const files = [...(picker.files ?? [])];
+        if (!files.length) {
           error.textContent = "Choose a file first.";
           return;
         }
         submit.disabled = true;
         form.setAttribute("aria-busy", "true");
         try {
-          const input = { caseId: this.detail.id, expectedVersion: this.detail.version, file: null, internal: internal.checked };
-          const message = await this.mutate("addAttachment", "AddAttachmentInput", input, { "input.file": file });
-          if (message === null) {
-            picker.value = "";
-            internal.checked = false;
-          } else if (message) error.textContent = message;
+          await this.sendFiles(files, internal.checked, uploads);
+          picker.value = "";
+          internal.checked = false;
         } finally {
           submit.disabled = false;
           form.removeAttribute("aria-busy");
         }
       },
     },
-    h("label", { for: "attachment-file" }, "Attach a file (images, PDF, text, office documents; photos lose their location data)"),
-    picker,
+    zone,
     h("label", { class: "inline", for: "attachment-internal" }, internal, " Internal (staff only)"),
     error,
+    uploads,
     h("div", { class: "form-actions" }, submit));
     return form;
+  }
+
+  /** Each file in turn with its progress; one the page can tell is refused is never sent. */
+  async sendFiles(files, internal, uploads) {
+    clear(uploads);
+    const { attachmentMaxBytes = null } = await fileLimits();
+    for (const file of files) {
+      const row = uploadRow(file.name, `Sending ${file.name}`);
+      uploads.append(row.element);
+      const refusal = refusalBeforeSending(file, attachmentMaxBytes);
+      if (refusal) {
+        row.done(PAGE_REFUSALS[refusal](attachmentMaxBytes), false);
+        continue;
+      }
+      // The version as it is now: the previous file's upload moved it on.
+      const input = { caseId: this.detail.id, expectedVersion: this.detail.version, file: null, internal };
+      const message = await this.mutate("addAttachment", "AddAttachmentInput", input, { "input.file": file },
+        { onProgress: (part) => row.progress(part) });
+      row.done(message === null ? "Attached." : message || "Not attached.", message === null);
+    }
   }
 
   renderAttachments() {
@@ -556,7 +595,8 @@ export class CaseView {
         preview,
         h("div", {},
           h("button", { type: "button", class: "link", testid: "attachment-download", disabled: !file.url, onClick: () => this.download(file) }, file.filename),
-          h("div", { class: "meta" }, file.internal ? "Internal · " : "", formatBytes(file.size), " · ", humanize(file.scanStatus), " · ",
+          h("div", { class: "meta" }, file.internal ? "Internal · " : "", formatBytes(file.size), " · ",
+            h("span", { class: ["scan-status", `scan-${String(file.scanStatus).toLowerCase()}`], testid: "attachment-scan" }, SCAN_WORDS[file.scanStatus] ?? humanize(file.scanStatus)), " · ",
             personName(file.uploadedBy) || "System", " · ", h("time", { datetime: file.createdAt }, formatDateTime(file.createdAt))),
           removable ? h("button", { type: "button", class: "link", testid: "attachment-remove", onClick: () => this.removeAttachment(file) }, "Remove") : null)));
     }

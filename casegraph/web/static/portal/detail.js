@@ -10,14 +10,16 @@
 // in `drafts` and focus is put back where it was.
 
 import { h, replace } from "../lib/dom.js";
+import { ATTACHABLE, dropZone } from "../lib/files.js";
 import { announce } from "./chrome.js";
 import {
-  ACCEPT_SOLUTION, ADD_ATTACHMENT, ANSWER, CANCEL_CASE, CASE_FILE_LINKS, CLOSE_CASE, EDIT_CASE, REJECT_SOLUTION,
+  ACCEPT_SOLUTION, ANSWER, CANCEL_CASE, CASE_FILE_LINKS, CLOSE_CASE, EDIT_CASE, REJECT_SOLUTION,
   SUBMIT_CASE, SUBMIT_SURVEY,
 } from "./documents.js";
 import { IdempotencyKey, field, formError, submitting } from "./forms.js";
 import { formatNumber, t } from "./i18n.js";
 import { formatTime, happening, progressSteps, resolutionLabel, statusLabel } from "./labels.js";
+import { sendFiles } from "./uploads.js";
 
 // Events whose details carry a resolution the requester should be able to read again later.
 const OUTCOME_ACTIONS = new Set(["PROPOSE_SOLUTION", "CLOSE", "MARK_DUPLICATE"]);
@@ -36,7 +38,6 @@ const RATINGS = [1, 2, 3, 4, 5];
 const BEST_RATING = RATINGS.at(-1);
 
 // What the file picker offers: the types the server accepts (it sniffs the bytes anyway).
-const ATTACHABLE = "image/jpeg,image/png,image/gif,image/webp,application/pdf,text/plain,.txt,.docx,.xlsx,.pptx,.odt,.ods,.odp";
 
 export class CaseDetail {
   constructor(container, { api, banner, me, onChanged, onReload }) {
@@ -565,32 +566,7 @@ export class CaseDetail {
       files.length ? files.map((file) => this._attachment(file)) : h("li", { class: "empty" }, t("attachments.none")),
     );
     let form = null;
-    if ((item.attachmentActions ?? []).includes("ADD_ATTACHMENT")) {
-      // One file input per case, moved into each redraw: a live redraw must not drop the file the
-      // person picked (as the drafts keep typed text).
-      if (!this.pickers.has(item.id)) {
-        this.pickers.set(item.id, h("input", { type: "file", id: "attachment-file", name: "file", testid: "attachment-file", accept: ATTACHABLE }));
-      }
-      const picker = this.pickers.get(item.id);
-      const submit = h("button", { type: "submit", testid: "attachment-submit" }, t("attachments.submit"));
-      const error = formError();
-      form = h("form", { class: "attachment-form" }, field(t("attachments.label"), picker, { hint: t("attachments.hint"), required: true }),
-        error, h("div", { class: "form-actions" }, submit));
-      form.addEventListener("submit", (event) => {
-        event.preventDefault();
-        const file = picker.files?.[0];
-        if (!file) {
-          replace(error, t("attachments.choose"));
-          return;
-        }
-        this._act(item, "attach", { form, error, buttons: [submit] }, async (idempotencyKey) => {
-          const input = { caseId: item.id, file: null, idempotencyKey };
-          const payload = (await this.api.upload(ADD_ATTACHMENT, { input }, { "input.file": file })).addAttachment;
-          if (!payload.errors?.length) picker.value = "";
-          return payload;
-        });
-      });
-    }
+    if ((item.attachmentActions ?? []).includes("ADD_ATTACHMENT")) form = this._attachForm(item);
     return h(
       "section",
       { class: "case-attachments", "aria-labelledby": "attachments-heading" },
@@ -598,6 +574,57 @@ export class CaseDetail {
       list,
       form,
     );
+  }
+
+  /** The attach form of a case: files picked or dropped, checked, then sent one by one with progress. */
+  _attachForm(item) {
+    // One file input and one list of uploads per case, moved into each redraw (a live event, a
+    // language switch): a redraw must not drop the files picked nor the lines of those on their way.
+    if (!this.pickers.has(item.id)) {
+      const picker = h("input", { type: "file", id: "attachment-file", name: "file", testid: "attachment-file", accept: ATTACHABLE, multiple: true });
+      const uploads = h("ul", { class: "plain uploads", testid: "uploads", "aria-live": "polite" });
+      this.pickers.set(item.id, { picker, uploads, busy: false });
+    }
+    const state = this.pickers.get(item.id);
+    const { picker, uploads } = state;
+    const chosen = h("p", { class: "muted", testid: "attachment-chosen", "aria-live": "polite" });
+    const showChosen = () => {
+      const names = [...(picker.files ?? [])].map((file) => file.name);
+      replace(chosen, names.length ? t("attachments.chosen", { names: names.join(", ") }) : "");
+    };
+    showChosen();
+    picker.onchange = showChosen;
+    const zone = dropZone({ input: picker, title: t("attachments.label"), hint: t("attachments.drop"), testid: "attachment-drop" });
+    const submit = h("button", { type: "submit", testid: "attachment-submit", disabled: state.busy }, t("attachments.submit"));
+    const error = formError();
+    const form = h("form", { class: "attachment-form" }, zone, h("p", { class: "hint" }, t("attachments.hint")), chosen,
+      error, uploads, h("div", { class: "form-actions" }, submit));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const picked = [...(picker.files ?? [])];
+      replace(error);
+      if (!picked.length) {
+        replace(error, t("attachments.choose"));
+        return;
+      }
+      state.busy = true;
+      submit.disabled = true;
+      form.setAttribute("aria-busy", "true");
+      try {
+        const { latest } = await sendFiles(this.api, item.id, picked, uploads);
+        picker.value = "";
+        showChosen();
+        if (latest) this.onChanged(latest);
+      } catch (failure) {
+        this.banner.show(failure.message, failure.code);
+      } finally {
+        state.busy = false;
+        // The form on the page now (a redraw may have replaced this one meanwhile).
+        for (const button of this.container.querySelectorAll('[data-testid="attachment-submit"]')) button.disabled = false;
+        form.removeAttribute("aria-busy");
+      }
+    });
+    return form;
   }
 
   _attachment(file) {
@@ -617,9 +644,7 @@ export class CaseDetail {
       { class: "attachment", testid: "attachment", "data-attachment-id": file.id, "data-scan-status": file.scanStatus },
       preview,
       h("div", {}, download,
-        // Not served until the virus check clears it; refused for good when it finds malware.
-        file.scanStatus === "PENDING" ? h("p", { class: "muted", testid: "attachment-scan" }, t("attachments.pending")) : null,
-        file.scanStatus === "INFECTED" ? h("p", { class: "form-error", testid: "attachment-scan" }, t("attachments.refused")) : null,
+        h("p", { class: ["scan-status", `scan-${String(file.scanStatus).toLowerCase()}`], testid: "attachment-scan" }, t(`attachments.scan.${file.scanStatus}`)),
         h("p", { class: "muted" }, mine ? t("attachments.byYou") : t("attachments.by", { name: file.uploadedBy?.name ?? t("common.staff") }),
           " · ", formatTime(file.createdAt))),
     );

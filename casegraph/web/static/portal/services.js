@@ -6,10 +6,12 @@
 // deflection figure.
 
 import { h, replace } from "../lib/dom.js";
+import { ATTACHABLE, dropZone } from "../lib/files.js";
 import { CREATE_CASE } from "./documents.js";
 import { IdempotencyKey, field, formError, submitting } from "./forms.js";
 import { t } from "./i18n.js";
 import { ArticleSuggestions } from "./suggestions.js";
+import { checkFiles, sendFiles } from "./uploads.js";
 
 export function renderServices(list, services, { selectedCode, onChoose }) {
   if (!services.length) {
@@ -69,6 +71,15 @@ export function renderFileForm(container, service, { api, banner, onFiled, onCan
       id: "file-longitude", name: "longitude", type: "number", step: "any", min: -180, max: 180, testid: "input-longitude",
     });
   }
+  // Photos and documents go with the request: checked before it is filed, sent right after.
+  const picker = h("input", { type: "file", id: "file-attachments", name: "files", testid: "file-attachments", accept: ATTACHABLE, multiple: true });
+  const chosen = h("p", { class: "muted", testid: "file-attachments-chosen", "aria-live": "polite" });
+  const uploads = h("ul", { class: "plain uploads", testid: "uploads", "aria-live": "polite" });
+  picker.addEventListener("change", async () => {
+    const files = [...(picker.files ?? [])];
+    replace(chosen, files.length ? t("attachments.chosen", { names: files.map((file) => file.name).join(", ") }) : "");
+    await checkFiles(files, uploads);
+  });
   const error = formError();
   const submit = h("button", { type: "submit", class: "primary", testid: "file-submit" }, t("file.submit"));
   // `draft` is the suggestions of this same form drawn before (a language switch redraws it).
@@ -113,6 +124,15 @@ export function renderFileForm(container, service, { api, banner, onFiled, onCan
       field(t("file.email"), controls.contactEmail, { required: required.has("CONTACT_EMAIL") }),
       field(t("file.phone"), controls.contactPhone, { required: required.has("CONTACT_PHONE") }),
     ),
+    h(
+      "fieldset",
+      { class: "files" },
+      h("legend", {}, t("file.files")),
+      dropZone({ input: picker, title: t("attachments.label"), hint: t("attachments.drop"), testid: "file-attachments-drop" }),
+      h("p", { class: "hint" }, t("attachments.hint")),
+      chosen,
+      uploads,
+    ),
     error,
     h("div", { class: "form-actions" }, submit, cancel),
   );
@@ -132,13 +152,44 @@ export function renderFileForm(container, service, { api, banner, onFiled, onCan
       input.latitude = Number(controls.latitude.value);
       input.longitude = Number(controls.longitude.value);
     }
+    const files = [...(picker.files ?? [])];
+    if (!(await checkFiles(files, uploads))) {
+      replace(error, t("file.filesRefused"));
+      return;
+    }
     const payload = await submitting({
       form, errorBox: error, buttons: [submit, cancel], banner, key,
       perform: async (idempotencyKey) => (await api.request(CREATE_CASE, { input: { ...input, idempotencyKey } })).createCase,
     });
     if (!payload) return;
     suggestions.filed(payload.case.id);
-    onFiled(payload.case);
+    if (!files.length) {
+      onFiled(payload.case);
+      return;
+    }
+    submit.disabled = true;
+    cancel.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    let sent = { latest: null, refused: 0 };
+    try {
+      sent = await sendFiles(api, payload.case.id, files, uploads);
+    } catch (failure) {
+      banner.show(failure.message, failure.code);
+    }
+    const filed = sent.latest ?? payload.case;
+    if (!sent.refused) {
+      onFiled(filed);
+      return;
+    }
+    // Filed, but not every file went with it: say which before the request is shown.
+    replace(container, h(
+      "section",
+      { class: "panel file-form", testid: "filed-with-refusals" },
+      h("h2", {}, t("file.filedWithRefusals", { number: filed.number })),
+      uploads,
+      h("div", { class: "form-actions" },
+        h("button", { type: "button", class: "primary", testid: "open-filed", onClick: () => onFiled(filed) }, t("file.openFiled"))),
+    ));
   });
   replace(container, form);
   controls.title.focus();
