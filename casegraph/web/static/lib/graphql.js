@@ -235,14 +235,14 @@ export class GraphQLClient {
   }
 
   _request(query, variables, form = null) {
-    const answer = this._send(query, variables, form);
+    const answer = this._post(query, variables, form);
     this.inFlight.add(answer);
     const forget = () => this.inFlight.delete(answer);
     answer.then(forget, forget);
     return answer;
   }
 
-  async _send(query, variables, form) {
+  async _post(query, variables, form) {
     const response = await fetch(this.url, {
       method: "POST",
       headers: {
