@@ -278,6 +278,8 @@ async def _file_mail(
                         with_comment_id=with_comment_id,
                     )
                 except DomainError as refused_file:
+                    # Not translated: the text is filed already; a file refused now (the case's total
+                    # reached by files added meanwhile) is logged, and the mail is not refused for it.
                     logger.warning(
                         "mail file %s not attached to case %s: %s", file.filename, result.case.number, refused_file
                     )
@@ -349,6 +351,8 @@ async def _stage_files(
         try:
             file = await stage_upload(desk, HeldBytes(part.content, part.filename))
         except DomainError as refusal_of_part:
+            # Not translated: a part that may not be attached is named with its reason in the note
+            # and the acknowledgement, and the mail's text is still filed.
             refused.append((part.shown_name, refusal_of_part.message))
             continue
         if total + file.size > desk.case_max_bytes:
