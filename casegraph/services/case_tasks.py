@@ -10,7 +10,7 @@ from typing import Final
 from tortoise.expressions import RawSQL
 from tortoise.queryset import QuerySet
 
-from casegraph._compat import tortoise_queryset
+from casegraph._compat import tortoise_models, tortoise_queryset
 from casegraph.database.sql import POSTGRES, dialect_of
 from casegraph.domain import lifecycle
 from casegraph.domain.enums import CaseAction, CaseEventType, Relation, TaskState
@@ -56,7 +56,7 @@ def tasks_to_do(assignee_id: str, states: list[TaskState], *, limit: int) -> Que
     query = CaseTask.filter(assignee_id=assignee_id, state__in=states, case__deleted_at__isnull=True)
     if dialect_of(tortoise_queryset.connection_for(query)) == POSTGRES:
         return query.order_by("due_at", "id").limit(max(0, limit))
-    undated = RawSQL(f'"{CaseTask._meta.db_table}"."due_at" IS NULL')
+    undated = RawSQL(f'"{tortoise_models.table_name(CaseTask)}"."due_at" IS NULL')
     return query.annotate(undated=undated).order_by("undated", "due_at", "id").limit(max(0, limit))
 
 
