@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import os
 import re
@@ -361,6 +363,16 @@ class Settings:
     @property
     def mail_signing_secret(self) -> str:
         return self.mail_secret or self.intake_secret or self.jwt_secret
+
+    @property
+    def refresh_successor_secret(self) -> str:
+        """Derives each refresh token's successor (services/sign_in.py): whoever holds it and an
+        old refresh token can compute the session's current one. Both secrets go in, so it stays
+        private while either does: the mail one alone may be the intake secret, which the mail
+        gateway's operator holds too; the JWT one alone may be the development default when
+        access tokens come from an identity provider's key set."""
+        key = hmac.new(self.jwt_secret.encode(), b"casegraph refresh successor v1", hashlib.sha256).digest()
+        return hmac.new(key, self.mail_signing_secret.encode(), hashlib.sha256).hexdigest()
 
     @property
     def uses_dev_secret(self) -> bool:

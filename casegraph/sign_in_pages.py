@@ -163,7 +163,7 @@ def refresh_endpoint(runtime: Runtime) -> Any:
             return JSONResponse(ENDED, status_code=401)
         try:
             signed_in = await refresh_session(
-                token=token, now=runtime.clock(), signing_secret=runtime.settings.mail_signing_secret
+                token=token, now=runtime.clock(), signing_secret=runtime.settings.refresh_successor_secret
             )
         except SignInRefused as refusal:
             if refusal.ended_session is not None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +17,7 @@ from PIL import Image
 
 from casegraph.app import Runtime, create_app
 from casegraph.domain.enums import CaseStage, CaseStatus
+from casegraph.services import email_intake
 from casegraph.services.attachment_store import LocalDirectoryStore
 from casegraph.services.email_intake import parse_message
 from casegraph.services.records import CaseRecord
@@ -409,3 +412,36 @@ def test_a_mail_part_keeps_its_bytes_and_the_text_bodies_are_not_files() -> None
     parsed = parse_message(mail_with_files(files=(("x.txt", b"hello", "text/plain"),)))
     # then
     assert [(part.filename, part.content) for part in parsed.attachments] == [("x.txt", b"hello")]
+
+
+async def test_a_file_lost_after_the_text_was_filed_is_attached_when_the_mail_comes_again(
+    client: GraphQLClient, world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: the first delivery files the text, then loses its connection attaching the file
+    raw = mail_with_files(message_id="<file-lost@mail.example>", files=(("a.jpg", phone_photo(), "image/jpeg"),))
+    attach = email_intake.attach_staged
+    calls = 0
+
+    async def connection_lost_once(**kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionResetError("the database connection went away")
+        return await attach(**kwargs)
+
+    monkeypatch.setattr(email_intake, "attach_staged", connection_lost_once)
+    with contextlib.suppress(ConnectionResetError):
+        first = await post(client.http, raw)
+        assert first.status_code >= 500
+    assert (await Case.all().count(), await Attachment.all().count()) == (1, 0)
+    # when: the gateway delivers the mail again
+    second = await post(client.http, raw)
+    # then: the same case, now with its file, once
+    assert second.status_code == 201, second.text
+    case = await Case.get()
+    assert second.json()["number"] == case.number
+    attachment = await Attachment.get()
+    assert (attachment.case_id, attachment.filename) == (case.id, "a.jpg")
+    # and: a third delivery adds nothing
+    await post(client.http, raw)
+    assert await Attachment.all().count() == 1

@@ -214,3 +214,16 @@ def test_no_attachment_settings_mean_the_directory_and_no_scanner(tmp_path: Path
 def test_malformed_attachment_settings_are_refused_by_name(tmp_path: Path, variable: str, value: str) -> None:
     with pytest.raises(ValueError, match=variable):
         Settings.from_env({variable: value}, dotenv=tmp_path / ".env")
+
+
+def test_refresh_successors_are_derived_from_a_secret_the_mail_gateway_does_not_hold(tmp_path: Path) -> None:
+    # given: the mail signing secret is the intake secret, which the mail gateway's operator holds
+    shared = {"CASEGRAPH_INTAKE_SECRET": "i" * 40, "CASEGRAPH_JWT_SECRET": "j" * 40}
+    settings = Settings.from_env(shared, dotenv=tmp_path / ".env")
+    assert settings.mail_signing_secret == "i" * 40
+    # then: the successor secret is neither secret, and depends on both
+    assert settings.refresh_successor_secret not in {"i" * 40, "j" * 40}
+    other_jwt = Settings.from_env({**shared, "CASEGRAPH_JWT_SECRET": "k" * 40}, dotenv=tmp_path / ".env")
+    other_mail = Settings.from_env({**shared, "CASEGRAPH_MAIL_SECRET": "m" * 40}, dotenv=tmp_path / ".env")
+    successors = {s.refresh_successor_secret for s in (settings, other_jwt, other_mail)}
+    assert len(successors) == 3

@@ -41,6 +41,7 @@ from typing import Final
 from casegraph.domain.commands import UpdateCase
 from casegraph.domain.enums import CaseAction, CaseStatus, Channel, Role
 from casegraph.domain.errors import DomainError, not_found, validation_failed
+from casegraph.domain.relations import Actor
 from casegraph.domain.validation import TEXT_LIMIT, TITLE_LIMIT, courtesy_text
 from casegraph.services.attachment_content import HeldBytes
 from casegraph.services.attachments import (
@@ -58,6 +59,7 @@ from casegraph.services.column_limits import max_length
 from casegraph.services.idempotency import run_idempotent
 from casegraph.services.mail_authentication import refusal
 from casegraph.services.publisher import Publisher
+from casegraph.services.records import CaseRecord
 from casegraph.services.reply_addresses import TOKEN, ReplyAddresses, ReplyToken, tokens_in
 from casegraph.services.requester_mail import RequesterMail
 from casegraph.services.users import Claims, build_actor, provision
@@ -251,40 +253,6 @@ async def _file_mail(
     if len(text) + len(_reference(follows)) > TEXT_LIMIT:
         raise validation_failed("message", f"The message text is longer than {TEXT_LIMIT} characters.")
 
-    async def act(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
-        result = await act_on_text(on_success)
-        # A reply's files are listed under the comment its text became.
-        written = (
-            await Comment.filter(case_id=result.case.id, event_sequence=result.event.sequence).first()
-            if comments
-            else None
-        )
-        with_comment_id = written.id if written is not None else None
-        if desk is not None:
-            while staged:
-                file = staged.pop(0)
-                # Each file its own ADD_ATTACHMENT event by the sender, after the text (which may
-                # have made the case one the sender can attach to again, like an answered question).
-                # The text is committed by now: a file refused here (the case's total reached by
-                # files added meanwhile) must not turn the accepted mail into an error.
-                try:
-                    await attach_staged(
-                        desk=desk,
-                        staged=file,
-                        command=AddAttachment(case_id=result.case.id, upload=None),
-                        actor=actor,
-                        now=now,
-                        publisher=publisher,
-                        with_comment_id=with_comment_id,
-                    )
-                except DomainError as refused_file:
-                    # Not translated: the text is filed already; a file refused now (the case's total
-                    # reached by files added meanwhile) is logged, and the mail is not refused for it.
-                    logger.warning(
-                        "mail file %s not attached to case %s: %s", file.filename, result.case.number, refused_file
-                    )
-        return result
-
     async def act_on_text(on_success: Callable[[ActionResult], Awaitable[None]] | None) -> ActionResult:
         if replied is not None and comments:
             return await perform(
@@ -322,19 +290,90 @@ async def _file_mail(
                     raise
         raise AssertionError("unreachable: the last case type's refusal is raised")
 
-    if mail.message_id is not None:
-        key = "mail:" + hashlib.sha256(mail.message_id.encode()).hexdigest()
+    key = "mail:" + hashlib.sha256(mail.message_id.encode()).hexdigest() if mail.message_id is not None else None
+    if key is not None:
         result = await run_idempotent(
             user_id=user_id,
             key=key,
             operation="emailIntake",
             input_hash=hashlib.sha256(raw).hexdigest(),
             now=now,
-            run=act,
+            run=act_on_text,
         )
     else:
-        result = await act(None)
+        result = await act_on_text(None)
+    if desk is not None:
+        # After the text, on a first delivery and on a redelivery answered from its first result
+        # alike: each file is its own idempotent step under the mail's key, so files the first
+        # delivery did not get to (a crash, a lost connection after the text committed) are
+        # attached when the gateway delivers the mail again, and no file is attached twice.
+        written = (
+            await Comment.filter(case_id=result.case.id, event_sequence=result.event.sequence).first()
+            if comments
+            else None
+        )
+        await _attach_files(
+            staged,
+            case=result.case,
+            with_comment_id=written.id if written is not None else None,
+            mail_key=key,
+            user_id=user_id,
+            desk=desk,
+            actor=actor,
+            now=now,
+            publisher=publisher,
+        )
     return IntakeResult("commented" if comments else "created", result.case.id, result.case.number)
+
+
+async def _attach_files(
+    staged: list[StagedFile],
+    *,
+    case: CaseRecord,
+    with_comment_id: int | None,
+    mail_key: str | None,
+    user_id: str,
+    desk: AttachmentDesk,
+    actor: Actor,
+    now: datetime,
+    publisher: Publisher,
+) -> None:
+    """Each staged file its own ADD_ATTACHMENT event by the sender, after the text (which may have
+    made the case one the sender can attach to again, like an answered question); a reply's files
+    are listed under the comment its text became."""
+    for index, file in enumerate(list(staged)):
+        staged.remove(file)
+
+        async def attach(
+            on_success: Callable[[ActionResult], Awaitable[None]] | None, file: StagedFile = file
+        ) -> ActionResult:
+            return await attach_staged(
+                desk=desk,
+                staged=file,
+                command=AddAttachment(case_id=case.id, upload=None),
+                actor=actor,
+                now=now,
+                publisher=publisher,
+                on_success=on_success,
+                with_comment_id=with_comment_id,
+            )
+
+        try:
+            if mail_key is None:
+                await attach(None)
+            else:
+                await run_idempotent(
+                    user_id=user_id,
+                    key=f"{mail_key}:file:{index}",
+                    operation="emailIntakeFile",
+                    input_hash=file.sha256,
+                    now=now,
+                    run=attach,
+                )
+        except DomainError as refused_file:
+            # Not translated: the text is filed already; a file refused now (the case's total
+            # reached by files added meanwhile) is logged, and the mail is not refused for it.
+            logger.warning("mail file %s not attached to case %s: %s", file.filename, case.number, refused_file)
 
 
 async def _stage_files(

@@ -9,8 +9,11 @@ whatever the provider says:
 - After sign-in the browser goes only to a path on this site (``safe_next``): never an open
   redirect to wherever a crafted ``next`` points.
 - A person is found by (issuer, subject). The first time, an existing user with the same
-  *verified* address is linked (the provider proved the mailbox, as a mailed link does);
-  otherwise a user is provisioned. An unverified address is not stored at all.
+  *verified* address is linked (the provider proved the mailbox, as a mailed link does) — unless
+  that user has another identity at this provider already (refused: the address was reassigned
+  there, or is a second account); otherwise a user is provisioned. An unverified address is not
+  stored at all. Staff accounts are linked by address too: the configured provider is the
+  organisation's sign-in (README, *Sign-in with your identity provider*).
 - Roles follow the provider at every sign-in when a roles claim is configured (someone removed
   from the group loses the role then); without one, new people are ``CONSTITUENT`` and existing
   users keep the roles given here. A deactivated user is refused.
@@ -232,6 +235,14 @@ async def _user_of(identity: Identity, now: datetime) -> User:
 
 async def _link_or_provision(identity: Identity, now: datetime) -> User:
     user = await User.filter(email__iexact=identity.email).first() if identity.email else None
+    if user is not None and await UserIdentity.filter(issuer=identity.issuer, user_id=user.id).exists():
+        # The user has another identity at this provider already: the address now names a new
+        # account there (reassigned to someone else, or a second account). Linking would hand the
+        # first person's requests to whoever holds the new one.
+        raise SignInRefused(
+            "This address belongs to an account here that signs in with another account at the identity "
+            "provider. Sign in with that one, or ask the agency to move the account."
+        )
     if user is None:
         user = await User.create(
             id=str(uuid.uuid4()),

@@ -154,3 +154,51 @@ def test_signing_out_in_one_tab_takes_the_other_tab_to_the_sign_in_screen_at_onc
     expect(second.get_by_test_id("signed-in-as")).to_be_hidden()
     expect(second.locator("#content")).to_contain_text("Your session has ended")
     screens.shoot("the other tab signed out")
+
+
+def test_a_refresh_the_server_fails_keeps_the_session_and_is_tried_again(
+    open_window: Any, e2e_server: E2EServer, screens: Screens
+) -> None:
+    # given: signed in by link, with the page's timers in the test's hands
+    address = "refresh-fails@example.org"
+    window = open_window("refresh-fails")
+    window.allow(r"503")
+    page = window.page
+    page.clock.install()
+    page.goto("/portal")
+    page.get_by_test_id("signin-email").fill(address)
+    page.get_by_test_id("signin-email-submit").click()
+    expect(page.get_by_test_id("signin-email-outcome")).to_contain_text("a sign-in link is on its way")
+    page.goto(sign_in_link(e2e_server, address))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("signed-in-as")).to_have_text(address)
+    answered: list[int] = []
+    page.on("response", lambda response: answered.append(response.status) if "/auth/refresh" in response.url else None)
+    page.route("**/auth/refresh", lambda route: route.fulfill(status=503, body="down for a moment"))
+
+    # when: the scheduled refresh (a minute before the 10-minute token ends) meets a server error
+    page.clock.run_for("09:05")
+    _wait_for(page, lambda: 503 in answered)
+
+    # then: the page keeps its session, not the sign-in screen (a 503 is not a signed-out session)
+    expect(page.get_by_test_id("signed-in-as")).to_have_text(address)
+    expect(page.get_by_test_id("signin-email")).to_be_hidden()
+
+    # when: the server is back and the page's retry comes round
+    page.unroute("**/auth/refresh")
+    page.clock.run_for("00:20")
+    _wait_for(page, lambda: 200 in answered)
+
+    # then: still signed in with a fresh token, and requests go through
+    expect(page.get_by_test_id("signed-in-as")).to_have_text(address)
+    file_case(window, "Bench broken", "The bench at the bus stop has a broken slat.")
+    screens.shoot("signed in after a failed refresh")
+
+
+def _wait_for(page: Any, condition: Any, seconds: float = 15.0) -> None:
+    """Wait while Playwright dispatches the page's events (a plain sleep would hold them back)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the page did not get there in time")
+        page.wait_for_timeout(100)

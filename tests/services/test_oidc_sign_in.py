@@ -179,3 +179,18 @@ async def test_a_deactivated_user_is_refused_and_gets_no_session(db: TortoiseCon
     user = await User.get(id=first.user_id)
     assert user.roles == ["CONSTITUENT"]  # the refused sign-in changed nothing
     assert await BrowserSession.filter(user_id=user.id).count() == 1
+
+
+async def test_an_address_is_not_linked_again_to_a_user_with_another_identity_at_the_provider(
+    db: TortoiseContext, clock: FakeClock
+) -> None:
+    # given: Ana signed in with the provider as person-1
+    first = await oidc_sign_in.sign_in_with_identity(identity("person-1"), now=clock())
+    # when: the provider later vouches for the same address under a new subject (reassigned)
+    with pytest.raises(SignInRefused, match="another account at the identity provider"):
+        await oidc_sign_in.sign_in_with_identity(identity("person-2"), now=clock())
+    # then: nothing was linked or provisioned, and Ana still signs in as before
+    assert await UserIdentity.filter(subject="person-2").count() == 0
+    assert await User.all().count() == 1
+    again = await oidc_sign_in.sign_in_with_identity(identity("person-1"), now=clock())
+    assert again.user_id == first.user_id

@@ -66,29 +66,67 @@ function refreshOneTabAtATime() {
   return navigator.locks.request(REFRESH_LOCK, post);
 }
 
+// How soon a page asks again when a refresh failed for a reason that is not the session's (the
+// server answered 5xx or 429, the network dropped): the session is kept meanwhile.
+const REFRESH_RETRY_MS = 15_000;
+
 export class CookieSession {
   constructor({ onToken = () => {}, onEnded = () => {} } = {}) {
     this.onToken = onToken;
     this.onEnded = onEnded;
     this.timer = null;
     this.signedIn = false; // this page holds a session from the cookie
+    this.pending = null; // the refresh under way, shared by every caller meanwhile
   }
 
-  async refresh() {
+  /**
+   * A fresh access token, or null. Callers at the same time (several requests refused together)
+   * share one refresh: each refresh retires the token it sends, so N parallel ones would rotate
+   * the session N times for nothing.
+   */
+  refresh() {
+    this.pending ??= this._refresh().finally(() => { this.pending = null; });
+    return this.pending;
+  }
+
+  async _refresh() {
     window.clearTimeout(this.timer);
-    const response = await refreshOneTabAtATime();
-    if (response.status !== 200) {
-      // 204: no session cookie at all; 401: the session ended (signed out, revoked, expired).
-      // A cookie gone while this page held a session was cleared by a sign-out in another tab.
-      if (response.status === 401 || this.signedIn) this.onEnded();
+    let response;
+    try {
+      response = await refreshOneTabAtATime();
+    } catch {
+      return this._retryLater(); // the network, not the session
+    }
+    // 401: the session ended (signed out, revoked, expired). 204: no session cookie at all; gone
+    // while this page held a session, it was cleared by a sign-out in another tab.
+    if (response.status === 401 || (response.status === 204 && this.signedIn)) {
       this.signedIn = false;
+      this.onEnded();
       return null;
     }
+    if (response.status !== 200) return this._retryLater(); // 5xx, 429, a proxy's 502: not an ending
+    let answer;
+    try {
+      answer = await response.json();
+    } catch {
+      return this._retryLater();
+    }
     this.signedIn = true;
-    const { accessToken, expiresIn } = await response.json();
-    this.timer = window.setTimeout(() => this.refresh(), Math.max(expiresIn - 60, 10) * 1000);
+    const { accessToken, expiresIn } = answer;
+    this._schedule(Math.max(expiresIn - 60, 10) * 1000);
     this.onToken(accessToken);
     return accessToken;
+  }
+
+  /** A failed refresh that says nothing about the session: ask again soon, keep what we hold. */
+  _retryLater() {
+    if (this.signedIn) this._schedule(REFRESH_RETRY_MS);
+    return null;
+  }
+
+  _schedule(delay) {
+    window.clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => { this.refresh().catch(() => null); }, delay);
   }
 
   async signOut() {
@@ -143,17 +181,22 @@ export class GraphQLClient {
    * report of a draft, a queue refresh) would otherwise arrive with the token of an ended session
    * and be refused.
    */
-  async settled({ rounds = 10 } = {}) {
-    for (let round = 0; round < rounds; round += 1) {
-      // A task, not a microtask: requests queued by promise callbacks are sent by then.
-      await new Promise((resolve) => { window.setTimeout(resolve, 0); });
-      if (!this.inFlight.size) return;
-      await Promise.allSettled([...this.inFlight]);
-    }
+  async settled({ rounds = 10, timeout = 5000 } = {}) {
+    const quiet = (async () => {
+      for (let round = 0; round < rounds; round += 1) {
+        // A task, not a microtask: requests queued by promise callbacks are sent by then.
+        await new Promise((resolve) => { window.setTimeout(resolve, 0); });
+        if (!this.inFlight.size) return;
+        await Promise.allSettled([...this.inFlight]);
+      }
+    })();
+    // A request hung on a half-open connection must not keep a sign-out from ending the session.
+    const late = new Promise((resolve) => { window.setTimeout(resolve, timeout); });
+    await Promise.race([quiet, late]);
   }
 
-  async request(query, variables = {}) {
-    return this._renewing(() => this._request(query, variables));
+  request(query, variables = {}) {
+    return this._tracked(this._renewing(() => this._post(query, variables)));
   }
 
   /**
@@ -161,22 +204,22 @@ export class GraphQLClient {
    * takes): `files` maps a variable's path ("input.file") to a File. The server refuses such a
    * request without the Authorization header, which this always sends.
    */
-  async upload(query, variables, files, { onProgress = null } = {}) {
-    return this._renewing(() => {
+  upload(query, variables, files, { onProgress = null } = {}) {
+    return this._tracked(this._renewing(() => {
       const form = new FormData();
       const map = {};
       Object.keys(files).forEach((path, index) => { map[String(index)] = [`variables.${path}`]; });
       form.append("operations", JSON.stringify({ query, variables }));
       form.append("map", JSON.stringify(map));
       Object.values(files).forEach((file, index) => form.append(String(index), file, file.name));
-      return onProgress ? this._requestWithProgress(form, onProgress) : this._request(query, variables, form);
-    });
+      return onProgress ? this._requestWithProgress(form, onProgress) : this._post(query, variables, form);
+    }));
   }
 
   /**
    * The multipart request through XMLHttpRequest, whose upload events say how much of the body
    * has gone (fetch has no upload progress without streaming request bodies, which need HTTP/2).
-   * onProgress(fraction) runs as bytes leave; the answer is read as _request reads it.
+   * onProgress(fraction) runs as bytes leave; the answer is read as _post reads it.
    */
   _requestWithProgress(form, onProgress) {
     return new Promise((resolve, reject) => {
@@ -234,15 +277,18 @@ export class GraphQLClient {
     }
   }
 
-  _request(query, variables, form = null) {
-    const answer = this._post(query, variables, form);
+  /**
+   * `answer` counted as in flight until it settles. The whole exchange is counted (a renewal and
+   * the retry after it, an upload's XHR), so settled() does not return between its steps.
+   */
+  _tracked(answer) {
     this.inFlight.add(answer);
     const forget = () => this.inFlight.delete(answer);
     answer.then(forget, forget);
     return answer;
   }
 
-  async _post(query, variables, form) {
+  async _post(query, variables, form = null) {
     const response = await fetch(this.url, {
       method: "POST",
       headers: {
