@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 
 from tortoise.expressions import RawSQL
@@ -44,20 +46,38 @@ MOVES: Final[dict[TaskState, tuple[tuple[TaskState, ...], CaseAction, str | None
 }
 
 
-def tasks_to_do(assignee_id: str, states: list[TaskState], *, limit: int) -> QuerySet[CaseTask]:
-    """The assignee's tasks in ``states`` (of cases not deleted), soonest due first and undated
-    ones last, at most ``limit``: read through the assignee's tasks in those states (migration
-    0021), so the years of finished tasks behind them are not read.
+def task_walks(assignee_id: str, states: list[TaskState], *, limit: int) -> list[QuerySet[CaseTask]]:
+    """The statements ``tasks_to_do`` runs: each reads through the assignee's tasks in its states
+    (migration 0021's ``(assignee_id, state, due_at)``), soonest due first and undated ones last,
+    at most ``limit``, so the years of finished tasks behind them are not read.
 
-    The undated-last order is the statement's own, so LIMIT cuts the page after it (a sort in
-    Python after the LIMIT lost dated tasks behind undated ones). PostgreSQL's ascending order
-    puts NULLs last already, and its planner keeps the index for it; SQLite puts them first, so
-    there ``due_at IS NULL`` leads the order."""
-    query = CaseTask.filter(assignee_id=assignee_id, state__in=states, case__deleted_at__isnull=True)
+    PostgreSQL: one walk per state. Its connections keep generic plans (casegraph/db.py), and
+    for ``state IN ($2, $3)`` a generic plan reads the index by the assignee alone, filters the
+    state row by row and sorts: every task the agent ever had. With ``state = $2`` the index
+    yields the walk in due order and LIMIT stops it at the page. Its ascending order puts NULLs
+    last already. SQLite plans each statement for its values and puts NULLs first, so there one
+    statement, with ``due_at IS NULL`` leading the order (the order is the statement's own, so
+    LIMIT cuts the page after it: a sort in Python after the LIMIT lost dated tasks)."""
+    query = CaseTask.filter(assignee_id=assignee_id, case__deleted_at__isnull=True)
     if dialect_of(tortoise_queryset.connection_for(query)) == POSTGRES:
-        return query.order_by("due_at", "id").limit(max(0, limit))
+        wanted = list(dict.fromkeys(states))
+        return [query.filter(state=state).order_by("due_at", "id").limit(max(0, limit)) for state in wanted]
     undated = RawSQL(f'"{tortoise_models.table_name(CaseTask)}"."due_at" IS NULL')
-    return query.annotate(undated=undated).order_by("undated", "due_at", "id").limit(max(0, limit))
+    ordered = query.filter(state__in=states).annotate(undated=undated).order_by("undated", "due_at", "id")
+    return [ordered.limit(max(0, limit))]
+
+
+async def tasks_to_do(assignee_id: str, states: list[TaskState], *, limit: int) -> list[CaseTask]:
+    """The assignee's tasks in ``states`` (of cases not deleted), soonest due first and undated
+    ones last, at most ``limit`` (the walks of ``task_walks`` merged)."""
+    walks = [await walk for walk in task_walks(assignee_id, states, limit=limit)]
+    if len(walks) == 1:
+        return walks[0]
+    merged = heapq.merge(*walks, key=lambda task: (task.due_at is None, task.due_at or _NO_DATE, task.id))
+    return list(itertools.islice(merged, max(0, limit)))
+
+
+_NO_DATE: Final = datetime.min.replace(tzinfo=UTC)
 
 
 async def finish_task(

@@ -15,6 +15,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import pytest
@@ -26,9 +27,10 @@ from casegraph._compat import tortoise_queryset
 from casegraph.database.sql import POSTGRES, dialect_of
 from casegraph.db import migrate, tortoise_config
 from casegraph.domain.enums import TaskState
-from casegraph.services.case_tasks import tasks_to_do
+from casegraph.services.case_tasks import task_walks, tasks_to_do
 from casegraph.services.duplicates import similar_candidates
 from casegraph.services.notifications import newest_notifications
+from models import CaseTask
 from tests.conftest import (
     BACKENDS,
     _create_pg_database_named,
@@ -125,6 +127,25 @@ async def plan_of(query: QuerySet[Any]) -> list[str]:
     return [str(row[3]) for row in rows]
 
 
+async def generic_plan_of(query: QuerySet[Any]) -> list[str]:
+    """PostgreSQL's generic plan of the statement as casegraph sends it (with parameters): the plan
+    its connections keep (``plan_cache_mode = force_generic_plan``, casegraph/db.py)."""
+    db = tortoise_queryset.connection_for(query)
+    sql = query.sql()
+    async with db.acquire_connection() as connection:
+        await connection.execute(f"PREPARE tasks_plan AS {sql}")
+        try:
+            nulls = ",".join("NULL" for _ in range(sql.count("$")))
+            plan = await connection.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE tasks_plan({nulls})")
+        finally:
+            await connection.execute("DEALLOCATE tasks_plan")
+    root = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+    return [
+        f"{n['Node Type']} on {n.get('Relation Name', '')} using {n.get('Index Name', '')}: {n.get('Index Cond', '')}"
+        for n in _nodes(root)
+    ]
+
+
 def by_the_users_index(line: str) -> bool:
     """A read of notifications by an index condition on the user (PostgreSQL or SQLite)."""
     return "(user_id" in line and line.startswith(("Index Scan", "Index Only Scan", "Bitmap Index Scan", "SEARCH"))
@@ -148,16 +169,29 @@ async def test_a_users_newest_notifications_are_an_index_walk_that_stops_at_the_
 
 
 async def test_a_users_open_tasks_are_read_without_the_finished_ones(large: LargeDatabase) -> None:
-    # given
-    query = tasks_to_do(BUSY, [TaskState.OPEN, TaskState.IN_PROGRESS], limit=PAGE)
-    assert len(await query) == PAGE
+    # given: an agent with years of finished tasks and a page of open ones
+    states = [TaskState.OPEN, TaskState.IN_PROGRESS]
+    assert len(await tasks_to_do(BUSY, states, limit=PAGE)) == PAGE
+    for walk in task_walks(BUSY, states, limit=PAGE):
+        # when: planned as it runs — on PostgreSQL the generic plan its connections keep (they
+        # never plan for a request's values, casegraph/db.py), on SQLite for the values
+        plan = await generic_plan_of(walk) if large.dialect == POSTGRES else await plan_of(walk)
+        # then: read through the assignee's tasks in that state, not all their tasks
+        assert not [line for line in plan if line.startswith(("Seq Scan", "SCAN"))], plan
+        served = [line for line in plan if "case_tasks_assignee_state" in line]
+        assert served, plan
+        assert all("state" in line for line in served), plan
+
+
+async def test_the_merged_walks_are_the_tasks_in_due_order_undated_last(large: LargeDatabase) -> None:
+    # given: every state, so the walks of several states are merged
+    states = list(TaskState)
     # when
-    plan = await plan_of(query)
-    # then
-    assert not [line for line in plan if line.startswith(("Seq Scan", "SCAN"))], plan
-    served = [line for line in plan if "case_tasks_assignee_state" in line]
-    assert served, plan
-    assert all("state" in line for line in served), plan
+    page = await tasks_to_do(RARE, states, limit=PAGE)
+    # then: the same as the whole of the agent's tasks ordered in Python, cut to the page
+    everything = await CaseTask.filter(assignee_id=RARE, state__in=states, case__deleted_at__isnull=True)
+    everything.sort(key=lambda task: (task.due_at is None, task.due_at or datetime.min.replace(tzinfo=UTC), task.id))
+    assert [task.id for task in page] == [task.id for task in everything[:PAGE]]
 
 
 @pytest.mark.parametrize("who", ["agent_who_sees_most", "admin"])
