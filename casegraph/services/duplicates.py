@@ -15,14 +15,18 @@ duplicate, both in one transaction.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from casegraph._compat import tortoise_queryset
+from casegraph.database.sql import POSTGRES, dialect_of
 from casegraph.domain import lifecycle
 from casegraph.domain.enums import CaseAction, CaseEventType, CaseStatus, ErrorCode, Relation, ResolutionCode
 from casegraph.domain.errors import DomainError, permission_denied, validation_failed, version_conflict
@@ -88,7 +92,7 @@ async def similar_cases(
         return []
     wording = Q(*(Q(title__icontains=w) | Q(description__icontains=w) for w in words), join_type=Q.OR)
     scope = Q(wording, near, join_type=Q.OR) if words and near is not None else (near if near is not None else wording)
-    rows = await similar_candidates(actor, subject.case_type_id, subject.id, scope).values(*CASE_COLUMNS)
+    rows = await similar_candidates(actor, subject.case_type_id, subject.id, scope)
     mine = _words(subject)
     ranked: list[Similar] = []
     for row in rows:
@@ -109,18 +113,36 @@ async def similar_cases(
     return ranked[:limit]
 
 
-def similar_candidates(actor: Actor, case_type_id: int, case_id: str, scope: Q) -> QuerySet[Case]:
-    """The newest open cases of the type (at most ``MAX_CANDIDATES``) the actor sees, matching
-    ``scope``: read through the type's open cases (0024's ``cases_page_type_created_at``: case
-    type, status, creation), not through every open case of every type."""
-    return (
+def similar_walks(actor: Actor, case_type_id: int, case_id: str, scope: Q) -> list[QuerySet[Case]]:
+    """The statements ``similar_candidates`` runs: the newest open cases of the type (at most
+    ``MAX_CANDIDATES``) the actor sees, matching ``scope``, read through the type's open cases
+    (0024's ``cases_page_type_created_at``: case type, status, creation), not through every
+    case.
+
+    PostgreSQL: one walk per open status. Its connections keep generic plans (casegraph/db.py),
+    which cannot know the type is rare: for ``status IN (…)`` one walked every case by creation
+    time, expecting the type's cases to come early. With ``status = $n`` the type's index yields
+    each walk in creation order and LIMIT stops it. SQLite plans for the values: one statement."""
+    visible = (
         visible_cases(actor)
-        .filter(case_type_id=case_type_id, status__in=list(OPEN_STATUSES), duplicate_of_id__isnull=True)
+        .filter(case_type_id=case_type_id, duplicate_of_id__isnull=True)
         .exclude(id=case_id)
         .filter(scope)
-        .order_by("-created_at", "-id")
-        .limit(MAX_CANDIDATES)
     )
+    if dialect_of(tortoise_queryset.connection_for(visible)) == POSTGRES:
+        walks = [visible.filter(status=status) for status in OPEN_STATUSES]
+    else:
+        walks = [visible.filter(status__in=list(OPEN_STATUSES))]
+    return [walk.order_by("-created_at", "-id").limit(MAX_CANDIDATES) for walk in walks]
+
+
+async def similar_candidates(actor: Actor, case_type_id: int, case_id: str, scope: Q) -> list[dict[str, Any]]:
+    """The rows (``CASE_COLUMNS``) of ``similar_walks``, newest first, at most ``MAX_CANDIDATES``."""
+    walks = [await walk.values(*CASE_COLUMNS) for walk in similar_walks(actor, case_type_id, case_id, scope)]
+    if len(walks) == 1:
+        return walks[0]
+    newest = heapq.merge(*walks, key=lambda row: (row["created_at"], row["id"]), reverse=True)
+    return list(itertools.islice(newest, MAX_CANDIDATES))
 
 
 def _words(case: CaseRecord) -> dict[str, int]:

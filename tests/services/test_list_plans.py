@@ -28,7 +28,7 @@ from casegraph.database.sql import POSTGRES, dialect_of
 from casegraph.db import migrate, tortoise_config
 from casegraph.domain.enums import TaskState
 from casegraph.services.case_tasks import task_walks, tasks_to_do
-from casegraph.services.duplicates import similar_candidates
+from casegraph.services.duplicates import similar_candidates, similar_walks
 from casegraph.services.notifications import newest_notifications
 from models import CaseTask
 from tests.conftest import (
@@ -38,7 +38,7 @@ from tests.conftest import (
     _run_in_thread,
     forget_backend_caches,
 )
-from tests.database.case_page_scale import ACTORS, _rows, populate
+from tests.database.case_page_scale import ACTORS, REQUESTERS, _rows, populate
 
 ROWS: Final = 100_000
 BUSY: Final = "sc-most"  # nine in ten notifications and tasks are this agent's
@@ -80,7 +80,11 @@ async def _build(url: str) -> None:
         db = ctx.db()
         dialect = dialect_of(db)
         await populate(db, dialect, ROWS)
-        owner = f"CASE WHEN i % 1000 = 0 THEN '{RARE}' WHEN i % 10 = 0 THEN 'sc-few' ELSE '{BUSY}' END"
+        # The tenth that is neither the busy nor the rare user's is spread over a desk's many
+        # people: PostgreSQL's generic plan (the one casegraph's connections keep) estimates a
+        # user's share as one over the number of users, as it is on a real desk, not one third.
+        others = f"'sc-citizen-' || CAST(i % {REQUESTERS} AS TEXT)"
+        owner = f"CASE WHEN i % 1000 = 0 THEN '{RARE}' WHEN i % 10 = 0 THEN {others} ELSE '{BUSY}' END"
         case_id = "(SELECT id FROM cases ORDER BY id LIMIT 1)"
         await db.execute_script(
             'INSERT INTO "notifications" ("user_id","case_id","kind","text","created_at","read_at") '
@@ -159,8 +163,8 @@ async def test_a_users_newest_notifications_are_an_index_walk_that_stops_at_the_
     # given
     query = newest_notifications(who, unread_only=unread_only, limit=PAGE)
     assert await query
-    # when
-    plan = await plan_of(query)
+    # when: planned as it runs (PostgreSQL: the generic plan its connections keep)
+    plan = await generic_plan_of(query) if large.dialect == POSTGRES else await plan_of(query)
     # then nothing is sorted and, unless the user owns most rows (then the newest rows are theirs),
     # the walk is of the user's part of an index
     assert not [line for line in plan if line.startswith(("Seq Scan", "Sort", "SCAN", "USE TEMP B-TREE"))], plan
@@ -198,12 +202,13 @@ async def test_the_merged_walks_are_the_tasks_in_due_order_undated_last(large: L
 async def test_similar_cases_are_read_through_the_case_types_open_cases(large: LargeDatabase, who: str) -> None:
     # given a rare type (a hundred cases among 100,000, mostly closed; when nearly every case is of
     # the type, reading the open cases by status is the same rows, and PostgreSQL may prefer it)
-    query = similar_candidates(ACTORS[who], RARE_TYPE_ID, str(uuid.uuid4()), Q(title__icontains="Case 1"))
-    assert await query
-    # when
-    plan = await plan_of(query)
-    # then every read of cases is by an index led by the case type and status, not every open case
-    assert not [line for line in plan if line.startswith(("Seq Scan", "SCAN"))], plan
-    reads = [line for line in plan if line.startswith(INDEX_READS) and "case_tasks" not in line]
-    assert reads, plan
-    assert all("case_type_id" in line for line in reads), plan
+    walks = similar_walks(ACTORS[who], RARE_TYPE_ID, str(uuid.uuid4()), Q(title__icontains="Case 1"))
+    assert await similar_candidates(ACTORS[who], RARE_TYPE_ID, str(uuid.uuid4()), Q(title__icontains="Case 1"))
+    for walk in walks:
+        # when: planned as it runs (PostgreSQL: the generic plan its connections keep)
+        plan = await generic_plan_of(walk) if large.dialect == POSTGRES else await plan_of(walk)
+        # then every read of cases is by an index led by the case type and status, not every open case
+        assert not [line for line in plan if line.startswith(("Seq Scan", "SCAN"))], plan
+        reads = [line for line in plan if line.startswith(INDEX_READS) and "case_tasks" not in line]
+        assert reads, plan
+        assert all("case_type_id" in line for line in reads), plan
