@@ -42,6 +42,7 @@ from bench.scale import fresh_sized_database
 from bench.services import private_postgres
 from bench.writes import DOCUMENTS, MUTATIONS
 from bench.writes_cases import agents, provision
+from casegraph._compat.tortoise_statement_log import counted_statements
 from casegraph.app import create_app
 from casegraph.auth import TokenVerifier
 from casegraph.db import tortoise_config
@@ -50,7 +51,6 @@ from casegraph.events.live import LiveEvents
 from casegraph.observability.logs import configure_logging
 from casegraph.runtime import Runtime
 from casegraph.settings import RateLimits, Settings
-from tests.helpers import counted_statements
 
 BATCH: Final = 25
 WARMUP: Final = 10  # mutations of each kind before the measured ones: caches, prepared statements

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -15,6 +13,7 @@ from typing import Any
 import httpx
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from casegraph._compat.tortoise_statement_log import counted_statements as counted_statements
 from casegraph.auth import issue_token
 from casegraph.database.counters import CASE_NUMBER, CASE_NUMBER_START, next_value
 from casegraph.domain.enums import CaseStage, CaseStatus, Role, Workflow
@@ -261,28 +260,6 @@ async def case_row(case_id: str) -> CaseRecord:
 async def event_count(case_id: str | None = None) -> int:
     query = CaseEvent.filter(case_id=case_id) if case_id else CaseEvent.all()
     return await query.count()
-
-
-@contextmanager
-def counted_statements() -> Iterator[list[str]]:
-    """Every statement Tortoise sends on either backend (its clients log each one at DEBUG)."""
-    statements: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            statements.append(record.getMessage())
-
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level, propagate = Collect(logging.DEBUG), logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    try:
-        yield statements
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = propagate
 
 
 # Schema that models cannot declare, hence absent from generate_schemas: created by its migration's SQL.
