@@ -34,6 +34,7 @@ WRITERS: Final = 32
 CASES_PER_WRITER: Final = 4
 TRANSACTIONS_PER_WRITER: Final = 15
 BIG_TABLE: Final = 100_000
+REQUESTERS: Final = 1_999
 OPEN_STATUSES: Final = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WORK_IN_PROGRESS, CaseStatus.AWAITING_INFO)
 
 PER_KEY_DIFFERENCES: Final = """
@@ -154,8 +155,14 @@ async def test_a_writer_does_not_wait_for_an_open_transaction_that_counted_the_s
 
 async def load_big_table(world: World, connection: asyncpg.Connection) -> None:
     """BIG_TABLE cases in one INSERT ... SELECT: copies of one case over both groups and none,
-    requested by alice, a few assigned to dana; then ANALYZE, as autovacuum would."""
+    requested by a desk's many constituents, a few assigned to dana; then ANALYZE, as autovacuum
+    would. (Many requesters, as on a desk: PostgreSQL's generic plan, the one casegraph's
+    connections keep, estimates one requester's cases as the table over the number of requesters.)"""
     template = await insert_case(world, assigned_to=None)
+    await connection.execute(
+        "INSERT INTO users (id, roles, available, created_at, updated_at) "
+        f"SELECT 'requester-' || i, '[\"CONSTITUENT\"]', TRUE, now(), now() FROM generate_series(0, {REQUESTERS - 1}) i"
+    )
     columns = [
         row["column_name"]
         for row in await connection.fetch(
@@ -168,6 +175,7 @@ async def load_big_table(world: World, connection: asyncpg.Connection) -> None:
         "number": "'BIG' || i",
         "assignment_group_id": f"(ARRAY[{roads},{benefits},NULL])[1 + i % 3]",
         "assigned_to_id": "CASE WHEN i % 1000 = 0 THEN 'dana' END",
+        "requester_id": f"'requester-' || (i % {REQUESTERS})",
         "status": "(ARRAY['NEW','OPEN','WORK_IN_PROGRESS','CLOSED'])[1 + i % 4]",
     }
     select = ",".join(replaced.get(column, f'"c"."{column}"') for column in columns)
@@ -200,7 +208,18 @@ async def test_the_dashboard_total_reads_the_counts_and_only_per_user_indexes_of
         explained = await connection.fetchval(
             f'EXPLAIN (FORMAT JSON) SELECT {expression} AS "total"', *statement.params
         )
-        read = scans(json.loads(explained)[0]["Plan"])
+        # and as the generic plan casegraph's connections keep (plan_cache_mode, casegraph/db.py)
+        await connection.execute("SET plan_cache_mode = force_generic_plan")
+        await connection.execute(f'PREPARE total_plan AS SELECT {expression} AS "total"')
+        try:
+            nulls = ",".join("NULL" for _ in statement.params)
+            generic = await connection.fetchval(
+                f"EXPLAIN (FORMAT JSON) EXECUTE total_plan{f'({nulls})' if statement.params else ''}"
+            )
+        finally:
+            await connection.execute("DEALLOCATE total_plan")
+            await connection.execute("RESET plan_cache_mode")
+        read = scans(json.loads(explained)[0]["Plan"]) + scans(json.loads(generic)[0]["Plan"])
         # then the group term is a sum over case_counts, and cases is read only through an index
         # on a column naming the user (requester, assignee, inspector, draft author): never by group
         assert "case_counts" in {scan["Relation Name"] for scan in read}
