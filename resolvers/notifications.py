@@ -7,6 +7,7 @@ import strawberry
 from casegraph.domain.validation import id_number
 from casegraph.services.column_limits import max_value
 from casegraph.services.notifications import mark_read, newest_notifications
+from casegraph.services.page_sizes import checked_page_size
 from models import Notification as NotificationRow
 from schema.context import Info
 from schema.types.notifications import Notification
@@ -15,7 +16,9 @@ from schema.types.notifications import Notification
 async def notifications(info: Info, unread_only: bool, first: int) -> list[Notification]:
     actor = info.context.require_actor()
     rows = await newest_notifications(
-        actor.user_id, unread_only=unread_only, limit=min(first, info.context.max_page_size)
+        actor.user_id,
+        unread_only=unread_only,
+        limit=checked_page_size(first, cap=info.context.max_page_size, default=first),
     )
     return [Notification.from_row(row) for row in rows]
 

@@ -38,7 +38,9 @@ class Query:
         resolver=queries.assignment_groups, description="Assignment groups."
     )
 
-    @strawberry.field(description="Cases the viewer may see; `first` is capped at 100.")
+    @strawberry.field(
+        description="Cases the viewer may see; `first` is at most 100 (more is refused: VALIDATION_FAILED)."
+    )
     async def cases(
         self,
         info: Info,
