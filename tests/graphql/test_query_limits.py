@@ -170,7 +170,7 @@ async def test_one_alias_more_than_the_limit_is_refused_with_the_numbers(
 async def test_aliases_in_a_fragment_count_once_per_spread(limited: Limited, world: World, settings: Settings) -> None:
     query = """
     { me { ...Names } mine: me { ...Names } }
-    fragment Names on Me { first: id second: name }
+    fragment Names on User { first: id second: name }
     """
     async with limited(max_aliases=4) as client:
         # when: mine, then first and second twice
@@ -411,7 +411,7 @@ async def test_a_field_skipped_by_a_directive_still_counts(limited: Limited, wor
 async def test_a_fragment_cycle_is_refused_by_validation_without_hanging(
     client: GraphQLClient, world: World, settings: Settings
 ) -> None:
-    query = "{ me { ...A } } fragment A on Me { id ...B } fragment B on Me { name ...A }"
+    query = "{ me { ...A } } fragment A on User { id ...B } fragment B on User { name ...A }"
     # when
     response = await client.post(query, token=world.token(settings, "agent"))
     # then
