@@ -7,10 +7,13 @@ import strawberry
 from casegraph.domain.validation import id_number
 from casegraph.services.column_limits import max_value
 from casegraph.services.notifications import mark_read, newest_notifications
-from casegraph.services.page_sizes import checked_page_size
 from models import Notification as NotificationRow
+from resolvers.page_arguments import list_page_size
 from schema.context import Info
 from schema.types.notifications import Notification
+
+# The schema's default `first` (schema/notifications.py).
+DEFAULT_NOTIFICATIONS = 50
 
 
 async def notifications(info: Info, unread_only: bool, first: int) -> list[Notification]:
@@ -18,7 +21,7 @@ async def notifications(info: Info, unread_only: bool, first: int) -> list[Notif
     rows = await newest_notifications(
         actor.user_id,
         unread_only=unread_only,
-        limit=checked_page_size(first, cap=info.context.max_page_size, default=first),
+        limit=list_page_size(info, first, schema_default=DEFAULT_NOTIFICATIONS),
     )
     return [Notification.from_row(row) for row in rows]
 

@@ -611,3 +611,18 @@ async def test_a_dashboard_page_of_fifty_cases_passes_the_default_limits(
     data = await runs(client, query, {"first": 50}, token=world.token(settings, "agent"))
     # then
     assert len(data["cases"]["edges"]) == 3
+
+
+@pytest.mark.parametrize("field", ["myTasks", "notifications"])
+async def test_a_lists_default_page_above_a_lowered_cap_runs_and_an_asked_one_is_refused(
+    limited: Limited, world: World, settings: Settings, field: str
+) -> None:
+    # given: the cap set below the lists' default page (50)
+    async with limited(max_page_size=10) as client:
+        # when: one client leaves `first` out, another asks for 50
+        default = await client.execute(f"{{ {field} {{ id }} }}", token=world.token(settings, "agent"))
+        asked = await client.execute(f"{{ {field}(first: 50) {{ id }} }}", token=world.token(settings, "agent"))
+    # then: not asking is never refused; asking over the cap is (issue 20)
+    assert "errors" not in default and default["data"][field] == []
+    [error] = asked["errors"]
+    assert error["extensions"]["code"] == "VALIDATION_FAILED" and error["message"].startswith("first may be at most 10")
