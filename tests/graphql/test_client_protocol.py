@@ -13,15 +13,20 @@ The WebSocket side of the codes is in tests/live/test_client_protocol_over_socke
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import httpx
 import pytest
+from tortoise.context import TortoiseContext
 
+from casegraph.app import Runtime, create_app
+from casegraph.auth import TokenVerifier
 from casegraph.graphql_http import GRAPHQL_RESPONSE_JSON
 from casegraph.persisted_queries.protocol import document_hash
-from tests.helpers import GraphQLClient, World, insert_case
+from casegraph.settings import Settings
+from tests.helpers import FakeClock, GraphQLClient, RecordingPublisher, World, insert_case
 
 NEW = {"Accept": GRAPHQL_RESPONSE_JSON}
 ME = "query Me { me { id name } }"
@@ -272,3 +277,28 @@ async def test_post_answers_are_not_stored(client: GraphQLClient, world: World) 
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     assert "etag" not in response.headers
+
+
+async def test_cross_origin_scripts_may_revalidate_and_read_the_tag_and_the_challenge(
+    db: TortoiseContext, settings: Settings, clock: FakeClock, publisher: RecordingPublisher
+) -> None:
+    # given: the dashboard served from another origin
+    origin = "https://desk.example.gov"
+    configured = dataclasses.replace(settings, allowed_origins=(origin,))
+    runtime = Runtime(settings=configured, verifier=TokenVerifier(configured), clock=clock, publisher=publisher)
+    app = create_app(configured, manage_resources=False, runtime=runtime)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        # when: a preflight for a GET with If-None-Match, then the GET itself
+        preflight = await http.options(
+            "/graphql",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization, if-none-match",
+            },
+        )
+        answer = await http.get("/graphql", params={"query": "{ __typename }"}, headers={"Origin": origin})
+    # then
+    assert preflight.status_code == 200
+    exposed = {name.strip().lower() for name in answer.headers["access-control-expose-headers"].split(",")}
+    assert {"etag", "www-authenticate"} <= exposed
