@@ -127,7 +127,7 @@ async def search_articles(
 ) -> ArticlePage:
     """Readable articles matching the filter: ranked by relevance when searching, else newest first.
 
-    Pages are cut by offset (a relevance order has no stable keyset); ``first`` is capped at ``max_page``.
+    Pages are cut by offset (a relevance order has no stable keyset); ``first`` is refused above ``max_page``.
     """
     limit = page_size(first, max_page=max_page)
     offset = _decode_offset(after)
