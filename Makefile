@@ -41,6 +41,7 @@ typecheck: install
 
 schema: install
 	$(BIN)/casegraph export-schema > schema.graphql
+	$(BIN)/casegraph export-schema --public > schema.public.graphql
 
 migrations: install
 	$(BIN)/tortoise makemigrations

@@ -224,8 +224,9 @@ def create_app(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
         allow_methods=("GET", "POST"),
-        allow_headers=("Authorization", "Content-Type"),
-        expose_headers=("Retry-After", "X-Request-ID"),
+        allow_headers=("Authorization", "Content-Type", "If-None-Match"),
+        # ETag for scripts that revalidate themselves; WWW-Authenticate says "refresh the token".
+        expose_headers=("Retry-After", "X-Request-ID", "ETag", "WWW-Authenticate"),
     )
     app.add_middleware(ObservabilityMiddleware, metrics=runtime.metrics)
     # Outermost, so logs, rate limits and intake all see the client a trusted proxy forwarded

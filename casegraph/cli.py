@@ -107,8 +107,10 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
 
 def _export_schema(args: argparse.Namespace, settings: Settings) -> int:
     from schema import build_schema
+    from schema.public_sdl import public_sdl
 
-    sys.stdout.write(build_schema().as_str() + "\n")
+    schema = build_schema()
+    sys.stdout.write((public_sdl(schema) if args.public else schema.as_str()) + "\n")
     return 0
 
 
@@ -141,7 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--days", type=int, default=30)
     token.set_defaults(func=_token)
 
-    sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(func=_export_schema)
+    export = sub.add_parser("export-schema", help="print the GraphQL SDL (the federation subgraph's)")
+    export.add_argument(
+        "--public",
+        action="store_true",
+        help="plain GraphQL without federation's directives and fields (schema.public.graphql)",
+    )
+    export.set_defaults(func=_export_schema)
     add_persisted_queries_command(sub)
     add_mail_command(sub)
     return parser

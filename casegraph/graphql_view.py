@@ -28,6 +28,7 @@ from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.sessions import GuardedLegacyWSHandler, Session
 from casegraph.fanout.transport_ws import LiveTransportWSHandler
 from casegraph.fastpath.json_body import encode_body
+from casegraph.graphql_caching import apply_http_semantics
 from casegraph.graphql_http import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -117,6 +118,13 @@ class CaseGraphView(GraphQL[Context, None]):
             # An upload's files (spooled to disk past 1 MiB) are the request's: closed, and so
             # deleted, as soon as the operation is done with them.
             await request.close()
+        if not response.headers.get("content-type", "").startswith("text/html"):  # GraphiQL's page
+            response = apply_http_semantics(
+                response,
+                method=request.method,
+                request_headers=request.headers,
+                has_errors=not isinstance(response, GraphQLAnswer) or response.has_errors,
+            )
         await response(scope, receive, send)
 
     @staticmethod
@@ -176,7 +184,8 @@ class CaseGraphView(GraphQL[Context, None]):
     ) -> Response:
         media_type = sub_response.media_type or APPLICATION_JSON
         # Strawberry's create_response, with orjson in place of the standard encoder.
-        response = Response(encode_body(response_data), media_type=APPLICATION_JSON)
+        response = GraphQLAnswer(encode_body(response_data), media_type=APPLICATION_JSON)
+        response.has_errors = _has_errors(response_data)
         response.headers.raw.extend(sub_response.headers.raw)
         if sub_response.background:
             response.background = sub_response.background
@@ -345,6 +354,17 @@ def _closer(websocket: WebSocket) -> Callable[[int, str], Awaitable[None]]:
         await websocket.close(code=code, reason=reason)
 
     return close
+
+
+class GraphQLAnswer(Response):
+    """A GraphQL response body, and whether it holds errors (they are never cached)."""
+
+    has_errors: bool = True
+
+
+def _has_errors(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
+    bodies = response_data if isinstance(response_data, list) else [response_data]
+    return any(body.get("errors") for body in bodies)
 
 
 def _unavailable(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:

@@ -8,14 +8,20 @@ from casegraph.domain.validation import id_number
 from casegraph.services.column_limits import max_value
 from casegraph.services.notifications import mark_read, newest_notifications
 from models import Notification as NotificationRow
+from resolvers.page_arguments import list_page_size
 from schema.context import Info
 from schema.types.notifications import Notification
+
+# The schema's default `first` (schema/notifications.py).
+DEFAULT_NOTIFICATIONS = 50
 
 
 async def notifications(info: Info, unread_only: bool, first: int) -> list[Notification]:
     actor = info.context.require_actor()
     rows = await newest_notifications(
-        actor.user_id, unread_only=unread_only, limit=min(first, info.context.max_page_size)
+        actor.user_id,
+        unread_only=unread_only,
+        limit=list_page_size(info, first, schema_default=DEFAULT_NOTIFICATIONS),
     )
     return [Notification.from_row(row) for row in rows]
 

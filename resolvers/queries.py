@@ -21,13 +21,15 @@ from schema.inputs import CaseFilterInput, CaseOrderInput
 from schema.types.case import Case, CaseConnection, CaseEdge
 from schema.types.case_type import CaseType
 from schema.types.common import PageInfo
-from schema.types.people import AssignmentGroup, Me
+from schema.types.people import AssignmentGroup, User
 
 
-async def me(info: Info) -> Me:
+async def me(info: Info) -> User:
+    """The viewer as the same ``User`` every other path returns (one cache entry in Apollo, Relay,
+    urql): the token's claims over the stored row, the owner-only fields shown to their owner."""
     actor = info.context.require_actor()
     row = await UserRow.get_or_none(id=actor.user_id)
-    return Me(
+    return User(
         id=strawberry.ID(actor.user_id),
         name=actor.name or (row.name if row else None),
         roles=sorted(actor.roles, key=lambda r: r.value),

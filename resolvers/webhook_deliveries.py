@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from casegraph.services.page_sizes import checked_page_size
 from models import DeliveryStatus, OutboxDelivery
 from schema.context import Info
 
@@ -34,7 +35,8 @@ async def count_in(endpoint_id: str, status: DeliveryStatus) -> int:
 async def deliveries(
     info: Info, endpoint_id: str, first: int | None, status: DeliveryStatus | None
 ) -> list[OutboxDelivery]:
-    limit = min(first or info.context.max_page_size, info.context.max_page_size)
+    cap = info.context.max_page_size
+    limit = checked_page_size(first, cap=cap, default=cap)
     query = OutboxDelivery.filter(endpoint_id=endpoint_id)
     if status is not None:
         query = query.filter(status=status)

@@ -28,6 +28,7 @@ from casegraph.outages import SERVICE_UNAVAILABLE, is_outage
 from casegraph.settings import QueryLimits
 from resolvers.entities import check_representations
 from schema.context import Context, Info, Unauthenticated
+from schema.error_codes import RequestErrorCodes
 from schema.limits import QueryLimitsGuard
 from schema.root import Mutation, Query, Subscription
 
@@ -204,6 +205,8 @@ def build_schema(
     use_classified_hooks()
     documents = DocumentCache()
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        # First: its hooks close last, after every other extension has refused or validated.
+        RequestErrorCodes,
         AuthenticationGate,
         SubscriptionsNeedAWebSocket,
         *extra_extensions,

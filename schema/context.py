@@ -38,7 +38,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # Subscriptions only run over a WebSocket; over HTTP they are refused before execution.
     over_websocket: bool = False
-    # `first` above this is capped (Settings.query_limits.max_page_size).
+    # `first` above this is refused (Settings.query_limits.max_page_size; services/page_sizes.py).
     max_page_size: int = QueryLimits.max_page_size
     # Webhook URLs may name loopback/private addresses (Settings.webhooks_may_target_private).
     webhooks_may_target_private: bool = True

@@ -30,7 +30,7 @@ class KnowledgeQuery:
         return await articles.article(info, id)
 
     @strawberry.field(
-        description="Articles the viewer may read; with `filter.search`, ranked by relevance. `first` is capped at 100."
+        description="Articles the viewer may read; with `filter.search`, ranked by relevance. `first` is at most 100 (more is refused: VALIDATION_FAILED)."
     )
     async def articles(
         self, info: Info, filter: ArticleFilterInput | None = None, first: int | None = None, after: str | None = None

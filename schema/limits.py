@@ -225,7 +225,7 @@ class _Walk:
         return 1 + depth, alias + aliases, min(1 + multiplier * cost, COST_CEILING)
 
     def page_size(self, node: FieldNode, argument: GraphQLArgument) -> int:
-        """What the resolver will return at most: ``first`` capped, or the default page."""
+        """What the resolver will return at most: ``first`` (refused above the cap), or the default page."""
         given: object = None
         for passed in node.arguments or ():
             if passed.name.value == PAGE_ARGUMENT:

@@ -13,7 +13,9 @@ from schema.types.notifications import Notification
 @strawberry.type
 class NotificationQuery:
     @strawberry.field(description="The viewer's notifications, newest first (at most 100).")
-    async def notifications(self, info: Info, unread_only: bool = False, first: int = 50) -> list[Notification]:
+    async def notifications(
+        self, info: Info, unread_only: bool = False, first: int = notifications.DEFAULT_NOTIFICATIONS
+    ) -> list[Notification]:
         return await notifications.notifications(info, unread_only, first)
 
 

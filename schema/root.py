@@ -23,12 +23,14 @@ from schema.payloads import (
 )
 from schema.types.case import Case, CaseConnection, CaseEvent, QueueCounters
 from schema.types.case_type import CaseType
-from schema.types.people import AssignmentGroup, Me
+from schema.types.people import AssignmentGroup, User
 
 
 @strawberry.type
 class Query:
-    me: Me = strawberry.field(resolver=queries.me, description="The authenticated user.")
+    me: User = strawberry.field(
+        resolver=queries.me, description="The authenticated user: the same User as everywhere, with their own fields."
+    )
     case: Case | None = strawberry.field(resolver=queries.case, description="A case the viewer may see, by id.")
     case_by_number: Case | None = strawberry.field(
         resolver=queries.case_by_number, description="A case the viewer may see, by number (e.g. CS0001001)."
@@ -38,7 +40,9 @@ class Query:
         resolver=queries.assignment_groups, description="Assignment groups."
     )
 
-    @strawberry.field(description="Cases the viewer may see; `first` is capped at 100.")
+    @strawberry.field(
+        description="Cases the viewer may see; `first` is at most 100 (more is refused: VALIDATION_FAILED)."
+    )
     async def cases(
         self,
         info: Info,

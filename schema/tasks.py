@@ -16,7 +16,9 @@ from schema.types.case import CaseTask
 @strawberry.type
 class TaskQuery:
     @strawberry.field(description="Tasks assigned to the viewer (default: open and in progress), soonest due first.")
-    async def my_tasks(self, info: Info, states: list[TaskState] | None = None, first: int = 50) -> list[CaseTask]:
+    async def my_tasks(
+        self, info: Info, states: list[TaskState] | None = None, first: int = tasks.DEFAULT_TASKS
+    ) -> list[CaseTask]:
         return await tasks.my_tasks(info, states, first)
 
 

@@ -1,6 +1,7 @@
 """Generated artifacts stay in step with the code: the committed SDL and the migrations.
 
-``schema.graphql`` is what ``casegraph export-schema`` prints (``make schema`` regenerates it);
+``schema.graphql`` is what ``casegraph export-schema`` prints, ``schema.public.graphql`` what
+``export-schema --public`` prints (``make schema`` regenerates both);
 ``models/migrations`` describes the models exactly (``make migrations`` would add nothing); and
 ``casegraph.db.migrate`` builds a fresh database and is safe to run again (``serve`` runs it at
 every start).
@@ -29,6 +30,7 @@ from models import Counter, User
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SDL_PATH = REPO_ROOT / "schema.graphql"
+PUBLIC_SDL_PATH = REPO_ROOT / "schema.public.graphql"
 MODEL_TABLES = {
     "users",
     "attachments",
@@ -107,12 +109,12 @@ MUTATIONS = {
 }
 
 
-def export_schema() -> str:
+def export_schema(*options: str) -> str:
     """The SDL as the installed console script prints it."""
     script = Path(sys.executable).with_name("casegraph")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "casegraph.cli"]
     completed = subprocess.run(
-        [*command, "export-schema"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False
+        [*command, "export-schema", *options], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False
     )
     assert completed.returncode == 0, completed.stderr
     return completed.stdout
@@ -139,6 +141,17 @@ def test_the_committed_schema_graphql_is_what_export_schema_prints() -> None:
     exported = export_schema()
     # then
     assert exported == committed, "schema.graphql is stale: run `make schema` and commit the result"
+
+
+def test_the_committed_schema_public_graphql_is_what_export_schema_public_prints() -> None:
+    # given: the plain SDL for tools that do not know federation (tests/schema_tools loads it in graphql-js)
+    assert PUBLIC_SDL_PATH.is_file(), "schema.public.graphql is missing: run `make schema`"
+    committed = PUBLIC_SDL_PATH.read_text(encoding="utf-8")
+    # when
+    exported = export_schema("--public")
+    # then
+    assert exported == committed, "schema.public.graphql is stale: run `make schema` and commit the result"
+    assert "@key" not in committed and "@link" not in committed and "_entities" not in committed
 
 
 def test_the_committed_schema_names_every_operation_of_the_contract() -> None:

@@ -32,7 +32,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.utils.aio import aclosing
 
 from casegraph._compat.strawberry_schema import raw_info
-from casegraph._compat.strawberry_transport_ws import Operation, OperationStreamClosed, send_result_stream
+from casegraph._compat.strawberry_transport_ws import (
+    Operation,
+    OperationStreamClosed,
+    SyntaxErrorsAnswered,
+    send_result_stream,
+)
 from casegraph._compat.uvicorn_websockets_sansio import SEND_TEXT_NOW
 from casegraph.domain.relations import Actor
 from casegraph.events.feed import FeedFilter
@@ -53,7 +58,7 @@ class ServesFanout(Protocol):
     fanout: FanoutDispatcher
 
 
-class LiveTransportWSHandler(SessionGuard, TransportWSHandler):
+class LiveTransportWSHandler(SessionGuard, SyntaxErrorsAnswered, TransportWSHandler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._followers: dict[str, Follower | StreamFollower] | None = None

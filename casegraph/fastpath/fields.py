@@ -118,6 +118,8 @@ TIMER_KIND_NAMES: Final = enum_names(TimerKind)
 PHASE_NAMES: Final = enum_names(Phase)
 ROLE_NAMES: Final = enum_names(Role)
 
+# SUPPORTED's key for the fields selected on `Query.me`, which are planned apart from other Users'.
+VIEWER: Final = "Query.me"
 SUPPORTED: Final[dict[str, frozenset[str]]] = {
     "Query": frozenset({"cases", "me"}),
     "CaseConnection": frozenset({"totalCount", "pageInfo", "edges"}),
@@ -129,5 +131,6 @@ SUPPORTED: Final[dict[str, frozenset[str]]] = {
     "CaseType": frozenset(CASE_TYPE_COLUMNS),
     "CaseTask": frozenset({*TASK_COLUMNS, "assignee"}),
     "SlaTimer": SLA_TIMER_FIELDS,
-    "Me": frozenset({"id", "name", "roles", "agency", "email", "available", "skills", "groups"}),
+    # The fields of `me` (a User): the viewer's own, all of them shown (casegraph/fastpath/viewer.py).
+    VIEWER: frozenset({"id", "name", "roles", "agency", "email", "available", "skills", "groups"}),
 }

@@ -34,7 +34,7 @@ from graphql import (
     get_named_type,
 )
 
-from casegraph.fastpath.fields import SUPPORTED
+from casegraph.fastpath.fields import SUPPORTED, VIEWER
 
 TYPENAME: Final = "__typename"
 # The only field that takes arguments on the compiled path; the others take none.
@@ -123,16 +123,19 @@ def _flatten(
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: set[str],
     entered: set[str],
+    scope: str | None = None,
 ) -> tuple[Selected, ...]:
+    """``scope``: the ``SUPPORTED`` entry for these fields, when not their type's (``VIEWER``)."""
+    scope = scope or parent.name
     found: list[Selected] = []
     for selection in selection_set.selections:
         here = conditions + _conditions(selection.directives or (), variables)
         if isinstance(selection, FieldNode):
-            found.append(_field(schema, selection, parent, here, fragments, variables, entered))
+            found.append(_field(schema, selection, parent, here, fragments, variables, entered, scope))
         elif isinstance(selection, InlineFragmentNode):
             if selection.type_condition is not None and selection.type_condition.name.value != parent.name:
                 raise _Unsupported
-            found.extend(_flatten(schema, selection.selection_set, parent, here, fragments, variables, entered))
+            found.extend(_flatten(schema, selection.selection_set, parent, here, fragments, variables, entered, scope))
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             fragment = fragments.get(name)
@@ -142,7 +145,9 @@ def _flatten(
                 raise _Unsupported  # fragment arguments (experimental) are not planned
             entered.add(name)
             try:
-                found.extend(_flatten(schema, fragment.selection_set, parent, here, fragments, variables, entered))
+                found.extend(
+                    _flatten(schema, fragment.selection_set, parent, here, fragments, variables, entered, scope)
+                )
             finally:
                 entered.discard(name)
         else:  # pragma: no cover - the three kinds of selection
@@ -158,12 +163,13 @@ def _field(
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: set[str],
     entered: set[str],
+    scope: str,
 ) -> Selected:
     name = node.name.value
     key = node.alias.value if node.alias is not None else name
     if name == TYPENAME:
         return Selected(key, name, node, conditions, "String", ())
-    if name not in SUPPORTED.get(parent.name, ()):
+    if name not in SUPPORTED.get(scope, ()):
         raise _Unsupported
     if node.arguments and (parent.name, name) not in FIELDS_WITH_ARGUMENTS:
         raise _Unsupported
@@ -175,7 +181,9 @@ def _field(
     if node.selection_set is not None:
         if not isinstance(named, GraphQLObjectType):
             raise _Unsupported
-        children = _flatten(schema, node.selection_set, named, (), fragments, variables, entered)
+        # `me` is a User, read from the token and the viewer's own row: fields of its own.
+        inner = VIEWER if (parent is schema.query_type and name == "me") else None
+        children = _flatten(schema, node.selection_set, named, (), fragments, variables, entered, inner)
     return Selected(key, name, node, conditions, named.name, children)
 
 

@@ -73,7 +73,7 @@ async def fetch_viewer(fields: Sequence[Field], actor: Actor) -> Callable[[], di
 def _value(field: Field, actor: Actor, row: Sequence[Any] | None, groups: Sequence[Sequence[Any]]) -> Any:
     name = field.name
     if name == TYPENAME:
-        return "Me"
+        return "User"
     if name == "id":
         return actor.user_id
     if name == "name":
@@ -94,7 +94,7 @@ def _value(field: Field, actor: Actor, row: Sequence[Any] | None, groups: Sequen
         return list(skills or ())
     if name == "groups":
         return [_group(field.children, group) for group in groups]
-    raise AssertionError(f"unplanned Me field {name}")  # the planner admits only the fields above
+    raise AssertionError(f"unplanned field of me {name}")  # the planner admits only the fields above
 
 
 def _group(fields: Sequence[Field], group: Sequence[Any]) -> dict[str, Any]:

@@ -28,12 +28,13 @@ from casegraph.domain.errors import validation_failed
 from casegraph.domain.relations import Actor
 from casegraph.domain.validation import clean_text, id_number, lookup_key, uuid_key
 from casegraph.services.column_limits import max_length, max_value
+from casegraph.services.page_sizes import checked_page_size
 from casegraph.services.records import CASE_COLUMNS, EVENT_COLUMNS, CaseRecord, EventRecord
 from casegraph.services.visibility import SUBMITTED_STATUSES, visibility_branches, visibility_filter, visible_cases
 from casegraph.services.visible_counts import count_scope
 from models import AssignmentGroup, Case, CaseEvent, CaseType, User
 
-# Without `first`; `first` itself is capped by the caller's `max_page` (Settings.query_limits).
+# Without `first`; `first` itself is refused above the caller's `max_page` (Settings.query_limits).
 DEFAULT_PAGE: Final = 20
 TEXT_FILTER_LIMIT: Final = 200
 
@@ -84,11 +85,8 @@ class Ordering:
 
 
 def page_size(first: int | None, *, max_page: int) -> int:
-    if first is None:
-        return min(DEFAULT_PAGE, max_page)
-    if first < 0:
-        raise validation_failed("first", "first must not be negative.")
-    return min(first, max_page)
+    """``first``, or the default page; over ``max_page`` it is refused, not cut (page_sizes.py)."""
+    return checked_page_size(first, cap=max_page, default=DEFAULT_PAGE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,7 @@ from casegraph.services.case_changes import ActionResult, StaleCase, commit_chan
 from casegraph.services.case_queries import page_size
 from casegraph.services.column_limits import max_length
 from casegraph.services.extensions import Transition, check_transition
+from casegraph.services.page_sizes import checked_page_size
 from casegraph.services.publisher import Publisher
 from casegraph.services.records import CaseRecord, EventRecord
 from casegraph.services.visibility import load_visible_case
@@ -126,7 +127,7 @@ async def search_articles(
 ) -> ArticlePage:
     """Readable articles matching the filter: ranked by relevance when searching, else newest first.
 
-    Pages are cut by offset (a relevance order has no stable keyset); ``first`` is capped at ``max_page``.
+    Pages are cut by offset (a relevance order has no stable keyset); ``first`` is refused above ``max_page``.
     """
     limit = page_size(first, max_page=max_page)
     offset = _decode_offset(after)
@@ -175,7 +176,7 @@ async def suggest_articles(*, text: str, first: int | None) -> list[Article]:
     the ``(term, weight)`` index; articles matching more of the words come first, then by their
     summed weight. Drafts are never offered, whoever asks (these are the public's suggestions).
     """
-    limit = SUGGESTIONS_DEFAULT if first is None else min(max(first, 1), SUGGESTIONS_MAX)
+    limit = max(checked_page_size(first, cap=SUGGESTIONS_MAX, default=SUGGESTIONS_DEFAULT), 1)
     cleaned = clean_text("text", text, required=False, limit=SUGGESTION_TEXT_LIMIT)
     wanted = list(dict.fromkeys(terms(cleaned)))[:SUGGESTION_TERMS]
     matched: dict[str, int] = {}

@@ -127,7 +127,7 @@ async def breakdown(query: QuerySet[Survey], by: str) -> list[Breakdown]:
 
 
 async def survey_page(query: QuerySet[Survey], *, first: int | None, after: str | None, max_page: int) -> SurveyPage:
-    """Newest first, cut by keyset (submitted_at, id); ``first`` capped at ``max_page``."""
+    """Newest first, cut by keyset (submitted_at, id); ``first`` refused above ``max_page``."""
     limit = page_size(first, max_page=max_page)
     if after is not None:
         when, last_id = _decode(after)

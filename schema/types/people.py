@@ -40,6 +40,18 @@ class User:
     def skills(self, info: Info) -> list[str] | None:
         return list(self._skills) if self._shown_to(info) else None
 
+    @strawberry.field(
+        description="The assignment groups the user belongs to, as of this request; the user themselves only "
+        "(null for anyone else: managers see a group's members on AssignmentGroup.members)."
+    )
+    async def groups(self, info: Info) -> list[AssignmentGroup] | None:
+        viewer = info.context.actor
+        if viewer is None or viewer.user_id != self.id:
+            return None
+        # The actor's memberships are read for this request (or re-read for each socket operation).
+        rows = await GroupRow.filter(id__in=sorted(viewer.group_ids)).order_by("code")
+        return [AssignmentGroup.from_row(row) for row in rows]
+
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> User | None:
         row = await entities.visible_user(info, str(id))
@@ -112,12 +124,3 @@ async def _group(info: Info, group_id: int | None) -> AssignmentGroup | None:
         return None
     row = await info.context.loaders[GroupById].load(group_id)
     return AssignmentGroup.from_row(row) if row is not None else None
-
-
-@strawberry.type(description="The viewer: who the token says they are, and their groups.")
-class Me(User):
-    @strawberry.field
-    async def groups(self, info: Info) -> list[AssignmentGroup]:
-        actor = info.context.require_actor()
-        rows = await GroupRow.filter(id__in=sorted(actor.group_ids)).order_by("code")
-        return [AssignmentGroup.from_row(row) for row in rows]

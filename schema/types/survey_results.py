@@ -98,7 +98,9 @@ class SurveyResults:
             for b in await survey_breakdowns.breakdown(self._query, "case__case_type_id")
         ]
 
-    @strawberry.field(description="The surveys themselves, newest first; `first` is capped at 100.")
+    @strawberry.field(
+        description="The surveys themselves, newest first; `first` is at most 100 (more is refused: VALIDATION_FAILED)."
+    )
     async def surveys(self, info: Info, first: int | None = None, after: str | None = None) -> SurveyResultConnection:
         page = await survey_breakdowns.survey_page(info, self._query, first, after)
         return SurveyResultConnection(

@@ -145,13 +145,15 @@ async def test_first_is_capped_at_one_hundred(client: GraphQLClient, world: Worl
     # given
     for _ in range(101):
         await insert_case(world)
-    # when
-    page = await cases(client, token("admin"), first=1000)
+    # when: more than the cap is refused (issue 20: not cut short silently); the cap itself runs
+    over = await client.execute(CASES_QUERY, {"first": 1000}, token=token("admin"))
+    page = await cases(client, token("admin"), first=100)
     default = await cases(client, token("admin"))
     # then
+    assert top_level_code(over) == "VALIDATION_FAILED" and "at most 100" in over["errors"][0]["message"]
     assert len(page["edges"]) == 100 and page["totalCount"] == 101 and page["pageInfo"]["hasNextPage"] is True
     assert 0 < len(default["edges"]) <= 100
-    rest = await cases(client, token("admin"), first=1000, after=page["pageInfo"]["endCursor"])
+    rest = await cases(client, token("admin"), first=100, after=page["pageInfo"]["endCursor"])
     assert len(rest["edges"]) == 1 and rest["pageInfo"]["hasNextPage"] is False
 
 

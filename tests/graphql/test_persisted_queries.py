@@ -346,7 +346,7 @@ async def test_only_an_admin_may_register_an_operation(client: GraphQLClient, ro
     ("document", "name", "field"),
     [
         ("{ me { id ", None, "document"),
-        ("fragment F on Me { id }", None, "document"),
+        ("fragment F on User { id }", None, "document"),
         ("   ", None, "document"),
         ("x" * 100_001, None, "document"),
         (GROUPS, "n" * 201, "name"),

@@ -170,7 +170,7 @@ async def test_one_alias_more_than_the_limit_is_refused_with_the_numbers(
 async def test_aliases_in_a_fragment_count_once_per_spread(limited: Limited, world: World, settings: Settings) -> None:
     query = """
     { me { ...Names } mine: me { ...Names } }
-    fragment Names on Me { first: id second: name }
+    fragment Names on User { first: id second: name }
     """
     async with limited(max_aliases=4) as client:
         # when: mine, then first and second twice
@@ -411,7 +411,7 @@ async def test_a_field_skipped_by_a_directive_still_counts(limited: Limited, wor
 async def test_a_fragment_cycle_is_refused_by_validation_without_hanging(
     client: GraphQLClient, world: World, settings: Settings
 ) -> None:
-    query = "{ me { ...A } } fragment A on Me { id ...B } fragment B on Me { name ...A }"
+    query = "{ me { ...A } } fragment A on User { id ...B } fragment B on User { name ...A }"
     # when
     response = await client.post(query, token=world.token(settings, "agent"))
     # then
@@ -492,19 +492,22 @@ async def test_a_subscription_over_the_limit_is_refused_before_it_starts() -> No
 # --- page size --------------------------------------------------------------------------------------
 
 
-async def test_first_above_the_page_size_limit_is_capped_and_costs_as_the_cap(
+async def test_first_above_the_page_size_limit_is_refused_and_the_cap_costs_as_the_cap(
     limited: Limited, world: World, settings: Settings
 ) -> None:
     # given
     for _ in range(6):
         await insert_case(world)
-    query = "{ cases(first: 1000) { totalCount edges { cursor } pageInfo { hasNextPage } } }"
+    query = "{ cases(first: %d) { totalCount edges { cursor } pageInfo { hasNextPage } } }"
     async with limited(max_page_size=5, max_complexity=10) as client:
         # when: 1 + totalCount + (1 + 5 cursors) + pageInfo + hasNextPage = 10
-        data = await runs(client, query, token=world.token(settings, "agent"))
-    # then
+        data = await runs(client, query % 5, token=world.token(settings, "agent"))
+        over = await client.execute(query % 1000, token=world.token(settings, "agent"))
+    # then: the cap runs; above it is refused (issue 20), not cut short
     cases = data["cases"]
     assert (cases["totalCount"], len(cases["edges"]), cases["pageInfo"]["hasNextPage"]) == (6, 5, True)
+    [error] = over["errors"]
+    assert error["extensions"]["code"] == "VALIDATION_FAILED" and error["message"].startswith("first may be at most 5")
 
 
 async def test_a_case_history_is_capped_at_the_configured_page_size(
@@ -520,15 +523,13 @@ async def test_a_case_history_is_capped_at_the_configured_page_size(
             token=world.token(settings, "requester"),
         )
         # when
-        data = await runs(
-            client,
-            "query($id: ID!) { case(id: $id) { history(first: 50) { totalCount edges { cursor } } } }",
-            {"id": case.id},
-            token=world.token(settings, "agent"),
-        )
-    # then
+        history = "query($id: ID!, $n: Int) { case(id: $id) { history(first: $n) { totalCount edges { cursor } } } }"
+        data = await runs(client, history, {"id": case.id, "n": 1}, token=world.token(settings, "agent"))
+        over = await client.execute(history, {"id": case.id, "n": 50}, token=world.token(settings, "agent"))
+    # then: a page of the cap runs; a page over it is refused (issue 20), not cut short
     assert data["case"]["history"]["totalCount"] == 2
     assert len(data["case"]["history"]["edges"]) == 1
+    assert over["errors"][0]["extensions"]["code"] == "VALIDATION_FAILED"
 
 
 @pytest.mark.parametrize(
@@ -610,3 +611,18 @@ async def test_a_dashboard_page_of_fifty_cases_passes_the_default_limits(
     data = await runs(client, query, {"first": 50}, token=world.token(settings, "agent"))
     # then
     assert len(data["cases"]["edges"]) == 3
+
+
+@pytest.mark.parametrize("field", ["myTasks", "notifications"])
+async def test_a_lists_default_page_above_a_lowered_cap_runs_and_an_asked_one_is_refused(
+    limited: Limited, world: World, settings: Settings, field: str
+) -> None:
+    # given: the cap set below the lists' default page (50)
+    async with limited(max_page_size=10) as client:
+        # when: one client leaves `first` out, another asks for 50
+        default = await client.execute(f"{{ {field} {{ id }} }}", token=world.token(settings, "agent"))
+        asked = await client.execute(f"{{ {field}(first: 50) {{ id }} }}", token=world.token(settings, "agent"))
+    # then: not asking is never refused; asking over the cap is (issue 20)
+    assert "errors" not in default and default["data"][field] == []
+    [error] = asked["errors"]
+    assert error["extensions"]["code"] == "VALIDATION_FAILED" and error["message"].startswith("first may be at most 10")
