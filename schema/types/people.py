@@ -23,6 +23,8 @@ class User:
     _email: strawberry.Private[str | None]
     _available: strawberry.Private[bool] = True
     _skills: strawberry.Private[tuple[str, ...]] = ()
+    _phone: strawberry.Private[str | None] = None
+    _locale: strawberry.Private[str | None] = None
 
     def _shown_to(self, info: Info) -> bool:
         viewer = info.context.actor
@@ -39,6 +41,16 @@ class User:
     @strawberry.field(description="Skills routing matches against case types; staff and the user only.")
     def skills(self, info: Info) -> list[str] | None:
         return list(self._skills) if self._shown_to(info) else None
+
+    @strawberry.field(description="The phone number staff took down (intake by staff); staff and the user only.")
+    def phone(self, info: Info) -> str | None:
+        return self._phone if self._shown_to(info) else None
+
+    @strawberry.field(
+        description="The language mails to the user are written in (a catalogue name); staff and the user only."
+    )
+    def preferred_language(self, info: Info) -> str | None:
+        return self._locale if self._shown_to(info) else None
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> User | None:
@@ -61,6 +73,8 @@ class User:
             _email=row.email,
             _available=row.available,
             _skills=tuple(row.skills or ()),
+            _phone=row.phone,
+            _locale=row.locale,
         )
 
 
