@@ -2,7 +2,8 @@
 
 Dana opens "New case", searches the caller's number (nobody is known), registers them (a bad
 address is refused next to its field first), files a phone case under the help desk's service and
-sees it open in the case view with the caller's contact details. A second call from the same
+sees it open in the case view with the caller's contact details. axe-core finds no WCAG 2.1 A/AA
+violation in the form (empty, and showing a refusal) or in the caller's history. A second call from the same
 number finds the known person by the number; the second case's view lists the first among the
 caller's open cases, and a link opens it.
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.e2e.accessibility import wcag_violations
 from tests.e2e.conftest import E2EServer, Screens
 from tests.e2e.test_agent_and_constituent import sign_in
 from tests.e2e.world import SERVICE
@@ -62,6 +64,7 @@ def test_an_agent_registers_a_new_caller_files_their_case_and_a_second_call_find
     type_into(form.get_by_test_id("intake-search"), "555 0100")
     expect(form.get_by_test_id("intake-search-status")).to_contain_text("No known caller")
     screens.shoot("nobody known")
+    assert wcag_violations(desk, '[data-testid="intake"]') == []
 
     # 2. Register them; a bad address is refused next to its field and nothing is registered.
     press(form.locator("details.register > summary"))
@@ -70,6 +73,7 @@ def test_an_agent_registers_a_new_caller_files_their_case_and_a_second_call_find
     press(form.get_by_test_id("intake-register"))
     expect(form.get_by_test_id("intake-email-error")).to_contain_text("not an e-mail address")
     expect(form.get_by_test_id("intake-email")).to_have_attribute("aria-invalid", "true")
+    assert wcag_violations(desk, '[data-testid="intake"]') == []
     form.get_by_test_id("intake-email").fill("")
     type_into(form.get_by_test_id("intake-phone"), NUMBER)
     press(form.get_by_test_id("intake-register"))
@@ -104,6 +108,7 @@ def test_an_agent_registers_a_new_caller_files_their_case_and_a_second_call_find
     other = history.locator(f'[data-testid="caller-case"][data-number="{first}"]')
     expect(other).to_be_visible()
     screens.shoot("second case with the caller's history")
+    assert wcag_violations(desk, '[data-testid="caller-history"]') == []
     press(other.get_by_role("link"))
     expect(view.get_by_test_id("case-number")).to_have_text(first)
     expect(view.locator(f'[data-testid="caller-case"][data-number="{second}"]')).to_be_visible()
