@@ -19,7 +19,9 @@ async def register_constituent(info: Info, input: RegisterConstituentInput) -> R
     async def register(actor: Actor) -> rules.Registration:
         rules.require_intake_staff(actor, "register constituents")
         command = new_constituent(name=input.name, email=input.email, phone=input.phone)
-        return await rules.register_constituent(actor=actor, command=command, now=now)
+        return await rules.register_constituent(
+            actor=actor, command=command, now=now, idempotency_key=input.idempotency_key
+        )
 
     return await run_mutation(
         info,

@@ -12,8 +12,10 @@ to it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Lower
@@ -23,6 +25,7 @@ from casegraph.domain.constituents import SEARCH_LIMIT, NewConstituent, phone_di
 from casegraph.domain.enums import Role
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.relations import Actor
+from casegraph.services.idempotency import input_fingerprint, run_keyed
 from models import User
 
 INTAKE_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.ADMIN})
@@ -42,9 +45,46 @@ def require_intake_staff(actor: Actor, doing: str) -> None:
         raise permission_denied(f"You may not {doing}: only agents, managers and administrators take calls.")
 
 
-async def register_constituent(*, actor: Actor, command: NewConstituent, now: datetime) -> Registration:
-    """The constituent the command's address or number names, or a new one registered with them."""
+async def register_constituent(
+    *, actor: Actor, command: NewConstituent, now: datetime, idempotency_key: str | None = None
+) -> Registration:
+    """The constituent the command's address or number names, or a new one registered with them.
+
+    With ``idempotency_key`` (api.md *Idempotency*): a repeat gets the first answer back — the
+    same person, and the same ``existing`` — and a refusal is kept as it was.
+    """
     require_intake_staff(actor, "register constituents")
+    if idempotency_key is None:
+        return await _register(command, now, on_success=None)
+    fingerprint = {"name": command.name, "email": command.email, "phone": command.phone}
+    return await run_keyed(
+        user_id=actor.user_id,
+        key=idempotency_key,
+        operation="registerConstituent",
+        input_hash=input_fingerprint("registerConstituent", fingerprint),
+        now=now,
+        run=lambda store: _register(command, now, on_success=store),
+        encode=lambda registration: {"user": registration.user.id, "existing": registration.existing},
+        replay=_replayed,
+    )
+
+
+async def _replayed(response: dict[str, Any]) -> Registration:
+    return Registration(user=await User.get(id=response["user"]), existing=bool(response["existing"]))
+
+
+async def _register(
+    command: NewConstituent, now: datetime, *, on_success: Callable[[Registration], Awaitable[None]] | None
+) -> Registration:
+    # One transaction: the idempotency record is stored with the user it names (or not at all).
+    async with in_transaction():
+        registration = await _known_or_created(command, now)
+        if on_success is not None:
+            await on_success(registration)
+        return registration
+
+
+async def _known_or_created(command: NewConstituent, now: datetime) -> Registration:
     known = await _known(command)
     if known is not None:
         return Registration(user=known, existing=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.inputs import IDEMPOTENCY_KEY
 from schema.types.common import UserError
 from schema.types.people import User
 
@@ -13,6 +14,7 @@ class RegisterConstituentInput:
     name: str
     email: str | None = strawberry.field(default=None, description="Compared regardless of case.")
     phone: str | None = strawberry.field(default=None, description="Compared by its digits alone.")
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.type(description="The registered caller, or the known one the address or number named.")

@@ -164,3 +164,20 @@ async def test_the_search_is_bounded_and_refused_to_constituents(db: TortoiseCon
     with pytest.raises(DomainError) as refused:
         await constituents.find_constituents(actor=CONSTITUENT, text="sam")
     assert refused.value.code == ErrorCode.PERMISSION_DENIED
+
+
+async def test_a_repeat_with_the_idempotency_key_gets_the_first_answer_and_another_input_is_refused(
+    db: TortoiseContext, clock: FakeClock
+) -> None:
+    # given
+    command = new_constituent(name="Rosa Díaz", email="rosa@example.org", phone=None)
+    first = await constituents.register_constituent(actor=AGENT, command=command, now=clock(), idempotency_key="k-1")
+    # when: the same request again (the answer was lost), then the key with another caller
+    again = await constituents.register_constituent(actor=AGENT, command=command, now=clock(), idempotency_key="k-1")
+    other = new_constituent(name="Someone Else", email="else@example.org", phone=None)
+    with pytest.raises(DomainError) as refused:
+        await constituents.register_constituent(actor=AGENT, command=other, now=clock(), idempotency_key="k-1")
+    # then: the first answer, unchanged ("registered", not "known"), and one person
+    assert (again.user.id, again.existing) == (first.user.id, False)
+    assert (refused.value.code, refused.value.field) == (ErrorCode.VALIDATION_FAILED, "idempotencyKey")
+    assert await User.all().count() == 1

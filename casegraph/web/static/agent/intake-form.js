@@ -16,6 +16,21 @@ export const DESK_CHANNELS = [["PHONE", "Phone"], ["WALK_IN", "Walk-in"], ["CHAT
 const LEVELS = [["", "Default of the case type"], ["1", "1 — high"], ["2", "2 — medium"], ["3", "3 — low"]];
 const SEARCH_DELAY = 250; // ms after the last key before the directory is asked
 
+/**
+ * One idempotency key per input: sending the same input again (a lost answer, a second Enter)
+ * gets the first answer back and registers or files nothing twice; changed input is a new request.
+ */
+class KeyPerInput {
+  forInput(input) {
+    const text = JSON.stringify(input);
+    if (text !== this.input) {
+      this.input = text;
+      this.value = window.crypto.randomUUID();
+    }
+    return this.value;
+  }
+}
+
 export class IntakeForm {
   constructor({ api, onFiled, onCancel, onError, announce }) {
     this.api = api;
@@ -25,12 +40,15 @@ export class IntakeForm {
     this.announce = announce;
     this.caller = null;
     this.catalogue = null;
+    this.busy = false;
     this.element = h("section", { class: "panel intake-panel", testid: "intake", "aria-labelledby": "intake-heading" });
   }
 
   /** Draw an empty form (again) and load the services and case types it offers. */
   async open() {
     this.caller = null;
+    this.registerKey = new KeyPerInput();
+    this.fileKey = new KeyPerInput();
     this.build();
     this.controls.search.focus();
     try {
@@ -214,8 +232,10 @@ export class IntakeForm {
     this.clearErrors();
     const input = { name: this.controls.name.value };
     for (const name of ["email", "phone"]) if (this.controls[name].value.trim()) input[name] = this.controls[name].value;
+    if (this.busy) return;
+    this.busy = true;
     try {
-      const data = await this.api.request(REGISTER_CONSTITUENT, { input });
+      const data = await this.api.request(REGISTER_CONSTITUENT, { input: { ...input, idempotencyKey: this.registerKey.forInput(input) } });
       const payload = data.registerConstituent;
       if (payload.errors.length) {
         this.showErrors(payload.errors, { name: "name", email: "email", phone: "phone" });
@@ -226,6 +246,8 @@ export class IntakeForm {
       this.controls.channel.focus();
     } catch (error) {
       this.onError(error);
+    } finally {
+      this.busy = false;
     }
   }
 
@@ -247,8 +269,10 @@ export class IntakeForm {
     else input.caseTypeCode = about.slice("type:".length);
     for (const name of ["description", "contactEmail", "contactPhone"]) if (this.controls[name].value.trim()) input[name] = this.controls[name].value;
     for (const name of ["impact", "urgency"]) if (this.controls[name].value) input[name] = Number(this.controls[name].value);
+    if (this.busy) return;
+    this.busy = true;
     try {
-      const data = await this.api.request(INTAKE_CREATE_CASE, { input });
+      const data = await this.api.request(INTAKE_CREATE_CASE, { input: { ...input, idempotencyKey: this.fileKey.forInput(input) } });
       const payload = data.createCase;
       if (payload.errors.length) {
         this.showErrors(payload.errors, {
@@ -263,6 +287,8 @@ export class IntakeForm {
     } catch (error) {
       if (error instanceof GraphQLRequestError && error.code !== "UNAUTHENTICATED") this.formError.textContent = error.message;
       else this.onError(error);
+    } finally {
+      this.busy = false;
     }
   }
 }
