@@ -19,6 +19,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Lower
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from casegraph.domain.constituents import SEARCH_LIMIT, NewConstituent, phone_digits, prefix_end, search_prefix
@@ -128,37 +129,43 @@ async def _known(command: NewConstituent) -> User | None:
 async def find_constituents(*, actor: Actor, text: str) -> list[User]:
     """Constituents whose name, e-mail address or phone number starts with ``text``, by name.
 
-    Each key is read as a range of its index (users_name_lower, users_email_lower, phone_digits), never by scanning users; at most ``SEARCH_LIMIT`` of each, so the answer is
-    bounded however common the prefix."""
+    Each key is read as a range of its index (users_name_lower, users_email_lower, phone_digits),
+    never by scanning users; at most ``SEARCH_LIMIT`` of each, so the answer is bounded however
+    common the prefix."""
     require_intake_staff(actor, "search the directory of constituents")
     prefix = search_prefix(text)
     if prefix is None:
         return []
-    found: dict[str, User] = {}
     digits = phone_digits(prefix)
-    if digits and len(digits) >= 2 and not any(character.isalpha() or character == "@" for character in prefix):
-        for user in (
-            await User.filter(phone_digits__gte=digits, phone_digits__lt=prefix_end(digits))
-            .order_by("phone_digits")
-            .limit(SEARCH_LIMIT)
-        ):
+    found: dict[str, User] = {}
+    for query in search_queries(prefix):
+        for user in await query:
             found.setdefault(user.id, user)
-    else:
-        for column in ("name", "email"):
-            rows = (
-                await User.annotate(key=Lower(column))
-                .filter(key__gte=prefix, key__lt=prefix_end(prefix))
-                .order_by("key")
-                .limit(SEARCH_LIMIT)
-            )
-            for user in rows:
-                found.setdefault(user.id, user)
     constituents = [
         user
         for user in found.values()
         if Role.CONSTITUENT.value in (user.roles or []) and user.active and _starts_with(user, prefix, digits)
     ]
     return sorted(constituents, key=lambda user: ((user.name or "").lower(), user.id))[:SEARCH_LIMIT]
+
+
+def search_queries(prefix: str) -> list[QuerySet[User]]:
+    """The reads a search makes: one range of one index per key the text can be (a number is
+    looked up by its digits alone; other text by name and by address), each bounded."""
+    digits = phone_digits(prefix)
+    if len(digits) >= 2 and not any(character.isalpha() or character == "@" for character in prefix):
+        return [
+            User.filter(phone_digits__gte=digits, phone_digits__lt=prefix_end(digits))
+            .order_by("phone_digits")
+            .limit(SEARCH_LIMIT)
+        ]
+    return [
+        User.annotate(key=Lower(column))
+        .filter(key__gte=prefix, key__lt=prefix_end(prefix))
+        .order_by("key")
+        .limit(SEARCH_LIMIT)
+        for column in ("name", "email")
+    ]
 
 
 def _starts_with(user: User, prefix: str, digits: str) -> bool:

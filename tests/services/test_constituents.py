@@ -4,7 +4,10 @@ later sign-in, and the desk's bounded search of known constituents."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from tortoise import connections
 from tortoise.context import TortoiseContext
 
 from casegraph.domain.constituents import SEARCH_LIMIT, new_constituent
@@ -181,3 +184,42 @@ async def test_a_repeat_with_the_idempotency_key_gets_the_first_answer_and_anoth
     assert (again.user.id, again.existing) == (first.user.id, False)
     assert (refused.value.code, refused.value.field) == (ErrorCode.VALIDATION_FAILED, "idempotencyKey")
     assert await User.all().count() == 1
+
+
+async def test_the_search_reads_ranges_of_indexes_and_never_scans_the_users(
+    db: TortoiseContext, clock: FakeClock
+) -> None:
+    # given: a directory of a few thousand people (enough for PostgreSQL's planner to prefer an
+    # index when it can use one)
+    await User.bulk_create(
+        [
+            User(
+                id=f"person-{index}",
+                name=f"Person {index:05d}",
+                email=f"person{index}@example.org",
+                phone=f"555-{index:07d}",
+                phone_digits=f"555{index:07d}",
+                roles=["CONSTITUENT"],
+                created_at=clock(),
+                updated_at=clock(),
+            )
+            for index in range(3000)
+        ]
+    )
+    connection = connections.get("default")
+    postgres = connection.capabilities.dialect == "postgres"
+    if postgres:
+        await connection.execute_script("ANALYZE users")
+    # when
+    plans = [
+        json.dumps(await query.explain(), default=lambda row: [str(value) for value in row])
+        for text in ("person 0001", "person12@", "5550000012")
+        for query in constituents.search_queries(text)
+    ]
+    # then: each read is a search of an index, none a scan of the table
+    assert len(plans) == 5
+    for plan in plans:
+        if postgres:
+            assert "Seq Scan" not in plan and "Index" in plan, plan
+        else:
+            assert "SCAN users" not in plan and "USING INDEX" in plan, plan
