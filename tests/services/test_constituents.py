@@ -77,11 +77,13 @@ async def test_a_staff_members_address_is_not_registered_as_a_caller(db: Tortois
     assert await User.all().count() == 1
 
 
-async def test_a_constituent_may_not_register_anyone_and_nothing_is_written(
-    db: TortoiseContext, clock: FakeClock
+@pytest.mark.parametrize("role", [Role.CONSTITUENT, Role.FIELD_AGENT])
+async def test_only_agents_managers_and_administrators_register_and_nothing_is_written_otherwise(
+    db: TortoiseContext, clock: FakeClock, role: Role
 ) -> None:
+    actor = Actor(user_id="someone", roles=frozenset({role}))
     with pytest.raises(DomainError) as refused:
-        await register(clock, "Mallory", email="mallory@example.org", actor=CONSTITUENT)
+        await register(clock, "Mallory", email="mallory@example.org", actor=actor)
     assert refused.value.code == ErrorCode.PERMISSION_DENIED
     assert await User.all().count() == 0
 
