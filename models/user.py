@@ -10,6 +10,11 @@ class User(Model):
     id = fields.CharField(max_length=255, primary_key=True)
     name = fields.CharField(max_length=200, null=True)
     email = fields.CharField(max_length=320, null=True, db_index=True)
+    # Intake by staff (issue 19): the phone number as the caller gave it, and its digits alone,
+    # which deduplicate registrations and serve the desk's prefix search (indexed by migration
+    # 0025 with the lower-cased name and address it searches too).
+    phone = fields.CharField(max_length=40, null=True)
+    phone_digits = fields.CharField(max_length=40, null=True)
     roles: fields.Field[list[str]] = fields.JSONField(default=list)
     agency = fields.CharField(max_length=100, null=True)
     # Routing skips agents marked unavailable, needs all of a case type's skills (NULL: none),

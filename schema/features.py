@@ -9,6 +9,7 @@ from __future__ import annotations
 from schema.analytics import AnalyticsQuery
 from schema.attachments import AttachmentMutation
 from schema.case_tree import CaseTreeMutation
+from schema.constituents import ConstituentMutation, ConstituentQuery
 from schema.duplicates import DuplicatesMutation, DuplicatesQuery
 from schema.intake import IntakeMutation, IntakeQuery
 from schema.knowledge import KnowledgeMutation, KnowledgeQuery
@@ -37,6 +38,7 @@ QUERIES: list[type] = [
     WebhookQuery,
     ReferralQuery,
     MailQuery,
+    ConstituentQuery,
 ]
 MUTATIONS: list[type] = [
     PresenceMutation,
@@ -55,5 +57,6 @@ MUTATIONS: list[type] = [
     SignInMutation,
     SelfServiceMutation,
     AttachmentMutation,
+    ConstituentMutation,
 ]
 SUBSCRIPTIONS: list[type] = [PresenceSubscription]

@@ -211,12 +211,14 @@ def _rows(path: Path, query: str) -> list[tuple[object, ...]]:
 _PAGE_INDEXES: Final[dict[str, str]] = importlib.import_module(f"{MIGRATIONS_MODULE}.0013_case_page_indexes").INDEXES
 _SCAN_INDEXES: Final[dict[str, str]] = importlib.import_module(f"{MIGRATIONS_MODULE}.0021_scan_indexes").INDEXES
 _FILTER_INDEXES: Final[dict[str, str]] = importlib.import_module(f"{MIGRATIONS_MODULE}.0024_perf").INDEXES
+_SEARCH_INDEXES: Final[dict[str, str]] = importlib.import_module(f"{MIGRATIONS_MODULE}.0025_intake19").INDEXES
 MIGRATION_ONLY_INDEXES: Final = frozenset(
     {
         "users_email_lower_unique",  # 0012: lower(email), unique
         *_PAGE_INDEXES,  # 0013: the cases page's branches (partial)
         *_SCAN_INDEXES,  # 0021: the analytics' time ranges (expressions, partial)
         *_FILTER_INDEXES,  # 0024: the cases page led by a selective filter (partial)
+        *_SEARCH_INDEXES,  # 0025: lower(name), lower(email): the desk's search of known constituents
     }
 )
 # Tables no model declares: written by triggers and read by raw SQL alone.

@@ -23,7 +23,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from tortoise.exceptions import IntegrityError
 
@@ -47,6 +47,7 @@ MAX_WAIT: Final = LEASE.total_seconds() + 5.0
 log = logging.getLogger(__name__)
 
 Runner = Callable[[Callable[[ActionResult], Awaitable[None]]], Awaitable[ActionResult]]
+T = TypeVar("T")
 
 
 def input_fingerprint(operation: str, data: dict[str, Any]) -> str:
@@ -63,16 +64,44 @@ async def run_idempotent(
     now: datetime,
     run: Runner,
 ) -> ActionResult:
+    return await run_keyed(
+        user_id=user_id,
+        key=key,
+        operation=operation,
+        input_hash=input_hash,
+        now=now,
+        run=run,
+        encode=_encode,
+        replay=_replay,
+    )
+
+
+async def run_keyed(
+    *,
+    user_id: str,
+    key: str,
+    operation: str,
+    input_hash: str,
+    now: datetime,
+    run: Callable[[Callable[[T], Awaitable[None]]], Awaitable[T]],
+    encode: Callable[[T], dict[str, Any]],
+    replay: Callable[[dict[str, Any]], Awaitable[T]],
+) -> T:
+    """``run_idempotent`` for a mutation whose result is not a case event (``registerConstituent``):
+    ``encode`` says what of its result is stored, ``replay`` makes the result again from that."""
     key = clean_text("idempotencyKey", key, required=True, limit=255) or key
     claim = await _claim(user_id=user_id, key=key, operation=operation, input_hash=input_hash, now=now)
     if not isinstance(claim, IdempotencyRecord):
-        return await _replay(claim)
+        if "error" in claim:
+            error = claim["error"]
+            raise DomainError(ErrorCode(error["code"]), error["message"], error["field"])
+        return await replay(claim)
 
-    async def store(result: ActionResult) -> None:
+    async def store(result: T) -> None:
         # In the change's transaction: if a repeat took our lapsed claim over, this change must
         # not commit beside the one the repeat makes.
         stored = await IdempotencyRecord.filter(id=claim.id, response__isnull=True).update(
-            response=_encode(result), completed_at=now
+            response=encode(result), completed_at=now
         )
         if stored != 1:
             raise DomainError(ErrorCode.VERSION_CONFLICT, TAKEN_OVER, "idempotencyKey")

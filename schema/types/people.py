@@ -23,6 +23,8 @@ class User:
     _email: strawberry.Private[str | None]
     _available: strawberry.Private[bool] = True
     _skills: strawberry.Private[tuple[str, ...]] = ()
+    _phone: strawberry.Private[str | None] = None
+    _locale: strawberry.Private[str | None] = None
 
     def _shown_to(self, info: Info) -> bool:
         viewer = info.context.actor
@@ -52,6 +54,16 @@ class User:
         rows = await GroupRow.filter(id__in=sorted(viewer.group_ids)).order_by("code")
         return [AssignmentGroup.from_row(row) for row in rows]
 
+    @strawberry.field(description="The phone number staff took down (intake by staff); staff and the user only.")
+    def phone(self, info: Info) -> str | None:
+        return self._phone if self._shown_to(info) else None
+
+    @strawberry.field(
+        description="The language mails to the user are written in (a catalogue name); staff and the user only."
+    )
+    def preferred_language(self, info: Info) -> str | None:
+        return self._locale if self._shown_to(info) else None
+
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> User | None:
         row = await entities.visible_user(info, str(id))
@@ -73,6 +85,8 @@ class User:
             _email=row.email,
             _available=row.available,
             _skills=tuple(row.skills or ()),
+            _phone=row.phone,
+            _locale=row.locale,
         )
 
 

@@ -9,6 +9,7 @@
 // retried records no event, so while a referral waits for delivery the case is refetched now
 // and then to show why (its lastError).
 
+import { CallerHistory } from "./caller-history.js";
 import { h, clear } from "../lib/dom.js";
 import { ATTACHABLE, dropZone, fileLimits, refusalBeforeSending, uploadRow } from "../lib/files.js";
 import { GraphQLRequestError } from "../lib/graphql.js";
@@ -250,6 +251,7 @@ export class CaseView {
     for (const form of [this.commentForm, this.workNoteForm]) form.setEnabled(updatable);
     this.renderAttachments();
     this.renderHistory();
+    this.callerHistory.show(c);
   }
 
   buildSkeleton() {
@@ -285,6 +287,7 @@ export class CaseView {
     this.comments = h("ol", { class: "plain timeline", testid: "comments" });
     this.workNotes = h("ol", { class: "plain timeline", testid: "work-notes" });
     this.history = h("ol", { class: "plain timeline history", testid: "history" });
+    this.callerHistory = new CallerHistory({ api: this.api, onError: (error) => this.onError(error) });
     this.attachments = h("ul", { class: "plain attachment-list", testid: "attachments" });
     this.attachmentForm = this.buildAttachmentForm();
     this.thumbnails = new Map(); // attachment id -> blob: URL of its thumbnail (fetched with the token)
@@ -305,6 +308,7 @@ export class CaseView {
       this.notices,
       summary,
       section("case-description-heading", "Description", this.description),
+      section("case-caller-heading", "The caller", this.callerHistory.element),
       this.resolution,
       section("case-actions-heading", "Actions", this.actionsBar, this.actionStatus, this.actionSlot),
       section("case-referrals-heading", "Referrals", this.referrals.element),

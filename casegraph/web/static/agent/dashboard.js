@@ -7,6 +7,7 @@ import { h } from "../lib/dom.js";
 import { GraphQLClient } from "../lib/graphql.js";
 import { AnalyticsView } from "./analytics.js";
 import { CaseView } from "./case-view.js";
+import { IntakeForm } from "./intake-form.js";
 import { MailSettings } from "./mail-settings.js";
 import { humanize, personName, statusLabel } from "./format.js";
 import { ALL_CASE_EVENTS, QUEUE_EVENTS } from "./queries.js";
@@ -14,6 +15,7 @@ import { QueueView } from "./queue.js";
 import { isStaff, loadDemoUsers } from "./signin.js";
 
 const ANALYTICS_ROLES = new Set(["AGENT", "MANAGER", "ADMIN"]);
+const INTAKE_ROLES = new Set(["AGENT", "MANAGER", "ADMIN"]);
 const LIVE_WAIT = 1500; // ms: load the queue once the feed is live (or after this, regardless)
 
 export class Dashboard {
@@ -47,9 +49,22 @@ export class Dashboard {
       announce: (text) => shell.announce(text),
     });
     this.analytics = new AnalyticsView({ api: this.api, onError: (error) => this.handleError(error) });
+    // Intake by staff: "New case" (#/new) takes the case pane's place until the case is filed.
+    this.intake = new IntakeForm({
+      api: this.api,
+      onFiled: (caseId) => { window.location.hash = `#/case/${encodeURIComponent(caseId)}`; },
+      onCancel: () => { window.location.hash = ""; },
+      onError: (error) => this.handleError(error),
+      announce: (text) => shell.announce(text),
+    });
+    this.intake.element.hidden = true;
+    this.newCaseButton = h("button", {
+      type: "button", class: "primary", testid: "new-case", onClick: () => { window.location.hash = "#/new"; },
+    }, "New case");
     shell.main.replaceChildren(
       h("h1", { class: "visually-hidden" }, "Service desk"),
-      h("div", { class: "desk" }, this.queue.element, this.caseView.element),
+      h("div", { class: "desk-tools" }, this.newCaseButton),
+      h("div", { class: "desk" }, this.queue.element, this.caseView.element, this.intake.element),
       this.analytics.element);
 
     this.startQueueFeed(); // opens the socket: the status is "connecting" from here on
@@ -94,6 +109,8 @@ export class Dashboard {
     }
     this.me = me;
     this.caseView.me = me;
+    // Taking calls is for agents, managers and administrators (registerConstituent says so too).
+    this.newCaseButton.hidden = !me.roles.some((role) => INTAKE_ROLES.has(role));
     this.shell.setUser(me.name || me.id, () => this.onSignOut());
     this.mailSettings = new MailSettings({
       api: this.api, onError: (error) => this.handleError(error), announce: (text) => this.shell.announce(text),
@@ -145,6 +162,17 @@ export class Dashboard {
   }
 
   route() {
+    const intake = window.location.hash === "#/new";
+    this.caseView.element.hidden = intake;
+    if (intake !== !this.intake.element.hidden) {
+      this.intake.element.hidden = !intake;
+      if (intake) this.intake.open();
+    }
+    if (intake) {
+      if (this.caseView.caseId) this.caseView.close();
+      this.queue.setOpenCase(null);
+      return;
+    }
     const match = /^#\/case\/(.+)$/.exec(window.location.hash);
     const caseId = match ? decodeURIComponent(match[1]) : null;
     this.queue.setOpenCase(caseId);

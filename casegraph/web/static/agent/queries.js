@@ -34,7 +34,7 @@ fragment CaseDetail on Case {
   escalated inspectionFindings serviceDefinitionCode replyToken replyAddress
   caseType { code name }
   assignmentGroup { code name members { isManager user { id name roles } } }
-  requester { id name email }
+  requester { id name email phone preferredLanguage }
   assignedTo { id name }
   inspector { id name }
   availableActions editableFields attachmentActions
@@ -112,5 +112,38 @@ query AgentAnalytics($filter: AnalyticsFilterInput, $interval: BacklogInterval!)
     reopenRate { resolvedCases reopenedCases rate }
     agentWorkload { openCases resolvedCases meanResolutionSeconds surveyCount averageRating agent { id name } }
     deflection { deflectedRequests filedAfterReading deflectionRate topArticles { deflectedRequests article { id title } } }
+  }
+}`;
+
+// Intake by staff ("New case", intake-form.js): what a request can be about, the directory of
+// known callers, registering a new one, and filing the case for them.
+export const INTAKE_CATALOGUE = `
+query IntakeCatalogue {
+  serviceDefinitions { code name description requiredFields caseType { code } template { title description impact urgency } }
+  caseTypes { code name }
+}`;
+
+export const CONSTITUENT_SEARCH = `
+query ConstituentSearch($search: String!) { constituents(search: $search) { id name email phone } }`;
+
+export const REGISTER_CONSTITUENT = `
+mutation RegisterConstituent($input: RegisterConstituentInput!) {
+  registerConstituent(input: $input) { existing user { id name email phone } errors { code field message } }
+}`;
+
+export const INTAKE_CREATE_CASE = `
+mutation IntakeCreateCase($input: CreateCaseInput!) {
+  createCase(input: $input) { case { id number } errors { code field message } }
+}`;
+
+// The caller's history (caller-history.js): their open cases, then their finished ones, newest
+// first, a page at a time, with the satisfaction each survey gave.
+const CALLER_CASE = `id number title status updatedAt survey { rating comment }`;
+export const CALLER_CASES = `
+query CallerCases($requesterId: ID!, $status: [CaseStatus!], $after: String) {
+  cases(filter: { requesterId: $requesterId, status: $status }, orderBy: { field: UPDATED_AT, direction: DESC }, first: 10, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { ${CALLER_CASE} } }
   }
 }`;
