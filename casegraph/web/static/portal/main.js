@@ -10,7 +10,7 @@
 // (`setMailPreferences`), and a choice made on another device is read back at sign-in.
 
 import { h, replace } from "../lib/dom.js";
-import { CookieSession, GraphQLClient, GraphQLRequestError, storeToken, storedToken, tokenClaims } from "../lib/graphql.js";
+import { CookieSession, GraphQLClient, GraphQLRequestError, forgetFileLinks, storeToken, storedToken, tokenClaims } from "../lib/graphql.js";
 import { CASE_FILTERS, matchesFilter, renderCasesFooter, renderCasesFilter, renderMyCases } from "./cases.js";
 import { Banner, announce, clientMessage, renderLanguageMenu, showLiveStatus, showSignedIn } from "./chrome.js";
 import { CaseDetail } from "./detail.js";
@@ -59,7 +59,9 @@ function signOut(message = null) {
   storeToken(SCOPE, null);
   // The sign-in screen once the server has ended the session: a reload then finds none. Requests
   // still on their way (the draft's last report) are answered first, with the session still valid.
-  const ended = fromCookie ? answered.then(() => cookieSession.signOut()).catch(() => null) : Promise.resolve();
+  const ended = fromCookie
+    ? answered.then(() => cookieSession.signOut()).catch(() => null)
+    : forgetFileLinks().catch(() => null);
   if (window.location.hash) history.replaceState(null, "", window.location.pathname);
   showSignedIn(page.signedInAs, page.signOut, null);
   showLiveStatus(page.liveStatus, "offline");
@@ -108,7 +110,11 @@ async function tryToken(token, { fromCookie = false } = {}) {
   if (!me.roles.includes("CONSTITUENT")) {
     return { message: t("signin.staff"), refused: true };
   }
-  if (!fromCookie) storeToken(SCOPE, token); // a pasted or demo token (development)
+  if (!fromCookie) {
+    storeToken(SCOPE, token); // a pasted or demo token (development)
+    // Thumbnails and downloads are plain links: they need the download cookie this token gives.
+    await api.allowFileLinks().catch(() => null);
+  }
   page.banner.hide();
   session?.close();
   await adoptLanguageChosenElsewhere(mailPreferences);
