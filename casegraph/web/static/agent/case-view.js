@@ -32,6 +32,7 @@ const SCAN_WORDS = {
   NOT_SCANNED: "Not scanned",
   CLEAN: "Scanned: clean",
   INFECTED: "Refused as unsafe",
+  UNSCANNABLE: "Not served: the virus scan failed on it",
 };
 
 // What the page can tell before sending a file (the server checks again, and says why it refuses).
