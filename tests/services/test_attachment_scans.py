@@ -201,8 +201,9 @@ async def test_two_scanners_side_by_side_scan_each_file_exactly_once(
     files = [await pending_file(world, store, clock, b"letter %d\n" % n, case_id=case.id) for n in range(8)]
     first, second = scanner(store, clamd, clock, publisher), scanner(store, clamd, clock, publisher)
     # when: both pass at the same time
-    await asyncio.gather(first.run_pass(), second.run_pass())
-    # then: every file cleared, each scanned once, one verdict each
+    verdicts = await asyncio.gather(first.scan_pending(), second.scan_pending())
+    # then: both took part, every file cleared, each scanned once, one verdict each
+    assert all(verdicts) and sum(verdicts) == len(files)
     assert {await status_of(row) for row in files} == {ScanStatus.CLEAN}
     assert clamd.scanned == Counter({row.sha256: 1 for row in files})
     assert await CaseEvent.filter(case_id=case.id, action=CaseAction.SCAN_ATTACHMENT).count() == len(files)
