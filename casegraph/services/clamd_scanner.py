@@ -121,6 +121,27 @@ class ClamdScanner:
                 pass
         return parse_reply(reply)
 
+    async def ping(self) -> None:
+        """Raise ScannerUnavailable unless clamd answers PING with PONG: what readiness asks."""
+        try:
+            reader, writer = await self._connect()
+        except OSError as error:
+            raise ScannerUnavailable(f"clamd unreachable: {error!r}") from error
+        try:
+            writer.write(b"zPING\0")
+            await writer.drain()
+            reply = await reader.readuntil(b"\0")
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
+            raise ScannerUnavailable(f"clamd did not answer PING: {error!r}") from error
+        finally:
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except OSError:
+                pass
+        if reply.rstrip(b"\0").strip() != b"PONG":
+            raise ScannerUnavailable(f"clamd answered PING with {reply[:40]!r}")
+
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self.address.socket_path is not None:
             return await asyncio.open_unix_connection(self.address.socket_path, limit=MAX_REPLY)

@@ -120,6 +120,11 @@ class S3Store(LocalStaging):
             finally:
                 body.close()
 
+    async def check_bucket(self) -> None:
+        """Raise unless the bucket answers (HEAD bucket): what readiness asks."""
+        async with self.client() as client:
+            await client.head_bucket(Bucket=self.bucket)
+
     async def exists(self, sha256: str) -> bool:
         async with self.client() as client:
             return await _object_exists(client, self.bucket, self.key_of(sha256))
