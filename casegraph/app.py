@@ -17,8 +17,9 @@ from tortoise.contrib.starlette import RegisterTortoise
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from casegraph._compat.starlette_websocket_route import DirectWebSocketRoute
+from casegraph.attachment_downloads import PASS_PATH as DOWNLOAD_PASS_PATH
 from casegraph.attachment_downloads import PATH as ATTACHMENT_PATH
-from casegraph.attachment_downloads import attachment_download_endpoint
+from casegraph.attachment_downloads import attachment_download_endpoint, download_pass_endpoint
 from casegraph.auth import TokenVerifier
 from casegraph.body_limit import BodyLimit
 from casegraph.composition import install_case_extensions, periodic_workers
@@ -197,6 +198,8 @@ def create_app(
         Route(REFRESH_PATH, refresh_endpoint(runtime), methods=["POST"]),
         Route(SIGN_OUT_PATH, sign_out_endpoint(runtime), methods=["POST"]),
         *oidc_routes(runtime),
+        # Before the file route: "session" is no attachment's id.
+        Route(DOWNLOAD_PASS_PATH, download_pass_endpoint(runtime), methods=["POST", "DELETE"]),
         Route(ATTACHMENT_PATH, attachment_download_endpoint(runtime), methods=["GET"]),
         *web_routes(settings),
         Route(

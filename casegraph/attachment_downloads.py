@@ -1,15 +1,19 @@
 """``GET /attachments/<id>?expires=…&signature=…[&variant=thumbnail]``: a file, to the person it was linked for.
 
-Three checks, each on its own: the link (signed for this user, not expired), the bearer token
-(``Authorization``: pages fetch with it and show the bytes from a ``blob:`` URL, since an
-``<img src>`` or a plain link cannot send it, and a session cookie would ride along with any
-request another site makes), and, when the link is used, whether that user may still see the
-case and the file (``services/attachments.downloadable``). A link given to someone else fails the
-first check; a link kept after its time too; a user who lost the case since fails the last.
+Three checks, each on its own: who asks (the bearer token of a script, or the download cookie a
+browser sends with a plain ``<img src>`` or link: casegraph/download_cookie.py; either way through
+casegraph/authentication.py, so an ended session or a deactivated user is refused at once), the
+link (signed for that user, not expired), and, when the link is used, whether that user may still
+see the case and the file (``services/attachments.downloadable``). A link given to someone else
+fails the second check; a link kept after its time too; a user who lost the case since fails the
+last.
 
 The answer is built to be inert whatever the bytes: ``nosniff``, a CSP that forbids everything
 and sandboxes the document, ``attachment`` disposition except for the images (re-encoded by us)
 and thumbnails the pages show, and no copy kept by shared caches.
+
+``POST /attachments/session`` (same site, with a bearer token) gives a page signed in with a
+pasted token the download cookie too; ``DELETE`` clears it.
 """
 
 from __future__ import annotations
@@ -21,14 +25,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from casegraph.auth import AuthError
+from casegraph.authentication import actor_of
 from casegraph.domain.attachments import TEXT, Variant, shown_inline
 from casegraph.domain.enums import ErrorCode
 from casegraph.domain.errors import DomainError
+from casegraph.domain.relations import Actor
+from casegraph.download_cookie import COOKIE, DownloadPass, decode, forget_download_cookie, set_download_cookie
 from casegraph.runtime import Runtime
 from casegraph.services.attachments import downloadable
-from casegraph.services.users import UserDeactivated, build_actor, provision
+from casegraph.services.sign_in import SESSION_LIFETIME
+from casegraph.services.users import claims_of_user
+from casegraph.sign_in_pages import ACCESS_LIFETIME, same_site
 
 PATH = "/attachments/{attachment_id}"
+PASS_PATH = "/attachments/session"
 FILE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; sandbox",
@@ -48,16 +58,9 @@ def attachment_download_endpoint(runtime: Runtime) -> Callable[[Request], Awaita
         except ValueError:
             return _refusal(400, "BAD_REQUEST", "variant is original or thumbnail.")
         try:
-            claims = await runtime.verifier.verify(request.headers.get("authorization"))
+            actor = await _asker(runtime, request)
         except AuthError as error:
             return _refusal(401, "UNAUTHENTICATED", str(error))
-        if claims is None:
-            return _refusal(401, "UNAUTHENTICATED", "Send the session's token: Authorization: Bearer <token>.")
-        await provision(claims=claims, now=runtime.clock())
-        try:
-            actor = await build_actor(claims, refuse_deactivated=True)
-        except UserDeactivated:
-            return _refusal(401, "UNAUTHENTICATED", "This account is deactivated.")
         desk = runtime.attachments
         if not desk.links.verify(
             attachment_id=attachment_id,
@@ -81,6 +84,51 @@ def attachment_download_endpoint(runtime: Runtime) -> Callable[[Request], Awaita
         return StreamingResponse(desk.store.read(found.sha256), media_type=media_type, headers=headers)
 
     return download
+
+
+async def _asker(runtime: Runtime, request: Request) -> Actor:
+    """The actor asking: by the bearer token when the request has one, else by the download
+    cookie; AuthError when neither names someone who may still act."""
+    claims = await runtime.verifier.verify(request.headers.get("authorization"))
+    if claims is not None:
+        return await actor_of(runtime, claims)
+    granted = decode(runtime.settings, request.cookies.get(COOKIE), now=runtime.clock())
+    if granted is None:
+        raise AuthError("Sign in, then open the file from the page again.")
+    from_row = await claims_of_user(granted.user_id, session=granted.session)
+    if from_row is None:
+        raise AuthError("Sign in, then open the file from the page again.")
+    return await actor_of(runtime, from_row, from_token=False)
+
+
+def download_pass_endpoint(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]:
+    async def download_pass(request: Request) -> Response:
+        if not same_site(request):
+            return _refusal(403, ErrorCode.PERMISSION_DENIED.value, "Requests from other sites are refused.")
+        response = Response(status_code=204, headers={"Cache-Control": "no-store"})
+        if request.method == "DELETE":
+            forget_download_cookie(response, runtime.settings)
+            return response
+        try:
+            claims = await runtime.verifier.verify(request.headers.get("authorization"))
+            if claims is None:
+                raise AuthError("Send the token: Authorization: Bearer <token>.")
+            actor = await actor_of(runtime, claims)
+        except AuthError as error:
+            return _refusal(401, "UNAUTHENTICATED", str(error))
+        now = runtime.clock()
+        # As long as what it stands for: the browser session, else the token itself.
+        if claims.session is not None:
+            until = int((now + SESSION_LIFETIME).timestamp())
+        elif claims.valid_until is not None:
+            until = int(claims.valid_until)
+        else:
+            until = int((now + ACCESS_LIFETIME).timestamp())
+        granted = DownloadPass(user_id=actor.user_id, session=claims.session, expires=until)
+        set_download_cookie(response, runtime.settings, granted, now=now)
+        return response
+
+    return download_pass
 
 
 def _disposition(kind: str, filename: str) -> str:

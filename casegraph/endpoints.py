@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import os
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -15,9 +17,14 @@ from casegraph.domain.enums import ErrorCode
 from casegraph.domain.errors import DomainError
 from casegraph.intake_guesses import WrongGuesses
 from casegraph.runtime import Runtime
+from casegraph.services.clamd_scanner import ClamdScanner
 from casegraph.services.email_intake import receive_email
 from casegraph.services.publisher import NullPublisher
 from casegraph.services.reply_addresses import reply_addresses
+from casegraph.services.s3_store import S3Store
+
+# Each of the attachment parts' checks gets this long: a load balancer's probe must not hang on them.
+PART_TIMEOUT: Final = 2.0
 
 
 async def healthz(request: Request) -> Response:
@@ -38,12 +45,30 @@ def readyz_endpoint(runtime: Runtime) -> Any:
             checks["broadcast"] = "ok"  # a test-injected publisher
         else:
             checks["broadcast"] = "unavailable: not started"
+        # The parts files need, when configured: uploads fail without the store, and files wait
+        # unserved without clamd.
+        store, scanner = runtime.attachments.store, runtime.attachments.scanner
+        if isinstance(store, S3Store):
+            checks["attachmentStore"] = await _probe(store.check_bucket())
+        if isinstance(scanner, ClamdScanner):
+            checks["scanner"] = await _probe(scanner.ping())
         ready = all(value == "ok" for value in checks.values())
         # The pid tells operators (and tests) which worker of `serve --workers N` answered.
         body = {"ready": ready, "checks": checks, "pid": os.getpid()}
         return JSONResponse(body, status_code=200 if ready else 503)
 
     return readyz
+
+
+async def _probe(check: Awaitable[None]) -> str:
+    try:
+        async with asyncio.timeout(PART_TIMEOUT):
+            await check
+    except TimeoutError:
+        return f"unavailable: no answer within {PART_TIMEOUT:.0f} s"
+    except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+        return f"unavailable: {type(exc).__name__}"
+    return "ok"
 
 
 def email_intake_endpoint(runtime: Runtime) -> Any:

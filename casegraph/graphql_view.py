@@ -23,6 +23,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, SubscriptionExecutionResult
 
 from casegraph.auth import AuthError
+from casegraph.authentication import actor_of
 from casegraph.fanout.connection_context import ConnectionContext, shared_actor
 from casegraph.fanout.dispatcher import FanoutDispatcher
 from casegraph.fanout.sessions import GuardedLegacyWSHandler, Session
@@ -52,8 +53,7 @@ from casegraph.rate_limits import ConnectionRateLimited
 from casegraph.rate_limits.sockets import SocketLease, TooManySockets
 from casegraph.runtime import Runtime
 from casegraph.services.reply_addresses import reply_addresses
-from casegraph.services.sign_in import session_alive
-from casegraph.services.users import Claims, UserDeactivated, build_actor, provision
+from casegraph.services.users import Claims
 from schema import build_schema
 from schema.context import Context
 
@@ -335,15 +335,7 @@ class CaseGraphView(GraphQL[Context, None]):
         claims = await self.runtime.verifier.verify(header)
         if claims is None:
             return None
-        # A token issued for a browser session counts only while the session lasts: signing out
-        # ends its use on every transport, not 10 minutes later.
-        if claims.session is not None and not await session_alive(claims.session):
-            raise AuthError("The session has ended: sign in again.")
-        await provision(claims=claims, now=self.runtime.clock())
-        try:
-            context.actor = await build_actor(claims, refuse_deactivated=True)
-        except UserDeactivated:
-            raise AuthError("This account is deactivated.") from None
+        context.actor = await actor_of(self.runtime, claims)
         REQUESTS.succeeded()
         context.forget_loaders()
         return claims

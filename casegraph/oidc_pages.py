@@ -41,7 +41,7 @@ from casegraph.services.oidc_sign_in import (
 )
 from casegraph.services.sign_in import SignInRefused
 from casegraph.settings import OidcProvider, Settings
-from casegraph.sign_in_pages import PORTAL, SESSION_PATH, set_refresh_cookie
+from casegraph.sign_in_pages import PORTAL, SESSION_PATH, set_session_cookies
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def callback_endpoint(runtime: Runtime, client: OidcClient) -> Any:
         except SignInRefused:
             return problem_page(request, runtime.settings, provider, "deactivated", status=403, back=flow.next_path)
         response = RedirectResponse(flow.next_path, status_code=303, headers={"Cache-Control": "no-store"})
-        set_refresh_cookie(response, runtime.settings, signed_in.refresh_token)
+        set_session_cookies(response, runtime.settings, signed_in, now=runtime.clock())
         _forget_flow_cookie(response, request)
         return response
 

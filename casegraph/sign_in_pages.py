@@ -15,7 +15,7 @@ before anything else: signing someone in to an account of the sender's choosing 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from casegraph.auth import issue_token
+from casegraph.download_cookie import DownloadPass, forget_download_cookie, set_download_cookie
 from casegraph.mail.catalogs import Texts
 from casegraph.pages import LANGUAGE_PARAMETER, link, page, paragraph, reader_texts
 from casegraph.runtime import Runtime
@@ -53,7 +54,7 @@ CROSS_SITE = {"error": {"code": "PERMISSION_DENIED", "message": "Requests from o
 ENDED = {"error": {"code": "UNAUTHENTICATED", "message": "The session has ended: sign in again."}}
 
 
-def _same_site(request: Request) -> bool:
+def same_site(request: Request) -> bool:
     """No Origin (a form post of an older browser, a script) or this server's own origin."""
     origin = request.headers.get("origin")
     if origin is None:
@@ -74,7 +75,17 @@ def set_refresh_cookie(response: Response, settings: Settings, token: str) -> No
     )
 
 
+def set_session_cookies(response: Response, settings: Settings, signed_in: SignedIn, *, now: datetime) -> None:
+    """The refresh cookie and, beside it, the download cookie of the same session (which lets
+    the pages show files by plain links: casegraph/download_cookie.py)."""
+    set_refresh_cookie(response, settings, signed_in.refresh_token)
+    until = int((now + SESSION_LIFETIME).timestamp())
+    granted = DownloadPass(user_id=signed_in.user_id, session=signed_in.session, expires=until)
+    set_download_cookie(response, settings, granted, now=now)
+
+
 def _forget_refresh_cookie(response: Response, settings: Settings) -> None:
+    forget_download_cookie(response, settings)
     response.delete_cookie(
         REFRESH_COOKIE,
         path=SESSION_PATH,
@@ -130,7 +141,7 @@ def sign_in_link_endpoint(runtime: Runtime) -> Any:
             return _ask(texts, token)
         form = await request.form()
         texts = reader_texts(request, override, named=form.get(LANGUAGE_PARAMETER))
-        if not _same_site(request):
+        if not same_site(request):
             return _refused(texts, 403)
         posted = form.get("token")
         if not isinstance(posted, str) or not posted or len(posted) > MAX_SECRET:
@@ -145,7 +156,7 @@ def sign_in_link_endpoint(runtime: Runtime) -> Any:
             return _refused(texts, 400)
         # 303: the browser GETs the portal, which trades the cookie for an access token.
         response = RedirectResponse(PORTAL, status_code=303)
-        set_refresh_cookie(response, runtime.settings, signed_in.refresh_token)
+        set_session_cookies(response, runtime.settings, signed_in, now=runtime.clock())
         return response
 
     return sign_in_link
@@ -153,7 +164,7 @@ def sign_in_link_endpoint(runtime: Runtime) -> Any:
 
 def refresh_endpoint(runtime: Runtime) -> Any:
     async def refresh(request: Request) -> Response:
-        if not _same_site(request):
+        if not same_site(request):
             return JSONResponse(CROSS_SITE, status_code=403)
         token = request.cookies.get(REFRESH_COOKIE)
         if not token:
@@ -177,7 +188,7 @@ def refresh_endpoint(runtime: Runtime) -> Any:
             "user": {"id": signed_in.user_id, "name": signed_in.name, "email": signed_in.email},
         }
         response = JSONResponse(body, headers={"Cache-Control": "no-store"})
-        set_refresh_cookie(response, runtime.settings, signed_in.refresh_token)
+        set_session_cookies(response, runtime.settings, signed_in, now=runtime.clock())
         return response
 
     return refresh
@@ -185,7 +196,7 @@ def refresh_endpoint(runtime: Runtime) -> Any:
 
 def sign_out_endpoint(runtime: Runtime) -> Any:
     async def sign_out(request: Request) -> Response:
-        if not _same_site(request):
+        if not same_site(request):
             return JSONResponse(CROSS_SITE, status_code=403)
         token = request.cookies.get(REFRESH_COOKIE)
         if token and len(token) <= MAX_SECRET:

@@ -43,6 +43,15 @@ class Attachment(Model):
     removed_at = fields.DatetimeField(null=True)
     removed_by_id = fields.CharField(max_length=255, null=True)
     removal_reason = fields.TextField(null=True)
+    # The scanner (services/attachment_scans.py): a process scanning a pending file holds it until
+    # ``scan_lease_until`` (another takes it over after, should that one have crashed); scans
+    # that failed for this file alone are counted, and after a few it is given up as UNSCANNABLE.
+    scan_lease_until = fields.DatetimeField(null=True)
+    scan_attempts = fields.IntField(default=0, db_default=0)
+    # When the bytes of a quarantined (INFECTED) file were purged from the store; None while they
+    # may still be there (a crash between the verdict's commit and the purge): each scan pass
+    # purges those.
+    purged_at = fields.DatetimeField(null=True)
 
     case_id: Any
     uploaded_by_id: str

@@ -89,4 +89,7 @@ def query_error(error: DomainError) -> Exception:
     """Refusals in queries become top-level errors carrying the same code."""
     from graphql import GraphQLError
 
-    return GraphQLError(error.message, extensions={"code": error.code.value, "field": error.field})
+    extensions = {"code": error.code.value, "field": error.field}
+    if error.reason is not None:
+        extensions["reason"] = error.reason
+    return GraphQLError(error.message, extensions=extensions)

@@ -24,7 +24,7 @@ P = TypeVar("P")
 
 
 def user_errors(error: DomainError) -> list[UserError]:
-    return [UserError(code=error.code, message=error.message, field=error.field)]
+    return [UserError(code=error.code, message=error.message, field=error.field, reason=error.reason)]
 
 
 def case_payload(result: ActionResult) -> CasePayload:

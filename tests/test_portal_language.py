@@ -45,6 +45,14 @@ CLASS_POSITION: Final = re.compile(r"\bclass:\s*\[?\s*$")
 MACHINE_POSITION: Final = re.compile(r"(?:\bnew Error|\.querySelector(?:All)?)\(\s*$")
 PLACEHOLDER: Final = re.compile(r"\{(\w+)\}")
 KEY_USE: Final = re.compile(r"""\bt\(\s*["']([^"']+)["']""")
+# A script telling a server's refusal by its (English) message, or showing the message itself:
+# refusals are told by code, field and reason (portal/refusals.js).
+MESSAGE_MATCHED: Final = re.compile(
+    r"\bmessage\b[\w?.]*\s*\.\s*(?:includes|startsWith|endsWith|match|search|indexOf)\s*\("
+)
+MESSAGE_SHOWN: Final = re.compile(
+    r"\berrors\b[\w?.\[\]0-9]*\.map\(\s*\(?(\w+)\)?\s*=>\s*\1\.message\b|\berrors\[0\]\.message\b"
+)
 LANGUAGES_SCRIPT: Final = """
 const { LANGUAGES } = await import(process.argv[1] + "/portal/i18n.js");
 console.log(JSON.stringify(Object.keys(LANGUAGES)));
@@ -119,6 +127,20 @@ def reads_as_words(literal: str, before: str) -> bool:
 
 def written_words(source: str) -> list[str]:
     return [literal for literal, before in string_literals(source) if reads_as_words(literal, before)]
+
+
+# The portal's words for a server's refusals, in Spanish, from refusals whose messages are English.
+REFUSALS_SCRIPT: Final = """
+const i18n = await import(process.argv[1] + "/portal/i18n.js");
+const refusals = await import(process.argv[1] + "/portal/refusals.js");
+await i18n.useLanguage("es");
+const english = (reason) => ({ code: "VALIDATION_FAILED", field: "file", reason, message: "The file is over the limit." });
+console.log(JSON.stringify({
+  version: refusals.refusalWords({ code: "VERSION_CONFLICT", message: "The case is at version 3, not 2." }),
+  unknown: refusals.refusalWords({ code: "SOMETHING_NEW", message: "Something new happened." }),
+  files: [english("TOO_LARGE"), english("CASE_FULL"), english("TYPE"), { code: "VALIDATION_FAILED", field: "comment" }].map(refusals.fileRefusal),
+}));
+"""
 
 
 def portal_scripts() -> list[Path]:
@@ -337,3 +359,37 @@ def test_in_spanish_the_portal_words_statuses_dates_and_the_clients_messages_in_
         spanish["error.httpStatus"].replace("{status}", "502"),
         "Case not found",
     ]
+
+
+def refusal_text_uses(source: str) -> list[str]:
+    """Where a script tells or shows a server's refusal by its English message."""
+    return [found.group(0) for pattern in (MESSAGE_MATCHED, MESSAGE_SHOWN) for found in pattern.finditer(source)]
+
+
+def test_no_portal_script_tells_a_refusal_by_its_english_message() -> None:
+    # given: every portal script
+    # when
+    found = {path.name: refusal_text_uses(path.read_text(encoding="utf-8")) for path in portal_scripts()}
+    # then: refusals are told by code, field and reason, and worded from the catalogues
+    assert {name: uses for name, uses in found.items() if uses} == {}
+
+
+def test_the_refusal_guard_finds_a_message_told_by_its_words() -> None:
+    # given: what the portal used to do
+    told = 'const message = error.message ?? "";\n  if (message.includes("over the limit")) return "tooLarge";'
+    shown = 'page.banner.show(payload.errors.map((e) => e.message).join("; "));'
+    first = "return errors.length ? errors[0].message : null;"
+    # then
+    assert refusal_text_uses(told) and refusal_text_uses(shown) and refusal_text_uses(first)
+    assert refusal_text_uses("if (error.field !== 'file') return fileRefusal(error);") == []
+
+
+def test_in_spanish_a_servers_refusals_are_worded_by_code_and_reason() -> None:
+    # given: the Spanish catalogue
+    spanish = catalogue(CATALOGUES / "es.json")
+    # when: Node runs portal/refusals.js in Spanish on refusals whose messages are English
+    said = run_portal_modules(REFUSALS_SCRIPT)
+    # then
+    assert said["version"] == spanish["refusal.VERSION_CONFLICT"]
+    assert said["unknown"] == spanish["refusal.generic"]
+    assert said["files"] == ["tooLarge", "caseFull", "type", "notAttached"]

@@ -43,6 +43,7 @@ class ScanStatus(str, Enum):
     CLEAN = "CLEAN"  # the scanner found nothing
     INFECTED = "INFECTED"  # quarantined: never served
     NOT_SCANNED = "NOT_SCANNED"  # no scanner is configured: served as it is, and said so
+    UNSCANNABLE = "UNSCANNABLE"  # the scanner failed on this file several times: never served
 
 
 SERVABLE_SCAN_STATUSES: Final = frozenset({ScanStatus.CLEAN, ScanStatus.NOT_SCANNED})

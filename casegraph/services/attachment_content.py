@@ -76,7 +76,7 @@ async def receive(upload: Readable, store: AttachmentStore, *, max_bytes: int) -
             while chunk := await upload.read(CHUNK_BYTES):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise validation_failed("file", f"The file is over the limit of {max_bytes} bytes.")
+                    raise validation_failed("file", f"The file is over the limit of {max_bytes} bytes.", "TOO_LARGE")
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:
@@ -84,7 +84,7 @@ async def receive(upload: Readable, store: AttachmentStore, *, max_bytes: int) -
         raise
     if size == 0:
         path.unlink(missing_ok=True)
-        raise validation_failed("file", "The file is empty.")
+        raise validation_failed("file", "The file is empty.", "EMPTY")
     return Received(path, size, digest.hexdigest(), upload.filename)
 
 
@@ -127,7 +127,9 @@ def sniff(path: Path) -> str:
         found = kinds.TEXT
     if found is None or found not in kinds.ALLOWED_TYPES:
         raise validation_failed(
-            "file", "This kind of file cannot be attached: images, PDF, plain text and office documents can."
+            "file",
+            "This kind of file cannot be attached: images, PDF, plain text and office documents can.",
+            "TYPE",
         )
     return found
 
@@ -173,7 +175,7 @@ def _reencode(source: Path, clean: Path, thumbnail: Path, content_type: str) -> 
     try:
         with Image.open(source) as opened:
             if opened.width * opened.height > MAX_IMAGE_PIXELS:
-                raise validation_failed("file", "The image has too many pixels.")
+                raise validation_failed("file", "The image has too many pixels.", "UNREADABLE")
             opened.load()
             upright = ImageOps.exif_transpose(opened)
             image = _without_metadata(upright, content_type)
@@ -181,7 +183,7 @@ def _reencode(source: Path, clean: Path, thumbnail: Path, content_type: str) -> 
         # Our own refusal (too many pixels) passes as it is; only Pillow's errors are translated below.
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
-        raise validation_failed("file", "The image could not be read.") from None
+        raise validation_failed("file", "The image could not be read.", "UNREADABLE") from None
     pillow_format = PILLOW_FORMATS[content_type]
     image.save(clean, format=pillow_format, **_save_options(content_type))
     small = image.copy()

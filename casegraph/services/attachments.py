@@ -102,7 +102,7 @@ async def add_attachment(
     clean_text("comment", command.comment, required=False)
     if command.upload is None:
         raise validation_failed(
-            "file", "Send the file as a part of a multipart request (GraphQL multipart request spec)."
+            "file", "Send the file as a part of a multipart request (GraphQL multipart request spec).", "NOT_A_FILE"
         )
     staged = await stage_upload(desk, command.upload)
     return await attach_staged(
@@ -282,7 +282,9 @@ async def _refuse_over_case_total(case_id: str, size: int, limit: int) -> None:
     rows = await Attachment.filter(case_id=case_id, removed_at=None).annotate(total=Sum("size")).values("total")
     held = int(rows[0]["total"] or 0) if rows else 0
     if held + size > limit:
-        raise validation_failed("file", f"The case's files would be over their limit of {limit} bytes together.")
+        raise validation_failed(
+            "file", f"The case's files would be over their limit of {limit} bytes together.", "CASE_FULL"
+        )
 
 
 # --- removing ----------------------------------------------------------------------------------

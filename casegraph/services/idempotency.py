@@ -199,12 +199,13 @@ def _encode(result: ActionResult) -> dict[str, Any]:
 
 
 def _encode_error(refusal: DomainError) -> dict[str, Any]:
-    return {"error": {"code": refusal.code.value, "message": refusal.message, "field": refusal.field}}
+    error = {"code": refusal.code.value, "message": refusal.message, "field": refusal.field}
+    return {"error": error | ({"reason": refusal.reason} if refusal.reason is not None else {})}
 
 
 async def _replay(response: dict[str, Any]) -> ActionResult:
     if "error" in response:
         error = response["error"]
-        raise DomainError(ErrorCode(error["code"]), error["message"], error["field"])
+        raise DomainError(ErrorCode(error["code"]), error["message"], error["field"], error.get("reason"))
     rows = await CaseEvent.filter(sequence=response["event"]).values(*EVENT_COLUMNS)
     return ActionResult(CaseRecord.from_json(response["case"]), EventRecord.from_row(rows[0]), response["extra"])

@@ -84,7 +84,18 @@ class S3Store(LocalStaging):
         key = self.key_of(sha256)
         try:
             async with self.client() as client:
-                if not await _object_exists(client, self.bucket, key):
+                if await _object_exists(client, self.bucket, key):
+                    # Kept again (the same bytes uploaded anew): its LastModified is what the orphan
+                    # sweep reads, so it must say now, or the sweep could take the bytes of this
+                    # upload between here and its commit. A copy onto itself with new metadata is
+                    # how S3 refreshes it (the directory store's os.replace does so too).
+                    await client.copy_object(
+                        Bucket=self.bucket,
+                        Key=key,
+                        CopySource={"Bucket": self.bucket, "Key": key},
+                        MetadataDirective="REPLACE",
+                    )
+                else:
                     size = staged.stat().st_size
                     if size <= PART_BYTES:
                         body = await asyncio.to_thread(staged.read_bytes)
@@ -108,6 +119,11 @@ class S3Store(LocalStaging):
                     yield chunk
             finally:
                 body.close()
+
+    async def check_bucket(self) -> None:
+        """Raise unless the bucket answers (HEAD bucket): what readiness asks."""
+        async with self.client() as client:
+            await client.head_bucket(Bucket=self.bucket)
 
     async def exists(self, sha256: str) -> bool:
         async with self.client() as client:

@@ -137,3 +137,20 @@ async def build_actor(claims: Claims, *, refuse_deactivated: bool = False) -> Ac
         name=claims.name,
         email=claims.email,
     )
+
+
+async def claims_of_user(user_id: str, *, session: str | None) -> Claims | None:
+    """Claims as the user's row says now (roles included), for a request that names the user
+    without a token (the download cookie, casegraph/download_cookie.py); None: no such user."""
+    user = await User.get_or_none(id=user_id)
+    if user is None:
+        return None
+    roles = frozenset(Role(raw) for raw in user.roles if raw in Role._value2member_map_)
+    return Claims(
+        sub=user.id,
+        roles=roles or frozenset({Role.CONSTITUENT}),
+        name=user.name,
+        email=user.email,
+        agency=user.agency,
+        session=session,
+    )

@@ -20,3 +20,10 @@ class UserError:
     code: ErrorCode
     message: str
     field: str | None = None
+    reason: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Why, as a word a client can put in its own language where code and field leave it open: "
+            "for a file, TOO_LARGE, EMPTY, TYPE, UNREADABLE, CASE_FULL or NOT_A_FILE."
+        ),
+    )

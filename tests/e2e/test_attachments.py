@@ -1,6 +1,7 @@
 """Attachments in the portal and the dashboard, in a real browser (issue 18): a constituent
-attaches a phone photo to a new request with the file picker, sees its thumbnail (fetched with her
-token, shown from a blob: URL) and saves the file, which comes back without the photo's GPS
+attaches a phone photo to a new request with the file picker, sees its thumbnail (a plain <img> of
+the server's link, which the browser fetches with its download cookie) and saves the file by a plain
+link, which comes back without the photo's GPS
 position; the agent sees files arrive live, dropped or picked; a file over the limit is refused by
 the page before a byte is sent; another constituent cannot fetch one.
 
@@ -35,6 +36,9 @@ from tests.services.object_store_server import ObjectStoreServer
 # session's `object_store_server` fixture starts on loopback (moto's server mode).
 STORES: Final = ("directory", "s3")
 MIB: Final = 1024 * 1024
+THUMBNAIL_LINK: Final = re.compile(r"^/attachments/[^?]+\?variant=thumbnail&expires=\d+&signature=\w+$")
+# What the browser's own request for a link answers, cookies and all (as an <img> or a link would).
+STATUS_OF: Final = "async (url) => (await fetch(url)).status"
 
 
 @pytest.fixture(scope="module", params=[(backend, store) for backend in BACKENDS for store in STORES])
@@ -86,7 +90,7 @@ def test_a_constituent_attaches_a_phone_photo_and_gets_it_back_without_its_posit
     expect(attachment).to_have_count(1)
     expect(attachment).to_have_attribute("data-scan-status", "NOT_SCANNED")
     thumbnail = attachment.get_by_test_id("attachment-thumbnail")
-    expect(thumbnail).to_have_attribute("src", re.compile(r"^blob:"))
+    expect(thumbnail).to_have_attribute("src", THUMBNAIL_LINK)
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
     assert thumbnail.evaluate("img => img.naturalWidth") <= 320
     expect(detail.locator('[data-testid="timeline-item"][data-action="ADD_ATTACHMENT"]')).to_have_count(1)
@@ -125,7 +129,7 @@ def test_the_agent_sees_the_photo_live_and_adds_an_internal_file_the_constituent
     # then: dana's open case shows it, thumbnail and all, without a reload
     shown = view.get_by_test_id("attachment")
     expect(shown).to_have_count(1)
-    expect(shown.get_by_test_id("attachment-thumbnail")).to_have_attribute("src", re.compile(r"^blob:"))
+    expect(shown.get_by_test_id("attachment-thumbnail")).to_have_attribute("src", THUMBNAIL_LINK)
     # when: dana attaches an internal note for the crew
     view.get_by_test_id("attachment-file").set_input_files(
         {"name": "crew.txt", "mimeType": "text/plain", "buffer": b"Bring the long ladder.\n"}
@@ -201,7 +205,7 @@ def test_a_phone_photo_sent_with_a_new_request_reaches_the_agent_without_its_pos
     expect(view).to_have_attribute("data-case-id", str(case_id))
     shown = view.get_by_test_id("attachment")
     expect(shown).to_have_count(1)
-    expect(shown.get_by_test_id("attachment-thumbnail")).to_have_attribute("src", re.compile(r"^blob:"))
+    expect(shown.get_by_test_id("attachment-thumbnail")).to_have_attribute("src", THUMBNAIL_LINK)
     expect(shown.get_by_test_id("attachment-scan")).to_have_text("Not scanned")
     saved = saved_picture(desk, shown.get_by_test_id("attachment-download"), tmp_path, "light.jpg")
     with Image.open(saved) as image:
@@ -318,3 +322,42 @@ def test_another_constituent_can_fetch_the_file_neither_by_its_link_nor_by_its_i
     assert by_link.status_code == 403 and by_id.status_code in {403, 404}
     assert listing["data"]["case"] is None or listing.get("errors")
     assert hers.status_code == 200 and hers.headers["content-type"] == "image/jpeg"
+
+
+def test_a_files_plain_link_works_only_in_the_browser_that_signed_in_and_until_it_signs_out(
+    open_window: Any, screens: Screens
+) -> None:
+    # given: alice's photo on her request
+    window = open_window("constituent")
+    page = window.page
+    window.allow(r"status of 40[13]")  # the refusals this test asks for, as the browser logs them
+    sign_in_with_demo_user(window, "alice")
+    file_case(window, "Broken bench", "In the park, by the pond.")
+    detail = page.get_by_test_id("case-detail")
+    detail.get_by_test_id("attachment-file").set_input_files(
+        {"name": "bench.jpg", "mimeType": "image/jpeg", "buffer": phone_photo()}
+    )
+    detail.get_by_test_id("attachment-submit").click()
+    attachment = detail.get_by_test_id("attachment")
+    expect(attachment).to_have_count(1)
+    # then: the thumbnail is an <img> of the server's link, shown; the download is a plain link
+    thumbnail = attachment.get_by_test_id("attachment-thumbnail")
+    expect(thumbnail).to_have_attribute("src", THUMBNAIL_LINK)
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+    download = attachment.get_by_test_id("attachment-download")
+    expect(download).to_have_attribute("href", re.compile(r"^/attachments/[^?]+\?expires="))
+    link = download.get_attribute("href")
+    assert link is not None
+    assert page.evaluate(STATUS_OF, link) == 200
+    screens.shoot("thumbnail by link")
+    # when: dana, signed in in her own browser, opens alice's link
+    desk_window = open_window("agent")
+    desk_window.allow(r"status of 40[13]")
+    sign_in_agent(desk_window.page)
+    # then: it is not hers
+    assert desk_window.page.evaluate(STATUS_OF, link) == 403
+    # when: alice signs out
+    page.get_by_test_id("sign-out").click()
+    expect(page.get_by_test_id("dev-users")).to_be_visible()
+    # then: the same link, still in its time, no longer opens in her browser
+    assert page.evaluate(STATUS_OF, link) == 401

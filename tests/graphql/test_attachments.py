@@ -611,3 +611,32 @@ async def test_the_bytes_are_kept_where_the_deployment_says(
         assert stored_files(settings) == [str(Path(settings.attachments_dir) / address)]
     else:
         assert stored_files(settings) == [f"{location.prefix}{address}"]
+
+
+async def test_each_file_refusal_names_its_reason_for_clients_to_word(
+    client: GraphQLClient, world: World, settings: Settings
+) -> None:
+    # given: alice's case, and files refused for each of the reasons a page words
+    case = await insert_case(world, state=lc.INTAKE_NEW)
+    alice = world.token(settings, "requester")
+    query = ADD_ATTACHMENT.replace("errors { code field message }", "errors { code field reason }")
+
+    async def refused(content: bytes, filename: str, claimed: str) -> list[dict[str, Any]]:
+        operations = {"query": query, "variables": {"input": {"caseId": case.id, "file": None}}}
+        response = await client.http.post(
+            "/graphql",
+            data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.file"]})},
+            files={"0": (filename, content, claimed)},
+            headers={"Authorization": f"Bearer {alice}"},
+        )
+        errors: list[dict[str, Any]] = response.json()["data"]["addAttachment"]["errors"]
+        return errors
+
+    # when
+    empty = await refused(b"", "empty.txt", "text/plain")
+    program = await refused(b"MZ\x90\x00\x03" + bytes(200), "setup.exe", "application/octet-stream")
+    broken = await refused(b"\xff\xd8\xff\xe0 not really a picture", "photo.jpg", "image/jpeg")
+    # then: the same code and field, and a reason each (the message is for developers)
+    assert empty == [{"code": "VALIDATION_FAILED", "field": "file", "reason": "EMPTY"}]
+    assert program == [{"code": "VALIDATION_FAILED", "field": "file", "reason": "TYPE"}]
+    assert broken == [{"code": "VALIDATION_FAILED", "field": "file", "reason": "UNREADABLE"}]

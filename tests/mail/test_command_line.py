@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -116,3 +117,77 @@ def test_an_operator_lists_a_mail_that_gave_up_and_retries_it(
     assert f"queued\t{delivery}" in retried
     wait_until(lambda: len(smtp.recorder.to("alice@example.org")) == 1, server)
     assert "0 failed mail deliveries" in run_cli(["mail", "failed"], env, workdir)
+
+
+INTAKE_SECRET: Final = "an-intake-secret-long-enough-for-production-0123"
+SAVED_MAIL: Final = b"""From: Nora Neighbour <nora@example.org>
+To: desk@city.example
+Subject: Broken streetlight on Elm Street
+Message-ID: <fed-1@mail.example>
+Content-Type: text/plain; charset=utf-8
+
+The streetlight outside number 12 has been dark for a week.
+"""
+
+
+@pytest.fixture
+def intake_desk(tmp_path: Path) -> Iterator[tuple[ServerProcess, dict[str, str], Path]]:
+    """A server taking mail at /intake/email (as `make run` with an intake secret), on SQLite."""
+    env = server_env(
+        database_url=f"sqlite://{tmp_path / 'casegraph.sqlite3'}",
+        intake_secret=INTAKE_SECRET,
+        intake_case_type="POTHOLE",
+    )
+    server = start_server("mail-feed", env, tmp_path, wait_ready=True)
+    try:
+        env["CASEGRAPH_PUBLIC_URL"] = server.http_url
+        yield server, env, tmp_path
+    finally:
+        server.stop()
+
+
+def fed(args: list[str], env: dict[str, str], workdir: Path, mail: bytes) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "casegraph.cli", "mail", "feed", *args],
+        env={**{key: value for key, value in os.environ.items() if not key.startswith("CASEGRAPH_")}, **env},
+        cwd=workdir,
+        input=mail.decode(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_saved_mail_fed_to_the_running_server_becomes_a_request(
+    intake_desk: tuple[ServerProcess, dict[str, str], Path],
+) -> None:
+    server, env, workdir = intake_desk
+    live_world(server)  # the POTHOLE type the intake files under
+    saved = workdir / "light.eml"
+    saved.write_bytes(SAVED_MAIL)
+    # when: the mail is fed from its file, then the same mail again from stdin
+    first = fed([str(saved)], env, workdir, b"")
+    again = fed(["-"], env, workdir, SAVED_MAIL)
+    # then: taken in as a new request; the repeat (same Message-ID) is the same request, not a second
+    assert first.returncode == 0, first.stderr + server.log_tail()
+    status, _, body = first.stdout.strip().partition("\t")
+    answer = json.loads(body)
+    assert status == "201" and answer["action"] == "created" and answer["number"]
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout.strip().partition("\t")[2])["caseId"] == answer["caseId"]
+
+
+def test_a_feed_with_the_wrong_intake_secret_is_refused_and_files_nothing(
+    intake_desk: tuple[ServerProcess, dict[str, str], Path],
+) -> None:
+    server, env, workdir = intake_desk
+    live_world(server)
+    # when
+    refused = fed(
+        ["-"], {**env, "CASEGRAPH_INTAKE_SECRET": "not-the-servers-secret-0123456789abcdef"}, workdir, SAVED_MAIL
+    )
+    without = fed(["-"], {k: v for k, v in env.items() if k != "CASEGRAPH_INTAKE_SECRET"}, workdir, SAVED_MAIL)
+    # then
+    assert refused.returncode == 1 and refused.stdout.startswith("401\t")
+    assert without.returncode == 1 and "CASEGRAPH_INTAKE_SECRET" in without.stderr

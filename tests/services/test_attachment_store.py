@@ -3,6 +3,7 @@ behind (bytes no attachment names, staging files) removed once no upload can sti
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import os
@@ -122,6 +123,33 @@ async def test_a_file_larger_than_a_part_goes_to_the_bucket_in_parts_and_comes_b
     assert store.key_of(digest) == f"attachments/{digest[:2]}/{digest[2:4]}/{digest}"
     chunks = [chunk async for chunk in store.read(digest)]
     assert b"".join(chunks) == content and max(len(chunk) for chunk in chunks) <= CHUNK_BYTES
+
+
+async def test_bytes_kept_again_in_the_bucket_look_new_to_the_orphan_sweep(
+    object_store_server: ObjectStoreServer, tmp_path: Path
+) -> None:
+    # given: bytes already in the bucket (an earlier upload of the same file)
+    location = object_store_server.new_bucket()
+    store = S3Store(
+        bucket=location.bucket,
+        prefix=location.prefix,
+        staging_dir=tmp_path / "staging",
+        endpoint_url=object_store_server.endpoint_url,
+    )
+    digest = await keep_bytes(store, b"the same form, twice")
+    first = await _modified(store, digest)
+    # S3 keeps LastModified in whole seconds: wait for the next one, so "refreshed" can show.
+    while datetime.now(UTC).replace(microsecond=0) <= first:
+        await asyncio.sleep(0.05)
+    # when: a new upload of the same bytes keeps them again (its commit still to come)
+    await keep_bytes(store, b"the same form, twice")
+    # then: the sweep sees them as new, so it cannot take them before that commit
+    assert await _modified(store, digest) > first
+    assert b"".join([chunk async for chunk in store.read(digest)]) == b"the same form, twice"
+
+
+async def _modified(store: AttachmentStore, digest: str) -> datetime:
+    return next(iter([blob.stored_at async for blob in store.blobs() if blob.key == digest]))
 
 
 async def test_an_upload_the_bucket_refuses_leaves_no_object_and_no_staging_file(

@@ -10,7 +10,7 @@ import pytest
 
 from casegraph.domain.attachments import ScanStatus
 from casegraph.services.attachment_store import LocalDirectoryStore
-from casegraph.services.clamd_scanner import ClamdScanner, ScannerUnavailable, Verdict, parse_reply
+from casegraph.services.clamd_scanner import ClamdScanner, ScanFailed, ScannerUnavailable, Verdict, parse_reply
 from casegraph.settings import ClamdAddress, parse_clamd_address
 from tests.services.clamd_server import EICAR, SIGNATURE, ClamdServer
 
@@ -61,7 +61,8 @@ def test_clamds_answers_are_read_strictly() -> None:
     assert parse_reply(b"stream: OK\0") == Verdict(ScanStatus.CLEAN)
     assert parse_reply(b"stream: Win.Test.EICAR_HDB-1 FOUND\0") == Verdict(ScanStatus.INFECTED, "Win.Test.EICAR_HDB-1")
     for reply in (b"INSTREAM size limit exceeded. ERROR\0", b"stream: lstat() failed ERROR\0", b""):
-        with pytest.raises(ScannerUnavailable):
+        # clamd could not scan this file: the file's failure, not clamd away (the others go on).
+        with pytest.raises(ScanFailed):
             parse_reply(reply)
 
 

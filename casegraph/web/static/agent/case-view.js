@@ -11,7 +11,7 @@
 
 import { CallerHistory } from "./caller-history.js";
 import { h, clear } from "../lib/dom.js";
-import { ATTACHABLE, dropZone, fileLimits, refusalBeforeSending, uploadRow } from "../lib/files.js";
+import { ATTACHABLE, downloadLink, dropZone, fileLimits, refusalBeforeSending, thumbnailImage, uploadRow } from "../lib/files.js";
 import { GraphQLRequestError } from "../lib/graphql.js";
 import { ACTIONS, REFERRAL_MUTATIONS, TASK_MUTATIONS, offeredActions, runsAtOnce } from "./actions.js";
 import { buildActionForm } from "./action-form.js";
@@ -33,6 +33,7 @@ const SCAN_WORDS = {
   NOT_SCANNED: "Not scanned",
   CLEAN: "Scanned: clean",
   INFECTED: "Refused as unsafe",
+  UNSCANNABLE: "Not served: the virus scan failed on it",
 };
 
 // What the page can tell before sending a file (the server checks again, and says why it refuses).
@@ -290,7 +291,6 @@ export class CaseView {
     this.callerHistory = new CallerHistory({ api: this.api, onError: (error) => this.onError(error) });
     this.attachments = h("ul", { class: "plain attachment-list", testid: "attachments" });
     this.attachmentForm = this.buildAttachmentForm();
-    this.thumbnails = new Map(); // attachment id -> blob: URL of its thumbnail (fetched with the token)
     this.commentForm = this.noteForm({ kind: "comment", field: "comment", label: "Add a public comment (the requester sees it)", button: "Post comment" });
     this.workNoteForm = this.noteForm({ kind: "work-note", field: "workNote", label: "Add an internal work note (staff only)", button: "Add work note" });
     this.referrals = new ReferralsSection({
@@ -593,12 +593,13 @@ export class CaseView {
     if (!files.length) this.attachments.append(h("li", { class: "empty" }, "No attachments."));
     const removable = (c.attachmentActions ?? []).includes("REMOVE_ATTACHMENT");
     for (const file of files) {
-      const preview = file.thumbnailUrl ? h("img", { class: "attachment-thumbnail", testid: "attachment-thumbnail", alt: `Preview of ${file.filename}` }) : null;
-      if (preview) this.showThumbnail(preview, file);
+      const preview = file.thumbnailUrl
+        ? thumbnailImage({ src: file.thumbnailUrl, alt: `Preview of ${file.filename}`, unavailable: "Preview unavailable" })
+        : null;
       this.attachments.append(h("li", { testid: "attachment", "data-attachment-id": file.id, "data-scan-status": file.scanStatus, "data-internal": String(file.internal) },
         preview,
         h("div", {},
-          h("button", { type: "button", class: "link", testid: "attachment-download", disabled: !file.url, onClick: () => this.download(file) }, file.filename),
+          downloadLink({ file, text: file.filename, freshUrl: () => this.freshFileUrl(file) }),
           h("div", { class: "meta" }, file.internal ? "Internal · " : "", formatBytes(file.size), " · ",
             h("span", { class: ["scan-status", `scan-${String(file.scanStatus).toLowerCase()}`], testid: "attachment-scan" }, SCAN_WORDS[file.scanStatus] ?? humanize(file.scanStatus)), " · ",
             personName(file.uploadedBy) || "System", " · ", h("time", { datetime: file.createdAt }, formatDateTime(file.createdAt))),
@@ -607,29 +608,10 @@ export class CaseView {
     this.attachmentForm.hidden = !(c.attachmentActions ?? []).includes("ADD_ATTACHMENT");
   }
 
-  async showThumbnail(img, file) {
-    try {
-      if (!this.thumbnails.has(file.id)) this.thumbnails.set(file.id, URL.createObjectURL(await this.api.fetchFile(file.thumbnailUrl)));
-      img.src = this.thumbnails.get(file.id);
-    } catch {
-      img.alt = "Preview unavailable";
-    }
-  }
-
-  async download(file) {
-    try {
-      // Links live minutes: a view left open asks for a fresh one first.
-      const fresh = (await this.api.request(CASE_FILE_LINKS, { id: this.detail.id }))?.case?.attachments ?? [];
-      const url = fresh.find((candidate) => candidate.id === file.id)?.url ?? file.url;
-      const href = URL.createObjectURL(await this.api.fetchFile(url));
-      const anchor = h("a", { href, download: file.filename, hidden: true });
-      document.body.append(anchor);
-      anchor.click();
-      anchor.remove();
-      window.setTimeout(() => URL.revokeObjectURL(href), 60000);
-    } catch (error) {
-      this.onError(error);
-    }
+  /** A new link for the file (links live minutes; the view may have been open longer). */
+  async freshFileUrl(file) {
+    const fresh = (await this.api.request(CASE_FILE_LINKS, { id: this.detail.id }))?.case?.attachments ?? [];
+    return fresh.find((candidate) => candidate.id === file.id)?.url ?? null;
   }
 
   async removeAttachment(file) {

@@ -4,7 +4,7 @@
 // provider; the access token lives in memory only and is renewed through the cookie, as on the
 // portal), or a pasted or demo token (development), remembered in localStorage.
 
-import { CookieSession, storedToken, storeToken, tokenClaims } from "../lib/graphql.js";
+import { CookieSession, forgetFileLinks, storedToken, storeToken, tokenClaims } from "../lib/graphql.js";
 import { Dashboard } from "./dashboard.js";
 import { Shell } from "./shell.js";
 import { renderSignIn } from "./signin.js";
@@ -34,7 +34,9 @@ function signOut(message = "") {
   if (window.location.hash) window.history.replaceState(null, "", window.location.pathname);
   // The sign-in screen once the server has ended the session: a reload then finds none. Requests
   // still on their way (a queue refresh) are answered first, with the session still valid.
-  const ended = fromCookie ? answered.then(() => cookieSession.signOut()).catch(() => null) : Promise.resolve();
+  const ended = fromCookie
+    ? answered.then(() => cookieSession.signOut()).catch(() => null)
+    : forgetFileLinks().catch(() => null);
   ended.then(() => renderSignIn(shell.main, { onToken: signIn, message }));
 }
 
@@ -50,7 +52,11 @@ function signIn(token, { fromCookie = false } = {}) {
     shell, token, claims, onSignOut: signOut, renew: fromCookie ? () => cookieSession.refresh() : null,
   });
   dashboard.fromCookie = fromCookie;
-  dashboard.start();
+  // Thumbnails and downloads are plain links: a pasted token gives this browser the download
+  // cookie first (a session from the sign-in cookie has one).
+  const ready = fromCookie ? Promise.resolve() : dashboard.api.allowFileLinks().catch(() => null);
+  const started = dashboard;
+  ready.then(() => { if (dashboard === started) started.start(); });
 }
 
 const token = storedToken(SCOPE);

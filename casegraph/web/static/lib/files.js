@@ -94,3 +94,38 @@ export function uploadRow(name, label) {
     },
   };
 }
+
+/**
+ * A file's download as a plain link (`<a href download>`): the browser sends the download cookie
+ * (HttpOnly, set with the session), so no token and no blob: copy is involved. Links live
+ * minutes, so a click first asks `freshUrl()` for a new one (a page left open) and follows that.
+ * No link (a file not cleared by the scanner, or purged): a disabled button with the same words.
+ */
+export function downloadLink({ file, text, freshUrl, testid = "attachment-download" }) {
+  if (!file.url) return h("button", { type: "button", class: "link", testid, disabled: true }, text);
+  const anchor = h("a", { href: file.url, download: file.filename, class: "link", testid }, text);
+  let following = false;
+  anchor.addEventListener("click", async (event) => {
+    if (following) {
+      following = false;
+      return;
+    }
+    event.preventDefault();
+    try {
+      const fresh = await freshUrl();
+      if (fresh) anchor.href = fresh;
+    } catch {
+      // The link in hand may still be in its time: follow it.
+    }
+    following = true;
+    anchor.click();
+  });
+  return anchor;
+}
+
+/** An image's thumbnail as a plain `<img src>`; `unavailable`: its alt text when it cannot load. */
+export function thumbnailImage({ src, alt, unavailable, testid = "attachment-thumbnail" }) {
+  const img = h("img", { class: "attachment-thumbnail", testid, alt, src });
+  img.addEventListener("error", () => { img.alt = unavailable; }, { once: true });
+  return img;
+}

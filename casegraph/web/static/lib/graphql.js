@@ -155,6 +155,15 @@ export function identityProviderLink(oidc, next) {
   return `${oidc.start}?next=${encodeURIComponent(next)}`;
 }
 
+// Where a page signed in with a pasted token gets (POST) and gives back (DELETE) the download
+// cookie (casegraph/download_cookie.py).
+const FILE_PASS = "/attachments/session";
+
+/** Forget this browser's download cookie: files stop opening by link here (signing out). */
+export async function forgetFileLinks() {
+  await fetch(FILE_PASS, { method: "DELETE" });
+}
+
 export class GraphQLClient {
   // `renew`: an async function answering a fresh token (or null), asked once when the server
   // refuses the current one, e.g. after a laptop slept through the scheduled refresh.
@@ -256,13 +265,11 @@ export class GraphQLClient {
   }
 
   /**
-   * The bytes behind an attachment's link, as a Blob: the link works only with the token of the
-   * person it was made for, which an <img src> or a plain link cannot send.
+   * Let this browser open files by plain links while signed in with this (pasted) token: the
+   * server sets its download cookie. A session from the sign-in cookie has one already.
    */
-  async fetchFile(url) {
-    const response = await fetch(url, { headers: { Authorization: `Bearer ${this.token}` } });
-    if (!response.ok) throw new GraphQLRequestError([{ message: `The server answered ${response.status}.` }], response.status);
-    return response.blob();
+  async allowFileLinks() {
+    await fetch(FILE_PASS, { method: "POST", headers: { Authorization: `Bearer ${this.token}` } });
   }
 
   async _renewing(send) {

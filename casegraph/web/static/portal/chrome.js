@@ -3,9 +3,8 @@
 
 import { h, replace } from "../lib/dom.js";
 import { LANGUAGES, language, t } from "./i18n.js";
+import { refusalWords } from "./refusals.js";
 
-// Error codes said plainly (catalogue keys error.<CODE>); others show the server's message.
-const CODES_SAID_PLAINLY = new Set(["UNAUTHENTICATED", "RATE_LIMITED", "INTERNAL_ERROR"]);
 
 // lib/graphql.js (shared with the dashboard) words its own errors in English: the two it makes are
 // said in the visitor's language here; any other message is the server's, shown as it is.
@@ -27,7 +26,8 @@ export class Banner {
   }
 
   show(message, code = null) {
-    replace(this.message, CODES_SAID_PLAINLY.has(code) ? t(`error.${code}`) : clientMessage(message));
+    // A refusal with a code is said by its code; only the client's own messages go by text.
+    replace(this.message, code ? refusalWords({ code }) : clientMessage(message));
     if (code) this.element.dataset.code = code;
     else delete this.element.dataset.code;
     this.element.hidden = false;

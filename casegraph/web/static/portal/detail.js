@@ -10,7 +10,7 @@
 // in `drafts` and focus is put back where it was.
 
 import { h, replace } from "../lib/dom.js";
-import { ATTACHABLE, dropZone } from "../lib/files.js";
+import { ATTACHABLE, downloadLink, dropZone, thumbnailImage } from "../lib/files.js";
 import { announce } from "./chrome.js";
 import {
   ACCEPT_SOLUTION, ANSWER, CANCEL_CASE, CASE_FILE_LINKS, CLOSE_CASE, EDIT_CASE, REJECT_SOLUTION,
@@ -49,9 +49,6 @@ export class CaseDetail {
     this.onChanged = onChanged; // (case) => void: a mutation returned the case's new state
     this.drafts = new Map(); // "<caseId>:<testid>" -> text typed but not sent
     this.keys = new Map(); // "<caseId>:<form>" -> IdempotencyKey
-    // Attachment id -> object URL of its thumbnail: fetched once with the token (no <img src> can
-    // send it), kept across redraws.
-    this.thumbnails = new Map();
     this.pickers = new Map(); // case id -> its file input (kept, with the file picked, across redraws)
     this.current = null;
     this.notices = new Map(); // caseId -> what the visitor's last change did (shown until they leave it)
@@ -629,16 +626,10 @@ export class CaseDetail {
 
   _attachment(file) {
     const mine = file.uploadedBy?.id === this.me.id;
-    let preview = null;
-    if (file.thumbnailUrl) {
-      preview = h("img", { class: "attachment-thumbnail", testid: "attachment-thumbnail", alt: t("attachments.thumbnail", { name: file.filename }) });
-      this._showThumbnail(preview, file);
-    }
-    const download = h(
-      "button",
-      { type: "button", class: "link", testid: "attachment-download", disabled: !file.url, onClick: () => this._download(file) },
-      t("attachments.download", { name: file.filename }),
-    );
+    const preview = file.thumbnailUrl
+      ? thumbnailImage({ src: file.thumbnailUrl, alt: t("attachments.thumbnail", { name: file.filename }), unavailable: t("attachments.unavailable") })
+      : null;
+    const download = downloadLink({ file, text: t("attachments.download", { name: file.filename }), freshUrl: () => this._freshFileUrl(file) });
     return h(
       "li",
       { class: "attachment", testid: "attachment", "data-attachment-id": file.id, "data-scan-status": file.scanStatus },
@@ -650,30 +641,10 @@ export class CaseDetail {
     );
   }
 
-  async _showThumbnail(img, file) {
-    try {
-      if (!this.thumbnails.has(file.id)) this.thumbnails.set(file.id, URL.createObjectURL(await this.api.fetchFile(file.thumbnailUrl)));
-      img.src = this.thumbnails.get(file.id);
-    } catch {
-      img.alt = t("attachments.unavailable");
-    }
-  }
-
-  async _download(file) {
-    try {
-      // Links live minutes: a page left open asks for a fresh one first.
-      const fresh = (await this.api.request(CASE_FILE_LINKS, { id: this.caseId }))?.case?.attachments ?? [];
-      const url = fresh.find((candidate) => candidate.id === file.id)?.url ?? file.url;
-      const blob = await this.api.fetchFile(url);
-      const href = URL.createObjectURL(blob);
-      const anchor = h("a", { href, download: file.filename, hidden: true });
-      document.body.append(anchor);
-      anchor.click();
-      anchor.remove();
-      setTimeout(() => URL.revokeObjectURL(href), 60_000);
-    } catch {
-      this.banner.show(t("attachments.unavailable"));
-    }
+  /** A new link for the file (links live minutes; the page may have been open longer). */
+  async _freshFileUrl(file) {
+    const fresh = (await this.api.request(CASE_FILE_LINKS, { id: this.caseId }))?.case?.attachments ?? [];
+    return fresh.find((candidate) => candidate.id === file.id)?.url ?? null;
   }
 
   _timeline(item) {

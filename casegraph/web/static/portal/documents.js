@@ -17,7 +17,7 @@ const CASE_DETAIL = `
   history(first: 100) { edges { node { id action type toStatus occurredAt details actor { id name } } } }
 `;
 
-const PAYLOAD_ERRORS = "errors { code field message }";
+const PAYLOAD_ERRORS = "errors { code field reason message }";
 
 // With the person's mail language: a language chosen on another device follows them (main.js).
 export const ME = `query PortalMe { me { id name roles email } mailPreferences { locale localeChosen languages nonEssentialMail } }`;

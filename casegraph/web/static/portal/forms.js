@@ -1,6 +1,7 @@
 // Running a form's request: the button is disabled while it runs, refusals (the payload's
 // `errors`) are shown next to the form and its fields, anything else goes to the error banner.
 
+import { refusalWords } from "./refusals.js";
 import { h, replace } from "../lib/dom.js";
 import { GraphQLRequestError } from "../lib/graphql.js";
 import { t } from "./i18n.js";
@@ -51,7 +52,7 @@ export function field(labelText, control, { hint = null, required = false } = {}
  * Run `perform(key)` (which returns a mutation payload) for a form: disables `buttons` meanwhile,
  * clears and then shows errors in `errorBox` and per-field boxes under `form`. Returns the
  * payload when it has no errors, otherwise null. `say(error)`, if given, words a refusal in the
- * visitor's language (a node or text), or returns null to show the server's message.
+ * visitor's language (a node or text), or returns null for the words of its code (refusals.js).
  */
 export async function submitting({ form, errorBox, buttons, banner, key, perform, say = null }) {
   for (const button of buttons) button.disabled = true;
@@ -79,7 +80,7 @@ export async function submitting({ form, errorBox, buttons, banner, key, perform
 function showPayloadErrors(form, errorBox, errors, say) {
   const general = [];
   for (const error of errors) {
-    const words = say?.(error) ?? error.message;
+    const words = say?.(error) ?? refusalWords(error);
     const box = error.field ? form?.querySelector(`.field-error[data-field="${CSS.escape(error.field)}"]`) : null;
     if (box) replace(box, words);
     else general.push(words);

@@ -77,7 +77,8 @@ const HAPPENINGS = {
     mine ? "happened.ADD_ATTACHMENT.mine" : details?.attached ? "happened.ADD_ATTACHMENT.staff" : null,
   REMOVE_ATTACHMENT: (_, __, ___, details) => (details?.detached ? "happened.REMOVE_ATTACHMENT" : null),
   // The virus check's verdict: told only when it refused a file the requester may see.
-  SCAN_ATTACHMENT: (_, __, ___, details) => (details?.refused ? "happened.SCAN_ATTACHMENT.refused" : null),
+  SCAN_ATTACHMENT: (_, __, ___, details) =>
+    details?.refused ? "happened.SCAN_ATTACHMENT.refused" : details?.unscannable ? "happened.SCAN_ATTACHMENT.unscannable" : null,
 };
 // Actions told in one sentence whoever did them (catalogue key happened.<ACTION>).
 for (const action of [

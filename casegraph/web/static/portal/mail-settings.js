@@ -2,6 +2,7 @@
 // surveys) on or off. An unsubscribe link in a mail turns them off; this is where they come back
 // on (and off again without a mail at hand). The language of the mails follows the header's menu.
 
+import { refusalsWords } from "./refusals.js";
 import { h, replace } from "../lib/dom.js";
 import { announce } from "./chrome.js";
 import { SET_OPTIONAL_MAIL } from "./documents.js";
@@ -45,7 +46,7 @@ export class MailSettings {
     try {
       const data = await this.api.request(SET_OPTIONAL_MAIL, { input: { nonEssentialMail: wanted } });
       const payload = data.setMailPreferences;
-      if (payload.errors.length) throw new Error(payload.errors.map((e) => e.message).join("; "));
+      if (payload.errors.length) throw new Error(refusalsWords(payload.errors));
       this.optional = payload.preferences.nonEssentialMail;
       announce(t(this.optional ? "mail.optionalOn" : "mail.optionalOff"));
     } catch (error) {

@@ -9,8 +9,9 @@
 // (`navigator.languages`); a signed-in person's choice is also their mail language on the server
 // (`setMailPreferences`), and a choice made on another device is read back at sign-in.
 
+import { refusalWords, refusalsWords } from "./refusals.js";
 import { h, replace } from "../lib/dom.js";
-import { CookieSession, GraphQLClient, GraphQLRequestError, storeToken, storedToken, tokenClaims } from "../lib/graphql.js";
+import { CookieSession, GraphQLClient, GraphQLRequestError, forgetFileLinks, storeToken, storedToken, tokenClaims } from "../lib/graphql.js";
 import { CASE_FILTERS, matchesFilter, renderCasesFooter, renderCasesFilter, renderMyCases } from "./cases.js";
 import { Banner, announce, clientMessage, renderLanguageMenu, showLiveStatus, showSignedIn } from "./chrome.js";
 import { CaseDetail } from "./detail.js";
@@ -59,7 +60,9 @@ function signOut(message = null) {
   storeToken(SCOPE, null);
   // The sign-in screen once the server has ended the session: a reload then finds none. Requests
   // still on their way (the draft's last report) are answered first, with the session still valid.
-  const ended = fromCookie ? answered.then(() => cookieSession.signOut()).catch(() => null) : Promise.resolve();
+  const ended = fromCookie
+    ? answered.then(() => cookieSession.signOut()).catch(() => null)
+    : forgetFileLinks().catch(() => null);
   if (window.location.hash) history.replaceState(null, "", window.location.pathname);
   showSignedIn(page.signedInAs, page.signOut, null);
   showLiveStatus(page.liveStatus, "offline");
@@ -75,7 +78,7 @@ async function askLink(email) {
   try {
     const { errors } = (await new GraphQLClient({ token: null }).request(REQUEST_SIGN_IN_LINK, { input: { email } }))
       .requestSignInLink;
-    return errors.length ? errors[0].message : null;
+    return errors.length ? refusalWords(errors[0]) : null;
   } catch (error) {
     if (error instanceof GraphQLRequestError && error.code === "RATE_LIMITED") return SIGN_IN_TEXT.linkRateLimited;
     return fill(SIGN_IN_TEXT.linkFailed, { reason: clientMessage(error.message).replace(/\.$/, "") });
@@ -108,7 +111,11 @@ async function tryToken(token, { fromCookie = false } = {}) {
   if (!me.roles.includes("CONSTITUENT")) {
     return { message: t("signin.staff"), refused: true };
   }
-  if (!fromCookie) storeToken(SCOPE, token); // a pasted or demo token (development)
+  if (!fromCookie) {
+    storeToken(SCOPE, token); // a pasted or demo token (development)
+    // Thumbnails and downloads are plain links: they need the download cookie this token gives.
+    await api.allowFileLinks().catch(() => null);
+  }
   page.banner.hide();
   session?.close();
   await adoptLanguageChosenElsewhere(mailPreferences);
@@ -262,7 +269,7 @@ class Portal {
     try {
       const input = { locale: code, localeChosen: chosen };
       const payload = (await this.api.request(SET_MAIL_LANGUAGE, { input })).setMailPreferences;
-      if (payload.errors.length) page.banner.show(payload.errors.map((e) => e.message).join("; "));
+      if (payload.errors.length) page.banner.show(refusalsWords(payload.errors));
     } catch (error) {
       this._failed(error);
     }
@@ -279,7 +286,7 @@ class Portal {
     });
     this.stopFeed = this.api.subscribe(CASE_EVENTS, () => ({ after: this.lastEventId }), {
       next: (data, errors) => {
-        if (errors?.length) page.banner.show(errors.map((e) => e.message).join("; "));
+        if (errors?.length) page.banner.show(refusalsWords(errors.map((e) => e.extensions ?? {})));
         if (data?.caseEvents) this._onEvent(data.caseEvents);
       },
       error: (errors) => page.banner.show(t("live.stopped", { reasons: errors.map((e) => clientMessage(e.message)).join("; ") })),

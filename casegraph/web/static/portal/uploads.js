@@ -8,6 +8,7 @@ import { fileLimits, refusalBeforeSending, uploadRow } from "../lib/files.js";
 import { ADD_ATTACHMENT } from "./documents.js";
 import { IdempotencyKey } from "./forms.js";
 import { formatNumber, t } from "./i18n.js";
+import { fileRefusal } from "./refusals.js";
 
 const MEBIBYTE = 1024 * 1024;
 
@@ -35,7 +36,7 @@ export async function sendFiles(api, caseId, files, list) {
       const sent = await api.upload(ADD_ATTACHMENT, { input }, { "input.file": file }, { onProgress: (part) => row.progress(part) });
       const payload = sent.addAttachment;
       if (payload.errors?.length) {
-        row.done(refusalWords(serverRefusal(payload.errors[0]), file.name, attachmentMaxBytes), false);
+        row.done(refusalWords(fileRefusal(payload.errors[0]), file.name, attachmentMaxBytes), false);
         refused += 1;
       } else {
         row.done(t("attachments.sent"), true);
@@ -68,18 +69,6 @@ export async function checkFiles(files, list) {
     fine = false;
   }
   return fine;
-}
-
-/** Which of the portal's words a server's refusal of a file is (its message is for developers). */
-function serverRefusal(error) {
-  if (error.field !== "file") return "notAttached";
-  const message = error.message ?? "";
-  if (message.includes("case's files")) return "caseFull";
-  if (message.includes("over the limit")) return "tooLarge";
-  if (message.includes("kind of file")) return "type";
-  if (message.includes("empty")) return "empty";
-  if (message.includes("image")) return "unreadable";
-  return "notAttached";
 }
 
 function refusalWords(reason, name, maxBytes) {
