@@ -22,6 +22,7 @@ from casegraph.domain.enums import (
     Workflow,
 )
 from casegraph.domain.errors import DomainError, permission_denied, transition_not_allowed
+from casegraph.domain.refusals import not_yours
 
 State: TypeAlias = tuple[CaseStage, CaseStatus]
 
@@ -344,7 +345,7 @@ def authorize(
     """
     candidates = [g for g in rules[action].grants if g.who & relations]
     if not candidates:
-        raise permission_denied(f"You may not {_verb(action)} this case.")
+        raise permission_denied(not_yours(action))
     for grant in candidates:
         if state in grant.frm:
             return grant
@@ -453,10 +454,6 @@ def _guard_holds(guard: Guard, facts: Facts) -> bool:
     if guard is Guard.REFERRAL_OPEN:
         return facts.referral_open
     return facts.deleted
-
-
-def _verb(action: CaseAction) -> str:
-    return action.value.lower().replace("_", " ")
 
 
 def is_terminal(status: CaseStatus) -> bool:
