@@ -17,7 +17,7 @@ from PIL import Image
 
 from casegraph.app import Runtime, create_app
 from casegraph.domain.enums import CaseStage, CaseStatus
-from casegraph.services import email_intake
+from casegraph.services import attachments, email_intake
 from casegraph.services.attachment_store import LocalDirectoryStore
 from casegraph.services.email_intake import parse_message
 from casegraph.services.records import CaseRecord
@@ -419,7 +419,7 @@ async def test_a_file_lost_after_the_text_was_filed_is_attached_when_the_mail_co
 ) -> None:
     # given: the first delivery files the text, then loses its connection attaching the file
     raw = mail_with_files(message_id="<file-lost@mail.example>", files=(("a.jpg", phone_photo(), "image/jpeg"),))
-    attach = email_intake.attach_staged
+    attach = attachments.attach_staged  # the one email_intake imported, before the patch below
     calls = 0
 
     async def connection_lost_once(**kwargs: Any) -> Any:

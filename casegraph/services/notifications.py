@@ -20,6 +20,9 @@ class NotificationKind(str, Enum):
     UNANSWERED_COMMENT = "UNANSWERED_COMMENT"
     AUTO_CLOSE_REMINDER = "AUTO_CLOSE_REMINDER"
     MENTION = "MENTION"
+    # An agent is told of a case given to them, or taken from them, by someone else (issue 19).
+    ASSIGNED = "ASSIGNED"
+    UNASSIGNED = "UNASSIGNED"
 
 
 async def notify(

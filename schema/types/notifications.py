@@ -16,7 +16,7 @@ from schema.types.case import Case
 class Notification:
     id: strawberry.ID
     kind: str = strawberry.field(
-        description="SLA_WARNING, SLA_BREACHED, STAGE_DWELL, UNANSWERED_COMMENT, AUTO_CLOSE_REMINDER, MENTION."
+        description="SLA_WARNING, SLA_BREACHED, STAGE_DWELL, UNANSWERED_COMMENT, AUTO_CLOSE_REMINDER, MENTION, ASSIGNED, UNASSIGNED."
     )
     text: str
     event_sequence: int | None
