@@ -1,15 +1,35 @@
-"""The viewer's notifications: ``notifications`` and ``markNotificationsRead``."""
+"""The viewer's notifications: ``notifications``, ``notificationBell`` (a query and a
+subscription) and ``markNotificationsRead``.
+
+The bell's subscription re-reads the viewer's bell when an event they may see is committed (an
+assignment to them, a mention on a case of theirs: at once) and, for what no visible event
+announces (an SLA alert, a case taken out of their sight, a notification read in another tab),
+every ``BELL_RECHECK_SECONDS``; it sends the bell only when it changed. The notifications are the
+viewer's own, so no case visibility applies; the viewer is re-checked on every read, and a
+deactivated user's subscription ends.
+"""
 
 from __future__ import annotations
 
-import strawberry
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
+from typing import Final
 
+import strawberry
+from graphql import GraphQLError
+
+from casegraph.domain.relations import Actor
 from casegraph.domain.validation import id_number
+from casegraph.events.hub import Subscription
 from casegraph.services.column_limits import max_value
-from casegraph.services.notifications import mark_read, newest_notifications
+from casegraph.services.notifications import is_active, mark_read, newest_notifications, unread_count
+from casegraph.services.records import CaseRecord, EventRecord
 from models import Notification as NotificationRow
 from schema.context import Info
-from schema.types.notifications import Notification
+from schema.types.notifications import Notification, NotificationBell
+
+BELL_RECHECK_SECONDS: Final = 10.0
 
 
 async def notifications(info: Info, unread_only: bool, first: int) -> list[Notification]:
@@ -26,3 +46,48 @@ async def mark_notifications_read(info: Info, ids: list[strawberry.ID] | None) -
     largest = max_value(NotificationRow, "id")
     wanted = None if ids is None else [n for n in (id_number(str(i), largest) for i in ids) if n is not None]
     return await mark_read(actor=actor, ids=wanted, now=info.context.clock())
+
+
+async def notification_bell(info: Info, first: int) -> NotificationBell:
+    actor = info.context.require_actor()
+    return await _bell(actor.user_id, min(first, info.context.max_page_size))
+
+
+async def notification_bell_updates(info: Info, first: int) -> AsyncGenerator[NotificationBell, None]:
+    actor = info.context.require_actor()
+    live = info.context.live
+    if live is None:
+        raise GraphQLError("Live events are not running on this server.", extensions={"code": "UNAVAILABLE"})
+    limit = min(first, info.context.max_page_size)
+    # Registered first, so nothing committed from here on goes unnoticed.
+    wakes = live.hub.register(Subscription(actor=actor, matches=_any_event))
+    try:
+        shown: tuple[object, ...] | None = None
+        while True:
+            if not await is_active(actor.user_id):
+                raise GraphQLError("Your account is deactivated.", extensions={"code": "UNAUTHENTICATED"})
+            bell = await _bell(actor.user_id, limit)
+            state = (bell.unread_count, tuple((n.id, n.read_at) for n in bell.newest))
+            if state != shown:
+                shown = state
+                yield bell
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakes.wait(), BELL_RECHECK_SECONDS)
+            if wakes.closed_reason is not None:
+                return
+            # A burst of events is one re-read; an overflow only meant "something happened".
+            wakes.take()
+            wakes.overflowed = False
+    finally:
+        live.hub.unregister(wakes)
+
+
+def _any_event(actor: Actor, event: EventRecord, case: CaseRecord) -> bool:
+    return True
+
+
+async def _bell(user_id: str, limit: int) -> NotificationBell:
+    rows = await newest_notifications(user_id, unread_only=False, limit=limit)
+    return NotificationBell(
+        unread_count=await unread_count(user_id), newest=[Notification.from_row(row) for row in rows]
+    )

@@ -40,3 +40,9 @@ class Notification:
             read_at=row.read_at,
             _case_id=str(row.case_id),
         )
+
+
+@strawberry.type(description="The dashboard's bell: how many notifications are unread, and the newest ones.")
+class NotificationBell:
+    unread_count: int = strawberry.field(description="The viewer's unread notifications.")
+    newest: list[Notification] = strawberry.field(description="The viewer's newest notifications, newest first.")
