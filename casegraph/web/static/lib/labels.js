@@ -1,9 +1,11 @@
 // The one label table of the pages: every value of the API's enums (statuses, stages, actions,
 // event types, resolutions, channels, priorities, notification kinds…) in plain words, per
-// language, in lib/labels/<code>.json, keyed "<EnumName>.<VALUE>" as the schema names them. The
-// dashboard and the portal both read it; a raw value (INSPECTION_IN_PROGRESS) is never shown.
-// tests/web/test_labels.py reads the enums from the schema and refuses a value without a label
-// in every language.
+// language, in lib/labels/<code>.json, keyed "<EnumName>.<VALUE>" as the schema names them, so a
+// raw value (INSPECTION_IN_PROGRESS) is never shown. The dashboard reads it in English; a page in
+// another language calls useLabelLanguage. The portal addresses the requester, so it words a
+// status, stage and resolution for them ("Waiting for your answer") in its own catalogues
+// (portal/labels.js). tests/test_enum_labels.py reads the enums from the schema and refuses a
+// value without a label in every language, here and in the portal's catalogues.
 
 import english from "./labels/en.json" with { type: "json" };
 
