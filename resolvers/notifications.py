@@ -2,8 +2,8 @@
 subscription) and ``markNotificationsRead``.
 
 The bell's subscription re-reads the viewer's bell at once when an event that may concern them
-is committed (a case assigned to them, a mention of them, on a case they may see) and, for what
-no such event announces (an SLA alert, a case taken from them, a notification read in another
+is committed (an assignment, a mention of them, on a case they may see) and, for what no such
+event announces (an SLA alert, a case taken out of their sight, a notification read in another
 tab), every ``BELL_RECHECK_SECONDS``; it sends the bell only when it changed. The notifications are the
 viewer's own, so no case visibility applies; the viewer is re-checked on every read, and a
 deactivated user's subscription ends.
@@ -19,6 +19,7 @@ from typing import Final
 import strawberry
 from graphql import GraphQLError
 
+from casegraph.domain.enums import CaseAction
 from casegraph.domain.relations import Actor
 from casegraph.domain.validation import id_number
 from casegraph.events.hub import Subscription
@@ -30,6 +31,8 @@ from schema.context import Info
 from schema.types.notifications import Notification, NotificationBell
 
 BELL_RECHECK_SECONDS: Final = 30.0
+# Actions that change a case's assignee: whoever held it may have been told it was taken.
+ASSIGNING: Final = frozenset({CaseAction.ASSIGN, CaseAction.ASSIGN_TO_ME})
 
 
 async def notifications(info: Info, unread_only: bool, first: int) -> list[Notification]:
@@ -83,13 +86,15 @@ async def notification_bell_updates(info: Info, first: int) -> AsyncGenerator[No
 
 
 def _may_concern(actor: Actor, event: EventRecord, case: CaseRecord) -> bool:
-    """An event that may have told the viewer something at once: a case now theirs (assigned to
-    them), or a mention of them. Checked before the hub's visibility check, so the other events of
-    a busy desk cost this subscriber nothing; the rest is found at the next recheck."""
+    """An event that may have told the viewer something at once: an assignment (to them, or of a
+    case that was theirs), or a mention of them. Checked before the hub's visibility check, so the
+    other events of a busy desk cost this subscriber nothing; the rest is found at the next recheck."""
     if event.actor_id == actor.user_id:
         return False
-    mentions = event.summary.get("mentions") if isinstance(event.summary, dict) else None
-    return case.assigned_to_id == actor.user_id or (isinstance(mentions, list) and actor.user_id in mentions)
+    if event.action in ASSIGNING or case.assigned_to_id == actor.user_id:
+        return True
+    mentions = event.summary.get("mentions")
+    return isinstance(mentions, list) and actor.user_id in mentions
 
 
 async def _bell(user_id: str, limit: int) -> NotificationBell:

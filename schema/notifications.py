@@ -37,7 +37,7 @@ class NotificationMutation:
 class NotificationSubscription:
     @strawberry.subscription(
         description="The viewer's bell, first as it is, then whenever it changes: a notification arrives "
-        "(at once when an event assigned them a case or mentioned them, else within 30 s) or is read."
+        "(at once after an assignment or a mention of the viewer, else within 30 s) or is read."
     )
     async def notification_bell(self, info: Info, first: int = 20) -> AsyncGenerator[NotificationBell, None]:
         async with aclosing(notifications.notification_bell_updates(info, first)) as stream:

@@ -1,6 +1,7 @@
 """The dashboard's notification bell (issue 19, "Notifications"): a manager assigns a case on her
 dashboard; the agent's bell counts it at once, without a reload, lists "<case> was assigned to
-you.", and opening it shows the case and marks it read. By keyboard, and axe-core clean."""
+you.", and opening it shows the case and marks it read. Given to another agent, the case is
+told as taken from her; "Mark all read" clears the count. By keyboard, and axe-core clean."""
 
 from __future__ import annotations
 
@@ -112,5 +113,24 @@ def test_a_manager_assigns_a_case_and_the_agents_bell_rings_live(
     desk.keyboard.press("Escape")
     expect(panel).to_be_hidden()
     expect(bell).to_be_focused()
-    assert agent.marker() == marker
     screens.shoot("opened and read")
+
+    # when: Maria gives the case to Eli
+    run_action(manager.page, "ASSIGN", assigneeId="eli")
+    expect(manager.page.get_by_test_id("case-assignee")).to_contain_text("Eli Helper")
+    # then: Dana is told it was taken from her, at once; the newest is listed first
+    expect(count).to_have_text("1")
+    bell.click()
+    newest = panel.get_by_test_id("notification").first
+    expect(newest).to_have_attribute("data-kind", "UNASSIGNED")
+    expect(newest).to_contain_text(f"{case['number']} was taken from you and assigned to eli.")
+    expect(panel.get_by_test_id("notification")).to_have_count(2)
+    # when: she marks all read
+    panel.get_by_test_id("notifications-mark-all-read").click()
+    # then: nothing unread, the list kept, focus back on the bell
+    expect(count).to_have_text("0")
+    expect(panel.locator(".notification.unread")).to_have_count(0)
+    expect(panel.get_by_test_id("notification")).to_have_count(2)
+    expect(bell).to_be_focused()
+    assert agent.marker() == marker
+    screens.shoot("all read")
