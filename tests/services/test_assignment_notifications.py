@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import casegraph.mail
+from casegraph.services.notifications import NotificationKind
 from casegraph.settings import Settings
 from models import MailDelivery, Notification, User
 from tests.helpers import GraphQLClient, World, insert_case
@@ -149,3 +153,13 @@ async def test_an_assignment_is_mailed_to_an_agent_who_opted_in(
     # then: one notification mail, to eli, about the assignment
     mails = await MailDelivery.filter(case_id=case.id, template="notification").values("user_id", "facts")
     assert [(m["user_id"], m["facts"]["kind"]) for m in mails] == [("eli", "ASSIGNED")]
+
+
+def test_every_notification_kind_is_worded_in_every_mail_language() -> None:
+    # A notification mail's subject names its kind (mail/render.py: "notification.<KIND>").
+    catalogues = sorted((Path(casegraph.mail.__file__).parent / "catalogs").glob("*.json"))
+    assert catalogues
+    for catalogue in catalogues:
+        texts = json.loads(catalogue.read_text(encoding="utf-8"))
+        missing = [kind.value for kind in NotificationKind if f"notification.{kind.value}" not in texts]
+        assert missing == [], f"{catalogue.name} has no words for {missing}"
