@@ -16,6 +16,7 @@ from casegraph.attachment_sweeper import AttachmentSweeper
 from casegraph.clock import Clock
 from casegraph.periodic import PeriodicWorker
 from casegraph.services import extensions
+from casegraph.services.assignment_notifications import notify_assignment_change
 from casegraph.services.attachment_links import AttachmentLinks
 from casegraph.services.attachment_store import STAGING, AttachmentStore, LocalDirectoryStore, NoScanner, Scanner
 from casegraph.services.attachments import AttachmentDesk
@@ -54,6 +55,8 @@ CHANGE_HOOKS: tuple[extensions.ChangeHook, ...] = (
     extensions.after_sequence(enqueue_referral_outcomes),
     # mail: the requester hears of receipt, questions, proposals, the end and the survey
     enqueue_requester_mail,
+    # notifications: an agent hears of a case assigned to them or taken from them (naming the event)
+    extensions.after_sequence(notify_assignment_change),
 )
 
 

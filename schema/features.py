@@ -14,7 +14,7 @@ from schema.duplicates import DuplicatesMutation, DuplicatesQuery
 from schema.intake import IntakeMutation, IntakeQuery
 from schema.knowledge import KnowledgeMutation, KnowledgeQuery
 from schema.mail import MailMutation, MailQuery
-from schema.notifications import NotificationMutation, NotificationQuery
+from schema.notifications import NotificationMutation, NotificationQuery, NotificationSubscription
 from schema.persisted_queries import PersistedQueriesMutation
 from schema.playbooks import PlaybookMutation
 from schema.presence import PresenceMutation, PresenceSubscription
@@ -59,4 +59,4 @@ MUTATIONS: list[type] = [
     AttachmentMutation,
     ConstituentMutation,
 ]
-SUBSCRIPTIONS: list[type] = [PresenceSubscription]
+SUBSCRIPTIONS: list[type] = [PresenceSubscription, NotificationSubscription]

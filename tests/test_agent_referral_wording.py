@@ -135,7 +135,7 @@ def test_referral_events_read_as_sentences_in_the_history() -> None:
         "HEALTH: delivery failed",
         "HEALTH: delivered (CS0001005)",
         "HEALTH: accepted — open (CS0001005)",
-        "HEALTH: resolved — SOLVED",
+        "HEALTH: resolved — solved",
         "HEALTH: closed",
         "HEALTH: rejected (CS0001005)",
         "HEALTH: cancelled (CS0001005)",

@@ -22,6 +22,7 @@ from casegraph.domain.enums import (
     Workflow,
 )
 from casegraph.domain.errors import DomainError, permission_denied, transition_not_allowed
+from casegraph.domain.refusals import not_in_workflow, not_now, not_yet, not_yours
 
 State: TypeAlias = tuple[CaseStage, CaseStatus]
 
@@ -105,6 +106,19 @@ class Guard(Enum):
     OPEN_STEP = "a playbook step still open"
     REFERRAL_UNDECIDED = "a partner's referral not yet accepted or rejected"
     REFERRAL_OPEN = "a partner's referral not yet rejected"
+
+
+# Why an action is refused while a condition is unmet: the end of "You cannot … : …".
+UNMET: Final[Mapping[Guard, str]] = {
+    Guard.SUBMITTABLE: "it needs a title and a case type first",
+    Guard.TASKS_SETTLED: "a task of it is still open",
+    Guard.SOLUTION_ACCEPTED: "the requester has not accepted the solution",
+    Guard.NO_SURVEY_YET: "its survey was answered already",
+    Guard.DELETED: "it is not deleted",
+    Guard.OPEN_STEP: "it has no open playbook step",
+    Guard.REFERRAL_UNDECIDED: "it has no referral waiting for an answer",
+    Guard.REFERRAL_OPEN: "it has no open referral",
+}
 
 
 @dataclass(frozen=True)
@@ -344,7 +358,7 @@ def authorize(
     """
     candidates = [g for g in rules[action].grants if g.who & relations]
     if not candidates:
-        raise permission_denied(f"You may not {_verb(action)} this case.")
+        raise permission_denied(not_yours(action))
     for grant in candidates:
         if state in grant.frm:
             return grant
@@ -363,14 +377,14 @@ def transition(
     """Where the case lands, or TRANSITION_NOT_ALLOWED if the state or a guard forbids it now."""
     rule = rules[action]
     if workflow not in rule.workflows:
-        raise transition_not_allowed(f"{action.value} does not exist in the {workflow.value} workflow.")
+        raise transition_not_allowed(not_in_workflow(action, workflow))
     if state not in STATES[workflow] or state not in grant.frm:
-        raise transition_not_allowed(f"{action.value} is not allowed in {state[0].value}/{state[1].value}.")
+        raise transition_not_allowed(not_now(action, state[1]))
     for guard in rule.guards:
         if not _guard_holds(guard, facts):
-            raise transition_not_allowed(f"{action.value} needs {guard.value}.")
+            raise transition_not_allowed(not_yet(action, UNMET[guard]))
     if facts.deleted and action is not CaseAction.RESTORE:
-        raise transition_not_allowed("The case is deleted.")
+        raise transition_not_allowed(not_yet(action, "the case is deleted"))
     target = _resolve_target(grant.to if grant.to is not None else rule.to, workflow, state, facts)
     if rule.event_type is not None:
         event_type = rule.event_type
@@ -453,10 +467,6 @@ def _guard_holds(guard: Guard, facts: Facts) -> bool:
     if guard is Guard.REFERRAL_OPEN:
         return facts.referral_open
     return facts.deleted
-
-
-def _verb(action: CaseAction) -> str:
-    return action.value.lower().replace("_", " ")
 
 
 def is_terminal(status: CaseStatus) -> bool:

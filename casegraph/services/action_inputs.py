@@ -19,6 +19,7 @@ from casegraph.domain.enums import CaseAction, ResolutionCode, Role
 from casegraph.domain.errors import permission_denied, validation_failed
 from casegraph.domain.lifecycle import DRAFT_UPDATE_FIELDS, STAFF_UPDATE_FIELDS, Grant
 from casegraph.domain.priority import derive_priority
+from casegraph.domain.refusals import field_not_yours
 from casegraph.domain.relations import Actor, may_see
 from casegraph.domain.validation import (
     clean_email,
@@ -151,7 +152,7 @@ async def _update(command: Command, grant: Grant, actor: Actor, case: CaseRecord
     allowed = (grant.fields or frozenset()) if case.state in grant.frm else ALL_UPDATE_FIELDS
     for name in sorted(update.given_fields()):
         if name not in allowed:
-            raise permission_denied(f"You may not change {name} of this case.", name)
+            raise permission_denied(field_not_yours(name), name)
     plan = Plan()
     if update.title is not None:
         plan.changes["title"] = clean_title(update.title, required=True)

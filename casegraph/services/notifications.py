@@ -10,7 +10,7 @@ from tortoise.queryset import QuerySet
 
 from casegraph.domain.relations import Actor
 from casegraph.services.notification_mail import enqueue_notification_mails
-from models import Notification
+from models import Notification, User
 
 
 class NotificationKind(str, Enum):
@@ -20,6 +20,9 @@ class NotificationKind(str, Enum):
     UNANSWERED_COMMENT = "UNANSWERED_COMMENT"
     AUTO_CLOSE_REMINDER = "AUTO_CLOSE_REMINDER"
     MENTION = "MENTION"
+    # An agent is told of a case given to them, or taken from them, by someone else (issue 19).
+    ASSIGNED = "ASSIGNED"
+    UNASSIGNED = "UNASSIGNED"
 
 
 async def notify(
@@ -51,6 +54,17 @@ def newest_notifications(user_id: str, *, unread_only: bool, limit: int) -> Quer
     if unread_only:
         query = query.filter(read_at__isnull=True)
     return query.order_by("-id").limit(max(0, limit))
+
+
+async def unread_count(user_id: str) -> int:
+    """How many of the user's notifications are unread (what the dashboard's bell shows): a count
+    within the user's unread part of the ``(user_id, read_at)`` index."""
+    return await Notification.filter(user_id=user_id, read_at__isnull=True).count()
+
+
+async def is_active(user_id: str) -> bool:
+    """False once an administrator deactivated the user (a user not provisioned is active)."""
+    return not await User.filter(id=user_id, active=False).exists()
 
 
 async def mark_read(*, actor: Actor, ids: Iterable[int] | None, now: datetime) -> int:

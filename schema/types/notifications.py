@@ -16,7 +16,7 @@ from schema.types.case import Case
 class Notification:
     id: strawberry.ID
     kind: str = strawberry.field(
-        description="SLA_WARNING, SLA_BREACHED, STAGE_DWELL, UNANSWERED_COMMENT, AUTO_CLOSE_REMINDER, MENTION."
+        description="SLA_WARNING, SLA_BREACHED, STAGE_DWELL, UNANSWERED_COMMENT, AUTO_CLOSE_REMINDER, MENTION, ASSIGNED, UNASSIGNED."
     )
     text: str
     event_sequence: int | None
@@ -40,3 +40,9 @@ class Notification:
             read_at=row.read_at,
             _case_id=str(row.case_id),
         )
+
+
+@strawberry.type(description="The dashboard's bell: how many notifications are unread, and the newest ones.")
+class NotificationBell:
+    unread_count: int = strawberry.field(description="The viewer's unread notifications.")
+    newest: list[Notification] = strawberry.field(description="The viewer's newest notifications, newest first.")

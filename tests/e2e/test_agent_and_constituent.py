@@ -8,8 +8,8 @@ agent sees the case closed and the survey in its history.
 
 "Without reload" is checked twice: every wait is Playwright's auto-waiting ``expect`` on the page
 as it is (never a reload or a new navigation), and a marker put on ``window`` at the start is
-still there at the end. Status hooks: the agent's ``case-status`` text is the enum value; the
-portal's shows plain words and carries the enum in ``data-status`` (see test_portal.py).
+still there at the end. Status hooks: the agent's ``case-status`` and the portal's show plain words
+(lib/labels.js) and carry the enum value in ``data-status`` (see test_portal.py).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def test_agent_and_constituent_see_each_other_live(open_window: Any, e2e_server:
     view = desk.get_by_test_id("case-view")
     expect(view).to_have_attribute("data-case-id", case_id)
     run_action(desk, "ASSIGN_TO_ME")
-    expect(view.get_by_test_id("case-status")).to_have_text("OPEN")
+    expect(view.get_by_test_id("case-status")).to_have_attribute("data-status", "OPEN")
     expect(view.get_by_test_id("case-assignee")).to_contain_text("Dana Desk")
     expect(my_case).to_have_attribute("data-status", "OPEN")
     expect(detail.get_by_test_id("case-status")).to_have_attribute("data-status", "OPEN")
@@ -93,7 +93,7 @@ def test_agent_and_constituent_see_each_other_live(open_window: Any, e2e_server:
 
     # 3. The agent asks a question: the constituent sees it and answers.
     run_action(desk, "REQUEST_INFO", question=QUESTION)
-    expect(view.get_by_test_id("case-status")).to_have_text("AWAITING_INFO")
+    expect(view.get_by_test_id("case-status")).to_have_attribute("data-status", "AWAITING_INFO")
     info_request = portal.get_by_test_id("info-request")
     expect(info_request).to_contain_text(QUESTION)
     expect(detail.get_by_test_id("case-status")).to_have_attribute("data-status", "AWAITING_INFO")
@@ -106,14 +106,14 @@ def test_agent_and_constituent_see_each_other_live(open_window: Any, e2e_server:
     expect(portal.get_by_test_id("info-request")).to_have_count(0)
 
     # 4. The agent sees the case open again, and the answer.
-    expect(view.get_by_test_id("case-status")).to_have_text("OPEN")
+    expect(view.get_by_test_id("case-status")).to_have_attribute("data-status", "OPEN")
     expect(view.get_by_test_id("comments").get_by_test_id("comment").last).to_contain_text(ANSWER)
     expect(row).to_have_attribute("data-status", "OPEN")
     screens.shoot("question answered")
 
     # 5. The agent proposes a solution: the constituent sees it and accepts.
     run_action(desk, "PROPOSE_SOLUTION", resolutionCode="SOLVED", resolutionNotes=SOLUTION)
-    expect(view.get_by_test_id("case-status")).to_have_text("RESOLVED")
+    expect(view.get_by_test_id("case-status")).to_have_attribute("data-status", "RESOLVED")
     solution = portal.get_by_test_id("solution")
     expect(solution).to_contain_text(SOLUTION)
     expect(my_case).to_have_attribute("data-status", "RESOLVED")
@@ -122,7 +122,7 @@ def test_agent_and_constituent_see_each_other_live(open_window: Any, e2e_server:
     solution.get_by_test_id("accept-solution").click()
     survey = portal.get_by_test_id("survey")
     expect(detail.get_by_test_id("case-status")).to_have_attribute("data-status", "CLOSED")
-    expect(view.get_by_test_id("case-status")).to_have_text("CLOSED")
+    expect(view.get_by_test_id("case-status")).to_have_attribute("data-status", "CLOSED")
     screens.shoot("solution accepted")
 
     # 6. The constituent rates the service: the agent sees the survey in the case's history.
@@ -135,7 +135,7 @@ def test_agent_and_constituent_see_each_other_live(open_window: Any, e2e_server:
     history = view.get_by_test_id("history")
     expect(history.locator('[data-testid="history-item"][data-action="SUBMIT_SURVEY"]')).to_have_count(1)
     expect(history.get_by_test_id("history-item").last).to_have_attribute("data-action", "SUBMIT_SURVEY")
-    expect(view.get_by_test_id("case-status")).to_have_text("CLOSED")
+    expect(view.get_by_test_id("case-status")).to_have_attribute("data-status", "CLOSED")
     # A closed case leaves the default queue (open cases), or shows as closed: never as open.
     expect(desk.locator(f'[data-testid="queue-row"][data-case-id="{case_id}"][data-status="RESOLVED"]')).to_have_count(
         0

@@ -19,7 +19,7 @@ def test_the_composition_root_installs_every_check_and_hook_in_its_order() -> No
     # then each runs once, in the root's order
     assert list(composition.TRANSITION_CHECKS) == extensions.TRANSITION_CHECKS
     assert list(composition.CHANGE_HOOKS) == extensions.CHANGE_HOOKS
-    assert len(set(composition.CHANGE_HOOKS)) == len(composition.CHANGE_HOOKS) == 9
+    assert len(set(composition.CHANGE_HOOKS)) == len(composition.CHANGE_HOOKS) == 10
 
 
 async def test_a_case_change_before_the_hooks_are_installed_is_refused_loudly(

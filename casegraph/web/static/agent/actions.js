@@ -5,6 +5,8 @@
 // Field kinds: "text", "textarea", "select" (options), "person" (an id, with suggestions),
 // "tasks" (a list of work-order lines), "number".
 
+import { resolutionLabel } from "../lib/labels.js";
+
 export const RESOLUTION_CODES = [
   "SOLVED", "SOLVED_WORKAROUND", "SOLVED_BY_PARTNER", "NOT_SOLVED_NOT_REPRODUCIBLE",
   "NOT_SOLVED_TOO_COSTLY", "DUPLICATE", "NO_RESPONSE",
@@ -57,7 +59,7 @@ export const ACTIONS = {
     mutation: "proposeSolution", input: "ProposeSolutionInput", label: "Propose solution…", primary: true,
     fields: [
       { name: "resolutionCode", label: "Resolution code", kind: "select", required: true, default: "SOLVED",
-        options: RESOLUTION_CODES.map((code) => ({ value: code, label: code.replace(/_/g, " ").toLowerCase() })) },
+        options: RESOLUTION_CODES.map((code) => ({ value: code, label: resolutionLabel(code) })) },
       { name: "resolutionNotes", label: "Resolution notes (shown to the requester)", kind: "textarea", required: true },
     ],
   },

@@ -20,7 +20,8 @@ import {
 } from "./queries.js";
 import { ReferralsSection, describeReferralEvent, refersCases } from "./referrals.js";
 import {
-  PRIORITY_LABELS, formatBytes, formatDateTime, formatDuration, formatValue, humanize, personName, statusLabel,
+  actionLabel, channelLabel, formatBytes, formatDateTime, formatDuration, formatValue, humanize, label, personName, priorityLabel,
+  resolutionLabel, stageLabel, statusLabel,
 } from "./format.js";
 
 const REFETCH_DELAY = 120; // ms: one refetch for a burst of events
@@ -28,14 +29,6 @@ const MAX_HISTORY_PAGES = 20;
 const PENDING_REFERRAL_POLL = 10000; // ms: refetch while a referral waits for delivery
 
 // A file's scan status in words (the dashboard is in English; the portal says it in the reader's language).
-const SCAN_WORDS = {
-  PENDING: "Waiting for the virus scan",
-  NOT_SCANNED: "Not scanned",
-  CLEAN: "Scanned: clean",
-  INFECTED: "Refused as unsafe",
-  UNSCANNABLE: "Not served: the virus scan failed on it",
-};
-
 // What the page can tell before sending a file (the server checks again, and says why it refuses).
 const PAGE_REFUSALS = {
   tooLarge: (maxBytes) => `Too large: files may be up to ${formatBytes(maxBytes)}.`,
@@ -222,14 +215,15 @@ export class CaseView {
       el.textContent = text;
       for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
     };
-    set("status", c.status, { class: `badge status-${c.status}`, title: statusLabel(c.status) });
-    set("stage", c.stage);
-    set("priority", PRIORITY_LABELS[c.priority] ?? String(c.priority), { "data-priority": String(c.priority) });
+    // The enum values stay in data-* attributes (styling, tests); people read the labels.
+    set("status", statusLabel(c.status), { class: `badge status-${c.status}`, "data-status": c.status });
+    set("stage", stageLabel(c.stage), { "data-stage": c.stage });
+    set("priority", priorityLabel(c.priority), { "data-priority": String(c.priority) });
     set("assignee", c.assignedTo ? personName(c.assignedTo) : "Unassigned");
     set("group", c.assignmentGroup?.name ?? "—");
     set("type", c.caseType?.name ?? "—");
     set("requester", personName(c.requester));
-    set("channel", humanize(c.channel));
+    set("channel", channelLabel(c.channel), { "data-channel": c.channel });
     set("submitted", formatDateTime(c.submittedAt ?? c.createdAt));
     set("version", String(c.version));
     this.fields.inspector.parentElement.hidden = !c.inspector;
@@ -333,7 +327,7 @@ export class CaseView {
     }
     if (this.changedBy && Date.now() - this.changedBy.at < 60000) {
       this.notices.append(h("p", { class: "notice info", testid: "case-live-change" },
-        `Changed live by ${this.changedBy.name} (${humanize(this.changedBy.action).toLowerCase()}).`));
+        `Changed live by ${this.changedBy.name} (${actionLabel(this.changedBy.action).toLowerCase()}).`));
     }
     if (c.deletedAt) {
       this.notices.append(h("p", { class: "notice danger", testid: "case-deleted", role: "status" },
@@ -347,7 +341,7 @@ export class CaseView {
     clear(this.resolution);
     const parts = [];
     if (c.resolutionCode || c.resolutionNotes) {
-      parts.push(h("p", {}, h("strong", {}, "Resolution: "), h("span", { testid: "case-resolution-code" }, humanize(c.resolutionCode ?? "")),
+      parts.push(h("p", {}, h("strong", {}, "Resolution: "), h("span", { testid: "case-resolution-code", "data-resolution": c.resolutionCode ?? "" }, resolutionLabel(c.resolutionCode)),
         c.resolvedAt ? h("span", { class: "muted" }, ` — ${formatDateTime(c.resolvedAt)}`) : null));
       if (c.resolutionNotes) parts.push(h("p", { class: "pre-wrap", testid: "case-resolution-notes" }, c.resolutionNotes));
     }
@@ -601,7 +595,7 @@ export class CaseView {
         h("div", {},
           downloadLink({ file, text: file.filename, freshUrl: () => this.freshFileUrl(file) }),
           h("div", { class: "meta" }, file.internal ? "Internal · " : "", formatBytes(file.size), " · ",
-            h("span", { class: ["scan-status", `scan-${String(file.scanStatus).toLowerCase()}`], testid: "attachment-scan" }, SCAN_WORDS[file.scanStatus] ?? humanize(file.scanStatus)), " · ",
+            h("span", { class: ["scan-status", `scan-${String(file.scanStatus).toLowerCase()}`], testid: "attachment-scan" }, label("ScanStatus", file.scanStatus)), " · ",
             personName(file.uploadedBy) || "System", " · ", h("time", { datetime: file.createdAt }, formatDateTime(file.createdAt))),
           removable ? h("button", { type: "button", class: "link", testid: "attachment-remove", onClick: () => this.removeAttachment(file) }, "Remove") : null)));
     }
@@ -699,8 +693,8 @@ export class CaseView {
         class: ["sla-timer", `tone-${tone}`], testid: "sla-timer",
         "data-kind": timer.kind, "data-phase": timer.phase, "data-breached": String(timer.breached),
       },
-      h("div", {}, h("strong", {}, humanize(timer.kind)), ` (target ${formatDuration(timer.targetMinutes * 60)}): `, h("span", { testid: "sla-timer-state" }, state)),
-      h("div", { class: "meter", role: "meter", "aria-label": `${humanize(timer.kind)} time used`, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(Math.round(used * 100)) },
+      h("div", {}, h("strong", {}, label("SlaTimerKind", timer.kind)), ` (target ${formatDuration(timer.targetMinutes * 60)}): `, h("span", { testid: "sla-timer-state" }, state)),
+      h("div", { class: "meter", role: "meter", "aria-label": `${label("SlaTimerKind", timer.kind)} time used`, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(Math.round(used * 100)) },
         h("span", { style: { width: `${Math.round(used * 100)}%` } }))));
     }
   }
@@ -720,7 +714,7 @@ export class CaseView {
       }
       this.tasks.append(h("li", { class: "task", testid: "task", "data-task-id": task.id, "data-state": task.state },
         h("div", {}, h("strong", { testid: "task-title" }, task.title), " ",
-          h("span", { class: ["badge", `task-${task.state}`], testid: "task-state" }, humanize(task.state))),
+          h("span", { class: ["badge", `task-${task.state}`], testid: "task-state" }, label("TaskState", task.state))),
         h("div", { class: "meta" },
           task.assignee ? `Assignee: ${personName(task.assignee)}` : "Unassigned",
           task.dueAt ? ` · due ${formatDateTime(task.dueAt)}` : "",
@@ -776,20 +770,27 @@ export class CaseView {
     const events = this.detail.events;
     clear(this.history);
     for (const event of events) {
+      const where = (stage, status) => `${stageLabel(stage)} · ${statusLabel(status)}`;
       const move = event.fromStatus && (event.fromStatus !== event.toStatus || event.fromStage !== event.toStage)
-        ? `${event.fromStage}/${event.fromStatus} → ${event.toStage}/${event.toStatus}`
-        : event.fromStatus ? "" : `→ ${event.toStage}/${event.toStatus}`;
+        ? `${where(event.fromStage, event.fromStatus)} → ${where(event.toStage, event.toStatus)}`
+        : event.fromStatus ? "" : `→ ${where(event.toStage, event.toStatus)}`;
       const details = describeReferralEvent(event, this.detail.tasks) ?? describeDetails(event.details);
       this.history.append(h("li", {
         testid: "history-item", "data-action": event.action, "data-type": event.type, "data-sequence": String(event.sequence),
       },
-      h("div", {}, h("strong", {}, humanize(event.action)), move ? h("span", { class: "move" }, ` ${move}`) : null),
+      h("div", {}, h("strong", {}, actionLabel(event.action)), move ? h("span", { class: "move" }, ` ${move}`) : null),
       h("div", { class: "meta" }, event.actor ? personName(event.actor) : "System", " · ",
         h("time", { datetime: event.occurredAt }, formatDateTime(event.occurredAt)), ` · v${event.version}`),
       details ? h("div", { class: "details", testid: "history-details" }, details) : null));
     }
   }
 }
+
+// Details whose values are enum values: shown by their labels.
+const DETAIL_ENUMS = {
+  resolutionCode: "ResolutionCode", status: "CaseStatus", stage: "CaseStage", channel: "Channel", remoteStatus: "CaseStatus",
+  remoteStage: "CaseStage", kind: "SlaTimerKind", scanStatus: "ScanStatus", outcome: "ReferralOutcome", state: "TaskState",
+};
 
 /** An event's details as readable text: {question: true} → "question given". */
 function describeDetails(details) {
@@ -799,7 +800,8 @@ function describeDetails(details) {
     .map(([key, value]) => {
       const name = humanize(key.replace(/([a-z])([A-Z])/g, "$1_$2")).toLowerCase();
       if (value === true) return `${name} given`;
-      return `${name}: ${formatValue(value)}`;
+      const kind = DETAIL_ENUMS[key];
+      return `${name}: ${kind && typeof value === "string" ? label(kind, value) : formatValue(value)}`;
     })
     .join(" · ");
 }

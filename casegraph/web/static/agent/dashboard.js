@@ -9,7 +9,8 @@ import { AnalyticsView } from "./analytics.js";
 import { CaseView } from "./case-view.js";
 import { IntakeForm } from "./intake-form.js";
 import { MailSettings } from "./mail-settings.js";
-import { humanize, personName, statusLabel } from "./format.js";
+import { NotificationBell } from "./notifications.js";
+import { actionLabel, personName, statusLabel } from "./format.js";
 import { ALL_CASE_EVENTS, QUEUE_EVENTS } from "./queries.js";
 import { QueueView } from "./queue.js";
 import { isStaff, loadDemoUsers } from "./signin.js";
@@ -98,6 +99,7 @@ export class Dashboard {
     window.clearInterval(this.queue?.clock);
     window.clearTimeout(this.analytics?.autoTimer);
     this.stopStatus?.();
+    this.bell?.stop();
     this.api.close();
   }
 
@@ -117,6 +119,13 @@ export class Dashboard {
     });
     this.shell.settings.replaceChildren(this.mailSettings.element);
     this.mailSettings.load();
+    this.bell = new NotificationBell({
+      api: this.api,
+      onOpenCase: (caseId) => { window.location.hash = `#/case/${encodeURIComponent(caseId)}`; },
+      onError: (error) => this.handleError(error),
+    });
+    this.shell.bell.replaceChildren(this.bell.element);
+    this.bell.start();
     // The server refuses analytics to other roles (a field agent has no desk figures).
     if (me.roles.some((role) => ANALYTICS_ROLES.has(role))) {
       this.analytics.setGroups(me.groups);
@@ -156,7 +165,7 @@ export class Dashboard {
     const byOther = event.actor && event.actor.id !== this.me?.id;
     if (outcome && byOther && event.case) {
       const verb = { added: "New case", updated: "Updated", removed: "Left the queue" }[outcome];
-      const what = event.action === "CREATE" ? "filed" : humanize(event.action).toLowerCase();
+      const what = event.action === "CREATE" ? "filed" : actionLabel(event.action).toLowerCase();
       this.shell.announce(`${verb}: ${event.case.number} (${statusLabel(event.case.status)}), ${what} by ${personName(event.actor)}.`);
     }
   }

@@ -1,18 +1,9 @@
-// How the dashboard words and formats what the server sends: enum labels, dates, durations.
+// How the dashboard words and formats what the server sends: dates, durations, sizes. Enum values
+// are worded by the one label table the portal shares (lib/labels.js), re-exported here.
 
-const STATUS_LABELS = {
-  DRAFT: "Draft",
-  NEW: "New",
-  OPEN: "Open",
-  AWAITING_INFO: "Awaiting info",
-  INSPECTION_IN_PROGRESS: "Inspection",
-  WORK_IN_PROGRESS: "Work in progress",
-  WORK_ASSIGNMENT_IN_PROGRESS: "Work assigned",
-  READY_FOR_DECISION: "Ready for decision",
-  RESOLVED: "Resolved",
-  CLOSED: "Closed",
-  CANCELLED: "Cancelled",
-};
+export {
+  actionLabel, channelLabel, eventTypeLabel, label, priorityLabel, resolutionLabel, stageLabel, statusLabel,
+} from "../lib/labels.js";
 
 export const OPEN_STATUSES = [
   "NEW", "OPEN", "AWAITING_INFO", "INSPECTION_IN_PROGRESS", "WORK_IN_PROGRESS",
@@ -20,13 +11,7 @@ export const OPEN_STATUSES = [
 ];
 export const ALL_STATUSES = [...OPEN_STATUSES, "CLOSED", "CANCELLED"];
 
-export const PRIORITY_LABELS = { 1: "1 Critical", 2: "2 High", 3: "3 Moderate", 4: "4 Low", 5: "5 Planning" };
-
-export function statusLabel(status) {
-  return STATUS_LABELS[status] ?? humanize(status);
-}
-
-/** "ASSIGN_TO_ME" → "Assign to me". */
+/** "resolutionCode" → "Resolution code": a name of the API's (a details key) in words. */
 export function humanize(value) {
   if (!value) return "";
   const text = String(value).toLowerCase().replace(/_/g, " ").replace(/\bsla\b/g, "SLA");

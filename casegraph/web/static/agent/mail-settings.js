@@ -1,5 +1,5 @@
 // "E-mail me my notifications": staff opt in to getting their notifications (mentions, SLA
-// warnings and breaches, dwell alerts) by mail, in the header. Mail needs an address on the
+// warnings and breaches, dwell alerts, assignments) by mail, in the header. Mail needs an address on the
 // account, and optional mail not stopped by an unsubscribe link: ticking the box turns that back
 // on too, since a notification mail is optional mail (README, "E-mail to requesters").
 

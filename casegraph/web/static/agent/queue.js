@@ -4,7 +4,9 @@
 
 import { h, clear } from "../lib/dom.js";
 import { QUEUE_QUERY } from "./queries.js";
-import { ALL_STATUSES, OPEN_STATUSES, PRIORITY_LABELS, formatDateTime, formatRelative, personName, statusLabel } from "./format.js";
+import {
+  ALL_STATUSES, OPEN_STATUSES, formatDateTime, formatRelative, personName, priorityLabel, stageLabel, statusLabel,
+} from "./format.js";
 
 const PAGE_SIZE = 50;
 
@@ -241,10 +243,10 @@ function fillRow(tr, row, openCaseId) {
     h("td", { class: "title" },
       h("span", { testid: "row-title" }, row.title || "(no title)"),
       h("span", { class: "sub muted" }, [row.caseType?.name, row.assignmentGroup?.name].filter(Boolean).join(" · "))),
-    h("td", {}, h("span", { class: ["badge", `status-${row.status}`], testid: "row-status", title: row.stage }, statusLabel(row.status)),
-      h("span", { class: "sub muted", testid: "row-stage" }, row.stage.toLowerCase())),
+    h("td", {}, h("span", { class: ["badge", `status-${row.status}`], testid: "row-status", title: stageLabel(row.stage) }, statusLabel(row.status)),
+      h("span", { class: "sub muted", testid: "row-stage" }, stageLabel(row.stage))),
     h("td", { class: "priority" },
-      h("span", { class: ["badge", `priority-${row.priority}`], testid: "row-priority" }, PRIORITY_LABELS[row.priority] ?? String(row.priority)),
+      h("span", { class: ["badge", `priority-${row.priority}`], testid: "row-priority" }, priorityLabel(row.priority)),
       row.escalated ? h("span", { class: "badge breached", title: "An SLA of this case was breached" }, "SLA") : null),
     h("td", { class: "assignee" },
       h("span", { testid: "row-assignee" }, row.assignedTo ? personName(row.assignedTo) : h("span", { class: "muted" }, "Unassigned")),

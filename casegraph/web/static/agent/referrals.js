@@ -8,7 +8,7 @@
 
 import { h, clear } from "../lib/dom.js";
 import { REFERRAL_MUTATIONS } from "./actions.js";
-import { formatDateTime, humanize, statusLabel } from "./format.js";
+import { formatDateTime, label, resolutionLabel, stageLabel, statusLabel } from "./format.js";
 
 const OPEN_TASK_STATES = new Set(["OPEN", "IN_PROGRESS"]);
 
@@ -45,7 +45,7 @@ export function referralStatus(referral) {
     case "FAILED":
       return { label: "Failed", detail: referral.lastError ?? "" };
     default:
-      return { label: humanize(referral.status), detail: "" };
+      return { label: label("ReferralStatus", referral.status), detail: "" };
   }
 }
 
@@ -80,14 +80,14 @@ function describeUpdate(partner, d) {
   if (d.status === "REJECTED") return `${partner}: rejected${number}`;
   if (d.remoteStatus === "RESOLVED" || d.remoteStatus === "CLOSED") {
     const verb = d.remoteStatus === "RESOLVED" ? "resolved" : "closed";
-    return `${partner}: ${verb}${d.resolutionCode ? ` — ${d.resolutionCode}` : ""}`;
+    return `${partner}: ${verb}${d.resolutionCode ? ` — ${resolutionLabel(d.resolutionCode).toLowerCase()}` : ""}`;
   }
   if (d.remoteStatus === "CANCELLED") return `${partner}: cancelled${number}`;
   if (d.status === "ACCEPTED") {
     return `${partner}: accepted${d.remoteStatus ? ` — ${statusLabel(d.remoteStatus).toLowerCase()}` : ""}${number}`;
   }
   if (d.status === "DELIVERED") return `${partner}: delivered${number}`;
-  return `${partner}: ${humanize(d.status ?? "updated").toLowerCase()}${number}`;
+  return `${partner}: ${d.status ? label("ReferralStatus", d.status).toLowerCase() : "updated"}${number}`;
 }
 
 let formSeq = 0;
@@ -175,7 +175,7 @@ export class ReferralsSection {
     if (referral.remoteCaseNumber) remote.push(h("span", { testid: "referral-remote-number", class: "case-ref" }, referral.remoteCaseNumber));
     if (referral.remoteStatus) {
       remote.push(remote.length ? ": " : "", h("span", { testid: "referral-remote-status" }, statusLabel(referral.remoteStatus)));
-      if (referral.remoteStage) remote.push(` (stage ${humanize(referral.remoteStage).toLowerCase()})`);
+      if (referral.remoteStage) remote.push(` (stage ${stageLabel(referral.remoteStage).toLowerCase()})`);
     }
     const resolved = referral.remoteResolutionCode || referral.remoteResolutionNotes;
     return [
@@ -192,7 +192,7 @@ export class ReferralsSection {
       remote.length ? h("div", { testid: "referral-remote" }, inbound ? "Their case: " : "Partner's case: ", remote) : null,
       resolved ? h("div", { testid: "referral-resolution" },
         h("strong", {}, "Partner's resolution: "),
-        referral.remoteResolutionCode ? h("span", { testid: "referral-resolution-code" }, referral.remoteResolutionCode) : null,
+        referral.remoteResolutionCode ? h("span", { testid: "referral-resolution-code", "data-resolution": referral.remoteResolutionCode }, resolutionLabel(referral.remoteResolutionCode)) : null,
         referral.remoteResolutionCode && referral.remoteResolutionNotes ? " — " : null,
         referral.remoteResolutionNotes ? h("span", { class: "pre-wrap", testid: "referral-resolution-notes" }, referral.remoteResolutionNotes) : null) : null,
       referral.note ? h("div", { class: "pre-wrap referral-note" }, h("span", { class: "muted" }, "Note: "), referral.note) : null,

@@ -9,11 +9,13 @@ export class Shell {
     this.status = h("span", { class: "live-status", testid: "live-status", "data-status": "offline", role: "status" }, "offline");
     this.who = h("span", { class: "who" });
     this.settings = h("span", { class: "settings-slot" }); // the signed-in person's mail setting
+    this.bell = h("span", { class: "bell-slot" }); // the signed-in person's notifications
     this.signOutButton = h("button", { type: "button", testid: "sign-out", hidden: true }, "Sign out");
     this.header = h("header", { class: "app-header" },
       h("p", { class: "brand" }, "casegraph · Service desk"),
       h("span", { class: "spacer" }),
       this.status,
+      this.bell,
       this.settings,
       this.who,
       this.signOutButton,
@@ -49,6 +51,7 @@ export class Shell {
       this.signOutButton.hidden = true;
       this.signOutButton.onclick = null;
       this.settings.replaceChildren();
+      this.bell.replaceChildren();
     }
   }
 
