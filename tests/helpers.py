@@ -286,7 +286,7 @@ def counted_statements() -> Iterator[list[str]]:
 
 
 # Schema that models cannot declare, hence absent from generate_schemas: created by its migration's SQL.
-RAW_SQL_MIGRATIONS = ("0013_case_page_indexes", "0014_case_counts", "0021_scan_indexes", "0024_perf")
+RAW_SQL_MIGRATIONS = ("0013_case_page_indexes", "0014_case_counts", "0021_scan_indexes", "0024_perf", "0025_search19")
 
 
 async def apply_raw_sql_migrations(client: BaseDBAsyncClient) -> None:
