@@ -207,7 +207,15 @@ MIGRATION_ONLY_INDEXES: Final = frozenset(
     }
 )
 # Tables no model declares: written by triggers and read by raw SQL alone.
-MIGRATION_ONLY_TABLES: Final = frozenset({"case_counts"})  # 0014: maintained case counts
+MIGRATION_ONLY_TABLES: Final = frozenset(
+    {
+        "case_counts",  # 0014: maintained case counts
+        # 0025: the search index (SQLite: the FTS5 table, its shadow tables, and the rowid keys)
+        "case_search_keys",
+        "case_search_fts",
+        *(f"case_search_fts_{part}" for part in ("data", "idx", "content", "docsize", "config")),
+    }
+)
 
 
 def _indexes(path: Path, table: str) -> set[tuple[bool, tuple[str, ...]]]:
