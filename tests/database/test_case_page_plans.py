@@ -25,10 +25,13 @@ import pytest
 from tortoise.context import TortoiseContext
 
 from casegraph._compat import tortoise_queryset
+from casegraph.database import case_search
 from casegraph.database.case_pages import page_statement
-from casegraph.database.sql import POSTGRES, Statement, dialect_of
+from casegraph.database.sql import POSTGRES, Statement, dialect_of, render_condition
 from casegraph.db import migrate, tortoise_config
+from casegraph.domain.attachments import sees_internal
 from casegraph.domain.enums import CaseStatus
+from casegraph.domain.search import search_text
 from casegraph.services.case_queries import CaseFilter, OrderField, Ordering, list_cases, page_request
 from tests.conftest import (
     BACKENDS,
@@ -37,7 +40,7 @@ from tests.conftest import (
     _run_in_thread,
     forget_backend_caches,
 )
-from tests.database.case_page_scale import ACTORS, RARE_TYPE, populate
+from tests.database.case_page_scale import ACTORS, FLOOD_EVERY, RARE_TYPE, populate
 
 CASES: Final = 100_000
 PAGE: Final = 50
@@ -330,3 +333,79 @@ async def test_a_selective_filter_is_walked_from_its_own_index_not_through_what_
         if off:
             problems["after" if after else "first"] = off
     assert not problems
+
+
+# --- issue 19: a text search reads the search index, then its matches' cases by primary key ---
+SEARCH_INDEXES: Final = frozenset({"case_search_public", "case_search_staff"})
+CASE_BY_ID: Final = frozenset({"cases_pkey", "sqlite_autoindex_cases_1"})
+
+
+async def explained_search(who: str, text: str, flt: CaseFilter) -> tuple[str, Any]:
+    """The search page's statement as ``list_cases`` sends it, and its plan."""
+    request = await page_request(actor=ACTORS[who], flt=flt, ordering=Ordering(), first=PAGE, after=None, max_page=100)
+    db = tortoise_queryset.connection_for(request.matching)
+    dialect = dialect_of(db)
+    sql, params = case_search.page_sql(
+        dialect,
+        search_text(text),
+        render_condition(request.matching),
+        None,
+        internal=sees_internal(ACTORS[who]),
+        columns=("id", "updated_at"),
+        limit=PAGE + 1,
+    )
+    if dialect == POSTGRES:
+        _, rows = await db.execute_query(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = rows[0][0]
+        return dialect, (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+    _, rows = await db.execute_query(f"EXPLAIN QUERY PLAN {sql}", params)
+    return dialect, [(row[0], row[1], row[3]) for row in rows]
+
+
+def search_reads(dialect: str, plan: Any) -> tuple[set[str], list[str]]:
+    """The indexes a search plan reads the search index through, and every read of cases
+    (its index, or "table scan")."""
+    if dialect == POSTGRES:
+        nodes = list(_nodes(plan))
+        searched = {str(n["Index Name"]) for n in nodes if n.get("Index Name") in SEARCH_INDEXES}
+        searched |= {
+            "table scan" for n in nodes if n.get("Relation Name") == "case_search" and n["Node Type"] == "Seq Scan"
+        }
+        cases = [_index_of(n) or "table scan" for n in nodes if n.get("Relation Name") == "cases"]
+        return searched, cases
+    searched = {"fts5" for _, _, detail in plan if detail.startswith("SCAN case_search_fts VIRTUAL TABLE INDEX")}
+    cases = []
+    for _, _, detail in plan:
+        if detail.startswith(("SCAN cases", "SEARCH cases")):
+            words = detail.split()
+            cases.append(words[words.index("INDEX") + 1] if "INDEX" in words else "table scan")
+    return searched, cases
+
+
+@pytest.mark.parametrize("filter_name", list(FILTERS))
+@pytest.mark.parametrize("who", list(ACTORS))
+async def test_a_text_search_reads_the_search_index_and_its_matches_by_id_not_the_cases_table(
+    large: LargeDatabase, who: str, filter_name: str
+) -> None:
+    # given: a word one case in 997 has, among 100,000 cases (the admin sees all but deleted ones and drafts)
+    flt = FILTERS[filter_name]
+    page = await list_cases(
+        actor=ACTORS["admin"],
+        flt=CaseFilter(text="flooding"),
+        ordering=Ordering(),
+        first=PAGE,
+        after=None,
+        max_page=100,
+    )
+    assert page.total == len([i for i in range(1, CASES + 1) if i % FLOOD_EVERY == 0 and i % 97 != 0 and i % 20 != 0])
+    # when
+    dialect, plan = await explained_search(who, "flooding", flt)
+    # then: the matches come from the search index (GIN; FTS5), the reader's own vector or columns,
+    # and each match's case is read by its primary key: no scan of cases or of the search table
+    searched, cases = search_reads(dialect, plan)
+    if dialect == POSTGRES:
+        expected = "case_search_staff" if sees_internal(ACTORS[who]) else "case_search_public"
+        assert searched == {expected}, plan
+    else:
+        assert searched == {"fts5"}, plan
+    assert cases and set(cases) <= CASE_BY_ID, cases

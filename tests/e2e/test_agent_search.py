@@ -38,7 +38,8 @@ def test_an_agent_finds_a_case_by_a_word_of_its_description_or_a_comment_and_by_
     search = desk.get_by_test_id("filter-search")
 
     def row(case_id: str) -> Locator:
-        return desk.locator(f'[data-testid="queue-row"][data-case-id="{case_id}"]')
+        found: Locator = desk.locator(f'[data-testid="queue-row"][data-case-id="{case_id}"]')
+        return found
 
     # when / then: a word of the description finds the gate only
     search.fill("hinge")
