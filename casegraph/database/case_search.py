@@ -37,34 +37,43 @@ class SearchPosition:
     case_id: str
 
 
-def _matches(statement: Statement, search: SearchText, *, internal: bool) -> tuple[str, str]:
-    """The FROM clause yielding the index's matches joined to their cases, and the rank expression."""
-    if statement.dialect == POSTGRES:
-        vector = "s.staff_vector" if internal else "s.public_vector"
-        query = statement.param(search.tsquery())
-        source = (
-            f"case_search s CROSS JOIN to_tsquery('simple', casegraph_search_fold({query})) AS q(query) "
-            f'JOIN "cases" ON "cases"."id" = s.case_id WHERE {vector} @@ q.query'
-        )
-        return source, f"ts_rank({vector}, q.query)::float8"
-    expression = statement.param(search.fts5(None if internal else PUBLIC_COLUMNS))
-    source = (
-        "case_search_fts JOIN case_search_keys k ON k.search_key = case_search_fts.rowid "
-        f'JOIN "cases" ON "cases"."id" = k.case_id WHERE case_search_fts MATCH {expression}'
+def _postgres_hits(
+    statement: Statement, search: SearchText, condition: Condition, *, internal: bool, columns: tuple[str, ...]
+) -> str:
+    """The matches from the GIN index, each joined to its case by primary key (LATERAL: a
+    parameterized lookup per match, never a scan of cases hashed against the matches, which the
+    planner would otherwise pick for a reader whose visibility no index serves; ``OFFSET 0``
+    keeps it from flattening either side into a plain join)."""
+    vector = "s.staff_vector" if internal else "s.public_vector"
+    query = f"to_tsquery('simple', casegraph_search_fold({statement.param(search.tsquery())}::text))"
+    number = statement.param(search.number or "")
+    inner = ",".join(f'"cases"."{column}" AS "{column}"' for column in {*columns, "number"})
+    outer = ",".join(f'c."{column}" AS "{column}"' for column in columns)
+    return (
+        f'SELECT {outer}, CASE WHEN c."number" = {number} THEN 1 ELSE 0 END AS "search_exact", '
+        f'm."search_rank" AS "search_rank" '
+        f'FROM (SELECT s.case_id, ts_rank({vector}, {query})::float8 AS "search_rank" '
+        f"FROM case_search s WHERE {vector} @@ {query} OFFSET 0) AS m "
+        f'CROSS JOIN LATERAL (SELECT {inner} FROM "cases" WHERE "cases"."id" = m.case_id '
+        f"AND ({statement.condition(condition)}) OFFSET 0) AS c"
     )
-    return source, f"-{_BM25}"
 
 
 def _hits(
     statement: Statement, search: SearchText, condition: Condition, *, internal: bool, columns: tuple[str, ...]
 ) -> str:
-    # Parameters are taken in the order they appear in the text (SQLite numbers them by position).
+    if statement.dialect == POSTGRES:
+        return _postgres_hits(statement, search, condition, internal=internal, columns=columns)
+    # FTS5 yields the matches; each one's case is then read by its key. Parameters are taken in
+    # the order they appear in the text (SQLite numbers them by position).
     selected = ",".join(f'"cases"."{column}" AS "{column}"' for column in columns)
     exact = f'CASE WHEN "cases"."number" = {statement.param(search.number or "")} THEN 1 ELSE 0 END'
-    source, rank = _matches(statement, search, internal=internal)
+    expression = statement.param(search.fts5(None if internal else PUBLIC_COLUMNS))
     return (
-        f'SELECT {selected}, {exact} AS "search_exact", {rank} AS "search_rank" '
-        f"FROM {source} AND ({statement.condition(condition)})"
+        f'SELECT {selected}, {exact} AS "search_exact", -{_BM25} AS "search_rank" '
+        "FROM case_search_fts JOIN case_search_keys k ON k.search_key = case_search_fts.rowid "
+        f'JOIN "cases" ON "cases"."id" = k.case_id WHERE case_search_fts MATCH {expression} '
+        f"AND ({statement.condition(condition)})"
     )
 
 

@@ -150,6 +150,8 @@ async def test_hostile_text_is_a_search_or_a_clear_error_never_a_failure(
         "'pothole'",
         "pot-hole school",
         "pothole) OR (1=1",
+        # letters and digits of other scripts and forms, as each tokenizer may split them
+        "½ 漢字 ǅ ª ١٢٣ ﬁ Ⅻ 𝟘 ـ 々 x\u00adY Straße",
     ):
         body = await client.execute(SEARCH_QUERY, {"filter": {"text": text}}, token=ada)
         assert "errors" not in body, (text, body)
