@@ -31,7 +31,6 @@ from casegraph.db import tortoise_config
 from casegraph.domain.enums import Role
 from casegraph.domain.relations import Actor
 from casegraph.services.case_queries import CaseFilter, Ordering, list_cases
-from models import Case
 
 PAGE: Final = 50
 PLAIN: Final = "plain page"
@@ -62,17 +61,21 @@ class SearchReport:
 async def _measure(url: str, agent_groups: list[int], repeats: int) -> tuple[dict[str, float], dict[str, int]]:
     async with TortoiseContext() as ctx:
         await ctx.init(config=tortoise_config(url))
-        newest = await Case.all().order_by("-created_at").first()
-        if newest is None:
-            raise RuntimeError("the data set has no cases")
         readers = {
             "admin": Actor("bench-search-admin", frozenset({Role.ADMIN})),
             "agent": Actor(world.BENCH_AGENT_ID, frozenset({Role.AGENT}), frozenset(agent_groups)),
         }
-        texts = {PLAIN: None, "case number": newest.number, "street word": "harbor", "absent word": "zyzzyva"}
         figures: dict[str, float] = {}
         found: dict[str, int] = {}
         for reader, actor in readers.items():
+            # The number of a case the reader sees: the first of their plain page.
+            shown = await list_cases(
+                actor=actor, flt=CaseFilter(), ordering=Ordering(), first=1, after=None, max_page=PAGE
+            )
+            if not shown.records:
+                raise RuntimeError(f"the {reader} sees no case")
+            number = shown.records[0].number
+            texts = {PLAIN: None, "case number": number, "street word": "harbor", "absent word": "zyzzyva"}
             for name, text in texts.items():
                 flt = CaseFilter(text=text)
 
