@@ -2,7 +2,7 @@
 
     python -m bench.run [--quick] [--sizes 10000,1000000] [--duration S] [--warmup S] [--mutations N]
                         [--subscribers N …] [--soak-seconds S] [--writes-database-url URL]
-                        [--only queue|assign|fanout|soak|writes|analytics|attachments …]
+                        [--only queue|assign|fanout|soak|writes|analytics|search|attachments …]
                         [--json FILE]
 
 1. the agents' queue, casegraph against PostGraphile v5, at 10,000 and 1,000,000 cases side by
@@ -16,7 +16,9 @@
    minimal asyncpg client's physical limit on the same database (``bench.writes``; on a private
    database at each of ``--sizes``, or with ``--writes-database-url`` on one loaded already);
 6. analytics: every aggregate of one week at each of ``--sizes`` (``bench.analytics``), p50 and growth;
-7. attachments: 10 MiB uploads through multipart, MiB/s and the server's peak RSS rise per upload
+7. search: a text search's first page at each of ``--sizes`` (``bench.search``): p50 and ratio to
+   the same run's plain page, for a typed case number, a common word and an absent one;
+8. attachments: 10 MiB uploads through multipart, MiB/s and the server's peak RSS rise per upload
    (``bench.attachments``; ``--quick`` uploads 2 files, else 5).
 
 Everything is started on loopback and stopped again (Ctrl-C and SIGTERM included); the figures
@@ -45,6 +47,7 @@ from bench.assign import AssignReport, run_assign
 from bench.attachments import AttachmentsReport, run_attachments
 from bench.machine import describe
 from bench.queue import DEFAULT_SIZES, QUICK_SIZES, QueueOptions, QueueReport, parse_sizes, run_queue
+from bench.search import SearchReport, run_search
 from bench.services import ServiceUnavailable, private_postgres
 from bench.soak import SoakReport, run_soak, soak_table
 from bench.writes import WritesOptions, WritesReport, run_writes, writes_table
@@ -52,7 +55,7 @@ from bench.writes import WritesOptions, WritesReport, run_writes, writes_table
 BENCH_DIR: Final = Path(__file__).resolve().parent
 RESULTS: Final = BENCH_DIR / "results" / "latest.json"
 FANOUT_TIMEOUT: Final = 420.0
-PARTS: Final = ("queue", "assign", "fanout", "soak", "writes", "analytics", "attachments")
+PARTS: Final = ("queue", "assign", "fanout", "soak", "writes", "analytics", "search", "attachments")
 
 
 def _stop_on_sigterm() -> None:
@@ -191,6 +194,14 @@ def main() -> None:
         except ServiceUnavailable as missing:
             print(f"analytics benchmark skipped: {missing}")
 
+    search: SearchReport | None = None
+    if "search" in args.only:
+        try:
+            with private_postgres() as pg:
+                search = run_search(pg, options.sizes, repeats=5 if quick else 15)
+        except ServiceUnavailable as missing:
+            print(f"search benchmark skipped: {missing}")
+
     attachments: AttachmentsReport | None = None
     if "attachments" in args.only:
         attachments = run_attachments(files=2 if quick else 5)
@@ -210,6 +221,8 @@ def main() -> None:
         print(writes_table(run), end="\n\n")
     if analytics is not None:
         print(analytics.table(), end="\n\n")
+    if search is not None:
+        print(search.table(), end="\n\n")
     if attachments is not None:
         print(attachments.table(), end="\n\n")
     print(report.machine_lines(machine))
@@ -225,6 +238,7 @@ def main() -> None:
                 "soak": soak.to_json() if soak else None,
                 "writes": {str(size): run.to_json() for size, run in writes.items()} or None,
                 "analytics": {str(size): p50 for size, p50 in analytics.p50_ms.items()} if analytics else None,
+                "search": {str(size): p50 for size, p50 in search.p50_ms.items()} if search else None,
                 "attachments": attachments.to_json() if attachments else None,
             },
             indent=2,

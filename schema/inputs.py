@@ -262,7 +262,13 @@ class CaseFilterInput:
     unassigned: bool | None = None
     requester_id: strawberry.ID | None = None
     priority: list[int] | None = None
-    text: str | None = strawberry.field(default=None, description="Text contained in the title.")
+    text: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Search: words of the number, title, description, public comments and (for staff) work notes; "
+            "ranked, a typed case number first (orderBy does not apply)."
+        ),
+    )
     include_deleted: bool = strawberry.field(default=False, description="ADMIN only.")
 
 

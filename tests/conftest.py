@@ -155,6 +155,7 @@ TABLES = (
     "work_notes",
     "comments",
     "cases",
+    "case_search",
     "case_counts",
     "case_types",
     "group_memberships",

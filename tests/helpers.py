@@ -263,7 +263,14 @@ async def event_count(case_id: str | None = None) -> int:
 
 
 # Schema that models cannot declare, hence absent from generate_schemas: created by its migration's SQL.
-RAW_SQL_MIGRATIONS = ("0013_case_page_indexes", "0014_case_counts", "0021_scan_indexes", "0024_perf", "0025_intake19")
+RAW_SQL_MIGRATIONS = (
+    "0013_case_page_indexes",
+    "0014_case_counts",
+    "0021_scan_indexes",
+    "0024_perf",
+    "0025_constituents",
+    "0027_case_search",
+)
 
 
 async def apply_raw_sql_migrations(client: BaseDBAsyncClient) -> None:

@@ -211,7 +211,7 @@ def _rows(path: Path, query: str) -> list[tuple[object, ...]]:
 _PAGE_INDEXES: Final[dict[str, str]] = importlib.import_module(f"{MIGRATIONS_MODULE}.0013_case_page_indexes").INDEXES
 _SCAN_INDEXES: Final[dict[str, str]] = importlib.import_module(f"{MIGRATIONS_MODULE}.0021_scan_indexes").INDEXES
 _FILTER_INDEXES: Final[dict[str, str]] = importlib.import_module(f"{MIGRATIONS_MODULE}.0024_perf").INDEXES
-_SEARCH_INDEXES: Final[dict[str, str]] = importlib.import_module(f"{MIGRATIONS_MODULE}.0025_intake19").INDEXES
+_SEARCH_INDEXES: Final[dict[str, str]] = importlib.import_module(f"{MIGRATIONS_MODULE}.0025_constituents").INDEXES
 MIGRATION_ONLY_INDEXES: Final = frozenset(
     {
         "users_email_lower_unique",  # 0012: lower(email), unique
@@ -222,7 +222,15 @@ MIGRATION_ONLY_INDEXES: Final = frozenset(
     }
 )
 # Tables no model declares: written by triggers and read by raw SQL alone.
-MIGRATION_ONLY_TABLES: Final = frozenset({"case_counts"})  # 0014: maintained case counts
+MIGRATION_ONLY_TABLES: Final = frozenset(
+    {
+        "case_counts",  # 0014: maintained case counts
+        # 0025: the search index (SQLite: the FTS5 table, its shadow tables, and the rowid keys)
+        "case_search_keys",
+        "case_search_fts",
+        *(f"case_search_fts_{part}" for part in ("data", "idx", "content", "docsize", "config")),
+    }
+)
 
 
 def _indexes(path: Path, table: str) -> set[tuple[bool, tuple[str, ...]]]:

@@ -131,6 +131,9 @@ class CompiledExecutor(EventExecutor):
             after=arguments.get("after"),
             max_page=self.context_value.max_page_size,
         )
+        if page_request.search is not None:
+            # A text search is read through the search index (case_queries.list_cases), not pages.
+            raise Unsupported
         nodes = [node for edges in field.child("edges") for node in edges.child("node")]
         needs = case_needs(nodes, page_request.ordering.field.value)
         total, rows, template = await fetch_page(page_request, needs)

@@ -22,10 +22,13 @@ from tortoise.queryset import QuerySet
 from casegraph._compat import tortoise_queryset
 from casegraph.database.case_counts import CountScope, count_total
 from casegraph.database.case_pages import PageBranch, page_rows
+from casegraph.database.case_search import SearchPosition, search_count, search_rows
 from casegraph.database.sql import CONDITIONS, Condition, dialect_of, render_condition
+from casegraph.domain.attachments import sees_internal
 from casegraph.domain.enums import CaseStage, CaseStatus, Role
 from casegraph.domain.errors import validation_failed
 from casegraph.domain.relations import Actor
+from casegraph.domain.search import SearchText, search_text
 from casegraph.domain.validation import clean_text, id_number, lookup_key, uuid_key
 from casegraph.services.column_limits import max_length, max_value
 from casegraph.services.page_sizes import checked_page_size
@@ -134,6 +137,10 @@ class PageRequest:
     shape: Callable[[], PageQueries]
     # The total as maintained counts give it, when the filter is one they carry; None: count(*).
     counted: CountScope | None = None
+    # A text search (``filter.text``): the page is read through the search index in relevance
+    # order, not by ``ordering`` (``list_cases``); None: no text. ``search_after``: its cursor.
+    search: SearchText | None = None
+    search_after: SearchPosition | None = None
 
     def page_shape(self, dialect: str) -> PageShape:
         """The branches' conditions and the filter's, rendered once per (dialect, condition_key)
@@ -165,7 +172,10 @@ async def page_request(
         raise validation_failed("filter.includeDeleted", "Only an administrator may list deleted cases.")
     limit = page_size(first, max_page=max_page)
     condition, within, leading = await _filter_q(flt)
-    cursor = _decode_cursor(after, ordering.field) if after is not None else None
+    text = clean_text("filter.text", flt.text, required=False, limit=TEXT_FILTER_LIMIT)
+    search = search_text(text) if text is not None else None
+    search_after = _decode_search_cursor(after) if search is not None and after is not None else None
+    cursor = _decode_cursor(after, ordering.field) if after is not None and search is None else None
     matching = visible_cases(actor, include_deleted=flt.include_deleted).filter(condition)
 
     def shape() -> PageQueries:
@@ -196,6 +206,8 @@ async def page_request(
         condition_key=None if resolved_codes else (actor, flt),
         counted=_counted(actor, flt),
         shape=shape,
+        search=search,
+        search_after=search_after,
     )
 
 
@@ -210,6 +222,8 @@ async def list_cases(
     *, actor: Actor, flt: CaseFilter, ordering: Ordering, first: int | None, after: str | None, max_page: int
 ) -> Page:
     request = await page_request(actor=actor, flt=flt, ordering=ordering, first=first, after=after, max_page=max_page)
+    if request.search is not None:
+        return await _search_page(request, request.search)
     db = tortoise_queryset.connection_for(request.matching)
     dialect = dialect_of(db)
     if request.counted is not None:
@@ -237,6 +251,61 @@ async def list_cases(
         has_previous=after is not None,
         total=total,
     )
+
+
+async def _search_page(request: PageRequest, search: SearchText) -> Page:
+    """A page of a text search: visible cases matching the filter and the text, the typed case
+    number first, then by relevance, then the most recently updated."""
+    if search.matches_nothing:
+        return Page(records=[], cursors=[], has_next=False, has_previous=request.search_after is not None, total=0)
+    db = tortoise_queryset.connection_for(request.matching)
+    dialect = dialect_of(db)
+    condition = render_condition(request.matching)
+    # Work notes are matched for those who may read them, never for anyone else.
+    internal = sees_internal(request.actor)
+    total = await search_count(db, dialect, search, condition, internal=internal)
+    after = None
+    if request.search_after is not None:
+        position = request.search_after
+        recency = Q(
+            Q(updated_at__lte=position.updated_at), Q(updated_at__lt=position.updated_at) | Q(id__lt=position.case_id)
+        )
+        after = (position, render_condition(Case.filter(recency)))
+    found = await search_rows(
+        db, dialect, search, condition, after, internal=internal, columns=CASE_COLUMNS, limit=request.limit + 1
+    )
+    page = found[: request.limit]
+    return Page(
+        records=[CaseRecord.from_row(values) for values, _ in page],
+        cursors=[encode_search_cursor(position) for _, position in page],
+        has_next=len(found) > request.limit,
+        has_previous=request.search_after is not None,
+        total=total,
+    )
+
+
+def encode_search_cursor(position: SearchPosition) -> str:
+    updated = position.updated_at
+    raw = [position.exact, position.rank, updated.isoformat() if isinstance(updated, datetime) else updated]
+    return base64.urlsafe_b64encode(json.dumps({"search": raw, "id": position.case_id}).encode()).decode()
+
+
+def _decode_search_cursor(cursor: str) -> SearchPosition:
+    """The position of a search cursor we issued; anything else is VALIDATION_FAILED."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(decoded, dict):
+            raise ValueError
+        (exact, rank, updated), case_id = decoded["search"], decoded["id"]
+        if not isinstance(case_id, str) or uuid_key(case_id) is None or exact not in (0, 1):
+            raise ValueError
+        if isinstance(exact, bool) or not isinstance(rank, float | int) or isinstance(rank, bool):
+            raise ValueError
+        if rank != rank or abs(rank) > 1e300:  # NaN or infinite: not a rank we issued
+            raise ValueError
+        return SearchPosition(int(exact), float(rank), cursor_instant(updated), case_id)
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError):
+        raise validation_failed("after", "Not a cursor of this search.") from None
 
 
 async def case_history(*, case_id: str, first: int | None, after: str | None, max_page: int) -> EventPage:
@@ -314,9 +383,6 @@ async def _filter_q(flt: CaseFilter) -> tuple[Q, Q, Leading | None]:
         parts.append(Q(assigned_to_id__isnull=flt.unassigned))
     if flt.priorities:
         parts.append(Q(priority__in=list(flt.priorities)))
-    text = clean_text("filter.text", flt.text, required=False, limit=TEXT_FILTER_LIMIT)
-    if text is not None:
-        parts.append(Q(title__icontains=text))
     leading = led[0] if led else None
     if flt.statuses:
         return Q(Q(status__in=list(flt.statuses)), *parts), Q(*parts), leading

@@ -23,6 +23,7 @@ REQUESTERS: Final = 1999  # prime, as the other moduli below: no column follows 
 # Case types: nearly every case is of the common one; one in 1009 of the rare one.
 COMMON_TYPE: Final = "SC_STREETS"
 RARE_TYPE: Final = "SC_RARE"
+FLOOD_EVERY: Final = 997
 
 # One per visibility class the queue serves.
 ACTORS: Final = {
@@ -57,6 +58,8 @@ def _columns(dialect: str) -> dict[str, str]:
         "id": uuid,
         "number": "'SC-' || i",
         "title": "'Case ' || i",
+        # One case in 997 mentions a flood (issue 19's search guards look for a rare word).
+        "description": f"CASE WHEN i % {FLOOD_EVERY} = 0 THEN 'Basement flooding after the storm' ELSE 'Street repair' END",
         "stage": "CASE WHEN i % 20 = 0 THEN 'DRAFT' ELSE 'INTAKE' END",
         "status": _STATUS,
         "workflow": "'PUBLIC_SERVICE'",

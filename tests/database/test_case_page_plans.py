@@ -25,10 +25,13 @@ import pytest
 from tortoise.context import TortoiseContext
 
 from casegraph._compat import tortoise_queryset
+from casegraph.database import case_search
 from casegraph.database.case_pages import page_statement
-from casegraph.database.sql import POSTGRES, Statement, dialect_of
+from casegraph.database.sql import POSTGRES, Statement, dialect_of, render_condition
 from casegraph.db import migrate, tortoise_config
+from casegraph.domain.attachments import sees_internal
 from casegraph.domain.enums import CaseStatus
+from casegraph.domain.search import search_text
 from casegraph.services.case_queries import CaseFilter, OrderField, Ordering, list_cases, page_request
 from tests.conftest import (
     BACKENDS,
@@ -37,7 +40,7 @@ from tests.conftest import (
     _run_in_thread,
     forget_backend_caches,
 )
-from tests.database.case_page_scale import ACTORS, RARE_TYPE, populate
+from tests.database.case_page_scale import ACTORS, FLOOD_EVERY, RARE_TYPE, populate
 
 CASES: Final = 100_000
 PAGE: Final = 50
@@ -330,3 +333,98 @@ async def test_a_selective_filter_is_walked_from_its_own_index_not_through_what_
         if off:
             problems["after" if after else "first"] = off
     assert not problems
+
+
+# --- issue 19: a text search reads the search index, then its matches' cases by primary key ---
+SEARCH_INDEXES: Final = frozenset({"case_search_public", "case_search_staff"})
+CASE_BY_ID: Final = frozenset({"cases_pkey", "sqlite_autoindex_cases_1"})
+
+
+async def explained_search(who: str, text: str, flt: CaseFilter) -> tuple[str, list[Any]]:
+    """The search page's statement as ``list_cases`` sends it, and its plan (on PostgreSQL the
+    generic one casegraph's connections keep, casegraph/db.py)."""
+    request = await page_request(actor=ACTORS[who], flt=flt, ordering=Ordering(), first=PAGE, after=None, max_page=100)
+    db = tortoise_queryset.connection_for(request.matching)
+    dialect = dialect_of(db)
+    sql, params = case_search.page_sql(
+        dialect,
+        search_text(text),
+        render_condition(request.matching),
+        None,
+        internal=sees_internal(ACTORS[who]),
+        columns=("id", "updated_at"),
+        limit=PAGE + 1,
+    )
+    if dialect == POSTGRES:
+        # Only the generic plan: PostgreSQL estimates a prefix match (``flooding:*``) at 2% of the
+        # rows at least, so a plan for the values would scan the vectors of 100,000 cases; the
+        # generic plan, the one casegraph's connections keep and run, reads the GIN index.
+        plans = []
+        async with db.acquire_connection() as connection:
+            await connection.execute(f"PREPARE search_plan AS {sql}")
+            try:
+                nulls = ",".join("NULL" for _ in params)
+                plans.append(await connection.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE search_plan({nulls})"))
+            finally:
+                await connection.execute("DEALLOCATE search_plan")
+        return dialect, [(plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"] for plan in plans]
+    _, rows = await db.execute_query(f"EXPLAIN QUERY PLAN {sql}", params)
+    return dialect, [[(row[0], row[1], row[3]) for row in rows]]
+
+
+def search_reads(dialect: str, plan: Any) -> tuple[set[str], set[str]]:
+    """How a search plan reads the search index (its indexes, "table scan") and the cases (their
+    indexes, "table scan")."""
+    if dialect == POSTGRES:
+        nodes = list(_nodes(plan))
+        searched = {_index_of(n) or "table scan" for n in nodes if n.get("Relation Name") == "case_search"}
+        cases = {_index_of(n) or "table scan" for n in nodes if n.get("Relation Name") == "cases"}
+        # A bitmap scan names the indexes of its bitmap together.
+        return {i for name in searched for i in name.split(",")}, {i for name in cases for i in name.split(",")}
+    searched = set()
+    cases = set()
+    for _, _, detail in plan:
+        if detail.startswith("SCAN case_search_fts VIRTUAL TABLE INDEX"):
+            searched.add("fts5")
+        if detail.startswith(("SCAN cases", "SEARCH cases")):
+            words = detail.split()
+            cases.add(words[words.index("INDEX") + 1] if "INDEX" in words else "table scan")
+    return searched, cases
+
+
+# Readers who see most cases: their search must start from the words (the search index). A reader
+# who sees few (a requester, a field agent, a small group) may instead read their own cases by
+# their index and check each one's vector by key: bounded by what they see, also not the table.
+SEARCH_WALKERS: Final = frozenset({"agent_who_sees_most", "admin"})
+
+
+@pytest.mark.parametrize("filter_name", list(FILTERS))
+@pytest.mark.parametrize("who", list(ACTORS))
+async def test_a_text_search_reads_the_search_index_and_its_matches_by_id_not_the_cases_table(
+    large: LargeDatabase, who: str, filter_name: str
+) -> None:
+    # given: a word one case in 997 has, among 100,000 cases (the admin sees all but deleted ones and drafts)
+    flt = FILTERS[filter_name]
+    page = await list_cases(
+        actor=ACTORS["admin"],
+        flt=CaseFilter(text="flooding"),
+        ordering=Ordering(),
+        first=PAGE,
+        after=None,
+        max_page=100,
+    )
+    assert page.total == len([i for i in range(1, CASES + 1) if i % FLOOD_EVERY == 0 and i % 97 != 0 and i % 20 != 0])
+    # when
+    dialect, plans = await explained_search(who, "flooding", flt)
+    # then: the matches come from the search index (GIN; FTS5), the reader's own vector or columns,
+    # and each match's case is read by its primary key: no scan of cases or of the search table
+    vector = "case_search_staff" if sees_internal(ACTORS[who]) else "case_search_public"
+    for plan in plans:
+        searched, cases = search_reads(dialect, plan)
+        assert searched and "table scan" not in searched and "table scan" not in cases, (searched, cases, plan)
+        if dialect == POSTGRES:
+            assert searched <= {vector, "case_search_pkey"}, (searched, plan)
+            assert vector in searched or cases <= PER_USER_INDEXES | CASE_BY_ID, (searched, cases, plan)
+        if who in SEARCH_WALKERS:
+            assert searched == ({vector} if dialect == POSTGRES else {"fts5"}), (searched, plan)
+            assert cases <= CASE_BY_ID, (cases, plan)

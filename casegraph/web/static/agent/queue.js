@@ -44,7 +44,8 @@ export class QueueView {
       h("option", { value: "ME" }, "Assigned to me"),
       h("option", { value: "UNASSIGNED" }, "Unassigned"));
     this.searchInput = h("input", {
-      id: "filter-search", testid: "filter-search", type: "search", placeholder: "Words in the title", autocomplete: "off",
+      id: "filter-search", testid: "filter-search", type: "search", placeholder: "Case number or words", autocomplete: "off",
+      title: "Searches case numbers, titles, descriptions, comments and work notes, in every status unless one is chosen",
       onInput: () => {
         window.clearTimeout(this.searchTimer);
         this.searchTimer = window.setTimeout(onChange, 300);
@@ -90,8 +91,12 @@ export class QueueView {
   variables(after = null) {
     const f = this.filter;
     const filter = {};
-    if (f.status === "") filter.status = OPEN_STATUSES;
-    else if (f.status !== "ALL") filter.status = [f.status];
+    // A search looks through every case (closed ones too) unless a status is chosen.
+    if (f.status === "") {
+      if (!f.search) filter.status = OPEN_STATUSES;
+    } else if (f.status !== "ALL") {
+      filter.status = [f.status];
+    }
     if (f.group) filter.assignmentGroupCode = [f.group];
     if (f.assigned === "ME" && this.me) filter.assignedToId = this.me.id;
     if (f.assigned === "UNASSIGNED") filter.unassigned = true;
@@ -122,6 +127,7 @@ export class QueueView {
       this.endCursor = page.pageInfo.endCursor;
       this.hasMore = page.pageInfo.hasNextPage;
       this.render();
+      if (!more) this.jumpToTypedNumber(nodes);
       const recent = this.eventsDuringLoad;
       this.eventsDuringLoad = null;
       for (const event of recent) this.applyEvent(event);
@@ -148,12 +154,11 @@ export class QueueView {
   matches(row) {
     const f = this.filter;
     if (row.deletedAt) return false;
-    if (f.status === "" && !OPEN_STATUSES.includes(row.status)) return false;
+    if (f.status === "" && !f.search && !OPEN_STATUSES.includes(row.status)) return false;
     if (f.status !== "" && f.status !== "ALL" && row.status !== f.status) return false;
     if (f.group && row.assignmentGroup?.code !== f.group) return false;
     if (f.assigned === "ME" && row.assignedTo?.id !== this.me?.id) return false;
     if (f.assigned === "UNASSIGNED" && row.assignedTo) return false;
-    if (f.search && !(row.title ?? "").toLowerCase().includes(f.search.toLowerCase())) return false;
     return true;
   }
 
@@ -172,6 +177,16 @@ export class QueueView {
       this.render();
       return "removed";
     }
+    if (this.filter.search) {
+      // Search results are in the server's relevance order, and whether a case matches depends
+      // on its description and comments, which a row does not carry: rows shown are kept up to
+      // date in place; a new match appears on the next search or refresh.
+      if (!known) return null;
+      this.rows[index] = row;
+      this.render();
+      this.flash(row.id);
+      return "updated";
+    }
     if (known) this.rows.splice(index, 1);
     // A case new to the list: counted unless it may have been on a page not loaded yet.
     else if (!this.hasMore || event.action === "CREATE") this.total += 1;
@@ -186,6 +201,14 @@ export class QueueView {
   /** A case changed through this page (a mutation payload): refresh its row at once. */
   updateFromCase(detail) {
     this.applyEvent({ case: detail });
+  }
+
+  /** A case number typed exactly opens that case (the search ranks it first). */
+  jumpToTypedNumber(nodes) {
+    const typed = this.filter.search.replace(/^#/, "").toUpperCase();
+    if (!/^[A-Z]{2}\d+$/.test(typed) || nodes[0]?.number !== typed) return;
+    const target = `#/case/${encodeURIComponent(nodes[0].id)}`;
+    if (window.location.hash !== target) window.location.hash = target;
   }
 
   setOpenCase(caseId) {

@@ -6,10 +6,11 @@ import { h, replace } from "../lib/dom.js";
 import { t } from "./i18n.js";
 import { formatTime, needsMe, statusLabel } from "./labels.js";
 
-export function renderMyCases(list, cases, { selectedId, onOpen }) {
-  const sorted = [...cases].sort((a, b) => (b.updatedAt ?? "").localeCompare(a.updatedAt ?? ""));
+export function renderMyCases(list, cases, { selectedId, onOpen, ranked = false }) {
+  // Search results come most relevant first, as the server ranked them; the rest most recent first.
+  const sorted = ranked ? [...cases] : [...cases].sort((a, b) => (b.updatedAt ?? "").localeCompare(a.updatedAt ?? ""));
   if (!sorted.length) {
-    replace(list, h("li", { class: "empty" }, t("cases.none")));
+    replace(list, h("li", { class: "empty", testid: "cases-none" }, t(ranked ? "cases.search.none" : "cases.none")));
     return;
   }
   replace(
@@ -57,6 +58,30 @@ const UNFINISHED = [
 
 /** The `cases` filter of each choice (catalogue keys cases.filter.<choice>). */
 export const CASE_FILTERS = { all: null, open: { status: UNFINISHED }, closed: { status: FINISHED } };
+
+/** The `cases` filter of a choice and the search box's words (the server's search: number, title,
+ * description and public comments of the visitor's own requests). */
+export function casesFilter(choice, search) {
+  const base = CASE_FILTERS[choice];
+  return search ? { ...(base ?? {}), text: search } : base;
+}
+
+/** The search box of "My requests", built once (redrawing it would lose the visitor's typing). */
+export function renderCasesSearch(initial, onSearch) {
+  let timer = null;
+  const input = h("input", {
+    id: "cases-search", testid: "cases-search", type: "search", value: initial, autocomplete: "off",
+    placeholder: t("cases.search.placeholder"),
+    onInput: () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => onSearch(input.value.trim()), 300);
+    },
+  });
+  return h("form", {
+    class: "cases-search", role: "search", "aria-label": t("cases.search.label"),
+    onSubmit: (event) => { event.preventDefault(); window.clearTimeout(timer); onSearch(input.value.trim()); },
+  }, h("label", { for: input.id }, t("cases.search.label")), " ", input);
+}
 
 export function matchesFilter(filter, status) {
   const statuses = CASE_FILTERS[filter]?.status;

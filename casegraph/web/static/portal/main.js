@@ -12,7 +12,9 @@
 import { refusalWords, refusalsWords } from "./refusals.js";
 import { h, replace } from "../lib/dom.js";
 import { CookieSession, GraphQLClient, GraphQLRequestError, forgetFileLinks, storeToken, storedToken, tokenClaims } from "../lib/graphql.js";
-import { CASE_FILTERS, matchesFilter, renderCasesFooter, renderCasesFilter, renderMyCases } from "./cases.js";
+import {
+  casesFilter, matchesFilter, renderCasesFooter, renderCasesFilter, renderCasesSearch, renderMyCases,
+} from "./cases.js";
 import { Banner, announce, clientMessage, renderLanguageMenu, showLiveStatus, showSignedIn } from "./chrome.js";
 import { CaseDetail } from "./detail.js";
 import { MailSettings } from "./mail-settings.js";
@@ -184,6 +186,9 @@ class Portal {
     this.services = [];
     this.cases = new Map(); // id -> case summary (of the pages loaded, and any the live feed told of)
     this.casesFilter = "all"; // one of CASE_FILTERS
+    this.casesSearch = ""; // the search box's words ("" for none)
+    // While searching: the ids the search found, in its order (most relevant first); else null.
+    this.searchHits = null;
     this.casesTotal = null; // how many requests the filter selects (the server's count)
     this.nextCursor = null; // where the next page starts; null when there is none
     this.loadingMore = false;
@@ -214,6 +219,7 @@ class Portal {
     this.servicesHeading = h("h2", { id: "services-heading" }, t("lists.services"));
     this.casesHeading = h("h2", { id: "my-cases-heading" }, t("lists.myCases"));
     this.casesFilterBox = h("div", { class: "cases-filter" });
+    this.casesSearchBox = renderCasesSearch(this.casesSearch, (text) => this._search(text));
     this.casesFooter = h("div", { class: "cases-footer" });
     this.side = h("div", { class: "portal-side" });
     replace(
@@ -227,7 +233,7 @@ class Portal {
           h("section", { class: "panel", "aria-labelledby": "services-heading" },
             this.servicesHeading, this.servicesList),
           h("section", { class: "panel", "aria-labelledby": "my-cases-heading" },
-            this.casesHeading, this.casesFilterBox, this.casesList, this.casesFooter),
+            this.casesHeading, this.casesSearchBox, this.casesFilterBox, this.casesList, this.casesFooter),
           this.mailSettings.element,
         ),
         this.side,
@@ -323,10 +329,13 @@ class Portal {
   /** The first page of requests under the current filter (again, after a filter change or an outage). */
   async _loadCases() {
     const filter = this.casesFilter;
+    const search = this.casesSearch;
     try {
-      const { cases } = await this.api.request(MY_CASES, { first: MY_CASES_PAGE, filter: CASE_FILTERS[filter] });
-      if (filter !== this.casesFilter) return; // the visitor chose another filter meanwhile
+      const { cases } = await this.api.request(MY_CASES, { first: MY_CASES_PAGE, filter: casesFilter(filter, search) });
+      // The visitor chose another filter or changed the search meanwhile.
+      if (filter !== this.casesFilter || search !== this.casesSearch) return;
       this.cases = new Map(cases.edges.map((edge) => [edge.node.id, edge.node]));
+      this.searchHits = search ? cases.edges.map((edge) => edge.node.id) : null;
       this.casesTotal = cases.totalCount;
       this.nextCursor = cases.pageInfo.hasNextPage ? cases.pageInfo.endCursor : null;
     } catch (error) {
@@ -338,14 +347,16 @@ class Portal {
   async _loadMoreCases() {
     if (this.loadingMore || !this.nextCursor) return;
     const filter = this.casesFilter;
+    const search = this.casesSearch;
     this.loadingMore = true;
     this._drawCases();
     try {
       const { cases } = await this.api.request(MY_CASES, {
-        first: MY_CASES_PAGE, after: this.nextCursor, filter: CASE_FILTERS[filter],
+        first: MY_CASES_PAGE, after: this.nextCursor, filter: casesFilter(filter, search),
       });
-      if (filter === this.casesFilter) {
+      if (filter === this.casesFilter && search === this.casesSearch) {
         for (const edge of cases.edges) if (!this.cases.has(edge.node.id)) this.cases.set(edge.node.id, edge.node);
+        if (this.searchHits) this.searchHits.push(...cases.edges.map((edge) => edge.node.id));
         this.casesTotal = cases.totalCount;
         this.nextCursor = cases.pageInfo.hasNextPage ? cases.pageInfo.endCursor : null;
       }
@@ -355,6 +366,16 @@ class Portal {
       this.loadingMore = false;
     }
     this._drawCases();
+  }
+
+  /** New search words: the server searches the requests again (same filter). */
+  _search(text) {
+    if (text === this.casesSearch) return;
+    this.casesSearch = text;
+    this.casesTotal = null;
+    this.nextCursor = null;
+    this.casesList.setAttribute("aria-busy", "true");
+    this._loadCases();
   }
 
   _chooseFilter(filter) {
@@ -387,9 +408,14 @@ class Portal {
   _drawCases() {
     this.casesList.removeAttribute("aria-busy");
     // A request the live feed moved out of the filter (closed while "open" is shown) leaves the list.
-    const shown = [...this.cases.values()].filter((item) => matchesFilter(this.casesFilter, item.status));
+    // While searching, the search's requests in its order (one the live feed brings in may not match it).
+    const candidates = this.searchHits
+      ? this.searchHits.map((id) => this.cases.get(id)).filter(Boolean)
+      : [...this.cases.values()];
+    const shown = candidates.filter((item) => matchesFilter(this.casesFilter, item.status));
     renderCasesFilter(this.casesFilterBox, this.casesFilter, (filter) => this._chooseFilter(filter));
     renderMyCases(this.casesList, shown, {
+      ranked: this.searchHits !== null,
       selectedId: this.selected?.kind === "case" ? this.selected.id : null,
       onOpen: (id) => this.openCase(id),
     });
@@ -432,7 +458,7 @@ class Portal {
       draft,
       onFiled: (item) => {
         this.draft = null;
-        const counted = this.casesTotal !== null && !this.cases.has(item.id);
+        const counted = this.casesTotal !== null && !this.searchHits && !this.cases.has(item.id);
         if (counted && matchesFilter(this.casesFilter, item.status)) this.casesTotal += 1;
         this._remember(item);
         announce(t("announce.filed", { number: item.number }));
@@ -502,7 +528,8 @@ class Portal {
 
   /** Keep the count of the filter's requests true as the live feed moves one in or out of it. */
   _recount(before, item) {
-    if (this.casesTotal === null) return;
+    // A search's count is the server's: whether a changed request matches the words it cannot tell.
+    if (this.casesTotal === null || this.searchHits) return;
     const was = before ? matchesFilter(this.casesFilter, before.status) : false;
     const is = matchesFilter(this.casesFilter, item.status);
     // An unknown case may be one of the pages not loaded yet: only a new one (just created) is added.

@@ -29,7 +29,7 @@ class CommentOnlyAlterField(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0025_intake19')]
+    dependencies = [('models', '0025_constituents')]
 
     initial = False
 
